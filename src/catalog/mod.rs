@@ -1,0 +1,441 @@
+//! Catalogs: accelerators, servers, cloud offers and providers, sites, depreciation policies and
+//! exchange rates.
+//!
+//! The shipped catalogs (the `catalogs/` folder of the repository) are compiled into the binary so
+//! that tcosim works from any folder. `--catalog DIR` adds a layer on top: a row whose id already
+//! exists replaces it, a new id is appended, and the same id twice inside one folder is an error.
+//! Every row carries `source` and `as_of` (or `estimate = true`), and every run reports the rows it
+//! used, so that each number can be traced to where it came from.
+
+mod types;
+mod validate;
+
+pub use types::*;
+
+use crate::error::{InputError, parse_toml};
+use std::collections::HashMap;
+use std::path::Path;
+
+/// The catalog files a folder may hold, in load order.
+pub const FILE_NAMES: [&str; 7] = [
+    "accelerators.toml",
+    "servers.toml",
+    "cloud-providers.toml",
+    "cloud-offers.csv",
+    "sites.toml",
+    "depreciation.toml",
+    "fx.toml",
+];
+
+const BUILTIN: [(&str, &str); 7] = [
+    (
+        "accelerators.toml",
+        include_str!("../../catalogs/accelerators.toml"),
+    ),
+    ("servers.toml", include_str!("../../catalogs/servers.toml")),
+    (
+        "cloud-providers.toml",
+        include_str!("../../catalogs/cloud-providers.toml"),
+    ),
+    (
+        "cloud-offers.csv",
+        include_str!("../../catalogs/cloud-offers.csv"),
+    ),
+    ("sites.toml", include_str!("../../catalogs/sites.toml")),
+    (
+        "depreciation.toml",
+        include_str!("../../catalogs/depreciation.toml"),
+    ),
+    ("fx.toml", include_str!("../../catalogs/fx.toml")),
+];
+
+/// Label of the compiled-in catalog layer in messages and in `catalog_rows_used`.
+pub const BUILTIN_LABEL: &str = "<built-in>";
+
+/// All catalog rows after layering, indexed by id.
+#[derive(Debug, Clone, Default)]
+pub struct Catalog {
+    pub accelerators: Vec<Accelerator>,
+    pub servers: Vec<Server>,
+    pub providers: Vec<Provider>,
+    pub offers: Vec<CloudOffer>,
+    pub sites: Vec<Site>,
+    pub policies: Vec<Policy>,
+    pub useful_life_changes: Vec<UsefulLifeChange>,
+    pub fx: Vec<FxRate>,
+    /// Text of every file loaded, by display name, to point errors at lines.
+    texts: HashMap<String, String>,
+}
+
+/// One file of one layer, read but not yet parsed.
+struct LayerFile {
+    display: String,
+    name: &'static str,
+    text: String,
+}
+
+impl Catalog {
+    /// The compiled-in catalogs alone.
+    pub fn builtin() -> Result<Catalog, InputError> {
+        Catalog::load(&[] as &[&Path])
+    }
+
+    /// The compiled-in catalogs with each folder of `dirs` layered on top, in order.
+    pub fn load<P: AsRef<Path>>(dirs: &[P]) -> Result<Catalog, InputError> {
+        Catalog::load_with_files(dirs, &[] as &[&Path])
+    }
+
+    /// As [`Catalog::load`], then one more layer made of single catalog `files` (each named as
+    /// in [`FILE_NAMES`]).
+    pub fn load_with_files<P: AsRef<Path>, F: AsRef<Path>>(
+        dirs: &[P],
+        files: &[F],
+    ) -> Result<Catalog, InputError> {
+        let mut catalog = Catalog::default();
+        let builtin: Vec<LayerFile> = BUILTIN
+            .iter()
+            .map(|(name, text)| LayerFile {
+                display: format!("{BUILTIN_LABEL}/{name}"),
+                name,
+                text: (*text).to_string(),
+            })
+            .collect();
+        catalog.add_layer(builtin)?;
+        for dir in dirs {
+            catalog.add_layer(read_dir_layer(dir.as_ref())?)?;
+        }
+        if !files.is_empty() {
+            let mut layer = Vec::new();
+            for file in files {
+                let path = file.as_ref();
+                let display = path.display().to_string();
+                let file_name = path.file_name().and_then(|n| n.to_str()).unwrap_or("");
+                let Some(name) = FILE_NAMES.iter().find(|n| **n == file_name) else {
+                    return Err(InputError::new(&display, "not a catalog file name")
+                        .expected(format!("one of {}", FILE_NAMES.join(", ")))
+                        .found(format!("`{file_name}`")));
+                };
+                let text = std::fs::read_to_string(path).map_err(|e| {
+                    InputError::new(&display, "cannot read file").found(e.to_string())
+                })?;
+                layer.push(LayerFile {
+                    display,
+                    name,
+                    text,
+                });
+            }
+            catalog.add_layer(layer)?;
+        }
+        catalog.derive_commitments();
+        validate::validate(&catalog)?;
+        Ok(catalog)
+    }
+
+    fn add_layer(&mut self, files: Vec<LayerFile>) -> Result<(), InputError> {
+        for file in files {
+            let display = file.display.clone();
+            match file.name {
+                "accelerators.toml" => {
+                    let rows = parse_toml::<AcceleratorFile>(&display, &file.text)?.accelerator;
+                    merge(&mut self.accelerators, rows, &display, "accelerator", |r| {
+                        &r.id
+                    })?;
+                }
+                "servers.toml" => {
+                    let rows = parse_toml::<ServerFile>(&display, &file.text)?.server;
+                    merge(&mut self.servers, rows, &display, "server", |r| &r.id)?;
+                }
+                "cloud-providers.toml" => {
+                    let rows = parse_toml::<ProviderFile>(&display, &file.text)?.provider;
+                    merge(&mut self.providers, rows, &display, "provider", |r| &r.id)?;
+                }
+                "cloud-offers.csv" => {
+                    let rows = parse_offers(&display, &file.text)?;
+                    merge(&mut self.offers, rows, &display, "row", |r| &r.id)?;
+                }
+                "sites.toml" => {
+                    let rows = parse_toml::<SiteFile>(&display, &file.text)?.site;
+                    merge(&mut self.sites, rows, &display, "site", |r| &r.id)?;
+                }
+                "depreciation.toml" => {
+                    let parsed = parse_toml::<DepreciationFile>(&display, &file.text)?;
+                    merge(&mut self.policies, parsed.policy, &display, "policy", |r| {
+                        &r.id
+                    })?;
+                    self.useful_life_changes
+                        .extend(parsed.useful_life_change.into_iter().map(|mut r| {
+                            r.origin = display.clone();
+                            r
+                        }));
+                }
+                "fx.toml" => {
+                    let rows = parse_toml::<FxFile>(&display, &file.text)?.rate;
+                    merge(&mut self.fx, rows, &display, "rate", |r| &r.currency)?;
+                }
+                _ => {}
+            }
+            self.texts.insert(display, file.text);
+        }
+        Ok(())
+    }
+
+    /// Fills missing committed prices from the provider's documented discount and marks them.
+    fn derive_commitments(&mut self) {
+        for offer in &mut self.offers {
+            let Some(provider) = self.providers.iter().find(|p| p.id == offer.provider) else {
+                continue;
+            };
+            if offer.commit_1y_usd_per_hour.is_none() {
+                offer.commit_1y_usd_per_hour =
+                    Some(offer.on_demand_usd_per_hour * (1.0 - provider.commit_1y_discount));
+                offer.commit_1y_derived = true;
+            }
+            if offer.commit_3y_usd_per_hour.is_none() {
+                offer.commit_3y_usd_per_hour =
+                    Some(offer.on_demand_usd_per_hour * (1.0 - provider.commit_3y_discount));
+                offer.commit_3y_derived = true;
+            }
+        }
+    }
+
+    /// Text of a loaded catalog file, for locating errors.
+    pub fn text_of(&self, display: &str) -> Option<&str> {
+        self.texts.get(display).map(String::as_str)
+    }
+
+    pub fn accelerator(&self, id: &str) -> Option<&Accelerator> {
+        self.accelerators.iter().find(|r| r.id == id)
+    }
+    pub fn server(&self, id: &str) -> Option<&Server> {
+        self.servers.iter().find(|r| r.id == id)
+    }
+    pub fn provider(&self, id: &str) -> Option<&Provider> {
+        self.providers.iter().find(|r| r.id == id)
+    }
+    pub fn offer(&self, id: &str) -> Option<&CloudOffer> {
+        self.offers.iter().find(|r| r.id == id)
+    }
+    pub fn site(&self, id: &str) -> Option<&Site> {
+        self.sites.iter().find(|r| r.id == id)
+    }
+    pub fn policy(&self, id: &str) -> Option<&Policy> {
+        self.policies.iter().find(|r| r.id == id)
+    }
+    pub fn fx_rate(&self, currency: &str) -> Option<&FxRate> {
+        self.fx.iter().find(|r| r.currency == currency)
+    }
+
+    /// Converts `amount` from currency `from` to currency `to` through USD.
+    pub fn convert(&self, amount: f64, from: &str, to: &str) -> Option<f64> {
+        if from == to {
+            return Some(amount);
+        }
+        let from = self.fx_rate(from)?.per_usd;
+        let to = self.fx_rate(to)?.per_usd;
+        Some(amount / from * to)
+    }
+}
+
+/// Layers `rows` onto `target`: same id replaces, new id appends; a repeated id inside `rows`
+/// (one file of one folder) is an error.
+fn merge<T: HasOrigin>(
+    target: &mut Vec<T>,
+    rows: Vec<T>,
+    display: &str,
+    table: &str,
+    id_of: impl Fn(&T) -> &String,
+) -> Result<(), InputError> {
+    let mut seen: HashMap<String, usize> = HashMap::new();
+    for (index, mut row) in rows.into_iter().enumerate() {
+        let id = id_of(&row).clone();
+        if let Some(first) = seen.insert(id.clone(), index) {
+            return Err(InputError::new(display, format!("duplicate id `{id}`"))
+                .at_key(format!("{table}[{index}]"))
+                .expected("each id once per catalog folder")
+                .found(format!("`{id}` also at {table}[{first}]")));
+        }
+        row.set_origin(display.to_string(), index);
+        match target.iter().position(|r| id_of(r) == &id) {
+            Some(pos) => target[pos] = row,
+            None => target.push(row),
+        }
+    }
+    Ok(())
+}
+
+fn read_dir_layer(dir: &Path) -> Result<Vec<LayerFile>, InputError> {
+    let shown = dir.display().to_string();
+    let entries = std::fs::read_dir(dir).map_err(|e| {
+        InputError::new(&shown, "cannot read catalog folder")
+            .expected("a folder holding catalog files")
+            .found(e.to_string())
+    })?;
+    let mut names: Vec<String> = Vec::new();
+    for entry in entries {
+        let entry = entry.map_err(|e| {
+            InputError::new(&shown, "cannot read catalog folder").found(e.to_string())
+        })?;
+        names.push(entry.file_name().to_string_lossy().into_owned());
+    }
+    names.sort();
+    for name in &names {
+        let data_file = name.ends_with(".toml") || name.ends_with(".csv");
+        if data_file && !FILE_NAMES.contains(&name.as_str()) {
+            let nearest = crate::error::nearest_ids(name, FILE_NAMES, 2);
+            let mut err =
+                InputError::new(dir.join(name).display().to_string(), "unknown catalog file")
+                    .expected(format!("one of {}", FILE_NAMES.join(", ")))
+                    .found(format!("`{name}`"));
+            if let Some(n) = nearest.first() {
+                err = err.hint(format!("did you mean `{n}`?"));
+            }
+            return Err(err);
+        }
+    }
+    let mut files = Vec::new();
+    for name in FILE_NAMES {
+        let path = dir.join(name);
+        if !path.exists() {
+            continue;
+        }
+        let display = path.display().to_string();
+        let text = std::fs::read_to_string(&path)
+            .map_err(|e| InputError::new(&display, "cannot read file").found(e.to_string()))?;
+        files.push(LayerFile {
+            display,
+            name,
+            text,
+        });
+    }
+    if files.is_empty() {
+        return Err(InputError::new(&shown, "no catalog files in folder")
+            .expected(format!("at least one of {}", FILE_NAMES.join(", ")))
+            .found("none"));
+    }
+    Ok(files)
+}
+
+/// Parses the cloud offers CSV, mapping columns by header name.
+pub fn parse_offers(display: &str, text: &str) -> Result<Vec<CloudOffer>, InputError> {
+    let mut reader = csv::ReaderBuilder::new()
+        .trim(csv::Trim::All)
+        .from_reader(text.as_bytes());
+    let headers = reader
+        .headers()
+        .map_err(|e| InputError::new(display, "cannot read the CSV header").found(e.to_string()))?
+        .clone();
+    for required in OFFER_COLUMNS {
+        if !headers.iter().any(|h| h == required) {
+            return Err(
+                InputError::new(display, format!("missing column `{required}`"))
+                    .at_position(1, 1)
+                    .expected(format!("the columns {}", OFFER_COLUMNS.join(",")))
+                    .found(headers.iter().collect::<Vec<_>>().join(",")),
+            );
+        }
+    }
+    if let Some(extra) = headers.iter().find(|h| !OFFER_COLUMNS.contains(h)) {
+        return Err(
+            InputError::new(display, format!("unknown column `{extra}`"))
+                .at_position(1, 1)
+                .expected(format!("the columns {}", OFFER_COLUMNS.join(","))),
+        );
+    }
+    let mut rows = Vec::new();
+    for record in reader.records() {
+        let record = record.map_err(|e| {
+            let line = e.position().map(|p| p.line() as usize).unwrap_or(0);
+            InputError::new(display, "malformed CSV row")
+                .at_position(line, 1)
+                .found(e.to_string())
+        })?;
+        let line = record.position().map(|p| p.line() as usize).unwrap_or(0);
+        let get = |col: &str| -> &str {
+            headers
+                .iter()
+                .position(|h| h == col)
+                .and_then(|i| record.get(i))
+                .unwrap_or("")
+        };
+        let number = |col: &str, required: bool| -> Result<Option<f64>, InputError> {
+            let raw = get(col);
+            if raw.is_empty() {
+                if required {
+                    return Err(InputError::new(display, format!("empty `{col}`"))
+                        .at_position(line, 1)
+                        .at_key(format!("line {line}, column {col}"))
+                        .expected("a number")
+                        .found("an empty field"));
+                }
+                return Ok(None);
+            }
+            match raw.parse::<f64>() {
+                Ok(v) if v.is_finite() => Ok(Some(v)),
+                _ => Err(InputError::new(display, format!("`{col}` is not a number"))
+                    .at_position(line, 1)
+                    .at_key(format!("line {line}, column {col}"))
+                    .expected("a finite number")
+                    .found(format!("`{raw}`"))),
+            }
+        };
+        let count_raw = get("accelerator_count");
+        let accelerator_count = count_raw.parse::<u32>().map_err(|_| {
+            InputError::new(display, "`accelerator_count` is not a whole number")
+                .at_position(line, 1)
+                .at_key(format!("line {line}, column accelerator_count"))
+                .expected("a whole number of accelerators, at least 1")
+                .found(format!("`{count_raw}`"))
+        })?;
+        let estimate = match get("estimate") {
+            "" | "false" => false,
+            "true" => true,
+            other => {
+                return Err(InputError::new(display, "`estimate` is not a boolean")
+                    .at_position(line, 1)
+                    .at_key(format!("line {line}, column estimate"))
+                    .expected("`true`, `false` or empty")
+                    .found(format!("`{other}`")));
+            }
+        };
+        let note = get("note");
+        rows.push(CloudOffer {
+            id: get("id").to_string(),
+            provider: get("provider").to_string(),
+            instance_type: get("instance_type").to_string(),
+            region: get("region").to_string(),
+            accelerator: get("accelerator").to_string(),
+            accelerator_count,
+            on_demand_usd_per_hour: number("on_demand_usd_per_hour", true)?.unwrap_or(0.0),
+            spot_usd_per_hour: number("spot_usd_per_hour", false)?,
+            commit_1y_usd_per_hour: number("commit_1y_usd_per_hour", false)?,
+            commit_3y_usd_per_hour: number("commit_3y_usd_per_hour", false)?,
+            commit_1y_derived: false,
+            commit_3y_derived: false,
+            source: get("source").to_string(),
+            as_of: get("as_of").to_string(),
+            estimate,
+            note: (!note.is_empty()).then(|| note.to_string()),
+            origin: String::new(),
+            line,
+        });
+    }
+    Ok(rows)
+}
+
+/// Columns of `cloud-offers.csv`, in their documented order.
+pub const OFFER_COLUMNS: [&str; 14] = [
+    "id",
+    "provider",
+    "instance_type",
+    "region",
+    "accelerator",
+    "accelerator_count",
+    "on_demand_usd_per_hour",
+    "spot_usd_per_hour",
+    "commit_1y_usd_per_hour",
+    "commit_3y_usd_per_hour",
+    "source",
+    "as_of",
+    "estimate",
+    "note",
+];

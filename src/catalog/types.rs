@@ -1,0 +1,301 @@
+//! Row types of every catalog file. Field names carry their unit; money is USD unless a row
+//! names its currency. `origin` (the file a row came from) and its index are filled in by the
+//! loader and never read from the file.
+
+use serde::{Deserialize, Serialize};
+
+/// Rows that remember the file (and position in it) they were loaded from.
+pub trait HasOrigin {
+    fn set_origin(&mut self, file: String, index: usize);
+}
+
+macro_rules! origin {
+    ($($t:ty),*) => {$(
+        impl HasOrigin for $t {
+            fn set_origin(&mut self, file: String, index: usize) {
+                self.origin = file;
+                self.index = index;
+            }
+        }
+    )*};
+}
+
+#[derive(Debug, Clone, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct Accelerator {
+    pub id: String,
+    pub vendor: String,
+    pub name: String,
+    pub memory_gb: f64,
+    pub memory_bandwidth_tb_s: f64,
+    /// Dense BF16 (or FP16 tensor where the chip has no BF16) [TFLOPS].
+    pub bf16_dense_tflops: f64,
+    /// Dense FP8 [TFLOPS], where the chip has FP8.
+    pub fp8_dense_tflops: Option<f64>,
+    pub tdp_w: f64,
+    /// Release, `YYYY-MM` or `YYYY`.
+    pub release: String,
+    pub street_price_usd: f64,
+    #[serde(default)]
+    pub price_estimate: bool,
+    pub source: String,
+    pub as_of: String,
+    #[serde(default)]
+    pub estimate: bool,
+    pub note: Option<String>,
+    #[serde(skip)]
+    pub origin: String,
+    #[serde(skip)]
+    pub index: usize,
+}
+
+#[derive(Debug, Clone, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct Server {
+    pub id: String,
+    pub name: String,
+    pub accelerator: String,
+    pub accelerator_count: u32,
+    /// Maximum system power [kW].
+    pub max_power_kw: f64,
+    /// Idle power as a fraction of maximum power [0..1].
+    pub idle_fraction: f64,
+    pub price_usd: f64,
+    pub rack_units: u32,
+    pub warranty_years: f64,
+    /// Support contract after warranty [% of price per year].
+    pub support_pct_per_year: f64,
+    pub source: String,
+    pub as_of: String,
+    #[serde(default)]
+    pub estimate: bool,
+    pub note: Option<String>,
+    #[serde(skip)]
+    pub origin: String,
+    #[serde(skip)]
+    pub index: usize,
+}
+
+#[derive(Debug, Clone, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct Provider {
+    pub id: String,
+    pub name: String,
+    /// Discount off on-demand used to derive a missing 1-year committed price [0..1].
+    pub commit_1y_discount: f64,
+    /// Discount off on-demand used to derive a missing 3-year committed price [0..1].
+    pub commit_3y_discount: f64,
+    pub storage_usd_per_tb_month: f64,
+    pub egress_usd_per_tb: f64,
+    pub source: String,
+    pub as_of: String,
+    #[serde(default)]
+    pub estimate: bool,
+    pub note: Option<String>,
+    #[serde(skip)]
+    pub origin: String,
+    #[serde(skip)]
+    pub index: usize,
+}
+
+/// One row of `cloud-offers.csv`. Prices are per instance-hour (all its accelerators).
+#[derive(Debug, Clone)]
+pub struct CloudOffer {
+    pub id: String,
+    pub provider: String,
+    pub instance_type: String,
+    pub region: String,
+    pub accelerator: String,
+    pub accelerator_count: u32,
+    pub on_demand_usd_per_hour: f64,
+    pub spot_usd_per_hour: Option<f64>,
+    pub commit_1y_usd_per_hour: Option<f64>,
+    pub commit_3y_usd_per_hour: Option<f64>,
+    /// The 1-year price was derived from the provider's documented discount.
+    pub commit_1y_derived: bool,
+    /// The 3-year price was derived from the provider's documented discount.
+    pub commit_3y_derived: bool,
+    pub source: String,
+    pub as_of: String,
+    pub estimate: bool,
+    pub note: Option<String>,
+    pub origin: String,
+    /// Line of the row in its CSV file.
+    pub line: usize,
+}
+
+impl HasOrigin for CloudOffer {
+    fn set_origin(&mut self, file: String, _index: usize) {
+        self.origin = file;
+    }
+}
+
+#[derive(Debug, Clone, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct Site {
+    pub id: String,
+    pub name: String,
+    pub country: String,
+    /// Currency of the site's prices.
+    pub currency: String,
+    /// [site currency per kWh]
+    pub electricity_per_kwh: f64,
+    /// Power usage effectiveness [>= 1].
+    pub pue: f64,
+    /// Space and power provisioning [site currency per kW of IT power per month].
+    pub colocation_per_kw_month: f64,
+    /// Grid carbon intensity [gCO2/kWh].
+    pub grid_co2_g_per_kwh: f64,
+    pub source: String,
+    pub as_of: String,
+    #[serde(default)]
+    pub estimate: bool,
+    pub note: Option<String>,
+    #[serde(skip)]
+    pub origin: String,
+    #[serde(skip)]
+    pub index: usize,
+}
+
+#[derive(Debug, Clone, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct Policy {
+    pub id: String,
+    pub name: String,
+    /// `straight-line`, `declining-balance` or `table`.
+    pub method: String,
+    pub life_years: Option<u32>,
+    pub salvage_fraction: Option<f64>,
+    pub factor: Option<f64>,
+    pub switch_to_straight_line: Option<bool>,
+    pub annual_rates: Option<Vec<f64>>,
+    pub source: String,
+    pub as_of: String,
+    #[serde(default)]
+    pub estimate: bool,
+    pub note: Option<String>,
+    #[serde(skip)]
+    pub origin: String,
+    #[serde(skip)]
+    pub index: usize,
+}
+
+impl Policy {
+    /// The finance-module form of this policy; `None` when its fields do not fit its method
+    /// (validation rejects such rows before any run).
+    pub fn method(&self) -> Option<crate::finance::Depreciation> {
+        use crate::finance::Depreciation;
+        match self.method.as_str() {
+            "straight-line" => Some(Depreciation::StraightLine {
+                life_years: self.life_years?,
+                salvage_fraction: self.salvage_fraction.unwrap_or(0.0),
+            }),
+            "declining-balance" => Some(Depreciation::DecliningBalance {
+                life_years: self.life_years?,
+                factor: self.factor.unwrap_or(2.0),
+                salvage_fraction: self.salvage_fraction.unwrap_or(0.0),
+                switch_to_straight_line: self.switch_to_straight_line.unwrap_or(true),
+            }),
+            "table" => Some(Depreciation::Table {
+                annual_rates: self.annual_rates.clone()?,
+            }),
+            _ => None,
+        }
+    }
+}
+
+/// A hyperscaler's change of the book life of its servers: reference data only.
+#[derive(Debug, Clone, Deserialize, Serialize)]
+#[serde(deny_unknown_fields)]
+pub struct UsefulLifeChange {
+    pub company: String,
+    pub asset: String,
+    pub from_years: f64,
+    pub to_years: f64,
+    pub effective: String,
+    pub source: String,
+    pub as_of: String,
+    pub note: Option<String>,
+    #[serde(skip)]
+    pub origin: String,
+}
+
+#[derive(Debug, Clone, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct FxRate {
+    pub currency: String,
+    /// Units of this currency for one US dollar.
+    pub per_usd: f64,
+    pub source: String,
+    pub as_of: String,
+    #[serde(default)]
+    pub estimate: bool,
+    pub note: Option<String>,
+    #[serde(skip)]
+    pub origin: String,
+    #[serde(skip)]
+    pub index: usize,
+}
+
+origin!(Accelerator, Server, Provider, Site, Policy, FxRate);
+
+#[derive(Debug, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub(crate) struct AcceleratorFile {
+    #[serde(default)]
+    pub accelerator: Vec<Accelerator>,
+}
+
+#[derive(Debug, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub(crate) struct ServerFile {
+    #[serde(default)]
+    pub server: Vec<Server>,
+}
+
+#[derive(Debug, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub(crate) struct ProviderFile {
+    #[serde(default)]
+    pub provider: Vec<Provider>,
+}
+
+#[derive(Debug, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub(crate) struct SiteFile {
+    #[serde(default)]
+    pub site: Vec<Site>,
+}
+
+#[derive(Debug, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub(crate) struct DepreciationFile {
+    #[serde(default)]
+    pub policy: Vec<Policy>,
+    #[serde(default)]
+    pub useful_life_change: Vec<UsefulLifeChange>,
+}
+
+#[derive(Debug, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub(crate) struct FxFile {
+    #[serde(default)]
+    pub rate: Vec<FxRate>,
+}
+
+/// A catalog row a run used, as reported in `catalog_rows_used`.
+#[derive(Debug, Clone, PartialEq, Eq, PartialOrd, Ord, Serialize)]
+pub struct RowRef {
+    /// Catalog name: `accelerators`, `servers`, `cloud-offers`, `cloud-providers`, `sites`,
+    /// `depreciation`, `fx`.
+    pub catalog: String,
+    pub id: String,
+    pub source: String,
+    pub as_of: String,
+    pub estimate: bool,
+    /// Figures in the row that tcosim derived (e.g. a committed price from a discount).
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub derived: Option<String>,
+    /// The file the row was loaded from.
+    pub file: String,
+}

@@ -1,0 +1,256 @@
+//! Error types of the library and their rendering.
+//!
+//! Every problem a user can cause is an [`InputError`]: it names the file, the line and column
+//! (when the input is text we parsed), the key path inside the file, what was expected, what was
+//! found and, for unknown ids, the nearest known ids. The binary maps every error to exit code 2
+//! (see `main.rs`); exit code 1 is reserved for broken policies.
+
+use std::fmt;
+
+/// A problem with an input file, a command-line value or an output path (boxed, so that
+/// `Result`s stay small on the happy path).
+#[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
+#[error("{0}")]
+pub struct InputError(Box<Details>);
+
+/// What an [`InputError`] reports.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Details {
+    /// The file the problem is in, as the user named it (or `<built-in>/...`).
+    pub file: String,
+    /// 1-based line and column, where known.
+    pub position: Option<(usize, usize)>,
+    /// Key path inside the file, e.g. `option[1].site`, or `row 7, column spot_usd_per_hour`.
+    pub key: Option<String>,
+    /// What is wrong, in a short lowercase phrase.
+    pub problem: String,
+    pub expected: Option<String>,
+    pub found: Option<String>,
+    pub hint: Option<String>,
+}
+
+impl InputError {
+    pub fn new(file: impl Into<String>, problem: impl Into<String>) -> Self {
+        InputError(Box::new(Details {
+            file: file.into(),
+            position: None,
+            key: None,
+            problem: problem.into(),
+            expected: None,
+            found: None,
+            hint: None,
+        }))
+    }
+
+    pub fn at_key(mut self, key: impl Into<String>) -> Self {
+        self.key = Some(key.into());
+        self
+    }
+
+    pub fn at_position(mut self, line: usize, column: usize) -> Self {
+        self.position = Some((line, column));
+        self
+    }
+
+    pub fn expected(mut self, expected: impl Into<String>) -> Self {
+        self.expected = Some(expected.into());
+        self
+    }
+
+    pub fn found(mut self, found: impl Into<String>) -> Self {
+        self.found = Some(found.into());
+        self
+    }
+
+    pub fn hint(mut self, hint: impl Into<String>) -> Self {
+        self.hint = Some(hint.into());
+        self
+    }
+
+    /// An unknown id, with the nearest known ids as a hint.
+    pub fn unknown_id<'a>(
+        file: impl Into<String>,
+        key: impl Into<String>,
+        kind: &str,
+        id: &str,
+        known: impl IntoIterator<Item = &'a str>,
+    ) -> Self {
+        let nearest = nearest_ids(id, known, 3);
+        let mut err = InputError::new(file, format!("unknown {kind} id `{id}`"))
+            .at_key(key)
+            .expected(format!("the id of a {kind} in the catalog"))
+            .found(format!("`{id}`"));
+        if !nearest.is_empty() {
+            let list: Vec<String> = nearest.iter().map(|n| format!("`{n}`")).collect();
+            err = err.hint(format!("the nearest known ids are {}", list.join(", ")));
+        }
+        err
+    }
+}
+
+impl std::ops::Deref for InputError {
+    type Target = Details;
+    fn deref(&self) -> &Details {
+        &self.0
+    }
+}
+
+impl std::ops::DerefMut for InputError {
+    fn deref_mut(&mut self) -> &mut Details {
+        &mut self.0
+    }
+}
+
+impl fmt::Display for Details {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        write!(f, "{}", self.file)?;
+        if let Some((line, col)) = self.position {
+            write!(f, ":{line}:{col}")?;
+        }
+        write!(f, ": {}", self.problem)?;
+        if let Some(key) = &self.key {
+            write!(f, "\n  key: `{key}`")?;
+        }
+        if let Some(expected) = &self.expected {
+            write!(f, "\n  expected: {expected}")?;
+        }
+        if let Some(found) = &self.found {
+            write!(f, "\n  found: {found}")?;
+        }
+        if let Some(hint) = &self.hint {
+            write!(f, "\nhint: {hint}")?;
+        }
+        Ok(())
+    }
+}
+
+/// Up to `limit` known ids closest to `id`, by normalised Levenshtein similarity; ties keep
+/// catalog order. Ids sharing a prefix with `id` rank first, since people type the start right.
+pub fn nearest_ids<'a>(
+    id: &str,
+    known: impl IntoIterator<Item = &'a str>,
+    limit: usize,
+) -> Vec<String> {
+    let needle = id.to_ascii_lowercase();
+    let mut scored: Vec<(f64, usize, &str)> = known
+        .into_iter()
+        .enumerate()
+        .map(|(i, k)| {
+            let lower = k.to_ascii_lowercase();
+            let mut score = strsim::normalized_levenshtein(&needle, &lower);
+            if !needle.is_empty() && (lower.starts_with(&needle) || lower.contains(&needle)) {
+                score += 1.0;
+            }
+            (score, i, k)
+        })
+        .collect();
+    scored.sort_by(|a, b| b.0.total_cmp(&a.0).then(a.1.cmp(&b.1)));
+    scored
+        .into_iter()
+        .filter(|(score, _, _)| *score > 0.3)
+        .take(limit)
+        .map(|(_, _, k)| k.to_string())
+        .collect()
+}
+
+/// 1-based line and column of a byte offset in `text`.
+pub fn line_col(text: &str, offset: usize) -> (usize, usize) {
+    let offset = offset.min(text.len());
+    let before = text.get(..offset).unwrap_or("");
+    let line = before.matches('\n').count() + 1;
+    let line_start = before.rfind('\n').map(|p| p + 1).unwrap_or(0);
+    let column = before
+        .get(line_start..)
+        .map(|s| s.chars().count())
+        .unwrap_or(0)
+        + 1;
+    (line, column)
+}
+
+/// One step of a key path inside a TOML document.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum Seg {
+    Key(&'static str),
+    Name(String),
+    Index(usize),
+}
+
+/// Renders a key path like `option[1].financing.kind`.
+pub fn key_path(path: &[Seg]) -> String {
+    let mut out = String::new();
+    for seg in path {
+        match seg {
+            Seg::Key(k) => {
+                if !out.is_empty() {
+                    out.push('.');
+                }
+                out.push_str(k);
+            }
+            Seg::Name(k) => {
+                if !out.is_empty() {
+                    out.push('.');
+                }
+                out.push_str(k);
+            }
+            Seg::Index(i) => out.push_str(&format!("[{i}]")),
+        }
+    }
+    out
+}
+
+/// Line and column of the value at `path` in the TOML `source`, found by re-parsing it with
+/// spans kept; falls back to the deepest parent that exists.
+pub fn locate_toml(source: &str, path: &[Seg]) -> Option<(usize, usize)> {
+    let doc = toml_edit::Document::parse(source).ok()?;
+    let mut item: &toml_edit::Item = doc.as_item();
+    let mut best = None;
+    for seg in path {
+        let next = match seg {
+            Seg::Key(k) => item.get(*k),
+            Seg::Name(k) => item.get(k.as_str()),
+            Seg::Index(i) => item.get(*i),
+        };
+        let Some(next) = next else { break };
+        item = next;
+        if let Some(span) = span_of(item) {
+            best = Some(span);
+        }
+    }
+    best.map(|s| line_col(source, s.start))
+}
+
+fn span_of(item: &toml_edit::Item) -> Option<std::ops::Range<usize>> {
+    match item {
+        toml_edit::Item::Value(v) => v.span(),
+        toml_edit::Item::Table(t) => t.span(),
+        toml_edit::Item::ArrayOfTables(a) => a.span(),
+        toml_edit::Item::None => None,
+    }
+}
+
+/// Deserialises TOML into `T`, turning a syntax or type error into an [`InputError`] with the
+/// line and column of the offending key or value.
+pub fn parse_toml<T: serde::de::DeserializeOwned>(
+    file: &str,
+    source: &str,
+) -> Result<T, InputError> {
+    toml::from_str(source).map_err(|err| {
+        let mut e = InputError::new(file, toml_message(err.message()));
+        if let Some(span) = err.span() {
+            let (line, col) = line_col(source, span.start);
+            e = e.at_position(line, col);
+        }
+        e
+    })
+}
+
+/// Serde's messages spell out the expected form; keep them, but lowercase the first letter and
+/// drop a trailing period to match the rest of our messages.
+fn toml_message(message: &str) -> String {
+    let trimmed = message.trim().trim_end_matches('.');
+    let mut chars = trimmed.chars();
+    match chars.next() {
+        Some(first) => first.to_lowercase().collect::<String>() + chars.as_str(),
+        None => "invalid TOML".to_string(),
+    }
+}

@@ -1,0 +1,144 @@
+//! The `tcosim` binary: parses arguments, calls the library, writes outputs, maps errors to
+//! exit codes (0 success, 1 broken policy, 2 bad input or usage).
+
+mod cli;
+
+use clap::Parser;
+use cli::{Cli, Command, RunArgs, ValidateArgs};
+use std::io::{IsTerminal, Write};
+use std::path::Path;
+use std::process::ExitCode;
+use tcosim::catalog::{Catalog, FILE_NAMES};
+use tcosim::error::InputError;
+use tcosim::scenario::Source;
+
+/// Exit code of bad input or usage.
+const EXIT_INPUT: u8 = 2;
+
+fn main() -> ExitCode {
+    let cli = Cli::parse();
+    let quiet = cli.quiet;
+    let result = match cli.command {
+        None => run(RunArgs::default(), quiet),
+        Some(Command::Run(args)) => run(args, quiet),
+        Some(Command::Validate(args)) => validate(args, quiet),
+    };
+    match result {
+        Ok(()) => ExitCode::SUCCESS,
+        Err(err) => {
+            report_error(&err);
+            ExitCode::from(EXIT_INPUT)
+        }
+    }
+}
+
+fn color_stderr() -> bool {
+    std::env::var_os("NO_COLOR").is_none_or(|v| v.is_empty()) && std::io::stderr().is_terminal()
+}
+
+fn report_error(err: &InputError) {
+    let label = if color_stderr() {
+        "\x1b[1;31merror\x1b[0m"
+    } else {
+        "error"
+    };
+    let text = err.to_string();
+    let text = if color_stderr() {
+        text.replace("\nhint:", "\n\x1b[1;36mhint\x1b[0m:")
+    } else {
+        text
+    };
+    eprintln!("{label}: {text}");
+}
+
+fn warn(quiet: bool, message: &str) {
+    if !quiet {
+        let label = if color_stderr() {
+            "\x1b[1;33mwarning\x1b[0m"
+        } else {
+            "warning"
+        };
+        eprintln!("{label}: {message}");
+    }
+}
+
+fn run(args: RunArgs, quiet: bool) -> Result<(), InputError> {
+    let run = tcosim::run::load(args.scenario.as_deref(), &args.catalog)?;
+    for w in &run.warnings {
+        warn(quiet, w);
+    }
+    let color = args.output.is_none()
+        && std::io::stdout().is_terminal()
+        && std::env::var_os("NO_COLOR").is_none();
+    let text = tcosim::report::render(&run, args.format, args.monthly, color);
+    match &args.output {
+        Some(path) => write_atomic(path, text.as_bytes()),
+        None => {
+            let mut out = std::io::stdout().lock();
+            // A closed pipe (e.g. `| head`) is not an error of ours.
+            let _ = out.write_all(text.as_bytes()).and_then(|_| out.flush());
+            Ok(())
+        }
+    }
+}
+
+/// Writes `bytes` to a temporary file beside `path` and renames it into place, so that `path`
+/// is either its old content or the complete new one.
+fn write_atomic(path: &Path, bytes: &[u8]) -> Result<(), InputError> {
+    let shown = path.display().to_string();
+    let dir = match path.parent() {
+        Some(d) if !d.as_os_str().is_empty() => d.to_path_buf(),
+        _ => std::path::PathBuf::from("."),
+    };
+    if path.is_dir() {
+        return Err(
+            InputError::new(&shown, "output path is a folder").expected("a file path for --output")
+        );
+    }
+    let fail = |e: std::io::Error| {
+        InputError::new(&shown, "cannot write output")
+            .expected("a writable file in an existing folder")
+            .found(e.to_string())
+    };
+    let mut tmp = tempfile::NamedTempFile::new_in(&dir).map_err(fail)?;
+    tmp.write_all(bytes).map_err(fail)?;
+    tmp.as_file().sync_all().map_err(fail)?;
+    tmp.persist(path).map_err(|e| fail(e.error))?;
+    Ok(())
+}
+
+fn validate(args: ValidateArgs, quiet: bool) -> Result<(), InputError> {
+    let base = Catalog::load(&args.catalog)?;
+    for path in &args.files {
+        let shown = path.display().to_string();
+        let name = path.file_name().and_then(|n| n.to_str()).unwrap_or("");
+        let what = if path.is_dir() {
+            let c = Catalog::load(&[args.catalog.as_slice(), std::slice::from_ref(path)].concat())?;
+            format!(
+                "catalog folder ({} accelerators, {} servers, {} cloud offers, {} sites)",
+                c.accelerators.len(),
+                c.servers.len(),
+                c.offers.len(),
+                c.sites.len()
+            )
+        } else if FILE_NAMES.contains(&name) {
+            Catalog::load_with_files(&args.catalog, std::slice::from_ref(path))?;
+            "catalog file".to_string()
+        } else {
+            let source = Source::read(path)?;
+            let resolved = tcosim::scenario::resolve(&source, &base)?;
+            for w in &resolved.warnings {
+                warn(quiet, &format!("{shown}: {w}"));
+            }
+            format!(
+                "scenario ({} workloads, {} options)",
+                resolved.input.workloads.len(),
+                resolved.input.options.len()
+            )
+        };
+        if !quiet {
+            println!("ok: {shown}: {what}");
+        }
+    }
+    Ok(())
+}

@@ -1,0 +1,148 @@
+//! The model's inputs: plain numbers in the scenario currency, resolved from a scenario and the
+//! catalogs by `scenario::resolve`. Nothing here looks anything up.
+
+use crate::finance::Depreciation;
+use crate::profile::Profile;
+use crate::timeline::YearMonth;
+use std::sync::Arc;
+
+#[derive(Debug, Clone)]
+pub struct Input {
+    pub name: String,
+    pub currency: String,
+    pub horizon_months: usize,
+    pub start: YearMonth,
+    /// Nominal discount rate per year [fraction].
+    pub discount_rate: f64,
+    /// Yearly escalation of electricity prices [fraction per year].
+    pub electricity_escalation_per_year: f64,
+    pub workloads: Vec<WorkloadIn>,
+    pub options: Vec<OptionIn>,
+    /// Index into `options` of the baseline for savings, ROI, payback and IRR.
+    pub baseline: usize,
+}
+
+#[derive(Debug, Clone)]
+pub struct WorkloadIn {
+    pub name: String,
+    /// Demand in the first month [reference-GPU-hours per month].
+    pub ref_gpu_hours_per_month: f64,
+    pub growth_per_year: f64,
+    pub profile: Arc<Profile>,
+    /// Pinned on-prem: never served by a cloud.
+    pub sensitive: bool,
+}
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Kind {
+    OnPrem,
+    Cloud,
+    Hybrid,
+}
+
+impl Kind {
+    pub fn as_str(self) -> &'static str {
+        match self {
+            Kind::OnPrem => "onprem",
+            Kind::Cloud => "cloud",
+            Kind::Hybrid => "hybrid",
+        }
+    }
+}
+
+#[derive(Debug, Clone)]
+pub struct OptionIn {
+    pub name: String,
+    pub kind: Kind,
+    pub owned: Option<OwnedIn>,
+    pub cloud: Option<CloudIn>,
+}
+
+#[derive(Debug, Clone, Copy, PartialEq)]
+pub enum Financing {
+    Cash,
+    /// Down payment at purchase, then level monthly payments in arrears.
+    Loan {
+        annual_rate: f64,
+        term_months: u32,
+        down_payment: f64,
+    },
+    /// Level monthly payments in arrears leaving `residual` (fraction of price) to the lessor.
+    Lease {
+        annual_rate: f64,
+        term_months: u32,
+        residual: f64,
+    },
+}
+
+#[derive(Debug, Clone)]
+pub struct OwnedIn {
+    pub servers: u32,
+    pub gpus_per_server: u32,
+    /// Throughput of one owned GPU in reference GPUs.
+    pub rel_throughput: f64,
+    /// Share of hours an installed GPU can serve [0..1].
+    pub availability: f64,
+    /// Price of one server [scenario currency].
+    pub server_price: f64,
+    pub max_power_kw: f64,
+    pub idle_fraction: f64,
+    pub warranty_months: f64,
+    pub support_pct_per_year: f64,
+    /// [scenario currency per kWh] in the first month.
+    pub electricity_per_kwh: f64,
+    pub pue: f64,
+    /// [scenario currency per kW per month]
+    pub colocation_per_kw_month: f64,
+    pub grid_co2_g_per_kwh: f64,
+    /// Months between purchases (refresh or lease term); `None` keeps the first purchase.
+    pub cycle_months: Option<u32>,
+    pub financing: Financing,
+    pub depreciation: Depreciation,
+    /// Resale value at the end of a cycle (or of the horizon without refresh) [fraction of price].
+    pub residual_value: f64,
+    pub staff_fte_fixed: f64,
+    pub staff_fte_per_server: f64,
+    /// Loaded cost of one FTE [scenario currency per year].
+    pub staff_salary_per_year: f64,
+    /// [scenario currency per GPU per year]
+    pub software_per_gpu_year: f64,
+}
+
+impl OwnedIn {
+    pub fn gpus(&self) -> f64 {
+        f64::from(self.servers) * f64::from(self.gpus_per_server)
+    }
+}
+
+#[derive(Debug, Clone, Copy, PartialEq)]
+pub enum Commitment {
+    None,
+    /// Committed GPUs = ceil(share × mean hourly cloud load at each term start).
+    Share(f64),
+    Gpus(u32),
+}
+
+#[derive(Debug, Clone)]
+pub struct CloudIn {
+    /// Throughput of one cloud GPU in reference GPUs.
+    pub rel_throughput: f64,
+    /// [scenario currency per GPU-hour]
+    pub on_demand_per_gpu_hour: f64,
+    pub spot_per_gpu_hour: f64,
+    pub commit_per_gpu_hour: f64,
+    pub commitment: Commitment,
+    pub commit_term_months: u32,
+    /// Share of uncommitted cloud GPU-hours run on spot [0..1].
+    pub spot_share: f64,
+    /// Extra GPU-hours spent on spot to redo interrupted work [fraction].
+    pub spot_overhead: f64,
+    pub storage_tb: f64,
+    pub storage_per_tb_month: f64,
+    pub egress_tb_per_month: f64,
+    pub egress_per_tb: f64,
+    /// Power drawn per busy cloud GPU, host share included [kW].
+    pub power_kw_per_gpu: f64,
+    pub pue: f64,
+    pub grid_co2_g_per_kwh: f64,
+}

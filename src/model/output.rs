@@ -1,0 +1,195 @@
+//! The model's results: per option, month by month and in total. Money in the scenario currency,
+//! GPU-hours in reference-GPU-hours.
+
+use crate::timeline::YearMonth;
+
+/// Cost categories; each belongs to one of the groups capex, opex and cloud.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord)]
+pub enum Category {
+    /// Cash purchases and loan down payments (start of month).
+    Hardware,
+    /// Loan payments, and loan balances settled at a refresh or at the horizon.
+    Financing,
+    /// Resale value of disposed hardware (negative).
+    ResidualValue,
+    Lease,
+    Energy,
+    Colocation,
+    Staff,
+    Support,
+    Software,
+    CloudCommitted,
+    CloudOnDemand,
+    CloudSpot,
+    Storage,
+    Egress,
+}
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Group {
+    Capex,
+    Opex,
+    Cloud,
+}
+
+impl Category {
+    pub const ALL: [Category; 14] = [
+        Category::Hardware,
+        Category::Financing,
+        Category::ResidualValue,
+        Category::Lease,
+        Category::Energy,
+        Category::Colocation,
+        Category::Staff,
+        Category::Support,
+        Category::Software,
+        Category::CloudCommitted,
+        Category::CloudOnDemand,
+        Category::CloudSpot,
+        Category::Storage,
+        Category::Egress,
+    ];
+    pub const COUNT: usize = 14;
+
+    pub fn key(self) -> &'static str {
+        match self {
+            Category::Hardware => "hardware",
+            Category::Financing => "financing",
+            Category::ResidualValue => "residual_value",
+            Category::Lease => "lease",
+            Category::Energy => "energy",
+            Category::Colocation => "colocation",
+            Category::Staff => "staff",
+            Category::Support => "support",
+            Category::Software => "software",
+            Category::CloudCommitted => "cloud_committed",
+            Category::CloudOnDemand => "cloud_on_demand",
+            Category::CloudSpot => "cloud_spot",
+            Category::Storage => "storage",
+            Category::Egress => "egress",
+        }
+    }
+
+    pub fn label(self) -> &'static str {
+        match self {
+            Category::Hardware => "Hardware",
+            Category::Financing => "Financing",
+            Category::ResidualValue => "Residual value",
+            Category::Lease => "Lease",
+            Category::Energy => "Energy",
+            Category::Colocation => "Colocation",
+            Category::Staff => "Staff",
+            Category::Support => "Support",
+            Category::Software => "Software",
+            Category::CloudCommitted => "Cloud committed",
+            Category::CloudOnDemand => "Cloud on-demand",
+            Category::CloudSpot => "Cloud spot",
+            Category::Storage => "Storage",
+            Category::Egress => "Egress",
+        }
+    }
+
+    pub fn group(self) -> Group {
+        match self {
+            Category::Hardware | Category::Financing | Category::ResidualValue => Group::Capex,
+            Category::Lease
+            | Category::Energy
+            | Category::Colocation
+            | Category::Staff
+            | Category::Support
+            | Category::Software => Group::Opex,
+            Category::CloudCommitted
+            | Category::CloudOnDemand
+            | Category::CloudSpot
+            | Category::Storage
+            | Category::Egress => Group::Cloud,
+        }
+    }
+}
+
+/// One option in one month.
+#[derive(Debug, Clone, PartialEq)]
+pub struct MonthRow {
+    /// 1-based month number.
+    pub month: usize,
+    pub date: YearMonth,
+    pub demand_gpu_hours: f64,
+    pub served_onprem_gpu_hours: f64,
+    pub served_cloud_gpu_hours: f64,
+    pub unmet_gpu_hours: f64,
+    /// Nominal cost per category.
+    pub costs: [f64; Category::COUNT],
+    /// Cash paid at the start of the month (discounted from the month's start).
+    pub start_flow: f64,
+    /// Cash paid at the end of the month.
+    pub end_flow: f64,
+    /// Accounting depreciation (not cash).
+    pub depreciation: f64,
+    pub energy_kwh: f64,
+    pub co2_t: f64,
+    /// Busy share of installed owned GPUs, for options that own GPUs.
+    pub owned_utilization: Option<f64>,
+}
+
+impl MonthRow {
+    pub fn group(&self, group: Group) -> f64 {
+        Category::ALL
+            .iter()
+            .filter(|c| c.group() == group)
+            .map(|c| self.costs[*c as usize])
+            .sum()
+    }
+
+    /// capex + opex + cloud.
+    pub fn cash_out(&self) -> f64 {
+        self.start_flow + self.end_flow
+    }
+}
+
+/// The internal rate of return of an option's savings against the baseline.
+#[derive(Debug, Clone, Copy, PartialEq)]
+pub struct IrrResult {
+    /// Annual rate [fraction per year].
+    pub annual: f64,
+    /// How many rates make the NPV zero; the one reported is the closest to the discount rate.
+    pub roots: usize,
+}
+
+#[derive(Debug, Clone, PartialEq)]
+pub struct OptionResult {
+    pub name: String,
+    pub kind: super::Kind,
+    pub months: Vec<MonthRow>,
+    pub pv_cost: f64,
+    pub total_cost: f64,
+    pub breakdown: [f64; Category::COUNT],
+    pub demand_gpu_hours: f64,
+    pub served_onprem_gpu_hours: f64,
+    pub served_cloud_gpu_hours: f64,
+    pub unmet_gpu_hours: f64,
+    pub owned_utilization: Option<f64>,
+    pub energy_kwh: f64,
+    pub co2_t: f64,
+    pub depreciation: f64,
+    /// total_cost / delivered GPU-hours; `None` when nothing was delivered.
+    pub cost_per_gpu_hour: Option<f64>,
+    /// Owned GPUs (0 for cloud).
+    pub owned_gpus: f64,
+    /// Owned capacity in reference GPUs (after availability).
+    pub owned_capacity_ref_gpus: f64,
+    /// PV of the baseline minus PV of this option.
+    pub savings_vs_baseline: f64,
+    pub roi: Option<f64>,
+    pub payback_month: Option<usize>,
+    pub irr: Option<IrrResult>,
+    pub break_even_utilization: Option<f64>,
+    pub is_baseline: bool,
+}
+
+#[derive(Debug, Clone, PartialEq)]
+pub struct Output {
+    pub options: Vec<OptionResult>,
+    pub baseline: usize,
+    /// Cheapest on-demand cloud price in the scenario [scenario currency per reference GPU-hour].
+    pub cheapest_cloud_per_ref_gpu_hour: Option<f64>,
+}

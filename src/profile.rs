@@ -1,0 +1,268 @@
+//! Hourly load profiles and load-duration curves.
+//!
+//! A profile is a year of hourly weights (8760 values). Each simulated month takes its 730-hour
+//! slice: the month's demand is spread over the slice in proportion to the weights, and a yearly
+//! profile whose months carry different totals also shifts demand between months (seasonality),
+//! keeping the yearly total. The load-duration curve of a month (its hourly loads sorted from the
+//! highest, with prefix sums) answers "how many GPU-hours fit under a capacity C" exactly in
+//! O(log n), so any number of capacities can be evaluated without walking the hours again.
+
+use crate::error::InputError;
+use crate::timeline::{HOURS_PER_MONTH, HOURS_PER_YEAR};
+
+/// A year of hourly load weights, non-negative, not all zero.
+#[derive(Debug, Clone, PartialEq)]
+pub struct Profile {
+    pub name: String,
+    pub hourly: Vec<f64>,
+    /// Sum of the weights of each month's slice.
+    pub month_sums: [f64; 12],
+}
+
+/// Built-in profile names.
+pub const BUILTIN_PROFILES: [&str; 3] = ["flat", "business-hours", "bursty"];
+
+impl Profile {
+    fn from_hourly(name: String, hourly: Vec<f64>) -> Profile {
+        let mut month_sums = [0.0; 12];
+        for (m, sum) in month_sums.iter_mut().enumerate() {
+            *sum = hourly[m * HOURS_PER_MONTH..(m + 1) * HOURS_PER_MONTH]
+                .iter()
+                .sum();
+        }
+        Profile {
+            name,
+            hourly,
+            month_sums,
+        }
+    }
+
+    /// A built-in profile by name.
+    pub fn builtin(name: &str) -> Option<Profile> {
+        let hourly: Vec<f64> = match name {
+            // Every hour alike.
+            "flat" => vec![1.0; HOURS_PER_YEAR],
+            // Weekdays 08:00-18:00 at full weight, other hours at 0.2 (interactive and CI work
+            // with some overnight batch); the year starts on a Monday at midnight.
+            "business-hours" => (0..HOURS_PER_YEAR)
+                .map(|h| {
+                    let day = (h / 24) % 7;
+                    let hour = h % 24;
+                    if day < 5 && (8..18).contains(&hour) {
+                        1.0
+                    } else {
+                        0.2
+                    }
+                })
+                .collect(),
+            // Twelve-hour blocks: a base of 0.15, and in about one block in five a burst of +1.0
+            // chosen by a fixed hash, so peak / mean is about 3.3 and the shape is reproducible.
+            "bursty" => (0..HOURS_PER_YEAR)
+                .map(|h| {
+                    let block = (h / 12) as u64;
+                    let u = (splitmix64(block ^ 0x7c05_1d0e) >> 11) as f64 / (1u64 << 53) as f64;
+                    if u < 0.2 { 1.15 } else { 0.15 }
+                })
+                .collect(),
+            _ => return None,
+        };
+        Some(Profile::from_hourly(name.to_string(), hourly))
+    }
+
+    /// Parses an hourly profile file: one number per line (the last field of a CSV line),
+    /// an optional header line, `#` comments; 8760 values (a year) or 730 (one month, repeated).
+    pub fn from_csv(display: &str, text: &str) -> Result<Profile, InputError> {
+        let mut values = Vec::with_capacity(HOURS_PER_YEAR);
+        let mut first_data = true;
+        for (n, raw) in text.lines().enumerate() {
+            let line = n + 1;
+            let trimmed = raw.trim();
+            if trimmed.is_empty() || trimmed.starts_with('#') {
+                continue;
+            }
+            let field = trimmed.rsplit(',').next().unwrap_or("").trim();
+            match field.parse::<f64>() {
+                Ok(v) if v.is_finite() && v >= 0.0 => values.push(v),
+                Ok(v) => {
+                    return Err(InputError::new(display, "invalid hourly load")
+                        .at_position(line, 1)
+                        .expected("a finite load of 0 or more")
+                        .found(format!("{v}")));
+                }
+                Err(_) if first_data => {} // a header line
+                Err(_) => {
+                    return Err(InputError::new(display, "invalid hourly load")
+                        .at_position(line, 1)
+                        .expected("a number")
+                        .found(format!("`{field}`")));
+                }
+            }
+            first_data = false;
+        }
+        let hourly = match values.len() {
+            HOURS_PER_YEAR => values,
+            HOURS_PER_MONTH => values
+                .iter()
+                .copied()
+                .cycle()
+                .take(HOURS_PER_YEAR)
+                .collect(),
+            n => {
+                return Err(
+                    InputError::new(display, "hourly profile has the wrong length")
+                        .expected(format!(
+                            "{HOURS_PER_YEAR} values (a year) or {HOURS_PER_MONTH} (a month)"
+                        ))
+                        .found(format!("{n} values")),
+                );
+            }
+        };
+        if hourly.iter().all(|v| *v == 0.0) {
+            return Err(InputError::new(display, "hourly profile is all zero")
+                .expected("at least one hour with load above 0")
+                .found(format!("{} zeros", hourly.len())));
+        }
+        Ok(Profile::from_hourly(display.to_string(), hourly))
+    }
+
+    /// Share of a year's load falling in month `month0` (0 = January) times 12: 1 for a profile
+    /// without seasonality.
+    pub fn season(&self, month0: usize) -> f64 {
+        let year: f64 = self.month_sums.iter().sum();
+        if year > 0.0 {
+            self.month_sums[month0] * 12.0 / year
+        } else {
+            0.0
+        }
+    }
+
+    /// Hourly weights of month `month0`, normalised to sum to 1 (all zero if the slice is).
+    pub fn month_shape(&self, month0: usize) -> impl Iterator<Item = f64> + '_ {
+        let sum = self.month_sums[month0];
+        let scale = if sum > 0.0 { 1.0 / sum } else { 0.0 };
+        self.hourly[month0 * HOURS_PER_MONTH..(month0 + 1) * HOURS_PER_MONTH]
+            .iter()
+            .map(move |w| w * scale)
+    }
+}
+
+fn splitmix64(mut x: u64) -> u64 {
+    x = x.wrapping_add(0x9e37_79b9_7f4a_7c15);
+    x = (x ^ (x >> 30)).wrapping_mul(0xbf58_476d_1ce4_e5b9);
+    x = (x ^ (x >> 27)).wrapping_mul(0x94d0_49bb_1331_11eb);
+    x ^ (x >> 31)
+}
+
+/// A load-duration curve: hourly loads sorted from the highest, with prefix sums.
+#[derive(Debug, Clone, Default, PartialEq)]
+pub struct Ldc {
+    sorted_desc: Vec<f64>,
+    /// `prefix[k]` = sum of the k highest loads; `prefix.len() = sorted_desc.len() + 1`.
+    prefix: Vec<f64>,
+}
+
+impl Ldc {
+    pub fn new(loads: &[f64]) -> Ldc {
+        let mut sorted_desc = loads.to_vec();
+        sorted_desc.sort_by(|a, b| b.total_cmp(a));
+        let mut prefix = Vec::with_capacity(sorted_desc.len() + 1);
+        let mut acc = 0.0;
+        prefix.push(0.0);
+        for v in &sorted_desc {
+            acc += v;
+            prefix.push(acc);
+        }
+        Ldc {
+            sorted_desc,
+            prefix,
+        }
+    }
+
+    /// Total load [GPU-hours].
+    pub fn total(&self) -> f64 {
+        self.prefix.last().copied().unwrap_or(0.0)
+    }
+
+    /// Highest hourly load [GPUs].
+    pub fn peak(&self) -> f64 {
+        self.sorted_desc.first().copied().unwrap_or(0.0)
+    }
+
+    /// Σ_h min(load(h), capacity): the load served within `capacity` (README equation M2).
+    pub fn served(&self, capacity: f64) -> f64 {
+        if capacity <= 0.0 {
+            return 0.0;
+        }
+        let above = self.sorted_desc.partition_point(|v| *v > capacity);
+        capacity * above as f64 + (self.total() - self.prefix[above])
+    }
+
+    /// Hours with load above `level`.
+    pub fn hours_above(&self, level: f64) -> usize {
+        self.sorted_desc.partition_point(|v| *v > level)
+    }
+
+    /// Loads sorted from the highest.
+    pub fn sorted(&self) -> &[f64] {
+        &self.sorted_desc
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn served_matches_a_walk_over_the_hours() {
+        let loads = [3.0, 0.0, 7.5, 2.0, 7.5, 1.0];
+        let ldc = Ldc::new(&loads);
+        for cap in [0.0, 0.5, 1.0, 2.0, 2.5, 7.5, 8.0, 100.0] {
+            let walked: f64 = loads.iter().map(|l| l.min(cap)).sum();
+            assert!((ldc.served(cap) - walked).abs() < 1e-12, "capacity {cap}");
+        }
+        assert_eq!(ldc.total(), 21.0);
+        assert_eq!(ldc.peak(), 7.5);
+        assert_eq!(ldc.hours_above(2.0), 3);
+    }
+
+    #[test]
+    fn builtin_profiles_have_a_year_and_the_documented_shape() {
+        for name in BUILTIN_PROFILES {
+            let p = Profile::builtin(name).unwrap();
+            assert_eq!(p.hourly.len(), HOURS_PER_YEAR);
+            let shape_sum: f64 = p.month_shape(3).sum();
+            assert!((shape_sum - 1.0).abs() < 1e-12);
+        }
+        let bh = Profile::builtin("business-hours").unwrap();
+        // Monday 09:00 is a business hour, Saturday 09:00 is not.
+        assert_eq!(bh.hourly[9], 1.0);
+        assert_eq!(bh.hourly[5 * 24 + 9], 0.2);
+        let bursty = Profile::builtin("bursty").unwrap();
+        let mean = bursty.hourly.iter().sum::<f64>() / HOURS_PER_YEAR as f64;
+        let peak_to_mean = 1.15 / mean;
+        assert!(
+            (2.8..3.9).contains(&peak_to_mean),
+            "peak/mean {peak_to_mean}"
+        );
+        assert!(Profile::builtin("spiky").is_none());
+    }
+
+    #[test]
+    fn csv_profiles_are_checked() {
+        let month: String = (0..730).map(|h| format!("{}\n", h % 24)).collect();
+        let p = Profile::from_csv("m.csv", &format!("load\n{month}")).unwrap();
+        assert_eq!(p.hourly.len(), HOURS_PER_YEAR);
+        assert!((p.season(0) - 1.0).abs() < 1e-12);
+        let short = Profile::from_csv("s.csv", "1\n2\n3\n").unwrap_err();
+        assert!(short.to_string().contains("wrong length"));
+        let zeros: String = "0\n".repeat(730);
+        assert!(
+            Profile::from_csv("z.csv", &zeros)
+                .unwrap_err()
+                .to_string()
+                .contains("all zero")
+        );
+        let neg = Profile::from_csv("n.csv", "load\n1\n-2\n").unwrap_err();
+        assert_eq!(neg.position, Some((3, 1)));
+    }
+}

@@ -1,0 +1,121 @@
+//! CSV: raw numbers, one row per option (or per option and month with `--monthly`); units in
+//! the column names, money in the scenario currency named by the `currency` column.
+
+use crate::model::{Category, Group};
+use crate::run::Run;
+
+fn num(v: f64) -> String {
+    if v.is_finite() {
+        format!("{v}")
+    } else {
+        String::new()
+    }
+}
+
+fn opt(v: Option<f64>) -> String {
+    v.map(num).unwrap_or_default()
+}
+
+pub fn render(run: &Run, monthly: bool) -> String {
+    let mut w = csv::Writer::from_writer(Vec::new());
+    let cur = run.input.currency.clone();
+    if monthly {
+        let header = [
+            "option",
+            "month",
+            "date",
+            "currency",
+            "demand_gpu_hours",
+            "served_onprem_gpu_hours",
+            "served_cloud_gpu_hours",
+            "unmet_gpu_hours",
+            "capex",
+            "opex",
+            "cloud",
+            "cash_out",
+            "depreciation",
+            "energy_kwh",
+            "co2_t",
+            "owned_utilization",
+        ];
+        let _ = w.write_record(header);
+        for o in &run.output.options {
+            for r in &o.months {
+                let _ = w.write_record([
+                    o.name.clone(),
+                    r.month.to_string(),
+                    r.date.to_string(),
+                    cur.clone(),
+                    num(r.demand_gpu_hours),
+                    num(r.served_onprem_gpu_hours),
+                    num(r.served_cloud_gpu_hours),
+                    num(r.unmet_gpu_hours),
+                    num(r.group(Group::Capex)),
+                    num(r.group(Group::Opex)),
+                    num(r.group(Group::Cloud)),
+                    num(r.cash_out()),
+                    num(r.depreciation),
+                    num(r.energy_kwh),
+                    num(r.co2_t),
+                    opt(r.owned_utilization),
+                ]);
+            }
+        }
+    } else {
+        let mut header: Vec<String> = [
+            "option",
+            "kind",
+            "currency",
+            "pv_cost",
+            "total_cost",
+            "savings_vs_baseline",
+            "cost_per_gpu_hour",
+            "demand_gpu_hours",
+            "served_onprem_gpu_hours",
+            "served_cloud_gpu_hours",
+            "unmet_gpu_hours",
+            "owned_gpus",
+            "owned_utilization",
+            "break_even_utilization",
+            "energy_kwh",
+            "co2_t",
+            "payback_month",
+            "roi",
+            "irr",
+            "depreciation",
+        ]
+        .iter()
+        .map(|s| s.to_string())
+        .collect();
+        header.extend(Category::ALL.iter().map(|c| format!("cost_{}", c.key())));
+        let _ = w.write_record(&header);
+        for o in &run.output.options {
+            let mut rec = vec![
+                o.name.clone(),
+                o.kind.as_str().to_string(),
+                cur.clone(),
+                num(o.pv_cost),
+                num(o.total_cost),
+                num(o.savings_vs_baseline),
+                opt(o.cost_per_gpu_hour),
+                num(o.demand_gpu_hours),
+                num(o.served_onprem_gpu_hours),
+                num(o.served_cloud_gpu_hours),
+                num(o.unmet_gpu_hours),
+                num(o.owned_gpus),
+                opt(o.owned_utilization),
+                opt(o.break_even_utilization),
+                num(o.energy_kwh),
+                num(o.co2_t),
+                o.payback_month.map(|m| m.to_string()).unwrap_or_default(),
+                opt(o.roi),
+                opt(o.irr.map(|i| i.annual)),
+                num(o.depreciation),
+            ];
+            rec.extend(o.breakdown.iter().map(|v| num(*v)));
+            let _ = w.write_record(&rec);
+        }
+    }
+    let bytes = w.into_inner().unwrap_or_default();
+    String::from_utf8(bytes).unwrap_or_default()
+}

@@ -1,0 +1,61 @@
+//! Markdown: the same content as the terminal table, for wikis and pull-request comments.
+
+use super::{MONTHLY_HEADER, monthly_rows, summary_rows, verdict};
+use crate::run::Run;
+
+pub fn render(run: &Run, monthly: bool) -> String {
+    let mut out = String::new();
+    out.push_str(&format!("# {}\n\n", escape(&run.input.name)));
+    out.push_str(&format!(
+        "{} months from {}, amounts in {}, discounted at {:.1}% per year.\n\n",
+        run.input.horizon_months,
+        run.input.start,
+        run.input.currency,
+        run.input.discount_rate * 100.0
+    ));
+    for line in verdict(run) {
+        out.push_str(&format!("- {}\n", escape(&line)));
+    }
+    out.push('\n');
+    let mut header = vec![String::new()];
+    header.extend(run.output.options.iter().map(|o| escape(&o.name)));
+    let body: Vec<Vec<String>> = summary_rows(run)
+        .into_iter()
+        .map(|r| {
+            let mut cells = vec![escape(r.label.trim_start())];
+            cells.extend(r.cells);
+            cells
+        })
+        .collect();
+    out.push_str(&table(&header, &body));
+    if monthly {
+        for option in &run.output.options {
+            out.push_str(&format!(
+                "\n## {} — monthly [{}]\n\n",
+                escape(&option.name),
+                run.input.currency
+            ));
+            let header: Vec<String> = MONTHLY_HEADER.iter().map(|s| s.to_string()).collect();
+            out.push_str(&table(&header, &monthly_rows(option)));
+        }
+    }
+    out
+}
+
+fn table(header: &[String], rows: &[Vec<String>]) -> String {
+    let mut out = format!("| {} |\n", header.join(" | "));
+    out.push('|');
+    for (i, _) in header.iter().enumerate() {
+        out.push_str(if i == 0 { " --- |" } else { " ---: |" });
+    }
+    out.push('\n');
+    for row in rows {
+        out.push_str(&format!("| {} |\n", row.join(" | ")));
+    }
+    out
+}
+
+/// Escapes the characters that would break a Markdown table cell.
+fn escape(text: &str) -> String {
+    text.replace('|', "\\|").replace('\n', " ")
+}

@@ -1,0 +1,296 @@
+//! Renderers of a [`Run`]: one file per format. Tables (terminal and Markdown) share one row
+//! builder and carry formatted values with units in the row labels; CSV and JSON carry raw
+//! numbers. Renderers return strings; writing them is the binary's job.
+
+pub mod csv;
+pub mod json;
+pub mod markdown;
+pub mod table;
+
+use crate::model::{Category, Group, OptionResult};
+use crate::run::Run;
+
+/// Output formats of `run`.
+#[derive(Debug, Clone, Copy, Default, PartialEq, Eq, clap::ValueEnum)]
+pub enum Format {
+    #[default]
+    Table,
+    Csv,
+    Json,
+    Markdown,
+}
+
+/// Renders `run` in `format`; `monthly` adds the month-by-month breakdown (JSON always has it).
+pub fn render(run: &Run, format: Format, monthly: bool, color: bool) -> String {
+    match format {
+        Format::Table => table::render(run, monthly, color),
+        Format::Csv => csv::render(run, monthly),
+        Format::Json => json::render(run),
+        Format::Markdown => markdown::render(run, monthly),
+    }
+}
+
+/// One row of the side-by-side summary: a label with its unit and one cell per option.
+pub struct SummaryRow {
+    pub label: String,
+    pub cells: Vec<String>,
+}
+
+/// The rows shared by the terminal table and Markdown: metrics down, options across.
+pub fn summary_rows(run: &Run) -> Vec<SummaryRow> {
+    let cur = &run.input.currency;
+    let opts = &run.output.options;
+    let row = |label: String, f: &dyn Fn(&OptionResult) -> String| SummaryRow {
+        label,
+        cells: opts.iter().map(f).collect(),
+    };
+    let mut rows = vec![
+        row("Kind".into(), &|o| o.kind.as_str().to_string()),
+        row(format!("PV cost [{cur}]"), &|o| money(o.pv_cost)),
+        row(format!("Total cost [{cur}]"), &|o| money(o.total_cost)),
+        row(format!("PV savings vs baseline [{cur}]"), &|o| {
+            if o.is_baseline {
+                "baseline".into()
+            } else {
+                money(o.savings_vs_baseline)
+            }
+        }),
+        row(format!("Cost per GPU-hour [{cur}]"), &|o| {
+            o.cost_per_gpu_hour.map(price).unwrap_or_else(na)
+        }),
+        row("Demand [GPU-h]".into(), &|o| quantity(o.demand_gpu_hours)),
+        row("Served on-prem [GPU-h]".into(), &|o| {
+            quantity(o.served_onprem_gpu_hours)
+        }),
+        row("Served by cloud [GPU-h]".into(), &|o| {
+            quantity(o.served_cloud_gpu_hours)
+        }),
+        row("Unmet [GPU-h]".into(), &|o| quantity(o.unmet_gpu_hours)),
+        row("Owned GPUs".into(), &|o| quantity(o.owned_gpus)),
+        row("Owned utilisation [%]".into(), &|o| {
+            o.owned_utilization.map(percent).unwrap_or_else(na)
+        }),
+        row("Break-even utilisation [%]".into(), &|o| {
+            o.break_even_utilization.map(percent).unwrap_or_else(na)
+        }),
+        row("Payback [month]".into(), &|o| {
+            o.payback_month.map(|m| m.to_string()).unwrap_or_else(na)
+        }),
+        row("ROI [%]".into(), &|o| o.roi.map(percent).unwrap_or_else(na)),
+        row("IRR [%/year]".into(), &|o| {
+            o.irr.map(|i| percent(i.annual)).unwrap_or_else(na)
+        }),
+        row("Energy [MWh]".into(), &|o| quantity(o.energy_kwh / 1000.0)),
+        row("Carbon [tCO2]".into(), &|o| quantity(o.co2_t)),
+        row(format!("Depreciation [{cur}]"), &|o| money(o.depreciation)),
+    ];
+    for cat in Category::ALL {
+        if opts.iter().any(|o| o.breakdown[cat as usize].abs() > 0.0) {
+            let group = match cat.group() {
+                Group::Capex => "capex",
+                Group::Opex => "opex",
+                Group::Cloud => "cloud",
+            };
+            rows.push(row(format!("  {} ({group}) [{cur}]", cat.label()), &|o| {
+                money(o.breakdown[cat as usize])
+            }));
+        }
+    }
+    rows
+}
+
+/// Header of a monthly table.
+pub const MONTHLY_HEADER: [&str; 11] = [
+    "Month",
+    "Date",
+    "Demand [GPU-h]",
+    "On-prem [GPU-h]",
+    "Cloud [GPU-h]",
+    "Unmet [GPU-h]",
+    "Capex",
+    "Opex",
+    "Cloud",
+    "Cash out",
+    "Depreciation",
+];
+
+/// Formatted monthly rows of one option.
+pub fn monthly_rows(option: &OptionResult) -> Vec<Vec<String>> {
+    option
+        .months
+        .iter()
+        .map(|r| {
+            vec![
+                r.month.to_string(),
+                r.date.to_string(),
+                quantity(r.demand_gpu_hours),
+                quantity(r.served_onprem_gpu_hours),
+                quantity(r.served_cloud_gpu_hours),
+                quantity(r.unmet_gpu_hours),
+                money(r.group(Group::Capex)),
+                money(r.group(Group::Opex)),
+                money(r.group(Group::Cloud)),
+                money(r.cash_out()),
+                money(r.depreciation),
+            ]
+        })
+        .collect()
+}
+
+/// Share of demand left unmet above which an option does not count as serving its demand.
+pub const UNMET_TOLERANCE: f64 = 0.001;
+
+/// Whether an option serves (practically) all of its demand.
+pub fn serves_demand(o: &OptionResult) -> bool {
+    o.unmet_gpu_hours <= UNMET_TOLERANCE * o.demand_gpu_hours
+}
+
+/// The verdict in plain sentences: the cheapest option that serves the demand, its margin, its
+/// payback, and risks. Options that leave demand unmet are not cheaper in any useful sense, so
+/// they are ranked only when no option serves all demand.
+pub fn verdict(run: &Run) -> Vec<String> {
+    let cur = &run.input.currency;
+    let opts = &run.output.options;
+    let mut lines = Vec::new();
+    let serving: Vec<&OptionResult> = opts.iter().filter(|o| serves_demand(o)).collect();
+    let (pool, qualifier) = if serving.is_empty() {
+        (
+            opts.iter().collect::<Vec<_>>(),
+            " (no option serves all demand)",
+        )
+    } else if serving.len() < opts.len() {
+        (serving, " among the options that serve all demand")
+    } else {
+        (serving, "")
+    };
+    let by_pv = |a: &&OptionResult, b: &&OptionResult| a.pv_cost.total_cmp(&b.pv_cost);
+    let Some(best) = pool.iter().copied().min_by(by_pv) else {
+        return lines;
+    };
+    let base = &opts[run.output.baseline];
+    let mut first = format!(
+        "Cheapest by present value{qualifier}: {} ({} {}",
+        best.name,
+        cur,
+        money(best.pv_cost)
+    );
+    if let Some(second) = pool
+        .iter()
+        .copied()
+        .filter(|o| o.name != best.name)
+        .min_by(by_pv)
+    {
+        let gap = second.pv_cost - best.pv_cost;
+        let share = if second.pv_cost != 0.0 {
+            gap / second.pv_cost
+        } else {
+            0.0
+        };
+        first.push_str(&format!(
+            "), {} {} ({}) below the next, {}",
+            cur,
+            money(gap),
+            percent(share),
+            second.name
+        ));
+    } else {
+        first.push(')');
+    }
+    first.push('.');
+    lines.push(first);
+    if !best.is_baseline {
+        let mut s = format!(
+            "Against the baseline {}: saves {} {} in present value",
+            base.name,
+            cur,
+            money(best.savings_vs_baseline)
+        );
+        if let Some(p) = best.payback_month {
+            s.push_str(&format!(", pays back in month {p}"));
+        }
+        if let Some(irr) = best.irr {
+            s.push_str(&format!(", IRR {} per year", percent(irr.annual)));
+        }
+        s.push('.');
+        lines.push(s);
+    }
+    for o in opts {
+        if !serves_demand(o) {
+            lines.push(format!(
+                "Risk: {} leaves {} GPU-hours unmet ({} of demand).",
+                o.name,
+                quantity(o.unmet_gpu_hours),
+                percent(o.unmet_gpu_hours / o.demand_gpu_hours)
+            ));
+        }
+    }
+    lines
+}
+
+fn na() -> String {
+    "n/a".to_string()
+}
+
+/// Whole money units with thousands separators.
+pub fn money(v: f64) -> String {
+    group_thousands(v.round())
+}
+
+/// A price with two decimals.
+pub fn price(v: f64) -> String {
+    let rounded = (v * 100.0).round() / 100.0;
+    let whole = rounded.trunc();
+    let cents = ((rounded - whole).abs() * 100.0).round() as i64;
+    let sign = if rounded < 0.0 && whole == 0.0 {
+        "-"
+    } else {
+        ""
+    };
+    format!("{sign}{}.{cents:02}", group_thousands(whole))
+}
+
+/// A quantity rounded to a whole number, with thousands separators.
+pub fn quantity(v: f64) -> String {
+    group_thousands(v.round())
+}
+
+/// A fraction as a percentage with one decimal.
+pub fn percent(v: f64) -> String {
+    format!("{:.1}%", v * 100.0 + 0.0)
+}
+
+fn group_thousands(v: f64) -> String {
+    if !v.is_finite() {
+        return "n/a".to_string();
+    }
+    let negative = v < 0.0 && v != 0.0;
+    let digits = format!("{:.0}", v.abs());
+    let mut out = String::with_capacity(digits.len() + digits.len() / 3 + 1);
+    for (i, c) in digits.chars().enumerate() {
+        if i > 0 && (digits.len() - i) % 3 == 0 {
+            out.push(',');
+        }
+        out.push(c);
+    }
+    if negative && out != "0" {
+        format!("-{out}")
+    } else {
+        out
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn numbers_are_grouped_and_rounded() {
+        assert_eq!(money(1_234_567.4), "1,234,567");
+        assert_eq!(money(-999.6), "-1,000");
+        assert_eq!(money(-0.2), "0");
+        assert_eq!(price(2.746), "2.75");
+        assert_eq!(price(1234.5), "1,234.50");
+        assert_eq!(percent(0.1234), "12.3%");
+        assert_eq!(quantity(f64::NAN), "n/a");
+    }
+}

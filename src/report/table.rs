@@ -1,0 +1,67 @@
+//! The terminal table: the verdict, then metrics down and options across.
+
+use super::{MONTHLY_HEADER, monthly_rows, summary_rows, verdict};
+use crate::run::Run;
+use comfy_table::{Cell, CellAlignment, ContentArrangement, Table, presets};
+
+pub fn render(run: &Run, monthly: bool, color: bool) -> String {
+    let mut out = String::new();
+    out.push_str(&format!(
+        "{} — {} months from {}, {} at {:.1}% per year\n\n",
+        run.input.name,
+        run.input.horizon_months,
+        run.input.start,
+        run.input.currency,
+        run.input.discount_rate * 100.0
+    ));
+    let mut table = new_table(color);
+    let mut header = vec![Cell::new("")];
+    header.extend(run.output.options.iter().map(|o| Cell::new(&o.name)));
+    table.set_header(header);
+    for row in summary_rows(run) {
+        let mut cells = vec![Cell::new(row.label)];
+        cells.extend(
+            row.cells
+                .into_iter()
+                .map(|c| Cell::new(c).set_alignment(CellAlignment::Right)),
+        );
+        table.add_row(cells);
+    }
+    out.push_str(&table.to_string());
+    out.push('\n');
+    for line in verdict(run) {
+        out.push('\n');
+        out.push_str(&line);
+    }
+    out.push('\n');
+    if monthly {
+        for option in &run.output.options {
+            out.push_str(&format!(
+                "\n{} — monthly [{}]\n",
+                option.name, run.input.currency
+            ));
+            let mut t = new_table(color);
+            t.set_header(MONTHLY_HEADER.to_vec());
+            for r in monthly_rows(option) {
+                t.add_row(
+                    r.into_iter()
+                        .map(|c| Cell::new(c).set_alignment(CellAlignment::Right)),
+                );
+            }
+            out.push_str(&t.to_string());
+            out.push('\n');
+        }
+    }
+    out
+}
+
+fn new_table(color: bool) -> Table {
+    let mut table = Table::new();
+    table
+        .load_style(presets::UTF8_FULL_CONDENSED)
+        .set_content_arrangement(ContentArrangement::Disabled);
+    if !color {
+        table.force_no_tty();
+    }
+    table
+}

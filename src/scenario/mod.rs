@@ -1,0 +1,53 @@
+//! Scenario files: loading, checking and resolving against the catalogs into the model's input.
+
+mod resolve;
+mod types;
+
+pub use resolve::{Resolved, resolve};
+pub use types::*;
+
+use crate::error::{InputError, parse_toml};
+use std::path::{Path, PathBuf};
+
+/// Name of the built-in example scenario run when no file is given.
+pub const BUILTIN_NAME: &str = "<built-in example>";
+/// The built-in example: the enterprise LLM platform in Frankfurt.
+pub const BUILTIN_TEXT: &str = include_str!("../../scenarios/enterprise-llm-frankfurt.toml");
+
+/// A scenario's text with where it came from.
+#[derive(Debug, Clone)]
+pub struct Source {
+    /// As shown in messages.
+    pub display: String,
+    pub text: String,
+    /// Folder that relative paths in the scenario (hourly profiles) are read from.
+    pub base_dir: Option<PathBuf>,
+}
+
+impl Source {
+    pub fn builtin() -> Source {
+        Source {
+            display: BUILTIN_NAME.to_string(),
+            text: BUILTIN_TEXT.to_string(),
+            base_dir: None,
+        }
+    }
+
+    pub fn read(path: &Path) -> Result<Source, InputError> {
+        let display = path.display().to_string();
+        let text = std::fs::read_to_string(path).map_err(|e| {
+            InputError::new(&display, "cannot read scenario file")
+                .expected("a readable TOML file")
+                .found(e.to_string())
+        })?;
+        Ok(Source {
+            display,
+            text,
+            base_dir: path.parent().map(Path::to_path_buf),
+        })
+    }
+
+    pub fn parse(&self) -> Result<ScenarioFile, InputError> {
+        parse_toml(&self.display, &self.text)
+    }
+}

@@ -1,0 +1,1171 @@
+//! Resolution of a scenario against the catalogs: every id looked up, every value range-checked,
+//! every price converted to the scenario currency. Errors point at the key in the scenario file.
+
+use super::{OptionSpec, ScenarioFile, Source, WorkloadSpec};
+use crate::catalog::{Accelerator, Catalog, CloudOffer, RowRef};
+use crate::error::{InputError, Seg, key_path, locate_toml, nearest_ids};
+use crate::model::{CloudIn, Commitment, Financing, Input, Kind, OptionIn, OwnedIn, WorkloadIn};
+use crate::profile::{BUILTIN_PROFILES, Profile};
+use crate::timeline::parse_year_month;
+use std::collections::BTreeSet;
+use std::sync::Arc;
+
+/// Defaults of optional option fields (README "Scenario defaults").
+pub mod defaults {
+    /// Share of hours an installed GPU can serve (maintenance, failures) [estimate].
+    pub const AVAILABILITY: f64 = 0.97;
+    /// Resale value at the end of a cycle [fraction of price, estimate].
+    pub const RESIDUAL_VALUE: f64 = 0.10;
+    pub const DEPRECIATION: &str = "straight-line-5y";
+    /// Extra GPU-hours to redo work lost to spot interruptions [estimate].
+    pub const SPOT_OVERHEAD: f64 = 0.10;
+    /// Hyperscale facility PUE: Google reports about 1.1 (Uptime/Statista, 2024).
+    pub const CLOUD_PUE: f64 = 1.1;
+    /// World average grid intensity, Ember 2023 [gCO2/kWh].
+    pub const CLOUD_GRID_CO2: f64 = 481.0;
+    /// Busy cloud-server power per GPU as a multiple of the GPU's TDP (host CPUs, memory,
+    /// network, fans); a DGX H100 draws 10.2 kW at most for 8 × 700 W GPUs (1.8×) [estimate].
+    pub const CLOUD_HOST_FACTOR: f64 = 1.5;
+}
+
+/// A scenario ready to simulate, with what it used and what it warns about.
+#[derive(Debug, Clone)]
+pub struct Resolved {
+    pub input: Input,
+    pub file: ScenarioFile,
+    pub rows_used: Vec<RowRef>,
+    pub warnings: Vec<String>,
+}
+
+struct Ctx<'a> {
+    source: &'a Source,
+    catalog: &'a Catalog,
+    rows: BTreeSet<RowRef>,
+    warnings: Vec<String>,
+}
+
+impl Ctx<'_> {
+    fn err(&self, path: &[Seg], problem: impl Into<String>) -> InputError {
+        let mut e = InputError::new(&self.source.display, problem).at_key(key_path(path));
+        if let Some((line, col)) = locate_toml(&self.source.text, path) {
+            e = e.at_position(line, col);
+        }
+        e
+    }
+
+    fn range(
+        &self,
+        path: &[Seg],
+        value: f64,
+        min: f64,
+        max: f64,
+        expected: &str,
+    ) -> Result<f64, InputError> {
+        if value.is_finite() && value >= min && value <= max {
+            Ok(value)
+        } else {
+            let field = key_path(path);
+            Err(self
+                .err(path, format!("`{field}` is out of range"))
+                .expected(expected.to_string())
+                .found(format!("{value}")))
+        }
+    }
+
+    fn unknown(&self, path: &[Seg], kind: &str, id: &str, known: Vec<&str>) -> InputError {
+        let mut e = InputError::unknown_id(&self.source.display, key_path(path), kind, id, known);
+        if let Some((line, col)) = locate_toml(&self.source.text, path) {
+            e = e.at_position(line, col);
+        }
+        e
+    }
+
+    fn use_row(
+        &mut self,
+        catalog: &str,
+        id: &str,
+        meta: (&str, &str, bool),
+        derived: Option<String>,
+        file: &str,
+    ) {
+        let (source, as_of, estimate) = meta;
+        self.rows.insert(RowRef {
+            catalog: catalog.to_string(),
+            id: id.to_string(),
+            source: source.to_string(),
+            as_of: as_of.to_string(),
+            estimate,
+            derived,
+            file: file.to_string(),
+        });
+    }
+
+    fn accelerator(&mut self, path: &[Seg], id: &str) -> Result<Accelerator, InputError> {
+        let Some(a) = self.catalog.accelerator(id) else {
+            return Err(self.unknown(
+                path,
+                "accelerator",
+                id,
+                self.catalog
+                    .accelerators
+                    .iter()
+                    .map(|a| a.id.as_str())
+                    .collect(),
+            ));
+        };
+        let a = a.clone();
+        self.use_row(
+            "accelerators",
+            &a.id,
+            (&a.source, &a.as_of, a.estimate || a.price_estimate),
+            None,
+            &a.origin,
+        );
+        Ok(a)
+    }
+
+    fn convert(
+        &mut self,
+        path: &[Seg],
+        amount: f64,
+        from: &str,
+        to: &str,
+    ) -> Result<f64, InputError> {
+        for cur in [from, to] {
+            if cur != "USD"
+                && let Some(r) = self.catalog.fx_rate(cur)
+            {
+                let r = r.clone();
+                self.use_row(
+                    "fx",
+                    &r.currency,
+                    (&r.source, &r.as_of, r.estimate),
+                    None,
+                    &r.origin,
+                );
+            }
+        }
+        self.catalog.convert(amount, from, to).ok_or_else(|| {
+            self.err(path, format!("no exchange rate from `{from}` to `{to}`"))
+                .expected("both currencies in fx.toml")
+        })
+    }
+}
+
+/// Throughput of `a` on the scenario's basis (README equation M0).
+fn throughput(ctx: &Ctx, basis: &str, a: &Accelerator, path: &[Seg]) -> Result<f64, InputError> {
+    match basis {
+        "bf16" => Ok(a.bf16_dense_tflops),
+        "fp8" => a.fp8_dense_tflops.ok_or_else(|| {
+            ctx.err(
+                path,
+                format!("accelerator `{}` has no FP8 throughput", a.id),
+            )
+            .expected("an accelerator with `fp8_dense_tflops`, or throughput_basis = \"bf16\"")
+            .found("no FP8 figure in the catalog")
+        }),
+        _ => Ok(a.memory_bandwidth_tb_s),
+    }
+}
+
+pub fn resolve(source: &Source, catalog: &Catalog) -> Result<Resolved, InputError> {
+    let file = source.parse()?;
+    let mut ctx = Ctx {
+        source,
+        catalog,
+        rows: BTreeSet::new(),
+        warnings: Vec::new(),
+    };
+    let k = Seg::Key;
+
+    if file.name.trim().is_empty() {
+        return Err(ctx
+            .err(&[k("name")], "`name` is empty")
+            .expected("a scenario name")
+            .found("\"\""));
+    }
+    if !(1..=600).contains(&file.horizon_months) {
+        return Err(ctx
+            .err(&[k("horizon_months")], "`horizon_months` is out of range")
+            .expected("a whole number of months from 1 to 600")
+            .found(file.horizon_months.to_string()));
+    }
+    let horizon = file.horizon_months as usize;
+    let Some(start) = parse_year_month(&file.start) else {
+        return Err(ctx
+            .err(&[k("start")], "`start` is not a month")
+            .expected("`YYYY-MM`")
+            .found(format!("`{}`", file.start)));
+    };
+    if catalog.fx_rate(&file.currency).is_none() {
+        return Err(ctx.unknown(
+            &[k("currency")],
+            "currency",
+            &file.currency,
+            catalog.fx.iter().map(|f| f.currency.as_str()).collect(),
+        ));
+    }
+    let currency = file.currency.clone();
+    ctx.range(
+        &[k("discount_rate")],
+        file.discount_rate,
+        0.0,
+        1.0,
+        "a yearly rate between 0 and 1",
+    )?;
+    ctx.range(
+        &[k("electricity_escalation_per_year")],
+        file.electricity_escalation_per_year,
+        -0.5,
+        1.0,
+        "a yearly rate between -0.5 and 1",
+    )?;
+    ctx.range(
+        &[k("max_price_age_months")],
+        file.max_price_age_months as f64,
+        0.0,
+        1200.0,
+        "0 to 1200 months",
+    )?;
+    let basis = file.throughput_basis.as_str();
+    if !["bf16", "fp8", "memory-bandwidth"].contains(&basis) {
+        return Err(ctx
+            .err(
+                &[k("throughput_basis")],
+                format!("unknown throughput basis `{basis}`"),
+            )
+            .expected("`bf16`, `fp8` or `memory-bandwidth`")
+            .found(format!("`{basis}`")));
+    }
+    let reference = ctx.accelerator(&[k("reference_accelerator")], &file.reference_accelerator)?;
+    let ref_throughput = throughput(&ctx, basis, &reference, &[k("reference_accelerator")])?;
+
+    if file.workloads.is_empty() {
+        return Err(ctx
+            .err(&[], "no workloads")
+            .expected("at least one `[[workload]]`")
+            .found("none"));
+    }
+    let mut workloads = Vec::new();
+    for (n, w) in file.workloads.iter().enumerate() {
+        workloads.push(resolve_workload(&ctx, n, w, &reference, basis, &file)?);
+    }
+    check_unique(
+        &ctx,
+        "workload",
+        file.workloads.iter().map(|w| w.name.as_str()),
+    )?;
+
+    if file.options.is_empty() {
+        return Err(ctx
+            .err(&[], "no options")
+            .expected("at least one `[[option]]`")
+            .found("none"));
+    }
+    let mut options = Vec::new();
+    for (n, o) in file.options.iter().enumerate() {
+        options.push(resolve_option(
+            &mut ctx,
+            n,
+            o,
+            basis,
+            ref_throughput,
+            &currency,
+        )?);
+    }
+    check_unique(&ctx, "option", file.options.iter().map(|o| o.name.as_str()))?;
+
+    let baseline = match &file.baseline {
+        None => 0,
+        Some(name) => match file.options.iter().position(|o| &o.name == name) {
+            Some(i) => i,
+            None => {
+                let names: Vec<&str> = file.options.iter().map(|o| o.name.as_str()).collect();
+                let mut e = ctx
+                    .err(&[k("baseline")], format!("unknown option `{name}`"))
+                    .expected("the name of an option of this scenario")
+                    .found(format!("`{name}`"));
+                let near = nearest_ids(name, names, 3);
+                if !near.is_empty() {
+                    e = e.hint(format!(
+                        "the options are {}",
+                        near.iter()
+                            .map(|n| format!("`{n}`"))
+                            .collect::<Vec<_>>()
+                            .join(", ")
+                    ));
+                }
+                return Err(e);
+            }
+        },
+    };
+
+    // Stale prices (depreciation rules are not prices): rows older than max_price_age_months before the scenario starts.
+    for row in ctx.rows.iter().filter(|r| r.catalog != "depreciation") {
+        if let Some((as_of, _)) = crate::timeline::parse_date(&row.as_of) {
+            let age = start.ordinal() - as_of.ordinal();
+            if age > file.max_price_age_months {
+                ctx.warnings.push(format!(
+                    "catalog row `{}` in {} is {age} months older than the scenario start (as_of {}); max_price_age_months is {}",
+                    row.id, row.catalog, row.as_of, file.max_price_age_months
+                ));
+            }
+        }
+    }
+
+    let input = Input {
+        name: file.name.clone(),
+        currency,
+        horizon_months: horizon,
+        start,
+        discount_rate: file.discount_rate,
+        electricity_escalation_per_year: file.electricity_escalation_per_year,
+        workloads,
+        options,
+        baseline,
+    };
+    Ok(Resolved {
+        input,
+        file,
+        rows_used: ctx.rows.into_iter().collect(),
+        warnings: ctx.warnings,
+    })
+}
+
+fn check_unique<'a>(
+    ctx: &Ctx,
+    table: &'static str,
+    names: impl Iterator<Item = &'a str>,
+) -> Result<(), InputError> {
+    let mut seen = BTreeSet::new();
+    for (i, name) in names.enumerate() {
+        let path = [Seg::Key(table), Seg::Index(i), Seg::Key("name")];
+        if name.trim().is_empty() {
+            return Err(ctx
+                .err(&path, format!("{table} name is empty"))
+                .expected("a name")
+                .found("\"\""));
+        }
+        if !seen.insert(name) {
+            return Err(ctx
+                .err(&path, format!("duplicate {table} name `{name}`"))
+                .expected(format!("each {table} name once"))
+                .found(format!("`{name}` again")));
+        }
+    }
+    Ok(())
+}
+
+fn resolve_workload(
+    ctx: &Ctx,
+    n: usize,
+    w: &WorkloadSpec,
+    reference: &Accelerator,
+    basis: &str,
+    file: &ScenarioFile,
+) -> Result<WorkloadIn, InputError> {
+    let p = |f: &'static str| [Seg::Key("workload"), Seg::Index(n), Seg::Key(f)];
+    let hours = match (w.gpu_hours_per_month, w.training_flops_per_month) {
+        (Some(h), None) => {
+            if w.mfu.is_some() {
+                return Err(ctx
+                    .err(
+                        &p("mfu"),
+                        "`mfu` applies only with `training_flops_per_month`",
+                    )
+                    .expected("no `mfu` with `gpu_hours_per_month`"));
+            }
+            ctx.range(
+                &p("gpu_hours_per_month"),
+                h,
+                0.0,
+                1e12,
+                "reference-GPU-hours per month, 0 or more",
+            )?
+        }
+        (None, Some(flops)) => {
+            let flops = ctx.range(
+                &p("training_flops_per_month"),
+                flops,
+                0.0,
+                1e32,
+                "FLOPs per month, 0 or more",
+            )?;
+            let Some(mfu) = w.mfu else {
+                return Err(ctx
+                    .err(
+                        &p("training_flops_per_month"),
+                        "`training_flops_per_month` needs `mfu`",
+                    )
+                    .expected("`mfu`, the model-FLOPs utilisation, e.g. 0.4")
+                    .found("no `mfu`"));
+            };
+            let mfu = ctx.range(
+                &p("mfu"),
+                mfu,
+                1e-3,
+                1.0,
+                "a fraction above 0 and at most 1",
+            )?;
+            // FLOPs / (peak FLOP/s of the reference × MFU × 3600 s) (README equation M0b).
+            let tflops = if basis == "fp8" {
+                reference
+                    .fp8_dense_tflops
+                    .unwrap_or(reference.bf16_dense_tflops)
+            } else {
+                reference.bf16_dense_tflops
+            };
+            flops / (tflops * 1e12 * mfu * 3600.0)
+        }
+        (Some(_), Some(_)) => {
+            return Err(ctx
+                .err(
+                    &p("training_flops_per_month"),
+                    "both `gpu_hours_per_month` and `training_flops_per_month`",
+                )
+                .expected("exactly one of them")
+                .found("both"));
+        }
+        (None, None) => {
+            return Err(ctx
+                .err(
+                    &[Seg::Key("workload"), Seg::Index(n)],
+                    format!("workload `{}` has no demand", w.name),
+                )
+                .expected("`gpu_hours_per_month`, or `training_flops_per_month` with `mfu`")
+                .found("neither"));
+        }
+    };
+    let growth = ctx.range(
+        &p("growth_per_year"),
+        w.growth_per_year,
+        -0.99,
+        10.0,
+        "a yearly growth between -0.99 and 10",
+    )?;
+    let profile = if let Some(builtin) = Profile::builtin(&w.profile) {
+        builtin
+    } else if w.profile.ends_with(".csv") {
+        let path = match &ctx.source.base_dir {
+            Some(dir) => dir.join(&w.profile),
+            None => std::path::PathBuf::from(&w.profile),
+        };
+        let shown = path.display().to_string();
+        let text = std::fs::read_to_string(&path).map_err(|e| {
+            ctx.err(&p("profile"), format!("cannot read profile file `{shown}`"))
+                .expected("a CSV file of hourly loads, relative to the scenario file")
+                .found(e.to_string())
+        })?;
+        Profile::from_csv(&shown, &text)?
+    } else {
+        let mut e = ctx
+            .err(
+                &p("profile"),
+                format!("unknown load profile `{}`", w.profile),
+            )
+            .expected(format!(
+                "{} or the path of an hourly `.csv` file",
+                BUILTIN_PROFILES.map(|b| format!("`{b}`")).join(", ")
+            ))
+            .found(format!("`{}`", w.profile));
+        if let Some(near) = nearest_ids(&w.profile, BUILTIN_PROFILES, 1).first() {
+            e = e.hint(format!("did you mean `{near}`?"));
+        }
+        return Err(e);
+    };
+    let _ = file;
+    Ok(WorkloadIn {
+        name: w.name.clone(),
+        ref_gpu_hours_per_month: hours,
+        growth_per_year: growth,
+        profile: Arc::new(profile),
+        sensitive: w.sensitive,
+    })
+}
+
+const OWNED_FIELDS: [&str; 13] = [
+    "server",
+    "servers",
+    "gpus",
+    "site",
+    "availability",
+    "refresh_years",
+    "financing",
+    "depreciation",
+    "residual_value",
+    "support_pct_per_year",
+    "staff_fte_fixed",
+    "staff_fte_per_server",
+    "software_per_gpu_year",
+];
+const CLOUD_FIELDS: [&str; 10] = [
+    "offer",
+    "committed_share",
+    "committed_gpus",
+    "commit_term_years",
+    "spot_share",
+    "spot_interruption_overhead",
+    "storage_tb",
+    "egress_tb_per_month",
+    "cloud_pue",
+    "cloud_grid_co2_g_per_kwh",
+];
+
+fn owned_field_set(o: &OptionSpec) -> Vec<&'static str> {
+    let present = [
+        o.server.is_some(),
+        o.servers.is_some(),
+        o.gpus.is_some(),
+        o.site.is_some(),
+        o.availability.is_some(),
+        o.refresh_years.is_some(),
+        o.financing.is_some(),
+        o.depreciation.is_some(),
+        o.residual_value.is_some(),
+        o.support_pct_per_year.is_some(),
+        o.staff_fte_fixed.is_some(),
+        o.staff_fte_per_server.is_some(),
+        o.software_per_gpu_year.is_some(),
+    ];
+    OWNED_FIELDS
+        .iter()
+        .zip(present)
+        .filter(|(_, p)| *p)
+        .map(|(f, _)| *f)
+        .collect()
+}
+
+fn cloud_field_set(o: &OptionSpec) -> Vec<&'static str> {
+    let present = [
+        o.offer.is_some(),
+        o.committed_share.is_some(),
+        o.committed_gpus.is_some(),
+        o.commit_term_years.is_some(),
+        o.spot_share.is_some(),
+        o.spot_interruption_overhead.is_some(),
+        o.storage_tb.is_some(),
+        o.egress_tb_per_month.is_some(),
+        o.cloud_pue.is_some(),
+        o.cloud_grid_co2_g_per_kwh.is_some(),
+    ];
+    CLOUD_FIELDS
+        .iter()
+        .zip(present)
+        .filter(|(_, p)| *p)
+        .map(|(f, _)| *f)
+        .collect()
+}
+
+fn resolve_option(
+    ctx: &mut Ctx,
+    n: usize,
+    o: &OptionSpec,
+    basis: &str,
+    ref_throughput: f64,
+    currency: &str,
+) -> Result<OptionIn, InputError> {
+    let kind = match o.kind.as_str() {
+        "onprem" => Kind::OnPrem,
+        "cloud" => Kind::Cloud,
+        "hybrid" => Kind::Hybrid,
+        other => {
+            let mut e = ctx
+                .err(
+                    &[Seg::Key("option"), Seg::Index(n), Seg::Key("kind")],
+                    format!("unknown option kind `{other}`"),
+                )
+                .expected("`onprem`, `cloud` or `hybrid`")
+                .found(format!("`{other}`"));
+            if let Some(near) = nearest_ids(other, ["onprem", "cloud", "hybrid"], 1).first() {
+                e = e.hint(format!("did you mean `{near}`?"));
+            }
+            return Err(e);
+        }
+    };
+    let misplaced = match kind {
+        Kind::OnPrem => cloud_field_set(o).first().copied().map(|f| (f, "cloud")),
+        Kind::Cloud => owned_field_set(o)
+            .first()
+            .copied()
+            .or(o.staff_salary_per_year.map(|_| "staff_salary_per_year"))
+            .map(|f| (f, "owned")),
+        Kind::Hybrid => None,
+    };
+    if let Some((field, part)) = misplaced {
+        return Err(ctx
+            .err(
+                &[Seg::Key("option"), Seg::Index(n), Seg::Key(field)],
+                format!("`{field}` does not apply to a `{}` option", o.kind),
+            )
+            .expected(format!(
+                "no {part} fields in a `{}` option; use kind = \"hybrid\" to combine both",
+                o.kind
+            ))
+            .found(format!("`{field}`")));
+    }
+    let owned = match kind {
+        Kind::OnPrem | Kind::Hybrid => {
+            Some(resolve_owned(ctx, n, o, basis, ref_throughput, currency)?)
+        }
+        Kind::Cloud => None,
+    };
+    let cloud = match kind {
+        Kind::Cloud | Kind::Hybrid => {
+            Some(resolve_cloud(ctx, n, o, basis, ref_throughput, currency)?)
+        }
+        Kind::OnPrem => None,
+    };
+    Ok(OptionIn {
+        name: o.name.clone(),
+        kind,
+        owned,
+        cloud,
+    })
+}
+
+fn resolve_owned(
+    ctx: &mut Ctx,
+    n: usize,
+    o: &OptionSpec,
+    basis: &str,
+    ref_throughput: f64,
+    currency: &str,
+) -> Result<OwnedIn, InputError> {
+    let p = |f: &'static str| [Seg::Key("option"), Seg::Index(n), Seg::Key(f)];
+    let Some(server_id) = &o.server else {
+        return Err(ctx
+            .err(
+                &[Seg::Key("option"), Seg::Index(n)],
+                format!("option `{}` has no `server`", o.name),
+            )
+            .expected("`server = \"<server id>\"` for an onprem or hybrid option")
+            .found("no `server`"));
+    };
+    let Some(server) = ctx.catalog.server(server_id).cloned() else {
+        return Err(ctx.unknown(
+            &p("server"),
+            "server",
+            server_id,
+            ctx.catalog.servers.iter().map(|s| s.id.as_str()).collect(),
+        ));
+    };
+    ctx.use_row(
+        "servers",
+        &server.id,
+        (&server.source, &server.as_of, server.estimate),
+        None,
+        &server.origin,
+    );
+    let accelerator = ctx.accelerator(&p("server"), &server.accelerator)?;
+    let rel = throughput(ctx, basis, &accelerator, &p("server"))? / ref_throughput;
+    let per_server = server.accelerator_count;
+    let servers = match (o.servers, o.gpus) {
+        (Some(s), None) => ctx.range(
+            &p("servers"),
+            s as f64,
+            0.0,
+            100_000.0,
+            "a whole number of servers, 0 to 100,000",
+        )? as u32,
+        (None, Some(g)) => {
+            let g = ctx.range(
+                &p("gpus"),
+                g as f64,
+                0.0,
+                800_000.0,
+                "a whole number of GPUs, 0 to 800,000",
+            )? as u32;
+            if !g.is_multiple_of(per_server) {
+                let below = g / per_server * per_server;
+                return Err(ctx
+                    .err(
+                        &p("gpus"),
+                        format!("`gpus` is not a whole number of `{}` servers", server.id),
+                    )
+                    .expected(format!("a multiple of {per_server} GPUs per server"))
+                    .found(format!("{g}"))
+                    .hint(format!(
+                        "use {below} or {} GPUs, or `servers`",
+                        below + per_server
+                    )));
+            }
+            g / per_server
+        }
+        (Some(_), Some(_)) => {
+            return Err(ctx
+                .err(&p("gpus"), "both `servers` and `gpus`")
+                .expected("exactly one of them")
+                .found("both"));
+        }
+        (None, None) => {
+            return Err(ctx
+                .err(
+                    &[Seg::Key("option"), Seg::Index(n)],
+                    format!("option `{}` has no size", o.name),
+                )
+                .expected("`servers = N` or `gpus = N`")
+                .found("neither"));
+        }
+    };
+    let Some(site_id) = &o.site else {
+        return Err(ctx
+            .err(
+                &[Seg::Key("option"), Seg::Index(n)],
+                format!("option `{}` has no `site`", o.name),
+            )
+            .expected("`site = \"<site id>\"`")
+            .found("no `site`"));
+    };
+    let Some(site) = ctx.catalog.site(site_id).cloned() else {
+        return Err(ctx.unknown(
+            &p("site"),
+            "site",
+            site_id,
+            ctx.catalog.sites.iter().map(|s| s.id.as_str()).collect(),
+        ));
+    };
+    ctx.use_row(
+        "sites",
+        &site.id,
+        (&site.source, &site.as_of, site.estimate),
+        None,
+        &site.origin,
+    );
+
+    let availability = ctx.range(
+        &p("availability"),
+        o.availability.unwrap_or(defaults::AVAILABILITY),
+        0.01,
+        1.0,
+        "a fraction above 0 and at most 1",
+    )?;
+    let refresh_months = match o.refresh_years {
+        Some(y) => {
+            let y = ctx.range(&p("refresh_years"), y, 1.0 / 12.0, 50.0, "1/12 to 50 years")?;
+            Some((y * 12.0).round().max(1.0) as u32)
+        }
+        None => None,
+    };
+    let fp = |f: &'static str| {
+        [
+            Seg::Key("option"),
+            Seg::Index(n),
+            Seg::Key("financing"),
+            Seg::Key(f),
+        ]
+    };
+    let (financing, cycle_months) = match &o.financing {
+        None => (Financing::Cash, refresh_months),
+        Some(f) => match f.kind.as_str() {
+            "cash" => {
+                for (field, set) in [
+                    ("annual_rate", f.annual_rate.is_some()),
+                    ("term_months", f.term_months.is_some()),
+                    ("down_payment", f.down_payment.is_some()),
+                    ("residual", f.residual.is_some()),
+                ] {
+                    if set {
+                        return Err(ctx
+                            .err(
+                                &fp(field),
+                                format!("`{field}` does not apply to cash financing"),
+                            )
+                            .expected("only `kind` for cash"));
+                    }
+                }
+                (Financing::Cash, refresh_months)
+            }
+            "loan" | "lease" => {
+                let rate = f.annual_rate.ok_or_else(|| {
+                    ctx.err(
+                        &fp("kind"),
+                        format!("{} financing needs `annual_rate`", f.kind),
+                    )
+                    .expected("`annual_rate`, e.g. 0.07")
+                    .found("none")
+                })?;
+                let rate = ctx.range(
+                    &fp("annual_rate"),
+                    rate,
+                    0.0,
+                    1.0,
+                    "a yearly rate between 0 and 1",
+                )?;
+                let term = f.term_months.ok_or_else(|| {
+                    ctx.err(
+                        &fp("kind"),
+                        format!("{} financing needs `term_months`", f.kind),
+                    )
+                    .expected("`term_months`, e.g. 36")
+                    .found("none")
+                })?;
+                let term = ctx.range(
+                    &fp("term_months"),
+                    term as f64,
+                    1.0,
+                    600.0,
+                    "1 to 600 months",
+                )? as u32;
+                if f.kind == "loan" {
+                    if f.residual.is_some() {
+                        return Err(ctx
+                            .err(&fp("residual"), "`residual` applies to leases")
+                            .expected("`down_payment` for a loan"));
+                    }
+                    let down = ctx.range(
+                        &fp("down_payment"),
+                        f.down_payment.unwrap_or(0.0),
+                        0.0,
+                        1.0,
+                        "a fraction between 0 and 1",
+                    )?;
+                    (
+                        Financing::Loan {
+                            annual_rate: rate,
+                            term_months: term,
+                            down_payment: down,
+                        },
+                        refresh_months,
+                    )
+                } else {
+                    if f.down_payment.is_some() {
+                        return Err(ctx
+                            .err(&fp("down_payment"), "`down_payment` applies to loans")
+                            .expected("`residual` for a lease"));
+                    }
+                    let residual = ctx.range(
+                        &fp("residual"),
+                        f.residual.unwrap_or(0.0),
+                        0.0,
+                        0.99,
+                        "a fraction between 0 and 0.99",
+                    )?;
+                    if let Some(r) = refresh_months
+                        && r != term
+                    {
+                        return Err(ctx
+                            .err(
+                                &p("refresh_years"),
+                                "a lease is renewed at the end of its term",
+                            )
+                            .expected(format!(
+                                "refresh_years × 12 = term_months ({term}), or no refresh_years"
+                            ))
+                            .found(format!("{r} months")));
+                    }
+                    (
+                        Financing::Lease {
+                            annual_rate: rate,
+                            term_months: term,
+                            residual,
+                        },
+                        Some(term),
+                    )
+                }
+            }
+            other => {
+                return Err(ctx
+                    .err(&fp("kind"), format!("unknown financing `{other}`"))
+                    .expected("`cash`, `loan` or `lease`")
+                    .found(format!("`{other}`")));
+            }
+        },
+    };
+    let policy_id = o.depreciation.as_deref().unwrap_or(defaults::DEPRECIATION);
+    let Some(policy) = ctx.catalog.policy(policy_id).cloned() else {
+        return Err(ctx.unknown(
+            &p("depreciation"),
+            "depreciation policy",
+            policy_id,
+            ctx.catalog.policies.iter().map(|s| s.id.as_str()).collect(),
+        ));
+    };
+    let Some(depreciation) = policy.method() else {
+        return Err(ctx.err(
+            &p("depreciation"),
+            format!("depreciation policy `{policy_id}` is incomplete"),
+        ));
+    };
+    if !matches!(financing, Financing::Lease { .. }) {
+        ctx.use_row(
+            "depreciation",
+            &policy.id,
+            (&policy.source, &policy.as_of, policy.estimate),
+            None,
+            &policy.origin,
+        );
+    }
+    let residual_value = ctx.range(
+        &p("residual_value"),
+        o.residual_value.unwrap_or(defaults::RESIDUAL_VALUE),
+        0.0,
+        1.0,
+        "a fraction of the price between 0 and 1",
+    )?;
+    let support = ctx.range(
+        &p("support_pct_per_year"),
+        o.support_pct_per_year
+            .unwrap_or(server.support_pct_per_year),
+        0.0,
+        100.0,
+        "a percentage between 0 and 100",
+    )?;
+    let nonneg = |ctx: &Ctx, f: &'static str, v: Option<f64>, max: f64| {
+        ctx.range(&p(f), v.unwrap_or(0.0), 0.0, max, "0 or more")
+    };
+    let staff_fte_fixed = nonneg(ctx, "staff_fte_fixed", o.staff_fte_fixed, 1e5)?;
+    let staff_fte_per_server = nonneg(ctx, "staff_fte_per_server", o.staff_fte_per_server, 1e3)?;
+    let staff_salary_per_year = nonneg(ctx, "staff_salary_per_year", o.staff_salary_per_year, 1e9)?;
+    let software_per_gpu_year = nonneg(ctx, "software_per_gpu_year", o.software_per_gpu_year, 1e9)?;
+    if (staff_fte_fixed > 0.0 || staff_fte_per_server > 0.0) && o.staff_salary_per_year.is_none() {
+        return Err(ctx
+            .err(&p("staff_fte_fixed"), "staff without a salary")
+            .expected(
+                "`staff_salary_per_year`, the loaded cost of one FTE in the scenario currency",
+            )
+            .found("no `staff_salary_per_year`"));
+    }
+
+    let server_price = ctx.convert(&p("server"), server.price_usd, "USD", currency)?;
+    let electricity = ctx.convert(
+        &p("site"),
+        site.electricity_per_kwh,
+        &site.currency,
+        currency,
+    )?;
+    let colocation = ctx.convert(
+        &p("site"),
+        site.colocation_per_kw_month,
+        &site.currency,
+        currency,
+    )?;
+    Ok(OwnedIn {
+        servers,
+        gpus_per_server: per_server,
+        rel_throughput: rel,
+        availability,
+        server_price,
+        max_power_kw: server.max_power_kw,
+        idle_fraction: server.idle_fraction,
+        warranty_months: server.warranty_years * 12.0,
+        support_pct_per_year: support,
+        electricity_per_kwh: electricity,
+        pue: site.pue,
+        colocation_per_kw_month: colocation,
+        grid_co2_g_per_kwh: site.grid_co2_g_per_kwh,
+        cycle_months,
+        financing,
+        depreciation,
+        residual_value,
+        staff_fte_fixed,
+        staff_fte_per_server,
+        staff_salary_per_year,
+        software_per_gpu_year,
+    })
+}
+
+fn resolve_cloud(
+    ctx: &mut Ctx,
+    n: usize,
+    o: &OptionSpec,
+    basis: &str,
+    ref_throughput: f64,
+    currency: &str,
+) -> Result<CloudIn, InputError> {
+    let p = |f: &'static str| [Seg::Key("option"), Seg::Index(n), Seg::Key(f)];
+    let Some(offer_id) = &o.offer else {
+        return Err(ctx
+            .err(
+                &[Seg::Key("option"), Seg::Index(n)],
+                format!("option `{}` has no `offer`", o.name),
+            )
+            .expected("`offer = \"<cloud offer id>\"` for a cloud or hybrid option")
+            .found("no `offer`"));
+    };
+    let Some(offer) = ctx.catalog.offer(offer_id).cloned() else {
+        return Err(ctx.unknown(
+            &p("offer"),
+            "cloud offer",
+            offer_id,
+            ctx.catalog.offers.iter().map(|s| s.id.as_str()).collect(),
+        ));
+    };
+    let provider = ctx.catalog.provider(&offer.provider).cloned();
+    let accelerator = ctx.accelerator(&p("offer"), &offer.accelerator)?;
+    let rel = throughput(ctx, basis, &accelerator, &p("offer"))? / ref_throughput;
+    let per_gpu = |v: f64, offer: &CloudOffer| v / f64::from(offer.accelerator_count);
+
+    let commitment = match (o.committed_share, o.committed_gpus) {
+        (Some(s), None) => Commitment::Share(ctx.range(
+            &p("committed_share"),
+            s,
+            0.0,
+            1.0,
+            "a share between 0 and 1",
+        )?),
+        (None, Some(g)) => Commitment::Gpus(ctx.range(
+            &p("committed_gpus"),
+            g as f64,
+            0.0,
+            1e6,
+            "a whole number of GPUs, 0 or more",
+        )? as u32),
+        (None, None) => Commitment::None,
+        (Some(_), Some(_)) => {
+            return Err(ctx
+                .err(
+                    &p("committed_gpus"),
+                    "both `committed_share` and `committed_gpus`",
+                )
+                .expected("at most one of them")
+                .found("both"));
+        }
+    };
+    let term_years = o.commit_term_years.unwrap_or(1);
+    if term_years != 1 && term_years != 3 {
+        return Err(ctx
+            .err(
+                &p("commit_term_years"),
+                "`commit_term_years` is not a published term",
+            )
+            .expected("1 or 3")
+            .found(term_years.to_string()));
+    }
+    let (commit_price, derived) = if term_years == 1 {
+        (offer.commit_1y_usd_per_hour, offer.commit_1y_derived)
+    } else {
+        (offer.commit_3y_usd_per_hour, offer.commit_3y_derived)
+    };
+    let committing = !matches!(
+        commitment,
+        Commitment::None | Commitment::Share(0.0) | Commitment::Gpus(0)
+    );
+    let spot_share = ctx.range(
+        &p("spot_share"),
+        o.spot_share.unwrap_or(0.0),
+        0.0,
+        1.0,
+        "a share between 0 and 1",
+    )?;
+    if spot_share > 0.0 && offer.spot_usd_per_hour.is_none() {
+        return Err(ctx
+            .err(
+                &p("spot_share"),
+                format!("offer `{}` has no spot price", offer.id),
+            )
+            .expected("spot_share = 0, or an offer with a spot price")
+            .found(format!("spot_share = {spot_share}")));
+    }
+    let spot_overhead = ctx.range(
+        &p("spot_interruption_overhead"),
+        o.spot_interruption_overhead
+            .unwrap_or(defaults::SPOT_OVERHEAD),
+        0.0,
+        5.0,
+        "a fraction between 0 and 5",
+    )?;
+    let storage_tb = ctx.range(
+        &p("storage_tb"),
+        o.storage_tb.unwrap_or(0.0),
+        0.0,
+        1e9,
+        "0 or more TB",
+    )?;
+    let egress_tb = ctx.range(
+        &p("egress_tb_per_month"),
+        o.egress_tb_per_month.unwrap_or(0.0),
+        0.0,
+        1e9,
+        "0 or more TB per month",
+    )?;
+    let cloud_pue = ctx.range(
+        &p("cloud_pue"),
+        o.cloud_pue.unwrap_or(defaults::CLOUD_PUE),
+        1.0,
+        5.0,
+        "a PUE between 1 and 5",
+    )?;
+    let cloud_co2 = ctx.range(
+        &p("cloud_grid_co2_g_per_kwh"),
+        o.cloud_grid_co2_g_per_kwh
+            .unwrap_or(defaults::CLOUD_GRID_CO2),
+        0.0,
+        5000.0,
+        "0 to 5,000 gCO2/kWh",
+    )?;
+
+    if let Some(spot) = offer.spot_usd_per_hour
+        && spot > offer.on_demand_usd_per_hour
+    {
+        ctx.warnings.push(format!(
+            "offer `{}`: spot price {spot} USD/h is above the on-demand price {} USD/h",
+            offer.id, offer.on_demand_usd_per_hour
+        ));
+    }
+    let mut derived_note = None;
+    if committing && derived {
+        derived_note = Some(format!(
+            "{term_years}-year committed price derived from the `{}` discount in cloud-providers.toml",
+            offer.provider
+        ));
+    }
+    ctx.use_row(
+        "cloud-offers",
+        &offer.id,
+        (&offer.source, &offer.as_of, offer.estimate),
+        derived_note,
+        &offer.origin,
+    );
+    let (storage_price, egress_price) = match &provider {
+        Some(pr) => {
+            if storage_tb > 0.0 || egress_tb > 0.0 || (committing && derived) {
+                ctx.use_row(
+                    "cloud-providers",
+                    &pr.id,
+                    (&pr.source, &pr.as_of, pr.estimate),
+                    None,
+                    &pr.origin,
+                );
+            }
+            (pr.storage_usd_per_tb_month, pr.egress_usd_per_tb)
+        }
+        None => (0.0, 0.0),
+    };
+    let od = ctx.convert(
+        &p("offer"),
+        per_gpu(offer.on_demand_usd_per_hour, &offer),
+        "USD",
+        currency,
+    )?;
+    let spot = ctx.convert(
+        &p("offer"),
+        per_gpu(offer.spot_usd_per_hour.unwrap_or(0.0), &offer),
+        "USD",
+        currency,
+    )?;
+    let commit = ctx.convert(
+        &p("offer"),
+        per_gpu(commit_price.unwrap_or(offer.on_demand_usd_per_hour), &offer),
+        "USD",
+        currency,
+    )?;
+    let storage = ctx.convert(&p("storage_tb"), storage_price, "USD", currency)?;
+    let egress = ctx.convert(&p("egress_tb_per_month"), egress_price, "USD", currency)?;
+    Ok(CloudIn {
+        rel_throughput: rel,
+        on_demand_per_gpu_hour: od,
+        spot_per_gpu_hour: spot,
+        commit_per_gpu_hour: commit,
+        commitment,
+        commit_term_months: (term_years * 12) as u32,
+        spot_share,
+        spot_overhead,
+        storage_tb,
+        storage_per_tb_month: storage,
+        egress_tb_per_month: egress_tb,
+        egress_per_tb: egress,
+        power_kw_per_gpu: accelerator.tdp_w / 1000.0 * defaults::CLOUD_HOST_FACTOR,
+        pue: cloud_pue,
+        grid_co2_g_per_kwh: cloud_co2,
+    })
+}

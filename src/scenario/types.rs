@@ -1,0 +1,115 @@
+//! The scenario file as written (TOML), before resolution against the catalogs.
+
+use serde::Deserialize;
+
+#[derive(Debug, Clone, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct ScenarioFile {
+    pub name: String,
+    pub description: Option<String>,
+    /// Months simulated, 1..=600.
+    pub horizon_months: i64,
+    /// First month, `YYYY-MM`.
+    pub start: String,
+    #[serde(default = "default_currency")]
+    pub currency: String,
+    /// Nominal discount rate per year [fraction].
+    pub discount_rate: f64,
+    /// Accelerator id that demand is measured in.
+    pub reference_accelerator: String,
+    /// `bf16` (default), `fp8` or `memory-bandwidth`.
+    #[serde(default = "default_basis")]
+    pub throughput_basis: String,
+    /// Name of the option the others are compared with; the first option by default.
+    pub baseline: Option<String>,
+    #[serde(default)]
+    pub electricity_escalation_per_year: f64,
+    /// Catalog prices older than this many months before `start` are warned about.
+    #[serde(default = "default_price_age")]
+    pub max_price_age_months: i64,
+    #[serde(default, rename = "workload")]
+    pub workloads: Vec<WorkloadSpec>,
+    #[serde(default, rename = "option")]
+    pub options: Vec<OptionSpec>,
+}
+
+fn default_currency() -> String {
+    "USD".to_string()
+}
+fn default_basis() -> String {
+    "bf16".to_string()
+}
+fn default_price_age() -> i64 {
+    36
+}
+
+#[derive(Debug, Clone, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct WorkloadSpec {
+    pub name: String,
+    /// Demand in the first month [reference-GPU-hours per month].
+    pub gpu_hours_per_month: Option<f64>,
+    /// Or: training compute per month [FLOPs] ...
+    pub training_flops_per_month: Option<f64>,
+    /// ... at this model-FLOPs utilisation [fraction].
+    pub mfu: Option<f64>,
+    #[serde(default)]
+    pub growth_per_year: f64,
+    /// `flat`, `business-hours`, `bursty`, or the path of an hourly CSV file.
+    #[serde(default = "default_profile")]
+    pub profile: String,
+    #[serde(default)]
+    pub sensitive: bool,
+}
+
+fn default_profile() -> String {
+    "flat".to_string()
+}
+
+#[derive(Debug, Clone, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct OptionSpec {
+    pub name: String,
+    /// `onprem`, `cloud` or `hybrid`.
+    pub kind: String,
+    pub description: Option<String>,
+    // Owned part (onprem, hybrid).
+    pub server: Option<String>,
+    pub servers: Option<i64>,
+    pub gpus: Option<i64>,
+    pub site: Option<String>,
+    pub availability: Option<f64>,
+    pub refresh_years: Option<f64>,
+    pub financing: Option<FinancingSpec>,
+    pub depreciation: Option<String>,
+    pub residual_value: Option<f64>,
+    pub support_pct_per_year: Option<f64>,
+    pub staff_fte_fixed: Option<f64>,
+    pub staff_fte_per_server: Option<f64>,
+    pub staff_salary_per_year: Option<f64>,
+    pub software_per_gpu_year: Option<f64>,
+    // Cloud part (cloud, hybrid burst).
+    pub offer: Option<String>,
+    pub committed_share: Option<f64>,
+    pub committed_gpus: Option<i64>,
+    pub commit_term_years: Option<i64>,
+    pub spot_share: Option<f64>,
+    pub spot_interruption_overhead: Option<f64>,
+    pub storage_tb: Option<f64>,
+    pub egress_tb_per_month: Option<f64>,
+    pub cloud_pue: Option<f64>,
+    pub cloud_grid_co2_g_per_kwh: Option<f64>,
+}
+
+#[derive(Debug, Clone, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct FinancingSpec {
+    /// `cash`, `loan` or `lease`.
+    pub kind: String,
+    pub annual_rate: Option<f64>,
+    pub term_months: Option<i64>,
+    /// Loan: share of the price paid at purchase [fraction].
+    pub down_payment: Option<f64>,
+    /// Lease: value left to the lessor at the end of the term [fraction of price].
+    pub residual: Option<f64>,
+}
