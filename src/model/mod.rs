@@ -548,3 +548,6 @@ fn break_even(input: &Input, o: &OwnedIn, result: &OptionResult, cloud_price: f6
     let u = fixed / (capacity_hours * margin);
     u.is_finite().then_some(u.max(0.0))
 }
+
+#[cfg(test)]
+mod tests;

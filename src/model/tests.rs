@@ -1,0 +1,425 @@
+//! Model invariants (property tests) and hand-computed reference cases.
+
+use super::*;
+use crate::finance::Depreciation;
+use crate::profile::Profile;
+use crate::timeline::YearMonth;
+use proptest::prelude::*;
+use std::sync::Arc;
+
+/// Relative tolerance for sums of a few thousand floating-point terms.
+const REL: f64 = 1e-9;
+
+fn close(a: f64, b: f64) -> bool {
+    (a - b).abs() <= REL * (1.0 + a.abs().max(b.abs()))
+}
+
+fn owned(servers: u32) -> OwnedIn {
+    OwnedIn {
+        servers,
+        gpus_per_server: 8,
+        rel_throughput: 1.0,
+        availability: 0.97,
+        server_price: 300_000.0,
+        max_power_kw: 10.2,
+        idle_fraction: 0.3,
+        warranty_months: 36.0,
+        support_pct_per_year: 8.0,
+        electricity_per_kwh: 0.09,
+        pue: 1.4,
+        colocation_per_kw_month: 180.0,
+        grid_co2_g_per_kwh: 345.0,
+        cycle_months: Some(48),
+        financing: Financing::Cash,
+        depreciation: Depreciation::StraightLine {
+            life_years: 5,
+            salvage_fraction: 0.0,
+        },
+        residual_value: 0.1,
+        staff_fte_fixed: 1.0,
+        staff_fte_per_server: 0.05,
+        staff_salary_per_year: 150_000.0,
+        software_per_gpu_year: 4_000.0,
+    }
+}
+
+fn cloud() -> CloudIn {
+    CloudIn {
+        rel_throughput: 1.0,
+        on_demand_per_gpu_hour: 6.88,
+        spot_per_gpu_hour: 2.5,
+        commit_per_gpu_hour: 4.3,
+        commitment: Commitment::None,
+        commit_term_months: 12,
+        spot_share: 0.0,
+        spot_overhead: 0.1,
+        storage_tb: 50.0,
+        storage_per_tb_month: 23.0,
+        egress_tb_per_month: 5.0,
+        egress_per_tb: 90.0,
+        power_kw_per_gpu: 1.05,
+        pue: 1.1,
+        grid_co2_g_per_kwh: 481.0,
+    }
+}
+
+fn workload(gpu_hours: f64, growth: f64, profile: &str, sensitive: bool) -> WorkloadIn {
+    WorkloadIn {
+        name: format!("{profile}-{sensitive}"),
+        ref_gpu_hours_per_month: gpu_hours,
+        growth_per_year: growth,
+        profile: Arc::new(Profile::builtin(profile).unwrap()),
+        sensitive,
+    }
+}
+
+fn input(workloads: Vec<WorkloadIn>, options: Vec<OptionIn>, horizon: usize, rate: f64) -> Input {
+    Input {
+        name: "test".into(),
+        currency: "USD".into(),
+        horizon_months: horizon,
+        start: YearMonth {
+            year: 2027,
+            month: 1,
+        },
+        discount_rate: rate,
+        electricity_escalation_per_year: 0.02,
+        workloads,
+        options,
+        baseline: 0,
+    }
+}
+
+fn option(name: &str, kind: Kind, owned: Option<OwnedIn>, cloud: Option<CloudIn>) -> OptionIn {
+    OptionIn {
+        name: name.into(),
+        kind,
+        owned,
+        cloud,
+    }
+}
+
+fn arb_financing() -> impl Strategy<Value = Financing> {
+    prop_oneof![
+        Just(Financing::Cash),
+        (0.0..0.15f64, 1u32..72, 0.0..1.0f64).prop_map(|(r, t, d)| Financing::Loan {
+            annual_rate: r,
+            term_months: t,
+            down_payment: d
+        }),
+        (0.0..0.15f64, 0.0..0.5f64).prop_map(|(r, res)| Financing::Lease {
+            annual_rate: r,
+            term_months: 36,
+            residual: res
+        }),
+    ]
+}
+
+prop_compose! {
+    fn arb_case()(
+        base in 0.0..50_000.0f64,
+        growth in -0.5..1.5f64,
+        second in 0.0..20_000.0f64,
+        profile in prop::sample::select(vec!["flat", "business-hours", "bursty"]),
+        sensitive in any::<bool>(),
+        servers in 0u32..20,
+        financing in arb_financing(),
+        refresh in prop::option::of(12u32..72),
+        commit in prop_oneof![Just(Commitment::None), (0.0..1.0f64).prop_map(Commitment::Share), (0u32..64).prop_map(Commitment::Gpus)],
+        spot in 0.0..1.0f64,
+        horizon in 1usize..100,
+        rate in 0.0..0.3f64,
+        rel in 0.2..3.0f64,
+    ) -> Input {
+        let mut o = owned(servers);
+        o.financing = financing;
+        o.cycle_months = if matches!(financing, Financing::Lease { .. }) { Some(36) } else { refresh };
+        let mut c = cloud();
+        c.commitment = commit;
+        c.spot_share = spot;
+        c.rel_throughput = rel;
+        let workloads = vec![workload(base, growth, profile, sensitive), workload(second, growth / 2.0, "flat", false)];
+        input(
+            workloads,
+            vec![
+                option("cloud", Kind::Cloud, None, Some(c.clone())),
+                option("onprem", Kind::OnPrem, Some(o.clone()), None),
+                option("hybrid", Kind::Hybrid, Some(o), Some(c)),
+            ],
+            horizon,
+            rate,
+        )
+    }
+}
+
+fn all_finite(out: &Output) -> bool {
+    out.options.iter().all(|o| {
+        [
+            o.pv_cost,
+            o.total_cost,
+            o.demand_gpu_hours,
+            o.energy_kwh,
+            o.co2_t,
+            o.depreciation,
+            o.savings_vs_baseline,
+        ]
+        .iter()
+        .chain(o.breakdown.iter())
+        .chain(o.roi.iter())
+        .chain(o.cost_per_gpu_hour.iter())
+        .chain(o.break_even_utilization.iter())
+        .chain(o.irr.iter().map(|i| &i.annual))
+        .all(|v| v.is_finite())
+            && o.months.iter().all(|m| {
+                m.costs.iter().all(|v| v.is_finite())
+                    && m.start_flow.is_finite()
+                    && m.end_flow.is_finite()
+            })
+    })
+}
+
+proptest! {
+    #![proptest_config(ProptestConfig::with_cases(64))]
+
+    /// Served on-prem + served by cloud + unmet = demand, every option, every month (M5).
+    #[test]
+    fn demand_is_conserved(case in arb_case()) {
+        let out = simulate(&case);
+        prop_assert!(all_finite(&out));
+        for o in &out.options {
+            for m in &o.months {
+                let sum = m.served_onprem_gpu_hours + m.served_cloud_gpu_hours + m.unmet_gpu_hours;
+                prop_assert!(close(sum, m.demand_gpu_hours), "{} month {}: {sum} vs {}", o.name, m.month, m.demand_gpu_hours);
+                prop_assert!(m.served_onprem_gpu_hours >= -1e-9 && m.served_cloud_gpu_hours >= -1e-9 && m.unmet_gpu_hours >= -1e-9);
+            }
+            let cash: f64 = o.months.iter().map(|m| m.group(Group::Capex) + m.group(Group::Opex) + m.group(Group::Cloud)).sum();
+            prop_assert!(close(cash, o.total_cost));
+        }
+    }
+
+    /// Raising any price never lowers any option's PV cost or total cost.
+    #[test]
+    fn cost_rises_with_every_price(case in arb_case(), which in 0usize..12, factor in 1.0..3.0f64) {
+        let before = simulate(&case);
+        let mut raised = case.clone();
+        for o in &mut raised.options {
+            if let Some(w) = o.owned.as_mut() {
+                match which {
+                    0 => w.server_price *= factor,
+                    1 => w.electricity_per_kwh *= factor,
+                    2 => w.colocation_per_kw_month *= factor,
+                    3 => w.staff_salary_per_year *= factor,
+                    4 => w.software_per_gpu_year *= factor,
+                    5 => w.support_pct_per_year *= factor,
+                    _ => {}
+                }
+            }
+            if let Some(c) = o.cloud.as_mut() {
+                match which {
+                    6 => c.on_demand_per_gpu_hour *= factor,
+                    7 => c.spot_per_gpu_hour *= factor,
+                    8 => c.commit_per_gpu_hour *= factor,
+                    9 => c.storage_per_tb_month *= factor,
+                    10 => c.egress_per_tb *= factor,
+                    _ => {}
+                }
+            }
+        }
+        if which == 11 {
+            raised.electricity_escalation_per_year += factor - 1.0;
+        }
+        let after = simulate(&raised);
+        for (b, a) in before.options.iter().zip(&after.options) {
+            prop_assert!(a.total_cost >= b.total_cost - REL * b.total_cost.abs(), "{} total {} -> {}", b.name, b.total_cost, a.total_cost);
+            prop_assert!(a.pv_cost >= b.pv_cost - REL * b.pv_cost.abs(), "{} pv {} -> {}", b.name, b.pv_cost, a.pv_cost);
+        }
+    }
+
+    /// A hybrid that owns nothing costs exactly what the cloud option with the same offer costs.
+    #[test]
+    fn hybrid_without_owned_gpus_is_the_cloud_option(mut case in arb_case()) {
+        for o in &mut case.options {
+            if let Some(w) = o.owned.as_mut() {
+                w.servers = 0;
+            }
+        }
+        // Sensitive load is unmet in both; the cloud option never serves it either.
+        let out = simulate(&case);
+        let (cloud, hybrid) = (&out.options[0], &out.options[2]);
+        prop_assert!(close(cloud.pv_cost, hybrid.pv_cost), "{} vs {}", cloud.pv_cost, hybrid.pv_cost);
+        prop_assert!(close(cloud.total_cost, hybrid.total_cost));
+        prop_assert!(close(cloud.unmet_gpu_hours, hybrid.unmet_gpu_hours));
+        prop_assert!(close(cloud.energy_kwh, hybrid.energy_kwh));
+    }
+
+    /// A hybrid whose owned part covers the peak matches the on-prem option.
+    #[test]
+    fn hybrid_covering_the_peak_is_the_onprem_option(mut case in arb_case()) {
+        let peak = demand_curves(&case).iter().map(|d| d.total.peak()).fold(0.0, f64::max);
+        for o in &mut case.options {
+            if let Some(w) = o.owned.as_mut() {
+                let per_server = f64::from(w.gpus_per_server) * w.rel_throughput * w.availability;
+                w.servers = (peak / per_server).ceil() as u32 + 1;
+            }
+            if let Some(c) = o.cloud.as_mut() {
+                c.storage_tb = 0.0;
+                c.egress_tb_per_month = 0.0;
+                c.commitment = Commitment::None;
+            }
+        }
+        let out = simulate(&case);
+        let (onprem, hybrid) = (&out.options[1], &out.options[2]);
+        prop_assert!(hybrid.served_cloud_gpu_hours.abs() < 1e-6 * (1.0 + hybrid.demand_gpu_hours));
+        prop_assert!(close(onprem.pv_cost, hybrid.pv_cost), "{} vs {}", onprem.pv_cost, hybrid.pv_cost);
+        prop_assert!(close(onprem.unmet_gpu_hours, hybrid.unmet_gpu_hours));
+        prop_assert!(close(onprem.energy_kwh, hybrid.energy_kwh));
+    }
+
+    /// Discounting at rate 0 gives the nominal total.
+    #[test]
+    fn zero_rate_pv_is_the_nominal_total(mut case in arb_case()) {
+        case.discount_rate = 0.0;
+        let out = simulate(&case);
+        for o in &out.options {
+            prop_assert!(close(o.pv_cost, o.total_cost), "{}: {} vs {}", o.name, o.pv_cost, o.total_cost);
+        }
+    }
+}
+
+/// One flat workload on one cash-bought server, checked line by line against hand arithmetic.
+#[test]
+fn onprem_reference_case_by_hand() {
+    let mut o = owned(1);
+    o.availability = 1.0;
+    o.cycle_months = None;
+    o.staff_fte_fixed = 0.0;
+    o.staff_fte_per_server = 0.0;
+    o.software_per_gpu_year = 0.0;
+    o.support_pct_per_year = 0.0;
+    o.residual_value = 0.0;
+    // 4 GPUs busy around the clock on an 8-GPU server: utilisation 0.5.
+    let mut case = input(
+        vec![workload(4.0 * 730.0, 0.0, "flat", false)],
+        vec![option("own", Kind::OnPrem, Some(o), None)],
+        12,
+        0.0,
+    );
+    case.electricity_escalation_per_year = 0.0;
+    let out = simulate(&case);
+    let r = &out.options[0];
+    // Power: 10.2 kW × (0.3 + 0.7 × 0.5) = 6.63 kW; × 730 h × PUE 1.4 = 6,775.86 kWh a month.
+    let kwh_month = 10.2 * (0.3 + 0.7 * 0.5) * 730.0 * 1.4;
+    assert!(close(r.energy_kwh, 12.0 * kwh_month));
+    assert!(close(
+        r.breakdown[Category::Energy as usize],
+        12.0 * kwh_month * 0.09
+    ));
+    // Colocation: 10.2 kW × 180 per kW-month × 12.
+    assert!(close(
+        r.breakdown[Category::Colocation as usize],
+        10.2 * 180.0 * 12.0
+    ));
+    assert!(close(r.breakdown[Category::Hardware as usize], 300_000.0));
+    assert!(close(r.served_onprem_gpu_hours, 12.0 * 4.0 * 730.0));
+    assert!(close(r.owned_utilization.unwrap(), 0.5));
+    assert!(close(r.co2_t, 12.0 * kwh_month * 345.0 / 1e6));
+    // Straight-line 5 years: 60,000 a year.
+    assert!(close(r.depreciation, 60_000.0));
+    assert!(close(
+        r.total_cost,
+        300_000.0 + 12.0 * (kwh_month * 0.09 + 10.2 * 180.0)
+    ));
+}
+
+/// Cloud costs: committed capacity is paid whether used or not; the rest on-demand or spot.
+#[test]
+fn cloud_reference_case_by_hand() {
+    let mut c = cloud();
+    c.commitment = Commitment::Gpus(2);
+    c.spot_share = 0.5;
+    c.storage_tb = 0.0;
+    c.egress_tb_per_month = 0.0;
+    // Flat 3 GPUs: 2 committed, 1 GPU-hour per hour left, half on spot with 10% overhead.
+    let case = input(
+        vec![workload(3.0 * 730.0, 0.0, "flat", false)],
+        vec![option("cloud", Kind::Cloud, None, Some(c))],
+        1,
+        0.0,
+    );
+    let r = &simulate(&case).options[0];
+    assert!(close(
+        r.breakdown[Category::CloudCommitted as usize],
+        2.0 * 730.0 * 4.3
+    ));
+    assert!(close(
+        r.breakdown[Category::CloudOnDemand as usize],
+        0.5 * 730.0 * 6.88
+    ));
+    assert!(close(
+        r.breakdown[Category::CloudSpot as usize],
+        0.5 * 730.0 * 1.1 * 2.5
+    ));
+    assert!(close(r.served_cloud_gpu_hours, 3.0 * 730.0));
+}
+
+/// Sensitive load never leaves: unmet in a cloud option, and in a hybrid beyond owned capacity.
+#[test]
+fn sensitive_load_stays_on_prem() {
+    let mut o = owned(1);
+    o.availability = 1.0;
+    // 12 GPUs of sensitive load, flat, against 8 owned GPUs.
+    let case = input(
+        vec![workload(12.0 * 730.0, 0.0, "flat", true)],
+        vec![
+            option("cloud", Kind::Cloud, None, Some(cloud())),
+            option("hybrid", Kind::Hybrid, Some(o), Some(cloud())),
+        ],
+        2,
+        0.05,
+    );
+    let out = simulate(&case);
+    assert!(close(out.options[0].unmet_gpu_hours, 2.0 * 12.0 * 730.0));
+    assert!(close(
+        out.options[1].served_onprem_gpu_hours,
+        2.0 * 8.0 * 730.0
+    ));
+    assert!(close(out.options[1].unmet_gpu_hours, 2.0 * 4.0 * 730.0));
+    assert_eq!(out.options[1].served_cloud_gpu_hours, 0.0);
+}
+
+/// Loan: payments of the annuity formula, balance settled at the horizon.
+#[test]
+fn loan_balance_is_settled_at_the_horizon() {
+    let mut o = owned(1);
+    o.financing = Financing::Loan {
+        annual_rate: 0.06,
+        term_months: 36,
+        down_payment: 0.2,
+    };
+    o.cycle_months = None;
+    let case = input(
+        vec![workload(1000.0, 0.0, "flat", false)],
+        vec![option("own", Kind::OnPrem, Some(o), None)],
+        12,
+        0.0,
+    );
+    let r = &simulate(&case).options[0];
+    // 240,000 financed at 6%/12 over 36 months: 24 × the textbook 304.22 per 10,000 = 7,301.26.
+    let pmt = 240_000.0 * 0.005 / (1.0 - 1.005f64.powi(-36));
+    assert!((pmt - 24.0 * 304.22).abs() < 24.0 * 0.005);
+    let balance = 240_000.0 * 1.005f64.powi(12) - pmt * (1.005f64.powi(12) - 1.0) / 0.005;
+    assert!(close(r.breakdown[Category::Hardware as usize], 60_000.0));
+    assert!(close(
+        r.breakdown[Category::Financing as usize],
+        12.0 * pmt + balance
+    ));
+}
+
+#[test]
+fn payback_is_the_month_savings_stay_positive() {
+    assert_eq!(payback(&[-5.0, -2.0, 1.0, 3.0]), Some(3));
+    assert_eq!(payback(&[1.0, 2.0]), Some(1));
+    assert_eq!(payback(&[-1.0, 1.0, -1.0, 2.0]), Some(4));
+    assert_eq!(payback(&[-5.0, -1.0]), None);
+    assert_eq!(payback(&[]), None);
+}
