@@ -235,13 +235,51 @@ pub fn parse_toml<T: serde::de::DeserializeOwned>(
     source: &str,
 ) -> Result<T, InputError> {
     toml::from_str(source).map_err(|err| {
-        let mut e = InputError::new(file, toml_message(err.message()));
+        let message = toml_message(err.message());
+        let mut e = match unknown_field(&message) {
+            Some((field, expected)) => {
+                let mut e = InputError::new(file, format!("unknown field `{field}`"))
+                    .expected(format!(
+                        "one of {}",
+                        expected
+                            .iter()
+                            .map(|n| format!("`{n}`"))
+                            .collect::<Vec<_>>()
+                            .join(", ")
+                    ))
+                    .found(format!("`{field}`"));
+                if let Some(near) =
+                    nearest_ids(&field, expected.iter().map(String::as_str), 1).first()
+                {
+                    e = e.hint(format!("did you mean `{near}`?"));
+                }
+                e
+            }
+            None => InputError::new(file, message),
+        };
         if let Some(span) = err.span() {
             let (line, col) = line_col(source, span.start);
             e = e.at_position(line, col);
         }
         e
     })
+}
+
+/// Splits serde's "unknown field `x`, expected one of `a`, `b`" into the field and the list.
+fn unknown_field(message: &str) -> Option<(String, Vec<String>)> {
+    let rest = message.strip_prefix("unknown field `")?;
+    let (field, rest) = rest.split_once('`')?;
+    let list = rest.split_once("expected")?.1;
+    let names: Vec<String> = list
+        .split('`')
+        .skip(1)
+        .step_by(2)
+        .map(str::to_string)
+        .collect();
+    if names.is_empty() {
+        return None;
+    }
+    Some((field.to_string(), names))
 }
 
 /// Serde's messages spell out the expected form; keep them, but lowercase the first letter and

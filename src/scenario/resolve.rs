@@ -64,7 +64,10 @@ impl Ctx<'_> {
         if value.is_finite() && value >= min && value <= max {
             Ok(value)
         } else {
-            let field = key_path(path);
+            let field = match path.last() {
+                Some(Seg::Key(k)) => (*k).to_string(),
+                _ => key_path(path),
+            };
             Err(self
                 .err(path, format!("`{field}` is out of range"))
                 .expected(expected.to_string())
