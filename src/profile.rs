@@ -99,6 +99,13 @@ impl Profile {
             }
             first_data = false;
         }
+        if values.is_empty() {
+            return Err(InputError::new(display, "hourly profile is empty")
+                .expected(format!(
+                    "{HOURS_PER_YEAR} hourly values (a year) or {HOURS_PER_MONTH} (a month)"
+                ))
+                .found("no values"));
+        }
         let hourly = match values.len() {
             HOURS_PER_YEAR => values,
             HOURS_PER_MONTH => values

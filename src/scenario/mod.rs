@@ -51,3 +51,6 @@ impl Source {
         parse_toml(&self.display, &self.text)
     }
 }
+
+#[cfg(test)]
+mod tests;
