@@ -76,9 +76,14 @@ impl InputError {
         known: impl IntoIterator<Item = &'a str>,
     ) -> Self {
         let nearest = nearest_ids(id, known, 3);
+        let article = if kind.starts_with(['a', 'e', 'i', 'o', 'u']) {
+            "an"
+        } else {
+            "a"
+        };
         let mut err = InputError::new(file, format!("unknown {kind} id `{id}`"))
             .at_key(key)
-            .expected(format!("the id of a {kind} in the catalog"))
+            .expected(format!("the id of {article} {kind} in the catalog"))
             .found(format!("`{id}`"));
         if !nearest.is_empty() {
             let list: Vec<String> = nearest.iter().map(|n| format!("`{n}`")).collect();

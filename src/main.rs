@@ -122,7 +122,18 @@ fn validate(args: ValidateArgs, quiet: bool) -> Result<(), InputError> {
                 c.sites.len()
             )
         } else if FILE_NAMES.contains(&name) {
-            Catalog::load_with_files(&args.catalog, std::slice::from_ref(path))?;
+            // A catalog file is checked with the catalog files beside it, which it may refer to.
+            let folder = path
+                .parent()
+                .filter(|p| !p.as_os_str().is_empty())
+                .unwrap_or(Path::new("."));
+            let mut layer: Vec<std::path::PathBuf> = FILE_NAMES
+                .iter()
+                .map(|n| folder.join(n))
+                .filter(|p| p.is_file() && p.file_name() != path.file_name())
+                .collect();
+            layer.push(path.clone());
+            Catalog::load_with_files(&args.catalog, &layer)?;
             "catalog file".to_string()
         } else {
             let source = Source::read(path)?;

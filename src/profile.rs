@@ -17,13 +17,16 @@ pub struct Profile {
     pub hourly: Vec<f64>,
     /// Sum of the weights of each month's slice.
     pub month_sums: [f64; 12],
+    /// Whether monthly totals shift demand between months: only for a year of measured hours
+    /// (8760 values from a file); built-in and one-month profiles repeat the same month.
+    pub seasonal: bool,
 }
 
 /// Built-in profile names.
 pub const BUILTIN_PROFILES: [&str; 3] = ["flat", "business-hours", "bursty"];
 
 impl Profile {
-    fn from_hourly(name: String, hourly: Vec<f64>) -> Profile {
+    fn from_hourly(name: String, hourly: Vec<f64>, seasonal: bool) -> Profile {
         let mut month_sums = [0.0; 12];
         for (m, sum) in month_sums.iter_mut().enumerate() {
             *sum = hourly[m * HOURS_PER_MONTH..(m + 1) * HOURS_PER_MONTH]
@@ -34,6 +37,7 @@ impl Profile {
             name,
             hourly,
             month_sums,
+            seasonal,
         }
     }
 
@@ -66,7 +70,7 @@ impl Profile {
                 .collect(),
             _ => return None,
         };
-        Some(Profile::from_hourly(name.to_string(), hourly))
+        Some(Profile::from_hourly(name.to_string(), hourly, false))
     }
 
     /// Parses an hourly profile file: one number per line (the last field of a CSV line),
@@ -106,6 +110,7 @@ impl Profile {
                 ))
                 .found("no values"));
         }
+        let seasonal = values.len() == HOURS_PER_YEAR;
         let hourly = match values.len() {
             HOURS_PER_YEAR => values,
             HOURS_PER_MONTH => values
@@ -129,12 +134,15 @@ impl Profile {
                 .expected("at least one hour with load above 0")
                 .found(format!("{} zeros", hourly.len())));
         }
-        Ok(Profile::from_hourly(display.to_string(), hourly))
+        Ok(Profile::from_hourly(display.to_string(), hourly, seasonal))
     }
 
     /// Share of a year's load falling in month `month0` (0 = January) times 12: 1 for a profile
     /// without seasonality.
     pub fn season(&self, month0: usize) -> f64 {
+        if !self.seasonal {
+            return 1.0;
+        }
         let year: f64 = self.month_sums.iter().sum();
         if year > 0.0 {
             self.month_sums[month0] * 12.0 / year
@@ -236,6 +244,10 @@ mod tests {
     fn builtin_profiles_have_a_year_and_the_documented_shape() {
         for name in BUILTIN_PROFILES {
             let p = Profile::builtin(name).unwrap();
+            assert!(
+                (0..12).all(|m| p.season(m) == 1.0),
+                "{name} has no seasonality"
+            );
             assert_eq!(p.hourly.len(), HOURS_PER_YEAR);
             let shape_sum: f64 = p.month_shape(3).sum();
             assert!((shape_sum - 1.0).abs() < 1e-12);

@@ -491,7 +491,15 @@ fn compare(input: &Input, options: &mut [OptionResult], baseline: usize) {
             cumulative.push(cum);
         }
         opt.payback_month = payback(&cumulative);
+        // An IRR is a return on an investment: it exists only when the option spends more than
+        // the baseline first (its first non-zero savings flow is negative). Savings first and
+        // costs later is borrowing, whose "IRR" would read backwards (README F4).
+        let invests_first = flows
+            .iter()
+            .find(|f| f.abs() > 1e-9)
+            .is_some_and(|f| *f < 0.0);
         opt.irr = match finance::irr(&flows, i) {
+            _ if !invests_first => None,
             finance::Irr::Rate { per_period, roots } => {
                 let annual = (1.0 + per_period).powi(12) - 1.0;
                 annual.is_finite().then_some(IrrResult { annual, roots })

@@ -48,6 +48,21 @@ pub fn summary_rows(run: &Run) -> Vec<SummaryRow> {
         row("Kind".into(), &|o| o.kind.as_str().to_string()),
         row(format!("PV cost [{cur}]"), &|o| money(o.pv_cost)),
         row(format!("Total cost [{cur}]"), &|o| money(o.total_cost)),
+    ];
+    // Total cost by category, indented under the total.
+    for cat in Category::ALL {
+        if opts.iter().any(|o| o.breakdown[cat as usize].abs() > 0.0) {
+            let group = match cat.group() {
+                Group::Capex => "capex",
+                Group::Opex => "opex",
+                Group::Cloud => "cloud",
+            };
+            rows.push(row(format!("  {} ({group}) [{cur}]", cat.label()), &|o| {
+                money(o.breakdown[cat as usize])
+            }));
+        }
+    }
+    rows.extend([
         row(format!("PV savings vs baseline [{cur}]"), &|o| {
             if o.is_baseline {
                 "baseline".into()
@@ -82,20 +97,10 @@ pub fn summary_rows(run: &Run) -> Vec<SummaryRow> {
         }),
         row("Energy [MWh]".into(), &|o| quantity(o.energy_kwh / 1000.0)),
         row("Carbon [tCO2]".into(), &|o| quantity(o.co2_t)),
-        row(format!("Depreciation [{cur}]"), &|o| money(o.depreciation)),
-    ];
-    for cat in Category::ALL {
-        if opts.iter().any(|o| o.breakdown[cat as usize].abs() > 0.0) {
-            let group = match cat.group() {
-                Group::Capex => "capex",
-                Group::Opex => "opex",
-                Group::Cloud => "cloud",
-            };
-            rows.push(row(format!("  {} ({group}) [{cur}]", cat.label()), &|o| {
-                money(o.breakdown[cat as usize])
-            }));
-        }
-    }
+        row(format!("Depreciation, accounting [{cur}]"), &|o| {
+            money(o.depreciation)
+        }),
+    ]);
     rows
 }
 

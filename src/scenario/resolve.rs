@@ -7,7 +7,7 @@ use crate::error::{InputError, Seg, key_path, locate_toml, nearest_ids};
 use crate::model::{CloudIn, Commitment, Financing, Input, Kind, OptionIn, OwnedIn, WorkloadIn};
 use crate::profile::{BUILTIN_PROFILES, Profile};
 use crate::timeline::parse_year_month;
-use std::collections::BTreeSet;
+use std::collections::{BTreeMap, BTreeSet};
 use std::sync::Arc;
 
 /// Defaults of optional option fields (README "Scenario defaults").
@@ -40,7 +40,8 @@ pub struct Resolved {
 struct Ctx<'a> {
     source: &'a Source,
     catalog: &'a Catalog,
-    rows: BTreeSet<RowRef>,
+    /// Rows used, by (catalog, id, file); a row used once with a derived figure keeps the note.
+    rows: BTreeMap<(String, String, String), RowRef>,
     warnings: Vec<String>,
 }
 
@@ -92,15 +93,26 @@ impl Ctx<'_> {
         file: &str,
     ) {
         let (source, as_of, estimate) = meta;
-        self.rows.insert(RowRef {
+        let key = (catalog.to_string(), id.to_string(), file.to_string());
+        let row = self.rows.entry(key).or_insert_with(|| RowRef {
             catalog: catalog.to_string(),
             id: id.to_string(),
             source: source.to_string(),
             as_of: as_of.to_string(),
             estimate,
-            derived,
+            derived: None,
             file: file.to_string(),
         });
+        if let Some(note) = derived {
+            match &mut row.derived {
+                Some(existing) if !existing.contains(&note) => {
+                    existing.push_str("; ");
+                    existing.push_str(&note);
+                }
+                Some(_) => {}
+                None => row.derived = Some(note),
+            }
+        }
     }
 
     fn accelerator(&mut self, path: &[Seg], id: &str) -> Result<Accelerator, InputError> {
@@ -176,7 +188,7 @@ pub fn resolve(source: &Source, catalog: &Catalog) -> Result<Resolved, InputErro
     let mut ctx = Ctx {
         source,
         catalog,
-        rows: BTreeSet::new(),
+        rows: BTreeMap::new(),
         warnings: Vec::new(),
     };
     let k = Seg::Key;
@@ -304,7 +316,7 @@ pub fn resolve(source: &Source, catalog: &Catalog) -> Result<Resolved, InputErro
     };
 
     // Stale prices (depreciation rules are not prices): rows older than max_price_age_months before the scenario starts.
-    for row in ctx.rows.iter().filter(|r| r.catalog != "depreciation") {
+    for row in ctx.rows.values().filter(|r| r.catalog != "depreciation") {
         if let Some((as_of, _)) = crate::timeline::parse_date(&row.as_of) {
             let age = start.ordinal() - as_of.ordinal();
             if age > file.max_price_age_months {
@@ -330,7 +342,7 @@ pub fn resolve(source: &Source, catalog: &Catalog) -> Result<Resolved, InputErro
     Ok(Resolved {
         input,
         file,
-        rows_used: ctx.rows.into_iter().collect(),
+        rows_used: ctx.rows.into_values().collect(),
         warnings: ctx.warnings,
     })
 }

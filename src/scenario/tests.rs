@@ -33,8 +33,7 @@ fn mutate(text: &str, nth: usize, value: &str) -> String {
         .filter(|(_, l)| {
             l.split_once('=')
                 .map(|(_, v)| {
-                    v.trim()
-                        .split_whitespace()
+                    v.split_whitespace()
                         .next()
                         .unwrap_or("")
                         .parse::<f64>()

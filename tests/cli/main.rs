@@ -1,0 +1,12 @@
+//! Command-line integration tests of `tcosim`: one test binary, one module per concern.
+//!
+//! Every test runs the built binary from the repository root with `NO_COLOR=1`, writes its own
+//! inputs into a fresh temporary folder and never touches the repository's files.
+
+mod support;
+
+mod bad_input;
+mod catalog;
+mod run;
+mod snapshots;
+mod validate;
