@@ -12,6 +12,7 @@ Examples:
   tcosim run --monthly --format csv             month-by-month figures as CSV
   tcosim run my.toml --catalog my-prices/       with your own catalog rows layered on top
   tcosim validate scenarios/*.toml catalogs/    check files without running them
+  tcosim report scenarios/inference-fleet.toml  write a decision report folder with charts
 
 Exit codes: 0 success, 1 a policy was broken, 2 bad input or usage.";
 
@@ -41,6 +42,11 @@ pub enum Command {
         after_help = "Examples:\n  tcosim validate scenarios/*.toml\n  tcosim validate my-catalog/ my-catalog/servers.toml"
     )]
     Validate(ValidateArgs),
+    /// Write a decision report folder: HTML, Markdown, JSON, CSV and charts (SVG and PNG).
+    #[command(
+        after_help = "Examples:\n  tcosim report scenarios/inference-fleet.toml\n  tcosim report my.toml --out public/tco --catalog my-prices/\n\nThe folder is written to a temporary folder and moved into place when complete; an\nexisting folder is replaced only if it is empty or a previous report."
+    )]
+    Report(ReportArgs),
 }
 
 #[derive(Debug, Args, Default)]
@@ -70,6 +76,20 @@ pub struct ValidateArgs {
     /// Scenario files, catalog files (named as in catalogs/) or catalog folders.
     #[arg(required = true)]
     pub files: Vec<PathBuf>,
+
+    /// Layer the catalog files of DIR over the built-in catalogs (repeatable).
+    #[arg(long, value_name = "DIR")]
+    pub catalog: Vec<PathBuf>,
+}
+
+#[derive(Debug, Args)]
+pub struct ReportArgs {
+    /// Scenario file (TOML); the built-in example when omitted.
+    pub scenario: Option<PathBuf>,
+
+    /// Report folder [default: reports/<scenario name as a slug>].
+    #[arg(long, value_name = "DIR")]
+    pub out: Option<PathBuf>,
 
     /// Layer the catalog files of DIR over the built-in catalogs (repeatable).
     #[arg(long, value_name = "DIR")]

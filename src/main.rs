@@ -4,7 +4,7 @@
 mod cli;
 
 use clap::Parser;
-use cli::{Cli, Command, RunArgs, ValidateArgs};
+use cli::{Cli, Command, ReportArgs, RunArgs, ValidateArgs};
 use std::io::{IsTerminal, Write};
 use std::path::Path;
 use std::process::ExitCode;
@@ -22,6 +22,7 @@ fn main() -> ExitCode {
         None => run(RunArgs::default(), quiet),
         Some(Command::Run(args)) => run(args, quiet),
         Some(Command::Validate(args)) => validate(args, quiet),
+        Some(Command::Report(args)) => report(args, quiet),
     };
     match result {
         Ok(()) => ExitCode::SUCCESS,
@@ -80,6 +81,25 @@ fn run(args: RunArgs, quiet: bool) -> Result<(), InputError> {
             Ok(())
         }
     }
+}
+
+/// Renders the report folder of a scenario and writes it atomically; prints its path on stderr.
+fn report(args: ReportArgs, quiet: bool) -> Result<(), InputError> {
+    let run = tcosim::run::load(args.scenario.as_deref(), &args.catalog)?;
+    for w in &run.warnings {
+        warn(quiet, w);
+    }
+    let out = args
+        .out
+        .unwrap_or_else(|| tcosim::report::folder::default_dir(&run));
+    let files = tcosim::report::folder::render(&run).map_err(|e| {
+        InputError::new(out.display().to_string(), "cannot render the report").found(e.to_string())
+    })?;
+    tcosim::report::folder::write(&out, &files)?;
+    if !quiet {
+        eprintln!("wrote {} ({} files)", out.display(), files.len());
+    }
+    Ok(())
 }
 
 /// Writes `bytes` to a temporary file beside `path` and renames it into place, so that `path`

@@ -7,6 +7,13 @@ pub mod json;
 pub mod markdown;
 pub mod table;
 
+// The report folder of `tcosim report`.
+pub mod charts;
+pub mod content;
+pub mod folder;
+pub mod html;
+pub mod report_md;
+
 use crate::model::{Category, Group, OptionResult};
 use crate::run::Run;
 

@@ -7,6 +7,7 @@ mod support;
 
 mod bad_input;
 mod catalog;
+mod report;
 mod run;
 mod snapshots;
 mod validate;

@@ -1,0 +1,138 @@
+//! What a decision report says, built once from a [`Run`] and its charts, so that `report.md`
+//! and `index.html` carry the same content in two markups.
+
+use super::charts::Chart;
+use super::{summary_rows, verdict};
+use crate::run::Run;
+
+/// The content of a report, as plain text; the renderers escape it for their markup.
+pub struct Content {
+    pub title: String,
+    /// One sentence: horizon, start, currency, discount rate, scenario file.
+    pub scope: String,
+    pub verdict: Vec<String>,
+    /// Header of the summary table: an empty corner cell, then the option names.
+    pub summary_header: Vec<String>,
+    /// Rows of the summary table: the metric with its unit, then one cell per option.
+    pub summary: Vec<Vec<String>>,
+    pub charts: Vec<ChartRef>,
+    /// Header and rows of the table of catalog rows the run used.
+    pub rows_header: Vec<String>,
+    pub rows_used: Vec<Vec<String>>,
+    pub warnings: Vec<String>,
+    /// Methodology: (heading, text) items naming the README equations.
+    pub methodology: Vec<(String, String)>,
+}
+
+/// A chart as the documents reference it.
+pub struct ChartRef {
+    pub title: String,
+    pub caption: String,
+    pub svg_file: String,
+    pub png_file: String,
+}
+
+/// File names of a chart in the report folder.
+pub fn chart_files(chart: &Chart) -> (String, String) {
+    (format!("{}.svg", chart.name), format!("{}.png", chart.name))
+}
+
+pub fn build(run: &Run, charts: &[Chart]) -> Content {
+    let input = &run.input;
+    let mut summary_header = vec![String::new()];
+    summary_header.extend(run.output.options.iter().map(|o| o.name.clone()));
+    let summary = summary_rows(run)
+        .into_iter()
+        .map(|r| {
+            let mut cells = vec![r.label.trim_start().to_string()];
+            cells.extend(r.cells);
+            cells
+        })
+        .collect();
+    let rows_header = [
+        "catalog", "id", "source", "as of", "estimate", "derived", "file",
+    ]
+    .iter()
+    .map(|s| s.to_string())
+    .collect();
+    let rows_used = run
+        .rows_used
+        .iter()
+        .map(|r| {
+            vec![
+                r.catalog.clone(),
+                r.id.clone(),
+                r.source.clone(),
+                r.as_of.clone(),
+                if r.estimate { "yes" } else { "no" }.to_string(),
+                r.derived.clone().unwrap_or_default(),
+                r.file.clone(),
+            ]
+        })
+        .collect();
+    Content {
+        title: input.name.clone(),
+        scope: format!(
+            "Scenario {}: {} months from {}, amounts in {}, discounted at {:.1}% per year; baseline {}.",
+            run.source,
+            input.horizon_months,
+            input.start,
+            input.currency,
+            input.discount_rate * 100.0,
+            run.output.options[run.output.baseline].name
+        ),
+        verdict: verdict(run),
+        summary_header,
+        summary,
+        charts: charts
+            .iter()
+            .map(|c| {
+                let (svg_file, png_file) = chart_files(c);
+                ChartRef {
+                    title: c.title.clone(),
+                    caption: c.caption.clone(),
+                    svg_file,
+                    png_file,
+                }
+            })
+            .collect(),
+        rows_header,
+        rows_used,
+        warnings: run.warnings.clone(),
+        methodology: methodology(),
+    }
+}
+
+/// The short methodology section; the full formulas are the README's "The model" (M0–M9) and
+/// "Finance" (F1–F7).
+fn methodology() -> Vec<(String, String)> {
+    [
+        (
+            "Time and demand",
+            "Monthly steps of 730 hours each. Demand is in reference-GPU-hours, grown by (1+g)^(m/12) and spread over the hours of each month by the workload's load profile (M0, M0b, M1).",
+        ),
+        (
+            "Capacity and split",
+            "Owned capacity = GPUs × availability × relative throughput (M3). Each month's hourly loads are sorted into a load-duration curve; the load under the capacity is served on-prem, the rest bursts to the cloud in a hybrid or is unmet; sensitive load never leaves (M2, M4, M5).",
+        ),
+        (
+            "Costs",
+            "Owned: purchases with cash, loan or lease, power at (idle + (1 − idle) × utilisation) × max power × PUE, colocation per provisioned kW, staff, support after warranty, software, resale at refresh or horizon (M7, M9). Cloud: committed GPUs paid whether used or not, the rest on demand or spot, storage and egress (M6).",
+        ),
+        (
+            "Energy and carbon",
+            "Owned servers at the site's PUE and grid intensity; cloud GPUs at TDP × 1.5 for the host share × cloud PUE and the cloud grid intensity (M7, M8).",
+        ),
+        (
+            "Finance",
+            "Capex at the start of its month, everything else at the end, discounted monthly at (1+r)^(1/12) − 1 (F1, F2). Savings, ROI, IRR and payback are against the baseline (F3–F5); break-even utilisation against the cheapest on-demand offer (F7). Accounting depreciation is shown beside cash, never added to it.",
+        ),
+        (
+            "Data",
+            "summary.json is the `tcosim run --format json` contract; monthly.csv has one row per option and month. Formulas are numbered as in the tcosim README.",
+        ),
+    ]
+    .iter()
+    .map(|(h, t)| (h.to_string(), t.to_string()))
+    .collect()
+}
