@@ -607,13 +607,14 @@ fn resolve_option(
         Kind::Hybrid => None,
     };
     if let Some((field, part)) = misplaced {
+        let article = if kind == Kind::OnPrem { "an" } else { "a" };
         return Err(ctx
             .err(
                 &[Seg::Key("option"), Seg::Index(n), Seg::Key(field)],
-                format!("`{field}` does not apply to a `{}` option", o.kind),
+                format!("`{field}` does not apply to {article} `{}` option", o.kind),
             )
             .expected(format!(
-                "no {part} fields in a `{}` option; use kind = \"hybrid\" to combine both",
+                "no {part} fields in {article} `{}` option; use kind = \"hybrid\" to combine both",
                 o.kind
             ))
             .found(format!("`{field}`")));

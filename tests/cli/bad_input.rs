@@ -433,7 +433,7 @@ fn cloud_fields_in_an_onprem_option() {
         &text,
         Some(pos),
         &[
-            "`spot_share` does not apply to a `onprem` option",
+            "`spot_share` does not apply to an `onprem` option",
             &key("option[0].spot_share"),
             "hybrid",
         ],
