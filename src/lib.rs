@@ -10,6 +10,7 @@ pub mod catalog;
 pub mod error;
 pub mod finance;
 pub mod model;
+pub mod montecarlo;
 pub mod profile;
 pub mod report;
 pub mod run;
