@@ -13,6 +13,9 @@ Examples:
   tcosim run my.toml --catalog my-prices/       with your own catalog rows layered on top
   tcosim validate scenarios/*.toml catalogs/    check files without running them
   tcosim report scenarios/inference-fleet.toml  write a decision report folder with charts
+  tcosim run scenarios/inference-fleet.toml --samples 100000 --seed 7
+  tcosim sensitivity scenarios/inference-fleet.toml   tornado of the uncertain inputs
+  tcosim sweep scenarios/inference-fleet.toml         the owned capacity that minimises cost
 
 Exit codes: 0 success, 1 a policy was broken, 2 bad input or usage.";
 
@@ -47,6 +50,69 @@ pub enum Command {
         after_help = "Examples:\n  tcosim report scenarios/inference-fleet.toml\n  tcosim report my.toml --out public/tco --catalog my-prices/\n\nThe folder is written to a temporary folder and moved into place when complete; an\nexisting folder is replaced only if it is empty or a previous report."
     )]
     Report(ReportArgs),
+    /// Swing every uncertain input from its P10 to its P90, one at a time (tornado).
+    #[command(
+        after_help = "Examples:\n  tcosim sensitivity scenarios/inference-fleet.toml\n  tcosim sensitivity my.toml --option own-dgx --format csv"
+    )]
+    Sensitivity(SensitivityArgs),
+    /// Evaluate the scenario's `[sweep]` grid and find the optimum.
+    #[command(
+        after_help = "Examples:\n  tcosim sweep scenarios/inference-fleet.toml\n  tcosim sweep my.toml --format json --output sweep.json"
+    )]
+    Sweep(SweepArgs),
+}
+
+/// Flags shared by the commands that print a result.
+#[derive(Debug, Args, Default)]
+pub struct OutputArgs {
+    /// Output format.
+    #[arg(long, short, value_enum, default_value = "table")]
+    pub format: Format,
+
+    /// Write the output to FILE (atomically) instead of stdout.
+    #[arg(long, short, value_name = "FILE")]
+    pub output: Option<PathBuf>,
+
+    /// Layer the catalog files of DIR over the built-in catalogs (repeatable).
+    #[arg(long, value_name = "DIR")]
+    pub catalog: Vec<PathBuf>,
+}
+
+/// Flags of the commands that sample.
+#[derive(Debug, Args, Default)]
+pub struct SamplingArgs {
+    /// Seed of the random generators; the same seed gives the same results.
+    #[arg(long, default_value_t = 1)]
+    pub seed: u64,
+
+    /// Worker threads [default: all cores]; results do not depend on it.
+    #[arg(long, value_name = "N")]
+    pub threads: Option<usize>,
+}
+
+#[derive(Debug, Args)]
+pub struct SensitivityArgs {
+    /// Scenario file (TOML) with `[[uncertain]]` inputs; the built-in example when omitted.
+    pub scenario: Option<PathBuf>,
+
+    /// Option whose PV cost ranks the inputs [default: the cheapest that serves all demand].
+    #[arg(long, value_name = "NAME")]
+    pub option: Option<String>,
+
+    #[command(flatten)]
+    pub out: OutputArgs,
+}
+
+#[derive(Debug, Args)]
+pub struct SweepArgs {
+    /// Scenario file (TOML) with a `[sweep]` table; the built-in example when omitted.
+    pub scenario: Option<PathBuf>,
+
+    #[command(flatten)]
+    pub out: OutputArgs,
+
+    #[command(flatten)]
+    pub sampling: SamplingArgs,
 }
 
 #[derive(Debug, Args, Default)]
@@ -69,6 +135,13 @@ pub struct RunArgs {
     /// Layer the catalog files of DIR over the built-in catalogs (repeatable).
     #[arg(long, value_name = "DIR")]
     pub catalog: Vec<PathBuf>,
+
+    /// Monte Carlo samples over the scenario's `[[uncertain]]` inputs.
+    #[arg(long, value_name = "N")]
+    pub samples: Option<u64>,
+
+    #[command(flatten)]
+    pub sampling: SamplingArgs,
 }
 
 #[derive(Debug, Args)]

@@ -4,12 +4,13 @@
 mod cli;
 
 use clap::Parser;
-use cli::{Cli, Command, ReportArgs, RunArgs, ValidateArgs};
+use cli::{Cli, Command, ReportArgs, RunArgs, SensitivityArgs, SweepArgs, ValidateArgs};
 use std::io::{IsTerminal, Write};
 use std::path::Path;
 use std::process::ExitCode;
 use tcosim::catalog::{Catalog, FILE_NAMES};
 use tcosim::error::InputError;
+use tcosim::run::Loaded;
 use tcosim::scenario::Source;
 
 /// Exit code of bad input or usage.
@@ -23,6 +24,8 @@ fn main() -> ExitCode {
         Some(Command::Run(args)) => run(args, quiet),
         Some(Command::Validate(args)) => validate(args, quiet),
         Some(Command::Report(args)) => report(args, quiet),
+        Some(Command::Sensitivity(args)) => sensitivity(args, quiet),
+        Some(Command::Sweep(args)) => sweep(args, quiet),
     };
     match result {
         Ok(()) => ExitCode::SUCCESS,
@@ -64,15 +67,58 @@ fn warn(quiet: bool, message: &str) {
 }
 
 fn run(args: RunArgs, quiet: bool) -> Result<(), InputError> {
-    let run = tcosim::run::load(args.scenario.as_deref(), &args.catalog)?;
+    let loaded = Loaded::read(args.scenario.as_deref(), &args.catalog)?;
+    let uncertainty = loaded.uncertainty.clone();
+    let mut run = loaded.simulate();
     for w in &run.warnings {
         warn(quiet, w);
     }
-    let color = args.output.is_none()
-        && std::io::stdout().is_terminal()
-        && std::env::var_os("NO_COLOR").is_none();
+    if let Some(samples) = args.samples {
+        check_samples(samples)?;
+        if uncertainty.is_empty() {
+            warn(
+                quiet,
+                "the scenario has no `[[uncertain]]` inputs: every sample equals the deterministic run",
+            );
+        }
+        let input = run.input.clone();
+        let mc = with_threads(args.sampling.threads, || {
+            with_progress(quiet, samples, |progress| {
+                tcosim::montecarlo::engine::run(
+                    &input,
+                    &uncertainty,
+                    samples,
+                    args.sampling.seed,
+                    progress,
+                )
+            })
+        })?;
+        run.montecarlo = Some(mc);
+    }
+    let color = use_color(&args.output);
     let text = tcosim::report::render(&run, args.format, args.monthly, color);
-    match &args.output {
+    emit(args.output.as_deref(), &text)
+}
+
+/// Most samples one run may ask for.
+const MAX_SAMPLES: u64 = 100_000_000;
+
+fn check_samples(samples: u64) -> Result<(), InputError> {
+    if samples == 0 || samples > MAX_SAMPLES {
+        return Err(InputError::new("--samples", "invalid number of samples")
+            .expected(format!("1 to {MAX_SAMPLES}"))
+            .found(samples.to_string()));
+    }
+    Ok(())
+}
+
+fn use_color(output: &Option<std::path::PathBuf>) -> bool {
+    output.is_none() && std::io::stdout().is_terminal() && std::env::var_os("NO_COLOR").is_none()
+}
+
+/// Writes `text` to `output` atomically, or to stdout.
+fn emit(output: Option<&Path>, text: &str) -> Result<(), InputError> {
+    match output {
         Some(path) => write_atomic(path, text.as_bytes()),
         None => {
             let mut out = std::io::stdout().lock();
@@ -81,6 +127,111 @@ fn run(args: RunArgs, quiet: bool) -> Result<(), InputError> {
             Ok(())
         }
     }
+}
+
+/// Runs `f` on a pool of `threads` workers (all cores by default).
+fn with_threads<T: Send>(
+    threads: Option<usize>,
+    f: impl FnOnce() -> T + Send,
+) -> Result<T, InputError> {
+    let mut builder = rayon::ThreadPoolBuilder::new();
+    if let Some(n) = threads {
+        if n == 0 || n > 1024 {
+            return Err(InputError::new("--threads", "invalid number of threads")
+                .expected("1 to 1024")
+                .found(n.to_string()));
+        }
+        builder = builder.num_threads(n);
+    }
+    let pool = builder.build().map_err(|e| {
+        InputError::new("--threads", "cannot start worker threads").found(e.to_string())
+    })?;
+    Ok(pool.install(f))
+}
+
+/// Runs `f` with a progress callback that drives a bar on stderr: only on a terminal, never
+/// with `--quiet`, and only once the work has taken half a second.
+fn with_progress<T>(quiet: bool, total: u64, f: impl FnOnce(&(dyn Fn(u64) + Sync)) -> T) -> T {
+    use indicatif::{ProgressBar, ProgressDrawTarget, ProgressStyle};
+    let show = !quiet && std::io::stderr().is_terminal();
+    let bar = ProgressBar::with_draw_target(Some(total), ProgressDrawTarget::hidden());
+    if let Ok(style) = ProgressStyle::with_template("{bar:40} {pos}/{len} samples, {eta} left") {
+        bar.set_style(style);
+    }
+    let start = std::time::Instant::now();
+    let shown = std::sync::atomic::AtomicBool::new(false);
+    let progress = |done: u64| {
+        if show
+            && !shown.load(std::sync::atomic::Ordering::Relaxed)
+            && start.elapsed().as_millis() >= 500
+        {
+            shown.store(true, std::sync::atomic::Ordering::Relaxed);
+            bar.set_draw_target(ProgressDrawTarget::stderr());
+        }
+        bar.set_position(done);
+    };
+    let result = f(&progress);
+    bar.finish_and_clear();
+    result
+}
+
+fn sensitivity(args: SensitivityArgs, quiet: bool) -> Result<(), InputError> {
+    let loaded = Loaded::read(args.scenario.as_deref(), &args.out.catalog)?;
+    let shown = loaded.source.display.clone();
+    let uncertainty = loaded.uncertainty.clone();
+    let run = loaded.simulate();
+    for w in &run.warnings {
+        warn(quiet, w);
+    }
+    if uncertainty.is_empty() {
+        return Err(
+            InputError::new(shown, "the scenario has no uncertain inputs")
+                .expected("at least one `[[uncertain]]` entry")
+                .found("none"),
+        );
+    }
+    let focus = match &args.option {
+        Some(name) => run
+            .output
+            .options
+            .iter()
+            .position(|o| &o.name == name)
+            .ok_or_else(|| {
+                InputError::unknown_id(
+                    "--option",
+                    "--option",
+                    "option",
+                    name,
+                    run.output.options.iter().map(|o| o.name.as_str()),
+                )
+            })?,
+        None => tcosim::report::cheapest_serving(&run),
+    };
+    let s = tcosim::montecarlo::sensitivity::run(&run.input, &uncertainty, focus);
+    let text = tcosim::report::uncertainty::sensitivity(
+        &run,
+        &s,
+        args.out.format,
+        use_color(&args.out.output),
+    );
+    emit(args.out.output.as_deref(), &text)
+}
+
+fn sweep(args: SweepArgs, quiet: bool) -> Result<(), InputError> {
+    let loaded = Loaded::read(args.scenario.as_deref(), &args.out.catalog)?;
+    let plan = loaded.sweep_plan()?;
+    let uncertainty = loaded.uncertainty.clone();
+    let run = loaded.simulate();
+    for w in &run.warnings {
+        warn(quiet, w);
+    }
+    let seed = args.sampling.seed;
+    let s = with_threads(args.sampling.threads, || {
+        tcosim::montecarlo::sweep::run(&run.input, &plan, &uncertainty, seed)
+    })?;
+    let text =
+        tcosim::report::uncertainty::sweep(&run, &s, args.out.format, use_color(&args.out.output));
+    emit(args.out.output.as_deref(), &text)
 }
 
 /// Renders the report folder of a scenario and writes it atomically; prints its path on stderr.

@@ -168,12 +168,18 @@ fn splitmix64(mut x: u64) -> u64 {
     x ^ (x >> 31)
 }
 
+/// Buckets of the guide that narrows each search of a load-duration curve.
+const GUIDE: usize = 64;
+
 /// A load-duration curve: hourly loads sorted from the highest, with prefix sums.
 #[derive(Debug, Clone, Default, PartialEq)]
 pub struct Ldc {
     sorted_desc: Vec<f64>,
     /// `prefix[k]` = sum of the k highest loads; `prefix.len() = sorted_desc.len() + 1`.
     prefix: Vec<f64>,
+    /// `guide[j]` = number of loads above `peak × (1 − j / GUIDE)`: a search for a capacity
+    /// starts from the guide's bracket instead of the whole curve (same answer, fewer steps).
+    guide: Vec<u32>,
 }
 
 impl Ldc {
@@ -187,10 +193,32 @@ impl Ldc {
             acc += v;
             prefix.push(acc);
         }
+        let peak = sorted_desc.first().copied().unwrap_or(0.0);
+        let guide = (0..=GUIDE)
+            .map(|j| {
+                let level = peak * (1.0 - j as f64 / GUIDE as f64);
+                sorted_desc.partition_point(|v| *v > level) as u32
+            })
+            .collect();
         Ldc {
             sorted_desc,
             prefix,
+            guide,
         }
+    }
+
+    /// Number of hours with load above `capacity` (> 0).
+    fn count_above(&self, capacity: f64) -> usize {
+        let peak = self.peak();
+        if capacity >= peak || self.guide.len() != GUIDE + 1 {
+            return self.sorted_desc.partition_point(|v| *v > capacity);
+        }
+        // The bracket [t_(j+1), t_j] holding `capacity`, widened by one guide step each way
+        // against rounding in the bucket arithmetic.
+        let j = (((peak - capacity) / peak) * GUIDE as f64) as usize;
+        let lo = self.guide[j.saturating_sub(1).min(GUIDE)] as usize;
+        let hi = self.guide[(j + 2).min(GUIDE)] as usize;
+        lo + self.sorted_desc[lo..hi].partition_point(|v| *v > capacity)
     }
 
     /// Total load [GPU-hours].
@@ -208,8 +236,23 @@ impl Ldc {
         if capacity <= 0.0 {
             return 0.0;
         }
-        let above = self.sorted_desc.partition_point(|v| *v > capacity);
+        if capacity >= self.peak() {
+            return self.total();
+        }
+        let above = self.count_above(capacity);
         capacity * above as f64 + (self.total() - self.prefix[above])
+    }
+
+    /// Σ_h min(f × load(h), capacity) = f × served(capacity / f): the curve scaled by `f`
+    /// without re-sorting (exact for f = 1).
+    pub fn served_scaled(&self, capacity: f64, f: f64) -> f64 {
+        if f <= 0.0 {
+            0.0
+        } else if f == 1.0 {
+            self.served(capacity)
+        } else {
+            f * self.served(capacity / f)
+        }
     }
 
     /// Hours with load above `level`.
@@ -226,6 +269,28 @@ impl Ldc {
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn guided_search_matches_a_plain_search() {
+        let loads: Vec<f64> = (0..730)
+            .map(|h| ((h * 7919) % 1000) as f64 / 7.0 + (h % 24) as f64)
+            .collect();
+        let ldc = Ldc::new(&loads);
+        let peak = ldc.peak();
+        for k in 0..=4000 {
+            let cap = peak * k as f64 / 3000.0;
+            let plain = ldc.sorted().partition_point(|v| *v > cap);
+            if cap > 0.0 {
+                assert_eq!(ldc.count_above(cap), plain, "capacity {cap}");
+            }
+        }
+        for cap in loads.iter().copied().filter(|c| *c > 0.0) {
+            assert_eq!(
+                ldc.count_above(cap),
+                ldc.sorted().partition_point(|v| *v > cap)
+            );
+        }
+    }
 
     #[test]
     fn served_matches_a_walk_over_the_hours() {

@@ -3,6 +3,9 @@
 use crate::catalog::{Catalog, RowRef};
 use crate::error::InputError;
 use crate::model::{self, Output};
+use crate::montecarlo::engine::MonteCarlo;
+use crate::montecarlo::sweep;
+use crate::montecarlo::uncertain::Uncertainty;
 use crate::scenario::{self, Source};
 use std::path::{Path, PathBuf};
 
@@ -16,29 +19,73 @@ pub struct Run {
     pub warnings: Vec<String>,
     /// Where the scenario came from, as shown to the user.
     pub source: String,
+    /// The scenario's uncertain inputs (empty without `[[uncertain]]`).
+    pub uncertainty: Uncertainty,
+    /// Monte Carlo results, when samples were asked for.
+    pub montecarlo: Option<MonteCarlo>,
 }
 
-/// Reads the scenario at `path` (or the built-in example) and the catalogs (built-in plus
-/// `catalog_dirs`), resolves it and simulates it.
+/// A scenario and the catalogs it was resolved with, before any simulation.
+pub struct Loaded {
+    pub source: Source,
+    pub catalog: Catalog,
+    pub resolved: scenario::Resolved,
+    pub uncertainty: Uncertainty,
+}
+
+impl Loaded {
+    /// Reads the scenario at `path` (or the built-in example) and the catalogs (built-in plus
+    /// `catalog_dirs`), and resolves it, its uncertain inputs and correlations.
+    pub fn read(path: Option<&Path>, catalog_dirs: &[PathBuf]) -> Result<Loaded, InputError> {
+        let catalog = Catalog::load(catalog_dirs)?;
+        let source = match path {
+            Some(p) => Source::read(p)?,
+            None => Source::builtin(),
+        };
+        Loaded::resolve(source, catalog)
+    }
+
+    pub fn resolve(source: Source, catalog: Catalog) -> Result<Loaded, InputError> {
+        let resolved = scenario::resolve(&source, &catalog)?;
+        let uncertainty = Uncertainty::build(&source, &resolved, &catalog)?;
+        if resolved.file.sweep.is_some() {
+            sweep::Plan::build(&source, &resolved)?;
+        }
+        Ok(Loaded {
+            source,
+            catalog,
+            resolved,
+            uncertainty,
+        })
+    }
+
+    /// The deterministic simulation.
+    pub fn simulate(self) -> Run {
+        let output = model::simulate(&self.resolved.input);
+        Run {
+            input: self.resolved.input,
+            file: self.resolved.file,
+            output,
+            rows_used: self.resolved.rows_used,
+            warnings: self.resolved.warnings,
+            source: self.source.display,
+            uncertainty: self.uncertainty,
+            montecarlo: None,
+        }
+    }
+
+    /// The sweep plan of the scenario's `[sweep]`.
+    pub fn sweep_plan(&self) -> Result<sweep::Plan, InputError> {
+        sweep::Plan::build(&self.source, &self.resolved)
+    }
+}
+
+/// Reads, resolves and simulates a scenario (deterministically).
 pub fn load(path: Option<&Path>, catalog_dirs: &[PathBuf]) -> Result<Run, InputError> {
-    let catalog = Catalog::load(catalog_dirs)?;
-    let source = match path {
-        Some(p) => Source::read(p)?,
-        None => Source::builtin(),
-    };
-    simulate(&source, &catalog)
+    Ok(Loaded::read(path, catalog_dirs)?.simulate())
 }
 
 /// Resolves and simulates an already-read scenario.
 pub fn simulate(source: &Source, catalog: &Catalog) -> Result<Run, InputError> {
-    let resolved = scenario::resolve(source, catalog)?;
-    let output = model::simulate(&resolved.input);
-    Ok(Run {
-        input: resolved.input,
-        file: resolved.file,
-        output,
-        rows_used: resolved.rows_used,
-        warnings: resolved.warnings,
-        source: source.display.clone(),
-    })
+    Ok(Loaded::resolve(source.clone(), catalog.clone())?.simulate())
 }

@@ -20,6 +20,11 @@ pub struct Input {
     pub options: Vec<OptionIn>,
     /// Index into `options` of the baseline for savings, ROI, payback and IRR.
     pub baseline: usize,
+    /// Factor on every workload's demand (1 = as the workloads say).
+    pub demand_scale: f64,
+    /// Extra growth of every workload's demand [fraction per year], compounding with each
+    /// workload's own growth.
+    pub demand_growth_per_year: f64,
 }
 
 #[derive(Debug, Clone)]

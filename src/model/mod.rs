@@ -69,6 +69,27 @@ pub fn demand_curves(input: &Input) -> Vec<MonthDemand> {
         .collect()
 }
 
+/// `(1 + g)^(m/12)` for months `0..h`, from twelve `powf` calls and a running yearly power,
+/// so that a Monte Carlo sample that moves `g` does not pay for a `powf` per month. Exactly 1
+/// throughout when `g` is 0.
+pub fn monthly_growth(g: f64, h: usize) -> impl Iterator<Item = f64> {
+    let step = 1.0 + g;
+    let within: [f64; 12] = std::array::from_fn(|k| {
+        if g == 0.0 {
+            1.0
+        } else {
+            step.powf(k as f64 / 12.0)
+        }
+    });
+    let mut year = 1.0;
+    (0..h).map(move |m| {
+        if m > 0 && m % 12 == 0 {
+            year *= step;
+        }
+        year * within[m % 12]
+    })
+}
+
 /// Runs every option of `input` and compares each with the baseline.
 pub fn simulate(input: &Input) -> Output {
     let months = demand_curves(input);
@@ -77,11 +98,7 @@ pub fn simulate(input: &Input) -> Output {
 
 /// As [`simulate`], with the demand curves computed once by the caller.
 pub fn simulate_with(input: &Input, months: &[MonthDemand]) -> Output {
-    let mut options: Vec<OptionResult> = input
-        .options
-        .iter()
-        .map(|o| simulate_option(input, o, months))
-        .collect();
+    let mut options = simulate_options(input, months);
     let cheapest = cheapest_cloud(input);
     let baseline = input.baseline.min(options.len().saturating_sub(1));
     compare(input, &mut options, baseline);
@@ -108,30 +125,150 @@ fn cheapest_cloud(input: &Input) -> Option<f64> {
         .min_by(|a, b| a.total_cmp(b))
 }
 
-/// Monthly flows of owned hardware that do not depend on load: purchases, financing, resale,
-/// support, and accounting depreciation.
-struct OwnedSchedule {
+/// Monthly factors shared by every option of a scenario, recomputed only when their inputs
+/// change, so that Monte Carlo samples pay for `powf` only when a sample moves the input.
+#[derive(Debug, Clone, Default)]
+struct Tables {
+    key: Option<[u64; 5]>,
+    /// Demand factor of each month (M1).
+    scale: Vec<f64>,
+    /// Electricity escalation factor of each month.
+    escalation: Vec<f64>,
+    /// Discount factor at times 0..=H months (F2).
+    discount: Vec<f64>,
+}
+
+impl Tables {
+    fn update(&mut self, input: &Input) {
+        let h = input.horizon_months;
+        let key = [
+            input.demand_scale.to_bits(),
+            input.demand_growth_per_year.to_bits(),
+            input.electricity_escalation_per_year.to_bits(),
+            input.discount_rate.to_bits(),
+            h as u64,
+        ];
+        if self.key == Some(key) {
+            return;
+        }
+        self.key = Some(key);
+        self.scale.clear();
+        self.scale.extend(
+            monthly_growth(input.demand_growth_per_year, h).map(|g| input.demand_scale * g),
+        );
+        self.escalation.clear();
+        self.escalation
+            .extend(monthly_growth(input.electricity_escalation_per_year, h));
+        let i = finance::monthly_rate(input.discount_rate);
+        self.discount.clear();
+        self.discount
+            .extend((0..=h).map(|t| finance::discount_factor(i, t as f64)));
+    }
+}
+
+/// Load served on-prem, left for the cloud, and unmet, in one month (equations M2-M4).
+#[derive(Debug, Clone, Copy, Default)]
+struct Split {
+    onprem: f64,
+    cloud: f64,
+    unmet: f64,
+}
+
+/// Reusable buffers of one option's evaluation.
+#[derive(Debug, Clone, Default)]
+struct Scratch {
     costs: Vec<[f64; Category::COUNT]>,
     start: Vec<f64>,
     end: Vec<f64>,
     depreciation: Vec<f64>,
+    splits: Vec<Split>,
+    committed: Vec<f64>,
+    /// Reference GPU-hours of cloud load covered by committed GPUs, per month.
+    covered: Vec<f64>,
 }
 
-fn owned_schedule(input: &Input, o: &OwnedIn) -> OwnedSchedule {
+/// Reusable buffers for evaluating every option of a scenario, so that repeated evaluations
+/// (Monte Carlo samples) allocate nothing after the first.
+#[derive(Debug, Clone, Default)]
+pub struct Workspace {
+    tables: Tables,
+    options: Vec<Scratch>,
+}
+
+/// One option in one month.
+#[derive(Debug, Clone, Copy)]
+pub struct MonthFlows {
+    pub demand_gpu_hours: f64,
+    pub served_onprem_gpu_hours: f64,
+    pub served_cloud_gpu_hours: f64,
+    pub unmet_gpu_hours: f64,
+    pub costs: [f64; Category::COUNT],
+    pub start_flow: f64,
+    pub end_flow: f64,
+    pub depreciation: f64,
+    pub energy_kwh: f64,
+    pub co2_t: f64,
+    pub owned_utilization: Option<f64>,
+}
+
+/// Totals of one option, accumulated month by month in month order.
+#[derive(Debug, Clone, Copy, Default, PartialEq)]
+pub struct Totals {
+    pub pv_cost: f64,
+    pub total_cost: f64,
+    pub breakdown: [f64; Category::COUNT],
+    pub demand_gpu_hours: f64,
+    pub served_onprem_gpu_hours: f64,
+    pub served_cloud_gpu_hours: f64,
+    pub unmet_gpu_hours: f64,
+    pub energy_kwh: f64,
+    pub co2_t: f64,
+    pub depreciation: f64,
+}
+
+impl Totals {
+    fn add(&mut self, m: usize, f: &MonthFlows, discount: &[f64], detail: bool) {
+        // Capex at the start of its month, the rest at the end (equation F2).
+        self.pv_cost += f.start_flow * discount[m] + f.end_flow * discount[m + 1];
+        self.total_cost += f.start_flow + f.end_flow;
+        if detail {
+            for (b, c) in self.breakdown.iter_mut().zip(&f.costs) {
+                *b += c;
+            }
+        }
+        self.demand_gpu_hours += f.demand_gpu_hours;
+        self.served_onprem_gpu_hours += f.served_onprem_gpu_hours;
+        self.served_cloud_gpu_hours += f.served_cloud_gpu_hours;
+        self.unmet_gpu_hours += f.unmet_gpu_hours;
+        self.energy_kwh += f.energy_kwh;
+        self.co2_t += f.co2_t;
+        self.depreciation += f.depreciation;
+    }
+
+    /// Total cost per delivered reference GPU-hour; `None` when nothing was delivered.
+    pub fn cost_per_gpu_hour(&self) -> Option<f64> {
+        let delivered = self.served_onprem_gpu_hours + self.served_cloud_gpu_hours;
+        (delivered > 0.0).then(|| self.total_cost / delivered)
+    }
+}
+
+/// Fills the monthly flows of owned hardware that do not depend on load: purchases,
+/// financing, resale, support, and (when asked) accounting depreciation.
+fn owned_schedule(input: &Input, o: &OwnedIn, s: &mut Scratch, with_depreciation: bool) {
     let h = input.horizon_months;
-    let mut s = OwnedSchedule {
-        costs: vec![[0.0; Category::COUNT]; h],
-        start: vec![0.0; h],
-        end: vec![0.0; h],
-        depreciation: vec![0.0; h],
-    };
+    s.costs.clear();
+    s.costs.resize(h, [0.0; Category::COUNT]);
+    for v in [&mut s.start, &mut s.end, &mut s.depreciation] {
+        v.clear();
+        v.resize(h, 0.0);
+    }
     if o.servers == 0 {
-        return s;
+        return;
     }
     let price = f64::from(o.servers) * o.server_price;
     let cycle = o.cycle_months.map(|c| c.max(1) as usize).unwrap_or(h);
     let residual_life = cycle as f64;
-    let add = |s: &mut OwnedSchedule, m: usize, cat: Category, amount: f64, at_start: bool| {
+    let add = |s: &mut Scratch, m: usize, cat: Category, amount: f64, at_start: bool| {
         s.costs[m][cat as usize] += amount;
         if at_start {
             s.start[m] += amount;
@@ -150,9 +287,9 @@ fn owned_schedule(input: &Input, o: &OwnedIn) -> OwnedSchedule {
         let resale = price * o.residual_value.powf(age as f64 / residual_life);
         match o.financing {
             Financing::Cash => {
-                add(&mut s, start, Category::Hardware, price, true);
+                add(s, start, Category::Hardware, price, true);
                 add(
-                    &mut s,
+                    s,
                     dispose_month,
                     Category::ResidualValue,
                     -resale,
@@ -167,18 +304,18 @@ fn owned_schedule(input: &Input, o: &OwnedIn) -> OwnedSchedule {
                 let down = price * down_payment;
                 let financed = price - down;
                 let rate = annual_rate / 12.0;
-                add(&mut s, start, Category::Hardware, down, true);
+                add(s, start, Category::Hardware, down, true);
                 let pmt = finance::payment(rate, term_months, financed, 0.0).unwrap_or(0.0);
                 let paid = (term_months as usize).min(age);
                 for m in start..start + paid {
-                    add(&mut s, m, Category::Financing, pmt, false);
+                    add(s, m, Category::Financing, pmt, false);
                 }
                 if paid < term_months as usize {
                     let balance =
                         finance::remaining_balance(rate, term_months, financed, 0.0, paid as u32)
                             .unwrap_or(0.0);
                     add(
-                        &mut s,
+                        s,
                         dispose_month,
                         Category::Financing,
                         balance,
@@ -186,7 +323,7 @@ fn owned_schedule(input: &Input, o: &OwnedIn) -> OwnedSchedule {
                     );
                 }
                 add(
-                    &mut s,
+                    s,
                     dispose_month,
                     Category::ResidualValue,
                     -resale,
@@ -202,11 +339,11 @@ fn owned_schedule(input: &Input, o: &OwnedIn) -> OwnedSchedule {
                     finance::payment(annual_rate / 12.0, term_months, price, price * residual)
                         .unwrap_or(0.0);
                 for m in start..start + (term_months as usize).min(age) {
-                    add(&mut s, m, Category::Lease, pmt, false);
+                    add(s, m, Category::Lease, pmt, false);
                 }
             }
         }
-        if !matches!(o.financing, Financing::Lease { .. }) {
+        if with_depreciation && !matches!(o.financing, Financing::Lease { .. }) {
             let schedule = finance::monthly_depreciation(&o.depreciation, price);
             for (j, d) in schedule.iter().enumerate().take(age) {
                 s.depreciation[start + j] += d;
@@ -215,244 +352,291 @@ fn owned_schedule(input: &Input, o: &OwnedIn) -> OwnedSchedule {
         let support = price * o.support_pct_per_year / 100.0 / 12.0;
         for m in start..end {
             if (m - start) as f64 >= o.warranty_months {
-                add(&mut s, m, Category::Support, support, false);
+                add(s, m, Category::Support, support, false);
             }
         }
         start = end;
     }
-    s
 }
 
-fn simulate_option(input: &Input, option: &OptionIn, months: &[MonthDemand]) -> OptionResult {
+/// Evaluates every option month by month, handing each option's months to `sink` (option
+/// index, month, flows) and writing each option's totals. Without `detail`, the cost
+/// categories and accounting depreciation are left at zero (Monte Carlo needs only the cash
+/// flows, which are computed the same way either way). Both the deterministic run and every
+/// Monte Carlo sample go through here, so they agree to the last bit for the same inputs. The
+/// load-duration curves are read month by month for all options together, so each month's
+/// curves are fetched from memory once.
+pub fn evaluate_all(
+    input: &Input,
+    months: &[MonthDemand],
+    ws: &mut Workspace,
+    detail: bool,
+    totals: &mut [Totals],
+    mut sink: impl FnMut(usize, usize, &MonthFlows),
+) {
     let h = input.horizon_months;
-    let owned = option.owned.as_ref().filter(|o| o.servers > 0);
-    let capacity = owned
-        .map(|o| o.gpus() * o.rel_throughput * o.availability)
-        .unwrap_or(0.0);
-    let installed_hours = owned
-        .map(|o| o.gpus() * o.rel_throughput * HOURS)
-        .unwrap_or(0.0);
-    let schedule = owned.map(|o| owned_schedule(input, o));
-
-    // Load served on-prem and the load left for the cloud, per month (equations M2-M4).
-    struct Split {
-        onprem: f64,
-        cloud: f64,
-        unmet: f64,
+    ws.tables.update(input);
+    let tables = &ws.tables;
+    ws.options
+        .resize_with(input.options.len(), Scratch::default);
+    for (option, scratch) in input.options.iter().zip(ws.options.iter_mut()) {
+        if let Some(o) = option.owned.as_ref().filter(|o| o.servers > 0) {
+            owned_schedule(input, o, scratch, detail);
+        }
+        scratch.splits.clear();
+        scratch.committed.clear();
+        scratch.covered.clear();
     }
-    let splits: Vec<Split> = months
-        .iter()
-        .map(|d| match option.kind {
-            Kind::OnPrem => {
-                let onprem = d.total.served(capacity);
-                Split {
-                    onprem,
-                    cloud: 0.0,
-                    unmet: (d.total.total() - onprem).max(0.0),
-                }
-            }
-            Kind::Cloud => Split {
-                onprem: 0.0,
-                cloud: d.nonsensitive.total(),
-                unmet: d.sensitive.total(),
-            },
-            Kind::Hybrid => {
-                let onprem = d.total.served(capacity);
-                let sensitive_served = d.sensitive.served(capacity);
-                let unmet = (d.sensitive.total() - sensitive_served).max(0.0);
-                let cloud = (d.nonsensitive.total() - (onprem - sensitive_served)).max(0.0);
-                Split {
-                    onprem,
-                    cloud,
-                    unmet,
-                }
-            }
-        })
-        .collect();
 
-    // Committed cloud GPUs per month, renewed at each term start (equation M6).
-    let committed: Vec<f64> = match option.cloud.as_ref() {
-        None => vec![0.0; h],
-        Some(c) => {
-            let term = c.commit_term_months.max(1) as usize;
-            let mut k = 0.0;
-            (0..h)
-                .map(|m| {
-                    if m % term == 0 {
-                        k = match c.commitment {
-                            Commitment::None => 0.0,
-                            Commitment::Gpus(n) => f64::from(n),
-                            Commitment::Share(share) => {
-                                let mean_gpus = splits[m].cloud / c.rel_throughput / HOURS;
-                                (share * mean_gpus - 1e-9).ceil().max(0.0)
-                            }
-                        };
+    // Load served on-prem, left for the cloud, and covered by commitments (M2-M4, M6).
+    for (m, d) in months.iter().enumerate().take(h) {
+        let f = tables.scale[m];
+        for (option, scratch) in input.options.iter().zip(ws.options.iter_mut()) {
+            let capacity = option
+                .owned
+                .as_ref()
+                .filter(|o| o.servers > 0)
+                .map(|o| o.gpus() * o.rel_throughput * o.availability)
+                .unwrap_or(0.0);
+            let split = match option.kind {
+                Kind::OnPrem => {
+                    let onprem = d.total.served_scaled(capacity, f);
+                    Split {
+                        onprem,
+                        cloud: 0.0,
+                        unmet: (f * d.total.total() - onprem).max(0.0),
                     }
-                    k
-                })
-                .collect()
-        }
-    };
-
-    let mut rows = Vec::with_capacity(h);
-    let mut variable_energy_cost = 0.0;
-    for (m, (d, split)) in months.iter().zip(&splits).enumerate() {
-        let mut costs = [0.0; Category::COUNT];
-        let (mut start_flow, mut end_flow, mut depreciation) = (0.0, 0.0, 0.0);
-        let (mut energy_kwh, mut co2_t) = (0.0, 0.0);
-        let mut utilization = None;
-        if let (Some(o), Some(s)) = (owned, schedule.as_ref()) {
-            for (c, v) in costs.iter_mut().zip(&s.costs[m]) {
-                *c += v;
-            }
-            start_flow += s.start[m];
-            end_flow += s.end[m];
-            depreciation += s.depreciation[m];
-            let u = if installed_hours > 0.0 {
-                (split.onprem / installed_hours).clamp(0.0, 1.0)
-            } else {
-                0.0
+                }
+                Kind::Cloud => Split {
+                    onprem: 0.0,
+                    cloud: f * d.nonsensitive.total(),
+                    unmet: f * d.sensitive.total(),
+                },
+                Kind::Hybrid => {
+                    let onprem = d.total.served_scaled(capacity, f);
+                    let sensitive_served = if d.has_sensitive() {
+                        d.sensitive.served_scaled(capacity, f)
+                    } else {
+                        0.0
+                    };
+                    let unmet = (f * d.sensitive.total() - sensitive_served).max(0.0);
+                    let cloud = (f * d.nonsensitive.total() - (onprem - sensitive_served)).max(0.0);
+                    Split {
+                        onprem,
+                        cloud,
+                        unmet,
+                    }
+                }
             };
-            utilization = Some(u);
-            // Power rises linearly from idle to max with utilisation (equation M7).
-            let servers = f64::from(o.servers);
-            let power_kw = o.max_power_kw * (o.idle_fraction + (1.0 - o.idle_fraction) * u);
-            let kwh = servers * power_kw * HOURS * o.pue;
-            let price = o.electricity_per_kwh
-                * (1.0 + input.electricity_escalation_per_year).powf(m as f64 / 12.0);
-            let energy_cost = kwh * price;
-            variable_energy_cost +=
-                servers * o.max_power_kw * (1.0 - o.idle_fraction) * u * HOURS * o.pue * price;
-            energy_kwh += kwh;
-            co2_t += kwh * o.grid_co2_g_per_kwh / 1e6;
-            let colocation = servers * o.max_power_kw * o.colocation_per_kw_month;
-            let staff = (o.staff_fte_fixed + o.staff_fte_per_server * servers)
-                * o.staff_salary_per_year
-                / 12.0;
-            let software = o.gpus() * o.software_per_gpu_year / 12.0;
-            for (cat, v) in [
-                (Category::Energy, energy_cost),
-                (Category::Colocation, colocation),
-                (Category::Staff, staff),
-                (Category::Software, software),
-            ] {
-                costs[cat as usize] += v;
-                end_flow += v;
-            }
-        }
-        if let Some(c) = option.cloud.as_ref() {
-            let k = committed[m];
+            scratch.splits.push(split);
+            let Some(c) = option.cloud.as_ref() else {
+                continue;
+            };
+            // Committed GPUs, renewed at each term start (equation M6).
+            let term = c.commit_term_months.max(1) as usize;
+            let k = if m % term == 0 {
+                match c.commitment {
+                    Commitment::None => 0.0,
+                    Commitment::Gpus(n) => f64::from(n),
+                    Commitment::Share(share) => {
+                        let mean_gpus = split.cloud / c.rel_throughput / HOURS;
+                        (share * mean_gpus - 1e-9).ceil().max(0.0)
+                    }
+                }
+            } else {
+                scratch.committed.last().copied().unwrap_or(0.0)
+            };
+            scratch.committed.push(k);
             let k_ref = k * c.rel_throughput;
             let covered_ref = if k_ref <= 0.0 || split.cloud <= 0.0 {
                 0.0
             } else {
                 match option.kind {
-                    Kind::Cloud => d.nonsensitive.served(k_ref),
+                    Kind::Cloud => d.nonsensitive.served_scaled(k_ref, f),
                     Kind::Hybrid if !d.has_sensitive() => {
-                        d.total.served(capacity + k_ref) - d.total.served(capacity)
+                        d.total.served_scaled(capacity + k_ref, f)
+                            - d.total.served_scaled(capacity, f)
                     }
                     Kind::Hybrid => d
                         .hourly_total
                         .iter()
                         .zip(&d.hourly_sensitive)
-                        .map(|(l, s)| (l - capacity.max(*s)).max(0.0).min(k_ref))
+                        .map(|(l, s)| (f * l - capacity.max(f * s)).max(0.0).min(k_ref))
                         .sum(),
                     Kind::OnPrem => 0.0,
                 }
             };
-            let cloud_gpu_hours = split.cloud / c.rel_throughput;
-            let covered = (covered_ref / c.rel_throughput).min(cloud_gpu_hours);
-            let rest = (cloud_gpu_hours - covered).max(0.0);
-            let spot_hours = rest * c.spot_share;
-            let on_demand_hours = rest - spot_hours;
-            let spot_consumed = spot_hours * (1.0 + c.spot_overhead);
-            let items = [
-                (Category::CloudCommitted, k * HOURS * c.commit_per_gpu_hour),
-                (
-                    Category::CloudOnDemand,
-                    on_demand_hours * c.on_demand_per_gpu_hour,
-                ),
-                (Category::CloudSpot, spot_consumed * c.spot_per_gpu_hour),
-                (Category::Storage, c.storage_tb * c.storage_per_tb_month),
-                (Category::Egress, c.egress_tb_per_month * c.egress_per_tb),
-            ];
-            for (cat, v) in items {
-                costs[cat as usize] += v;
-                end_flow += v;
-            }
-            let kwh = (covered + on_demand_hours + spot_consumed) * c.power_kw_per_gpu * c.pue;
-            energy_kwh += kwh;
-            co2_t += kwh * c.grid_co2_g_per_kwh / 1e6;
+            scratch.covered.push(covered_ref);
         }
-        rows.push(MonthRow {
-            month: m + 1,
-            date: input.start.plus(m as u32),
-            demand_gpu_hours: d.total.total(),
-            served_onprem_gpu_hours: split.onprem,
-            served_cloud_gpu_hours: split.cloud,
-            unmet_gpu_hours: split.unmet,
-            costs,
-            start_flow,
-            end_flow,
-            depreciation,
-            energy_kwh,
-            co2_t,
-            owned_utilization: utilization,
-        });
     }
 
-    let i = finance::monthly_rate(input.discount_rate);
-    let pv_cost: f64 = rows
-        .iter()
-        .enumerate()
-        .map(|(m, r)| {
-            r.start_flow * finance::discount_factor(i, m as f64)
-                + r.end_flow * finance::discount_factor(i, m as f64 + 1.0)
-        })
-        .sum();
-    let mut breakdown = [0.0; Category::COUNT];
-    for r in &rows {
-        for (b, c) in breakdown.iter_mut().zip(&r.costs) {
-            *b += c;
+    for (n, (option, scratch)) in input.options.iter().zip(ws.options.iter()).enumerate() {
+        let owned = option.owned.as_ref().filter(|o| o.servers > 0);
+        let installed_hours = owned
+            .map(|o| o.gpus() * o.rel_throughput * HOURS)
+            .unwrap_or(0.0);
+        let mut t = Totals::default();
+        for (m, (d, split)) in months.iter().zip(&scratch.splits).enumerate() {
+            let f = tables.scale[m];
+            let mut flows = MonthFlows {
+                demand_gpu_hours: f * d.total.total(),
+                served_onprem_gpu_hours: split.onprem,
+                served_cloud_gpu_hours: split.cloud,
+                unmet_gpu_hours: split.unmet,
+                costs: [0.0; Category::COUNT],
+                start_flow: 0.0,
+                end_flow: 0.0,
+                depreciation: 0.0,
+                energy_kwh: 0.0,
+                co2_t: 0.0,
+                owned_utilization: None,
+            };
+            if let Some(o) = owned {
+                if detail {
+                    for (c, v) in flows.costs.iter_mut().zip(&scratch.costs[m]) {
+                        *c += v;
+                    }
+                }
+                flows.start_flow += scratch.start[m];
+                flows.end_flow += scratch.end[m];
+                flows.depreciation += scratch.depreciation[m];
+                let u = if installed_hours > 0.0 {
+                    (split.onprem / installed_hours).clamp(0.0, 1.0)
+                } else {
+                    0.0
+                };
+                flows.owned_utilization = Some(u);
+                // Power rises linearly from idle to max with utilisation (equation M7).
+                let servers = f64::from(o.servers);
+                let power_kw = o.max_power_kw * (o.idle_fraction + (1.0 - o.idle_fraction) * u);
+                let kwh = servers * power_kw * HOURS * o.pue;
+                let price = o.electricity_per_kwh * tables.escalation[m];
+                flows.energy_kwh += kwh;
+                flows.co2_t += kwh * o.grid_co2_g_per_kwh / 1e6;
+                let colocation = servers * o.max_power_kw * o.colocation_per_kw_month;
+                let staff = (o.staff_fte_fixed + o.staff_fte_per_server * servers)
+                    * o.staff_salary_per_year
+                    / 12.0;
+                let software = o.gpus() * o.software_per_gpu_year / 12.0;
+                for (cat, v) in [
+                    (Category::Energy, kwh * price),
+                    (Category::Colocation, colocation),
+                    (Category::Staff, staff),
+                    (Category::Software, software),
+                ] {
+                    if detail {
+                        flows.costs[cat as usize] += v;
+                    }
+                    flows.end_flow += v;
+                }
+            }
+            if let Some(c) = option.cloud.as_ref() {
+                let k = scratch.committed[m];
+                let cloud_gpu_hours = split.cloud / c.rel_throughput;
+                let covered = (scratch.covered[m] / c.rel_throughput).min(cloud_gpu_hours);
+                let rest = (cloud_gpu_hours - covered).max(0.0);
+                let spot_hours = rest * c.spot_share;
+                let on_demand_hours = rest - spot_hours;
+                let spot_consumed = spot_hours * (1.0 + c.spot_overhead);
+                for (cat, v) in [
+                    (Category::CloudCommitted, k * HOURS * c.commit_per_gpu_hour),
+                    (
+                        Category::CloudOnDemand,
+                        on_demand_hours * c.on_demand_per_gpu_hour,
+                    ),
+                    (Category::CloudSpot, spot_consumed * c.spot_per_gpu_hour),
+                    (Category::Storage, c.storage_tb * c.storage_per_tb_month),
+                    (Category::Egress, c.egress_tb_per_month * c.egress_per_tb),
+                ] {
+                    if detail {
+                        flows.costs[cat as usize] += v;
+                    }
+                    flows.end_flow += v;
+                }
+                let kwh = (covered + on_demand_hours + spot_consumed) * c.power_kw_per_gpu * c.pue;
+                flows.energy_kwh += kwh;
+                flows.co2_t += kwh * c.grid_co2_g_per_kwh / 1e6;
+            }
+            t.add(m, &flows, &tables.discount, detail);
+            sink(n, m, &flows);
+        }
+        if let Some(slot) = totals.get_mut(n) {
+            *slot = t;
         }
     }
-    let sum = |f: fn(&MonthRow) -> f64| rows.iter().map(f).sum::<f64>();
-    let total_cost = sum(MonthRow::cash_out);
-    let served_onprem = sum(|r| r.served_onprem_gpu_hours);
-    let served_cloud = sum(|r| r.served_cloud_gpu_hours);
-    let delivered = served_onprem + served_cloud;
-    let _ = variable_energy_cost;
-    OptionResult {
-        name: option.name.clone(),
-        kind: option.kind,
-        pv_cost,
-        total_cost,
-        breakdown,
-        demand_gpu_hours: sum(|r| r.demand_gpu_hours),
-        served_onprem_gpu_hours: served_onprem,
-        served_cloud_gpu_hours: served_cloud,
-        unmet_gpu_hours: sum(|r| r.unmet_gpu_hours),
-        owned_utilization: owned.map(|_| {
-            if installed_hours > 0.0 {
-                served_onprem / (installed_hours * h as f64)
-            } else {
-                0.0
+}
+
+fn simulate_options(input: &Input, months: &[MonthDemand]) -> Vec<OptionResult> {
+    let h = input.horizon_months;
+    let mut rows: Vec<Vec<MonthRow>> = input
+        .options
+        .iter()
+        .map(|_| Vec::with_capacity(h))
+        .collect();
+    let mut totals = vec![Totals::default(); input.options.len()];
+    let mut ws = Workspace::default();
+    evaluate_all(input, months, &mut ws, true, &mut totals, |n, m, f| {
+        rows[n].push(MonthRow {
+            month: m + 1,
+            date: input.start.plus(m as u32),
+            demand_gpu_hours: f.demand_gpu_hours,
+            served_onprem_gpu_hours: f.served_onprem_gpu_hours,
+            served_cloud_gpu_hours: f.served_cloud_gpu_hours,
+            unmet_gpu_hours: f.unmet_gpu_hours,
+            costs: f.costs,
+            start_flow: f.start_flow,
+            end_flow: f.end_flow,
+            depreciation: f.depreciation,
+            energy_kwh: f.energy_kwh,
+            co2_t: f.co2_t,
+            owned_utilization: f.owned_utilization,
+        });
+    });
+    input
+        .options
+        .iter()
+        .zip(rows)
+        .zip(totals)
+        .map(|((option, rows), totals)| {
+            let owned = option.owned.as_ref().filter(|o| o.servers > 0);
+            let installed_hours = owned
+                .map(|o| o.gpus() * o.rel_throughput * HOURS)
+                .unwrap_or(0.0);
+            OptionResult {
+                name: option.name.clone(),
+                kind: option.kind,
+                pv_cost: totals.pv_cost,
+                total_cost: totals.total_cost,
+                breakdown: totals.breakdown,
+                demand_gpu_hours: totals.demand_gpu_hours,
+                served_onprem_gpu_hours: totals.served_onprem_gpu_hours,
+                served_cloud_gpu_hours: totals.served_cloud_gpu_hours,
+                unmet_gpu_hours: totals.unmet_gpu_hours,
+                owned_utilization: owned.map(|_| {
+                    if installed_hours > 0.0 {
+                        totals.served_onprem_gpu_hours / (installed_hours * h as f64)
+                    } else {
+                        0.0
+                    }
+                }),
+                energy_kwh: totals.energy_kwh,
+                co2_t: totals.co2_t,
+                depreciation: totals.depreciation,
+                cost_per_gpu_hour: totals.cost_per_gpu_hour(),
+                owned_gpus: owned.map(OwnedIn::gpus).unwrap_or(0.0),
+                owned_capacity_ref_gpus: owned
+                    .map(|o| o.gpus() * o.rel_throughput * o.availability)
+                    .unwrap_or(0.0),
+                savings_vs_baseline: 0.0,
+                roi: None,
+                payback_month: None,
+                irr: None,
+                break_even_utilization: None,
+                is_baseline: false,
+                months: rows,
             }
-        }),
-        energy_kwh: sum(|r| r.energy_kwh),
-        co2_t: sum(|r| r.co2_t),
-        depreciation: sum(|r| r.depreciation),
-        cost_per_gpu_hour: (delivered > 0.0).then(|| total_cost / delivered),
-        owned_gpus: owned.map(OwnedIn::gpus).unwrap_or(0.0),
-        owned_capacity_ref_gpus: capacity,
-        savings_vs_baseline: 0.0,
-        roi: None,
-        payback_month: None,
-        irr: None,
-        break_even_utilization: None,
-        is_baseline: false,
-        months: rows,
-    }
+        })
+        .collect()
 }
 
 /// Savings, ROI, payback and IRR of every option against the baseline (equations F3-F6).

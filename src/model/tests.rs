@@ -87,6 +87,8 @@ fn input(workloads: Vec<WorkloadIn>, options: Vec<OptionIn>, horizon: usize, rat
         workloads,
         options,
         baseline: 0,
+        demand_scale: 1.0,
+        demand_growth_per_year: 0.0,
     }
 }
 

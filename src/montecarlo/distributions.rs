@@ -392,11 +392,12 @@ impl Distribution {
     }
 }
 
-/// A uniform draw from the open interval (0, 1): 53 random bits, centred in their cell,
-/// so the result is `(k + 0.5) / 2^53` for `k` in `0..2^53` — never 0, never 1.
-fn open_unit(rng: &mut impl rand::Rng) -> f64 {
-    let k = rng.next_u64() >> 11;
-    (k as f64 + 0.5) * (1.0 / (1u64 << 53) as f64)
+/// A uniform draw from the open interval (0, 1): 52 random bits, centred in their cell, so
+/// the result is `(k + 0.5) / 2^52` for `k` in `0..2^52` — never 0, never 1 (with 53 bits the
+/// largest value, 1 − 2^-54, would round to 1.0).
+pub fn open_unit(rng: &mut impl rand::Rng) -> f64 {
+    let k = rng.next_u64() >> 12;
+    (k as f64 + 0.5) * (1.0 / (1u64 << 52) as f64)
 }
 
 /// Reproducible per-sample generator: ChaCha8 seeded from (seed, sample index) so that sample i is the same whatever thread draws it.

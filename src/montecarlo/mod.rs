@@ -1,4 +1,10 @@
-//! Monte Carlo: input distributions and reproducible per-sample random generators. Sampling
-//! the scenario's uncertain inputs and aggregating results build on these.
+//! Uncertainty: input distributions, correlated sampling, seeded parallel Monte Carlo with
+//! streamed statistics, one-at-a-time sensitivity, and parameter sweeps.
 
+pub mod copula;
 pub mod distributions;
+pub mod engine;
+pub mod sensitivity;
+pub mod stats;
+pub mod sweep;
+pub mod uncertain;

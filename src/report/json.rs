@@ -18,6 +18,9 @@ pub struct Document<'a> {
     pub options: Vec<OptionJson<'a>>,
     pub catalog_rows_used: &'a [RowRef],
     pub warnings: &'a [String],
+    /// Present only when Monte Carlo samples were run.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub montecarlo: Option<serde_json::Value>,
 }
 
 #[derive(Serialize)]
@@ -136,6 +139,7 @@ pub fn document(run: &Run) -> Document<'_> {
         options: run.output.options.iter().map(option_json).collect(),
         catalog_rows_used: &run.rows_used,
         warnings: &run.warnings,
+        montecarlo: run.montecarlo.as_ref().map(super::uncertainty::mc_json),
     }
 }
 

@@ -6,6 +6,7 @@ pub mod csv;
 pub mod json;
 pub mod markdown;
 pub mod table;
+pub mod uncertainty;
 
 // The report folder of `tcosim report`.
 pub mod charts;
@@ -28,12 +29,21 @@ pub enum Format {
 }
 
 /// Renders `run` in `format`; `monthly` adds the month-by-month breakdown (JSON always has it).
+/// With Monte Carlo results, tables and Markdown add a section, JSON adds `montecarlo`, and CSV
+/// carries the Monte Carlo statistics instead of the deterministic summary.
 pub fn render(run: &Run, format: Format, monthly: bool, color: bool) -> String {
-    match format {
-        Format::Table => table::render(run, monthly, color),
-        Format::Csv => csv::render(run, monthly),
-        Format::Json => json::render(run),
-        Format::Markdown => markdown::render(run, monthly),
+    match (format, &run.montecarlo) {
+        (Format::Table, None) => table::render(run, monthly, color),
+        (Format::Table, Some(mc)) => {
+            table::render(run, monthly, color) + &uncertainty::mc_section(run, mc, format, color)
+        }
+        (Format::Csv, None) => csv::render(run, monthly),
+        (Format::Csv, Some(mc)) => uncertainty::mc_csv(run, mc),
+        (Format::Json, _) => json::render(run),
+        (Format::Markdown, None) => markdown::render(run, monthly),
+        (Format::Markdown, Some(mc)) => {
+            markdown::render(run, monthly) + &uncertainty::mc_section(run, mc, format, color)
+        }
     }
 }
 
@@ -155,6 +165,19 @@ pub const UNMET_TOLERANCE: f64 = 0.001;
 /// Whether an option serves (practically) all of its demand.
 pub fn serves_demand(o: &OptionResult) -> bool {
     o.unmet_gpu_hours <= UNMET_TOLERANCE * o.demand_gpu_hours
+}
+
+/// Index of the cheapest option by PV among those that serve all demand (of all options when
+/// none does).
+pub fn cheapest_serving(run: &Run) -> usize {
+    let opts = &run.output.options;
+    let any = opts.iter().any(serves_demand);
+    opts.iter()
+        .enumerate()
+        .filter(|(_, o)| serves_demand(o) || !any)
+        .min_by(|a, b| a.1.pv_cost.total_cmp(&b.1.pv_cost).then(a.0.cmp(&b.0)))
+        .map(|(i, _)| i)
+        .unwrap_or(0)
 }
 
 /// The verdict in plain sentences: the cheapest option that serves the demand, its margin, its

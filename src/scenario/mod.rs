@@ -3,7 +3,7 @@
 mod resolve;
 mod types;
 
-pub use resolve::{Resolved, resolve};
+pub use resolve::{OfferLink, OptionLinks, Resolved, TrainingFlops, error_at, resolve};
 pub use types::*;
 
 use crate::error::{InputError, parse_toml};

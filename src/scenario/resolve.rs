@@ -35,6 +35,108 @@ pub struct Resolved {
     pub file: ScenarioFile,
     pub rows_used: Vec<RowRef>,
     pub warnings: Vec<String>,
+    /// The catalog rows behind each option, for inputs addressed by catalog row.
+    pub option_links: Vec<OptionLinks>,
+    /// Training-FLOPs workloads: (FLOPs per month, MFU, reference TFLOPS), per workload.
+    pub workload_flops: Vec<Option<TrainingFlops>>,
+}
+
+/// A training workload's (FLOPs per month, MFU, reference TFLOPS).
+pub type TrainingFlops = (f64, f64, f64);
+
+/// The catalog rows an option uses.
+#[derive(Debug, Clone, Default)]
+pub struct OptionLinks {
+    pub server: Option<String>,
+    /// Site id and the currency of its prices.
+    pub site: Option<(String, String)>,
+    pub offer: Option<OfferLink>,
+}
+
+#[derive(Debug, Clone)]
+pub struct OfferLink {
+    pub id: String,
+    pub provider: String,
+    pub gpus_per_instance: u32,
+    /// 1 or 3.
+    pub commit_term_years: i64,
+    /// The discount the chosen term's committed price is derived with, when it is derived.
+    pub derived_commit_discount: Option<f64>,
+}
+
+/// Error at `path` in the scenario `source`, with its line and column.
+pub fn error_at(source: &Source, path: &[Seg], problem: impl Into<String>) -> InputError {
+    let mut e = InputError::new(&source.display, problem).at_key(key_path(path));
+    if let Some((line, col)) = locate_toml(&source.text, path) {
+        e = e.at_position(line, col);
+    }
+    e
+}
+
+fn links(
+    file: &ScenarioFile,
+    catalog: &Catalog,
+    reference: &Accelerator,
+    basis: &str,
+) -> (Vec<OptionLinks>, Vec<Option<TrainingFlops>>) {
+    let options = file
+        .options
+        .iter()
+        .map(|o| {
+            let site = o
+                .site
+                .as_ref()
+                .and_then(|s| catalog.site(s))
+                .map(|s| (s.id.clone(), s.currency.clone()));
+            let offer = o
+                .offer
+                .as_ref()
+                .and_then(|id| catalog.offer(id))
+                .map(|offer| {
+                    let term = o.commit_term_years.unwrap_or(1);
+                    let provider = catalog.provider(&offer.provider);
+                    let derived = if term == 3 {
+                        offer.commit_3y_derived
+                    } else {
+                        offer.commit_1y_derived
+                    };
+                    OfferLink {
+                        id: offer.id.clone(),
+                        provider: offer.provider.clone(),
+                        gpus_per_instance: offer.accelerator_count,
+                        commit_term_years: term,
+                        derived_commit_discount: provider.filter(|_| derived).map(|p| {
+                            if term == 3 {
+                                p.commit_3y_discount
+                            } else {
+                                p.commit_1y_discount
+                            }
+                        }),
+                    }
+                });
+            OptionLinks {
+                server: o.server.clone(),
+                site,
+                offer,
+            }
+        })
+        .collect();
+    let tflops = if basis == "fp8" {
+        reference
+            .fp8_dense_tflops
+            .unwrap_or(reference.bf16_dense_tflops)
+    } else {
+        reference.bf16_dense_tflops
+    };
+    let flops = file
+        .workloads
+        .iter()
+        .map(|w| match (w.training_flops_per_month, w.mfu) {
+            (Some(f), Some(m)) => Some((f, m, tflops)),
+            _ => None,
+        })
+        .collect();
+    (options, flops)
 }
 
 struct Ctx<'a> {
@@ -236,6 +338,20 @@ pub fn resolve(source: &Source, catalog: &Catalog) -> Result<Resolved, InputErro
         "a yearly rate between -0.5 and 1",
     )?;
     ctx.range(
+        &[k("demand_scale")],
+        file.demand_scale,
+        0.0,
+        1e6,
+        "a factor of 0 or more",
+    )?;
+    ctx.range(
+        &[k("demand_growth_per_year")],
+        file.demand_growth_per_year,
+        -0.99,
+        10.0,
+        "a yearly growth between -0.99 and 10",
+    )?;
+    ctx.range(
         &[k("max_price_age_months")],
         file.max_price_age_months as f64,
         0.0,
@@ -338,12 +454,17 @@ pub fn resolve(source: &Source, catalog: &Catalog) -> Result<Resolved, InputErro
         workloads,
         options,
         baseline,
+        demand_scale: file.demand_scale,
+        demand_growth_per_year: file.demand_growth_per_year,
     };
+    let (option_links, workload_flops) = links(&file, catalog, &reference, basis);
     Ok(Resolved {
         input,
         file,
         rows_used: ctx.rows.into_values().collect(),
         warnings: ctx.warnings,
+        option_links,
+        workload_flops,
     })
 }
 

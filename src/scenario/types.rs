@@ -24,6 +24,12 @@ pub struct ScenarioFile {
     pub baseline: Option<String>,
     #[serde(default)]
     pub electricity_escalation_per_year: f64,
+    /// Factor on every workload's demand, for what-if runs and uncertainty.
+    #[serde(default = "one")]
+    pub demand_scale: f64,
+    /// Extra yearly growth of every workload's demand, compounding with their own.
+    #[serde(default)]
+    pub demand_growth_per_year: f64,
     /// Catalog prices older than this many months before `start` are warned about.
     #[serde(default = "default_price_age")]
     pub max_price_age_months: i64,
@@ -31,6 +37,74 @@ pub struct ScenarioFile {
     pub workloads: Vec<WorkloadSpec>,
     #[serde(default, rename = "option")]
     pub options: Vec<OptionSpec>,
+    /// Distributions on numeric inputs, for Monte Carlo and sensitivity.
+    #[serde(default)]
+    pub uncertain: Vec<UncertainSpec>,
+    /// Rank correlations between uncertain inputs.
+    #[serde(default)]
+    pub correlation: Vec<CorrelationSpec>,
+    /// A grid over option parameters.
+    pub sweep: Option<SweepSpec>,
+}
+
+/// A distribution on one numeric input, addressed by its path (README "Uncertainty").
+#[derive(Debug, Clone, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct UncertainSpec {
+    /// `discount_rate`, `workload[NAME].FIELD`, `option[NAME].FIELD`, `site[ID].FIELD`, ...
+    pub path: String,
+    /// `fixed`, `uniform`, `triangular`, `normal`, `lognormal` or `pert`.
+    pub distribution: String,
+    pub value: Option<f64>,
+    pub low: Option<f64>,
+    pub mode: Option<f64>,
+    pub high: Option<f64>,
+    pub mean: Option<f64>,
+    pub sd: Option<f64>,
+    pub p10: Option<f64>,
+    pub p90: Option<f64>,
+}
+
+/// A rank (Spearman) correlation between two uncertain inputs.
+#[derive(Debug, Clone, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct CorrelationSpec {
+    pub a: String,
+    pub b: String,
+    pub rank: f64,
+}
+
+#[derive(Debug, Clone, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct SweepSpec {
+    /// `pv_cost` (default) or `p90_pv_cost`.
+    #[serde(default = "default_objective")]
+    pub objective: String,
+    /// Monte Carlo samples at each grid point (needed by `p90_pv_cost`).
+    #[serde(default)]
+    pub samples: u64,
+    #[serde(default, rename = "parameter")]
+    pub parameters: Vec<SweepParameter>,
+}
+
+fn default_objective() -> String {
+    "pv_cost".to_string()
+}
+
+/// One axis of the sweep grid: `from..=to` by `step`, or a list of `values`.
+#[derive(Debug, Clone, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct SweepParameter {
+    /// `option[NAME].FIELD`
+    pub path: String,
+    pub from: Option<f64>,
+    pub to: Option<f64>,
+    pub step: Option<f64>,
+    pub values: Option<Vec<f64>>,
+}
+
+fn one() -> f64 {
+    1.0
 }
 
 fn default_currency() -> String {

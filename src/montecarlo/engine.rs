@@ -1,0 +1,300 @@
+//! Seeded, parallel Monte Carlo over a scenario's uncertain inputs.
+//!
+//! Sample `i` draws its uniforms from its own generator, `sample_rng(seed, i)`, so its values do
+//! not depend on which thread runs it. Samples are grouped in fixed chunks of [`CHUNK`]; the
+//! floating-point sums of each chunk are formed in sample order and combined in chunk order,
+//! and quantiles come from integer-count sketches whose merge is exact, so every result is the
+//! same bit for bit whatever the number of threads. Memory is bounded: nothing is kept per
+//! sample, only sketches per option and metric and per option and month.
+
+use super::distributions::{open_unit, sample_rng};
+use super::stats::{Moments, QuantileSketch};
+use super::uncertain::Uncertainty;
+use crate::model::{self, Input, MonthDemand, Output};
+use rayon::prelude::*;
+use std::sync::atomic::{AtomicU64, Ordering};
+
+/// Samples per chunk: the unit of ordered accumulation.
+pub const CHUNK: u64 = 256;
+
+/// Headline metrics summarised for each option.
+pub const METRICS: [&str; 6] = [
+    "pv_cost",
+    "total_cost",
+    "cost_per_gpu_hour",
+    "unmet_gpu_hours",
+    "energy_kwh",
+    "co2_t",
+];
+
+/// Quantiles reported for each metric.
+pub const QUANTILES: [f64; 5] = [0.05, 0.10, 0.50, 0.90, 0.95];
+
+/// Summary of one metric over the samples.
+#[derive(Debug, Clone, Copy, PartialEq)]
+pub struct MetricStats {
+    /// Samples that had this metric (cost per GPU-hour is missing when nothing is delivered).
+    pub count: u64,
+    pub mean: f64,
+    pub sd: f64,
+    /// P5, P10, P50, P90, P95.
+    pub quantiles: [f64; 5],
+}
+
+#[derive(Debug, Clone, PartialEq)]
+pub struct OptionStats {
+    pub name: String,
+    pub metrics: [Option<MetricStats>; 6],
+    /// Share of samples in which this option has the lowest PV cost (ties share the win).
+    pub p_cheapest: f64,
+    /// Share of samples in which this option's PV cost is below the baseline's.
+    pub p_beats_baseline: f64,
+    /// P10, P50 and P90 of cumulative nominal cost at the end of each month.
+    pub fan: Vec<[f64; 3]>,
+    /// Histogram of PV cost: (lower, upper, count).
+    pub pv_histogram: Vec<(f64, f64, u64)>,
+}
+
+#[derive(Debug, Clone, PartialEq)]
+pub struct MonteCarlo {
+    pub samples: u64,
+    pub seed: u64,
+    pub options: Vec<OptionStats>,
+}
+
+/// Per-chunk sums, combined in chunk order.
+#[derive(Clone)]
+struct ChunkMoments {
+    chunk: u64,
+    moments: Vec<[Moments; 6]>,
+}
+
+/// What a worker accumulates: exact integer sketches and counts, and its chunks' moments.
+struct Acc {
+    metric_sketches: Vec<[QuantileSketch; 6]>,
+    month_sketches: Vec<Vec<QuantileSketch>>,
+    /// Wins in units of 1/TIE_UNITS, so that ties split exactly.
+    cheapest: Vec<u64>,
+    beats: Vec<u64>,
+    chunks: Vec<ChunkMoments>,
+}
+
+impl Acc {
+    fn new(options: usize, months: usize) -> Acc {
+        Acc {
+            metric_sketches: (0..options)
+                .map(|_| std::array::from_fn(|_| QuantileSketch::new()))
+                .collect(),
+            month_sketches: (0..options)
+                .map(|_| (0..months).map(|_| QuantileSketch::coarse()).collect())
+                .collect(),
+            cheapest: vec![0; options],
+            beats: vec![0; options],
+            chunks: Vec::new(),
+        }
+    }
+
+    fn merge(mut self, other: Acc) -> Acc {
+        for (a, b) in self.metric_sketches.iter_mut().zip(&other.metric_sketches) {
+            for (x, y) in a.iter_mut().zip(b) {
+                x.merge(y);
+            }
+        }
+        for (a, b) in self.month_sketches.iter_mut().zip(&other.month_sketches) {
+            for (x, y) in a.iter_mut().zip(b) {
+                x.merge(y);
+            }
+        }
+        for (a, b) in self.cheapest.iter_mut().zip(&other.cheapest) {
+            *a += b;
+        }
+        for (a, b) in self.beats.iter_mut().zip(&other.beats) {
+            *a += b;
+        }
+        self.chunks.extend(other.chunks);
+        self
+    }
+}
+
+/// The metrics of one option in one sample, in the order of [`METRICS`].
+fn metric_values(t: &model::Totals) -> [Option<f64>; 6] {
+    [
+        Some(t.pv_cost),
+        Some(t.total_cost),
+        t.cost_per_gpu_hour(),
+        Some(t.unmet_gpu_hours),
+        Some(t.energy_kwh),
+        Some(t.co2_t),
+    ]
+}
+
+/// Draws the input values of sample `i` (correlated through the copula, if any).
+pub fn draw(
+    uncertainty: &Uncertainty,
+    seed: u64,
+    i: u64,
+    u: &mut [f64],
+    scratch: &mut [f64],
+    values: &mut [f64],
+) {
+    let mut rng = sample_rng(seed, i);
+    for x in u.iter_mut() {
+        *x = open_unit(&mut rng);
+    }
+    if let Some(c) = &uncertainty.copula {
+        c.correlate(u, scratch);
+    }
+    for ((v, x), input) in values.iter_mut().zip(u.iter()).zip(&uncertainty.inputs) {
+        *v = input.distribution.quantile(*x);
+    }
+}
+
+/// Simulates `input` with `values` applied, reusing `base_months` unless demand is uncertain.
+pub fn evaluate(
+    uncertainty: &Uncertainty,
+    scratch: &mut Input,
+    base_months: &[MonthDemand],
+    values: &[f64],
+) -> Output {
+    uncertainty.apply(values, scratch);
+    if uncertainty.changes_demand() {
+        let months = model::demand_curves(scratch);
+        model::simulate_with(scratch, &months)
+    } else {
+        model::simulate_with(scratch, base_months)
+    }
+}
+
+/// A win shared by k tied options counts 840/k units: exact for k up to 8 (840 = lcm 1..=8).
+const TIE_UNITS: u64 = 840;
+
+/// Runs `samples` samples of `input` under `uncertainty` with `seed`, on the current rayon pool;
+/// `progress` is called with the number of samples done so far.
+pub fn run(
+    input: &Input,
+    uncertainty: &Uncertainty,
+    samples: u64,
+    seed: u64,
+    progress: &(dyn Fn(u64) + Sync),
+) -> MonteCarlo {
+    let options = input.options.len();
+    let months = input.horizon_months;
+    let base_months = model::demand_curves(input);
+    let done = AtomicU64::new(0);
+    let n_chunks = samples.div_ceil(CHUNK);
+    let k = uncertainty.inputs.len();
+    let acc = (0..n_chunks)
+        .into_par_iter()
+        .fold(
+            || Acc::new(options, months),
+            |mut acc, chunk| {
+                let mut scratch = input.clone();
+                let (mut u, mut tmp, mut values) = (vec![0.0; k], vec![0.0; k], vec![0.0; k]);
+                let mut moments: Vec<[Moments; 6]> = (0..options)
+                    .map(|_| std::array::from_fn(|_| Moments::new()))
+                    .collect();
+                let mut workspace = model::Workspace::default();
+                let mut totals = vec![model::Totals::default(); options];
+                let start = chunk * CHUNK;
+                let end = (start + CHUNK).min(samples);
+                for i in start..end {
+                    draw(uncertainty, seed, i, &mut u, &mut tmp, &mut values);
+                    uncertainty.apply(&values, &mut scratch);
+                    let own_months;
+                    let months_now: &[MonthDemand] = if uncertainty.changes_demand() {
+                        own_months = model::demand_curves(&scratch);
+                        &own_months
+                    } else {
+                        &base_months
+                    };
+                    let sketches = &mut acc.month_sketches;
+                    let mut cum = 0.0;
+                    model::evaluate_all(
+                        &scratch,
+                        months_now,
+                        &mut workspace,
+                        false,
+                        &mut totals,
+                        |n, m, f| {
+                            if m == 0 {
+                                cum = 0.0;
+                            }
+                            cum += f.start_flow + f.end_flow;
+                            sketches[n][m].add(cum);
+                        },
+                    );
+                    let best = totals
+                        .iter()
+                        .map(|t| t.pv_cost)
+                        .fold(f64::INFINITY, f64::min);
+                    let winners = totals.iter().filter(|t| t.pv_cost == best).count().max(1) as u64;
+                    let base_pv = totals[input.baseline].pv_cost;
+                    for (n, t) in totals.iter().enumerate() {
+                        for (m, v) in metric_values(t).iter().enumerate() {
+                            if let Some(v) = v.filter(|v| v.is_finite()) {
+                                moments[n][m].add(v);
+                                acc.metric_sketches[n][m].add(v);
+                            }
+                        }
+                        if t.pv_cost == best {
+                            acc.cheapest[n] += TIE_UNITS / winners;
+                        }
+                        if n != input.baseline && t.pv_cost < base_pv {
+                            acc.beats[n] += 1;
+                        }
+                    }
+                }
+                acc.chunks.push(ChunkMoments { chunk, moments });
+                progress(done.fetch_add(end - start, Ordering::Relaxed) + (end - start));
+                acc
+            },
+        )
+        .reduce(|| Acc::new(options, months), Acc::merge);
+    let mut chunks = acc.chunks;
+    chunks.sort_by_key(|c| c.chunk);
+    let mut totals: Vec<[Moments; 6]> = (0..options)
+        .map(|_| std::array::from_fn(|_| Moments::new()))
+        .collect();
+    for c in &chunks {
+        for (t, m) in totals.iter_mut().zip(&c.moments) {
+            for (a, b) in t.iter_mut().zip(m) {
+                a.merge(b);
+            }
+        }
+    }
+    let n = samples.max(1) as f64;
+    let stats = (0..options)
+        .map(|o| OptionStats {
+            name: input.options[o].name.clone(),
+            metrics: std::array::from_fn(|m| {
+                let mo = &totals[o][m];
+                let sk = &acc.metric_sketches[o][m];
+                match (mo.mean(), mo.sd()) {
+                    (Some(mean), Some(sd)) => Some(MetricStats {
+                        count: mo.count(),
+                        mean,
+                        sd,
+                        quantiles: QUANTILES.map(|q| sk.quantile(q).unwrap_or(mean)),
+                    }),
+                    _ => None,
+                }
+            }),
+            p_cheapest: acc.cheapest[o] as f64 / TIE_UNITS as f64 / n,
+            p_beats_baseline: if o == input.baseline {
+                0.0
+            } else {
+                acc.beats[o] as f64 / n
+            },
+            fan: acc.month_sketches[o]
+                .iter()
+                .map(|s| [0.1, 0.5, 0.9].map(|q| s.quantile(q).unwrap_or(0.0)))
+                .collect(),
+            pv_histogram: acc.metric_sketches[o][0].histogram(40),
+        })
+        .collect();
+    MonteCarlo {
+        samples,
+        seed,
+        options: stats,
+    }
+}

@@ -1,0 +1,378 @@
+//! Sweeps: a grid over option parameters (owned servers, committed share, ...), each point
+//! simulated, optionally with Monte Carlo samples, and the point with the lowest objective.
+
+use super::engine;
+use super::uncertain::Uncertainty;
+use crate::error::{InputError, Seg};
+use crate::model::{self, Commitment, Input};
+use crate::scenario::{Resolved, Source, SweepParameter, error_at};
+use rayon::prelude::*;
+
+/// Most grid points a sweep may have.
+pub const MAX_POINTS: usize = 100_000;
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Field {
+    Servers,
+    Gpus,
+    CommittedShare,
+    CommittedGpus,
+    SpotShare,
+    Availability,
+}
+
+/// One axis of the grid.
+#[derive(Debug, Clone, PartialEq)]
+pub struct Axis {
+    pub path: String,
+    pub option: usize,
+    pub field: Field,
+    pub values: Vec<f64>,
+}
+
+impl Axis {
+    fn set(&self, input: &mut Input, v: f64) {
+        let o = &mut input.options[self.option];
+        match self.field {
+            Field::Servers => {
+                if let Some(w) = o.owned.as_mut() {
+                    w.servers = v as u32;
+                }
+            }
+            Field::Gpus => {
+                if let Some(w) = o.owned.as_mut() {
+                    w.servers = (v as u32) / w.gpus_per_server.max(1);
+                }
+            }
+            Field::Availability => {
+                if let Some(w) = o.owned.as_mut() {
+                    w.availability = v;
+                }
+            }
+            Field::CommittedShare => {
+                if let Some(c) = o.cloud.as_mut() {
+                    c.commitment = Commitment::Share(v);
+                }
+            }
+            Field::CommittedGpus => {
+                if let Some(c) = o.cloud.as_mut() {
+                    c.commitment = Commitment::Gpus(v as u32);
+                }
+            }
+            Field::SpotShare => {
+                if let Some(c) = o.cloud.as_mut() {
+                    c.spot_share = v;
+                }
+            }
+        }
+    }
+}
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Objective {
+    PvCost,
+    P90PvCost,
+}
+
+impl Objective {
+    pub fn key(self) -> &'static str {
+        match self {
+            Objective::PvCost => "pv_cost",
+            Objective::P90PvCost => "p90_pv_cost",
+        }
+    }
+}
+
+#[derive(Debug, Clone, PartialEq)]
+pub struct Point {
+    /// One value per axis.
+    pub values: Vec<f64>,
+    pub objective: f64,
+    pub pv_cost: f64,
+    pub unmet_gpu_hours: f64,
+    /// Serves its demand (unmet within `report::UNMET_TOLERANCE`): only such points can be the
+    /// optimum, unless no point is.
+    pub serves_demand: bool,
+}
+
+#[derive(Debug, Clone, PartialEq)]
+pub struct Sweep {
+    pub option: usize,
+    pub axes: Vec<Axis>,
+    pub objective: Objective,
+    pub samples: u64,
+    /// Grid points, the last axis varying fastest.
+    pub points: Vec<Point>,
+    /// Index of the lowest objective among the points that serve their demand (the first on
+    /// ties).
+    pub best: usize,
+}
+
+/// The sweep of a scenario's `[sweep]` table.
+pub struct Plan {
+    pub axes: Vec<Axis>,
+    pub objective: Objective,
+    pub samples: u64,
+}
+
+impl Plan {
+    pub fn build(source: &Source, r: &Resolved) -> Result<Plan, InputError> {
+        let Some(spec) = &r.file.sweep else {
+            return Err(error_at(source, &[], "the scenario has no `[sweep]`")
+                .expected("a `[sweep]` table with at least one `[[sweep.parameter]]`")
+                .found("none"));
+        };
+        let objective = match spec.objective.as_str() {
+            "pv_cost" => Objective::PvCost,
+            "p90_pv_cost" => Objective::P90PvCost,
+            other => {
+                return Err(error_at(
+                    source,
+                    &[Seg::Key("sweep"), Seg::Key("objective")],
+                    format!("unknown objective `{other}`"),
+                )
+                .expected("`pv_cost` or `p90_pv_cost`")
+                .found(format!("`{other}`")));
+            }
+        };
+        if objective == Objective::P90PvCost && spec.samples == 0 {
+            return Err(error_at(
+                source,
+                &[Seg::Key("sweep"), Seg::Key("objective")],
+                "`p90_pv_cost` needs Monte Carlo samples",
+            )
+            .expected("`samples = N` in `[sweep]`, N > 0")
+            .found("samples = 0"));
+        }
+        if spec.samples > 10_000_000 {
+            return Err(error_at(
+                source,
+                &[Seg::Key("sweep"), Seg::Key("samples")],
+                "too many samples per point",
+            )
+            .expected("at most 10,000,000")
+            .found(spec.samples.to_string()));
+        }
+        if spec.parameters.is_empty() || spec.parameters.len() > 2 {
+            return Err(error_at(
+                source,
+                &[Seg::Key("sweep")],
+                "a sweep has one or two parameters",
+            )
+            .expected("one or two `[[sweep.parameter]]` tables")
+            .found(format!("{}", spec.parameters.len())));
+        }
+        let mut axes = Vec::new();
+        for (i, p) in spec.parameters.iter().enumerate() {
+            axes.push(axis(source, r, i, p)?);
+        }
+        if axes.len() == 2 && axes[0].option != axes[1].option {
+            return Err(error_at(
+                source,
+                &[
+                    Seg::Key("sweep"),
+                    Seg::Key("parameter"),
+                    Seg::Index(1),
+                    Seg::Key("path"),
+                ],
+                "sweep parameters of different options",
+            )
+            .expected("both parameters on the option whose cost is minimised"));
+        }
+        if axes.len() == 2 && axes[0].path == axes[1].path {
+            return Err(error_at(
+                source,
+                &[
+                    Seg::Key("sweep"),
+                    Seg::Key("parameter"),
+                    Seg::Index(1),
+                    Seg::Key("path"),
+                ],
+                "the same parameter twice",
+            )
+            .expected("two different parameters"));
+        }
+        let points: usize = axes.iter().map(|a| a.values.len()).product();
+        if points > MAX_POINTS {
+            return Err(
+                error_at(source, &[Seg::Key("sweep")], "the grid is too large")
+                    .expected(format!("at most {MAX_POINTS} points"))
+                    .found(format!("{points} points")),
+            );
+        }
+        Ok(Plan {
+            axes,
+            objective,
+            samples: spec.samples,
+        })
+    }
+}
+
+fn axis(source: &Source, r: &Resolved, i: usize, p: &SweepParameter) -> Result<Axis, InputError> {
+    let at = |f: &'static str| {
+        [
+            Seg::Key("sweep"),
+            Seg::Key("parameter"),
+            Seg::Index(i),
+            Seg::Key(f),
+        ]
+    };
+    let bad = |f: &'static str, problem: String| error_at(source, &at(f), problem);
+    let path = &p.path;
+    let parsed = path
+        .strip_prefix("option[")
+        .and_then(|rest| rest.rsplit_once("]."))
+        .filter(|(name, field)| !name.is_empty() && !field.is_empty());
+    let Some((name, field)) = parsed else {
+        return Err(bad("path", "malformed sweep path".into())
+            .expected("`option[NAME].FIELD`")
+            .found(format!("`{path}`")));
+    };
+    let Some(o) = r.file.options.iter().position(|x| x.name == name) else {
+        return Err(bad("path", format!("no option named `{name}`"))
+            .expected("the name of an option of this scenario")
+            .found(format!("`{name}`")));
+    };
+    let opt = &r.input.options[o];
+    let (field, min, max, integer) = match field {
+        "servers" if opt.owned.is_some() => (Field::Servers, 0.0, 100_000.0, true),
+        "gpus" if opt.owned.is_some() => (Field::Gpus, 0.0, 800_000.0, true),
+        "availability" if opt.owned.is_some() => (Field::Availability, 0.01, 1.0, false),
+        "committed_share" if opt.cloud.is_some() => (Field::CommittedShare, 0.0, 1.0, false),
+        "committed_gpus" if opt.cloud.is_some() => (Field::CommittedGpus, 0.0, 1e6, true),
+        "spot_share" if opt.cloud.is_some() => (Field::SpotShare, 0.0, 1.0, false),
+        other => {
+            return Err(bad("path", format!("`{other}` cannot be swept on option `{name}`"))
+                .expected("`servers`, `gpus` or `availability` of an owning option; `committed_share`, `committed_gpus` or `spot_share` of an option with a cloud part")
+                .found(format!("`{path}`")));
+        }
+    };
+    if field == Field::SpotShare
+        && opt
+            .cloud
+            .as_ref()
+            .is_some_and(|c| c.spot_per_gpu_hour <= 0.0)
+    {
+        return Err(bad("path", format!("option `{name}` has no spot price"))
+            .expected("an offer with a spot price"));
+    }
+    let values = match (&p.values, p.from, p.to, p.step) {
+        (Some(v), None, None, None) => {
+            if v.is_empty() {
+                return Err(
+                    bad("values", "`values` is empty".into()).expected("at least one value")
+                );
+            }
+            v.clone()
+        }
+        (None, Some(from), Some(to), Some(step)) => {
+            if !(from.is_finite() && to.is_finite() && step.is_finite()) || step <= 0.0 || to < from
+            {
+                return Err(bad("step", "impossible range".into())
+                    .expected("from <= to and step > 0")
+                    .found(format!("from {from}, to {to}, step {step}")));
+            }
+            let n = ((to - from) / step + 1e-9).floor() as usize + 1;
+            if n > MAX_POINTS {
+                return Err(bad("step", "too many values".into())
+                    .expected(format!("at most {MAX_POINTS}"))
+                    .found(n.to_string()));
+            }
+            (0..n).map(|k| from + step * k as f64).collect()
+        }
+        _ => {
+            return Err(error_at(
+                source,
+                &[Seg::Key("sweep"), Seg::Key("parameter"), Seg::Index(i)],
+                "a sweep parameter needs `from`, `to` and `step`, or `values`",
+            )
+            .expected("either `from`/`to`/`step` or `values`"));
+        }
+    };
+    for v in &values {
+        if !v.is_finite() || *v < min || *v > max || (integer && v.fract() != 0.0) {
+            return Err(bad(
+                if p.values.is_some() { "values" } else { "from" },
+                format!("sweep value {v} is out of range"),
+            )
+            .expected(format!(
+                "{} from {min} to {max}",
+                if integer { "whole numbers" } else { "values" }
+            ))
+            .found(format!("{v}")));
+        }
+        if field == Field::Gpus {
+            let per = opt.owned.as_ref().map(|w| w.gpus_per_server).unwrap_or(1);
+            if !(*v as u32).is_multiple_of(per) {
+                return Err(
+                    bad("path", format!("{v} GPUs is not a whole number of servers"))
+                        .expected(format!("multiples of {per}"))
+                        .found(format!("{v}")),
+                );
+            }
+        }
+    }
+    Ok(Axis {
+        path: path.clone(),
+        option: o,
+        field,
+        values,
+    })
+}
+
+/// Evaluates every grid point (in parallel; results in grid order).
+pub fn run(input: &Input, plan: &Plan, uncertainty: &Uncertainty, seed: u64) -> Sweep {
+    let option = plan.axes.first().map(|a| a.option).unwrap_or(0);
+    let months = model::demand_curves(input);
+    let sizes: Vec<usize> = plan.axes.iter().map(|a| a.values.len()).collect();
+    let count: usize = sizes.iter().product();
+    let points: Vec<Point> = (0..count)
+        .into_par_iter()
+        .map(|idx| {
+            let mut rest = idx;
+            let mut values = vec![0.0; plan.axes.len()];
+            for (a, axis) in plan.axes.iter().enumerate().rev() {
+                values[a] = axis.values[rest % sizes[a]];
+                rest /= sizes[a];
+            }
+            let mut point_input = input.clone();
+            for (axis, v) in plan.axes.iter().zip(&values) {
+                axis.set(&mut point_input, *v);
+            }
+            let out = model::simulate_with(&point_input, &months);
+            let result = &out.options[option];
+            let objective = match plan.objective {
+                Objective::PvCost => result.pv_cost,
+                Objective::P90PvCost => {
+                    let mc = engine::run(&point_input, uncertainty, plan.samples, seed, &|_| {});
+                    mc.options[option].metrics[0]
+                        .map(|m| m.quantiles[3])
+                        .unwrap_or(result.pv_cost)
+                }
+            };
+            Point {
+                values,
+                objective,
+                pv_cost: result.pv_cost,
+                unmet_gpu_hours: result.unmet_gpu_hours,
+                serves_demand: crate::report::serves_demand(result),
+            }
+        })
+        .collect();
+    let any_serving = points.iter().any(|p| p.serves_demand);
+    let best = points
+        .iter()
+        .enumerate()
+        .filter(|(_, p)| p.serves_demand || !any_serving)
+        .min_by(|a, b| a.1.objective.total_cmp(&b.1.objective).then(a.0.cmp(&b.0)))
+        .map(|(i, _)| i)
+        .unwrap_or(0);
+    Sweep {
+        option,
+        axes: plan.axes.clone(),
+        objective: plan.objective,
+        samples: plan.samples,
+        points,
+        best,
+    }
+}

@@ -1,0 +1,985 @@
+//! Uncertain inputs: `[[uncertain]]` entries resolved to the model fields they drive, and
+//! `[[correlation]]` entries resolved to a Gaussian copula.
+//!
+//! A path names a scenario value (`discount_rate`, `workload[NAME].growth_per_year`,
+//! `option[NAME].availability`, ...) or a catalog row the scenario uses (`site[ID].pue`,
+//! `server[ID].price_usd`, `offer[ID].on_demand_usd_per_hour`, `provider[ID].egress_usd_per_tb`).
+//! Resolution checks everything once, so that a sample only writes numbers: each sampled value
+//! goes through the same unit and currency conversions as the deterministic resolution, in the
+//! same order, so a distribution fixed at the scenario's value reproduces the deterministic run
+//! bit for bit.
+
+use super::copula::Copula;
+use super::distributions::Distribution;
+use crate::error::{InputError, Seg, nearest_ids};
+use crate::model::{Commitment, Financing, Input};
+use crate::scenario::{Resolved, Source, UncertainSpec, error_at};
+
+/// One uncertain input.
+#[derive(Debug, Clone)]
+pub struct Uncertain {
+    pub path: String,
+    pub distribution: Distribution,
+    target: Target,
+}
+
+/// How a currency amount is converted: `value / div * mul` (as `Catalog::convert` does), after
+/// dividing instance prices by the GPUs of the instance.
+#[derive(Debug, Clone, Copy, PartialEq)]
+struct Conv {
+    per: f64,
+    div: f64,
+    mul: f64,
+}
+
+impl Conv {
+    const ONE: Conv = Conv {
+        per: 1.0,
+        div: 1.0,
+        mul: 1.0,
+    };
+    fn apply(self, v: f64) -> f64 {
+        if self == Conv::ONE {
+            v
+        } else {
+            v / self.per / self.div * self.mul
+        }
+    }
+}
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+enum OwnedField {
+    Availability,
+    ResidualValue,
+    SupportPct,
+    StaffFixed,
+    StaffPerServer,
+    Salary,
+    Software,
+    FinancingRate,
+    ServerPrice,
+    MaxPowerKw,
+    IdleFraction,
+    Electricity,
+    Pue,
+    Colocation,
+    GridCo2,
+}
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+enum CloudField {
+    OnDemand,
+    Spot,
+    Commit,
+    CommittedShare,
+    SpotShare,
+    SpotOverhead,
+    StorageTb,
+    EgressTb,
+    StoragePrice,
+    EgressPrice,
+    Pue,
+    GridCo2,
+}
+
+#[derive(Debug, Clone)]
+enum Target {
+    DiscountRate,
+    Escalation,
+    DemandScale,
+    DemandGrowth,
+    WorkloadHours(usize),
+    WorkloadGrowth(usize),
+    WorkloadFlops(usize),
+    WorkloadMfu(usize),
+    Owned {
+        options: Vec<(usize, Conv)>,
+        field: OwnedField,
+    },
+    /// `derived`: the committed price follows the on-demand price at this discount.
+    Cloud {
+        options: Vec<(usize, Conv, Option<f64>)>,
+        field: CloudField,
+    },
+}
+
+impl Target {
+    fn changes_demand(&self) -> bool {
+        matches!(
+            self,
+            Target::WorkloadHours(_)
+                | Target::WorkloadGrowth(_)
+                | Target::WorkloadFlops(_)
+                | Target::WorkloadMfu(_)
+        )
+    }
+
+    fn changes_capacity(&self) -> bool {
+        matches!(
+            self,
+            Target::Owned {
+                field: OwnedField::Availability,
+                ..
+            }
+        )
+    }
+}
+
+/// Every uncertain input of a scenario, and their correlation.
+#[derive(Debug, Clone, Default)]
+pub struct Uncertainty {
+    pub inputs: Vec<Uncertain>,
+    pub copula: Option<Copula>,
+    flops: Vec<Option<crate::scenario::TrainingFlops>>,
+}
+
+impl Uncertainty {
+    pub fn is_empty(&self) -> bool {
+        self.inputs.is_empty()
+    }
+
+    /// Whether samples change the demand (and so each sample needs its own demand curves).
+    pub fn changes_demand(&self) -> bool {
+        self.inputs.iter().any(|u| u.target.changes_demand())
+    }
+
+    /// Whether samples change owned capacity.
+    pub fn changes_capacity(&self) -> bool {
+        self.inputs.iter().any(|u| u.target.changes_capacity())
+    }
+
+    /// Resolves the scenario's `[[uncertain]]` and `[[correlation]]` entries.
+    pub fn build(
+        source: &Source,
+        resolved: &Resolved,
+        catalog: &crate::catalog::Catalog,
+    ) -> Result<Uncertainty, InputError> {
+        let mut inputs = Vec::new();
+        for (i, spec) in resolved.file.uncertain.iter().enumerate() {
+            let at = |f: &'static str| [Seg::Key("uncertain"), Seg::Index(i), Seg::Key(f)];
+            let distribution = distribution(source, i, spec)?;
+            let (target, range) = target(source, resolved, catalog, i, &spec.path)?;
+            let (lo, hi) = support(&distribution);
+            if !(lo.is_finite() && hi.is_finite()) || lo < range.0 || hi > range.1 {
+                return Err(error_at(
+                    source,
+                    &at("distribution"),
+                    format!(
+                        "the distribution of `{}` leaves the field's valid range",
+                        spec.path
+                    ),
+                )
+                .expected(format!("values from {} to {}", range.0, range.1))
+                .found(format!(
+                    "a `{}` distribution spanning {lo} to {hi}",
+                    spec.distribution
+                ))
+                .hint("narrow the parameters, or truncate a normal with `low` and `high`"));
+            }
+            if let Some(first) = inputs.iter().position(|u: &Uncertain| u.path == spec.path) {
+                return Err(error_at(
+                    source,
+                    &at("path"),
+                    format!("`{}` is uncertain twice", spec.path),
+                )
+                .expected("each path once")
+                .found(format!("also at uncertain[{first}]")));
+            }
+            inputs.push(Uncertain {
+                path: spec.path.clone(),
+                distribution,
+                target,
+            });
+        }
+        let mut pairs = Vec::new();
+        for (i, c) in resolved.file.correlation.iter().enumerate() {
+            let at = |f: &'static str| [Seg::Key("correlation"), Seg::Index(i), Seg::Key(f)];
+            let find = |p: &str, field: &'static str| {
+                inputs.iter().position(|u| u.path == p).ok_or_else(|| {
+                    let mut e = error_at(
+                        source,
+                        &at(field),
+                        format!("`{p}` is not an uncertain input"),
+                    )
+                    .expected("the path of an `[[uncertain]]` entry")
+                    .found(format!("`{p}`"));
+                    if let Some(n) =
+                        nearest_ids(p, inputs.iter().map(|u| u.path.as_str()), 1).first()
+                    {
+                        e = e.hint(format!("did you mean `{n}`?"));
+                    }
+                    e
+                })
+            };
+            let a = find(&c.a, "a")?;
+            let b = find(&c.b, "b")?;
+            if a == b {
+                return Err(
+                    error_at(source, &at("b"), "an input correlated with itself")
+                        .expected("two different uncertain inputs"),
+                );
+            }
+            if !c.rank.is_finite() || c.rank <= -1.0 || c.rank >= 1.0 {
+                return Err(error_at(source, &at("rank"), "`rank` is out of range")
+                    .expected("a rank correlation strictly between -1 and 1")
+                    .found(format!("{}", c.rank)));
+            }
+            pairs.push((a, b, c.rank));
+        }
+        let copula = if pairs.is_empty() {
+            None
+        } else {
+            Some(Copula::new(inputs.len(), &pairs).map_err(|e| {
+                use super::copula::CopulaError;
+                let name = |k: usize| inputs.get(k).map(|u| u.path.as_str()).unwrap_or("?");
+                let index_of = |i: usize, j: usize| {
+                    pairs
+                        .iter()
+                        .position(|&(a, b, _)| (a, b) == (i, j) || (a, b) == (j, i))
+                        .unwrap_or(0)
+                };
+                match e {
+                    CopulaError::NotPositiveDefinite { i, j } => error_at(
+                        source,
+                        &[Seg::Key("correlation"), Seg::Index(index_of(i, j))],
+                        "the correlations are not consistent with each other",
+                    )
+                    .expected("a positive definite correlation matrix")
+                    .found(format!(
+                        "an impossible combination; check the pair `{}` and `{}`",
+                        name(i),
+                        name(j)
+                    )),
+                    CopulaError::DuplicatePair { i, j } => {
+                        let first = index_of(i, j);
+                        let second = pairs
+                            .iter()
+                            .rposition(|&(a, b, _)| (a, b) == (i, j) || (a, b) == (j, i))
+                            .unwrap_or(first);
+                        error_at(
+                            source,
+                            &[Seg::Key("correlation"), Seg::Index(second)],
+                            format!(
+                                "the pair `{}` and `{}` is correlated twice",
+                                name(i),
+                                name(j)
+                            ),
+                        )
+                        .expected("each pair once")
+                        .found(format!("also at correlation[{first}]"))
+                    }
+                    other => error_at(source, &[Seg::Key("correlation")], "invalid correlation")
+                        .found(other.to_string()),
+                }
+            })?)
+        };
+        Ok(Uncertainty {
+            inputs,
+            copula,
+            flops: resolved.workload_flops.clone(),
+        })
+    }
+
+    /// Writes sampled `values` (one per input, in order) into `input`.
+    pub fn apply(&self, values: &[f64], input: &mut Input) {
+        for (u, &v) in self.inputs.iter().zip(values) {
+            match &u.target {
+                Target::DiscountRate => input.discount_rate = v,
+                Target::Escalation => input.electricity_escalation_per_year = v,
+                Target::DemandScale => input.demand_scale = v,
+                Target::DemandGrowth => input.demand_growth_per_year = v,
+                Target::WorkloadHours(w) => input.workloads[*w].ref_gpu_hours_per_month = v,
+                Target::WorkloadGrowth(w) => input.workloads[*w].growth_per_year = v,
+                Target::WorkloadFlops(_) | Target::WorkloadMfu(_) => {}
+                Target::Owned { options, field } => {
+                    for (o, conv) in options {
+                        if let Some(owned) = input.options[*o].owned.as_mut() {
+                            let x = conv.apply(v);
+                            match field {
+                                OwnedField::Availability => owned.availability = x,
+                                OwnedField::ResidualValue => owned.residual_value = x,
+                                OwnedField::SupportPct => owned.support_pct_per_year = x,
+                                OwnedField::StaffFixed => owned.staff_fte_fixed = x,
+                                OwnedField::StaffPerServer => owned.staff_fte_per_server = x,
+                                OwnedField::Salary => owned.staff_salary_per_year = x,
+                                OwnedField::Software => owned.software_per_gpu_year = x,
+                                OwnedField::FinancingRate => match &mut owned.financing {
+                                    Financing::Loan { annual_rate, .. }
+                                    | Financing::Lease { annual_rate, .. } => *annual_rate = x,
+                                    Financing::Cash => {}
+                                },
+                                OwnedField::ServerPrice => owned.server_price = x,
+                                OwnedField::MaxPowerKw => owned.max_power_kw = x,
+                                OwnedField::IdleFraction => owned.idle_fraction = x,
+                                OwnedField::Electricity => owned.electricity_per_kwh = x,
+                                OwnedField::Pue => owned.pue = x,
+                                OwnedField::Colocation => owned.colocation_per_kw_month = x,
+                                OwnedField::GridCo2 => owned.grid_co2_g_per_kwh = x,
+                            }
+                        }
+                    }
+                }
+                Target::Cloud { options, field } => {
+                    for (o, conv, derived) in options {
+                        if let Some(cloud) = input.options[*o].cloud.as_mut() {
+                            match field {
+                                CloudField::OnDemand => {
+                                    cloud.on_demand_per_gpu_hour = conv.apply(v);
+                                    if let Some(d) = derived {
+                                        cloud.commit_per_gpu_hour = conv.apply(v * (1.0 - d));
+                                    }
+                                }
+                                CloudField::Spot => cloud.spot_per_gpu_hour = conv.apply(v),
+                                CloudField::Commit => cloud.commit_per_gpu_hour = conv.apply(v),
+                                CloudField::CommittedShare => {
+                                    cloud.commitment = Commitment::Share(v)
+                                }
+                                CloudField::SpotShare => cloud.spot_share = v,
+                                CloudField::SpotOverhead => cloud.spot_overhead = v,
+                                CloudField::StorageTb => cloud.storage_tb = v,
+                                CloudField::EgressTb => cloud.egress_tb_per_month = v,
+                                CloudField::StoragePrice => {
+                                    cloud.storage_per_tb_month = conv.apply(v)
+                                }
+                                CloudField::EgressPrice => cloud.egress_per_tb = conv.apply(v),
+                                CloudField::Pue => cloud.pue = v,
+                                CloudField::GridCo2 => cloud.grid_co2_g_per_kwh = v,
+                            }
+                        }
+                    }
+                }
+            }
+        }
+        // Training workloads: GPU-hours = FLOPs / (TFLOPS × 10^12 × MFU × 3600) (README M0b).
+        for (w, base) in self.flops.iter().enumerate() {
+            let Some((base_flops, base_mfu, tflops)) = *base else {
+                continue;
+            };
+            let mut flops = base_flops;
+            let mut mfu = base_mfu;
+            let mut touched = false;
+            for (u, &v) in self.inputs.iter().zip(values) {
+                match u.target {
+                    Target::WorkloadFlops(x) if x == w => (flops, touched) = (v, true),
+                    Target::WorkloadMfu(x) if x == w => (mfu, touched) = (v, true),
+                    _ => {}
+                }
+            }
+            if touched {
+                input.workloads[w].ref_gpu_hours_per_month = flops / (tflops * 1e12 * mfu * 3600.0);
+            }
+        }
+    }
+}
+
+/// Smallest and largest value a sample can take: the quantiles of the most extreme uniforms
+/// the generator draws (0.5 / 2^52 and 1 − 0.5 / 2^52, see `open_unit`).
+fn support(d: &Distribution) -> (f64, f64) {
+    let edge = 0.5 / (1u64 << 52) as f64;
+    (d.quantile(edge), d.quantile(1.0 - edge))
+}
+
+fn distribution(source: &Source, i: usize, s: &UncertainSpec) -> Result<Distribution, InputError> {
+    let at = |f: &'static str| [Seg::Key("uncertain"), Seg::Index(i), Seg::Key(f)];
+    let given: [(&'static str, Option<f64>); 8] = [
+        ("value", s.value),
+        ("low", s.low),
+        ("mode", s.mode),
+        ("high", s.high),
+        ("mean", s.mean),
+        ("sd", s.sd),
+        ("p10", s.p10),
+        ("p90", s.p90),
+    ];
+    let (needs, optional): (&[&str], &[&str]) = match s.distribution.as_str() {
+        "fixed" => (&["value"], &[]),
+        "uniform" => (&["low", "high"], &[]),
+        "triangular" | "pert" => (&["low", "mode", "high"], &[]),
+        "normal" => (&["mean", "sd"], &["low", "high"]),
+        "lognormal" => (&["p10", "p90"], &[]),
+        other => {
+            let kinds = [
+                "fixed",
+                "uniform",
+                "triangular",
+                "normal",
+                "lognormal",
+                "pert",
+            ];
+            let mut e = error_at(
+                source,
+                &at("distribution"),
+                format!("unknown distribution `{other}`"),
+            )
+            .expected(kinds.map(|k| format!("`{k}`")).join(", "))
+            .found(format!("`{other}`"));
+            if let Some(n) = nearest_ids(other, kinds, 1).first() {
+                e = e.hint(format!("did you mean `{n}`?"));
+            }
+            return Err(e);
+        }
+    };
+    for (name, value) in given {
+        let needed = needs.contains(&name);
+        if needed && value.is_none() {
+            return Err(error_at(
+                source,
+                &[Seg::Key("uncertain"), Seg::Index(i)],
+                format!("a `{}` distribution needs `{name}`", s.distribution),
+            )
+            .expected(format!(
+                "the parameters {}",
+                needs
+                    .iter()
+                    .map(|n| format!("`{n}`"))
+                    .collect::<Vec<_>>()
+                    .join(", ")
+            ))
+            .found(format!("no `{name}`")));
+        }
+        if !needed && !optional.contains(&name) && value.is_some() {
+            return Err(error_at(
+                source,
+                &[
+                    Seg::Key("uncertain"),
+                    Seg::Index(i),
+                    Seg::Name(name.to_string()),
+                ],
+                format!(
+                    "`{name}` is not a parameter of a `{}` distribution",
+                    s.distribution
+                ),
+            )
+            .expected(format!(
+                "only {}",
+                needs
+                    .iter()
+                    .chain(optional)
+                    .map(|n| format!("`{n}`"))
+                    .collect::<Vec<_>>()
+                    .join(", ")
+            )));
+        }
+    }
+    let v = |x: Option<f64>| x.unwrap_or(0.0);
+    let d = match s.distribution.as_str() {
+        "fixed" => Distribution::Fixed(v(s.value)),
+        "uniform" => Distribution::Uniform {
+            low: v(s.low),
+            high: v(s.high),
+        },
+        "triangular" => Distribution::Triangular {
+            low: v(s.low),
+            mode: v(s.mode),
+            high: v(s.high),
+        },
+        "pert" => Distribution::Pert {
+            low: v(s.low),
+            mode: v(s.mode),
+            high: v(s.high),
+        },
+        "normal" => Distribution::Normal {
+            mean: v(s.mean),
+            sd: v(s.sd),
+            low: s.low.unwrap_or(f64::NEG_INFINITY),
+            high: s.high.unwrap_or(f64::INFINITY),
+        },
+        _ => Distribution::LogNormal {
+            p10: v(s.p10),
+            p90: v(s.p90),
+        },
+    };
+    d.validate().map_err(|e| {
+        error_at(
+            source,
+            &at("distribution"),
+            format!("impossible `{}` distribution", s.distribution),
+        )
+        .expected("parameters that define a distribution")
+        .found(e.to_string())
+    })?;
+    Ok(d)
+}
+
+/// Splits `kind[name].field` into its parts; a path without brackets is a scenario field.
+fn split_path(path: &str) -> Option<(Option<(&str, &str)>, &str)> {
+    match path.find('[') {
+        None => Some((None, path)),
+        Some(open) => {
+            let close = path.rfind("].")?;
+            if close < open {
+                return None;
+            }
+            let kind = &path[..open];
+            let name = &path[open + 1..close];
+            let field = &path[close + 2..];
+            (!kind.is_empty() && !name.is_empty() && !field.is_empty())
+                .then_some((Some((kind, name)), field))
+        }
+    }
+}
+
+const MONEY: (f64, f64) = (0.0, 1e12);
+
+fn target(
+    source: &Source,
+    r: &Resolved,
+    catalog: &crate::catalog::Catalog,
+    i: usize,
+    path: &str,
+) -> Result<(Target, (f64, f64)), InputError> {
+    let at = [Seg::Key("uncertain"), Seg::Index(i), Seg::Key("path")];
+    let bad = |problem: String, expected: &str| {
+        error_at(source, &at, problem)
+            .expected(expected.to_string())
+            .found(format!("`{path}`"))
+    };
+    let Some((head, field)) = split_path(path) else {
+        return Err(bad(
+            "malformed path".into(),
+            "`FIELD` or `KIND[NAME].FIELD`, e.g. `site[de-fra-colo].electricity_per_kwh`",
+        ));
+    };
+    let unknown_field = |kind: &str, known: &[&str]| {
+        let mut e = bad(
+            format!("`{field}` is not an uncertain-capable field of a {kind}"),
+            &format!(
+                "one of {}",
+                known
+                    .iter()
+                    .map(|k| format!("`{k}`"))
+                    .collect::<Vec<_>>()
+                    .join(", ")
+            ),
+        );
+        if let Some(n) = nearest_ids(field, known.iter().copied(), 1).first() {
+            e = e.hint(format!("did you mean `{n}`?"));
+        }
+        e
+    };
+    let cur = &r.input.currency;
+    let conv = |from: &str, per: f64| -> Conv {
+        if from == cur && per == 1.0 {
+            return Conv::ONE;
+        }
+        let div = catalog.fx_rate(from).map(|f| f.per_usd).unwrap_or(1.0);
+        let mul = catalog.fx_rate(cur).map(|f| f.per_usd).unwrap_or(1.0);
+        if from == cur {
+            Conv {
+                per,
+                div: 1.0,
+                mul: 1.0,
+            }
+        } else {
+            Conv { per, div, mul }
+        }
+    };
+    let Some((kind, name)) = head else {
+        return match field {
+            "discount_rate" => Ok((Target::DiscountRate, (0.0, 1.0))),
+            "electricity_escalation_per_year" => Ok((Target::Escalation, (-0.5, 1.0))),
+            "demand_scale" => Ok((Target::DemandScale, (0.0, 1e6))),
+            "demand_growth_per_year" => Ok((Target::DemandGrowth, (-0.99, 10.0))),
+            _ => Err(unknown_field(
+                "scenario",
+                &[
+                    "discount_rate",
+                    "electricity_escalation_per_year",
+                    "demand_scale",
+                    "demand_growth_per_year",
+                ],
+            )),
+        };
+    };
+    let options_where = |pred: &dyn Fn(usize) -> bool| -> Vec<usize> {
+        (0..r.input.options.len()).filter(|o| pred(*o)).collect()
+    };
+    match kind {
+        "workload" => {
+            let Some(w) = r.file.workloads.iter().position(|w| w.name == name) else {
+                return Err(unknown_name(
+                    source,
+                    &at,
+                    "workload",
+                    name,
+                    r.file.workloads.iter().map(|w| w.name.as_str()),
+                ));
+            };
+            let flops = r.workload_flops[w].is_some();
+            match field {
+                "gpu_hours_per_month" if !flops => Ok((Target::WorkloadHours(w), (0.0, 1e12))),
+                "growth_per_year" => Ok((Target::WorkloadGrowth(w), (-0.99, 10.0))),
+                "training_flops_per_month" if flops => Ok((Target::WorkloadFlops(w), (0.0, 1e32))),
+                "mfu" if flops => Ok((Target::WorkloadMfu(w), (1e-3, 1.0))),
+                _ => Err(unknown_field(
+                    "workload",
+                    if flops {
+                        &["training_flops_per_month", "mfu", "growth_per_year"]
+                    } else {
+                        &["gpu_hours_per_month", "growth_per_year"]
+                    },
+                )),
+            }
+        }
+        "option" => {
+            let Some(o) = r.file.options.iter().position(|o| o.name == name) else {
+                return Err(unknown_name(
+                    source,
+                    &at,
+                    "option",
+                    name,
+                    r.file.options.iter().map(|o| o.name.as_str()),
+                ));
+            };
+            let opt = &r.input.options[o];
+            let owned_fields = [
+                ("availability", OwnedField::Availability, (0.01, 1.0)),
+                ("residual_value", OwnedField::ResidualValue, (0.0, 1.0)),
+                ("support_pct_per_year", OwnedField::SupportPct, (0.0, 100.0)),
+                ("staff_fte_fixed", OwnedField::StaffFixed, (0.0, 1e5)),
+                (
+                    "staff_fte_per_server",
+                    OwnedField::StaffPerServer,
+                    (0.0, 1e3),
+                ),
+                ("staff_salary_per_year", OwnedField::Salary, (0.0, 1e9)),
+                ("software_per_gpu_year", OwnedField::Software, (0.0, 1e9)),
+                (
+                    "financing.annual_rate",
+                    OwnedField::FinancingRate,
+                    (0.0, 1.0),
+                ),
+            ];
+            let cloud_fields = [
+                ("committed_share", CloudField::CommittedShare, (0.0, 1.0)),
+                ("spot_share", CloudField::SpotShare, (0.0, 1.0)),
+                (
+                    "spot_interruption_overhead",
+                    CloudField::SpotOverhead,
+                    (0.0, 5.0),
+                ),
+                ("storage_tb", CloudField::StorageTb, (0.0, 1e9)),
+                ("egress_tb_per_month", CloudField::EgressTb, (0.0, 1e9)),
+                ("cloud_pue", CloudField::Pue, (1.0, 5.0)),
+                (
+                    "cloud_grid_co2_g_per_kwh",
+                    CloudField::GridCo2,
+                    (0.0, 5000.0),
+                ),
+            ];
+            if let Some((_, f, range)) = owned_fields.iter().find(|(n, _, _)| *n == field) {
+                let Some(owned) = opt.owned.as_ref() else {
+                    return Err(bad(
+                        format!("option `{name}` owns no hardware"),
+                        "an owned-hardware field of an onprem or hybrid option",
+                    ));
+                };
+                if *f == OwnedField::FinancingRate && matches!(owned.financing, Financing::Cash) {
+                    return Err(bad(
+                        format!("option `{name}` pays cash"),
+                        "a loan or lease to make its rate uncertain",
+                    ));
+                }
+                return Ok((
+                    Target::Owned {
+                        options: vec![(o, Conv::ONE)],
+                        field: *f,
+                    },
+                    *range,
+                ));
+            }
+            if let Some((_, f, range)) = cloud_fields.iter().find(|(n, _, _)| *n == field) {
+                let Some(cloud) = opt.cloud.as_ref() else {
+                    return Err(bad(
+                        format!("option `{name}` has no cloud part"),
+                        "a cloud field of a cloud or hybrid option",
+                    ));
+                };
+                if *f == CloudField::CommittedShare
+                    && !matches!(cloud.commitment, Commitment::Share(_))
+                {
+                    return Err(bad(
+                        format!("option `{name}` has no `committed_share`"),
+                        "an option sized by `committed_share`",
+                    ));
+                }
+                return Ok((
+                    Target::Cloud {
+                        options: vec![(o, Conv::ONE, None)],
+                        field: *f,
+                    },
+                    *range,
+                ));
+            }
+            let known: Vec<&str> = owned_fields
+                .iter()
+                .map(|f| f.0)
+                .chain(cloud_fields.iter().map(|f| f.0))
+                .collect();
+            Err(unknown_field("option", &known))
+        }
+        "site" => {
+            let users = options_where(&|o| {
+                r.option_links[o]
+                    .site
+                    .as_ref()
+                    .is_some_and(|(s, _)| s == name)
+            });
+            let Some(currency) = r.option_links.iter().find_map(|l| {
+                l.site
+                    .as_ref()
+                    .filter(|(s, _)| s == name)
+                    .map(|(_, c)| c.clone())
+            }) else {
+                return Err(unused(
+                    source,
+                    &at,
+                    "site",
+                    name,
+                    r.option_links
+                        .iter()
+                        .filter_map(|l| l.site.as_ref().map(|(s, _)| s.as_str())),
+                ));
+            };
+            let (f, range, money) = match field {
+                "electricity_per_kwh" => (OwnedField::Electricity, (0.0, 100.0), true),
+                "pue" => (OwnedField::Pue, (1.0, 5.0), false),
+                "colocation_per_kw_month" => (OwnedField::Colocation, (0.0, 1e6), true),
+                "grid_co2_g_per_kwh" => (OwnedField::GridCo2, (0.0, 5000.0), false),
+                _ => {
+                    return Err(unknown_field(
+                        "site",
+                        &[
+                            "electricity_per_kwh",
+                            "pue",
+                            "colocation_per_kw_month",
+                            "grid_co2_g_per_kwh",
+                        ],
+                    ));
+                }
+            };
+            let c = if money {
+                conv(&currency, 1.0)
+            } else {
+                Conv::ONE
+            };
+            Ok((
+                Target::Owned {
+                    options: users.into_iter().map(|o| (o, c)).collect(),
+                    field: f,
+                },
+                range,
+            ))
+        }
+        "server" => {
+            let users = options_where(&|o| r.option_links[o].server.as_deref() == Some(name));
+            if users.is_empty() {
+                return Err(unused(
+                    source,
+                    &at,
+                    "server",
+                    name,
+                    r.option_links.iter().filter_map(|l| l.server.as_deref()),
+                ));
+            }
+            let (f, range, c) = match field {
+                "price_usd" => (OwnedField::ServerPrice, MONEY, conv("USD", 1.0)),
+                "max_power_kw" => (OwnedField::MaxPowerKw, (1e-3, 1e4), Conv::ONE),
+                "idle_fraction" => (OwnedField::IdleFraction, (0.0, 1.0), Conv::ONE),
+                "support_pct_per_year" => (OwnedField::SupportPct, (0.0, 100.0), Conv::ONE),
+                _ => {
+                    return Err(unknown_field(
+                        "server",
+                        &[
+                            "price_usd",
+                            "max_power_kw",
+                            "idle_fraction",
+                            "support_pct_per_year",
+                        ],
+                    ));
+                }
+            };
+            // An option's own support percentage overrides the catalog's.
+            let users: Vec<usize> = users
+                .into_iter()
+                .filter(|o| {
+                    f != OwnedField::SupportPct || r.file.options[*o].support_pct_per_year.is_none()
+                })
+                .collect();
+            if users.is_empty() {
+                return Err(bad(
+                    format!(
+                        "every option using server `{name}` sets its own `support_pct_per_year`"
+                    ),
+                    "a server whose catalog support percentage is used",
+                ));
+            }
+            Ok((
+                Target::Owned {
+                    options: users.into_iter().map(|o| (o, c)).collect(),
+                    field: f,
+                },
+                range,
+            ))
+        }
+        "offer" | "provider" => {
+            let users: Vec<usize> = options_where(&|o| {
+                r.option_links[o].offer.as_ref().is_some_and(|l| {
+                    if kind == "offer" {
+                        l.id == name
+                    } else {
+                        l.provider == name
+                    }
+                })
+            });
+            if users.is_empty() {
+                let used = r.option_links.iter().filter_map(|l| {
+                    l.offer.as_ref().map(|o| {
+                        if kind == "offer" {
+                            o.id.as_str()
+                        } else {
+                            o.provider.as_str()
+                        }
+                    })
+                });
+                return Err(unused(
+                    source,
+                    &at,
+                    if kind == "offer" {
+                        "cloud offer"
+                    } else {
+                        "cloud provider"
+                    },
+                    name,
+                    used,
+                ));
+            }
+            let link = |o: usize| r.option_links[o].offer.clone().expect("users have offers");
+            let (f, range, term): (CloudField, (f64, f64), Option<i64>) = match (kind, field) {
+                ("offer", "on_demand_usd_per_hour") => (CloudField::OnDemand, (1e-6, 1e12), None),
+                ("offer", "spot_usd_per_hour") => (CloudField::Spot, MONEY, None),
+                ("offer", "commit_1y_usd_per_hour") => (CloudField::Commit, MONEY, Some(1)),
+                ("offer", "commit_3y_usd_per_hour") => (CloudField::Commit, MONEY, Some(3)),
+                ("provider", "storage_usd_per_tb_month") => (CloudField::StoragePrice, MONEY, None),
+                ("provider", "egress_usd_per_tb") => (CloudField::EgressPrice, MONEY, None),
+                ("offer", _) => {
+                    return Err(unknown_field(
+                        "cloud offer",
+                        &[
+                            "on_demand_usd_per_hour",
+                            "spot_usd_per_hour",
+                            "commit_1y_usd_per_hour",
+                            "commit_3y_usd_per_hour",
+                        ],
+                    ));
+                }
+                _ => {
+                    return Err(unknown_field(
+                        "cloud provider",
+                        &["storage_usd_per_tb_month", "egress_usd_per_tb"],
+                    ));
+                }
+            };
+            if f == CloudField::Spot
+                && catalog
+                    .offer(name)
+                    .is_some_and(|o| o.spot_usd_per_hour.is_none())
+            {
+                return Err(bad(
+                    format!("offer `{name}` has no spot price"),
+                    "an offer with a spot price",
+                ));
+            }
+            let users: Vec<usize> = users
+                .into_iter()
+                .filter(|o| term.is_none_or(|t| link(*o).commit_term_years == t))
+                .collect();
+            if users.is_empty() {
+                return Err(bad(
+                    format!("no option commits to offer `{name}` for that term"),
+                    "the committed price of the term an option uses",
+                ));
+            }
+            let per_gpu = matches!(
+                f,
+                CloudField::OnDemand | CloudField::Spot | CloudField::Commit
+            );
+            let options = users
+                .into_iter()
+                .map(|o| {
+                    let l = link(o);
+                    let per = if per_gpu {
+                        f64::from(l.gpus_per_instance)
+                    } else {
+                        1.0
+                    };
+                    let derived = if f == CloudField::OnDemand {
+                        l.derived_commit_discount
+                    } else {
+                        None
+                    };
+                    (o, conv("USD", per), derived)
+                })
+                .collect();
+            Ok((Target::Cloud { options, field: f }, range))
+        }
+        _ => Err(bad(
+            format!("unknown path kind `{kind}`"),
+            "`workload`, `option`, `site`, `server`, `offer` or `provider`",
+        )),
+    }
+}
+
+fn unknown_name<'a>(
+    source: &Source,
+    at: &[Seg],
+    kind: &str,
+    name: &str,
+    known: impl Iterator<Item = &'a str>,
+) -> InputError {
+    let known: Vec<&str> = known.collect();
+    let mut e = error_at(source, at, format!("no {kind} named `{name}`"))
+        .expected(format!("the name of a {kind} of this scenario"))
+        .found(format!("`{name}`"));
+    let near = nearest_ids(name, known.iter().copied(), 3);
+    if !near.is_empty() {
+        e = e.hint(format!(
+            "the nearest are {}",
+            near.iter()
+                .map(|n| format!("`{n}`"))
+                .collect::<Vec<_>>()
+                .join(", ")
+        ));
+    }
+    e
+}
+
+fn unused<'a>(
+    source: &Source,
+    at: &[Seg],
+    kind: &str,
+    id: &str,
+    used: impl Iterator<Item = &'a str>,
+) -> InputError {
+    let mut used: Vec<&str> = used.collect();
+    used.sort_unstable();
+    used.dedup();
+    let mut e = error_at(
+        source,
+        at,
+        format!("{kind} `{id}` is not used by this scenario"),
+    )
+    .expected(format!("a {kind} that an option uses"))
+    .found(format!("`{id}`"));
+    let near = nearest_ids(id, used.iter().copied(), 3);
+    if !near.is_empty() {
+        e = e.hint(format!(
+            "used here: {}",
+            near.iter()
+                .map(|n| format!("`{n}`"))
+                .collect::<Vec<_>>()
+                .join(", ")
+        ));
+    }
+    e
+}

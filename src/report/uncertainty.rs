@@ -1,0 +1,415 @@
+//! Renderers of Monte Carlo statistics, sensitivity swings and sweeps, in every format.
+
+use super::{Format, money, percent, price, quantity};
+use crate::montecarlo::engine::{METRICS, MetricStats, MonteCarlo};
+use crate::montecarlo::sensitivity::Sensitivity;
+use crate::montecarlo::sweep::Sweep;
+use crate::run::Run;
+use serde_json::{Value, json};
+
+const METRIC_LABELS: [&str; 6] = [
+    "PV cost",
+    "Total cost",
+    "Cost per GPU-hour",
+    "Unmet [GPU-h]",
+    "Energy [kWh]",
+    "Carbon [tCO2]",
+];
+
+fn fmt_metric(m: usize, v: f64) -> String {
+    match m {
+        2 => price(v),
+        _ => money(v),
+    }
+}
+
+fn label(m: usize, cur: &str) -> String {
+    match m {
+        0..=2 => format!("{} [{cur}]", METRIC_LABELS[m]),
+        _ => METRIC_LABELS[m].to_string(),
+    }
+}
+
+/// Rows of the Monte Carlo table: option, metric, mean, sd, P5..P95.
+fn mc_rows(mc: &MonteCarlo, cur: &str) -> Vec<Vec<String>> {
+    let mut rows = Vec::new();
+    for o in &mc.options {
+        for (m, stats) in o.metrics.iter().enumerate() {
+            let Some(s) = stats else { continue };
+            let mut row = vec![
+                o.name.clone(),
+                label(m, cur),
+                fmt_metric(m, s.mean),
+                fmt_metric(m, s.sd),
+            ];
+            row.extend(s.quantiles.iter().map(|q| fmt_metric(m, *q)));
+            rows.push(row);
+        }
+    }
+    rows
+}
+
+const MC_HEADER: [&str; 9] = [
+    "Option", "Metric", "Mean", "SD", "P5", "P10", "P50", "P90", "P95",
+];
+
+fn odds_rows(mc: &MonteCarlo, baseline: &str) -> Vec<Vec<String>> {
+    mc.options
+        .iter()
+        .map(|o| {
+            vec![
+                o.name.clone(),
+                percent(o.p_cheapest),
+                if o.name == baseline {
+                    "baseline".to_string()
+                } else {
+                    percent(o.p_beats_baseline)
+                },
+            ]
+        })
+        .collect()
+}
+
+/// The Monte Carlo section for the terminal table or Markdown.
+pub fn mc_section(run: &Run, mc: &MonteCarlo, format: Format, color: bool) -> String {
+    let cur = &run.input.currency;
+    let baseline = &run.output.options[run.output.baseline].name;
+    let title = format!(
+        "Monte Carlo: {} samples, seed {}",
+        quantity(mc.samples as f64),
+        mc.seed
+    );
+    let odds_header = ["Option", "P(cheapest by PV)", "P(beats baseline)"];
+    match format {
+        Format::Markdown => format!(
+            "\n## {title}\n\n{}\n{}",
+            markdown_table(&odds_header, &odds_rows(mc, baseline)),
+            markdown_table(&MC_HEADER, &mc_rows(mc, cur))
+        ),
+        _ => format!(
+            "\n{title}\n{}\n{}\n",
+            terminal_table(&odds_header, &odds_rows(mc, baseline), color),
+            terminal_table(&MC_HEADER, &mc_rows(mc, cur), color)
+        ),
+    }
+}
+
+fn stats_json(s: &MetricStats) -> Value {
+    json!({
+        "count": s.count, "mean": s.mean, "sd": s.sd,
+        "p5": s.quantiles[0], "p10": s.quantiles[1], "p50": s.quantiles[2], "p90": s.quantiles[3], "p95": s.quantiles[4],
+    })
+}
+
+/// The `montecarlo` object of the JSON output.
+pub fn mc_json(mc: &MonteCarlo) -> Value {
+    json!({
+        "samples": mc.samples,
+        "seed": mc.seed,
+        "quantile_relative_error": crate::montecarlo::stats::QuantileSketch::REL_ERROR,
+        "options": mc.options.iter().map(|o| {
+            let metrics: serde_json::Map<String, Value> = METRICS.iter().zip(&o.metrics)
+                .map(|(k, s)| (k.to_string(), s.as_ref().map(stats_json).unwrap_or(Value::Null)))
+                .collect();
+            json!({
+                "name": o.name,
+                "p_cheapest": o.p_cheapest,
+                "p_beats_baseline": o.p_beats_baseline,
+                "metrics": metrics,
+            })
+        }).collect::<Vec<_>>(),
+    })
+}
+
+/// Monte Carlo statistics as CSV: one row per option and metric, raw numbers.
+pub fn mc_csv(run: &Run, mc: &MonteCarlo) -> String {
+    let mut w = csv::Writer::from_writer(Vec::new());
+    let _ = w.write_record([
+        "option",
+        "metric",
+        "currency",
+        "samples",
+        "seed",
+        "count",
+        "mean",
+        "sd",
+        "p5",
+        "p10",
+        "p50",
+        "p90",
+        "p95",
+        "p_cheapest",
+        "p_beats_baseline",
+    ]);
+    for o in &mc.options {
+        for (m, s) in o.metrics.iter().enumerate() {
+            let Some(s) = s else { continue };
+            let mut rec = vec![
+                o.name.clone(),
+                METRICS[m].to_string(),
+                run.input.currency.clone(),
+                mc.samples.to_string(),
+                mc.seed.to_string(),
+                s.count.to_string(),
+                s.mean.to_string(),
+                s.sd.to_string(),
+            ];
+            rec.extend(s.quantiles.iter().map(|q| q.to_string()));
+            rec.push(o.p_cheapest.to_string());
+            rec.push(o.p_beats_baseline.to_string());
+            let _ = w.write_record(&rec);
+        }
+    }
+    String::from_utf8(w.into_inner().unwrap_or_default()).unwrap_or_default()
+}
+
+/// `tcosim sensitivity` output.
+pub fn sensitivity(run: &Run, s: &Sensitivity, format: Format, color: bool) -> String {
+    let cur = &run.input.currency;
+    let focus = &run.output.options[s.focus].name;
+    match format {
+        Format::Json => {
+            let doc = json!({
+                "schema_version": super::json::SCHEMA_VERSION,
+                "scenario": run.input.name,
+                "currency": cur,
+                "option": focus,
+                "base_pv_cost": s.base_pv[s.focus],
+                "inputs": s.swings.iter().map(|w| json!({
+                    "path": w.path,
+                    "p10_input": w.low_input,
+                    "p90_input": w.high_input,
+                    "pv_cost_at_p10": w.low_pv[s.focus],
+                    "pv_cost_at_p90": w.high_pv[s.focus],
+                    "swing": w.swing(s.focus),
+                    "options": run.output.options.iter().enumerate().map(|(o, opt)| json!({
+                        "name": opt.name, "pv_cost_at_p10": w.low_pv[o], "pv_cost_at_p90": w.high_pv[o],
+                    })).collect::<Vec<_>>(),
+                })).collect::<Vec<_>>(),
+            });
+            serde_json::to_string_pretty(&doc).unwrap_or_default() + "\n"
+        }
+        Format::Csv => {
+            let mut w = csv::Writer::from_writer(Vec::new());
+            let _ = w.write_record([
+                "path",
+                "option",
+                "currency",
+                "p10_input",
+                "p90_input",
+                "pv_cost_at_p10",
+                "pv_cost_at_p90",
+                "swing",
+            ]);
+            for sw in &s.swings {
+                for (o, opt) in run.output.options.iter().enumerate() {
+                    let _ = w.write_record([
+                        sw.path.clone(),
+                        opt.name.clone(),
+                        cur.clone(),
+                        sw.low_input.to_string(),
+                        sw.high_input.to_string(),
+                        sw.low_pv[o].to_string(),
+                        sw.high_pv[o].to_string(),
+                        sw.swing(o).to_string(),
+                    ]);
+                }
+            }
+            String::from_utf8(w.into_inner().unwrap_or_default()).unwrap_or_default()
+        }
+        Format::Table | Format::Markdown => {
+            let header = [
+                "Input",
+                "P10",
+                "P90",
+                &format!("PV at P10 [{cur}]"),
+                &format!("PV at P90 [{cur}]"),
+                &format!("Swing [{cur}]"),
+            ];
+            let rows: Vec<Vec<String>> = s
+                .swings
+                .iter()
+                .map(|w| {
+                    vec![
+                        w.path.clone(),
+                        number(w.low_input),
+                        number(w.high_input),
+                        money(w.low_pv[s.focus]),
+                        money(w.high_pv[s.focus]),
+                        money(w.swing(s.focus)),
+                    ]
+                })
+                .collect();
+            let title = format!(
+                "Sensitivity of {focus}'s PV cost ({cur} {} with every input at its median), one input at a time from P10 to P90",
+                money(s.base_pv[s.focus])
+            );
+            let header: Vec<&str> = header.iter().map(|h| h.as_ref()).collect();
+            if format == Format::Markdown {
+                format!(
+                    "# {}\n\n{title}.\n\n{}",
+                    run.input.name,
+                    markdown_table(&header, &rows)
+                )
+            } else {
+                format!("{title}\n{}\n", terminal_table(&header, &rows, color))
+            }
+        }
+    }
+}
+
+/// `tcosim sweep` output.
+pub fn sweep(run: &Run, s: &Sweep, format: Format, color: bool) -> String {
+    let cur = &run.input.currency;
+    let option = &run.output.options[s.option].name;
+    let objective = s.objective.key();
+    match format {
+        Format::Json => {
+            let best = &s.points[s.best];
+            let doc = json!({
+                "schema_version": super::json::SCHEMA_VERSION,
+                "scenario": run.input.name,
+                "currency": cur,
+                "option": option,
+                "objective": objective,
+                "samples": s.samples,
+                "parameters": s.axes.iter().map(|a| a.path.clone()).collect::<Vec<_>>(),
+                "optimum": { "values": best.values, "objective": best.objective, "pv_cost": best.pv_cost },
+                "points": s.points.iter().map(|p| json!({
+                    "values": p.values, "objective": p.objective, "pv_cost": p.pv_cost,
+                    "unmet_gpu_hours": p.unmet_gpu_hours, "serves_demand": p.serves_demand,
+                })).collect::<Vec<_>>(),
+            });
+            serde_json::to_string_pretty(&doc).unwrap_or_default() + "\n"
+        }
+        Format::Csv => {
+            let mut w = csv::Writer::from_writer(Vec::new());
+            let mut header: Vec<String> = s.axes.iter().map(|a| a.path.clone()).collect();
+            header.extend(
+                [
+                    "objective",
+                    "pv_cost",
+                    "unmet_gpu_hours",
+                    "serves_demand",
+                    "optimum",
+                    "currency",
+                ]
+                .map(String::from),
+            );
+            let _ = w.write_record(&header);
+            for (i, p) in s.points.iter().enumerate() {
+                let mut rec: Vec<String> = p.values.iter().map(|v| v.to_string()).collect();
+                rec.extend([
+                    p.objective.to_string(),
+                    p.pv_cost.to_string(),
+                    p.unmet_gpu_hours.to_string(),
+                    p.serves_demand.to_string(),
+                    (i == s.best).to_string(),
+                    cur.clone(),
+                ]);
+                let _ = w.write_record(&rec);
+            }
+            String::from_utf8(w.into_inner().unwrap_or_default()).unwrap_or_default()
+        }
+        Format::Table | Format::Markdown => {
+            let mut header: Vec<String> = s.axes.iter().map(|a| a.path.clone()).collect();
+            header.extend([
+                format!("{objective} [{cur}]"),
+                "Unmet [GPU-h]".to_string(),
+                String::new(),
+            ]);
+            let rows: Vec<Vec<String>> = s
+                .points
+                .iter()
+                .enumerate()
+                .map(|(i, p)| {
+                    let mut r: Vec<String> = p.values.iter().map(|v| number(*v)).collect();
+                    r.extend([
+                        money(p.objective),
+                        quantity(p.unmet_gpu_hours),
+                        if i == s.best {
+                            "optimum".into()
+                        } else if !p.serves_demand {
+                            "unmet demand".into()
+                        } else {
+                            String::new()
+                        },
+                    ]);
+                    r
+                })
+                .collect();
+            let best = &s.points[s.best];
+            let at: Vec<String> = s
+                .axes
+                .iter()
+                .zip(&best.values)
+                .map(|(a, v)| format!("{} = {}", a.path, number(*v)))
+                .collect();
+            let title = format!(
+                "Optimum for {option}: {} ({objective} {cur} {})",
+                at.join(", "),
+                money(best.objective)
+            );
+            let header: Vec<&str> = header.iter().map(String::as_str).collect();
+            if format == Format::Markdown {
+                format!(
+                    "# {}\n\n{title}.\n\n{}",
+                    run.input.name,
+                    markdown_table(&header, &rows)
+                )
+            } else {
+                format!("{}\n{title}\n", terminal_table(&header, &rows, color))
+            }
+        }
+    }
+}
+
+/// A parameter value: whole numbers without decimals, others with up to 4 significant decimals.
+fn number(v: f64) -> String {
+    if v.fract() == 0.0 && v.abs() < 1e15 {
+        format!("{v:.0}")
+    } else {
+        let s = format!("{v:.4}");
+        s.trim_end_matches('0').trim_end_matches('.').to_string()
+    }
+}
+
+fn markdown_table(header: &[&str], rows: &[Vec<String>]) -> String {
+    let mut out = format!("| {} |\n|", header.join(" | "));
+    for i in 0..header.len() {
+        out.push_str(if i == 0 { " --- |" } else { " ---: |" });
+    }
+    out.push('\n');
+    for r in rows {
+        out.push_str(&format!(
+            "| {} |\n",
+            r.iter()
+                .map(|c| c.replace('|', "\\|"))
+                .collect::<Vec<_>>()
+                .join(" | ")
+        ));
+    }
+    out
+}
+
+fn terminal_table(header: &[&str], rows: &[Vec<String>], color: bool) -> String {
+    use comfy_table::{Cell, CellAlignment, ContentArrangement, Table, presets};
+    let mut t = Table::new();
+    t.load_style(presets::UTF8_FULL_CONDENSED)
+        .set_content_arrangement(ContentArrangement::Disabled);
+    if !color {
+        t.force_no_tty();
+    }
+    t.set_header(header.to_vec());
+    for r in rows {
+        t.add_row(r.iter().enumerate().map(|(i, c)| {
+            let cell = Cell::new(c);
+            if i == 0 {
+                cell
+            } else {
+                cell.set_alignment(CellAlignment::Right)
+            }
+        }));
+    }
+    t.to_string()
+}
