@@ -8,3 +8,6 @@ pub mod sensitivity;
 pub mod stats;
 pub mod sweep;
 pub mod uncertain;
+
+#[cfg(test)]
+mod tests;

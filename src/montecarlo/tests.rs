@@ -1,0 +1,263 @@
+//! Monte Carlo, sensitivity and sweep against independent references: the deterministic run,
+//! rank correlation computed from the draws, thread-count independence, and the screening-curve
+//! rule for the optimal owned capacity.
+
+use super::engine::{self, MonteCarlo};
+use super::sweep::{self, Axis, Field, Objective, Plan};
+use super::uncertain::Uncertainty;
+use crate::catalog::Catalog;
+use crate::finance::Depreciation;
+use crate::model::{
+    self, CloudIn, Commitment, Financing, Input, Kind, OptionIn, OwnedIn, WorkloadIn,
+};
+use crate::profile::Profile;
+use crate::scenario::{self, Source};
+use crate::timeline::{HOURS_PER_MONTH, YearMonth};
+use std::sync::Arc;
+
+const STARTUP: &str = include_str!("../../scenarios/startup-finetune.toml");
+
+fn resolve(text: &str) -> (Input, Uncertainty) {
+    let catalog = Catalog::builtin().expect("built-in catalogs load");
+    let source = Source {
+        display: "test.toml".into(),
+        text: text.to_string(),
+        base_dir: Some(concat!(env!("CARGO_MANIFEST_DIR"), "/scenarios").into()),
+    };
+    let resolved = scenario::resolve(&source, &catalog).expect("scenario resolves");
+    let uncertainty =
+        Uncertainty::build(&source, &resolved, &catalog).expect("uncertainty resolves");
+    (resolved.input, uncertainty)
+}
+
+fn run_with_threads(
+    threads: usize,
+    input: &Input,
+    u: &Uncertainty,
+    samples: u64,
+    seed: u64,
+) -> MonteCarlo {
+    let pool = rayon::ThreadPoolBuilder::new()
+        .num_threads(threads)
+        .build()
+        .expect("thread pool");
+    pool.install(|| engine::run(input, u, samples, seed, &|_| {}))
+}
+
+/// Uncertain inputs fixed at the scenario's own values reproduce the deterministic run to the
+/// last bit: same PV, zero spread.
+#[test]
+fn fixed_inputs_equal_the_deterministic_run_exactly() {
+    let text = format!(
+        "{STARTUP}\n[[uncertain]]\npath = \"discount_rate\"\ndistribution = \"fixed\"\nvalue = 0.15\n\n\
+         [[uncertain]]\npath = \"offer[lambda-gpu_8x_h100_sxm5].on_demand_usd_per_hour\"\ndistribution = \"fixed\"\nvalue = 31.92\n\n\
+         [[uncertain]]\npath = \"server[hgx-h100-oem].price_usd\"\ndistribution = \"fixed\"\nvalue = 296644.0\n\n\
+         [[uncertain]]\npath = \"demand_scale\"\ndistribution = \"fixed\"\nvalue = 1.0\n"
+    );
+    let (input, u) = resolve(&text);
+    let det = model::simulate(&input);
+    let mc = run_with_threads(2, &input, &u, 700, 9);
+    for (o, s) in det.options.iter().zip(&mc.options) {
+        let pv = s.metrics[0].expect("pv statistics");
+        assert_eq!(pv.mean, o.pv_cost, "{}", o.name);
+        assert_eq!(pv.sd, 0.0);
+        assert!(pv.quantiles.iter().all(|q| *q == o.pv_cost));
+        let total = s.metrics[1].expect("total statistics");
+        assert_eq!(total.mean, o.total_cost);
+        let energy = s.metrics[4].expect("energy statistics");
+        assert_eq!(energy.mean, o.energy_kwh);
+    }
+}
+
+/// The same seed gives the same results whatever the number of threads; another seed differs.
+#[test]
+fn results_do_not_depend_on_threads_and_follow_the_seed() {
+    let text = format!(
+        "{STARTUP}\n[[uncertain]]\npath = \"demand_growth_per_year\"\ndistribution = \"triangular\"\nlow = -0.1\nmode = 0.0\nhigh = 0.3\n\n\
+         [[uncertain]]\npath = \"offer[lambda-gpu_8x_h100_sxm5].on_demand_usd_per_hour\"\ndistribution = \"pert\"\nlow = 20.0\nmode = 28.0\nhigh = 33.0\n\n\
+         [[uncertain]]\npath = \"workload[fine-tuning jobs].growth_per_year\"\ndistribution = \"uniform\"\nlow = 0.2\nhigh = 0.8\n\n\
+         [[correlation]]\na = \"demand_growth_per_year\"\nb = \"workload[fine-tuning jobs].growth_per_year\"\nrank = 0.6\n"
+    );
+    let (input, u) = resolve(&text);
+    let one = run_with_threads(1, &input, &u, 400, 42);
+    let two = run_with_threads(2, &input, &u, 400, 42);
+    assert_eq!(one, two);
+    let other = run_with_threads(2, &input, &u, 400, 43);
+    assert_ne!(one.options[0].metrics[0], other.options[0].metrics[0]);
+}
+
+fn ranks(values: &[f64]) -> Vec<f64> {
+    let mut idx: Vec<usize> = (0..values.len()).collect();
+    idx.sort_by(|a, b| values[*a].total_cmp(&values[*b]));
+    let mut r = vec![0.0; values.len()];
+    for (rank, i) in idx.into_iter().enumerate() {
+        r[i] = rank as f64;
+    }
+    r
+}
+
+fn pearson(a: &[f64], b: &[f64]) -> f64 {
+    let n = a.len() as f64;
+    let (ma, mb) = (a.iter().sum::<f64>() / n, b.iter().sum::<f64>() / n);
+    let cov: f64 = a.iter().zip(b).map(|(x, y)| (x - ma) * (y - mb)).sum();
+    let va: f64 = a.iter().map(|x| (x - ma).powi(2)).sum();
+    let vb: f64 = b.iter().map(|y| (y - mb).powi(2)).sum();
+    cov / (va * vb).sqrt()
+}
+
+/// The draws achieve the requested rank correlation, with marginals as specified.
+#[test]
+fn draws_achieve_the_rank_correlation() {
+    /// Sampling error of a rank correlation near 0.6 from 20,000 pairs is about 0.005.
+    const RANK_TOL: f64 = 0.02;
+    let text = format!(
+        "{STARTUP}\n[[uncertain]]\npath = \"demand_scale\"\ndistribution = \"lognormal\"\np10 = 0.8\np90 = 1.3\n\n\
+         [[uncertain]]\npath = \"offer[lambda-gpu_8x_h100_sxm5].on_demand_usd_per_hour\"\ndistribution = \"triangular\"\nlow = 20.0\nmode = 28.0\nhigh = 33.0\n\n\
+         [[correlation]]\na = \"demand_scale\"\nb = \"offer[lambda-gpu_8x_h100_sxm5].on_demand_usd_per_hour\"\nrank = -0.6\n"
+    );
+    let (_, u) = resolve(&text);
+    let n = 20_000;
+    let (mut a, mut b) = (Vec::with_capacity(n), Vec::with_capacity(n));
+    let (mut uu, mut tmp, mut values) = (vec![0.0; 2], vec![0.0; 2], vec![0.0; 2]);
+    for i in 0..n as u64 {
+        engine::draw(&u, 5, i, &mut uu, &mut tmp, &mut values);
+        a.push(values[0]);
+        b.push(values[1]);
+    }
+    let rho = pearson(&ranks(&a), &ranks(&b));
+    assert!((rho + 0.6).abs() < RANK_TOL, "rank correlation {rho}");
+    let mut sorted = a.clone();
+    sorted.sort_by(f64::total_cmp);
+    // The lognormal marginal keeps its P10 and P90 (4 standard errors of a quantile ≈ 0.01).
+    assert!(
+        (sorted[n / 10] - 0.8).abs() < 0.01,
+        "P10 {}",
+        sorted[n / 10]
+    );
+    assert!(
+        (sorted[9 * n / 10] - 1.3).abs() < 0.015,
+        "P90 {}",
+        sorted[9 * n / 10]
+    );
+}
+
+/// A hybrid with constant prices: the sweep's optimal owned capacity agrees with the screening
+/// curve rule (own up to the load exceeded for more hours a year than the break-even hours
+/// F / (p − v)) within one sweep step.
+#[test]
+fn sweep_optimum_follows_the_screening_curve() {
+    // A smooth year-long profile: daily and weekly cycles.
+    let hourly: String = (0..8760)
+        .map(|h| {
+            let x = h as f64;
+            let v = 1.0
+                + 0.6 * (std::f64::consts::TAU * x / 24.0).sin()
+                + 0.25 * (std::f64::consts::TAU * x / 168.0).sin();
+            format!("{v}\n")
+        })
+        .collect();
+    let profile = Arc::new(Profile::from_csv("smooth.csv", &hourly).expect("profile"));
+    let (price, residual, max_kw, idle, pue, elec, coloc) =
+        (300_000.0, 0.1, 10.2, 0.3, 1.4, 0.09, 180.0);
+    let cloud_price = 6.88;
+    let owned = OwnedIn {
+        servers: 0,
+        gpus_per_server: 8,
+        rel_throughput: 1.0,
+        availability: 1.0,
+        server_price: price,
+        max_power_kw: max_kw,
+        idle_fraction: idle,
+        warranty_months: 36.0,
+        support_pct_per_year: 0.0,
+        electricity_per_kwh: elec,
+        pue,
+        colocation_per_kw_month: coloc,
+        grid_co2_g_per_kwh: 0.0,
+        cycle_months: None,
+        financing: Financing::Cash,
+        depreciation: Depreciation::StraightLine {
+            life_years: 5,
+            salvage_fraction: 0.0,
+        },
+        residual_value: residual,
+        staff_fte_fixed: 0.0,
+        staff_fte_per_server: 0.0,
+        staff_salary_per_year: 0.0,
+        software_per_gpu_year: 0.0,
+    };
+    let cloud = CloudIn {
+        rel_throughput: 1.0,
+        on_demand_per_gpu_hour: cloud_price,
+        spot_per_gpu_hour: 0.0,
+        commit_per_gpu_hour: cloud_price,
+        commitment: Commitment::None,
+        commit_term_months: 12,
+        spot_share: 0.0,
+        spot_overhead: 0.0,
+        storage_tb: 0.0,
+        storage_per_tb_month: 0.0,
+        egress_tb_per_month: 0.0,
+        egress_per_tb: 0.0,
+        power_kw_per_gpu: 1.0,
+        pue: 1.1,
+        grid_co2_g_per_kwh: 0.0,
+    };
+    let input = Input {
+        name: "screening".into(),
+        currency: "USD".into(),
+        horizon_months: 12,
+        start: YearMonth {
+            year: 2027,
+            month: 1,
+        },
+        discount_rate: 0.0,
+        electricity_escalation_per_year: 0.0,
+        workloads: vec![WorkloadIn {
+            name: "load".into(),
+            ref_gpu_hours_per_month: 60.0 * HOURS_PER_MONTH as f64,
+            growth_per_year: 0.0,
+            profile,
+            sensitive: false,
+        }],
+        options: vec![OptionIn {
+            name: "hybrid".into(),
+            kind: Kind::Hybrid,
+            owned: Some(owned),
+            cloud: Some(cloud),
+        }],
+        baseline: 0,
+        demand_scale: 1.0,
+        demand_growth_per_year: 0.0,
+    };
+    let plan = Plan {
+        axes: vec![Axis {
+            path: "option[hybrid].servers".into(),
+            option: 0,
+            field: Field::Servers,
+            values: (0..=20).map(f64::from).collect(),
+        }],
+        objective: Objective::PvCost,
+        samples: 0,
+    };
+    let result = sweep::run(&input, &plan, &Uncertainty::default(), 1);
+    let best_gpus = result.points[result.best].values[0] * 8.0;
+
+    // Analytic: cost of one owned GPU for the year, and the energy above idle per GPU-hour.
+    let per_gpu_year =
+        (price * (1.0 - residual) + max_kw * coloc * 12.0 + max_kw * idle * 8760.0 * pue * elec)
+            / 8.0;
+    let variable = max_kw * (1.0 - idle) / 8.0 * pue * elec;
+    let break_even_hours = per_gpu_year / (cloud_price - variable);
+    let mut year: Vec<f64> = model::demand_curves(&input)
+        .iter()
+        .flat_map(|d| d.total.sorted().to_vec())
+        .collect();
+    year.sort_by(|a, b| b.total_cmp(a));
+    // The load level exceeded for exactly `break_even_hours` hours of the year.
+    let optimal_gpus = year[break_even_hours.round() as usize];
+    assert!(
+        (best_gpus - optimal_gpus).abs() <= 8.0,
+        "sweep optimum {best_gpus} GPUs, screening curve {optimal_gpus:.1} GPUs (break-even {break_even_hours:.0} h)"
+    );
+}
