@@ -1,6 +1,7 @@
 //! Benchmarks of `tcosim run`: the whole process (parse to output) on every example scenario,
-//! and the in-process model alone. Run with `cargo bench --bench run`; prints one line per case
-//! with the median and minimum wall time, and option-months per second for the model.
+//! the in-process model alone, and Monte Carlo (100,000 samples with one and two threads, and
+//! the peak memory of 1,000,000 samples). Run with `cargo bench --bench run`; prints one line
+//! per case with wall times and option-months per second, so later changes can be compared.
 
 use std::path::Path;
 use std::process::{Command, Stdio};
@@ -46,6 +47,7 @@ fn main() {
             );
         }
     }
+    monte_carlo(bin, &root.join("scenarios").join("inference-fleet.toml"));
     let catalog = tcosim::catalog::Catalog::builtin().expect("built-in catalogs load");
     for name in scenarios {
         let source = tcosim::scenario::Source::read(&root.join("scenarios").join(name))
@@ -67,5 +69,81 @@ fn main() {
             min.as_secs_f64() * 1e3,
             option_months / median.as_secs_f64() / 1e6
         );
+    }
+}
+
+/// Monte Carlo of the largest example: whole-process wall time for 100,000 samples on one and
+/// two threads, option-months per second, and peak memory (`/usr/bin/time -f %M`, where
+/// present) for 100,000 and 1,000,000 samples.
+fn monte_carlo(bin: &str, scenario: &Path) {
+    const SAMPLES: u64 = 100_000;
+    const RUNS: usize = 3;
+    let source = tcosim::scenario::Source::read(scenario).expect("scenario reads");
+    let catalog = tcosim::catalog::Catalog::builtin().expect("built-in catalogs load");
+    let resolved = tcosim::scenario::resolve(&source, &catalog).expect("scenario resolves");
+    let option_months = (resolved.input.options.len() * resolved.input.horizon_months) as f64;
+    let mut medians = Vec::new();
+    for threads in [1, 2] {
+        let mut samples = Vec::with_capacity(RUNS);
+        for _ in 0..RUNS {
+            let start = Instant::now();
+            let status = Command::new(bin)
+                .args([
+                    "run",
+                    "--quiet",
+                    "--format",
+                    "json",
+                    "--samples",
+                    &SAMPLES.to_string(),
+                    "--threads",
+                    &threads.to_string(),
+                ])
+                .arg(scenario)
+                .stdout(Stdio::null())
+                .stderr(Stdio::null())
+                .status()
+                .expect("tcosim runs");
+            samples.push(start.elapsed());
+            assert!(status.success(), "Monte Carlo run failed");
+        }
+        let (median, min) = stats(samples);
+        medians.push(median);
+        println!(
+            "montecarlo {SAMPLES} samples x {} option-months, {threads} thread(s): median {:>7.3} s  min {:>7.3} s  {:>6.1} M option-months/s",
+            option_months,
+            median.as_secs_f64(),
+            min.as_secs_f64(),
+            SAMPLES as f64 * option_months / median.as_secs_f64() / 1e6
+        );
+    }
+    println!(
+        "montecarlo speed-up from 1 to 2 threads: {:.2}x",
+        medians[0].as_secs_f64() / medians[1].as_secs_f64()
+    );
+    if Path::new("/usr/bin/time").exists() {
+        for samples in [100_000u64, 1_000_000] {
+            let out = Command::new("/usr/bin/time")
+                .args(["-f", "%M"])
+                .arg(bin)
+                .args([
+                    "run",
+                    "--quiet",
+                    "--format",
+                    "json",
+                    "--samples",
+                    &samples.to_string(),
+                ])
+                .arg(scenario)
+                .stdout(Stdio::null())
+                .output()
+                .expect("tcosim runs under /usr/bin/time");
+            let kb = String::from_utf8_lossy(&out.stderr)
+                .trim()
+                .lines()
+                .last()
+                .unwrap_or("")
+                .to_string();
+            println!("montecarlo {samples} samples: peak memory {kb} KB");
+        }
     }
 }
