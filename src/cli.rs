@@ -47,7 +47,7 @@ pub enum Command {
     Validate(ValidateArgs),
     /// Write a decision report folder: HTML, Markdown, JSON, CSV and charts (SVG and PNG).
     #[command(
-        after_help = "Examples:\n  tcosim report scenarios/inference-fleet.toml\n  tcosim report my.toml --out public/tco --catalog my-prices/\n\nThe folder is written to a temporary folder and moved into place when complete; an\nexisting folder is replaced only if it is empty or a previous report."
+        after_help = "Examples:\n  tcosim report scenarios/inference-fleet.toml\n  tcosim report my.toml --out public/tco --catalog my-prices/\n  tcosim report scenarios/inference-fleet.toml --samples 100000 --seed 7\n\nWith `[[uncertain]]` inputs the report adds a Monte Carlo fan chart, PV cost histograms and\na tornado; with a `[sweep]`, the sweep chart (run with the same seed).\n\nThe folder is written to a temporary folder and moved into place when complete; an\nexisting folder is replaced only if it is empty or a previous report."
     )]
     Report(ReportArgs),
     /// Swing every uncertain input from its P10 to its P90, one at a time (tornado).
@@ -167,4 +167,13 @@ pub struct ReportArgs {
     /// Layer the catalog files of DIR over the built-in catalogs (repeatable).
     #[arg(long, value_name = "DIR")]
     pub catalog: Vec<PathBuf>,
+
+    /// Monte Carlo samples over the scenario's `[[uncertain]]` inputs for the fan chart, the
+    /// PV histograms and the Monte Carlo table; 0 skips them [default: 10000 when the scenario
+    /// has uncertain inputs].
+    #[arg(long, value_name = "N")]
+    pub samples: Option<u64>,
+
+    #[command(flatten)]
+    pub sampling: SamplingArgs,
 }

@@ -234,16 +234,67 @@ fn sweep(args: SweepArgs, quiet: bool) -> Result<(), InputError> {
     emit(args.out.output.as_deref(), &text)
 }
 
+/// Monte Carlo samples of a report when the scenario has uncertain inputs and `--samples` is
+/// not given.
+const REPORT_SAMPLES: u64 = 10_000;
+
 /// Renders the report folder of a scenario and writes it atomically; prints its path on stderr.
+/// With `[[uncertain]]` inputs it adds Monte Carlo and sensitivity, with a `[sweep]` the sweep;
+/// a scenario with neither gives the deterministic report.
 fn report(args: ReportArgs, quiet: bool) -> Result<(), InputError> {
-    let run = tcosim::run::load(args.scenario.as_deref(), &args.catalog)?;
+    let loaded = Loaded::read(args.scenario.as_deref(), &args.catalog)?;
+    let plan = match loaded.resolved.file.sweep {
+        Some(_) => Some(loaded.sweep_plan()?),
+        None => None,
+    };
+    let uncertainty = loaded.uncertainty.clone();
+    let mut run = loaded.simulate();
     for w in &run.warnings {
         warn(quiet, w);
+    }
+    let samples = match args.samples {
+        Some(0) => 0,
+        Some(n) => {
+            check_samples(n)?;
+            if uncertainty.is_empty() {
+                warn(
+                    quiet,
+                    "the scenario has no `[[uncertain]]` inputs: the report has no Monte Carlo charts",
+                );
+                0
+            } else {
+                n
+            }
+        }
+        None if uncertainty.is_empty() => 0,
+        None => REPORT_SAMPLES,
+    };
+    let seed = args.sampling.seed;
+    let mut analyses = tcosim::report::folder::Analyses::default();
+    if samples > 0 || !uncertainty.is_empty() || plan.is_some() {
+        let input = run.input.clone();
+        let focus = tcosim::report::cheapest_serving(&run);
+        let (mc, sensitivity, sweep) = with_threads(args.sampling.threads, || {
+            let mc = (samples > 0).then(|| {
+                with_progress(quiet, samples, |progress| {
+                    tcosim::montecarlo::engine::run(&input, &uncertainty, samples, seed, progress)
+                })
+            });
+            let sensitivity = (!uncertainty.is_empty())
+                .then(|| tcosim::montecarlo::sensitivity::run(&input, &uncertainty, focus));
+            let sweep = plan
+                .as_ref()
+                .map(|p| tcosim::montecarlo::sweep::run(&input, p, &uncertainty, seed));
+            (mc, sensitivity, sweep)
+        })?;
+        run.montecarlo = mc;
+        analyses.sensitivity = sensitivity;
+        analyses.sweep = sweep;
     }
     let out = args
         .out
         .unwrap_or_else(|| tcosim::report::folder::default_dir(&run));
-    let files = tcosim::report::folder::render(&run).map_err(|e| {
+    let files = tcosim::report::folder::render_with(&run, &analyses).map_err(|e| {
         InputError::new(out.display().to_string(), "cannot render the report").found(e.to_string())
     })?;
     tcosim::report::folder::write(&out, &files)?;
@@ -307,15 +358,17 @@ fn validate(args: ValidateArgs, quiet: bool) -> Result<(), InputError> {
             Catalog::load_with_files(&args.catalog, &layer)?;
             "catalog file".to_string()
         } else {
-            let source = Source::read(path)?;
-            let resolved = tcosim::scenario::resolve(&source, &base)?;
+            // Uncertain inputs, correlations and the sweep grid are checked too.
+            let loaded = Loaded::resolve(Source::read(path)?, base.clone())?;
+            let resolved = &loaded.resolved;
             for w in &resolved.warnings {
                 warn(quiet, &format!("{shown}: {w}"));
             }
             format!(
-                "scenario ({} workloads, {} options)",
+                "scenario ({} workloads, {} options, {} uncertain inputs)",
                 resolved.input.workloads.len(),
-                resolved.input.options.len()
+                resolved.input.options.len(),
+                loaded.uncertainty.inputs.len()
             )
         };
         if !quiet {

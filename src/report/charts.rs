@@ -6,6 +6,7 @@
 //! draws its legend in a band below the plot, so the legend never hides data, and every option
 //! keeps one colour of the Okabe–Ito palette across all charts.
 
+use super::folder::Analyses;
 use crate::model::{self, Category, OptionResult};
 use crate::report::{money, quantity};
 use crate::run::Run;
@@ -118,16 +119,28 @@ trait Spec {
     fn draw<DB: DrawingBackend>(&self, root: &DrawingArea<DB, Shift>) -> DrawResult<DB>;
 }
 
-/// Renders every chart of the report, in report order.
-pub fn render_all(run: &Run) -> Result<Vec<Chart>, ChartError> {
+/// Renders every chart of the report, in report order: the five deterministic charts, then,
+/// where the run has them, the Monte Carlo fan and PV histograms, the tornado and the sweep.
+pub fn render_all(run: &Run, analyses: &Analyses) -> Result<Vec<Chart>, ChartError> {
     register_bundled_font()?;
-    Ok(vec![
+    let mut charts = vec![
         render(&Cumulative::new(run))?,
         render(&Breakdown::new(run))?,
         render(&DemandCapacity::new(run))?,
         render(&LoadDuration::new(run))?,
         render(&EnergyCarbon::new(run))?,
-    ])
+    ];
+    if let Some(mc) = &run.montecarlo {
+        charts.push(render(&risk::Fan::new(run, mc))?);
+        charts.push(render(&risk::Histograms::new(run, mc))?);
+    }
+    if let Some(s) = &analyses.sensitivity {
+        charts.push(render(&risk::Tornado::new(run, s))?);
+    }
+    if let Some(s) = &analyses.sweep {
+        charts.push(render(&risk::SweepChart::new(run, s))?);
+    }
+    Ok(charts)
 }
 
 fn register_bundled_font() -> Result<(), ChartError> {
@@ -248,6 +261,22 @@ fn frame<DB: DrawingBackend>(
                         ))?;
                     }
                 }
+                Swatch::Band(c) => {
+                    band_area.draw(&Rectangle::new(
+                        [(*x, mid - 8), (*x + SWATCH, mid + 8)],
+                        c.mix(BAND_ALPHA).filled(),
+                    ))?;
+                    band_area.draw(&PathElement::new(
+                        vec![(*x, mid), (*x + SWATCH, mid)],
+                        c.stroke_width(3),
+                    ))?;
+                }
+                Swatch::Dot(c) => {
+                    band_area.draw(&Circle::new((*x + SWATCH / 2, mid), 6, c.filled()))?
+                }
+                Swatch::Ring(c) => {
+                    band_area.draw(&Circle::new((*x + SWATCH / 2, mid), 6, c.stroke_width(2)))?
+                }
             }
             band_area.draw(&Text::new(
                 label.clone(),
@@ -262,11 +291,20 @@ fn frame<DB: DrawingBackend>(
 const LEGEND_ROW: u32 = 26;
 const SWATCH: i32 = 26;
 
+/// Opacity of the P10–P90 bands of the fan chart (and of their legend swatches).
+const BAND_ALPHA: f64 = 0.18;
+
 #[derive(Debug, Clone, Copy)]
 enum Swatch {
     Box(RGBColor),
     Line(RGBColor),
     Dashed(RGBColor),
+    /// A translucent band with its median line (fan chart).
+    Band(RGBColor),
+    /// A filled marker.
+    Dot(RGBColor),
+    /// A hollow marker.
+    Ring(RGBColor),
 }
 
 type LegendRows = Vec<Vec<(i32, usize)>>;
@@ -323,6 +361,9 @@ macro_rules! mesh {
             .bold_line_style(GRID)
     };
 }
+
+// The charts of the uncertainty analyses, in `charts/risk.rs`.
+mod risk;
 
 // ---------------------------------------------------------------------------------------------
 

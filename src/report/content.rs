@@ -2,7 +2,12 @@
 //! and `index.html` carry the same content in two markups.
 
 use super::charts::Chart;
-use super::{summary_rows, verdict};
+use super::folder::Analyses;
+use super::{money, percent, quantity, summary_rows, verdict};
+use crate::montecarlo::engine::MonteCarlo;
+use crate::montecarlo::sensitivity::Sensitivity;
+use crate::montecarlo::stats::QuantileSketch;
+use crate::montecarlo::sweep::{Objective, Sweep};
 use crate::run::Run;
 
 /// The content of a report, as plain text; the renderers escape it for their markup.
@@ -15,6 +20,9 @@ pub struct Content {
     pub summary_header: Vec<String>,
     /// Rows of the summary table: the metric with its unit, then one cell per option.
     pub summary: Vec<Vec<String>>,
+    /// The uncertainty sections (Monte Carlo, sensitivity, sweep) the run has, in that order;
+    /// empty for a deterministic report.
+    pub uncertainty: Vec<Section>,
     pub charts: Vec<ChartRef>,
     /// Header and rows of the table of catalog rows the run used.
     pub rows_header: Vec<String>,
@@ -22,6 +30,15 @@ pub struct Content {
     pub warnings: Vec<String>,
     /// Methodology: (heading, text) items naming the README equations.
     pub methodology: Vec<(String, String)>,
+}
+
+/// A titled block of the uncertainty part: a sentence and, unless `header` is empty, a table
+/// whose first column names the row.
+pub struct Section {
+    pub heading: String,
+    pub text: String,
+    pub header: Vec<String>,
+    pub rows: Vec<Vec<String>>,
 }
 
 /// A chart as the documents reference it.
@@ -37,7 +54,7 @@ pub fn chart_files(chart: &Chart) -> (String, String) {
     (format!("{}.svg", chart.name), format!("{}.png", chart.name))
 }
 
-pub fn build(run: &Run, charts: &[Chart]) -> Content {
+pub fn build(run: &Run, charts: &[Chart], analyses: &Analyses) -> Content {
     let input = &run.input;
     let mut summary_header = vec![String::new()];
     summary_header.extend(run.output.options.iter().map(|o| o.name.clone()));
@@ -84,6 +101,7 @@ pub fn build(run: &Run, charts: &[Chart]) -> Content {
         verdict: verdict(run),
         summary_header,
         summary,
+        uncertainty: uncertainty_sections(run, analyses),
         charts: charts
             .iter()
             .map(|c| {
@@ -100,6 +118,174 @@ pub fn build(run: &Run, charts: &[Chart]) -> Content {
         rows_used,
         warnings: run.warnings.clone(),
         methodology: methodology(),
+    }
+}
+
+fn uncertainty_sections(run: &Run, analyses: &Analyses) -> Vec<Section> {
+    let mut out = Vec::new();
+    if let Some(mc) = &run.montecarlo {
+        out.push(montecarlo_section(run, mc));
+    }
+    if let Some(s) = &analyses.sensitivity {
+        out.push(sensitivity_section(run, s));
+    }
+    if let Some(s) = &analyses.sweep {
+        out.push(sweep_section(run, s));
+    }
+    out
+}
+
+fn montecarlo_section(run: &Run, mc: &MonteCarlo) -> Section {
+    let cur = &run.input.currency;
+    let baseline = run.output.baseline;
+    let u = &run.uncertainty;
+    let correlations = run.file.correlation.len();
+    let mut text = format!(
+        "{} samples with seed {} over {} uncertain input{}",
+        quantity(mc.samples as f64),
+        mc.seed,
+        u.inputs.len(),
+        if u.inputs.len() == 1 { "" } else { "s" }
+    );
+    if correlations > 0 {
+        text.push_str(&format!(
+            " ({correlations} rank correlation{})",
+            if correlations == 1 { "" } else { "s" }
+        ));
+    }
+    text.push_str(&format!(
+        ". P(cheapest) is the share of samples in which an option has the lowest PV cost, P(beats baseline) the share in which it costs less than the baseline {}; quantiles are within {:.1}% of the exact sample quantiles.",
+        run.output.options[baseline].name,
+        QuantileSketch::REL_ERROR * 100.0
+    ));
+    let header = vec![
+        "Option".to_string(),
+        "P(cheapest by PV)".to_string(),
+        "P(beats baseline)".to_string(),
+        format!("PV cost P10 [{cur}]"),
+        format!("PV cost P50 [{cur}]"),
+        format!("PV cost P90 [{cur}]"),
+    ];
+    let rows = mc
+        .options
+        .iter()
+        .enumerate()
+        .map(|(i, o)| {
+            let q = |k: usize| {
+                o.metrics[0]
+                    .map(|m| money(m.quantiles[k]))
+                    .unwrap_or_default()
+            };
+            vec![
+                o.name.clone(),
+                percent(o.p_cheapest),
+                if i == baseline {
+                    "baseline".to_string()
+                } else {
+                    percent(o.p_beats_baseline)
+                },
+                q(1),
+                q(2),
+                q(3),
+            ]
+        })
+        .collect();
+    Section {
+        heading: "Monte Carlo".to_string(),
+        text,
+        header,
+        rows,
+    }
+}
+
+fn sensitivity_section(run: &Run, s: &Sensitivity) -> Section {
+    let cur = &run.input.currency;
+    let focus = &run.output.options[s.focus].name;
+    let text = format!(
+        "{focus}'s PV cost is {cur} {} with every uncertain input at its median. Each input moves alone to its P10 and its P90 while the others stay at their medians (correlations do not apply); rows are sorted by the swing, the largest first.",
+        money(s.base_pv[s.focus])
+    );
+    let header = vec![
+        "Input".to_string(),
+        "P10".to_string(),
+        "P90".to_string(),
+        format!("PV at P10 [{cur}]"),
+        format!("PV at P90 [{cur}]"),
+        format!("Swing [{cur}]"),
+    ];
+    let rows = s
+        .swings
+        .iter()
+        .map(|w| {
+            vec![
+                w.path.clone(),
+                input_value(w.low_input),
+                input_value(w.high_input),
+                money(w.low_pv[s.focus]),
+                money(w.high_pv[s.focus]),
+                money(w.swing(s.focus)),
+            ]
+        })
+        .collect();
+    Section {
+        heading: format!("Sensitivity of {focus}"),
+        text,
+        header,
+        rows,
+    }
+}
+
+fn sweep_section(run: &Run, s: &Sweep) -> Section {
+    let cur = &run.input.currency;
+    let option = &run.output.options[s.option].name;
+    let best = &s.points[s.best];
+    let at: Vec<String> = s
+        .axes
+        .iter()
+        .zip(&best.values)
+        .map(|(a, v)| format!("`{}` = {}", a.path, input_value(*v)))
+        .collect();
+    let objective = match s.objective {
+        Objective::PvCost => "PV cost".to_string(),
+        Objective::P90PvCost => {
+            format!("P90 of PV cost over {} samples", quantity(s.samples as f64))
+        }
+    };
+    let unmet = s.points.iter().filter(|p| !p.serves_demand).count();
+    let mut text = format!(
+        "{} grid points of {option}, minimising its {objective}: the optimum is {} at {cur} {}",
+        quantity(s.points.len() as f64),
+        at.join(" and "),
+        money(best.objective)
+    );
+    if unmet > 0 {
+        text.push_str(&format!(
+            "; {unmet} point{} leave demand unmet and cannot be the optimum",
+            if unmet == 1 { "" } else { "s" }
+        ));
+    }
+    text.push('.');
+    Section {
+        heading: "Sweep".to_string(),
+        text,
+        header: Vec::new(),
+        rows: Vec::new(),
+    }
+}
+
+/// An input value: whole numbers grouped, large ones rounded, small ones with up to four
+/// decimals.
+pub fn input_value(v: f64) -> String {
+    if v.fract() == 0.0 && v.abs() < 1e15 || v.abs() >= 1000.0 {
+        quantity(v)
+    } else {
+        let s = format!("{v:.4}");
+        let s = s.trim_end_matches('0').trim_end_matches('.');
+        if s == "-0" {
+            "0".to_string()
+        } else {
+            s.to_string()
+        }
     }
 }
 

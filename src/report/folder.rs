@@ -11,6 +11,8 @@
 use super::charts::{self, ChartError};
 use super::content;
 use crate::error::InputError;
+use crate::montecarlo::sensitivity::Sensitivity;
+use crate::montecarlo::sweep::Sweep;
 use crate::run::Run;
 use std::path::{Path, PathBuf};
 
@@ -24,10 +26,26 @@ pub struct ReportFile {
     pub bytes: Vec<u8>,
 }
 
-/// Renders every file of the report of `run`, in a stable order.
+/// The analyses a report shows besides the deterministic run; Monte Carlo results travel in
+/// [`Run::montecarlo`]. Each one adds its chart and table only when present.
+#[derive(Debug, Clone, Default)]
+pub struct Analyses {
+    /// One-at-a-time sensitivity (tornado) of the option the verdict names.
+    pub sensitivity: Option<Sensitivity>,
+    /// The scenario's `[sweep]`.
+    pub sweep: Option<Sweep>,
+}
+
+/// Renders every file of the report of the deterministic `run` alone (plus its Monte Carlo
+/// results, if any), in a stable order.
 pub fn render(run: &Run) -> Result<Vec<ReportFile>, ChartError> {
-    let charts = charts::render_all(run)?;
-    let doc = content::build(run, &charts);
+    render_with(run, &Analyses::default())
+}
+
+/// Renders every file of the report of `run` with its uncertainty `analyses`, in a stable order.
+pub fn render_with(run: &Run, analyses: &Analyses) -> Result<Vec<ReportFile>, ChartError> {
+    let charts = charts::render_all(run, analyses)?;
+    let doc = content::build(run, &charts, analyses);
     let mut files = vec![
         file(
             "index.html",

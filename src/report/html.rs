@@ -30,6 +30,19 @@ pub fn render(c: &Content, charts: &[Chart]) -> String {
     }
     out.push_str("</ul>\n</div>\n<h2>Summary</h2>\n");
     out.push_str(&table(&c.summary_header, &c.summary, true));
+    if !c.uncertainty.is_empty() {
+        out.push_str("<h2>Uncertainty</h2>\n");
+        for section in &c.uncertainty {
+            out.push_str(&format!(
+                "<h3>{}</h3>\n<p>{}</p>\n",
+                esc(&section.heading),
+                code_spans(&esc(&section.text))
+            ));
+            if !section.header.is_empty() {
+                out.push_str(&table(&section.header, &section.rows, true));
+            }
+        }
+    }
     out.push_str("<h2>Charts</h2>\n");
     for (r, chart) in c.charts.iter().zip(charts) {
         out.push_str(&format!(

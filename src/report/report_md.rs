@@ -1,5 +1,6 @@
-//! `report.md` of a report folder: the verdict first, the summary table, the charts by relative
-//! path with their captions, the assumptions and the methodology, for wikis and pull requests.
+//! `report.md` of a report folder: the verdict first, the summary table, the uncertainty tables
+//! (when the scenario has them), the charts by relative path with their captions, the
+//! assumptions and the methodology, for wikis and pull requests.
 
 use super::content::Content;
 
@@ -14,6 +15,20 @@ pub fn render(c: &Content) -> String {
     }
     out.push_str("\n## Summary\n\n");
     out.push_str(&table(&c.summary_header, &c.summary, true));
+    if !c.uncertainty.is_empty() {
+        out.push_str("\n## Uncertainty\n");
+        for section in &c.uncertainty {
+            out.push_str(&format!(
+                "\n### {}\n\n{}\n",
+                escape(&section.heading),
+                escape(&section.text)
+            ));
+            if !section.header.is_empty() {
+                out.push('\n');
+                out.push_str(&table(&section.header, &section.rows, true));
+            }
+        }
+    }
     out.push_str("\n## Charts\n");
     for chart in &c.charts {
         out.push_str(&format!(

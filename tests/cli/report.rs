@@ -1,13 +1,20 @@
 //! `tcosim report`: the folder it writes, the charts in it, determinism, atomic replacement,
-//! and the HTML as a real browser renders it.
+//! the uncertainty charts and tables, and the HTML as a real browser renders it.
+//!
+//! Most tests read one shared report of the largest example (rendered once per test process
+//! with `--samples 2000`), so that the module stays fast in debug builds.
 
-use crate::support::{EXIT_INPUT, Scratch, arg, output, rejected, stderr, success, tcosim};
+use crate::support::{BASE, EXIT_INPUT, Scratch, arg, output, rejected, stderr, success, tcosim};
 use std::collections::BTreeMap;
 use std::path::{Path, PathBuf};
+use std::sync::OnceLock;
 use std::time::{Duration, Instant};
 
 /// The largest example scenario.
 const FLEET: &str = "scenarios/inference-fleet.toml";
+
+/// Monte Carlo samples of the test reports of `FLEET`: enough for every chart, fast in debug.
+const SAMPLES: &str = "2000";
 
 /// The option names of `FLEET`, in scenario order.
 const FLEET_OPTIONS: [&str; 4] = [
@@ -15,6 +22,16 @@ const FLEET_OPTIONS: [&str; 4] = [
     "own-l40s",
     "own-l4",
     "hybrid-l40s-coreweave",
+];
+
+/// The `[[uncertain]]` input paths of `FLEET`.
+const FLEET_INPUTS: [&str; 6] = [
+    "demand_scale",
+    "demand_growth_per_year",
+    "site[us-va-colo].electricity_per_kwh",
+    "server[l40s-8gpu].price_usd",
+    "offer[aws-g6e.48xlarge-us-east-2].on_demand_usd_per_hour",
+    "offer[coreweave-l40s-8x].on_demand_usd_per_hour",
 ];
 
 /// The charts of every report.
@@ -26,6 +43,12 @@ const CHARTS: [&str; 5] = [
     "energy-carbon",
 ];
 
+/// The charts of Monte Carlo samples (scenarios with `[[uncertain]]` inputs and samples).
+const MC_CHARTS: [&str; 2] = ["cost-fan", "pv-histogram"];
+/// The tornado (with `[[uncertain]]` inputs) and the sweep (with a `[sweep]`).
+const TORNADO: &str = "tornado";
+const SWEEP: &str = "sweep";
+
 /// Size of every chart PNG [px].
 const CHART_SIZE: (u32, u32) = (1200, 720);
 
@@ -34,11 +57,44 @@ const CHART_SIZE: (u32, u32) = (1200, 720);
 /// empty or near-empty image.
 const MIN_LUMA_VARIANCE: f64 = 200.0;
 
-/// Writes the report of `scenario` to `<scratch>/<name>` and returns its path.
-fn report(scratch: &Scratch, scenario: &str, name: &str) -> PathBuf {
+/// Writes the report of `scenario` to `<scratch>/<name>` and returns its path; `extra` are more
+/// arguments (samples, seed, threads).
+fn report_with(scratch: &Scratch, scenario: &str, name: &str, extra: &[&str]) -> PathBuf {
     let out = scratch.path(name);
-    success([arg("report"), arg(scenario), arg("--out"), arg(&out)]);
+    let mut args = vec![arg("report"), arg(scenario), arg("--out"), arg(&out)];
+    args.extend(extra.iter().map(arg));
+    success(args);
     out
+}
+
+/// Writes the report of `scenario` with the default arguments to `<scratch>/<name>`.
+fn report(scratch: &Scratch, scenario: &str, name: &str) -> PathBuf {
+    report_with(scratch, scenario, name, &[])
+}
+
+/// The report of `FLEET` with `--samples 2000 --seed 1 --threads 2`, rendered once per test
+/// process into `<target tmp>/report-fleet/fleet`, alone in its parent folder.
+fn fleet() -> &'static Path {
+    static FLEET_REPORT: OnceLock<PathBuf> = OnceLock::new();
+    FLEET_REPORT.get_or_init(|| {
+        let parent = Path::new(env!("CARGO_TARGET_TMPDIR")).join("report-fleet");
+        let _ = std::fs::remove_dir_all(&parent);
+        std::fs::create_dir_all(&parent).expect("a folder for the shared report");
+        let out = parent.join("fleet");
+        success([
+            arg("report"),
+            arg(FLEET),
+            arg("--out"),
+            arg(&out),
+            arg("--samples"),
+            arg(SAMPLES),
+            arg("--seed"),
+            arg("1"),
+            arg("--threads"),
+            arg("2"),
+        ]);
+        out
+    })
 }
 
 /// Every file of a folder by name, with its bytes.
@@ -53,17 +109,37 @@ fn contents(dir: &Path) -> BTreeMap<String, Vec<u8>> {
         .collect()
 }
 
-fn expected_files() -> Vec<String> {
+/// The files of a report with `charts`, sorted.
+fn files_with(charts: &[&str]) -> Vec<String> {
     let mut names: Vec<String> = ["index.html", "report.md", "summary.json", "monthly.csv"]
         .iter()
         .map(|s| s.to_string())
         .collect();
-    for c in CHARTS {
+    for c in charts {
         names.push(format!("{c}.svg"));
         names.push(format!("{c}.png"));
     }
     names.sort();
     names
+}
+
+/// The charts of a report of `FLEET` with samples: the five of every report, the Monte Carlo
+/// charts, the tornado and the sweep.
+fn fleet_charts() -> Vec<&'static str> {
+    let mut charts = CHARTS.to_vec();
+    charts.extend(MC_CHARTS);
+    charts.extend([TORNADO, SWEEP]);
+    charts
+}
+
+/// The files of a scenario without uncertain inputs or sweep: exactly those of before.
+fn expected_files() -> Vec<String> {
+    files_with(&CHARTS)
+}
+
+/// The files of the report of `FLEET` with samples.
+fn fleet_files() -> Vec<String> {
+    files_with(&fleet_charts())
 }
 
 /// Decodes a PNG into (width, height, luminance per pixel).
@@ -107,23 +183,90 @@ fn svg_text(svg: &str) -> String {
 
 #[test]
 fn the_folder_has_every_file() {
-    let scratch = Scratch::new();
-    let out = report(&scratch, FLEET, "fleet");
-    let names: Vec<String> = contents(&out).into_keys().collect();
-    assert_eq!(names, expected_files());
+    let out = fleet();
+    let names: Vec<String> = contents(out).into_keys().collect();
+    assert_eq!(names, fleet_files());
+    let beside: Vec<_> = std::fs::read_dir(out.parent().unwrap())
+        .unwrap()
+        .map(|e| e.unwrap().file_name())
+        .collect();
     assert_eq!(
-        scratch.listing().len(),
-        expected_files().len(),
-        "nothing but the report folder is left beside it: {:?}",
-        scratch.listing()
+        beside,
+        vec![std::ffi::OsString::from("fleet")],
+        "nothing but the report folder is left beside it"
     );
 }
 
 #[test]
-fn data_files_are_the_run_outputs() {
+fn a_scenario_without_uncertainty_or_sweep_has_only_the_deterministic_files() {
     let scratch = Scratch::new();
-    let out = report(&scratch, FLEET, "fleet");
-    let json = success(["run", FLEET, "--format", "json"]);
+    let plain = "scenarios/startup-finetune.toml";
+    // `--samples` on a scenario without `[[uncertain]]` inputs warns and adds nothing.
+    let out = scratch.path("plain");
+    let run = output([
+        arg("report"),
+        arg(plain),
+        arg("--out"),
+        arg(&out),
+        arg("--samples"),
+        arg("100"),
+    ]);
+    assert_eq!(run.status.code(), Some(0), "{}", stderr(&run));
+    assert!(stderr(&run).contains("no `[[uncertain]]` inputs"));
+    let names: Vec<String> = contents(&out).into_keys().collect();
+    assert_eq!(names, expected_files());
+    let md = std::fs::read_to_string(out.join("report.md")).unwrap();
+    assert!(!md.contains("## Uncertainty"));
+    let json = success(["run", plain, "--format", "json"]);
+    assert_eq!(
+        std::fs::read_to_string(out.join("summary.json")).unwrap(),
+        json
+    );
+}
+
+#[test]
+fn uncertain_inputs_get_ten_thousand_samples_by_default() {
+    let scratch = Scratch::new();
+    let scenario = scratch.write(
+        "uncertain.toml",
+        &format!(
+            "{BASE}\n[[uncertain]]\npath = \"demand_scale\"\ndistribution = \"uniform\"\nlow = 0.8\nhigh = 1.2\n"
+        ),
+    );
+    let out = scratch.path("out");
+    success([
+        arg("report"),
+        arg(&scenario),
+        arg("--out"),
+        arg(&out),
+        arg("-q"),
+    ]);
+    let names: Vec<String> = contents(&out).into_keys().collect();
+    // Uncertain inputs but no `[sweep]`: Monte Carlo charts and the tornado, no sweep chart.
+    let mut charts = CHARTS.to_vec();
+    charts.extend(MC_CHARTS);
+    charts.push(TORNADO);
+    assert_eq!(names, files_with(&charts));
+    let json: serde_json::Value =
+        serde_json::from_str(&std::fs::read_to_string(out.join("summary.json")).unwrap()).unwrap();
+    assert_eq!(json["montecarlo"]["samples"], 10_000);
+    assert_eq!(json["montecarlo"]["seed"], 1);
+}
+
+#[test]
+fn data_files_are_the_run_outputs() {
+    let out = fleet();
+    // summary.json is `run --format json` with the same samples and seed.
+    let json = success([
+        "run",
+        FLEET,
+        "--format",
+        "json",
+        "--samples",
+        SAMPLES,
+        "--seed",
+        "1",
+    ]);
     let csv = success(["run", FLEET, "--format", "csv", "--monthly"]);
     assert_eq!(
         std::fs::read_to_string(out.join("summary.json")).unwrap(),
@@ -137,8 +280,7 @@ fn data_files_are_the_run_outputs() {
 
 #[test]
 fn svgs_parse_and_name_their_series() {
-    let scratch = Scratch::new();
-    let out = report(&scratch, FLEET, "fleet");
+    let out = fleet();
     let read = |c: &str| std::fs::read_to_string(out.join(format!("{c}.svg"))).unwrap();
     for chart in CHARTS {
         let text = svg_text(&read(chart));
@@ -206,9 +348,8 @@ fn svgs_parse_and_name_their_series() {
 
 #[test]
 fn pngs_decode_with_the_expected_size_and_are_not_blank() {
-    let scratch = Scratch::new();
-    let out = report(&scratch, FLEET, "fleet");
-    for chart in CHARTS {
+    let out = fleet();
+    for chart in fleet_charts() {
         let bytes = std::fs::read(out.join(format!("{chart}.png"))).unwrap();
         let (w, h, luma) = decode_png(&bytes);
         assert_eq!((w, h), CHART_SIZE, "{chart}.png size");
@@ -227,10 +368,16 @@ fn pngs_decode_with_the_expected_size_and_are_not_blank() {
 }
 
 #[test]
-fn reports_are_deterministic() {
+fn reports_are_deterministic_whatever_the_number_of_threads() {
+    // The shared report ran with `--seed 1 --threads 2`; this one with one thread.
     let scratch = Scratch::new();
-    let a = contents(&report(&scratch, FLEET, "a"));
-    let b = contents(&report(&scratch, FLEET, "b"));
+    let a = contents(fleet());
+    let b = contents(&report_with(
+        &scratch,
+        FLEET,
+        "one-thread",
+        &["--samples", SAMPLES, "--seed", "1", "--threads", "1"],
+    ));
     assert_eq!(a.keys().collect::<Vec<_>>(), b.keys().collect::<Vec<_>>());
     for (name, bytes) in &a {
         assert!(bytes == &b[name], "{name} differs between two reports");
@@ -238,9 +385,132 @@ fn reports_are_deterministic() {
 }
 
 #[test]
-fn the_markdown_puts_the_verdict_first_and_lists_every_catalog_row() {
+fn another_seed_changes_the_sampled_charts() {
     let scratch = Scratch::new();
-    let out = report(&scratch, FLEET, "fleet");
+    let a = fleet();
+    let b = report_with(
+        &scratch,
+        FLEET,
+        "seed-2",
+        &["--samples", SAMPLES, "--seed", "2"],
+    );
+    let read = |dir: &Path, f: &str| std::fs::read(dir.join(f)).unwrap();
+    assert!(
+        read(a, "cost-fan.svg") != read(&b, "cost-fan.svg"),
+        "the fan chart depends on the seed"
+    );
+    assert!(read(a, "pv-histogram.svg") != read(&b, "pv-histogram.svg"));
+    // The deterministic charts, the tornado and a `pv_cost` sweep do not sample.
+    for chart in ["cumulative-cost", TORNADO, SWEEP] {
+        let f = format!("{chart}.svg");
+        assert!(
+            read(a, &f) == read(&b, &f),
+            "{f} does not depend on the seed"
+        );
+    }
+}
+
+#[test]
+fn uncertainty_charts_parse_and_name_options_and_inputs() {
+    let out = fleet();
+    let read = |c: &str| svg_text(&std::fs::read_to_string(out.join(format!("{c}.svg"))).unwrap());
+    for chart in MC_CHARTS {
+        let text = read(chart);
+        for option in FLEET_OPTIONS {
+            assert!(text.contains(option), "{chart}.svg names {option}:\n{text}");
+        }
+        assert!(text.contains("2,000 samples"), "{chart}.svg: sample count");
+    }
+    let fan = read("cost-fan");
+    for needle in [
+        "Cumulative nominal cost [USD]",
+        "Month from 2027-01",
+        "P10 to P90",
+    ] {
+        assert!(fan.contains(needle), "cost-fan.svg: {needle}\n{fan}");
+    }
+    let hist = read("pv-histogram");
+    assert!(hist.contains("PV cost [USD]"), "{hist}");
+    assert!(hist.contains("10M"), "k/M suffixes on the PV axis:\n{hist}");
+    let tornado = read(TORNADO);
+    for input in FLEET_INPUTS {
+        assert!(
+            tornado.contains(input),
+            "tornado.svg names {input}:\n{tornado}"
+        );
+    }
+    for needle in [
+        "PV cost of hybrid-l40s-coreweave [USD]",
+        "Input at its P10",
+        "Input at its P90",
+    ] {
+        assert!(tornado.contains(needle), "tornado.svg: {needle}");
+    }
+    // Sorted by swing: demand growth swings the hybrid most, the AWS price not at all.
+    let pos = |needle: &str| tornado.find(needle).unwrap();
+    assert!(
+        pos("demand_growth_per_year") < pos("offer[aws-g6e.48xlarge-us-east-2]"),
+        "largest swing first"
+    );
+    let sweep = read(SWEEP);
+    for needle in [
+        "option[hybrid-l40s-coreweave].servers [servers]",
+        "PV cost of hybrid-l40s-coreweave [USD]",
+        "Optimum: servers = 14",
+        "leaves demand unmet",
+    ] {
+        assert!(sweep.contains(needle), "sweep.svg: {needle}\n{sweep}");
+    }
+}
+
+#[test]
+fn the_documents_carry_the_uncertainty_tables_and_charts() {
+    let out = fleet();
+    let md = std::fs::read_to_string(out.join("report.md")).unwrap();
+    let html = std::fs::read_to_string(out.join("index.html")).unwrap();
+    let summary = md.find("## Summary").unwrap();
+    let uncertainty = md.find("## Uncertainty").expect("an uncertainty section");
+    let charts = md.find("## Charts").unwrap();
+    assert!(summary < uncertainty && uncertainty < charts);
+    for doc in [&md, &html] {
+        for needle in [
+            "P(cheapest by PV)",
+            "P(beats baseline)",
+            "PV cost P10 [USD]",
+            "PV cost P90 [USD]",
+            "Swing [USD]",
+            "Sensitivity of hybrid-l40s-coreweave",
+            "2,000 samples with seed 1",
+        ] {
+            assert!(doc.contains(needle), "{needle}");
+        }
+        for input in FLEET_INPUTS {
+            assert!(doc.contains(input), "the sensitivity table lists {input}");
+        }
+    }
+    // One Monte Carlo row per option, with its share of wins.
+    for option in FLEET_OPTIONS {
+        assert!(
+            md.lines()
+                .any(|l| l.starts_with(&format!("| {option} |")) && l.contains('%')),
+            "Monte Carlo row of {option}"
+        );
+    }
+    for chart in fleet_charts() {
+        assert!(
+            md.contains(&format!("]({chart}.svg)")),
+            "report.md shows {chart}"
+        );
+        assert!(
+            html.contains(&format!("<figure id=\"{chart}\">")),
+            "index.html shows {chart}"
+        );
+    }
+}
+
+#[test]
+fn the_markdown_puts_the_verdict_first_and_lists_every_catalog_row() {
+    let out = fleet();
     let md = std::fs::read_to_string(out.join("report.md")).unwrap();
     assert!(md.starts_with("# Inference fleet on L40S and L4\n"));
     let verdict = md.find("## Verdict").expect("a verdict section");
@@ -283,13 +553,12 @@ fn the_markdown_puts_the_verdict_first_and_lists_every_catalog_row() {
 
 #[test]
 fn the_html_is_self_contained() {
-    let scratch = Scratch::new();
-    let out = report(&scratch, FLEET, "fleet");
+    let out = fleet();
     let html = std::fs::read_to_string(out.join("index.html")).unwrap();
     assert!(html.starts_with("<!DOCTYPE html>"));
     assert_eq!(
         html.matches("<svg").count(),
-        CHARTS.len(),
+        fleet_charts().len(),
         "every chart inline"
     );
     assert!(!html.contains("<script"), "no scripts");
@@ -312,9 +581,16 @@ fn the_html_is_self_contained() {
 fn the_default_folder_is_named_after_the_scenario() {
     let scratch = Scratch::new();
     let scenario = crate::support::repo().join(FLEET);
+    // `--samples 0` skips Monte Carlo; the tornado and the sweep do not sample and stay.
     let out = tcosim()
         .current_dir(scratch.dir.path())
-        .args([arg("report"), arg(&scenario), arg("--quiet")])
+        .args([
+            arg("report"),
+            arg(&scenario),
+            arg("--quiet"),
+            arg("--samples"),
+            arg("0"),
+        ])
         .output()
         .expect("tcosim starts");
     assert_eq!(out.status.code(), Some(0), "{}", stderr(&out));
@@ -322,7 +598,9 @@ fn the_default_folder_is_named_after_the_scenario() {
     assert!(out.stderr.is_empty(), "--quiet prints nothing");
     let dir = scratch.path("reports/inference-fleet-on-l40s-and-l4");
     let names: Vec<String> = contents(&dir).into_keys().collect();
-    assert_eq!(names, expected_files());
+    let mut charts = CHARTS.to_vec();
+    charts.extend([TORNADO, SWEEP]);
+    assert_eq!(names, files_with(&charts));
 }
 
 #[test]
@@ -364,9 +642,15 @@ fn a_new_report_replaces_the_previous_one_whole() {
     let scratch = Scratch::new();
     let out = report(&scratch, "scenarios/startup-finetune.toml", "report");
     std::fs::write(out.join("old-chart.svg"), "<svg/>").unwrap();
-    report(&scratch, FLEET, "report");
+    report_with(&scratch, FLEET, "report", &["--samples", "0"]);
     let names: Vec<String> = contents(&out).into_keys().collect();
-    assert_eq!(names, expected_files(), "files of the old report are gone");
+    let mut charts = CHARTS.to_vec();
+    charts.extend([TORNADO, SWEEP]);
+    assert_eq!(
+        names,
+        files_with(&charts),
+        "files of the old report are gone"
+    );
     let md = std::fs::read_to_string(out.join("report.md")).unwrap();
     assert!(md.starts_with("# Inference fleet on L40S and L4\n"));
     let entries = std::fs::read_dir(scratch.dir.path()).unwrap().count();
@@ -380,7 +664,7 @@ fn a_folder_that_is_not_a_report_is_not_replaced() {
     rejected(
         &[
             arg("report"),
-            arg(FLEET),
+            arg("scenarios/startup-finetune.toml"),
             arg("--out"),
             arg(&scratch.path("mine")),
         ],
@@ -403,7 +687,7 @@ fn the_html_renders_in_a_headless_browser() {
         return;
     }
     let scratch = Scratch::new();
-    let out = report(&scratch, FLEET, "fleet");
+    let out = fleet();
     let shot = scratch.path("screenshot.png");
     let profile = scratch.path("profile");
     let index = std::fs::canonicalize(out.join("index.html")).unwrap();
