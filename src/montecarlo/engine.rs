@@ -14,6 +14,18 @@ use crate::model::{self, Input, MonthDemand, Output};
 use rayon::prelude::*;
 use std::sync::atomic::{AtomicU64, Ordering};
 
+/// Most points of a fan chart: enough for a smooth band, and it bounds the per-sample work of
+/// the month-by-month sketches.
+pub const FAN_POINTS: usize = 60;
+
+/// 0-based months whose cumulative cost the fan chart records.
+pub fn fan_months(horizon: usize) -> Vec<usize> {
+    let step = horizon.div_ceil(FAN_POINTS).max(1);
+    (0..horizon)
+        .filter(|m| (m + 1) % step == 0 || m + 1 == horizon)
+        .collect()
+}
+
 /// Samples per chunk: the unit of ordered accumulation.
 pub const CHUNK: u64 = 256;
 
@@ -49,8 +61,10 @@ pub struct OptionStats {
     pub p_cheapest: f64,
     /// Share of samples in which this option's PV cost is below the baseline's.
     pub p_beats_baseline: f64,
-    /// P10, P50 and P90 of cumulative nominal cost at the end of each month.
-    pub fan: Vec<[f64; 3]>,
+    /// (month, [P10, P50, P90]) of cumulative nominal cost at the end of the month (1-based):
+    /// every month for horizons up to [`FAN_POINTS`] months, every k-th month and the last
+    /// beyond.
+    pub fan: Vec<(usize, [f64; 3])>,
     /// Histogram of PV cost: (lower, upper, count).
     pub pv_histogram: Vec<(f64, f64, u64)>,
 }
@@ -86,7 +100,12 @@ impl Acc {
                 .map(|_| std::array::from_fn(|_| QuantileSketch::new()))
                 .collect(),
             month_sketches: (0..options)
-                .map(|_| (0..months).map(|_| QuantileSketch::coarse()).collect())
+                .map(|_| {
+                    fan_months(months)
+                        .iter()
+                        .map(|_| QuantileSketch::coarse())
+                        .collect()
+                })
                 .collect(),
             cheapest: vec![0; options],
             beats: vec![0; options],
@@ -180,6 +199,13 @@ pub fn run(
     let options = input.options.len();
     let months = input.horizon_months;
     let base_months = model::demand_curves(input);
+    let fan_slot: Vec<bool> = {
+        let mut slot = vec![false; months];
+        for m in fan_months(months) {
+            slot[m] = true;
+        }
+        slot
+    };
     let done = AtomicU64::new(0);
     let n_chunks = samples.div_ceil(CHUNK);
     let k = uncertainty.inputs.len();
@@ -209,6 +235,7 @@ pub fn run(
                     };
                     let sketches = &mut acc.month_sketches;
                     let mut cum = 0.0;
+                    let mut point = 0;
                     model::evaluate_all(
                         &scratch,
                         months_now,
@@ -218,9 +245,13 @@ pub fn run(
                         |n, m, f| {
                             if m == 0 {
                                 cum = 0.0;
+                                point = 0;
                             }
                             cum += f.start_flow + f.end_flow;
-                            sketches[n][m].add(cum);
+                            if fan_slot[m] {
+                                sketches[n][point].add(cum);
+                                point += 1;
+                            }
                         },
                     );
                     let best = totals
@@ -285,9 +316,10 @@ pub fn run(
             } else {
                 acc.beats[o] as f64 / n
             },
-            fan: acc.month_sketches[o]
-                .iter()
-                .map(|s| [0.1, 0.5, 0.9].map(|q| s.quantile(q).unwrap_or(0.0)))
+            fan: fan_months(months)
+                .into_iter()
+                .zip(&acc.month_sketches[o])
+                .map(|(m, s)| (m + 1, [0.1, 0.5, 0.9].map(|q| s.quantile(q).unwrap_or(0.0))))
                 .collect(),
             pv_histogram: acc.metric_sketches[o][0].histogram(40),
         })

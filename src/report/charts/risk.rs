@@ -42,8 +42,7 @@ impl<'a> Fan<'a> {
                 self.mc.options[o]
                     .fan
                     .iter()
-                    .enumerate()
-                    .map(|(m, v)| (m as f64 + 1.0, v[q])),
+                    .map(|(m, v)| (*m as f64, v[q])),
             )
             .collect()
     }
@@ -84,13 +83,13 @@ impl Spec for Fan<'_> {
             .mc
             .options
             .iter()
-            .flat_map(|o| o.fan.iter().map(|v| v[2]))
+            .flat_map(|o| o.fan.iter().map(|(_, v)| v[2]))
             .fold(0.0, f64::max);
         let lo = self
             .mc
             .options
             .iter()
-            .flat_map(|o| o.fan.iter().map(|v| v[0]))
+            .flat_map(|o| o.fan.iter().map(|(_, v)| v[0]))
             .fold(0.0, f64::min);
         let h = self.run.input.horizon_months;
         let cur = &self.run.input.currency;
