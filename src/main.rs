@@ -67,6 +67,7 @@ fn warn(quiet: bool, message: &str) {
 }
 
 fn run(args: RunArgs, quiet: bool) -> Result<(), InputError> {
+    check_threads(args.sampling.threads)?;
     let loaded = Loaded::read(args.scenario.as_deref(), &args.catalog)?;
     let uncertainty = loaded.uncertainty.clone();
     let mut run = loaded.simulate();
@@ -126,6 +127,18 @@ fn emit(output: Option<&Path>, text: &str) -> Result<(), InputError> {
             let _ = out.write_all(text.as_bytes()).and_then(|_| out.flush());
             Ok(())
         }
+    }
+}
+
+/// Rejects `--threads 0` (and absurd counts) whether or not anything runs in parallel.
+fn check_threads(threads: Option<usize>) -> Result<(), InputError> {
+    match threads {
+        Some(n) if n == 0 || n > 1024 => {
+            Err(InputError::new("--threads", "invalid number of threads")
+                .expected("1 to 1024")
+                .found(n.to_string()))
+        }
+        _ => Ok(()),
     }
 }
 
@@ -197,13 +210,16 @@ fn sensitivity(args: SensitivityArgs, quiet: bool) -> Result<(), InputError> {
             .iter()
             .position(|o| &o.name == name)
             .ok_or_else(|| {
-                InputError::unknown_id(
-                    "--option",
-                    "--option",
-                    "option",
-                    name,
-                    run.output.options.iter().map(|o| o.name.as_str()),
-                )
+                let names = run.output.options.iter().map(|o| o.name.as_str());
+                let near = tcosim::error::nearest_ids(name, names, 3);
+                let mut e = InputError::new("--option", format!("no option named `{name}`"))
+                    .expected("the name of an option of the scenario")
+                    .found(format!("`{name}`"));
+                if !near.is_empty() {
+                    let list: Vec<String> = near.iter().map(|n| format!("`{n}`")).collect();
+                    e = e.hint(format!("the nearest are {}", list.join(", ")));
+                }
+                e
             })?,
         None => tcosim::report::cheapest_serving(&run),
     };
@@ -229,8 +245,13 @@ fn sweep(args: SweepArgs, quiet: bool) -> Result<(), InputError> {
     let s = with_threads(args.sampling.threads, || {
         tcosim::montecarlo::sweep::run(&run.input, &plan, &uncertainty, seed)
     })?;
-    let text =
-        tcosim::report::uncertainty::sweep(&run, &s, args.out.format, use_color(&args.out.output));
+    let text = tcosim::report::uncertainty::sweep(
+        &run,
+        &s,
+        seed,
+        args.out.format,
+        use_color(&args.out.output),
+    );
     emit(args.out.output.as_deref(), &text)
 }
 

@@ -229,9 +229,21 @@ fn axis(source: &Source, r: &Resolved, i: usize, p: &SweepParameter) -> Result<A
             .found(format!("`{path}`")));
     };
     let Some(o) = r.file.options.iter().position(|x| x.name == name) else {
-        return Err(bad("path", format!("no option named `{name}`"))
+        let mut e = bad("path", format!("no option named `{name}`"))
             .expected("the name of an option of this scenario")
-            .found(format!("`{name}`")));
+            .found(format!("`{name}`"));
+        let near =
+            crate::error::nearest_ids(name, r.file.options.iter().map(|x| x.name.as_str()), 3);
+        if !near.is_empty() {
+            e = e.hint(format!(
+                "the nearest are {}",
+                near.iter()
+                    .map(|n| format!("`{n}`"))
+                    .collect::<Vec<_>>()
+                    .join(", ")
+            ));
+        }
+        return Err(e);
     };
     let opt = &r.input.options[o];
     let (field, min, max, integer) = match field {
@@ -278,7 +290,10 @@ fn axis(source: &Source, r: &Resolved, i: usize, p: &SweepParameter) -> Result<A
                     .expected(format!("at most {MAX_POINTS}"))
                     .found(n.to_string()));
             }
-            (0..n).map(|k| from + step * k as f64).collect()
+            // Rounded to 1e-9 so that 0.1 + 2 × 0.1 is 0.3, and never past `to`.
+            (0..n)
+                .map(|k| (((from + step * k as f64) * 1e9).round() / 1e9).min(to))
+                .collect()
         }
         _ => {
             return Err(error_at(

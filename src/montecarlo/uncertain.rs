@@ -938,8 +938,13 @@ fn unknown_name<'a>(
     known: impl Iterator<Item = &'a str>,
 ) -> InputError {
     let known: Vec<&str> = known.collect();
+    let article = if kind.starts_with(['a', 'e', 'i', 'o', 'u']) {
+        "an"
+    } else {
+        "a"
+    };
     let mut e = error_at(source, at, format!("no {kind} named `{name}`"))
-        .expected(format!("the name of a {kind} of this scenario"))
+        .expected(format!("the name of {article} {kind} of this scenario"))
         .found(format!("`{name}`"));
     let near = nearest_ids(name, known.iter().copied(), 3);
     if !near.is_empty() {

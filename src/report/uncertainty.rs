@@ -259,7 +259,8 @@ pub fn sensitivity(run: &Run, s: &Sensitivity, format: Format, color: bool) -> S
 }
 
 /// `tcosim sweep` output.
-pub fn sweep(run: &Run, s: &Sweep, format: Format, color: bool) -> String {
+/// `seed` is the seed of the per-point Monte Carlo samples.
+pub fn sweep(run: &Run, s: &Sweep, seed: u64, format: Format, color: bool) -> String {
     let cur = &run.input.currency;
     let option = &run.output.options[s.option].name;
     let objective = s.objective.key();
@@ -273,6 +274,7 @@ pub fn sweep(run: &Run, s: &Sweep, format: Format, color: bool) -> String {
                 "option": option,
                 "objective": objective,
                 "samples": s.samples,
+                "seed": seed,
                 "parameters": s.axes.iter().map(|a| a.path.clone()).collect::<Vec<_>>(),
                 "optimum": { "values": best.values, "objective": best.objective, "pv_cost": best.pv_cost },
                 "points": s.points.iter().map(|p| json!({

@@ -66,7 +66,10 @@ pub struct OfferLink {
 
 /// Error at `path` in the scenario `source`, with its line and column.
 pub fn error_at(source: &Source, path: &[Seg], problem: impl Into<String>) -> InputError {
-    let mut e = InputError::new(&source.display, problem).at_key(key_path(path));
+    let mut e = InputError::new(&source.display, problem);
+    if !path.is_empty() {
+        e = e.at_key(key_path(path));
+    }
     if let Some((line, col)) = locate_toml(&source.text, path) {
         e = e.at_position(line, col);
     }

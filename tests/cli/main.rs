@@ -10,4 +10,5 @@ mod catalog;
 mod report;
 mod run;
 mod snapshots;
+mod uncertainty;
 mod validate;
