@@ -52,12 +52,12 @@ pub enum Command {
     Report(ReportArgs),
     /// Swing every uncertain input from its P10 to its P90, one at a time (tornado).
     #[command(
-        after_help = "Examples:\n  tcosim sensitivity scenarios/inference-fleet.toml\n  tcosim sensitivity my.toml --option own-dgx --format csv"
+        after_help = "Examples:\n  tcosim sensitivity scenarios/inference-fleet.toml\n  tcosim sensitivity my.toml --option own-dgx --format csv\n  tcosim sensitivity scenarios/inference-fleet.toml --chart tornado.svg"
     )]
     Sensitivity(SensitivityArgs),
     /// Evaluate the scenario's `[sweep]` grid and find the optimum.
     #[command(
-        after_help = "Examples:\n  tcosim sweep scenarios/inference-fleet.toml\n  tcosim sweep my.toml --format json --output sweep.json"
+        after_help = "Examples:\n  tcosim sweep scenarios/inference-fleet.toml\n  tcosim sweep my.toml --format json --output sweep.json\n  tcosim sweep scenarios/inference-fleet.toml --chart sweep.png"
     )]
     Sweep(SweepArgs),
 }
@@ -99,6 +99,10 @@ pub struct SensitivityArgs {
     #[arg(long, value_name = "NAME")]
     pub option: Option<String>,
 
+    /// Also write the tornado chart to FILE (`.svg` or `.png`).
+    #[arg(long, value_name = "FILE")]
+    pub chart: Option<PathBuf>,
+
     #[command(flatten)]
     pub out: OutputArgs,
 }
@@ -107,6 +111,11 @@ pub struct SensitivityArgs {
 pub struct SweepArgs {
     /// Scenario file (TOML) with a `[sweep]` table; the built-in example when omitted.
     pub scenario: Option<PathBuf>,
+
+    /// Also write the chart of the objective against the swept parameters to FILE (`.svg` or
+    /// `.png`).
+    #[arg(long, value_name = "FILE")]
+    pub chart: Option<PathBuf>,
 
     #[command(flatten)]
     pub out: OutputArgs,

@@ -130,6 +130,34 @@ fn emit(output: Option<&Path>, text: &str) -> Result<(), InputError> {
     }
 }
 
+/// A chart path must end in `.svg` or `.png`; checked before any work is done.
+fn check_chart_path(path: Option<&Path>) -> Result<(), InputError> {
+    let Some(path) = path else { return Ok(()) };
+    match path.extension().and_then(|e| e.to_str()) {
+        Some("svg" | "png") => Ok(()),
+        _ => Err(
+            InputError::new(path.display().to_string(), "unknown chart format")
+                .expected("a file name ending in `.svg` or `.png`")
+                .found(format!("`{}`", path.display())),
+        ),
+    }
+}
+
+/// Writes a rendered chart atomically as SVG or PNG, after the file's extension.
+fn write_chart(
+    path: &Path,
+    chart: Result<tcosim::report::charts::Chart, tcosim::report::charts::ChartError>,
+) -> Result<(), InputError> {
+    let chart = chart.map_err(|e| {
+        InputError::new(path.display().to_string(), "cannot draw the chart").found(e.to_string())
+    })?;
+    if path.extension().and_then(|e| e.to_str()) == Some("png") {
+        write_atomic(path, &chart.png)
+    } else {
+        write_atomic(path, chart.svg.as_bytes())
+    }
+}
+
 /// Rejects `--threads 0` (and absurd counts) whether or not anything runs in parallel.
 fn check_threads(threads: Option<usize>) -> Result<(), InputError> {
     match threads {
@@ -223,7 +251,11 @@ fn sensitivity(args: SensitivityArgs, quiet: bool) -> Result<(), InputError> {
             })?,
         None => tcosim::report::cheapest_serving(&run),
     };
+    check_chart_path(args.chart.as_deref())?;
     let s = tcosim::montecarlo::sensitivity::run(&run.input, &uncertainty, focus);
+    if let Some(path) = &args.chart {
+        write_chart(path, tcosim::report::charts::tornado(&run, &s))?;
+    }
     let text = tcosim::report::uncertainty::sensitivity(
         &run,
         &s,
@@ -236,6 +268,7 @@ fn sensitivity(args: SensitivityArgs, quiet: bool) -> Result<(), InputError> {
 fn sweep(args: SweepArgs, quiet: bool) -> Result<(), InputError> {
     let loaded = Loaded::read(args.scenario.as_deref(), &args.out.catalog)?;
     let plan = loaded.sweep_plan()?;
+    check_chart_path(args.chart.as_deref())?;
     let uncertainty = loaded.uncertainty.clone();
     let run = loaded.simulate();
     for w in &run.warnings {
@@ -245,6 +278,9 @@ fn sweep(args: SweepArgs, quiet: bool) -> Result<(), InputError> {
     let s = with_threads(args.sampling.threads, || {
         tcosim::montecarlo::sweep::run(&run.input, &plan, &uncertainty, seed)
     })?;
+    if let Some(path) = &args.chart {
+        write_chart(path, tcosim::report::charts::sweep(&run, &s))?;
+    }
     let text = tcosim::report::uncertainty::sweep(
         &run,
         &s,
@@ -344,6 +380,18 @@ fn write_atomic(path: &Path, bytes: &[u8]) -> Result<(), InputError> {
             .found(e.to_string())
     };
     let mut tmp = tempfile::NamedTempFile::new_in(&dir).map_err(fail)?;
+    // Temporary files are private (0600): keep the mode of the file being replaced, or give a
+    // new one the usual 0644.
+    #[cfg(unix)]
+    {
+        use std::os::unix::fs::PermissionsExt;
+        let mode = std::fs::metadata(path)
+            .map(|m| m.permissions().mode() & 0o7777)
+            .unwrap_or(0o644);
+        tmp.as_file()
+            .set_permissions(std::fs::Permissions::from_mode(mode))
+            .map_err(fail)?;
+    }
     tmp.write_all(bytes).map_err(fail)?;
     tmp.as_file().sync_all().map_err(fail)?;
     tmp.persist(path).map_err(|e| fail(e.error))?;

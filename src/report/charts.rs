@@ -143,6 +143,21 @@ pub fn render_all(run: &Run, analyses: &Analyses) -> Result<Vec<Chart>, ChartErr
     Ok(charts)
 }
 
+/// The tornado chart of a sensitivity analysis alone (for `tcosim sensitivity --chart`).
+pub fn tornado(
+    run: &Run,
+    s: &crate::montecarlo::sensitivity::Sensitivity,
+) -> Result<Chart, ChartError> {
+    register_bundled_font()?;
+    render(&risk::Tornado::new(run, s))
+}
+
+/// The chart of a sweep alone (for `tcosim sweep --chart`).
+pub fn sweep(run: &Run, s: &crate::montecarlo::sweep::Sweep) -> Result<Chart, ChartError> {
+    register_bundled_font()?;
+    render(&risk::SweepChart::new(run, s))
+}
+
 fn register_bundled_font() -> Result<(), ChartError> {
     static REGISTERED: OnceLock<bool> = OnceLock::new();
     let ok = *REGISTERED.get_or_init(|| register_font(FAMILY, FontStyle::Normal, FONT).is_ok());

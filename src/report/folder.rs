@@ -114,6 +114,13 @@ pub fn write(target: &Path, files: &[ReportFile]) -> Result<(), InputError> {
         .prefix(&format!(".{name}.tmp-"))
         .tempdir_in(parent)
         .map_err(|e| fail("cannot create a temporary folder", e))?;
+    // Temporary folders are private (0700); a report is meant to be read like any folder.
+    #[cfg(unix)]
+    {
+        use std::os::unix::fs::PermissionsExt;
+        std::fs::set_permissions(staging.path(), std::fs::Permissions::from_mode(0o755))
+            .map_err(|e| fail("cannot set the folder's permissions", e))?;
+    }
     for f in files {
         std::fs::write(staging.path().join(&f.name), &f.bytes)
             .map_err(|e| fail(&format!("cannot write `{}`", f.name), e))?;

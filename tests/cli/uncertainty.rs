@@ -1816,3 +1816,72 @@ fn zero_threads_is_rejected_without_samples_too() {
         &["--threads", "invalid number of threads"],
     );
 }
+
+#[test]
+fn sensitivity_and_sweep_write_their_charts() {
+    let dir = Scratch::new();
+    let tornado = dir.path("tornado.svg");
+    success(
+        ["sensitivity", FLEET, "--quiet", "--chart"]
+            .map(OsStr::new)
+            .into_iter()
+            .chain([tornado.as_os_str()]),
+    );
+    let svg = std::fs::read_to_string(&tornado).expect("the tornado SVG is written");
+    let doc = roxmltree::Document::parse(&svg).expect("the tornado SVG is XML");
+    let text: String = doc.descendants().filter_map(|n| n.text()).collect();
+    assert!(
+        text.contains("demand_scale") && text.contains("server[l40s-8gpu].price_usd"),
+        "{text}"
+    );
+
+    let chart = dir.path("sweep.png");
+    success(
+        ["sweep", FLEET, "--quiet", "--chart"]
+            .map(OsStr::new)
+            .into_iter()
+            .chain([chart.as_os_str()]),
+    );
+    let decoder = png::Decoder::new(std::io::BufReader::new(
+        std::fs::File::open(&chart).expect("the sweep PNG is written"),
+    ));
+    let reader = decoder.read_info().expect("the sweep PNG decodes");
+    let info = reader.info();
+    assert_eq!((info.width, info.height), (1200, 720));
+}
+
+#[test]
+fn a_chart_file_must_be_svg_or_png() {
+    let dir = Scratch::new();
+    let target = dir.path("sweep.gif");
+    rejected(
+        &[
+            OsStr::new("sweep"),
+            OsStr::new(FLEET),
+            OsStr::new("--chart"),
+            target.as_os_str(),
+        ],
+        &["unknown chart format", ".svg", ".png"],
+    );
+    assert!(!target.exists());
+}
+
+#[cfg(unix)]
+#[test]
+fn outputs_are_readable_like_any_file() {
+    use std::os::unix::fs::PermissionsExt;
+    let dir = Scratch::new();
+    let target = dir.path("result.json");
+    success(
+        ["run", STARTUP, "--format", "json", "--output"]
+            .map(OsStr::new)
+            .into_iter()
+            .chain([target.as_os_str()]),
+    );
+    let mode = std::fs::metadata(&target)
+        .expect("written")
+        .permissions()
+        .mode()
+        & 0o777;
+    assert_eq!(mode, 0o644, "a new output file gets the usual mode");
+}
