@@ -213,11 +213,17 @@ impl Ldc {
         if capacity >= peak || self.guide.len() != GUIDE + 1 {
             return self.sorted_desc.partition_point(|v| *v > capacity);
         }
-        // The bracket [t_(j+1), t_j] holding `capacity`, widened by one guide step each way
-        // against rounding in the bucket arithmetic.
-        let j = (((peak - capacity) / peak) * GUIDE as f64) as usize;
-        let lo = self.guide[j.saturating_sub(1).min(GUIDE)] as usize;
-        let hi = self.guide[(j + 2).min(GUIDE)] as usize;
+        // The bracket [t_(j+1), t_j] that should hold `capacity`; the bucket arithmetic may
+        // round across an edge, so the bracket is checked and widened by a step if needed.
+        let j = ((((peak - capacity) / peak) * GUIDE as f64) as usize).min(GUIDE - 1);
+        let (mut lo, mut hi) = (self.guide[j] as usize, self.guide[j + 1] as usize);
+        let n = self.sorted_desc.len();
+        if lo > 0 && self.sorted_desc[lo - 1] <= capacity {
+            lo = self.guide[j.saturating_sub(1)] as usize;
+        }
+        if hi < n && self.sorted_desc[hi] > capacity {
+            hi = self.guide[(j + 2).min(GUIDE)] as usize;
+        }
         lo + self.sorted_desc[lo..hi].partition_point(|v| *v > capacity)
     }
 
