@@ -129,21 +129,12 @@ pub struct RunArgs {
     /// Scenario file (TOML); the built-in example when omitted.
     pub scenario: Option<PathBuf>,
 
-    /// Output format.
-    #[arg(long, short, value_enum, default_value = "table")]
-    pub format: Format,
-
-    /// Write the output to FILE (atomically) instead of stdout.
-    #[arg(long, short, value_name = "FILE")]
-    pub output: Option<PathBuf>,
+    #[command(flatten)]
+    pub out: OutputArgs,
 
     /// Add the month-by-month breakdown (JSON always has it).
     #[arg(long)]
     pub monthly: bool,
-
-    /// Layer the catalog files of DIR over the built-in catalogs (repeatable).
-    #[arg(long, value_name = "DIR")]
-    pub catalog: Vec<PathBuf>,
 
     /// Monte Carlo samples over the scenario's `[[uncertain]]` inputs.
     #[arg(long, value_name = "N")]

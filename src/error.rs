@@ -67,6 +67,22 @@ impl InputError {
         self
     }
 
+    /// Adds the hint "`lead` `a`, `b`, `c`" naming the known names nearest to `name`, if any is
+    /// near at all.
+    pub fn hint_nearest<'a>(
+        self,
+        lead: &str,
+        name: &str,
+        known: impl IntoIterator<Item = &'a str>,
+    ) -> Self {
+        let nearest = nearest_ids(name, known, 3);
+        if nearest.is_empty() {
+            return self;
+        }
+        let list: Vec<String> = nearest.iter().map(|n| format!("`{n}`")).collect();
+        self.hint(format!("{lead} {}", list.join(", ")))
+    }
+
     /// An unknown id, with the nearest known ids as a hint.
     pub fn unknown_id<'a>(
         file: impl Into<String>,

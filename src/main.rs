@@ -68,7 +68,7 @@ fn warn(quiet: bool, message: &str) {
 
 fn run(args: RunArgs, quiet: bool) -> Result<(), InputError> {
     check_threads(args.sampling.threads)?;
-    let loaded = Loaded::read(args.scenario.as_deref(), &args.catalog)?;
+    let loaded = Loaded::read(args.scenario.as_deref(), &args.out.catalog)?;
     let uncertainty = loaded.uncertainty.clone();
     let mut run = loaded.simulate();
     for w in &run.warnings {
@@ -96,9 +96,9 @@ fn run(args: RunArgs, quiet: bool) -> Result<(), InputError> {
         })?;
         run.montecarlo = Some(mc);
     }
-    let color = use_color(&args.output);
-    let text = tcosim::report::render(&run, args.format, args.monthly, color);
-    emit(args.output.as_deref(), &text)
+    let color = use_color(&args.out.output);
+    let text = tcosim::report::render(&run, args.out.format, args.monthly, color);
+    emit(args.out.output.as_deref(), &text)
 }
 
 /// Most samples one run may ask for.
@@ -239,15 +239,10 @@ fn sensitivity(args: SensitivityArgs, quiet: bool) -> Result<(), InputError> {
             .position(|o| &o.name == name)
             .ok_or_else(|| {
                 let names = run.output.options.iter().map(|o| o.name.as_str());
-                let near = tcosim::error::nearest_ids(name, names, 3);
-                let mut e = InputError::new("--option", format!("no option named `{name}`"))
+                InputError::new("--option", format!("no option named `{name}`"))
                     .expected("the name of an option of the scenario")
-                    .found(format!("`{name}`"));
-                if !near.is_empty() {
-                    let list: Vec<String> = near.iter().map(|n| format!("`{n}`")).collect();
-                    e = e.hint(format!("the nearest are {}", list.join(", ")));
-                }
-                e
+                    .found(format!("`{name}`"))
+                    .hint_nearest("the nearest are", name, names)
             })?,
         None => tcosim::report::cheapest_serving(&run),
     };

@@ -229,21 +229,14 @@ fn axis(source: &Source, r: &Resolved, i: usize, p: &SweepParameter) -> Result<A
             .found(format!("`{path}`")));
     };
     let Some(o) = r.file.options.iter().position(|x| x.name == name) else {
-        let mut e = bad("path", format!("no option named `{name}`"))
+        return Err(bad("path", format!("no option named `{name}`"))
             .expected("the name of an option of this scenario")
-            .found(format!("`{name}`"));
-        let near =
-            crate::error::nearest_ids(name, r.file.options.iter().map(|x| x.name.as_str()), 3);
-        if !near.is_empty() {
-            e = e.hint(format!(
-                "the nearest are {}",
-                near.iter()
-                    .map(|n| format!("`{n}`"))
-                    .collect::<Vec<_>>()
-                    .join(", ")
+            .found(format!("`{name}`"))
+            .hint_nearest(
+                "the nearest are",
+                name,
+                r.file.options.iter().map(|x| x.name.as_str()),
             ));
-        }
-        return Err(e);
     };
     let opt = &r.input.options[o];
     let (field, min, max, integer) = match field {

@@ -943,20 +943,10 @@ fn unknown_name<'a>(
     } else {
         "a"
     };
-    let mut e = error_at(source, at, format!("no {kind} named `{name}`"))
+    error_at(source, at, format!("no {kind} named `{name}`"))
         .expected(format!("the name of {article} {kind} of this scenario"))
-        .found(format!("`{name}`"));
-    let near = nearest_ids(name, known.iter().copied(), 3);
-    if !near.is_empty() {
-        e = e.hint(format!(
-            "the nearest are {}",
-            near.iter()
-                .map(|n| format!("`{n}`"))
-                .collect::<Vec<_>>()
-                .join(", ")
-        ));
-    }
-    e
+        .found(format!("`{name}`"))
+        .hint_nearest("the nearest are", name, known)
 }
 
 fn unused<'a>(
@@ -969,22 +959,12 @@ fn unused<'a>(
     let mut used: Vec<&str> = used.collect();
     used.sort_unstable();
     used.dedup();
-    let mut e = error_at(
+    error_at(
         source,
         at,
         format!("{kind} `{id}` is not used by this scenario"),
     )
     .expected(format!("a {kind} that an option uses"))
-    .found(format!("`{id}`"));
-    let near = nearest_ids(id, used.iter().copied(), 3);
-    if !near.is_empty() {
-        e = e.hint(format!(
-            "used here: {}",
-            near.iter()
-                .map(|n| format!("`{n}`"))
-                .collect::<Vec<_>>()
-                .join(", ")
-        ));
-    }
-    e
+    .found(format!("`{id}`"))
+    .hint_nearest("used here:", id, used)
 }

@@ -18,11 +18,11 @@ pub fn render(run: &Run, monthly: bool) -> String {
     }
     out.push('\n');
     let mut header = vec![String::new()];
-    header.extend(run.output.options.iter().map(|o| escape(&o.name)));
+    header.extend(run.output.options.iter().map(|o| o.name.clone()));
     let body: Vec<Vec<String>> = summary_rows(run)
         .into_iter()
         .map(|r| {
-            let mut cells = vec![escape(r.label.trim_start())];
+            let mut cells = vec![r.label.trim_start().to_string()];
             cells.extend(r.cells);
             cells
         })
@@ -42,15 +42,20 @@ pub fn render(run: &Run, monthly: bool) -> String {
     out
 }
 
-fn table(header: &[String], rows: &[Vec<String>]) -> String {
-    let mut out = format!("| {} |\n", header.join(" | "));
+/// A Markdown table: the first column left-aligned, the others right-aligned; cells escaped.
+pub(super) fn table<H: AsRef<str>>(header: &[H], rows: &[Vec<String>]) -> String {
+    let line = |cells: &mut dyn Iterator<Item = &str>| {
+        let cells: Vec<String> = cells.map(escape).collect();
+        format!("| {} |\n", cells.join(" | "))
+    };
+    let mut out = line(&mut header.iter().map(|h| h.as_ref()));
     out.push('|');
-    for (i, _) in header.iter().enumerate() {
+    for i in 0..header.len() {
         out.push_str(if i == 0 { " --- |" } else { " ---: |" });
     }
     out.push('\n');
     for row in rows {
-        out.push_str(&format!("| {} |\n", row.join(" | ")));
+        out.push_str(&line(&mut row.iter().map(String::as_str)));
     }
     out
 }

@@ -55,6 +55,23 @@ pub fn render(run: &Run, monthly: bool, color: bool) -> String {
     out
 }
 
+/// A terminal table with a header, the first column left-aligned and the others right-aligned.
+pub(super) fn grid<H: AsRef<str>>(header: &[H], rows: &[Vec<String>], color: bool) -> String {
+    let mut t = new_table(color);
+    t.set_header(header.iter().map(|h| h.as_ref()).collect::<Vec<_>>());
+    for r in rows {
+        t.add_row(r.iter().enumerate().map(|(i, c)| {
+            let cell = Cell::new(c);
+            if i == 0 {
+                cell
+            } else {
+                cell.set_alignment(CellAlignment::Right)
+            }
+        }));
+    }
+    t.to_string()
+}
+
 fn new_table(color: bool) -> Table {
     let mut table = Table::new();
     table

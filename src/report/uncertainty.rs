@@ -83,13 +83,13 @@ pub fn mc_section(run: &Run, mc: &MonteCarlo, format: Format, color: bool) -> St
     match format {
         Format::Markdown => format!(
             "\n## {title}\n\n{}\n{}",
-            markdown_table(&odds_header, &odds_rows(mc, baseline)),
-            markdown_table(&MC_HEADER, &mc_rows(mc, cur))
+            super::markdown::table(&odds_header, &odds_rows(mc, baseline)),
+            super::markdown::table(&MC_HEADER, &mc_rows(mc, cur))
         ),
         _ => format!(
             "\n{title}\n{}\n{}\n",
-            terminal_table(&odds_header, &odds_rows(mc, baseline), color),
-            terminal_table(&MC_HEADER, &mc_rows(mc, cur), color)
+            super::table::grid(&odds_header, &odds_rows(mc, baseline), color),
+            super::table::grid(&MC_HEADER, &mc_rows(mc, cur), color)
         ),
     }
 }
@@ -249,10 +249,10 @@ pub fn sensitivity(run: &Run, s: &Sensitivity, format: Format, color: bool) -> S
                 format!(
                     "# {}\n\n{title}.\n\n{}",
                     run.input.name,
-                    markdown_table(&header, &rows)
+                    super::markdown::table(&header, &rows)
                 )
             } else {
-                format!("{title}\n{}\n", terminal_table(&header, &rows, color))
+                format!("{title}\n{}\n", super::table::grid(&header, &rows, color))
             }
         }
     }
@@ -357,10 +357,10 @@ pub fn sweep(run: &Run, s: &Sweep, seed: u64, format: Format, color: bool) -> St
                 format!(
                     "# {}\n\n{title}.\n\n{}",
                     run.input.name,
-                    markdown_table(&header, &rows)
+                    super::markdown::table(&header, &rows)
                 )
             } else {
-                format!("{}\n{title}\n", terminal_table(&header, &rows, color))
+                format!("{}\n{title}\n", super::table::grid(&header, &rows, color))
             }
         }
     }
@@ -374,44 +374,4 @@ fn number(v: f64) -> String {
         let s = format!("{v:.4}");
         s.trim_end_matches('0').trim_end_matches('.').to_string()
     }
-}
-
-fn markdown_table(header: &[&str], rows: &[Vec<String>]) -> String {
-    let mut out = format!("| {} |\n|", header.join(" | "));
-    for i in 0..header.len() {
-        out.push_str(if i == 0 { " --- |" } else { " ---: |" });
-    }
-    out.push('\n');
-    for r in rows {
-        out.push_str(&format!(
-            "| {} |\n",
-            r.iter()
-                .map(|c| c.replace('|', "\\|"))
-                .collect::<Vec<_>>()
-                .join(" | ")
-        ));
-    }
-    out
-}
-
-fn terminal_table(header: &[&str], rows: &[Vec<String>], color: bool) -> String {
-    use comfy_table::{Cell, CellAlignment, ContentArrangement, Table, presets};
-    let mut t = Table::new();
-    t.load_style(presets::UTF8_FULL_CONDENSED)
-        .set_content_arrangement(ContentArrangement::Disabled);
-    if !color {
-        t.force_no_tty();
-    }
-    t.set_header(header.to_vec());
-    for r in rows {
-        t.add_row(r.iter().enumerate().map(|(i, c)| {
-            let cell = Cell::new(c);
-            if i == 0 {
-                cell
-            } else {
-                cell.set_alignment(CellAlignment::Right)
-            }
-        }));
-    }
-    t.to_string()
 }
