@@ -254,11 +254,16 @@ impl Totals {
 
 /// Fills the monthly flows of owned hardware that do not depend on load: purchases,
 /// financing, resale, support, and (when asked) accounting depreciation.
-fn owned_schedule(input: &Input, o: &OwnedIn, s: &mut Scratch, with_depreciation: bool) {
+/// Without `detail`, only the cash flows are filled (no categories, no depreciation).
+fn owned_schedule(input: &Input, o: &OwnedIn, s: &mut Scratch, detail: bool) {
     let h = input.horizon_months;
     s.costs.clear();
-    s.costs.resize(h, [0.0; Category::COUNT]);
-    for v in [&mut s.start, &mut s.end, &mut s.depreciation] {
+    s.depreciation.clear();
+    if detail {
+        s.costs.resize(h, [0.0; Category::COUNT]);
+        s.depreciation.resize(h, 0.0);
+    }
+    for v in [&mut s.start, &mut s.end] {
         v.clear();
         v.resize(h, 0.0);
     }
@@ -269,7 +274,9 @@ fn owned_schedule(input: &Input, o: &OwnedIn, s: &mut Scratch, with_depreciation
     let cycle = o.cycle_months.map(|c| c.max(1) as usize).unwrap_or(h);
     let residual_life = cycle as f64;
     let add = |s: &mut Scratch, m: usize, cat: Category, amount: f64, at_start: bool| {
-        s.costs[m][cat as usize] += amount;
+        if let Some(c) = s.costs.get_mut(m) {
+            c[cat as usize] += amount;
+        }
         if at_start {
             s.start[m] += amount;
         } else {
@@ -343,7 +350,7 @@ fn owned_schedule(input: &Input, o: &OwnedIn, s: &mut Scratch, with_depreciation
                 }
             }
         }
-        if with_depreciation && !matches!(o.financing, Financing::Lease { .. }) {
+        if detail && !matches!(o.financing, Financing::Lease { .. }) {
             let schedule = finance::monthly_depreciation(&o.depreciation, price);
             for (j, d) in schedule.iter().enumerate().take(age) {
                 s.depreciation[start + j] += d;
@@ -372,11 +379,51 @@ pub fn evaluate_all(
     ws: &mut Workspace,
     detail: bool,
     totals: &mut [Totals],
-    mut sink: impl FnMut(usize, usize, &MonthFlows),
+    sink: impl FnMut(usize, usize, &MonthFlows),
 ) {
-    let h = input.horizon_months;
+    prepare(input, ws, detail);
+    for (m, d) in months.iter().enumerate().take(input.horizon_months) {
+        split_month(input, m, d, ws);
+    }
+    finish(input, months, ws, detail, totals, sink);
+}
+
+/// [`evaluate_all`] for several inputs over the same demand curves (Monte Carlo samples that do
+/// not change demand): the curves are read month by month for all inputs together, so each
+/// month's curves come from memory once per block instead of once per sample. Results are
+/// exactly those of [`evaluate_all`] on each input.
+pub fn evaluate_block(
+    inputs: &[Input],
+    months: &[MonthDemand],
+    workspaces: &mut [Workspace],
+    detail: bool,
+    totals: &mut [Vec<Totals>],
+    mut sink: impl FnMut(usize, usize, usize, &MonthFlows),
+) {
+    for (input, ws) in inputs.iter().zip(workspaces.iter_mut()) {
+        prepare(input, ws, detail);
+    }
+    let h = inputs.iter().map(|i| i.horizon_months).min().unwrap_or(0);
+    for (m, d) in months.iter().enumerate().take(h) {
+        for (input, ws) in inputs.iter().zip(workspaces.iter_mut()) {
+            split_month(input, m, d, ws);
+        }
+    }
+    for (j, ((input, ws), totals)) in inputs
+        .iter()
+        .zip(workspaces.iter())
+        .zip(totals.iter_mut())
+        .enumerate()
+    {
+        finish(input, months, ws, detail, totals, |n, m, f| {
+            sink(j, n, m, f)
+        });
+    }
+}
+
+/// Tables and owned-hardware schedules of `input`, and empty per-month buffers.
+fn prepare(input: &Input, ws: &mut Workspace, detail: bool) {
     ws.tables.update(input);
-    let tables = &ws.tables;
     ws.options
         .resize_with(input.options.len(), Scratch::default);
     for (option, scratch) in input.options.iter().zip(ws.options.iter_mut()) {
@@ -387,89 +434,101 @@ pub fn evaluate_all(
         scratch.committed.clear();
         scratch.covered.clear();
     }
+}
 
-    // Load served on-prem, left for the cloud, and covered by commitments (M2-M4, M6).
-    for (m, d) in months.iter().enumerate().take(h) {
-        let f = tables.scale[m];
-        for (option, scratch) in input.options.iter().zip(ws.options.iter_mut()) {
-            let capacity = option
-                .owned
-                .as_ref()
-                .filter(|o| o.servers > 0)
-                .map(|o| o.gpus() * o.rel_throughput * o.availability)
-                .unwrap_or(0.0);
-            let split = match option.kind {
-                Kind::OnPrem => {
-                    let onprem = d.total.served_scaled(capacity, f);
-                    Split {
-                        onprem,
-                        cloud: 0.0,
-                        unmet: (f * d.total.total() - onprem).max(0.0),
-                    }
+/// Load served on-prem, left for the cloud, and covered by commitments in month `m`, for every
+/// option (M2-M4, M6).
+fn split_month(input: &Input, m: usize, d: &MonthDemand, ws: &mut Workspace) {
+    let f = ws.tables.scale[m];
+    for (option, scratch) in input.options.iter().zip(ws.options.iter_mut()) {
+        let capacity = option
+            .owned
+            .as_ref()
+            .filter(|o| o.servers > 0)
+            .map(|o| o.gpus() * o.rel_throughput * o.availability)
+            .unwrap_or(0.0);
+        let split = match option.kind {
+            Kind::OnPrem => {
+                let onprem = d.total.served_scaled(capacity, f);
+                Split {
+                    onprem,
+                    cloud: 0.0,
+                    unmet: (f * d.total.total() - onprem).max(0.0),
                 }
-                Kind::Cloud => Split {
-                    onprem: 0.0,
-                    cloud: f * d.nonsensitive.total(),
-                    unmet: f * d.sensitive.total(),
-                },
-                Kind::Hybrid => {
-                    let onprem = d.total.served_scaled(capacity, f);
-                    let sensitive_served = if d.has_sensitive() {
-                        d.sensitive.served_scaled(capacity, f)
-                    } else {
-                        0.0
-                    };
-                    let unmet = (f * d.sensitive.total() - sensitive_served).max(0.0);
-                    let cloud = (f * d.nonsensitive.total() - (onprem - sensitive_served)).max(0.0);
-                    Split {
-                        onprem,
-                        cloud,
-                        unmet,
-                    }
+            }
+            Kind::Cloud => Split {
+                onprem: 0.0,
+                cloud: f * d.nonsensitive.total(),
+                unmet: f * d.sensitive.total(),
+            },
+            Kind::Hybrid => {
+                let onprem = d.total.served_scaled(capacity, f);
+                let sensitive_served = if d.has_sensitive() {
+                    d.sensitive.served_scaled(capacity, f)
+                } else {
+                    0.0
+                };
+                let unmet = (f * d.sensitive.total() - sensitive_served).max(0.0);
+                let cloud = (f * d.nonsensitive.total() - (onprem - sensitive_served)).max(0.0);
+                Split {
+                    onprem,
+                    cloud,
+                    unmet,
                 }
-            };
-            scratch.splits.push(split);
-            let Some(c) = option.cloud.as_ref() else {
-                continue;
-            };
-            // Committed GPUs, renewed at each term start (equation M6).
-            let term = c.commit_term_months.max(1) as usize;
-            let k = if m % term == 0 {
-                match c.commitment {
-                    Commitment::None => 0.0,
-                    Commitment::Gpus(n) => f64::from(n),
-                    Commitment::Share(share) => {
-                        let mean_gpus = split.cloud / c.rel_throughput / HOURS;
-                        (share * mean_gpus - 1e-9).ceil().max(0.0)
-                    }
+            }
+        };
+        scratch.splits.push(split);
+        let Some(c) = option.cloud.as_ref() else {
+            continue;
+        };
+        // Committed GPUs, renewed at each term start (equation M6).
+        let term = c.commit_term_months.max(1) as usize;
+        let k = if m % term == 0 {
+            match c.commitment {
+                Commitment::None => 0.0,
+                Commitment::Gpus(n) => f64::from(n),
+                Commitment::Share(share) => {
+                    let mean_gpus = split.cloud / c.rel_throughput / HOURS;
+                    (share * mean_gpus - 1e-9).ceil().max(0.0)
                 }
-            } else {
-                scratch.committed.last().copied().unwrap_or(0.0)
-            };
-            scratch.committed.push(k);
-            let k_ref = k * c.rel_throughput;
-            let covered_ref = if k_ref <= 0.0 || split.cloud <= 0.0 {
-                0.0
-            } else {
-                match option.kind {
-                    Kind::Cloud => d.nonsensitive.served_scaled(k_ref, f),
-                    Kind::Hybrid if !d.has_sensitive() => {
-                        d.total.served_scaled(capacity + k_ref, f)
-                            - d.total.served_scaled(capacity, f)
-                    }
-                    Kind::Hybrid => d
-                        .hourly_total
-                        .iter()
-                        .zip(&d.hourly_sensitive)
-                        .map(|(l, s)| (f * l - capacity.max(f * s)).max(0.0).min(k_ref))
-                        .sum(),
-                    Kind::OnPrem => 0.0,
+            }
+        } else {
+            scratch.committed.last().copied().unwrap_or(0.0)
+        };
+        scratch.committed.push(k);
+        let k_ref = k * c.rel_throughput;
+        let covered_ref = if k_ref <= 0.0 || split.cloud <= 0.0 {
+            0.0
+        } else {
+            match option.kind {
+                Kind::Cloud => d.nonsensitive.served_scaled(k_ref, f),
+                Kind::Hybrid if !d.has_sensitive() => {
+                    d.total.served_scaled(capacity + k_ref, f) - d.total.served_scaled(capacity, f)
                 }
-            };
-            scratch.covered.push(covered_ref);
-        }
+                Kind::Hybrid => d
+                    .hourly_total
+                    .iter()
+                    .zip(&d.hourly_sensitive)
+                    .map(|(l, s)| (f * l - capacity.max(f * s)).max(0.0).min(k_ref))
+                    .sum(),
+                Kind::OnPrem => 0.0,
+            }
+        };
+        scratch.covered.push(covered_ref);
     }
+}
 
+/// The monthly flows and totals of every option of `input`, after [`split_month`] ran for every
+/// month.
+fn finish(
+    input: &Input,
+    months: &[MonthDemand],
+    ws: &Workspace,
+    detail: bool,
+    totals: &mut [Totals],
+    mut sink: impl FnMut(usize, usize, &MonthFlows),
+) {
+    let tables = &ws.tables;
     for (n, (option, scratch)) in input.options.iter().zip(ws.options.iter()).enumerate() {
         let owned = option.owned.as_ref().filter(|o| o.servers > 0);
         let installed_hours = owned
@@ -499,7 +558,9 @@ pub fn evaluate_all(
                 }
                 flows.start_flow += scratch.start[m];
                 flows.end_flow += scratch.end[m];
-                flows.depreciation += scratch.depreciation[m];
+                if detail {
+                    flows.depreciation += scratch.depreciation[m];
+                }
                 let u = if installed_hours > 0.0 {
                     (split.onprem / installed_hours).clamp(0.0, 1.0)
                 } else {

@@ -26,6 +26,10 @@ pub fn fan_months(horizon: usize) -> Vec<usize> {
         .collect()
 }
 
+/// Samples evaluated together month by month, so that each month's demand curves are read
+/// from memory once per block rather than once per sample.
+const BLOCK: usize = 4;
+
 /// Samples per chunk: the unit of ordered accumulation.
 pub const CHUNK: u64 = 256;
 
@@ -214,66 +218,97 @@ pub fn run(
         .fold(
             || Acc::new(options, months),
             |mut acc, chunk| {
-                let mut scratch = input.clone();
                 let (mut u, mut tmp, mut values) = (vec![0.0; k], vec![0.0; k], vec![0.0; k]);
                 let mut moments: Vec<[Moments; 6]> = (0..options)
                     .map(|_| std::array::from_fn(|_| Moments::new()))
                     .collect();
-                let mut workspace = model::Workspace::default();
-                let mut totals = vec![model::Totals::default(); options];
                 let start = chunk * CHUNK;
                 let end = (start + CHUNK).min(samples);
-                for i in start..end {
-                    draw(uncertainty, seed, i, &mut u, &mut tmp, &mut values);
-                    uncertainty.apply(&values, &mut scratch);
-                    let own_months;
-                    let months_now: &[MonthDemand] = if uncertainty.changes_demand() {
-                        own_months = model::demand_curves(&scratch);
-                        &own_months
-                    } else {
-                        &base_months
-                    };
+                let block = if uncertainty.changes_demand() {
+                    1
+                } else {
+                    BLOCK
+                };
+                let mut inputs: Vec<Input> = (0..block).map(|_| input.clone()).collect();
+                let mut workspaces = vec![model::Workspace::default(); block];
+                let mut totals = vec![vec![model::Totals::default(); options]; block];
+                let mut first = start;
+                while first < end {
+                    let b = block.min((end - first) as usize);
+                    for (j, sample_input) in inputs.iter_mut().enumerate().take(b) {
+                        draw(
+                            uncertainty,
+                            seed,
+                            first + j as u64,
+                            &mut u,
+                            &mut tmp,
+                            &mut values,
+                        );
+                        uncertainty.apply(&values, sample_input);
+                    }
                     let sketches = &mut acc.month_sketches;
                     let mut cum = 0.0;
                     let mut point = 0;
-                    model::evaluate_all(
-                        &scratch,
-                        months_now,
-                        &mut workspace,
-                        false,
-                        &mut totals,
-                        |n, m, f| {
-                            if m == 0 {
-                                cum = 0.0;
-                                point = 0;
-                            }
-                            cum += f.start_flow + f.end_flow;
-                            if fan_slot[m] {
-                                sketches[n][point].add(cum);
-                                point += 1;
-                            }
-                        },
-                    );
-                    let best = totals
-                        .iter()
-                        .map(|t| t.pv_cost)
-                        .fold(f64::INFINITY, f64::min);
-                    let winners = totals.iter().filter(|t| t.pv_cost == best).count().max(1) as u64;
-                    let base_pv = totals[input.baseline].pv_cost;
-                    for (n, t) in totals.iter().enumerate() {
-                        for (m, v) in metric_values(t).iter().enumerate() {
-                            if let Some(v) = v.filter(|v| v.is_finite()) {
-                                moments[n][m].add(v);
-                                acc.metric_sketches[n][m].add(v);
-                            }
+                    let mut fan = |_: usize, n: usize, m: usize, f: &model::MonthFlows| {
+                        if m == 0 {
+                            cum = 0.0;
+                            point = 0;
                         }
-                        if t.pv_cost == best {
-                            acc.cheapest[n] += TIE_UNITS / winners;
+                        cum += f.start_flow + f.end_flow;
+                        if fan_slot[m] {
+                            sketches[n][point].add(cum);
+                            point += 1;
                         }
-                        if n != input.baseline && t.pv_cost < base_pv {
-                            acc.beats[n] += 1;
+                    };
+                    if uncertainty.changes_demand() {
+                        // Each sample has its own demand curves.
+                        let own_months = model::demand_curves(&inputs[0]);
+                        model::evaluate_all(
+                            &inputs[0],
+                            &own_months,
+                            &mut workspaces[0],
+                            false,
+                            &mut totals[0],
+                            |n, m, f| fan(0, n, m, f),
+                        );
+                    } else {
+                        model::evaluate_block(
+                            &inputs[..b],
+                            &base_months,
+                            &mut workspaces[..b],
+                            false,
+                            &mut totals[..b],
+                            &mut fan,
+                        );
+                    }
+                    // Statistics in sample order, so that sums do not depend on blocking.
+                    for sample_totals in totals.iter().take(b) {
+                        let best = sample_totals
+                            .iter()
+                            .map(|t| t.pv_cost)
+                            .fold(f64::INFINITY, f64::min);
+                        let winners = sample_totals
+                            .iter()
+                            .filter(|t| t.pv_cost == best)
+                            .count()
+                            .max(1) as u64;
+                        let base_pv = sample_totals[input.baseline].pv_cost;
+                        for (n, t) in sample_totals.iter().enumerate() {
+                            for (m, v) in metric_values(t).iter().enumerate() {
+                                if let Some(v) = v.filter(|v| v.is_finite()) {
+                                    moments[n][m].add(v);
+                                    acc.metric_sketches[n][m].add(v);
+                                }
+                            }
+                            if t.pv_cost == best {
+                                acc.cheapest[n] += TIE_UNITS / winners;
+                            }
+                            if n != input.baseline && t.pv_cost < base_pv {
+                                acc.beats[n] += 1;
+                            }
                         }
                     }
+                    first += b as u64;
                 }
                 acc.chunks.push(ChunkMoments { chunk, moments });
                 progress(done.fetch_add(end - start, Ordering::Relaxed) + (end - start));
