@@ -483,7 +483,7 @@ fn split_month(input: &Input, m: usize, d: &MonthDemand, ws: &mut Workspace) {
         };
         // Committed GPUs, renewed at each term start (equation M6).
         let term = c.commit_term_months.max(1) as usize;
-        let k = if m % term == 0 {
+        let k = if m.is_multiple_of(term) {
             match c.commitment {
                 Commitment::None => 0.0,
                 Commitment::Gpus(n) => f64::from(n),
