@@ -146,6 +146,14 @@ impl MonthRow {
     }
 }
 
+/// Share of demand left unmet above which an option does not count as serving its demand.
+pub const UNMET_TOLERANCE: f64 = 0.001;
+
+/// Whether an option serves (practically) all of its demand.
+pub fn serves_demand(o: &OptionResult) -> bool {
+    o.unmet_gpu_hours <= UNMET_TOLERANCE * o.demand_gpu_hours
+}
+
 /// The internal rate of return of an option's savings against the baseline.
 #[derive(Debug, Clone, Copy, PartialEq)]
 pub struct IrrResult {

@@ -90,7 +90,7 @@ pub struct Point {
     pub objective: f64,
     pub pv_cost: f64,
     pub unmet_gpu_hours: f64,
-    /// Serves its demand (unmet within `report::UNMET_TOLERANCE`): only such points can be the
+    /// Serves its demand (unmet within `model::UNMET_TOLERANCE`): only such points can be the
     /// optimum, unless no point is.
     pub serves_demand: bool,
 }
@@ -363,7 +363,7 @@ pub fn run(input: &Input, plan: &Plan, uncertainty: &Uncertainty, seed: u64) -> 
                 objective,
                 pv_cost: result.pv_cost,
                 unmet_gpu_hours: result.unmet_gpu_hours,
-                serves_demand: crate::report::serves_demand(result),
+                serves_demand: model::serves_demand(result),
             }
         })
         .collect();

@@ -159,13 +159,7 @@ pub fn monthly_rows(option: &OptionResult) -> Vec<Vec<String>> {
         .collect()
 }
 
-/// Share of demand left unmet above which an option does not count as serving its demand.
-pub const UNMET_TOLERANCE: f64 = 0.001;
-
-/// Whether an option serves (practically) all of its demand.
-pub fn serves_demand(o: &OptionResult) -> bool {
-    o.unmet_gpu_hours <= UNMET_TOLERANCE * o.demand_gpu_hours
-}
+pub use crate::model::{UNMET_TOLERANCE, serves_demand};
 
 /// Index of the cheapest option by PV among those that serve all demand (of all options when
 /// none does).
