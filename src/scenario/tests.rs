@@ -77,8 +77,7 @@ proptest! {
                 prop_assert!(o.cost_per_gpu_hour.is_none_or(f64::is_finite));
             }
             // Uncertain inputs: anything accepted samples to finite statistics.
-            if let Ok(u) = crate::montecarlo::uncertain::Uncertainty::build(&source, &resolved, &catalog) {
-                if !u.is_empty() {
+            if let Ok(u) = crate::montecarlo::uncertain::Uncertainty::build(&source, &resolved, &catalog) && !u.is_empty() {
                     let mc = crate::montecarlo::engine::run(&resolved.input, &u, 8, 3, &|_| {});
                     for o in &mc.options {
                         for s in o.metrics.iter().flatten() {
@@ -86,7 +85,6 @@ proptest! {
                         }
                         prop_assert!(o.fan.iter().all(|(_, q)| q.iter().all(|v| v.is_finite())));
                     }
-                }
             }
         }
     }
