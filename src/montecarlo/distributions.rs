@@ -201,6 +201,7 @@ fn bounded_range(low: f64, mode: Option<f64>, high: f64) -> Result<(), DistError
 /// Standardised, possibly reflected, truncated normal: the bounds `(a, b)` in sd units,
 /// whether they were reflected (`a, b := -b, -a`) so that the lower bound lies in the
 /// lower tail, where `normal_cdf` has full relative accuracy, and `(Φ(a), Φ(b) - Φ(a))`.
+#[derive(Debug, Clone, Copy, PartialEq)]
 struct TruncStd {
     reflect: bool,
     cdf_a: f64,
@@ -222,6 +223,83 @@ fn trunc_std(mean: f64, sd: f64, low: f64, high: f64) -> TruncStd {
         reflect,
         cdf_a,
         mass,
+    }
+}
+
+/// The truncated normal's quantile at `u`, from its precomputed standardised bounds.
+fn normal_at(mean: f64, sd: f64, low: f64, high: f64, t: &TruncStd, u: f64) -> f64 {
+    let v = if t.reflect { 1.0 - u } else { u };
+    let z = normal_quantile(t.cdf_a + v * t.mass);
+    let z = if t.reflect { -z } else { z };
+    let x = mean + sd * z;
+    if x.is_nan() {
+        mean.clamp(low, high)
+    } else {
+        x.clamp(low, high)
+    }
+}
+
+/// The lognormal's quantile at `u` from `ln p10` and `ln p90`; written so that u = 0.1 and
+/// u = 0.9 return p10 and p90 up to rounding.
+fn lognormal_at(l10: f64, l90: f64, u: f64) -> f64 {
+    let t = (normal_quantile(u) / Z90 + 1.0) / 2.0;
+    (l10 + t * (l90 - l10)).exp()
+}
+
+/// A distribution with the constants of its inverse CDF computed once, for sampling in a hot
+/// loop: [`Prepared::quantile`] returns exactly what [`Distribution::quantile`] returns.
+#[derive(Debug, Clone, PartialEq)]
+pub struct Prepared {
+    distribution: Distribution,
+    trunc: Option<TruncStd>,
+    logs: Option<(f64, f64)>,
+}
+
+impl Prepared {
+    pub fn new(distribution: Distribution) -> Prepared {
+        let (trunc, logs) = match distribution {
+            Distribution::Normal {
+                mean,
+                sd,
+                low,
+                high,
+            } => (Some(trunc_std(mean, sd, low, high)), None),
+            Distribution::LogNormal { p10, p90 } => (None, Some((p10.ln(), p90.ln()))),
+            _ => (None, None),
+        };
+        Prepared {
+            distribution,
+            trunc,
+            logs,
+        }
+    }
+
+    pub fn distribution(&self) -> &Distribution {
+        &self.distribution
+    }
+
+    /// The value at probability `u`, as [`Distribution::quantile`].
+    pub fn quantile(&self, u: f64) -> f64 {
+        match (&self.distribution, &self.trunc, self.logs) {
+            (
+                Distribution::Normal {
+                    mean,
+                    sd,
+                    low,
+                    high,
+                },
+                Some(t),
+                _,
+            ) => {
+                let u = if u.is_nan() { 0.5 } else { u.clamp(0.0, 1.0) };
+                normal_at(*mean, *sd, *low, *high, t, u)
+            }
+            (Distribution::LogNormal { .. }, _, Some((l10, l90))) => {
+                let u = if u.is_nan() { 0.5 } else { u.clamp(0.0, 1.0) };
+                lognormal_at(l10, l90, u)
+            }
+            (d, _, _) => d.quantile(u),
+        }
     }
 }
 
@@ -309,24 +387,8 @@ impl Distribution {
                 sd,
                 low,
                 high,
-            } => {
-                let t = trunc_std(mean, sd, low, high);
-                let v = if t.reflect { 1.0 - u } else { u };
-                let z = normal_quantile(t.cdf_a + v * t.mass);
-                let z = if t.reflect { -z } else { z };
-                let x = mean + sd * z;
-                if x.is_nan() {
-                    mean.clamp(low, high)
-                } else {
-                    x.clamp(low, high)
-                }
-            }
-            Distribution::LogNormal { p10, p90 } => {
-                let (l10, l90) = (p10.ln(), p90.ln());
-                // Written so that u = 0.1 and u = 0.9 return p10 and p90 up to rounding.
-                let t = (normal_quantile(u) / Z90 + 1.0) / 2.0;
-                (l10 + t * (l90 - l10)).exp()
-            }
+            } => normal_at(mean, sd, low, high, &trunc_std(mean, sd, low, high), u),
+            Distribution::LogNormal { p10, p90 } => lognormal_at(p10.ln(), p90.ln(), u),
             Distribution::Pert { low, mode, high } => {
                 let range = high - low;
                 if range <= 0.0 {
@@ -686,6 +748,60 @@ fn inverse_beta(u: f64, a: f64, b: f64) -> f64 {
         x = next;
     }
     x.clamp(0.0, 1.0)
+}
+
+#[cfg(test)]
+mod prepared_tests {
+    use super::*;
+
+    #[test]
+    fn prepared_quantiles_are_the_distributions_bit_for_bit() {
+        let cases = [
+            Distribution::Normal {
+                mean: 1.0,
+                sd: 0.1,
+                low: 0.6,
+                high: 1.4,
+            },
+            Distribution::Normal {
+                mean: 5.0,
+                sd: 2.0,
+                low: f64::NEG_INFINITY,
+                high: f64::INFINITY,
+            },
+            Distribution::Normal {
+                mean: 0.0,
+                sd: 1.0,
+                low: 3.0,
+                high: 9.0,
+            },
+            Distribution::LogNormal {
+                p10: 85_000.0,
+                p90: 125_000.0,
+            },
+            Distribution::Pert {
+                low: 1.0,
+                mode: 2.0,
+                high: 5.0,
+            },
+            Distribution::Triangular {
+                low: -1.0,
+                mode: 0.0,
+                high: 3.0,
+            },
+        ];
+        for d in cases {
+            let p = Prepared::new(d.clone());
+            for k in 0..=1000 {
+                let u = (f64::from(k) + 0.5) / 1001.0;
+                assert_eq!(
+                    p.quantile(u).to_bits(),
+                    d.quantile(u).to_bits(),
+                    "{d:?} at {u}"
+                );
+            }
+        }
+    }
 }
 
 #[cfg(test)]

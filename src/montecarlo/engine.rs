@@ -16,7 +16,7 @@ use std::sync::atomic::{AtomicU64, Ordering};
 
 /// Most points of a fan chart: enough for a smooth band, and it bounds the per-sample work of
 /// the month-by-month sketches.
-pub const FAN_POINTS: usize = 60;
+pub const FAN_POINTS: usize = 40;
 
 /// 0-based months whose cumulative cost the fan chart records.
 pub fn fan_months(horizon: usize) -> Vec<usize> {
@@ -168,7 +168,7 @@ pub fn draw(
         c.correlate(u, scratch);
     }
     for ((v, x), input) in values.iter_mut().zip(u.iter()).zip(&uncertainty.inputs) {
-        *v = input.distribution.quantile(*x);
+        *v = input.sampler.quantile(*x);
     }
 }
 

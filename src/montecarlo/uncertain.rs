@@ -20,6 +20,8 @@ use crate::scenario::{Resolved, Source, UncertainSpec, error_at};
 pub struct Uncertain {
     pub path: String,
     pub distribution: Distribution,
+    /// The distribution with its sampling constants precomputed.
+    pub sampler: super::distributions::Prepared,
     target: Target,
 }
 
@@ -187,6 +189,7 @@ impl Uncertainty {
             }
             inputs.push(Uncertain {
                 path: spec.path.clone(),
+                sampler: super::distributions::Prepared::new(distribution.clone()),
                 distribution,
                 target,
             });
