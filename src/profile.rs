@@ -180,6 +180,8 @@ pub struct Ldc {
     /// `guide[j]` = number of loads above `peak × (1 − j / GUIDE)`: a search for a capacity
     /// starts from the guide's bracket instead of the whole curve (same answer, fewer steps).
     guide: Vec<u32>,
+    /// `GUIDE / peak`, so that finding the guide bucket multiplies instead of dividing.
+    guide_scale: f64,
 }
 
 impl Ldc {
@@ -200,10 +202,12 @@ impl Ldc {
                 sorted_desc.partition_point(|v| *v > level) as u32
             })
             .collect();
+        let guide_scale = if peak > 0.0 { GUIDE as f64 / peak } else { 0.0 };
         Ldc {
             sorted_desc,
             prefix,
             guide,
+            guide_scale,
         }
     }
 
@@ -215,7 +219,7 @@ impl Ldc {
         }
         // The bracket [t_(j+1), t_j] that should hold `capacity`; the bucket arithmetic may
         // round across an edge, so the bracket is checked and widened by a step if needed.
-        let j = ((((peak - capacity) / peak) * GUIDE as f64) as usize).min(GUIDE - 1);
+        let j = (((peak - capacity) * self.guide_scale) as usize).min(GUIDE - 1);
         let (mut lo, mut hi) = (self.guide[j] as usize, self.guide[j + 1] as usize);
         let n = self.sorted_desc.len();
         if lo > 0 && self.sorted_desc[lo - 1] <= capacity {
