@@ -254,14 +254,14 @@ impl Ldc {
     }
 
     /// Σ_h min(f × load(h), capacity) = f × served(capacity / f): the curve scaled by `f`
-    /// without re-sorting (exact for f = 1).
-    pub fn served_scaled(&self, capacity: f64, f: f64) -> f64 {
+    /// without re-sorting, given `inv_f = 1 / f` (exact for f = 1).
+    pub fn served_scaled(&self, capacity: f64, f: f64, inv_f: f64) -> f64 {
         if f <= 0.0 {
             0.0
         } else if f == 1.0 {
             self.served(capacity)
         } else {
-            f * self.served(capacity / f)
+            f * self.served(capacity * inv_f)
         }
     }
 

@@ -132,6 +132,8 @@ struct Tables {
     key: Option<[u64; 5]>,
     /// Demand factor of each month (M1).
     scale: Vec<f64>,
+    /// `1 / scale`, so that each curve search multiplies instead of dividing.
+    inv_scale: Vec<f64>,
     /// Electricity escalation factor of each month.
     escalation: Vec<f64>,
     /// Discount factor at times 0..=H months (F2).
@@ -155,6 +157,12 @@ impl Tables {
         self.scale.clear();
         self.scale.extend(
             monthly_growth(input.demand_growth_per_year, h).map(|g| input.demand_scale * g),
+        );
+        self.inv_scale.clear();
+        self.inv_scale.extend(
+            self.scale
+                .iter()
+                .map(|f| if *f > 0.0 { 1.0 / f } else { 0.0 }),
         );
         self.escalation.clear();
         self.escalation
@@ -440,6 +448,7 @@ fn prepare(input: &Input, ws: &mut Workspace, detail: bool) {
 /// option (M2-M4, M6).
 fn split_month(input: &Input, m: usize, d: &MonthDemand, ws: &mut Workspace) {
     let f = ws.tables.scale[m];
+    let inv = ws.tables.inv_scale[m];
     for (option, scratch) in input.options.iter().zip(ws.options.iter_mut()) {
         let capacity = option
             .owned
@@ -449,7 +458,7 @@ fn split_month(input: &Input, m: usize, d: &MonthDemand, ws: &mut Workspace) {
             .unwrap_or(0.0);
         let split = match option.kind {
             Kind::OnPrem => {
-                let onprem = d.total.served_scaled(capacity, f);
+                let onprem = d.total.served_scaled(capacity, f, inv);
                 Split {
                     onprem,
                     cloud: 0.0,
@@ -462,9 +471,9 @@ fn split_month(input: &Input, m: usize, d: &MonthDemand, ws: &mut Workspace) {
                 unmet: f * d.sensitive.total(),
             },
             Kind::Hybrid => {
-                let onprem = d.total.served_scaled(capacity, f);
+                let onprem = d.total.served_scaled(capacity, f, inv);
                 let sensitive_served = if d.has_sensitive() {
-                    d.sensitive.served_scaled(capacity, f)
+                    d.sensitive.served_scaled(capacity, f, inv)
                 } else {
                     0.0
                 };
@@ -501,9 +510,10 @@ fn split_month(input: &Input, m: usize, d: &MonthDemand, ws: &mut Workspace) {
             0.0
         } else {
             match option.kind {
-                Kind::Cloud => d.nonsensitive.served_scaled(k_ref, f),
+                Kind::Cloud => d.nonsensitive.served_scaled(k_ref, f, inv),
                 Kind::Hybrid if !d.has_sensitive() => {
-                    d.total.served_scaled(capacity + k_ref, f) - d.total.served_scaled(capacity, f)
+                    d.total.served_scaled(capacity + k_ref, f, inv)
+                        - d.total.served_scaled(capacity, f, inv)
                 }
                 Kind::Hybrid => d
                     .hourly_total
