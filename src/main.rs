@@ -131,31 +131,58 @@ fn emit(output: Option<&Path>, text: &str) -> Result<(), InputError> {
 }
 
 /// A chart path must end in `.svg` or `.png`; checked before any work is done.
+/// Its folder must exist too, so that a run never fails after writing its main output.
 fn check_chart_path(path: Option<&Path>) -> Result<(), InputError> {
     let Some(path) = path else { return Ok(()) };
-    match path.extension().and_then(|e| e.to_str()) {
-        Some("svg" | "png") => Ok(()),
-        _ => Err(
-            InputError::new(path.display().to_string(), "unknown chart format")
-                .expected("a file name ending in `.svg` or `.png`")
-                .found(format!("`{}`", path.display())),
-        ),
+    let shown = path.display().to_string();
+    if !matches!(
+        path.extension().and_then(|e| e.to_str()),
+        Some("svg" | "png")
+    ) {
+        return Err(InputError::new(&shown, "unknown chart format")
+            .expected("a file name ending in `.svg` or `.png`")
+            .found(format!("`{shown}`")));
     }
+    let folder = path
+        .parent()
+        .filter(|p| !p.as_os_str().is_empty())
+        .unwrap_or(Path::new("."));
+    if !folder.is_dir() {
+        return Err(InputError::new(&shown, "cannot write the chart")
+            .expected("a file in an existing folder")
+            .found(format!("no folder `{}`", folder.display())));
+    }
+    Ok(())
 }
 
-/// Writes a rendered chart atomically as SVG or PNG, after the file's extension.
-fn write_chart(
+/// The bytes of a rendered chart, SVG or PNG after the file's extension.
+fn chart_bytes(
     path: &Path,
     chart: Result<tcosim::report::charts::Chart, tcosim::report::charts::ChartError>,
-) -> Result<(), InputError> {
+) -> Result<Vec<u8>, InputError> {
     let chart = chart.map_err(|e| {
         InputError::new(path.display().to_string(), "cannot draw the chart").found(e.to_string())
     })?;
-    if path.extension().and_then(|e| e.to_str()) == Some("png") {
-        write_atomic(path, &chart.png)
-    } else {
-        write_atomic(path, chart.svg.as_bytes())
+    Ok(
+        if path.extension().and_then(|e| e.to_str()) == Some("png") {
+            chart.png
+        } else {
+            chart.svg.into_bytes()
+        },
+    )
+}
+
+/// Writes the text output, then the chart (both rendered before anything is written).
+fn emit_with_chart(
+    output: Option<&Path>,
+    text: &str,
+    chart: Option<(&Path, Vec<u8>)>,
+) -> Result<(), InputError> {
+    emit(output, text)?;
+    if let Some((path, bytes)) = chart {
+        write_atomic(path, &bytes)?;
     }
+    Ok(())
 }
 
 /// Rejects `--threads 0` (and absurd counts) whether or not anything runs in parallel.
@@ -248,16 +275,20 @@ fn sensitivity(args: SensitivityArgs, quiet: bool) -> Result<(), InputError> {
     };
     check_chart_path(args.chart.as_deref())?;
     let s = tcosim::montecarlo::sensitivity::run(&run.input, &uncertainty, focus);
-    if let Some(path) = &args.chart {
-        write_chart(path, tcosim::report::charts::tornado(&run, &s))?;
-    }
+    let chart = match &args.chart {
+        Some(path) => Some((
+            path.as_path(),
+            chart_bytes(path, tcosim::report::charts::tornado(&run, &s))?,
+        )),
+        None => None,
+    };
     let text = tcosim::report::uncertainty::sensitivity(
         &run,
         &s,
         args.out.format,
         use_color(&args.out.output),
     );
-    emit(args.out.output.as_deref(), &text)
+    emit_with_chart(args.out.output.as_deref(), &text, chart)
 }
 
 fn sweep(args: SweepArgs, quiet: bool) -> Result<(), InputError> {
@@ -273,9 +304,13 @@ fn sweep(args: SweepArgs, quiet: bool) -> Result<(), InputError> {
     let s = with_threads(args.sampling.threads, || {
         tcosim::montecarlo::sweep::run(&run.input, &plan, &uncertainty, seed)
     })?;
-    if let Some(path) = &args.chart {
-        write_chart(path, tcosim::report::charts::sweep(&run, &s))?;
-    }
+    let chart = match &args.chart {
+        Some(path) => Some((
+            path.as_path(),
+            chart_bytes(path, tcosim::report::charts::sweep(&run, &s))?,
+        )),
+        None => None,
+    };
     let text = tcosim::report::uncertainty::sweep(
         &run,
         &s,
@@ -283,7 +318,7 @@ fn sweep(args: SweepArgs, quiet: bool) -> Result<(), InputError> {
         args.out.format,
         use_color(&args.out.output),
     );
-    emit(args.out.output.as_deref(), &text)
+    emit_with_chart(args.out.output.as_deref(), &text, chart)
 }
 
 /// Monte Carlo samples of a report when the scenario has uncertain inputs and `--samples` is

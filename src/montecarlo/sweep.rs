@@ -166,31 +166,23 @@ impl Plan {
         for (i, p) in spec.parameters.iter().enumerate() {
             axes.push(axis(source, r, i, p)?);
         }
-        if axes.len() == 2 && axes[0].option != axes[1].option {
-            return Err(error_at(
-                source,
-                &[
-                    Seg::Key("sweep"),
-                    Seg::Key("parameter"),
-                    Seg::Index(1),
-                    Seg::Key("path"),
-                ],
-                "sweep parameters of different options",
-            )
-            .expected("both parameters on the option whose cost is minimised"));
-        }
-        if axes.len() == 2 && axes[0].path == axes[1].path {
-            return Err(error_at(
-                source,
-                &[
-                    Seg::Key("sweep"),
-                    Seg::Key("parameter"),
-                    Seg::Index(1),
-                    Seg::Key("path"),
-                ],
-                "the same parameter twice",
-            )
-            .expected("two different parameters"));
+        if let [first, second] = axes.as_slice() {
+            let at = [
+                Seg::Key("sweep"),
+                Seg::Key("parameter"),
+                Seg::Index(1),
+                Seg::Key("path"),
+            ];
+            if first.option != second.option {
+                return Err(
+                    error_at(source, &at, "sweep parameters of different options")
+                        .expected("both parameters on the option whose cost is minimised"),
+                );
+            }
+            if first.path == second.path {
+                return Err(error_at(source, &at, "the same parameter twice")
+                    .expected("two different parameters"));
+            }
         }
         let points: usize = axes.iter().map(|a| a.values.len()).product();
         if points > MAX_POINTS {

@@ -205,28 +205,7 @@ fn sensitivity_section(run: &Run, s: &Sensitivity) -> Section {
         "{focus}'s PV cost is {cur} {} with every uncertain input at its median. Each input moves alone to its P10 and its P90 while the others stay at their medians (correlations do not apply); rows are sorted by the swing, the largest first.",
         money(s.base_pv[s.focus])
     );
-    let header = vec![
-        "Input".to_string(),
-        "P10".to_string(),
-        "P90".to_string(),
-        format!("PV at P10 [{cur}]"),
-        format!("PV at P90 [{cur}]"),
-        format!("Swing [{cur}]"),
-    ];
-    let rows = s
-        .swings
-        .iter()
-        .map(|w| {
-            vec![
-                w.path.clone(),
-                input_value(w.low_input),
-                input_value(w.high_input),
-                money(w.low_pv[s.focus]),
-                money(w.high_pv[s.focus]),
-                money(w.swing(s.focus)),
-            ]
-        })
-        .collect();
+    let (header, rows) = super::uncertainty::sensitivity_table(run, s);
     Section {
         heading: format!("Sensitivity of {focus}"),
         text,
@@ -243,7 +222,7 @@ fn sweep_section(run: &Run, s: &Sweep) -> Section {
         .axes
         .iter()
         .zip(&best.values)
-        .map(|(a, v)| format!("`{}` = {}", a.path, input_value(*v)))
+        .map(|(a, v)| format!("`{}` = {}", a.path, super::input_value(*v)))
         .collect();
     let objective = match s.objective {
         Objective::PvCost => "PV cost".to_string(),
@@ -270,22 +249,6 @@ fn sweep_section(run: &Run, s: &Sweep) -> Section {
         text,
         header: Vec::new(),
         rows: Vec::new(),
-    }
-}
-
-/// An input value: whole numbers grouped, large ones rounded, small ones with up to four
-/// decimals.
-pub fn input_value(v: f64) -> String {
-    if v.fract() == 0.0 && v.abs() < 1e15 || v.abs() >= 1000.0 {
-        quantity(v)
-    } else {
-        let s = format!("{v:.4}");
-        let s = s.trim_end_matches('0').trim_end_matches('.');
-        if s == "-0" {
-            "0".to_string()
-        } else {
-            s.to_string()
-        }
     }
 }
 

@@ -308,6 +308,22 @@ fn group_thousands(v: f64) -> String {
     }
 }
 
+/// An input value: whole numbers grouped, large ones rounded, small ones with up to four
+/// decimals.
+pub fn input_value(v: f64) -> String {
+    if v.fract() == 0.0 && v.abs() < 1e15 || v.abs() >= 1000.0 {
+        quantity(v)
+    } else {
+        let s = format!("{v:.4}");
+        let s = s.trim_end_matches('0').trim_end_matches('.');
+        if s == "-0" {
+            "0".to_string()
+        } else {
+            s.to_string()
+        }
+    }
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;

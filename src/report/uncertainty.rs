@@ -163,6 +163,35 @@ pub fn mc_csv(run: &Run, mc: &MonteCarlo) -> String {
     String::from_utf8(w.into_inner().unwrap_or_default()).unwrap_or_default()
 }
 
+/// Header and rows of the sensitivity table (input, P10, P90, PV at each, swing), shared by
+/// `tcosim sensitivity` and the report.
+pub fn sensitivity_table(run: &Run, s: &Sensitivity) -> (Vec<String>, Vec<Vec<String>>) {
+    let cur = &run.input.currency;
+    let header = vec![
+        "Input".to_string(),
+        "P10".to_string(),
+        "P90".to_string(),
+        format!("PV at P10 [{cur}]"),
+        format!("PV at P90 [{cur}]"),
+        format!("Swing [{cur}]"),
+    ];
+    let rows = s
+        .swings
+        .iter()
+        .map(|w| {
+            vec![
+                w.path.clone(),
+                super::input_value(w.low_input),
+                super::input_value(w.high_input),
+                money(w.low_pv[s.focus]),
+                money(w.high_pv[s.focus]),
+                money(w.swing(s.focus)),
+            ]
+        })
+        .collect();
+    (header, rows)
+}
+
 /// `tcosim sensitivity` output.
 pub fn sensitivity(run: &Run, s: &Sensitivity, format: Format, color: bool) -> String {
     let cur = &run.input.currency;
@@ -218,33 +247,11 @@ pub fn sensitivity(run: &Run, s: &Sensitivity, format: Format, color: bool) -> S
             String::from_utf8(w.into_inner().unwrap_or_default()).unwrap_or_default()
         }
         Format::Table | Format::Markdown => {
-            let header = [
-                "Input",
-                "P10",
-                "P90",
-                &format!("PV at P10 [{cur}]"),
-                &format!("PV at P90 [{cur}]"),
-                &format!("Swing [{cur}]"),
-            ];
-            let rows: Vec<Vec<String>> = s
-                .swings
-                .iter()
-                .map(|w| {
-                    vec![
-                        w.path.clone(),
-                        number(w.low_input),
-                        number(w.high_input),
-                        money(w.low_pv[s.focus]),
-                        money(w.high_pv[s.focus]),
-                        money(w.swing(s.focus)),
-                    ]
-                })
-                .collect();
+            let (header, rows) = sensitivity_table(run, s);
             let title = format!(
                 "Sensitivity of {focus}'s PV cost ({cur} {} with every input at its median), one input at a time from P10 to P90",
                 money(s.base_pv[s.focus])
             );
-            let header: Vec<&str> = header.iter().map(|h| h.as_ref()).collect();
             if format == Format::Markdown {
                 format!(
                     "# {}\n\n{title}.\n\n{}",
@@ -325,7 +332,8 @@ pub fn sweep(run: &Run, s: &Sweep, seed: u64, format: Format, color: bool) -> St
                 .iter()
                 .enumerate()
                 .map(|(i, p)| {
-                    let mut r: Vec<String> = p.values.iter().map(|v| number(*v)).collect();
+                    let mut r: Vec<String> =
+                        p.values.iter().map(|v| super::input_value(*v)).collect();
                     r.extend([
                         money(p.objective),
                         quantity(p.unmet_gpu_hours),
@@ -345,7 +353,7 @@ pub fn sweep(run: &Run, s: &Sweep, seed: u64, format: Format, color: bool) -> St
                 .axes
                 .iter()
                 .zip(&best.values)
-                .map(|(a, v)| format!("{} = {}", a.path, number(*v)))
+                .map(|(a, v)| format!("{} = {}", a.path, super::input_value(*v)))
                 .collect();
             let title = format!(
                 "Optimum for {option}: {} ({objective} {cur} {})",
@@ -363,15 +371,5 @@ pub fn sweep(run: &Run, s: &Sweep, seed: u64, format: Format, color: bool) -> St
                 format!("{}\n{title}\n", super::table::grid(&header, &rows, color))
             }
         }
-    }
-}
-
-/// A parameter value: whole numbers without decimals, others with up to 4 significant decimals.
-fn number(v: f64) -> String {
-    if v.fract() == 0.0 && v.abs() < 1e15 {
-        format!("{v:.0}")
-    } else {
-        let s = format!("{v:.4}");
-        s.trim_end_matches('0').trim_end_matches('.').to_string()
     }
 }

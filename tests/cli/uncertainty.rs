@@ -1885,3 +1885,42 @@ fn outputs_are_readable_like_any_file() {
         & 0o777;
     assert_eq!(mode, 0o644, "a new output file gets the usual mode");
 }
+
+#[test]
+fn a_failed_sweep_writes_neither_its_output_nor_its_chart() {
+    let dir = Scratch::new();
+    let chart = dir.path("sweep.svg");
+    let output = dir.path("missing/sweep.json");
+    rejected(
+        &[
+            OsStr::new("sweep"),
+            OsStr::new(FLEET),
+            OsStr::new("--chart"),
+            chart.as_os_str(),
+            OsStr::new("--output"),
+            output.as_os_str(),
+        ],
+        &["cannot write output"],
+    );
+    assert!(
+        !chart.exists(),
+        "the chart was written although the output failed"
+    );
+    let chart_in_missing = dir.path("missing/sweep.svg");
+    let output_ok = dir.path("sweep.json");
+    rejected(
+        &[
+            OsStr::new("sweep"),
+            OsStr::new(FLEET),
+            OsStr::new("--chart"),
+            chart_in_missing.as_os_str(),
+            OsStr::new("--output"),
+            output_ok.as_os_str(),
+        ],
+        &["cannot write the chart", "missing"],
+    );
+    assert!(
+        !output_ok.exists(),
+        "the output was written although the chart cannot be"
+    );
+}

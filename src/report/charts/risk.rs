@@ -7,7 +7,7 @@ use super::*;
 use crate::montecarlo::engine::MonteCarlo;
 use crate::montecarlo::sensitivity::Sensitivity;
 use crate::montecarlo::sweep::{Field, Objective, Sweep};
-use crate::report::content::input_value;
+use crate::report::input_value;
 use crate::report::money;
 
 /// The P10 and P90 ends of the tornado's bars (Paul Tol's muted scheme, not option colours).
