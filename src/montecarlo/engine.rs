@@ -210,6 +210,7 @@ pub fn run(
         }
         slot
     };
+    let points = fan_months(months).len();
     let done = AtomicU64::new(0);
     let n_chunks = samples.div_ceil(CHUNK);
     let k = uncertainty.inputs.len();
@@ -232,6 +233,9 @@ pub fn run(
                 let mut inputs: Vec<Input> = (0..block).map(|_| input.clone()).collect();
                 let mut workspaces = vec![model::Workspace::default(); block];
                 let mut totals = vec![vec![model::Totals::default(); options]; block];
+                // Cumulative cost at each fan point of each sample of a block and option,
+                // added to the sketches sketch by sketch after the block.
+                let mut fan_values = vec![0.0; block * options * points];
                 let mut first = start;
                 while first < end {
                     let b = block.min((end - first) as usize);
@@ -246,17 +250,16 @@ pub fn run(
                         );
                         uncertainty.apply(&values, sample_input);
                     }
-                    let sketches = &mut acc.month_sketches;
                     let mut cum = 0.0;
                     let mut point = 0;
-                    let mut fan = |_: usize, n: usize, m: usize, f: &model::MonthFlows| {
+                    let mut fan = |j: usize, n: usize, m: usize, f: &model::MonthFlows| {
                         if m == 0 {
                             cum = 0.0;
                             point = 0;
                         }
                         cum += f.start_flow + f.end_flow;
                         if fan_slot[m] {
-                            sketches[n][point].add(cum);
+                            fan_values[(n * points + point) * block + j] = cum;
                             point += 1;
                         }
                     };
@@ -281,7 +284,14 @@ pub fn run(
                             &mut fan,
                         );
                     }
-                    // Statistics in sample order, so that sums do not depend on blocking.
+                    for (k, values) in fan_values.chunks(block).enumerate() {
+                        let sketch = &mut acc.month_sketches[k / points][k % points];
+                        for v in &values[..b] {
+                            sketch.add(*v);
+                        }
+                    }
+                    // Each sum takes its samples in sample order, so that it does not depend on
+                    // blocking; each sketch takes the block's values together.
                     for sample_totals in totals.iter().take(b) {
                         let best = sample_totals
                             .iter()
@@ -294,17 +304,27 @@ pub fn run(
                             .max(1) as u64;
                         let base_pv = sample_totals[input.baseline].pv_cost;
                         for (n, t) in sample_totals.iter().enumerate() {
-                            for (m, v) in metric_values(t).iter().enumerate() {
-                                if let Some(v) = v.filter(|v| v.is_finite()) {
-                                    moments[n][m].add(v);
-                                    acc.metric_sketches[n][m].add(v);
-                                }
-                            }
                             if t.pv_cost == best {
                                 acc.cheapest[n] += TIE_UNITS / winners;
                             }
                             if n != input.baseline && t.pv_cost < base_pv {
                                 acc.beats[n] += 1;
+                            }
+                        }
+                    }
+                    for n in 0..options {
+                        for (m, (moments, sketch)) in moments[n]
+                            .iter_mut()
+                            .zip(acc.metric_sketches[n].iter_mut())
+                            .enumerate()
+                        {
+                            for sample_totals in totals.iter().take(b) {
+                                if let Some(v) =
+                                    metric_values(&sample_totals[n])[m].filter(|v| v.is_finite())
+                                {
+                                    moments.add(v);
+                                    sketch.add(v);
+                                }
                             }
                         }
                     }

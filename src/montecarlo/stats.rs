@@ -37,31 +37,44 @@ const GAMMA: f64 = 1.0 + 2.0 * QuantileSketch::REL_ERROR;
 /// exact minimum and maximum are still kept.
 const BUCKETS: usize = 55_290;
 
-fn ln_gamma_step() -> f64 {
-    GAMMA.ln()
+/// Natural logarithm of `m` in `[1, 2]` in constant evaluation: `2 atanh((m − 1) / (m + 1))`
+/// by its series, whose ratio `((m − 1) / (m + 1))² <= 1/9` makes 40 terms exact to the last bit
+/// or two.
+const fn ln_1_to_2(m: f64) -> f64 {
+    let z = (m - 1.0) / (m + 1.0);
+    let z2 = z * z;
+    let mut term = z;
+    let mut sum = 0.0;
+    let mut k = 0;
+    while k < 40 {
+        sum += term / (2 * k + 1) as f64;
+        term *= z2;
+        k += 1;
+    }
+    2.0 * sum
 }
 
+/// `ln(GAMMA)`: the width of a bucket in `ln`.
+const LN_GAMMA: f64 = ln_1_to_2(GAMMA);
+
 /// `1 / ln(GAMMA)`, so that the hot path multiplies instead of dividing.
-fn inv_ln_gamma_step() -> f64 {
-    static INV: std::sync::OnceLock<f64> = std::sync::OnceLock::new();
-    *INV.get_or_init(|| 1.0 / GAMMA.ln())
-}
+const INV_LN_GAMMA: f64 = 1.0 / LN_GAMMA;
 
 /// Entries of the table behind [`fast_ln`].
 const LN_TABLE_BITS: u32 = 10;
 
-/// `ln(1 + i / 1024)` and `1 / (1 + i / 1024)` for the top mantissa bits `i`.
-fn ln_table() -> &'static [(f64, f64)] {
-    static TABLE: std::sync::OnceLock<Vec<(f64, f64)>> = std::sync::OnceLock::new();
-    TABLE.get_or_init(|| {
-        (0..1u32 << LN_TABLE_BITS)
-            .map(|i| {
-                let m0 = 1.0 + f64::from(i) / f64::from(1u32 << LN_TABLE_BITS);
-                (m0.ln(), 1.0 / m0)
-            })
-            .collect()
-    })
-}
+/// `ln(1 + i / 1024)` and `1 / (1 + i / 1024)` for the top mantissa bits `i`, built at compile
+/// time so the hot path reads a plain static.
+static LN_TABLE: [(f64, f64); 1 << LN_TABLE_BITS] = {
+    let mut table = [(0.0, 0.0); 1 << LN_TABLE_BITS];
+    let mut i = 0;
+    while i < table.len() {
+        let m0 = 1.0 + i as f64 / (1u32 << LN_TABLE_BITS) as f64;
+        table[i] = (ln_1_to_2(m0), 1.0 / m0);
+        i += 1;
+    }
+    table
+};
 
 /// Natural logarithm of a positive normal `x` from its exponent, a table over the top ten
 /// mantissa bits and a second-order correction: absolute error below 1e-9, far inside a bucket
@@ -75,26 +88,28 @@ fn fast_ln(x: f64) -> f64 {
     }
     let mantissa = f64::from_bits((bits & 0x000f_ffff_ffff_ffff) | 0x3ff0_0000_0000_0000);
     let i = ((bits >> (52 - LN_TABLE_BITS)) & ((1 << LN_TABLE_BITS) - 1)) as usize;
-    let (ln_m0, inv_m0) = ln_table()[i];
+    let (ln_m0, inv_m0) = LN_TABLE[i];
     let r = (mantissa * inv_m0) - 1.0;
     (exponent - 1023) as f64 * std::f64::consts::LN_2 + ln_m0 + r - 0.5 * r * r
 }
 
-/// Bucket of a magnitude `a >= TINY`, clamped to the fixed range.
-fn bucket_index(a: f64) -> usize {
+/// Bucket of a magnitude `a >= TINY` in buckets whose width in `ln` is `1 / inv_width`,
+/// clamped to `0..=last`.
+#[inline]
+fn bucket_index(a: f64, inv_width: f64, last: usize) -> usize {
     // Truncation is the floor here: negative values go to bucket 0 below.
-    let idx = fast_ln(a * (1.0 / TINY)) * inv_ln_gamma_step();
+    let idx = fast_ln(a * (1.0 / TINY)) * inv_width;
     if idx.is_nan() || idx < 0.0 {
         0
     } else {
         // `as` saturates, then the clamp keeps the index in range.
-        (idx as usize).min(BUCKETS - 1)
+        (idx as usize).min(last)
     }
 }
 
 /// Lower edge of bucket `i` (upper edge of bucket `i - 1`) for positive magnitudes.
 fn bucket_edge(i: usize) -> f64 {
-    TINY * (i as f64 * ln_gamma_step()).exp()
+    TINY * (i as f64 * LN_GAMMA).exp()
 }
 
 /// Geometric midpoint of the bucket joining fine buckets `i g .. (i + 1) g`.
@@ -102,13 +117,13 @@ fn group_mid(i: usize, g: usize) -> f64 {
     if g <= 1 {
         bucket_mid(i)
     } else {
-        TINY * ((i as f64 + 0.5) * g as f64 * ln_gamma_step()).exp()
+        TINY * ((i as f64 + 0.5) * g as f64 * LN_GAMMA).exp()
     }
 }
 
 /// Geometric midpoint of bucket `i`.
 fn bucket_mid(i: usize) -> f64 {
-    TINY * ((i as f64 + 0.5) * ln_gamma_step()).exp()
+    TINY * ((i as f64 + 0.5) * LN_GAMMA).exp()
 }
 
 /// A bucket position in ascending order of value.
@@ -158,15 +173,19 @@ fn nearest_rank(q: f64, n: u64) -> u64 {
 ///
 /// Counts are integers, so merging is exact, associative and commutative: any merge order gives
 /// the same sketch (compare with `==`).
-#[derive(Debug, Clone, PartialEq, Default)]
+#[derive(Debug, Clone, PartialEq)]
 pub struct QuantileSketch {
     count: u64,
     /// Exact minimum and maximum; meaningless (0) while `count == 0`.
     min: f64,
     max: f64,
     zero: u64,
-    /// Fine buckets per bucket of this sketch (0 or 1: fine; see [`QuantileSketch::coarse`]).
+    /// Fine buckets per bucket of this sketch (1: fine; see [`QuantileSketch::coarse`]).
     group: usize,
+    /// `1 / (group ln GAMMA)`: a magnitude's bucket is `floor(ln(|v| / TINY) × inv_width)`.
+    inv_width: f64,
+    /// Highest bucket index.
+    last: usize,
     pos: Window,
     neg: Window,
 }
@@ -189,6 +208,15 @@ impl PartialEq for Window {
 }
 
 impl Window {
+    /// Counts one value in bucket `i`.
+    #[inline]
+    fn add_one(&mut self, i: usize) {
+        match self.counts.get_mut(i.wrapping_sub(self.start)) {
+            Some(c) => *c = c.saturating_add(1),
+            None => self.add(i, 1),
+        }
+    }
+
     fn add(&mut self, i: usize, c: u64) {
         if c == 0 {
             return;
@@ -254,6 +282,12 @@ impl Window {
     }
 }
 
+impl Default for QuantileSketch {
+    fn default() -> Self {
+        Self::new()
+    }
+}
+
 impl QuantileSketch {
     /// Bound on the relative error of [`quantile`](Self::quantile) for values with magnitude in
     /// `[1e-6, 1e18]`. Half a percent is far below the spread of any cost estimate, and keeps
@@ -262,7 +296,21 @@ impl QuantileSketch {
 
     /// An empty sketch (no allocation).
     pub fn new() -> Self {
-        Self::default()
+        Self::with_group(1)
+    }
+
+    fn with_group(group: usize) -> Self {
+        QuantileSketch {
+            count: 0,
+            min: 0.0,
+            max: 0.0,
+            zero: 0,
+            group,
+            inv_width: INV_LN_GAMMA / group as f64,
+            last: (BUCKETS - 1) / group,
+            pos: Window::default(),
+            neg: Window::default(),
+        }
     }
 
     /// Relative error bound of a [`coarse`](Self::coarse) sketch: its buckets join
@@ -275,14 +323,11 @@ impl QuantileSketch {
     /// [`COARSE_REL_ERROR`](Self::COARSE_REL_ERROR)): a tenth of the memory, for the many
     /// month-by-month sketches behind fan charts.
     pub fn coarse() -> Self {
-        QuantileSketch {
-            group: Self::COARSE_GROUP,
-            ..Self::default()
-        }
+        Self::with_group(Self::COARSE_GROUP)
     }
 
     fn group(&self) -> usize {
-        self.group.max(1)
+        self.group
     }
 
     /// Adds one value. Values must be finite: a non-finite value is a bug upstream, so it
@@ -307,11 +352,11 @@ impl QuantileSketch {
             self.zero = self.zero.saturating_add(1);
             return;
         }
-        let i = bucket_index(a) / self.group();
+        let i = bucket_index(a, self.inv_width, self.last);
         if v > 0.0 {
-            self.pos.add(i, 1);
+            self.pos.add_one(i);
         } else {
-            self.neg.add(i, 1);
+            self.neg.add_one(i);
         }
     }
 
@@ -673,11 +718,19 @@ mod tests {
 
     #[test]
     fn bucket_range_covers_large() {
-        assert!(bucket_index(LARGE) < BUCKETS);
+        let fine = |a| bucket_index(a, INV_LN_GAMMA, BUCKETS - 1);
+        assert!(fine(LARGE) < BUCKETS);
         assert!(bucket_edge(BUCKETS) >= LARGE);
         assert!(bucket_edge(BUCKETS - 1) < LARGE);
-        assert_eq!(bucket_index(TINY), 0);
-        assert_eq!(bucket_index(1e300), BUCKETS - 1);
+        assert_eq!(fine(TINY), 0);
+        assert_eq!(fine(1e300), BUCKETS - 1);
+        // The compile-time logarithms agree with the library's.
+        assert!((LN_GAMMA - GAMMA.ln()).abs() < 1e-18);
+        for (i, (ln_m0, inv_m0)) in LN_TABLE.iter().enumerate() {
+            let m0 = 1.0 + i as f64 / 1024.0;
+            assert!((ln_m0 - m0.ln()).abs() < 4e-16, "ln({m0})");
+            assert_eq!(*inv_m0, 1.0 / m0);
+        }
     }
 
     #[test]
