@@ -253,6 +253,8 @@ pub struct Prepared {
     distribution: Distribution,
     trunc: Option<TruncStd>,
     logs: Option<(f64, f64)>,
+    /// PERT: the beta shape (α, β) and `ln B(α, β)`.
+    beta: Option<(f64, f64, f64)>,
 }
 
 impl Prepared {
@@ -267,10 +269,18 @@ impl Prepared {
             Distribution::LogNormal { p10, p90 } => (None, Some((p10.ln(), p90.ln()))),
             _ => (None, None),
         };
+        let beta = match distribution {
+            Distribution::Pert { low, mode, high } if high - low > 0.0 => {
+                let (a, b) = pert_shape(low, mode, high);
+                Some((a, b, ln_beta(a, b)))
+            }
+            _ => None,
+        };
         Prepared {
             distribution,
             trunc,
             logs,
+            beta,
         }
     }
 
@@ -297,6 +307,11 @@ impl Prepared {
             (Distribution::LogNormal { .. }, _, Some((l10, l90))) => {
                 let u = if u.is_nan() { 0.5 } else { u.clamp(0.0, 1.0) };
                 lognormal_at(l10, l90, u)
+            }
+            (Distribution::Pert { low, high, .. }, _, _) if self.beta.is_some() => {
+                let u = if u.is_nan() { 0.5 } else { u.clamp(0.0, 1.0) };
+                let (a, b, ln_b) = self.beta.unwrap_or_default();
+                pert_at(*low, *high, a, b, ln_b, u)
             }
             (d, _, _) => d.quantile(u),
         }
@@ -395,7 +410,7 @@ impl Distribution {
                     return low;
                 }
                 let (a, b) = pert_shape(low, mode, high);
-                (low + range * inverse_beta(u, a, b)).clamp(low, high)
+                pert_at(low, high, a, b, ln_beta(a, b), u)
             }
         }
     }
@@ -634,6 +649,12 @@ fn acklam(p: f64) -> f64 {
     }
 }
 
+/// The PERT value at probability `u` on `[low, high]` (low < high), shape (a, b), `ln_b` =
+/// `ln B(a, b)`.
+fn pert_at(low: f64, high: f64, a: f64, b: f64, ln_b: f64, u: f64) -> f64 {
+    (low + (high - low) * inverse_beta(u, a, b, ln_b)).clamp(low, high)
+}
+
 /// PERT shape parameters (α, β) for λ = 4; requires `low < high`.
 fn pert_shape(low: f64, mode: f64, high: f64) -> (f64, f64) {
     let range = high - low;
@@ -665,16 +686,11 @@ fn ln_beta(a: f64, b: f64) -> f64 {
     ln_gamma(a) + ln_gamma(b) - ln_gamma(a + b)
 }
 
-/// Regularized incomplete beta `I_x(a, b)` for `a, b >= 1` via its continued fraction,
-/// using `I_x(a, b) = 1 - I_{1-x}(b, a)` where the fraction converges faster.
-fn inc_beta(x: f64, a: f64, b: f64) -> f64 {
-    if x <= 0.0 {
-        return 0.0;
-    }
-    if x >= 1.0 {
-        return 1.0;
-    }
-    let ln_front = a * x.ln() + b * (1.0 - x).ln() - ln_beta(a, b);
+/// Regularized incomplete beta `I_x(a, b)` for `a, b >= 1` and `0 < x < 1` via its continued
+/// fraction, using `I_x(a, b) = 1 - I_{1-x}(b, a)` where the fraction converges faster; given
+/// `ln x`, `ln(1 - x)` and `ln B(a, b)`.
+fn inc_beta(x: f64, a: f64, b: f64, ln_x: f64, ln_1mx: f64, ln_b: f64) -> f64 {
+    let ln_front = a * ln_x + b * ln_1mx - ln_b;
     if x < (a + 1.0) / (a + b + 2.0) {
         ln_front.exp() * beta_fraction(x, a, b) / a
     } else {
@@ -709,20 +725,22 @@ fn beta_fraction(x: f64, a: f64, b: f64) -> f64 {
     f
 }
 
-/// Inverse of `I_x(a, b)` in `x` for `a, b >= 1`: Newton steps safeguarded by a shrinking
-/// bisection bracket, until the bracket or step is below 1e-15.
-fn inverse_beta(u: f64, a: f64, b: f64) -> f64 {
+/// Inverse of `I_x(a, b)` in `x` for `a, b >= 1` (`ln_b` = `ln B(a, b)`): Newton steps
+/// safeguarded by a shrinking bisection bracket, until the bracket or step is below 1e-15.
+fn inverse_beta(u: f64, a: f64, b: f64, ln_b: f64) -> f64 {
     if u <= 0.0 {
         return 0.0;
     }
     if u >= 1.0 {
         return 1.0;
     }
-    let ln_b = ln_beta(a, b);
     let (mut lo, mut hi) = (0.0_f64, 1.0_f64);
     let mut x = ((a - 1.0) / (a + b - 2.0)).clamp(0.05, 0.95);
     for _ in 0..200 {
-        let f = inc_beta(x, a, b) - u;
+        // The iterate stays inside (0, 1): it starts there and moves to a Newton step or a
+        // midpoint strictly inside the bracket.
+        let (ln_x, ln_1mx) = (x.ln(), (1.0 - x).ln());
+        let f = inc_beta(x, a, b, ln_x, ln_1mx, ln_b) - u;
         if f == 0.0 {
             return x;
         }
@@ -734,7 +752,7 @@ fn inverse_beta(u: f64, a: f64, b: f64) -> f64 {
         if hi - lo < 1e-15 {
             break;
         }
-        let pdf = ((a - 1.0) * x.ln() + (b - 1.0) * (1.0 - x).ln() - ln_b).exp();
+        let pdf = ((a - 1.0) * ln_x + (b - 1.0) * ln_1mx - ln_b).exp();
         let newton = x - f / pdf;
         let next = if pdf > 0.0 && newton > lo && newton < hi {
             newton
