@@ -171,12 +171,21 @@ fn splitmix64(mut x: u64) -> u64 {
 /// Buckets of the guide that narrows each search of a load-duration curve.
 const GUIDE: usize = 64;
 
-/// A load-duration curve: hourly loads sorted from the highest, with prefix sums.
+/// The hourly loads of a month as the model reads them: their total, their peak and the load
+/// served within a capacity. A load-duration curve ([`Ldc::new`]) holds the loads sorted from
+/// the highest with prefix sums and answers by a search; an hourly curve
+/// ([`Ldc::set_hourly`]) holds them in hour order and answers by a walk over the hours, which
+/// costs more per answer but nothing to build (for Monte Carlo samples that change the hourly
+/// demand, each of whose curves is read only a few times).
 #[derive(Debug, Clone, Default, PartialEq)]
 pub struct Ldc {
+    /// The loads: from the highest when `prefix` is not empty, else in hour order.
     sorted_desc: Vec<f64>,
-    /// `prefix[k]` = sum of the k highest loads; `prefix.len() = sorted_desc.len() + 1`.
+    /// `prefix[k]` = sum of the k highest loads; `prefix.len() = sorted_desc.len() + 1`;
+    /// empty for an hourly curve.
     prefix: Vec<f64>,
+    total: f64,
+    peak: f64,
     /// `guide[j]` = number of loads above `peak × (1 − j / GUIDE)`: a search for a capacity
     /// starts from the guide's bracket instead of the whole curve (same answer, fewer steps).
     guide: Vec<u32>,
@@ -187,7 +196,7 @@ pub struct Ldc {
 impl Ldc {
     pub fn new(loads: &[f64]) -> Ldc {
         let mut sorted_desc = loads.to_vec();
-        sorted_desc.sort_by(|a, b| b.total_cmp(a));
+        sorted_desc.sort_unstable_by(|a, b| b.total_cmp(a));
         let mut prefix = Vec::with_capacity(sorted_desc.len() + 1);
         let mut acc = 0.0;
         prefix.push(0.0);
@@ -196,6 +205,7 @@ impl Ldc {
             prefix.push(acc);
         }
         let peak = sorted_desc.first().copied().unwrap_or(0.0);
+        let total = prefix.last().copied().unwrap_or(0.0);
         let guide = (0..=GUIDE)
             .map(|j| {
                 let level = peak * (1.0 - j as f64 / GUIDE as f64);
@@ -206,9 +216,53 @@ impl Ldc {
         Ldc {
             sorted_desc,
             prefix,
+            total,
+            peak,
             guide,
             guide_scale,
         }
+    }
+
+    /// Makes this an hourly curve of `loads` (keeping its allocations).
+    pub fn set_hourly(&mut self, loads: impl IntoIterator<Item = f64>) {
+        self.sorted_desc.clear();
+        self.sorted_desc.extend(loads);
+        self.prefix.clear();
+        self.guide.clear();
+        self.guide_scale = 0.0;
+        // Four partial sums and maxima, so that the additions need not wait for each other.
+        let chunks = self.sorted_desc.chunks_exact(4);
+        let rest = chunks.remainder();
+        let (mut sum, mut max) = ([0.0; 4], [0.0_f64; 4]);
+        for c in chunks {
+            for k in 0..4 {
+                sum[k] += c[k];
+                // A comparison rather than `f64::max`, whose NaN rules cost three more
+                // instructions (loads are never NaN).
+                max[k] = if c[k] > max[k] { c[k] } else { max[k] };
+            }
+        }
+        self.total = (sum[0] + sum[1]) + (sum[2] + sum[3]) + rest.iter().sum::<f64>();
+        self.peak = rest
+            .iter()
+            .fold(max[0].max(max[1]).max(max[2].max(max[3])), |a, b| a.max(*b));
+    }
+
+    /// Σ_h min(load(h), capacity) by a walk over the hours, with four partial sums so the
+    /// additions need not wait for each other.
+    fn walk(&self, capacity: f64) -> f64 {
+        let chunks = self.sorted_desc.chunks_exact(4);
+        // A comparison rather than `f64::min`, whose NaN rules cost three more instructions
+        // (loads are never NaN).
+        let min = |v: f64| if v < capacity { v } else { capacity };
+        let rest: f64 = chunks.remainder().iter().map(|v| min(*v)).sum();
+        let mut acc = [0.0; 4];
+        for c in chunks {
+            for (a, v) in acc.iter_mut().zip(c) {
+                *a += min(*v);
+            }
+        }
+        (acc[0] + acc[1]) + (acc[2] + acc[3]) + rest
     }
 
     /// Number of hours with load above `capacity` (> 0).
@@ -233,12 +287,12 @@ impl Ldc {
 
     /// Total load [GPU-hours].
     pub fn total(&self) -> f64 {
-        self.prefix.last().copied().unwrap_or(0.0)
+        self.total
     }
 
     /// Highest hourly load [GPUs].
     pub fn peak(&self) -> f64 {
-        self.sorted_desc.first().copied().unwrap_or(0.0)
+        self.peak
     }
 
     /// Σ_h min(load(h), capacity): the load served within `capacity` (README equation M2).
@@ -248,6 +302,9 @@ impl Ldc {
         }
         if capacity >= self.peak() {
             return self.total();
+        }
+        if self.prefix.is_empty() {
+            return self.walk(capacity);
         }
         let above = self.count_above(capacity);
         capacity * above as f64 + (self.total() - self.prefix[above])
@@ -265,13 +322,9 @@ impl Ldc {
         }
     }
 
-    /// Hours with load above `level`.
-    pub fn hours_above(&self, level: f64) -> usize {
-        self.sorted_desc.partition_point(|v| *v > level)
-    }
-
-    /// Loads sorted from the highest.
-    pub fn sorted(&self) -> &[f64] {
+    /// The loads: sorted from the highest for a load-duration curve, in hour order for an
+    /// hourly one.
+    pub fn loads(&self) -> &[f64] {
         &self.sorted_desc
     }
 }
@@ -289,7 +342,7 @@ mod tests {
         let peak = ldc.peak();
         for k in 0..=4000 {
             let cap = peak * k as f64 / 3000.0;
-            let plain = ldc.sorted().partition_point(|v| *v > cap);
+            let plain = ldc.loads().partition_point(|v| *v > cap);
             if cap > 0.0 {
                 assert_eq!(ldc.count_above(cap), plain, "capacity {cap}");
             }
@@ -297,7 +350,7 @@ mod tests {
         for cap in loads.iter().copied().filter(|c| *c > 0.0) {
             assert_eq!(
                 ldc.count_above(cap),
-                ldc.sorted().partition_point(|v| *v > cap)
+                ldc.loads().partition_point(|v| *v > cap)
             );
         }
     }
@@ -312,7 +365,31 @@ mod tests {
         }
         assert_eq!(ldc.total(), 21.0);
         assert_eq!(ldc.peak(), 7.5);
-        assert_eq!(ldc.hours_above(2.0), 3);
+    }
+
+    #[test]
+    fn hourly_curves_answer_as_load_duration_curves() {
+        let loads: Vec<f64> = (0..730)
+            .map(|h| ((h * 7919) % 1000) as f64 / 7.0 + (h % 24) as f64)
+            .collect();
+        let ldc = Ldc::new(&loads);
+        let mut hourly = Ldc::default();
+        hourly.set_hourly(loads.iter().copied());
+        assert_eq!(hourly.peak(), ldc.peak());
+        assert!((hourly.total() - ldc.total()).abs() <= 1e-12 * ldc.total());
+        let peak = ldc.peak();
+        for k in -2..=3100 {
+            let cap = peak * k as f64 / 3000.0;
+            let (a, b) = (hourly.served(cap), ldc.served(cap));
+            assert!(
+                (a - b).abs() <= 1e-12 * ldc.total(),
+                "capacity {cap}: {a} vs {b}"
+            );
+        }
+        // Reuse keeps nothing of the previous loads.
+        hourly.set_hourly([3.0, 0.0, 7.5, 2.0, 7.5]);
+        assert_eq!((hourly.total(), hourly.peak()), (20.0, 7.5));
+        assert_eq!(hourly.served(2.0), 8.0);
     }
 
     #[test]

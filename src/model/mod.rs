@@ -18,7 +18,7 @@ const HOURS: f64 = HOURS_PER_MONTH as f64;
 
 /// The demand of one month: all load, the sensitive part and the rest, as load-duration
 /// curves [reference GPUs per hour].
-#[derive(Debug, Clone)]
+#[derive(Debug, Clone, Default)]
 pub struct MonthDemand {
     pub total: Ldc,
     pub sensitive: Ldc,
@@ -33,40 +33,69 @@ impl MonthDemand {
     }
 }
 
-/// Hourly demand of every month (equation M1): workload w contributes
-/// D_w × (1+g_w)^(m/12) × season_w(month) × shape_w(h).
+/// Hourly demand of month `m` (equation M1) into `total` and its sensitive part into
+/// `sensitive`: workload w contributes D_w × (1+g_w)^(m/12) × season_w(month) × shape_w(h).
+fn month_loads(input: &Input, m: usize, total: &mut Vec<f64>, sensitive: &mut Vec<f64>) {
+    let month0 = input.start.plus(m as u32).month0();
+    for v in [&mut *total, &mut *sensitive] {
+        v.clear();
+        v.resize(HOURS_PER_MONTH, 0.0);
+    }
+    for w in &input.workloads {
+        let month_total = w.ref_gpu_hours_per_month
+            * (1.0 + w.growth_per_year).powf(m as f64 / 12.0)
+            * w.profile.season(month0);
+        let shape = w.profile.month_shape(month0);
+        if w.sensitive {
+            for ((t, s), weight) in total.iter_mut().zip(sensitive.iter_mut()).zip(shape) {
+                let load = month_total * weight;
+                *t += load;
+                *s += load;
+            }
+        } else {
+            for (t, weight) in total.iter_mut().zip(shape) {
+                *t += month_total * weight;
+            }
+        }
+    }
+}
+
+/// Load that may go to a cloud in each hour: all load less the sensitive part.
+fn nonsensitive<'a>(total: &'a [f64], sensitive: &'a [f64]) -> impl Iterator<Item = f64> + 'a {
+    total.iter().zip(sensitive).map(|(t, s)| (t - s).max(0.0))
+}
+
+/// Load-duration curves of every month's demand (equation M1).
 pub fn demand_curves(input: &Input) -> Vec<MonthDemand> {
     (0..input.horizon_months)
         .map(|m| {
-            let month0 = input.start.plus(m as u32).month0();
-            let mut total = vec![0.0; HOURS_PER_MONTH];
-            let mut sensitive = vec![0.0; HOURS_PER_MONTH];
-            for w in &input.workloads {
-                let month_total = w.ref_gpu_hours_per_month
-                    * (1.0 + w.growth_per_year).powf(m as f64 / 12.0)
-                    * w.profile.season(month0);
-                for (h, weight) in w.profile.month_shape(month0).enumerate() {
-                    let load = month_total * weight;
-                    total[h] += load;
-                    if w.sensitive {
-                        sensitive[h] += load;
-                    }
-                }
-            }
-            let nonsensitive: Vec<f64> = total
-                .iter()
-                .zip(&sensitive)
-                .map(|(t, s)| (t - s).max(0.0))
-                .collect();
+            let (mut total, mut sensitive) = (Vec::new(), Vec::new());
+            month_loads(input, m, &mut total, &mut sensitive);
+            let rest: Vec<f64> = nonsensitive(&total, &sensitive).collect();
             MonthDemand {
                 total: Ldc::new(&total),
                 sensitive: Ldc::new(&sensitive),
-                nonsensitive: Ldc::new(&nonsensitive),
+                nonsensitive: Ldc::new(&rest),
                 hourly_total: total,
                 hourly_sensitive: sensitive,
             }
         })
         .collect()
+}
+
+/// Every month's demand (equation M1) as hourly curves, built into `months` with their
+/// allocations reused: the same loads as [`demand_curves`] without sorting them, for a Monte
+/// Carlo sample that changes demand (each of its curves is read only a few times). Answers
+/// agree with the load-duration curves' to rounding, not to the last bit.
+pub fn demand_hourly_into(input: &Input, months: &mut Vec<MonthDemand>) {
+    months.resize_with(input.horizon_months, MonthDemand::default);
+    for (m, d) in months.iter_mut().enumerate() {
+        month_loads(input, m, &mut d.hourly_total, &mut d.hourly_sensitive);
+        d.total.set_hourly(d.hourly_total.iter().copied());
+        d.sensitive.set_hourly(d.hourly_sensitive.iter().copied());
+        d.nonsensitive
+            .set_hourly(nonsensitive(&d.hourly_total, &d.hourly_sensitive));
+    }
 }
 
 /// `(1 + g)^(m/12)` for months `0..h`, from twelve `powf` calls and a running yearly power,

@@ -188,6 +188,15 @@ pub fn evaluate(
     }
 }
 
+/// Whether `sample` has the demand inputs of `base` (bit for bit).
+fn same_demand(sample: &Input, base: &Input) -> bool {
+    sample.workloads.len() == base.workloads.len()
+        && sample.workloads.iter().zip(&base.workloads).all(|(a, b)| {
+            a.ref_gpu_hours_per_month.to_bits() == b.ref_gpu_hours_per_month.to_bits()
+                && a.growth_per_year.to_bits() == b.growth_per_year.to_bits()
+        })
+}
+
 /// A win shared by k tied options counts 840/k units: exact for k up to 8 (840 = lcm 1..=8).
 const TIE_UNITS: u64 = 840;
 
@@ -232,6 +241,7 @@ pub fn run(
                 };
                 let mut inputs: Vec<Input> = (0..block).map(|_| input.clone()).collect();
                 let mut workspaces = vec![model::Workspace::default(); block];
+                let mut own_months = Vec::new();
                 let mut totals = vec![vec![model::Totals::default(); options]; block];
                 // Cumulative cost at each fan point of each sample of a block and option,
                 // added to the sketches sketch by sketch after the block.
@@ -264,11 +274,18 @@ pub fn run(
                         }
                     };
                     if uncertainty.changes_demand() {
-                        // Each sample has its own demand curves.
-                        let own_months = model::demand_curves(&inputs[0]);
+                        // A sample whose demand inputs are the scenario's own reuses its
+                        // load-duration curves (so fixed inputs reproduce the deterministic run
+                        // exactly); any other has its own hourly curves.
+                        let months = if same_demand(&inputs[0], input) {
+                            &base_months
+                        } else {
+                            model::demand_hourly_into(&inputs[0], &mut own_months);
+                            &own_months
+                        };
                         model::evaluate_all(
                             &inputs[0],
-                            &own_months,
+                            months,
                             &mut workspaces[0],
                             false,
                             &mut totals[0],

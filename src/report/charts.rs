@@ -746,7 +746,7 @@ impl<'a> LoadDuration<'a> {
             .collect();
         let mut sorted: Vec<f64> = months
             .iter()
-            .flat_map(|m| m.total.sorted().iter().copied())
+            .flat_map(|m| m.total.loads().iter().copied())
             .collect();
         sorted.sort_by(|a, b| b.total_cmp(a));
         let total: f64 = months.iter().map(|m| m.total.total()).sum();
