@@ -120,6 +120,7 @@ fn monte_carlo(bin: &str, scenario: &Path) {
         "montecarlo speed-up from 1 to 2 threads: {:.2}x",
         medians[0].as_secs_f64() / medians[1].as_secs_f64()
     );
+    workload_demand(bin, scenario, option_months);
     if Path::new("/usr/bin/time").exists() {
         for samples in [100_000u64, 1_000_000] {
             let out = Command::new("/usr/bin/time")
@@ -146,4 +147,55 @@ fn monte_carlo(bin: &str, scenario: &Path) {
             println!("montecarlo {samples} samples: peak memory {kb} KB");
         }
     }
+}
+
+/// Monte Carlo where a workload's own growth is uncertain: every sample builds its own hourly
+/// demand (the slower path), 10,000 samples on two threads.
+fn workload_demand(bin: &str, scenario: &Path, option_months: f64) {
+    const SAMPLES: u64 = 10_000;
+    let text = std::fs::read_to_string(scenario).expect("scenario reads");
+    let extra = "path = \"demand_growth_per_year\"";
+    assert!(
+        text.contains(extra),
+        "the example has an extra-growth input to replace"
+    );
+    let text = text.replace(extra, "path = \"workload[chat inference].growth_per_year\"");
+    // The triangular range of the extra growth (-0.05..0.08) becomes the workload's own growth
+    // around its planned 8 % a year.
+    let text = text.replacen(
+        "low = -0.05\nmode = 0.0\nhigh = 0.08",
+        "low = 0.03\nmode = 0.08\nhigh = 0.16",
+        1,
+    );
+    let dir = scenario.parent().expect("scenario folder");
+    let copy = dir.join(".bench-workload-growth.toml");
+    std::fs::write(&copy, text).expect("scenario copy writes");
+    let mut samples = Vec::new();
+    for _ in 0..3 {
+        let start = Instant::now();
+        let status = Command::new(bin)
+            .args([
+                "run",
+                "--quiet",
+                "--format",
+                "json",
+                "--samples",
+                &SAMPLES.to_string(),
+            ])
+            .arg(&copy)
+            .stdout(Stdio::null())
+            .stderr(Stdio::null())
+            .status()
+            .expect("tcosim runs");
+        samples.push(start.elapsed());
+        assert!(status.success(), "Monte Carlo run failed");
+    }
+    std::fs::remove_file(&copy).ok();
+    let (median, min) = stats(samples);
+    println!(
+        "montecarlo {SAMPLES} samples, uncertain workload growth (own hourly demand per sample), 2 threads: median {:>7.3} s  min {:>7.3} s  {:>6.1} M option-months/s",
+        median.as_secs_f64(),
+        min.as_secs_f64(),
+        SAMPLES as f64 * option_months / median.as_secs_f64() / 1e6
+    );
 }

@@ -158,7 +158,8 @@ fn cheapest_cloud(input: &Input) -> Option<f64> {
 /// change, so that Monte Carlo samples pay for `powf` only when a sample moves the input.
 #[derive(Debug, Clone, Default)]
 struct Tables {
-    key: Option<[u64; 5]>,
+    /// The inputs each table was computed from: demand, escalation, discount.
+    keys: [Option<[u64; 3]>; 3],
     /// Demand factor of each month (M1).
     scale: Vec<f64>,
     /// `1 / scale`, so that each curve search multiplies instead of dividing.
@@ -172,34 +173,36 @@ struct Tables {
 impl Tables {
     fn update(&mut self, input: &Input) {
         let h = input.horizon_months;
-        let key = [
-            input.demand_scale.to_bits(),
-            input.demand_growth_per_year.to_bits(),
-            input.electricity_escalation_per_year.to_bits(),
-            input.discount_rate.to_bits(),
-            h as u64,
+        let bits = |a: f64, b: f64| Some([a.to_bits(), b.to_bits(), h as u64]);
+        let keys = [
+            bits(input.demand_scale, input.demand_growth_per_year),
+            bits(input.electricity_escalation_per_year, 0.0),
+            bits(input.discount_rate, 0.0),
         ];
-        if self.key == Some(key) {
-            return;
+        if self.keys[0] != keys[0] {
+            self.scale.clear();
+            self.scale.extend(
+                monthly_growth(input.demand_growth_per_year, h).map(|g| input.demand_scale * g),
+            );
+            self.inv_scale.clear();
+            self.inv_scale.extend(
+                self.scale
+                    .iter()
+                    .map(|f| if *f > 0.0 { 1.0 / f } else { 0.0 }),
+            );
         }
-        self.key = Some(key);
-        self.scale.clear();
-        self.scale.extend(
-            monthly_growth(input.demand_growth_per_year, h).map(|g| input.demand_scale * g),
-        );
-        self.inv_scale.clear();
-        self.inv_scale.extend(
-            self.scale
-                .iter()
-                .map(|f| if *f > 0.0 { 1.0 / f } else { 0.0 }),
-        );
-        self.escalation.clear();
-        self.escalation
-            .extend(monthly_growth(input.electricity_escalation_per_year, h));
-        let i = finance::monthly_rate(input.discount_rate);
-        self.discount.clear();
-        self.discount
-            .extend((0..=h).map(|t| finance::discount_factor(i, t as f64)));
+        if self.keys[1] != keys[1] {
+            self.escalation.clear();
+            self.escalation
+                .extend(monthly_growth(input.electricity_escalation_per_year, h));
+        }
+        if self.keys[2] != keys[2] {
+            let i = finance::monthly_rate(input.discount_rate);
+            self.discount.clear();
+            self.discount
+                .extend((0..=h).map(|t| finance::discount_factor(i, t as f64)));
+        }
+        self.keys = keys;
     }
 }
 
