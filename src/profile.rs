@@ -168,8 +168,10 @@ fn splitmix64(mut x: u64) -> u64 {
     x ^ (x >> 31)
 }
 
-/// Buckets of the guide that narrows each search of a load-duration curve.
-const GUIDE: usize = 64;
+/// Buckets of the guide that narrows each search of a load-duration curve: nearly three per
+/// hour of a month, so that most hold no load and a search mostly reads one bucket and one
+/// prefix sum (2 × 2049 bytes per curve).
+const GUIDE: usize = 2048;
 
 /// The hourly loads of a month as the model reads them: their total, their peak and the load
 /// served within a capacity. A load-duration curve ([`Ldc::new`]) holds the loads sorted from
@@ -186,10 +188,14 @@ pub struct Ldc {
     prefix: Vec<f64>,
     total: f64,
     peak: f64,
-    /// `guide[j]` = number of loads above `peak × (1 − j / GUIDE)`: a search for a capacity
-    /// starts from the guide's bracket instead of the whole curve (same answer, fewer steps).
-    guide: Vec<u32>,
-    /// `GUIDE / peak`, so that finding the guide bucket multiplies instead of dividing.
+    /// Lowest load.
+    low: f64,
+    /// `guide[j]` = number of loads in buckets before `j`, where a value's bucket is
+    /// [`Ldc::bucket`]: the loads of bucket `j` are `sorted_desc[guide[j]..guide[j + 1]]`, so a
+    /// search for a capacity looks only among the loads of its own bucket. Empty when all loads
+    /// are equal or there are too many for `u16` counts.
+    guide: Vec<u16>,
+    /// `GUIDE / (peak − low)`.
     guide_scale: f64,
 }
 
@@ -197,7 +203,8 @@ impl Ldc {
     pub fn new(loads: &[f64]) -> Ldc {
         let mut sorted_desc = loads.to_vec();
         sorted_desc.sort_unstable_by(|a, b| b.total_cmp(a));
-        let mut prefix = Vec::with_capacity(sorted_desc.len() + 1);
+        let n = sorted_desc.len();
+        let mut prefix = Vec::with_capacity(n + 1);
         let mut acc = 0.0;
         prefix.push(0.0);
         for v in &sorted_desc {
@@ -205,22 +212,50 @@ impl Ldc {
             prefix.push(acc);
         }
         let peak = sorted_desc.first().copied().unwrap_or(0.0);
+        let low = sorted_desc.last().copied().unwrap_or(0.0);
         let total = prefix.last().copied().unwrap_or(0.0);
-        let guide = (0..=GUIDE)
-            .map(|j| {
-                let level = peak * (1.0 - j as f64 / GUIDE as f64);
-                sorted_desc.partition_point(|v| *v > level) as u32
-            })
-            .collect();
-        let guide_scale = if peak > 0.0 { GUIDE as f64 / peak } else { 0.0 };
-        Ldc {
+        let mut ldc = Ldc {
             sorted_desc,
             prefix,
             total,
             peak,
-            guide,
-            guide_scale,
+            low,
+            guide: Vec::new(),
+            guide_scale: 0.0,
+        };
+        if peak > low && n < usize::from(u16::MAX) {
+            ldc.guide_scale = GUIDE as f64 / (peak - low);
+            let mut guide = vec![0u16; GUIDE + 1];
+            for v in &ldc.sorted_desc {
+                guide[ldc.bucket(*v) + 1] += 1;
+            }
+            for j in 0..GUIDE {
+                guide[j + 1] += guide[j];
+            }
+            ldc.guide = guide;
         }
+        ldc
+    }
+
+    /// The guide bucket of a value in `[low, peak]`: `⌊(peak − v) × GUIDE / (peak − low)⌋`,
+    /// clamped to the last bucket. Subtraction and multiplication round monotonically, so a
+    /// value above another never falls in a later bucket: loads in earlier buckets than a
+    /// capacity's are above it, loads in later buckets are not.
+    fn bucket(&self, v: f64) -> usize {
+        (((self.peak - v) * self.guide_scale) as usize).min(GUIDE - 1)
+    }
+
+    /// Number of hours with load above `capacity` (> 0, below the peak).
+    fn count_above(&self, capacity: f64) -> usize {
+        if capacity < self.low {
+            return self.sorted_desc.len();
+        }
+        if self.guide.is_empty() {
+            return self.sorted_desc.partition_point(|v| *v > capacity);
+        }
+        let j = self.bucket(capacity);
+        let (lo, hi) = (usize::from(self.guide[j]), usize::from(self.guide[j + 1]));
+        lo + self.sorted_desc[lo..hi].partition_point(|v| *v > capacity)
     }
 
     /// Makes this an hourly curve of `loads` (keeping its allocations).
@@ -230,6 +265,7 @@ impl Ldc {
         self.prefix.clear();
         self.guide.clear();
         self.guide_scale = 0.0;
+        self.low = 0.0;
         // Four partial sums and maxima, so that the additions need not wait for each other.
         let chunks = self.sorted_desc.chunks_exact(4);
         let rest = chunks.remainder();
@@ -263,26 +299,6 @@ impl Ldc {
             }
         }
         (acc[0] + acc[1]) + (acc[2] + acc[3]) + rest
-    }
-
-    /// Number of hours with load above `capacity` (> 0).
-    fn count_above(&self, capacity: f64) -> usize {
-        let peak = self.peak();
-        if capacity >= peak || self.guide.len() != GUIDE + 1 {
-            return self.sorted_desc.partition_point(|v| *v > capacity);
-        }
-        // The bracket [t_(j+1), t_j] that should hold `capacity`; the bucket arithmetic may
-        // round across an edge, so the bracket is checked and widened by a step if needed.
-        let j = (((peak - capacity) * self.guide_scale) as usize).min(GUIDE - 1);
-        let (mut lo, mut hi) = (self.guide[j] as usize, self.guide[j + 1] as usize);
-        let n = self.sorted_desc.len();
-        if lo > 0 && self.sorted_desc[lo - 1] <= capacity {
-            lo = self.guide[j.saturating_sub(1)] as usize;
-        }
-        if hi < n && self.sorted_desc[hi] > capacity {
-            hi = self.guide[(j + 2).min(GUIDE)] as usize;
-        }
-        lo + self.sorted_desc[lo..hi].partition_point(|v| *v > capacity)
     }
 
     /// Total load [GPU-hours].
@@ -347,11 +363,21 @@ mod tests {
                 assert_eq!(ldc.count_above(cap), plain, "capacity {cap}");
             }
         }
-        for cap in loads.iter().copied().filter(|c| *c > 0.0) {
-            assert_eq!(
-                ldc.count_above(cap),
-                ldc.loads().partition_point(|v| *v > cap)
-            );
+        // Every load, every bucket edge, and the floating-point neighbours of both.
+        let span = peak - ldc.low;
+        let edges = (0..=GUIDE).map(|j| peak - span * (j as f64 / GUIDE as f64));
+        for cap in loads.iter().copied().chain(edges).filter(|c| *c > 0.0) {
+            for c in [
+                cap,
+                f64::from_bits(cap.to_bits() - 1),
+                f64::from_bits(cap.to_bits() + 1),
+            ] {
+                assert_eq!(
+                    ldc.count_above(c),
+                    ldc.loads().partition_point(|v| *v > c),
+                    "capacity {c}"
+                );
+            }
         }
     }
 
