@@ -4,8 +4,8 @@
 //! slice: the month's demand is spread over the slice in proportion to the weights, and a yearly
 //! profile whose months carry different totals also shifts demand between months (seasonality),
 //! keeping the yearly total. The load-duration curve of a month (its hourly loads sorted from the
-//! highest, with prefix sums) answers "how many GPU-hours fit under a capacity C" exactly in
-//! O(log n), so any number of capacities can be evaluated without walking the hours again.
+//! highest, with prefix sums) answers "how many GPU-hours fit under a capacity C" exactly by a
+//! guided search, so any number of capacities can be evaluated without walking the hours again.
 
 use crate::error::InputError;
 use crate::timeline::{HOURS_PER_MONTH, HOURS_PER_YEAR};
