@@ -151,7 +151,12 @@ pub const UNMET_TOLERANCE: f64 = 0.001;
 
 /// Whether an option serves (practically) all of its demand.
 pub fn serves_demand(o: &OptionResult) -> bool {
-    o.unmet_gpu_hours <= UNMET_TOLERANCE * o.demand_gpu_hours
+    serves(o.unmet_gpu_hours, o.demand_gpu_hours)
+}
+
+/// Whether `unmet` GPU-hours of `demand` are within [`UNMET_TOLERANCE`].
+pub fn serves(unmet: f64, demand: f64) -> bool {
+    unmet <= UNMET_TOLERANCE * demand
 }
 
 /// The internal rate of return of an option's savings against the baseline.

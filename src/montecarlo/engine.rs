@@ -61,7 +61,11 @@ pub struct MetricStats {
 pub struct OptionStats {
     pub name: String,
     pub metrics: [Option<MetricStats>; 6],
-    /// Share of samples in which this option has the lowest PV cost (ties share the win).
+    /// Share of samples in which this option serves all demand (unmet within
+    /// `model::UNMET_TOLERANCE`).
+    pub p_serves_demand: f64,
+    /// Share of samples in which this option has the lowest PV cost among the options that
+    /// serve that sample's demand (among all options when none does); ties share the win.
     pub p_cheapest: f64,
     /// Share of samples in which this option's PV cost is below the baseline's.
     pub p_beats_baseline: f64,
@@ -93,6 +97,7 @@ struct Acc {
     month_sketches: Vec<Vec<QuantileSketch>>,
     /// Wins in units of 1/TIE_UNITS, so that ties split exactly.
     cheapest: Vec<u64>,
+    serves: Vec<u64>,
     beats: Vec<u64>,
     chunks: Vec<ChunkMoments>,
 }
@@ -112,6 +117,7 @@ impl Acc {
                 })
                 .collect(),
             cheapest: vec![0; options],
+            serves: vec![0; options],
             beats: vec![0; options],
             chunks: Vec::new(),
         }
@@ -129,6 +135,9 @@ impl Acc {
             }
         }
         for (a, b) in self.cheapest.iter_mut().zip(&other.cheapest) {
+            *a += b;
+        }
+        for (a, b) in self.serves.iter_mut().zip(&other.serves) {
             *a += b;
         }
         for (a, b) in self.beats.iter_mut().zip(&other.beats) {
@@ -310,19 +319,30 @@ pub fn run(
                     // Each sum takes its samples in sample order, so that it does not depend on
                     // blocking; each sketch takes the block's values together.
                     for sample_totals in totals.iter().take(b) {
+                        // The cheapest among the options that serve this sample's demand, as
+                        // the verdict ranks them; among all when none does.
+                        let serving = |t: &model::Totals| {
+                            model::serves(t.unmet_gpu_hours, t.demand_gpu_hours)
+                        };
+                        let any_serving = sample_totals.iter().any(serving);
+                        let candidate = |t: &model::Totals| serving(t) || !any_serving;
                         let best = sample_totals
                             .iter()
+                            .filter(|t| candidate(t))
                             .map(|t| t.pv_cost)
                             .fold(f64::INFINITY, f64::min);
                         let winners = sample_totals
                             .iter()
-                            .filter(|t| t.pv_cost == best)
+                            .filter(|t| candidate(t) && t.pv_cost == best)
                             .count()
                             .max(1) as u64;
                         let base_pv = sample_totals[input.baseline].pv_cost;
                         for (n, t) in sample_totals.iter().enumerate() {
-                            if t.pv_cost == best {
+                            if candidate(t) && t.pv_cost == best {
                                 acc.cheapest[n] += TIE_UNITS / winners;
+                            }
+                            if serving(t) {
+                                acc.serves[n] += 1;
                             }
                             if n != input.baseline && t.pv_cost < base_pv {
                                 acc.beats[n] += 1;
@@ -382,6 +402,7 @@ pub fn run(
                     _ => None,
                 }
             }),
+            p_serves_demand: acc.serves[o] as f64 / n,
             p_cheapest: acc.cheapest[o] as f64 / TIE_UNITS as f64 / n,
             p_beats_baseline: if o == input.baseline {
                 0.0

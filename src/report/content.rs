@@ -154,12 +154,14 @@ fn montecarlo_section(run: &Run, mc: &MonteCarlo) -> Section {
         ));
     }
     text.push_str(&format!(
-        ". P(cheapest) is the share of samples in which an option has the lowest PV cost, P(beats baseline) the share in which it costs less than the baseline {}; quantiles are within {:.1}% of the exact sample quantiles.",
+        ". P(serves demand) is the share of samples in which an option leaves at most {}% of demand unmet; P(cheapest) the share in which it has the lowest PV cost among the options that serve that sample's demand (among all when none does); P(beats baseline) the share in which it costs less than the baseline {}. Quantiles are within {:.1}% of the exact sample quantiles.",
+        crate::model::UNMET_TOLERANCE * 100.0,
         run.output.options[baseline].name,
         QuantileSketch::REL_ERROR * 100.0
     ));
     let header = vec![
         "Option".to_string(),
+        "P(serves demand)".to_string(),
         "P(cheapest by PV)".to_string(),
         "P(beats baseline)".to_string(),
         format!("PV cost P10 [{cur}]"),
@@ -178,6 +180,7 @@ fn montecarlo_section(run: &Run, mc: &MonteCarlo) -> Section {
             };
             vec![
                 o.name.clone(),
+                percent(o.p_serves_demand),
                 percent(o.p_cheapest),
                 if i == baseline {
                     "baseline".to_string()

@@ -59,6 +59,7 @@ fn odds_rows(mc: &MonteCarlo, baseline: &str) -> Vec<Vec<String>> {
         .map(|o| {
             vec![
                 o.name.clone(),
+                percent(o.p_serves_demand),
                 percent(o.p_cheapest),
                 if o.name == baseline {
                     "baseline".to_string()
@@ -79,7 +80,12 @@ pub fn mc_section(run: &Run, mc: &MonteCarlo, format: Format, color: bool) -> St
         quantity(mc.samples as f64),
         mc.seed
     );
-    let odds_header = ["Option", "P(cheapest by PV)", "P(beats baseline)"];
+    let odds_header = [
+        "Option",
+        "P(serves demand)",
+        "P(cheapest by PV)",
+        "P(beats baseline)",
+    ];
     match format {
         Format::Markdown => format!(
             "\n## {title}\n\n{}\n{}",
@@ -113,6 +119,7 @@ pub fn mc_json(mc: &MonteCarlo) -> Value {
                 .collect();
             json!({
                 "name": o.name,
+                "p_serves_demand": o.p_serves_demand,
                 "p_cheapest": o.p_cheapest,
                 "p_beats_baseline": o.p_beats_baseline,
                 "metrics": metrics,
@@ -140,6 +147,7 @@ pub fn mc_csv(run: &Run, mc: &MonteCarlo) -> String {
         "p95",
         "p_cheapest",
         "p_beats_baseline",
+        "p_serves_demand",
     ]);
     for o in &mc.options {
         for (m, s) in o.metrics.iter().enumerate() {
@@ -157,6 +165,7 @@ pub fn mc_csv(run: &Run, mc: &MonteCarlo) -> String {
             rec.extend(s.quantiles.iter().map(|q| q.to_string()));
             rec.push(o.p_cheapest.to_string());
             rec.push(o.p_beats_baseline.to_string());
+            rec.push(o.p_serves_demand.to_string());
             let _ = w.write_record(&rec);
         }
     }

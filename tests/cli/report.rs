@@ -474,6 +474,7 @@ fn the_documents_carry_the_uncertainty_tables_and_charts() {
     assert!(summary < uncertainty && uncertainty < charts);
     for doc in [&md, &html] {
         for needle in [
+            "P(serves demand)",
             "P(cheapest by PV)",
             "P(beats baseline)",
             "PV cost P10 [USD]",

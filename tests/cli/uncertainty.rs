@@ -221,8 +221,10 @@ fn check_montecarlo(doc: &Value, samples: u64, seed: u64) {
         let name = o["name"].as_str().unwrap();
         let p = num(o, "p_cheapest");
         let b = num(o, "p_beats_baseline");
+        let s = num(o, "p_serves_demand");
         assert!((0.0..=1.0).contains(&p), "{name}: p_cheapest {p}");
         assert!((0.0..=1.0).contains(&b), "{name}: p_beats_baseline {b}");
+        assert!((0.0..=1.0).contains(&s), "{name}: p_serves_demand {s}");
         if name == baseline {
             assert_eq!(b, 0.0, "the baseline never beats itself");
         }
@@ -315,6 +317,7 @@ fn monte_carlo_table_adds_a_section_after_the_deterministic_table() {
     let section = &text[plain.len()..];
     for needle in [
         "Monte Carlo: 1,000 samples, seed 3",
+        "P(serves demand)",
         "P(cheapest by PV)",
         "P(beats baseline)",
         "baseline",
@@ -365,7 +368,7 @@ fn monte_carlo_markdown_adds_a_section_after_the_deterministic_report() {
         "{section}"
     );
     assert!(
-        section.contains("| Option | P(cheapest by PV) | P(beats baseline) |"),
+        section.contains("| Option | P(serves demand) | P(cheapest by PV) | P(beats baseline) |"),
         "{section}"
     );
     assert!(
@@ -413,7 +416,8 @@ fn monte_carlo_csv_carries_the_same_numbers_as_json() {
             "p90",
             "p95",
             "p_cheapest",
-            "p_beats_baseline"
+            "p_beats_baseline",
+            "p_serves_demand"
         ]
     );
     let rows: Vec<Vec<&str>> = lines.map(|l| l.split(',').collect()).collect();
@@ -427,7 +431,7 @@ fn monte_carlo_csv_carries_the_same_numbers_as_json() {
         let o = options_by_name(&doc["montecarlo"], "options", name);
         let s = &o["metrics"][metric];
         for (col, k) in header.iter().zip(row).skip(5) {
-            let from_json = if *col == "p_cheapest" || *col == "p_beats_baseline" {
+            let from_json = if col.starts_with("p_") && !col[2..].starts_with(char::is_numeric) {
                 num(o, col)
             } else {
                 num(s, col)
@@ -714,6 +718,70 @@ fn samples_without_uncertain_inputs_warn_and_equal_the_deterministic_run() {
     ]);
     assert!(quiet.stderr.is_empty(), "--quiet: {}", stderr(&quiet));
     assert!(quiet.stdout == out.stdout);
+}
+
+#[test]
+fn an_option_that_leaves_demand_unmet_is_not_the_cheapest_while_another_serves() {
+    // The work may not leave the building, so the cloud option serves none of it and costs
+    // almost nothing: cheapest by PV in every sample. One owned server serves the work only
+    // when the demand scale is low enough. P(cheapest) ranks the options that serve each
+    // sample's demand, as the verdict does: the owned server wins exactly in the samples it
+    // serves, the cloud option only in the others (where nothing serves).
+    let text = r#"name = "unmet"
+horizon_months = 12
+start = "2027-01"
+discount_rate = 0.08
+reference_accelerator = "h100-sxm"
+
+[[workload]]
+name = "regulated training"
+gpu_hours_per_month = 5000
+profile = "flat"
+sensitive = true
+
+[[option]]
+name = "rent"
+kind = "cloud"
+offer = "aws-p5.48xlarge-us-east-1"
+
+[[option]]
+name = "own-1"
+kind = "onprem"
+server = "hgx-h100-oem"
+servers = 1
+site = "us-tx-colo"
+"#
+    .to_string()
+        + &uncertain(
+            "demand_scale",
+            "uniform",
+            &[("low", "0.5"), ("high", "1.5")],
+        );
+    let scratch = Scratch::new();
+    let path = scratch.write("unmet.toml", &text);
+    let doc = json(&[
+        arg("run"),
+        arg(&path),
+        arg("--samples"),
+        arg("500"),
+        arg("--format"),
+        arg("json"),
+    ]);
+    let mc = &doc["montecarlo"];
+    // The rent option delivers nothing, so it has no cost per GPU-hour.
+    assert!(options_by_name(mc, "options", "rent")["metrics"]["cost_per_gpu_hour"].is_null());
+    let (rent, own) = (
+        options_by_name(mc, "options", "rent"),
+        options_by_name(mc, "options", "own-1"),
+    );
+    assert_eq!(num(rent, "p_serves_demand"), 0.0);
+    let serves = num(own, "p_serves_demand");
+    assert!(0.0 < serves && serves < 1.0, "both cases occur: {serves}");
+    assert_eq!(num(own, "p_cheapest"), serves);
+    assert!((num(rent, "p_cheapest") - (1.0 - serves)).abs() < 1e-12);
+    // The text table carries the same column.
+    let table = success(["run", path.to_str().unwrap(), "--samples", "500"]);
+    assert!(table.contains("P(serves demand)"), "{table}");
 }
 
 #[test]
