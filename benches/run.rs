@@ -15,6 +15,26 @@ fn stats(mut samples: Vec<Duration>) -> (Duration, Duration) {
     (samples[samples.len() / 2], samples[0])
 }
 
+/// Median and minimum wall time of `runs` runs of `tcosim ARGS SCENARIO`, output discarded.
+fn time_runs(bin: &str, args: &[&str], scenario: &Path, runs: usize) -> (Duration, Duration) {
+    let samples = (0..runs)
+        .map(|_| {
+            let start = Instant::now();
+            let status = Command::new(bin)
+                .args(args)
+                .arg(scenario)
+                .stdout(Stdio::null())
+                .stderr(Stdio::null())
+                .status()
+                .expect("tcosim runs");
+            let elapsed = start.elapsed();
+            assert!(status.success(), "tcosim {args:?} {scenario:?} failed");
+            elapsed
+        })
+        .collect();
+    stats(samples)
+}
+
 fn main() {
     let root = Path::new(env!("CARGO_MANIFEST_DIR"));
     let bin = env!("CARGO_BIN_EXE_tcosim");
@@ -26,20 +46,12 @@ fn main() {
     for format in ["table", "json"] {
         for name in scenarios {
             let path = root.join("scenarios").join(name);
-            let mut samples = Vec::with_capacity(PROCESS_RUNS);
-            for _ in 0..PROCESS_RUNS {
-                let start = Instant::now();
-                let status = Command::new(bin)
-                    .args(["run", "--quiet", "--format", format])
-                    .arg(&path)
-                    .stdout(Stdio::null())
-                    .stderr(Stdio::null())
-                    .status()
-                    .expect("tcosim runs");
-                samples.push(start.elapsed());
-                assert!(status.success(), "tcosim run {name} failed");
-            }
-            let (median, min) = stats(samples);
+            let (median, min) = time_runs(
+                bin,
+                &["run", "--quiet", "--format", format],
+                &path,
+                PROCESS_RUNS,
+            );
             println!(
                 "process  run {name:<32} --format {format:<5}  median {:>7.2} ms  min {:>7.2} ms",
                 median.as_secs_f64() * 1e3,
@@ -84,29 +96,21 @@ fn monte_carlo(bin: &str, scenario: &Path) {
     let option_months = (resolved.input.options.len() * resolved.input.horizon_months) as f64;
     let mut medians = Vec::new();
     for threads in [1, 2] {
-        let mut samples = Vec::with_capacity(RUNS);
-        for _ in 0..RUNS {
-            let start = Instant::now();
-            let status = Command::new(bin)
-                .args([
-                    "run",
-                    "--quiet",
-                    "--format",
-                    "json",
-                    "--samples",
-                    &SAMPLES.to_string(),
-                    "--threads",
-                    &threads.to_string(),
-                ])
-                .arg(scenario)
-                .stdout(Stdio::null())
-                .stderr(Stdio::null())
-                .status()
-                .expect("tcosim runs");
-            samples.push(start.elapsed());
-            assert!(status.success(), "Monte Carlo run failed");
-        }
-        let (median, min) = stats(samples);
+        let (median, min) = time_runs(
+            bin,
+            &[
+                "run",
+                "--quiet",
+                "--format",
+                "json",
+                "--samples",
+                &SAMPLES.to_string(),
+                "--threads",
+                &threads.to_string(),
+            ],
+            scenario,
+            RUNS,
+        );
         medians.push(median);
         println!(
             "montecarlo {SAMPLES} samples x {} option-months, {threads} thread(s): median {:>7.3} s  min {:>7.3} s  {:>6.1} M option-months/s",
@@ -170,28 +174,20 @@ fn workload_demand(bin: &str, scenario: &Path, option_months: f64) {
     let dir = scenario.parent().expect("scenario folder");
     let copy = dir.join(".bench-workload-growth.toml");
     std::fs::write(&copy, text).expect("scenario copy writes");
-    let mut samples = Vec::new();
-    for _ in 0..3 {
-        let start = Instant::now();
-        let status = Command::new(bin)
-            .args([
-                "run",
-                "--quiet",
-                "--format",
-                "json",
-                "--samples",
-                &SAMPLES.to_string(),
-            ])
-            .arg(&copy)
-            .stdout(Stdio::null())
-            .stderr(Stdio::null())
-            .status()
-            .expect("tcosim runs");
-        samples.push(start.elapsed());
-        assert!(status.success(), "Monte Carlo run failed");
-    }
+    let (median, min) = time_runs(
+        bin,
+        &[
+            "run",
+            "--quiet",
+            "--format",
+            "json",
+            "--samples",
+            &SAMPLES.to_string(),
+        ],
+        &copy,
+        3,
+    );
     std::fs::remove_file(&copy).ok();
-    let (median, min) = stats(samples);
     println!(
         "montecarlo {SAMPLES} samples, uncertain workload growth (own hourly demand per sample), 2 threads: median {:>7.3} s  min {:>7.3} s  {:>6.1} M option-months/s",
         median.as_secs_f64(),

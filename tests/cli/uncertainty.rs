@@ -509,14 +509,15 @@ fn assert_mc_equals_deterministic(doc: &Value, samples: u64) {
 }
 
 /// `tcosim run PATH --samples N --seed 9 --format json`.
-fn mc_of(path: &std::path::Path, samples: &str) -> Value {
+/// `tcosim run PATH --samples N --seed S --format json`, parsed.
+fn mc_of(path: &std::path::Path, samples: &str, seed: &str) -> Value {
     json(&[
         arg("run"),
         arg(path),
         arg("--samples"),
         arg(samples),
         arg("--seed"),
-        arg("9"),
+        arg(seed),
         arg("--format"),
         arg("json"),
     ])
@@ -548,7 +549,7 @@ fn inputs_fixed_at_their_values_reproduce_the_deterministic_run_exactly() {
         );
     let scratch = Scratch::new();
     let path = scratch.write("fixed.toml", &text);
-    let doc = mc_of(&path, "1000");
+    let doc = mc_of(&path, "1000", "9");
     check_montecarlo(&doc, 1000, 9);
     assert_mc_equals_deterministic(&doc, 1000);
     // And the deterministic figures are those of the file without `[[uncertain]]`.
@@ -587,7 +588,7 @@ fn fixed_demand_inputs_reproduce_the_deterministic_run_exactly() {
     assert!(text.contains("horizon_months = 12"));
     let scratch = Scratch::new();
     let path = scratch.write("fixed-demand.toml", &text);
-    let doc = mc_of(&path, "500");
+    let doc = mc_of(&path, "500", "9");
     assert_mc_equals_deterministic(&doc, 500);
 }
 
@@ -640,14 +641,7 @@ fn inputs_fixed_at_their_values_reproduce_a_eur_run_through_currency_conversion(
         + &uncertain("demand_scale", "fixed", &[("value", "1.0")]);
     let scratch = Scratch::new();
     let path = scratch.write("fixed-eur.toml", &text);
-    let doc = json(&[
-        arg("run"),
-        arg(&path),
-        arg("--samples"),
-        arg("500"),
-        arg("--format"),
-        arg("json"),
-    ]);
+    let doc = mc_of(&path, "500", "1");
     assert_mc_equals_deterministic(&doc, 500);
 
     // The same through CSV, whose numbers `str::parse` reads exactly (shortest round-trip).
@@ -759,14 +753,7 @@ site = "us-tx-colo"
         );
     let scratch = Scratch::new();
     let path = scratch.write("unmet.toml", &text);
-    let doc = json(&[
-        arg("run"),
-        arg(&path),
-        arg("--samples"),
-        arg("500"),
-        arg("--format"),
-        arg("json"),
-    ]);
+    let doc = mc_of(&path, "500", "1");
     let mc = &doc["montecarlo"];
     // The rent option delivers nothing, so it has no cost per GPU-hour.
     assert!(options_by_name(mc, "options", "rent")["metrics"]["cost_per_gpu_hour"].is_null());
@@ -816,14 +803,7 @@ offer = "aws-p5.48xlarge-us-east-1"
         );
     let scratch = Scratch::new();
     let path = scratch.write("ties.toml", &text);
-    let doc = json(&[
-        arg("run"),
-        arg(&path),
-        arg("--samples"),
-        arg("500"),
-        arg("--format"),
-        arg("json"),
-    ]);
+    let doc = mc_of(&path, "500", "1");
     check_montecarlo(&doc, 500, 1);
     for name in ["rent-a", "rent-b"] {
         let o = options_by_name(&doc["montecarlo"], "options", name);
@@ -867,16 +847,7 @@ offer = "aws-p5.48xlarge-us-east-1"
     let scratch = Scratch::new();
     let path = scratch.write("uniform.toml", &text);
     let n = 4000u64;
-    let doc = json(&[
-        arg("run"),
-        arg(&path),
-        arg("--samples"),
-        arg("4000"),
-        arg("--seed"),
-        arg("11"),
-        arg("--format"),
-        arg("json"),
-    ]);
+    let doc = mc_of(&path, "4000", "11");
     check_montecarlo(&doc, n, 11);
     let pv1 = num(&doc["options"][0], "pv_cost");
     let s = &doc["montecarlo"]["options"][0]["metrics"]["pv_cost"];
@@ -1211,16 +1182,7 @@ fn sweep_of_p90_pv_cost_samples_each_point_reproducibly() {
     assert_eq!(points.len(), 4);
     // The point at the scenario's own value (1 server) has the P90 that `run --samples` gives
     // for the same option, samples and seed.
-    let run = json(&[
-        arg("run"),
-        arg(&path),
-        arg("--samples"),
-        arg("500"),
-        arg("--seed"),
-        arg("4"),
-        arg("--format"),
-        arg("json"),
-    ]);
+    let run = mc_of(&path, "500", "4");
     let mix = options_by_name(&run["montecarlo"], "options", "mix");
     assert_eq!(points[1]["values"][0], 1.0);
     assert_eq!(
