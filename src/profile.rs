@@ -188,7 +188,8 @@ pub struct Ldc {
     prefix: Vec<f64>,
     total: f64,
     peak: f64,
-    /// Lowest load.
+    /// Lowest load of a load-duration curve (0 for an hourly curve, whose answers do not
+    /// use it).
     low: f64,
     /// `guide[j]` = number of loads in buckets before `j`, where a value's bucket is
     /// [`Ldc::bucket`]: the loads of bucket `j` are `sorted_desc[guide[j]..guide[j + 1]]`, so a

@@ -16,8 +16,9 @@ use crate::timeline::HOURS_PER_MONTH;
 
 const HOURS: f64 = HOURS_PER_MONTH as f64;
 
-/// The demand of one month: all load, the sensitive part and the rest, as load-duration
-/// curves [reference GPUs per hour].
+/// The demand of one month: all load, the sensitive part and the rest [reference GPUs per
+/// hour], as load-duration curves ([`demand_curves`]) or hourly ones
+/// ([`demand_hourly_into`]), with the hourly loads of the first two.
 #[derive(Debug, Clone, Default)]
 pub struct MonthDemand {
     pub total: Ldc,

@@ -258,41 +258,85 @@ pub struct Prepared {
     beta: Option<SeededBeta>,
 }
 
-/// Points of [`SeededBeta`]'s table, evenly spaced in probability.
+/// Intervals of each half-table of [`SeededBeta`], evenly spaced in probability over [0, ½].
 const BETA_TABLE: usize = 64;
 
-/// The quantile function of a beta distribution, each inversion started from a table of its
-/// quantiles at probabilities k / 64: Newton's method then starts within a sixty-fourth of the
-/// probability range and inside a bracket that holds the root, and converges in two or three
-/// steps instead of about six (up to fifty with bisection fallbacks from the mode).
+/// The quantile of Beta(a, b) at `u` without a table. The lower half solves I_x(a, b) = u; the
+/// upper half solves I_y(b, a) = 1 − u (exact for u ≥ ½) and returns x = 1 − y, so that neither
+/// tail loses digits to `1 − I`.
+fn beta_quantile(u: f64, a: f64, b: f64) -> f64 {
+    if u <= 0.5 {
+        inverse_beta(u, a, b, ln_beta(a, b), beta_start(a, b), (0.0, 1.0))
+    } else {
+        1.0 - inverse_beta(1.0 - u, b, a, ln_beta(b, a), beta_start(b, a), (0.0, 1.0))
+    }
+}
+
+/// The lower half of a beta quantile function with a table of its quantiles at probabilities
+/// k / 128, k = 0..=64, to start each inversion from.
 #[derive(Debug, Clone, PartialEq)]
-struct SeededBeta {
+struct HalfBeta {
     a: f64,
     b: f64,
     ln_b: f64,
-    /// `x_k` = the quantile at `k / BETA_TABLE`, k = 0..=BETA_TABLE.
     table: Vec<f64>,
 }
 
-impl SeededBeta {
-    fn new(a: f64, b: f64) -> SeededBeta {
+impl HalfBeta {
+    fn new(a: f64, b: f64) -> HalfBeta {
         let ln_b = ln_beta(a, b);
         let start = beta_start(a, b);
         let table = (0..=BETA_TABLE)
-            .map(|k| inverse_beta(k as f64 / BETA_TABLE as f64, a, b, ln_b, start, (0.0, 1.0)))
+            .map(|k| {
+                let p = k as f64 / (2 * BETA_TABLE) as f64;
+                inverse_beta(p, a, b, ln_b, start, (0.0, 1.0))
+            })
             .collect();
-        SeededBeta { a, b, ln_b, table }
+        HalfBeta { a, b, ln_b, table }
     }
 
-    fn quantile(&self, u: f64) -> f64 {
-        let t = u * BETA_TABLE as f64;
+    /// The quantile at `p` in [0, ½].
+    fn quantile(&self, p: f64) -> f64 {
+        let t = p * (2 * BETA_TABLE) as f64;
         let k = (t as usize).min(BETA_TABLE - 1);
         let (x0, x1) = (self.table[k], self.table[k + 1]);
         let start = x0 + (t - k as f64) * (x1 - x0);
         // The table's quantiles are accurate to about 1e-15, so the bracket is widened by a
-        // little more for `u` at a table point.
+        // little more for `p` at a table point.
         let bracket = ((x0 - 1e-12).max(0.0), (x1 + 1e-12).min(1.0));
-        inverse_beta(u, self.a, self.b, self.ln_b, start, bracket)
+        inverse_beta(p, self.a, self.b, self.ln_b, start, bracket)
+    }
+}
+
+/// [`beta_quantile`] with each inversion started from a table (one per half): Newton's method
+/// then starts within 1/128 of the probability range and inside a bracket that holds the root,
+/// and converges in two or three steps instead of about six (up to fifty with bisection
+/// fallbacks from the mode).
+#[derive(Debug, Clone, PartialEq)]
+struct SeededBeta {
+    lower: HalfBeta,
+    /// The lower half of Beta(b, a), for the upper half of Beta(a, b).
+    upper: HalfBeta,
+}
+
+impl SeededBeta {
+    fn new(a: f64, b: f64) -> SeededBeta {
+        SeededBeta {
+            lower: HalfBeta::new(a, b),
+            upper: HalfBeta::new(b, a),
+        }
+    }
+
+    fn quantile(&self, u: f64) -> f64 {
+        if u <= 0.0 {
+            0.0
+        } else if u >= 1.0 {
+            1.0
+        } else if u <= 0.5 {
+            self.lower.quantile(u)
+        } else {
+            1.0 - self.upper.quantile(1.0 - u)
+        }
     }
 }
 
@@ -451,8 +495,7 @@ impl Distribution {
                     return low;
                 }
                 let (a, b) = pert_shape(low, mode, high);
-                let x = inverse_beta(u, a, b, ln_beta(a, b), beta_start(a, b), (0.0, 1.0));
-                (low + range * x).clamp(low, high)
+                (low + range * beta_quantile(u, a, b)).clamp(low, high)
             }
         }
     }
@@ -868,13 +911,51 @@ mod prepared_tests {
         for (low, mode, high) in [(1.0, 2.0, 5.0), (0.075, 0.0892, 0.13), (0.0, 0.0, 1.0)] {
             let d = Distribution::Pert { low, mode, high };
             let p = Prepared::new(d.clone());
-            for k in 0..=10_000 {
-                let u = f64::from(k) / 10_000.0;
+            let grid = (0..=10_000).map(|k| f64::from(k) / 10_000.0);
+            for u in grid.chain(tails()) {
                 let (a, b) = (p.quantile(u), d.quantile(u));
                 assert!(
                     (a - b).abs() <= 1e-13 * (high - low),
                     "{d:?} at {u}: {a} vs {b}"
                 );
+            }
+        }
+    }
+
+    /// Probabilities deep in both tails, down to the most extreme that `open_unit` draws.
+    fn tails() -> impl Iterator<Item = f64> {
+        [1e-16, 1e-12, 1e-9, 1e-6, 1e-5, 1e-4, 1e-3]
+            .into_iter()
+            .flat_map(|t| [t, 1.0 - t])
+            .chain([2f64.powi(-52), 1.0 - 2f64.powi(-52), 1.0 - 2f64.powi(-53)])
+    }
+
+    /// With the mode at an end, PERT is Beta(1, 5) or Beta(5, 1), whose quantiles have closed
+    /// forms: 1 − (1 − u)^(1/5) and u^(1/5). Both tails are accurate to 1e-13 of the range,
+    /// prepared or not (the upper half is inverted through its complement, so nothing is lost
+    /// to `1 − I` near 1).
+    #[test]
+    fn pert_quantiles_match_closed_forms_in_both_tails() {
+        let at_low = Distribution::Pert {
+            low: 0.0,
+            mode: 0.0,
+            high: 1.0,
+        };
+        let at_high = Distribution::Pert {
+            low: 0.0,
+            mode: 1.0,
+            high: 1.0,
+        };
+        let grid = (1..1000).map(|k| f64::from(k) / 1000.0);
+        for u in grid.chain(tails()) {
+            // 1 − (1 − u)^(1/5) without cancellation: −expm1(ln(1 − u) / 5).
+            let low_form = -((-u).ln_1p() / 5.0).exp_m1();
+            let high_form = u.powf(0.2);
+            for (d, want) in [(&at_low, low_form), (&at_high, high_form)] {
+                let prepared = Prepared::new(d.clone()).quantile(u);
+                for got in [d.quantile(u), prepared] {
+                    assert!((got - want).abs() <= 1e-13, "{d:?} at {u}: {got} vs {want}");
+                }
             }
         }
     }

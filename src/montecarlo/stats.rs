@@ -166,10 +166,11 @@ fn nearest_rank(q: f64, n: u64) -> u64 {
 ///
 /// Buckets: values with `|v| < 1e-6` (including 0) go to a zero bucket; a positive value goes
 /// to bucket `floor(ln(v / 1e-6) / ln(1 + 2 REL_ERROR))`, so that bucket edges grow by the
-/// factor `1 + 2 REL_ERROR`; values above `1e18` are clamped into the last bucket (5554
-/// buckets per sign). Negative values are mirrored. Bucket storage grows lazily up to the
-/// highest bucket used, so an empty sketch allocates nothing and a full one holds at most
-/// about 90 kB.
+/// factor `1 + 2 REL_ERROR`; values above `1e18` are clamped into the last bucket (55,290
+/// buckets per sign, 5,529 for a coarse sketch). Negative values are mirrored. Bucket storage
+/// is a window over the buckets used, so an empty sketch allocates nothing and one holding
+/// values from 1e-6 to 1e18 takes at most 4 bytes per bucket (about 220 kB per sign; a spread
+/// of a few times takes a few kB).
 ///
 /// Counts are integers, so merging is exact, associative and commutative: any merge order gives
 /// the same sketch (compare with `==`).
@@ -326,10 +327,6 @@ impl QuantileSketch {
         Self::with_group(Self::COARSE_GROUP)
     }
 
-    fn group(&self) -> usize {
-        self.group
-    }
-
     /// Adds one value. Values must be finite: a non-finite value is a bug upstream, so it
     /// trips a `debug_assert` and is skipped in release builds.
     pub fn add(&mut self, v: f64) {
@@ -364,8 +361,7 @@ impl QuantileSketch {
     /// values were split between sketches nor on the order of merges.
     pub fn merge(&mut self, other: &QuantileSketch) {
         debug_assert_eq!(
-            self.group(),
-            other.group(),
+            self.group, other.group,
             "merging sketches of different resolutions"
         );
         if other.count == 0 {
@@ -402,7 +398,7 @@ impl QuantileSketch {
     /// All bucket positions in ascending order of value, with their counts (including empty
     /// buckets between used ones).
     fn slots(&self) -> impl Iterator<Item = (Slot, u64)> + '_ {
-        let g = self.group();
+        let g = self.group;
         let neg = self
             .neg
             .iter()
