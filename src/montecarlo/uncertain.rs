@@ -369,7 +369,8 @@ impl Uncertainty {
                 }
             }
             if touched {
-                input.workloads[w].ref_gpu_hours_per_month = flops / (tflops * 1e12 * mfu * 3600.0);
+                input.workloads[w].ref_gpu_hours_per_month =
+                    crate::scenario::training_gpu_hours(flops, mfu, tflops);
             }
         }
     }

@@ -3,7 +3,7 @@
 
 use super::charts::Chart;
 use super::folder::Analyses;
-use super::{money, percent, quantity, summary_rows, verdict};
+use super::{money, percent, quantity, summary_grid, verdict};
 use crate::montecarlo::engine::MonteCarlo;
 use crate::montecarlo::sensitivity::Sensitivity;
 use crate::montecarlo::stats::QuantileSketch;
@@ -56,16 +56,7 @@ pub fn chart_files(chart: &Chart) -> (String, String) {
 
 pub fn build(run: &Run, charts: &[Chart], analyses: &Analyses) -> Content {
     let input = &run.input;
-    let mut summary_header = vec![String::new()];
-    summary_header.extend(run.output.options.iter().map(|o| o.name.clone()));
-    let summary = summary_rows(run)
-        .into_iter()
-        .map(|r| {
-            let mut cells = vec![r.label.trim_start().to_string()];
-            cells.extend(r.cells);
-            cells
-        })
-        .collect();
+    let (summary_header, summary) = summary_grid(run);
     let rows_header = [
         "catalog", "id", "source", "as of", "estimate", "derived", "file",
     ]

@@ -1,6 +1,6 @@
 //! Markdown: the same content as the terminal table, for wikis and pull-request comments.
 
-use super::{MONTHLY_HEADER, monthly_rows, summary_rows, verdict};
+use super::{MONTHLY_HEADER, monthly_rows, summary_grid, verdict};
 use crate::run::Run;
 
 pub fn render(run: &Run, monthly: bool) -> String {
@@ -17,16 +17,7 @@ pub fn render(run: &Run, monthly: bool) -> String {
         out.push_str(&format!("- {}\n", escape(&line)));
     }
     out.push('\n');
-    let mut header = vec![String::new()];
-    header.extend(run.output.options.iter().map(|o| o.name.clone()));
-    let body: Vec<Vec<String>> = summary_rows(run)
-        .into_iter()
-        .map(|r| {
-            let mut cells = vec![r.label.trim_start().to_string()];
-            cells.extend(r.cells);
-            cells
-        })
-        .collect();
+    let (header, body) = summary_grid(run);
     out.push_str(&table(&header, &body));
     if monthly {
         for option in &run.output.options {

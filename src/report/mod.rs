@@ -53,6 +53,22 @@ pub struct SummaryRow {
     pub cells: Vec<String>,
 }
 
+/// The summary as a plain grid for Markdown and the report: a header of option names (after an
+/// empty corner) and one row per metric, its label first.
+pub fn summary_grid(run: &Run) -> (Vec<String>, Vec<Vec<String>>) {
+    let mut header = vec![String::new()];
+    header.extend(run.output.options.iter().map(|o| o.name.clone()));
+    let rows = summary_rows(run)
+        .into_iter()
+        .map(|r| {
+            let mut cells = vec![r.label.trim_start().to_string()];
+            cells.extend(r.cells);
+            cells
+        })
+        .collect();
+    (header, rows)
+}
+
 /// The rows shared by the terminal table and Markdown: metrics down, options across.
 pub fn summary_rows(run: &Run) -> Vec<SummaryRow> {
     let cur = &run.input.currency;

@@ -3,7 +3,9 @@
 mod resolve;
 mod types;
 
-pub use resolve::{OfferLink, OptionLinks, Resolved, TrainingFlops, error_at, resolve};
+pub use resolve::{
+    OfferLink, OptionLinks, Resolved, TrainingFlops, error_at, resolve, training_gpu_hours,
+};
 pub use types::*;
 
 use crate::error::{InputError, parse_toml};

@@ -44,6 +44,24 @@ pub struct Resolved {
 /// A training workload's (FLOPs per month, MFU, reference TFLOPS).
 pub type TrainingFlops = (f64, f64, f64);
 
+/// Reference-GPU-hours per month of a training workload (README equation M0b):
+/// FLOPs / (peak FLOP/s of the reference × MFU × 3600 s).
+pub fn training_gpu_hours(flops: f64, mfu: f64, tflops: f64) -> f64 {
+    flops / (tflops * 1e12 * mfu * 3600.0)
+}
+
+/// The reference accelerator's dense peak in TFLOPS on the throughput basis: FP8 where it
+/// has one and the basis asks for it, else BF16.
+fn reference_tflops(reference: &Accelerator, basis: &str) -> f64 {
+    if basis == "fp8" {
+        reference
+            .fp8_dense_tflops
+            .unwrap_or(reference.bf16_dense_tflops)
+    } else {
+        reference.bf16_dense_tflops
+    }
+}
+
 /// The catalog rows an option uses.
 #[derive(Debug, Clone, Default)]
 pub struct OptionLinks {
@@ -124,13 +142,7 @@ fn links(
             }
         })
         .collect();
-    let tflops = if basis == "fp8" {
-        reference
-            .fp8_dense_tflops
-            .unwrap_or(reference.bf16_dense_tflops)
-    } else {
-        reference.bf16_dense_tflops
-    };
+    let tflops = reference_tflops(reference, basis);
     let flops = file
         .workloads
         .iter()
@@ -546,15 +558,7 @@ fn resolve_workload(
                 1.0,
                 "a fraction above 0 and at most 1",
             )?;
-            // FLOPs / (peak FLOP/s of the reference × MFU × 3600 s) (README equation M0b).
-            let tflops = if basis == "fp8" {
-                reference
-                    .fp8_dense_tflops
-                    .unwrap_or(reference.bf16_dense_tflops)
-            } else {
-                reference.bf16_dense_tflops
-            };
-            flops / (tflops * 1e12 * mfu * 3600.0)
+            training_gpu_hours(flops, mfu, reference_tflops(reference, basis))
         }
         (Some(_), Some(_)) => {
             return Err(ctx
