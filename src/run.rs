@@ -49,7 +49,7 @@ impl Loaded {
         let resolved = scenario::resolve(&source, &catalog)?;
         let uncertainty = Uncertainty::build(&source, &resolved, &catalog)?;
         if resolved.file.sweep.is_some() {
-            sweep::Plan::build(&source, &resolved)?;
+            sweep::Plan::build(&source, &resolved, &uncertainty)?;
         }
         Ok(Loaded {
             source,
@@ -76,7 +76,7 @@ impl Loaded {
 
     /// The sweep plan of the scenario's `[sweep]`.
     pub fn sweep_plan(&self) -> Result<sweep::Plan, InputError> {
-        sweep::Plan::build(&self.source, &self.resolved)
+        sweep::Plan::build(&self.source, &self.resolved, &self.uncertainty)
     }
 }
 

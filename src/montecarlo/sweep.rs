@@ -116,7 +116,13 @@ pub struct Plan {
 }
 
 impl Plan {
-    pub fn build(source: &Source, r: &Resolved) -> Result<Plan, InputError> {
+    /// The plan of the scenario's `[sweep]`. A swept field must not also be an uncertain input
+    /// of `uncertainty`: the sampled value would replace the swept one at every point.
+    pub fn build(
+        source: &Source,
+        r: &Resolved,
+        uncertainty: &Uncertainty,
+    ) -> Result<Plan, InputError> {
         let Some(spec) = &r.file.sweep else {
             return Err(error_at(source, &[], "the scenario has no `[sweep]`")
                 .expected("a `[sweep]` table with at least one `[[sweep.parameter]]`")
@@ -182,6 +188,26 @@ impl Plan {
             if first.path == second.path {
                 return Err(error_at(source, &at, "the same parameter twice")
                     .expected("two different parameters"));
+            }
+        }
+        for (i, a) in axes.iter().enumerate() {
+            if let Some(u) = uncertainty.setting(a.option, a.field) {
+                let at = [
+                    Seg::Key("sweep"),
+                    Seg::Key("parameter"),
+                    Seg::Index(i),
+                    Seg::Key("path"),
+                ];
+                return Err(error_at(
+                    source,
+                    &at,
+                    format!("`{}` is both swept and uncertain", a.path),
+                )
+                .expected(
+                    "a swept parameter without an `[[uncertain]]` entry (each sample would \
+                     replace the swept value)",
+                )
+                .found(format!("`[[uncertain]]` with path = \"{}\"", u.path)));
             }
         }
         let points: usize = axes.iter().map(|a| a.values.len()).product();

@@ -145,6 +145,35 @@ impl Uncertainty {
         self.inputs.iter().any(|u| u.target.changes_demand())
     }
 
+    /// The uncertain input, if any, that sets `field` of option `option` in every sample.
+    pub fn setting(&self, option: usize, field: super::sweep::Field) -> Option<&Uncertain> {
+        use super::sweep::Field;
+        self.inputs.iter().find(|u| match (&u.target, field) {
+            (
+                Target::Owned {
+                    options,
+                    field: OwnedField::Availability,
+                },
+                Field::Availability,
+            ) => options.iter().any(|(o, _)| *o == option),
+            (
+                Target::Cloud {
+                    options,
+                    field: CloudField::CommittedShare,
+                },
+                Field::CommittedShare,
+            )
+            | (
+                Target::Cloud {
+                    options,
+                    field: CloudField::SpotShare,
+                },
+                Field::SpotShare,
+            ) => options.iter().any(|(o, ..)| *o == option),
+            _ => false,
+        })
+    }
+
     /// Whether samples change owned capacity.
     pub fn changes_capacity(&self) -> bool {
         self.inputs.iter().any(|u| u.target.changes_capacity())

@@ -1655,9 +1655,9 @@ fn a_valid_sweep_of_the_base_scenario_runs() {
 
 #[test]
 fn sweep_grid_ending_at_the_upper_bound_is_accepted() {
-    // BUG: grid values are `from + step × k`, and 0.09 + 0.07 × 13 = 1.0000000000000002 in
-    // floating point, so `to = 1.0` (the largest valid spot share) is rejected as "sweep value
-    // 1.0000000000000002 is out of range" (at key `sweep.parameter[0].from`).
+    // Grid values are `from + step × k`, and 0.09 + 0.07 × 13 = 1.0000000000000002 in floating
+    // point: without rounding the grid (to 1e-9), `to = 1.0`, the largest valid spot share,
+    // would be rejected as out of range.
     let text = base_with(&sweep(
         "pv_cost",
         0,
@@ -1800,6 +1800,32 @@ fn sweep_p90_objective_without_samples() {
         &[
             "`p90_pv_cost` needs Monte Carlo samples",
             &key("sweep.objective"),
+        ],
+    );
+}
+
+#[test]
+fn a_swept_parameter_that_is_also_uncertain() {
+    // Each sample would replace the swept availability, so every grid point would be the same.
+    let text = base_with(
+        &(uncertain(
+            "option[mix].availability",
+            "uniform",
+            &[("low", "0.8"), ("high", "0.99")],
+        ) + &sweep(
+            "pv_cost",
+            0,
+            "path = \"option[mix].availability\"\nfrom = 0.5\nto = 0.9\nstep = 0.2\n",
+        )),
+    );
+    let pos = value_pos(&text, "path = \"option[mix].availability\"\nfrom", 0);
+    rejects_sweep(
+        &text,
+        pos,
+        &[
+            "`option[mix].availability` is both swept and uncertain",
+            &key("sweep.parameter[0].path"),
+            "without an `[[uncertain]]` entry",
         ],
     );
 }
