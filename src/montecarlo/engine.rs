@@ -33,6 +33,10 @@ const BLOCK: usize = 4;
 /// Samples per chunk: the unit of ordered accumulation.
 pub const CHUNK: u64 = 256;
 
+/// Chunks run in parallel before their sums are merged, bounding what is held at once to
+/// about a thousand chunks' sums (262,144 samples per wave).
+const WAVE: u64 = 1024;
+
 /// Headline metrics summarised for each option.
 pub const METRICS: [&str; 6] = [
     "pv_cost",
@@ -232,158 +236,168 @@ pub fn run(
     let done = AtomicU64::new(0);
     let n_chunks = samples.div_ceil(CHUNK);
     let k = uncertainty.inputs.len();
-    let acc = (0..n_chunks)
-        .into_par_iter()
-        .fold(
-            || Acc::new(options, months),
-            |mut acc, chunk| {
-                let (mut u, mut tmp, mut values) = (vec![0.0; k], vec![0.0; k], vec![0.0; k]);
-                let mut moments: Vec<[Moments; 6]> = (0..options)
-                    .map(|_| std::array::from_fn(|_| Moments::new()))
-                    .collect();
-                let start = chunk * CHUNK;
-                let end = (start + CHUNK).min(samples);
-                let block = if uncertainty.changes_demand() {
-                    1
-                } else {
-                    BLOCK
-                };
-                let mut inputs: Vec<Input> = (0..block).map(|_| input.clone()).collect();
-                let mut workspaces = vec![model::Workspace::default(); block];
-                let mut own_months = Vec::new();
-                let mut totals = vec![vec![model::Totals::default(); options]; block];
-                // Cumulative cost at each fan point of each sample of a block and option,
-                // added to the sketches sketch by sketch after the block.
-                let mut fan_values = vec![0.0; block * options * points];
-                let mut first = start;
-                while first < end {
-                    let b = block.min((end - first) as usize);
-                    for (j, sample_input) in inputs.iter_mut().enumerate().take(b) {
-                        draw(
-                            uncertainty,
-                            seed,
-                            first + j as u64,
-                            &mut u,
-                            &mut tmp,
-                            &mut values,
-                        );
-                        uncertainty.apply(&values, sample_input);
-                    }
-                    let mut cum = 0.0;
-                    let mut point = 0;
-                    let mut fan = |j: usize, n: usize, m: usize, f: &model::MonthFlows| {
-                        if m == 0 {
-                            cum = 0.0;
-                            point = 0;
-                        }
-                        cum += f.start_flow + f.end_flow;
-                        if fan_slot[m] {
-                            fan_values[(n * points + point) * block + j] = cum;
-                            point += 1;
-                        }
-                    };
-                    if uncertainty.changes_demand() {
-                        // A sample whose demand inputs are the scenario's own reuses its
-                        // load-duration curves (so fixed inputs reproduce the deterministic run
-                        // exactly); any other has its own hourly curves.
-                        let months = if same_demand(&inputs[0], input) {
-                            &base_months
-                        } else {
-                            model::demand_hourly_into(&inputs[0], &mut own_months);
-                            &own_months
-                        };
-                        model::evaluate_all(
-                            &inputs[0],
-                            months,
-                            &mut workspaces[0],
-                            false,
-                            &mut totals[0],
-                            |n, m, f| fan(0, n, m, f),
-                        );
-                    } else {
-                        model::evaluate_block(
-                            &inputs[..b],
-                            &base_months,
-                            &mut workspaces[..b],
-                            false,
-                            &mut totals[..b],
-                            &mut fan,
-                        );
-                    }
-                    for (k, values) in fan_values.chunks(block).enumerate() {
-                        let sketch = &mut acc.month_sketches[k / points][k % points];
-                        for v in &values[..b] {
-                            sketch.add(*v);
-                        }
-                    }
-                    // Each sum takes its samples in sample order, so that it does not depend on
-                    // blocking; each sketch takes the block's values together.
-                    for sample_totals in totals.iter().take(b) {
-                        // The cheapest among the options that serve this sample's demand, as
-                        // the verdict ranks them; among all when none does.
-                        let serving = |t: &model::Totals| {
-                            model::serves(t.unmet_gpu_hours, t.demand_gpu_hours)
-                        };
-                        let any_serving = sample_totals.iter().any(serving);
-                        let candidate = |t: &model::Totals| serving(t) || !any_serving;
-                        let best = sample_totals
-                            .iter()
-                            .filter(|t| candidate(t))
-                            .map(|t| t.pv_cost)
-                            .fold(f64::INFINITY, f64::min);
-                        let winners = sample_totals
-                            .iter()
-                            .filter(|t| candidate(t) && t.pv_cost == best)
-                            .count()
-                            .max(1) as u64;
-                        let base_pv = sample_totals[input.baseline].pv_cost;
-                        for (n, t) in sample_totals.iter().enumerate() {
-                            if candidate(t) && t.pv_cost == best {
-                                acc.cheapest[n] += TIE_UNITS / winners;
-                            }
-                            if serving(t) {
-                                acc.serves[n] += 1;
-                            }
-                            if n != input.baseline && t.pv_cost < base_pv {
-                                acc.beats[n] += 1;
-                            }
-                        }
-                    }
-                    for n in 0..options {
-                        for (m, (moments, sketch)) in moments[n]
-                            .iter_mut()
-                            .zip(acc.metric_sketches[n].iter_mut())
-                            .enumerate()
-                        {
-                            for sample_totals in totals.iter().take(b) {
-                                if let Some(v) =
-                                    metric_values(&sample_totals[n])[m].filter(|v| v.is_finite())
-                                {
-                                    moments.add(v);
-                                    sketch.add(v);
-                                }
-                            }
-                        }
-                    }
-                    first += b as u64;
-                }
-                acc.chunks.push(ChunkMoments { chunk, moments });
-                progress(done.fetch_add(end - start, Ordering::Relaxed) + (end - start));
-                acc
-            },
-        )
-        .reduce(|| Acc::new(options, months), Acc::merge);
-    let mut chunks = acc.chunks;
-    chunks.sort_by_key(|c| c.chunk);
+    // Chunks run in waves of WAVE; each wave's chunk moments are merged into the totals in chunk
+    // order before the next wave starts, so memory does not grow with the number of samples and
+    // the sums are formed in the same order as without waves.
+    let mut acc = Acc::new(options, months);
     let mut totals: Vec<[Moments; 6]> = (0..options)
         .map(|_| std::array::from_fn(|_| Moments::new()))
         .collect();
-    for c in &chunks {
-        for (t, m) in totals.iter_mut().zip(&c.moments) {
-            for (a, b) in t.iter_mut().zip(m) {
-                a.merge(b);
+    let mut wave = 0;
+    while wave < n_chunks {
+        let wave_end = (wave + WAVE).min(n_chunks);
+        let mut wave_acc = (wave..wave_end)
+            .into_par_iter()
+            .fold(
+                || Acc::new(options, months),
+                |mut acc, chunk| {
+                    let (mut u, mut tmp, mut values) = (vec![0.0; k], vec![0.0; k], vec![0.0; k]);
+                    let mut moments: Vec<[Moments; 6]> = (0..options)
+                        .map(|_| std::array::from_fn(|_| Moments::new()))
+                        .collect();
+                    let start = chunk * CHUNK;
+                    let end = (start + CHUNK).min(samples);
+                    let block = if uncertainty.changes_demand() {
+                        1
+                    } else {
+                        BLOCK
+                    };
+                    let mut inputs: Vec<Input> = (0..block).map(|_| input.clone()).collect();
+                    let mut workspaces = vec![model::Workspace::default(); block];
+                    let mut own_months = Vec::new();
+                    let mut totals = vec![vec![model::Totals::default(); options]; block];
+                    // Cumulative cost at each fan point of each sample of a block and option,
+                    // added to the sketches sketch by sketch after the block.
+                    let mut fan_values = vec![0.0; block * options * points];
+                    let mut first = start;
+                    while first < end {
+                        let b = block.min((end - first) as usize);
+                        for (j, sample_input) in inputs.iter_mut().enumerate().take(b) {
+                            draw(
+                                uncertainty,
+                                seed,
+                                first + j as u64,
+                                &mut u,
+                                &mut tmp,
+                                &mut values,
+                            );
+                            uncertainty.apply(&values, sample_input);
+                        }
+                        let mut cum = 0.0;
+                        let mut point = 0;
+                        let mut fan = |j: usize, n: usize, m: usize, f: &model::MonthFlows| {
+                            if m == 0 {
+                                cum = 0.0;
+                                point = 0;
+                            }
+                            cum += f.start_flow + f.end_flow;
+                            if fan_slot[m] {
+                                fan_values[(n * points + point) * block + j] = cum;
+                                point += 1;
+                            }
+                        };
+                        if uncertainty.changes_demand() {
+                            // A sample whose demand inputs are the scenario's own reuses its
+                            // load-duration curves (so fixed inputs reproduce the deterministic run
+                            // exactly); any other has its own hourly curves.
+                            let months = if same_demand(&inputs[0], input) {
+                                &base_months
+                            } else {
+                                model::demand_hourly_into(&inputs[0], &mut own_months);
+                                &own_months
+                            };
+                            model::evaluate_all(
+                                &inputs[0],
+                                months,
+                                &mut workspaces[0],
+                                false,
+                                &mut totals[0],
+                                |n, m, f| fan(0, n, m, f),
+                            );
+                        } else {
+                            model::evaluate_block(
+                                &inputs[..b],
+                                &base_months,
+                                &mut workspaces[..b],
+                                false,
+                                &mut totals[..b],
+                                &mut fan,
+                            );
+                        }
+                        for (k, values) in fan_values.chunks(block).enumerate() {
+                            let sketch = &mut acc.month_sketches[k / points][k % points];
+                            for v in &values[..b] {
+                                sketch.add(*v);
+                            }
+                        }
+                        // Each sum takes its samples in sample order, so that it does not depend on
+                        // blocking; each sketch takes the block's values together.
+                        for sample_totals in totals.iter().take(b) {
+                            // The cheapest among the options that serve this sample's demand, as
+                            // the verdict ranks them; among all when none does.
+                            let serving = |t: &model::Totals| {
+                                model::serves(t.unmet_gpu_hours, t.demand_gpu_hours)
+                            };
+                            let any_serving = sample_totals.iter().any(serving);
+                            let candidate = |t: &model::Totals| serving(t) || !any_serving;
+                            let best = sample_totals
+                                .iter()
+                                .filter(|t| candidate(t))
+                                .map(|t| t.pv_cost)
+                                .fold(f64::INFINITY, f64::min);
+                            let winners = sample_totals
+                                .iter()
+                                .filter(|t| candidate(t) && t.pv_cost == best)
+                                .count()
+                                .max(1) as u64;
+                            let base_pv = sample_totals[input.baseline].pv_cost;
+                            for (n, t) in sample_totals.iter().enumerate() {
+                                if candidate(t) && t.pv_cost == best {
+                                    acc.cheapest[n] += TIE_UNITS / winners;
+                                }
+                                if serving(t) {
+                                    acc.serves[n] += 1;
+                                }
+                                if n != input.baseline && t.pv_cost < base_pv {
+                                    acc.beats[n] += 1;
+                                }
+                            }
+                        }
+                        for n in 0..options {
+                            for (m, (moments, sketch)) in moments[n]
+                                .iter_mut()
+                                .zip(acc.metric_sketches[n].iter_mut())
+                                .enumerate()
+                            {
+                                for sample_totals in totals.iter().take(b) {
+                                    if let Some(v) = metric_values(&sample_totals[n])[m]
+                                        .filter(|v| v.is_finite())
+                                    {
+                                        moments.add(v);
+                                        sketch.add(v);
+                                    }
+                                }
+                            }
+                        }
+                        first += b as u64;
+                    }
+                    acc.chunks.push(ChunkMoments { chunk, moments });
+                    progress(done.fetch_add(end - start, Ordering::Relaxed) + (end - start));
+                    acc
+                },
+            )
+            .reduce(|| Acc::new(options, months), Acc::merge);
+        let mut chunks = std::mem::take(&mut wave_acc.chunks);
+        chunks.sort_by_key(|c| c.chunk);
+        for c in &chunks {
+            for (t, m) in totals.iter_mut().zip(&c.moments) {
+                for (a, b) in t.iter_mut().zip(m) {
+                    a.merge(b);
+                }
             }
         }
+        acc = acc.merge(wave_acc);
+        wave = wave_end;
     }
     let n = samples.max(1) as f64;
     let stats = (0..options)
