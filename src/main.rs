@@ -119,14 +119,18 @@ fn use_color(output: &Option<std::path::PathBuf>) -> bool {
 
 /// Writes `text` to `output` atomically, or to stdout.
 fn emit(output: Option<&Path>, text: &str) -> Result<(), InputError> {
-    match output {
-        Some(path) => write_atomic(path, text.as_bytes()),
-        None => {
-            let mut out = std::io::stdout().lock();
-            // A closed pipe (e.g. `| head`) is not an error of ours.
-            let _ = out.write_all(text.as_bytes()).and_then(|_| out.flush());
-            Ok(())
+    emit_with_chart(output, text, None)
+}
+
+/// Writes `text` to stdout. A closed pipe (e.g. `| head`) is not an error of ours; any other
+/// failure (a full disk) is.
+fn print(text: &str) -> Result<(), InputError> {
+    let mut out = std::io::stdout().lock();
+    match out.write_all(text.as_bytes()).and_then(|_| out.flush()) {
+        Err(e) if e.kind() != std::io::ErrorKind::BrokenPipe => {
+            Err(InputError::new("standard output", "cannot write output").found(e.to_string()))
         }
+        _ => Ok(()),
     }
 }
 
@@ -143,16 +147,34 @@ fn check_chart_path(path: Option<&Path>) -> Result<(), InputError> {
             .expected("a file name ending in `.svg` or `.png`")
             .found(format!("`{shown}`")));
     }
-    let folder = path
-        .parent()
-        .filter(|p| !p.as_os_str().is_empty())
-        .unwrap_or(Path::new("."));
+    check_target(path, "--chart")
+}
+
+/// An output file given with `flag` must not be a folder and its folder must exist, so that
+/// nothing is written when any output of a run cannot be.
+fn check_target(path: &Path, flag: &str) -> Result<(), InputError> {
+    let shown = path.display().to_string();
+    if path.is_dir() {
+        return Err(
+            InputError::new(&shown, format!("the {flag} path is a folder"))
+                .expected(format!("a file path for {flag}")),
+        );
+    }
+    let folder = target_folder(path);
     if !folder.is_dir() {
-        return Err(InputError::new(&shown, "cannot write the chart")
-            .expected("a file in an existing folder")
-            .found(format!("no folder `{}`", folder.display())));
+        return Err(
+            InputError::new(&shown, format!("cannot write the {flag} file"))
+                .expected("a file in an existing folder")
+                .found(format!("no folder `{}`", folder.display())),
+        );
     }
     Ok(())
+}
+
+fn target_folder(path: &Path) -> &Path {
+    path.parent()
+        .filter(|p| !p.as_os_str().is_empty())
+        .unwrap_or(Path::new("."))
 }
 
 /// The bytes of a rendered chart, SVG or PNG after the file's extension.
@@ -173,14 +195,31 @@ fn chart_bytes(
 }
 
 /// Writes the text output, then the chart (both rendered before anything is written).
+/// Writes `text` to `output` (or stdout) and the chart to its file. Files are written
+/// atomically and together: both are staged first, so if either cannot be written, neither
+/// replaces anything.
 fn emit_with_chart(
     output: Option<&Path>,
     text: &str,
     chart: Option<(&Path, Vec<u8>)>,
 ) -> Result<(), InputError> {
-    emit(output, text)?;
-    if let Some((path, bytes)) = chart {
-        write_atomic(path, &bytes)?;
+    let mut files: Vec<(&Path, &[u8], &str)> = Vec::new();
+    if let Some(path) = output {
+        files.push((path, text.as_bytes(), "--output"));
+    }
+    if let Some((path, bytes)) = &chart {
+        files.push((path, bytes, "--chart"));
+    }
+    let staged = files
+        .iter()
+        .map(|(path, bytes, flag)| stage(path, bytes, flag))
+        .collect::<Result<Vec<_>, _>>()?;
+    for (tmp, (path, _, flag)) in staged.into_iter().zip(&files) {
+        tmp.persist(path)
+            .map_err(|e| write_error(path, flag, &e.error))?;
+    }
+    if output.is_none() {
+        print(text)?;
     }
     Ok(())
 }
@@ -393,23 +432,21 @@ fn report(args: ReportArgs, quiet: bool) -> Result<(), InputError> {
 
 /// Writes `bytes` to a temporary file beside `path` and renames it into place, so that `path`
 /// is either its old content or the complete new one.
-fn write_atomic(path: &Path, bytes: &[u8]) -> Result<(), InputError> {
-    let shown = path.display().to_string();
-    let dir = match path.parent() {
-        Some(d) if !d.as_os_str().is_empty() => d.to_path_buf(),
-        _ => std::path::PathBuf::from("."),
-    };
-    if path.is_dir() {
-        return Err(
-            InputError::new(&shown, "output path is a folder").expected("a file path for --output")
-        );
-    }
-    let fail = |e: std::io::Error| {
-        InputError::new(&shown, "cannot write output")
-            .expected("a writable file in an existing folder")
-            .found(e.to_string())
-    };
-    let mut tmp = tempfile::NamedTempFile::new_in(&dir).map_err(fail)?;
+fn write_error(path: &Path, flag: &str, e: &std::io::Error) -> InputError {
+    InputError::new(
+        path.display().to_string(),
+        format!("cannot write the {flag} file"),
+    )
+    .expected("a writable file in an existing folder")
+    .found(e.kind().to_string())
+}
+
+/// `bytes` in a temporary file beside `path`, with the mode the file should have, ready to
+/// replace it.
+fn stage(path: &Path, bytes: &[u8], flag: &str) -> Result<tempfile::NamedTempFile, InputError> {
+    check_target(path, flag)?;
+    let fail = |e: std::io::Error| write_error(path, flag, &e);
+    let mut tmp = tempfile::NamedTempFile::new_in(target_folder(path)).map_err(fail)?;
     // Temporary files are private (0600): keep the mode of the file being replaced, or give a
     // new one the usual 0644.
     #[cfg(unix)]
@@ -424,8 +461,7 @@ fn write_atomic(path: &Path, bytes: &[u8]) -> Result<(), InputError> {
     }
     tmp.write_all(bytes).map_err(fail)?;
     tmp.as_file().sync_all().map_err(fail)?;
-    tmp.persist(path).map_err(|e| fail(e.error))?;
-    Ok(())
+    Ok(tmp)
 }
 
 fn validate(args: ValidateArgs, quiet: bool) -> Result<(), InputError> {

@@ -295,12 +295,14 @@ fn axis(source: &Source, r: &Resolved, i: usize, p: &SweepParameter) -> Result<A
                     .expected("from <= to and step > 0")
                     .found(format!("from {from}, to {to}, step {step}")));
             }
-            let n = ((to - from) / step + 1e-9).floor() as usize + 1;
-            if n > MAX_POINTS {
+            // Counted in floating point: a tiny step gives more values than a `usize` holds.
+            let count = ((to - from) / step + 1e-9).floor() + 1.0;
+            if !(count <= MAX_POINTS as f64) {
                 return Err(bad("step", "too many values".into())
                     .expected(format!("at most {MAX_POINTS}"))
-                    .found(n.to_string()));
+                    .found(format!("{count:.0}")));
             }
+            let n = count as usize;
             // Rounded to 1e-9 so that 0.1 + 2 × 0.1 is 0.3, and never past `to`.
             (0..n)
                 .map(|k| (((from + step * k as f64) * 1e9).round() / 1e9).min(to))
@@ -315,17 +317,22 @@ fn axis(source: &Source, r: &Resolved, i: usize, p: &SweepParameter) -> Result<A
             .expected("either `from`/`to`/`step` or `values`"));
         }
     };
+    let valid = |v: f64| v.is_finite() && v >= min && v <= max && !(integer && v.fract() != 0.0);
     for v in &values {
-        if !v.is_finite() || *v < min || *v > max || (integer && v.fract() != 0.0) {
-            return Err(bad(
-                if p.values.is_some() { "values" } else { "from" },
-                format!("sweep value {v} is out of range"),
-            )
-            .expected(format!(
-                "{} from {min} to {max}",
-                if integer { "whole numbers" } else { "values" }
-            ))
-            .found(format!("{v}")));
+        if !valid(*v) {
+            // The key at fault: a listed value, or the end or step of the grid that leads to it.
+            let key = match (p.from, p.to) {
+                _ if p.values.is_some() => "values",
+                (Some(from), _) if !valid(from) => "from",
+                (_, Some(to)) if !valid(to) => "to",
+                _ => "step",
+            };
+            return Err(bad(key, format!("sweep value {v} is out of range"))
+                .expected(format!(
+                    "{} from {min} to {max}",
+                    if integer { "whole numbers" } else { "values" }
+                ))
+                .found(format!("{v}")));
         }
         if field == Field::Gpus {
             let per = opt.owned.as_ref().map(|w| w.gpus_per_server).unwrap_or(1);

@@ -879,3 +879,22 @@ fn builtin_profiles_have_no_seasonality() {
         wrong.join("\n")
     );
 }
+
+#[test]
+fn a_failure_to_write_standard_output_is_an_error() {
+    // A full device fails every write; a closed pipe (`| head`) is not an error, a full disk is.
+    let Ok(full) = std::fs::OpenOptions::new().write(true).open("/dev/full") else {
+        return; // not on this system
+    };
+    let out = std::process::Command::new(env!("CARGO_BIN_EXE_tcosim"))
+        .args(["run", "--format", "json"])
+        .stdout(full)
+        .output()
+        .expect("tcosim starts");
+    assert_eq!(out.status.code(), Some(2));
+    let err = String::from_utf8_lossy(&out.stderr);
+    assert!(
+        err.contains("standard output: cannot write output"),
+        "{err}"
+    );
+}

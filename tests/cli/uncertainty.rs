@@ -1673,6 +1673,49 @@ fn sweep_grid_ending_at_the_upper_bound_is_accepted() {
 }
 
 #[test]
+fn sweep_step_so_small_that_the_grid_cannot_be_counted() {
+    // (to − from) / step overflows any integer: refused as too many values, not a crash.
+    let text = base_with(&sweep(
+        "pv_cost",
+        0,
+        "path = \"option[mix].availability\"\nfrom = 0.5\nto = 1.0\nstep = 1e-300\n",
+    ));
+    let pos = value_pos(&text, "step = 1e-300", 0);
+    rejects_sweep(
+        &text,
+        pos,
+        &["too many values", &key("sweep.parameter[0].step")],
+    );
+}
+
+#[test]
+fn sweep_grid_past_the_field_range_blames_the_key_at_fault() {
+    // Availability ends above 1: the fault is `to`.
+    let text = base_with(&sweep(
+        "pv_cost",
+        0,
+        "path = \"option[mix].availability\"\nfrom = 0.5\nto = 1.5\nstep = 0.1\n",
+    ));
+    let pos = value_pos(&text, "to = 1.5", 0);
+    rejects_sweep(&text, pos, &["out of range", &key("sweep.parameter[0].to")]);
+    // Whole servers from whole ends by half steps: the fault is `step`.
+    let text = base_with(&sweep(
+        "pv_cost",
+        0,
+        "path = \"option[mix].servers\"\nfrom = 0\nto = 4\nstep = 0.5\n",
+    ));
+    let pos = value_pos(&text, "step = 0.5", 0);
+    rejects_sweep(
+        &text,
+        pos,
+        &[
+            "sweep value 0.5 is out of range",
+            &key("sweep.parameter[0].step"),
+        ],
+    );
+}
+
+#[test]
 fn sweep_of_an_unknown_option() {
     let text = base_with(&sweep(
         "pv_cost",
@@ -1956,7 +1999,7 @@ fn a_failed_sweep_writes_neither_its_output_nor_its_chart() {
             OsStr::new("--output"),
             output.as_os_str(),
         ],
-        &["cannot write output"],
+        &["cannot write the --output file", "no folder"],
     );
     assert!(
         !chart.exists(),
@@ -1973,10 +2016,32 @@ fn a_failed_sweep_writes_neither_its_output_nor_its_chart() {
             OsStr::new("--output"),
             output_ok.as_os_str(),
         ],
-        &["cannot write the chart", "missing"],
+        &["cannot write the --chart file", "missing"],
     );
     assert!(
         !output_ok.exists(),
         "the output was written although the chart cannot be"
     );
+    // A chart path that is a folder: the error names --chart, and an earlier output stays.
+    std::fs::write(&output_ok, "earlier output").unwrap();
+    let folder = dir.path("chart.svg");
+    std::fs::create_dir(&folder).unwrap();
+    for command in ["sweep", "sensitivity"] {
+        rejected(
+            &[
+                OsStr::new(command),
+                OsStr::new(FLEET),
+                OsStr::new("--chart"),
+                folder.as_os_str(),
+                OsStr::new("--output"),
+                output_ok.as_os_str(),
+            ],
+            &["the --chart path is a folder", "a file path for --chart"],
+        );
+        assert_eq!(
+            std::fs::read_to_string(&output_ok).unwrap(),
+            "earlier output",
+            "{command} replaced the output although its chart cannot be written"
+        );
+    }
 }
