@@ -295,9 +295,10 @@ fn axis(source: &Source, r: &Resolved, i: usize, p: &SweepParameter) -> Result<A
                     .expected("from <= to and step > 0")
                     .found(format!("from {from}, to {to}, step {step}")));
             }
-            // Counted in floating point: a tiny step gives more values than a `usize` holds.
+            // Counted in floating point (finite or +inf, never NaN here): a tiny step gives more
+            // values than a `usize` holds.
             let count = ((to - from) / step + 1e-9).floor() + 1.0;
-            if !(count <= MAX_POINTS as f64) {
+            if count > MAX_POINTS as f64 {
                 return Err(bad("step", "too many values".into())
                     .expected(format!("at most {MAX_POINTS}"))
                     .found(format!("{count:.0}")));
