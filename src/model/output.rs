@@ -154,6 +154,22 @@ pub fn serves_demand(o: &OptionResult) -> bool {
     serves(o.unmet_gpu_hours, o.demand_gpu_hours)
 }
 
+/// The rule behind every "cheapest" in tcosim (verdict, Monte Carlo, sweep): the lowest cost
+/// among the items that serve their demand, or among all when none does, since leaving work
+/// undone is not cheaper in any useful sense. `items` gives (serves demand, cost) per item;
+/// returns the first index with the lowest cost, and that cost.
+pub fn cheapest<I>(items: I) -> Option<(usize, f64)>
+where
+    I: Iterator<Item = (bool, f64)> + Clone,
+{
+    let any_serving = items.clone().any(|(serves, _)| serves);
+    items
+        .enumerate()
+        .filter(|(_, (serves, _))| *serves || !any_serving)
+        .min_by(|a, b| a.1.1.total_cmp(&b.1.1).then(a.0.cmp(&b.0)))
+        .map(|(i, (_, cost))| (i, cost))
+}
+
 /// Whether `unmet` GPU-hours of `demand` are within [`UNMET_TOLERANCE`].
 pub fn serves(unmet: f64, demand: f64) -> bool {
     unmet <= UNMET_TOLERANCE * demand

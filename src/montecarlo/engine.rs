@@ -338,13 +338,14 @@ pub fn run(
                             let serving = |t: &model::Totals| {
                                 model::serves(t.unmet_gpu_hours, t.demand_gpu_hours)
                             };
-                            let any_serving = sample_totals.iter().any(serving);
-                            let candidate = |t: &model::Totals| serving(t) || !any_serving;
-                            let best = sample_totals
-                                .iter()
-                                .filter(|t| candidate(t))
-                                .map(|t| t.pv_cost)
-                                .fold(f64::INFINITY, f64::min);
+                            let (first, best) = model::cheapest(
+                                sample_totals.iter().map(|t| (serving(t), t.pv_cost)),
+                            )
+                            .unwrap_or((0, f64::INFINITY));
+                            // The winner serves demand exactly when some option does; ties
+                            // among the same competitors share the win.
+                            let winner_serves = sample_totals.get(first).is_some_and(serving);
+                            let candidate = |t: &model::Totals| serving(t) || !winner_serves;
                             let winners = sample_totals
                                 .iter()
                                 .filter(|t| candidate(t) && t.pv_cost == best)

@@ -104,8 +104,16 @@ pub struct Sweep {
     /// Grid points, the last axis varying fastest.
     pub points: Vec<Point>,
     /// Index of the lowest objective among the points that serve their demand (the first on
-    /// ties).
+    /// ties); among all points when none does.
     pub best: usize,
+}
+
+impl Sweep {
+    /// Whether the best point serves its demand, i.e. is an optimum; when no point does, it
+    /// is only the point with the lowest objective.
+    pub fn optimum_serves(&self) -> bool {
+        self.points.get(self.best).is_some_and(|p| p.serves_demand)
+    }
 }
 
 /// The sweep of a scenario's `[sweep]` table.
@@ -393,12 +401,7 @@ pub fn run(input: &Input, plan: &Plan, uncertainty: &Uncertainty, seed: u64) -> 
             }
         })
         .collect();
-    let any_serving = points.iter().any(|p| p.serves_demand);
-    let best = points
-        .iter()
-        .enumerate()
-        .filter(|(_, p)| p.serves_demand || !any_serving)
-        .min_by(|a, b| a.1.objective.total_cmp(&b.1.objective).then(a.0.cmp(&b.0)))
+    let best = model::cheapest(points.iter().map(|p| (p.serves_demand, p.objective)))
         .map(|(i, _)| i)
         .unwrap_or(0);
     Sweep {

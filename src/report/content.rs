@@ -218,20 +218,23 @@ fn sweep_section(run: &Run, s: &Sweep) -> Section {
         .zip(&best.values)
         .map(|(a, v)| format!("`{}` = {}", a.path, super::input_value(*v)))
         .collect();
-    let objective = match s.objective {
-        Objective::PvCost => "PV cost".to_string(),
-        Objective::P90PvCost => {
-            format!("P90 of PV cost over {} samples", quantity(s.samples as f64))
-        }
-    };
+    let mut objective = super::uncertainty::objective_name(s.objective).to_string();
+    if s.objective == Objective::P90PvCost {
+        objective.push_str(&format!(" over {} samples", quantity(s.samples as f64)));
+    }
     let unmet = s.points.iter().filter(|p| !p.serves_demand).count();
+    let found = if s.optimum_serves() {
+        "the optimum is"
+    } else {
+        "no point serves all demand; the lowest is"
+    };
     let mut text = format!(
-        "{} grid points of {option}, minimising its {objective}: the optimum is {} at {cur} {}",
+        "{} grid points of {option}, minimising its {objective}: {found} {} at {cur} {}",
         quantity(s.points.len() as f64),
         at.join(" and "),
         money(best.objective)
     );
-    if unmet > 0 {
+    if unmet > 0 && s.optimum_serves() {
         text.push_str(&format!(
             "; {unmet} point{} leave demand unmet and cannot be the optimum",
             if unmet == 1 { "" } else { "s" }

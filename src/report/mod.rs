@@ -181,11 +181,7 @@ pub use crate::model::{UNMET_TOLERANCE, serves_demand};
 /// none does).
 pub fn cheapest_serving(run: &Run) -> usize {
     let opts = &run.output.options;
-    let any = opts.iter().any(serves_demand);
-    opts.iter()
-        .enumerate()
-        .filter(|(_, o)| serves_demand(o) || !any)
-        .min_by(|a, b| a.1.pv_cost.total_cmp(&b.1.pv_cost).then(a.0.cmp(&b.0)))
+    crate::model::cheapest(opts.iter().map(|o| (serves_demand(o), o.pv_cost)))
         .map(|(i, _)| i)
         .unwrap_or(0)
 }

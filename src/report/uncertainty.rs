@@ -172,6 +172,15 @@ pub fn mc_csv(run: &Run, mc: &MonteCarlo) -> String {
     String::from_utf8(w.into_inner().unwrap_or_default()).unwrap_or_default()
 }
 
+/// The name of a sweep's objective in prose and on charts.
+pub fn objective_name(objective: crate::montecarlo::sweep::Objective) -> &'static str {
+    use crate::montecarlo::sweep::Objective;
+    match objective {
+        Objective::PvCost => "PV cost",
+        Objective::P90PvCost => "P90 of PV cost",
+    }
+}
+
 /// Header and rows of the sensitivity table (input, P10, P90, PV at each, swing), shared by
 /// `tcosim sensitivity` and the report.
 pub fn sensitivity_table(run: &Run, s: &Sensitivity) -> (Vec<String>, Vec<Vec<String>>) {
@@ -292,7 +301,10 @@ pub fn sweep(run: &Run, s: &Sweep, seed: u64, format: Format, color: bool) -> St
                 "samples": s.samples,
                 "seed": seed,
                 "parameters": s.axes.iter().map(|a| a.path.clone()).collect::<Vec<_>>(),
-                "optimum": { "values": best.values, "objective": best.objective, "pv_cost": best.pv_cost },
+                "optimum": {
+                    "values": best.values, "objective": best.objective, "pv_cost": best.pv_cost,
+                    "serves_demand": best.serves_demand,
+                },
                 "points": s.points.iter().map(|p| json!({
                     "values": p.values, "objective": p.objective, "pv_cost": p.pv_cost,
                     "unmet_gpu_hours": p.unmet_gpu_hours, "serves_demand": p.serves_demand,
@@ -346,8 +358,10 @@ pub fn sweep(run: &Run, s: &Sweep, seed: u64, format: Format, color: bool) -> St
                     r.extend([
                         money(p.objective),
                         quantity(p.unmet_gpu_hours),
-                        if i == s.best {
+                        if i == s.best && s.optimum_serves() {
                             "optimum".into()
+                        } else if i == s.best {
+                            "lowest, unmet demand".into()
                         } else if !p.serves_demand {
                             "unmet demand".into()
                         } else {
@@ -364,11 +378,19 @@ pub fn sweep(run: &Run, s: &Sweep, seed: u64, format: Format, color: bool) -> St
                 .zip(&best.values)
                 .map(|(a, v)| format!("{} = {}", a.path, super::input_value(*v)))
                 .collect();
-            let title = format!(
-                "Optimum for {option}: {} ({objective} {cur} {})",
-                at.join(", "),
-                money(best.objective)
-            );
+            let title = if s.optimum_serves() {
+                format!(
+                    "Optimum for {option}: {} ({objective} {cur} {})",
+                    at.join(", "),
+                    money(best.objective)
+                )
+            } else {
+                format!(
+                    "No grid point of {option} serves all demand; the lowest {objective} is at {} ({cur} {})",
+                    at.join(", "),
+                    money(best.objective)
+                )
+            };
             let header: Vec<&str> = header.iter().map(String::as_str).collect();
             if format == Format::Markdown {
                 format!(

@@ -1087,6 +1087,7 @@ fn sweep_in_every_format_finds_the_optimum() {
     assert_eq!(optimum["values"], best["values"]);
     assert_eq!(num(optimum, "objective"), num(best, "objective"));
     assert_eq!(num(optimum, "pv_cost"), num(best, "pv_cost"));
+    assert_eq!(optimum["serves_demand"], true);
     // The scenario's own 12 servers give the deterministic run's PV cost, exactly.
     let det = json(&["run", FLEET, "--format", "json"]);
     let at12 = &points[6];
@@ -1670,6 +1671,43 @@ fn sweep_grid_ending_at_the_upper_bound_is_accepted() {
     assert_eq!(points.len(), 14, "0.09, 0.16, ..., 1.0");
     let last = points[13]["values"][0].as_f64().unwrap();
     assert!(last <= 1.0, "the last grid value {last} overshoots `to`");
+}
+
+#[test]
+fn a_sweep_in_which_no_point_serves_demand_has_no_optimum() {
+    // At most 4 owned servers against demand that needs about 30: every point leaves demand
+    // unmet, so the cheapest point (no servers, nothing served) is only the lowest, and every
+    // output says so.
+    let text = std::fs::read_to_string(repo().join(FLEET))
+        .unwrap()
+        .replace(
+            "path = \"option[hybrid-l40s-coreweave].servers\"",
+            "path = \"option[own-l40s].servers\"",
+        )
+        .replace("to = 40\n", "to = 4\n")
+        .replace(
+            "\"profiles/inference-diurnal.csv\"",
+            &format!(
+                "{:?}",
+                repo().join("scenarios/profiles/inference-diurnal.csv")
+            ),
+        );
+    let scratch = Scratch::new();
+    let path = scratch.write("none-serves.toml", &text);
+    let doc = json(&[arg("sweep"), arg(&path), arg("--format"), arg("json")]);
+    assert!(
+        array(&doc, "points")
+            .iter()
+            .all(|p| p["serves_demand"] == false)
+    );
+    assert_eq!(doc["optimum"]["serves_demand"], false);
+    let table = success([arg("sweep"), arg(&path)]);
+    assert!(
+        table.contains("No grid point of own-l40s serves all demand; the lowest pv_cost is at"),
+        "{table}"
+    );
+    assert!(!table.contains("Optimum"), "{table}");
+    assert!(table.contains("lowest, unmet demand"), "{table}");
 }
 
 #[test]

@@ -6,7 +6,7 @@
 use super::*;
 use crate::montecarlo::engine::MonteCarlo;
 use crate::montecarlo::sensitivity::Sensitivity;
-use crate::montecarlo::sweep::{Field, Objective, Sweep};
+use crate::montecarlo::sweep::{Field, Sweep};
 use crate::report::input_value;
 use crate::report::money;
 
@@ -438,9 +438,15 @@ impl<'a> SweepChart<'a> {
     }
 
     fn objective(&self) -> String {
-        match self.s.objective {
-            Objective::PvCost => "PV cost".to_string(),
-            Objective::P90PvCost => "P90 of PV cost".to_string(),
+        crate::report::uncertainty::objective_name(self.s.objective).to_string()
+    }
+
+    /// "Optimum", or "Lowest" when no point serves its demand.
+    fn best_word(&self) -> &'static str {
+        if self.s.optimum_serves() {
+            "Optimum"
+        } else {
+            "Lowest (no point serves all demand)"
         }
     }
 
@@ -508,10 +514,11 @@ impl Spec for SweepChart<'_> {
             None => String::new(),
         };
         format!(
-            "{} of {} at each of the {} grid points{lines}; hollow markers leave demand unmet, and the ringed point is the optimum, {} at {} {}.",
+            "{} of {} at each of the {} grid points{lines}; hollow markers leave demand unmet, and the ringed point is the {}, {} at {} {}.",
             self.objective(),
             self.option(),
             quantity(self.s.points.len() as f64),
+            self.best_word().to_lowercase(),
             self.optimum(),
             self.run.input.currency,
             money(best.objective)
@@ -549,7 +556,10 @@ impl Spec for SweepChart<'_> {
             "Hollow: leaves demand unmet".to_string(),
             Swatch::Ring(RGBColor(0x77, 0x77, 0x77)),
         ));
-        legend.push((format!("Optimum: {}", self.optimum()), Swatch::Ring(INK)));
+        legend.push((
+            format!("{}: {}", self.best_word(), self.optimum()),
+            Swatch::Ring(INK),
+        ));
         let plot = frame(root, &self.title(), &legend)?;
         let (x_lo, x_hi) = s
             .points
@@ -622,7 +632,8 @@ impl Spec for SweepChart<'_> {
             (HPos::Center, 0)
         };
         let label = format!(
-            "Optimum: {}, {cur} {}",
+            "{}: {}, {cur} {}",
+            self.best_word(),
             self.optimum(),
             tick(best.objective)
         );
