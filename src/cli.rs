@@ -82,11 +82,11 @@ pub struct OutputArgs {
 #[derive(Debug, Args, Default)]
 pub struct SamplingArgs {
     /// Seed of the random generators; the same seed gives the same results.
-    #[arg(long, default_value_t = 1)]
+    #[arg(long, default_value_t = 1, allow_negative_numbers = true)]
     pub seed: u64,
 
     /// Worker threads [default: all cores]; results do not depend on it.
-    #[arg(long, value_name = "N")]
+    #[arg(long, value_name = "N", allow_negative_numbers = true)]
     pub threads: Option<usize>,
 }
 
@@ -137,7 +137,7 @@ pub struct RunArgs {
     pub monthly: bool,
 
     /// Monte Carlo samples over the scenario's `[[uncertain]]` inputs.
-    #[arg(long, value_name = "N")]
+    #[arg(long, value_name = "N", allow_negative_numbers = true)]
     pub samples: Option<u64>,
 
     #[command(flatten)]
@@ -171,7 +171,7 @@ pub struct ReportArgs {
     /// Monte Carlo samples over the scenario's `[[uncertain]]` inputs for the fan chart, the
     /// PV histograms and the Monte Carlo table; 0 skips them [default: 10000 when the scenario
     /// has uncertain inputs].
-    #[arg(long, value_name = "N")]
+    #[arg(long, value_name = "N", allow_negative_numbers = true)]
     pub samples: Option<u64>,
 
     #[command(flatten)]

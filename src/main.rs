@@ -241,13 +241,9 @@ fn with_threads<T: Send>(
     threads: Option<usize>,
     f: impl FnOnce() -> T + Send,
 ) -> Result<T, InputError> {
+    check_threads(threads)?;
     let mut builder = rayon::ThreadPoolBuilder::new();
     if let Some(n) = threads {
-        if n == 0 || n > 1024 {
-            return Err(InputError::new("--threads", "invalid number of threads")
-                .expected("1 to 1024")
-                .found(n.to_string()));
-        }
         builder = builder.num_threads(n);
     }
     let pool = builder.build().map_err(|e| {
@@ -368,6 +364,7 @@ const REPORT_SAMPLES: u64 = 10_000;
 /// With `[[uncertain]]` inputs it adds Monte Carlo and sensitivity, with a `[sweep]` the sweep;
 /// a scenario with neither gives the deterministic report.
 fn report(args: ReportArgs, quiet: bool) -> Result<(), InputError> {
+    check_threads(args.sampling.threads)?;
     let loaded = Loaded::read(args.scenario.as_deref(), &args.catalog)?;
     let plan = match loaded.resolved.file.sweep {
         Some(_) => Some(loaded.sweep_plan()?),

@@ -1946,12 +1946,37 @@ fn zero_threads_is_rejected() {
 
 #[test]
 fn zero_threads_is_rejected_without_samples_too() {
-    // BUG: `run --threads 0` without `--samples` never builds the pool, so the invalid value
-    // is accepted silently (exit 0).
+    // Nothing runs in parallel here, yet the invalid value is refused, by `run` and by `report`
+    // of a scenario without uncertain inputs alike.
     run_rejected(
         &[OsStr::new(FLEET), OsStr::new("--threads"), OsStr::new("0")],
         &["--threads", "invalid number of threads"],
     );
+    let out = Scratch::new();
+    let folder = out.path("report");
+    rejected(
+        &[
+            OsStr::new("report"),
+            OsStr::new(STARTUP),
+            OsStr::new("--threads"),
+            OsStr::new("0"),
+            OsStr::new("--out"),
+            folder.as_os_str(),
+        ],
+        &["--threads", "invalid number of threads"],
+    );
+    assert!(!folder.exists(), "a refused report writes nothing");
+}
+
+#[test]
+fn negative_counts_are_refused_as_values() {
+    // Parsed as a value (not as an unknown flag `-1`), so the message says what is wrong.
+    for flag in ["--samples", "--threads", "--seed"] {
+        run_rejected(
+            &[OsStr::new(FLEET), OsStr::new(flag), OsStr::new("-1")],
+            &[&format!("invalid value '-1' for '{flag}")],
+        );
+    }
 }
 
 #[test]
