@@ -1214,7 +1214,7 @@ fn sweep_without_a_sweep_table_is_rejected() {
 
 #[test]
 fn sweep_without_a_sweep_table_prints_no_empty_key() {
-    // BUG: the error is built with an empty key path and prints "key: ``".
+    // The error belongs to the whole file: it has no key line at all, not an empty "key: ``".
     let err = rejected(&[OsStr::new("sweep"), OsStr::new(STARTUP)], &["[sweep]"]);
     assert!(!err.contains("key: ``"), "an empty key line:\n{err}");
 }
@@ -1332,7 +1332,7 @@ fn uncertain_unknown_option_lists_the_nearest_names() {
 
 #[test]
 fn uncertain_unknown_option_message_is_grammatical() {
-    // BUG (cosmetic): "expected: the name of a option of this scenario".
+    // "the name of an option", never "a option".
     let text = base_with(&uncertain(
         "option[mx].availability",
         "fixed",
@@ -1770,8 +1770,7 @@ fn sweep_of_an_unknown_option() {
 
 #[test]
 fn sweep_of_an_unknown_option_lists_the_nearest_names() {
-    // BUG (consistency): `[[uncertain]]` and `--option` list the nearest option names, the
-    // sweep path does not.
+    // Like `[[uncertain]]` and `--option`, a sweep path lists the nearest option names.
     let text = base_with(&sweep(
         "pv_cost",
         0,
