@@ -175,6 +175,28 @@ pub fn nearest_ids<'a>(
 }
 
 /// 1-based line and column of a byte offset in `text`.
+/// A computed number as a message shows it: six significant digits, in exponent form when very
+/// large or small, and in words when it overflows (never "inf" or "NaN").
+pub fn number(v: f64) -> String {
+    if v.is_nan() {
+        return "not a number".into();
+    }
+    if v.is_infinite() {
+        return if v < 0.0 {
+            "below -1.8e308"
+        } else {
+            "beyond 1.8e308"
+        }
+        .into();
+    }
+    let rounded: f64 = format!("{v:.5e}").parse().unwrap_or(v);
+    if rounded != 0.0 && !(1e-4..1e15).contains(&rounded.abs()) {
+        format!("{rounded:e}")
+    } else {
+        format!("{rounded}")
+    }
+}
+
 pub fn line_col(text: &str, offset: usize) -> (usize, usize) {
     let offset = offset.min(text.len());
     let before = text.get(..offset).unwrap_or("");
@@ -311,5 +333,24 @@ fn toml_message(message: &str) -> String {
     match chars.next() {
         Some(first) => first.to_lowercase().collect::<String>() + chars.as_str(),
         None => "invalid TOML".to_string(),
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::number;
+
+    #[test]
+    fn numbers_in_messages_are_short_and_finite() {
+        assert_eq!(number(1.1110223024625157), "1.11102");
+        assert_eq!(number(0.9000000009245928), "0.9");
+        assert_eq!(number(1e300), "1e300");
+        assert_eq!(number(2.5e-7), "2.5e-7");
+        assert_eq!(number(-3.0), "-3");
+        assert_eq!(number(0.0), "0");
+        assert_eq!(number(123456789.0), "123457000");
+        assert_eq!(number(f64::INFINITY), "beyond 1.8e308");
+        assert_eq!(number(f64::NEG_INFINITY), "below -1.8e308");
+        assert_eq!(number(f64::NAN), "not a number");
     }
 }

@@ -3,7 +3,7 @@
 
 use super::engine;
 use super::uncertain::Uncertainty;
-use crate::error::{InputError, Seg};
+use crate::error::{InputError, Seg, number};
 use crate::model::{self, Commitment, Input};
 use crate::scenario::{Resolved, Source, SweepParameter, error_at};
 use rayon::prelude::*;
@@ -336,12 +336,16 @@ fn axis(source: &Source, r: &Resolved, i: usize, p: &SweepParameter) -> Result<A
                 (_, Some(to)) if !valid(to) => "to",
                 _ => "step",
             };
-            return Err(bad(key, format!("sweep value {v} is out of range"))
-                .expected(format!(
-                    "{} from {min} to {max}",
-                    if integer { "whole numbers" } else { "values" }
-                ))
-                .found(format!("{v}")));
+            return Err(
+                bad(key, format!("sweep value {} is out of range", number(*v)))
+                    .expected(format!(
+                        "{} from {} to {}",
+                        if integer { "whole numbers" } else { "values" },
+                        number(min),
+                        number(max)
+                    ))
+                    .found(number(*v)),
+            );
         }
         if field == Field::Gpus {
             let per = opt.owned.as_ref().map(|w| w.gpus_per_server).unwrap_or(1);

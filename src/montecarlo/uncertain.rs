@@ -11,7 +11,7 @@
 
 use super::copula::Copula;
 use super::distributions::Distribution;
-use crate::error::{InputError, Seg, nearest_ids};
+use crate::error::{InputError, Seg, nearest_ids, number};
 use crate::model::{Commitment, Financing, Input};
 use crate::scenario::{Resolved, Source, UncertainSpec, error_at};
 
@@ -200,10 +200,16 @@ impl Uncertainty {
                         spec.path
                     ),
                 )
-                .expected(format!("values from {} to {}", range.0, range.1))
+                .expected(format!(
+                    "values from {} to {}",
+                    number(range.0),
+                    number(range.1)
+                ))
                 .found(format!(
-                    "a `{}` distribution spanning {lo} to {hi}",
-                    spec.distribution
+                    "a `{}` distribution spanning {} to {}",
+                    spec.distribution,
+                    number(lo),
+                    number(hi)
                 ))
                 .hint("narrow the parameters, or truncate a normal with `low` and `high`"));
             }

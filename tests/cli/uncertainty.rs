@@ -1524,6 +1524,32 @@ fn uncertain_uniform_around_zero_leaves_a_price_range() {
 }
 
 #[test]
+fn uncertain_lognormal_that_overflows_is_shown_in_words() {
+    // Its upper reach overflows a double: the message says so in words, never "inf", and
+    // shows the field's range and the lower reach to six digits.
+    let path = "server[dgx-h100].price_usd";
+    let text = base_with(&uncertain(
+        path,
+        "lognormal",
+        &[("p10", "1e-300"), ("p90", "1e300")],
+    ));
+    let pos = value_pos(&text, "distribution = \"lognormal\"", 0);
+    let err = rejects(
+        &text,
+        pos,
+        &[
+            &format!("the distribution of `{path}` leaves the field's valid range"),
+            "spanning 0 to beyond 1.8e308",
+        ],
+    );
+    assert!(!err.contains("inf"), "{err}");
+    assert!(
+        err.lines().all(|l| l.len() < 200),
+        "no number printed digit by digit:\n{err}"
+    );
+}
+
+#[test]
 fn uncertain_same_path_twice() {
     let text = base_with(
         &(uncertain("discount_rate", "fixed", &[("value", "0.08")])
