@@ -298,7 +298,14 @@ pub fn parse_toml<T: serde::de::DeserializeOwned>(
                 }
                 e
             }
-            None => InputError::new(file, message),
+            None => match message.strip_prefix("missing field `") {
+                Some(rest) => {
+                    let field = rest.split('`').next().unwrap_or(rest);
+                    InputError::new(file, format!("missing field `{field}`"))
+                        .expected(format!("a `{field}` entry in the table that starts here"))
+                }
+                None => InputError::new(file, message),
+            },
         };
         if let Some(span) = err.span() {
             let (line, col) = line_col(source, span.start);
@@ -328,7 +335,19 @@ fn unknown_field(message: &str) -> Option<(String, Vec<String>)> {
 /// Serde's messages spell out the expected form; keep them, but lowercase the first letter and
 /// drop a trailing period to match the rest of our messages.
 fn toml_message(message: &str) -> String {
-    let trimmed = message.trim().trim_end_matches('.');
+    let mut trimmed = message.trim().trim_end_matches('.').to_string();
+    // Rust's type names mean nothing to a planner.
+    for (rust, plain) in [
+        ("expected u64", "expected a whole number, 0 or more"),
+        ("expected u32", "expected a whole number, 0 or more"),
+        ("expected usize", "expected a whole number, 0 or more"),
+        ("expected i64", "expected a whole number"),
+        ("expected f64", "expected a number"),
+    ] {
+        if trimmed.ends_with(rust) {
+            trimmed = trimmed.replace(rust, plain);
+        }
+    }
     let mut chars = trimmed.chars();
     match chars.next() {
         Some(first) => first.to_lowercase().collect::<String>() + chars.as_str(),

@@ -1550,6 +1550,31 @@ fn uncertain_lognormal_that_overflows_is_shown_in_words() {
 }
 
 #[test]
+fn type_and_missing_field_errors_speak_plainly() {
+    // A `[[correlation]]` without `rank`: named, with what the table needs.
+    let text = base_with(
+        &(three_uncertain() + "\n[[correlation]]\na = \"discount_rate\"\nb = \"demand_scale\"\n"),
+    );
+    let scratch = Scratch::new();
+    let path = scratch.write("scenario.toml", &text);
+    rejected(
+        &[OsStr::new("run"), path.as_os_str()],
+        &["missing field `rank`", "expected: a `rank` entry"],
+    );
+    // Samples per sweep point given as a fraction: no Rust type names.
+    let text = base_with(&sweep("pv_cost", 0, SERVERS_0_TO_4)).replace(
+        "objective = \"pv_cost\"\n",
+        "objective = \"pv_cost\"\nsamples = 1.5\n",
+    );
+    let path = scratch.write("sweep.toml", &text);
+    let err = rejected(
+        &[OsStr::new("run"), path.as_os_str()],
+        &["expected a whole number, 0 or more"],
+    );
+    assert!(!err.contains("u64"), "{err}");
+}
+
+#[test]
 fn uncertain_same_path_twice() {
     let text = base_with(
         &(uncertain("discount_rate", "fixed", &[("value", "0.08")])
