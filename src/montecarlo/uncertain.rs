@@ -580,8 +580,13 @@ fn target(
         ));
     };
     let unknown_field = |kind: &str, known: &[&str]| {
+        let article = if kind.starts_with(['a', 'e', 'i', 'o', 'u']) {
+            "an"
+        } else {
+            "a"
+        };
         let mut e = bad(
-            format!("`{field}` is not an uncertain-capable field of a {kind}"),
+            format!("`{field}` is not an uncertain-capable field of {article} {kind}"),
             &format!(
                 "one of {}",
                 known
@@ -591,7 +596,11 @@ fn target(
                     .join(", ")
             ),
         );
-        if let Some(n) = nearest_ids(field, known.iter().copied(), 1).first() {
+        if matches!(field, "servers" | "gpus" | "committed_gpus") {
+            e = e.hint(format!(
+                "a count is not sampled; vary `{field}` with a `[sweep]` instead"
+            ));
+        } else if let Some(n) = nearest_ids(field, known.iter().copied(), 1).first() {
             e = e.hint(format!("did you mean `{n}`?"));
         }
         e
@@ -998,12 +1007,18 @@ fn unused<'a>(
     let mut used: Vec<&str> = used.collect();
     used.sort_unstable();
     used.dedup();
-    error_at(
+    let e = error_at(
         source,
         at,
         format!("{kind} `{id}` is not used by this scenario"),
     )
     .expected(format!("a {kind} that an option uses"))
-    .found(format!("`{id}`"))
-    .hint_nearest("used here:", id, used)
+    .found(format!("`{id}`"));
+    // The scenario uses only a few rows of each kind: list them all, near or not.
+    let list: Vec<String> = used.iter().map(|u| format!("`{u}`")).collect();
+    if list.is_empty() {
+        e
+    } else {
+        e.hint(format!("used here: {}", list.join(", ")))
+    }
 }

@@ -1344,6 +1344,44 @@ fn uncertain_unknown_option_message_is_grammatical() {
 }
 
 #[test]
+fn uncertain_server_not_used_lists_the_servers_in_use() {
+    // The hint lists the rows the scenario does use, however unlike their names.
+    let text = base_with(&uncertain(
+        "server[hgx-h100-oem].price_usd",
+        "fixed",
+        &[("value", "250000")],
+    ));
+    let pos = value_pos(&text, "path = \"server[hgx-h100-oem].price_usd\"", 0);
+    rejects(
+        &text,
+        pos,
+        &[
+            "server `hgx-h100-oem` is not used by this scenario",
+            "hint: used here: `dgx-h100`",
+        ],
+    );
+}
+
+#[test]
+fn uncertain_server_count_points_to_a_sweep() {
+    let text = base_with(&uncertain(
+        "option[own].servers",
+        "fixed",
+        &[("value", "3")],
+    ));
+    let pos = value_pos(&text, "path = \"option[own].servers\"", 0);
+    let err = rejects(
+        &text,
+        pos,
+        &[
+            "`servers` is not an uncertain-capable field of an option",
+            "hint: a count is not sampled; vary `servers` with a `[sweep]` instead",
+        ],
+    );
+    assert!(!err.contains("did you mean"), "{err}");
+}
+
+#[test]
 fn uncertain_catalog_row_not_used_by_the_scenario() {
     let text = base_with(&uncertain(
         "site[se-colo].pue",
