@@ -11,6 +11,9 @@ use rayon::prelude::*;
 /// Most grid points a sweep may have.
 pub const MAX_POINTS: usize = 100_000;
 
+/// Most Monte Carlo samples a sweep may run over all its points together.
+pub const MAX_SWEEP_SAMPLES: u64 = 100_000_000;
+
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub enum Field {
     Servers,
@@ -225,6 +228,16 @@ impl Plan {
                     .expected(format!("at most {MAX_POINTS} points"))
                     .found(format!("{points} points")),
             );
+        }
+        let total = points as u64 * spec.samples;
+        if total > MAX_SWEEP_SAMPLES {
+            return Err(error_at(
+                source,
+                &[Seg::Key("sweep"), Seg::Key("samples")],
+                "the sweep asks for too many Monte Carlo samples in all",
+            )
+            .expected(format!("grid points × samples at most {MAX_SWEEP_SAMPLES}"))
+            .found(format!("{points} points × {} samples", spec.samples)));
         }
         Ok(Plan {
             axes,

@@ -1800,6 +1800,29 @@ fn a_sweep_in_which_no_point_serves_demand_has_no_optimum() {
 }
 
 #[test]
+fn sweep_with_too_many_samples_in_all() {
+    // 100,000 points are allowed, and so are 10,000 samples per point, but not both at once.
+    let text = base_with(
+        &(three_uncertain()
+            + &sweep(
+                "p90_pv_cost",
+                10_000,
+                "path = \"option[own].servers\"\nfrom = 0\nto = 99999\nstep = 1\n",
+            )),
+    );
+    let pos = value_pos(&text, "samples = 10000", 0);
+    rejects_sweep(
+        &text,
+        pos,
+        &[
+            "too many Monte Carlo samples in all",
+            &key("sweep.samples"),
+            "100000 points × 10000 samples",
+        ],
+    );
+}
+
+#[test]
 fn sweep_step_so_small_that_the_grid_cannot_be_counted() {
     // (to − from) / step overflows any integer: refused as too many values, not a crash.
     let text = base_with(&sweep(
