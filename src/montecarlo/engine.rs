@@ -61,6 +61,18 @@ pub struct MetricStats {
     pub quantiles: [f64; 5],
 }
 
+impl MetricStats {
+    pub fn p10(&self) -> f64 {
+        self.quantiles[1]
+    }
+    pub fn p50(&self) -> f64 {
+        self.quantiles[2]
+    }
+    pub fn p90(&self) -> f64 {
+        self.quantiles[3]
+    }
+}
+
 #[derive(Debug, Clone, PartialEq)]
 pub struct OptionStats {
     pub name: String,

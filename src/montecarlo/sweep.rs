@@ -405,7 +405,7 @@ pub fn run(input: &Input, plan: &Plan, uncertainty: &Uncertainty, seed: u64) -> 
                 Objective::P90PvCost => {
                     let mc = engine::run(&point_input, uncertainty, plan.samples, seed, &|_| {});
                     mc.options[option].metrics[0]
-                        .map(|m| m.quantiles[3])
+                        .map(|m| m.p90())
                         .unwrap_or(result.pv_cost)
                 }
             };

@@ -3,8 +3,9 @@
 
 use super::charts::Chart;
 use super::folder::Analyses;
-use super::{money, percent, quantity, summary_grid, verdict};
-use crate::montecarlo::engine::MonteCarlo;
+use super::uncertainty::{ODDS_HEADER, odds_rows};
+use super::{money, quantity, summary_grid, verdict};
+use crate::montecarlo::engine::{MetricStats, MonteCarlo};
 use crate::montecarlo::sensitivity::Sensitivity;
 use crate::montecarlo::stats::QuantileSketch;
 use crate::montecarlo::sweep::{Objective, Sweep};
@@ -150,38 +151,18 @@ fn montecarlo_section(run: &Run, mc: &MonteCarlo) -> Section {
         run.output.options[baseline].name,
         QuantileSketch::REL_ERROR * 100.0
     ));
-    let header = vec![
-        "Option".to_string(),
-        "P(serves demand)".to_string(),
-        "P(cheapest by PV)".to_string(),
-        "P(beats baseline)".to_string(),
-        format!("PV cost P10 [{cur}]"),
-        format!("PV cost P50 [{cur}]"),
-        format!("PV cost P90 [{cur}]"),
-    ];
-    let rows = mc
-        .options
-        .iter()
-        .enumerate()
-        .map(|(i, o)| {
-            let q = |k: usize| {
-                o.metrics[0]
-                    .map(|m| money(m.quantiles[k]))
-                    .unwrap_or_default()
-            };
-            vec![
-                o.name.clone(),
-                percent(o.p_serves_demand),
-                percent(o.p_cheapest),
-                if i == baseline {
-                    "baseline".to_string()
-                } else {
-                    percent(o.p_beats_baseline)
-                },
-                q(1),
-                q(2),
-                q(3),
-            ]
+    let mut header: Vec<String> = ODDS_HEADER.map(String::from).to_vec();
+    header.extend(["P10", "P50", "P90"].map(|q| format!("PV cost {q} [{cur}]")));
+    let rows = odds_rows(mc, &run.output.options[baseline].name)
+        .into_iter()
+        .zip(&mc.options)
+        .map(|(mut row, o)| {
+            let pv = o.metrics[0];
+            row.extend(
+                [MetricStats::p10, MetricStats::p50, MetricStats::p90]
+                    .map(|q| pv.map(|m| money(q(&m))).unwrap_or_default()),
+            );
+            row
         })
         .collect();
     Section {

@@ -4,7 +4,8 @@
 use crate::model::{Category, Group};
 use crate::run::Run;
 
-fn num(v: f64) -> String {
+/// A number as CSV carries it: shortest round-trip form, blank when not finite.
+pub(super) fn num(v: f64) -> String {
     if v.is_finite() {
         format!("{v}")
     } else {
@@ -16,8 +17,20 @@ fn opt(v: Option<f64>) -> String {
     v.map(num).unwrap_or_default()
 }
 
-pub fn render(run: &Run, monthly: bool) -> String {
+/// CSV text of `header` and `rows`. Every row must have the header's length (the CSV writer
+/// refuses others; a debug build stops on one); writing to memory cannot fail otherwise.
+pub(super) fn table<H: AsRef<[u8]>>(
+    header: impl IntoIterator<Item = H>,
+    rows: impl IntoIterator<Item = Vec<String>>,
+) -> String {
     let mut w = csv::Writer::from_writer(Vec::new());
+    let written =
+        w.write_record(header).is_ok() && rows.into_iter().all(|row| w.write_record(&row).is_ok());
+    debug_assert!(written, "a CSV row differs in length from its header");
+    String::from_utf8(w.into_inner().unwrap_or_default()).unwrap_or_default()
+}
+
+pub fn render(run: &Run, monthly: bool) -> String {
     let cur = run.input.currency.clone();
     if monthly {
         let header = [
@@ -38,10 +51,9 @@ pub fn render(run: &Run, monthly: bool) -> String {
             "co2_t",
             "owned_utilization",
         ];
-        let _ = w.write_record(header);
-        for o in &run.output.options {
-            for r in &o.months {
-                let _ = w.write_record([
+        let rows = run.output.options.iter().flat_map(|o| {
+            o.months.iter().map(|r| {
+                vec![
                     o.name.clone(),
                     r.month.to_string(),
                     r.date.to_string(),
@@ -58,9 +70,10 @@ pub fn render(run: &Run, monthly: bool) -> String {
                     num(r.energy_kwh),
                     num(r.co2_t),
                     opt(r.owned_utilization),
-                ]);
-            }
-        }
+                ]
+            })
+        });
+        table(header, rows)
     } else {
         let mut header: Vec<String> = [
             "option",
@@ -88,8 +101,7 @@ pub fn render(run: &Run, monthly: bool) -> String {
         .map(|s| s.to_string())
         .collect();
         header.extend(Category::ALL.iter().map(|c| format!("cost_{}", c.key())));
-        let _ = w.write_record(&header);
-        for o in &run.output.options {
+        let rows = run.output.options.iter().map(|o| {
             let mut rec = vec![
                 o.name.clone(),
                 o.kind.as_str().to_string(),
@@ -113,9 +125,8 @@ pub fn render(run: &Run, monthly: bool) -> String {
                 num(o.depreciation),
             ];
             rec.extend(o.breakdown.iter().map(|v| num(*v)));
-            let _ = w.write_record(&rec);
-        }
+            rec
+        });
+        table(&header, rows)
     }
-    let bytes = w.into_inner().unwrap_or_default();
-    String::from_utf8(bytes).unwrap_or_default()
 }

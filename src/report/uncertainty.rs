@@ -1,5 +1,6 @@
 //! Renderers of Monte Carlo statistics, sensitivity swings and sweeps, in every format.
 
+use super::csv::num;
 use super::{Format, money, percent, price, quantity};
 use crate::montecarlo::engine::{METRICS, MetricStats, MonteCarlo};
 use crate::montecarlo::sensitivity::Sensitivity;
@@ -18,8 +19,9 @@ const METRIC_LABELS: [&str; 6] = [
 
 fn fmt_metric(m: usize, v: f64) -> String {
     match m {
+        0 | 1 => money(v),
         2 => price(v),
-        _ => money(v),
+        _ => quantity(v),
     }
 }
 
@@ -53,7 +55,16 @@ const MC_HEADER: [&str; 9] = [
     "Option", "Metric", "Mean", "SD", "P5", "P10", "P50", "P90", "P95",
 ];
 
-fn odds_rows(mc: &MonteCarlo, baseline: &str) -> Vec<Vec<String>> {
+/// Header of [`odds_rows`].
+pub const ODDS_HEADER: [&str; 4] = [
+    "Option",
+    "P(serves demand)",
+    "P(cheapest by PV)",
+    "P(beats baseline)",
+];
+
+/// Per option: the probabilities that it serves demand, is the cheapest and beats the baseline.
+pub fn odds_rows(mc: &MonteCarlo, baseline: &str) -> Vec<Vec<String>> {
     mc.options
         .iter()
         .map(|o| {
@@ -80,21 +91,15 @@ pub fn mc_section(run: &Run, mc: &MonteCarlo, format: Format, color: bool) -> St
         quantity(mc.samples as f64),
         mc.seed
     );
-    let odds_header = [
-        "Option",
-        "P(serves demand)",
-        "P(cheapest by PV)",
-        "P(beats baseline)",
-    ];
     match format {
         Format::Markdown => format!(
             "\n## {title}\n\n{}\n{}",
-            super::markdown::table(&odds_header, &odds_rows(mc, baseline)),
+            super::markdown::table(&ODDS_HEADER, &odds_rows(mc, baseline)),
             super::markdown::table(&MC_HEADER, &mc_rows(mc, cur))
         ),
         _ => format!(
             "\n{title}\n{}\n{}\n",
-            super::table::grid(&odds_header, &odds_rows(mc, baseline), color),
+            super::table::grid(&ODDS_HEADER, &odds_rows(mc, baseline), color),
             super::table::grid(&MC_HEADER, &mc_rows(mc, cur), color)
         ),
     }
@@ -130,8 +135,7 @@ pub fn mc_json(mc: &MonteCarlo) -> Value {
 
 /// Monte Carlo statistics as CSV: one row per option and metric, raw numbers.
 pub fn mc_csv(run: &Run, mc: &MonteCarlo) -> String {
-    let mut w = csv::Writer::from_writer(Vec::new());
-    let _ = w.write_record([
+    let header = [
         "option",
         "metric",
         "currency",
@@ -148,10 +152,10 @@ pub fn mc_csv(run: &Run, mc: &MonteCarlo) -> String {
         "p_cheapest",
         "p_beats_baseline",
         "p_serves_demand",
-    ]);
-    for o in &mc.options {
-        for (m, s) in o.metrics.iter().enumerate() {
-            let Some(s) = s else { continue };
+    ];
+    let rows = mc.options.iter().flat_map(|o| {
+        o.metrics.iter().enumerate().filter_map(move |(m, s)| {
+            let s = s.as_ref()?;
             let mut rec = vec![
                 o.name.clone(),
                 METRICS[m].to_string(),
@@ -159,17 +163,15 @@ pub fn mc_csv(run: &Run, mc: &MonteCarlo) -> String {
                 mc.samples.to_string(),
                 mc.seed.to_string(),
                 s.count.to_string(),
-                s.mean.to_string(),
-                s.sd.to_string(),
+                num(s.mean),
+                num(s.sd),
             ];
-            rec.extend(s.quantiles.iter().map(|q| q.to_string()));
-            rec.push(o.p_cheapest.to_string());
-            rec.push(o.p_beats_baseline.to_string());
-            rec.push(o.p_serves_demand.to_string());
-            let _ = w.write_record(&rec);
-        }
-    }
-    String::from_utf8(w.into_inner().unwrap_or_default()).unwrap_or_default()
+            rec.extend(s.quantiles.iter().map(|q| num(*q)));
+            rec.extend([o.p_cheapest, o.p_beats_baseline, o.p_serves_demand].map(num));
+            Some(rec)
+        })
+    });
+    super::csv::table(header, rows)
 }
 
 /// The name of a sweep's objective in prose and on charts.
@@ -237,8 +239,7 @@ pub fn sensitivity(run: &Run, s: &Sensitivity, format: Format, color: bool) -> S
             serde_json::to_string_pretty(&doc).unwrap_or_default() + "\n"
         }
         Format::Csv => {
-            let mut w = csv::Writer::from_writer(Vec::new());
-            let _ = w.write_record([
+            let header = [
                 "path",
                 "option",
                 "currency",
@@ -247,22 +248,22 @@ pub fn sensitivity(run: &Run, s: &Sensitivity, format: Format, color: bool) -> S
                 "pv_cost_at_p10",
                 "pv_cost_at_p90",
                 "swing",
-            ]);
-            for sw in &s.swings {
-                for (o, opt) in run.output.options.iter().enumerate() {
-                    let _ = w.write_record([
+            ];
+            let rows = s.swings.iter().flat_map(|sw| {
+                run.output.options.iter().enumerate().map(move |(o, opt)| {
+                    vec![
                         sw.path.clone(),
                         opt.name.clone(),
                         cur.clone(),
-                        sw.low_input.to_string(),
-                        sw.high_input.to_string(),
-                        sw.low_pv[o].to_string(),
-                        sw.high_pv[o].to_string(),
-                        sw.swing(o).to_string(),
-                    ]);
-                }
-            }
-            String::from_utf8(w.into_inner().unwrap_or_default()).unwrap_or_default()
+                        num(sw.low_input),
+                        num(sw.high_input),
+                        num(sw.low_pv[o]),
+                        num(sw.high_pv[o]),
+                        num(sw.swing(o)),
+                    ]
+                })
+            });
+            super::csv::table(header, rows)
         }
         Format::Table | Format::Markdown => {
             let (header, rows) = sensitivity_table(run, s);
@@ -313,7 +314,6 @@ pub fn sweep(run: &Run, s: &Sweep, seed: u64, format: Format, color: bool) -> St
             serde_json::to_string_pretty(&doc).unwrap_or_default() + "\n"
         }
         Format::Csv => {
-            let mut w = csv::Writer::from_writer(Vec::new());
             let mut header: Vec<String> = s.axes.iter().map(|a| a.path.clone()).collect();
             header.extend(
                 [
@@ -326,20 +326,19 @@ pub fn sweep(run: &Run, s: &Sweep, seed: u64, format: Format, color: bool) -> St
                 ]
                 .map(String::from),
             );
-            let _ = w.write_record(&header);
-            for (i, p) in s.points.iter().enumerate() {
-                let mut rec: Vec<String> = p.values.iter().map(|v| v.to_string()).collect();
+            let rows = s.points.iter().enumerate().map(|(i, p)| {
+                let mut rec: Vec<String> = p.values.iter().map(|v| num(*v)).collect();
                 rec.extend([
-                    p.objective.to_string(),
-                    p.pv_cost.to_string(),
-                    p.unmet_gpu_hours.to_string(),
+                    num(p.objective),
+                    num(p.pv_cost),
+                    num(p.unmet_gpu_hours),
                     p.serves_demand.to_string(),
                     (i == s.best).to_string(),
                     cur.clone(),
                 ]);
-                let _ = w.write_record(&rec);
-            }
-            String::from_utf8(w.into_inner().unwrap_or_default()).unwrap_or_default()
+                rec
+            });
+            super::csv::table(&header, rows)
         }
         Format::Table | Format::Markdown => {
             let mut header: Vec<String> = s.axes.iter().map(|a| a.path.clone()).collect();

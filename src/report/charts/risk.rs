@@ -253,7 +253,7 @@ impl Spec for Histograms<'_> {
             )?;
             if let Some(m) = o.metrics[0] {
                 let top = y_range(0.0, hi).end;
-                for q in [m.quantiles[1], m.quantiles[2], m.quantiles[3]] {
+                for q in [m.p10(), m.p50(), m.p90()] {
                     chart.draw_series(DashedLineSeries::new(
                         [(q, 0.0), (q, top)],
                         8,
