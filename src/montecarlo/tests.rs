@@ -66,6 +66,38 @@ fn fixed_inputs_equal_the_deterministic_run_exactly() {
         assert_eq!(total.mean, o.total_cost);
         let energy = s.metrics[4].expect("energy statistics");
         assert_eq!(energy.mean, o.energy_kwh);
+        // The fan chart's band collapses onto the deterministic cumulative cash out.
+        assert!(!s.fan.is_empty());
+        for (month, band) in &s.fan {
+            let cumulative: f64 = o.months[..*month].iter().fold(0.0, |c, r| c + r.cash_out());
+            assert_eq!(*band, [cumulative; 3], "{} month {month}", o.name);
+        }
+    }
+}
+
+/// Thread-count independence over many chunks (33 of 256 samples), with pools of 1, 3 and 8
+/// threads, on both evaluation paths: shared load-duration curves, and each sample's own
+/// hourly demand (a workload's growth is uncertain; a 6-month copy keeps it quick).
+#[test]
+fn results_do_not_depend_on_threads_over_many_chunks() {
+    let shared = format!(
+        "{STARTUP}\n[[uncertain]]\npath = \"demand_scale\"\ndistribution = \"uniform\"\nlow = 0.7\nhigh = 1.3\n\n\
+         [[uncertain]]\npath = \"server[hgx-h100-oem].price_usd\"\ndistribution = \"pert\"\nlow = 250000\nmode = 296644\nhigh = 350000\n"
+    );
+    let own = shared.replacen("horizon_months = 36", "horizon_months = 6", 1)
+        + "\n[[uncertain]]\npath = \"workload[fine-tuning jobs].growth_per_year\"\ndistribution = \"uniform\"\nlow = 0.2\nhigh = 0.8\n";
+    assert!(own.contains("horizon_months = 6"));
+    for text in [shared, own] {
+        let (input, u) = resolve(&text);
+        let samples = 33 * 256 - 100;
+        let one = run_with_threads(1, &input, &u, samples, 5);
+        for threads in [3, 8] {
+            assert_eq!(
+                one,
+                run_with_threads(threads, &input, &u, samples, 5),
+                "{threads} threads"
+            );
+        }
     }
 }
 
