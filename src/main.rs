@@ -68,6 +68,13 @@ fn warn(quiet: bool, message: &str) {
 
 fn run(args: RunArgs, quiet: bool) -> Result<(), InputError> {
     check_threads(args.sampling.threads)?;
+    if args.monthly && args.samples.is_some() && args.out.format == tcosim::report::Format::Csv {
+        return Err(
+            InputError::new("--monthly", "--monthly does not apply to Monte Carlo CSV")
+                .expected("--monthly for the deterministic months, or --samples for the Monte Carlo statistics (one row per option and metric)")
+                .found("both, with --format csv"),
+        );
+    }
     let loaded = Loaded::read(args.scenario.as_deref(), &args.out.catalog)?;
     let uncertainty = loaded.uncertainty.clone();
     let mut run = loaded.simulate();

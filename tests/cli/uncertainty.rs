@@ -2080,6 +2080,23 @@ fn zero_threads_is_rejected_without_samples_too() {
 }
 
 #[test]
+fn monthly_monte_carlo_csv_is_refused() {
+    // The Monte Carlo CSV has one row per option and metric; months would be silently lost.
+    rejected(
+        &[
+            OsStr::new("run"),
+            OsStr::new(FLEET),
+            OsStr::new("--samples"),
+            OsStr::new("100"),
+            OsStr::new("--monthly"),
+            OsStr::new("--format"),
+            OsStr::new("csv"),
+        ],
+        &["--monthly does not apply to Monte Carlo CSV"],
+    );
+}
+
+#[test]
 fn negative_counts_are_refused_as_values() {
     // Parsed as a value (not as an unknown flag `-1`), so the message says what is wrong.
     for flag in ["--samples", "--threads", "--seed"] {
