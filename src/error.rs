@@ -83,6 +83,14 @@ impl InputError {
         self.hint(format!("{lead} {}", list.join(", ")))
     }
 
+    /// "did you mean `x`?" with the known name nearest to `name`, if one is near.
+    pub fn did_you_mean<'a>(self, name: &str, known: impl IntoIterator<Item = &'a str>) -> Self {
+        match nearest_ids(name, known, 1).first() {
+            Some(near) => self.hint(format!("did you mean `{near}`?")),
+            None => self,
+        }
+    }
+
     /// An unknown id, with the nearest known ids as a hint.
     pub fn unknown_id<'a>(
         file: impl Into<String>,
@@ -91,21 +99,16 @@ impl InputError {
         id: &str,
         known: impl IntoIterator<Item = &'a str>,
     ) -> Self {
-        let nearest = nearest_ids(id, known, 3);
         let article = if kind.starts_with(['a', 'e', 'i', 'o', 'u']) {
             "an"
         } else {
             "a"
         };
-        let mut err = InputError::new(file, format!("unknown {kind} id `{id}`"))
+        InputError::new(file, format!("unknown {kind} id `{id}`"))
             .at_key(key)
             .expected(format!("the id of {article} {kind} in the catalog"))
-            .found(format!("`{id}`"));
-        if !nearest.is_empty() {
-            let list: Vec<String> = nearest.iter().map(|n| format!("`{n}`")).collect();
-            err = err.hint(format!("the nearest known ids are {}", list.join(", ")));
-        }
-        err
+            .found(format!("`{id}`"))
+            .hint_nearest("the nearest known ids are", id, known)
     }
 }
 
@@ -281,7 +284,7 @@ pub fn parse_toml<T: serde::de::DeserializeOwned>(
         let message = toml_message(err.message());
         let mut e = match unknown_field(&message) {
             Some((field, expected)) => {
-                let mut e = InputError::new(file, format!("unknown field `{field}`"))
+                let e = InputError::new(file, format!("unknown field `{field}`"))
                     .expected(format!(
                         "one of {}",
                         expected
@@ -291,12 +294,7 @@ pub fn parse_toml<T: serde::de::DeserializeOwned>(
                             .join(", ")
                     ))
                     .found(format!("`{field}`"));
-                if let Some(near) =
-                    nearest_ids(&field, expected.iter().map(String::as_str), 1).first()
-                {
-                    e = e.hint(format!("did you mean `{near}`?"));
-                }
-                e
+                e.did_you_mean(&field, expected.iter().map(String::as_str))
             }
             None => match message.strip_prefix("missing field `") {
                 Some(rest) => {

@@ -281,14 +281,10 @@ fn read_dir_layer(dir: &Path) -> Result<Vec<LayerFile>, InputError> {
     for name in &names {
         let data_file = name.ends_with(".toml") || name.ends_with(".csv");
         if data_file && !FILE_NAMES.contains(&name.as_str()) {
-            let nearest = crate::error::nearest_ids(name, FILE_NAMES, 2);
-            let mut err =
-                InputError::new(dir.join(name).display().to_string(), "unknown catalog file")
-                    .expected(format!("one of {}", FILE_NAMES.join(", ")))
-                    .found(format!("`{name}`"));
-            if let Some(n) = nearest.first() {
-                err = err.hint(format!("did you mean `{n}`?"));
-            }
+            let err = InputError::new(dir.join(name).display().to_string(), "unknown catalog file")
+                .expected(format!("one of {}", FILE_NAMES.join(", ")))
+                .found(format!("`{name}`"))
+                .did_you_mean(name, FILE_NAMES);
             return Err(err);
         }
     }

@@ -11,7 +11,7 @@
 
 use super::copula::Copula;
 use super::distributions::Distribution;
-use crate::error::{InputError, Seg, nearest_ids, number};
+use crate::error::{InputError, Seg, number};
 use crate::model::{Commitment, Financing, Input};
 use crate::scenario::{Resolved, Source, UncertainSpec, error_at};
 
@@ -234,19 +234,14 @@ impl Uncertainty {
             let at = |f: &'static str| [Seg::Key("correlation"), Seg::Index(i), Seg::Key(f)];
             let find = |p: &str, field: &'static str| {
                 inputs.iter().position(|u| u.path == p).ok_or_else(|| {
-                    let mut e = error_at(
+                    let e = error_at(
                         source,
                         &at(field),
                         format!("`{p}` is not an uncertain input"),
                     )
                     .expected("the path of an `[[uncertain]]` entry")
                     .found(format!("`{p}`"));
-                    if let Some(n) =
-                        nearest_ids(p, inputs.iter().map(|u| u.path.as_str()), 1).first()
-                    {
-                        e = e.hint(format!("did you mean `{n}`?"));
-                    }
-                    e
+                    e.did_you_mean(p, inputs.iter().map(|u| u.path.as_str()))
                 })
             };
             let a = find(&c.a, "a")?;
@@ -445,17 +440,14 @@ fn distribution(source: &Source, i: usize, s: &UncertainSpec) -> Result<Distribu
                 "lognormal",
                 "pert",
             ];
-            let mut e = error_at(
+            let e = error_at(
                 source,
                 &at("distribution"),
                 format!("unknown distribution `{other}`"),
             )
             .expected(kinds.map(|k| format!("`{k}`")).join(", "))
             .found(format!("`{other}`"));
-            if let Some(n) = nearest_ids(other, kinds, 1).first() {
-                e = e.hint(format!("did you mean `{n}`?"));
-            }
-            return Err(e);
+            return Err(e.did_you_mean(other, kinds));
         }
     };
     for (name, value) in given {
@@ -600,10 +592,10 @@ fn target(
             e = e.hint(format!(
                 "a count is not sampled; vary `{field}` with a `[sweep]` instead"
             ));
-        } else if let Some(n) = nearest_ids(field, known.iter().copied(), 1).first() {
-            e = e.hint(format!("did you mean `{n}`?"));
+            e
+        } else {
+            e.did_you_mean(field, known.iter().copied())
         }
-        e
     };
     let cur = &r.input.currency;
     let conv = |from: &str, per: f64| -> Conv {

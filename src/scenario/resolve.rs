@@ -601,7 +601,7 @@ fn resolve_workload(
         })?;
         Profile::from_csv(&shown, &text)?
     } else {
-        let mut e = ctx
+        let e = ctx
             .err(
                 &p("profile"),
                 format!("unknown load profile `{}`", w.profile),
@@ -611,10 +611,7 @@ fn resolve_workload(
                 BUILTIN_PROFILES.map(|b| format!("`{b}`")).join(", ")
             ))
             .found(format!("`{}`", w.profile));
-        if let Some(near) = nearest_ids(&w.profile, BUILTIN_PROFILES, 1).first() {
-            e = e.hint(format!("did you mean `{near}`?"));
-        }
-        return Err(e);
+        return Err(e.did_you_mean(&w.profile, BUILTIN_PROFILES));
     };
     let _ = file;
     Ok(WorkloadIn {
@@ -712,17 +709,14 @@ fn resolve_option(
         "cloud" => Kind::Cloud,
         "hybrid" => Kind::Hybrid,
         other => {
-            let mut e = ctx
+            let e = ctx
                 .err(
                     &[Seg::Key("option"), Seg::Index(n), Seg::Key("kind")],
                     format!("unknown option kind `{other}`"),
                 )
                 .expected("`onprem`, `cloud` or `hybrid`")
                 .found(format!("`{other}`"));
-            if let Some(near) = nearest_ids(other, ["onprem", "cloud", "hybrid"], 1).first() {
-                e = e.hint(format!("did you mean `{near}`?"));
-            }
-            return Err(e);
+            return Err(e.did_you_mean(other, ["onprem", "cloud", "hybrid"]));
         }
     };
     let misplaced = match kind {
