@@ -3,7 +3,7 @@
 
 use super::{OptionSpec, ScenarioFile, Source, WorkloadSpec};
 use crate::catalog::{Accelerator, Catalog, CloudOffer, RowRef};
-use crate::error::{InputError, Seg, key_path, locate_toml, nearest_ids};
+use crate::error::{InputError, Seg, key_path, locate_toml};
 use crate::model::{CloudIn, Commitment, Financing, Input, Kind, OptionIn, OwnedIn, WorkloadIn};
 use crate::profile::{BUILTIN_PROFILES, Profile};
 use crate::timeline::parse_year_month;
@@ -427,21 +427,11 @@ pub fn resolve(source: &Source, catalog: &Catalog) -> Result<Resolved, InputErro
             Some(i) => i,
             None => {
                 let names: Vec<&str> = file.options.iter().map(|o| o.name.as_str()).collect();
-                let mut e = ctx
+                return Err(ctx
                     .err(&[k("baseline")], format!("unknown option `{name}`"))
                     .expected("the name of an option of this scenario")
-                    .found(format!("`{name}`"));
-                let near = nearest_ids(name, names, 3);
-                if !near.is_empty() {
-                    e = e.hint(format!(
-                        "the options are {}",
-                        near.iter()
-                            .map(|n| format!("`{n}`"))
-                            .collect::<Vec<_>>()
-                            .join(", ")
-                    ));
-                }
-                return Err(e);
+                    .found(format!("`{name}`"))
+                    .hint_nearest("the options are", name, names));
             }
         },
     };
