@@ -258,11 +258,7 @@ fn axis(source: &Source, r: &Resolved, i: usize, p: &SweepParameter) -> Result<A
     };
     let bad = |f: &'static str, problem: String| error_at(source, &at(f), problem);
     let path = &p.path;
-    let parsed = path
-        .strip_prefix("option[")
-        .and_then(|rest| rest.rsplit_once("]."))
-        .filter(|(name, field)| !name.is_empty() && !field.is_empty());
-    let Some((name, field)) = parsed else {
+    let Some((Some(("option", name)), field)) = crate::scenario::split_path(path) else {
         return Err(bad("path", "malformed sweep path".into())
             .expected("`option[NAME].FIELD`")
             .found(format!("`{path}`")));

@@ -532,24 +532,6 @@ fn distribution(source: &Source, i: usize, s: &UncertainSpec) -> Result<Distribu
     Ok(d)
 }
 
-/// Splits `kind[name].field` into its parts; a path without brackets is a scenario field.
-fn split_path(path: &str) -> Option<(Option<(&str, &str)>, &str)> {
-    match path.find('[') {
-        None => Some((None, path)),
-        Some(open) => {
-            let close = path.rfind("].")?;
-            if close < open {
-                return None;
-            }
-            let kind = &path[..open];
-            let name = &path[open + 1..close];
-            let field = &path[close + 2..];
-            (!kind.is_empty() && !name.is_empty() && !field.is_empty())
-                .then_some((Some((kind, name)), field))
-        }
-    }
-}
-
 const MONEY: (f64, f64) = (0.0, 1e12);
 
 fn target(
@@ -565,7 +547,7 @@ fn target(
             .expected(expected.to_string())
             .found(format!("`{path}`"))
     };
-    let Some((head, field)) = split_path(path) else {
+    let Some((head, field)) = crate::scenario::split_path(path) else {
         return Err(bad(
             "malformed path".into(),
             "`FIELD` or `KIND[NAME].FIELD`, e.g. `site[de-fra-colo].electricity_per_kwh`",

@@ -250,9 +250,8 @@ fn frame<DB: DrawingBackend>(
     } else {
         rows.len() as u32 * LEGEND_ROW + 12
     };
-    let (w, h) = body.dim_in_pixel();
+    let (_, h) = body.dim_in_pixel();
     let (plot, band_area) = body.split_vertically(h.saturating_sub(band));
-    let _ = w;
     for (r, row) in rows.iter().enumerate() {
         let y = 6 + r as i32 * LEGEND_ROW as i32;
         for (x, i) in row {

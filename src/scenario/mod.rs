@@ -56,3 +56,21 @@ impl Source {
 
 #[cfg(test)]
 mod tests;
+
+/// Splits `kind[name].field` into its parts; a path without brackets is a scenario field.
+pub fn split_path(path: &str) -> Option<(Option<(&str, &str)>, &str)> {
+    match path.find('[') {
+        None => Some((None, path)),
+        Some(open) => {
+            let close = path.rfind("].")?;
+            if close < open {
+                return None;
+            }
+            let kind = &path[..open];
+            let name = &path[open + 1..close];
+            let field = &path[close + 2..];
+            (!kind.is_empty() && !name.is_empty() && !field.is_empty())
+                .then_some((Some((kind, name)), field))
+        }
+    }
+}

@@ -464,7 +464,7 @@ impl<'a> SweepChart<'a> {
 
 /// The field of a sweep path, `option[x].servers` → `servers`.
 fn short(path: &str) -> &str {
-    path.rsplit_once("].").map_or(path, |(_, f)| f)
+    crate::scenario::split_path(path).map_or(path, |(_, field)| field)
 }
 
 /// The unit of a swept field, for the axis label.
