@@ -475,10 +475,20 @@ impl Distribution {
                     return low;
                 }
                 let split = (mode - low) / range;
+                // √(u × range × (mode − low)); for ranges near the largest float the product
+                // overflows, and range × √(u × split) (the same value) is taken instead.
+                let root = |share: f64, side: f64| {
+                    let product = share * range * side;
+                    if product.is_finite() {
+                        product.sqrt()
+                    } else {
+                        range * (share * (side / range)).sqrt()
+                    }
+                };
                 let x = if u <= split {
-                    low + (u * range * (mode - low)).sqrt()
+                    low + root(u, mode - low)
                 } else {
-                    high - ((1.0 - u) * range * (high - mode)).sqrt()
+                    high - root(1.0 - u, high - mode)
                 };
                 x.clamp(low, high)
             }
