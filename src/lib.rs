@@ -9,6 +9,7 @@
 pub mod catalog;
 pub mod error;
 pub mod finance;
+pub mod limits;
 pub mod model;
 pub mod montecarlo;
 pub mod profile;

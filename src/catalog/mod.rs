@@ -65,6 +65,39 @@ pub struct Catalog {
     pub fx: Vec<FxRate>,
     /// Text of every file loaded, by display name, to point errors at lines.
     texts: HashMap<String, String>,
+    /// Position of every row by kind and id, so that a lookup costs the same in a catalog of
+    /// 100,000 rows as in one of ten.
+    index: HashMap<(Table, String), usize>,
+}
+
+/// The tables rows are looked up in by id.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
+enum Table {
+    Accelerator,
+    Server,
+    Provider,
+    Offer,
+    Site,
+    Policy,
+    Fx,
+}
+
+/// The row of `rows` with id `id`: through `index` when it still points at that row, else by a
+/// scan (for a catalog whose rows were changed after loading).
+fn lookup<'a, T>(
+    index: &HashMap<(Table, String), usize>,
+    table: Table,
+    rows: &'a [T],
+    id: &str,
+    id_of: impl Fn(&T) -> &str,
+) -> Option<&'a T> {
+    if let Some(&i) = index.get(&(table, id.to_string()))
+        && let Some(row) = rows.get(i)
+        && id_of(row) == id
+    {
+        return Some(row);
+    }
+    rows.iter().find(|r| id_of(r) == id)
 }
 
 /// One file of one layer, read but not yet parsed.
@@ -108,16 +141,19 @@ impl Catalog {
             let mut layer = Vec::new();
             for file in files {
                 let path = file.as_ref();
-                let display = path.display().to_string();
+                let display = crate::limits::printable(&path.display().to_string());
                 let file_name = path.file_name().and_then(|n| n.to_str()).unwrap_or("");
                 let Some(name) = FILE_NAMES.iter().find(|n| **n == file_name) else {
                     return Err(InputError::new(&display, "not a catalog file name")
                         .expected(format!("one of {}", FILE_NAMES.join(", ")))
                         .found(format!("`{file_name}`")));
                 };
-                let text = std::fs::read_to_string(path).map_err(|e| {
-                    InputError::new(&display, "cannot read file").found(e.to_string())
-                })?;
+                let text = crate::limits::read_text(
+                    path,
+                    &display,
+                    "catalog file",
+                    crate::limits::MAX_CATALOG_BYTES,
+                )?;
                 layer.push(LayerFile {
                     display,
                     name,
@@ -127,6 +163,7 @@ impl Catalog {
             catalog.add_layer(layer)?;
         }
         catalog.derive_commitments();
+        catalog.reindex();
         validate::validate(&catalog)?;
         Ok(catalog)
     }
@@ -203,26 +240,57 @@ impl Catalog {
         self.texts.get(display).map(String::as_str)
     }
 
+    /// Rebuilds the index of rows by id.
+    fn reindex(&mut self) {
+        fn add<T>(
+            index: &mut HashMap<(Table, String), usize>,
+            table: Table,
+            rows: &[T],
+            id_of: impl Fn(&T) -> &str,
+        ) {
+            for (i, r) in rows.iter().enumerate() {
+                index.entry((table, id_of(r).to_string())).or_insert(i);
+            }
+        }
+        let mut index = HashMap::new();
+        add(&mut index, Table::Accelerator, &self.accelerators, |r| {
+            &r.id
+        });
+        add(&mut index, Table::Server, &self.servers, |r| &r.id);
+        add(&mut index, Table::Provider, &self.providers, |r| &r.id);
+        add(&mut index, Table::Offer, &self.offers, |r| &r.id);
+        add(&mut index, Table::Site, &self.sites, |r| &r.id);
+        add(&mut index, Table::Policy, &self.policies, |r| &r.id);
+        add(&mut index, Table::Fx, &self.fx, |r| &r.currency);
+        self.index = index;
+    }
+
     pub fn accelerator(&self, id: &str) -> Option<&Accelerator> {
-        self.accelerators.iter().find(|r| r.id == id)
+        lookup(
+            &self.index,
+            Table::Accelerator,
+            &self.accelerators,
+            id,
+            |r| &r.id,
+        )
     }
     pub fn server(&self, id: &str) -> Option<&Server> {
-        self.servers.iter().find(|r| r.id == id)
+        lookup(&self.index, Table::Server, &self.servers, id, |r| &r.id)
     }
     pub fn provider(&self, id: &str) -> Option<&Provider> {
-        self.providers.iter().find(|r| r.id == id)
+        lookup(&self.index, Table::Provider, &self.providers, id, |r| &r.id)
     }
     pub fn offer(&self, id: &str) -> Option<&CloudOffer> {
-        self.offers.iter().find(|r| r.id == id)
+        lookup(&self.index, Table::Offer, &self.offers, id, |r| &r.id)
     }
     pub fn site(&self, id: &str) -> Option<&Site> {
-        self.sites.iter().find(|r| r.id == id)
+        lookup(&self.index, Table::Site, &self.sites, id, |r| &r.id)
     }
     pub fn policy(&self, id: &str) -> Option<&Policy> {
-        self.policies.iter().find(|r| r.id == id)
+        lookup(&self.index, Table::Policy, &self.policies, id, |r| &r.id)
     }
     pub fn fx_rate(&self, currency: &str) -> Option<&FxRate> {
-        self.fx.iter().find(|r| r.currency == currency)
+        lookup(&self.index, Table::Fx, &self.fx, currency, |r| &r.currency)
     }
 
     /// Converts `amount` from currency `from` to currency `to` through USD.
@@ -245,7 +313,20 @@ fn merge<T: HasOrigin>(
     table: &str,
     id_of: impl Fn(&T) -> &String,
 ) -> Result<(), InputError> {
+    if rows.len() > crate::limits::MAX_CATALOG_ROWS {
+        return Err(InputError::new(display, "too many rows")
+            .expected(format!(
+                "at most {} rows in one catalog file",
+                crate::limits::MAX_CATALOG_ROWS
+            ))
+            .found(format!("{} rows", rows.len())));
+    }
     let mut seen: HashMap<String, usize> = HashMap::new();
+    let mut existing: HashMap<String, usize> = target
+        .iter()
+        .enumerate()
+        .map(|(i, r)| (id_of(r).clone(), i))
+        .collect();
     for (index, mut row) in rows.into_iter().enumerate() {
         let id = id_of(&row).clone();
         if let Some(first) = seen.insert(id.clone(), index) {
@@ -255,9 +336,12 @@ fn merge<T: HasOrigin>(
                 .found(format!("`{id}` also at {table}[{first}]")));
         }
         row.set_origin(display.to_string(), index);
-        match target.iter().position(|r| id_of(r) == &id) {
-            Some(pos) => target[pos] = row,
-            None => target.push(row),
+        match existing.get(&id) {
+            Some(&pos) => target[pos] = row,
+            None => {
+                existing.insert(id, target.len());
+                target.push(row);
+            }
         }
     }
     Ok(())
@@ -294,9 +378,13 @@ fn read_dir_layer(dir: &Path) -> Result<Vec<LayerFile>, InputError> {
         if !path.exists() {
             continue;
         }
-        let display = path.display().to_string();
-        let text = std::fs::read_to_string(&path)
-            .map_err(|e| InputError::new(&display, "cannot read file").found(e.to_string()))?;
+        let display = crate::limits::printable(&path.display().to_string());
+        let text = crate::limits::read_text(
+            &path,
+            &display,
+            "catalog file",
+            crate::limits::MAX_CATALOG_BYTES,
+        )?;
         files.push(LayerFile {
             display,
             name,
@@ -346,6 +434,29 @@ pub fn parse_offers(display: &str, text: &str) -> Result<Vec<CloudOffer>, InputE
                 .found(e.to_string())
         })?;
         let line = record.position().map(|p| p.line() as usize).unwrap_or(0);
+        if rows.len() >= crate::limits::MAX_CATALOG_ROWS {
+            return Err(InputError::new(display, "too many rows")
+                .at_position(line, 1)
+                .expected(format!(
+                    "at most {} rows in one catalog file",
+                    crate::limits::MAX_CATALOG_ROWS
+                ))
+                .found("more"));
+        }
+        for (col, field) in headers.iter().zip(record.iter()) {
+            let free = matches!(col, "source" | "note");
+            if let Err(problem) = crate::limits::check_field(field, free, col == "id") {
+                return Err(InputError::new(display, format!("`{col}` holds {problem}"))
+                    .at_position(line, 1)
+                    .at_key(format!("line {line}, column {col}"))
+                    .expected(if free {
+                        "printable text, line breaks and tabs".to_string()
+                    } else {
+                        "printable text without line breaks, tabs or escape sequences".to_string()
+                    })
+                    .found(format!("`{}`", crate::limits::printable(field))));
+            }
+        }
         let get = |col: &str| -> &str {
             headers
                 .iter()

@@ -4,7 +4,8 @@ mod resolve;
 mod types;
 
 pub use resolve::{
-    OfferLink, OptionLinks, Resolved, TrainingFlops, error_at, resolve, training_gpu_hours,
+    OfferLink, OptionLinks, Resolved, TrainingFlops, check_demand_bound, error_at, resolve,
+    training_gpu_hours,
 };
 pub use types::*;
 
@@ -36,12 +37,13 @@ impl Source {
     }
 
     pub fn read(path: &Path) -> Result<Source, InputError> {
-        let display = path.display().to_string();
-        let text = std::fs::read_to_string(path).map_err(|e| {
-            InputError::new(&display, "cannot read scenario file")
-                .expected("a readable TOML file")
-                .found(e.to_string())
-        })?;
+        let display = crate::limits::printable(&path.display().to_string());
+        let text = crate::limits::read_text(
+            path,
+            &display,
+            "scenario file",
+            crate::limits::MAX_SCENARIO_BYTES,
+        )?;
         Ok(Source {
             display,
             text,

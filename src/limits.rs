@@ -1,0 +1,448 @@
+//! What an input may be: the size of every file tcosim reads, the length and characters of every
+//! text in it, and how many workloads and options a scenario holds (README "Limits").
+//!
+//! The limits keep the cost of a run proportional to a plausible input, so that a mistaken or
+//! hostile file is refused in milliseconds with a message instead of exhausting memory or time;
+//! and no control character in a name can reach a terminal, an SVG or a CSV file.
+
+use crate::error::{InputError, Seg, key_path, line_col};
+use std::io::Read;
+use std::path::Path;
+
+/// Largest scenario file [bytes].
+pub const MAX_SCENARIO_BYTES: u64 = 8 << 20;
+/// Largest catalog file [bytes] (an imported cloud price list of 100,000 rows fits).
+pub const MAX_CATALOG_BYTES: u64 = 16 << 20;
+/// Largest hourly profile file [bytes] (8,760 values with a timestamp each take about 0.3 MB).
+pub const MAX_PROFILE_BYTES: u64 = 16 << 20;
+
+/// Longest name or id [characters]: scenario, workload and option names, catalog ids.
+pub const MAX_NAME_CHARS: usize = 256;
+/// Longest free text [characters]: descriptions, sources and notes.
+pub const MAX_TEXT_CHARS: usize = 10_000;
+/// Longest other text [characters]: references to names, paths, kinds, dates.
+pub const MAX_VALUE_CHARS: usize = 1_024;
+
+/// Most `[[workload]]` entries in a scenario.
+pub const MAX_WORKLOADS: usize = 1_000;
+/// Most `[[option]]` entries in a scenario.
+pub const MAX_OPTIONS: usize = 1_000;
+/// Largest demand of one month of the horizon [reference GPU-hours], summed over workloads
+/// and bounded from above (growth and seasons at their largest): 10^15, more than a trillion
+/// GPUs busy all month, far beyond any fleet, and small enough that every cost derived from it
+/// stays a finite number.
+pub const MAX_MONTHLY_DEMAND: f64 = 1e15;
+
+/// Most rows in one catalog file.
+pub const MAX_CATALOG_ROWS: usize = 100_000;
+
+/// Keys whose values are free text: they may hold line breaks and tabs, and be longer.
+const FREE_TEXT_KEYS: [&str; 4] = ["description", "source", "note", "notes"];
+/// Keys whose values name something.
+const NAME_KEYS: [&str; 2] = ["name", "id"];
+
+/// Reads the text file at `path`, shown as `shown`, of at most `limit` bytes: only a regular file
+/// (or a link to one) is read, so that a device, a FIFO or a folder is refused instead of
+/// blocking or filling memory; invalid UTF-8 is reported at its line and column, and a leading
+/// byte-order mark is dropped.
+pub fn read_text(path: &Path, shown: &str, what: &str, limit: u64) -> Result<String, InputError> {
+    let cannot = |found: String| {
+        InputError::new(shown, format!("cannot read the {what}"))
+            .expected(format!("a readable {what}"))
+            .found(found)
+    };
+    let meta = std::fs::metadata(path).map_err(|e| cannot(io_reason(&e)))?;
+    if !meta.is_file() {
+        let link = std::fs::symlink_metadata(path).is_ok_and(|m| m.file_type().is_symlink());
+        let kind = kind_of(&meta.file_type());
+        return Err(
+            InputError::new(shown, format!("the {what} is not a regular file"))
+                .expected(format!("a regular {what}, or a link to one"))
+                .found(if link {
+                    format!("a link to {kind}")
+                } else {
+                    kind.to_string()
+                }),
+        );
+    }
+    if meta.len() > limit {
+        return Err(too_large(
+            shown,
+            what,
+            limit,
+            format!("{} bytes", group(meta.len())),
+        ));
+    }
+    let file = std::fs::File::open(path).map_err(|e| cannot(io_reason(&e)))?;
+    let mut bytes = Vec::with_capacity(meta.len() as usize);
+    // The file may have grown since it was measured: never read more than the limit.
+    file.take(limit + 1)
+        .read_to_end(&mut bytes)
+        .map_err(|e| cannot(io_reason(&e)))?;
+    if bytes.len() as u64 > limit {
+        return Err(too_large(
+            shown,
+            what,
+            limit,
+            format!("more than {} bytes", group(limit)),
+        ));
+    }
+    decode(shown, bytes)
+}
+
+/// What a file system entry that is not a regular file is, in words.
+fn kind_of(t: &std::fs::FileType) -> &'static str {
+    if t.is_dir() {
+        return "a folder";
+    }
+    #[cfg(unix)]
+    {
+        use std::os::unix::fs::FileTypeExt;
+        if t.is_fifo() {
+            return "a FIFO (named pipe)";
+        }
+        if t.is_char_device() {
+            return "a character device";
+        }
+        if t.is_block_device() {
+            return "a block device";
+        }
+        if t.is_socket() {
+            return "a socket";
+        }
+    }
+    "not a regular file"
+}
+
+fn too_large(shown: &str, what: &str, limit: u64, found: String) -> InputError {
+    InputError::new(shown, format!("the {what} is too large"))
+        .expected(format!("at most {} bytes ({})", group(limit), mib(limit)))
+        .found(found)
+}
+
+/// `bytes` as text without a leading byte-order mark; invalid UTF-8 is an error at the line
+/// and column of the first invalid byte.
+pub fn decode(shown: &str, bytes: Vec<u8>) -> Result<String, InputError> {
+    match String::from_utf8(bytes) {
+        Ok(text) => Ok(match text.strip_prefix('\u{feff}') {
+            Some(rest) => rest.to_string(),
+            None => text,
+        }),
+        Err(e) => {
+            let valid = e.utf8_error().valid_up_to();
+            let bytes = e.into_bytes();
+            let before = String::from_utf8_lossy(&bytes[..valid]);
+            let (line, column) = line_col(&before, before.len());
+            let shown_bytes: Vec<String> = bytes[valid..]
+                .iter()
+                .take(4)
+                .map(|b| format!("0x{b:02x}"))
+                .collect();
+            Err(InputError::new(shown, "the file is not UTF-8 text")
+                .at_position(line, column)
+                .expected("text encoded as UTF-8")
+                .found(format!("the bytes {}", shown_bytes.join(" "))))
+        }
+    }
+}
+
+fn io_reason(e: &std::io::Error) -> String {
+    match e.kind() {
+        std::io::ErrorKind::NotFound => "no such file".to_string(),
+        std::io::ErrorKind::PermissionDenied => "permission denied".to_string(),
+        _ => e.to_string(),
+    }
+}
+
+/// `n` with thousands separators, as every figure tcosim prints.
+fn group(n: u64) -> String {
+    crate::report::quantity(n as f64)
+}
+
+fn mib(n: u64) -> String {
+    format!("{} MiB", n >> 20)
+}
+
+/// Checks every key and string value of the TOML document `source` (already known to parse):
+/// no control characters (free text may hold line breaks and tabs), names and ids at most
+/// [`MAX_NAME_CHARS`], free text at most [`MAX_TEXT_CHARS`], anything else at most
+/// [`MAX_VALUE_CHARS`]. Errors name the key, its line and column.
+pub fn check_toml_text(file: &str, source: &str) -> Result<(), InputError> {
+    let Ok(doc) = toml_edit::Document::parse(source) else {
+        return Ok(());
+    };
+    let mut path = Vec::new();
+    walk_table(file, source, doc.as_table(), &mut path)
+}
+
+fn walk_table(
+    file: &str,
+    source: &str,
+    table: &toml_edit::Table,
+    path: &mut Vec<Seg>,
+) -> Result<(), InputError> {
+    for (key, item) in table.iter() {
+        check_key(
+            file,
+            source,
+            key,
+            table.key(key).and_then(|k| k.span()),
+            path,
+        )?;
+        path.push(Seg::Name(key.to_string()));
+        walk_item(file, source, key, item, path)?;
+        path.pop();
+    }
+    Ok(())
+}
+
+fn walk_item(
+    file: &str,
+    source: &str,
+    key: &str,
+    item: &toml_edit::Item,
+    path: &mut Vec<Seg>,
+) -> Result<(), InputError> {
+    match item {
+        toml_edit::Item::Value(v) => walk_value(file, source, key, v, path),
+        toml_edit::Item::Table(t) => walk_table(file, source, t, path),
+        toml_edit::Item::ArrayOfTables(a) => {
+            for (i, t) in a.iter().enumerate() {
+                path.push(Seg::Index(i));
+                walk_table(file, source, t, path)?;
+                path.pop();
+            }
+            Ok(())
+        }
+        toml_edit::Item::None => Ok(()),
+    }
+}
+
+fn walk_value(
+    file: &str,
+    source: &str,
+    key: &str,
+    value: &toml_edit::Value,
+    path: &mut Vec<Seg>,
+) -> Result<(), InputError> {
+    match value {
+        toml_edit::Value::String(s) => check_string(file, source, key, s.value(), s.span(), path),
+        toml_edit::Value::Array(a) => {
+            for (i, v) in a.iter().enumerate() {
+                path.push(Seg::Index(i));
+                walk_value(file, source, key, v, path)?;
+                path.pop();
+            }
+            Ok(())
+        }
+        toml_edit::Value::InlineTable(t) => {
+            for (k, v) in t.iter() {
+                check_key(file, source, k, t.key(k).and_then(|k| k.span()), path)?;
+                path.push(Seg::Name(k.to_string()));
+                walk_value(file, source, k, v, path)?;
+                path.pop();
+            }
+            Ok(())
+        }
+        _ => Ok(()),
+    }
+}
+
+fn check_key(
+    file: &str,
+    source: &str,
+    key: &str,
+    span: Option<std::ops::Range<usize>>,
+    path: &[Seg],
+) -> Result<(), InputError> {
+    let problem = if let Some(c) = key.chars().find(|c| forbidden(*c, false)) {
+        format!("a key holds the control character {}", escaped(c))
+    } else if key.chars().count() > MAX_VALUE_CHARS {
+        "a key is too long".to_string()
+    } else {
+        return Ok(());
+    };
+    let mut e = InputError::new(file, problem)
+        .expected("a key of printable characters, as the documentation lists")
+        .found(format!("`{}`", printable(&shorten(key))));
+    if !path.is_empty() {
+        e = e.at_key(key_path(path));
+    }
+    if let Some(span) = span {
+        let (line, col) = line_col(source, span.start);
+        e = e.at_position(line, col);
+    }
+    Err(e)
+}
+
+fn check_string(
+    file: &str,
+    source: &str,
+    key: &str,
+    value: &str,
+    span: Option<std::ops::Range<usize>>,
+    path: &[Seg],
+) -> Result<(), InputError> {
+    let free = FREE_TEXT_KEYS.contains(&key);
+    let (limit, what) = if free {
+        (MAX_TEXT_CHARS, "free text")
+    } else if NAME_KEYS.contains(&key) {
+        (MAX_NAME_CHARS, "a name")
+    } else {
+        (MAX_VALUE_CHARS, "a value")
+    };
+    let at = |e: InputError| {
+        let e = e.at_key(key_path(path));
+        match &span {
+            Some(span) => {
+                let (line, col) = line_col(source, span.start);
+                e.at_position(line, col)
+            }
+            None => e,
+        }
+    };
+    if let Some(c) = value.chars().find(|c| forbidden(*c, free)) {
+        let allowed = if free {
+            "printable characters, line breaks and tabs"
+        } else {
+            "printable characters (no line breaks, tabs or escape sequences)"
+        };
+        return Err(at(InputError::new(
+            file,
+            format!("`{key}` holds the control character {}", escaped(c)),
+        )
+        .expected(format!("{what} of {allowed}"))
+        .found(format!("`{}`", printable(&shorten(value))))));
+    }
+    let chars = value.chars().count();
+    if chars > limit {
+        return Err(at(InputError::new(file, format!("`{key}` is too long"))
+            .expected(format!(
+                "{what} of at most {} characters",
+                group(limit as u64)
+            ))
+            .found(format!("{} characters", group(chars as u64)))));
+    }
+    Ok(())
+}
+
+/// Checks a name or id from a file that is not TOML (a CSV field): printable, at most
+/// [`MAX_NAME_CHARS`] characters for names and ids, [`MAX_TEXT_CHARS`] for free text
+/// (`free`, which may also hold line breaks and tabs).
+pub fn check_field(value: &str, free: bool, name: bool) -> Result<(), String> {
+    if let Some(c) = value.chars().find(|c| forbidden(*c, free)) {
+        return Err(format!("the control character {}", escaped(c)));
+    }
+    let limit = if free {
+        MAX_TEXT_CHARS
+    } else if name {
+        MAX_NAME_CHARS
+    } else {
+        MAX_VALUE_CHARS
+    };
+    let chars = value.chars().count();
+    if chars > limit {
+        return Err(format!(
+            "{} characters, more than the {} allowed",
+            group(chars as u64),
+            group(limit as u64)
+        ));
+    }
+    Ok(())
+}
+
+/// Control characters (C0, DEL, C1) and the bidirectional overrides and isolates, which
+/// reorder what a terminal shows; free text may hold line breaks and tabs.
+fn forbidden(c: char, free: bool) -> bool {
+    if free && (c == '\n' || c == '\t' || c == '\r') {
+        return false;
+    }
+    c.is_control() || matches!(c, '\u{202a}'..='\u{202e}' | '\u{2066}'..='\u{2069}')
+}
+
+fn escaped(c: char) -> String {
+    format!("`U+{:04X}`", u32::from(c))
+}
+
+/// `text` with every control character (and bidirectional override) written as `\u{…}`, for
+/// showing text that came from outside (a file name) on a terminal.
+pub fn printable(text: &str) -> String {
+    let mut out = String::with_capacity(text.len());
+    for c in text.chars() {
+        if forbidden(c, false) {
+            out.push_str(&format!("\\u{{{:x}}}", u32::from(c)));
+        } else {
+            out.push(c);
+        }
+    }
+    out
+}
+
+/// The first 60 characters of `text`, with `…` when there are more.
+fn shorten(text: &str) -> String {
+    let mut chars = text.chars();
+    let head: String = chars.by_ref().take(60).collect();
+    if chars.next().is_some() {
+        head + "…"
+    } else {
+        head
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn control_characters_are_refused_with_their_key_and_line() {
+        let e = check_toml_text(
+            "s.toml",
+            "name = \"ok\"\n[[option]]\nname = \"a\\u0001b\"\n",
+        )
+        .unwrap_err();
+        assert_eq!(e.position, Some((3, 8)));
+        assert_eq!(e.key.as_deref(), Some("option[0].name"));
+        assert!(e.problem.contains("U+0001"), "{}", e.problem);
+        assert!(!e.to_string().contains('\u{1}'));
+        let esc = check_toml_text("s.toml", "name = \"\\u001b[31mred\"\n").unwrap_err();
+        assert!(esc.problem.contains("U+001B"));
+        let bidi = check_toml_text("s.toml", "name = \"a\\u202eb\"\n").unwrap_err();
+        assert!(bidi.problem.contains("U+202E"));
+        let key = check_toml_text("s.toml", "\"a\\u0007\" = 1\n").unwrap_err();
+        assert!(key.problem.contains("key"), "{}", key.problem);
+    }
+
+    #[test]
+    fn free_text_may_hold_line_breaks_names_may_not() {
+        assert!(check_toml_text("s.toml", "description = \"two\\nlines\\tand a tab\"\n").is_ok());
+        assert!(check_toml_text("s.toml", "name = \"two\\nlines\"\n").is_err());
+        assert!(check_toml_text("s.toml", "name = \"日本語 Ünïcødé\"\n").is_ok());
+    }
+
+    #[test]
+    fn lengths_are_bounded() {
+        let long = "x".repeat(MAX_NAME_CHARS + 1);
+        let e =
+            check_toml_text("s.toml", &format!("[[workload]]\nname = \"{long}\"\n")).unwrap_err();
+        assert_eq!(e.key.as_deref(), Some("workload[0].name"));
+        assert!(e.expected.as_deref().unwrap_or("").contains("256"));
+        let ok = "x".repeat(MAX_NAME_CHARS);
+        assert!(check_toml_text("s.toml", &format!("name = \"{ok}\"\n")).is_ok());
+        let text = "y".repeat(MAX_TEXT_CHARS);
+        assert!(check_toml_text("s.toml", &format!("description = \"{text}\"\n")).is_ok());
+    }
+
+    #[test]
+    fn invalid_utf8_names_its_line_and_column() {
+        let e = decode("p.csv", b"1\n2\nab\xffc\n".to_vec()).unwrap_err();
+        assert_eq!(e.position, Some((3, 3)));
+        assert!(e.found.as_deref().unwrap_or("").contains("0xff"));
+        assert_eq!(decode("p.csv", b"\xef\xbb\xbf1\n".to_vec()).unwrap(), "1\n");
+    }
+
+    #[test]
+    fn printable_escapes_what_a_terminal_would_obey() {
+        assert_eq!(printable("a\u{1b}[2Jb"), "a\\u{1b}[2Jb");
+        assert_eq!(printable("日本語"), "日本語");
+    }
+}
