@@ -125,24 +125,27 @@ impl std::ops::DerefMut for InputError {
     }
 }
 
+/// Every part of a message is one line of printable text: a control character that came from
+/// an input (a file name, a key) is shown escaped, never sent to the terminal.
 impl fmt::Display for Details {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
-        write!(f, "{}", self.file)?;
+        use crate::limits::printable;
+        write!(f, "{}", printable(&self.file))?;
         if let Some((line, col)) = self.position {
             write!(f, ":{line}:{col}")?;
         }
-        write!(f, ": {}", self.problem)?;
+        write!(f, ": {}", printable(&self.problem))?;
         if let Some(key) = &self.key {
-            write!(f, "\n  key: `{key}`")?;
+            write!(f, "\n  key: `{}`", printable(key))?;
         }
         if let Some(expected) = &self.expected {
-            write!(f, "\n  expected: {expected}")?;
+            write!(f, "\n  expected: {}", printable(expected))?;
         }
         if let Some(found) = &self.found {
-            write!(f, "\n  found: {found}")?;
+            write!(f, "\n  found: {}", printable(found))?;
         }
         if let Some(hint) = &self.hint {
-            write!(f, "\nhint: {hint}")?;
+            write!(f, "\nhint: {}", printable(hint))?;
         }
         Ok(())
     }
@@ -280,8 +283,14 @@ pub fn parse_toml<T: serde::de::DeserializeOwned>(
     file: &str,
     source: &str,
 ) -> Result<T, InputError> {
-    toml::from_str(source).map_err(|err| {
+    let parsed = toml::from_str(source).map_err(|err| {
         let message = toml_message(err.message());
+        let offset = err.span().map(|s| s.start);
+        let key = offset.and_then(|o| key_at(source, o));
+        let last = key.as_deref().map(|k| {
+            let tail = k.rsplit('.').next().unwrap_or(k);
+            tail.split('[').next().unwrap_or(tail).to_string()
+        });
         let mut e = match unknown_field(&message) {
             Some((field, expected)) => {
                 let e = InputError::new(file, format!("unknown field `{field}`"))
@@ -302,15 +311,181 @@ pub fn parse_toml<T: serde::de::DeserializeOwned>(
                     InputError::new(file, format!("missing field `{field}`"))
                         .expected(format!("a `{field}` entry in the table that starts here"))
                 }
-                None => InputError::new(file, message),
+                None => match (message.as_str(), &last) {
+                    ("duplicate key", Some(name)) => {
+                        InputError::new(file, format!("duplicate key `{name}`"))
+                            .expected(format!("`{name}` once in its table"))
+                            .found(format!("a second `{name}` here"))
+                            .hint("delete one of the two lines")
+                    }
+                    _ => match invalid_type(&message) {
+                        Some((found, expected)) => {
+                            let what = match &last {
+                                Some(name) => format!("`{name}` has the wrong type"),
+                                None => "a value has the wrong type".to_string(),
+                            };
+                            InputError::new(file, what).expected(expected).found(found)
+                        }
+                        None => InputError::new(file, message),
+                    },
+                },
             },
         };
-        if let Some(span) = err.span() {
-            let (line, col) = line_col(source, span.start);
+        if e.key.is_none()
+            && let Some(key) = key
+        {
+            e = e.at_key(key);
+        }
+        if let Some(offset) = offset {
+            let (line, col) = line_col(source, offset);
             e = e.at_position(line, col);
         }
         e
-    })
+    })?;
+    crate::limits::check_toml_text(file, source)?;
+    Ok(parsed)
+}
+
+/// Splits serde's "invalid type: string "64", expected a whole number" into what was found
+/// and what was expected.
+fn invalid_type(message: &str) -> Option<(String, String)> {
+    let rest = message.strip_prefix("invalid type: ")?;
+    let (found, expected) = rest.split_once(", expected ")?;
+    // serde names what it found by Rust's terms: say it in the words of the file.
+    let found = if let Some(v) = found.strip_prefix("floating point ") {
+        format!("the number {v}")
+    } else if let Some(v) = found.strip_prefix("integer ") {
+        format!("the whole number {v}")
+    } else if let Some(v) = found.strip_prefix("string ") {
+        format!("the text {v}")
+    } else if let Some(v) = found.strip_prefix("boolean ") {
+        format!("the boolean {v}")
+    } else if found == "sequence" {
+        "a list".to_string()
+    } else if found == "map" {
+        "a table".to_string()
+    } else {
+        found.to_string()
+    };
+    Some((found, expected.to_string()))
+}
+
+/// The key path (`option[1].gpus`) of the key or value at byte `offset` of the TOML `source`:
+/// the innermost one whose span holds it when the document parses, else (a duplicate key,
+/// which no parser accepts) the key written there inside the last table header before it.
+pub fn key_at(source: &str, offset: usize) -> Option<String> {
+    match toml_edit::Document::parse(source) {
+        Ok(doc) => {
+            let mut best: Option<(usize, Vec<Seg>)> = None;
+            let mut path = Vec::new();
+            innermost_in_table(doc.as_table(), offset, &mut path, &mut best);
+            best.map(|(_, p)| key_path(&p))
+        }
+        Err(_) => key_by_headers(source, offset),
+    }
+}
+
+type Best = Option<(usize, Vec<Seg>)>;
+
+fn consider(span: Option<std::ops::Range<usize>>, offset: usize, path: &[Seg], best: &mut Best) {
+    if let Some(span) = span
+        && span.contains(&offset)
+        && best.as_ref().is_none_or(|(len, _)| span.len() <= *len)
+    {
+        *best = Some((span.len(), path.to_vec()));
+    }
+}
+
+fn innermost_in_table(
+    table: &toml_edit::Table,
+    offset: usize,
+    path: &mut Vec<Seg>,
+    best: &mut Best,
+) {
+    for (key, item) in table.iter() {
+        path.push(Seg::Name(key.to_string()));
+        consider(table.key(key).and_then(|k| k.span()), offset, path, best);
+        match item {
+            toml_edit::Item::Value(v) => innermost_in_value(v, offset, path, best),
+            toml_edit::Item::Table(t) => innermost_in_table(t, offset, path, best),
+            toml_edit::Item::ArrayOfTables(a) => {
+                for (i, t) in a.iter().enumerate() {
+                    path.push(Seg::Index(i));
+                    innermost_in_table(t, offset, path, best);
+                    path.pop();
+                }
+            }
+            toml_edit::Item::None => {}
+        }
+        path.pop();
+    }
+}
+
+fn innermost_in_value(
+    value: &toml_edit::Value,
+    offset: usize,
+    path: &mut Vec<Seg>,
+    best: &mut Best,
+) {
+    consider(value.span(), offset, path, best);
+    match value {
+        toml_edit::Value::Array(a) => {
+            for (i, v) in a.iter().enumerate() {
+                path.push(Seg::Index(i));
+                innermost_in_value(v, offset, path, best);
+                path.pop();
+            }
+        }
+        toml_edit::Value::InlineTable(t) => {
+            for (k, v) in t.iter() {
+                path.push(Seg::Name(k.to_string()));
+                consider(t.key(k).and_then(|k| k.span()), offset, path, best);
+                innermost_in_value(v, offset, path, best);
+                path.pop();
+            }
+        }
+        _ => {}
+    }
+}
+
+/// The key written at `offset`, inside the table of the last header line before it
+/// (`[[option]]` headers counted, so that the third one is `option[2]`) and the inline table
+/// it sits in, if any. Read from the text alone, for a document that does not parse.
+fn key_by_headers(source: &str, offset: usize) -> Option<String> {
+    let before = source.get(..offset)?;
+    let key: String = source
+        .get(offset..)?
+        .chars()
+        .take_while(|c| c.is_alphanumeric() || matches!(c, '_' | '-'))
+        .collect();
+    if key.is_empty() {
+        return None;
+    }
+    let mut table = String::new();
+    let mut counts: std::collections::HashMap<String, usize> = Default::default();
+    for line in before.lines() {
+        let line = line.trim();
+        if let Some(name) = line.strip_prefix("[[").and_then(|l| l.split("]]").next()) {
+            let name = name.trim().to_string();
+            let n = counts.entry(name.clone()).or_insert(0);
+            table = format!("{name}[{n}]");
+            *n += 1;
+        } else if let Some(name) = line.strip_prefix('[').and_then(|l| l.split(']').next()) {
+            table = name.trim().to_string();
+        }
+    }
+    let line_start = before.rfind('\n').map(|p| p + 1).unwrap_or(0);
+    let inline = before[line_start..]
+        .split_once('{')
+        .and_then(|(lhs, _)| lhs.split('=').next())
+        .map(|k| k.trim().to_string())
+        .filter(|k| !k.is_empty());
+    let parts: Vec<String> = [Some(table), inline, Some(key)]
+        .into_iter()
+        .flatten()
+        .filter(|p| !p.is_empty())
+        .collect();
+    Some(parts.join("."))
 }
 
 /// Splits serde's "unknown field `x`, expected one of `a`, `b`" into the field and the list.
@@ -355,7 +530,26 @@ fn toml_message(message: &str) -> String {
 
 #[cfg(test)]
 mod tests {
-    use super::number;
+    use super::{key_at, number};
+
+    #[test]
+    fn keys_are_found_at_offsets() {
+        let src = "name = \"x\"\n[[option]]\nname = \"a\"\n[[option]]\nname = \"b\"\ngpus = \"64\"\nf = { kind = 3 }\n";
+        let at = |needle: &str| key_at(src, src.find(needle).unwrap());
+        assert_eq!(at("\"64\"").as_deref(), Some("option[1].gpus"));
+        assert_eq!(at("3 }").as_deref(), Some("option[1].f.kind"));
+        assert_eq!(at("\"x\"").as_deref(), Some("name"));
+        let dup = "name = \"x\"\n[[option]]\nname = \"a\"\n[[option]]\ngpus = 1\ngpus = 2\n";
+        assert_eq!(
+            key_at(dup, dup.rfind("gpus").unwrap()).as_deref(),
+            Some("option[1].gpus")
+        );
+        let inline = "[[option]]\nfinancing = { kind = \"a\", kind = \"b\" }\n";
+        assert_eq!(
+            key_at(inline, inline.rfind("kind").unwrap()).as_deref(),
+            Some("option[0].financing.kind")
+        );
+    }
 
     #[test]
     fn numbers_in_messages_are_short_and_finite() {

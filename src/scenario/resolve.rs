@@ -324,18 +324,34 @@ pub fn resolve(source: &Source, catalog: &Catalog) -> Result<Resolved, InputErro
     }
     let horizon = file.horizon_months as usize;
     let Some(start) = parse_year_month(&file.start) else {
-        return Err(ctx
-            .err(&[k("start")], "`start` is not a month")
-            .expected("`YYYY-MM`")
-            .found(format!("`{}`", file.start)));
+        // A well-formed month in a year the calendar does not cover says so.
+        let shaped = file.start.trim().len() == 7
+            && file.start.trim().split_once('-').is_some_and(|(y, m)| {
+                y.len() == 4
+                    && y.bytes().all(|b| b.is_ascii_digit())
+                    && m.parse::<u32>().is_ok_and(|m| (1..=12).contains(&m))
+            });
+        let e = if shaped {
+            ctx.err(&[k("start")], "`start` is out of range")
+                .expected("a month from `1900-01` to `2200-12`")
+        } else {
+            ctx.err(&[k("start")], "`start` is not a month")
+                .expected("`YYYY-MM`, e.g. `2027-01`")
+        };
+        return Err(e.found(format!("`{}`", file.start)));
     };
     if catalog.fx_rate(&file.currency).is_none() {
-        return Err(ctx.unknown(
-            &[k("currency")],
-            "currency",
-            &file.currency,
-            catalog.fx.iter().map(|f| f.currency.as_str()).collect(),
-        ));
+        let known: Vec<&str> = catalog.fx.iter().map(|f| f.currency.as_str()).collect();
+        return Err(ctx
+            .unknown(&[k("currency")], "currency", &file.currency, known.clone())
+            .expected(format!(
+                "a currency of fx.toml: {}",
+                known
+                    .iter()
+                    .map(|c| format!("`{c}`"))
+                    .collect::<Vec<_>>()
+                    .join(", ")
+            )));
     }
     let currency = file.currency.clone();
     ctx.range(
@@ -386,6 +402,29 @@ pub fn resolve(source: &Source, catalog: &Catalog) -> Result<Resolved, InputErro
     let reference = ctx.accelerator(&[k("reference_accelerator")], &file.reference_accelerator)?;
     let ref_throughput = throughput(&ctx, basis, &reference, &[k("reference_accelerator")])?;
 
+    for (table, count, limit) in [
+        (
+            "workload",
+            file.workloads.len(),
+            crate::limits::MAX_WORKLOADS,
+        ),
+        ("option", file.options.len(), crate::limits::MAX_OPTIONS),
+    ] {
+        if count > limit {
+            return Err(ctx
+                .err(
+                    &[Seg::Key(table)],
+                    format!("too many `[[{table}]]` entries"),
+                )
+                .expected(format!("at most {limit}"))
+                .found(count.to_string())
+                .hint(if table == "option" {
+                    "compare variants of one option with a `[sweep]`"
+                } else {
+                    "merge workloads that share a profile and a growth rate"
+                }));
+        }
+    }
     if file.workloads.is_empty() {
         return Err(ctx
             .err(&[], "no workloads")
@@ -462,6 +501,7 @@ pub fn resolve(source: &Source, catalog: &Catalog) -> Result<Resolved, InputErro
         demand_scale: file.demand_scale,
         demand_growth_per_year: file.demand_growth_per_year,
     };
+    check_demand_bound(source, &input, "")?;
     let (option_links, workload_flops) = links(&file, catalog, &reference, basis);
     Ok(Resolved {
         input,
@@ -583,11 +623,25 @@ fn resolve_workload(
             Some(dir) => dir.join(&w.profile),
             None => std::path::PathBuf::from(&w.profile),
         };
-        let shown = path.display().to_string();
-        let text = std::fs::read_to_string(&path).map_err(|e| {
-            ctx.err(&p("profile"), format!("cannot read profile file `{shown}`"))
-                .expected("a CSV file of hourly loads, relative to the scenario file")
-                .found(e.to_string())
+        let shown = crate::limits::printable(&path.display().to_string());
+        let text = crate::limits::read_text(
+            &path,
+            &shown,
+            "profile file",
+            crate::limits::MAX_PROFILE_BYTES,
+        )
+        .map_err(|e| {
+            // Where the scenario names the file, unless the problem is inside the file.
+            if e.position.is_some() {
+                return e;
+            }
+            let problem = e
+                .problem
+                .replace("profile file", &format!("profile file `{shown}`"));
+            let mut at = ctx.err(&p("profile"), problem);
+            at.expected = e.expected.clone();
+            at.found = e.found.clone();
+            at
         })?;
         Profile::from_csv(&shown, &text)?
     } else {
@@ -1296,4 +1350,32 @@ fn resolve_cloud(
         pue: cloud_pue,
         grid_co2_g_per_kwh: cloud_co2,
     })
+}
+
+/// Refuses a scenario whose demand in some month could exceed
+/// [`crate::limits::MAX_MONTHLY_DEMAND`], pointing at the workload that contributes most;
+/// `context` says which values were used (the scenario's own, or an uncertain input's extreme).
+pub fn check_demand_bound(source: &Source, input: &Input, context: &str) -> Result<(), InputError> {
+    let bounds = crate::model::monthly_demand_bounds(input);
+    let total: f64 = bounds.iter().sum();
+    if total <= crate::limits::MAX_MONTHLY_DEMAND {
+        return Ok(());
+    }
+    let largest = bounds
+        .iter()
+        .enumerate()
+        .max_by(|a, b| a.1.total_cmp(b.1))
+        .map(|(i, _)| i)
+        .unwrap_or(0);
+    Err(error_at(
+        source,
+        &[Seg::Key("workload"), Seg::Index(largest)],
+        format!("the demand could reach more GPU-hours in a month than tcosim computes with{context}"),
+    )
+    .expected(format!(
+        "at most {} reference GPU-hours in any month (first month's hours × demand_scale × growth over the horizon × the profile's largest month)",
+        crate::error::number(crate::limits::MAX_MONTHLY_DEMAND)
+    ))
+    .found(crate::error::number(total))
+    .hint("check `gpu_hours_per_month`, `training_flops_per_month`, `demand_scale` and the growth rates"))
 }

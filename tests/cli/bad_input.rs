@@ -116,14 +116,31 @@ fn unknown_key_inside_a_workload() {
 fn wrong_type_string_where_a_number_is_expected() {
     let text = edit(BASE, "servers = 2", "servers = \"two\"");
     let pos = value_pos(&text, "servers = \"two\"");
-    rejects_scenario(&text, Some(pos), &["invalid type", "string"]);
+    rejects_scenario(
+        &text,
+        Some(pos),
+        &[
+            "`servers` has the wrong type",
+            "key: `option[0].servers`",
+            "expected: a whole number",
+            "found: the text \"two\"",
+        ],
+    );
 }
 
 #[test]
 fn wrong_type_string_for_a_rate() {
     let text = edit(BASE, "discount_rate = 0.08", "discount_rate = \"8%\"");
     let pos = value_pos(&text, "discount_rate = \"8%\"");
-    rejects_scenario(&text, Some(pos), &["invalid type", "string"]);
+    rejects_scenario(
+        &text,
+        Some(pos),
+        &[
+            "`discount_rate` has the wrong type",
+            "expected: a number",
+            "found: the text \"8%\"",
+        ],
+    );
 }
 
 #[test]
@@ -140,7 +157,8 @@ fn missing_scenario_file() {
         &[arg(&path)],
         &[
             &format!("error: {}", path.display()),
-            "cannot read scenario file",
+            "cannot read the scenario file",
+            "found: no such file",
         ],
     );
     assert!(scratch.listing().is_empty());

@@ -1607,7 +1607,11 @@ fn type_and_missing_field_errors_speak_plainly() {
     let path = scratch.write("sweep.toml", &text);
     let err = rejected(
         &[OsStr::new("run"), path.as_os_str()],
-        &["expected a whole number, 0 or more"],
+        &[
+            "key: `sweep.samples`",
+            "expected: a whole number, 0 or more",
+            "found: the number `1.5`",
+        ],
     );
     assert!(!err.contains("u64"), "{err}");
 }
