@@ -77,7 +77,7 @@ fn run(args: RunArgs, quiet: bool) -> Result<(), InputError> {
     }
     let loaded = Loaded::read(args.scenario.as_deref(), &args.out.catalog)?;
     let uncertainty = loaded.uncertainty.clone();
-    let mut run = loaded.simulate();
+    let mut run = loaded.simulate()?;
     for w in &run.warnings {
         warn(quiet, w);
     }
@@ -289,7 +289,7 @@ fn sensitivity(args: SensitivityArgs, quiet: bool) -> Result<(), InputError> {
     let loaded = Loaded::read(args.scenario.as_deref(), &args.out.catalog)?;
     let shown = loaded.source.display.clone();
     let uncertainty = loaded.uncertainty.clone();
-    let run = loaded.simulate();
+    let run = loaded.simulate()?;
     for w in &run.warnings {
         warn(quiet, w);
     }
@@ -338,7 +338,7 @@ fn sweep(args: SweepArgs, quiet: bool) -> Result<(), InputError> {
     let plan = loaded.sweep_plan()?;
     check_chart_path(args.chart.as_deref())?;
     let uncertainty = loaded.uncertainty.clone();
-    let run = loaded.simulate();
+    let run = loaded.simulate()?;
     for w in &run.warnings {
         warn(quiet, w);
     }
@@ -378,7 +378,7 @@ fn report(args: ReportArgs, quiet: bool) -> Result<(), InputError> {
         None => None,
     };
     let uncertainty = loaded.uncertainty.clone();
-    let mut run = loaded.simulate();
+    let mut run = loaded.simulate()?;
     for w in &run.warnings {
         warn(quiet, w);
     }

@@ -25,8 +25,38 @@ pub struct Profile {
 /// Built-in profile names.
 pub const BUILTIN_PROFILES: [&str; 3] = ["flat", "business-hours", "bursty"];
 
+/// Weights below this share of the largest are taken as 0 (README "Profiles"): no total can
+/// tell them apart from 0 at double precision, and with them gone every sum of weights lies
+/// between 2^-64 and 2 × 8760, so no normalisation can overflow or divide by a subnormal.
+const NEGLIGIBLE_WEIGHT: f64 = 1.0 / (1u128 << 64) as f64;
+
+/// `weights` scaled by the power of two that brings the largest into [1, 2) (an exact
+/// operation: a profile's demand depends only on ratios of weights, and every ratio keeps its
+/// bits), with negligible weights set to 0.
+fn normalise(weights: &mut [f64]) {
+    let peak = weights.iter().copied().fold(0.0_f64, f64::max);
+    if !(peak > 0.0 && peak.is_finite()) {
+        return;
+    }
+    // ⌊log2 peak⌋ from the exponent bits (subnormal peaks through a 2^64 pre-scale).
+    let exponent = |v: f64| ((v.to_bits() >> 52) & 0x7ff) as i32 - 1023;
+    let e = if peak >= f64::MIN_POSITIVE {
+        exponent(peak)
+    } else {
+        exponent(peak * 2f64.powi(64)) - 64
+    };
+    // 2^-e in at most two exact steps, since 2^e alone may not be representable.
+    let (a, b) = (-e / 2, -e - (-e / 2));
+    let (fa, fb) = (2f64.powi(a), 2f64.powi(b));
+    for w in weights.iter_mut() {
+        let v = *w * fa * fb;
+        *w = if v < NEGLIGIBLE_WEIGHT { 0.0 } else { v };
+    }
+}
+
 impl Profile {
-    fn from_hourly(name: String, hourly: Vec<f64>, seasonal: bool) -> Profile {
+    fn from_hourly(name: String, mut hourly: Vec<f64>, seasonal: bool) -> Profile {
+        normalise(&mut hourly);
         let mut month_sums = [0.0; 12];
         for (m, sum) in month_sums.iter_mut().enumerate() {
             *sum = hourly[m * HOURS_PER_MONTH..(m + 1) * HOURS_PER_MONTH]
@@ -76,6 +106,7 @@ impl Profile {
     /// Parses an hourly profile file: one number per line (the last field of a CSV line),
     /// an optional header line, `#` comments; 8760 values (a year) or 730 (one month, repeated).
     pub fn from_csv(display: &str, text: &str) -> Result<Profile, InputError> {
+        let text = text.strip_prefix('\u{feff}').unwrap_or(text);
         let mut values = Vec::with_capacity(HOURS_PER_YEAR);
         let mut first_data = true;
         for (n, raw) in text.lines().enumerate() {
@@ -417,6 +448,68 @@ mod tests {
         hourly.set_hourly([3.0, 0.0, 7.5, 2.0, 7.5]);
         assert_eq!((hourly.total(), hourly.peak()), (20.0, 7.5));
         assert_eq!(hourly.served(2.0), 8.0);
+    }
+
+    #[test]
+    fn extreme_weights_give_finite_shapes_and_seasons() {
+        let text = |first: &str, rest: &str| {
+            std::iter::once(first.to_string())
+                .chain(std::iter::repeat_n(rest.to_string(), HOURS_PER_YEAR - 1))
+                .collect::<Vec<_>>()
+                .join("\n")
+        };
+        for (first, rest) in [
+            ("1e308", "0"),
+            ("5e-324", "5e-324"),
+            ("1.7976931348623157e308", "1.7976931348623157e308"),
+            ("1e308", "1e-300"),
+            ("1", "1e-30"),
+        ] {
+            let p = Profile::from_csv("p.csv", &text(first, rest)).unwrap();
+            let seasons: f64 = (0..12).map(|m| p.season(m)).sum();
+            assert!((seasons - 12.0).abs() < 1e-9, "{first}/{rest}: {seasons}");
+            for m in 0..12 {
+                let shape: Vec<f64> = p.month_shape(m).collect();
+                assert!(shape.iter().all(|w| w.is_finite() && *w >= 0.0));
+                let sum: f64 = shape.iter().sum();
+                assert!(
+                    sum == 0.0 || (sum - 1.0).abs() < 1e-12,
+                    "{first}/{rest} month {m}"
+                );
+            }
+        }
+        // 1e-300 beside 1e308 is negligible: January carries the whole year.
+        let p = Profile::from_csv("p.csv", &text("1e308", "1e-300")).unwrap();
+        assert_eq!(p.season(0), 12.0);
+    }
+
+    #[test]
+    fn scaling_by_a_power_of_two_keeps_every_bit() {
+        let base: Vec<f64> = (0..HOURS_PER_YEAR)
+            .map(|h| 0.3 + ((h * 7919) % 1000) as f64 / 77.0)
+            .collect();
+        let reference = Profile::from_hourly("a".into(), base.clone(), true);
+        for k in [-1000, -40, -1, 1, 3, 900] {
+            let scaled: Vec<f64> = base.iter().map(|w| w * 2f64.powi(k)).collect();
+            let p = Profile::from_hourly("a".into(), scaled, true);
+            for m in 0..12 {
+                assert_eq!(p.season(m).to_bits(), reference.season(m).to_bits());
+                assert!(
+                    p.month_shape(m).eq(reference.month_shape(m)),
+                    "2^{k}, month {m}"
+                );
+            }
+        }
+    }
+
+    #[test]
+    fn a_byte_order_mark_is_not_a_header() {
+        let values: String = (0..HOURS_PER_YEAR)
+            .map(|h| format!("{}\n", 1 + h % 3))
+            .collect();
+        let p = Profile::from_csv("p.csv", &format!("\u{feff}{values}")).unwrap();
+        assert_eq!(p.hourly.len(), HOURS_PER_YEAR);
+        assert!(p.seasonal);
     }
 
     #[test]

@@ -59,10 +59,23 @@ impl Loaded {
         })
     }
 
-    /// The deterministic simulation.
-    pub fn simulate(self) -> Run {
+    /// The deterministic simulation. A figure that is not a finite number is an error, never
+    /// an output (inputs are bounded so that it cannot happen; this is the last guard).
+    pub fn simulate(self) -> Result<Run, InputError> {
         let output = model::simulate(&self.resolved.input);
-        Run {
+        if let Some((option, figure)) = output.first_non_finite() {
+            return Err(InputError::new(
+                &self.source.display,
+                "the scenario's figures leave the range of numbers tcosim can compute with",
+            )
+            .at_key(format!("option `{option}`, {figure}"))
+            .expected("finite figures")
+            .found("a figure beyond ±1.8e308 or not a number")
+            .hint(
+                "check the scenario's demand, growth and prices for values far beyond real ones",
+            ));
+        }
+        Ok(Run {
             input: self.resolved.input,
             file: self.resolved.file,
             output,
@@ -71,7 +84,7 @@ impl Loaded {
             source: self.source.display,
             uncertainty: self.uncertainty,
             montecarlo: None,
-        }
+        })
     }
 
     /// The sweep plan of the scenario's `[sweep]`.
@@ -82,10 +95,10 @@ impl Loaded {
 
 /// Reads, resolves and simulates a scenario (deterministically).
 pub fn load(path: Option<&Path>, catalog_dirs: &[PathBuf]) -> Result<Run, InputError> {
-    Ok(Loaded::read(path, catalog_dirs)?.simulate())
+    Loaded::read(path, catalog_dirs)?.simulate()
 }
 
 /// Resolves and simulates an already-read scenario.
 pub fn simulate(source: &Source, catalog: &Catalog) -> Result<Run, InputError> {
-    Ok(Loaded::resolve(source.clone(), catalog.clone())?.simulate())
+    Loaded::resolve(source.clone(), catalog.clone())?.simulate()
 }

@@ -120,6 +120,31 @@ pub fn monthly_growth(g: f64, h: usize) -> impl Iterator<Item = f64> {
     })
 }
 
+/// An upper bound of the demand of any month of the horizon [reference GPU-hours], by
+/// workload: its first month's hours × `demand_scale` × the largest growth over the horizon ×
+/// its largest seasonal factor (README "Limits"). Computed in logarithms, so it is itself
+/// finite or +∞ for any input.
+pub fn monthly_demand_bounds(input: &Input) -> Vec<f64> {
+    let years = input.horizon_months.saturating_sub(1) as f64 / 12.0;
+    let overall = (1.0 + input.demand_growth_per_year).ln();
+    input
+        .workloads
+        .iter()
+        .map(|w| {
+            if w.ref_gpu_hours_per_month <= 0.0 || input.demand_scale <= 0.0 {
+                return 0.0;
+            }
+            let season = (0..12).map(|m| w.profile.season(m)).fold(1.0_f64, f64::max);
+            let growth = years * ((1.0 + w.growth_per_year).ln() + overall);
+            (w.ref_gpu_hours_per_month.ln()
+                + input.demand_scale.ln()
+                + growth.max(0.0)
+                + season.ln())
+            .exp()
+        })
+        .collect()
+}
+
 /// Runs every option of `input` and compares each with the baseline.
 pub fn simulate(input: &Input) -> Output {
     let months = demand_curves(input);

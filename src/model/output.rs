@@ -222,3 +222,60 @@ pub struct Output {
     /// Cheapest on-demand cloud price in the scenario [scenario currency per reference GPU-hour].
     pub cheapest_cloud_per_ref_gpu_hour: Option<f64>,
 }
+
+impl Output {
+    /// The first figure of the output that is not a finite number, as `(option, figure)`, or
+    /// `None` when every figure is finite. Inputs are bounded so that this never happens; the
+    /// check stands between any oversight and a user.
+    pub fn first_non_finite(&self) -> Option<(String, &'static str)> {
+        for o in &self.options {
+            let mut figures: Vec<(&'static str, f64)> = vec![
+                ("pv_cost", o.pv_cost),
+                ("total_cost", o.total_cost),
+                ("demand_gpu_hours", o.demand_gpu_hours),
+                ("served_onprem_gpu_hours", o.served_onprem_gpu_hours),
+                ("served_cloud_gpu_hours", o.served_cloud_gpu_hours),
+                ("unmet_gpu_hours", o.unmet_gpu_hours),
+                ("energy_kwh", o.energy_kwh),
+                ("co2_t", o.co2_t),
+                ("depreciation", o.depreciation),
+                ("owned_gpus", o.owned_gpus),
+                ("savings_vs_baseline", o.savings_vs_baseline),
+            ];
+            figures.extend(
+                Category::ALL
+                    .iter()
+                    .map(|c| (c.key(), o.breakdown[*c as usize])),
+            );
+            for (name, v) in [
+                ("owned_utilization", o.owned_utilization),
+                ("cost_per_gpu_hour", o.cost_per_gpu_hour),
+                ("roi", o.roi),
+                ("irr", o.irr.map(|i| i.annual)),
+                ("break_even_utilization", o.break_even_utilization),
+            ] {
+                if let Some(v) = v {
+                    figures.push((name, v));
+                }
+            }
+            for r in &o.months {
+                figures.extend([
+                    ("monthly demand_gpu_hours", r.demand_gpu_hours),
+                    ("monthly served_onprem_gpu_hours", r.served_onprem_gpu_hours),
+                    ("monthly served_cloud_gpu_hours", r.served_cloud_gpu_hours),
+                    ("monthly unmet_gpu_hours", r.unmet_gpu_hours),
+                    ("monthly start_flow", r.start_flow),
+                    ("monthly end_flow", r.end_flow),
+                    ("monthly depreciation", r.depreciation),
+                    ("monthly energy_kwh", r.energy_kwh),
+                    ("monthly co2_t", r.co2_t),
+                ]);
+                figures.extend(r.costs.iter().map(|c| ("monthly costs", *c)));
+            }
+            if let Some((name, _)) = figures.iter().find(|(_, v)| !v.is_finite()) {
+                return Some((o.name.clone(), name));
+            }
+        }
+        None
+    }
+}
