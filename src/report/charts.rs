@@ -355,6 +355,25 @@ fn options_legend(run: &Run) -> Vec<(String, Swatch)> {
         .collect()
 }
 
+/// An axis range plotters can draw: both ends finite, widened to a relative span of at least
+/// 1e-9 around its centre (a narrower one has no distinct tick values). A range that is not
+/// finite is an error rather than a chart: plotters would spin on it.
+fn axis<E: std::error::Error + Send + Sync>(
+    r: std::ops::Range<f64>,
+) -> Result<std::ops::Range<f64>, DrawingAreaErrorKind<E>> {
+    let (lo, hi) = (r.start, r.end);
+    if !(lo.is_finite() && hi.is_finite() && (hi - lo).is_finite()) {
+        return Err(DrawingAreaErrorKind::LayoutError);
+    }
+    let magnitude = lo.abs().max(hi.abs());
+    let least = (magnitude * 1e-9).max(f64::MIN_POSITIVE * 1e9);
+    if hi - lo >= least {
+        return Ok(r);
+    }
+    let mid = lo / 2.0 + hi / 2.0;
+    Ok(mid - least..mid + least)
+}
+
 /// A y range that includes 0 and the data with 8% headroom.
 fn y_range(lo: f64, hi: f64) -> std::ops::Range<f64> {
     let lo = lo.min(0.0);
@@ -450,7 +469,7 @@ impl Spec for Cumulative<'_> {
                 .margin(12)
                 .x_label_area_size(48)
                 .y_label_area_size(80)
-                .build_cartesian_2d(0f64..h as f64, y_range(lo, hi))?;
+                .build_cartesian_2d(0f64..h as f64, axis(y_range(lo, hi))?)?;
             mesh!(chart)
                 .x_desc(format!("Month from {}", self.run.input.start))
                 .y_desc(format!("Cumulative cost [{cur}]"))
@@ -524,7 +543,7 @@ impl Spec for Breakdown<'_> {
             .collect();
         let lo = neg.iter().copied().fold(0.0, f64::min);
         let hi = pos.iter().copied().fold(0.0, f64::max);
-        let yr = y_range(lo, hi);
+        let yr = axis(y_range(lo, hi))?;
         let mut chart = ChartBuilder::on(&plot)
             .margin(16)
             .x_label_area_size(44)
@@ -678,7 +697,7 @@ impl Spec for DemandCapacity<'_> {
                 .margin(10)
                 .x_label_area_size(40)
                 .y_label_area_size(70)
-                .build_cartesian_2d(0f64..h as f64, y_range(0.0, hi))?;
+                .build_cartesian_2d(0f64..h as f64, axis(y_range(0.0, hi))?)?;
             mesh!(chart)
                 .x_desc("Month")
                 .y_desc("GPU-hours per month")
@@ -825,7 +844,7 @@ impl Spec for LoadDuration<'_> {
             .margin(16)
             .x_label_area_size(48)
             .y_label_area_size(80)
-            .build_cartesian_2d(0f64..n.max(1) as f64, y_range(0.0, hi))?;
+            .build_cartesian_2d(0f64..n.max(1) as f64, axis(y_range(0.0, hi))?)?;
         mesh!(chart)
             .x_desc("Hours with at least this load [h]")
             .y_desc("Load [reference GPUs]")
@@ -897,7 +916,7 @@ impl Spec for EnergyCarbon<'_> {
                 .margin(12)
                 .x_label_area_size(40)
                 .y_label_area_size(80)
-                .build_cartesian_2d(slots_range(opts.len()), y_range(0.0, hi))?;
+                .build_cartesian_2d(slots_range(opts.len()), axis(y_range(0.0, hi))?)?;
             mesh!(chart)
                 .disable_x_mesh()
                 .x_labels(0)
@@ -924,6 +943,19 @@ impl Spec for EnergyCarbon<'_> {
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn axes_are_finite_and_never_degenerate() {
+        type E = std::io::Error;
+        assert!(axis::<E>(f64::NAN..1.0).is_err());
+        assert!(axis::<E>(0.0..f64::INFINITY).is_err());
+        assert!(axis::<E>(-f64::MAX..f64::MAX).is_err());
+        assert_eq!(axis::<E>(0.0..10.0).ok(), Some(0.0..10.0));
+        let r = axis::<E>(1e15..1e15).ok().unwrap();
+        assert!(r.start < 1e15 && r.end > 1e15 && r.end - r.start >= 1e6);
+        let r = axis::<E>(0.0..0.0).ok().unwrap();
+        assert!(r.end > r.start);
+    }
 
     #[test]
     fn tick_labels_use_suffixes_and_separators() {

@@ -279,6 +279,9 @@ pub fn money(v: f64) -> String {
 
 /// A price with two decimals.
 pub fn price(v: f64) -> String {
+    if !v.is_finite() {
+        return na();
+    }
     let rounded = (v * 100.0).round() / 100.0;
     let whole = rounded.trunc();
     let cents = ((rounded - whole).abs() * 100.0).round() as i64;
@@ -297,6 +300,9 @@ pub fn quantity(v: f64) -> String {
 
 /// A fraction as a percentage with one decimal.
 pub fn percent(v: f64) -> String {
+    if !v.is_finite() {
+        return na();
+    }
     format!("{:.1}%", v * 100.0 + 0.0)
 }
 
@@ -349,5 +355,7 @@ mod tests {
         assert_eq!(price(1234.5), "1,234.50");
         assert_eq!(percent(0.1234), "12.3%");
         assert_eq!(quantity(f64::NAN), "n/a");
+        assert_eq!(percent(f64::NAN), "n/a");
+        assert_eq!(price(f64::INFINITY), "n/a");
     }
 }

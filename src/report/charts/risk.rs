@@ -97,7 +97,7 @@ impl Spec for Fan<'_> {
             .margin(16)
             .x_label_area_size(48)
             .y_label_area_size(90)
-            .build_cartesian_2d(0f64..h as f64, y_range(lo, hi))?;
+            .build_cartesian_2d(0f64..h as f64, axis(y_range(lo, hi))?)?;
         mesh!(chart)
             .x_desc(format!("Month from {}", self.run.input.start))
             .y_desc(format!("Cumulative nominal cost [{cur}]"))
@@ -239,7 +239,7 @@ impl Spec for Histograms<'_> {
                 .margin(10)
                 .x_label_area_size(44)
                 .y_label_area_size(64)
-                .build_cartesian_2d(x0..x1, y_range(0.0, hi))?;
+                .build_cartesian_2d(axis(x0..x1)?, axis(y_range(0.0, hi))?)?;
             mesh!(chart)
                 .x_labels(6)
                 .x_desc(format!("PV cost [{cur}]"))
@@ -336,7 +336,7 @@ impl Spec for Tornado<'_> {
             base.abs().max(1.0) * 0.02
         };
         // Room at both ends for the input values written beside the bars.
-        let xr = lo - 0.16 * span..hi + 0.16 * span;
+        let xr = axis(lo - 0.16 * span..hi + 0.16 * span)?;
         let label_font = font(14);
         let widest = swings
             .iter()
@@ -581,8 +581,8 @@ impl Spec for SweepChart<'_> {
         } else {
             y_lo.abs().max(1.0) * 0.02
         };
-        let xr = x_lo - 0.04 * xs..x_hi + 0.04 * xs;
-        let yr = y_lo - 0.14 * ys..y_hi + 0.08 * ys;
+        let xr = axis(x_lo - 0.04 * xs..x_hi + 0.04 * xs)?;
+        let yr = axis(y_lo - 0.14 * ys..y_hi + 0.08 * ys)?;
         let mut chart = ChartBuilder::on(&plot)
             .margin(16)
             .x_label_area_size(48)

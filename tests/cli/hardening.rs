@@ -1,0 +1,357 @@
+//! Inputs from a hostile-input campaign that once hung, printed NaN, panicked or slipped through
+//! with a wrong number: each must now either run to finite figures or be refused with exit code
+//! 2 and a message that names the file, the line or key, and what was expected.
+
+use crate::support::{
+    BASE, OFFERS_HEADER, Scratch, arg, edit, offer_row, rejected, run_rejected, success,
+};
+use std::ffi::OsStr;
+use std::process::{Command as StdCommand, Stdio};
+use std::time::{Duration, Instant};
+
+/// Longest a run of these small scenarios may take before it counts as a hang; generous, since
+/// tests share the machine (a hang never ends).
+const HANG: Duration = Duration::from_secs(60);
+
+/// Runs `tcosim args` from the repository root and kills it if it outlives [`HANG`]; returns
+/// (exit code, stdout, stderr), exit code `None` for a run that had to be killed.
+fn bounded(args: &[&OsStr]) -> (Option<i32>, String, String) {
+    let mut child = StdCommand::new(assert_cmd::cargo::cargo_bin("tcosim"))
+        .args(args)
+        .current_dir(crate::support::repo())
+        .env("NO_COLOR", "1")
+        .stdout(Stdio::piped())
+        .stderr(Stdio::piped())
+        .spawn()
+        .expect("tcosim starts");
+    let start = Instant::now();
+    loop {
+        if let Some(_status) = child.try_wait().expect("wait") {
+            let out = child.wait_with_output().expect("output");
+            return (
+                out.status.code(),
+                String::from_utf8_lossy(&out.stdout).into_owned(),
+                String::from_utf8_lossy(&out.stderr).into_owned(),
+            );
+        }
+        if start.elapsed() > HANG {
+            let _ = child.kill();
+            let out = child.wait_with_output().expect("output");
+            return (
+                None,
+                String::from_utf8_lossy(&out.stdout).into_owned(),
+                String::from_utf8_lossy(&out.stderr).into_owned(),
+            );
+        }
+        std::thread::sleep(Duration::from_millis(20));
+    }
+}
+
+/// A profile file of 8,760 values: `first`, then `rest` in every other hour.
+fn extreme_profile(first: &str, rest: &str) -> String {
+    let mut text = format!("{first}\n");
+    for _ in 1..8760 {
+        text.push_str(rest);
+        text.push('\n');
+    }
+    text
+}
+
+/// The base scenario with its workload on `profile.csv`, a hybrid option, and an uncertain
+/// `demand_scale`.
+fn scenario_on_profile() -> String {
+    let mut s = edit(BASE, "profile = \"flat\"", "profile = \"profile.csv\"");
+    s.push_str(
+        "\n[[uncertain]]\npath = \"demand_scale\"\ndistribution = \"uniform\"\nlow = 0.5\nhigh = 1.5\n",
+    );
+    s
+}
+
+/// Every number in a JSON document, by walking it.
+fn numbers(v: &serde_json::Value, out: &mut Vec<f64>, nulls: &mut Vec<String>, at: &str) {
+    match v {
+        serde_json::Value::Number(n) => out.push(n.as_f64().unwrap_or(f64::NAN)),
+        serde_json::Value::Array(a) => {
+            for (i, x) in a.iter().enumerate() {
+                numbers(x, out, nulls, &format!("{at}[{i}]"));
+            }
+        }
+        serde_json::Value::Object(o) => {
+            for (k, x) in o {
+                numbers(x, out, nulls, &format!("{at}.{k}"));
+            }
+        }
+        serde_json::Value::Null => nulls.push(at.to_string()),
+        _ => {}
+    }
+}
+
+/// Figures that are `null` only when they do not exist (no payback, no IRR, no owned GPUs);
+/// a money, energy or GPU-hour total is never `null`.
+const NEVER_NULL: [&str; 6] = [
+    "pv_cost",
+    "total_cost",
+    "demand_gpu_hours",
+    "served_onprem_gpu_hours",
+    "energy_kwh",
+    "co2_t",
+];
+
+fn assert_finite_json(text: &str) {
+    let v: serde_json::Value = serde_json::from_str(text).expect("valid JSON");
+    let (mut nums, mut nulls) = (Vec::new(), Vec::new());
+    numbers(&v, &mut nums, &mut nulls, "");
+    assert!(nums.iter().all(|x| x.is_finite()));
+    for null in &nulls {
+        assert!(
+            !NEVER_NULL.iter().any(|k| null.ends_with(&format!(".{k}"))),
+            "`{null}` is null"
+        );
+    }
+}
+
+#[test]
+fn profiles_of_extreme_values_give_finite_figures_and_reports_that_finish() {
+    for (first, rest) in [("1e308", "0"), ("5e-324", "5e-324"), ("1", "1e-320")] {
+        let scratch = Scratch::new();
+        scratch.write("profile.csv", &extreme_profile(first, rest));
+        let path = scratch.write("scenario.toml", &scenario_on_profile());
+        let json = success([
+            arg("run"),
+            arg(&path),
+            arg("--format"),
+            arg("json"),
+            arg("--samples"),
+            arg("200"),
+        ]);
+        assert_finite_json(&json);
+        let table = success([arg("run"), arg(&path)]);
+        for bad in ["NaN", "inf", "n/a.00"] {
+            assert!(!table.contains(bad), "{first}/{rest}: `{bad}` in\n{table}");
+        }
+        let out = scratch.path("report");
+        let (code, _, err) = bounded(&[
+            arg("report"),
+            arg(&path),
+            arg("--out"),
+            arg(&out),
+            arg("--samples"),
+            arg("200"),
+            arg("--quiet"),
+        ]);
+        assert_eq!(code, Some(0), "{first}/{rest}: report: {err}");
+        let chart = scratch.path("tornado.svg");
+        let (code, _, err) =
+            bounded(&[arg("sensitivity"), arg(&path), arg("--chart"), arg(&chart)]);
+        assert_eq!(code, Some(0), "{first}/{rest}: sensitivity: {err}");
+        let svg = std::fs::read_to_string(&chart).expect("tornado written");
+        roxmltree::Document::parse(&svg).expect("the tornado is well-formed XML");
+    }
+}
+
+#[test]
+fn demand_beyond_what_can_be_computed_is_refused() {
+    let text = edit(
+        &edit(BASE, "growth_per_year = 0.1", "growth_per_year = 10"),
+        "horizon_months = 24",
+        "horizon_months = 600\ndemand_scale = 1e6",
+    );
+    let text = edit(
+        &text,
+        "gpu_hours_per_month = 5000",
+        "gpu_hours_per_month = 1e12",
+    );
+    let scratch = Scratch::new();
+    let path = scratch.write("scenario.toml", &text);
+    run_rejected(
+        &[arg(&path)],
+        &[
+            "the demand could reach more GPU-hours in a month",
+            "key: `workload[0]`",
+            "at most 1e15",
+        ],
+    );
+}
+
+#[test]
+fn a_triangular_distribution_beyond_the_range_is_refused_like_a_uniform_one() {
+    for distribution in ["triangular", "uniform", "pert"] {
+        let mode = if distribution == "uniform" {
+            ""
+        } else {
+            "mode = 0.05\n"
+        };
+        let text = format!(
+            "{BASE}\n[[uncertain]]\npath = \"discount_rate\"\ndistribution = \"{distribution}\"\nlow = -1e200\n{mode}high = 0.1\n"
+        );
+        let scratch = Scratch::new();
+        let path = scratch.write("scenario.toml", &text);
+        run_rejected(
+            &[arg(&path)],
+            &["leaves the field's valid range", "values from 0 to 1"],
+        );
+    }
+}
+
+#[test]
+fn control_characters_in_names_are_refused_with_their_key() {
+    for (name, shown) in [
+        ("a\\u0001b", "U+0001"),
+        ("\\u001b[31mred", "U+001B"),
+        ("two\\nlines", "U+000A"),
+        ("a\\u202eb", "U+202E"),
+    ] {
+        let text = edit(BASE, "name = \"rent\"", &format!("name = \"{name}\""));
+        let scratch = Scratch::new();
+        let path = scratch.write("scenario.toml", &text);
+        let err = run_rejected(&[arg(&path)], &[shown, "key: `option[1].name`"]);
+        assert!(!err.contains('\u{1b}') && !err.contains('\u{1}'));
+    }
+}
+
+#[test]
+fn control_characters_in_a_catalog_csv_are_refused() {
+    let scratch = Scratch::new();
+    let row = offer_row("98.32", "").replace("test.48xlarge", "test\u{1b}[2J");
+    scratch.write("cat/cloud-offers.csv", &format!("{OFFERS_HEADER}{row}"));
+    let err = rejected(
+        &[
+            OsStr::new("run"),
+            OsStr::new("--catalog"),
+            arg(&scratch.path("cat")),
+        ],
+        &[
+            "`instance_type` holds the control character `U+001B`",
+            ":2:1",
+        ],
+    );
+    assert!(!err.contains('\u{1b}'));
+}
+
+#[test]
+fn long_names_are_refused() {
+    let long = "n".repeat(300);
+    let text = edit(BASE, "name = \"own\"", &format!("name = \"{long}\""));
+    let scratch = Scratch::new();
+    let path = scratch.write("scenario.toml", &text);
+    run_rejected(
+        &[arg(&path)],
+        &["`name` is too long", "at most 256 characters", "300"],
+    );
+}
+
+#[test]
+fn too_many_options_are_refused() {
+    let mut text = BASE.to_string();
+    for i in 0..1000 {
+        text.push_str(&format!(
+            "\n[[option]]\nname = \"rent-{i}\"\nkind = \"cloud\"\noffer = \"aws-p5.48xlarge-us-east-1\"\n"
+        ));
+    }
+    let scratch = Scratch::new();
+    let path = scratch.write("scenario.toml", &text);
+    run_rejected(
+        &[arg(&path)],
+        &["too many `[[option]]` entries", "at most 1000", "1003"],
+    );
+}
+
+#[cfg(unix)]
+#[test]
+fn profiles_are_read_only_from_regular_files() {
+    let scratch = Scratch::new();
+    let text = edit(BASE, "profile = \"flat\"", "profile = \"p.csv\"");
+    let path = scratch.write("scenario.toml", &text);
+    // A link to an endless device, then a FIFO nobody writes to: refused at once.
+    std::os::unix::fs::symlink("/dev/zero", scratch.path("p.csv")).expect("symlink");
+    let (code, _, err) = bounded(&[arg("run"), arg(&path)]);
+    assert_eq!(code, Some(2), "{err}");
+    assert!(err.contains("a link to a character device"), "{err}");
+    std::fs::remove_file(scratch.path("p.csv")).expect("remove link");
+    let fifo = StdCommand::new("mkfifo")
+        .arg(scratch.path("p.csv"))
+        .status()
+        .expect("mkfifo runs");
+    assert!(fifo.success());
+    let (code, _, err) = bounded(&[arg("run"), arg(&path)]);
+    assert_eq!(code, Some(2), "{err}");
+    assert!(err.contains("a FIFO"), "{err}");
+    assert!(err.contains("key: `workload[0].profile`"), "{err}");
+}
+
+#[test]
+fn oversized_profiles_are_refused_with_the_limit() {
+    let scratch = Scratch::new();
+    let text = edit(BASE, "profile = \"flat\"", "profile = \"p.csv\"");
+    let path = scratch.write("scenario.toml", &text);
+    scratch.write("p.csv", &"1\n".repeat(9 << 20));
+    run_rejected(
+        &[arg(&path)],
+        &[
+            "is too large",
+            "at most 16,777,216 bytes (16 MiB)",
+            "18,874,368 bytes",
+        ],
+    );
+}
+
+#[test]
+fn a_byte_order_mark_does_not_hide_the_first_hour() {
+    let scratch = Scratch::new();
+    let text = edit(BASE, "profile = \"flat\"", "profile = \"p.csv\"");
+    let path = scratch.write("scenario.toml", &text);
+    let values: String = (0..8760).map(|h| format!("{}\n", 1 + h % 5)).collect();
+    scratch.write("p.csv", &format!("\u{feff}{values}"));
+    success([arg("run"), arg(&path)]);
+}
+
+#[test]
+fn invalid_utf8_is_reported_at_its_line_and_column() {
+    let scratch = Scratch::new();
+    let path = scratch.path("scenario.toml");
+    let mut bytes = BASE.as_bytes().to_vec();
+    let at = BASE.find("training").expect("workload name") + 3;
+    bytes[at] = 0xff;
+    std::fs::write(&path, &bytes).expect("write");
+    let line = BASE[..at].matches('\n').count() + 1;
+    run_rejected(
+        &[arg(&path)],
+        &[
+            &format!("{}:{line}:12: the file is not UTF-8 text", path.display()),
+            "0xff",
+        ],
+    );
+}
+
+#[test]
+fn messages_name_the_key_and_what_is_known() {
+    let check = |text: &str, needles: &[&str]| {
+        let scratch = Scratch::new();
+        let path = scratch.write("scenario.toml", text);
+        run_rejected(&[arg(&path)], needles);
+    };
+    check(
+        &edit(BASE, "servers = 2\n", "servers = 2\nservers = 3\n"),
+        &["duplicate key `servers`", "key: `option[0].servers`"],
+    );
+    check(
+        &edit(BASE, "servers = 2\n", "servers = \"2\"\n"),
+        &[
+            "`servers` has the wrong type",
+            "key: `option[0].servers`",
+            "expected: a whole number",
+        ],
+    );
+    check(
+        &edit(BASE, "start = \"2027-01\"", "start = \"9999-12\""),
+        &["`start` is out of range", "`1900-01` to `2200-12`"],
+    );
+    check(
+        &edit(BASE, "start = \"2027-01\"", "start = \"next year\""),
+        &["`start` is not a month", "`YYYY-MM`"],
+    );
+    check(
+        &edit(BASE, "currency = \"USD\"", "currency = \"XYZ\""),
+        &["unknown currency id `XYZ`", "`USD`, `EUR`"],
+    );
+}
