@@ -168,6 +168,31 @@ impl Catalog {
         Ok(catalog)
     }
 
+    /// The compiled-in catalogs with one more layer made of in-memory files: `(file name as in
+    /// [`FILE_NAMES`], text)` pairs, shown in messages as `<memory>/NAME`. For checks of catalog
+    /// text that does not live in a folder (and for fuzzing the loaders).
+    pub fn with_texts(files: &[(&str, &str)]) -> Result<Catalog, InputError> {
+        let mut catalog = Catalog::load(&[] as &[&Path])?;
+        let mut layer = Vec::new();
+        for (file_name, text) in files {
+            let Some(name) = FILE_NAMES.iter().find(|n| *n == file_name) else {
+                return Err(InputError::new(*file_name, "not a catalog file name")
+                    .expected(format!("one of {}", FILE_NAMES.join(", ")))
+                    .found(format!("`{}`", crate::limits::printable(file_name))));
+            };
+            layer.push(LayerFile {
+                display: format!("<memory>/{name}"),
+                name,
+                text: (*text).to_string(),
+            });
+        }
+        catalog.add_layer(layer)?;
+        catalog.derive_commitments();
+        catalog.reindex();
+        validate::validate(&catalog)?;
+        Ok(catalog)
+    }
+
     fn add_layer(&mut self, files: Vec<LayerFile>) -> Result<(), InputError> {
         for file in files {
             let display = file.display.clone();
