@@ -7,6 +7,7 @@ mod support;
 
 mod bad_input;
 mod catalog;
+mod extremes;
 mod hardening;
 mod report;
 mod run;
