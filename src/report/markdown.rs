@@ -51,7 +51,11 @@ pub(super) fn table<H: AsRef<str>>(header: &[H], rows: &[Vec<String>]) -> String
     out
 }
 
-/// Escapes the characters that would break a Markdown table cell.
-fn escape(text: &str) -> String {
-    text.replace('|', "\\|").replace('\n', " ")
+/// Escapes what would break a Markdown table cell or become HTML inside a line: a name from a
+/// scenario (`a|b`, `<script>`) shows as written.
+pub(crate) fn escape(text: &str) -> String {
+    text.replace('|', "\\|")
+        .replace('<', "&lt;")
+        .replace('>', "&gt;")
+        .replace('\n', " ")
 }

@@ -3,6 +3,7 @@
 //! assumptions and the methodology, for wikis and pull requests.
 
 use super::content::Content;
+use super::markdown::escape;
 
 pub fn render(c: &Content) -> String {
     let mut out = format!(
@@ -75,9 +76,4 @@ fn table(header: &[String], rows: &[Vec<String>], numeric: bool) -> String {
         out.push_str(&format!("| {} |\n", cells(row)));
     }
     out
-}
-
-/// Escapes what would break a table cell or start markup inside a line.
-fn escape(text: &str) -> String {
-    text.replace('|', "\\|").replace('\n', " ")
 }

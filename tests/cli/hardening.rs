@@ -355,3 +355,28 @@ fn messages_name_the_key_and_what_is_known() {
         &["unknown currency id `XYZ`", "`USD`, `EUR`"],
     );
 }
+
+#[test]
+fn names_show_as_written_in_markdown_html_and_svg() {
+    let text = edit(
+        &edit(BASE, "name = \"rent\"", "name = \"rent|<b>&x\""),
+        "name = \"test scenario\"",
+        "name = \"<script>x</script>\"",
+    );
+    let scratch = Scratch::new();
+    let path = scratch.write("scenario.toml", &text);
+    let md = success([arg("run"), arg(&path), arg("--format"), arg("markdown")]);
+    assert!(md.contains("# &lt;script&gt;x&lt;/script&gt;"), "{md}");
+    assert!(md.contains("rent\\|&lt;b&gt;&x"), "{md}");
+    let out = scratch.path("report");
+    success([arg("report"), arg(&path), arg("--out"), arg(&out), arg("-q")]);
+    let html = std::fs::read_to_string(out.join("index.html")).expect("index.html");
+    assert!(!html.contains("<script>") && !html.contains("<b>&x"));
+    for entry in std::fs::read_dir(&out).expect("report folder") {
+        let p = entry.expect("entry").path();
+        if p.extension().is_some_and(|e| e == "svg") {
+            let svg = std::fs::read_to_string(&p).expect("svg");
+            roxmltree::Document::parse(&svg).expect("well-formed SVG");
+        }
+    }
+}
