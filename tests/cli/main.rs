@@ -7,7 +7,10 @@ mod support;
 
 mod bad_input;
 mod catalog;
+mod interrupt;
+mod outputs;
 mod report;
+mod report_folder;
 mod run;
 mod snapshots;
 mod uncertainty;
