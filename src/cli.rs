@@ -17,7 +17,9 @@ Examples:
   tcosim sensitivity scenarios/inference-fleet.toml   tornado of the uncertain inputs
   tcosim sweep scenarios/inference-fleet.toml         the owned capacity that minimises cost
 
-Exit codes: 0 success, 1 a policy was broken, 2 bad input or usage.";
+Exit codes: 0 success, 1 a policy was broken, 2 bad input or usage, 130 interrupted by Ctrl-C
+(SIGINT), 143 stopped by SIGTERM. An interrupted run writes nothing; a second Ctrl-C ends it at
+once.";
 
 #[derive(Debug, Parser)]
 #[command(
@@ -47,7 +49,7 @@ pub enum Command {
     Validate(ValidateArgs),
     /// Write a decision report folder: HTML, Markdown, JSON, CSV and charts (SVG and PNG).
     #[command(
-        after_help = "Examples:\n  tcosim report scenarios/inference-fleet.toml\n  tcosim report my.toml --out public/tco --catalog my-prices/\n  tcosim report scenarios/inference-fleet.toml --samples 100000 --seed 7\n\nWith `[[uncertain]]` inputs the report adds a Monte Carlo fan chart, PV cost histograms and\na tornado; with a `[sweep]`, the sweep chart (run with the same seed).\n\nThe folder is written to a temporary folder and moved into place when complete; an\nexisting folder is replaced only if it is empty or a previous report."
+        after_help = "Examples:\n  tcosim report scenarios/inference-fleet.toml\n  tcosim report my.toml --out public/tco --catalog my-prices/\n  tcosim report scenarios/inference-fleet.toml --samples 100000 --seed 7\n\nWith `[[uncertain]]` inputs the report adds a Monte Carlo fan chart, PV cost histograms and\na tornado; with a `[sweep]`, the sweep chart (run with the same seed).\n\nThe folder is written to a temporary folder and moved into place when complete. Every\nreport holds `.tcosim-report.json`, listing its files; an existing folder is replaced only\nif it is empty or holds that manifest and only the files it lists. The default folder is\nreplaced only by a report of the same scenario (by name). Missing parent folders of `--out`\nare created; `..` after a folder that does not exist is refused.\n\nExit codes: 0 success, 2 bad input or usage (nothing written), 130 interrupted by Ctrl-C\n(SIGINT), 143 stopped by SIGTERM (nothing written, a previous report left as it was)."
     )]
     Report(ReportArgs),
     /// Swing every uncertain input from its P10 to its P90, one at a time (tornado).
@@ -57,7 +59,7 @@ pub enum Command {
     Sensitivity(SensitivityArgs),
     /// Evaluate the scenario's `[sweep]` grid and find the optimum.
     #[command(
-        after_help = "Examples:\n  tcosim sweep scenarios/inference-fleet.toml\n  tcosim sweep my.toml --format json --output sweep.json\n  tcosim sweep scenarios/inference-fleet.toml --chart sweep.png"
+        after_help = "Examples:\n  tcosim sweep scenarios/inference-fleet.toml\n  tcosim sweep my.toml --format json --output sweep.json\n  tcosim sweep scenarios/inference-fleet.toml --chart sweep.png\n\nA progress bar shows on a terminal while the grid is evaluated. Ctrl-C stops the sweep\n(exit code 130; SIGTERM 143) and nothing is written."
     )]
     Sweep(SweepArgs),
 }
@@ -69,7 +71,9 @@ pub struct OutputArgs {
     #[arg(long, short, value_enum, default_value = "table")]
     pub format: Format,
 
-    /// Write the output to FILE (atomically) instead of stdout.
+    /// Write the output to FILE instead of stdout: a regular file is replaced atomically (a
+    /// symbolic link is followed), a device or FIFO is written to directly; a read-only file is
+    /// refused.
     #[arg(long, short, value_name = "FILE")]
     pub output: Option<PathBuf>,
 

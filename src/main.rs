@@ -1,22 +1,66 @@
 //! The `tcosim` binary: parses arguments, calls the library, writes outputs, maps errors to
-//! exit codes (0 success, 1 broken policy, 2 bad input or usage).
+//! exit codes (0 success, 1 broken policy, 2 bad input or usage, 130 and 143 interrupted by
+//! SIGINT or SIGTERM).
 
 mod cli;
+mod interrupt;
+mod output;
 
 use clap::Parser;
 use cli::{Cli, Command, ReportArgs, RunArgs, SensitivityArgs, SweepArgs, ValidateArgs};
-use std::io::{IsTerminal, Write};
+use interrupt::Interrupted;
+use output::Out;
+use std::io::IsTerminal;
 use std::path::Path;
 use std::process::ExitCode;
 use tcosim::catalog::{Catalog, FILE_NAMES};
 use tcosim::error::InputError;
+use tcosim::montecarlo::engine::Cancelled;
+use tcosim::report::folder::{self, Destination, Origin, WriteError};
 use tcosim::run::Loaded;
 use tcosim::scenario::Source;
 
 /// Exit code of bad input or usage.
 const EXIT_INPUT: u8 = 2;
 
+/// Why a command did not complete.
+pub enum Failure {
+    /// Bad input or usage: exit code 2.
+    Input(InputError),
+    /// A signal stopped the run before it wrote anything: exit code 128 + the signal.
+    Interrupted(Interrupted),
+}
+
+impl From<InputError> for Failure {
+    fn from(e: InputError) -> Failure {
+        Failure::Input(e)
+    }
+}
+
+impl From<Interrupted> for Failure {
+    fn from(i: Interrupted) -> Failure {
+        Failure::Interrupted(i)
+    }
+}
+
+/// Long work of the library stops with [`Cancelled`] only when a signal set its flag.
+impl From<Cancelled> for Failure {
+    fn from(_: Cancelled) -> Failure {
+        Failure::Interrupted(interrupt::interrupted())
+    }
+}
+
+impl From<WriteError> for Failure {
+    fn from(e: WriteError) -> Failure {
+        match e {
+            WriteError::Input(e) => Failure::Input(e),
+            WriteError::Cancelled => Failure::Interrupted(interrupt::interrupted()),
+        }
+    }
+}
+
 fn main() -> ExitCode {
+    interrupt::install();
     let cli = Cli::parse();
     let quiet = cli.quiet;
     let result = match cli.command {
@@ -29,9 +73,13 @@ fn main() -> ExitCode {
     };
     match result {
         Ok(()) => ExitCode::SUCCESS,
-        Err(err) => {
+        Err(Failure::Input(err)) => {
             report_error(&err);
             ExitCode::from(EXIT_INPUT)
+        }
+        Err(Failure::Interrupted(i)) => {
+            eprintln!("{}: {}", error_label(), i.message());
+            ExitCode::from(i.exit_code())
         }
     }
 }
@@ -40,19 +88,22 @@ fn color_stderr() -> bool {
     std::env::var_os("NO_COLOR").is_none_or(|v| v.is_empty()) && std::io::stderr().is_terminal()
 }
 
-fn report_error(err: &InputError) {
-    let label = if color_stderr() {
+fn error_label() -> &'static str {
+    if color_stderr() {
         "\x1b[1;31merror\x1b[0m"
     } else {
         "error"
-    };
+    }
+}
+
+fn report_error(err: &InputError) {
     let text = err.to_string();
     let text = if color_stderr() {
         text.replace("\nhint:", "\n\x1b[1;36mhint\x1b[0m:")
     } else {
         text
     };
-    eprintln!("{label}: {text}");
+    eprintln!("{}: {text}", error_label());
 }
 
 fn warn(quiet: bool, message: &str) {
@@ -66,13 +117,13 @@ fn warn(quiet: bool, message: &str) {
     }
 }
 
-fn run(args: RunArgs, quiet: bool) -> Result<(), InputError> {
+fn run(args: RunArgs, quiet: bool) -> Result<(), Failure> {
     check_threads(args.sampling.threads)?;
     if args.monthly && args.samples.is_some() && args.out.format == tcosim::report::Format::Csv {
         return Err(
             InputError::new("--monthly", "--monthly does not apply to Monte Carlo CSV")
                 .expected("--monthly for the deterministic months, or --samples for the Monte Carlo statistics (one row per option and metric)")
-                .found("both, with --format csv"),
+                .found("both, with --format csv").into(),
         );
     }
     let loaded = Loaded::read(args.scenario.as_deref(), &args.out.catalog)?;
@@ -83,6 +134,12 @@ fn run(args: RunArgs, quiet: bool) -> Result<(), InputError> {
     }
     if let Some(samples) = args.samples {
         check_samples(samples)?;
+    }
+    let output = args.out.output.as_deref();
+    if let Some(path) = output {
+        output::check(&[("--output", path)])?;
+    }
+    if let Some(samples) = args.samples {
         if uncertainty.is_empty() {
             warn(
                 quiet,
@@ -91,97 +148,59 @@ fn run(args: RunArgs, quiet: bool) -> Result<(), InputError> {
         }
         let input = run.input.clone();
         let mc = with_threads(args.sampling.threads, || {
-            with_progress(quiet, samples, |progress| {
-                tcosim::montecarlo::engine::run(
+            with_progress(quiet, samples, "samples", |progress| {
+                tcosim::montecarlo::engine::run_cancellable(
                     &input,
                     &uncertainty,
                     samples,
                     args.sampling.seed,
                     progress,
+                    interrupt::flag(),
                 )
             })
-        })?;
+        })??;
         run.montecarlo = Some(mc);
     }
-    let color = use_color(&args.out.output);
-    let text = tcosim::report::render(&run, args.out.format, args.monthly, color);
-    emit(args.out.output.as_deref(), &text)
+    let text = tcosim::report::render(
+        &run,
+        args.out.format,
+        args.monthly,
+        output::use_color(output),
+    );
+    emit(output, &text, None)
 }
 
-/// Most samples one run may ask for.
-const MAX_SAMPLES: u64 = 100_000_000;
-
-fn check_samples(samples: u64) -> Result<(), InputError> {
-    if samples == 0 || samples > MAX_SAMPLES {
-        return Err(InputError::new("--samples", "invalid number of samples")
-            .expected(format!("1 to {MAX_SAMPLES}"))
-            .found(samples.to_string()));
+/// Writes `text` to `output` (or stdout) and the chart to its file; see [`output::emit`].
+fn emit(output: Option<&Path>, text: &str, chart: Option<(&Path, &[u8])>) -> Result<(), Failure> {
+    let mut files = Vec::new();
+    if let Some(path) = output {
+        files.push(Out {
+            flag: "--output",
+            path,
+            bytes: text.as_bytes(),
+        });
     }
-    Ok(())
-}
-
-fn use_color(output: &Option<std::path::PathBuf>) -> bool {
-    output.is_none() && std::io::stdout().is_terminal() && std::env::var_os("NO_COLOR").is_none()
-}
-
-/// Writes `text` to `output` atomically, or to stdout.
-fn emit(output: Option<&Path>, text: &str) -> Result<(), InputError> {
-    emit_with_chart(output, text, None)
-}
-
-/// Writes `text` to stdout. A closed pipe (e.g. `| head`) is not an error of ours; any other
-/// failure (a full disk) is.
-fn print(text: &str) -> Result<(), InputError> {
-    let mut out = std::io::stdout().lock();
-    match out.write_all(text.as_bytes()).and_then(|_| out.flush()) {
-        Err(e) if e.kind() != std::io::ErrorKind::BrokenPipe => {
-            Err(InputError::new("standard output", "cannot write output").found(e.to_string()))
-        }
-        _ => Ok(()),
+    if let Some((path, bytes)) = chart {
+        files.push(Out {
+            flag: "--chart",
+            path,
+            bytes,
+        });
     }
+    output::emit(&files, output.is_none().then_some(text))
 }
 
-/// A chart path must end in `.svg` or `.png`; checked before any work is done.
-/// Its folder must exist too, so that a run never fails after writing its main output.
-fn check_chart_path(path: Option<&Path>) -> Result<(), InputError> {
-    let Some(path) = path else { return Ok(()) };
-    let shown = path.display().to_string();
-    if !matches!(
-        path.extension().and_then(|e| e.to_str()),
-        Some("svg" | "png")
-    ) {
-        return Err(InputError::new(&shown, "unknown chart format")
-            .expected("a file name ending in `.svg` or `.png`")
-            .found(format!("`{shown}`")));
+/// Checks the `--output` and `--chart` paths of a command before its work: the chart's format,
+/// that each can be written, and that they are not the same file.
+fn check_outputs(output: Option<&Path>, chart: Option<&Path>) -> Result<(), InputError> {
+    if let Some(chart) = chart {
+        output::check_chart_format(chart)?;
     }
-    check_target(path, "--chart")
-}
-
-/// An output file given with `flag` must not be a folder and its folder must exist, so that
-/// nothing is written when any output of a run cannot be.
-fn check_target(path: &Path, flag: &str) -> Result<(), InputError> {
-    let shown = path.display().to_string();
-    if path.is_dir() {
-        return Err(
-            InputError::new(&shown, format!("the {flag} path is a folder"))
-                .expected(format!("a file path for {flag}")),
-        );
-    }
-    let folder = target_folder(path);
-    if !folder.is_dir() {
-        return Err(
-            InputError::new(&shown, format!("cannot write the {flag} file"))
-                .expected("a file in an existing folder")
-                .found(format!("no folder `{}`", folder.display())),
-        );
-    }
-    Ok(())
-}
-
-fn target_folder(path: &Path) -> &Path {
-    path.parent()
-        .filter(|p| !p.as_os_str().is_empty())
-        .unwrap_or(Path::new("."))
+    let targets: Vec<(&'static str, &Path)> = [("--output", output), ("--chart", chart)]
+        .into_iter()
+        .filter_map(|(flag, path)| path.map(|p| (flag, p)))
+        .collect();
+    output::check(&targets)
 }
 
 /// The bytes of a rendered chart, SVG or PNG after the file's extension.
@@ -201,32 +220,14 @@ fn chart_bytes(
     )
 }
 
-/// Writes the text output, then the chart (both rendered before anything is written).
-/// Writes `text` to `output` (or stdout) and the chart to its file. Files are written
-/// atomically and together: both are staged first, so if either cannot be written, neither
-/// replaces anything.
-fn emit_with_chart(
-    output: Option<&Path>,
-    text: &str,
-    chart: Option<(&Path, Vec<u8>)>,
-) -> Result<(), InputError> {
-    let mut files: Vec<(&Path, &[u8], &str)> = Vec::new();
-    if let Some(path) = output {
-        files.push((path, text.as_bytes(), "--output"));
-    }
-    if let Some((path, bytes)) = &chart {
-        files.push((path, bytes, "--chart"));
-    }
-    let staged = files
-        .iter()
-        .map(|(path, bytes, flag)| stage(path, bytes, flag))
-        .collect::<Result<Vec<_>, _>>()?;
-    for (tmp, (path, _, flag)) in staged.into_iter().zip(&files) {
-        tmp.persist(path)
-            .map_err(|e| write_error(path, flag, &e.error))?;
-    }
-    if output.is_none() {
-        print(text)?;
+/// Most samples one run may ask for.
+const MAX_SAMPLES: u64 = 100_000_000;
+
+fn check_samples(samples: u64) -> Result<(), InputError> {
+    if samples == 0 || samples > MAX_SAMPLES {
+        return Err(InputError::new("--samples", "invalid number of samples")
+            .expected(format!("1 to {MAX_SAMPLES}"))
+            .found(samples.to_string()));
     }
     Ok(())
 }
@@ -259,13 +260,19 @@ fn with_threads<T: Send>(
     Ok(pool.install(f))
 }
 
-/// Runs `f` with a progress callback that drives a bar on stderr: only on a terminal, never
-/// with `--quiet`, and only once the work has taken half a second.
-fn with_progress<T>(quiet: bool, total: u64, f: impl FnOnce(&(dyn Fn(u64) + Sync)) -> T) -> T {
+/// Runs `f` with a progress callback that drives a bar on stderr counting `total` `units`:
+/// only on a terminal, never with `--quiet`, and only once the work has taken half a second.
+fn with_progress<T>(
+    quiet: bool,
+    total: u64,
+    units: &str,
+    f: impl FnOnce(&(dyn Fn(u64) + Sync)) -> T,
+) -> T {
     use indicatif::{ProgressBar, ProgressDrawTarget, ProgressStyle};
     let show = !quiet && std::io::stderr().is_terminal();
     let bar = ProgressBar::with_draw_target(Some(total), ProgressDrawTarget::hidden());
-    if let Ok(style) = ProgressStyle::with_template("{bar:40} {pos}/{len} samples, {eta} left") {
+    let template = format!("{{bar:40}} {{pos}}/{{len}} {units}, {{eta}} left");
+    if let Ok(style) = ProgressStyle::with_template(&template) {
         bar.set_style(style);
     }
     let start = std::time::Instant::now();
@@ -285,7 +292,7 @@ fn with_progress<T>(quiet: bool, total: u64, f: impl FnOnce(&(dyn Fn(u64) + Sync
     result
 }
 
-fn sensitivity(args: SensitivityArgs, quiet: bool) -> Result<(), InputError> {
+fn sensitivity(args: SensitivityArgs, quiet: bool) -> Result<(), Failure> {
     let loaded = Loaded::read(args.scenario.as_deref(), &args.out.catalog)?;
     let shown = loaded.source.display.clone();
     let uncertainty = loaded.uncertainty.clone();
@@ -297,7 +304,8 @@ fn sensitivity(args: SensitivityArgs, quiet: bool) -> Result<(), InputError> {
         return Err(
             InputError::new(shown, "the scenario has no uncertain inputs")
                 .expected("at least one `[[uncertain]]` entry")
-                .found("none"),
+                .found("none")
+                .into(),
         );
     }
     let focus = match &args.option {
@@ -315,8 +323,10 @@ fn sensitivity(args: SensitivityArgs, quiet: bool) -> Result<(), InputError> {
             })?,
         None => tcosim::report::cheapest_serving(&run),
     };
-    check_chart_path(args.chart.as_deref())?;
+    let output = args.out.output.as_deref();
+    check_outputs(output, args.chart.as_deref())?;
     let s = tcosim::montecarlo::sensitivity::run(&run.input, &uncertainty, focus);
+    interrupt::check()?;
     let chart = match &args.chart {
         Some(path) => Some((
             path.as_path(),
@@ -328,15 +338,20 @@ fn sensitivity(args: SensitivityArgs, quiet: bool) -> Result<(), InputError> {
         &run,
         &s,
         args.out.format,
-        use_color(&args.out.output),
+        output::use_color(output),
     );
-    emit_with_chart(args.out.output.as_deref(), &text, chart)
+    emit(
+        output,
+        &text,
+        chart.as_ref().map(|(p, b)| (*p, b.as_slice())),
+    )
 }
 
-fn sweep(args: SweepArgs, quiet: bool) -> Result<(), InputError> {
+fn sweep(args: SweepArgs, quiet: bool) -> Result<(), Failure> {
     let loaded = Loaded::read(args.scenario.as_deref(), &args.out.catalog)?;
     let plan = loaded.sweep_plan()?;
-    check_chart_path(args.chart.as_deref())?;
+    let output = args.out.output.as_deref();
+    check_outputs(output, args.chart.as_deref())?;
     let uncertainty = loaded.uncertainty.clone();
     let run = loaded.simulate()?;
     for w in &run.warnings {
@@ -344,8 +359,8 @@ fn sweep(args: SweepArgs, quiet: bool) -> Result<(), InputError> {
     }
     let seed = args.sampling.seed;
     let s = with_threads(args.sampling.threads, || {
-        tcosim::montecarlo::sweep::run(&run.input, &plan, &uncertainty, seed)
-    })?;
+        run_sweep(quiet, &run.input, &plan, &uncertainty, seed)
+    })??;
     let chart = match &args.chart {
         Some(path) => Some((
             path.as_path(),
@@ -358,9 +373,38 @@ fn sweep(args: SweepArgs, quiet: bool) -> Result<(), InputError> {
         &s,
         seed,
         args.out.format,
-        use_color(&args.out.output),
+        output::use_color(output),
     );
-    emit_with_chart(args.out.output.as_deref(), &text, chart)
+    emit(
+        output,
+        &text,
+        chart.as_ref().map(|(p, b)| (*p, b.as_slice())),
+    )
+}
+
+/// Evaluates a sweep with a progress bar, stopped by a signal.
+fn run_sweep(
+    quiet: bool,
+    input: &tcosim::model::Input,
+    plan: &tcosim::montecarlo::sweep::Plan,
+    uncertainty: &tcosim::montecarlo::uncertain::Uncertainty,
+    seed: u64,
+) -> Result<tcosim::montecarlo::sweep::Sweep, Cancelled> {
+    let units = if plan.work_per_point() > 1 {
+        format!("samples over {} grid points", plan.points())
+    } else {
+        "grid points".to_string()
+    };
+    with_progress(quiet, plan.work(), &units, |progress| {
+        tcosim::montecarlo::sweep::run_cancellable(
+            input,
+            plan,
+            uncertainty,
+            seed,
+            progress,
+            interrupt::flag(),
+        )
+    })
 }
 
 /// Monte Carlo samples of a report when the scenario has uncertain inputs and `--samples` is
@@ -370,7 +414,7 @@ const REPORT_SAMPLES: u64 = 10_000;
 /// Renders the report folder of a scenario and writes it atomically; prints its path on stderr.
 /// With `[[uncertain]]` inputs it adds Monte Carlo and sensitivity, with a `[sweep]` the sweep;
 /// a scenario with neither gives the deterministic report.
-fn report(args: ReportArgs, quiet: bool) -> Result<(), InputError> {
+fn report(args: ReportArgs, quiet: bool) -> Result<(), Failure> {
     check_threads(args.sampling.threads)?;
     let loaded = Loaded::read(args.scenario.as_deref(), &args.catalog)?;
     let plan = match loaded.resolved.file.sweep {
@@ -399,78 +443,62 @@ fn report(args: ReportArgs, quiet: bool) -> Result<(), InputError> {
         None if uncertainty.is_empty() => 0,
         None => REPORT_SAMPLES,
     };
+    let dest = match args.out {
+        Some(path) => Destination::named(path),
+        None => Destination::default_for(&run),
+    };
+    let origin = Origin::of(&run);
+    // Refused before the work rather than after it; checked again when the folder is swapped.
+    folder::check(&dest, &origin)?;
     let seed = args.sampling.seed;
-    let mut analyses = tcosim::report::folder::Analyses::default();
+    let mut analyses = folder::Analyses::default();
     if samples > 0 || !uncertainty.is_empty() || plan.is_some() {
         let input = run.input.clone();
         let focus = tcosim::report::cheapest_serving(&run);
         let (mc, sensitivity, sweep) = with_threads(args.sampling.threads, || {
-            let mc = (samples > 0).then(|| {
-                with_progress(quiet, samples, |progress| {
-                    tcosim::montecarlo::engine::run(&input, &uncertainty, samples, seed, progress)
-                })
-            });
+            let mc = if samples > 0 {
+                Some(with_progress(quiet, samples, "samples", |progress| {
+                    tcosim::montecarlo::engine::run_cancellable(
+                        &input,
+                        &uncertainty,
+                        samples,
+                        seed,
+                        progress,
+                        interrupt::flag(),
+                    )
+                })?)
+            } else {
+                None
+            };
             let sensitivity = (!uncertainty.is_empty())
                 .then(|| tcosim::montecarlo::sensitivity::run(&input, &uncertainty, focus));
-            let sweep = plan
-                .as_ref()
-                .map(|p| tcosim::montecarlo::sweep::run(&input, p, &uncertainty, seed));
-            (mc, sensitivity, sweep)
-        })?;
+            interrupt::check()?;
+            let sweep = match &plan {
+                Some(p) => Some(run_sweep(quiet, &input, p, &uncertainty, seed)?),
+                None => None,
+            };
+            Ok::<_, Failure>((mc, sensitivity, sweep))
+        })??;
         run.montecarlo = mc;
         analyses.sensitivity = sensitivity;
         analyses.sweep = sweep;
     }
-    let out = args
-        .out
-        .unwrap_or_else(|| tcosim::report::folder::default_dir(&run));
-    let files = tcosim::report::folder::render_with(&run, &analyses).map_err(|e| {
-        InputError::new(out.display().to_string(), "cannot render the report").found(e.to_string())
+    interrupt::check()?;
+    let files = folder::render_with(&run, &analyses).map_err(|e| {
+        InputError::new(dest.path.display().to_string(), "cannot render the report")
+            .found(e.to_string())
     })?;
-    tcosim::report::folder::write(&out, &files)?;
+    folder::write(&dest, &files, &origin, interrupt::flag())?;
     if !quiet {
-        eprintln!("wrote {} ({} files)", out.display(), files.len());
+        eprintln!("wrote {} ({} files)", dest.path.display(), files.len());
     }
     Ok(())
 }
 
-/// Writes `bytes` to a temporary file beside `path` and renames it into place, so that `path`
-/// is either its old content or the complete new one.
-fn write_error(path: &Path, flag: &str, e: &std::io::Error) -> InputError {
-    InputError::new(
-        path.display().to_string(),
-        format!("cannot write the {flag} file"),
-    )
-    .expected("a writable file in an existing folder")
-    .found(e.kind().to_string())
-}
-
-/// `bytes` in a temporary file beside `path`, with the mode the file should have, ready to
-/// replace it.
-fn stage(path: &Path, bytes: &[u8], flag: &str) -> Result<tempfile::NamedTempFile, InputError> {
-    check_target(path, flag)?;
-    let fail = |e: std::io::Error| write_error(path, flag, &e);
-    let mut tmp = tempfile::NamedTempFile::new_in(target_folder(path)).map_err(fail)?;
-    // Temporary files are private (0600): keep the mode of the file being replaced, or give a
-    // new one the usual 0644.
-    #[cfg(unix)]
-    {
-        use std::os::unix::fs::PermissionsExt;
-        let mode = std::fs::metadata(path)
-            .map(|m| m.permissions().mode() & 0o7777)
-            .unwrap_or(0o644);
-        tmp.as_file()
-            .set_permissions(std::fs::Permissions::from_mode(mode))
-            .map_err(fail)?;
-    }
-    tmp.write_all(bytes).map_err(fail)?;
-    tmp.as_file().sync_all().map_err(fail)?;
-    Ok(tmp)
-}
-
-fn validate(args: ValidateArgs, quiet: bool) -> Result<(), InputError> {
+fn validate(args: ValidateArgs, quiet: bool) -> Result<(), Failure> {
     let base = Catalog::load(&args.catalog)?;
     for path in &args.files {
+        interrupt::check()?;
         let shown = path.display().to_string();
         let name = path.file_name().and_then(|n| n.to_str()).unwrap_or("");
         let what = if path.is_dir() {

@@ -6,13 +6,17 @@
 //! and quantiles come from integer-count sketches whose merge is exact, so every result is the
 //! same bit for bit whatever the number of threads. Memory is bounded: nothing is kept per
 //! sample, only sketches per option and metric and per option and month.
+//!
+//! A long run can be stopped by its caller: [`run_cancellable`] checks a flag before each chunk
+//! and after each wave, and gives up with [`Cancelled`] (no partial results) once it is set. The
+//! library never installs signal handlers; the binary sets the flag.
 
 use super::distributions::{open_unit, sample_rng};
 use super::stats::{Moments, QuantileSketch};
 use super::uncertain::Uncertainty;
 use crate::model::{self, Input, MonthDemand, Output};
 use rayon::prelude::*;
-use std::sync::atomic::{AtomicU64, Ordering};
+use std::sync::atomic::{AtomicBool, AtomicU64, Ordering};
 
 /// Most points of a fan chart: enough for a smooth band, and it bounds the per-sample work of
 /// the month-by-month sketches.
@@ -225,6 +229,11 @@ fn same_demand(sample: &Input, base: &Input) -> bool {
 /// A win shared by k tied options counts 840/k units: exact for k up to 8 (840 = lcm 1..=8).
 const TIE_UNITS: u64 = 840;
 
+/// Work stopped because its caller's cancellation flag was set; nothing of it is returned.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, thiserror::Error)]
+#[error("cancelled before the end")]
+pub struct Cancelled;
+
 /// Runs `samples` samples of `input` under `uncertainty` with `seed`, on the current rayon pool;
 /// `progress` is called with the number of samples done so far.
 pub fn run(
@@ -234,6 +243,39 @@ pub fn run(
     seed: u64,
     progress: &(dyn Fn(u64) + Sync),
 ) -> MonteCarlo {
+    let never = AtomicBool::new(false);
+    let (acc, totals) = sample(input, uncertainty, samples, seed, progress, &never);
+    summarise(input, samples, seed, &acc, &totals)
+}
+
+/// [`run`], stopped promptly once `cancel` is set: no chunk starts after that, the chunks
+/// already running finish (a chunk is [`CHUNK`] samples), and the result is [`Cancelled`].
+/// A run that is not cancelled gives exactly the result of [`run`].
+pub fn run_cancellable(
+    input: &Input,
+    uncertainty: &Uncertainty,
+    samples: u64,
+    seed: u64,
+    progress: &(dyn Fn(u64) + Sync),
+    cancel: &AtomicBool,
+) -> Result<MonteCarlo, Cancelled> {
+    let (acc, totals) = sample(input, uncertainty, samples, seed, progress, cancel);
+    if cancel.load(Ordering::Relaxed) {
+        return Err(Cancelled);
+    }
+    Ok(summarise(input, samples, seed, &acc, &totals))
+}
+
+/// Draws and evaluates the samples wave by wave, returning the merged accumulators and the
+/// per-option moments; stops early (with incomplete sums) once `cancel` is set.
+fn sample(
+    input: &Input,
+    uncertainty: &Uncertainty,
+    samples: u64,
+    seed: u64,
+    progress: &(dyn Fn(u64) + Sync),
+    cancel: &AtomicBool,
+) -> (Acc, Vec<[Moments; 6]>) {
     let options = input.options.len();
     let months = input.horizon_months;
     let base_months = model::demand_curves(input);
@@ -256,13 +298,16 @@ pub fn run(
         .map(|_| std::array::from_fn(|_| Moments::new()))
         .collect();
     let mut wave = 0;
-    while wave < n_chunks {
+    while wave < n_chunks && !cancel.load(Ordering::Relaxed) {
         let wave_end = (wave + WAVE).min(n_chunks);
         let mut wave_acc = (wave..wave_end)
             .into_par_iter()
             .fold(
                 || Acc::new(options, months),
                 |mut acc, chunk| {
+                    if cancel.load(Ordering::Relaxed) {
+                        return acc;
+                    }
                     let (mut u, mut tmp, mut values) = (vec![0.0; k], vec![0.0; k], vec![0.0; k]);
                     let mut moments: Vec<[Moments; 6]> = (0..options)
                         .map(|_| std::array::from_fn(|_| Moments::new()))
@@ -412,6 +457,19 @@ pub fn run(
         acc = acc.merge(wave_acc);
         wave = wave_end;
     }
+    (acc, totals)
+}
+
+/// The statistics of a complete run from its accumulators.
+fn summarise(
+    input: &Input,
+    samples: u64,
+    seed: u64,
+    acc: &Acc,
+    totals: &[[Moments; 6]],
+) -> MonteCarlo {
+    let options = input.options.len();
+    let months = input.horizon_months;
     let n = samples.max(1) as f64;
     let stats = (0..options)
         .map(|o| OptionStats {

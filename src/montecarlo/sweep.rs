@@ -1,12 +1,17 @@
 //! Sweeps: a grid over option parameters (owned servers, committed share, ...), each point
 //! simulated, optionally with Monte Carlo samples, and the point with the lowest objective.
+//!
+//! [`run_cancellable`] reports progress in units of [`Plan::work`] and stops promptly when its
+//! caller's flag is set: no grid point starts after that, and a point's own Monte Carlo stops
+//! within a chunk.
 
-use super::engine;
+use super::engine::{self, Cancelled};
 use super::uncertain::Uncertainty;
 use crate::error::{InputError, Seg, number};
 use crate::model::{self, Commitment, Input};
 use crate::scenario::{Resolved, Source, SweepParameter, error_at};
 use rayon::prelude::*;
+use std::sync::atomic::{AtomicBool, AtomicU64, Ordering};
 
 /// Most grid points a sweep may have.
 pub const MAX_POINTS: usize = 100_000;
@@ -247,6 +252,27 @@ impl Plan {
     }
 }
 
+impl Plan {
+    /// Grid points of the sweep.
+    pub fn points(&self) -> u64 {
+        self.axes.iter().map(|a| a.values.len() as u64).product()
+    }
+
+    /// Units of work of one grid point: one simulation, or with the `p90_pv_cost` objective
+    /// one per Monte Carlo sample.
+    pub fn work_per_point(&self) -> u64 {
+        match self.objective {
+            Objective::PvCost => 1,
+            Objective::P90PvCost => self.samples.max(1),
+        }
+    }
+
+    /// Units of work of the whole sweep, as [`run_cancellable`] counts its progress.
+    pub fn work(&self) -> u64 {
+        self.points().saturating_mul(self.work_per_point())
+    }
+}
+
 fn axis(source: &Source, r: &Resolved, i: usize, p: &SweepParameter) -> Result<Axis, InputError> {
     let at = |f: &'static str| {
         [
@@ -377,13 +403,50 @@ fn axis(source: &Source, r: &Resolved, i: usize, p: &SweepParameter) -> Result<A
 
 /// Evaluates every grid point (in parallel; results in grid order).
 pub fn run(input: &Input, plan: &Plan, uncertainty: &Uncertainty, seed: u64) -> Sweep {
+    let never = AtomicBool::new(false);
+    let points = evaluate(input, plan, uncertainty, seed, &|_| {}, &never);
+    finish(plan, points)
+}
+
+/// [`run`], calling `progress` with the units of [`Plan::work`] done so far, and stopped with
+/// [`Cancelled`] once `cancel` is set. A sweep that is not cancelled gives exactly the result of
+/// [`run`].
+pub fn run_cancellable(
+    input: &Input,
+    plan: &Plan,
+    uncertainty: &Uncertainty,
+    seed: u64,
+    progress: &(dyn Fn(u64) + Sync),
+    cancel: &AtomicBool,
+) -> Result<Sweep, Cancelled> {
+    let points = evaluate(input, plan, uncertainty, seed, progress, cancel);
+    if cancel.load(Ordering::Relaxed) {
+        return Err(Cancelled);
+    }
+    Ok(finish(plan, points))
+}
+
+/// The points of the grid in grid order; once `cancel` is set no point starts and the list is
+/// incomplete.
+fn evaluate(
+    input: &Input,
+    plan: &Plan,
+    uncertainty: &Uncertainty,
+    seed: u64,
+    progress: &(dyn Fn(u64) + Sync),
+    cancel: &AtomicBool,
+) -> Vec<Point> {
     let option = plan.axes.first().map(|a| a.option).unwrap_or(0);
     let months = model::demand_curves(input);
     let sizes: Vec<usize> = plan.axes.iter().map(|a| a.values.len()).collect();
     let count: usize = sizes.iter().product();
-    let points: Vec<Point> = (0..count)
+    let done = AtomicU64::new(0);
+    (0..count)
         .into_par_iter()
-        .map(|idx| {
+        .filter_map(|idx| {
+            if cancel.load(Ordering::Relaxed) {
+                return None;
+            }
             let mut rest = idx;
             let mut values = vec![0.0; plan.axes.len()];
             for (a, axis) in plan.axes.iter().enumerate().rev() {
@@ -397,23 +460,48 @@ pub fn run(input: &Input, plan: &Plan, uncertainty: &Uncertainty, seed: u64) -> 
             let out = model::simulate_with(&point_input, &months);
             let result = &out.options[option];
             let objective = match plan.objective {
-                Objective::PvCost => result.pv_cost,
+                Objective::PvCost => {
+                    progress(done.fetch_add(1, Ordering::Relaxed) + 1);
+                    result.pv_cost
+                }
                 Objective::P90PvCost => {
-                    let mc = engine::run(&point_input, uncertainty, plan.samples, seed, &|_| {});
+                    // The engine reports the samples done in this point, possibly out of order
+                    // across its threads: only the growth of their maximum is added.
+                    let seen = AtomicU64::new(0);
+                    let point_progress = |n: u64| {
+                        let before = seen.fetch_max(n, Ordering::Relaxed);
+                        if n > before {
+                            progress(done.fetch_add(n - before, Ordering::Relaxed) + n - before);
+                        }
+                    };
+                    let mc = engine::run_cancellable(
+                        &point_input,
+                        uncertainty,
+                        plan.samples,
+                        seed,
+                        &point_progress,
+                        cancel,
+                    )
+                    .ok()?;
                     mc.options[option].metrics[0]
                         .map(|m| m.p90())
                         .unwrap_or(result.pv_cost)
                 }
             };
-            Point {
+            Some(Point {
                 values,
                 objective,
                 pv_cost: result.pv_cost,
                 unmet_gpu_hours: result.unmet_gpu_hours,
                 serves_demand: model::serves_demand(result),
-            }
+            })
         })
-        .collect();
+        .collect()
+}
+
+/// The sweep of the evaluated `points`, with its best point.
+fn finish(plan: &Plan, points: Vec<Point>) -> Sweep {
+    let option = plan.axes.first().map(|a| a.option).unwrap_or(0);
     let best = model::cheapest(points.iter().map(|p| (p.serves_demand, p.objective)))
         .map(|(i, _)| i)
         .unwrap_or(0);

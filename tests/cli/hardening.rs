@@ -369,7 +369,13 @@ fn names_show_as_written_in_markdown_html_and_svg() {
     assert!(md.contains("# &lt;script&gt;x&lt;/script&gt;"), "{md}");
     assert!(md.contains("rent\\|&lt;b&gt;&x"), "{md}");
     let out = scratch.path("report");
-    success([arg("report"), arg(&path), arg("--out"), arg(&out), arg("-q")]);
+    success([
+        arg("report"),
+        arg(&path),
+        arg("--out"),
+        arg(&out),
+        arg("-q"),
+    ]);
     let html = std::fs::read_to_string(out.join("index.html")).expect("index.html");
     assert!(!html.contains("<script>") && !html.contains("<b>&x"));
     for entry in std::fs::read_dir(&out).expect("report folder") {

@@ -4,7 +4,9 @@
 //! Most tests read one shared report of the largest example (rendered once per test process
 //! with `--samples 2000`), so that the module stays fast in debug builds.
 
-use crate::support::{BASE, EXIT_INPUT, Scratch, arg, output, rejected, stderr, success, tcosim};
+use crate::support::{
+    BASE, EXIT_INPUT, MANIFEST, Scratch, arg, output, rejected, stderr, success, tcosim,
+};
 use std::collections::BTreeMap;
 use std::path::{Path, PathBuf};
 use std::sync::OnceLock;
@@ -35,7 +37,7 @@ const FLEET_INPUTS: [&str; 6] = [
 ];
 
 /// The charts of every report.
-const CHARTS: [&str; 5] = [
+pub const CHARTS: [&str; 5] = [
     "cumulative-cost",
     "cost-breakdown",
     "demand-capacity",
@@ -98,7 +100,7 @@ fn fleet() -> &'static Path {
 }
 
 /// Every file of a folder by name, with its bytes.
-fn contents(dir: &Path) -> BTreeMap<String, Vec<u8>> {
+pub fn contents(dir: &Path) -> BTreeMap<String, Vec<u8>> {
     std::fs::read_dir(dir)
         .expect("report folder exists")
         .map(|e| {
@@ -109,12 +111,18 @@ fn contents(dir: &Path) -> BTreeMap<String, Vec<u8>> {
         .collect()
 }
 
-/// The files of a report with `charts`, sorted.
-fn files_with(charts: &[&str]) -> Vec<String> {
-    let mut names: Vec<String> = ["index.html", "report.md", "summary.json", "monthly.csv"]
-        .iter()
-        .map(|s| s.to_string())
-        .collect();
+/// The files of a report with `charts`, with its manifest, sorted.
+pub fn files_with(charts: &[&str]) -> Vec<String> {
+    let mut names: Vec<String> = [
+        MANIFEST,
+        "index.html",
+        "report.md",
+        "summary.json",
+        "monthly.csv",
+    ]
+    .iter()
+    .map(|s| s.to_string())
+    .collect();
     for c in charts {
         names.push(format!("{c}.svg"));
         names.push(format!("{c}.png"));
@@ -641,19 +649,18 @@ fn a_failed_report_leaves_the_previous_one_byte_identical() {
 #[test]
 fn a_new_report_replaces_the_previous_one_whole() {
     let scratch = Scratch::new();
-    let out = report(&scratch, "scenarios/startup-finetune.toml", "report");
-    std::fs::write(out.join("old-chart.svg"), "<svg/>").unwrap();
-    report_with(&scratch, FLEET, "report", &["--samples", "0"]);
+    // The report of the fleet has a tornado and a sweep chart; the start-up's has neither.
+    let out = report_with(&scratch, FLEET, "report", &["--samples", "0"]);
+    assert!(out.join("tornado.svg").exists());
+    report(&scratch, "scenarios/startup-finetune.toml", "report");
     let names: Vec<String> = contents(&out).into_keys().collect();
-    let mut charts = CHARTS.to_vec();
-    charts.extend([TORNADO, SWEEP]);
     assert_eq!(
         names,
-        files_with(&charts),
+        files_with(&CHARTS),
         "files of the old report are gone"
     );
     let md = std::fs::read_to_string(out.join("report.md")).unwrap();
-    assert!(md.starts_with("# Inference fleet on L40S and L4\n"));
+    assert!(md.starts_with("# Start-up fine-tuning on 16 GPUs\n"));
     let entries = std::fs::read_dir(scratch.dir.path()).unwrap().count();
     assert_eq!(entries, 1, "no temporary or old folder left behind");
 }

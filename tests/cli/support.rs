@@ -286,3 +286,28 @@ pub fn offer_row(on_demand: &str, spot: &str) -> String {
         "test-offer,aws,test.48xlarge,us-east-1,h100-sxm,8,{on_demand},{spot},,,integration test,2026-06-01,false,\n"
     )
 }
+
+/// The manifest every report folder holds.
+pub const MANIFEST: &str = ".tcosim-report.json";
+
+/// Names in `dir` that a run may leave behind when it fails to clean up: hidden staging
+/// folders and temporary files (`.NAME.tcosim-tmp-XXXXXX`, tempfile's `.tmpXXXXXX`), sorted.
+pub fn leftovers(dir: &Path) -> Vec<String> {
+    let mut found: Vec<String> = std::fs::read_dir(dir)
+        .expect("readable folder")
+        .map(|e| e.expect("entry").file_name().to_string_lossy().to_string())
+        .filter(|n| n.contains("tcosim-tmp") || n.starts_with(".tmp"))
+        .collect();
+    found.sort();
+    found
+}
+
+/// Every entry of `dir` (not recursive), hidden ones included, sorted.
+pub fn entries(dir: &Path) -> Vec<String> {
+    let mut found: Vec<String> = std::fs::read_dir(dir)
+        .expect("readable folder")
+        .map(|e| e.expect("entry").file_name().to_string_lossy().to_string())
+        .collect();
+    found.sort();
+    found
+}

@@ -1,0 +1,258 @@
+//! What `--output` and `--chart` write to: a regular file is replaced atomically, a symbolic
+//! link is followed (the link stays), a device or FIFO is written directly (a full device is an
+//! error), a read-only file is refused, and the two flags may not name the same file.
+
+use crate::support::{EXIT_INPUT, Scratch, arg, entries, leftovers, output, rejected, stderr};
+use std::ffi::OsStr;
+use std::path::Path;
+
+const STARTUP: &str = "scenarios/startup-finetune.toml";
+const FLEET: &str = "scenarios/inference-fleet.toml";
+
+/// `run STARTUP --format json` as printed on stdout.
+fn startup_json() -> Vec<u8> {
+    let out = output(["run", STARTUP, "--format", "json"]);
+    assert_eq!(out.status.code(), Some(0), "{}", stderr(&out));
+    out.stdout
+}
+
+/// `tcosim run STARTUP --format json --output <path>`.
+fn run_to(path: &Path) -> std::process::Output {
+    output([
+        arg("run"),
+        arg(STARTUP),
+        arg("--format"),
+        arg("json"),
+        arg("--output"),
+        arg(path),
+    ])
+}
+
+#[cfg(target_os = "linux")]
+#[test]
+fn a_full_device_is_an_error_and_stays_a_device() {
+    use std::os::unix::fs::FileTypeExt;
+    let full = Path::new("/dev/full");
+    if !full.exists() {
+        return;
+    }
+    let run = run_to(full);
+    assert_eq!(run.status.code(), Some(EXIT_INPUT), "{}", stderr(&run));
+    let err = stderr(&run);
+    for needle in [
+        "/dev/full: cannot write the --output file",
+        "no space left on the device",
+    ] {
+        assert!(err.contains(needle), "`{needle}` in:\n{err}");
+    }
+    let meta = std::fs::symlink_metadata(full).unwrap();
+    assert!(meta.file_type().is_char_device(), "/dev/full was replaced");
+}
+
+#[cfg(target_os = "linux")]
+#[test]
+fn the_null_device_is_written_and_stays_a_device() {
+    use std::os::unix::fs::FileTypeExt;
+    let null = Path::new("/dev/null");
+    let run = run_to(null);
+    assert_eq!(run.status.code(), Some(0), "{}", stderr(&run));
+    assert!(run.stdout.is_empty());
+    let meta = std::fs::symlink_metadata(null).unwrap();
+    assert!(meta.file_type().is_char_device(), "/dev/null was replaced");
+}
+
+#[cfg(target_os = "linux")]
+#[test]
+fn dev_stdout_writes_to_standard_output() {
+    let run = run_to(Path::new("/dev/stdout"));
+    assert_eq!(run.status.code(), Some(0), "{}", stderr(&run));
+    assert!(
+        run.stdout == startup_json(),
+        "the output went to standard output"
+    );
+    // Standard output redirected to a file: that file gets the output, opened as the shell
+    // opened it (here for appending), not replaced.
+    let scratch = Scratch::new();
+    let log = scratch.write("log.txt", "earlier line\n");
+    let file = std::fs::OpenOptions::new().append(true).open(&log).unwrap();
+    let run = std::process::Command::new(env!("CARGO_BIN_EXE_tcosim"))
+        .current_dir(crate::support::repo())
+        .args([
+            arg("run"),
+            arg(STARTUP),
+            arg("--format"),
+            arg("json"),
+            arg("--output"),
+            arg("/dev/stdout"),
+        ])
+        .stdout(file)
+        .output()
+        .unwrap();
+    assert_eq!(run.status.code(), Some(0), "{}", stderr(&run));
+    let mut expected = b"earlier line\n".to_vec();
+    expected.extend(startup_json());
+    assert!(
+        std::fs::read(&log).unwrap() == expected,
+        "appended to log.txt"
+    );
+    assert_eq!(entries(scratch.dir.path()), ["log.txt"]);
+}
+
+#[cfg(unix)]
+#[test]
+fn a_fifo_is_written_to_and_stays_a_fifo() {
+    use std::os::unix::fs::FileTypeExt;
+    let scratch = Scratch::new();
+    let fifo = scratch.path("pipe");
+    let status = std::process::Command::new("mkfifo")
+        .arg(&fifo)
+        .status()
+        .expect("mkfifo runs");
+    assert!(status.success());
+    let reader = {
+        let fifo = fifo.clone();
+        std::thread::spawn(move || std::fs::read(fifo).expect("read the FIFO"))
+    };
+    let run = run_to(&fifo);
+    assert_eq!(run.status.code(), Some(0), "{}", stderr(&run));
+    // Checked before waiting for the reader, which would wait forever on a replaced FIFO.
+    let meta = std::fs::symlink_metadata(&fifo).unwrap();
+    assert!(meta.file_type().is_fifo(), "the FIFO was replaced");
+    let read = reader.join().unwrap();
+    assert!(read == startup_json(), "the reader got the whole output");
+    assert_eq!(entries(scratch.dir.path()), ["pipe"]);
+}
+
+#[cfg(unix)]
+#[test]
+fn a_link_is_followed_and_stays_a_link() {
+    let scratch = Scratch::new();
+    // The file lives in another folder; the link is relative.
+    let real = scratch.write("data/result.json", "old");
+    std::os::unix::fs::symlink("data/result.json", scratch.path("link.json")).unwrap();
+    let run = run_to(&scratch.path("link.json"));
+    assert_eq!(run.status.code(), Some(0), "{}", stderr(&run));
+    let meta = std::fs::symlink_metadata(scratch.path("link.json")).unwrap();
+    assert!(meta.file_type().is_symlink(), "the link stays a link");
+    assert!(std::fs::read(&real).unwrap() == startup_json());
+    // A link to a file that does not exist yet creates it where the link points.
+    std::os::unix::fs::symlink("data/new.json", scratch.path("new-link.json")).unwrap();
+    let run = run_to(&scratch.path("new-link.json"));
+    assert_eq!(run.status.code(), Some(0), "{}", stderr(&run));
+    assert!(std::fs::read(scratch.path("data/new.json")).unwrap() == startup_json());
+    assert!(
+        std::fs::symlink_metadata(scratch.path("new-link.json"))
+            .unwrap()
+            .file_type()
+            .is_symlink()
+    );
+    assert_eq!(
+        entries(scratch.dir.path()),
+        ["data", "link.json", "new-link.json"]
+    );
+    assert_eq!(
+        entries(&scratch.path("data")),
+        ["new.json", "result.json"],
+        "no temporary file left in the link's target folder"
+    );
+}
+
+#[cfg(unix)]
+#[test]
+fn a_read_only_file_is_not_replaced() {
+    use std::os::unix::fs::PermissionsExt;
+    let scratch = Scratch::new();
+    let target = scratch.write("result.json", "keep me");
+    std::fs::set_permissions(&target, std::fs::Permissions::from_mode(0o444)).unwrap();
+    let err = rejected(
+        &[
+            arg("run"),
+            arg(STARTUP),
+            arg("--format"),
+            arg("json"),
+            arg("--output"),
+            arg(&target),
+        ],
+        &["the --output file is read-only", "result.json", "hint:"],
+    );
+    assert!(err.contains("chmod u+w"), "{err}");
+    assert_eq!(std::fs::read_to_string(&target).unwrap(), "keep me");
+    let mode = std::fs::metadata(&target).unwrap().permissions().mode() & 0o777;
+    assert_eq!(mode, 0o444);
+    assert_eq!(entries(scratch.dir.path()), ["result.json"]);
+}
+
+#[cfg(unix)]
+#[test]
+fn a_read_only_chart_is_not_replaced_and_nothing_else_is_written() {
+    use std::os::unix::fs::PermissionsExt;
+    let scratch = Scratch::new();
+    let chart = scratch.write("tornado.svg", "<svg/>");
+    std::fs::set_permissions(&chart, std::fs::Permissions::from_mode(0o444)).unwrap();
+    let table = scratch.path("table.txt");
+    rejected(
+        &[
+            arg("sensitivity"),
+            arg(FLEET),
+            arg("--output"),
+            arg(&table),
+            arg("--chart"),
+            arg(&chart),
+        ],
+        &["the --chart file is read-only"],
+    );
+    assert_eq!(std::fs::read_to_string(&chart).unwrap(), "<svg/>");
+    assert_eq!(entries(scratch.dir.path()), ["tornado.svg"]);
+}
+
+#[test]
+fn output_and_chart_may_not_name_the_same_file() {
+    let scratch = Scratch::new();
+    let earlier = "earlier table";
+    let target = scratch.write("x.svg", earlier);
+    for command in ["sensitivity", "sweep"] {
+        // The same name, and the same file through `./`.
+        let dotted = scratch.dir.path().join(".").join("x.svg");
+        for chart in [target.as_path(), dotted.as_path()] {
+            rejected(
+                &[
+                    OsStr::new(command),
+                    OsStr::new(FLEET),
+                    OsStr::new("--output"),
+                    arg(&target),
+                    OsStr::new("--chart"),
+                    arg(chart),
+                ],
+                &[
+                    "--output and --chart name the same file",
+                    "hint: choose another file for --chart",
+                ],
+            );
+        }
+    }
+    assert_eq!(std::fs::read_to_string(&target).unwrap(), earlier);
+    assert_eq!(entries(scratch.dir.path()), ["x.svg"]);
+}
+
+#[cfg(unix)]
+#[test]
+fn output_and_chart_may_not_name_the_same_file_through_a_link() {
+    let scratch = Scratch::new();
+    std::os::unix::fs::symlink("x.svg", scratch.path("y.svg")).unwrap();
+    // Neither exists yet: the link still leads to the same new file.
+    for command in ["sensitivity", "sweep"] {
+        rejected(
+            &[
+                OsStr::new(command),
+                OsStr::new(FLEET),
+                OsStr::new("--output"),
+                arg(&scratch.path("x.svg")),
+                OsStr::new("--chart"),
+                arg(&scratch.path("y.svg")),
+            ],
+            &["--output and --chart name the same file"],
+        );
+    }
+    assert_eq!(entries(scratch.dir.path()), ["y.svg"]);
+    assert!(leftovers(scratch.dir.path()).is_empty());
+}
