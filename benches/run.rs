@@ -1,7 +1,8 @@
 //! Benchmarks of `tcosim run`: the whole process (parse to output) on every example scenario,
-//! the in-process model alone, and Monte Carlo (100,000 samples with one and two threads, and
-//! the peak memory of 1,000,000 samples). Run with `cargo bench --bench run`; prints one line
-//! per case with wall times and option-months per second, so later changes can be compared.
+//! the in-process model alone, Monte Carlo (100,000 samples with one and two threads, and the
+//! peak memory of 1,000,000 samples) and the IRR of a long savings series. Run with
+//! `cargo bench --bench run`; prints one line per case with wall times and option-months per
+//! second, so later changes can be compared.
 
 use std::path::Path;
 use std::process::{Command, Stdio};
@@ -82,6 +83,33 @@ fn main() {
             option_months / median.as_secs_f64() / 1e6
         );
     }
+    irr();
+}
+
+/// IRR of one option against its baseline over the longest horizon: 601 monthly savings flows
+/// with a purchase every 48 months, so that the flows change sign several times and the root
+/// search scans the grid (README F4).
+fn irr() {
+    const CALLS: usize = 2_000;
+    let mut flows: Vec<f64> = (0..=600)
+        .map(|t| 30_000.0 * 1.01f64.powf(t as f64 / 12.0))
+        .collect();
+    for t in (0..600).step_by(48) {
+        flows[t] -= 1_000_000.0;
+    }
+    let samples = (0..CALLS)
+        .map(|_| {
+            let start = Instant::now();
+            std::hint::black_box(tcosim::finance::irr(std::hint::black_box(&flows), 0.0064));
+            start.elapsed()
+        })
+        .collect();
+    let (median, min) = stats(samples);
+    println!(
+        "finance  irr of 601 monthly flows, several sign changes  median {:>7.1} µs  min {:>7.1} µs",
+        median.as_secs_f64() * 1e6,
+        min.as_secs_f64() * 1e6
+    );
 }
 
 /// Monte Carlo of the largest example: whole-process wall time for 100,000 samples on one and

@@ -151,33 +151,106 @@ impl fmt::Display for Details {
     }
 }
 
-/// Up to `limit` known ids closest to `id`, by normalised Levenshtein similarity; ties keep
-/// catalog order. Ids sharing a prefix with `id` rank first, since people type the start right.
+/// Longest name, in characters, compared by [`nearest_ids`]: a longer unknown name gets no
+/// suggestion and a longer known name is never suggested, so that a hint costs at most a
+/// fixed amount per known name however long the names are (real ids and paths are far
+/// shorter).
+pub const MAX_COMPARED_CHARS: usize = 128;
+
+/// Up to `limit` known ids near `id`, nearest first; ties keep the order of `known`.
+///
+/// Case is ignored. A known name is near when it is at most `2 L / 5` edits away, but at least
+/// one and fewer than `L` (inserting, deleting or substituting a character, or swapping two
+/// neighbours; `L` the longer length in characters), or when one of the two contains the other and the shorter
+/// has at least 3 characters and a third of the longer's (`h100` → `h100-sxm`,
+/// `us-tx-colocation` → `us-tx-colo`, but not `gpu` → `software_per_gpu_year`). They rank by
+/// similarity `1 − edits / L`, those that contain `id` first, since people type the start
+/// right. Each comparison is bounded: names of different lengths are not compared character
+/// by character, nor names longer than [`MAX_COMPARED_CHARS`].
 pub fn nearest_ids<'a>(
     id: &str,
     known: impl IntoIterator<Item = &'a str>,
     limit: usize,
 ) -> Vec<String> {
     let needle = id.to_ascii_lowercase();
-    let mut scored: Vec<(f64, usize, &str)> = known
-        .into_iter()
-        .enumerate()
-        .map(|(i, k)| {
-            let lower = k.to_ascii_lowercase();
-            let mut score = strsim::normalized_levenshtein(&needle, &lower);
-            if !needle.is_empty() && (lower.starts_with(&needle) || lower.contains(&needle)) {
+    let needle_chars: Vec<char> = needle.chars().collect();
+    if needle_chars.is_empty() || needle_chars.len() > MAX_COMPARED_CHARS {
+        return Vec::new();
+    }
+    let mut lower = String::new();
+    let mut scored: Vec<(f64, usize, &str)> = Vec::new();
+    for (i, k) in known.into_iter().enumerate() {
+        // A character takes at most 4 bytes: skip long names before looking at them.
+        if k.len() > 4 * MAX_COMPARED_CHARS {
+            continue;
+        }
+        lower.clear();
+        lower.extend(k.chars().map(|c| c.to_ascii_lowercase()));
+        let chars: Vec<char> = lower.chars().collect();
+        if chars.is_empty() || chars.len() > MAX_COMPARED_CHARS {
+            continue;
+        }
+        let (short, long) = if chars.len() < needle_chars.len() {
+            (chars.len(), needle_chars.len())
+        } else {
+            (needle_chars.len(), chars.len())
+        };
+        let contains_id = lower.contains(&needle);
+        let contained = contains_id || needle.contains(lower.as_str());
+        // Containment: the distance is the difference in length.
+        let edits = if contained && short >= 3 && 3 * short >= long {
+            Some(long - short)
+        } else {
+            // At least one edit, never all of them.
+            bounded_edit_distance(&needle_chars, &chars, (2 * long / 5).max(1).min(long - 1))
+        };
+        if let Some(edits) = edits {
+            let mut score = 1.0 - edits as f64 / long as f64;
+            if contains_id {
                 score += 1.0;
             }
-            (score, i, k)
-        })
-        .collect();
+            scored.push((score, i, k));
+        }
+    }
     scored.sort_by(|a, b| b.0.total_cmp(&a.0).then(a.1.cmp(&b.1)));
     scored
         .into_iter()
-        .filter(|(score, _, _)| *score > 0.3)
         .take(limit)
         .map(|(_, _, k)| k.to_string())
         .collect()
+}
+
+/// The optimal-string-alignment distance between `a` and `b` (insertions, deletions,
+/// substitutions and swaps of neighbours, each counted once, no substring edited twice), or
+/// `None` when it is above `max`. Stops as soon as every alignment so far is above `max`.
+fn bounded_edit_distance(a: &[char], b: &[char], max: usize) -> Option<usize> {
+    if a.len().abs_diff(b.len()) > max {
+        return None;
+    }
+    let width = b.len() + 1;
+    let mut before: Vec<usize> = vec![0; width];
+    let mut previous: Vec<usize> = (0..width).collect();
+    let mut current: Vec<usize> = vec![0; width];
+    for i in 1..=a.len() {
+        current[0] = i;
+        let mut row_min = i;
+        for j in 1..width {
+            let substitution = previous[j - 1] + usize::from(a[i - 1] != b[j - 1]);
+            let mut d = substitution.min(previous[j] + 1).min(current[j - 1] + 1);
+            if i > 1 && j > 1 && a[i - 1] == b[j - 2] && a[i - 2] == b[j - 1] {
+                d = d.min(before[j - 2] + 1);
+            }
+            current[j] = d;
+            row_min = row_min.min(d);
+        }
+        if row_min > max {
+            return None;
+        }
+        std::mem::swap(&mut before, &mut previous);
+        std::mem::swap(&mut previous, &mut current);
+    }
+    let distance = previous[b.len()];
+    (distance <= max).then_some(distance)
 }
 
 /// 1-based line and column of a byte offset in `text`.
@@ -530,7 +603,8 @@ fn toml_message(message: &str) -> String {
 
 #[cfg(test)]
 mod tests {
-    use super::{key_at, number};
+    use super::{MAX_COMPARED_CHARS, bounded_edit_distance, key_at, nearest_ids, number};
+    use proptest::prelude::*;
 
     #[test]
     fn keys_are_found_at_offsets() {
@@ -549,6 +623,175 @@ mod tests {
             key_at(inline, inline.rfind("kind").unwrap()).as_deref(),
             Some("option[0].financing.kind")
         );
+    }
+
+    /// Server ids of the shipped catalog, in catalog order.
+    const SERVERS: [&str; 8] = [
+        "dgx-h100",
+        "dgx-a100",
+        "dgx-h200",
+        "hgx-h100-oem",
+        "dgx-b200",
+        "l40s-8gpu",
+        "l4-8gpu",
+        "mi300x-8gpu",
+    ];
+
+    /// Top-level keys of a scenario file.
+    const SCENARIO_KEYS: [&str; 18] = [
+        "name",
+        "description",
+        "horizon_months",
+        "start",
+        "currency",
+        "discount_rate",
+        "reference_accelerator",
+        "throughput_basis",
+        "baseline",
+        "electricity_escalation_per_year",
+        "max_price_age_months",
+        "demand_scale",
+        "demand_growth_per_year",
+        "workload",
+        "option",
+        "uncertain",
+        "correlation",
+        "sweep",
+    ];
+
+    /// The fields of an option that may be uncertain.
+    const OPTION_FIELDS: [&str; 15] = [
+        "availability",
+        "residual_value",
+        "support_pct_per_year",
+        "staff_fte_fixed",
+        "staff_fte_per_server",
+        "staff_salary_per_year",
+        "software_per_gpu_year",
+        "financing.annual_rate",
+        "committed_share",
+        "spot_share",
+        "spot_interruption_overhead",
+        "storage_tb",
+        "egress_tb_per_month",
+        "cloud_pue",
+        "cloud_grid_co2_g_per_kwh",
+    ];
+
+    /// The keys of an `[[option]]` table.
+    const OPTION_KEYS: [&str; 8] = [
+        "name",
+        "kind",
+        "server",
+        "servers",
+        "gpus",
+        "site",
+        "software_per_gpu_year",
+        "offer",
+    ];
+
+    fn nearest(id: &str, known: &[&str]) -> Vec<String> {
+        nearest_ids(id, known.iter().copied(), 3)
+    }
+
+    #[test]
+    fn typos_are_suggested_nearest_first() {
+        assert_eq!(
+            nearest("dgx-h10", &SERVERS),
+            ["dgx-h100", "dgx-a100", "dgx-h200"]
+        );
+        assert_eq!(nearest("DGX-H100 ", &SERVERS)[0], "dgx-h100");
+        assert_eq!(nearest("gpu", &OPTION_KEYS), ["gpus"]);
+        assert_eq!(nearest("sever", &OPTION_KEYS)[0], "server");
+        assert_eq!(nearest("rnet", &["own", "rent", "mix"]), ["rent"]);
+        assert_eq!(nearest("mx", &["own", "rent", "mix"]), ["mix"]);
+        assert_eq!(
+            nearest("own-l5", &["aws-l40s-committed", "own-l40s", "own-l4"]),
+            ["own-l4", "own-l40s"]
+        );
+        assert_eq!(
+            nearest("unifrom", &["fixed", "uniform", "normal"]),
+            ["uniform"]
+        );
+        assert_eq!(
+            nearest("us-tx-colocation", &["us-tx-colo", "de-fra-colo"]),
+            ["us-tx-colo"]
+        );
+        assert_eq!(
+            nearest("h100", &["h100-sxm", "h200-sxm", "a100-sxm"])[0],
+            "h100-sxm"
+        );
+        assert_eq!(nearest("horizon", &SCENARIO_KEYS), ["horizon_months"]);
+        for flat in ["flat ", " flat", "Flat", "FLAT", "flatt", "flt", "falt"] {
+            assert_eq!(
+                nearest(flat, &["flat", "business-hours", "bursty"]),
+                ["flat"],
+                "{flat:?}"
+            );
+        }
+    }
+
+    #[test]
+    fn far_off_names_are_not_suggested() {
+        assert!(nearest("inflation", &SCENARIO_KEYS).is_empty());
+        // `gpu` is a word of `software_per_gpu_year`, not a typo of it.
+        assert!(nearest("gpu", &OPTION_FIELDS).is_empty());
+        assert!(nearest("xyz", &SERVERS).is_empty());
+        assert!(nearest("", &SERVERS).is_empty());
+        assert!(nearest("a", &["b", "c"]).is_empty());
+        assert_eq!(nearest("A", &["b", "a"]), ["a"]);
+        assert!(nearest("rate", &SCENARIO_KEYS).is_empty());
+    }
+
+    #[test]
+    fn long_names_are_not_compared() {
+        let long = "x".repeat(100_000);
+        let near_long = format!("{}y", "x".repeat(99_999));
+        assert!(nearest(&long, &[&near_long, "x", "xx"]).is_empty());
+        assert!(nearest("xxx", &[&long]).is_empty());
+        let at_cap = "x".repeat(MAX_COMPARED_CHARS);
+        let typo = format!("{}y", "x".repeat(MAX_COMPARED_CHARS - 1));
+        assert_eq!(nearest(&typo, &[&at_cap]), [at_cap.as_str()]);
+        let over_cap = format!("{at_cap}x");
+        assert!(nearest(&over_cap, &[&at_cap]).is_empty());
+    }
+
+    /// The optimal-string-alignment distance by the textbook recurrence over the full table.
+    fn osa_distance(a: &[char], b: &[char]) -> usize {
+        let mut d = vec![vec![0usize; b.len() + 1]; a.len() + 1];
+        for (i, row) in d.iter_mut().enumerate() {
+            row[0] = i;
+        }
+        for (j, cell) in d[0].iter_mut().enumerate() {
+            *cell = j;
+        }
+        for i in 1..=a.len() {
+            for j in 1..=b.len() {
+                let cost = usize::from(a[i - 1] != b[j - 1]);
+                let mut v = (d[i - 1][j] + 1)
+                    .min(d[i][j - 1] + 1)
+                    .min(d[i - 1][j - 1] + cost);
+                if i > 1 && j > 1 && a[i - 1] == b[j - 2] && a[i - 2] == b[j - 1] {
+                    v = v.min(d[i - 2][j - 2] + 1);
+                }
+                d[i][j] = v;
+            }
+        }
+        d[a.len()][b.len()]
+    }
+
+    proptest! {
+        #[test]
+        fn prop_bounded_distance_agrees_with_the_full_table(
+            a in "[abc]{0,12}",
+            b in "[abc]{0,12}",
+            max in 0usize..8,
+        ) {
+            let (a, b): (Vec<char>, Vec<char>) = (a.chars().collect(), b.chars().collect());
+            let full = osa_distance(&a, &b);
+            let expected = (full <= max).then_some(full);
+            prop_assert_eq!(bounded_edit_distance(&a, &b, max), expected);
+        }
     }
 
     #[test]

@@ -315,7 +315,11 @@ pub enum Irr {
 ///   range is bracketed directly.
 /// * Otherwise the NPV is scanned on a fixed grid of 4097 rates evenly spaced
 ///   in `ln(1 + r)` from -0.99 to 10.0; every sign change (and every grid
-///   rate where the NPV is exactly zero) is a root.
+///   rate where the NPV is exactly zero) is a root. Stretches of the grid on
+///   which the positive and the negative flows, bounded separately, prove the
+///   sign of the NPV constant are not evaluated point by point (`grid_points`):
+///   the roots are exactly those of the full scan, found from a few dozen
+///   evaluations per root instead of 4097.
 ///
 /// Each bracket is refined by bisection until its width is at most `1e-12`
 /// times both `|r|` and `1 + r` (or `f64` resolution is exhausted); the
@@ -444,31 +448,151 @@ fn single_root(scaled: &[f64]) -> Option<f64> {
     Some(bisect(scaled, IRR_RATE_MIN, IRR_RATE_MAX, low_value))
 }
 
+/// The NPV of the scaled flows at grid point `k`, with the two parts it is the difference of.
+#[derive(Debug, Clone, Copy)]
+struct GridPoint {
+    k: u32,
+    rate: f64,
+    /// `scaled_npv` at `rate`, bit for bit.
+    value: f64,
+    /// The same Horner sums over the positive flows only, and over the negated negative flows
+    /// only: `value ≈ positive − negative`, both non-negative.
+    positive: f64,
+    negative: f64,
+}
+
+impl GridPoint {
+    fn at(scaled: &[f64], k: u32) -> GridPoint {
+        let rate = grid_rate(k);
+        let growth = 1.0 + rate;
+        let (mut value, mut positive, mut negative) = (0.0, 0.0, 0.0);
+        // The same two forms, in the same order of operations, as `scaled_npv`.
+        let mut step = |x: f64, f: f64| {
+            value = value * x + f;
+            positive = positive * x + f.max(0.0);
+            negative = negative * x + (-f).max(0.0);
+        };
+        if growth >= 1.0 {
+            let discount = 1.0 / growth;
+            scaled.iter().rev().for_each(|&f| step(discount, f));
+        } else {
+            scaled.iter().for_each(|&f| step(growth, f));
+        }
+        GridPoint {
+            k,
+            rate,
+            value,
+            positive,
+            negative,
+        }
+    }
+}
+
+/// Whether the NPV provably keeps the sign of `a.value` at every grid rate from `a` to `b`
+/// (both evaluated in the same form, `a.k < b.k`), and is never zero there.
+///
+/// In either form the scaled NPV is `P(x) − N(x)`, where `P` and `N` are polynomials with
+/// non-negative coefficients (the positive flows and the negated negative ones) in the Horner
+/// variable `x` (`1/(1+r)` for `r ≥ 0`, decreasing along the grid; `1+r` below, increasing).
+/// Both are increasing in `x`, so on the interval between `x_lo` and `x_hi` the NPV lies
+/// between `P(x_lo) − N(x_hi)` and `P(x_hi) − N(x_lo)`. Evaluating a grid point rounds its
+/// value by at most `γ (P + N) ≤ γ (P(x_hi) + N(x_hi))`, `γ ≈ 2 n ε`; when the bound clears
+/// `slack` times that, every grid value in between has the sign of the ends, so scanning
+/// them could find neither a sign change nor a zero.
+fn sign_is_fixed(a: &GridPoint, b: &GridPoint, slack: f64) -> bool {
+    // The ends in order of the Horner variable.
+    let (lo, hi) = if 1.0 + a.rate >= 1.0 { (b, a) } else { (a, b) };
+    let rounding = slack * (hi.positive + hi.negative);
+    let positive = lo.positive - hi.negative > rounding;
+    let negative = lo.negative - hi.positive > rounding;
+    (positive && a.value > 0.0 && b.value > 0.0) || (negative && a.value < 0.0 && b.value < 0.0)
+}
+
+/// Appends to `out` the grid points in `(a.k, b.k]` that [`grid_roots`] needs, in order:
+/// every point of the intervals whose sign is not proven fixed, and the ends of those that are.
+fn refine(scaled: &[f64], a: GridPoint, b: GridPoint, slack: f64, out: &mut Vec<GridPoint>) {
+    if b.k - a.k <= 1 || sign_is_fixed(&a, &b, slack) {
+        out.push(b);
+        return;
+    }
+    let mid = GridPoint::at(scaled, a.k + (b.k - a.k) / 2);
+    refine(scaled, a, mid, slack, out);
+    refine(scaled, mid, b, slack, out);
+}
+
 /// All roots found by scanning the grid, in increasing order.
 fn grid_roots(scaled: &[f64]) -> Vec<f64> {
+    roots_of_scan(scaled, &grid_points(scaled))
+}
+
+/// The grid points a scan evaluates, in increasing order.
+///
+/// Scanning them gives the roots of evaluating the NPV at every grid rate and bisecting every
+/// sign change between neighbours (an exact zero at a grid rate is a root), bit for bit, but
+/// stretches of the grid where the sign is proven fixed ([`sign_is_fixed`]) are not evaluated
+/// point by point: the grid is halved recursively until each piece is proven or is a single
+/// interval. Each part of the range (`r < 0` and `r ≥ 0`, evaluated in different forms) is
+/// refined on its own. Away from roots a piece is proven at a width about proportional to its
+/// distance from the nearest root, so a scan evaluates a few dozen points per root instead of
+/// 4097 (at worst, where nothing can be proven, it evaluates them all).
+fn grid_points(scaled: &[f64]) -> Vec<GridPoint> {
+    // Rounding of a Horner sum of n terms is at most about 2 n ε of the sum of magnitudes;
+    // a factor 32 more covers the comparison itself and a few ulps of non-monotone rounding
+    // in the grid rates.
+    let slack = 64.0 * (scaled.len() as f64 + 2.0) * f64::EPSILON;
+    // First grid point evaluated in the `r ≥ 0` form (grid rates increase with k).
+    let (mut low, mut high) = (0, IRR_GRID_INTERVALS);
+    while low < high {
+        let mid = low + (high - low) / 2;
+        if 1.0 + grid_rate(mid) >= 1.0 {
+            high = mid;
+        } else {
+            low = mid + 1;
+        }
+    }
+    let split = low;
+    let first = GridPoint::at(scaled, 0);
+    let mut points = vec![first];
+    if split > 1 {
+        let end = GridPoint::at(scaled, split - 1);
+        refine(scaled, first, end, slack, &mut points);
+    }
+    if split > 0 {
+        let start = GridPoint::at(scaled, split);
+        points.push(start);
+        if split < IRR_GRID_INTERVALS {
+            let end = GridPoint::at(scaled, IRR_GRID_INTERVALS);
+            refine(scaled, start, end, slack, &mut points);
+        }
+    }
+    points
+}
+
+/// The roots of a scan over grid points in increasing order: a root at every point whose value
+/// is exactly zero (not at the excluded lower end, and once per run of zeros), and a bisected
+/// root between neighbours of opposite signs with no zero between them.
+fn roots_of_scan(scaled: &[f64], points: &[GridPoint]) -> Vec<f64> {
     let mut roots = Vec::new();
-    // Last grid point with a non-zero value: (rate, value).
+    // Last point with a non-zero value: (rate, value).
     let mut last_nonzero: Option<(f64, f64)> = None;
     // Whether an exact zero was recorded since `last_nonzero`.
     let mut zero_since = false;
-    for k in 0..=IRR_GRID_INTERVALS {
-        let rate = grid_rate(k);
-        let value = scaled_npv(scaled, rate);
-        if value == 0.0 {
+    for p in points {
+        if p.value == 0.0 {
             // The lower end of the range is excluded.
-            if k > 0 && !zero_since {
-                roots.push(rate);
+            if p.k > 0 && !zero_since {
+                roots.push(p.rate);
                 zero_since = true;
             }
             continue;
         }
         if let Some((previous_rate, previous_value)) = last_nonzero
             && !zero_since
-            && (previous_value > 0.0) != (value > 0.0)
+            && (previous_value > 0.0) != (p.value > 0.0)
         {
-            roots.push(bisect(scaled, previous_rate, rate, previous_value));
+            roots.push(bisect(scaled, previous_rate, p.rate, previous_value));
         }
-        last_nonzero = Some((rate, value));
+        last_nonzero = Some((p.rate, p.value));
         zero_since = false;
     }
     roots
@@ -1002,6 +1126,119 @@ mod tests {
         assert!(npv(negative, &flows).abs() <= 1e-9 * scale);
     }
 
+    /// The scan that [`grid_points`] stands in for: NPV at every one of the 4097 grid rates,
+    /// each sign change bisected (the implementation before the scan learned to skip). The
+    /// roots of the two must agree bit for bit.
+    fn grid_roots_every_point(scaled: &[f64]) -> Vec<f64> {
+        let mut roots = Vec::new();
+        let mut last_nonzero: Option<(f64, f64)> = None;
+        let mut zero_since = false;
+        for k in 0..=IRR_GRID_INTERVALS {
+            let rate = grid_rate(k);
+            let value = scaled_npv(scaled, rate);
+            if value == 0.0 {
+                if k > 0 && !zero_since {
+                    roots.push(rate);
+                    zero_since = true;
+                }
+                continue;
+            }
+            if let Some((previous_rate, previous_value)) = last_nonzero
+                && !zero_since
+                && (previous_value > 0.0) != (value > 0.0)
+            {
+                roots.push(bisect(scaled, previous_rate, rate, previous_value));
+            }
+            last_nonzero = Some((rate, value));
+            zero_since = false;
+        }
+        roots
+    }
+
+    /// Asserts that the skipping scan finds exactly the roots of the full scan, and returns
+    /// how many grid points it evaluated.
+    fn assert_scan_matches_every_point(flows: &[f64]) -> usize {
+        let Some(scaled) = normalised_core(flows) else {
+            return 0;
+        };
+        let points = grid_points(&scaled);
+        for p in &points {
+            assert_eq!(p.value.to_bits(), scaled_npv(&scaled, p.rate).to_bits());
+        }
+        assert!(points.windows(2).all(|w| w[0].k < w[1].k));
+        let fast: Vec<u64> = grid_roots(&scaled).iter().map(|r| r.to_bits()).collect();
+        let every: Vec<u64> = grid_roots_every_point(&scaled)
+            .iter()
+            .map(|r| r.to_bits())
+            .collect();
+        assert_eq!(fast, every, "flows {flows:?}");
+        points.len()
+    }
+
+    /// Monthly savings of owning against renting over `months`: the purchase at month 0 and at
+    /// every refresh, savings growing 1 % a month in between, resale at the end.
+    fn owning_vs_renting(months: usize, refresh: usize, price: f64, saving: f64) -> Vec<f64> {
+        let mut flows = vec![0.0; months + 1];
+        for (t, f) in flows.iter_mut().enumerate().skip(1) {
+            *f = saving * 1.01f64.powf(t as f64 / 12.0);
+        }
+        for t in (0..months).step_by(refresh) {
+            flows[t] -= price;
+        }
+        flows[months] += 0.15 * price;
+        flows
+    }
+
+    #[test]
+    fn irr_scan_skips_most_of_the_grid_without_changing_roots() {
+        // Refresh cycles make several sign changes, so these take the grid scan; a long horizon
+        // is where evaluating all 4097 grid points was slow.
+        let mut worst = 0;
+        for (months, refresh, price, saving) in [
+            (600, 48, 1_000_000.0, 30_000.0),
+            (600, 36, 1_000_000.0, 25_000.0),
+            (600, 60, 2_000_000.0, 30_000.0),
+            (120, 48, 1_000_000.0, 10_000.0),
+            (600, 48, 1_000_000.0, 2_000.0),
+        ] {
+            let flows = owning_vs_renting(months, refresh, price, saving);
+            assert!(sign_changes(&flows) > 1);
+            worst = worst.max(assert_scan_matches_every_point(&flows));
+        }
+        // A deterministic count, not a timing: the point of the skipping scan.
+        assert!(worst < 100, "evaluated {worst} of 4097 grid points");
+    }
+
+    #[test]
+    fn irr_scan_matches_every_point_on_hard_cases() {
+        // Two roots, one negative (the lease-like series above).
+        let mut flows = vec![-10_000.0];
+        flows.extend(std::iter::repeat_n(250.0, 60));
+        flows.push(-2_000.0);
+        assert_scan_matches_every_point(&flows);
+        // Nearly double roots, which a grid may or may not resolve.
+        for delta in [1e-3, 1e-5, 1e-8, 0.0, -1e-8, -1e-5] {
+            assert_scan_matches_every_point(&[-1.0, 2.0, -1.0 + delta]);
+            assert_scan_matches_every_point(&[-1.6, 10.0, -10.0 + delta]);
+        }
+        // Roots at both ends of the range and an alternating series with many sign changes.
+        assert_scan_matches_every_point(&[-1.0, 11.0, -1e-3, 1e-3]);
+        assert_scan_matches_every_point(&[1.0, -0.0201, 1e-4, -1.0]);
+        let alternating: Vec<f64> = (0..601)
+            .map(|t| {
+                if t % 2 == 0 {
+                    1.0
+                } else {
+                    -1.0 - 1e-3 * t as f64
+                }
+            })
+            .collect();
+        assert_scan_matches_every_point(&alternating);
+        // Subnormal and huge magnitudes.
+        assert_scan_matches_every_point(&[-5e-324, 1e-323, -5e-324]);
+        assert_scan_matches_every_point(&[-f64::MAX, f64::MAX, -f64::MAX, f64::MAX]);
+    }
+
     // ---- depreciation ----
 
     fn macrs_5() -> Depreciation {
@@ -1415,6 +1652,32 @@ mod tests {
                     prop_assert!(low.signum() == high.signum());
                 }
             }
+        }
+
+        #[test]
+        fn prop_irr_scan_matches_every_point(
+            flows in prop::collection::vec(
+                prop_oneof![-1e6..1e6_f64, -10.0..10.0_f64, Just(0.0)],
+                2..160,
+            ),
+        ) {
+            assert_scan_matches_every_point(&flows);
+        }
+
+        #[test]
+        fn prop_irr_scan_matches_every_point_on_savings(
+            months in 12usize..300,
+            purchases in prop::collection::vec((0usize..300, 1e4..1e7_f64), 1..6),
+            saving in 1e2..1e5_f64,
+            growth in -0.05..0.3_f64,
+        ) {
+            let mut flows: Vec<f64> = (0..=months)
+                .map(|t| if t == 0 { 0.0 } else { saving * (1.0 + growth).powf(t as f64 / 12.0) })
+                .collect();
+            for (t, price) in purchases {
+                flows[t % months] -= price;
+            }
+            assert_scan_matches_every_point(&flows);
         }
 
         #[test]

@@ -19,8 +19,18 @@
 //! lossy round trip. That covers every input in no pair (so adding correlations for some
 //! inputs never perturbs the others, and a copula without pairs is a no-op) and the
 //! lowest-indexed input of each correlated group.
+//!
+//! # Only the correlated block is factored
+//!
+//! The matrix is the identity outside the inputs that appear in some pair, and so is its
+//! Cholesky factor; the factor's rows and columns of those inputs are the factor of their own
+//! block, bit for bit when the block keeps the inputs in index order (the terms the full
+//! factorisation adds are zero products). So only that block is stored and factored: building
+//! costs time cubic in the number of correlated inputs and linear in the rest, and a sample
+//! touches only the correlated inputs.
 
 use crate::montecarlo::distributions::{normal_cdf, normal_quantile};
+use std::collections::HashMap;
 use std::fmt;
 
 /// Smallest Cholesky pivot (the squared diagonal entry) accepted. The diagonal of a
@@ -99,13 +109,16 @@ impl fmt::Display for CopulaError {
 impl std::error::Error for CopulaError {}
 
 /// A correlation structure over `n` inputs: the Cholesky factor of the Pearson matrix of the
-/// underlying normals.
+/// underlying normals, kept for the block of inputs that appear in some pair.
 #[derive(Debug, Clone, PartialEq)]
 pub struct Copula {
     n: usize,
-    /// Lower-triangular Cholesky factor, row-major `n × n`.
+    /// The inputs that appear in some pair, in increasing order: the block that is factored.
+    block: Vec<usize>,
+    /// Lower-triangular Cholesky factor of the block's matrix, row-major `k × k` for `k`
+    /// correlated inputs, in the order of `block`.
     chol: Vec<f64>,
-    /// `mixed[i]`: row `i` of the factor has an off-diagonal entry, i.e. input `i` is
+    /// `mixed[b]`: row `b` of the factor has an off-diagonal entry, i.e. input `block[b]` is
     /// transformed. Rows without one are passed through bit for bit.
     mixed: Vec<bool>,
 }
@@ -120,8 +133,11 @@ impl Copula {
     /// block was consistent and input `j` made it inconsistent, so the error names the pair
     /// `(i, j)`, `i < j`, with the largest `|rho|` among the listed pairs between `j` and the
     /// earlier inputs (the smallest `i` on ties): the likeliest entry to revise.
+    ///
+    /// Time is `O(p + k³)` and memory `O(p + k²)` for `p` pairs over `k` distinct inputs,
+    /// whatever `n`.
     pub fn new(n: usize, pairs: &[(usize, usize, f64)]) -> Result<Copula, CopulaError> {
-        let mut spearman: Vec<Option<f64>> = vec![None; n * n];
+        let mut listed: HashMap<(usize, usize), f64> = HashMap::with_capacity(pairs.len());
         for &(i, j, rho) in pairs {
             if i >= n || j >= n {
                 return Err(CopulaError::IndexOutOfBounds { i, j, n });
@@ -132,54 +148,74 @@ impl Copula {
             if !rho.is_finite() || rho.abs() >= 1.0 {
                 return Err(CopulaError::OutOfRange { i, j, value: rho });
             }
-            if spearman[i * n + j].is_some() {
+            if listed.insert((i.min(j), i.max(j)), rho).is_some() {
                 return Err(CopulaError::DuplicatePair { i, j });
             }
-            spearman[i * n + j] = Some(rho);
-            spearman[j * n + i] = Some(rho);
+        }
+        let mut block: Vec<usize> = listed.keys().flat_map(|&(i, j)| [i, j]).collect();
+        block.sort_unstable();
+        block.dedup();
+        let k = block.len();
+        // Positions in the block, which keeps the inputs' order.
+        let mut spearman: Vec<Option<f64>> = vec![None; k * k];
+        for (&(i, j), &rho) in &listed {
+            if let (Ok(a), Ok(b)) = (block.binary_search(&i), block.binary_search(&j)) {
+                spearman[a * k + b] = Some(rho);
+                spearman[b * k + a] = Some(rho);
+            }
         }
         let pearson = |i: usize, j: usize| -> f64 {
             if i == j {
                 1.0
             } else {
-                spearman[i * n + j].map_or(0.0, pearson_for_spearman)
+                spearman[i * k + j].map_or(0.0, pearson_for_spearman)
             }
         };
 
-        let mut chol = vec![0.0; n * n];
-        for j in 0..n {
-            for i in j..n {
-                let dot: f64 = (0..j).map(|k| chol[i * n + k] * chol[j * n + k]).sum();
+        let mut chol = vec![0.0; k * k];
+        for j in 0..k {
+            for i in j..k {
+                let dot: f64 = chol[i * k..i * k + j]
+                    .iter()
+                    .zip(&chol[j * k..j * k + j])
+                    .map(|(a, b)| a * b)
+                    .sum();
                 let a = pearson(i, j) - dot;
                 if i == j {
                     if a.is_nan() || a <= MIN_PIVOT {
-                        return Err(Self::culprit(n, &spearman, j));
+                        return Err(Self::culprit(&block, &spearman, j));
                     }
-                    chol[j * n + j] = a.sqrt();
+                    chol[j * k + j] = a.sqrt();
                 } else {
-                    chol[i * n + j] = a / chol[j * n + j];
+                    chol[i * k + j] = a / chol[j * k + j];
                 }
             }
         }
-        let mixed = (0..n)
-            .map(|i| (0..i).any(|k| chol[i * n + k] != 0.0))
+        let mixed = (0..k)
+            .map(|i| (0..i).any(|m| chol[i * k + m] != 0.0))
             .collect();
-        Ok(Copula { n, chol, mixed })
+        Ok(Copula {
+            n,
+            block,
+            chol,
+            mixed,
+        })
     }
 
-    /// The error for a failed pivot at `j` (see [`Copula::new`]).
-    fn culprit(n: usize, spearman: &[Option<f64>], j: usize) -> CopulaError {
+    /// The error for a failed pivot at block position `j` (see [`Copula::new`]).
+    fn culprit(block: &[usize], spearman: &[Option<f64>], j: usize) -> CopulaError {
+        let k = block.len();
         let mut best: Option<(usize, f64)> = None;
         for i in 0..j {
-            if let Some(rho) = spearman[i * n + j]
+            if let Some(rho) = spearman[i * k + j]
                 && best.is_none_or(|(_, b)| rho.abs() > b)
             {
-                best = Some((i, rho.abs()));
+                best = Some((block[i], rho.abs()));
             }
         }
         // A pivot can only fail when some earlier pair exists; fall back to (0, j) otherwise.
         let i = best.map_or(0, |(i, _)| i);
-        CopulaError::NotPositiveDefinite { i, j }
+        CopulaError::NotPositiveDefinite { i, j: block[j] }
     }
 
     /// Number of inputs.
@@ -192,11 +228,16 @@ impl Copula {
         self.n == 0
     }
 
+    /// The inputs that appear in some pair, in increasing order.
+    pub fn correlated(&self) -> &[usize] {
+        &self.block
+    }
+
     /// Turns `n` independent uniforms in (0, 1) into `n` correlated uniforms in (0, 1), in
     /// place: `z = Φ⁻¹(u)`, `x = L z`, `u' = Φ(x)`, with inputs and outputs clamped into the
     /// open interval. Inputs whose row of the factor is a unit vector (every input in no pair,
     /// and the lowest-indexed input of each correlated group) are left unchanged bit for bit,
-    /// so with no pairs the call is a no-op.
+    /// so with no pairs the call is a no-op. Only the correlated inputs are read.
     ///
     /// `u.len()` must equal `n` and `scratch` must hold at least `n` values (its contents are
     /// overwritten). Wrong lengths are a caller bug: they trip a `debug_assert`, and in
@@ -208,18 +249,19 @@ impl Copula {
         if u.len() != n || scratch.len() < n || !self.mixed.iter().any(|&m| m) {
             return;
         }
-        let z = &mut scratch[..n];
-        for (zk, &uk) in z.iter_mut().zip(u.iter()) {
-            let uk = if uk.is_nan() { 0.5 } else { uk };
-            *zk = normal_quantile(uk.clamp(U_MIN, U_MAX));
+        let k = self.block.len();
+        let z = &mut scratch[..k];
+        for (zb, &i) in z.iter_mut().zip(&self.block) {
+            let ui = if u[i].is_nan() { 0.5 } else { u[i] };
+            *zb = normal_quantile(ui.clamp(U_MIN, U_MAX));
         }
-        for (i, ui) in u.iter_mut().enumerate() {
-            if !self.mixed[i] {
+        for (b, &i) in self.block.iter().enumerate() {
+            if !self.mixed[b] {
                 continue;
             }
-            let row = &self.chol[i * n..i * n + i + 1];
-            let x: f64 = row.iter().zip(z.iter()).map(|(l, zk)| l * zk).sum();
-            *ui = normal_cdf(x).clamp(U_MIN, U_MAX);
+            let row = &self.chol[b * k..b * k + b + 1];
+            let x: f64 = row.iter().zip(z.iter()).map(|(l, zb)| l * zb).sum();
+            u[i] = normal_cdf(x).clamp(U_MIN, U_MAX);
         }
     }
 }
@@ -391,6 +433,105 @@ mod tests {
         assert_eq!(u[1].to_bits(), original[1].to_bits());
         assert_eq!(u[2].to_bits(), original[2].to_bits());
         assert_ne!(u[3].to_bits(), original[3].to_bits());
+    }
+
+    /// The factor of the full `n × n` matrix, computed as the copula did before it factored
+    /// only the correlated block: the reference the block must match bit for bit.
+    fn full_factor(n: usize, pairs: &[(usize, usize, f64)]) -> Vec<f64> {
+        let mut pearson = vec![0.0; n * n];
+        for i in 0..n {
+            pearson[i * n + i] = 1.0;
+        }
+        for &(i, j, rho) in pairs {
+            pearson[i * n + j] = pearson_for_spearman(rho);
+            pearson[j * n + i] = pearson_for_spearman(rho);
+        }
+        let mut chol = vec![0.0; n * n];
+        for j in 0..n {
+            for i in j..n {
+                let dot: f64 = (0..j).map(|m| chol[i * n + m] * chol[j * n + m]).sum();
+                let a = pearson[i * n + j] - dot;
+                if i == j {
+                    chol[j * n + j] = a.sqrt();
+                } else {
+                    chol[i * n + j] = a / chol[j * n + j];
+                }
+            }
+        }
+        chol
+    }
+
+    /// Correlates `u` with the full factor, every input in turn, as the copula did before.
+    fn correlate_full(chol: &[f64], n: usize, u: &mut [f64]) {
+        let z: Vec<f64> = u
+            .iter()
+            .map(|&x| normal_quantile(x.clamp(U_MIN, U_MAX)))
+            .collect();
+        for i in 0..n {
+            if (0..i).all(|m| chol[i * n + m] == 0.0) {
+                continue;
+            }
+            let x: f64 = chol[i * n..i * n + i + 1]
+                .iter()
+                .zip(&z)
+                .map(|(l, zk)| l * zk)
+                .sum();
+            u[i] = normal_cdf(x).clamp(U_MIN, U_MAX);
+        }
+    }
+
+    #[test]
+    fn block_factor_equals_the_full_factor_bit_for_bit() {
+        let n = 40;
+        let pairs = [
+            (7, 3, 0.6),
+            (19, 3, -0.4),
+            (33, 7, 0.25),
+            (19, 33, 0.1),
+            (25, 38, -0.7),
+        ];
+        let copula = Copula::new(n, &pairs).unwrap();
+        assert_eq!(copula.correlated(), &[3, 7, 19, 25, 33, 38]);
+        let full = full_factor(n, &pairs);
+        let k = copula.correlated().len();
+        for i in 0..n {
+            for j in 0..n {
+                let expected = match (
+                    copula.block.binary_search(&i),
+                    copula.block.binary_search(&j),
+                ) {
+                    (Ok(a), Ok(b)) => copula.chol[a * k + b],
+                    // The identity outside the block.
+                    _ => f64::from(u8::from(i == j)),
+                };
+                assert_eq!(full[i * n + j].to_bits(), expected.to_bits(), "({i}, {j})");
+            }
+        }
+        let mut rng = SplitMix(5);
+        let mut scratch = vec![0.0; n];
+        for _ in 0..1_000 {
+            let mut u: Vec<f64> = (0..n).map(|_| rng.uniform()).collect();
+            let mut expected = u.clone();
+            copula.correlate(&mut u, &mut scratch);
+            correlate_full(&full, n, &mut expected);
+            let bits = |v: &[f64]| v.iter().map(|x| x.to_bits()).collect::<Vec<_>>();
+            assert_eq!(bits(&u), bits(&expected));
+        }
+    }
+
+    #[test]
+    fn many_inputs_with_few_correlated_store_only_their_block() {
+        // Ten million inputs, two of them correlated: the factor is 2 × 2.
+        let copula = Copula::new(10_000_000, &[(9_999_999, 5, 0.5)]).unwrap();
+        assert_eq!(copula.len(), 10_000_000);
+        assert_eq!(copula.correlated(), &[5, 9_999_999]);
+        assert_eq!(copula.chol.len(), 4);
+        // A failing pivot names the inputs by their own indices.
+        let pairs = [(10, 21, 0.9), (21, 32, 0.9), (10, 32, -0.9)];
+        assert_eq!(
+            Copula::new(50, &pairs).unwrap_err(),
+            CopulaError::NotPositiveDefinite { i: 10, j: 32 }
+        );
     }
 
     #[test]

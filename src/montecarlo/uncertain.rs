@@ -13,7 +13,21 @@ use super::copula::Copula;
 use super::distributions::Distribution;
 use crate::error::{InputError, Seg, number};
 use crate::model::{Commitment, Financing, Input};
-use crate::scenario::{Resolved, Source, UncertainSpec, error_at};
+use crate::scenario::{Resolved, Source, TrainingFlops, UncertainSpec, error_at};
+use std::collections::{HashMap, HashSet};
+
+/// Most `[[uncertain]]` entries a scenario may have. Each costs a draw per Monte Carlo sample
+/// and two simulations in `tcosim sensitivity`; real scenarios have a few dozen.
+pub const MAX_UNCERTAIN_INPUTS: usize = 2_000;
+
+/// Most `[[correlation]]` entries a scenario may have (a full matrix over 141 inputs).
+pub const MAX_CORRELATIONS: usize = 10_000;
+
+/// Most distinct inputs that appear in `[[correlation]]` entries. Their correlation matrix is
+/// factored densely, in time cubic in their number (a few tenths of a second at the limit), and
+/// every Monte Carlo sample mixes them in time quadratic in it; inputs in no correlation stay
+/// independent and cost nothing there.
+pub const MAX_CORRELATED_INPUTS: usize = 1_000;
 
 /// One uncertain input.
 #[derive(Debug, Clone)]
@@ -132,7 +146,20 @@ impl Target {
 pub struct Uncertainty {
     pub inputs: Vec<Uncertain>,
     pub copula: Option<Copula>,
-    flops: Vec<Option<crate::scenario::TrainingFlops>>,
+    /// Training workloads with an uncertain FLOPs or MFU input, whose GPU-hours each sample
+    /// recomputes.
+    training: Vec<Training>,
+}
+
+/// A training workload driven by uncertain inputs (README M0b).
+#[derive(Debug, Clone)]
+struct Training {
+    workload: usize,
+    /// The scenario's (FLOPs per month, MFU, reference TFLOPS).
+    base: TrainingFlops,
+    /// The uncertain inputs that set its FLOPs and its MFU, if any.
+    flops: Option<usize>,
+    mfu: Option<usize>,
 }
 
 impl Uncertainty {
@@ -179,17 +206,37 @@ impl Uncertainty {
         self.inputs.iter().any(|u| u.target.changes_capacity())
     }
 
-    /// Resolves the scenario's `[[uncertain]]` and `[[correlation]]` entries.
+    /// Resolves the scenario's `[[uncertain]]` and `[[correlation]]` entries, in time linear in
+    /// their number (and the scenario's options and workloads) plus the factorisation of the
+    /// correlated inputs' matrix, cubic in their number; see the `MAX_*` limits.
     pub fn build(
         source: &Source,
         resolved: &Resolved,
         catalog: &crate::catalog::Catalog,
     ) -> Result<Uncertainty, InputError> {
+        let file = &resolved.file;
+        check_count(
+            source,
+            "uncertain",
+            file.uncertain.len(),
+            MAX_UNCERTAIN_INPUTS,
+            "uncertain inputs",
+        )?;
+        check_count(
+            source,
+            "correlation",
+            file.correlation.len(),
+            MAX_CORRELATIONS,
+            "correlations",
+        )?;
+        let index = Index::new(resolved, catalog);
         let mut inputs = Vec::new();
-        for (i, spec) in resolved.file.uncertain.iter().enumerate() {
+        // Position of each path among the inputs.
+        let mut positions: HashMap<&str, usize> = HashMap::new();
+        for (i, spec) in file.uncertain.iter().enumerate() {
             let at = |f: &'static str| [Seg::Key("uncertain"), Seg::Index(i), Seg::Key(f)];
             let distribution = distribution(source, i, spec)?;
-            let (target, range) = target(source, resolved, catalog, i, &spec.path)?;
+            let (target, range) = target(source, resolved, catalog, &index, i, &spec.path)?;
             let (lo, hi) = support(&distribution);
             if !(lo.is_finite() && hi.is_finite()) || lo < range.0 || hi > range.1 {
                 return Err(error_at(
@@ -213,7 +260,7 @@ impl Uncertainty {
                 ))
                 .hint("narrow the parameters, or truncate a normal with `low` and `high`"));
             }
-            if let Some(first) = inputs.iter().position(|u: &Uncertain| u.path == spec.path) {
+            if let Some(first) = positions.insert(spec.path.as_str(), i) {
                 return Err(error_at(
                     source,
                     &at("path"),
@@ -230,10 +277,10 @@ impl Uncertainty {
             });
         }
         let mut pairs = Vec::new();
-        for (i, c) in resolved.file.correlation.iter().enumerate() {
+        for (i, c) in file.correlation.iter().enumerate() {
             let at = |f: &'static str| [Seg::Key("correlation"), Seg::Index(i), Seg::Key(f)];
             let find = |p: &str, field: &'static str| {
-                inputs.iter().position(|u| u.path == p).ok_or_else(|| {
+                positions.get(p).copied().ok_or_else(|| {
                     let e = error_at(
                         source,
                         &at(field),
@@ -258,6 +305,22 @@ impl Uncertainty {
                     .found(format!("{}", c.rank)));
             }
             pairs.push((a, b, c.rank));
+        }
+        let mut correlated: Vec<usize> = pairs.iter().flat_map(|&(a, b, _)| [a, b]).collect();
+        correlated.sort_unstable();
+        correlated.dedup();
+        if correlated.len() > MAX_CORRELATED_INPUTS {
+            return Err(error_at(
+                source,
+                &[Seg::Key("correlation")],
+                "too many correlated inputs",
+            )
+            .expected(format!(
+                "at most {MAX_CORRELATED_INPUTS} distinct uncertain inputs in `[[correlation]]` \
+                 entries"
+            ))
+            .found(format!("{} distinct inputs", correlated.len()))
+            .hint("correlate only the inputs that move together; the others stay independent"));
         }
         let copula = if pairs.is_empty() {
             None
@@ -306,10 +369,11 @@ impl Uncertainty {
                 }
             })?)
         };
+        let training = training(&inputs, &resolved.workload_flops);
         Ok(Uncertainty {
             inputs,
             copula,
-            flops: resolved.workload_flops.clone(),
+            training,
         })
     }
 
@@ -384,26 +448,66 @@ impl Uncertainty {
             }
         }
         // Training workloads: GPU-hours = FLOPs / (TFLOPS × 10^12 × MFU × 3600) (README M0b).
-        for (w, base) in self.flops.iter().enumerate() {
-            let Some((base_flops, base_mfu, tflops)) = *base else {
+        for t in &self.training {
+            let (base_flops, base_mfu, tflops) = t.base;
+            let flops = t.flops.and_then(|k| values.get(k).copied());
+            let mfu = t.mfu.and_then(|k| values.get(k).copied());
+            if flops.is_none() && mfu.is_none() {
                 continue;
-            };
-            let mut flops = base_flops;
-            let mut mfu = base_mfu;
-            let mut touched = false;
-            for (u, &v) in self.inputs.iter().zip(values) {
-                match u.target {
-                    Target::WorkloadFlops(x) if x == w => (flops, touched) = (v, true),
-                    Target::WorkloadMfu(x) if x == w => (mfu, touched) = (v, true),
-                    _ => {}
-                }
             }
-            if touched {
-                input.workloads[w].ref_gpu_hours_per_month =
-                    crate::scenario::training_gpu_hours(flops, mfu, tflops);
-            }
+            input.workloads[t.workload].ref_gpu_hours_per_month =
+                crate::scenario::training_gpu_hours(
+                    flops.unwrap_or(base_flops),
+                    mfu.unwrap_or(base_mfu),
+                    tflops,
+                );
         }
     }
+}
+
+/// The training workloads whose FLOPs or MFU some input sets, with those inputs.
+fn training(inputs: &[Uncertain], workload_flops: &[Option<TrainingFlops>]) -> Vec<Training> {
+    let mut by_workload: std::collections::BTreeMap<usize, Training> = Default::default();
+    for (k, u) in inputs.iter().enumerate() {
+        let (w, is_flops) = match u.target {
+            Target::WorkloadFlops(w) => (w, true),
+            Target::WorkloadMfu(w) => (w, false),
+            _ => continue,
+        };
+        let Some(Some(base)) = workload_flops.get(w) else {
+            continue;
+        };
+        let t = by_workload.entry(w).or_insert(Training {
+            workload: w,
+            base: *base,
+            flops: None,
+            mfu: None,
+        });
+        if is_flops {
+            t.flops = Some(k);
+        } else {
+            t.mfu = Some(k);
+        }
+    }
+    by_workload.into_values().collect()
+}
+
+/// An error when `count` entries of `key` exceed `limit`.
+fn check_count(
+    source: &Source,
+    key: &'static str,
+    count: usize,
+    limit: usize,
+    what: &str,
+) -> Result<(), InputError> {
+    if count <= limit {
+        return Ok(());
+    }
+    Err(
+        error_at(source, &[Seg::Key(key)], format!("too many {what}"))
+            .expected(format!("at most {limit} `[[{key}]]` entries"))
+            .found(format!("{count} entries")),
+    )
 }
 
 /// Smallest and largest value a sample can take: the quantiles of the most extreme uniforms
@@ -534,10 +638,75 @@ fn distribution(source: &Source, i: usize, s: &UncertainSpec) -> Result<Distribu
 
 const MONEY: (f64, f64) = (0.0, 1e12);
 
+/// The lookups by name that resolving a path needs, built once per scenario so that resolving
+/// each `[[uncertain]]` path costs the same however many options and workloads there are.
+struct Index<'a> {
+    /// Position of each workload and option name (the first, should a name repeat).
+    workloads: HashMap<&'a str, usize>,
+    options: HashMap<&'a str, usize>,
+    /// The options using each catalog row, in order; for a site also the currency of its
+    /// prices (as the first option using it has it).
+    sites: HashMap<&'a str, (Vec<usize>, &'a str)>,
+    servers: HashMap<&'a str, Vec<usize>>,
+    offers: HashMap<&'a str, Vec<usize>>,
+    providers: HashMap<&'a str, Vec<usize>>,
+    /// Catalog offers without a spot price.
+    offers_without_spot: HashSet<&'a str>,
+}
+
+impl<'a> Index<'a> {
+    fn new(r: &'a Resolved, catalog: &'a crate::catalog::Catalog) -> Index<'a> {
+        let mut index = Index {
+            workloads: HashMap::new(),
+            options: HashMap::new(),
+            sites: HashMap::new(),
+            servers: HashMap::new(),
+            offers: HashMap::new(),
+            providers: HashMap::new(),
+            offers_without_spot: HashSet::new(),
+        };
+        for (w, workload) in r.file.workloads.iter().enumerate() {
+            index.workloads.entry(workload.name.as_str()).or_insert(w);
+        }
+        for (o, option) in r.file.options.iter().enumerate() {
+            index.options.entry(option.name.as_str()).or_insert(o);
+        }
+        for (o, links) in r.option_links.iter().enumerate() {
+            if let Some((site, currency)) = &links.site {
+                let entry = index.sites.entry(site.as_str());
+                entry
+                    .or_insert_with(|| (Vec::new(), currency.as_str()))
+                    .0
+                    .push(o);
+            }
+            if let Some(server) = &links.server {
+                index.servers.entry(server.as_str()).or_default().push(o);
+            }
+            if let Some(offer) = &links.offer {
+                index.offers.entry(offer.id.as_str()).or_default().push(o);
+                index
+                    .providers
+                    .entry(offer.provider.as_str())
+                    .or_default()
+                    .push(o);
+            }
+        }
+        let mut seen = HashSet::new();
+        for offer in &catalog.offers {
+            // The first row of an id is the one `Catalog::offer` finds.
+            if seen.insert(offer.id.as_str()) && offer.spot_usd_per_hour.is_none() {
+                index.offers_without_spot.insert(offer.id.as_str());
+            }
+        }
+        index
+    }
+}
+
 fn target(
     source: &Source,
     r: &Resolved,
     catalog: &crate::catalog::Catalog,
+    index: &Index,
     i: usize,
     path: &str,
 ) -> Result<(Target, (f64, f64)), InputError> {
@@ -613,12 +782,9 @@ fn target(
             )),
         };
     };
-    let options_where = |pred: &dyn Fn(usize) -> bool| -> Vec<usize> {
-        (0..r.input.options.len()).filter(|o| pred(*o)).collect()
-    };
     match kind {
         "workload" => {
-            let Some(w) = r.file.workloads.iter().position(|w| w.name == name) else {
+            let Some(&w) = index.workloads.get(name) else {
                 return Err(unknown_name(
                     source,
                     &at,
@@ -644,7 +810,7 @@ fn target(
             }
         }
         "option" => {
-            let Some(o) = r.file.options.iter().position(|o| o.name == name) else {
+            let Some(&o) = index.options.get(name) else {
                 return Err(unknown_name(
                     source,
                     &at,
@@ -741,18 +907,7 @@ fn target(
             Err(unknown_field("option", &known))
         }
         "site" => {
-            let users = options_where(&|o| {
-                r.option_links[o]
-                    .site
-                    .as_ref()
-                    .is_some_and(|(s, _)| s == name)
-            });
-            let Some(currency) = r.option_links.iter().find_map(|l| {
-                l.site
-                    .as_ref()
-                    .filter(|(s, _)| s == name)
-                    .map(|(_, c)| c.clone())
-            }) else {
+            let Some((users, currency)) = index.sites.get(name) else {
                 return Err(unused(
                     source,
                     &at,
@@ -781,20 +936,20 @@ fn target(
                 }
             };
             let c = if money {
-                conv(&currency, 1.0)
+                conv(currency, 1.0)
             } else {
                 Conv::ONE
             };
             Ok((
                 Target::Owned {
-                    options: users.into_iter().map(|o| (o, c)).collect(),
+                    options: users.iter().map(|&o| (o, c)).collect(),
                     field: f,
                 },
                 range,
             ))
         }
         "server" => {
-            let users = options_where(&|o| r.option_links[o].server.as_deref() == Some(name));
+            let users = index.servers.get(name).cloned().unwrap_or_default();
             if users.is_empty() {
                 return Err(unused(
                     source,
@@ -845,15 +1000,12 @@ fn target(
             ))
         }
         "offer" | "provider" => {
-            let users: Vec<usize> = options_where(&|o| {
-                r.option_links[o].offer.as_ref().is_some_and(|l| {
-                    if kind == "offer" {
-                        l.id == name
-                    } else {
-                        l.provider == name
-                    }
-                })
-            });
+            let by_row = if kind == "offer" {
+                &index.offers
+            } else {
+                &index.providers
+            };
+            let users = by_row.get(name).cloned().unwrap_or_default();
             if users.is_empty() {
                 let used = r.option_links.iter().filter_map(|l| {
                     l.offer.as_ref().map(|o| {
@@ -902,11 +1054,7 @@ fn target(
                     ));
                 }
             };
-            if f == CloudField::Spot
-                && catalog
-                    .offer(name)
-                    .is_some_and(|o| o.spot_usd_per_hour.is_none())
-            {
+            if f == CloudField::Spot && index.offers_without_spot.contains(name) {
                 return Err(bad(
                     format!("offer `{name}` has no spot price"),
                     "an offer with a spot price",

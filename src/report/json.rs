@@ -1,10 +1,15 @@
 //! JSON: the documented, versioned contract of `run` (README "JSON output"). Raw numbers in the
 //! scenario currency; `null` where a figure does not exist (no payback, no IRR, ...).
+//!
+//! The document borrows the run and builds each option's object and each monthly row only
+//! when the serializer reaches it, so the memory beyond the output itself stays that of one
+//! row however many options and months there are.
 
 use crate::catalog::RowRef;
-use crate::model::{Category, Group, OptionResult};
+use crate::model::{Category, Group, MonthRow, OptionResult};
 use crate::run::Run;
-use serde::Serialize;
+use crate::timeline::YearMonth;
+use serde::{Serialize, Serializer};
 use std::collections::BTreeMap;
 
 /// Version of the JSON contract; bumped when a field changes meaning or disappears.
@@ -15,7 +20,7 @@ pub struct Document<'a> {
     pub schema_version: u32,
     pub scenario: ScenarioJson<'a>,
     pub baseline: &'a str,
-    pub options: Vec<OptionJson<'a>>,
+    pub options: Options<'a>,
     pub catalog_rows_used: &'a [RowRef],
     pub warnings: &'a [String],
     /// Present only when Monte Carlo samples were run.
@@ -56,13 +61,32 @@ pub struct OptionJson<'a> {
     pub irr: Option<f64>,
     pub irr_roots: Option<usize>,
     pub breakdown: BTreeMap<&'static str, f64>,
-    pub monthly: Vec<MonthJson>,
+    pub monthly: Months<'a>,
+}
+
+/// The options of a run, each turned into an [`OptionJson`] as it is serialized.
+pub struct Options<'a>(pub &'a [OptionResult]);
+
+impl Serialize for Options<'_> {
+    fn serialize<S: Serializer>(&self, serializer: S) -> Result<S::Ok, S::Error> {
+        serializer.collect_seq(self.0.iter().map(option_json))
+    }
+}
+
+/// The monthly rows of an option, each turned into a [`MonthJson`] as it is serialized.
+pub struct Months<'a>(pub &'a [MonthRow]);
+
+impl Serialize for Months<'_> {
+    fn serialize<S: Serializer>(&self, serializer: S) -> Result<S::Ok, S::Error> {
+        serializer.collect_seq(self.0.iter().map(month_json))
+    }
 }
 
 #[derive(Serialize)]
 pub struct MonthJson {
     pub month: usize,
-    pub date: String,
+    #[serde(serialize_with = "year_month")]
+    pub date: YearMonth,
     pub demand_gpu_hours: f64,
     pub served_onprem_gpu_hours: f64,
     pub served_cloud_gpu_hours: f64,
@@ -102,26 +126,31 @@ fn option_json(o: &OptionResult) -> OptionJson<'_> {
             .iter()
             .map(|c| (c.key(), o.breakdown[*c as usize]))
             .collect(),
-        monthly: o
-            .months
-            .iter()
-            .map(|r| MonthJson {
-                month: r.month,
-                date: r.date.to_string(),
-                demand_gpu_hours: r.demand_gpu_hours,
-                served_onprem_gpu_hours: r.served_onprem_gpu_hours,
-                served_cloud_gpu_hours: r.served_cloud_gpu_hours,
-                unmet_gpu_hours: r.unmet_gpu_hours,
-                capex: r.group(Group::Capex),
-                opex: r.group(Group::Opex),
-                cloud: r.group(Group::Cloud),
-                cash_out: r.cash_out(),
-                depreciation: r.depreciation,
-                energy_kwh: r.energy_kwh,
-                co2_t: r.co2_t,
-            })
-            .collect(),
+        monthly: Months(&o.months),
     }
+}
+
+fn month_json(r: &MonthRow) -> MonthJson {
+    MonthJson {
+        month: r.month,
+        date: r.date,
+        demand_gpu_hours: r.demand_gpu_hours,
+        served_onprem_gpu_hours: r.served_onprem_gpu_hours,
+        served_cloud_gpu_hours: r.served_cloud_gpu_hours,
+        unmet_gpu_hours: r.unmet_gpu_hours,
+        capex: r.group(Group::Capex),
+        opex: r.group(Group::Opex),
+        cloud: r.group(Group::Cloud),
+        cash_out: r.cash_out(),
+        depreciation: r.depreciation,
+        energy_kwh: r.energy_kwh,
+        co2_t: r.co2_t,
+    }
+}
+
+/// A month as its `YYYY-MM` text, written straight into the output.
+fn year_month<S: Serializer>(date: &YearMonth, serializer: S) -> Result<S::Ok, S::Error> {
+    serializer.collect_str(date)
 }
 
 pub fn document(run: &Run) -> Document<'_> {
@@ -136,7 +165,7 @@ pub fn document(run: &Run) -> Document<'_> {
             discount_rate: run.input.discount_rate,
         },
         baseline: &run.output.options[run.output.baseline].name,
-        options: run.output.options.iter().map(option_json).collect(),
+        options: Options(&run.output.options),
         catalog_rows_used: &run.rows_used,
         warnings: &run.warnings,
         montecarlo: run.montecarlo.as_ref().map(super::uncertainty::mc_json),
@@ -148,4 +177,21 @@ pub fn render(run: &Run) -> String {
         .unwrap_or_else(|e| format!("{{\"error\": \"{e}\"}}"));
     s.push('\n');
     s
+}
+
+/// Writes what [`render`] returns to `out` as it is produced, without holding the text.
+pub fn write(run: &Run, mut out: impl std::io::Write) -> std::io::Result<()> {
+    serde_json::to_writer_pretty(&mut out, &document(run))?;
+    out.write_all(b"\n")
+}
+
+#[cfg(test)]
+mod tests {
+    #[test]
+    fn write_streams_exactly_the_rendered_text() {
+        let run = crate::run::load(None, &[]).expect("the built-in example loads");
+        let mut out = Vec::new();
+        super::write(&run, &mut out).expect("writing to memory cannot fail");
+        assert_eq!(String::from_utf8(out).ok(), Some(super::render(&run)));
+    }
 }

@@ -1719,6 +1719,128 @@ fn correlations_that_are_not_positive_definite_name_a_pair() {
     );
 }
 
+// --- Limits on the number of uncertain inputs and correlations ------------------------------
+
+/// The base scenario with as many more flat workloads (`w0`, `w1`, ...) as `inputs` uncertain
+/// inputs need (growth and hours of `training`, then of `w0`, `w1`, ..., at most the 1,000
+/// workloads a scenario may have; then scenario-wide fields), and a chain of rank correlations
+/// 0.3 between consecutive inputs over the first `correlated` of them.
+fn many_inputs(inputs: usize, correlated: usize) -> String {
+    const SCENARIO_FIELDS: [&str; 2] = ["discount_rate", "demand_scale"];
+    let workloads = inputs.div_ceil(2).clamp(1, 1_000);
+    let mut text = BASE.to_string();
+    for w in 0..workloads - 1 {
+        text += &format!(
+            "\n[[workload]]\nname = \"w{w}\"\ngpu_hours_per_month = 10\ngrowth_per_year = 0.0\n\
+             profile = \"flat\"\n"
+        );
+    }
+    let paths: Vec<String> = (0..inputs)
+        .map(|k| {
+            let w = k / 2;
+            if w >= workloads {
+                return SCENARIO_FIELDS[k - 2 * workloads].to_string();
+            }
+            let field = ["growth_per_year", "gpu_hours_per_month"][k % 2];
+            let name = if w == 0 {
+                "training".to_string()
+            } else {
+                format!("w{}", w - 1)
+            };
+            format!("workload[{name}].{field}")
+        })
+        .collect();
+    for (k, path) in paths.iter().enumerate() {
+        let (low, high) = if !path.starts_with("workload") {
+            ("0.05", "0.1")
+        } else if k % 2 == 0 {
+            ("-0.01", "0.01")
+        } else {
+            ("5", "15")
+        };
+        text += &uncertain(path, "uniform", &[("low", low), ("high", high)]);
+    }
+    for pair in paths[..correlated].windows(2) {
+        text += &correlation(&pair[0], &pair[1], "0.3");
+    }
+    text
+}
+
+/// Asserts that `validate` and `run` reject `text` with exit code 2 and a message that starts
+/// at the first `[[table]]` and contains every one of `needles`.
+fn rejects_at_table(text: &str, table: &str, needles: &[&str]) {
+    let scratch = Scratch::new();
+    let path = scratch.write("scenario.toml", text);
+    let (line, col) = line_col(text, &format!("[[{table}]]"));
+    let start = format!("error: {}:{line}:{col}: ", path.display());
+    let mut all = vec![start.as_str()];
+    all.extend_from_slice(needles);
+    let err = run_rejected(&[arg(&path)], &all);
+    assert!(err.starts_with(&start), "{err}");
+    let again = rejected(&[OsStr::new("validate"), arg(&path)], &all);
+    assert_eq!(err, again, "`validate` reports the same error");
+}
+
+#[test]
+fn uncertain_inputs_and_correlated_inputs_up_to_their_limits_are_accepted() {
+    // The largest scenario the limits allow: 2,000 inputs, 1,000 of them correlated.
+    let text = many_inputs(2_000, 1_000);
+    let scratch = Scratch::new();
+    let path = scratch.write("scenario.toml", &text);
+    let out = success([OsStr::new("validate"), arg(&path)]);
+    assert!(out.contains("2000 uncertain inputs"), "{out}");
+}
+
+#[test]
+fn too_many_uncertain_inputs_are_rejected() {
+    let text = many_inputs(2_001, 0);
+    rejects_at_table(
+        &text,
+        "uncertain",
+        &[
+            "too many uncertain inputs",
+            &key("uncertain"),
+            "expected: at most 2000 `[[uncertain]]` entries",
+            "found: 2001 entries",
+        ],
+    );
+}
+
+#[test]
+fn too_many_correlated_inputs_are_rejected() {
+    let text = many_inputs(1_001, 1_001);
+    rejects_at_table(
+        &text,
+        "correlation",
+        &[
+            "too many correlated inputs",
+            &key("correlation"),
+            "expected: at most 1000 distinct uncertain inputs in `[[correlation]]` entries",
+            "found: 1001 distinct inputs",
+            "hint: correlate only the inputs that move together",
+        ],
+    );
+}
+
+#[test]
+fn too_many_correlations_are_rejected() {
+    // Counted before any entry is read: the same pair 10,001 times.
+    let mut text = base_with(&three_uncertain());
+    for _ in 0..10_001 {
+        text += &correlation("discount_rate", "demand_scale", "0.3");
+    }
+    rejects_at_table(
+        &text,
+        "correlation",
+        &[
+            "too many correlations",
+            &key("correlation"),
+            "expected: at most 10000 `[[correlation]]` entries",
+            "found: 10001 entries",
+        ],
+    );
+}
+
 // --- Bad [sweep] -----------------------------------------------------------------------------
 
 /// Like [`rejects`], for `run` and `sweep` (a bad `[sweep]` makes the scenario invalid for every
