@@ -233,6 +233,7 @@ impl Uncertainty {
         let mut inputs = Vec::new();
         // Position of each path among the inputs.
         let mut positions: HashMap<&str, usize> = HashMap::new();
+        let mut supports: Vec<(f64, f64)> = Vec::new();
         for (i, spec) in file.uncertain.iter().enumerate() {
             let at = |f: &'static str| [Seg::Key("uncertain"), Seg::Index(i), Seg::Key(f)];
             let distribution = distribution(source, i, spec)?;
@@ -252,12 +253,7 @@ impl Uncertainty {
                     number(range.0),
                     number(range.1)
                 ))
-                .found(format!(
-                    "a `{}` distribution spanning {} to {}",
-                    spec.distribution,
-                    number(lo),
-                    number(hi)
-                ))
+                .found(spanning(&spec.distribution, &distribution, lo, hi))
                 .hint("narrow the parameters, or truncate a normal with `low` and `high`"));
             }
             if let Some(first) = positions.insert(spec.path.as_str(), i) {
@@ -269,6 +265,7 @@ impl Uncertainty {
                 .expected("each path once")
                 .found(format!("also at uncertain[{first}]")));
             }
+            supports.push((lo, hi));
             inputs.push(Uncertain {
                 path: spec.path.clone(),
                 sampler: super::distributions::Prepared::new(distribution.clone()),
@@ -370,11 +367,30 @@ impl Uncertainty {
             })?)
         };
         let training = training(&inputs, &resolved.workload_flops);
-        Ok(Uncertainty {
+        let uncertainty = Uncertainty {
             inputs,
             copula,
             training,
-        })
+        };
+        // Every sample's demand stays within the bound the deterministic run keeps: checked
+        // with each input at the end of its range that raises demand most.
+        let extremes: Vec<f64> = uncertainty
+            .inputs
+            .iter()
+            .zip(&supports)
+            .map(|(u, &(lo, hi))| match u.target {
+                Target::WorkloadMfu(_) => lo,
+                _ => hi,
+            })
+            .collect();
+        let mut extreme = resolved.input.clone();
+        uncertainty.apply(&extremes, &mut extreme);
+        crate::scenario::check_demand_bound(
+            source,
+            &extreme,
+            " at the largest values of its uncertain inputs",
+        )?;
+        Ok(uncertainty)
     }
 
     /// Writes sampled `values` (one per input, in order) into `input`.
@@ -508,6 +524,34 @@ fn check_count(
             .expected(format!("at most {limit} `[[{key}]]` entries"))
             .found(format!("{count} entries")),
     )
+}
+
+/// What a distribution spans, in a message: its declared bounds where it has them (a uniform
+/// from -1 to 0, not to -1.1e-16, the largest quantile the generator reaches), else the
+/// smallest and largest values a sample can take.
+fn spanning(name: &str, d: &Distribution, lo: f64, hi: f64) -> String {
+    let declared = match *d {
+        Distribution::Fixed(v) => return format!("a `fixed` value of {}", number(v)),
+        Distribution::Uniform { low, high }
+        | Distribution::Triangular { low, high, .. }
+        | Distribution::Pert { low, high, .. } => Some((low, high)),
+        Distribution::Normal { low, high, .. } if low.is_finite() && high.is_finite() => {
+            Some((low, high))
+        }
+        _ => None,
+    };
+    match declared {
+        Some((low, high)) => format!(
+            "a `{name}` distribution from {} to {}",
+            number(low),
+            number(high)
+        ),
+        None => format!(
+            "a `{name}` distribution reaching {} to {}",
+            number(lo),
+            number(hi)
+        ),
+    }
 }
 
 /// Smallest and largest value a sample can take: the quantiles of the most extreme uniforms

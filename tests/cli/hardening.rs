@@ -188,9 +188,44 @@ fn a_triangular_distribution_beyond_the_range_is_refused_like_a_uniform_one() {
         let path = scratch.write("scenario.toml", &text);
         run_rejected(
             &[arg(&path)],
-            &["leaves the field's valid range", "values from 0 to 1"],
+            &[
+                "leaves the field's valid range",
+                "values from 0 to 1",
+                &format!("found: a `{distribution}` distribution from -1e200 to 0.1"),
+            ],
         );
     }
+}
+
+#[test]
+fn a_uniform_from_minus_one_to_zero_is_shown_as_declared() {
+    let text = format!(
+        "{BASE}\n[[uncertain]]\npath = \"discount_rate\"\ndistribution = \"uniform\"\nlow = -1\nhigh = 0\n"
+    );
+    let scratch = Scratch::new();
+    let path = scratch.write("scenario.toml", &text);
+    let err = run_rejected(
+        &[arg(&path)],
+        &["found: a `uniform` distribution from -1 to 0"],
+    );
+    assert!(!err.contains("e-16"), "{err}");
+}
+
+#[test]
+fn uncertain_demand_at_its_extremes_is_bounded_too() {
+    let text = format!(
+        "{BASE}\n[[uncertain]]\npath = \"workload[training].gpu_hours_per_month\"\ndistribution = \"uniform\"\nlow = 1e3\nhigh = 1e12\n\n\
+         [[uncertain]]\npath = \"demand_scale\"\ndistribution = \"uniform\"\nlow = 1\nhigh = 1e6\n"
+    );
+    let scratch = Scratch::new();
+    let path = scratch.write("scenario.toml", &text);
+    run_rejected(
+        &[arg(&path)],
+        &[
+            "the demand could reach more GPU-hours in a month than tcosim computes with at the largest values of its uncertain inputs",
+            "key: `workload[0]`",
+        ],
+    );
 }
 
 #[test]

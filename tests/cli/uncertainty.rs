@@ -1557,6 +1557,7 @@ fn uncertain_uniform_around_zero_leaves_a_price_range() {
         &[
             &format!("the distribution of `{path}` leaves the field's valid range"),
             &key("uncertain[0].distribution"),
+            "found: a `uniform` distribution from -0.5 to 0.5",
         ],
     );
 }
@@ -1577,7 +1578,7 @@ fn uncertain_lognormal_that_overflows_is_shown_in_words() {
         pos,
         &[
             &format!("the distribution of `{path}` leaves the field's valid range"),
-            "spanning 0 to beyond 1.8e308",
+            "reaching 0 to beyond 1.8e308",
         ],
     );
     assert!(!err.contains("inf"), "{err}");
