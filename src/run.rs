@@ -75,12 +75,21 @@ impl Loaded {
                 "check the scenario's demand, growth and prices for values far beyond real ones",
             ));
         }
+        let mut warnings = self.resolved.warnings;
+        let base = &output.options[output.baseline];
+        if !output.verdict.priced && !crate::model::serves_demand(base) {
+            warnings.push(format!(
+                "the baseline `{}` leaves {:.1}% of demand unmet: savings, ROI, payback and IRR are not comparable against it; choose a baseline that serves its demand, or set `unserved_cost_per_gpu_hour`",
+                base.name,
+                100.0 * base.unmet_share()
+            ));
+        }
         Ok(Run {
             input: self.resolved.input,
             file: self.resolved.file,
             output,
             rows_used: self.resolved.rows_used,
-            warnings: self.resolved.warnings,
+            warnings,
             source: self.source.display,
             uncertainty: self.uncertainty,
             montecarlo: None,

@@ -36,6 +36,44 @@ pub struct WorkloadIn {
     pub profile: Arc<Profile>,
     /// Pinned on-prem: never served by a cloud.
     pub sensitive: bool,
+    /// Longest wait of its load for owned capacity [hours]; 0 = served in its hour or not at
+    /// all (README Q1).
+    pub max_wait_hours: u32,
+    /// Value of a reference GPU-hour of it not delivered [scenario currency]; `None` when the
+    /// scenario prices no unserved work (README Q7).
+    pub unserved_cost_per_gpu_hour: Option<f64>,
+}
+
+impl Input {
+    /// Whether unserved work has a price: every workload has one (the scenario's, or its own).
+    pub fn unserved_priced(&self) -> bool {
+        !self.workloads.is_empty()
+            && self
+                .workloads
+                .iter()
+                .all(|w| w.unserved_cost_per_gpu_hour.is_some())
+    }
+
+    /// The one price of unserved work when every workload has the same (0 when unpriced);
+    /// `None` when the prices differ.
+    pub fn uniform_unserved_price(&self) -> Option<f64> {
+        let mut prices = self
+            .workloads
+            .iter()
+            .map(|w| w.unserved_cost_per_gpu_hour.unwrap_or(0.0));
+        let first = prices.next().unwrap_or(0.0);
+        prices
+            .all(|p| p.to_bits() == first.to_bits())
+            .then_some(first)
+    }
+
+    /// Whether the model must walk the hours in order (README Q1): some workload may wait, or
+    /// unserved work is priced differently by workload. Otherwise load-duration curves answer
+    /// everything (M2), and the results are exactly those of a model without queues.
+    pub fn hourly(&self) -> bool {
+        self.workloads.iter().any(|w| w.max_wait_hours > 0)
+            || self.uniform_unserved_price().is_none()
+    }
 }
 
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]

@@ -6,9 +6,12 @@
 
 mod input;
 mod output;
+pub mod queue;
+mod verdict;
 
 pub use input::*;
 pub use output::*;
+pub use verdict::{Standing, Verdict, verdict};
 
 use crate::finance;
 use crate::profile::Ldc;
@@ -26,6 +29,19 @@ pub struct MonthDemand {
     pub nonsensitive: Ldc,
     hourly_total: Vec<f64>,
     hourly_sensitive: Vec<f64>,
+    /// The month's arrivals by class, for a scenario whose model walks the hours
+    /// ([`Input::hourly`]); empty otherwise.
+    pub arrivals: queue::Arrivals,
+    /// Which demand this is: a number drawn anew each time demand is built, so that a queue
+    /// simulated on it can be reused while the demand stays the same.
+    generation: u64,
+}
+
+/// Source of [`MonthDemand::generation`] numbers.
+static DEMAND_GENERATION: std::sync::atomic::AtomicU64 = std::sync::atomic::AtomicU64::new(1);
+
+fn next_generation() -> u64 {
+    DEMAND_GENERATION.fetch_add(1, std::sync::atomic::Ordering::Relaxed)
 }
 
 impl MonthDemand {
@@ -34,18 +50,92 @@ impl MonthDemand {
     }
 }
 
+/// The waiting workloads of `input` in the order the queue serves arrivals of the same hour
+/// (README Q3): sensitive first, then the shorter wait, then scenario order.
+pub fn waiting_order(input: &Input) -> Vec<queue::Waiting> {
+    let mut waiting: Vec<queue::Waiting> = input
+        .workloads
+        .iter()
+        .enumerate()
+        .filter(|(_, w)| w.max_wait_hours > 0)
+        .map(|(n, w)| queue::Waiting {
+            workload: n,
+            max_wait_hours: w.max_wait_hours,
+            sensitive: w.sensitive,
+            unserved_price: w.unserved_cost_per_gpu_hour.unwrap_or(0.0),
+        })
+        .collect();
+    waiting.sort_by_key(|w| (!w.sensitive, w.max_wait_hours, w.workload));
+    waiting
+}
+
 /// Hourly demand of month `m` (equation M1) into `total` and its sensitive part into
 /// `sensitive`: workload w contributes D_w × (1+g_w)^(m/12) × season_w(month) × shape_w(h).
-fn month_loads(input: &Input, m: usize, total: &mut Vec<f64>, sensitive: &mut Vec<f64>) {
+/// For a scenario that walks the hours, also the month's arrivals by class (README Q1).
+fn month_loads(
+    input: &Input,
+    m: usize,
+    total: &mut Vec<f64>,
+    sensitive: &mut Vec<f64>,
+    arrivals: &mut queue::Arrivals,
+) {
     let month0 = input.start.plus(m as u32).month0();
     for v in [&mut *total, &mut *sensitive] {
         v.clear();
         v.resize(HOURS_PER_MONTH, 0.0);
     }
-    for w in &input.workloads {
+    let hourly = input.hourly();
+    let waiting = if hourly {
+        waiting_order(input)
+    } else {
+        Vec::new()
+    };
+    let priced_by_hour = hourly && input.uniform_unserved_price().is_none();
+    {
+        let a = &mut *arrivals;
+        let classes = [
+            &mut a.interactive_sensitive,
+            &mut a.interactive_other,
+            &mut a.price_sensitive,
+            &mut a.price_other,
+        ];
+        for (c, v) in classes.into_iter().enumerate() {
+            v.clear();
+            if hourly && (c < 2 || priced_by_hour) {
+                v.resize(HOURS_PER_MONTH, 0.0);
+            }
+        }
+        a.waiting.resize_with(waiting.len(), Vec::new);
+        for v in &mut a.waiting {
+            v.clear();
+            v.resize(HOURS_PER_MONTH, 0.0);
+        }
+    }
+    for (n, w) in input.workloads.iter().enumerate() {
         let month_total = w.ref_gpu_hours_per_month
             * (1.0 + w.growth_per_year).powf(m as f64 / 12.0)
             * w.profile.season(month0);
+        if hourly {
+            let series = match waiting.iter().position(|q| q.workload == n) {
+                Some(j) => &mut arrivals.waiting[j],
+                None if w.sensitive => &mut arrivals.interactive_sensitive,
+                None => &mut arrivals.interactive_other,
+            };
+            for (a, weight) in series.iter_mut().zip(w.profile.month_shape(month0)) {
+                *a += month_total * weight;
+            }
+            if priced_by_hour && w.max_wait_hours == 0 {
+                let price = w.unserved_cost_per_gpu_hour.unwrap_or(0.0);
+                let values = if w.sensitive {
+                    &mut arrivals.price_sensitive
+                } else {
+                    &mut arrivals.price_other
+                };
+                for (v, weight) in values.iter_mut().zip(w.profile.month_shape(month0)) {
+                    *v += month_total * weight * price;
+                }
+            }
+        }
         let shape = w.profile.month_shape(month0);
         if w.sensitive {
             for ((t, s), weight) in total.iter_mut().zip(sensitive.iter_mut()).zip(shape) {
@@ -59,6 +149,24 @@ fn month_loads(input: &Input, m: usize, total: &mut Vec<f64>, sensitive: &mut Ve
             }
         }
     }
+    // Value-weighted sums of the interactive classes become mean prices per GPU-hour.
+    let a = &mut *arrivals;
+    for (prices, loads) in [
+        (&mut a.price_sensitive, &a.interactive_sensitive),
+        (&mut a.price_other, &a.interactive_other),
+    ] {
+        for (p, l) in prices.iter_mut().zip(loads) {
+            *p = if *l > 0.0 { *p / l } else { 0.0 };
+        }
+    }
+    a.order.clear();
+    a.sorted_total.clear();
+    if hourly {
+        a.total();
+    } else {
+        a.hour_total.clear();
+        a.sums.clear();
+    }
 }
 
 /// Load that may go to a cloud in each hour: all load less the sensitive part.
@@ -68,10 +176,16 @@ fn nonsensitive<'a>(total: &'a [f64], sensitive: &'a [f64]) -> impl Iterator<Ite
 
 /// Load-duration curves of every month's demand (equation M1).
 pub fn demand_curves(input: &Input) -> Vec<MonthDemand> {
+    let generation = next_generation();
     (0..input.horizon_months)
         .map(|m| {
             let (mut total, mut sensitive) = (Vec::new(), Vec::new());
-            month_loads(input, m, &mut total, &mut sensitive);
+            let mut arrivals = queue::Arrivals::default();
+            month_loads(input, m, &mut total, &mut sensitive, &mut arrivals);
+            if input.hourly() {
+                // The scenario's own months are read by every sample: index them once.
+                arrivals.index();
+            }
             let rest: Vec<f64> = nonsensitive(&total, &sensitive).collect();
             MonthDemand {
                 total: Ldc::new(&total),
@@ -79,6 +193,8 @@ pub fn demand_curves(input: &Input) -> Vec<MonthDemand> {
                 nonsensitive: Ldc::new(&rest),
                 hourly_total: total,
                 hourly_sensitive: sensitive,
+                arrivals,
+                generation,
             }
         })
         .collect()
@@ -90,8 +206,16 @@ pub fn demand_curves(input: &Input) -> Vec<MonthDemand> {
 /// agree with the load-duration curves' to rounding, not to the last bit.
 pub fn demand_hourly_into(input: &Input, months: &mut Vec<MonthDemand>) {
     months.resize_with(input.horizon_months, MonthDemand::default);
+    let generation = next_generation();
     for (m, d) in months.iter_mut().enumerate() {
-        month_loads(input, m, &mut d.hourly_total, &mut d.hourly_sensitive);
+        d.generation = generation;
+        month_loads(
+            input,
+            m,
+            &mut d.hourly_total,
+            &mut d.hourly_sensitive,
+            &mut d.arrivals,
+        );
         d.total.set_hourly(d.hourly_total.iter().copied());
         d.sensitive.set_hourly(d.hourly_sensitive.iter().copied());
         d.nonsensitive
@@ -162,10 +286,12 @@ pub fn simulate_with(input: &Input, months: &[MonthDemand]) -> Output {
             result.break_even_utilization = break_even(input, owned, result, price);
         }
     }
+    let verdict = verdict(input, &options);
     Output {
         options,
         baseline,
         cheapest_cloud_per_ref_gpu_hour: cheapest,
+        verdict,
     }
 }
 
@@ -232,12 +358,19 @@ impl Tables {
     }
 }
 
-/// Load served on-prem, left for the cloud, and unmet, in one month (equations M2-M4).
+/// Load served on-prem, left for the cloud, and unmet, in one month (equations M2-M4, Q1-Q7).
 #[derive(Debug, Clone, Copy, Default)]
 struct Split {
     onprem: f64,
     cloud: f64,
     unmet: f64,
+    /// Price of `unmet` (Q7).
+    unserved_cost: f64,
+    /// Served on-prem after waiting at least an hour (Q4).
+    after_wait: f64,
+    /// Work of waiting workloads served on-prem, and Σ of it × its wait (Q4).
+    waiting_served: f64,
+    wait_sum: f64,
 }
 
 /// Reusable buffers of one option's evaluation.
@@ -251,6 +384,12 @@ struct Scratch {
     committed: Vec<f64>,
     /// Reference GPU-hours of cloud load covered by committed GPUs, per month.
     covered: Vec<f64>,
+    /// The queue's months, for a scenario that walks the hours.
+    queue: Vec<queue::QueueMonth>,
+    queue_scratch: queue::QueueScratch,
+    /// What `queue` was simulated for: the same key gives the same queue, which a Monte Carlo
+    /// sample that changes no demand and no capacity reuses instead of walking the hours again.
+    queue_key: Vec<u64>,
 }
 
 /// Reusable buffers for evaluating every option of a scenario, so that repeated evaluations
@@ -259,6 +398,9 @@ struct Scratch {
 pub struct Workspace {
     tables: Tables,
     options: Vec<Scratch>,
+    /// The price of a GPU-hour of unserved work when it is the same for every workload (0
+    /// when unpriced).
+    unserved_price: f64,
 }
 
 /// One option in one month.
@@ -268,6 +410,12 @@ pub struct MonthFlows {
     pub served_onprem_gpu_hours: f64,
     pub served_cloud_gpu_hours: f64,
     pub unmet_gpu_hours: f64,
+    pub served_after_wait_gpu_hours: f64,
+    /// Work of waiting workloads served on-prem, and Σ of it × its wait [GPU-hour-hours].
+    pub waiting_served_gpu_hours: f64,
+    pub wait_sum: f64,
+    /// Price of the month's unserved work (Q7), also in `costs` and `end_flow`.
+    pub unserved_cost: f64,
     pub costs: [f64; Category::COUNT],
     pub start_flow: f64,
     pub end_flow: f64,
@@ -287,6 +435,11 @@ pub struct Totals {
     pub served_onprem_gpu_hours: f64,
     pub served_cloud_gpu_hours: f64,
     pub unmet_gpu_hours: f64,
+    pub served_after_wait_gpu_hours: f64,
+    pub waiting_served_gpu_hours: f64,
+    pub wait_sum: f64,
+    /// Price of unserved work (Q7), also inside `pv_cost` and `total_cost`.
+    pub unserved_cost: f64,
     pub energy_kwh: f64,
     pub co2_t: f64,
     pub depreciation: f64,
@@ -306,15 +459,20 @@ impl Totals {
         self.served_onprem_gpu_hours += f.served_onprem_gpu_hours;
         self.served_cloud_gpu_hours += f.served_cloud_gpu_hours;
         self.unmet_gpu_hours += f.unmet_gpu_hours;
+        self.served_after_wait_gpu_hours += f.served_after_wait_gpu_hours;
+        self.waiting_served_gpu_hours += f.waiting_served_gpu_hours;
+        self.wait_sum += f.wait_sum;
+        self.unserved_cost += f.unserved_cost;
         self.energy_kwh += f.energy_kwh;
         self.co2_t += f.co2_t;
         self.depreciation += f.depreciation;
     }
 
-    /// Total cost per delivered reference GPU-hour; `None` when nothing was delivered.
+    /// Cash cost (total less the price of unserved work) per delivered reference GPU-hour;
+    /// `None` when nothing was delivered.
     pub fn cost_per_gpu_hour(&self) -> Option<f64> {
         let delivered = self.served_onprem_gpu_hours + self.served_cloud_gpu_hours;
-        (delivered > 0.0).then(|| self.total_cost / delivered)
+        (delivered > 0.0).then(|| (self.total_cost - self.unserved_cost) / delivered)
     }
 }
 
@@ -448,8 +606,12 @@ pub fn evaluate_all(
     sink: impl FnMut(usize, usize, &MonthFlows),
 ) {
     prepare(input, ws, detail);
-    for (m, d) in months.iter().enumerate().take(input.horizon_months) {
-        split_month(input, m, d, ws);
+    if input.hourly() {
+        hourly_splits(input, months, ws);
+    } else {
+        for (m, d) in months.iter().enumerate().take(input.horizon_months) {
+            split_month(input, m, d, ws);
+        }
     }
     finish(input, months, ws, detail, totals, sink);
 }
@@ -466,6 +628,20 @@ pub fn evaluate_block(
     totals: &mut [Vec<Totals>],
     mut sink: impl FnMut(usize, usize, usize, &MonthFlows),
 ) {
+    if inputs.iter().any(Input::hourly) {
+        // Queues walk the hours of each input on its own.
+        for (j, ((input, ws), totals)) in inputs
+            .iter()
+            .zip(workspaces.iter_mut())
+            .zip(totals.iter_mut())
+            .enumerate()
+        {
+            evaluate_all(input, months, ws, detail, totals, |n, m, f| {
+                sink(j, n, m, f)
+            });
+        }
+        return;
+    }
     for (input, ws) in inputs.iter().zip(workspaces.iter_mut()) {
         prepare(input, ws, detail);
     }
@@ -490,6 +666,7 @@ pub fn evaluate_block(
 /// Tables and owned-hardware schedules of `input`, and empty per-month buffers.
 fn prepare(input: &Input, ws: &mut Workspace, detail: bool) {
     ws.tables.update(input);
+    ws.unserved_price = input.uniform_unserved_price().unwrap_or(0.0);
     ws.options
         .resize_with(input.options.len(), Scratch::default);
     for (option, scratch) in input.options.iter().zip(ws.options.iter_mut()) {
@@ -503,30 +680,27 @@ fn prepare(input: &Input, ws: &mut Workspace, detail: bool) {
 }
 
 /// Load served on-prem, left for the cloud, and covered by commitments in month `m`, for every
-/// option (M2-M4, M6).
+/// option (M2-M4, M6), from the load-duration curves: every load served in its hour or not at
+/// all.
 fn split_month(input: &Input, m: usize, d: &MonthDemand, ws: &mut Workspace) {
     let f = ws.tables.scale[m];
     let inv = ws.tables.inv_scale[m];
+    let price = ws.unserved_price;
     for (option, scratch) in input.options.iter().zip(ws.options.iter_mut()) {
-        let capacity = option
-            .owned
-            .as_ref()
-            .filter(|o| o.servers > 0)
-            .map(|o| o.gpus() * o.rel_throughput * o.availability)
-            .unwrap_or(0.0);
-        let split = match option.kind {
+        let capacity = owned_capacity(option);
+        let mut split = match option.kind {
             Kind::OnPrem => {
                 let onprem = d.total.served_scaled(capacity, f, inv);
                 Split {
                     onprem,
-                    cloud: 0.0,
                     unmet: (f * d.total.total() - onprem).max(0.0),
+                    ..Split::default()
                 }
             }
             Kind::Cloud => Split {
-                onprem: 0.0,
                 cloud: f * d.nonsensitive.total(),
                 unmet: f * d.sensitive.total(),
+                ..Split::default()
             },
             Kind::Hybrid => {
                 let onprem = d.total.served_scaled(capacity, f, inv);
@@ -541,29 +715,18 @@ fn split_month(input: &Input, m: usize, d: &MonthDemand, ws: &mut Workspace) {
                     onprem,
                     cloud,
                     unmet,
+                    ..Split::default()
                 }
             }
         };
+        if price > 0.0 {
+            split.unserved_cost = split.unmet * price;
+        }
         scratch.splits.push(split);
         let Some(c) = option.cloud.as_ref() else {
             continue;
         };
-        // Committed GPUs, renewed at each term start (equation M6).
-        let term = c.commit_term_months.max(1) as usize;
-        let k = if m.is_multiple_of(term) {
-            match c.commitment {
-                Commitment::None => 0.0,
-                Commitment::Gpus(n) => f64::from(n),
-                Commitment::Share(share) => {
-                    let mean_gpus = split.cloud / c.rel_throughput / HOURS;
-                    (share * mean_gpus - 1e-9).ceil().max(0.0)
-                }
-            }
-        } else {
-            scratch.committed.last().copied().unwrap_or(0.0)
-        };
-        scratch.committed.push(k);
-        let k_ref = k * c.rel_throughput;
+        let k_ref = commit(c, m, split.cloud, scratch) * c.rel_throughput;
         let covered_ref = if k_ref <= 0.0 || split.cloud <= 0.0 {
             0.0
         } else {
@@ -583,6 +746,147 @@ fn split_month(input: &Input, m: usize, d: &MonthDemand, ws: &mut Workspace) {
             }
         };
         scratch.covered.push(covered_ref);
+    }
+}
+
+/// Owned capacity of an option [reference GPUs] (M3); 0 without owned servers.
+fn owned_capacity(option: &OptionIn) -> f64 {
+    option
+        .owned
+        .as_ref()
+        .filter(|o| o.servers > 0)
+        .map(|o| o.gpus() * o.rel_throughput * o.availability)
+        .unwrap_or(0.0)
+}
+
+/// Committed cloud GPUs in month `m`, renewed at each term start (equation M6), recorded in
+/// `scratch`; `cloud` is the month's cloud load [reference GPU-hours].
+fn commit(c: &CloudIn, m: usize, cloud: f64, scratch: &mut Scratch) -> f64 {
+    let term = c.commit_term_months.max(1) as usize;
+    let k = if m.is_multiple_of(term) {
+        match c.commitment {
+            Commitment::None => 0.0,
+            Commitment::Gpus(n) => f64::from(n),
+            Commitment::Share(share) => {
+                let mean_gpus = cloud / c.rel_throughput / HOURS;
+                (share * mean_gpus - 1e-9).ceil().max(0.0)
+            }
+        }
+    } else {
+        scratch.committed.last().copied().unwrap_or(0.0)
+    };
+    scratch.committed.push(k);
+    k
+}
+
+/// Every option's months when the model walks the hours (README Q1-Q7): owned capacity serves
+/// a queue hour by hour over the whole horizon; a cloud option serves every hour's load that
+/// may leave the building in its hour (it has no capacity of its own to wait for).
+fn hourly_splits(input: &Input, months: &[MonthDemand], ws: &mut Workspace) {
+    let h = input.horizon_months.min(months.len());
+    let waiting = waiting_order(input);
+    let arrivals: Vec<&queue::Arrivals> = months[..h].iter().map(|d| &d.arrivals).collect();
+    let scale = &ws.tables.scale[..h];
+    let inv_scale = &ws.tables.inv_scale[..h];
+    let price = ws.unserved_price;
+    for (option, scratch) in input.options.iter().zip(ws.options.iter_mut()) {
+        if option.kind == Kind::Cloud {
+            for (m, d) in months[..h].iter().enumerate() {
+                let f = scale[m];
+                let unmet = f * d.sensitive.total();
+                let unserved_cost = if price > 0.0 {
+                    unmet * price
+                } else {
+                    // Every sensitive GPU-hour at its workload's price.
+                    let a = &d.arrivals;
+                    let interactive: f64 = a
+                        .interactive_sensitive
+                        .iter()
+                        .zip(&a.price_sensitive)
+                        .map(|(l, p)| l * p)
+                        .sum();
+                    let waiting_value: f64 = waiting
+                        .iter()
+                        .zip(&a.waiting)
+                        .filter(|(w, _)| w.sensitive)
+                        .map(|(w, series)| w.unserved_price * series.iter().sum::<f64>())
+                        .sum();
+                    f * (interactive + waiting_value)
+                };
+                let split = Split {
+                    cloud: f * d.nonsensitive.total(),
+                    unmet,
+                    unserved_cost,
+                    ..Split::default()
+                };
+                scratch.splits.push(split);
+                if let Some(c) = option.cloud.as_ref() {
+                    let k_ref = commit(c, m, split.cloud, scratch) * c.rel_throughput;
+                    let covered = if k_ref <= 0.0 || split.cloud <= 0.0 {
+                        0.0
+                    } else {
+                        d.nonsensitive.served_scaled(k_ref, f, inv_scale[m])
+                    };
+                    scratch.covered.push(covered);
+                }
+            }
+            continue;
+        }
+        let capacity = queue::Capacity {
+            gpus: owned_capacity(option),
+            burst: option.kind == Kind::Hybrid,
+            unserved_price: price,
+        };
+        // Everything the queue depends on: the demand, its monthly factors, the capacity and
+        // the prices of unserved work.
+        let key: Vec<u64> = [
+            months.first().map(|d| d.generation).unwrap_or(0),
+            h as u64,
+            u64::from(capacity.burst),
+            capacity.gpus.to_bits(),
+            price.to_bits(),
+        ]
+        .into_iter()
+        .chain(scale.iter().map(|f| f.to_bits()))
+        .chain(waiting.iter().map(|w| w.unserved_price.to_bits()))
+        .collect();
+        if scratch.queue_key != key {
+            queue::simulate(
+                &arrivals,
+                scale,
+                &waiting,
+                capacity,
+                &mut scratch.queue_scratch,
+                &mut scratch.queue,
+            );
+            scratch.queue_key = key;
+        }
+        for m in 0..h {
+            let q = &scratch.queue[m];
+            let split = Split {
+                onprem: q.served_onprem,
+                cloud: q.cloud,
+                unmet: q.unmet,
+                unserved_cost: q.unserved_cost,
+                after_wait: q.served_after_wait,
+                waiting_served: q.waiting_served,
+                wait_sum: q.wait_sum,
+            };
+            scratch.splits.push(split);
+            if let Some(c) = option.cloud.as_ref() {
+                let k_ref = commit(c, m, split.cloud, scratch) * c.rel_throughput;
+                let covered = if k_ref <= 0.0 {
+                    0.0
+                } else {
+                    scratch.queue[m]
+                        .cloud_hourly
+                        .iter()
+                        .map(|o| o.min(k_ref))
+                        .sum()
+                };
+                scratch.covered.push(covered);
+            }
+        }
     }
 }
 
@@ -610,6 +914,10 @@ fn finish(
                 served_onprem_gpu_hours: split.onprem,
                 served_cloud_gpu_hours: split.cloud,
                 unmet_gpu_hours: split.unmet,
+                served_after_wait_gpu_hours: split.after_wait,
+                waiting_served_gpu_hours: split.waiting_served,
+                wait_sum: split.wait_sum,
+                unserved_cost: split.unserved_cost,
                 costs: [0.0; Category::COUNT],
                 start_flow: 0.0,
                 end_flow: 0.0,
@@ -686,6 +994,13 @@ fn finish(
                 flows.energy_kwh += kwh;
                 flows.co2_t += kwh * c.grid_co2_g_per_kwh / 1e6;
             }
+            if split.unserved_cost != 0.0 {
+                // The price of unserved work is a cost of the month, at its end (Q7).
+                if detail {
+                    flows.costs[Category::Unserved as usize] += split.unserved_cost;
+                }
+                flows.end_flow += split.unserved_cost;
+            }
             t.add(m, &flows, &tables.discount, detail);
             sink(n, m, &flows);
         }
@@ -704,7 +1019,22 @@ fn simulate_options(input: &Input, months: &[MonthDemand]) -> Vec<OptionResult> 
         .collect();
     let mut totals = vec![Totals::default(); input.options.len()];
     let mut ws = Workspace::default();
+    // Work that will be served on-prem later, carried from month to month (Q6).
+    let mut backlog = vec![0.0; input.options.len()];
+    let hourly = input.hourly();
     evaluate_all(input, months, &mut ws, true, &mut totals, |n, m, f| {
+        if hourly {
+            let carried = backlog[n] + f.demand_gpu_hours
+                - f.served_onprem_gpu_hours
+                - f.served_cloud_gpu_hours
+                - f.unmet_gpu_hours;
+            // Rounding of sums of hours: what is within 1e-9 of the month's demand is none.
+            backlog[n] = if carried > 1e-9 * f.demand_gpu_hours.max(1.0) {
+                carried
+            } else {
+                0.0
+            };
+        }
         rows[n].push(MonthRow {
             month: m + 1,
             date: input.start.plus(m as u32),
@@ -712,6 +1042,10 @@ fn simulate_options(input: &Input, months: &[MonthDemand]) -> Vec<OptionResult> 
             served_onprem_gpu_hours: f.served_onprem_gpu_hours,
             served_cloud_gpu_hours: f.served_cloud_gpu_hours,
             unmet_gpu_hours: f.unmet_gpu_hours,
+            served_after_wait_gpu_hours: f.served_after_wait_gpu_hours,
+            backlog_gpu_hours: backlog[n],
+            mean_wait_hours: mean_wait(f.wait_sum, f.waiting_served_gpu_hours),
+            p95_wait_hours: None,
             costs: f.costs,
             start_flow: f.start_flow,
             end_flow: f.end_flow,
@@ -721,12 +1055,28 @@ fn simulate_options(input: &Input, months: &[MonthDemand]) -> Vec<OptionResult> 
             owned_utilization: f.owned_utilization,
         });
     });
+    // 95th percentiles of the wait from the queue's histograms, by month and over the horizon.
+    let mut p95_total = vec![None; input.options.len()];
+    if hourly {
+        for (n, scratch) in ws.options.iter().enumerate() {
+            let mut all: Vec<f64> = Vec::new();
+            for (row, q) in rows[n].iter_mut().zip(&scratch.queue) {
+                row.p95_wait_hours = wait_percentile(&q.waits, 0.95);
+                all.resize(all.len().max(q.waits.len()), 0.0);
+                for (a, w) in all.iter_mut().zip(&q.waits) {
+                    *a += w;
+                }
+            }
+            p95_total[n] = wait_percentile(&all, 0.95);
+        }
+    }
     input
         .options
         .iter()
         .zip(rows)
         .zip(totals)
-        .map(|((option, rows), totals)| {
+        .enumerate()
+        .map(|(n, ((option, rows), totals))| {
             let owned = option.owned.as_ref().filter(|o| o.servers > 0);
             let installed_hours = owned
                 .map(|o| o.gpus() * o.rel_throughput * HOURS)
@@ -741,6 +1091,10 @@ fn simulate_options(input: &Input, months: &[MonthDemand]) -> Vec<OptionResult> 
                 served_onprem_gpu_hours: totals.served_onprem_gpu_hours,
                 served_cloud_gpu_hours: totals.served_cloud_gpu_hours,
                 unmet_gpu_hours: totals.unmet_gpu_hours,
+                served_after_wait_gpu_hours: totals.served_after_wait_gpu_hours,
+                backlog_gpu_hours: backlog[n],
+                mean_wait_hours: mean_wait(totals.wait_sum, totals.waiting_served_gpu_hours),
+                p95_wait_hours: p95_total[n],
                 owned_utilization: owned.map(|_| {
                     if installed_hours > 0.0 {
                         totals.served_onprem_gpu_hours / (installed_hours * h as f64)
@@ -756,7 +1110,8 @@ fn simulate_options(input: &Input, months: &[MonthDemand]) -> Vec<OptionResult> 
                 owned_capacity_ref_gpus: owned
                     .map(|o| o.gpus() * o.rel_throughput * o.availability)
                     .unwrap_or(0.0),
-                savings_vs_baseline: 0.0,
+                comparison: Comparison::Comparable,
+                savings_vs_baseline: None,
                 roi: None,
                 payback_month: None,
                 irr: None,
@@ -768,6 +1123,55 @@ fn simulate_options(input: &Input, months: &[MonthDemand]) -> Vec<OptionResult> 
         .collect()
 }
 
+/// GPU-hour-weighted mean wait [hours] (Q4); `None` without waiting work served.
+fn mean_wait(wait_sum: f64, served: f64) -> Option<f64> {
+    (served > 0.0).then(|| wait_sum / served)
+}
+
+/// The smallest wait [hours] within which at least `q` of the GPU-hours of the histogram
+/// `waits` were served (Q4); `None` for an empty histogram.
+pub fn wait_percentile(waits: &[f64], q: f64) -> Option<f64> {
+    let total: f64 = waits.iter().sum();
+    if total <= 0.0 {
+        return None;
+    }
+    let mut cumulative = 0.0;
+    for (bucket, w) in waits.iter().enumerate() {
+        cumulative += w;
+        if cumulative >= q * total {
+            return Some(f64::from(queue::bucket_hours(bucket)));
+        }
+    }
+    Some(f64::from(queue::bucket_hours(
+        waits.len().saturating_sub(1),
+    )))
+}
+
+/// Why an option's savings against the baseline mean nothing (README F3a), or `None` when they
+/// do: both serve their demand, or unserved work is priced.
+fn not_comparable(input: &Input, option: &OptionResult, base: &OptionResult) -> Option<String> {
+    if input.unserved_priced() {
+        return None;
+    }
+    let short = |o: &OptionResult| !serves_demand(o);
+    let share = |o: &OptionResult| format!("{:.1}%", 100.0 * o.unmet_share());
+    match (short(option), short(base)) {
+        (false, false) => None,
+        (true, false) => Some(format!("leaves {} of demand unmet", share(option))),
+        (false, true) => Some(format!(
+            "baseline `{}` leaves {} of demand unmet",
+            base.name,
+            share(base)
+        )),
+        (true, true) => Some(format!(
+            "leaves {} of demand unmet, and baseline `{}` leaves {}",
+            share(option),
+            base.name,
+            share(base)
+        )),
+    }
+}
+
 /// Savings, ROI, payback and IRR of every option against the baseline (equations F3-F6).
 fn compare(input: &Input, options: &mut [OptionResult], baseline: usize) {
     let Some(base) = options.get(baseline).cloned() else {
@@ -776,7 +1180,17 @@ fn compare(input: &Input, options: &mut [OptionResult], baseline: usize) {
     let i = finance::monthly_rate(input.discount_rate);
     for (n, opt) in options.iter_mut().enumerate() {
         opt.is_baseline = n == baseline;
-        opt.savings_vs_baseline = base.pv_cost - opt.pv_cost;
+        if opt.is_baseline {
+            opt.comparison = Comparison::Baseline;
+            continue;
+        }
+        if let Some(reason) = not_comparable(input, opt, &base) {
+            opt.comparison = Comparison::NotComparable(reason);
+            continue;
+        }
+        opt.comparison = Comparison::Comparable;
+        let savings = base.pv_cost - opt.pv_cost;
+        opt.savings_vs_baseline = Some(savings);
         let investment: f64 = opt
             .months
             .iter()
@@ -788,10 +1202,7 @@ fn compare(input: &Input, options: &mut [OptionResult], baseline: usize) {
                     + end * finance::discount_factor(i, m as f64 + 1.0)
             })
             .sum();
-        opt.roi = (investment > 0.0).then(|| opt.savings_vs_baseline / investment);
-        if n == baseline {
-            continue;
-        }
+        opt.roi = (investment > 0.0).then(|| savings / investment);
         // Savings at times t = 0..H: starts of month t and ends of month t-1 coincide.
         let h = opt.months.len();
         let mut flows = vec![0.0; h + 1];
@@ -800,7 +1211,7 @@ fn compare(input: &Input, options: &mut [OptionResult], baseline: usize) {
         for (m, (o, b)) in opt.months.iter().zip(&base.months).enumerate() {
             flows[m] += b.start_flow - o.start_flow;
             flows[m + 1] += b.end_flow - o.end_flow;
-            cum += b.cash_out() - o.cash_out();
+            cum += b.cost() - o.cost();
             cumulative.push(cum);
         }
         opt.payback_month = payback(&cumulative);
@@ -844,7 +1255,7 @@ fn break_even(input: &Input, o: &OwnedIn, result: &OptionResult, cloud_price: f6
         .breakdown
         .iter()
         .zip(Category::ALL)
-        .filter(|(_, c)| c.group() != Group::Cloud)
+        .filter(|(_, c)| matches!(c.group(), Group::Capex | Group::Opex))
         .map(|(v, _)| v)
         .sum();
     let mean_price: f64 = (0..input.horizon_months)

@@ -23,6 +23,10 @@ pub enum Category {
     CloudSpot,
     Storage,
     Egress,
+    /// Work left unserved, at the scenario's price of a GPU-hour not delivered (README Q7):
+    /// not cash, but a cost of the option all the same, so that options that do different
+    /// amounts of work compare as equals.
+    Unserved,
 }
 
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -30,10 +34,12 @@ pub enum Group {
     Capex,
     Opex,
     Cloud,
+    /// The price of unserved work.
+    Unserved,
 }
 
 impl Category {
-    pub const ALL: [Category; 14] = [
+    pub const ALL: [Category; 15] = [
         Category::Hardware,
         Category::Financing,
         Category::ResidualValue,
@@ -48,8 +54,9 @@ impl Category {
         Category::CloudSpot,
         Category::Storage,
         Category::Egress,
+        Category::Unserved,
     ];
-    pub const COUNT: usize = 14;
+    pub const COUNT: usize = 15;
 
     pub fn key(self) -> &'static str {
         match self {
@@ -67,6 +74,7 @@ impl Category {
             Category::CloudSpot => "cloud_spot",
             Category::Storage => "storage",
             Category::Egress => "egress",
+            Category::Unserved => "unserved",
         }
     }
 
@@ -86,6 +94,7 @@ impl Category {
             Category::CloudSpot => "Cloud spot",
             Category::Storage => "Storage",
             Category::Egress => "Egress",
+            Category::Unserved => "Unserved work",
         }
     }
 
@@ -103,6 +112,7 @@ impl Category {
             | Category::CloudSpot
             | Category::Storage
             | Category::Egress => Group::Cloud,
+            Category::Unserved => Group::Unserved,
         }
     }
 }
@@ -117,6 +127,14 @@ pub struct MonthRow {
     pub served_onprem_gpu_hours: f64,
     pub served_cloud_gpu_hours: f64,
     pub unmet_gpu_hours: f64,
+    /// The part of `served_onprem_gpu_hours` that waited at least an hour (README Q4).
+    pub served_after_wait_gpu_hours: f64,
+    /// Work that arrived by the end of the month and will be served on-prem later (Q6).
+    pub backlog_gpu_hours: f64,
+    /// GPU-hour-weighted mean and 95th percentile of the wait of the work of waiting workloads
+    /// served on-prem in the month [hours]; `None` when there was none (Q4).
+    pub mean_wait_hours: Option<f64>,
+    pub p95_wait_hours: Option<f64>,
     /// Nominal cost per category.
     pub costs: [f64; Category::COUNT],
     /// Cash paid at the start of the month (discounted from the month's start).
@@ -140,9 +158,14 @@ impl MonthRow {
             .sum()
     }
 
-    /// capex + opex + cloud.
-    pub fn cash_out(&self) -> f64 {
+    /// Everything the month costs: capex + opex + cloud + the price of unserved work.
+    pub fn cost(&self) -> f64 {
         self.start_flow + self.end_flow
+    }
+
+    /// Cash only: capex + opex + cloud (the cost less the price of unserved work).
+    pub fn cash_out(&self) -> f64 {
+        self.cost() - self.costs[Category::Unserved as usize]
     }
 }
 
@@ -196,18 +219,29 @@ pub struct OptionResult {
     pub served_onprem_gpu_hours: f64,
     pub served_cloud_gpu_hours: f64,
     pub unmet_gpu_hours: f64,
+    /// The part of `served_onprem_gpu_hours` that waited at least an hour (README Q4).
+    pub served_after_wait_gpu_hours: f64,
+    /// Work still waiting at the end of the horizon, served on-prem after it (Q6).
+    pub backlog_gpu_hours: f64,
+    /// GPU-hour-weighted mean and 95th percentile of the wait of the work of waiting workloads
+    /// served on-prem over the horizon [hours]; `None` when there was none (Q4).
+    pub mean_wait_hours: Option<f64>,
+    pub p95_wait_hours: Option<f64>,
     pub owned_utilization: Option<f64>,
     pub energy_kwh: f64,
     pub co2_t: f64,
     pub depreciation: f64,
-    /// total_cost / delivered GPU-hours; `None` when nothing was delivered.
+    /// Cash cost (total less the price of unserved work) / delivered GPU-hours; `None` when
+    /// nothing was delivered.
     pub cost_per_gpu_hour: Option<f64>,
     /// Owned GPUs (0 for cloud).
     pub owned_gpus: f64,
     /// Owned capacity in reference GPUs (after availability).
     pub owned_capacity_ref_gpus: f64,
-    /// PV of the baseline minus PV of this option.
-    pub savings_vs_baseline: f64,
+    /// How this option compares with the baseline (README F3a).
+    pub comparison: Comparison,
+    /// PV of the baseline minus PV of this option, when the two compare (F3).
+    pub savings_vs_baseline: Option<f64>,
     pub roi: Option<f64>,
     pub payback_month: Option<usize>,
     pub irr: Option<IrrResult>,
@@ -215,10 +249,40 @@ pub struct OptionResult {
     pub is_baseline: bool,
 }
 
+/// Whether an option's savings, ROI, payback and IRR against the baseline mean anything
+/// (README F3a): two options compare when both serve their demand, or when unserved work has
+/// a price (then its cost is in both PVs).
+#[derive(Debug, Clone, PartialEq)]
+pub enum Comparison {
+    /// The option is the baseline.
+    Baseline,
+    Comparable,
+    /// Why not, in words: "baseline leaves 37.0% of demand unmet".
+    NotComparable(String),
+}
+
+impl OptionResult {
+    /// Unmet GPU-hours as a share of demand (0 without demand).
+    pub fn unmet_share(&self) -> f64 {
+        if self.demand_gpu_hours > 0.0 {
+            self.unmet_gpu_hours / self.demand_gpu_hours
+        } else {
+            0.0
+        }
+    }
+
+    /// The total cost less the price of unserved work [scenario currency].
+    pub fn cash_total(&self) -> f64 {
+        self.total_cost - self.breakdown[Category::Unserved as usize]
+    }
+}
+
 #[derive(Debug, Clone, PartialEq)]
 pub struct Output {
     pub options: Vec<OptionResult>,
     pub baseline: usize,
+    /// Which option to choose, and why the others are out of the running.
+    pub verdict: super::Verdict,
     /// Cheapest on-demand cloud price in the scenario [scenario currency per reference GPU-hour].
     pub cheapest_cloud_per_ref_gpu_hour: Option<f64>,
 }
@@ -240,7 +304,6 @@ impl Output {
                 ("co2_t", o.co2_t),
                 ("depreciation", o.depreciation),
                 ("owned_gpus", o.owned_gpus),
-                ("savings_vs_baseline", o.savings_vs_baseline),
             ];
             figures.extend(
                 Category::ALL
@@ -248,6 +311,9 @@ impl Output {
                     .map(|c| (c.key(), o.breakdown[*c as usize])),
             );
             for (name, v) in [
+                ("savings_vs_baseline", o.savings_vs_baseline),
+                ("mean_wait_hours", o.mean_wait_hours),
+                ("p95_wait_hours", o.p95_wait_hours),
                 ("owned_utilization", o.owned_utilization),
                 ("cost_per_gpu_hour", o.cost_per_gpu_hour),
                 ("roi", o.roi),

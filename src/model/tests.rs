@@ -70,6 +70,8 @@ fn workload(gpu_hours: f64, growth: f64, profile: &str, sensitive: bool) -> Work
         growth_per_year: growth,
         profile: Arc::new(Profile::builtin(profile).unwrap()),
         sensitive,
+        max_wait_hours: 0,
+        unserved_cost_per_gpu_hour: None,
     }
 }
 
@@ -163,9 +165,9 @@ fn all_finite(out: &Output) -> bool {
             o.energy_kwh,
             o.co2_t,
             o.depreciation,
-            o.savings_vs_baseline,
         ]
         .iter()
+        .chain(o.savings_vs_baseline.iter())
         .chain(o.breakdown.iter())
         .chain(o.roi.iter())
         .chain(o.cost_per_gpu_hour.iter())
@@ -424,4 +426,149 @@ fn payback_is_the_month_savings_stay_positive() {
     assert_eq!(payback(&[-1.0, 1.0, -1.0, 2.0]), Some(4));
     assert_eq!(payback(&[-5.0, -1.0]), None);
     assert_eq!(payback(&[]), None);
+}
+
+// --- Work that waits and comparisons of equals (README Q1-Q7, F3a) -------------------------
+
+/// Options of every kind against a bursty workload: 0 on-prem (2 servers), 1 cloud, 2 hybrid.
+fn three_kinds() -> Vec<OptionIn> {
+    vec![
+        option("own", Kind::OnPrem, Some(owned(2)), None),
+        option("rent", Kind::Cloud, None, Some(cloud())),
+        option("mix", Kind::Hybrid, Some(owned(1)), Some(cloud())),
+    ]
+}
+
+#[test]
+fn the_hourly_path_without_waiting_agrees_with_the_load_duration_curves() {
+    // Different prices of unserved work by workload route the model through the hours; with
+    // nothing waiting, every figure must be what the curves give (to rounding).
+    let mut bursty = workload(9_000.0, 0.3, "bursty", false);
+    let mut private = workload(2_000.0, 0.1, "business-hours", true);
+    let curves = simulate(&input(
+        vec![bursty.clone(), private.clone()],
+        three_kinds(),
+        24,
+        0.08,
+    ));
+    bursty.unserved_cost_per_gpu_hour = Some(10.0);
+    private.unserved_cost_per_gpu_hour = Some(50.0);
+    let priced = input(vec![bursty, private], three_kinds(), 24, 0.08);
+    assert!(priced.hourly());
+    let hours = simulate(&priced);
+    for (a, b) in curves.options.iter().zip(&hours.options) {
+        for (x, y) in a.months.iter().zip(&b.months) {
+            assert!(
+                close(x.served_onprem_gpu_hours, y.served_onprem_gpu_hours),
+                "{}",
+                a.name
+            );
+            assert!(
+                close(x.served_cloud_gpu_hours, y.served_cloud_gpu_hours),
+                "{}",
+                a.name
+            );
+            assert!(close(x.unmet_gpu_hours, y.unmet_gpu_hours), "{}", a.name);
+            assert_eq!(y.backlog_gpu_hours, 0.0);
+        }
+        // The price is in the PV, and the cash figures are those of the curves.
+        assert!(close(a.cash_total(), b.cash_total()), "{}", a.name);
+        assert!(b.pv_cost >= a.pv_cost - REL * a.pv_cost.abs(), "{}", a.name);
+    }
+    // The cloud option leaves all private work unmet, at 50 a GPU-hour.
+    let rent = &hours.options[1];
+    assert!(close(
+        rent.breakdown[Category::Unserved as usize],
+        50.0 * rent.unmet_gpu_hours
+    ));
+}
+
+#[test]
+fn waiting_work_is_conserved_month_by_month_and_served_later() {
+    let mut batch = workload(30_000.0, 0.2, "bursty", false);
+    batch.max_wait_hours = 48;
+    let inp = input(
+        vec![batch, workload(3_000.0, 0.0, "flat", true)],
+        three_kinds(),
+        36,
+        0.08,
+    );
+    let out = simulate(&inp);
+    let no_wait = {
+        let mut i = inp.clone();
+        i.workloads[0].max_wait_hours = 0;
+        simulate(&i)
+    };
+    for (o, flat) in out.options.iter().zip(&no_wait.options) {
+        let mut carried = 0.0;
+        for r in &o.months {
+            let out = r.served_onprem_gpu_hours
+                + r.served_cloud_gpu_hours
+                + r.unmet_gpu_hours
+                + r.backlog_gpu_hours;
+            assert!(
+                close(carried + r.demand_gpu_hours, out),
+                "{} month {}",
+                o.name,
+                r.month
+            );
+            assert!(r.served_after_wait_gpu_hours <= r.served_onprem_gpu_hours + 1e-9);
+            carried = r.backlog_gpu_hours;
+        }
+        // Waiting can only serve more on-prem and leave less unmet or burst.
+        assert!(o.served_onprem_gpu_hours >= flat.served_onprem_gpu_hours - 1e-6);
+        assert!(o.unmet_gpu_hours <= flat.unmet_gpu_hours + 1e-6);
+        assert!(o.served_cloud_gpu_hours <= flat.served_cloud_gpu_hours + 1e-6);
+    }
+    let own = &out.options[0];
+    assert!(own.served_after_wait_gpu_hours > 0.0);
+    let (mean, p95) = (own.mean_wait_hours.unwrap(), own.p95_wait_hours.unwrap());
+    assert!(
+        mean > 0.0 && mean <= p95 && p95 <= 48.0,
+        "mean {mean}, P95 {p95}"
+    );
+}
+
+#[test]
+fn options_that_leave_work_unmet_are_compared_only_at_a_price() {
+    let mut wl = workload(60_000.0, 0.0, "flat", false);
+    let mut inp = input(vec![wl.clone()], three_kinds(), 24, 0.08);
+    // The baseline (own, 2 servers, about 15.5 GPUs for a load of 82) leaves most unmet.
+    let out = simulate(&inp);
+    assert!(!serves_demand(&out.options[0]));
+    assert_eq!(out.options[0].comparison, Comparison::Baseline);
+    for o in &out.options[1..] {
+        assert!(
+            matches!(&o.comparison, Comparison::NotComparable(r) if r.contains("baseline `own`"))
+        );
+        assert_eq!(
+            (o.savings_vs_baseline, o.roi, o.payback_month),
+            (None, None, None)
+        );
+    }
+    // The verdict ranks only the options that serve demand.
+    let winner = out.verdict.winner.unwrap();
+    assert!(winner != 0 && serves_demand(&out.options[winner]));
+    assert!(!out.verdict.standings[0].in_running);
+    // With a price, everyone compares and the unserved work is a cost of the baseline.
+    wl.unserved_cost_per_gpu_hour = Some(20.0);
+    inp.workloads = vec![wl];
+    let priced = simulate(&inp);
+    assert!(priced.verdict.priced && priced.verdict.standings.iter().all(|s| s.in_running));
+    let own = &priced.options[0];
+    assert!(close(
+        own.breakdown[Category::Unserved as usize],
+        20.0 * own.unmet_gpu_hours
+    ));
+    assert!(close(
+        own.total_cost,
+        out.options[0].total_cost + 20.0 * own.unmet_gpu_hours
+    ));
+    for o in &priced.options[1..] {
+        assert_eq!(o.comparison, Comparison::Comparable);
+        assert!(close(
+            o.savings_vs_baseline.unwrap(),
+            own.pv_cost - o.pv_cost
+        ));
+    }
 }

@@ -278,6 +278,7 @@ fn sample(
 ) -> (Acc, Vec<[Moments; 6]>) {
     let options = input.options.len();
     let months = input.horizon_months;
+    let priced = input.unserved_priced();
     let base_months = model::demand_curves(input);
     let fan_slot: Vec<bool> = {
         let mut slot = vec![false; months];
@@ -392,8 +393,10 @@ fn sample(
                         for sample_totals in totals.iter().take(b) {
                             // The cheapest among the options that serve this sample's demand, as
                             // the verdict ranks them; among all when none does.
+                            // With a price for unserved work every option is ranked, its
+                            // unserved work in its PV (README Q7).
                             let serving = |t: &model::Totals| {
-                                model::serves(t.unmet_gpu_hours, t.demand_gpu_hours)
+                                priced || model::serves(t.unmet_gpu_hours, t.demand_gpu_hours)
                             };
                             let (first, best) = model::cheapest(
                                 sample_totals.iter().map(|t| (serving(t), t.pv_cost)),

@@ -129,6 +129,8 @@ pub struct Plan {
     pub axes: Vec<Axis>,
     pub objective: Objective,
     pub samples: u64,
+    /// Unserved work has a price: every point is ranked (README Q7).
+    pub priced: bool,
 }
 
 impl Plan {
@@ -248,6 +250,7 @@ impl Plan {
             axes,
             objective,
             samples: spec.samples,
+            priced: r.input.unserved_priced(),
         })
     }
 }
@@ -502,9 +505,14 @@ fn evaluate(
 /// The sweep of the evaluated `points`, with its best point.
 fn finish(plan: &Plan, points: Vec<Point>) -> Sweep {
     let option = plan.axes.first().map(|a| a.option).unwrap_or(0);
-    let best = model::cheapest(points.iter().map(|p| (p.serves_demand, p.objective)))
-        .map(|(i, _)| i)
-        .unwrap_or(0);
+    // With a price for unserved work every point is ranked, its unserved work in its cost.
+    let best = model::cheapest(
+        points
+            .iter()
+            .map(|p| (p.serves_demand || plan.priced, p.objective)),
+    )
+    .map(|(i, _)| i)
+    .unwrap_or(0);
     Sweep {
         option,
         axes: plan.axes.clone(),

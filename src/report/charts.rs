@@ -77,6 +77,7 @@ fn category_color(cat: Category) -> RGBColor {
         Category::CloudSpot => RGBColor(0xB5, 0xE3, 0xF5),
         Category::Storage => RGBColor(0x77, 0x77, 0x77),
         Category::Egress => RGBColor(0xAA, 0xAA, 0xAA),
+        Category::Unserved => UNMET,
     }
 }
 

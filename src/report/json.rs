@@ -6,20 +6,22 @@
 //! row however many options and months there are.
 
 use crate::catalog::RowRef;
-use crate::model::{Category, Group, MonthRow, OptionResult};
+use crate::model::{Category, Comparison, Group, MonthRow, OptionResult, serves_demand};
 use crate::run::Run;
 use crate::timeline::YearMonth;
 use serde::{Serialize, Serializer};
 use std::collections::BTreeMap;
 
-/// Version of the JSON contract; bumped when a field changes meaning or disappears.
-pub const SCHEMA_VERSION: u32 = 1;
+/// Version of the JSON contract; bumped when a field changes meaning or disappears
+/// (README "JSON output" lists the changes of each version).
+pub const SCHEMA_VERSION: u32 = 2;
 
 #[derive(Serialize)]
 pub struct Document<'a> {
     pub schema_version: u32,
     pub scenario: ScenarioJson<'a>,
     pub baseline: &'a str,
+    pub verdict: VerdictJson<'a>,
     pub options: Options<'a>,
     pub catalog_rows_used: &'a [RowRef],
     pub warnings: &'a [String],
@@ -36,6 +38,31 @@ pub struct ScenarioJson<'a> {
     pub start: String,
     pub currency: &'a str,
     pub discount_rate: f64,
+    /// The price of a GPU-hour of unserved work, when the scenario sets one.
+    pub unserved_cost_per_gpu_hour: Option<f64>,
+}
+
+/// The decision of a run (README "Reading the output").
+#[derive(Serialize)]
+pub struct VerdictJson<'a> {
+    /// `cheapest_serving_demand`, or `cheapest_with_unserved_work_priced`.
+    pub rule: &'static str,
+    pub winner: Option<&'a str>,
+    pub winner_pv_cost: Option<f64>,
+    pub runner_up: Option<&'a str>,
+    /// PV of the runner-up less PV of the winner.
+    pub margin: Option<f64>,
+    pub any_option_serves_demand: bool,
+    pub options: Vec<StandingJson<'a>>,
+}
+
+#[derive(Serialize)]
+pub struct StandingJson<'a> {
+    pub name: &'a str,
+    pub serves_demand: bool,
+    pub unmet_share: f64,
+    pub in_running: bool,
+    pub reason: Option<&'a str>,
 }
 
 #[derive(Serialize)]
@@ -44,12 +71,22 @@ pub struct OptionJson<'a> {
     pub kind: &'a str,
     pub pv_cost: f64,
     pub total_cost: f64,
-    pub savings_vs_baseline: f64,
+    /// `baseline`, `comparable` or `not_comparable` (README F3a).
+    pub comparison: &'static str,
+    /// Why savings, ROI, payback and IRR are `null`, when not comparable.
+    pub not_comparable: Option<&'a str>,
+    pub savings_vs_baseline: Option<f64>,
     pub cost_per_gpu_hour: Option<f64>,
     pub demand_gpu_hours: f64,
     pub served_onprem_gpu_hours: f64,
     pub served_cloud_gpu_hours: f64,
     pub unmet_gpu_hours: f64,
+    pub serves_demand: bool,
+    pub unmet_share: f64,
+    pub served_after_wait_gpu_hours: f64,
+    pub backlog_gpu_hours: f64,
+    pub mean_wait_hours: Option<f64>,
+    pub p95_wait_hours: Option<f64>,
     pub owned_gpus: f64,
     pub owned_utilization: Option<f64>,
     pub break_even_utilization: Option<f64>,
@@ -91,10 +128,16 @@ pub struct MonthJson {
     pub served_onprem_gpu_hours: f64,
     pub served_cloud_gpu_hours: f64,
     pub unmet_gpu_hours: f64,
+    pub served_after_wait_gpu_hours: f64,
+    pub backlog_gpu_hours: f64,
+    pub mean_wait_hours: Option<f64>,
+    pub p95_wait_hours: Option<f64>,
     pub capex: f64,
     pub opex: f64,
     pub cloud: f64,
     pub cash_out: f64,
+    /// The price of the month's unserved work (0 when unpriced): not cash.
+    pub unserved: f64,
     pub depreciation: f64,
     pub energy_kwh: f64,
     pub co2_t: f64,
@@ -106,12 +149,27 @@ fn option_json(o: &OptionResult) -> OptionJson<'_> {
         kind: o.kind.as_str(),
         pv_cost: o.pv_cost,
         total_cost: o.total_cost,
+        comparison: match o.comparison {
+            Comparison::Baseline => "baseline",
+            Comparison::Comparable => "comparable",
+            Comparison::NotComparable(_) => "not_comparable",
+        },
+        not_comparable: match &o.comparison {
+            Comparison::NotComparable(reason) => Some(reason.as_str()),
+            _ => None,
+        },
         savings_vs_baseline: o.savings_vs_baseline,
         cost_per_gpu_hour: o.cost_per_gpu_hour,
         demand_gpu_hours: o.demand_gpu_hours,
         served_onprem_gpu_hours: o.served_onprem_gpu_hours,
         served_cloud_gpu_hours: o.served_cloud_gpu_hours,
         unmet_gpu_hours: o.unmet_gpu_hours,
+        serves_demand: serves_demand(o),
+        unmet_share: o.unmet_share(),
+        served_after_wait_gpu_hours: o.served_after_wait_gpu_hours,
+        backlog_gpu_hours: o.backlog_gpu_hours,
+        mean_wait_hours: o.mean_wait_hours,
+        p95_wait_hours: o.p95_wait_hours,
         owned_gpus: o.owned_gpus,
         owned_utilization: o.owned_utilization,
         break_even_utilization: o.break_even_utilization,
@@ -138,13 +196,47 @@ fn month_json(r: &MonthRow) -> MonthJson {
         served_onprem_gpu_hours: r.served_onprem_gpu_hours,
         served_cloud_gpu_hours: r.served_cloud_gpu_hours,
         unmet_gpu_hours: r.unmet_gpu_hours,
+        served_after_wait_gpu_hours: r.served_after_wait_gpu_hours,
+        backlog_gpu_hours: r.backlog_gpu_hours,
+        mean_wait_hours: r.mean_wait_hours,
+        p95_wait_hours: r.p95_wait_hours,
         capex: r.group(Group::Capex),
         opex: r.group(Group::Opex),
         cloud: r.group(Group::Cloud),
         cash_out: r.cash_out(),
+        unserved: r.costs[Category::Unserved as usize],
         depreciation: r.depreciation,
         energy_kwh: r.energy_kwh,
         co2_t: r.co2_t,
+    }
+}
+
+fn verdict_json(run: &Run) -> VerdictJson<'_> {
+    let v = &run.output.verdict;
+    let opts = &run.output.options;
+    let name = |i: Option<usize>| i.and_then(|i| opts.get(i)).map(|o| o.name.as_str());
+    VerdictJson {
+        rule: if v.priced {
+            "cheapest_with_unserved_work_priced"
+        } else {
+            "cheapest_serving_demand"
+        },
+        winner: name(v.winner),
+        winner_pv_cost: v.winner.and_then(|i| opts.get(i)).map(|o| o.pv_cost),
+        runner_up: name(v.runner_up),
+        margin: v.margin,
+        any_option_serves_demand: v.any_serves,
+        options: opts
+            .iter()
+            .zip(&v.standings)
+            .map(|(o, s)| StandingJson {
+                name: &o.name,
+                serves_demand: s.serves_demand,
+                unmet_share: s.unmet_share,
+                in_running: s.in_running,
+                reason: s.reason.as_deref(),
+            })
+            .collect(),
     }
 }
 
@@ -163,8 +255,10 @@ pub fn document(run: &Run) -> Document<'_> {
             start: run.input.start.to_string(),
             currency: &run.input.currency,
             discount_rate: run.input.discount_rate,
+            unserved_cost_per_gpu_hour: run.file.unserved_cost_per_gpu_hour,
         },
         baseline: &run.output.options[run.output.baseline].name,
+        verdict: verdict_json(run),
         options: Options(&run.output.options),
         catalog_rows_used: &run.rows_used,
         warnings: &run.warnings,

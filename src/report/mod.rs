@@ -15,7 +15,7 @@ pub mod folder;
 pub mod html;
 pub mod report_md;
 
-use crate::model::{Category, Group, OptionResult};
+use crate::model::{Category, Comparison, Group, OptionResult};
 use crate::run::Run;
 
 /// Output formats of `run`.
@@ -89,20 +89,17 @@ pub fn summary_rows(run: &Run) -> Vec<SummaryRow> {
                 Group::Capex => "capex",
                 Group::Opex => "opex",
                 Group::Cloud => "cloud",
+                Group::Unserved => "priced",
             };
             rows.push(row(format!("  {} ({group}) [{cur}]", cat.label()), &|o| {
                 money(o.breakdown[cat as usize])
             }));
         }
     }
+    rows.push(row(format!("PV savings vs baseline [{cur}]"), &|o| {
+        against_baseline(o, o.savings_vs_baseline.map(money))
+    }));
     rows.extend([
-        row(format!("PV savings vs baseline [{cur}]"), &|o| {
-            if o.is_baseline {
-                "baseline".into()
-            } else {
-                money(o.savings_vs_baseline)
-            }
-        }),
         row(format!("Cost per GPU-hour [{cur}]"), &|o| {
             o.cost_per_gpu_hour.map(price).unwrap_or_else(na)
         }),
@@ -114,6 +111,24 @@ pub fn summary_rows(run: &Run) -> Vec<SummaryRow> {
             quantity(o.served_cloud_gpu_hours)
         }),
         row("Unmet [GPU-h]".into(), &|o| quantity(o.unmet_gpu_hours)),
+    ]);
+    if run.input.hourly() && run.input.workloads.iter().any(|w| w.max_wait_hours > 0) {
+        rows.extend([
+            row("  served after waiting [GPU-h]".into(), &|o| {
+                quantity(o.served_after_wait_gpu_hours)
+            }),
+            row("  mean wait [h]".into(), &|o| {
+                o.mean_wait_hours.map(hours).unwrap_or_else(na)
+            }),
+            row("  P95 wait [h]".into(), &|o| {
+                o.p95_wait_hours.map(hours).unwrap_or_else(na)
+            }),
+            row("  backlog at the end [GPU-h]".into(), &|o| {
+                quantity(o.backlog_gpu_hours)
+            }),
+        ]);
+    }
+    rows.extend([
         row("Owned GPUs".into(), &|o| quantity(o.owned_gpus)),
         row("Owned utilisation [%]".into(), &|o| {
             o.owned_utilization.map(percent).unwrap_or_else(na)
@@ -122,11 +137,16 @@ pub fn summary_rows(run: &Run) -> Vec<SummaryRow> {
             o.break_even_utilization.map(percent).unwrap_or_else(na)
         }),
         row("Payback [month]".into(), &|o| {
-            o.payback_month.map(|m| m.to_string()).unwrap_or_else(na)
+            against_baseline(
+                o,
+                Some(o.payback_month.map(|m| m.to_string()).unwrap_or_else(na)),
+            )
         }),
-        row("ROI [%]".into(), &|o| o.roi.map(percent).unwrap_or_else(na)),
+        row("ROI [%]".into(), &|o| {
+            against_baseline(o, Some(o.roi.map(percent).unwrap_or_else(na)))
+        }),
         row("IRR [%/year]".into(), &|o| {
-            o.irr.map(|i| percent(i.annual)).unwrap_or_else(na)
+            against_baseline(o, Some(o.irr.map(|i| percent(i.annual)).unwrap_or_else(na)))
         }),
         row("Energy [MWh]".into(), &|o| quantity(o.energy_kwh / 1000.0)),
         row("Carbon [tCO2]".into(), &|o| quantity(o.co2_t)),
@@ -135,6 +155,24 @@ pub fn summary_rows(run: &Run) -> Vec<SummaryRow> {
         }),
     ]);
     rows
+}
+
+/// A figure against the baseline as the summary shows it: `baseline` for the baseline itself,
+/// `not comparable` where the two do different amounts of work (README F3a), else the figure.
+fn against_baseline(o: &OptionResult, figure: Option<String>) -> String {
+    match &o.comparison {
+        Comparison::Baseline => "baseline".into(),
+        Comparison::NotComparable(_) => "not comparable".into(),
+        Comparison::Comparable => figure.unwrap_or_else(na),
+    }
+}
+
+/// Hours with one decimal.
+pub fn hours(v: f64) -> String {
+    if !v.is_finite() {
+        return na();
+    }
+    format!("{:.1}", v + 0.0)
 }
 
 /// Header of a monthly table.
@@ -177,95 +215,138 @@ pub fn monthly_rows(option: &OptionResult) -> Vec<Vec<String>> {
 
 pub use crate::model::{UNMET_TOLERANCE, serves_demand};
 
-/// Index of the cheapest option by PV among those that serve all demand (of all options when
-/// none does).
+/// Index of the option the verdict names (README "Reading the output"): the cheapest by PV
+/// among those that serve all demand, or of all when unserved work is priced or none does.
 pub fn cheapest_serving(run: &Run) -> usize {
-    let opts = &run.output.options;
-    crate::model::cheapest(opts.iter().map(|o| (serves_demand(o), o.pv_cost)))
-        .map(|(i, _)| i)
-        .unwrap_or(0)
+    run.output.verdict.winner.unwrap_or(0)
 }
 
-/// The verdict in plain sentences: the cheapest option that serves the demand, its margin, its
-/// payback, and risks. Options that leave demand unmet are not cheaper in any useful sense, so
-/// they are ranked only when no option serves all demand.
+/// The verdict in plain sentences: the option to choose, its margin, its savings against the
+/// baseline where the two compare, and every option that leaves demand unmet.
 pub fn verdict(run: &Run) -> Vec<String> {
     let cur = &run.input.currency;
     let opts = &run.output.options;
+    let v = &run.output.verdict;
     let mut lines = Vec::new();
-    let serving: Vec<&OptionResult> = opts.iter().filter(|o| serves_demand(o)).collect();
-    let (pool, qualifier) = if serving.is_empty() {
-        (
-            opts.iter().collect::<Vec<_>>(),
-            " (no option serves all demand)",
-        )
-    } else if serving.len() < opts.len() {
-        (serving, " among the options that serve all demand")
-    } else {
-        (serving, "")
-    };
-    let by_pv = |a: &&OptionResult, b: &&OptionResult| a.pv_cost.total_cmp(&b.pv_cost);
-    let Some(best) = pool.iter().copied().min_by(by_pv) else {
+    let Some(best) = v.winner.and_then(|w| opts.get(w)) else {
         return lines;
     };
-    let base = &opts[run.output.baseline];
+    let qualifier = if v.priced {
+        " (unserved work priced in)"
+    } else if !v.any_serves {
+        " (no option serves all demand)"
+    } else if v.standings.iter().any(|s| !s.in_running) {
+        " among the options that serve all demand"
+    } else {
+        ""
+    };
     let mut first = format!(
         "Cheapest by present value{qualifier}: {} ({} {}",
         best.name,
         cur,
         money(best.pv_cost)
     );
-    if let Some(second) = pool
-        .iter()
-        .copied()
-        .filter(|o| o.name != best.name)
-        .min_by(by_pv)
-    {
-        let gap = second.pv_cost - best.pv_cost;
-        let share = if second.pv_cost != 0.0 {
-            gap / second.pv_cost
-        } else {
-            0.0
-        };
-        first.push_str(&format!(
-            "), {} {} ({}) below the next, {}",
-            cur,
-            money(gap),
-            percent(share),
-            second.name
-        ));
-    } else {
-        first.push(')');
+    match (v.runner_up.and_then(|r| opts.get(r)), v.margin) {
+        (Some(second), Some(gap)) => {
+            let share = if second.pv_cost != 0.0 {
+                gap / second.pv_cost
+            } else {
+                0.0
+            };
+            first.push_str(&format!(
+                "), {} {} ({}) below the next, {}",
+                cur,
+                money(gap),
+                percent(share),
+                second.name
+            ));
+        }
+        _ => first.push(')'),
     }
     first.push('.');
     lines.push(first);
-    if !best.is_baseline {
-        let mut s = format!(
-            "Against the baseline {}: saves {} {} in present value",
+    let base = &opts[run.output.baseline];
+    match &best.comparison {
+        Comparison::Baseline => {}
+        Comparison::NotComparable(reason) => lines.push(format!(
+            "Against the baseline {}: not comparable, {}.",
             base.name,
-            cur,
-            money(best.savings_vs_baseline)
-        );
-        if let Some(p) = best.payback_month {
-            s.push_str(&format!(", pays back in month {p}"));
+            reason.replace(&format!("baseline `{}`", base.name), "the baseline")
+        )),
+        Comparison::Comparable => {
+            let mut s = format!(
+                "Against the baseline {}: saves {} {} in present value",
+                base.name,
+                cur,
+                money(best.savings_vs_baseline.unwrap_or(0.0))
+            );
+            if let Some(p) = best.payback_month {
+                s.push_str(&format!(", pays back in month {p}"));
+            }
+            if let Some(irr) = best.irr {
+                s.push_str(&format!(", IRR {} per year", percent(irr.annual)));
+            }
+            s.push('.');
+            lines.push(s);
         }
-        if let Some(irr) = best.irr {
-            s.push_str(&format!(", IRR {} per year", percent(irr.annual)));
-        }
-        s.push('.');
-        lines.push(s);
     }
-    for o in opts {
-        if !serves_demand(o) {
+    for (o, standing) in opts.iter().zip(&v.standings) {
+        if !standing.serves_demand {
+            let out = if standing.in_running {
+                ""
+            } else {
+                "; out of the running"
+            };
+            let compared = match o.comparison {
+                Comparison::NotComparable(_) if !base_short(run) => {
+                    ", so it is not compared with the baseline"
+                }
+                _ => "",
+            };
             lines.push(format!(
-                "Risk: {} leaves {} GPU-hours unmet ({} of demand).",
+                "Risk: {} leaves {} GPU-hours unmet ({} of demand){out}{compared}.",
                 o.name,
                 quantity(o.unmet_gpu_hours),
-                percent(o.unmet_gpu_hours / o.demand_gpu_hours)
+                percent(standing.unmet_share)
             ));
         }
     }
+    if base_short(run) {
+        lines.push(baseline_note(run));
+    }
     lines
+}
+
+/// Whether the baseline leaves demand unmet while unserved work has no price, so that no
+/// option compares with it (README F3a).
+fn base_short(run: &Run) -> bool {
+    let base = &run.output.options[run.output.baseline];
+    !run.output.verdict.priced && !serves_demand(base)
+}
+
+/// What to do about a baseline that leaves demand unmet: one that serves demand, or a price.
+pub fn baseline_note(run: &Run) -> String {
+    let opts = &run.output.options;
+    let base = &opts[run.output.baseline];
+    let alternative = run
+        .output
+        .verdict
+        .winner
+        .filter(|w| *w != run.output.baseline)
+        .and_then(|w| opts.get(w))
+        .filter(|o| serves_demand(o))
+        .map(|o| {
+            format!(
+                "a baseline that serves its demand (`baseline = \"{}\"`)",
+                o.name
+            )
+        })
+        .unwrap_or_else(|| "a baseline that serves its demand".to_string());
+    format!(
+        "The baseline {} leaves {} of demand unmet, so no option's savings, ROI, payback or IRR are shown against it; choose {alternative}, or set `unserved_cost_per_gpu_hour` to price the work left undone.",
+        base.name,
+        percent(base.unmet_share())
+    )
 }
 
 fn na() -> String {

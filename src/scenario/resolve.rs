@@ -28,6 +28,9 @@ pub mod defaults {
     pub const CLOUD_HOST_FACTOR: f64 = 1.5;
 }
 
+/// Highest price of a reference GPU-hour not delivered [scenario currency].
+pub const MAX_UNSERVED_PRICE: f64 = 1e6;
+
 /// A scenario ready to simulate, with what it used and what it warns about.
 #[derive(Debug, Clone)]
 pub struct Resolved {
@@ -382,6 +385,15 @@ pub fn resolve(source: &Source, catalog: &Catalog) -> Result<Resolved, InputErro
         10.0,
         "a yearly growth between -0.99 and 10",
     )?;
+    if let Some(price) = file.unserved_cost_per_gpu_hour {
+        ctx.range(
+            &[k("unserved_cost_per_gpu_hour")],
+            price,
+            0.0,
+            MAX_UNSERVED_PRICE,
+            "a price of 0 or more per reference GPU-hour, at most 1,000,000",
+        )?;
+    }
     ctx.range(
         &[k("max_price_age_months")],
         file.max_price_age_months as f64,
@@ -657,13 +669,46 @@ fn resolve_workload(
             .found(format!("`{}`", w.profile));
         return Err(e.did_you_mean(&w.profile, BUILTIN_PROFILES));
     };
-    let _ = file;
+    let max_wait = ctx.range(
+        &p("max_wait_hours"),
+        w.max_wait_hours as f64,
+        0.0,
+        f64::from(crate::model::queue::MAX_WAIT_HOURS),
+        "whole hours from 0 (served in its hour) to 8760 (a year)",
+    )? as u32;
+    let unserved = match (
+        w.unserved_cost_per_gpu_hour,
+        file.unserved_cost_per_gpu_hour,
+    ) {
+        (Some(own), _) => Some(ctx.range(
+            &p("unserved_cost_per_gpu_hour"),
+            own,
+            0.0,
+            MAX_UNSERVED_PRICE,
+            "a price of 0 or more per reference GPU-hour, at most 1,000,000",
+        )?),
+        (None, Some(scenario)) => Some(scenario),
+        (None, None) => None,
+    };
+    if w.unserved_cost_per_gpu_hour.is_some() && file.unserved_cost_per_gpu_hour.is_none() {
+        return Err(ctx
+            .err(
+                &p("unserved_cost_per_gpu_hour"),
+                "a workload's price of unserved work needs the scenario's",
+            )
+            .expected(
+                "`unserved_cost_per_gpu_hour` at the top of the scenario too, the price of every other workload's unserved work",
+            )
+            .found("a price for this workload only"));
+    }
     Ok(WorkloadIn {
         name: w.name.clone(),
         ref_gpu_hours_per_month: hours,
         growth_per_year: growth,
         profile: Arc::new(profile),
         sensitive: w.sensitive,
+        max_wait_hours: max_wait,
+        unserved_cost_per_gpu_hour: unserved,
     })
 }
 

@@ -33,6 +33,9 @@ pub struct ScenarioFile {
     /// Catalog prices older than this many months before `start` are warned about.
     #[serde(default = "default_price_age")]
     pub max_price_age_months: i64,
+    /// Value of a reference GPU-hour of demand not delivered [scenario currency]; when set,
+    /// unserved work is a cost of every option (README Q7).
+    pub unserved_cost_per_gpu_hour: Option<f64>,
     #[serde(default, rename = "workload")]
     pub workloads: Vec<WorkloadSpec>,
     #[serde(default, rename = "option")]
@@ -134,6 +137,11 @@ pub struct WorkloadSpec {
     pub profile: String,
     #[serde(default)]
     pub sensitive: bool,
+    /// Longest wait of its load for owned capacity [hours] (README Q1); 0 by default.
+    #[serde(default)]
+    pub max_wait_hours: i64,
+    /// Its own value of a GPU-hour not delivered, instead of the scenario's.
+    pub unserved_cost_per_gpu_hour: Option<f64>,
 }
 
 fn default_profile() -> String {

@@ -53,7 +53,7 @@ pub fn json_of(scenario: &Option<String>) -> Value {
 
 /// Keys whose value may be `null` (the figure does not exist). serde_json writes NaN and
 /// infinities as `null`, so a `null` anywhere else is a non-finite number that leaked out.
-const NULLABLE: [&str; 7] = [
+const NULLABLE: [&str; 16] = [
     "cost_per_gpu_hour",
     "owned_utilization",
     "break_even_utilization",
@@ -61,6 +61,15 @@ const NULLABLE: [&str; 7] = [
     "roi",
     "irr",
     "irr_roots",
+    "savings_vs_baseline",
+    "not_comparable",
+    "mean_wait_hours",
+    "p95_wait_hours",
+    "unserved_cost_per_gpu_hour",
+    "runner_up",
+    "margin",
+    "reason",
+    "winner",
 ];
 
 fn walk_finite(v: &Value, path: &str) {
@@ -94,7 +103,16 @@ fn walk_finite(v: &Value, path: &str) {
 fn check_contract(doc: &Value, what: &str) {
     walk_finite(doc, "$");
 
-    assert_eq!(doc["schema_version"], 1, "{what}: schema_version");
+    assert_eq!(doc["schema_version"], 2, "{what}: schema_version");
+    let verdict = &doc["verdict"];
+    assert!(
+        matches!(
+            verdict["rule"].as_str(),
+            Some("cheapest_serving_demand" | "cheapest_with_unserved_work_priced")
+        ),
+        "{what}: verdict.rule {}",
+        verdict["rule"]
+    );
     let sc = &doc["scenario"];
     assert!(
         sc["name"].as_str().is_some_and(|s| !s.is_empty()),
@@ -144,6 +162,9 @@ fn check_contract(doc: &Value, what: &str) {
             "payback_month",
             "roi",
             "irr",
+            "savings_vs_baseline",
+            "mean_wait_hours",
+            "p95_wait_hours",
         ] {
             assert!(
                 o[key].is_number() || o[key].is_null(),
@@ -159,11 +180,34 @@ fn check_contract(doc: &Value, what: &str) {
         for (k, v) in [("onprem", onprem), ("cloud", cloud), ("unmet", unmet)] {
             assert!(v >= -REL_TOL * demand, "{at}: {k} GPU-hours negative: {v}");
         }
+        // Work still waiting at the end of the horizon is served after it (README Q6).
+        let backlog = num(o, "backlog_gpu_hours", &at);
         assert!(
-            close(onprem + cloud + unmet, demand),
-            "{at}: served on-prem {onprem} + cloud {cloud} + unmet {unmet} = {} != demand {demand}",
-            onprem + cloud + unmet
+            close(onprem + cloud + unmet + backlog, demand),
+            "{at}: served on-prem {onprem} + cloud {cloud} + unmet {unmet} + backlog {backlog} = {} != demand {demand}",
+            onprem + cloud + unmet + backlog
         );
+        // Savings, ROI, payback and IRR exist only between comparable options (README F3a).
+        match o["comparison"].as_str() {
+            Some("comparable") => {
+                num(o, "savings_vs_baseline", &at);
+            }
+            Some("baseline" | "not_comparable") => {
+                for key in ["savings_vs_baseline", "roi", "payback_month", "irr"] {
+                    assert!(
+                        o[key].is_null(),
+                        "{at}: `{key}` of a {} option",
+                        o["comparison"]
+                    );
+                }
+                assert_eq!(
+                    o["not_comparable"].is_string(),
+                    o["comparison"] == "not_comparable",
+                    "{at}: a reason exactly when not comparable"
+                );
+            }
+            other => panic!("{at}: comparison {other:?}"),
+        }
         match o["kind"].as_str() {
             Some("onprem") => assert_eq!(cloud, 0.0, "{at}: an onprem option used the cloud"),
             Some("cloud") => assert_eq!(onprem, 0.0, "{at}: a cloud option served on-prem"),
@@ -185,7 +229,7 @@ fn check_contract(doc: &Value, what: &str) {
             .as_array()
             .unwrap_or_else(|| panic!("{at}: monthly is an array"));
         assert_eq!(monthly.len(), horizon, "{at}: one monthly row per month");
-        let (mut sum_demand, mut sum_cash) = (0.0, 0.0);
+        let (mut sum_demand, mut sum_cash, mut carried) = (0.0, 0.0, 0.0);
         for (i, m) in monthly.iter().enumerate() {
             let mat = format!("{at}, month {}", i + 1);
             assert_eq!(m["month"], i + 1, "{mat}: month number");
@@ -193,11 +237,13 @@ fn check_contract(doc: &Value, what: &str) {
             let on = num(m, "served_onprem_gpu_hours", &mat);
             let cl = num(m, "served_cloud_gpu_hours", &mat);
             let un = num(m, "unmet_gpu_hours", &mat);
+            let backlog = num(m, "backlog_gpu_hours", &mat);
+            // Q6: what was waiting plus what arrived is served, sent, unmet or still waiting.
             assert!(
-                close(on + cl + un, d),
-                "{mat}: served on-prem {on} + cloud {cl} + unmet {un} = {} != demand {d}",
-                on + cl + un
+                close(carried + d, on + cl + un + backlog),
+                "{mat}: carried {carried} + demand {d} != on-prem {on} + cloud {cl} + unmet {un} + backlog {backlog}"
             );
+            carried = backlog;
             let capex = num(m, "capex", &mat);
             let opex = num(m, "opex", &mat);
             let cl_cost = num(m, "cloud", &mat);
@@ -209,7 +255,7 @@ fn check_contract(doc: &Value, what: &str) {
                 capex + opex + cl_cost
             );
             sum_demand += d;
-            sum_cash += cash;
+            sum_cash += cash + num(m, "unserved", &mat);
         }
         assert!(
             close(sum_demand, demand),
@@ -217,7 +263,7 @@ fn check_contract(doc: &Value, what: &str) {
         );
         assert!(
             close(sum_cash, total),
-            "{at}: monthly cash_out sums to {sum_cash}, total_cost {total}"
+            "{at}: monthly cash_out and unserved sum to {sum_cash}, total_cost {total}"
         );
     }
 
