@@ -223,6 +223,8 @@ fn same_demand(sample: &Input, base: &Input) -> bool {
         && sample.workloads.iter().zip(&base.workloads).all(|(a, b)| {
             a.ref_gpu_hours_per_month.to_bits() == b.ref_gpu_hours_per_month.to_bits()
                 && a.growth_per_year.to_bits() == b.growth_per_year.to_bits()
+                && a.unserved_cost_per_gpu_hour.map(f64::to_bits)
+                    == b.unserved_cost_per_gpu_hour.map(f64::to_bits)
         })
 }
 

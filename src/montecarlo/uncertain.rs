@@ -108,6 +108,14 @@ enum Target {
     WorkloadGrowth(usize),
     WorkloadFlops(usize),
     WorkloadMfu(usize),
+    /// The scenario's price of unserved work, for the workloads without their own; `hourly`:
+    /// some workload has its own, so the hourly prices of the demand follow the sample.
+    UnservedPrice {
+        workloads: Vec<usize>,
+        hourly: bool,
+    },
+    /// A workload's own price of unserved work.
+    WorkloadUnservedPrice(usize),
     Owned {
         options: Vec<(usize, Conv)>,
         field: OwnedField,
@@ -127,6 +135,8 @@ impl Target {
                 | Target::WorkloadGrowth(_)
                 | Target::WorkloadFlops(_)
                 | Target::WorkloadMfu(_)
+                | Target::WorkloadUnservedPrice(_)
+                | Target::UnservedPrice { hourly: true, .. }
         )
     }
 
@@ -404,6 +414,14 @@ impl Uncertainty {
                 Target::WorkloadHours(w) => input.workloads[*w].ref_gpu_hours_per_month = v,
                 Target::WorkloadGrowth(w) => input.workloads[*w].growth_per_year = v,
                 Target::WorkloadFlops(_) | Target::WorkloadMfu(_) => {}
+                Target::UnservedPrice { workloads, .. } => {
+                    for w in workloads {
+                        input.workloads[*w].unserved_cost_per_gpu_hour = Some(v);
+                    }
+                }
+                Target::WorkloadUnservedPrice(w) => {
+                    input.workloads[*w].unserved_cost_per_gpu_hour = Some(v)
+                }
                 Target::Owned { options, field } => {
                     for (o, conv) in options {
                         if let Some(owned) = input.options[*o].owned.as_mut() {
@@ -809,12 +827,37 @@ fn target(
             Conv { per, div, mul }
         }
     };
+    // A price of unserved work is uncertain only where the scenario prices it (README Q7).
+    let unserved_priced = |r: &Resolved| {
+        if r.file.unserved_cost_per_gpu_hour.is_some() {
+            Ok(())
+        } else {
+            Err(bad(
+                "unserved work has no price in this scenario".into(),
+                "`unserved_cost_per_gpu_hour` at the top of the scenario, which this input then varies",
+            ))
+        }
+    };
     let Some((kind, name)) = head else {
         return match field {
             "discount_rate" => Ok((Target::DiscountRate, (0.0, 1.0))),
             "electricity_escalation_per_year" => Ok((Target::Escalation, (-0.5, 1.0))),
             "demand_scale" => Ok((Target::DemandScale, (0.0, 1e6))),
             "demand_growth_per_year" => Ok((Target::DemandGrowth, (-0.99, 10.0))),
+            "unserved_cost_per_gpu_hour" => {
+                unserved_priced(r)?;
+                let own =
+                    |w: &crate::scenario::WorkloadSpec| w.unserved_cost_per_gpu_hour.is_some();
+                Ok((
+                    Target::UnservedPrice {
+                        workloads: (0..r.file.workloads.len())
+                            .filter(|w| !own(&r.file.workloads[*w]))
+                            .collect(),
+                        hourly: r.file.workloads.iter().any(own),
+                    },
+                    (0.0, crate::scenario::MAX_UNSERVED_PRICE),
+                ))
+            }
             _ => Err(unknown_field(
                 "scenario",
                 &[
@@ -822,6 +865,7 @@ fn target(
                     "electricity_escalation_per_year",
                     "demand_scale",
                     "demand_growth_per_year",
+                    "unserved_cost_per_gpu_hour",
                 ],
             )),
         };
@@ -843,12 +887,28 @@ fn target(
                 "growth_per_year" => Ok((Target::WorkloadGrowth(w), (-0.99, 10.0))),
                 "training_flops_per_month" if flops => Ok((Target::WorkloadFlops(w), (0.0, 1e32))),
                 "mfu" if flops => Ok((Target::WorkloadMfu(w), (1e-3, 1.0))),
+                "unserved_cost_per_gpu_hour" => {
+                    unserved_priced(r)?;
+                    Ok((
+                        Target::WorkloadUnservedPrice(w),
+                        (0.0, crate::scenario::MAX_UNSERVED_PRICE),
+                    ))
+                }
                 _ => Err(unknown_field(
                     "workload",
                     if flops {
-                        &["training_flops_per_month", "mfu", "growth_per_year"]
+                        &[
+                            "training_flops_per_month",
+                            "mfu",
+                            "growth_per_year",
+                            "unserved_cost_per_gpu_hour",
+                        ]
                     } else {
-                        &["gpu_hours_per_month", "growth_per_year"]
+                        &[
+                            "gpu_hours_per_month",
+                            "growth_per_year",
+                            "unserved_cost_per_gpu_hour",
+                        ]
                     },
                 )),
             }

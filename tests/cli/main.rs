@@ -17,3 +17,4 @@ mod run;
 mod snapshots;
 mod uncertainty;
 mod validate;
+mod waiting;
