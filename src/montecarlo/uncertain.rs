@@ -37,6 +37,8 @@ pub struct Uncertain {
     /// The distribution with its sampling constants precomputed.
     pub sampler: super::distributions::Prepared,
     target: Target,
+    /// Smallest and largest value a sample can take.
+    pub support: (f64, f64),
 }
 
 /// How a currency amount is converted: `value / div * mul` (as `Catalog::convert` does), after
@@ -211,6 +213,57 @@ impl Uncertainty {
         })
     }
 
+    /// For each option, the range of owned capacity per unit of demand factor (C / f, README
+    /// "Work that waits in Monte Carlo") that samples can reach, when samples change demand
+    /// only by the common factors and capacity only by availability; `None` for an option
+    /// without owned capacity, and for all when samples change demand in any other way.
+    pub fn capacity_per_demand(&self, input: &Input) -> Option<Vec<Option<(f64, f64)>>> {
+        if self.changes_demand() {
+            return None;
+        }
+        let range = |target: fn(&Target) -> bool, value: f64| {
+            self.inputs
+                .iter()
+                .find(|u| target(&u.target))
+                .map(|u| u.support)
+                .unwrap_or((value, value))
+        };
+        let (s_lo, s_hi) = range(|t| matches!(t, Target::DemandScale), input.demand_scale);
+        let (g_lo, g_hi) = range(
+            |t| matches!(t, Target::DemandGrowth),
+            input.demand_growth_per_year,
+        );
+        let years = input.horizon_months.saturating_sub(1) as f64 / 12.0;
+        let low_growth = (1.0 + g_lo).powf(years).min(1.0);
+        let high_growth = (1.0 + g_hi).powf(years).max(1.0);
+        let (f_lo, f_hi) = (s_lo * low_growth, s_hi * high_growth);
+        if !(f_lo > 0.0 && f_hi.is_finite()) {
+            return None;
+        }
+        let ranges = input
+            .options
+            .iter()
+            .enumerate()
+            .map(|(o, option)| {
+                let owned = option.owned.as_ref().filter(|w| w.servers > 0)?;
+                let availability = self
+                    .inputs
+                    .iter()
+                    .find_map(|u| match &u.target {
+                        Target::Owned {
+                            options,
+                            field: OwnedField::Availability,
+                        } if options.iter().any(|(i, _)| *i == o) => Some(u.support),
+                        _ => None,
+                    })
+                    .unwrap_or((owned.availability, owned.availability));
+                let gpus = owned.gpus() * owned.rel_throughput;
+                Some((gpus * availability.0 / f_hi, gpus * availability.1 / f_lo))
+            })
+            .collect();
+        Some(ranges)
+    }
+
     /// Whether samples change owned capacity.
     pub fn changes_capacity(&self) -> bool {
         self.inputs.iter().any(|u| u.target.changes_capacity())
@@ -281,6 +334,7 @@ impl Uncertainty {
                 sampler: super::distributions::Prepared::new(distribution.clone()),
                 distribution,
                 target,
+                support: (lo, hi),
             });
         }
         let mut pairs = Vec::new();
