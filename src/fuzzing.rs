@@ -119,6 +119,106 @@ pub fn profile(data: &[u8]) -> Result<Outcome, Violation> {
     Ok(Outcome::Accepted)
 }
 
+/// Values that break parsers and arithmetic: the extremes of `f64` and of integers, signed zero,
+/// non-numbers, and the edges of the documented ranges.
+pub const INTERESTING_NUMBERS: [&str; 24] = [
+    "1e308",
+    "-1e308",
+    "1.7976931348623157e308",
+    "5e-324",
+    "2.2250738585072014e-308",
+    "-0",
+    "-0.0",
+    "0",
+    "nan",
+    "inf",
+    "-inf",
+    "1e-300",
+    "4294967295",
+    "4294967296",
+    "9223372036854775807",
+    "18446744073709551616",
+    "-1",
+    "0.999999999999",
+    "1.000000000001",
+    "600",
+    "601",
+    "1e12",
+    "1e15",
+    "\"\"",
+];
+
+/// Replaces one number of `data` (a run of digits with its sign, point and exponent), chosen by
+/// `pick`, with an interesting value or a random one of any magnitude: a mutation that keeps
+/// the text's structure, so that it reaches the model instead of the parser's errors.
+pub fn replace_number(data: &mut Vec<u8>, pick: u64) {
+    let mut rng = SplitMix(pick);
+    let starts: Vec<usize> = (0..data.len())
+        .filter(|&i| data[i].is_ascii_digit() && (i == 0 || !data[i - 1].is_ascii_digit()))
+        .collect();
+    if starts.is_empty() {
+        return;
+    }
+    let mut start = starts[rng.below(starts.len())];
+    if start > 0 && data[start - 1] == b'-' {
+        start -= 1;
+    }
+    let end = (start + 1..data.len())
+        .find(|&i| !(data[i].is_ascii_digit() || matches!(data[i], b'.' | b'e' | b'E' | b'+')))
+        .unwrap_or(data.len());
+    let value = match rng.below(3) {
+        0 => INTERESTING_NUMBERS[rng.below(INTERESTING_NUMBERS.len())].to_string(),
+        1 => rng.below(2_000).to_string(),
+        _ => {
+            let sign = if rng.below(4) == 0 { "-" } else { "" };
+            let mantissa = 1.0 + rng.below(1_000_000) as f64 / 1e6;
+            let exponent = rng.below(640) as i64 - 330;
+            format!("{sign}{mantissa}e{exponent}")
+        }
+    };
+    data.splice(start..end, value.into_bytes());
+}
+
+/// The mutator of the fuzz targets: half the time [`replace_number`] on the input, else
+/// libFuzzer's own mutation (`fallback`), whose byte-level changes mostly find the parsers'
+/// errors. `data` holds the input in its first `size` bytes and room for `max_size`.
+pub fn mutate(
+    data: &mut [u8],
+    size: usize,
+    max_size: usize,
+    seed: u32,
+    fallback: fn(&mut [u8], usize, usize) -> usize,
+) -> usize {
+    if seed.is_multiple_of(2) {
+        return fallback(data, size, max_size);
+    }
+    let mut text = data[..size.min(data.len())].to_vec();
+    replace_number(&mut text, u64::from(seed));
+    if text.len() > max_size.min(data.len()) {
+        return fallback(data, size, max_size);
+    }
+    data[..text.len()].copy_from_slice(&text);
+    text.len()
+}
+
+/// splitmix64 (Steele, Lea and Flood 2014): small, fast and seedable.
+struct SplitMix(u64);
+
+impl SplitMix {
+    fn next(&mut self) -> u64 {
+        self.0 = self.0.wrapping_add(0x9e37_79b9_7f4a_7c15);
+        let mut z = self.0;
+        z = (z ^ (z >> 30)).wrapping_mul(0xbf58_476d_1ce4_e5b9);
+        z = (z ^ (z >> 27)).wrapping_mul(0x94d0_49bb_1331_11eb);
+        z ^ (z >> 31)
+    }
+
+    /// Uniform in `0..n` (`n` > 0; the bias of a modulus is of no concern here).
+    fn below(&mut self, n: usize) -> usize {
+        (self.next() % n as u64) as usize
+    }
+}
+
 /// The files of the catalog target's input (see [`catalog`]).
 pub fn split_catalog(text: &str) -> Vec<(&str, &str)> {
     let mut files = Vec::new();
