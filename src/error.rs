@@ -180,6 +180,17 @@ pub fn nearest_ids<'a>(
         .collect()
 }
 
+/// A number read from an input as a message shows it: as written when that is short, in
+/// exponent form when its digits would run long (`1e300`, not three hundred digits).
+pub fn written(v: f64) -> String {
+    let plain = v.to_string();
+    if plain.len() > 24 {
+        format!("{v:e}")
+    } else {
+        plain
+    }
+}
+
 /// 1-based line and column of a byte offset in `text`.
 /// A computed number as a message shows it: six significant digits, in exponent form when very
 /// large or small, and in words when it overflows (never "inf" or "NaN").
@@ -353,7 +364,11 @@ fn invalid_type(message: &str) -> Option<(String, String)> {
     let (found, expected) = rest.split_once(", expected ")?;
     // serde names what it found by Rust's terms: say it in the words of the file.
     let found = if let Some(v) = found.strip_prefix("floating point ") {
-        format!("the number {v}")
+        // serde writes every digit of a float: 1e300 as three hundred of them.
+        match v.trim_matches('`').parse::<f64>() {
+            Ok(x) if v.len() > 26 => format!("the number `{}`", written(x)),
+            _ => format!("the number {v}"),
+        }
     } else if let Some(v) = found.strip_prefix("integer ") {
         format!("the whole number {v}")
     } else if let Some(v) = found.strip_prefix("string ") {
@@ -530,7 +545,7 @@ fn toml_message(message: &str) -> String {
 
 #[cfg(test)]
 mod tests {
-    use super::{key_at, number};
+    use super::{key_at, number, written};
 
     #[test]
     fn keys_are_found_at_offsets() {
@@ -548,6 +563,20 @@ mod tests {
         assert_eq!(
             key_at(inline, inline.rfind("kind").unwrap()).as_deref(),
             Some("option[0].financing.kind")
+        );
+    }
+
+    #[test]
+    fn numbers_from_inputs_are_shown_as_written_unless_long() {
+        assert_eq!(written(0.5), "0.5");
+        assert_eq!(written(601.0), "601");
+        assert_eq!(written(-0.05), "-0.05");
+        assert_eq!(written(1e20), "100000000000000000000");
+        assert_eq!(written(1e300), "1e300");
+        assert_eq!(written(5e-324), "5e-324");
+        assert_eq!(
+            written(-1.5980349999999998e-120),
+            "-1.5980349999999998e-120"
         );
     }
 

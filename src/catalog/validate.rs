@@ -51,7 +51,7 @@ impl At<'_> {
         Err(self
             .error(c, field, format!("`{field}` is out of range"))
             .expected(what.to_string())
-            .found(format!("{value}")))
+            .found(crate::error::written(value)))
     }
 
     fn text(&self, c: &Catalog, field: &'static str, value: &str) -> Result<(), InputError> {

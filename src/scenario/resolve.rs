@@ -189,7 +189,7 @@ impl Ctx<'_> {
             Err(self
                 .err(path, format!("`{field}` is out of range"))
                 .expected(expected.to_string())
-                .found(format!("{value}")))
+                .found(crate::error::written(value)))
         }
     }
 

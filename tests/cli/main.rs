@@ -8,6 +8,7 @@ mod support;
 
 mod bad_input;
 mod catalog;
+mod fuzz_findings;
 mod fuzz_smoke;
 mod hardening;
 mod report;
