@@ -370,7 +370,10 @@ fn invalid_type(message: &str) -> Option<(String, String)> {
             _ => format!("the number {v}"),
         }
     } else if let Some(v) = found.strip_prefix("integer ") {
-        format!("the whole number {v}")
+        match v.strip_suffix(" as i128") {
+            Some(v) => format!("the whole number {v}, beyond the 64 bits of a TOML whole number"),
+            None => format!("the whole number {v}"),
+        }
     } else if let Some(v) = found.strip_prefix("string ") {
         format!("the text {v}")
     } else if let Some(v) = found.strip_prefix("boolean ") {
@@ -468,11 +471,27 @@ fn innermost_in_value(
 /// it sits in, if any. Read from the text alone, for a document that does not parse.
 fn key_by_headers(source: &str, offset: usize) -> Option<String> {
     let before = source.get(..offset)?;
-    let key: String = source
-        .get(offset..)?
-        .chars()
-        .take_while(|c| c.is_alphanumeric() || matches!(c, '_' | '-'))
-        .collect();
+    let bare = |c: char| c.is_alphanumeric() || matches!(c, '_' | '-');
+    let line_start = before.rfind('\n').map(|p| p + 1).unwrap_or(0);
+    let key: String = match before[line_start..].trim_end().strip_suffix('=') {
+        // A value (a whole number beyond 64 bits, which no TOML parser holds): its key is the
+        // name before the `=`.
+        Some(lhs) => {
+            let lhs = lhs.trim_end();
+            let start = lhs
+                .char_indices()
+                .rev()
+                .find(|(_, c)| !bare(*c))
+                .map(|(i, c)| i + c.len_utf8())
+                .unwrap_or(0);
+            lhs[start..].to_string()
+        }
+        None => source
+            .get(offset..)?
+            .chars()
+            .take_while(|c| bare(*c))
+            .collect(),
+    };
     if key.is_empty() {
         return None;
     }
@@ -489,7 +508,6 @@ fn key_by_headers(source: &str, offset: usize) -> Option<String> {
             table = name.trim().to_string();
         }
     }
-    let line_start = before.rfind('\n').map(|p| p + 1).unwrap_or(0);
     let inline = before[line_start..]
         .split_once('{')
         .and_then(|(lhs, _)| lhs.split('=').next())
@@ -558,6 +576,12 @@ mod tests {
         assert_eq!(
             key_at(dup, dup.rfind("gpus").unwrap()).as_deref(),
             Some("option[1].gpus")
+        );
+        // A whole number beyond 64 bits: no parser takes the document, the key is before `=`.
+        let big = "[[option]]\nname = \"a\"\n[[option]]\nf = { kind = \"x\", n = 99999999999999999999 }\n";
+        assert_eq!(
+            key_at(big, big.find("999").unwrap()).as_deref(),
+            Some("option[1].f.n")
         );
         let inline = "[[option]]\nfinancing = { kind = \"a\", kind = \"b\" }\n";
         assert_eq!(

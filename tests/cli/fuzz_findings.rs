@@ -120,3 +120,17 @@ fn a_negative_hourly_load_is_shown_as_written() {
     );
     short_numbers(&err);
 }
+
+#[test]
+fn a_whole_number_beyond_64_bits_names_its_key_in_words() {
+    let file = seed("scenario", "regression-whole-number-beyond-64-bits.toml");
+    let err = run_rejected(
+        &[arg(&file)],
+        &[
+            ":18:64: `term_months` has the wrong type",
+            "key: `option[0].financing.term_months`",
+            "found: the whole number `18446744073709551616`, beyond the 64 bits of a TOML whole number",
+        ],
+    );
+    assert!(!err.contains("i128"), "{err}");
+}
