@@ -424,7 +424,7 @@ pub(super) fn validate(c: &Catalog) -> Result<(), InputError> {
                             "`annual_rates` do not form a schedule".to_string(),
                         )
                         .expected("non-negative yearly fractions summing to 1")
-                        .found(format!("{rates:?} (sum {sum})")));
+                        .found(format!("{rates:?} (sum {})", crate::error::number(sum))));
                 }
             }
             other => {

@@ -134,3 +134,18 @@ fn a_whole_number_beyond_64_bits_names_its_key_in_words() {
     );
     assert!(!err.contains("i128"), "{err}");
 }
+
+#[test]
+fn the_sum_of_a_depreciation_schedule_is_shown_short() {
+    let text = std::fs::read_to_string(seed("catalog", "regression-rates-sum-1e300.txt"))
+        .expect("readable seed");
+    let dir = Scratch::new();
+    for (name, body) in tcosim::fuzzing::split_catalog(&text) {
+        dir.write(&format!("catalog/{name}"), body);
+    }
+    let err = rejected(
+        &["validate".as_ref(), arg(&dir.path("catalog"))],
+        &["`annual_rates` do not form a schedule", "(sum 1e300)"],
+    );
+    short_numbers(&err);
+}
