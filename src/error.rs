@@ -191,6 +191,20 @@ pub fn written(v: f64) -> String {
     }
 }
 
+/// `e` for a value above `max` whose expected range, in words, says only "… or more": with the
+/// largest value accepted as a hint, so that a message does not refuse 1e300 for being below
+/// a bound it never names.
+pub fn beyond_max(e: InputError, expected: &str, value: f64, max: f64) -> InputError {
+    if value > max && expected.contains("or more") {
+        e.hint(format!(
+            "the largest value accepted is {}",
+            crate::report::quantity(max)
+        ))
+    } else {
+        e
+    }
+}
+
 /// 1-based line and column of a byte offset in `text`.
 /// A computed number as a message shows it: six significant digits, in exponent form when very
 /// large or small, and in words when it overflows (never "inf" or "NaN").

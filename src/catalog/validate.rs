@@ -48,10 +48,11 @@ impl At<'_> {
         if value.is_finite() && value >= min && value <= max {
             return Ok(());
         }
-        Err(self
+        let e = self
             .error(c, field, format!("`{field}` is out of range"))
             .expected(what.to_string())
-            .found(crate::error::written(value)))
+            .found(crate::error::written(value));
+        Err(crate::error::beyond_max(e, what, value, max))
     }
 
     fn text(&self, c: &Catalog, field: &'static str, value: &str) -> Result<(), InputError> {

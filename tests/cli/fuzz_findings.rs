@@ -41,7 +41,9 @@ fn a_number_out_of_range_is_shown_as_written() {
         &[
             "`gpu_hours_per_month` is out of range",
             "key: `workload[0].gpu_hours_per_month`",
+            "expected: reference-GPU-hours per month, 0 or more",
             "found: 1e300",
+            "hint: the largest value accepted is 1,000,000,000,000",
         ],
     );
     short_numbers(&err);
@@ -98,7 +100,11 @@ fn a_catalog_price_out_of_range_is_shown_as_written() {
     }
     let err = rejected(
         &["validate".as_ref(), arg(&dir.path("catalog"))],
-        &["`price_usd` is out of range", "found: 1e300"],
+        &[
+            "`price_usd` is out of range",
+            "found: 1e300",
+            "hint: the largest value accepted is 1,000,000,000,000",
+        ],
     );
     short_numbers(&err);
 }
