@@ -76,7 +76,7 @@ const SUM_TOLERANCE: f64 = 1e-9;
 pub fn scenario(data: &[u8]) -> Result<Outcome, Violation> {
     let text = match crate::limits::decode(SCENARIO_NAME, data.to_vec()) {
         Ok(text) => text,
-        Err(e) => return refused(&e),
+        Err(e) => return refused(&e, &String::from_utf8_lossy(data)),
     };
     let source = Source {
         display: SCENARIO_NAME.to_string(),
@@ -93,12 +93,12 @@ pub fn scenario(data: &[u8]) -> Result<Outcome, Violation> {
 pub fn catalog(data: &[u8]) -> Result<Outcome, Violation> {
     let text = match crate::limits::decode("<memory>/catalog", data.to_vec()) {
         Ok(text) => text,
-        Err(e) => return refused(&e),
+        Err(e) => return refused(&e, &String::from_utf8_lossy(data)),
     };
     let files = split_catalog(&text);
     let catalog = match Catalog::with_texts(&files) {
         Ok(catalog) => catalog,
-        Err(e) => return refused(&e),
+        Err(e) => return refused(&e, &text),
     };
     let texts: Vec<&str> = files.iter().map(|(_, t)| *t).collect();
     check_source(Source::builtin(), catalog, &texts)
@@ -109,11 +109,11 @@ pub fn catalog(data: &[u8]) -> Result<Outcome, Violation> {
 pub fn profile(data: &[u8]) -> Result<Outcome, Violation> {
     let text = match crate::limits::decode(PROFILE_NAME, data.to_vec()) {
         Ok(text) => text,
-        Err(e) => return refused(&e),
+        Err(e) => return refused(&e, &String::from_utf8_lossy(data)),
     };
     let profile = match Profile::from_csv(PROFILE_NAME, &text) {
         Ok(p) => p,
-        Err(e) => return refused(&e),
+        Err(e) => return refused(&e, &text),
     };
     check_profile(&profile)?;
     Ok(Outcome::Accepted)
@@ -271,15 +271,28 @@ fn pool() -> Result<&'static rayon::ThreadPool, Violation> {
     .map_err(|e| Violation(format!("no thread pool: {e}")))
 }
 
-/// A refused input: fine, if its message is printable.
-fn refused(e: &InputError) -> Result<Outcome, Violation> {
-    check_message(e)?;
+/// A refused input: fine, if its message is printable and plain (see [`check_message`]).
+fn refused(e: &InputError, input: &str) -> Result<Outcome, Violation> {
+    check_message(e, input)?;
     Ok(Outcome::Refused)
 }
 
-/// Every character of a message is printable or a line break: a control character (or a
-/// bidirectional override) from the input must reach the terminal escaped.
-fn check_message(e: &InputError) -> Result<(), Violation> {
+/// Most digits in a row a message may show, unless the input has as many: a number from the
+/// input is shown as written, or in exponent form when it runs long (17 significant digits
+/// and an exponent), never with every digit of its decimal expansion.
+const MAX_DIGITS: usize = 24;
+
+/// Rust's names of number types, which mean nothing to a planner.
+const RUST_TYPES: [&str; 14] = [
+    "i8", "i16", "i32", "i64", "i128", "isize", "u8", "u16", "u32", "u64", "u128", "usize", "f32",
+    "f64",
+];
+
+/// Every character of a message is printable or a line break (a control character or a
+/// bidirectional override from the input must reach the terminal escaped); and unless the
+/// input itself holds them, the message shows no run of more than [`MAX_DIGITS`] digits and no
+/// Rust type name. (`inf` may appear: the TOML parser suggests it for a value like `i`.)
+fn check_message(e: &InputError, input: &str) -> Result<(), Violation> {
     let text = e.to_string();
     if let Some(c) = text.chars().find(|c| *c != '\n' && unprintable(*c)) {
         return Err(Violation(format!(
@@ -290,7 +303,33 @@ fn check_message(e: &InputError) -> Result<(), Violation> {
     if e.problem.trim().is_empty() {
         return Err(Violation(format!("an error without a problem: {text:?}")));
     }
+    let digits = longest_digits(&text);
+    if digits > MAX_DIGITS && digits > longest_digits(input) {
+        return Err(Violation(format!(
+            "an error message shows a number of {digits} digits: {text:?}"
+        )));
+    }
+    let alphanumeric = |t: &str| -> BTreeSet<String> {
+        t.split(|c: char| !c.is_alphanumeric())
+            .map(str::to_lowercase)
+            .collect()
+    };
+    let input_tokens = alphanumeric(input);
+    for token in alphanumeric(&text) {
+        if RUST_TYPES.contains(&token.as_str()) && !input_tokens.contains(&token) {
+            return Err(Violation(format!(
+                "an error message shows `{token}`: {text:?}"
+            )));
+        }
+    }
     Ok(())
+}
+
+fn longest_digits(text: &str) -> usize {
+    text.split(|c: char| !c.is_ascii_digit())
+        .map(str::len)
+        .max()
+        .unwrap_or(0)
 }
 
 fn unprintable(c: char) -> bool {
@@ -304,9 +343,12 @@ fn check_source(source: Source, catalog: Catalog, texts: &[&str]) -> Result<Outc
     for text in texts {
         words.extend(words_of(text));
     }
+    let input = texts
+        .iter()
+        .fold(source.text.clone(), |all, t| all + "\n" + t);
     let loaded = match Loaded::resolve(source, catalog) {
         Ok(loaded) => loaded,
-        Err(e) => return refused(&e),
+        Err(e) => return refused(&e, &input),
     };
     let plan = match loaded.resolved.file.sweep {
         Some(_) => match loaded.sweep_plan() {
@@ -322,7 +364,7 @@ fn check_source(source: Source, catalog: Catalog, texts: &[&str]) -> Result<Outc
     let uncertainty = loaded.uncertainty.clone();
     let mut run = match loaded.simulate() {
         Ok(run) => run,
-        Err(e) => return refused(&e),
+        Err(e) => return refused(&e, &input),
     };
     check_output(&run.output)?;
     for format in [Format::Table, Format::Csv, Format::Json, Format::Markdown] {
