@@ -3,9 +3,10 @@
 //!
 //! Each check feeds the bytes to its parser as the binary would and carries an accepted input
 //! on through everything it reaches, asserting what must hold for any input: an error's message
-//! is printable (no control character but line breaks); an accepted scenario simulates to finite
-//! figures, and no rendering of it shows `NaN` or `inf`; an accepted profile has finite,
-//! non-negative weights whose months and seasons add up. A broken invariant is returned as a
+//! is printable (no control character but line breaks) and plain (no number spelt out to
+//! hundreds of digits, no Rust type name); an accepted scenario simulates to finite figures,
+//! and no rendering of it shows `NaN` or `inf`; an accepted profile has finite, non-negative
+//! weights whose months and seasons add up. A broken invariant is returned as a
 //! [`Violation`]; a panic inside is a defect as well, which the fuzzer reports by itself.
 //!
 //! Keeping the checks here, rather than in the fuzz targets, lets a test on stable Rust run the
