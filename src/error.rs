@@ -205,7 +205,6 @@ pub fn beyond_max(e: InputError, expected: &str, value: f64, max: f64) -> InputE
     }
 }
 
-/// 1-based line and column of a byte offset in `text`.
 /// A computed number as a message shows it: six significant digits, in exponent form when very
 /// large or small, and in words when it overflows (never "inf" or "NaN").
 pub fn number(v: f64) -> String {
@@ -228,6 +227,7 @@ pub fn number(v: f64) -> String {
     }
 }
 
+/// 1-based line and column of a byte offset in `text`.
 pub fn line_col(text: &str, offset: usize) -> (usize, usize) {
     let offset = offset.min(text.len());
     let before = text.get(..offset).unwrap_or("");

@@ -12,6 +12,16 @@ fn seed(target: &str, name: &str) -> PathBuf {
     path
 }
 
+/// A scratch folder whose `catalog/` holds the files of a catalog regression seed.
+fn catalog_folder(name: &str) -> Scratch {
+    let text = std::fs::read_to_string(seed("catalog", name)).expect("readable seed");
+    let dir = Scratch::new();
+    for (file, body) in tcosim::fuzzing::split_catalog(&text) {
+        dir.write(&format!("catalog/{file}"), body);
+    }
+    dir
+}
+
 /// The longest run of digits in `text`: a number shown with every digit of its decimal
 /// expansion (1e300 as three hundred of them) makes a long one.
 fn longest_digits(text: &str) -> usize {
@@ -92,12 +102,7 @@ fn a_sweep_too_fine_to_count_says_so_in_words() {
 
 #[test]
 fn a_catalog_price_out_of_range_is_shown_as_written() {
-    let text = std::fs::read_to_string(seed("catalog", "regression-price-1e300.txt"))
-        .expect("readable seed");
-    let dir = Scratch::new();
-    for (name, body) in tcosim::fuzzing::split_catalog(&text) {
-        dir.write(&format!("catalog/{name}"), body);
-    }
+    let dir = catalog_folder("regression-price-1e300.txt");
     let err = rejected(
         &["validate".as_ref(), arg(&dir.path("catalog"))],
         &[
@@ -143,12 +148,7 @@ fn a_whole_number_beyond_64_bits_names_its_key_in_words() {
 
 #[test]
 fn the_sum_of_a_depreciation_schedule_is_shown_short() {
-    let text = std::fs::read_to_string(seed("catalog", "regression-rates-sum-1e300.txt"))
-        .expect("readable seed");
-    let dir = Scratch::new();
-    for (name, body) in tcosim::fuzzing::split_catalog(&text) {
-        dir.write(&format!("catalog/{name}"), body);
-    }
+    let dir = catalog_folder("regression-rates-sum-1e300.txt");
     let err = rejected(
         &["validate".as_ref(), arg(&dir.path("catalog"))],
         &["`annual_rates` do not form a schedule", "(sum 1e300)"],
