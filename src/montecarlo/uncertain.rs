@@ -363,7 +363,7 @@ impl Uncertainty {
             if !c.rank.is_finite() || c.rank <= -1.0 || c.rank >= 1.0 {
                 return Err(error_at(source, &at("rank"), "`rank` is out of range")
                     .expected("a rank correlation strictly between -1 and 1")
-                    .found(format!("{}", c.rank)));
+                    .found(crate::error::written(c.rank)));
             }
             pairs.push((a, b, c.rank));
         }
