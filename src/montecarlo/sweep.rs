@@ -40,7 +40,11 @@ pub struct Axis {
 
 impl Axis {
     fn set(&self, input: &mut Input, v: f64) {
-        let o = &mut input.options[self.option];
+        self.set_on(&mut input.options[self.option], v);
+    }
+
+    /// Sets this axis's field of option `o` (the axis's own option) to `v`.
+    fn set_on(&self, o: &mut model::OptionIn, v: f64) {
         match self.field {
             Field::Servers => {
                 if let Some(w) = o.owned.as_mut() {
@@ -445,34 +449,61 @@ fn evaluate(
     cancel: &AtomicBool,
 ) -> Vec<Point> {
     let option = plan.axes.first().map(|a| a.option).unwrap_or(0);
+    // Every point has the scenario's demand: its curves are built once and shared.
     let months = model::demand_curves(input);
     let sizes: Vec<usize> = plan.axes.iter().map(|a| a.values.len()).collect();
     let count: usize = sizes.iter().product();
     let done = AtomicU64::new(0);
+    // The axes all belong to the swept option, and an option's figures depend on no other
+    // option: a point simulates that option alone, through the evaluation core of the
+    // deterministic run and of every Monte Carlo sample (the same figures to the last bit).
+    let alone = single_option(input, option);
     (0..count)
         .into_par_iter()
-        .filter_map(|idx| {
-            if cancel.load(Ordering::Relaxed) {
-                return None;
-            }
-            let mut rest = idx;
-            let mut values = vec![0.0; plan.axes.len()];
-            for (a, axis) in plan.axes.iter().enumerate().rev() {
-                values[a] = axis.values[rest % sizes[a]];
-                rest /= sizes[a];
-            }
-            let mut point_input = input.clone();
-            for (axis, v) in plan.axes.iter().zip(&values) {
-                axis.set(&mut point_input, *v);
-            }
-            let out = model::simulate_with(&point_input, &months);
-            let result = &out.options[option];
-            let objective = match plan.objective {
-                Objective::PvCost => {
-                    progress(done.fetch_add(1, Ordering::Relaxed) + 1);
-                    result.pv_cost
+        .map_init(
+            || (model::Workspace::default(), vec![model::Totals::default()]),
+            |(workspace, totals), idx| {
+                if cancel.load(Ordering::Relaxed) {
+                    return None;
                 }
-                Objective::P90PvCost => {
+                let mut rest = idx;
+                let mut values = vec![0.0; plan.axes.len()];
+                for (a, axis) in plan.axes.iter().enumerate().rev() {
+                    values[a] = axis.values[rest % sizes[a]];
+                    rest /= sizes[a];
+                }
+                if plan.objective == Objective::PvCost {
+                    let mut point_input = alone.clone();
+                    for (axis, v) in plan.axes.iter().zip(&values) {
+                        axis.set_on(&mut point_input.options[0], *v);
+                    }
+                    totals[0] = model::Totals::default();
+                    model::evaluate_all(
+                        &point_input,
+                        &months,
+                        workspace,
+                        false,
+                        totals,
+                        |_, _, _| {},
+                    );
+                    progress(done.fetch_add(1, Ordering::Relaxed) + 1);
+                    let t = &totals[0];
+                    return Some(Point {
+                        values,
+                        objective: t.pv_cost,
+                        pv_cost: t.pv_cost,
+                        unmet_gpu_hours: t.unmet_gpu_hours,
+                        serves_demand: model::serves(t.unmet_gpu_hours, t.demand_gpu_hours),
+                    });
+                }
+                let mut point_input = input.clone();
+                for (axis, v) in plan.axes.iter().zip(&values) {
+                    axis.set(&mut point_input, *v);
+                }
+                let out = model::simulate_with(&point_input, &months);
+                let result = &out.options[option];
+                // Objective::P90PvCost: the point's own Monte Carlo over every option.
+                let objective = {
                     // The engine reports the samples done in this point, possibly out of order
                     // across its threads: only the growth of their maximum is added.
                     let seen = AtomicU64::new(0);
@@ -494,17 +525,27 @@ fn evaluate(
                     mc.options[option].metrics[0]
                         .map(|m| m.p90())
                         .unwrap_or(result.pv_cost)
-                }
-            };
-            Some(Point {
-                values,
-                objective,
-                pv_cost: result.pv_cost,
-                unmet_gpu_hours: result.unmet_gpu_hours,
-                serves_demand: model::serves_demand(result),
-            })
-        })
+                };
+                Some(Point {
+                    values,
+                    objective,
+                    pv_cost: result.pv_cost,
+                    unmet_gpu_hours: result.unmet_gpu_hours,
+                    serves_demand: model::serves_demand(result),
+                })
+            },
+        )
+        .flatten()
         .collect()
+}
+
+/// `input` with only its option `option` (the baseline then): the input of a point whose
+/// objective is that option's own.
+fn single_option(input: &Input, option: usize) -> Input {
+    let mut alone = input.clone();
+    alone.options = input.options.get(option).cloned().into_iter().collect();
+    alone.baseline = 0;
+    alone
 }
 
 /// The sweep of the evaluated `points`, with its best point.

@@ -471,3 +471,55 @@ fn queue_tables_agree_with_walking_the_hours() {
 /// option's PV cost, demand or energy (linear interpolation between 256 capacities, and the
 /// queue carried into a month taken at that month's capacity).
 const TABLE_TOL: f64 = 1e-3;
+
+/// A sweep point simulates its option alone: its PV, unmet work and whether it serves demand
+/// are, to the last bit, those of the whole scenario run with the point's values, with work
+/// that waits (the start-up scenario's hybrid) and without.
+#[test]
+fn sweep_points_are_the_deterministic_run_of_their_values() {
+    for text in [STARTUP_FILE.to_string(), startup()] {
+        let (input, _) = resolve(&text);
+        let option = input
+            .options
+            .iter()
+            .position(|o| o.name == "own-1-burst-lambda")
+            .expect("the hybrid");
+        let plan = Plan {
+            axes: vec![
+                Axis {
+                    path: "option[own-1-burst-lambda].servers".into(),
+                    option,
+                    field: Field::Servers,
+                    values: vec![0.0, 1.0, 2.0, 3.0],
+                },
+                Axis {
+                    path: "option[own-1-burst-lambda].availability".into(),
+                    option,
+                    field: Field::Availability,
+                    values: vec![0.9, 0.97, 1.0],
+                },
+            ],
+            objective: Objective::PvCost,
+            samples: 0,
+            priced: false,
+        };
+        let result = sweep::run(&input, &plan, &Uncertainty::default(), 1);
+        assert_eq!(result.points.len(), 12);
+        for point in &result.points {
+            let mut whole = input.clone();
+            let owned = whole.options[option].owned.as_mut().expect("owned servers");
+            owned.servers = point.values[0] as u32;
+            owned.availability = point.values[1];
+            let out = model::simulate(&whole);
+            let expected = &out.options[option];
+            assert_eq!(point.pv_cost.to_bits(), expected.pv_cost.to_bits(), "{point:?}");
+            assert_eq!(point.objective.to_bits(), expected.pv_cost.to_bits());
+            assert_eq!(
+                point.unmet_gpu_hours.to_bits(),
+                expected.unmet_gpu_hours.to_bits(),
+                "{point:?}"
+            );
+            assert_eq!(point.serves_demand, model::serves_demand(expected));
+        }
+    }
+}
