@@ -215,7 +215,9 @@ pub fn simulate(
     let months = arrivals.len().min(scale.len());
     let k = waiting.len();
     let longest = waiting.iter().map(|w| w.max_wait_hours).max().unwrap_or(0);
-    let ring = longest as usize + 1;
+    // A power of two at least one longer than the longest wait, so that a slot is a mask, not a
+    // division.
+    let ring = (longest as usize + 1).next_power_of_two();
     let buckets = wait_bucket(longest) + 1;
     out.resize_with(months, QueueMonth::default);
     for q in out.iter_mut() {
@@ -283,7 +285,7 @@ pub fn simulate(
             walked[0] += a.interactive_sensitive.get(h).copied().unwrap_or(0.0);
             walked[1] += a.interactive_other.get(h).copied().unwrap_or(0.0);
             // Q1: this hour's waiting arrivals join the queue.
-            let slot = (t % ring) * k;
+            let slot = (t & (ring - 1)) * k;
             for (j, series) in a.waiting.iter().enumerate().take(k) {
                 let x = series.get(h).copied().unwrap_or(0.0);
                 walked[2 + j] += x;
@@ -312,7 +314,8 @@ pub fn simulate(
     }
 }
 
-/// The waiting work: a ring of the last `ring` arrival hours, `k` workloads each.
+/// The waiting work: a ring of the last `ring` arrival hours (a power of two longer than the
+/// longest wait), `k` workloads each.
 struct Queue<'a> {
     remaining: &'a mut Vec<f64>,
     k: usize,
@@ -327,7 +330,7 @@ impl Queue<'_> {
     /// Whether nothing waits at the start of hour `t` (moving `head` past empty hours).
     fn empty(&mut self, t: usize) -> bool {
         while self.head < t && self.head < self.end {
-            let slot = (self.head % self.ring) * self.k;
+            let slot = (self.head & (self.ring - 1)) * self.k;
             if self.remaining[slot..slot + self.k].iter().any(|r| *r > 0.0) {
                 return false;
             }
@@ -348,7 +351,7 @@ impl Queue<'_> {
         let (k, ring) = (self.k, self.ring);
         let mut a = self.head;
         while a <= t && a < self.end && cap > 0.0 {
-            let slot = (a % ring) * k;
+            let slot = (a & (ring - 1)) * k;
             let age = (t - a) as u32;
             for (j, w) in waiting.iter().enumerate() {
                 let r = self.remaining[slot + j];
@@ -385,7 +388,7 @@ impl Queue<'_> {
             if a >= self.end || a < self.head {
                 continue;
             }
-            let slot = (a % self.ring) * self.k + j;
+            let slot = (a & (self.ring - 1)) * self.k + j;
             let r = self.remaining[slot];
             if r > 0.0 {
                 self.remaining[slot] = 0.0;
