@@ -10,6 +10,7 @@ mod catalog;
 mod extremes;
 mod hardening;
 mod interrupt;
+mod legibility;
 mod outputs;
 mod report;
 mod report_folder;
