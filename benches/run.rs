@@ -153,6 +153,7 @@ fn monte_carlo(bin: &str, scenario: &Path) {
         medians[0].as_secs_f64() / medians[1].as_secs_f64()
     );
     workload_demand(bin, scenario, option_months);
+    waiting_work(bin, scenario, option_months);
     if Path::new("/usr/bin/time").exists() {
         for samples in [100_000u64, 1_000_000] {
             let out = Command::new("/usr/bin/time")
@@ -221,5 +222,68 @@ fn workload_demand(bin: &str, scenario: &Path, option_months: f64) {
         median.as_secs_f64(),
         min.as_secs_f64(),
         SAMPLES as f64 * option_months / median.as_secs_f64() / 1e6
+    );
+}
+
+/// Monte Carlo with work that waits (README Q1-Q7): the inference fleet with a bursty batch
+/// workload that may wait a day, against the same scenario with that workload not waiting,
+/// 100,000 samples on two threads, timed alternately in the same run.
+fn waiting_work(bin: &str, scenario: &Path, option_months: f64) {
+    const SAMPLES: u64 = 100_000;
+    let text = std::fs::read_to_string(scenario).expect("scenario reads");
+    let at = text.find("[[option]]").expect("the example has options");
+    let with = |wait: u32| {
+        format!(
+            "{}[[workload]]\nname = \"batch embedding\"\ngpu_hours_per_month = 6000\ngrowth_per_year = 0.1\nprofile = \"bursty\"\nmax_wait_hours = {wait}\n\n{}",
+            &text[..at],
+            &text[at..]
+        )
+    };
+    let dir = scenario.parent().expect("scenario folder");
+    let files = [
+        (
+            dir.join(".bench-waiting.toml"),
+            with(24),
+            "a batch workload waiting up to 24 h",
+        ),
+        (
+            dir.join(".bench-not-waiting.toml"),
+            with(0),
+            "the same workload not waiting",
+        ),
+    ];
+    for (path, text, _) in &files {
+        std::fs::write(path, text).expect("scenario copy writes");
+    }
+    let args = [
+        "run",
+        "--quiet",
+        "--format",
+        "json",
+        "--samples",
+        &SAMPLES.to_string(),
+        "--threads",
+        "2",
+    ];
+    let mut runs: Vec<Vec<Duration>> = vec![Vec::new(); files.len()];
+    for _ in 0..3 {
+        for (k, (path, _, _)) in files.iter().enumerate() {
+            runs[k].push(time_runs(bin, &args, path, 1).0);
+        }
+    }
+    for (path, _, _) in &files {
+        std::fs::remove_file(path).ok();
+    }
+    let medians: Vec<Duration> = runs.into_iter().map(|r| stats(r).0).collect();
+    for ((_, _, what), median) in files.iter().zip(&medians) {
+        println!(
+            "montecarlo {SAMPLES} samples, {what}, 2 threads: median {:>7.3} s  {:>6.1} M option-months/s",
+            median.as_secs_f64(),
+            SAMPLES as f64 * option_months / median.as_secs_f64() / 1e6
+        );
+    }
+    println!(
+        "montecarlo waiting work costs {:.2}x the same scenario without it",
+        medians[0].as_secs_f64() / medians[1].as_secs_f64()
     );
 }

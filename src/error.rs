@@ -253,7 +253,31 @@ fn bounded_edit_distance(a: &[char], b: &[char], max: usize) -> Option<usize> {
     (distance <= max).then_some(distance)
 }
 
-/// 1-based line and column of a byte offset in `text`.
+/// A number read from an input as a message shows it: as written when that is short, in
+/// exponent form when its digits would run long (`1e300`, not three hundred digits).
+pub fn written(v: f64) -> String {
+    let plain = v.to_string();
+    if plain.len() > 24 {
+        format!("{v:e}")
+    } else {
+        plain
+    }
+}
+
+/// `e` for a value above `max` whose expected range, in words, says only "… or more": with the
+/// largest value accepted as a hint, so that a message does not refuse 1e300 for being below
+/// a bound it never names.
+pub fn beyond_max(e: InputError, expected: &str, value: f64, max: f64) -> InputError {
+    if value > max && expected.contains("or more") {
+        e.hint(format!(
+            "the largest value accepted is {}",
+            crate::report::quantity(max)
+        ))
+    } else {
+        e
+    }
+}
+
 /// A computed number as a message shows it: six significant digits, in exponent form when very
 /// large or small, and in words when it overflows (never "inf" or "NaN").
 pub fn number(v: f64) -> String {
@@ -276,6 +300,7 @@ pub fn number(v: f64) -> String {
     }
 }
 
+/// 1-based line and column of a byte offset in `text`.
 pub fn line_col(text: &str, offset: usize) -> (usize, usize) {
     let offset = offset.min(text.len());
     let before = text.get(..offset).unwrap_or("");
@@ -426,9 +451,16 @@ fn invalid_type(message: &str) -> Option<(String, String)> {
     let (found, expected) = rest.split_once(", expected ")?;
     // serde names what it found by Rust's terms: say it in the words of the file.
     let found = if let Some(v) = found.strip_prefix("floating point ") {
-        format!("the number {v}")
+        // serde writes every digit of a float: 1e300 as three hundred of them.
+        match v.trim_matches('`').parse::<f64>() {
+            Ok(x) if v.len() > 26 => format!("the number `{}`", written(x)),
+            _ => format!("the number {v}"),
+        }
     } else if let Some(v) = found.strip_prefix("integer ") {
-        format!("the whole number {v}")
+        match v.strip_suffix(" as i128") {
+            Some(v) => format!("the whole number {v}, beyond the 64 bits of a TOML whole number"),
+            None => format!("the whole number {v}"),
+        }
     } else if let Some(v) = found.strip_prefix("string ") {
         format!("the text {v}")
     } else if let Some(v) = found.strip_prefix("boolean ") {
@@ -526,11 +558,27 @@ fn innermost_in_value(
 /// it sits in, if any. Read from the text alone, for a document that does not parse.
 fn key_by_headers(source: &str, offset: usize) -> Option<String> {
     let before = source.get(..offset)?;
-    let key: String = source
-        .get(offset..)?
-        .chars()
-        .take_while(|c| c.is_alphanumeric() || matches!(c, '_' | '-'))
-        .collect();
+    let bare = |c: char| c.is_alphanumeric() || matches!(c, '_' | '-');
+    let line_start = before.rfind('\n').map(|p| p + 1).unwrap_or(0);
+    let key: String = match before[line_start..].trim_end().strip_suffix('=') {
+        // A value (a whole number beyond 64 bits, which no TOML parser holds): its key is the
+        // name before the `=`.
+        Some(lhs) => {
+            let lhs = lhs.trim_end();
+            let start = lhs
+                .char_indices()
+                .rev()
+                .find(|(_, c)| !bare(*c))
+                .map(|(i, c)| i + c.len_utf8())
+                .unwrap_or(0);
+            lhs[start..].to_string()
+        }
+        None => source
+            .get(offset..)?
+            .chars()
+            .take_while(|c| bare(*c))
+            .collect(),
+    };
     if key.is_empty() {
         return None;
     }
@@ -547,7 +595,6 @@ fn key_by_headers(source: &str, offset: usize) -> Option<String> {
             table = name.trim().to_string();
         }
     }
-    let line_start = before.rfind('\n').map(|p| p + 1).unwrap_or(0);
     let inline = before[line_start..]
         .split_once('{')
         .and_then(|(lhs, _)| lhs.split('=').next())
@@ -603,7 +650,7 @@ fn toml_message(message: &str) -> String {
 
 #[cfg(test)]
 mod tests {
-    use super::{MAX_COMPARED_CHARS, bounded_edit_distance, key_at, nearest_ids, number};
+    use super::{MAX_COMPARED_CHARS, bounded_edit_distance, key_at, nearest_ids, number, written};
     use proptest::prelude::*;
 
     #[test]
@@ -617,6 +664,12 @@ mod tests {
         assert_eq!(
             key_at(dup, dup.rfind("gpus").unwrap()).as_deref(),
             Some("option[1].gpus")
+        );
+        // A whole number beyond 64 bits: no parser takes the document, the key is before `=`.
+        let big = "[[option]]\nname = \"a\"\n[[option]]\nf = { kind = \"x\", n = 99999999999999999999 }\n";
+        assert_eq!(
+            key_at(big, big.find("999").unwrap()).as_deref(),
+            Some("option[1].f.n")
         );
         let inline = "[[option]]\nfinancing = { kind = \"a\", kind = \"b\" }\n";
         assert_eq!(
@@ -792,6 +845,20 @@ mod tests {
             let expected = (full <= max).then_some(full);
             prop_assert_eq!(bounded_edit_distance(&a, &b, max), expected);
         }
+    }
+
+    #[test]
+    fn numbers_from_inputs_are_shown_as_written_unless_long() {
+        assert_eq!(written(0.5), "0.5");
+        assert_eq!(written(601.0), "601");
+        assert_eq!(written(-0.05), "-0.05");
+        assert_eq!(written(1e20), "100000000000000000000");
+        assert_eq!(written(1e300), "1e300");
+        assert_eq!(written(5e-324), "5e-324");
+        assert_eq!(
+            written(-1.5980349999999998e-120),
+            "-1.5980349999999998e-120"
+        );
     }
 
     #[test]

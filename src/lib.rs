@@ -9,6 +9,8 @@
 pub mod catalog;
 pub mod error;
 pub mod finance;
+#[doc(hidden)]
+pub mod fuzzing;
 pub mod limits;
 pub mod model;
 pub mod montecarlo;

@@ -122,7 +122,7 @@ impl Profile {
                     return Err(InputError::new(display, "invalid hourly load")
                         .at_position(line, 1)
                         .expected("a finite load of 0 or more")
-                        .found(format!("{v}")));
+                        .found(crate::error::written(v)));
                 }
                 Err(_) if first_data => {} // a header line
                 Err(_) => {

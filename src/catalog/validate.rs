@@ -48,10 +48,11 @@ impl At<'_> {
         if value.is_finite() && value >= min && value <= max {
             return Ok(());
         }
-        Err(self
+        let e = self
             .error(c, field, format!("`{field}` is out of range"))
             .expected(what.to_string())
-            .found(format!("{value}")))
+            .found(crate::error::written(value));
+        Err(crate::error::beyond_max(e, what, value, max))
     }
 
     fn text(&self, c: &Catalog, field: &'static str, value: &str) -> Result<(), InputError> {
@@ -424,7 +425,7 @@ pub(super) fn validate(c: &Catalog) -> Result<(), InputError> {
                             "`annual_rates` do not form a schedule".to_string(),
                         )
                         .expected("non-negative yearly fractions summing to 1")
-                        .found(format!("{rates:?} (sum {sum})")));
+                        .found(format!("{rates:?} (sum {})", crate::error::number(sum))));
                 }
             }
             other => {

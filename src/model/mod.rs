@@ -7,7 +7,10 @@
 mod input;
 mod output;
 pub mod queue;
+pub mod queue_tables;
 mod verdict;
+
+pub use queue_tables::QueueTables;
 
 pub use input::*;
 pub use output::*;
@@ -401,6 +404,19 @@ pub struct Workspace {
     /// The price of a GPU-hour of unserved work when it is the same for every workload (0
     /// when unpriced).
     unserved_price: f64,
+    /// Queue tables for samples that scale the scenario's demand, when the caller has them.
+    queue_tables: Option<std::sync::Arc<QueueTables>>,
+}
+
+impl Workspace {
+    /// A workspace whose evaluations read the queues of scaled demand off `tables` (README
+    /// "Work that waits in Monte Carlo") where they apply.
+    pub fn with_queue_tables(tables: Option<std::sync::Arc<QueueTables>>) -> Workspace {
+        Workspace {
+            queue_tables: tables,
+            ..Workspace::default()
+        }
+    }
 }
 
 /// One option in one month.
@@ -789,7 +805,8 @@ fn hourly_splits(input: &Input, months: &[MonthDemand], ws: &mut Workspace) {
     let scale = &ws.tables.scale[..h];
     let inv_scale = &ws.tables.inv_scale[..h];
     let price = ws.unserved_price;
-    for (option, scratch) in input.options.iter().zip(ws.options.iter_mut()) {
+    let ws_tables = ws.queue_tables.clone();
+    for (n, (option, scratch)) in input.options.iter().zip(ws.options.iter_mut()).enumerate() {
         if option.kind == Kind::Cloud {
             for (m, d) in months[..h].iter().enumerate() {
                 let f = scale[m];
@@ -850,6 +867,44 @@ fn hourly_splits(input: &Input, months: &[MonthDemand], ws: &mut Workspace) {
         .chain(scale.iter().map(|f| f.to_bits()))
         .chain(waiting.iter().map(|w| w.unserved_price.to_bits()))
         .collect();
+        // A sample that scales the scenario's demand reads its queue off the tables, unless it
+        // is the very queue simulated last (the scenario's own, in particular) or committed
+        // cloud capacity needs the hour-by-hour cloud load.
+        let committing = option.cloud.as_ref().is_some_and(|c| match c.commitment {
+            Commitment::None => false,
+            Commitment::Gpus(n) => n > 0,
+            Commitment::Share(share) => share > 0.0,
+        });
+        if scratch.queue_key != key
+            && !committing
+            && input.uniform_unserved_price().is_some()
+            && let Some(tables) = ws_tables
+                .as_ref()
+                .filter(|t| months.first().is_some_and(|d| d.generation == t.generation))
+            && let Some(figures) = (0..h)
+                .map(|m| tables.read(n, m, capacity.gpus, capacity.burst, scale[m], inv_scale[m]))
+                .collect::<Option<Vec<_>>>()
+        {
+            for g in figures {
+                scratch.splits.push(Split {
+                    onprem: g.served_onprem,
+                    cloud: g.cloud,
+                    unmet: g.unmet,
+                    unserved_cost: g.unmet * price,
+                    after_wait: g.served_after_wait,
+                    waiting_served: g.waiting_served,
+                    wait_sum: g.wait_sum,
+                });
+            }
+            if let Some(c) = option.cloud.as_ref() {
+                for m in 0..h {
+                    let cloud = scratch.splits[m].cloud;
+                    commit(c, m, cloud, scratch);
+                    scratch.covered.push(0.0);
+                }
+            }
+            continue;
+        }
         if scratch.queue_key != key {
             queue::simulate(
                 &arrivals,

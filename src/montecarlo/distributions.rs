@@ -32,6 +32,7 @@
 //! same random numbers whichever thread draws it and in whatever order samples are drawn,
 //! so a seeded run is reproducible bit for bit independently of parallelism.
 
+use crate::error::written;
 use rand_chacha::ChaCha8Rng;
 use rand_chacha::rand_core::SeedableRng;
 use std::f64::consts::PI;
@@ -94,25 +95,43 @@ pub enum DistError {
 
 impl fmt::Display for DistError {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        let w = |v: &f64| written(*v);
         match self {
-            DistError::NonFinite { name, value } => write!(f, "{name} ({value}) is not finite"),
+            DistError::NonFinite { name, value } => {
+                write!(f, "{name} ({}) is not finite", w(value))
+            }
             DistError::NotPositive { name, value } => {
-                write!(f, "{name} ({value}) is not positive")
+                write!(f, "{name} ({}) is not positive", w(value))
             }
             DistError::Above {
                 name,
                 value,
                 other,
                 other_value,
-            } => write!(f, "{name} ({value}) is above {other} ({other_value})"),
+            } => write!(
+                f,
+                "{name} ({}) is above {other} ({})",
+                w(value),
+                w(other_value)
+            ),
             DistError::NotBelow {
                 name,
                 value,
                 other,
                 other_value,
-            } => write!(f, "{name} ({value}) is not below {other} ({other_value})"),
+            } => write!(
+                f,
+                "{name} ({}) is not below {other} ({})",
+                w(value),
+                w(other_value)
+            ),
             DistError::RangeOverflow { low, high } => {
-                write!(f, "range from low ({low}) to high ({high}) overflows")
+                write!(
+                    f,
+                    "range from low ({}) to high ({}) overflows",
+                    w(low),
+                    w(high)
+                )
             }
             DistError::EmptyTruncation {
                 mean,
@@ -121,7 +140,11 @@ impl fmt::Display for DistError {
                 high,
             } => write!(
                 f,
-                "truncation interval [{low}, {high}] has zero probability under normal(mean {mean}, sd {sd})"
+                "truncation interval [{}, {}] has zero probability under normal(mean {}, sd {})",
+                w(low),
+                w(high),
+                w(mean),
+                w(sd)
             ),
         }
     }

@@ -223,6 +223,8 @@ fn same_demand(sample: &Input, base: &Input) -> bool {
         && sample.workloads.iter().zip(&base.workloads).all(|(a, b)| {
             a.ref_gpu_hours_per_month.to_bits() == b.ref_gpu_hours_per_month.to_bits()
                 && a.growth_per_year.to_bits() == b.growth_per_year.to_bits()
+                && a.unserved_cost_per_gpu_hour.map(f64::to_bits)
+                    == b.unserved_cost_per_gpu_hour.map(f64::to_bits)
         })
 }
 
@@ -280,6 +282,17 @@ fn sample(
     let months = input.horizon_months;
     let priced = input.unserved_priced();
     let base_months = model::demand_curves(input);
+    // Samples that only scale demand read their queues off tables (README "Work that waits in
+    // Monte Carlo").
+    // Tables cost GRID_POINTS walks of the horizon: worth it only for more samples than that.
+    let queue_tables = if input.hourly() && samples > 2 * model::queue_tables::GRID_POINTS as u64 {
+        uncertainty
+            .capacity_per_demand(input)
+            .and_then(|ranges| model::QueueTables::build(input, &base_months, &ranges))
+            .map(std::sync::Arc::new)
+    } else {
+        None
+    };
     let fan_slot: Vec<bool> = {
         let mut slot = vec![false; months];
         for m in fan_months(months) {
@@ -321,7 +334,8 @@ fn sample(
                         BLOCK
                     };
                     let mut inputs: Vec<Input> = (0..block).map(|_| input.clone()).collect();
-                    let mut workspaces = vec![model::Workspace::default(); block];
+                    let mut workspaces =
+                        vec![model::Workspace::with_queue_tables(queue_tables.clone()); block];
                     let mut own_months = Vec::new();
                     let mut totals = vec![vec![model::Totals::default(); options]; block];
                     // Cumulative cost at each fan point of each sample of a block and option,

@@ -7,7 +7,7 @@
 
 use super::engine::{self, Cancelled};
 use super::uncertain::Uncertainty;
-use crate::error::{InputError, Seg, number};
+use crate::error::{InputError, Seg, number, written};
 use crate::model::{self, Commitment, Input};
 use crate::scenario::{Resolved, Source, SweepParameter, error_at};
 use rayon::prelude::*;
@@ -339,7 +339,12 @@ fn axis(source: &Source, r: &Resolved, i: usize, p: &SweepParameter) -> Result<A
             {
                 return Err(bad("step", "impossible range".into())
                     .expected("from <= to and step > 0")
-                    .found(format!("from {from}, to {to}, step {step}")));
+                    .found(format!(
+                        "from {}, to {}, step {}",
+                        written(from),
+                        written(to),
+                        written(step)
+                    )));
             }
             // Counted in floating point (finite or +inf, never NaN here): a tiny step gives more
             // values than a `usize` holds.
@@ -347,7 +352,7 @@ fn axis(source: &Source, r: &Resolved, i: usize, p: &SweepParameter) -> Result<A
             if count > MAX_POINTS as f64 {
                 return Err(bad("step", "too many values".into())
                     .expected(format!("at most {MAX_POINTS}"))
-                    .found(format!("{count:.0}")));
+                    .found(format!("{} values", number(count))));
             }
             let n = count as usize;
             // Rounded to 1e-9 so that 0.1 + 2 × 0.1 is 0.3, and never past `to`.

@@ -125,14 +125,14 @@ fn waiting_work_in_monte_carlo_matches_the_deterministic_run_and_any_thread_coun
             o.pv_cost
         );
     }
-    // Uncertain demand, one and three threads, over two chunks.
+    // Uncertain demand, one and three threads, over three chunks, read off queue tables.
     let varied = format!(
         "{STARTUP_FILE}\n[[uncertain]]\npath = \"demand_scale\"\ndistribution = \"uniform\"\nlow = 0.7\nhigh = 1.3\n"
     )
     .replacen("horizon_months = 36", "horizon_months = 4", 1);
     let (input, u) = resolve(&varied);
-    let one = run_with_threads(1, &input, &u, 300, 5);
-    assert_eq!(one, run_with_threads(3, &input, &u, 300, 5));
+    let one = run_with_threads(1, &input, &u, 600, 5);
+    assert_eq!(one, run_with_threads(3, &input, &u, 600, 5));
 }
 
 /// Thread-count independence over many chunks (33 of 256 samples), with pools of 1, 3 and 8
@@ -407,3 +407,67 @@ fn sweep_optimum_follows_the_screening_curve() {
         "sweep optimum {best_gpus} GPUs, screening curve {optimal_gpus:.1} GPUs (break-even {break_even_hours:.0} h)"
     );
 }
+
+/// Queue tables (README "Work that waits in Monte Carlo") against the exact walk of the hours:
+/// samples that scale demand and change availability read their queues off the grid within
+/// [`TABLE_TOL`] of what walking their own hours gives.
+#[test]
+fn queue_tables_agree_with_walking_the_hours() {
+    // The start-up scenario (its hybrid always busy, training waiting up to two days) with
+    // uncertain demand and availability.
+    let text = format!(
+        "{STARTUP_FILE}\n[[uncertain]]\npath = \"demand_scale\"\ndistribution = \"uniform\"\nlow = 0.6\nhigh = 1.4\n\n\
+         [[uncertain]]\npath = \"demand_growth_per_year\"\ndistribution = \"uniform\"\nlow = -0.2\nhigh = 0.3\n\n\
+         [[uncertain]]\npath = \"option[own-1-burst-lambda].availability\"\ndistribution = \"uniform\"\nlow = 0.85\nhigh = 0.99\n"
+    )
+    // A year is enough to carry queues across months and keeps the 256 grid walks quick.
+    .replacen("horizon_months = 36", "horizon_months = 12", 1);
+    let (input, u) = resolve(&text);
+    let months = model::demand_curves(&input);
+    let ranges = u
+        .capacity_per_demand(&input)
+        .expect("only common demand factors vary");
+    let tables = std::sync::Arc::new(
+        model::QueueTables::build(&input, &months, &ranges).expect("tables for the owned options"),
+    );
+    let mut worst: f64 = 0.0;
+    for (scale, growth, availability) in [
+        (0.61, -0.19, 0.86),
+        (0.83, 0.05, 0.9),
+        (1.0, 0.0, 0.97),
+        (1.17, 0.21, 0.93),
+        (1.39, 0.29, 0.98),
+    ] {
+        let mut sample = input.clone();
+        sample.demand_scale = scale;
+        sample.demand_growth_per_year = growth;
+        if let Some(owned) = sample.options[2].owned.as_mut() {
+            owned.availability = availability;
+        }
+        let run = |tables: Option<std::sync::Arc<model::QueueTables>>| {
+            let mut ws = model::Workspace::with_queue_tables(tables);
+            let mut totals = vec![model::Totals::default(); sample.options.len()];
+            model::evaluate_all(&sample, &months, &mut ws, false, &mut totals, |_, _, _| {});
+            totals
+        };
+        let (exact, read) = (run(None), run(Some(tables.clone())));
+        for (e, r) in exact.iter().zip(&read) {
+            let demand = e.demand_gpu_hours;
+            for (x, y, of) in [
+                (e.pv_cost, r.pv_cost, e.pv_cost),
+                (e.served_onprem_gpu_hours, r.served_onprem_gpu_hours, demand),
+                (e.served_cloud_gpu_hours, r.served_cloud_gpu_hours, demand),
+                (e.unmet_gpu_hours, r.unmet_gpu_hours, demand),
+                (e.energy_kwh, r.energy_kwh, e.energy_kwh),
+            ] {
+                worst = worst.max((x - y).abs() / of.abs().max(1.0));
+            }
+        }
+    }
+    assert!(worst <= TABLE_TOL, "worst relative difference {worst}");
+}
+
+/// Largest difference between a queue read off the tables and the exact walk, relative to the
+/// option's PV cost, demand or energy (linear interpolation between 256 capacities, and the
+/// queue carried into a month taken at that month's capacity).
+const TABLE_TOL: f64 = 1e-3;

@@ -37,6 +37,8 @@ pub struct Uncertain {
     /// The distribution with its sampling constants precomputed.
     pub sampler: super::distributions::Prepared,
     target: Target,
+    /// Smallest and largest value a sample can take.
+    pub support: (f64, f64),
 }
 
 /// How a currency amount is converted: `value / div * mul` (as `Catalog::convert` does), after
@@ -108,6 +110,14 @@ enum Target {
     WorkloadGrowth(usize),
     WorkloadFlops(usize),
     WorkloadMfu(usize),
+    /// The scenario's price of unserved work, for the workloads without their own; `hourly`:
+    /// some workload has its own, so the hourly prices of the demand follow the sample.
+    UnservedPrice {
+        workloads: Vec<usize>,
+        hourly: bool,
+    },
+    /// A workload's own price of unserved work.
+    WorkloadUnservedPrice(usize),
     Owned {
         options: Vec<(usize, Conv)>,
         field: OwnedField,
@@ -127,6 +137,8 @@ impl Target {
                 | Target::WorkloadGrowth(_)
                 | Target::WorkloadFlops(_)
                 | Target::WorkloadMfu(_)
+                | Target::WorkloadUnservedPrice(_)
+                | Target::UnservedPrice { hourly: true, .. }
         )
     }
 
@@ -201,6 +213,57 @@ impl Uncertainty {
         })
     }
 
+    /// For each option, the range of owned capacity per unit of demand factor (C / f, README
+    /// "Work that waits in Monte Carlo") that samples can reach, when samples change demand
+    /// only by the common factors and capacity only by availability; `None` for an option
+    /// without owned capacity, and for all when samples change demand in any other way.
+    pub fn capacity_per_demand(&self, input: &Input) -> Option<Vec<Option<(f64, f64)>>> {
+        if self.changes_demand() {
+            return None;
+        }
+        let range = |target: fn(&Target) -> bool, value: f64| {
+            self.inputs
+                .iter()
+                .find(|u| target(&u.target))
+                .map(|u| u.support)
+                .unwrap_or((value, value))
+        };
+        let (s_lo, s_hi) = range(|t| matches!(t, Target::DemandScale), input.demand_scale);
+        let (g_lo, g_hi) = range(
+            |t| matches!(t, Target::DemandGrowth),
+            input.demand_growth_per_year,
+        );
+        let years = input.horizon_months.saturating_sub(1) as f64 / 12.0;
+        let low_growth = (1.0 + g_lo).powf(years).min(1.0);
+        let high_growth = (1.0 + g_hi).powf(years).max(1.0);
+        let (f_lo, f_hi) = (s_lo * low_growth, s_hi * high_growth);
+        if !(f_lo > 0.0 && f_hi.is_finite()) {
+            return None;
+        }
+        let ranges = input
+            .options
+            .iter()
+            .enumerate()
+            .map(|(o, option)| {
+                let owned = option.owned.as_ref().filter(|w| w.servers > 0)?;
+                let availability = self
+                    .inputs
+                    .iter()
+                    .find_map(|u| match &u.target {
+                        Target::Owned {
+                            options,
+                            field: OwnedField::Availability,
+                        } if options.iter().any(|(i, _)| *i == o) => Some(u.support),
+                        _ => None,
+                    })
+                    .unwrap_or((owned.availability, owned.availability));
+                let gpus = owned.gpus() * owned.rel_throughput;
+                Some((gpus * availability.0 / f_hi, gpus * availability.1 / f_lo))
+            })
+            .collect();
+        Some(ranges)
+    }
+
     /// Whether samples change owned capacity.
     pub fn changes_capacity(&self) -> bool {
         self.inputs.iter().any(|u| u.target.changes_capacity())
@@ -271,6 +334,7 @@ impl Uncertainty {
                 sampler: super::distributions::Prepared::new(distribution.clone()),
                 distribution,
                 target,
+                support: (lo, hi),
             });
         }
         let mut pairs = Vec::new();
@@ -299,7 +363,7 @@ impl Uncertainty {
             if !c.rank.is_finite() || c.rank <= -1.0 || c.rank >= 1.0 {
                 return Err(error_at(source, &at("rank"), "`rank` is out of range")
                     .expected("a rank correlation strictly between -1 and 1")
-                    .found(format!("{}", c.rank)));
+                    .found(crate::error::written(c.rank)));
             }
             pairs.push((a, b, c.rank));
         }
@@ -404,6 +468,14 @@ impl Uncertainty {
                 Target::WorkloadHours(w) => input.workloads[*w].ref_gpu_hours_per_month = v,
                 Target::WorkloadGrowth(w) => input.workloads[*w].growth_per_year = v,
                 Target::WorkloadFlops(_) | Target::WorkloadMfu(_) => {}
+                Target::UnservedPrice { workloads, .. } => {
+                    for w in workloads {
+                        input.workloads[*w].unserved_cost_per_gpu_hour = Some(v);
+                    }
+                }
+                Target::WorkloadUnservedPrice(w) => {
+                    input.workloads[*w].unserved_cost_per_gpu_hour = Some(v)
+                }
                 Target::Owned { options, field } => {
                     for (o, conv) in options {
                         if let Some(owned) = input.options[*o].owned.as_mut() {
@@ -809,12 +881,37 @@ fn target(
             Conv { per, div, mul }
         }
     };
+    // A price of unserved work is uncertain only where the scenario prices it (README Q7).
+    let unserved_priced = |r: &Resolved| {
+        if r.file.unserved_cost_per_gpu_hour.is_some() {
+            Ok(())
+        } else {
+            Err(bad(
+                "unserved work has no price in this scenario".into(),
+                "`unserved_cost_per_gpu_hour` at the top of the scenario, which this input then varies",
+            ))
+        }
+    };
     let Some((kind, name)) = head else {
         return match field {
             "discount_rate" => Ok((Target::DiscountRate, (0.0, 1.0))),
             "electricity_escalation_per_year" => Ok((Target::Escalation, (-0.5, 1.0))),
             "demand_scale" => Ok((Target::DemandScale, (0.0, 1e6))),
             "demand_growth_per_year" => Ok((Target::DemandGrowth, (-0.99, 10.0))),
+            "unserved_cost_per_gpu_hour" => {
+                unserved_priced(r)?;
+                let own =
+                    |w: &crate::scenario::WorkloadSpec| w.unserved_cost_per_gpu_hour.is_some();
+                Ok((
+                    Target::UnservedPrice {
+                        workloads: (0..r.file.workloads.len())
+                            .filter(|w| !own(&r.file.workloads[*w]))
+                            .collect(),
+                        hourly: r.file.workloads.iter().any(own),
+                    },
+                    (0.0, crate::scenario::MAX_UNSERVED_PRICE),
+                ))
+            }
             _ => Err(unknown_field(
                 "scenario",
                 &[
@@ -822,6 +919,7 @@ fn target(
                     "electricity_escalation_per_year",
                     "demand_scale",
                     "demand_growth_per_year",
+                    "unserved_cost_per_gpu_hour",
                 ],
             )),
         };
@@ -843,12 +941,28 @@ fn target(
                 "growth_per_year" => Ok((Target::WorkloadGrowth(w), (-0.99, 10.0))),
                 "training_flops_per_month" if flops => Ok((Target::WorkloadFlops(w), (0.0, 1e32))),
                 "mfu" if flops => Ok((Target::WorkloadMfu(w), (1e-3, 1.0))),
+                "unserved_cost_per_gpu_hour" => {
+                    unserved_priced(r)?;
+                    Ok((
+                        Target::WorkloadUnservedPrice(w),
+                        (0.0, crate::scenario::MAX_UNSERVED_PRICE),
+                    ))
+                }
                 _ => Err(unknown_field(
                     "workload",
                     if flops {
-                        &["training_flops_per_month", "mfu", "growth_per_year"]
+                        &[
+                            "training_flops_per_month",
+                            "mfu",
+                            "growth_per_year",
+                            "unserved_cost_per_gpu_hour",
+                        ]
                     } else {
-                        &["gpu_hours_per_month", "growth_per_year"]
+                        &[
+                            "gpu_hours_per_month",
+                            "growth_per_year",
+                            "unserved_cost_per_gpu_hour",
+                        ]
                     },
                 )),
             }

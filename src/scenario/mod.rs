@@ -4,8 +4,8 @@ mod resolve;
 mod types;
 
 pub use resolve::{
-    OfferLink, OptionLinks, Resolved, TrainingFlops, check_demand_bound, error_at, resolve,
-    training_gpu_hours,
+    MAX_UNSERVED_PRICE, OfferLink, OptionLinks, Resolved, TrainingFlops, check_demand_bound,
+    error_at, resolve, training_gpu_hours,
 };
 pub use types::*;
 

@@ -189,10 +189,11 @@ impl Ctx<'_> {
                 Some(Seg::Key(k)) => (*k).to_string(),
                 _ => key_path(path),
             };
-            Err(self
+            let e = self
                 .err(path, format!("`{field}` is out of range"))
                 .expected(expected.to_string())
-                .found(format!("{value}")))
+                .found(crate::error::written(value));
+            Err(crate::error::beyond_max(e, expected, value, max))
         }
     }
 

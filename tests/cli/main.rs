@@ -1,13 +1,16 @@
 //! Command-line integration tests of `tcosim`: one test binary, one module per concern.
 //!
 //! Every test runs the built binary from the repository root with `NO_COLOR=1`, writes its own
-//! inputs into a fresh temporary folder and never touches the repository's files.
+//! inputs into a fresh temporary folder and never touches the repository's files; `fuzz_smoke`
+//! alone calls the library, running the fuzz targets' checks over their seeds.
 
 mod support;
 
 mod bad_input;
 mod catalog;
 mod extremes;
+mod fuzz_findings;
+mod fuzz_smoke;
 mod hardening;
 mod interrupt;
 mod legibility;
@@ -18,3 +21,4 @@ mod run;
 mod snapshots;
 mod uncertainty;
 mod validate;
+mod waiting;
