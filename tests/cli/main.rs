@@ -1,8 +1,9 @@
 //! Command-line integration tests of `tcosim`: one test binary, one module per concern.
 //!
 //! Every test runs the built binary from the repository root with `NO_COLOR=1`, writes its own
-//! inputs into a fresh temporary folder and never touches the repository's files; `fuzz_smoke`
-//! alone calls the library, running the fuzz targets' checks over their seeds.
+//! inputs into a fresh temporary folder and never touches the repository's files. `fuzz_smoke`
+//! runs the fuzz targets' checks over their seeds through the library; `extremes` renders
+//! through it, and `legibility` measures chart text with its bundled font.
 
 mod support;
 
@@ -13,6 +14,7 @@ mod fuzz_findings;
 mod fuzz_smoke;
 mod hardening;
 mod interrupt;
+mod legibility;
 mod outputs;
 mod report;
 mod report_folder;

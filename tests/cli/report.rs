@@ -76,7 +76,7 @@ fn report(scratch: &Scratch, scenario: &str, name: &str) -> PathBuf {
 
 /// The report of `FLEET` with `--samples 2000 --seed 1 --threads 2`, rendered once per test
 /// process into `<target tmp>/report-fleet/fleet`, alone in its parent folder.
-fn fleet() -> &'static Path {
+pub fn fleet() -> &'static Path {
     static FLEET_REPORT: OnceLock<PathBuf> = OnceLock::new();
     FLEET_REPORT.get_or_init(|| {
         let parent = Path::new(env!("CARGO_TARGET_TMPDIR")).join("report-fleet");
@@ -689,13 +689,19 @@ const WINDOW: (u32, u32) = (1280, 2000);
 
 #[test]
 fn the_html_renders_in_a_headless_browser() {
+    renders_in_a_browser(fleet());
+}
+
+/// Opens the `index.html` of the report in `out` in headless chromium and checks that the
+/// screenshot has the window's size and is not blank; skipped (with a note on stderr) where
+/// `/usr/bin/chromium` is not installed.
+pub fn renders_in_a_browser(out: &Path) {
     let browser = Path::new("/usr/bin/chromium");
     if !browser.exists() {
         eprintln!("skipped: no chromium (install Debian's `chromium` to run this test)");
         return;
     }
     let scratch = Scratch::new();
-    let out = fleet();
     let shot = scratch.path("screenshot.png");
     let profile = scratch.path("profile");
     let index = std::fs::canonicalize(out.join("index.html")).unwrap();

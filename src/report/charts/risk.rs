@@ -28,11 +28,16 @@ fn at<DB: DrawingBackend>(x: f64, y: f64) -> EmptyElement<(f64, f64), DB> {
 pub(super) struct Fan<'a> {
     run: &'a Run,
     mc: &'a MonteCarlo,
+    marks: Vec<Mark>,
 }
 
 impl<'a> Fan<'a> {
     pub(super) fn new(run: &'a Run, mc: &'a MonteCarlo) -> Self {
-        Fan { run, mc }
+        Fan {
+            run,
+            mc,
+            marks: Mark::all(run),
+        }
     }
 
     /// Points (month, quantile `q` of cumulative cost) of option `o`, month 0 at zero.
@@ -59,11 +64,17 @@ impl Spec for Fan<'_> {
         )
     }
     fn caption(&self) -> String {
-        format!(
+        let mut s = format!(
             "Cash paid by each option month after month over {} Monte Carlo samples (seed {}): the line is the median and the shaded band runs from P10 to P90; where bands overlap the options cannot be told apart.",
             quantity(self.mc.samples as f64),
             self.mc.seed
-        )
+        );
+        let marks = marks_caption(&self.marks, "Dashed medians over fainter bands");
+        if !marks.is_empty() {
+            s.push_str(&marks);
+            s.push_str(" Marks follow the deterministic run; the Monte Carlo table gives each option's P(serves demand).");
+        }
+        s
     }
     fn draw<DB: DrawingBackend>(&self, root: &DrawingArea<DB, Shift>) -> DrawResult<DB> {
         let legend: Vec<(String, Swatch)> = self
@@ -71,8 +82,17 @@ impl Spec for Fan<'_> {
             .output
             .options
             .iter()
+            .zip(&self.marks)
             .enumerate()
-            .map(|(i, o)| (o.name.clone(), Swatch::Band(option_color(i))))
+            .map(|(i, (o, m))| {
+                let c = option_color(i);
+                let swatch = if m.faded() {
+                    Swatch::DashedBand(c)
+                } else {
+                    Swatch::Band(c)
+                };
+                (m.label(&o.name), swatch)
+            })
             .chain(std::iter::once((
                 "Band: P10 to P90, line: median".to_string(),
                 Swatch::Band(RGBColor(0x77, 0x77, 0x77)),
@@ -105,27 +125,37 @@ impl Spec for Fan<'_> {
             .y_label_formatter(&|v| tick(*v))
             .draw()?;
         let n = self.mc.options.len();
+        let faded = |k: usize| self.marks.get(k).is_some_and(|m| m.faded());
         for k in 0..n {
             let mut band = self.series(k, 0);
             band.extend(self.series(k, 2).into_iter().rev());
+            let alpha = if faded(k) {
+                FADED_BAND_ALPHA
+            } else {
+                BAND_ALPHA
+            };
             chart.draw_series(std::iter::once(Polygon::new(
                 band,
-                option_color(k).mix(BAND_ALPHA).filled(),
+                option_color(k).mix(alpha).filled(),
             )))?;
         }
         for k in 0..n {
             for q in [0, 2] {
-                chart.draw_series(LineSeries::new(
-                    self.series(k, q),
-                    option_color(k).mix(0.7).stroke_width(1),
-                ))?;
+                let style = option_color(k).mix(0.7).stroke_width(1);
+                if faded(k) {
+                    chart.draw_series(DashedLineSeries::new(self.series(k, q), 4, 4, style))?;
+                } else {
+                    chart.draw_series(LineSeries::new(self.series(k, q), style))?;
+                }
             }
         }
-        for k in 0..n {
-            chart.draw_series(LineSeries::new(
-                self.series(k, 1),
-                option_color(k).stroke_width(3),
-            ))?;
+        // Medians of options that leave demand unmet first, so the others are drawn on top.
+        let order = (0..n)
+            .filter(|k| faded(*k))
+            .chain((0..n).filter(|k| !faded(*k)));
+        for k in order {
+            let mark = self.marks.get(k).copied().unwrap_or(Mark::Serves);
+            option_line(&mut chart, self.series(k, 1), option_color(k), mark)?;
         }
         Ok(())
     }
@@ -133,24 +163,31 @@ impl Spec for Fan<'_> {
 
 // ---------------------------------------------------------------------------------------------
 
-/// PV cost histograms, one panel per option on a shared x axis.
+/// PV cost histograms, one panel per option, each on its own x axis.
 pub(super) struct Histograms<'a> {
     run: &'a Run,
     mc: &'a MonteCarlo,
-    /// The x range shared by the panels.
+    marks: Vec<Mark>,
+    /// Per option: its panel's x range and the width its densities are per, a round number of
+    /// currency units.
+    panels: Vec<HistogramAxis>,
+}
+
+/// The x axis of one histogram panel.
+#[derive(Debug, Clone, Copy, PartialEq)]
+struct HistogramAxis {
     range: (f64, f64),
-    /// The width the densities are per, a round number of currency units.
     unit: f64,
 }
 
-impl<'a> Histograms<'a> {
-    pub(super) fn new(run: &'a Run, mc: &'a MonteCarlo) -> Self {
+impl HistogramAxis {
+    /// The axis of bins `(low, high, count)`: their span with 4% room on each side (a narrow
+    /// span around a large value widened to 2% of it), densities per 1/40 of the span.
+    fn of(bins: &[(f64, f64, u64)]) -> Self {
         let (mut lo, mut hi) = (f64::INFINITY, f64::NEG_INFINITY);
-        for o in &mc.options {
-            for (a, b, _) in &o.pv_histogram {
-                lo = lo.min(*a);
-                hi = hi.max(*b);
-            }
+        for (a, b, _) in bins {
+            lo = lo.min(*a);
+            hi = hi.max(*b);
         }
         if !(lo.is_finite() && hi.is_finite()) {
             (lo, hi) = (0.0, 1.0);
@@ -160,12 +197,24 @@ impl<'a> Histograms<'a> {
         } else {
             lo.abs().max(1.0) * 0.02
         };
-        let range = (lo - 0.04 * span, hi + 0.04 * span);
+        HistogramAxis {
+            range: (lo - 0.04 * span, hi + 0.04 * span),
+            unit: round_step(span / 40.0),
+        }
+    }
+}
+
+impl<'a> Histograms<'a> {
+    pub(super) fn new(run: &'a Run, mc: &'a MonteCarlo) -> Self {
         Histograms {
             run,
             mc,
-            range,
-            unit: round_step(span / 40.0),
+            marks: Mark::all(run),
+            panels: mc
+                .options
+                .iter()
+                .map(|o| HistogramAxis::of(&o.pv_histogram))
+                .collect(),
         }
     }
 }
@@ -194,12 +243,13 @@ impl Spec for Histograms<'_> {
         )
     }
     fn caption(&self) -> String {
-        format!(
-            "How often each option's present-value cost lands in each range over {} samples (bar height is the share of samples per {} {} of PV cost); the dashed lines mark P10, P50 and P90, and the panels share the x axis so spreads compare directly.",
+        let mut s = format!(
+            "How often each option's present-value cost lands in each range over {} samples (bar height is the share of samples per the {} amount on the panel's y axis); the dashed lines mark P10, P50 and P90. Each panel has its own x axis, fitted to that option's spread, so that a narrow distribution shows its shape: compare the tick values, not the positions, across panels.",
             quantity(self.mc.samples as f64),
-            self.run.input.currency,
-            tick(self.unit)
-        )
+            self.run.input.currency
+        );
+        s.push_str(&marks_caption(&self.marks, "Faded, hatched histograms"));
+        s
     }
     fn draw<DB: DrawingBackend>(&self, root: &DrawingArea<DB, Shift>) -> DrawResult<DB> {
         let legend = vec![(
@@ -213,10 +263,13 @@ impl Spec for Histograms<'_> {
         let panels = plot.split_evenly((rows, cols));
         let cur = &self.run.input.currency;
         let total = self.mc.samples.max(1) as f64;
-        let (x0, x1) = self.range;
-        let min_width = (x1 - x0) / 300.0;
-        for (k, (o, area)) in opts.iter().zip(&panels).enumerate() {
+        let names = &self.run.output.options;
+        for (k, ((o, area), axis_k)) in opts.iter().zip(&panels).zip(&self.panels).enumerate() {
             let colour = option_color(k);
+            let mark = self.marks.get(k).copied().unwrap_or(Mark::Serves);
+            let (x0, x1) = axis_k.range;
+            let unit = axis_k.unit;
+            let min_width = (x1 - x0) / 300.0;
             // Share of samples per `unit` of PV cost [%], so that unequal bins compare.
             let bars: Vec<(f64, f64, f64)> = o
                 .pv_histogram
@@ -229,28 +282,39 @@ impl Spec for Histograms<'_> {
                     } else {
                         (*a, *b)
                     };
-                    (a, b, *c as f64 / total / w * self.unit * 100.0)
+                    (a, b, *c as f64 / total / w * unit * 100.0)
                 })
                 .collect();
             let hi = bars.iter().map(|b| b.2).fold(0.0, f64::max);
-            let title = TextStyle::from((FAMILY, 17).into_font()).color(&colour);
-            let mut chart = ChartBuilder::on(area)
-                .caption(&o.name, title)
-                .margin(10)
+            let name = names.get(k).map_or("", |o| o.name.as_str());
+            let inner = panel(area, &mark.label(name), colour, 10)?;
+            let y_desc = fit_desc(
+                &[
+                    format!("% of samples per {cur} {}", tick(unit)),
+                    format!("% per {cur} {}", tick(unit)),
+                ],
+                inner.dim_in_pixel().1.saturating_sub(44),
+            );
+            let mut chart = ChartBuilder::on(&inner)
                 .x_label_area_size(44)
                 .y_label_area_size(64)
                 .build_cartesian_2d(axis(x0..x1)?, axis(y_range(0.0, hi))?)?;
             mesh!(chart)
                 .x_labels(6)
                 .x_desc(format!("PV cost [{cur}]"))
-                .y_desc(format!("% of samples per {cur} {}", tick(self.unit)))
-                .x_label_formatter(&|v| tick(*v))
+                .y_desc(y_desc)
+                .x_label_formatter(&|v| fine_tick(*v, x1 - x0))
                 .y_label_formatter(&|v| tick(*v))
                 .draw()?;
             chart.draw_series(
                 bars.iter()
-                    .map(|(a, b, h)| Rectangle::new([(*a, 0.0), (*b, *h)], colour.filled())),
+                    .map(|(a, b, h)| Rectangle::new([(*a, 0.0), (*b, *h)], mark.fill(colour))),
             )?;
+            if mark.faded() {
+                for (a, b, h) in &bars {
+                    hatch(&inner, &chart, (*a, 0.0), (*b, *h), colour)?;
+                }
+            }
             if let Some(m) = o.metrics[0] {
                 let top = y_range(0.0, hi).end;
                 for q in [m.p10(), m.p50(), m.p90()] {
@@ -284,6 +348,13 @@ impl<'a> Tornado<'a> {
         &self.run.output.options[self.s.focus].name
     }
 
+    fn mark(&self) -> Mark {
+        Mark::all(self.run)
+            .get(self.s.focus)
+            .copied()
+            .unwrap_or(Mark::Serves)
+    }
+
     fn shown(&self) -> usize {
         self.s.swings.len().min(TORNADO_ROWS)
     }
@@ -294,10 +365,14 @@ impl Spec for Tornado<'_> {
         "tornado"
     }
     fn title(&self) -> String {
-        format!(
+        let mut title = format!(
             "Sensitivity of {}'s PV cost to each uncertain input",
             self.focus()
-        )
+        );
+        if let Some(note) = self.mark().note() {
+            title.push_str(&format!(" ({} {note})", self.focus()));
+        }
+        title
     }
     fn caption(&self) -> String {
         let mut s = format!(
@@ -359,7 +434,7 @@ impl Spec for Tornado<'_> {
                 self.focus(),
                 self.run.input.currency
             ))
-            .x_label_formatter(&|v| tick(*v))
+            .x_label_formatter(&|v| fine_tick(*v, xr.end - xr.start))
             .draw()?;
         let (bx, by) = plot.get_base_pixel();
         let half = if n > 12 { 0.4 } else { 0.32 };
@@ -437,6 +512,13 @@ impl<'a> SweepChart<'a> {
         &self.run.output.options[self.s.option].name
     }
 
+    fn mark(&self) -> Mark {
+        Mark::all(self.run)
+            .get(self.s.option)
+            .copied()
+            .unwrap_or(Mark::Serves)
+    }
+
     fn objective(&self) -> String {
         crate::report::uncertainty::objective_name(self.s.objective).to_string()
     }
@@ -495,8 +577,12 @@ impl Spec for SweepChart<'_> {
         "sweep"
     }
     fn title(&self) -> String {
+        let note = match self.mark().note() {
+            Some(note) => format!(" (as in the scenario, {note})"),
+            None => String::new(),
+        };
         format!(
-            "Sweep of {}: {} against {}",
+            "Sweep of {}{note}: {} against {}",
             self.option(),
             self.objective(),
             self.s
@@ -593,7 +679,7 @@ impl Spec for SweepChart<'_> {
             .x_desc(format!("{} [{}]", axis.path, field_unit(axis.field)))
             .y_desc(format!("{} of {} [{cur}]", self.objective(), self.option()))
             .x_label_formatter(&|v| tick(*v))
-            .y_label_formatter(&|v| tick(*v))
+            .y_label_formatter(&|v| fine_tick(*v, yr.end - yr.start))
             .draw()?;
         for (value, colour) in &series {
             let points: Vec<&crate::montecarlo::sweep::Point> = s
@@ -641,5 +727,31 @@ impl Spec for SweepChart<'_> {
             at(xy.0, xy.1) + Text::new(label, (dx, 16), font(16).pos(Pos::new(h, VPos::Top))),
         ))?;
         Ok(())
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn each_histogram_panel_is_fitted_to_its_own_spread() {
+        // A wide distribution around 3M and a narrow one around 4.07M, as in the example of
+        // eight options: on one shared axis the narrow one would be a spike a few pixels wide.
+        let wide = [(2.0e6, 2.5e6, 10), (2.5e6, 3.0e6, 40), (3.0e6, 4.5e6, 50)];
+        let narrow = [(4.06e6, 4.07e6, 30), (4.07e6, 4.08e6, 70)];
+        let (a, b) = (HistogramAxis::of(&wide), HistogramAxis::of(&narrow));
+        assert_eq!(a.range, (2.0e6 - 0.04 * 2.5e6, 4.5e6 + 0.04 * 2.5e6));
+        let span = 0.02e6;
+        assert!((b.range.0 - (4.06e6 - 0.04 * span)).abs() < 1e-6);
+        assert!((b.range.1 - (4.08e6 + 0.04 * span)).abs() < 1e-6);
+        // The narrow panel's density unit follows its own span, a round number.
+        assert_eq!(a.unit, 100_000.0);
+        assert_eq!(b.unit, 500.0);
+        // A single value is widened to 2% of it; no bins give a unit axis.
+        let one = HistogramAxis::of(&[(5.0e6, 5.0e6, 100)]);
+        assert!(one.range.0 < 5.0e6 && one.range.1 > 5.0e6);
+        assert!((one.range.1 - one.range.0 - 0.08 * 1.0e5).abs() < 1e-6);
+        assert_eq!(HistogramAxis::of(&[]).range, (-0.04, 1.04));
     }
 }
