@@ -512,7 +512,11 @@ fn sweep_points_are_the_deterministic_run_of_their_values() {
             owned.availability = point.values[1];
             let out = model::simulate(&whole);
             let expected = &out.options[option];
-            assert_eq!(point.pv_cost.to_bits(), expected.pv_cost.to_bits(), "{point:?}");
+            assert_eq!(
+                point.pv_cost.to_bits(),
+                expected.pv_cost.to_bits(),
+                "{point:?}"
+            );
             assert_eq!(point.objective.to_bits(), expected.pv_cost.to_bits());
             assert_eq!(
                 point.unmet_gpu_hours.to_bits(),
