@@ -35,6 +35,7 @@
 use crate::error::written;
 use rand_chacha::ChaCha8Rng;
 use rand_chacha::rand_core::SeedableRng;
+use statrs::function::erf::erfc_inv;
 use std::f64::consts::PI;
 use std::fmt;
 
@@ -685,10 +686,12 @@ fn mills_denominator(x: f64) -> f64 {
     f
 }
 
-/// Standard normal inverse CDF: Acklam's rational approximation (relative error about
-/// 1e-9) polished with Halley steps on [`normal_cdf`]. Computed in the lower tail and
-/// reflected for `p > 0.5`, so `normal_quantile(p) == -normal_quantile(1 - p)` when `1 - p`
-/// is exact. Returns ±∞ at 0 and 1, NaN for NaN or `p` outside `[0, 1]`.
+/// Standard normal inverse CDF, `Φ⁻¹(p) = −√2 erfc⁻¹(2p)`, with statrs' inverse complementary
+/// error function: as accurate as the Acklam approximation with two Halley steps it replaced
+/// (the two agree to 2e-16 relative from p = 1e-300 to 0.3, and near ½ this one is exact where
+/// that was 1e-9 off) and about ten times faster (`benches/compare`, README "Performance"). Computed in the
+/// lower tail and reflected for `p > 0.5`, so `normal_quantile(p) == -normal_quantile(1 - p)`
+/// when `1 - p` is exact. Returns ±∞ at 0 and 1, NaN for NaN or `p` outside `[0, 1]`.
 pub fn normal_quantile(p: f64) -> f64 {
     if p.is_nan() || !(0.0..=1.0).contains(&p) {
         return f64::NAN;
@@ -702,69 +705,7 @@ pub fn normal_quantile(p: f64) -> f64 {
     if p > 0.5 {
         return -normal_quantile(1.0 - p);
     }
-    let mut x = acklam(p);
-    for _ in 0..2 {
-        let pdf = std_normal_pdf(x);
-        if pdf <= 0.0 {
-            break;
-        }
-        let u = (normal_cdf(x) - p) / pdf;
-        if !u.is_finite() {
-            break;
-        }
-        let step = u / (1.0 + 0.5 * x * u);
-        if !step.is_finite() {
-            break;
-        }
-        x -= step;
-    }
-    x
-}
-
-/// Acklam's approximation for `0 < p <= 0.5`.
-fn acklam(p: f64) -> f64 {
-    const A: [f64; 6] = [
-        -3.969_683_028_665_376e1,
-        2.209_460_984_245_205e2,
-        -2.759_285_104_469_687e2,
-        1.383_577_518_672_69e2,
-        -3.066_479_806_614_716e1,
-        2.506_628_277_459_239,
-    ];
-    const B: [f64; 5] = [
-        -5.447_609_879_822_406e1,
-        1.615_858_368_580_409e2,
-        -1.556_989_798_598_866e2,
-        6.680_131_188_771_972e1,
-        -1.328_068_155_288_572e1,
-    ];
-    const C: [f64; 6] = [
-        -7.784_894_002_430_293e-3,
-        -3.223_964_580_411_365e-1,
-        -2.400_758_277_161_838,
-        -2.549_732_539_343_734,
-        4.374_664_141_464_968,
-        2.938_163_982_698_783,
-    ];
-    const D: [f64; 4] = [
-        7.784_695_709_041_462e-3,
-        3.224_671_290_700_398e-1,
-        2.445_134_137_142_996,
-        3.754_408_661_907_416,
-    ];
-    const P_LOW: f64 = 0.02425;
-    if p < P_LOW {
-        let q = (-2.0 * p.ln()).sqrt();
-        let num = ((((C[0] * q + C[1]) * q + C[2]) * q + C[3]) * q + C[4]) * q + C[5];
-        let den = (((D[0] * q + D[1]) * q + D[2]) * q + D[3]) * q + 1.0;
-        num / den
-    } else {
-        let q = p - 0.5;
-        let r = q * q;
-        let num = (((((A[0] * r + A[1]) * r + A[2]) * r + A[3]) * r + A[4]) * r + A[5]) * q;
-        let den = ((((B[0] * r + B[1]) * r + B[2]) * r + B[3]) * r + B[4]) * r + 1.0;
-        num / den
-    }
+    -std::f64::consts::SQRT_2 * erfc_inv(2.0 * p)
 }
 
 /// A start for inverting a beta distribution without a table: its mode, kept off the ends.
@@ -1121,6 +1062,11 @@ mod tests {
             1.0,
             1e-13
         ));
+        // Near ½, Φ⁻¹(½ + ε) = √(2π) ε (1 + π ε²/3 + …): exact to rounding for ε = 1e-9.
+        for p in [0.5 + 1e-9, 0.5 - 1e-9] {
+            let taylor = (2.0 * PI).sqrt() * (p - 0.5);
+            assert!(close(normal_quantile(p) / taylor, 1.0, 1e-15), "p={p}");
+        }
         // Round trips in both tails and the centre.
         for p in [1e-300, 1e-20, 1e-5, 0.02, 0.3, 0.5, 0.7, 0.99] {
             let x = normal_quantile(p);
