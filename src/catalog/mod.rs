@@ -318,6 +318,22 @@ impl Catalog {
         lookup(&self.index, Table::Fx, &self.fx, currency, |r| &r.currency)
     }
 
+    /// Rows that carry an `estimate` flag (every table but the reference useful-life changes),
+    /// as `(marked estimate, all)`, so that `validate` can say how much of the data is assumed.
+    pub fn estimate_count(&self) -> (usize, usize) {
+        let flags = self
+            .accelerators
+            .iter()
+            .map(|r| r.estimate)
+            .chain(self.servers.iter().map(|r| r.estimate))
+            .chain(self.providers.iter().map(|r| r.estimate))
+            .chain(self.offers.iter().map(|r| r.estimate))
+            .chain(self.sites.iter().map(|r| r.estimate))
+            .chain(self.policies.iter().map(|r| r.estimate))
+            .chain(self.fx.iter().map(|r| r.estimate));
+        flags.fold((0, 0), |(est, all), e| (est + usize::from(e), all + 1))
+    }
+
     /// Converts `amount` from currency `from` to currency `to` through USD.
     pub fn convert(&self, amount: f64, from: &str, to: &str) -> Option<f64> {
         if from == to {
@@ -571,3 +587,4 @@ pub const OFFER_COLUMNS: [&str; 14] = [
     "estimate",
     "note",
 ];
+
