@@ -503,8 +503,10 @@ fn validate(args: ValidateArgs, quiet: bool) -> Result<(), Failure> {
         let name = path.file_name().and_then(|n| n.to_str()).unwrap_or("");
         let what = if path.is_dir() {
             let c = Catalog::load(&[args.catalog.as_slice(), std::slice::from_ref(path)].concat())?;
+            let (estimates, rows) = c.estimate_count();
             format!(
-                "catalog folder ({} accelerators, {} servers, {} cloud offers, {} sites)",
+                "catalog folder ({} accelerators, {} servers, {} cloud offers, {} sites; \
+                 {estimates} of {rows} rows marked estimate)",
                 c.accelerators.len(),
                 c.servers.len(),
                 c.offers.len(),

@@ -318,6 +318,22 @@ impl Catalog {
         lookup(&self.index, Table::Fx, &self.fx, currency, |r| &r.currency)
     }
 
+    /// Rows that carry an `estimate` flag (every table but the reference useful-life changes),
+    /// as `(marked estimate, all)`, so that `validate` can say how much of the data is assumed.
+    pub fn estimate_count(&self) -> (usize, usize) {
+        let flags = self
+            .accelerators
+            .iter()
+            .map(|r| r.estimate)
+            .chain(self.servers.iter().map(|r| r.estimate))
+            .chain(self.providers.iter().map(|r| r.estimate))
+            .chain(self.offers.iter().map(|r| r.estimate))
+            .chain(self.sites.iter().map(|r| r.estimate))
+            .chain(self.policies.iter().map(|r| r.estimate))
+            .chain(self.fx.iter().map(|r| r.estimate));
+        flags.fold((0, 0), |(est, all), e| (est + usize::from(e), all + 1))
+    }
+
     /// Converts `amount` from currency `from` to currency `to` through USD.
     pub fn convert(&self, amount: f64, from: &str, to: &str) -> Option<f64> {
         if from == to {
@@ -571,3 +587,58 @@ pub const OFFER_COLUMNS: [&str; 14] = [
     "estimate",
     "note",
 ];
+
+#[cfg(test)]
+mod tests {
+    use super::Catalog;
+    use crate::finance::annual_depreciation;
+
+    /// Rates are printed to four or five decimals in the catalog; sums of them agree to this.
+    const RATE_TOLERANCE: f64 = 1e-12;
+
+    /// The built-in policy `id` applied to a cost of 1.
+    fn schedule(catalog: &Catalog, id: &str) -> Vec<f64> {
+        let policy = catalog
+            .policy(id)
+            .unwrap_or_else(|| panic!("policy `{id}`"));
+        annual_depreciation(&policy.method().expect("a complete policy"), 1.0)
+    }
+
+    #[test]
+    fn us_bonus_depreciation_deducts_everything_in_the_first_year() {
+        let catalog = Catalog::builtin().unwrap();
+        assert_eq!(schedule(&catalog, "us-bonus-100"), vec![1.0]);
+    }
+
+    #[test]
+    fn us_bonus_phase_down_tables_are_bonus_plus_macrs_on_the_rest() {
+        let catalog = Catalog::builtin().unwrap();
+        let macrs = schedule(&catalog, "macrs-5y");
+        for (id, bonus) in [
+            ("us-bonus-80-macrs-5y", 0.8),
+            ("us-bonus-60-macrs-5y", 0.6),
+            ("us-bonus-40-macrs-5y", 0.4),
+        ] {
+            let got = schedule(&catalog, id);
+            assert_eq!(got.len(), macrs.len(), "{id}");
+            for (year, (g, m)) in got.iter().zip(&macrs).enumerate() {
+                let want = (1.0 - bonus) * m + if year == 0 { bonus } else { 0.0 };
+                assert!(
+                    (g - want).abs() < RATE_TOLERANCE,
+                    "{id} year {year}: {g} vs {want}"
+                );
+            }
+        }
+    }
+
+    #[test]
+    fn germany_one_year_life_cites_the_2022_letter_and_its_scope() {
+        let catalog = Catalog::builtin().unwrap();
+        let policy = catalog.policy("de-computer-1y").unwrap();
+        assert_eq!(policy.as_of, "2022-02-22");
+        assert!(policy.source.contains("2022-02-22"), "{}", policy.source);
+        let note = policy.note.as_deref().unwrap_or("");
+        assert!(note.contains("8-GPU"), "{note}");
+        assert_eq!(schedule(&catalog, "de-computer-1y"), vec![1.0]);
+    }
+}

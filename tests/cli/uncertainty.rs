@@ -616,7 +616,7 @@ fn inputs_fixed_at_their_values_reproduce_a_eur_run_through_currency_conversion(
         + &uncertain(
             "offer[aws-p5.48xlarge-eu-west-2].spot_usd_per_hour",
             "fixed",
-            &[("value", "15.93")],
+            &[("value", "15.7259")],
         )
         + &uncertain(
             "provider[aws].storage_usd_per_tb_month",

@@ -47,6 +47,74 @@ fn accepts_the_catalogs_folder() {
     }
 }
 
+/// Rows marked `estimate = true` and all rows that carry the flag, counted from the files
+/// themselves rather than through tcosim's loader.
+fn estimates_in(folder: &Path) -> (usize, usize) {
+    let (mut estimates, mut rows) = (0, 0);
+    for (file, table) in [
+        ("accelerators.toml", "accelerator"),
+        ("servers.toml", "server"),
+        ("cloud-providers.toml", "provider"),
+        ("sites.toml", "site"),
+        ("depreciation.toml", "policy"),
+        ("fx.toml", "rate"),
+    ] {
+        let text = std::fs::read_to_string(folder.join(file)).unwrap();
+        let doc: toml::Table = toml::from_str(&text).unwrap();
+        for row in doc[table].as_array().unwrap() {
+            rows += 1;
+            if row.get("estimate").and_then(toml::Value::as_bool) == Some(true) {
+                estimates += 1;
+            }
+        }
+    }
+    let mut offers = csv::Reader::from_path(folder.join("cloud-offers.csv")).unwrap();
+    let column = offers
+        .headers()
+        .unwrap()
+        .iter()
+        .position(|h| h == "estimate")
+        .unwrap();
+    for record in offers.records() {
+        rows += 1;
+        if &record.unwrap()[column] == "true" {
+            estimates += 1;
+        }
+    }
+    (estimates, rows)
+}
+
+#[test]
+fn reports_how_many_catalog_rows_are_estimates() {
+    let (estimates, rows) = estimates_in(&repo().join("catalogs"));
+    assert!(estimates > 0 && estimates < rows, "{estimates} of {rows}");
+    let text = success(["validate", "catalogs/"]);
+    assert!(
+        text.contains(&format!("; {estimates} of {rows} rows marked estimate)")),
+        "{text}"
+    );
+    // A layer that turns one sourced row into an estimate raises the count by one.
+    let scratch = Scratch::new();
+    let fx = std::fs::read_to_string(repo().join("catalogs/fx.toml")).unwrap();
+    let usd = "per_usd = 1.0\nsource = \"identity\"\nas_of = \"2025\"\nestimate = false";
+    assert!(fx.contains(usd), "{fx}");
+    scratch.write(
+        "layer/fx.toml",
+        &format!(
+            "[[rate]]\ncurrency = \"USD\"\n{}\n",
+            usd.replace("false", "true")
+        ),
+    );
+    let text = success([arg("validate"), arg(&scratch.path("layer"))]);
+    assert!(
+        text.contains(&format!(
+            "; {} of {rows} rows marked estimate)",
+            estimates + 1
+        )),
+        "{text}"
+    );
+}
+
 #[test]
 fn accepts_every_catalog_file() {
     let files = catalog_files();
