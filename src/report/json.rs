@@ -138,6 +138,11 @@ pub struct MonthJson {
     pub cash_out: f64,
     /// The price of the month's unserved work (0 when unpriced): not cash.
     pub unserved: f64,
+    /// The month's cost (cash and unserved) by when it is counted: at the start of the month
+    /// (purchases, down payments, settlements and resale at a refresh) or at its end (README
+    /// F2), so that `pv_cost` can be recomputed from the months.
+    pub paid_at_start: f64,
+    pub paid_at_end: f64,
     pub depreciation: f64,
     pub energy_kwh: f64,
     pub co2_t: f64,
@@ -205,6 +210,8 @@ fn month_json(r: &MonthRow) -> MonthJson {
         cloud: r.group(Group::Cloud),
         cash_out: r.cash_out(),
         unserved: r.costs[Category::Unserved as usize],
+        paid_at_start: r.start_flow,
+        paid_at_end: r.end_flow,
         depreciation: r.depreciation,
         energy_kwh: r.energy_kwh,
         co2_t: r.co2_t,

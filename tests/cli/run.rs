@@ -944,3 +944,90 @@ fn a_failure_to_write_standard_output_is_an_error() {
         "{err}"
     );
 }
+
+/// F2 from the published months: `pv_cost` = Σ paid_at_start / (1 + i)^(month − 1) +
+/// paid_at_end / (1 + i)^month with i = (1 + r)^(1/12) − 1, recomputed here from the JSON and
+/// from `--monthly` CSV of every example, and of an owned option that buys on a loan and refreshes
+/// every two years (settling the loan at the start of the refresh month) with unserved work
+/// priced; and each month's two parts add up to its cash out plus unserved.
+#[test]
+fn present_value_is_recomputed_from_the_monthly_rows() {
+    let dir = Scratch::new();
+    let loan = dir.write(
+        "loan.toml",
+        &edit(
+            &edit(
+                BASE,
+                "horizon_months = 24",
+                "horizon_months = 60\nunserved_cost_per_gpu_hour = 4.0",
+            ),
+            "servers = 2\nsite = \"us-tx-colo\"",
+            "servers = 2\nsite = \"us-tx-colo\"\nrefresh_years = 2\nfinancing = { kind = \"loan\", annual_rate = 0.07, term_months = 36, down_payment = 0.1 }",
+        ),
+    );
+    let mut scenarios: Vec<std::path::PathBuf> =
+        example_scenarios().iter().map(|s| repo().join(s)).collect();
+    scenarios.push(loan);
+    for scenario in &scenarios {
+        let doc: Value = serde_json::from_str(&success([
+            OsStr::new("run"),
+            arg(scenario),
+            OsStr::new("--format"),
+            OsStr::new("json"),
+        ]))
+        .expect("JSON");
+        let r = doc["scenario"]["discount_rate"].as_f64().expect("rate");
+        let i = (1.0 + r).powf(1.0 / 12.0) - 1.0;
+        let csv = success([
+            OsStr::new("run"),
+            arg(scenario),
+            OsStr::new("--format"),
+            OsStr::new("csv"),
+            OsStr::new("--monthly"),
+        ]);
+        let mut lines = csv.lines();
+        let header: Vec<&str> = lines.next().expect("header").split(',').collect();
+        let col = |name: &str| header.iter().position(|h| *h == name).expect(name);
+        let (c_option, c_month, c_start, c_end) = (
+            col("option"),
+            col("month"),
+            col("paid_at_start"),
+            col("paid_at_end"),
+        );
+        let rows: Vec<Vec<String>> = lines
+            .map(|l| l.split(',').map(str::to_string).collect())
+            .collect();
+        for option in doc["options"].as_array().expect("options") {
+            let name = option["name"].as_str().expect("name");
+            let mut from_json = 0.0;
+            for m in option["monthly"].as_array().expect("months") {
+                let month = m["month"].as_f64().expect("month");
+                let (start, end) = (
+                    m["paid_at_start"].as_f64().expect("paid_at_start"),
+                    m["paid_at_end"].as_f64().expect("paid_at_end"),
+                );
+                from_json += start / (1.0 + i).powf(month - 1.0) + end / (1.0 + i).powf(month);
+                let cost = m["cash_out"].as_f64().expect("cash_out")
+                    + m["unserved"].as_f64().expect("unserved");
+                assert!(
+                    (start + end - cost).abs() <= REL_TOL * (1.0 + cost.abs()),
+                    "{scenario:?} {name} month {month}: {start} + {end} != {cost}"
+                );
+            }
+            let mut from_csv = 0.0;
+            for row in rows.iter().filter(|r| r[c_option] == name) {
+                let month: f64 = row[c_month].parse().expect("month");
+                let start: f64 = row[c_start].parse().expect("paid_at_start");
+                let end: f64 = row[c_end].parse().expect("paid_at_end");
+                from_csv += start / (1.0 + i).powf(month - 1.0) + end / (1.0 + i).powf(month);
+            }
+            let pv = option["pv_cost"].as_f64().expect("pv_cost");
+            for recomputed in [from_json, from_csv] {
+                assert!(
+                    (recomputed - pv).abs() <= REL_TOL * pv.abs().max(1.0),
+                    "{scenario:?} {name}: PV from the months {recomputed}, pv_cost {pv}"
+                );
+            }
+        }
+    }
+}
