@@ -538,6 +538,43 @@ mod tests {
         assert!(Profile::builtin("spiky").is_none());
     }
 
+    /// The built-in profiles are the README's formulas ("Built-in profiles"), with the hash
+    /// checked against the published SplitMix64 sequence (seed 0: the first three outputs).
+    #[test]
+    fn builtin_profiles_follow_the_documented_formulas() {
+        const GOLDEN: u64 = 0x9e37_79b9_7f4a_7c15;
+        let published = [
+            0xe220_a839_7b1d_cdaf,
+            0x6e78_9e6a_a1b9_65f4,
+            0x06c4_5d18_8009_454f,
+        ];
+        for (k, expected) in published.into_iter().enumerate() {
+            assert_eq!(
+                splitmix64(GOLDEN.wrapping_mul(k as u64)),
+                expected,
+                "output {k}"
+            );
+        }
+        let bh = Profile::builtin("business-hours").unwrap();
+        let bursty = Profile::builtin("bursty").unwrap();
+        for y in 0..HOURS_PER_YEAR {
+            let (day, hour) = ((y / 24) % 7, y % 24);
+            let office = day <= 4 && (8..=17).contains(&hour);
+            assert_eq!(bh.hourly[y], if office { 1.0 } else { 0.2 }, "hour {y}");
+            let u = (splitmix64((y / 12) as u64 ^ 0x7c05_1d0e) >> 11) as f64 / 2f64.powi(53);
+            assert_eq!(
+                bursty.hourly[y],
+                if u < 0.2 { 1.15 } else { 0.15 },
+                "hour {y}"
+            );
+        }
+        // March (calendar month 2) starts at hour 1460, a Friday 20:00.
+        assert_eq!(
+            ((2 * HOURS_PER_MONTH / 24) % 7, 2 * HOURS_PER_MONTH % 24),
+            (4, 20)
+        );
+    }
+
     #[test]
     fn csv_profiles_are_checked() {
         let month: String = (0..730).map(|h| format!("{}\n", h % 24)).collect();
