@@ -13,14 +13,17 @@ const METRIC_LABELS: [&str; 6] = [
     "Total cost",
     "Cost per GPU-hour",
     "Unmet [GPU-h]",
-    "Energy [kWh]",
+    "Energy [MWh]",
     "Carbon [tCO2]",
 ];
 
+/// A metric as the tables show it: energy in MWh, as in the summary table (the metric itself,
+/// and JSON and CSV, are in kWh).
 fn fmt_metric(m: usize, v: f64) -> String {
     match m {
         0 | 1 => money(v),
         2 => price(v),
+        4 => quantity(v / 1000.0),
         _ => quantity(v),
     }
 }

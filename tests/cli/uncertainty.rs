@@ -329,7 +329,7 @@ fn monte_carlo_table_adds_a_section_after_the_deterministic_table() {
         "Total cost [USD]",
         "Cost per GPU-hour [USD]",
         "Unmet [GPU-h]",
-        "Energy [kWh]",
+        "Energy [MWh]",
         "Carbon [tCO2]",
     ] {
         assert!(section.contains(needle), "no `{needle}` in\n{section}");
@@ -2362,4 +2362,29 @@ fn a_failed_sweep_writes_neither_its_output_nor_its_chart() {
             "{command} replaced the output although its chart cannot be written"
         );
     }
+}
+
+/// The Monte Carlo table states energy in the unit of the summary table (MWh): with no uncertain
+/// input every sample is the deterministic run, so the two show the same figure.
+#[test]
+fn monte_carlo_energy_is_in_the_summary_tables_unit() {
+    let text = success(["run", "--samples", "64"]);
+    let cells = |line: &str| -> Vec<String> {
+        line.split(['│', '┆'])
+            .map(|c| c.trim().to_string())
+            .filter(|c| !c.is_empty())
+            .collect()
+    };
+    let summary = text
+        .lines()
+        .map(cells)
+        .find(|c| c.first().is_some_and(|f| f == "Energy [MWh]"))
+        .expect("summary energy row");
+    let monte_carlo = text
+        .lines()
+        .map(cells)
+        .find(|c| c.get(1).is_some_and(|f| f == "Energy [MWh]"))
+        .expect("Monte Carlo energy row");
+    // The first option's summary figure and its Monte Carlo mean.
+    assert_eq!(summary[1], monte_carlo[2], "{text}");
 }
