@@ -383,6 +383,9 @@ struct Scratch {
     start: Vec<f64>,
     end: Vec<f64>,
     depreciation: Vec<f64>,
+    /// Hardware, financing and lease paid at the start of each month (purchases, down
+    /// payments, a loan settled at a refresh), for the ROI's investment (F3); detail only.
+    invest_start: Vec<f64>,
     splits: Vec<Split>,
     committed: Vec<f64>,
     /// Reference GPU-hours of cloud load covered by committed GPUs, per month.
@@ -436,6 +439,9 @@ pub struct MonthFlows {
     pub start_flow: f64,
     pub end_flow: f64,
     pub depreciation: f64,
+    /// The part of the hardware, financing and lease costs paid at the month's start (detail
+    /// only).
+    pub investment_at_start: f64,
     pub energy_kwh: f64,
     pub co2_t: f64,
     pub owned_utilization: Option<f64>,
@@ -499,9 +505,11 @@ fn owned_schedule(input: &Input, o: &OwnedIn, s: &mut Scratch, detail: bool) {
     let h = input.horizon_months;
     s.costs.clear();
     s.depreciation.clear();
+    s.invest_start.clear();
     if detail {
         s.costs.resize(h, [0.0; Category::COUNT]);
         s.depreciation.resize(h, 0.0);
+        s.invest_start.resize(h, 0.0);
     }
     for v in [&mut s.start, &mut s.end] {
         v.clear();
@@ -519,6 +527,13 @@ fn owned_schedule(input: &Input, o: &OwnedIn, s: &mut Scratch, detail: bool) {
         }
         if at_start {
             s.start[m] += amount;
+            if matches!(
+                cat,
+                Category::Hardware | Category::Financing | Category::Lease
+            ) && let Some(v) = s.invest_start.get_mut(m)
+            {
+                *v += amount;
+            }
         } else {
             s.end[m] += amount;
         }
@@ -977,6 +992,7 @@ fn finish(
                 start_flow: 0.0,
                 end_flow: 0.0,
                 depreciation: 0.0,
+                investment_at_start: 0.0,
                 energy_kwh: 0.0,
                 co2_t: 0.0,
                 owned_utilization: None,
@@ -991,6 +1007,7 @@ fn finish(
                 flows.end_flow += scratch.end[m];
                 if detail {
                     flows.depreciation += scratch.depreciation[m];
+                    flows.investment_at_start += scratch.invest_start[m];
                 }
                 let u = if installed_hours > 0.0 {
                     (split.onprem / installed_hours).clamp(0.0, 1.0)
@@ -1105,6 +1122,7 @@ fn simulate_options(input: &Input, months: &[MonthDemand]) -> Vec<OptionResult> 
             start_flow: f.start_flow,
             end_flow: f.end_flow,
             depreciation: f.depreciation,
+            investment_at_start: f.investment_at_start,
             energy_kwh: f.energy_kwh,
             co2_t: f.co2_t,
             owned_utilization: f.owned_utilization,
@@ -1251,8 +1269,13 @@ fn compare(input: &Input, options: &mut [OptionResult], baseline: usize) {
             .iter()
             .enumerate()
             .map(|(m, r)| {
-                let start = r.costs[Category::Hardware as usize];
-                let end = r.costs[Category::Financing as usize] + r.costs[Category::Lease as usize];
+                // Each payment discounted from when it is paid, as in the PV (F2): a loan
+                // settled at a refresh at the start of its month, instalments at the end.
+                let start = r.investment_at_start;
+                let end = r.costs[Category::Hardware as usize]
+                    + r.costs[Category::Financing as usize]
+                    + r.costs[Category::Lease as usize]
+                    - start;
                 start * finance::discount_factor(i, m as f64)
                     + end * finance::discount_factor(i, m as f64 + 1.0)
             })

@@ -143,6 +143,9 @@ pub struct MonthRow {
     pub end_flow: f64,
     /// Accounting depreciation (not cash).
     pub depreciation: f64,
+    /// The part of the month's hardware, financing and lease costs paid at its start
+    /// (purchases, down payments, a loan settled at a refresh); the rest is paid at its end.
+    pub investment_at_start: f64,
     pub energy_kwh: f64,
     pub co2_t: f64,
     /// Busy share of installed owned GPUs, for options that own GPUs.

@@ -1031,3 +1031,80 @@ fn present_value_is_recomputed_from_the_monthly_rows() {
         }
     }
 }
+
+/// ROI (F3) against a computation written here from the loan's terms: two DGX H100 bought on a
+/// loan (10% down, 7% over 36 months) and refreshed every two years over five years, so the
+/// loan is settled at the start of months 25 and 49 and at the end of the horizon; the
+/// investment is discounted from when each payment is made, as the PV is.
+#[test]
+fn roi_discounts_each_payment_from_when_it_is_made() {
+    let dir = Scratch::new();
+    let text = edit(
+        &edit(
+            BASE,
+            "horizon_months = 24",
+            "horizon_months = 60\nbaseline = \"rent\"",
+        ),
+        "servers = 2\nsite = \"us-tx-colo\"",
+        "servers = 2\nsite = \"us-tx-colo\"\nrefresh_years = 2\nfinancing = { kind = \"loan\", annual_rate = 0.07, term_months = 36, down_payment = 0.1 }",
+    );
+    let scenario = dir.write("loan.toml", &text);
+    let doc: Value = serde_json::from_str(&success([
+        OsStr::new("run"),
+        arg(&scenario),
+        OsStr::new("--format"),
+        OsStr::new("json"),
+    ]))
+    .expect("JSON");
+    let servers: toml::Table = std::fs::read_to_string(repo().join("catalogs/servers.toml"))
+        .expect("servers catalog")
+        .parse()
+        .expect("TOML");
+    let unit_price = servers["server"]
+        .as_array()
+        .expect("server rows")
+        .iter()
+        .find(|s| s["id"].as_str() == Some("dgx-h100"))
+        .and_then(|s| s["price_usd"].as_float())
+        .expect("dgx-h100 price");
+    let price = 2.0 * unit_price;
+    let (rate, term, down, horizon, cycle) = (0.07 / 12.0, 36usize, 0.1, 60usize, 24usize);
+    let i = 1.08f64.powf(1.0 / 12.0) - 1.0;
+    let d = |t: usize| (1.0 + i).powi(-(t as i32));
+    let financed = price * (1.0 - down);
+    let pmt = financed * rate / (1.0 - (1.0 + rate).powi(-(term as i32)));
+    let balance = |k: usize| {
+        let g = (1.0 + rate).powi(k as i32);
+        financed * g - pmt * (g - 1.0) / rate
+    };
+    let mut investment = 0.0;
+    let mut start = 0;
+    while start < horizon {
+        let end = (start + cycle).min(horizon);
+        let paid = term.min(end - start);
+        investment += price * down * d(start);
+        investment += (start..start + paid).map(|m| pmt * d(m + 1)).sum::<f64>();
+        if paid < term {
+            // Settled at the start of the refresh month, or at the end of the horizon.
+            investment += balance(paid) * if end < horizon { d(end) } else { d(horizon) };
+        }
+        start = end;
+    }
+    let option = |name: &str| {
+        doc["options"]
+            .as_array()
+            .expect("options")
+            .iter()
+            .find(|o| o["name"] == name)
+            .expect(name)
+            .clone()
+    };
+    let (own, rent) = (option("own"), option("rent"));
+    let savings = rent["pv_cost"].as_f64().expect("pv") - own["pv_cost"].as_f64().expect("pv");
+    let expected = savings / investment;
+    let roi = own["roi"].as_f64().expect("own has an ROI against rent");
+    assert!(
+        (roi - expected).abs() <= 1e-9 * expected.abs(),
+        "ROI {roi}, expected {expected}"
+    );
+}
