@@ -84,6 +84,46 @@ fn main() {
         );
     }
     irr();
+    sweep(bin, &root.join("scenarios").join("inference-fleet.toml"));
+}
+
+/// A 10,000-point sweep (100 server counts × 100 availabilities of the fleet's hybrid) at a
+/// horizon of 600 months: every point shares the demand curves and simulates the swept option
+/// alone (README "Sweep (U5)"), on one and two threads.
+fn sweep(bin: &str, scenario: &Path) {
+    const RUNS: usize = 3;
+    let text = std::fs::read_to_string(scenario).expect("scenario reads");
+    let at = text.find("[sweep]").expect("the fleet has a sweep");
+    let long = format!(
+        "{}[sweep]\nobjective = \"pv_cost\"\n\n[[sweep.parameter]]\npath = \"option[hybrid-l40s-coreweave].servers\"\nfrom = 0\nto = 99\nstep = 1\n\n[[sweep.parameter]]\npath = \"option[hybrid-l40s-coreweave].availability\"\nfrom = 0.9\nto = 0.999\nstep = 0.001\n",
+        &text[..at].replace("horizon_months = 120", "horizon_months = 600")
+    );
+    let path = scenario
+        .parent()
+        .expect("scenario folder")
+        .join(".bench-sweep.toml");
+    std::fs::write(&path, long).expect("scenario copy writes");
+    for threads in [1, 2] {
+        let (median, min) = time_runs(
+            bin,
+            &[
+                "sweep",
+                "--quiet",
+                "--format",
+                "json",
+                "--threads",
+                &threads.to_string(),
+            ],
+            &path,
+            RUNS,
+        );
+        println!(
+            "sweep    10,000 points x 600 months, {threads} thread(s): median {:>7.3} s  min {:>7.3} s",
+            median.as_secs_f64(),
+            min.as_secs_f64()
+        );
+    }
+    std::fs::remove_file(&path).ok();
 }
 
 /// IRR of one option against its baseline over the longest horizon: 601 monthly savings flows
