@@ -89,7 +89,7 @@ fn months_between(from: (YearMonth, u32), to: (YearMonth, u32)) -> i64 {
 /// `hgx-h100-8x`, `n1-standard-8 + 1x V100`) or, at the end, `8g` (Google's `a3-highgpu-8g`).
 pub fn stated_gpu_count(instance_type: &str) -> Option<u32> {
     let tokens: Vec<&str> = instance_type
-        .split(|c: char| matches!(c, '-' | '_' | ' ' | '.' | '+'))
+        .split(['-', '_', ' ', '.', '+'])
         .filter(|t| !t.is_empty())
         .collect();
     let count = |t: &str, suffix: char| -> Option<u32> {
@@ -108,13 +108,14 @@ pub fn stated_gpu_count(instance_type: &str) -> Option<u32> {
         })
 }
 
-fn median(values: &mut [f64]) -> Option<f64> {
+/// The median of `values` (the mean of the middle two for an even count), sorting them.
+pub(crate) fn median(values: &mut [f64]) -> Option<f64> {
     if values.is_empty() {
         return None;
     }
     values.sort_by(f64::total_cmp);
     let mid = values.len() / 2;
-    Some(if values.len() % 2 == 0 {
+    Some(if values.len().is_multiple_of(2) {
         (values[mid - 1] + values[mid]) / 2.0
     } else {
         values[mid]

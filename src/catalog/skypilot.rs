@@ -11,6 +11,7 @@
 //! for the machine types that come with fixed GPUs ([`gcp_host`]).
 
 use super::CloudOffer;
+use super::check::median;
 use crate::error::InputError;
 use std::collections::BTreeMap;
 
@@ -289,31 +290,19 @@ fn describe(skipped: &BTreeMap<String, usize>) -> Vec<String> {
         .collect()
 }
 
-fn median(mut values: Vec<f64>) -> Option<f64> {
-    if values.is_empty() {
-        return None;
-    }
-    values.sort_by(f64::total_cmp);
-    let mid = values.len() / 2;
-    Some(if values.len() % 2 == 0 {
-        (values[mid - 1] + values[mid]) / 2.0
-    } else {
-        values[mid]
-    })
-}
-
 /// One offer from the zones of one instance type in one region: on-demand the median over
 /// the zones; spot the median over the zones whose spot price is below their on-demand one
 /// (an equal price is a placeholder, not a market price).
 fn offer(s: &Settings, instance: String, region: String, g: Group) -> CloudOffer {
-    let on_demand = median(g.zones.iter().map(|z| z.on_demand).collect()).unwrap_or(0.0);
-    let spots: Vec<f64> = g
+    let mut prices: Vec<f64> = g.zones.iter().map(|z| z.on_demand).collect();
+    let on_demand = median(&mut prices).unwrap_or(0.0);
+    let mut spots: Vec<f64> = g
         .zones
         .iter()
         .filter_map(|z| z.spot.filter(|s| *s < z.on_demand))
         .collect();
     let spot_zones = spots.len();
-    let spot = median(spots);
+    let spot = median(&mut spots);
     let mut note = format!(
         "imported from SkyPilot {}: on-demand = median of {} zone prices; spot = median of {spot_zones} zones with a spot price below on-demand",
         s.file_name,
