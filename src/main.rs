@@ -1,6 +1,6 @@
 //! The `tcosim` binary: parses arguments, calls the library, writes outputs, maps errors to
-//! exit codes (0 success, 1 broken policy, 2 bad input or usage, 130 and 143 interrupted by
-//! SIGINT or SIGTERM).
+//! exit codes (0 success, 1 broken policy or an error found by `catalog check`, 2 bad input or
+//! usage, 130 and 143 interrupted by SIGINT or SIGTERM).
 
 mod cli;
 mod commands;
