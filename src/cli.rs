@@ -62,6 +62,143 @@ pub enum Command {
         after_help = "Examples:\n  tcosim sweep scenarios/inference-fleet.toml\n  tcosim sweep my.toml --format json --output sweep.json\n  tcosim sweep scenarios/inference-fleet.toml --chart sweep.png\n\nA progress bar shows on a terminal while the grid is evaluated. Ctrl-C stops the sweep\n(exit code 130; SIGTERM 143) and nothing is written."
     )]
     Sweep(SweepArgs),
+    /// List, show, check and import catalog rows.
+    #[command(subcommand)]
+    Catalog(CatalogCommand),
+}
+
+#[derive(Debug, Subcommand)]
+pub enum CatalogCommand {
+    /// One row per catalog row, with the normalised columns rows are compared on.
+    #[command(after_help = CATALOG_LIST_HELP)]
+    List(CatalogListArgs),
+    /// Every field of the row with id ID, with its source, date and the layer it came from.
+    #[command(
+        after_help = "Examples:\n  tcosim catalog show h100-sxm\n  tcosim catalog show aws-p5.48xlarge-us-east-1 --format json\n  tcosim catalog show my-offer --catalog my-prices/\n\nIds are unique within a table; an id used in two tables shows both rows.\n\nExit codes: 0 success, 2 unknown id (with the nearest ids) or bad input."
+    )]
+    Show(CatalogShowArgs),
+    /// Data-quality findings: errors, warnings and notes per row.
+    #[command(after_help = CATALOG_CHECK_HELP)]
+    Check(CatalogCheckArgs),
+    /// Convert another tool's price catalog into tcosim cloud-offer rows.
+    #[command(subcommand)]
+    Import(ImportCommand),
+}
+
+const CATALOG_LIST_HELP: &str = "\
+Examples:
+  tcosim catalog list offers --filter accelerator=h100-sxm --sort on_demand_usd_per_gpu_hour
+  tcosim catalog list offers --filter 'provider=aws,spot_usd_per_gpu_hour<3' --format csv
+  tcosim catalog list accelerators --sort -bf16_tflops_per_w
+  tcosim catalog list servers --filter 'name~dgx' --format markdown
+  tcosim catalog list sites --filter 'as_of<2025' --catalog my-prices/
+
+Filter: clauses joined by commas, all of which must hold: `COL=VALUE`, `COL!=VALUE`, `COL~TEXT`
+(contains, any case), `COL<NUM`, `COL<=NUM`, `COL>NUM`, `COL>=NUM`. Text compares without
+regard to case; `<` and `>` on text compare it as text, so ISO dates compare in time. An
+empty cell matches only `COL=`. Sort: `--sort COL` ascending, `--sort -COL` descending; empty
+cells last. The README lists every column with its unit and formula.
+
+Exit codes: 0 success, 2 bad input or usage (an unknown column names the nearest).";
+
+const CATALOG_CHECK_HELP: &str = "\
+Examples:
+  tcosim catalog check                       the built-in catalogs
+  tcosim catalog check catalogs/             a catalog folder, as a pull request changes it
+  tcosim catalog check my-prices/ --format json --today 2026-01-31
+  tcosim catalog check my-prices/ --max-age-months 6
+
+With folders, they are layered over the built-in catalogs in order and only their rows are
+reported; without, every built-in row. Rules and severities are listed in the README
+(\"Catalog commands\"). A summary goes to stderr.
+
+Exit codes: 0 no error finding, 1 at least one error finding, 2 unreadable or invalid input.";
+
+#[derive(Debug, Args)]
+pub struct CatalogListArgs {
+    /// The catalog table to list.
+    #[arg(value_enum)]
+    pub kind: tcosim::catalog::listing::Kind,
+
+    /// Keep the rows that match EXPR (see below).
+    #[arg(long, value_name = "EXPR")]
+    pub filter: Option<String>,
+
+    /// Sort by COL, ascending; `-COL` descending.
+    #[arg(long, value_name = "COL", allow_hyphen_values = true)]
+    pub sort: Option<String>,
+
+    #[command(flatten)]
+    pub out: OutputArgs,
+}
+
+#[derive(Debug, Args)]
+pub struct CatalogShowArgs {
+    /// The id of a row (for exchange rates, the currency).
+    pub id: String,
+
+    #[command(flatten)]
+    pub out: OutputArgs,
+}
+
+#[derive(Debug, Args)]
+pub struct CatalogCheckArgs {
+    /// Catalog folders to check, layered over the built-in catalogs in order.
+    pub dirs: Vec<PathBuf>,
+
+    /// A price older than N whole months is stale (a warning).
+    #[arg(long, value_name = "N", default_value_t = tcosim::catalog::check::DEFAULT_MAX_AGE_MONTHS)]
+    pub max_age_months: u32,
+
+    /// The date ages are counted to, `YYYY-MM-DD` [default: today].
+    #[arg(long, value_name = "DATE")]
+    pub today: Option<String>,
+
+    /// Output format.
+    #[arg(long, short, value_enum, default_value = "table")]
+    pub format: Format,
+
+    /// Write the output to FILE instead of stdout (replaced atomically).
+    #[arg(long, short, value_name = "FILE")]
+    pub output: Option<PathBuf>,
+}
+
+#[derive(Debug, Subcommand)]
+pub enum ImportCommand {
+    /// A SkyPilot catalog CSV (`vms.csv` of any cloud) as rows of cloud-offers.csv.
+    #[command(after_help = IMPORT_HELP)]
+    Skypilot(ImportSkypilotArgs),
+}
+
+const IMPORT_HELP: &str = "\
+Examples:
+  tcosim catalog import skypilot aws-vms.csv --provider aws --as-of 2025-11-03
+  tcosim catalog import skypilot gcp-vms.csv --provider gcp --output my-prices/cloud-offers.csv
+
+Columns are read by their header names. One offer per instance type and region: on-demand is
+the median over the availability zones, spot the median over the zones with a spot price below
+on-demand. Google's GPU rows are added to their host machine type's row. Rows whose
+accelerator has no tcosim id, or whose count is not a whole number, are reported on stderr and
+left out. Without `--as-of` the rows are dated today and marked estimate.
+
+Exit codes: 0 success, 2 unreadable input, a missing column or no offer at all.";
+
+#[derive(Debug, Args)]
+pub struct ImportSkypilotArgs {
+    /// The SkyPilot catalog file (CSV).
+    pub file: PathBuf,
+
+    /// The tcosim provider id of the rows (`aws`, `gcp`, `azure`, ...).
+    #[arg(long, value_name = "NAME")]
+    pub provider: String,
+
+    /// The date of the file's prices, `YYYY-MM-DD` [default: today, rows marked estimate].
+    #[arg(long, value_name = "DATE")]
+    pub as_of: Option<String>,
+
+    /// Write the rows to FILE instead of stdout (replaced atomically).
+    #[arg(long, short, value_name = "FILE")]
+    pub output: Option<PathBuf>,
 }
 
 /// Flags shared by the commands that print a result.

@@ -1,13 +1,17 @@
 //! The `tcosim` binary: parses arguments, calls the library, writes outputs, maps errors to
-//! exit codes (0 success, 1 broken policy, 2 bad input or usage, 130 and 143 interrupted by
-//! SIGINT or SIGTERM).
+//! exit codes (0 success, 1 broken policy or an error found by `catalog check`, 2 bad input or
+//! usage, 130 and 143 interrupted by SIGINT or SIGTERM).
 
 mod cli;
+mod commands;
 mod interrupt;
 mod output;
 
 use clap::Parser;
-use cli::{Cli, Command, ReportArgs, RunArgs, SensitivityArgs, SweepArgs, ValidateArgs};
+use cli::{
+    CatalogCommand, Cli, Command, ImportCommand, ReportArgs, RunArgs, SensitivityArgs, SweepArgs,
+    ValidateArgs,
+};
 use interrupt::Interrupted;
 use output::Out;
 use std::io::IsTerminal;
@@ -29,6 +33,8 @@ pub enum Failure {
     Input(InputError),
     /// A signal stopped the run before it wrote anything: exit code 128 + the signal.
     Interrupted(Interrupted),
+    /// `catalog check` found this many errors in the data: exit code 1.
+    Findings(usize),
 }
 
 impl From<InputError> for Failure {
@@ -70,6 +76,7 @@ fn main() -> ExitCode {
         Some(Command::Report(args)) => report(args, quiet),
         Some(Command::Sensitivity(args)) => sensitivity(args, quiet),
         Some(Command::Sweep(args)) => sweep(args, quiet),
+        Some(Command::Catalog(command)) => catalog(command, quiet),
     };
     match result {
         Ok(()) => ExitCode::SUCCESS,
@@ -80,6 +87,28 @@ fn main() -> ExitCode {
         Err(Failure::Interrupted(i)) => {
             eprintln!("{}: {}", error_label(), i.message());
             ExitCode::from(i.exit_code())
+        }
+        Err(Failure::Findings(n)) => {
+            let s = if n == 1 { "" } else { "s" };
+            eprintln!("{}: the catalog check found {n} error{s}", error_label());
+            ExitCode::from(EXIT_FINDINGS)
+        }
+    }
+}
+
+/// Exit code of a `catalog check` that found errors in the data (the code of broken policies).
+const EXIT_FINDINGS: u8 = 1;
+
+fn catalog(command: CatalogCommand, quiet: bool) -> Result<(), Failure> {
+    match command {
+        CatalogCommand::List(args) => commands::catalog::list(args),
+        CatalogCommand::Show(args) => commands::catalog::show(args),
+        CatalogCommand::Check(args) => match commands::catalog::check(args, quiet)?.errors {
+            0 => Ok(()),
+            n => Err(Failure::Findings(n)),
+        },
+        CatalogCommand::Import(ImportCommand::Skypilot(args)) => {
+            commands::catalog::import_skypilot(args, quiet)
         }
     }
 }

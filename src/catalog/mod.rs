@@ -7,6 +7,10 @@
 //! Every row carries `source` and `as_of` (or `estimate = true`), and every run reports the rows it
 //! used, so that each number can be traced to where it came from.
 
+pub mod check;
+pub mod fields;
+pub mod listing;
+pub mod skypilot;
 mod types;
 mod validate;
 

@@ -2,6 +2,7 @@
 //! builder and carry formatted values with units in the row labels; CSV and JSON carry raw
 //! numbers. Renderers return strings; writing them is the binary's job.
 
+pub mod catalog;
 pub mod csv;
 pub mod json;
 pub mod markdown;

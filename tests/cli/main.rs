@@ -9,6 +9,7 @@ mod support;
 
 mod bad_input;
 mod catalog;
+mod catalog_commands;
 mod extremes;
 mod fuzz_findings;
 mod fuzz_smoke;

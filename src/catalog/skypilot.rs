@@ -1,0 +1,362 @@
+//! `tcosim catalog import skypilot`: SkyPilot catalog CSVs (`catalogs/vN/<cloud>/vms.csv` of
+//! github.com/skypilot-org/skypilot-catalog) as rows of `cloud-offers.csv`.
+//!
+//! The clouds' files differ in column order and in which columns they have (AWS has `Arch`,
+//! Azure has no `AvailabilityZone`), so columns are found by header name. `AcceleratorCount` is
+//! a float (`8.0`; Azure has fractional GPUs such as `0.5`), `SpotPrice` may be empty, and
+//! `GpuInfo` is a Python dict literal (`{'Gpus': [{'Name': 'A100', ..., 'MemoryInfo':
+//! {'SizeInMiB': 40960}}], ...}`) of which only the memory size is read, to tell GPU variants
+//! apart. Google bills host and GPUs separately: its file has host rows (an instance type, no
+//! accelerator) and GPU rows (an accelerator, no instance type), which are added up per zone
+//! for the machine types that come with fixed GPUs ([`gcp_host`]).
+
+use super::CloudOffer;
+use super::check::median;
+use crate::error::InputError;
+use std::collections::BTreeMap;
+
+/// What the imported rows are labelled with.
+pub struct Settings<'a> {
+    /// tcosim provider id, e.g. `aws`.
+    pub provider: &'a str,
+    /// The file's name, for the `source` column.
+    pub file_name: &'a str,
+    /// The date of the prices.
+    pub as_of: &'a str,
+    /// Whether `as_of` is the prices' date (given by the user) rather than the import's.
+    pub dated: bool,
+}
+
+/// The offers read, and what was left out with the reason and the number of rows.
+pub struct Import {
+    pub offers: Vec<CloudOffer>,
+    pub skipped: Vec<String>,
+}
+
+/// tcosim accelerator id of a SkyPilot accelerator name; `memory_mib` (from `GpuInfo`) tells
+/// the 80 GB A100 and the 32 GB V100 from their smaller siblings where the name does not.
+/// PCIe and SXM boards share SkyPilot names: the SXM part is assumed, as clouds' 8-GPU
+/// instances use it. Names not listed are reported, not guessed.
+pub fn accelerator_id(name: &str, memory_mib: Option<f64>) -> Option<&'static str> {
+    let big = |mib: f64| memory_mib.is_some_and(|m| m >= mib);
+    Some(match name.to_ascii_uppercase().as_str() {
+        "A100" if big(70_000.0) => "a100-80gb-sxm",
+        "A100" => "a100-40gb-sxm",
+        "A100-80GB" => "a100-80gb-sxm",
+        "H100" | "H100-MEGA" => "h100-sxm",
+        "H100-NVL" => "h100-nvl",
+        "H200" => "h200-sxm",
+        "B200" => "b200",
+        "GB200" => "gb200",
+        "L4" => "l4",
+        "L40S" => "l40s",
+        "A10G" => "a10g",
+        "A10" => "a10",
+        "T4" => "t4",
+        "V100" if big(30_000.0) => "v100-sxm2-32gb",
+        "V100" => "v100-sxm2",
+        "V100-32GB" => "v100-sxm2-32gb",
+        "MI300X" => "mi300x",
+        "MI325X" => "mi325x",
+        "GAUDI2" | "HL-205" => "gaudi2",
+        "GAUDI3" => "gaudi3",
+        _ => return None,
+    })
+}
+
+/// Google's machine type that comes with `count` GPUs `name` (its GPU rows carry no machine
+/// type). GPUs that attach to a general-purpose N1 host of the user's choosing (T4, V100,
+/// P100, P4) have none and are not imported.
+pub fn gcp_host(name: &str, count: u32) -> Option<String> {
+    let family = match name.to_ascii_uppercase().as_str() {
+        "A100" if count == 16 => return Some("a2-megagpu-16g".to_string()),
+        "A100" => "a2-highgpu",
+        "A100-80GB" => "a2-ultragpu",
+        "H100" => "a3-highgpu",
+        "H100-MEGA" => "a3-megagpu",
+        "H200" => "a3-ultragpu",
+        "B200" => "a4-highgpu",
+        _ => return None,
+    };
+    Some(format!("{family}-{count}g"))
+}
+
+/// The number after `'SizeInMiB':` in a `GpuInfo` dict literal.
+fn memory_mib(gpu_info: &str) -> Option<f64> {
+    let rest = &gpu_info[gpu_info.find("'SizeInMiB'")? + "'SizeInMiB'".len()..];
+    let rest = rest.trim_start().strip_prefix(':')?.trim_start();
+    let end = rest
+        .find(|c: char| !(c.is_ascii_digit() || c == '.'))
+        .unwrap_or(rest.len());
+    rest[..end].parse().ok()
+}
+
+/// One zone's prices of one offer [USD per instance-hour].
+#[derive(Clone, Copy)]
+struct Zone {
+    on_demand: f64,
+    spot: Option<f64>,
+}
+
+/// The prices of one instance type in one region, zone by zone.
+struct Group {
+    accelerator: &'static str,
+    count: u32,
+    /// For a Google offer put together from a host and GPU rows: `host + Nx GPU`.
+    parts: Option<String>,
+    zones: Vec<Zone>,
+}
+
+const REQUIRED: [&str; 6] = [
+    "InstanceType",
+    "AcceleratorName",
+    "AcceleratorCount",
+    "Price",
+    "SpotPrice",
+    "Region",
+];
+
+/// Reads a SkyPilot catalog CSV (`display` names it in messages).
+pub fn import(display: &str, text: &str, settings: &Settings) -> Result<Import, InputError> {
+    let mut reader = csv::ReaderBuilder::new().from_reader(text.as_bytes());
+    let headers: Vec<String> = reader
+        .headers()
+        .map_err(|e| InputError::new(display, "cannot read the CSV header").found(e.to_string()))?
+        .iter()
+        .map(|h| h.trim().to_string())
+        .collect();
+    let col = |name: &str| headers.iter().position(|h| h.eq_ignore_ascii_case(name));
+    for name in REQUIRED {
+        if col(name).is_none() {
+            return Err(InputError::new(display, format!("no `{name}` column"))
+                .expected(format!(
+                    "a SkyPilot catalog with columns {}",
+                    REQUIRED.join(", ")
+                ))
+                .found(format!("columns {}", headers.join(", ")))
+                .did_you_mean(name, headers.iter().map(String::as_str)));
+        }
+    }
+    let idx = |name: &str| col(name).unwrap_or(usize::MAX);
+    let (c_type, c_name, c_count, c_price, c_spot, c_region) = (
+        idx("InstanceType"),
+        idx("AcceleratorName"),
+        idx("AcceleratorCount"),
+        idx("Price"),
+        idx("SpotPrice"),
+        idx("Region"),
+    );
+    let (c_zone, c_info) = (col("AvailabilityZone"), col("GpuInfo"));
+
+    let mut skipped: BTreeMap<String, usize> = BTreeMap::new();
+    let mut groups: BTreeMap<(String, String), Group> = BTreeMap::new();
+    // Google: host prices by (machine type, zone) and GPU rows to add them to.
+    let mut hosts: BTreeMap<(String, String), Zone> = BTreeMap::new();
+    let mut gpu_rows: Vec<(String, u32, &'static str, String, String, Zone)> = Vec::new();
+
+    for (i, record) in reader.records().enumerate() {
+        let line = i + 2;
+        let record = record.map_err(|e| {
+            InputError::new(display, "cannot read a CSV row")
+                .at_position(line, 1)
+                .found(e.to_string())
+        })?;
+        let get = |c: usize| record.get(c).unwrap_or("").trim();
+        let number = |c: usize| -> Option<f64> {
+            get(c)
+                .parse::<f64>()
+                .ok()
+                .filter(|v| v.is_finite() && *v > 0.0)
+        };
+        let instance = get(c_type);
+        let name = get(c_name);
+        let region = get(c_region).to_string();
+        let zone = c_zone
+            .map(|c| get(c).to_string())
+            .filter(|z| !z.is_empty())
+            .unwrap_or_else(|| region.clone());
+        let Some(on_demand) = number(c_price) else {
+            if !name.is_empty() {
+                *skipped
+                    .entry("rows without an on-demand price".to_string())
+                    .or_default() += 1;
+            }
+            continue;
+        };
+        let prices = Zone {
+            on_demand,
+            spot: number(c_spot),
+        };
+        if name.is_empty() {
+            // A machine without accelerators: only useful as a Google GPU host.
+            if !instance.is_empty() {
+                hosts.insert((instance.to_string(), zone), prices);
+            }
+            continue;
+        }
+        let count_raw = get(c_count);
+        let count = match count_raw.parse::<f64>() {
+            Ok(c) if c >= 1.0 && c.fract() == 0.0 && c <= 1e4 => c as u32,
+            _ => {
+                *skipped
+                    .entry(format!(
+                        "`{name}` rows with accelerator count `{count_raw}` (tcosim counts whole accelerators)"
+                    ))
+                    .or_default() += 1;
+                continue;
+            }
+        };
+        let memory = c_info.and_then(|c| memory_mib(get(c)));
+        let Some(accelerator) = accelerator_id(name, memory) else {
+            *skipped
+                .entry(format!(
+                    "rows of accelerator `{name}`, which has no tcosim accelerator id"
+                ))
+                .or_default() += 1;
+            continue;
+        };
+        if instance.is_empty() {
+            gpu_rows.push((name.to_string(), count, accelerator, region, zone, prices));
+            continue;
+        }
+        groups
+            .entry((instance.to_string(), region))
+            .or_insert_with(|| Group {
+                accelerator,
+                count,
+                parts: None,
+                zones: Vec::new(),
+            })
+            .zones
+            .push(prices);
+    }
+
+    for (name, count, accelerator, region, zone, gpu) in gpu_rows {
+        let Some(host) = gcp_host(&name, count) else {
+            *skipped
+                .entry(format!(
+                    "`{name}` GPU rows without a fixed host machine type (attached to a host of your choice)"
+                ))
+                .or_default() += 1;
+            continue;
+        };
+        let Some(h) = hosts.get(&(host.clone(), zone)) else {
+            *skipped
+                .entry(format!(
+                    "`{name}` x{count} GPU rows whose host `{host}` has no row in the same zone"
+                ))
+                .or_default() += 1;
+            continue;
+        };
+        let combined = Zone {
+            on_demand: gpu.on_demand + h.on_demand,
+            spot: gpu.spot.zip(h.spot).map(|(g, h)| g + h),
+        };
+        groups
+            .entry((host.clone(), region))
+            .or_insert_with(|| Group {
+                accelerator,
+                count,
+                parts: Some(format!("host {host} + {count}x {name}")),
+                zones: Vec::new(),
+            })
+            .zones
+            .push(combined);
+    }
+
+    let offers: Vec<CloudOffer> = groups
+        .into_iter()
+        .map(|((instance, region), g)| offer(settings, instance, region, g))
+        .collect();
+    if offers.is_empty() {
+        return Err(InputError::new(display, "no offer to import")
+            .expected("rows of accelerator instances with a price")
+            .found(if skipped.is_empty() {
+                "none".to_string()
+            } else {
+                describe(&skipped).join("; ")
+            }));
+    }
+    Ok(Import {
+        offers,
+        skipped: describe(&skipped),
+    })
+}
+
+fn describe(skipped: &BTreeMap<String, usize>) -> Vec<String> {
+    skipped
+        .iter()
+        .map(|(what, n)| format!("left out {n} {what}"))
+        .collect()
+}
+
+/// One offer from the zones of one instance type in one region: on-demand the median over
+/// the zones; spot the median over the zones whose spot price is below their on-demand one
+/// (an equal price is a placeholder, not a market price).
+fn offer(s: &Settings, instance: String, region: String, g: Group) -> CloudOffer {
+    let mut prices: Vec<f64> = g.zones.iter().map(|z| z.on_demand).collect();
+    let on_demand = median(&mut prices).unwrap_or(0.0);
+    let mut spots: Vec<f64> = g
+        .zones
+        .iter()
+        .filter_map(|z| z.spot.filter(|s| *s < z.on_demand))
+        .collect();
+    let spot_zones = spots.len();
+    let spot = median(&mut spots);
+    let mut note = format!(
+        "imported from SkyPilot {}: on-demand = median of {} zone prices; spot = median of {spot_zones} zones with a spot price below on-demand",
+        s.file_name,
+        g.zones.len()
+    );
+    if let Some(parts) = &g.parts {
+        note.push_str(&format!("; {parts}"));
+    }
+    if !s.dated {
+        note.push_str("; estimate because the source is undated: as_of is the import date");
+    }
+    CloudOffer {
+        id: format!("{}-{instance}-{region}", s.provider),
+        provider: s.provider.to_string(),
+        instance_type: instance,
+        region,
+        accelerator: g.accelerator.to_string(),
+        accelerator_count: g.count,
+        on_demand_usd_per_hour: on_demand,
+        spot_usd_per_hour: spot,
+        commit_1y_usd_per_hour: None,
+        commit_3y_usd_per_hour: None,
+        commit_1y_derived: false,
+        commit_3y_derived: false,
+        source: format!("SkyPilot catalog {} ({})", s.file_name, s.provider),
+        as_of: s.as_of.to_string(),
+        estimate: !s.dated,
+        note: Some(note),
+        origin: String::new(),
+        line: 0,
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn gpu_memory_is_read_from_the_dict_literal() {
+        let info = "{'Gpus': [{'Name': 'A100', 'Manufacturer': 'NVIDIA', 'Count': 8, \
+                    'MemoryInfo': {'SizeInMiB': 81920}}], 'TotalGpuMemoryInMiB': 655360}";
+        assert_eq!(memory_mib(info), Some(81920.0));
+        assert_eq!(
+            accelerator_id("A100", memory_mib(info)),
+            Some("a100-80gb-sxm")
+        );
+        assert_eq!(accelerator_id("A100", None), Some("a100-40gb-sxm"));
+        assert_eq!(accelerator_id("tpu-v4-8", None), None);
+    }
+
+    #[test]
+    fn google_gpus_have_fixed_hosts_or_none() {
+        assert_eq!(gcp_host("A100", 8).as_deref(), Some("a2-highgpu-8g"));
+        assert_eq!(gcp_host("H100", 8).as_deref(), Some("a3-highgpu-8g"));
+        assert_eq!(gcp_host("T4", 1), None);
+    }
+}

@@ -1,0 +1,3 @@
+//! One file per subcommand that has outgrown `main.rs`.
+
+pub mod catalog;

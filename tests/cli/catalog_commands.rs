@@ -1,0 +1,670 @@
+//! `tcosim catalog list|show|check|import`: the normalised columns against figures computed
+//! here from the shipped catalog files, every format, filters and sorting, the layer a row
+//! came from, the data-quality findings and their exit codes, and SkyPilot CSVs of three
+//! clouds' layouts.
+
+use crate::support::{
+    EXIT_INPUT, OFFERS_HEADER, Scratch, arg, offer_row, output, repo, stderr, stdout, success,
+};
+use serde_json::Value;
+use std::collections::HashMap;
+
+/// Derived columns are one division or product of catalog figures: they agree to rounding.
+const RELATIVE: f64 = 1e-12;
+
+fn close(a: f64, b: f64) -> bool {
+    (a - b).abs() <= RELATIVE * a.abs().max(b.abs())
+}
+
+/// The shipped `cloud-offers.csv` as maps of column to text.
+fn shipped_offers() -> Vec<HashMap<String, String>> {
+    parse_csv(&std::fs::read_to_string(repo().join("catalogs/cloud-offers.csv")).unwrap())
+}
+
+fn parse_csv(text: &str) -> Vec<HashMap<String, String>> {
+    let mut reader = csv::Reader::from_reader(text.as_bytes());
+    let headers: Vec<String> = reader.headers().unwrap().iter().map(String::from).collect();
+    reader
+        .records()
+        .map(|r| {
+            let r = r.unwrap();
+            headers
+                .iter()
+                .cloned()
+                .zip(r.iter().map(String::from))
+                .collect()
+        })
+        .collect()
+}
+
+/// `(bf16_dense_tflops, memory_gb, tdp_w)` of each shipped accelerator.
+fn shipped_accelerators() -> HashMap<String, (f64, f64, f64)> {
+    let text = std::fs::read_to_string(repo().join("catalogs/accelerators.toml")).unwrap();
+    let doc: toml::Table = toml::from_str(&text).unwrap();
+    doc["accelerator"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|a| {
+            let f = |k: &str| {
+                let v = &a[k];
+                v.as_float()
+                    .or_else(|| v.as_integer().map(|i| i as f64))
+                    .unwrap()
+            };
+            (
+                a["id"].as_str().unwrap().to_string(),
+                (f("bf16_dense_tflops"), f("memory_gb"), f("tdp_w")),
+            )
+        })
+        .collect()
+}
+
+fn num(row: &HashMap<String, String>, col: &str) -> Option<f64> {
+    row[col].parse().ok()
+}
+
+#[test]
+fn offers_list_per_gpu_per_pflop_and_per_gb_hour_prices_from_the_catalog_rows() {
+    let listed = parse_csv(&success(["catalog", "list", "offers", "--format", "csv"]));
+    let shipped = shipped_offers();
+    let accelerators = shipped_accelerators();
+    assert_eq!(listed.len(), shipped.len());
+    for (l, s) in listed.iter().zip(&shipped) {
+        assert_eq!(l["id"], s["id"]);
+        let od = num(s, "on_demand_usd_per_hour").unwrap();
+        let gpus = num(s, "accelerator_count").unwrap();
+        let (tflops, memory, _) = accelerators[&s["accelerator"]];
+        let got = |c| num(l, c).unwrap_or_else(|| panic!("{} {c}", l["id"]));
+        assert!(
+            close(got("on_demand_usd_per_gpu_hour"), od / gpus),
+            "{}",
+            l["id"]
+        );
+        assert!(close(
+            got("usd_per_bf16_pflop_hour"),
+            od / (gpus * tflops / 1000.0)
+        ));
+        assert!(close(got("usd_per_memory_gb_hour"), od / (gpus * memory)));
+        match num(s, "spot_usd_per_hour") {
+            Some(spot) => assert!(close(got("spot_usd_per_gpu_hour"), spot / gpus)),
+            None => assert_eq!(l["spot_usd_per_gpu_hour"], ""),
+        }
+        assert_eq!(l["as_of"], s["as_of"]);
+        assert_eq!(l["estimate"], s["estimate"]);
+        assert_eq!(l["source"], s["source"]);
+    }
+}
+
+#[test]
+fn accelerators_list_performance_per_watt_and_price_per_gpu() {
+    let listed = parse_csv(&success([
+        "catalog",
+        "list",
+        "accelerators",
+        "--format",
+        "csv",
+    ]));
+    let shipped = shipped_accelerators();
+    assert_eq!(listed.len(), shipped.len());
+    for l in &listed {
+        let (tflops, memory, watts) = shipped[&l["id"]];
+        assert!(close(num(l, "bf16_tflops_per_w").unwrap(), tflops / watts));
+        assert!(close(num(l, "memory_gb").unwrap(), memory));
+        let price = num(l, "price_usd_per_gpu").unwrap();
+        assert!(close(
+            num(l, "usd_per_bf16_tflops").unwrap(),
+            price / tflops
+        ));
+    }
+}
+
+#[test]
+fn servers_list_price_per_gpu() {
+    let text = std::fs::read_to_string(repo().join("catalogs/servers.toml")).unwrap();
+    let doc: toml::Table = toml::from_str(&text).unwrap();
+    let servers = doc["server"].as_array().unwrap();
+    let listed = parse_csv(&success(["catalog", "list", "servers", "--format", "csv"]));
+    assert_eq!(listed.len(), servers.len());
+    for (l, s) in listed.iter().zip(servers) {
+        let price = s["price_usd"].as_float().unwrap();
+        let gpus = s["accelerator_count"].as_integer().unwrap() as f64;
+        assert!(
+            close(num(l, "price_usd_per_gpu").unwrap(), price / gpus),
+            "{}",
+            l["id"]
+        );
+    }
+}
+
+#[test]
+fn every_kind_lists_in_every_format() {
+    for kind in [
+        "accelerators",
+        "servers",
+        "offers",
+        "providers",
+        "sites",
+        "depreciation",
+        "fx",
+    ] {
+        let csv = parse_csv(&success(["catalog", "list", kind, "--format", "csv"]));
+        assert!(!csv.is_empty(), "{kind}");
+        let json: Value =
+            serde_json::from_str(&success(["catalog", "list", kind, "--format", "json"])).unwrap();
+        assert_eq!(json["kind"], kind);
+        let rows = json["rows"].as_array().unwrap();
+        assert_eq!(rows.len(), csv.len(), "{kind}");
+        assert_eq!(rows[0]["id"].as_str().unwrap(), csv[0]["id"], "{kind}");
+        let md = success(["catalog", "list", kind, "--format", "markdown"]);
+        assert!(md.starts_with("| id |"), "{kind}: {md}");
+        assert_eq!(md.lines().count(), csv.len() + 2, "{kind}");
+        let table = success(["catalog", "list", kind]);
+        assert!(table.contains(&csv[0]["id"]), "{kind}");
+        for col in ["as_of", "estimate", "source"] {
+            assert!(csv[0].contains_key(col), "{kind} lacks {col}");
+        }
+    }
+}
+
+#[test]
+fn filter_and_sort_select_and_order_rows() {
+    let listed = parse_csv(&success([
+        "catalog",
+        "list",
+        "offers",
+        "--filter",
+        "accelerator=h100-sxm,provider=AWS",
+        "--sort",
+        "-on_demand_usd_per_gpu_hour",
+        "--format",
+        "csv",
+    ]));
+    let want = shipped_offers()
+        .into_iter()
+        .filter(|r| r["accelerator"] == "h100-sxm" && r["provider"] == "aws")
+        .count();
+    assert!(want >= 3);
+    assert_eq!(listed.len(), want);
+    let prices: Vec<f64> = listed
+        .iter()
+        .map(|r| num(r, "on_demand_usd_per_gpu_hour").unwrap())
+        .collect();
+    assert!(prices.windows(2).all(|w| w[0] >= w[1]), "{prices:?}");
+
+    let cheap = parse_csv(&success([
+        "catalog",
+        "list",
+        "offers",
+        "--filter",
+        "spot_usd_per_gpu_hour<3,instance_type~XLARGE",
+        "--sort",
+        "spot_usd_per_gpu_hour",
+        "--format",
+        "csv",
+    ]));
+    let want = shipped_offers()
+        .into_iter()
+        .filter(|r| {
+            r["instance_type"].contains("xlarge")
+                && num(r, "spot_usd_per_hour")
+                    .is_some_and(|s| s / num(r, "accelerator_count").unwrap() < 3.0)
+        })
+        .count();
+    assert_eq!(cheap.len(), want);
+    let spots: Vec<f64> = cheap
+        .iter()
+        .map(|r| num(r, "spot_usd_per_gpu_hour").unwrap())
+        .collect();
+    assert!(spots.windows(2).all(|w| w[0] <= w[1]));
+
+    let old = parse_csv(&success([
+        "catalog",
+        "list",
+        "accelerators",
+        "--filter",
+        "as_of<2020",
+        "--format",
+        "csv",
+    ]));
+    assert!(!old.is_empty());
+    assert!(old.iter().all(|r| r["as_of"].as_str() < "2020"));
+}
+
+#[test]
+fn unknown_columns_and_bad_filters_exit_2_naming_the_nearest_columns() {
+    for (args, needles) in [
+        (
+            vec!["--filter", "acelerator=h100-sxm"],
+            vec![
+                "unknown column `acelerator`",
+                "hint: the nearest columns are `accelerator`",
+            ],
+        ),
+        (
+            vec!["--sort", "-on_demand_usd_per_gpu_hr"],
+            vec!["--sort", "`on_demand_usd_per_gpu_hour`"],
+        ),
+        (
+            vec!["--filter", "spot_usd_per_hour<cheap"],
+            vec!["holds numbers", "`cheap`"],
+        ),
+        (
+            vec!["--filter", "provider"],
+            vec!["not a filter clause", "COL=VALUE"],
+        ),
+    ] {
+        let mut all = vec!["catalog", "list", "offers"];
+        all.extend(args);
+        let out = output(&all);
+        assert_eq!(out.status.code(), Some(EXIT_INPUT), "{all:?}");
+        assert!(stdout(&out).is_empty());
+        let err = stderr(&out);
+        for n in needles {
+            assert!(err.contains(n), "{all:?}: {err}");
+        }
+    }
+}
+
+#[test]
+fn show_gives_every_field_with_its_layer_and_the_row_it_replaced() {
+    let json: Value = serde_json::from_str(&success([
+        "catalog", "show", "h100-sxm", "--format", "json",
+    ]))
+    .unwrap();
+    let row = &json[0];
+    assert_eq!(row["kind"], "accelerators");
+    assert_eq!(row["layer"], "built-in");
+    assert_eq!(row["file"], "<built-in>/accelerators.toml");
+    let text = std::fs::read_to_string(repo().join("catalogs/accelerators.toml")).unwrap();
+    let doc: toml::Table = toml::from_str(&text).unwrap();
+    let shipped = doc["accelerator"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .find(|a| a["id"].as_str() == Some("h100-sxm"))
+        .unwrap();
+    for key in ["street_price_usd", "tdp_w", "memory_gb"] {
+        let want = shipped[key]
+            .as_float()
+            .or_else(|| shipped[key].as_integer().map(|i| i as f64));
+        assert_eq!(row["fields"][key].as_f64(), want, "{key}");
+    }
+    for key in ["source", "as_of", "note"] {
+        assert_eq!(row["fields"][key].as_str(), shipped[key].as_str(), "{key}");
+    }
+
+    // A layer replacing a shipped offer: the layer and the replaced file are named.
+    let scratch = Scratch::new();
+    let dir = scratch.path("prices");
+    let id = "aws-p5.48xlarge-us-east-1";
+    scratch.write(
+        "prices/cloud-offers.csv",
+        &format!("{OFFERS_HEADER}{id},aws,p5.48xlarge,us-east-1,h100-sxm,8,40,20,,,my quote,2026-06-01,false,\n"),
+    );
+    let csv = parse_csv(&success([
+        arg("catalog"),
+        arg("show"),
+        arg(id),
+        arg("--catalog"),
+        arg(&dir),
+        arg("--format"),
+        arg("csv"),
+    ]));
+    let field = |f: &str| {
+        csv.iter()
+            .find(|r| r["field"] == f)
+            .map(|r| r["value"].clone())
+            .unwrap()
+    };
+    assert_eq!(field("layer"), dir.display().to_string());
+    assert_eq!(field("overrides"), "<built-in>/cloud-offers.csv");
+    assert_eq!(field("on_demand_usd_per_hour"), "40");
+    assert_eq!(field("source"), "my quote");
+    assert_eq!(field("commit_1y_derived"), "true");
+
+    let table = success(["catalog", "show", "de-fra-colo"]);
+    assert!(
+        table.contains("electricity_per_kwh") && table.contains("built-in"),
+        "{table}"
+    );
+    let md = success(["catalog", "show", "EUR", "--format", "markdown"]);
+    assert!(
+        md.starts_with("## EUR") && md.contains("| per_usd |"),
+        "{md}"
+    );
+}
+
+#[test]
+fn show_of_an_unknown_id_exits_2_with_the_nearest_ids() {
+    let out = output(["catalog", "show", "dgx-h10"]);
+    assert_eq!(out.status.code(), Some(EXIT_INPUT));
+    assert!(stdout(&out).is_empty());
+    let err = stderr(&out);
+    assert!(
+        err.contains("unknown id `dgx-h10`") && err.contains("`dgx-h100`"),
+        "{err}"
+    );
+}
+
+/// A catalog folder with one offer whose spot price is above on-demand and one whose name
+/// states 8 GPUs where the row has 4.
+fn bad_layer(scratch: &Scratch) -> std::path::PathBuf {
+    scratch.write(
+        "bad/cloud-offers.csv",
+        &format!(
+            "{OFFERS_HEADER}{}lambda-gpu_8x_test,lambda,gpu_8x_test,all,h100-sxm,4,12,,,,lambda.ai pricing page,2026-05-01,false,\n",
+            offer_row("50", "60")
+        ),
+    );
+    scratch.path("bad")
+}
+
+#[test]
+fn check_exits_1_on_an_error_finding_and_reports_only_the_layers_rows() {
+    let scratch = Scratch::new();
+    let dir = bad_layer(&scratch);
+    let out = output([
+        arg("catalog"),
+        arg("check"),
+        arg(&dir),
+        arg("--today"),
+        arg("2026-06-15"),
+        arg("--format"),
+        arg("csv"),
+    ]);
+    assert_eq!(out.status.code(), Some(1), "{}", stderr(&out));
+    let findings = parse_csv(&stdout(&out));
+    let has = |id: &str, rule: &str, severity: &str| {
+        findings
+            .iter()
+            .any(|f| f["id"] == id && f["rule"] == rule && f["severity"] == severity)
+    };
+    assert!(
+        has("test-offer", "spot-not-below-on-demand", "error"),
+        "{findings:?}"
+    );
+    assert!(
+        has("lambda-gpu_8x_test", "gpu-count-mismatch", "error"),
+        "{findings:?}"
+    );
+    assert!(
+        findings
+            .iter()
+            .all(|f| f["id"] == "test-offer" || f["id"] == "lambda-gpu_8x_test")
+    );
+    assert!(stderr(&out).contains("2 errors"), "{}", stderr(&out));
+
+    // JSON carries the counts and the date the ages were counted to.
+    let out = output([
+        arg("catalog"),
+        arg("check"),
+        arg(&dir),
+        arg("--today"),
+        arg("2026-06-15"),
+        arg("--format"),
+        arg("json"),
+    ]);
+    assert_eq!(out.status.code(), Some(1));
+    let json: Value = serde_json::from_str(&stdout(&out)).unwrap();
+    assert_eq!(json["counts"]["errors"], 2);
+    assert_eq!(json["today"], "2026-06-15");
+    for format in ["table", "markdown"] {
+        let out = output([
+            arg("catalog"),
+            arg("check"),
+            arg(&dir),
+            arg("--format"),
+            arg(format),
+        ]);
+        assert_eq!(out.status.code(), Some(1));
+        assert!(
+            stdout(&out).contains("spot-not-below-on-demand"),
+            "{format}"
+        );
+    }
+}
+
+#[test]
+fn check_of_the_shipped_catalogs_has_no_error_and_flags_stale_prices_by_age() {
+    let out = output([
+        "catalog",
+        "check",
+        "catalogs/",
+        "--today",
+        "2026-12-01",
+        "--format",
+        "csv",
+    ]);
+    assert_eq!(out.status.code(), Some(0), "{}", stdout(&out));
+    let findings = parse_csv(&stdout(&out));
+    assert!(findings.iter().all(|f| f["severity"] != "error"));
+    // Every row marked estimate is a note.
+    let estimates = shipped_offers()
+        .iter()
+        .filter(|r| r["estimate"] == "true")
+        .count();
+    let noted = findings
+        .iter()
+        .filter(|f| f["kind"] == "offers" && f["rule"] == "estimate")
+        .count();
+    assert_eq!(noted, estimates);
+    // Offers dated 2026-06-01 are 6 months old on 2026-12-01: stale with a 5-month limit only.
+    let scratch = Scratch::new();
+    scratch.write(
+        "fresh/cloud-offers.csv",
+        &format!("{OFFERS_HEADER}{}", offer_row("50", "20")),
+    );
+    let dir = scratch.path("fresh");
+    for (max, stale) in [("6", false), ("5", true)] {
+        let csv = success([
+            arg("catalog"),
+            arg("check"),
+            arg(&dir),
+            arg("--today"),
+            arg("2026-12-01"),
+            arg("--max-age-months"),
+            arg(max),
+            arg("--format"),
+            arg("csv"),
+        ]);
+        assert_eq!(csv.contains(",stale,"), stale, "{max}: {csv}");
+    }
+}
+
+#[test]
+fn check_refuses_a_bad_date_and_an_unreadable_folder_with_exit_2() {
+    let out = output(["catalog", "check", "--today", "2026-13-01"]);
+    assert_eq!(out.status.code(), Some(EXIT_INPUT));
+    assert!(stderr(&out).contains("--today"));
+    let out = output(["catalog", "check", "no-such-folder/"]);
+    assert_eq!(out.status.code(), Some(EXIT_INPUT));
+    assert!(stdout(&out).is_empty());
+}
+
+/// AWS layout (v8): one row per availability zone, `GpuInfo` quoted, an `Arch` column. The
+/// p4d row of `use1-az6` is a placeholder spot price equal to on-demand.
+const AWS: &str = "InstanceType,AcceleratorName,AcceleratorCount,vCPUs,MemoryGiB,GpuInfo,Price,SpotPrice,Region,AvailabilityZone,Arch
+a1.large,,,2.0,4.0,,0.051,0.038500,us-east-2,use2-az1,arm64
+p4d.24xlarge,A100,8.0,96.0,1152.0,\"{'Gpus': [{'Name': 'A100', 'Manufacturer': 'NVIDIA', 'Count': 8, 'MemoryInfo': {'SizeInMiB': 40960}}], 'TotalGpuMemoryInMiB': 327680}\",21.957642,8.0001,us-east-1,use1-az2,x86_64
+p4d.24xlarge,A100,8.0,96.0,1152.0,\"{'Gpus': [{'Name': 'A100', 'Manufacturer': 'NVIDIA', 'Count': 8, 'MemoryInfo': {'SizeInMiB': 40960}}], 'TotalGpuMemoryInMiB': 327680}\",21.957642,9.5,us-east-1,use1-az4,x86_64
+p4d.24xlarge,A100,8.0,96.0,1152.0,\"{'Gpus': [{'Name': 'A100', 'Manufacturer': 'NVIDIA', 'Count': 8, 'MemoryInfo': {'SizeInMiB': 40960}}], 'TotalGpuMemoryInMiB': 327680}\",21.957642,21.957642,us-east-1,use1-az6,x86_64
+p4de.24xlarge,A100,8.0,96.0,1152.0,\"{'Gpus': [{'Name': 'A100', 'Manufacturer': 'NVIDIA', 'Count': 8, 'MemoryInfo': {'SizeInMiB': 81920}}], 'TotalGpuMemoryInMiB': 655360}\",27.44705,,us-east-1,use1-az2,x86_64
+g4dn.xlarge,T4,1.0,4.0,16.0,\"{'Gpus': [{'Name': 'T4', 'Manufacturer': 'NVIDIA', 'Count': 1, 'MemoryInfo': {'SizeInMiB': 16384}}], 'TotalGpuMemoryInMiB': 16384}\",0.526,0.2,us-east-1,use1-az1,x86_64
+inf2.xlarge,Inferentia2,1.0,4.0,16.0,,0.7582,0.3,us-east-1,use1-az1,x86_64
+";
+
+/// GCP layout (v8): host rows without accelerators, GPU rows without an instance type.
+const GCP: &str = "InstanceType,vCPUs,MemoryGiB,AcceleratorName,AcceleratorCount,GpuInfo,Region,AvailabilityZone,Price,SpotPrice
+a2-highgpu-8g,96.0,680.0,,,,us-central1,us-central1-a,5.91582,2.958
+a2-highgpu-8g,96.0,680.0,,,,us-central1,us-central1-b,5.91582,2.958
+n1-highmem-8,8.0,52.0,,,,us-central1,us-central1-a,0.47321,0.09962
+,,,A100,8,{'Gpus': [{'MemoryInfo': {'SizeInMiB': 40960}}]},us-central1,us-central1-a,23.47128,11.4728
+,,,A100,8,{'Gpus': [{'MemoryInfo': {'SizeInMiB': 40960}}]},us-central1,us-central1-b,23.47128,11.4728
+,,,T4,1,{'Gpus': [{'MemoryInfo': {'SizeInMiB': 16384}}]},us-central1,us-central1-a,0.35,0.14
+,,,tpu-v4-8,1,tpu-v4-8,us-central2,us-central2-b,12.88,3.86
+";
+
+/// Azure layout: no availability zone, a `Generation` column, fractional GPUs.
+const AZURE: &str = "InstanceType,AcceleratorName,AcceleratorCount,vCPUs,MemoryGiB,GpuInfo,Price,SpotPrice,Region,Generation
+Standard_ND96isr_H100_v5,H100,8.0,96.0,1900.0,\"{'Gpus': [{'Name': 'H100', 'Count': 8, 'MemoryInfo': {'SizeInMiB': 81920}}]}\",98.32,,eastus,V2
+Standard_NV6ads_A10_v5,A10,0.167,6.0,55.0,,0.454,0.0454,eastus,V2
+Standard_NC24ads_A100_v4,A100-80GB,1.0,24.0,220.0,,3.673,1.2,westus,V2
+";
+
+fn import(
+    scratch: &Scratch,
+    name: &str,
+    text: &str,
+    provider: &str,
+) -> (Vec<HashMap<String, String>>, String) {
+    let file = scratch.write(name, text);
+    let out = output([
+        arg("catalog"),
+        arg("import"),
+        arg("skypilot"),
+        arg(&file),
+        arg("--provider"),
+        arg(provider),
+        arg("--as-of"),
+        arg("2025-11-03"),
+    ]);
+    assert_eq!(out.status.code(), Some(0), "{}", stderr(&out));
+    (parse_csv(&stdout(&out)), stderr(&out))
+}
+
+#[test]
+fn import_reads_the_aws_layout_with_medians_over_zones_without_placeholders() {
+    let scratch = Scratch::new();
+    let (rows, err) = import(&scratch, "aws-vms.csv", AWS, "aws");
+    let ids: Vec<&str> = rows.iter().map(|r| r["id"].as_str()).collect();
+    assert_eq!(
+        ids,
+        [
+            "aws-g4dn.xlarge-us-east-1",
+            "aws-p4d.24xlarge-us-east-1",
+            "aws-p4de.24xlarge-us-east-1"
+        ]
+    );
+    let p4d = &rows[1];
+    assert_eq!(p4d["accelerator"], "a100-40gb-sxm");
+    assert_eq!(p4d["accelerator_count"], "8");
+    assert!(close(
+        num(p4d, "on_demand_usd_per_hour").unwrap(),
+        21.957642
+    ));
+    // Median of the two real spot prices; use1-az6 (= on-demand) is a placeholder.
+    assert!(close(
+        num(p4d, "spot_usd_per_hour").unwrap(),
+        (8.0001 + 9.5) / 2.0
+    ));
+    assert_eq!(p4d["source"], "SkyPilot catalog aws-vms.csv (aws)");
+    assert_eq!(p4d["as_of"], "2025-11-03");
+    assert_eq!(p4d["estimate"], "false");
+    // The 80 GB A100 is told apart by the memory in `GpuInfo`; an empty spot price stays empty.
+    assert_eq!(rows[2]["accelerator"], "a100-80gb-sxm");
+    assert_eq!(rows[2]["spot_usd_per_hour"], "");
+    assert!(err.contains("`Inferentia2`"), "{err}");
+
+    // The rows load as a catalog layer.
+    let dir = scratch.path("layer");
+    std::fs::create_dir_all(&dir).unwrap();
+    let out = output([
+        arg("catalog"),
+        arg("import"),
+        arg("skypilot"),
+        arg(&scratch.path("aws-vms.csv")),
+        arg("--provider"),
+        arg("aws"),
+        arg("--output"),
+        arg(&dir.join("cloud-offers.csv")),
+    ]);
+    assert_eq!(out.status.code(), Some(0));
+    assert!(stdout(&out).is_empty());
+    success([arg("validate"), arg(&dir)]);
+    let undated = parse_csv(&std::fs::read_to_string(dir.join("cloud-offers.csv")).unwrap());
+    assert!(undated.iter().all(|r| r["estimate"] == "true"));
+}
+
+#[test]
+fn import_adds_google_gpu_rows_to_their_host_rows() {
+    let scratch = Scratch::new();
+    let (rows, err) = import(&scratch, "gcp-vms.csv", GCP, "gcp");
+    assert_eq!(rows.len(), 1, "{rows:?}");
+    let a2 = &rows[0];
+    assert_eq!(a2["id"], "gcp-a2-highgpu-8g-us-central1");
+    assert_eq!(a2["accelerator"], "a100-40gb-sxm");
+    assert!(close(
+        num(a2, "on_demand_usd_per_hour").unwrap(),
+        5.91582 + 23.47128
+    ));
+    assert!(close(
+        num(a2, "spot_usd_per_hour").unwrap(),
+        2.958 + 11.4728
+    ));
+    assert!(err.contains("`T4`") && err.contains("`tpu-v4-8`"), "{err}");
+}
+
+#[test]
+fn import_reads_the_azure_layout_and_reports_fractional_gpus() {
+    let scratch = Scratch::new();
+    let (rows, err) = import(&scratch, "azure-vms.csv", AZURE, "azure");
+    let ids: Vec<&str> = rows.iter().map(|r| r["id"].as_str()).collect();
+    assert_eq!(
+        ids,
+        [
+            "azure-Standard_NC24ads_A100_v4-westus",
+            "azure-Standard_ND96isr_H100_v5-eastus"
+        ]
+    );
+    assert_eq!(rows[0]["accelerator"], "a100-80gb-sxm");
+    assert_eq!(rows[1]["accelerator"], "h100-sxm");
+    assert_eq!(rows[1]["accelerator_count"], "8");
+    assert!(close(
+        num(&rows[1], "on_demand_usd_per_hour").unwrap(),
+        98.32
+    ));
+    assert!(err.contains("`0.167`"), "{err}");
+}
+
+#[test]
+fn import_without_a_price_column_exits_2_naming_it() {
+    let scratch = Scratch::new();
+    let file = scratch.write(
+        "bad.csv",
+        "InstanceType,AcceleratorName,AcceleratorCount,Prices,SpotPrice,Region\n",
+    );
+    let out = output([
+        arg("catalog"),
+        arg("import"),
+        arg("skypilot"),
+        arg(&file),
+        arg("--provider"),
+        arg("aws"),
+    ]);
+    assert_eq!(out.status.code(), Some(EXIT_INPUT));
+    let err = stderr(&out);
+    assert!(
+        err.contains("no `Price` column") && err.contains("did you mean `Prices`?"),
+        "{err}"
+    );
+}
+
+#[test]
+fn every_catalog_subcommand_has_examples_in_its_help() {
+    for sub in [
+        vec!["list"],
+        vec!["show"],
+        vec!["check"],
+        vec!["import", "skypilot"],
+    ] {
+        let mut args = vec!["catalog"];
+        args.extend(sub.iter().copied());
+        args.push("--help");
+        let help = success(&args);
+        assert!(
+            help.contains("Examples:") && help.contains("Exit codes"),
+            "{args:?}"
+        );
+    }
+}
