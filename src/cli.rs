@@ -16,6 +16,7 @@ Examples:
   tcosim run scenarios/inference-fleet.toml --samples 100000 --seed 7
   tcosim sensitivity scenarios/inference-fleet.toml   tornado of the uncertain inputs
   tcosim sweep scenarios/inference-fleet.toml         the owned capacity that minimises cost
+  tcosim run my.toml --policy ci/policies.toml  fail (exit 1) when a policy is broken
 
 Exit codes: 0 success, 1 a policy was broken, 2 bad input or usage, 130 interrupted by Ctrl-C
 (SIGINT), 143 stopped by SIGTERM. An interrupted run writes nothing; a second Ctrl-C ends it at
@@ -283,6 +284,11 @@ pub struct RunArgs {
 
     #[command(flatten)]
     pub sampling: SamplingArgs,
+
+    /// Also check the `[[policy]]` tables of FILE (repeatable); any broken policy makes the
+    /// command exit with code 1 after writing its output.
+    #[arg(long, value_name = "FILE")]
+    pub policy: Vec<PathBuf>,
 }
 
 #[derive(Debug, Args)]
@@ -317,4 +323,9 @@ pub struct ReportArgs {
 
     #[command(flatten)]
     pub sampling: SamplingArgs,
+
+    /// Also check the `[[policy]]` tables of FILE (repeatable); any broken policy makes the
+    /// command exit with code 1 after writing the report.
+    #[arg(long, value_name = "FILE")]
+    pub policy: Vec<PathBuf>,
 }

@@ -550,8 +550,11 @@ fn check_rendered(text: &str, words: &BTreeSet<String>, format: Format) -> Resul
 /// Keys whose value may be `null`: figures that do not exist for some option (README "JSON
 /// output", schema 2): no savings, ROI, payback or IRR where options are not comparable, no wait
 /// without waiting work, no winner where no option serves demand, no price for unserved work
-/// unless the scenario sets one; and a Monte Carlo metric without samples (`cost_per_gpu_hour`).
-const NULLABLE: [&str; 17] = [
+/// unless the scenario sets one; a policy's number where its figure is not one, and its absent
+/// message; and a Monte Carlo metric without samples (`cost_per_gpu_hour`).
+const NULLABLE: [&str; 19] = [
+    "number",
+    "message",
     "unserved_cost_per_gpu_hour",
     "winner",
     "winner_pv_cost",

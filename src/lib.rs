@@ -14,6 +14,7 @@ pub mod fuzzing;
 pub mod limits;
 pub mod model;
 pub mod montecarlo;
+pub mod policy;
 pub mod profile;
 pub mod report;
 pub mod run;

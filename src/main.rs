@@ -35,6 +35,8 @@ pub enum Failure {
     Interrupted(Interrupted),
     /// `catalog check` found this many errors in the data: exit code 1.
     Findings(usize),
+    /// This many policies were broken (after every output was written): exit code 1.
+    Policies(usize),
 }
 
 impl From<InputError> for Failure {
@@ -87,6 +89,11 @@ fn main() -> ExitCode {
         Err(Failure::Interrupted(i)) => {
             eprintln!("{}: {}", error_label(), i.message());
             ExitCode::from(i.exit_code())
+        }
+        Err(Failure::Policies(n)) => {
+            let s = if n == 1 { "y was" } else { "ies were" };
+            eprintln!("{}: {n} polic{s} broken", error_label());
+            ExitCode::from(EXIT_FINDINGS)
         }
         Err(Failure::Findings(n)) => {
             let s = if n == 1 { "" } else { "s" };
@@ -156,13 +163,14 @@ fn run(args: RunArgs, quiet: bool) -> Result<(), Failure> {
         );
     }
     let loaded = Loaded::read(args.scenario.as_deref(), &args.out.catalog)?;
+    if let Some(samples) = args.samples {
+        check_samples(samples)?;
+    }
+    let policies = loaded.policies(&args.policy, args.samples.is_some())?;
     let uncertainty = loaded.uncertainty.clone();
     let mut run = loaded.simulate()?;
     for w in &run.warnings {
         warn(quiet, w);
-    }
-    if let Some(samples) = args.samples {
-        check_samples(samples)?;
     }
     let output = args.out.output.as_deref();
     if let Some(path) = output {
@@ -190,13 +198,38 @@ fn run(args: RunArgs, quiet: bool) -> Result<(), Failure> {
         })??;
         run.montecarlo = Some(mc);
     }
+    run.policies = tcosim::policy::evaluate(&policies, &run.output, run.montecarlo.as_ref());
     let text = tcosim::report::render(
         &run,
         args.out.format,
         args.monthly,
         output::use_color(output),
     );
-    emit(output, &text, None)
+    emit(output, &text, None)?;
+    broken_policies(&run)
+}
+
+/// After every output is written: each broken policy on stderr, and exit code 1 if any.
+fn broken_policies(run: &tcosim::run::Run) -> Result<(), Failure> {
+    let broken: Vec<_> = run.policies.iter().filter(|p| !p.holds).collect();
+    for p in &broken {
+        let message = p
+            .message
+            .as_deref()
+            .map(|m| format!(" ({m})"))
+            .unwrap_or_default();
+        eprintln!(
+            "{}: policy `{}` broken: {}, found {}{message}",
+            error_label(),
+            p.name,
+            p.requirement,
+            p.value
+        );
+    }
+    match broken.len() {
+        0 => Ok(()),
+        n => Err(Failure::Policies(n)),
+    }
 }
 
 /// Writes `text` to `output` (or stdout) and the chart to its file; see [`output::emit`].
@@ -451,10 +484,6 @@ fn report(args: ReportArgs, quiet: bool) -> Result<(), Failure> {
         None => None,
     };
     let uncertainty = loaded.uncertainty.clone();
-    let mut run = loaded.simulate()?;
-    for w in &run.warnings {
-        warn(quiet, w);
-    }
     let samples = match args.samples {
         Some(0) => 0,
         Some(n) => {
@@ -472,6 +501,11 @@ fn report(args: ReportArgs, quiet: bool) -> Result<(), Failure> {
         None if uncertainty.is_empty() => 0,
         None => REPORT_SAMPLES,
     };
+    let policies = loaded.policies(&args.policy, samples > 0)?;
+    let mut run = loaded.simulate()?;
+    for w in &run.warnings {
+        warn(quiet, w);
+    }
     let dest = match args.out {
         Some(path) => Destination::named(path),
         None => Destination::default_for(&run),
@@ -513,6 +547,7 @@ fn report(args: ReportArgs, quiet: bool) -> Result<(), Failure> {
         analyses.sweep = sweep;
     }
     interrupt::check()?;
+    run.policies = tcosim::policy::evaluate(&policies, &run.output, run.montecarlo.as_ref());
     let files = folder::render_with(&run, &analyses).map_err(|e| {
         InputError::new(dest.path.display().to_string(), "cannot render the report")
             .found(e.to_string())
@@ -521,7 +556,7 @@ fn report(args: ReportArgs, quiet: bool) -> Result<(), Failure> {
     if !quiet {
         eprintln!("wrote {} ({} files)", dest.path.display(), files.len());
     }
-    Ok(())
+    broken_policies(&run)
 }
 
 fn validate(args: ValidateArgs, quiet: bool) -> Result<(), Failure> {

@@ -23,6 +23,8 @@ pub struct Run {
     pub uncertainty: Uncertainty,
     /// Monte Carlo results, when samples were asked for.
     pub montecarlo: Option<MonteCarlo>,
+    /// How the policies came out (README "Policies"); empty without policies.
+    pub policies: Vec<crate::policy::Outcome>,
 }
 
 /// A scenario and the catalogs it was resolved with, before any simulation.
@@ -93,7 +95,41 @@ impl Loaded {
             source: self.source.display,
             uncertainty: self.uncertainty,
             montecarlo: None,
+            policies: Vec::new(),
         })
+    }
+
+    /// The scenario's `[[policy]]` tables and those of the policy `files` (README "Policies"),
+    /// checked against its options; `samples` says whether the run has Monte Carlo samples,
+    /// which policies on Monte Carlo figures need.
+    pub fn policies(
+        &self,
+        files: &[PathBuf],
+        samples: bool,
+    ) -> Result<Vec<crate::policy::Policy>, InputError> {
+        let names: Vec<&str> = self
+            .resolved
+            .input
+            .options
+            .iter()
+            .map(|o| o.name.as_str())
+            .collect();
+        let mut all =
+            crate::policy::resolve(&self.source, &self.resolved.file.policy, &names, samples)?;
+        for path in files {
+            let source = Source::read(path)?;
+            let file: scenario::PolicyFile =
+                crate::error::parse_toml(&source.display, &source.text)?;
+            for p in crate::policy::resolve(&source, &file.policy, &names, samples)? {
+                if all.iter().any(|q| q.name == p.name) {
+                    return Err(InputError::new(&source.display, format!("duplicate policy `{}`", p.name))
+                        .expected("a name of its own for every policy, across the scenario and the policy files")
+                        .found(format!("`{}` already defined", p.name)));
+                }
+                all.push(p);
+            }
+        }
+        Ok(all)
     }
 
     /// The sweep plan of the scenario's `[sweep]`.

@@ -17,6 +17,11 @@ pub struct Content {
     /// One sentence: horizon, start, currency, discount rate, scenario file.
     pub scope: String,
     pub verdict: Vec<String>,
+    /// The policies: a sentence, and the table's header and rows (README "Policies"); all
+    /// empty without policies.
+    pub policy_summary: Option<String>,
+    pub policies_header: Vec<String>,
+    pub policies: Vec<Vec<String>>,
     /// Header of the summary table: an empty corner cell, then the option names.
     pub summary_header: Vec<String>,
     /// Rows of the summary table: the metric with its unit, then one cell per option.
@@ -91,6 +96,9 @@ pub fn build(run: &Run, charts: &[Chart], analyses: &Analyses) -> Content {
             run.output.options[run.output.baseline].name
         ),
         verdict: verdict(run),
+        policy_summary: super::policy_summary(run),
+        policies_header: super::policy_grid(run).0,
+        policies: super::policy_grid(run).1,
         summary_header,
         summary,
         uncertainty: uncertainty_sections(run, analyses),

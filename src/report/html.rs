@@ -28,7 +28,15 @@ pub fn render(c: &Content, charts: &[Chart]) -> String {
     for line in &c.verdict {
         out.push_str(&format!("<li>{}</li>\n", esc(line)));
     }
-    out.push_str("</ul>\n</div>\n<h2>Summary</h2>\n");
+    out.push_str("</ul>\n</div>\n");
+    if let Some(summary) = &c.policy_summary {
+        out.push_str(&format!(
+            "<h2>Policies</h2>\n<p>{}</p>\n",
+            code_spans(&esc(summary))
+        ));
+        out.push_str(&table(&c.policies_header, &c.policies, false));
+    }
+    out.push_str("<h2>Summary</h2>\n");
     out.push_str(&table(&c.summary_header, &c.summary, true));
     if !c.uncertainty.is_empty() {
         out.push_str("<h2>Uncertainty</h2>\n");

@@ -25,9 +25,24 @@ pub struct Document<'a> {
     pub options: Options<'a>,
     pub catalog_rows_used: &'a [RowRef],
     pub warnings: &'a [String],
+    /// How the policies came out (README "Policies"); empty without policies.
+    pub policies: Vec<PolicyJson<'a>>,
     /// Present only when Monte Carlo samples were run.
     #[serde(skip_serializing_if = "Option::is_none")]
     pub montecarlo: Option<serde_json::Value>,
+}
+
+/// One policy's result.
+#[derive(Serialize)]
+pub struct PolicyJson<'a> {
+    pub name: &'a str,
+    pub requirement: &'a str,
+    /// The figure found, as text (`4.88173e6`, `hybrid`, `none`).
+    pub value: &'a str,
+    /// The figure found, where it is a number.
+    pub number: Option<f64>,
+    pub holds: bool,
+    pub message: Option<&'a str>,
 }
 
 #[derive(Serialize)]
@@ -269,6 +284,18 @@ pub fn document(run: &Run) -> Document<'_> {
         options: Options(&run.output.options),
         catalog_rows_used: &run.rows_used,
         warnings: &run.warnings,
+        policies: run
+            .policies
+            .iter()
+            .map(|p| PolicyJson {
+                name: &p.name,
+                requirement: &p.requirement,
+                value: &p.value,
+                number: p.number,
+                holds: p.holds,
+                message: p.message.as_deref(),
+            })
+            .collect(),
         montecarlo: run.montecarlo.as_ref().map(super::uncertainty::mc_json),
     }
 }

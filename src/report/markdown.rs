@@ -1,6 +1,6 @@
 //! Markdown: the same content as the terminal table, for wikis and pull-request comments.
 
-use super::{MONTHLY_HEADER, monthly_rows, summary_grid, verdict};
+use super::{MONTHLY_HEADER, monthly_rows, policy_grid, policy_summary, summary_grid, verdict};
 use crate::run::Run;
 
 pub fn render(run: &Run, monthly: bool) -> String {
@@ -19,6 +19,11 @@ pub fn render(run: &Run, monthly: bool) -> String {
     out.push('\n');
     let (header, body) = summary_grid(run);
     out.push_str(&table(&header, &body));
+    if let Some(summary) = policy_summary(run) {
+        let (header, rows) = policy_grid(run);
+        out.push_str(&format!("\n## Policies\n\n{}\n\n", escape(&summary)));
+        out.push_str(&table(&header, &rows));
+    }
     if monthly {
         for option in &run.output.options {
             out.push_str(&format!(

@@ -48,6 +48,53 @@ pub fn render(run: &Run, format: Format, monthly: bool, color: bool) -> String {
     }
 }
 
+/// The policies' results as a grid (README "Policies"): a header and one row per policy, in
+/// the order they were given; empty without policies.
+pub fn policy_grid(run: &Run) -> (Vec<String>, Vec<Vec<String>>) {
+    let header = ["Policy", "Requirement", "Found", "Result", "Message"]
+        .map(String::from)
+        .to_vec();
+    let rows = run
+        .policies
+        .iter()
+        .map(|p| {
+            vec![
+                p.name.clone(),
+                p.requirement.clone(),
+                p.value.clone(),
+                if p.holds { "holds" } else { "BROKEN" }.to_string(),
+                p.message.clone().unwrap_or_default(),
+            ]
+        })
+        .collect();
+    (header, rows)
+}
+
+/// One sentence on the policies: `All 3 policies hold.` or `2 of 3 policies are broken:
+/// \`a\`, \`b\`.`; `None` without policies.
+pub fn policy_summary(run: &Run) -> Option<String> {
+    let n = run.policies.len();
+    if n == 0 {
+        return None;
+    }
+    let broken: Vec<String> = run
+        .policies
+        .iter()
+        .filter(|p| !p.holds)
+        .map(|p| format!("`{}`", p.name))
+        .collect();
+    let noun = if n == 1 { "policy" } else { "policies" };
+    Some(match broken.len() {
+        0 if n == 1 => "The policy holds.".to_string(),
+        0 => format!("All {n} {noun} hold."),
+        k => format!(
+            "{k} of {n} {noun} {} broken: {}.",
+            if k == 1 { "is" } else { "are" },
+            broken.join(", ")
+        ),
+    })
+}
+
 /// One row of the side-by-side summary: a label with its unit and one cell per option.
 pub struct SummaryRow {
     pub label: String,

@@ -14,6 +14,10 @@ pub fn render(c: &Content) -> String {
     for line in &c.verdict {
         out.push_str(&format!("- {}\n", escape(line)));
     }
+    if let Some(summary) = &c.policy_summary {
+        out.push_str(&format!("\n## Policies\n\n{}\n\n", escape(summary)));
+        out.push_str(&table(&c.policies_header, &c.policies, false));
+    }
     out.push_str("\n## Summary\n\n");
     out.push_str(&table(&c.summary_header, &c.summary, true));
     if !c.uncertainty.is_empty() {

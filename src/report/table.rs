@@ -1,6 +1,6 @@
 //! The terminal table: the verdict, then metrics down and options across.
 
-use super::{MONTHLY_HEADER, monthly_rows, summary_rows, verdict};
+use super::{MONTHLY_HEADER, monthly_rows, policy_grid, policy_summary, summary_rows, verdict};
 use crate::run::Run;
 use comfy_table::{Cell, CellAlignment, ContentArrangement, Table, presets};
 
@@ -34,6 +34,12 @@ pub fn render(run: &Run, monthly: bool, color: bool) -> String {
         out.push_str(&line);
     }
     out.push('\n');
+    if let Some(summary) = policy_summary(run) {
+        let (header, rows) = policy_grid(run);
+        out.push_str(&format!("\nPolicies: {summary}\n"));
+        out.push_str(&grid(&header, &rows, color));
+        out.push('\n');
+    }
     if monthly {
         for option in &run.output.options {
             out.push_str(&format!(

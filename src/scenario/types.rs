@@ -48,6 +48,37 @@ pub struct ScenarioFile {
     pub correlation: Vec<CorrelationSpec>,
     /// A grid over option parameters.
     pub sweep: Option<SweepSpec>,
+    /// Thresholds a run must meet (README "Policies").
+    #[serde(default)]
+    pub policy: Vec<PolicySpec>,
+}
+
+/// A threshold on a reported figure, or on the verdict (README "Policies").
+#[derive(Debug, Clone, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct PolicySpec {
+    pub name: String,
+    /// Shown with the policy's result, broken or not.
+    pub message: Option<String>,
+    /// The option whose figure is bounded.
+    pub option: Option<String>,
+    /// A figure of the option (`pv_cost`, `unmet_share`, `irr`, ...), a Monte Carlo metric
+    /// with `statistic`, or Monte Carlo odds (`p_cheapest`, ...).
+    pub metric: Option<String>,
+    /// `mean`, `p5`, `p10`, `p50`, `p90` or `p95` of a Monte Carlo metric.
+    pub statistic: Option<String>,
+    pub min: Option<f64>,
+    pub max: Option<f64>,
+    /// The option the verdict must choose.
+    pub winner: Option<String>,
+}
+
+/// A policy file (`--policy FILE`): `[[policy]]` tables only.
+#[derive(Debug, Clone, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct PolicyFile {
+    #[serde(default)]
+    pub policy: Vec<PolicySpec>,
 }
 
 /// A distribution on one numeric input, addressed by its path (README "Uncertainty").

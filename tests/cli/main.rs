@@ -17,6 +17,7 @@ mod hardening;
 mod interrupt;
 mod legibility;
 mod outputs;
+mod policies;
 mod report;
 mod report_folder;
 mod run;

@@ -1,0 +1,387 @@
+//! Policies (README "Policies"): thresholds on the figures a run reports, deterministic or Monte
+//! Carlo, and on the verdict. A command checks them after writing its outputs; any broken policy
+//! makes it exit with code 1.
+
+use crate::error::{InputError, Seg, written};
+use crate::model::Output;
+use crate::montecarlo::engine::{METRICS, MonteCarlo};
+use crate::scenario::{PolicySpec, Source, error_at};
+
+/// Figures of one option a policy may bound in the deterministic run.
+pub const OPTION_METRICS: [&str; 15] = [
+    "pv_cost",
+    "total_cost",
+    "savings_vs_baseline",
+    "cost_per_gpu_hour",
+    "unmet_gpu_hours",
+    "unmet_share",
+    "served_after_wait_gpu_hours",
+    "mean_wait_hours",
+    "p95_wait_hours",
+    "owned_utilization",
+    "energy_kwh",
+    "co2_t",
+    "payback_month",
+    "roi",
+    "irr",
+];
+
+/// Monte Carlo odds of one option a policy may bound (they need `--samples`).
+pub const ODDS: [&str; 3] = ["p_cheapest", "p_serves_demand", "p_beats_baseline"];
+
+/// Statistics of a Monte Carlo metric (of [`METRICS`]) a policy may bound.
+pub const STATISTICS: [&str; 6] = ["mean", "p5", "p10", "p50", "p90", "p95"];
+
+/// What a policy checks.
+#[derive(Debug, Clone, PartialEq)]
+pub enum Check {
+    /// The verdict's winner is this option.
+    Winner(usize),
+    /// A figure of an option lies within the bounds.
+    Bound {
+        option: usize,
+        figure: Figure,
+        min: Option<f64>,
+        max: Option<f64>,
+    },
+}
+
+/// A figure a policy bounds.
+#[derive(Debug, Clone, Copy, PartialEq)]
+pub enum Figure {
+    /// An index into [`OPTION_METRICS`], from the deterministic run.
+    Deterministic(usize),
+    /// A statistic (index into [`STATISTICS`]) of a Monte Carlo metric (index into
+    /// [`METRICS`]).
+    MonteCarlo { metric: usize, statistic: usize },
+    /// An index into [`ODDS`].
+    Odds(usize),
+}
+
+impl Figure {
+    fn needs_samples(self) -> bool {
+        !matches!(self, Figure::Deterministic(_))
+    }
+}
+
+/// A policy as checked.
+#[derive(Debug, Clone, PartialEq)]
+pub struct Policy {
+    pub name: String,
+    pub message: Option<String>,
+    pub check: Check,
+}
+
+/// How a policy came out.
+#[derive(Debug, Clone, PartialEq)]
+pub struct Outcome {
+    pub name: String,
+    pub message: Option<String>,
+    /// What it asks, in words: `pv_cost of hybrid at most 5,000,000`.
+    pub requirement: String,
+    /// The figure found, as text (`4,881,730`, `hybrid`, `none`).
+    pub value: String,
+    /// The figure found as a number, where it is one.
+    pub number: Option<f64>,
+    pub holds: bool,
+}
+
+/// Reads the policies of `specs` (from `source`, under the key `policy`) for a run whose options
+/// are `options`. `samples` says whether the command runs Monte Carlo samples: a policy on a
+/// Monte Carlo figure without them is refused.
+pub fn resolve(
+    source: &Source,
+    specs: &[PolicySpec],
+    options: &[&str],
+    samples: bool,
+) -> Result<Vec<Policy>, InputError> {
+    let mut policies: Vec<Policy> = Vec::with_capacity(specs.len());
+    for (i, spec) in specs.iter().enumerate() {
+        let at = |key: &'static str| vec![Seg::Key("policy"), Seg::Index(i), Seg::Key(key)];
+        let here = [Seg::Key("policy"), Seg::Index(i)];
+        if spec.name.trim().is_empty() {
+            return Err(error_at(source, &at("name"), "a policy needs a name")
+                .expected("a name that says what the policy protects")
+                .found("an empty name"));
+        }
+        if policies.iter().any(|p| p.name == spec.name) {
+            return Err(error_at(
+                source,
+                &at("name"),
+                format!("duplicate policy `{}`", spec.name),
+            )
+            .expected("a name of its own for every policy")
+            .found(format!("`{}` twice", spec.name)));
+        }
+        let option_index = |key: &'static str, name: &str| -> Result<usize, InputError> {
+            options.iter().position(|o| *o == name).ok_or_else(|| {
+                error_at(source, &at(key), format!("unknown option `{name}`"))
+                    .expected(format!("one of {}", quoted(options)))
+                    .found(format!("`{name}`"))
+                    .hint_nearest("the nearest options are", name, options.iter().copied())
+            })
+        };
+        let check = match (&spec.winner, &spec.metric) {
+            (Some(winner), None) => {
+                if spec.option.is_some() || spec.min.is_some() || spec.max.is_some() {
+                    return Err(error_at(
+                        source,
+                        &here,
+                        "a `winner` policy takes no `option`, `min` or `max`",
+                    )
+                    .expected("`winner = \"NAME\"` alone, or `metric` with `option` and bounds")
+                    .found("both"));
+                }
+                if spec.statistic.is_some() {
+                    return Err(error_at(
+                        source,
+                        &at("statistic"),
+                        "a `winner` policy takes no `statistic`",
+                    )
+                    .expected("`winner = \"NAME\"` alone")
+                    .found("a statistic"));
+                }
+                Check::Winner(option_index("winner", winner)?)
+            }
+            (None, Some(metric)) => {
+                let Some(name) = &spec.option else {
+                    return Err(error_at(source, &here, "a metric policy needs an `option`")
+                        .expected(format!("`option` = one of {}", quoted(options)))
+                        .found("no `option`"));
+                };
+                let option = option_index("option", name)?;
+                let figure = figure(source, &at, metric, spec.statistic.as_deref())?;
+                if figure.needs_samples() && !samples {
+                    return Err(error_at(
+                        source,
+                        &at("metric"),
+                        format!("policy `{}` bounds a Monte Carlo figure", spec.name),
+                    )
+                    .expected("Monte Carlo samples (`--samples N`)")
+                    .found("a run without samples"));
+                }
+                if spec.min.is_none() && spec.max.is_none() {
+                    return Err(error_at(source, &here, "a metric policy needs a bound")
+                        .expected("`max`, `min` or both")
+                        .found("neither"));
+                }
+                for (key, bound) in [("min", spec.min), ("max", spec.max)] {
+                    if let Some(b) = bound
+                        && !b.is_finite()
+                    {
+                        return Err(error_at(source, &at(key), "a bound must be a number")
+                            .expected("a finite number")
+                            .found(written(b)));
+                    }
+                }
+                if let (Some(lo), Some(hi)) = (spec.min, spec.max)
+                    && lo > hi
+                {
+                    return Err(error_at(source, &at("min"), "`min` is above `max`")
+                        .expected(format!("at most {}", written(hi)))
+                        .found(written(lo)));
+                }
+                Check::Bound {
+                    option,
+                    figure,
+                    min: spec.min,
+                    max: spec.max,
+                }
+            }
+            (Some(_), Some(_)) => {
+                return Err(error_at(
+                    source,
+                    &here,
+                    "a policy checks either the `winner` or a `metric`",
+                )
+                .expected("one of `winner` and `metric`")
+                .found("both"));
+            }
+            (None, None) => {
+                return Err(error_at(source, &here, "a policy needs something to check")
+                    .expected("`winner = \"NAME\"`, or `metric` with `option` and `max` or `min`")
+                    .found("neither `winner` nor `metric`"));
+            }
+        };
+        policies.push(Policy {
+            name: spec.name.clone(),
+            message: spec.message.clone(),
+            check,
+        });
+    }
+    Ok(policies)
+}
+
+fn quoted(names: &[&str]) -> String {
+    names
+        .iter()
+        .map(|n| format!("`{n}`"))
+        .collect::<Vec<_>>()
+        .join(", ")
+}
+
+/// The figure named by `metric` (and `statistic`, for a Monte Carlo metric).
+fn figure(
+    source: &Source,
+    at: &dyn Fn(&'static str) -> Vec<Seg>,
+    metric: &str,
+    statistic: Option<&str>,
+) -> Result<Figure, InputError> {
+    let all: Vec<&str> = OPTION_METRICS.iter().chain(ODDS.iter()).copied().collect();
+    if let Some(s) = statistic {
+        let Some(m) = METRICS.iter().position(|x| *x == metric) else {
+            return Err(error_at(
+                source,
+                &at("metric"),
+                format!("no Monte Carlo statistics of `{metric}`"),
+            )
+            .expected(format!("with `statistic`, one of {}", quoted(&METRICS)))
+            .found(format!("`{metric}`"))
+            .hint_nearest("the nearest are", metric, METRICS.iter().copied()));
+        };
+        let Some(k) = STATISTICS.iter().position(|x| *x == s) else {
+            return Err(
+                error_at(source, &at("statistic"), format!("unknown statistic `{s}`"))
+                    .expected(format!("one of {}", quoted(&STATISTICS)))
+                    .found(format!("`{s}`"))
+                    .hint_nearest("the nearest are", s, STATISTICS.iter().copied()),
+            );
+        };
+        return Ok(Figure::MonteCarlo {
+            metric: m,
+            statistic: k,
+        });
+    }
+    if let Some(k) = OPTION_METRICS.iter().position(|x| *x == metric) {
+        return Ok(Figure::Deterministic(k));
+    }
+    if let Some(k) = ODDS.iter().position(|x| *x == metric) {
+        return Ok(Figure::Odds(k));
+    }
+    Err(
+        error_at(source, &at("metric"), format!("unknown metric `{metric}`"))
+            .expected(format!("one of {}", quoted(&all)))
+            .found(format!("`{metric}`"))
+            .hint_nearest("the nearest metrics are", metric, all.iter().copied()),
+    )
+}
+
+/// Checks `policies` against a run's deterministic `output` and its Monte Carlo `mc`, in order.
+pub fn evaluate(policies: &[Policy], output: &Output, mc: Option<&MonteCarlo>) -> Vec<Outcome> {
+    policies
+        .iter()
+        .map(|p| {
+            let (requirement, value, number, holds) = match &p.check {
+                Check::Winner(o) => {
+                    let want = &output.options[*o].name;
+                    // Without a price for unserved work, no option wins unless one serves its
+                    // demand (README F3a).
+                    let v = &output.verdict;
+                    let decided = v.winner.filter(|_| v.any_serves || v.priced);
+                    let winner = decided.map(|w| output.options[w].name.clone());
+                    let holds = decided == Some(*o);
+                    (
+                        format!("the winner is `{want}`"),
+                        winner.unwrap_or_else(|| "none (no option serves demand)".into()),
+                        None,
+                        holds,
+                    )
+                }
+                Check::Bound {
+                    option,
+                    figure,
+                    min,
+                    max,
+                } => {
+                    let name = &output.options[*option].name;
+                    let label = figure_label(*figure);
+                    let found = value(output, mc, *option, *figure);
+                    let requirement = match (min, max) {
+                        (Some(lo), Some(hi)) => format!(
+                            "{label} of `{name}` from {} to {}",
+                            written(*lo),
+                            written(*hi)
+                        ),
+                        (Some(lo), None) => {
+                            format!("{label} of `{name}` at least {}", written(*lo))
+                        }
+                        (None, Some(hi)) => format!("{label} of `{name}` at most {}", written(*hi)),
+                        (None, None) => format!("{label} of `{name}`"),
+                    };
+                    let holds = found.is_some_and(|v| {
+                        min.is_none_or(|lo| v >= lo) && max.is_none_or(|hi| v <= hi)
+                    });
+                    let text = found.map_or_else(|| "none".to_string(), shown);
+                    (requirement, text, found, holds)
+                }
+            };
+            Outcome {
+                name: p.name.clone(),
+                message: p.message.clone(),
+                requirement,
+                value,
+                number,
+                holds,
+            }
+        })
+        .collect()
+}
+
+/// A figure's name as policies and their results write it: `pv_cost`, `p90 of pv_cost`.
+fn figure_label(f: Figure) -> String {
+    match f {
+        Figure::Deterministic(k) => OPTION_METRICS[k].to_string(),
+        Figure::MonteCarlo { metric, statistic } => {
+            format!("{} of {}", STATISTICS[statistic], METRICS[metric])
+        }
+        Figure::Odds(k) => ODDS[k].to_string(),
+    }
+}
+
+/// A value as policy results show it: six significant digits, as written in exponent form when
+/// very large or small.
+fn shown(v: f64) -> String {
+    crate::error::number(v)
+}
+
+/// The figure `f` of option `o`, or `None` where it does not exist (no IRR, no wait, no
+/// savings between options that are not comparable).
+fn value(output: &Output, mc: Option<&MonteCarlo>, o: usize, f: Figure) -> Option<f64> {
+    let r = &output.options[o];
+    match f {
+        Figure::Deterministic(k) => match OPTION_METRICS[k] {
+            "pv_cost" => Some(r.pv_cost),
+            "total_cost" => Some(r.total_cost),
+            "savings_vs_baseline" => r.savings_vs_baseline,
+            "cost_per_gpu_hour" => r.cost_per_gpu_hour,
+            "unmet_gpu_hours" => Some(r.unmet_gpu_hours),
+            "unmet_share" => Some(r.unmet_share()),
+            "served_after_wait_gpu_hours" => Some(r.served_after_wait_gpu_hours),
+            "mean_wait_hours" => r.mean_wait_hours,
+            "p95_wait_hours" => r.p95_wait_hours,
+            "owned_utilization" => r.owned_utilization,
+            "energy_kwh" => Some(r.energy_kwh),
+            "co2_t" => Some(r.co2_t),
+            "payback_month" => r.payback_month.map(|m| m as f64),
+            "roi" => r.roi,
+            "irr" => r.irr.map(|i| i.annual),
+            _ => None,
+        },
+        Figure::MonteCarlo { metric, statistic } => {
+            let stats = mc?.options.get(o)?.metrics[metric]?;
+            Some(match statistic {
+                0 => stats.mean,
+                k => stats.quantiles[k - 1],
+            })
+        }
+        Figure::Odds(k) => {
+            let s = mc?.options.get(o)?;
+            Some(match k {
+                0 => s.p_cheapest,
+                1 => s.p_serves_demand,
+                _ => s.p_beats_baseline,
+            })
+        }
+    }
+    .filter(|v| v.is_finite())
+}
