@@ -66,6 +66,21 @@ pub enum Command {
     /// List, show, check and import catalog rows.
     #[command(subcommand)]
     Catalog(CatalogCommand),
+    /// Print the shell completion script for SHELL.
+    #[command(
+        after_help = "Examples:\n  tcosim completions bash > ~/.local/share/bash-completion/completions/tcosim\n  tcosim completions zsh > ~/.zfunc/_tcosim\n  tcosim completions fish > ~/.config/fish/completions/tcosim.fish"
+    )]
+    Completions(CompletionsArgs),
+    /// Print the manual page (roff) of tcosim and its commands.
+    #[command(after_help = "Examples:\n  tcosim man > tcosim.1 && man ./tcosim.1")]
+    Man,
+}
+
+#[derive(Debug, Args)]
+pub struct CompletionsArgs {
+    /// The shell to complete for.
+    #[arg(value_enum)]
+    pub shell: clap_complete::Shell,
 }
 
 #[derive(Debug, Subcommand)]
@@ -278,7 +293,7 @@ pub struct RunArgs {
     #[arg(long)]
     pub monthly: bool,
 
-    /// Monte Carlo samples over the scenario's `[[uncertain]]` inputs.
+    /// Monte Carlo samples over the scenario's `[[uncertain]]` inputs; 0 runs none.
     #[arg(long, value_name = "N", allow_negative_numbers = true)]
     pub samples: Option<u64>,
 
@@ -307,8 +322,9 @@ pub struct ReportArgs {
     /// Scenario file (TOML); the built-in example when omitted.
     pub scenario: Option<PathBuf>,
 
-    /// Report folder [default: reports/<scenario name as a slug>].
-    #[arg(long, value_name = "DIR")]
+    /// Report folder [default: reports/<scenario name as a slug>]; `--output` is the same flag,
+    /// the name every other command uses.
+    #[arg(long, short = 'o', value_name = "DIR", visible_alias = "output")]
     pub out: Option<PathBuf>,
 
     /// Layer the catalog files of DIR over the built-in catalogs (repeatable).

@@ -79,6 +79,8 @@ fn main() -> ExitCode {
         Some(Command::Sensitivity(args)) => sensitivity(args, quiet),
         Some(Command::Sweep(args)) => sweep(args, quiet),
         Some(Command::Catalog(command)) => catalog(command, quiet),
+        Some(Command::Completions(args)) => commands::help::completions(args.shell),
+        Some(Command::Man) => commands::help::man(),
     };
     match result {
         Ok(()) => ExitCode::SUCCESS,
@@ -153,8 +155,13 @@ fn warn(quiet: bool, message: &str) {
     }
 }
 
-fn run(args: RunArgs, quiet: bool) -> Result<(), Failure> {
+fn run(mut args: RunArgs, quiet: bool) -> Result<(), Failure> {
     check_threads(args.sampling.threads)?;
+    if let Some(samples) = args.samples {
+        check_samples(samples)?;
+    }
+    // `--samples 0` means no Monte Carlo, as in `report`.
+    args.samples = args.samples.filter(|n| *n > 0);
     if args.monthly && args.samples.is_some() && args.out.format == tcosim::report::Format::Csv {
         return Err(
             InputError::new("--monthly", "--monthly does not apply to Monte Carlo CSV")
@@ -163,9 +170,6 @@ fn run(args: RunArgs, quiet: bool) -> Result<(), Failure> {
         );
     }
     let loaded = Loaded::read(args.scenario.as_deref(), &args.out.catalog)?;
-    if let Some(samples) = args.samples {
-        check_samples(samples)?;
-    }
     let policies = loaded.policies(&args.policy, args.samples.is_some())?;
     let uncertainty = loaded.uncertainty.clone();
     let mut run = loaded.simulate()?;
@@ -285,10 +289,11 @@ fn chart_bytes(
 /// Most samples one run may ask for.
 const MAX_SAMPLES: u64 = 100_000_000;
 
+/// Rejects more samples than [`MAX_SAMPLES`]; 0 means no Monte Carlo in every command.
 fn check_samples(samples: u64) -> Result<(), InputError> {
-    if samples == 0 || samples > MAX_SAMPLES {
+    if samples > MAX_SAMPLES {
         return Err(InputError::new("--samples", "invalid number of samples")
-            .expected(format!("1 to {MAX_SAMPLES}"))
+            .expected(format!("0 (no Monte Carlo) to {MAX_SAMPLES}"))
             .found(samples.to_string()));
     }
     Ok(())

@@ -1,3 +1,4 @@
 //! One file per subcommand that has outgrown `main.rs`.
 
 pub mod catalog;
+pub mod help;

@@ -10,6 +10,7 @@ mod support;
 mod bad_input;
 mod catalog;
 mod catalog_commands;
+mod conventions;
 mod extremes;
 mod fuzz_findings;
 mod fuzz_smoke;

@@ -2151,11 +2151,24 @@ fn a_swept_parameter_that_is_also_uncertain() {
 
 // --- Bad flags ------------------------------------------------------------------------------
 
+/// `--samples 0` means no Monte Carlo in `run` as in `report`: the deterministic output, byte
+/// for byte; more than the limit is refused.
 #[test]
-fn zero_samples_is_rejected() {
+fn zero_samples_is_the_deterministic_run() {
+    let plain = success(["run", FLEET, "--format", "json"]);
+    let zero = success(["run", FLEET, "--format", "json", "--samples", "0"]);
+    assert_eq!(plain, zero);
     run_rejected(
-        &[OsStr::new(FLEET), OsStr::new("--samples"), OsStr::new("0")],
-        &["--samples", "invalid number of samples", "found: 0"],
+        &[
+            OsStr::new(FLEET),
+            OsStr::new("--samples"),
+            OsStr::new("100000001"),
+        ],
+        &[
+            "--samples",
+            "invalid number of samples",
+            "0 (no Monte Carlo) to 100000000",
+        ],
     );
 }
 

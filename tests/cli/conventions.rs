@@ -1,0 +1,71 @@
+//! Conventions of a modern command line: completion scripts and manual pages generated from
+//! the command-line definition, and one name for the output flag in every command.
+
+use crate::support::{Scratch, arg, output, stderr, success};
+use std::ffi::OsStr;
+
+/// The subcommands `--help` lists.
+const COMMANDS: [&str; 8] = [
+    "run",
+    "validate",
+    "report",
+    "sensitivity",
+    "sweep",
+    "catalog",
+    "completions",
+    "man",
+];
+
+#[test]
+fn completion_scripts_know_every_command_and_flag() {
+    for shell in ["bash", "zsh", "fish", "elvish", "powershell"] {
+        let script = success(["completions", shell]);
+        for command in COMMANDS {
+            assert!(script.contains(command), "{shell}: no `{command}`");
+        }
+        for flag in ["samples", "policy", "catalog", "format"] {
+            assert!(script.contains(flag), "{shell}: no `{flag}`");
+        }
+    }
+    let out = output(["completions", "nosh"]);
+    assert_eq!(out.status.code(), Some(2));
+    assert!(stderr(&out).contains("possible values"));
+}
+
+#[test]
+fn the_manual_has_a_page_for_tcosim_and_each_command() {
+    let page = success(["man"]);
+    assert!(
+        page.starts_with(".ie"),
+        "roff expected:\n{}",
+        &page[..page.len().min(200)]
+    );
+    assert!(page.contains(".TH tcosim 1"));
+    for command in COMMANDS {
+        assert!(
+            page.contains(&format!(".TH tcosim-{command} 1")),
+            "no page for `{command}`"
+        );
+    }
+    assert!(page.contains("policy"));
+}
+
+/// `report --output DIR` is `report --out DIR`: the same folder, the same files.
+#[test]
+fn report_takes_output_like_every_other_command() {
+    let dir = Scratch::new();
+    for (flag, name) in [("--out", "a"), ("--output", "b"), ("-o", "c")] {
+        let folder = dir.path(name);
+        let out = output([
+            OsStr::new("report"),
+            OsStr::new(flag),
+            arg(&folder),
+            OsStr::new("--quiet"),
+        ]);
+        assert_eq!(out.status.code(), Some(0), "{flag}: {}", stderr(&out));
+        assert!(folder.join("report.md").is_file(), "{flag}");
+    }
+    let a = std::fs::read_to_string(dir.path("a").join("summary.json")).expect("a");
+    let b = std::fs::read_to_string(dir.path("b").join("summary.json")).expect("b");
+    assert_eq!(a, b);
+}
