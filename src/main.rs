@@ -424,6 +424,12 @@ fn sweep(args: SweepArgs, quiet: bool) -> Result<(), Failure> {
     for w in &run.warnings {
         warn(quiet, w);
     }
+    if plan.objective == tcosim::montecarlo::sweep::Objective::P90PvCost && uncertainty.is_empty() {
+        warn(
+            quiet,
+            "the scenario has no `[[uncertain]]` inputs: every sample equals the deterministic run, so the P90 of each point is its PV",
+        );
+    }
     let seed = args.sampling.seed;
     let s = with_threads(args.sampling.threads, || {
         run_sweep(quiet, &run.input, &plan, &uncertainty, seed)
