@@ -4,6 +4,7 @@
 //!
 //! Equation numbers (M1, M2, ...) refer to the README's "Model" section.
 
+mod block;
 mod input;
 mod output;
 pub mod queue;
@@ -12,6 +13,7 @@ mod verdict;
 
 pub use queue_tables::QueueTables;
 
+pub use block::evaluate_block_fast;
 pub use input::*;
 pub use output::*;
 pub use verdict::{Standing, Verdict, verdict};
@@ -719,64 +721,96 @@ fn split_month(input: &Input, m: usize, d: &MonthDemand, ws: &mut Workspace) {
     let price = ws.unserved_price;
     for (option, scratch) in input.options.iter().zip(ws.options.iter_mut()) {
         let capacity = owned_capacity(option);
-        let mut split = match option.kind {
-            Kind::OnPrem => {
-                let onprem = d.total.served_scaled(capacity, f, inv);
-                Split {
-                    onprem,
-                    unmet: (f * d.total.total() - onprem).max(0.0),
-                    ..Split::default()
-                }
-            }
-            Kind::Cloud => Split {
-                cloud: f * d.nonsensitive.total(),
-                unmet: f * d.sensitive.total(),
-                ..Split::default()
-            },
-            Kind::Hybrid => {
-                let onprem = d.total.served_scaled(capacity, f, inv);
-                let sensitive_served = if d.has_sensitive() {
-                    d.sensitive.served_scaled(capacity, f, inv)
-                } else {
-                    0.0
-                };
-                let unmet = (f * d.sensitive.total() - sensitive_served).max(0.0);
-                let cloud = (f * d.nonsensitive.total() - (onprem - sensitive_served)).max(0.0);
-                Split {
-                    onprem,
-                    cloud,
-                    unmet,
-                    ..Split::default()
-                }
-            }
-        };
-        if price > 0.0 {
-            split.unserved_cost = split.unmet * price;
-        }
+        let split = split_option(option.kind, capacity, d, f, inv, price);
         scratch.splits.push(split);
         let Some(c) = option.cloud.as_ref() else {
             continue;
         };
-        let k_ref = commit(c, m, split.cloud, scratch) * c.rel_throughput;
-        let covered_ref = if k_ref <= 0.0 || split.cloud <= 0.0 {
-            0.0
-        } else {
-            match option.kind {
-                Kind::Cloud => d.nonsensitive.served_scaled(k_ref, f, inv),
-                Kind::Hybrid if !d.has_sensitive() => {
-                    d.total.served_scaled(capacity + k_ref, f, inv)
-                        - d.total.served_scaled(capacity, f, inv)
-                }
-                Kind::Hybrid => d
-                    .hourly_total
-                    .iter()
-                    .zip(&d.hourly_sensitive)
-                    .map(|(l, s)| (f * l - capacity.max(f * s)).max(0.0).min(k_ref))
-                    .sum(),
-                Kind::OnPrem => 0.0,
+        let k = commit(c, m, split.cloud, scratch);
+        let covered = covered_ref(
+            option.kind,
+            capacity,
+            k * c.rel_throughput,
+            split.cloud,
+            d,
+            f,
+            inv,
+        );
+        scratch.covered.push(covered);
+    }
+}
+
+/// Load served on-prem, left for the cloud, and unmet in one month of one option (M2-M4, Q7),
+/// from the load-duration curves `d` scaled by `f` (`inv` = 1 / `f`); `capacity` is the
+/// option's owned capacity [reference GPUs] and `price` the uniform price of unserved work.
+#[inline]
+fn split_option(kind: Kind, capacity: f64, d: &MonthDemand, f: f64, inv: f64, price: f64) -> Split {
+    let mut split = match kind {
+        Kind::OnPrem => {
+            let onprem = d.total.served_scaled(capacity, f, inv);
+            Split {
+                onprem,
+                unmet: (f * d.total.total() - onprem).max(0.0),
+                ..Split::default()
             }
-        };
-        scratch.covered.push(covered_ref);
+        }
+        Kind::Cloud => Split {
+            cloud: f * d.nonsensitive.total(),
+            unmet: f * d.sensitive.total(),
+            ..Split::default()
+        },
+        Kind::Hybrid => {
+            let onprem = d.total.served_scaled(capacity, f, inv);
+            let sensitive_served = if d.has_sensitive() {
+                d.sensitive.served_scaled(capacity, f, inv)
+            } else {
+                0.0
+            };
+            let unmet = (f * d.sensitive.total() - sensitive_served).max(0.0);
+            let cloud = (f * d.nonsensitive.total() - (onprem - sensitive_served)).max(0.0);
+            Split {
+                onprem,
+                cloud,
+                unmet,
+                ..Split::default()
+            }
+        }
+    };
+    if price > 0.0 {
+        split.unserved_cost = split.unmet * price;
+    }
+    split
+}
+
+/// Reference GPU-hours of a month's cloud load `cloud` covered by `k_ref` committed reference
+/// GPUs (M6), hour by hour through the curves `d` scaled by `f`.
+#[inline]
+fn covered_ref(
+    kind: Kind,
+    capacity: f64,
+    k_ref: f64,
+    cloud: f64,
+    d: &MonthDemand,
+    f: f64,
+    inv: f64,
+) -> f64 {
+    if k_ref <= 0.0 || cloud <= 0.0 {
+        0.0
+    } else {
+        match kind {
+            Kind::Cloud => d.nonsensitive.served_scaled(k_ref, f, inv),
+            Kind::Hybrid if !d.has_sensitive() => {
+                d.total.served_scaled(capacity + k_ref, f, inv)
+                    - d.total.served_scaled(capacity, f, inv)
+            }
+            Kind::Hybrid => d
+                .hourly_total
+                .iter()
+                .zip(&d.hourly_sensitive)
+                .map(|(l, s)| (f * l - capacity.max(f * s)).max(0.0).min(k_ref))
+                .sum(),
+            Kind::OnPrem => 0.0,
+        }
     }
 }
 
@@ -793,8 +827,22 @@ fn owned_capacity(option: &OptionIn) -> f64 {
 /// Committed cloud GPUs in month `m`, renewed at each term start (equation M6), recorded in
 /// `scratch`; `cloud` is the month's cloud load [reference GPU-hours].
 fn commit(c: &CloudIn, m: usize, cloud: f64, scratch: &mut Scratch) -> f64 {
+    let k = commit_gpus(
+        c,
+        m,
+        cloud,
+        scratch.committed.last().copied().unwrap_or(0.0),
+    );
+    scratch.committed.push(k);
+    k
+}
+
+/// Committed cloud GPUs in month `m` (equation M6): renewed at each term start from the
+/// month's cloud load `cloud` [reference GPU-hours], else `previous`, the last month's.
+#[inline]
+fn commit_gpus(c: &CloudIn, m: usize, cloud: f64, previous: f64) -> f64 {
     let term = c.commit_term_months.max(1) as usize;
-    let k = if m.is_multiple_of(term) {
+    if m.is_multiple_of(term) {
         match c.commitment {
             Commitment::None => 0.0,
             Commitment::Gpus(n) => f64::from(n),
@@ -804,10 +852,8 @@ fn commit(c: &CloudIn, m: usize, cloud: f64, scratch: &mut Scratch) -> f64 {
             }
         }
     } else {
-        scratch.committed.last().copied().unwrap_or(0.0)
-    };
-    scratch.committed.push(k);
-    k
+        previous
+    }
 }
 
 /// Every option's months when the model walks the hours (README Q1-Q7): owned capacity serves
@@ -1009,24 +1055,12 @@ fn finish(
                     flows.depreciation += scratch.depreciation[m];
                     flows.investment_at_start += scratch.invest_start[m];
                 }
-                let u = if installed_hours > 0.0 {
-                    (split.onprem / installed_hours).clamp(0.0, 1.0)
-                } else {
-                    0.0
-                };
+                let (u, kwh, price) =
+                    owned_energy(o, installed_hours, split.onprem, tables.escalation[m]);
                 flows.owned_utilization = Some(u);
-                // Power rises linearly from idle to max with utilisation (equation M7).
-                let servers = f64::from(o.servers);
-                let power_kw = o.max_power_kw * (o.idle_fraction + (1.0 - o.idle_fraction) * u);
-                let kwh = servers * power_kw * HOURS * o.pue;
-                let price = o.electricity_per_kwh * tables.escalation[m];
                 flows.energy_kwh += kwh;
                 flows.co2_t += kwh * o.grid_co2_g_per_kwh / 1e6;
-                let colocation = servers * o.max_power_kw * o.colocation_per_kw_month;
-                let staff = (o.staff_fte_fixed + o.staff_fte_per_server * servers)
-                    * o.staff_salary_per_year
-                    / 12.0;
-                let software = o.gpus() * o.software_per_gpu_year / 12.0;
+                let [colocation, staff, software] = owned_fixed(o);
                 for (cat, v) in [
                     (Category::Energy, kwh * price),
                     (Category::Colocation, colocation),
@@ -1040,29 +1074,14 @@ fn finish(
                 }
             }
             if let Some(c) = option.cloud.as_ref() {
-                let k = scratch.committed[m];
-                let cloud_gpu_hours = split.cloud / c.rel_throughput;
-                let covered = (scratch.covered[m] / c.rel_throughput).min(cloud_gpu_hours);
-                let rest = (cloud_gpu_hours - covered).max(0.0);
-                let spot_hours = rest * c.spot_share;
-                let on_demand_hours = rest - spot_hours;
-                let spot_consumed = spot_hours * (1.0 + c.spot_overhead);
-                for (cat, v) in [
-                    (Category::CloudCommitted, k * HOURS * c.commit_per_gpu_hour),
-                    (
-                        Category::CloudOnDemand,
-                        on_demand_hours * c.on_demand_per_gpu_hour,
-                    ),
-                    (Category::CloudSpot, spot_consumed * c.spot_per_gpu_hour),
-                    (Category::Storage, c.storage_tb * c.storage_per_tb_month),
-                    (Category::Egress, c.egress_tb_per_month * c.egress_per_tb),
-                ] {
+                let (costs, kwh) =
+                    cloud_month(c, scratch.committed[m], split.cloud, scratch.covered[m]);
+                for (cat, v) in CLOUD_CATEGORIES.into_iter().zip(costs) {
                     if detail {
                         flows.costs[cat as usize] += v;
                     }
                     flows.end_flow += v;
                 }
-                let kwh = (covered + on_demand_hours + spot_consumed) * c.power_kw_per_gpu * c.pue;
                 flows.energy_kwh += kwh;
                 flows.co2_t += kwh * c.grid_co2_g_per_kwh / 1e6;
             }
@@ -1080,6 +1099,70 @@ fn finish(
             *slot = t;
         }
     }
+}
+
+/// Monthly running costs of owned servers that do not depend on load: colocation, staff and
+/// software (M8).
+#[inline]
+fn owned_fixed(o: &OwnedIn) -> [f64; 3] {
+    let servers = f64::from(o.servers);
+    let colocation = servers * o.max_power_kw * o.colocation_per_kw_month;
+    let staff =
+        (o.staff_fte_fixed + o.staff_fte_per_server * servers) * o.staff_salary_per_year / 12.0;
+    let software = o.gpus() * o.software_per_gpu_year / 12.0;
+    [colocation, staff, software]
+}
+
+/// Utilisation of owned servers, their energy [kWh] and its price [per kWh] in a month with
+/// `onprem` reference GPU-hours served out of `installed_hours` and electricity escalated by
+/// `escalation`: power rises linearly from idle to max with utilisation (equation M7).
+#[inline]
+fn owned_energy(
+    o: &OwnedIn,
+    installed_hours: f64,
+    onprem: f64,
+    escalation: f64,
+) -> (f64, f64, f64) {
+    let u = if installed_hours > 0.0 {
+        (onprem / installed_hours).clamp(0.0, 1.0)
+    } else {
+        0.0
+    };
+    let servers = f64::from(o.servers);
+    let power_kw = o.max_power_kw * (o.idle_fraction + (1.0 - o.idle_fraction) * u);
+    let kwh = servers * power_kw * HOURS * o.pue;
+    (u, kwh, o.electricity_per_kwh * escalation)
+}
+
+/// Categories of [`cloud_month`]'s costs, in its order.
+const CLOUD_CATEGORIES: [Category; 5] = [
+    Category::CloudCommitted,
+    Category::CloudOnDemand,
+    Category::CloudSpot,
+    Category::Storage,
+    Category::Egress,
+];
+
+/// A cloud offer's costs in one month ([`CLOUD_CATEGORIES`]) and the energy of its GPUs [kWh],
+/// with `k` committed GPUs covering `covered_ref` of the month's `cloud` load [reference
+/// GPU-hours] and the rest split between spot and on-demand (M5, M6).
+#[inline]
+fn cloud_month(c: &CloudIn, k: f64, cloud: f64, covered_ref: f64) -> ([f64; 5], f64) {
+    let cloud_gpu_hours = cloud / c.rel_throughput;
+    let covered = (covered_ref / c.rel_throughput).min(cloud_gpu_hours);
+    let rest = (cloud_gpu_hours - covered).max(0.0);
+    let spot_hours = rest * c.spot_share;
+    let on_demand_hours = rest - spot_hours;
+    let spot_consumed = spot_hours * (1.0 + c.spot_overhead);
+    let costs = [
+        k * HOURS * c.commit_per_gpu_hour,
+        on_demand_hours * c.on_demand_per_gpu_hour,
+        spot_consumed * c.spot_per_gpu_hour,
+        c.storage_tb * c.storage_per_tb_month,
+        c.egress_tb_per_month * c.egress_per_tb,
+    ];
+    let kwh = (covered + on_demand_hours + spot_consumed) * c.power_kw_per_gpu * c.pue;
+    (costs, kwh)
 }
 
 fn simulate_options(input: &Input, months: &[MonthDemand]) -> Vec<OptionResult> {

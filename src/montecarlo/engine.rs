@@ -301,6 +301,11 @@ fn sample(
         slot
     };
     let points = fan_months(months).len();
+    // The fan point of each recorded month.
+    let mut fan_point = vec![0; months];
+    for (point, m) in fan_months(months).into_iter().enumerate() {
+        fan_point[m] = point;
+    }
     let done = AtomicU64::new(0);
     let n_chunks = samples.div_ceil(CHUNK);
     let k = uncertainty.inputs.len();
@@ -387,13 +392,15 @@ fn sample(
                                 |n, m, f| fan(0, n, m, f),
                             );
                         } else {
-                            model::evaluate_block(
+                            model::evaluate_block_fast(
                                 &inputs[..b],
                                 &base_months,
                                 &mut workspaces[..b],
-                                false,
                                 &mut totals[..b],
-                                &mut fan,
+                                &fan_slot,
+                                |j, n, m, cost| {
+                                    fan_values[(n * points + fan_point[m]) * block + j] = cost;
+                                },
                             );
                         }
                         for (k, values) in fan_values.chunks(block).enumerate() {

@@ -527,3 +527,90 @@ fn sweep_points_are_the_deterministic_run_of_their_values() {
         }
     }
 }
+
+/// The Monte Carlo evaluation of a block of samples (`model::evaluate_block_fast`) gives every
+/// sample the totals and cumulative costs of the general evaluation of that sample's inputs,
+/// bit for bit, over seeded random draws of every example scenario's uncertain inputs.
+#[test]
+fn block_evaluation_equals_the_general_evaluation_bit_for_bit() {
+    let scenarios = [
+        include_str!("../../scenarios/inference-fleet.toml").to_string(),
+        include_str!("../../scenarios/enterprise-llm-frankfurt.toml").to_string(),
+        startup(),
+        STARTUP_FILE.to_string(),
+    ];
+    const SAMPLES: u64 = 24;
+    const BLOCK: usize = 4;
+    for (s, text) in scenarios.iter().enumerate() {
+        let (input, u) = resolve(text);
+        let months = model::demand_curves(&input);
+        let (h, options) = (input.horizon_months, input.options.len());
+        let record: Vec<bool> = (0..h).map(|m| m % 7 == 3 || m + 1 == h).collect();
+        let k = u.inputs.len();
+        let (mut x, mut tmp, mut values) = (vec![0.0; k], vec![0.0; k], vec![0.0; k]);
+        let mut inputs = vec![input.clone(); BLOCK];
+        let mut workspaces = vec![model::Workspace::default(); BLOCK];
+        let mut general_ws = model::Workspace::default();
+        for first in (0..SAMPLES).step_by(BLOCK) {
+            for (j, sample) in inputs.iter_mut().enumerate() {
+                engine::draw(
+                    &u,
+                    11 + s as u64,
+                    first + j as u64,
+                    &mut x,
+                    &mut tmp,
+                    &mut values,
+                );
+                u.apply(&values, sample);
+            }
+            let mut totals = vec![vec![model::Totals::default(); options]; BLOCK];
+            let mut fan = vec![Vec::new(); BLOCK * options];
+            model::evaluate_block_fast(
+                &inputs,
+                &months,
+                &mut workspaces,
+                &mut totals,
+                &record,
+                |j, n, m, cost| fan[j * options + n].push((m, cost.to_bits())),
+            );
+            for (j, sample) in inputs.iter().enumerate() {
+                let mut expected = vec![model::Totals::default(); options];
+                let mut cum = vec![0.0; options];
+                let mut expected_fan = vec![Vec::new(); options];
+                model::evaluate_all(
+                    sample,
+                    &months,
+                    &mut general_ws,
+                    false,
+                    &mut expected,
+                    |n, m, f| {
+                        cum[n] += f.start_flow + f.end_flow;
+                        if record[m] {
+                            expected_fan[n].push((m, cum[n].to_bits()));
+                        }
+                    },
+                );
+                for n in 0..options {
+                    let (a, b) = (&totals[j][n], &expected[n]);
+                    let bits = |t: &model::Totals| {
+                        [
+                            t.pv_cost,
+                            t.total_cost,
+                            t.demand_gpu_hours,
+                            t.served_onprem_gpu_hours,
+                            t.served_cloud_gpu_hours,
+                            t.unmet_gpu_hours,
+                            t.unserved_cost,
+                            t.energy_kwh,
+                            t.co2_t,
+                        ]
+                        .map(f64::to_bits)
+                    };
+                    let at = format!("scenario {s}, sample {}, option {n}", first + j as u64);
+                    assert_eq!(bits(a), bits(b), "{at}");
+                    assert_eq!(fan[j * options + n], expected_fan[n], "{at}");
+                }
+            }
+        }
+    }
+}
