@@ -66,6 +66,11 @@ pub enum Command {
     /// List, show, check and import catalog rows.
     #[command(subcommand)]
     Catalog(CatalogCommand),
+    /// Write a commented starter scenario that runs as written.
+    #[command(
+        after_help = "Examples:\n  tcosim init my.toml                       the enterprise preset, into my.toml\n  tcosim init --preset startup startup.toml\n  tcosim init --preset inference            on stdout\n\nExit codes: 0 written, 2 the file exists (without --force) or cannot be written."
+    )]
+    Init(InitArgs),
     /// Print the shell completion script for SHELL.
     #[command(
         after_help = "Examples:\n  tcosim completions bash > ~/.local/share/bash-completion/completions/tcosim\n  tcosim completions zsh > ~/.zfunc/_tcosim\n  tcosim completions fish > ~/.config/fish/completions/tcosim.fish"
@@ -74,6 +79,41 @@ pub enum Command {
     /// Print the manual page (roff) of tcosim and its commands.
     #[command(after_help = "Examples:\n  tcosim man > tcosim.1 && man ./tcosim.1")]
     Man,
+}
+
+#[derive(Debug, Args)]
+pub struct InitArgs {
+    /// File to write [default: stdout]; an existing file is refused without `--force`.
+    pub file: Option<PathBuf>,
+
+    /// The example the starter is made from.
+    #[arg(long, value_enum, default_value = "enterprise")]
+    pub preset: Preset,
+
+    /// Replace FILE if it exists.
+    #[arg(long)]
+    pub force: bool,
+}
+
+/// The examples `tcosim init` starts from.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, clap::ValueEnum)]
+pub enum Preset {
+    /// An enterprise LLM platform in Frankfurt: own, rent, or own a base and burst (EUR).
+    Enterprise,
+    /// A start-up fine-tuning on 16 GPUs: rent, lease two servers, or lease one and burst.
+    Startup,
+    /// An inference fleet on L40S and L4 over ten years, with uncertain inputs and a sweep.
+    Inference,
+}
+
+impl Preset {
+    pub fn name(self) -> &'static str {
+        match self {
+            Preset::Enterprise => "enterprise",
+            Preset::Startup => "startup",
+            Preset::Inference => "inference",
+        }
+    }
 }
 
 #[derive(Debug, Args)]

@@ -79,6 +79,7 @@ fn main() -> ExitCode {
         Some(Command::Sensitivity(args)) => sensitivity(args, quiet),
         Some(Command::Sweep(args)) => sweep(args, quiet),
         Some(Command::Catalog(command)) => catalog(command, quiet),
+        Some(Command::Init(args)) => commands::init::init(args),
         Some(Command::Completions(args)) => commands::help::completions(args.shell),
         Some(Command::Man) => commands::help::man(),
     };

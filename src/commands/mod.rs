@@ -2,3 +2,4 @@
 
 pub mod catalog;
 pub mod help;
+pub mod init;

@@ -5,13 +5,14 @@ use crate::support::{Scratch, arg, output, stderr, success};
 use std::ffi::OsStr;
 
 /// The subcommands `--help` lists.
-const COMMANDS: [&str; 8] = [
+const COMMANDS: [&str; 9] = [
     "run",
     "validate",
     "report",
     "sensitivity",
     "sweep",
     "catalog",
+    "init",
     "completions",
     "man",
 ];
@@ -68,4 +69,49 @@ fn report_takes_output_like_every_other_command() {
     let a = std::fs::read_to_string(dir.path("a").join("summary.json")).expect("a");
     let b = std::fs::read_to_string(dir.path("b").join("summary.json")).expect("b");
     assert_eq!(a, b);
+}
+
+/// Every preset of `tcosim init` runs as written, from a folder of its own; stdout without a
+/// file; an existing file is refused unless `--force`.
+#[test]
+fn init_writes_starters_that_run_as_written() {
+    let dir = Scratch::new();
+    for preset in ["enterprise", "startup", "inference"] {
+        let file = dir.path(&format!("{preset}.toml"));
+        let out = output([
+            OsStr::new("init"),
+            OsStr::new("--preset"),
+            OsStr::new(preset),
+            arg(&file),
+        ]);
+        assert_eq!(out.status.code(), Some(0), "{preset}: {}", stderr(&out));
+        let text = std::fs::read_to_string(&file).expect("written");
+        assert!(text.starts_with(&format!(
+            "# A starter scenario from `tcosim init --preset {preset}`"
+        )));
+        success([OsStr::new("run"), arg(&file), OsStr::new("--quiet")]);
+        success([OsStr::new("validate"), arg(&file)]);
+    }
+    let printed = success(["init"]);
+    assert_eq!(
+        printed,
+        std::fs::read_to_string(dir.path("enterprise.toml")).expect("written")
+    );
+    let existing = dir.path("startup.toml");
+    let out = output([OsStr::new("init"), arg(&existing)]);
+    assert_eq!(out.status.code(), Some(2));
+    assert!(stderr(&out).contains("the file exists"));
+    assert!(
+        std::fs::read_to_string(&existing)
+            .expect("kept")
+            .contains("--preset startup"),
+        "the existing file is left as it was"
+    );
+    let out = output([OsStr::new("init"), arg(&existing), OsStr::new("--force")]);
+    assert_eq!(out.status.code(), Some(0));
+    assert!(
+        std::fs::read_to_string(&existing)
+            .expect("replaced")
+            .contains("--preset enterprise")
+    );
 }

@@ -2401,3 +2401,24 @@ fn monte_carlo_energy_is_in_the_summary_tables_unit() {
     // The first option's summary figure and its Monte Carlo mean.
     assert_eq!(summary[1], monte_carlo[2], "{text}");
 }
+
+/// A sweep whose objective is the P90 of PV, in a scenario without uncertain inputs, says that
+/// every sample is the deterministic run, as `run --samples` does.
+#[test]
+fn a_p90_sweep_without_uncertain_inputs_warns() {
+    let dir = Scratch::new();
+    let scenario = dir.write(
+        "s.toml",
+        &format!(
+            "{BASE}\n[sweep]\nobjective = \"p90_pv_cost\"\nsamples = 16\n\n[[sweep.parameter]]\npath = \"option[mix].servers\"\nfrom = 0\nto = 2\nstep = 1\n"
+        ),
+    );
+    let out = output([OsStr::new("sweep"), arg(&scenario)]);
+    assert_eq!(out.status.code(), Some(0), "{}", stderr(&out));
+    assert!(
+        stderr(&out)
+            .contains("no `[[uncertain]]` inputs: every sample equals the deterministic run"),
+        "{}",
+        stderr(&out)
+    );
+}
