@@ -283,8 +283,117 @@ pub(crate) struct FxFile {
     pub rate: Vec<FxRate>,
 }
 
+/// Where a value a run used came from (README "JSON output", `catalog_rows_used`).
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize)]
+#[serde(rename_all = "lowercase")]
+pub enum ValueFrom {
+    /// A field of the row, as the catalog file writes it.
+    Catalog,
+    /// Computed by tcosim from the row's fields (a price per GPU-hour, a relative throughput,
+    /// a committed price from the provider's discount).
+    Derived,
+    /// The scenario's own setting, which replaced the row's value for one option.
+    Scenario,
+}
+
+impl ValueFrom {
+    pub fn as_str(self) -> &'static str {
+        match self {
+            ValueFrom::Catalog => "catalog",
+            ValueFrom::Derived => "derived",
+            ValueFrom::Scenario => "scenario",
+        }
+    }
+}
+
+/// A value as JSON writes it: a number, a list of numbers (a depreciation table) or a text
+/// (a depreciation method).
+#[derive(Debug, Clone, PartialEq, Serialize)]
+#[serde(untagged)]
+pub enum Figure {
+    Number(f64),
+    Numbers(Vec<f64>),
+    Text(String),
+}
+
+/// A money value converted into the scenario currency, as the model uses it.
+#[derive(Debug, Clone, PartialEq, Serialize)]
+pub struct Converted {
+    pub value: f64,
+    pub unit: String,
+}
+
+/// One value a run used from a catalog row, with its unit.
+#[derive(Debug, Clone, PartialEq, Serialize)]
+pub struct RowValue {
+    /// The row's field name, or the name of the derived figure (`on_demand_usd_per_gpu_hour`).
+    pub name: String,
+    pub value: Figure,
+    pub unit: String,
+    pub from: ValueFrom,
+    /// The row's own value, when the scenario replaced it.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub catalog_value: Option<f64>,
+    /// The option whose setting replaced the row's value.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub option: Option<String>,
+    /// The value in the scenario currency, for money in another currency.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub converted: Option<Converted>,
+}
+
+impl RowValue {
+    /// A number from the catalog row.
+    pub fn catalog(name: &str, value: f64, unit: &str) -> RowValue {
+        RowValue {
+            name: name.to_string(),
+            value: Figure::Number(value),
+            unit: unit.to_string(),
+            from: ValueFrom::Catalog,
+            catalog_value: None,
+            option: None,
+            converted: None,
+        }
+    }
+
+    /// A number tcosim computed from the row.
+    pub fn derived(name: &str, value: f64, unit: &str) -> RowValue {
+        RowValue {
+            from: ValueFrom::Derived,
+            ..RowValue::catalog(name, value, unit)
+        }
+    }
+
+    /// The scenario's `value` for `option`, in place of the row's `catalog_value`.
+    pub fn scenario(
+        name: &str,
+        value: f64,
+        unit: &str,
+        option: &str,
+        catalog_value: f64,
+    ) -> RowValue {
+        RowValue {
+            from: ValueFrom::Scenario,
+            catalog_value: Some(catalog_value),
+            option: Some(option.to_string()),
+            ..RowValue::catalog(name, value, unit)
+        }
+    }
+
+    /// Adds the value in the scenario currency, when `unit` differs from `converted_unit`.
+    pub fn converted(mut self, value: f64, converted_unit: String) -> RowValue {
+        if converted_unit != self.unit {
+            self.converted = Some(Converted {
+                value,
+                unit: converted_unit,
+            });
+        }
+        self
+    }
+}
+
 /// A catalog row a run used, as reported in `catalog_rows_used`.
-#[derive(Debug, Clone, PartialEq, Eq, PartialOrd, Ord, Serialize)]
+#[derive(Debug, Clone, PartialEq, Serialize)]
 pub struct RowRef {
     /// Catalog name: `accelerators`, `servers`, `cloud-offers`, `cloud-providers`, `sites`,
     /// `depreciation`, `fx`.
@@ -298,4 +407,6 @@ pub struct RowRef {
     pub derived: Option<String>,
     /// The file the row was loaded from.
     pub file: String,
+    /// The values the run used from the row, in the order it used them.
+    pub values: Vec<RowValue>,
 }

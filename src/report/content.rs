@@ -30,9 +30,12 @@ pub struct Content {
     /// empty for a deterministic report.
     pub uncertainty: Vec<Section>,
     pub charts: Vec<ChartRef>,
-    /// Header and rows of the table of catalog rows the run used.
+    /// Header and rows of the assumptions table: one line per value a catalog row gave the
+    /// run, the row's id, source, date and estimate mark on its first line.
     pub rows_header: Vec<String>,
     pub rows_used: Vec<Vec<String>>,
+    /// Column of `rows_used` that holds a row's source, whose URLs the renderers make links.
+    pub source_column: usize,
     pub warnings: Vec<String>,
     /// Methodology: (heading, text) items naming the README equations.
     pub methodology: Vec<(String, String)>,
@@ -63,27 +66,7 @@ pub fn chart_files(chart: &Chart) -> (String, String) {
 pub fn build(run: &Run, charts: &[Chart], analyses: &Analyses) -> Content {
     let input = &run.input;
     let (summary_header, summary) = summary_grid(run);
-    let rows_header = [
-        "catalog", "id", "source", "as of", "estimate", "derived", "file",
-    ]
-    .iter()
-    .map(|s| s.to_string())
-    .collect();
-    let rows_used = run
-        .rows_used
-        .iter()
-        .map(|r| {
-            vec![
-                r.catalog.clone(),
-                r.id.clone(),
-                r.source.clone(),
-                r.as_of.clone(),
-                if r.estimate { "yes" } else { "no" }.to_string(),
-                r.derived.clone().unwrap_or_default(),
-                r.file.clone(),
-            ]
-        })
-        .collect();
+    let (rows_header, rows_used, source_column) = assumptions(run);
     Content {
         title: input.name.clone(),
         scope: format!(
@@ -116,9 +99,113 @@ pub fn build(run: &Run, charts: &[Chart], analyses: &Analyses) -> Content {
             .collect(),
         rows_header,
         rows_used,
+        source_column,
         warnings: run.warnings.clone(),
         methodology: methodology(),
     }
+}
+
+/// The assumptions table: catalog, id, value, amount, unit, the amount in the scenario currency
+/// (when some value was converted), where the value came from, source, as of, estimate, file;
+/// and the column of the source.
+fn assumptions(run: &Run) -> (Vec<String>, Vec<Vec<String>>, usize) {
+    let header = [
+        "catalog".to_string(),
+        "id".to_string(),
+        "value".to_string(),
+        "amount".to_string(),
+        "unit".to_string(),
+        format!("in {}", run.input.currency),
+        "from".to_string(),
+        "source".to_string(),
+        "as of".to_string(),
+        "estimate".to_string(),
+        "file".to_string(),
+    ];
+    let mut rows = Vec::new();
+    for r in &run.rows_used {
+        let row_cells = [
+            r.source.clone(),
+            r.as_of.clone(),
+            if r.estimate { "yes" } else { "no" }.to_string(),
+            r.file.clone(),
+        ];
+        if r.values.is_empty() {
+            let mut line = vec![r.catalog.clone(), r.id.clone()];
+            line.extend(std::iter::repeat_n(String::new(), 5));
+            line.extend(row_cells);
+            rows.push(line);
+            continue;
+        }
+        for (i, v) in r.values.iter().enumerate() {
+            let first = i == 0;
+            let keep = |s: &String| if first { s.clone() } else { String::new() };
+            let mut line = vec![keep(&r.catalog), keep(&r.id)];
+            line.extend([
+                v.name.clone(),
+                super::figure(&v.value),
+                v.unit.clone(),
+                v.converted
+                    .as_ref()
+                    .map(|c| format!("{} {}", super::input_value(c.value), c.unit))
+                    .unwrap_or_default(),
+                super::value_origin(v),
+            ]);
+            line.extend(row_cells.iter().map(keep));
+            rows.push(line);
+        }
+    }
+    let mut header = header.to_vec();
+    // Without a conversion, the column of converted amounts is left out.
+    let converted = 5;
+    if rows.iter().all(|r| r[converted].is_empty()) {
+        header.remove(converted);
+        for r in &mut rows {
+            r.remove(converted);
+        }
+    }
+    let source = header.iter().position(|h| h == "source").unwrap_or(0);
+    (header, rows, source)
+}
+
+/// Pieces of `text`: plain text, and the `http://` or `https://` URLs in it (a URL ends at
+/// white space; a closing `.`, `,`, `;`, `:` or unmatched `)` stays text).
+pub fn links(text: &str) -> Vec<(bool, &str)> {
+    let mut out = Vec::new();
+    let mut rest = text;
+    while let Some(start) = ["https://", "http://"]
+        .iter()
+        .filter_map(|p| rest.find(p))
+        .min()
+    {
+        let tail = &rest[start..];
+        let scheme = if tail.starts_with("https://") { 8 } else { 7 };
+        let mut end = tail.find(char::is_whitespace).unwrap_or(tail.len());
+        while end > scheme {
+            let url = &tail[..end];
+            let unmatched =
+                url.ends_with(')') && url.matches('(').count() < url.matches(')').count();
+            if !(unmatched || url.ends_with(['.', ',', ';', ':', '!', '?', '\'', '"'])) {
+                break;
+            }
+            end -= 1;
+        }
+        if end == scheme {
+            // A scheme without a host stays text.
+            out.push((false, &rest[..start + scheme]));
+            rest = &tail[scheme..];
+            continue;
+        }
+        if start > 0 {
+            out.push((false, &rest[..start]));
+        }
+        out.push((true, &tail[..end]));
+        rest = &tail[end..];
+    }
+    if !rest.is_empty() {
+        out.push((false, rest));
+    }
+    out
 }
 
 fn uncertainty_sections(run: &Run, analyses: &Analyses) -> Vec<Section> {
@@ -154,10 +241,10 @@ fn montecarlo_section(run: &Run, mc: &MonteCarlo) -> Section {
         ));
     }
     text.push_str(&format!(
-        ". P(serves demand) is the share of samples in which an option leaves at most {}% of demand unmet; P(cheapest) the share in which it has the lowest PV cost among the options that serve that sample's demand (among all when none does); P(beats baseline) the share in which it costs less than the baseline {}. Quantiles are within {:.1}% of the exact sample quantiles.",
+        ". P(serves demand) is the share of samples in which an option leaves at most {}% of demand unmet; P(cheapest) the share in which it has the lowest PV cost among the options that serve that sample's demand (among all when none does); P(beats baseline) the share in which it costs less than the baseline {}. Quantiles are within {}% of the exact sample quantiles.",
         crate::model::UNMET_TOLERANCE * 100.0,
         run.output.options[baseline].name,
-        QuantileSketch::REL_ERROR * 100.0
+        super::input_value(QuantileSketch::REL_ERROR * 100.0)
     ));
     let mut header: Vec<String> = ODDS_HEADER.map(String::from).to_vec();
     header.extend(["P10", "P50", "P90"].map(|q| format!("PV cost {q} [{cur}]")));
@@ -270,4 +357,32 @@ fn methodology() -> Vec<(String, String)> {
     .iter()
     .map(|(h, t)| (h.to_string(), t.to_string()))
     .collect()
+}
+
+#[cfg(test)]
+mod tests {
+    use super::links;
+
+    #[test]
+    fn urls_in_a_source_are_found_without_their_closing_punctuation() {
+        assert_eq!(
+            links("see https://a.org/x (b, http://c.eu/y), done."),
+            vec![
+                (false, "see "),
+                (true, "https://a.org/x"),
+                (false, " (b, "),
+                (true, "http://c.eu/y"),
+                (false, "), done."),
+            ]
+        );
+        assert_eq!(links("eia.gov/x"), vec![(false, "eia.gov/x")]);
+        assert_eq!(
+            links("https:// x"),
+            vec![(false, "https://"), (false, " x")]
+        );
+        assert_eq!(
+            links("https://en.wikipedia.org/wiki/A_(b)."),
+            vec![(true, "https://en.wikipedia.org/wiki/A_(b)"), (false, ".")]
+        );
+    }
 }

@@ -63,8 +63,8 @@ pub fn render(c: &Content, charts: &[Chart]) -> String {
             r.png_file
         ));
     }
-    out.push_str("<h2>Assumptions</h2>\n<p>Every catalog row the run used, with its source and date; <em>estimate</em> marks figures without a public source.</p>\n");
-    out.push_str(&table(&c.rows_header, &c.rows_used, false));
+    out.push_str("<h2>Assumptions</h2>\n<p>Every value the run took from a catalog row, with its unit, where it came from (<em>catalog</em>, <em>derived</em> by tcosim from the row, or <em>scenario</em> with the catalog&#39;s value beside it), the row&#39;s source and date; <em>estimate</em> marks rows without a dated public source.</p>\n");
+    out.push_str(&linked_table(&c.rows_header, &c.rows_used, c.source_column));
     if !c.warnings.is_empty() {
         out.push_str("<p>Warnings:</p>\n<ul>\n");
         for w in &c.warnings {
@@ -120,6 +120,46 @@ fn table(header: &[String], rows: &[Vec<String>], numeric: bool) -> String {
     out
 }
 
+/// A table of text cells whose `link_column` turns URLs into links; a row with a first cell
+/// starts a catalog row, later lines of the same row leave it empty.
+fn linked_table(header: &[String], rows: &[Vec<String>], link_column: usize) -> String {
+    let mut out = table(header, &[], false);
+    let body_end = out.len() - "</tbody>\n</table>\n".len();
+    out.truncate(body_end);
+    for row in rows {
+        out.push_str("<tr>");
+        for (i, cell) in row.iter().enumerate() {
+            let text = if i == link_column {
+                linked(cell)
+            } else {
+                esc(cell)
+            };
+            if i == 0 {
+                out.push_str(&format!("<th>{text}</th>"));
+            } else {
+                out.push_str(&format!("<td>{text}</td>"));
+            }
+        }
+        out.push_str("</tr>\n");
+    }
+    out.push_str("</tbody>\n</table>\n");
+    out
+}
+
+/// `text` escaped, its URLs as links.
+fn linked(text: &str) -> String {
+    super::content::links(text)
+        .into_iter()
+        .map(|(url, piece)| {
+            if url {
+                format!("<a href=\"{}\">{}</a>", esc(piece), esc(piece))
+            } else {
+                esc(piece)
+            }
+        })
+        .collect()
+}
+
 /// Turns `code` spans of already escaped text into `<code>` elements.
 fn code_spans(text: &str) -> String {
     let mut out = String::new();
@@ -157,5 +197,9 @@ mod tests {
     fn text_is_escaped() {
         assert_eq!(esc("a<b & \"c\""), "a&lt;b &amp; &quot;c&quot;");
         assert_eq!(code_spans("run `x` now"), "run <code>x</code> now");
+        assert_eq!(
+            linked("see https://a.org/?q=\"x\"&y <b>"),
+            "see <a href=\"https://a.org/?q=&quot;x&quot;&amp;y\">https://a.org/?q=&quot;x&quot;&amp;y</a> &lt;b&gt;"
+        );
     }
 }

@@ -1,6 +1,6 @@
 //! Markdown: the same content as the terminal table, for wikis and pull-request comments.
 
-use super::{MONTHLY_HEADER, monthly_rows, policy_grid, policy_summary, summary_grid, verdict};
+use super::{monthly_header, monthly_rows, policy_grid, policy_summary, summary_grid, verdict};
 use crate::run::Run;
 
 pub fn render(run: &Run, monthly: bool) -> String {
@@ -31,9 +31,21 @@ pub fn render(run: &Run, monthly: bool) -> String {
                 escape(&option.name),
                 run.input.currency
             ));
-            let header: Vec<String> = MONTHLY_HEADER.iter().map(|s| s.to_string()).collect();
+            let header = monthly_header(&run.input.currency);
             out.push_str(&table(&header, &monthly_rows(option)));
         }
+    }
+    out
+}
+
+/// The closing list of the catalog rows the run used, one line each with its date, estimate
+/// mark and values (sources are in JSON and the report).
+pub fn assumptions(run: &Run) -> String {
+    let mut out = String::from(
+        "\n## Assumptions\n\nCatalog rows used, with their values; sources in `--format json`.\n\n",
+    );
+    for r in &run.rows_used {
+        out.push_str(&format!("- {}\n", escape(&super::assumption_line(r))));
     }
     out
 }

@@ -16,6 +16,7 @@ pub mod folder;
 pub mod html;
 pub mod report_md;
 
+use crate::catalog::{Figure, RowRef, RowValue, ValueFrom};
 use crate::model::{Category, Comparison, Group, OptionResult};
 use crate::run::Run;
 
@@ -34,16 +35,20 @@ pub enum Format {
 /// carries the Monte Carlo statistics instead of the deterministic summary.
 pub fn render(run: &Run, format: Format, monthly: bool, color: bool) -> String {
     match (format, &run.montecarlo) {
-        (Format::Table, None) => table::render(run, monthly, color),
+        (Format::Table, None) => table::render(run, monthly, color) + &table::assumptions(run),
         (Format::Table, Some(mc)) => {
-            table::render(run, monthly, color) + &uncertainty::mc_section(run, mc, format, color)
+            table::render(run, monthly, color)
+                + &uncertainty::mc_section(run, mc, format, color)
+                + &table::assumptions(run)
         }
         (Format::Csv, None) => csv::render(run, monthly),
         (Format::Csv, Some(mc)) => uncertainty::mc_csv(run, mc),
         (Format::Json, _) => json::render(run),
-        (Format::Markdown, None) => markdown::render(run, monthly),
+        (Format::Markdown, None) => markdown::render(run, monthly) + &markdown::assumptions(run),
         (Format::Markdown, Some(mc)) => {
-            markdown::render(run, monthly) + &uncertainty::mc_section(run, mc, format, color)
+            markdown::render(run, monthly)
+                + &uncertainty::mc_section(run, mc, format, color)
+                + &markdown::assumptions(run)
         }
     }
 }
@@ -93,6 +98,67 @@ pub fn policy_summary(run: &Run) -> Option<String> {
             broken.join(", ")
         ),
     })
+}
+
+/// A value of a catalog row as tables show it: the number in the row's unit, then, for money
+/// in another currency, the amount the model used (`329,736 USD (= 283,573 EUR)`).
+pub fn row_value(v: &RowValue) -> String {
+    let mut s = figure(&v.value);
+    if !v.unit.is_empty() {
+        s.push(' ');
+        s.push_str(&v.unit);
+    }
+    if let Some(c) = &v.converted {
+        s.push_str(&format!(" (= {} {})", input_value(c.value), c.unit));
+    }
+    s
+}
+
+/// A number, a list of numbers or a text, as [`input_value`] writes numbers.
+pub fn figure(f: &Figure) -> String {
+    match f {
+        Figure::Number(x) => input_value(*x),
+        Figure::Numbers(xs) => xs
+            .iter()
+            .map(|x| input_value(*x))
+            .collect::<Vec<_>>()
+            .join(", "),
+        Figure::Text(t) => t.clone(),
+    }
+}
+
+/// Where a value came from, as tables show it: `catalog`, `derived`, or `scenario (option
+/// NAME; catalog 10)` with the catalog's value beside the scenario's.
+pub fn value_origin(v: &RowValue) -> String {
+    match (v.from, &v.option, v.catalog_value) {
+        (ValueFrom::Scenario, Some(option), Some(c)) => {
+            format!("scenario (option {option}; catalog {})", input_value(c))
+        }
+        (from, _, _) => from.as_str().to_string(),
+    }
+}
+
+/// One line of the assumptions list of the table and Markdown outputs: the row, its date and
+/// estimate mark, then its values with their units.
+pub fn assumption_line(r: &RowRef) -> String {
+    let mark = if r.estimate { ", estimate" } else { "" };
+    let values: Vec<String> = r
+        .values
+        .iter()
+        .map(|v| {
+            let mut s = format!("{} {}", v.name, row_value(v));
+            if v.from != ValueFrom::Catalog {
+                s.push_str(&format!(" [{}]", value_origin(v)));
+            }
+            s
+        })
+        .collect();
+    let mut line = format!("{} {} (as of {}{mark})", r.catalog, r.id, r.as_of);
+    if !values.is_empty() {
+        line.push_str(": ");
+        line.push_str(&values.join("; "));
+    }
+    line
 }
 
 /// One row of the side-by-side summary: a label with its unit and one cell per option.
@@ -223,20 +289,23 @@ pub fn hours(v: f64) -> String {
     format!("{:.1}", v + 0.0)
 }
 
-/// Header of a monthly table.
-pub const MONTHLY_HEADER: [&str; 11] = [
-    "Month",
-    "Date",
-    "Demand [GPU-h]",
-    "On-prem [GPU-h]",
-    "Cloud [GPU-h]",
-    "Unmet [GPU-h]",
-    "Capex",
-    "Opex",
-    "Cloud",
-    "Cash out",
-    "Depreciation",
-];
+/// Header of a monthly table; money columns name the currency, as the summary's rows do.
+pub fn monthly_header(currency: &str) -> Vec<String> {
+    let mut header: Vec<String> = [
+        "Month",
+        "Date",
+        "Demand [GPU-h]",
+        "On-prem [GPU-h]",
+        "Cloud [GPU-h]",
+        "Unmet [GPU-h]",
+    ]
+    .map(String::from)
+    .to_vec();
+    header.extend(
+        ["Capex", "Opex", "Cloud", "Cash out", "Depreciation"].map(|h| format!("{h} [{currency}]")),
+    );
+    header
+}
 
 /// Formatted monthly rows of one option.
 pub fn monthly_rows(option: &OptionResult) -> Vec<Vec<String>> {

@@ -45,8 +45,8 @@ pub fn render(c: &Content) -> String {
             chart.png_file
         ));
     }
-    out.push_str("\n## Assumptions\n\nEvery catalog row the run used, with its source and date; `estimate` marks figures without a public source.\n\n");
-    out.push_str(&table(&c.rows_header, &c.rows_used, false));
+    out.push_str("\n## Assumptions\n\nEvery value the run took from a catalog row, with its unit, where it came from (`catalog`, `derived` by tcosim from the row, or `scenario` with the catalog's value beside it), the row's source and date; `estimate` marks rows without a dated public source.\n\n");
+    out.push_str(&linked_table(&c.rows_header, &c.rows_used, c.source_column));
     if !c.warnings.is_empty() {
         out.push_str("\nWarnings:\n\n");
         for w in &c.warnings {
@@ -58,6 +58,53 @@ pub fn render(c: &Content) -> String {
         out.push_str(&format!("- **{}.** {}\n", escape(heading), text));
     }
     out
+}
+
+/// A table of text cells whose `link_column` turns URLs into Markdown links.
+fn linked_table(header: &[String], rows: &[Vec<String>], link_column: usize) -> String {
+    let mut out = table(header, &[], false);
+    for row in rows {
+        let cells: Vec<String> = row
+            .iter()
+            .enumerate()
+            .map(|(i, cell)| {
+                if i == link_column {
+                    linked(cell)
+                } else {
+                    escape(cell)
+                }
+            })
+            .collect();
+        out.push_str(&format!("| {} |\n", cells.join(" | ")));
+    }
+    out
+}
+
+/// `text` escaped for a table cell, its URLs as links (`[URL](URL)`, the target with the
+/// characters that would end it or the cell percent-encoded).
+fn linked(text: &str) -> String {
+    super::content::links(text)
+        .into_iter()
+        .map(|(url, piece)| {
+            if url {
+                let label = escape(piece).replace('[', "\\[").replace(']', "\\]");
+                let mut target = String::new();
+                for ch in piece.chars() {
+                    match ch {
+                        '(' => target.push_str("%28"),
+                        ')' => target.push_str("%29"),
+                        '|' => target.push_str("%7C"),
+                        '<' => target.push_str("%3C"),
+                        '>' => target.push_str("%3E"),
+                        _ => target.push(ch),
+                    }
+                }
+                format!("[{label}]({target})")
+            } else {
+                escape(piece)
+            }
+        })
+        .collect()
 }
 
 fn table(header: &[String], rows: &[Vec<String>], numeric: bool) -> String {

@@ -1,6 +1,6 @@
 //! The terminal table: the verdict, then metrics down and options across.
 
-use super::{MONTHLY_HEADER, monthly_rows, policy_grid, policy_summary, summary_rows, verdict};
+use super::{monthly_header, monthly_rows, policy_grid, policy_summary, summary_rows, verdict};
 use crate::run::Run;
 use comfy_table::{Cell, CellAlignment, ContentArrangement, Table, presets};
 
@@ -47,7 +47,7 @@ pub fn render(run: &Run, monthly: bool, color: bool) -> String {
                 option.name, run.input.currency
             ));
             let mut t = new_table(color);
-            t.set_header(MONTHLY_HEADER.to_vec());
+            t.set_header(monthly_header(&run.input.currency));
             for r in monthly_rows(option) {
                 t.add_row(
                     r.into_iter()
@@ -57,6 +57,16 @@ pub fn render(run: &Run, monthly: bool, color: bool) -> String {
             out.push_str(&t.to_string());
             out.push('\n');
         }
+    }
+    out
+}
+
+/// The closing list of the catalog rows the run used, one line each with its date, estimate
+/// mark and values (sources are in JSON and the report).
+pub fn assumptions(run: &Run) -> String {
+    let mut out = String::from("\nAssumptions (catalog rows used; sources in --format json):\n");
+    for r in &run.rows_used {
+        out.push_str(&format!("- {}\n", super::assumption_line(r)));
     }
     out
 }

@@ -2,7 +2,7 @@
 //! every price converted to the scenario currency. Errors point at the key in the scenario file.
 
 use super::{OptionSpec, ScenarioFile, Source, WorkloadSpec};
-use crate::catalog::{Accelerator, Catalog, CloudOffer, RowRef};
+use crate::catalog::{Accelerator, Catalog, CloudOffer, Figure, RowRef, RowValue};
 use crate::error::{InputError, Seg, key_path, locate_toml};
 use crate::model::{CloudIn, Commitment, Financing, Input, Kind, OptionIn, OwnedIn, WorkloadIn};
 use crate::profile::{BUILTIN_PROFILES, Profile};
@@ -223,6 +223,7 @@ impl Ctx<'_> {
             estimate,
             derived: None,
             file: file.to_string(),
+            values: Vec::new(),
         });
         if let Some(note) = derived {
             match &mut row.derived {
@@ -234,6 +235,35 @@ impl Ctx<'_> {
                 None => row.derived = Some(note),
             }
         }
+    }
+
+    /// Records `values` as used from the row `(catalog, id, file)`, each equal value once;
+    /// the row must have been recorded with [`Ctx::use_row`].
+    fn add_values(&mut self, catalog: &str, id: &str, file: &str, values: Vec<RowValue>) {
+        let key = (catalog.to_string(), id.to_string(), file.to_string());
+        if let Some(row) = self.rows.get_mut(&key) {
+            for v in values {
+                if !row.values.contains(&v) {
+                    row.values.push(v);
+                }
+            }
+        }
+    }
+
+    /// Records the throughput figure of `a` on `basis` and its throughput relative to the
+    /// reference (README equation M0).
+    fn add_throughput(&mut self, a: &Accelerator, basis: &str, rel: f64) {
+        let figure = match basis {
+            "bf16" => RowValue::catalog("bf16_dense_tflops", a.bf16_dense_tflops, "TFLOPS"),
+            "fp8" => RowValue::catalog(
+                "fp8_dense_tflops",
+                a.fp8_dense_tflops.unwrap_or(f64::NAN),
+                "TFLOPS",
+            ),
+            _ => RowValue::catalog("memory_bandwidth_tb_s", a.memory_bandwidth_tb_s, "TB/s"),
+        };
+        let rel = RowValue::derived("relative_throughput", rel, "reference GPUs per GPU");
+        self.add_values("accelerators", &a.id, &a.origin, vec![figure, rel]);
     }
 
     fn accelerator(&mut self, path: &[Seg], id: &str) -> Result<Accelerator, InputError> {
@@ -278,6 +308,13 @@ impl Ctx<'_> {
                     (&r.source, &r.as_of, r.estimate),
                     None,
                     &r.origin,
+                );
+                let unit = format!("{} per USD", r.currency);
+                self.add_values(
+                    "fx",
+                    &r.currency,
+                    &r.origin,
+                    vec![RowValue::catalog("per_usd", r.per_usd, &unit)],
                 );
             }
         }
@@ -414,6 +451,7 @@ pub fn resolve(source: &Source, catalog: &Catalog) -> Result<Resolved, InputErro
     }
     let reference = ctx.accelerator(&[k("reference_accelerator")], &file.reference_accelerator)?;
     let ref_throughput = throughput(&ctx, basis, &reference, &[k("reference_accelerator")])?;
+    ctx.add_throughput(&reference, basis, 1.0);
 
     for (table, count, limit) in [
         (
@@ -447,6 +485,25 @@ pub fn resolve(source: &Source, catalog: &Catalog) -> Result<Resolved, InputErro
     let mut workloads = Vec::new();
     for (n, w) in file.workloads.iter().enumerate() {
         workloads.push(resolve_workload(&ctx, n, w, &reference, basis, &file)?);
+    }
+    if file
+        .workloads
+        .iter()
+        .any(|w| w.training_flops_per_month.is_some())
+    {
+        // The peak that converts training FLOPs into reference-GPU-hours (M0b).
+        let name = if basis == "fp8" && reference.fp8_dense_tflops.is_some() {
+            "fp8_dense_tflops"
+        } else {
+            "bf16_dense_tflops"
+        };
+        let figure = RowValue::catalog(name, reference_tflops(&reference, basis), "TFLOPS");
+        ctx.add_values(
+            "accelerators",
+            &reference.id,
+            &reference.origin,
+            vec![figure],
+        );
     }
     check_unique(
         &ctx,
@@ -886,6 +943,7 @@ fn resolve_owned(
     );
     let accelerator = ctx.accelerator(&p("server"), &server.accelerator)?;
     let rel = throughput(ctx, basis, &accelerator, &p("server"))? / ref_throughput;
+    ctx.add_throughput(&accelerator, basis, rel);
     let per_server = server.accelerator_count;
     let servers = match (o.servers, o.gpus) {
         (Some(s), None) => ctx.range(
@@ -1167,6 +1225,68 @@ fn resolve_owned(
         &site.currency,
         currency,
     )?;
+    let support_value = match o.support_pct_per_year {
+        Some(_) => RowValue::scenario(
+            "support_pct_per_year",
+            support,
+            SUPPORT_UNIT,
+            &o.name,
+            server.support_pct_per_year,
+        ),
+        None => RowValue::catalog("support_pct_per_year", support, SUPPORT_UNIT),
+    };
+    ctx.add_values(
+        "servers",
+        &server.id,
+        &server.origin,
+        vec![
+            RowValue::catalog("price_usd", server.price_usd, "USD")
+                .converted(server_price, currency.to_string()),
+            RowValue::catalog("max_power_kw", server.max_power_kw, "kW"),
+            RowValue::catalog(
+                "idle_fraction",
+                server.idle_fraction,
+                "fraction of max power",
+            ),
+            RowValue::catalog(
+                "accelerator_count",
+                f64::from(server.accelerator_count),
+                "GPUs",
+            ),
+            RowValue::catalog("warranty_years", server.warranty_years, "years"),
+            support_value,
+        ],
+    );
+    let cur = &site.currency;
+    ctx.add_values(
+        "sites",
+        &site.id,
+        &site.origin,
+        vec![
+            RowValue::catalog(
+                "electricity_per_kwh",
+                site.electricity_per_kwh,
+                &format!("{cur}/kWh"),
+            )
+            .converted(electricity, format!("{currency}/kWh")),
+            RowValue::catalog("pue", site.pue, "facility kWh per IT kWh"),
+            RowValue::catalog(
+                "colocation_per_kw_month",
+                site.colocation_per_kw_month,
+                &format!("{cur} per kW-month"),
+            )
+            .converted(colocation, format!("{currency} per kW-month")),
+            RowValue::catalog("grid_co2_g_per_kwh", site.grid_co2_g_per_kwh, "gCO2/kWh"),
+        ],
+    );
+    if !matches!(financing, Financing::Lease { .. }) {
+        ctx.add_values(
+            "depreciation",
+            &policy.id,
+            &policy.origin,
+            depreciation_values(&depreciation),
+        );
+    }
     Ok(OwnedIn {
         servers,
         gpus_per_server: per_server,
@@ -1221,6 +1341,14 @@ fn resolve_cloud(
     let provider = ctx.catalog.provider(&offer.provider).cloned();
     let accelerator = ctx.accelerator(&p("offer"), &offer.accelerator)?;
     let rel = throughput(ctx, basis, &accelerator, &p("offer"))? / ref_throughput;
+    ctx.add_throughput(&accelerator, basis, rel);
+    // Cloud energy is the GPU's TDP times the host factor (M8).
+    ctx.add_values(
+        "accelerators",
+        &accelerator.id,
+        &accelerator.origin,
+        vec![RowValue::catalog("tdp_w", accelerator.tdp_w, "W")],
+    );
     let per_gpu = |v: f64, offer: &CloudOffer| v / f64::from(offer.accelerator_count);
 
     let commitment = match (o.committed_share, o.committed_gpus) {
@@ -1379,6 +1507,90 @@ fn resolve_cloud(
     )?;
     let storage = ctx.convert(&p("storage_tb"), storage_price, "USD", currency)?;
     let egress = ctx.convert(&p("egress_tb_per_month"), egress_price, "USD", currency)?;
+    let instance = "USD per instance-hour";
+    let gpu_hour = "USD per GPU-hour";
+    let local_gpu_hour = format!("{currency} per GPU-hour");
+    let mut values = vec![
+        RowValue::catalog(
+            "accelerator_count",
+            f64::from(offer.accelerator_count),
+            "GPUs per instance",
+        ),
+        RowValue::catalog(
+            "on_demand_usd_per_hour",
+            offer.on_demand_usd_per_hour,
+            instance,
+        ),
+        RowValue::derived(
+            "on_demand_usd_per_gpu_hour",
+            per_gpu(offer.on_demand_usd_per_hour, &offer),
+            gpu_hour,
+        )
+        .converted(od, local_gpu_hour.clone()),
+    ];
+    if let Some(price) = offer.spot_usd_per_hour {
+        values.extend([
+            RowValue::catalog("spot_usd_per_hour", price, instance),
+            RowValue::derived("spot_usd_per_gpu_hour", per_gpu(price, &offer), gpu_hour)
+                .converted(spot, local_gpu_hour.clone()),
+        ]);
+    }
+    if committing && let Some(price) = commit_price {
+        let hour = RowValue::catalog(
+            &format!("commit_{term_years}y_usd_per_hour"),
+            price,
+            instance,
+        );
+        values.extend([
+            if derived {
+                RowValue {
+                    from: crate::catalog::ValueFrom::Derived,
+                    ..hour
+                }
+            } else {
+                hour
+            },
+            RowValue::derived(
+                &format!("commit_{term_years}y_usd_per_gpu_hour"),
+                per_gpu(price, &offer),
+                gpu_hour,
+            )
+            .converted(commit, local_gpu_hour),
+        ]);
+    }
+    ctx.add_values("cloud-offers", &offer.id, &offer.origin, values);
+    if let Some(pr) = &provider {
+        let mut values = Vec::new();
+        if committing && derived {
+            let discount = if term_years == 3 {
+                pr.commit_3y_discount
+            } else {
+                pr.commit_1y_discount
+            };
+            values.push(RowValue::catalog(
+                &format!("commit_{term_years}y_discount"),
+                discount,
+                "fraction of on-demand",
+            ));
+        }
+        if storage_tb > 0.0 {
+            values.push(
+                RowValue::catalog(
+                    "storage_usd_per_tb_month",
+                    storage_price,
+                    "USD per TB-month",
+                )
+                .converted(storage, format!("{currency} per TB-month")),
+            );
+        }
+        if egress_tb > 0.0 {
+            values.push(
+                RowValue::catalog("egress_usd_per_tb", egress_price, "USD per TB")
+                    .converted(egress, format!("{currency} per TB")),
+            );
+        }
+        ctx.add_values("cloud-providers", &pr.id, &pr.origin, values);
+    }
     Ok(CloudIn {
         rel_throughput: rel,
         on_demand_per_gpu_hour: od,
@@ -1396,6 +1608,54 @@ fn resolve_cloud(
         pue: cloud_pue,
         grid_co2_g_per_kwh: cloud_co2,
     })
+}
+
+/// Unit of a server's support contract.
+const SUPPORT_UNIT: &str = "% of price per year";
+
+/// The parameters of a depreciation policy as the run applies them, defaults filled in.
+fn depreciation_values(d: &crate::finance::Depreciation) -> Vec<RowValue> {
+    use crate::finance::Depreciation;
+    let text = |name: &str, value: &str| RowValue {
+        value: Figure::Text(value.to_string()),
+        ..RowValue::catalog(name, 0.0, "")
+    };
+    match d {
+        Depreciation::StraightLine {
+            life_years,
+            salvage_fraction,
+        } => vec![
+            text("method", "straight-line"),
+            RowValue::catalog("life_years", f64::from(*life_years), "years"),
+            RowValue::catalog("salvage_fraction", *salvage_fraction, "fraction of cost"),
+        ],
+        Depreciation::DecliningBalance {
+            life_years,
+            factor,
+            salvage_fraction,
+            switch_to_straight_line,
+        } => vec![
+            text("method", "declining-balance"),
+            RowValue::catalog("life_years", f64::from(*life_years), "years"),
+            RowValue::catalog("factor", *factor, "times the straight-line rate"),
+            RowValue::catalog("salvage_fraction", *salvage_fraction, "fraction of cost"),
+            text(
+                "switch_to_straight_line",
+                if *switch_to_straight_line {
+                    "true"
+                } else {
+                    "false"
+                },
+            ),
+        ],
+        Depreciation::Table { annual_rates } => vec![
+            text("method", "table"),
+            RowValue {
+                value: Figure::Numbers(annual_rates.clone()),
+                ..RowValue::catalog("annual_rates", 0.0, "fraction of cost per tax year")
+            },
+        ],
+    }
 }
 
 /// Refuses a scenario whose demand in some month could exceed

@@ -7,6 +7,7 @@
 
 mod support;
 
+mod assumptions;
 mod bad_input;
 mod catalog;
 mod catalog_commands;

@@ -314,7 +314,8 @@ fn every_example_runs_as_markdown() {
             let text = success(run_args(&s, "markdown", monthly));
             assert!(text.starts_with("# "), "{}:\n{text}", describe(&s));
             assert!(text.contains("| --- |"), "{text}");
-            assert_eq!(text.contains("## "), monthly, "{text}");
+            assert_eq!(text.contains(" — monthly ["), monthly, "{text}");
+            assert!(text.contains("\n## Assumptions\n"), "{text}");
             // Every table line has the same number of cells as its header.
             let mut cells = None;
             for line in text.lines() {

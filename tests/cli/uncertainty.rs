@@ -306,15 +306,28 @@ fn monte_carlo_json_adds_montecarlo_and_keeps_every_field() {
     }
 }
 
+/// A deterministic output split before its closing assumptions list, which starts at `heading`.
+fn split_assumptions<'a>(plain: &'a str, heading: &str) -> (&'a str, &'a str) {
+    let at = plain
+        .rfind(heading)
+        .unwrap_or_else(|| panic!("an assumptions list in\n{plain}"));
+    plain.split_at(at)
+}
+
 #[test]
 fn monte_carlo_table_adds_a_section_after_the_deterministic_table() {
     let plain = success(["run", FLEET]);
     let text = success(["run", FLEET, "--samples", "1000", "--seed", "3"]);
+    let (body, assumptions) = split_assumptions(&plain, "\nAssumptions (");
     assert!(
-        text.starts_with(&plain),
+        text.starts_with(body),
         "the deterministic table comes first, unchanged:\n{text}"
     );
-    let section = &text[plain.len()..];
+    assert!(
+        text.ends_with(assumptions),
+        "the assumptions list comes last"
+    );
+    let section = &text[body.len()..text.len() - assumptions.len()];
     for needle in [
         "Monte Carlo: 1,000 samples, seed 3",
         "P(serves demand)",
@@ -358,11 +371,16 @@ fn monte_carlo_markdown_adds_a_section_after_the_deterministic_report() {
         "--seed",
         "3",
     ]);
+    let (body, assumptions) = split_assumptions(&plain, "\n## Assumptions\n");
     assert!(
-        text.starts_with(&plain),
+        text.starts_with(body),
         "the deterministic Markdown comes first"
     );
-    let section = &text[plain.len()..];
+    assert!(
+        text.ends_with(assumptions),
+        "the assumptions list comes last"
+    );
+    let section = &text[body.len()..text.len() - assumptions.len()];
     assert!(
         section.contains("## Monte Carlo: 1,000 samples, seed 3"),
         "{section}"
