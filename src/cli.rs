@@ -95,6 +95,13 @@ pub struct InitArgs {
     pub force: bool,
 }
 
+/// What `validate` writes.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, clap::ValueEnum)]
+pub enum ValidateFormat {
+    Table,
+    Json,
+}
+
 /// The examples `tcosim init` starts from.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, clap::ValueEnum)]
 pub enum Preset {
@@ -351,6 +358,11 @@ pub struct ValidateArgs {
     /// Scenario files, catalog files (named as in catalogs/) or catalog folders.
     #[arg(required = true)]
     pub files: Vec<PathBuf>,
+
+    /// `table`: a line per file, `ok: …` on stdout and each error on stderr; `json`: one
+    /// document listing every file with its errors.
+    #[arg(long, short, value_enum, default_value = "table")]
+    pub format: ValidateFormat,
 
     /// Layer the catalog files of DIR over the built-in catalogs (repeatable).
     #[arg(long, value_name = "DIR")]

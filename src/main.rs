@@ -10,7 +10,7 @@ mod output;
 use clap::Parser;
 use cli::{
     CatalogCommand, Cli, Command, ImportCommand, ReportArgs, RunArgs, SensitivityArgs, SweepArgs,
-    ValidateArgs,
+    ValidateArgs, ValidateFormat,
 };
 use interrupt::Interrupted;
 use output::Out;
@@ -37,6 +37,8 @@ pub enum Failure {
     Findings(usize),
     /// This many policies were broken (after every output was written): exit code 1.
     Policies(usize),
+    /// `validate` found this many of its files invalid (each reported): exit code 2.
+    Invalid(usize, usize),
 }
 
 impl From<InputError> for Failure {
@@ -92,6 +94,11 @@ fn main() -> ExitCode {
         Err(Failure::Interrupted(i)) => {
             eprintln!("{}: {}", error_label(), i.message());
             ExitCode::from(i.exit_code())
+        }
+        Err(Failure::Invalid(n, of)) => {
+            let s = if of == 1 { "" } else { "s" };
+            eprintln!("{}: {n} of {of} file{s} failed validation", error_label());
+            ExitCode::from(EXIT_INPUT)
         }
         Err(Failure::Policies(n)) => {
             let s = if n == 1 { "y was" } else { "ies were" };
@@ -573,13 +580,72 @@ fn report(args: ReportArgs, quiet: bool) -> Result<(), Failure> {
 
 fn validate(args: ValidateArgs, quiet: bool) -> Result<(), Failure> {
     let base = Catalog::load(&args.catalog)?;
+    let mut results = Vec::with_capacity(args.files.len());
     for path in &args.files {
         interrupt::check()?;
         let shown = path.display().to_string();
-        let name = path.file_name().and_then(|n| n.to_str()).unwrap_or("");
-        let what = if path.is_dir() {
-            let c = Catalog::load(&[args.catalog.as_slice(), std::slice::from_ref(path)].concat())?;
-            let (estimates, rows) = c.estimate_count();
+        let checked = validate_one(path, &args.catalog, &base);
+        if args.format == ValidateFormat::Table {
+            match &checked {
+                Ok((what, warnings)) => {
+                    for w in warnings {
+                        warn(quiet, &format!("{shown}: {w}"));
+                    }
+                    if !quiet {
+                        println!("ok: {shown}: {what}");
+                    }
+                }
+                Err(e) => report_error(e),
+            }
+        }
+        results.push((shown, checked));
+    }
+    let failed = results.iter().filter(|(_, r)| r.is_err()).count();
+    if args.format == ValidateFormat::Json {
+        let files: Vec<serde_json::Value> = results
+            .iter()
+            .map(|(file, r)| match r {
+                Ok((what, warnings)) => serde_json::json!({
+                    "file": file, "ok": true, "checked": what, "warnings": warnings, "errors": [],
+                }),
+                Err(e) => serde_json::json!({
+                    "file": file, "ok": false, "checked": null, "warnings": [],
+                    "errors": [{
+                        "in": e.file,
+                        "line": e.position.map(|p| p.0),
+                        "column": e.position.map(|p| p.1),
+                        "key": e.key,
+                        "problem": e.problem,
+                        "expected": e.expected,
+                        "found": e.found,
+                        "hint": e.hint,
+                        "message": e.to_string(),
+                    }],
+                }),
+            })
+            .collect();
+        let doc = serde_json::json!({ "files": files, "failed": failed });
+        let text = serde_json::to_string_pretty(&doc).unwrap_or_default() + "\n";
+        emit(None, &text, None)?;
+    }
+    match failed {
+        0 => Ok(()),
+        n => Err(Failure::Invalid(n, results.len())),
+    }
+}
+
+/// Checks one scenario file, catalog file or catalog folder: what it is, and the warnings a run
+/// would print.
+fn validate_one(
+    path: &Path,
+    catalog_dirs: &[std::path::PathBuf],
+    base: &Catalog,
+) -> Result<(String, Vec<String>), InputError> {
+    let name = path.file_name().and_then(|n| n.to_str()).unwrap_or("");
+    if path.is_dir() {
+        let c = Catalog::load(&[catalog_dirs, std::slice::from_ref(&path.to_path_buf())].concat())?;
+        let (estimates, rows) = c.estimate_count();
+        return Ok((
             format!(
                 "catalog folder ({} accelerators, {} servers, {} cloud offers, {} sites; \
                  {estimates} of {rows} rows marked estimate)",
@@ -587,38 +653,35 @@ fn validate(args: ValidateArgs, quiet: bool) -> Result<(), Failure> {
                 c.servers.len(),
                 c.offers.len(),
                 c.sites.len()
-            )
-        } else if FILE_NAMES.contains(&name) {
-            // A catalog file is checked with the catalog files beside it, which it may refer to.
-            let folder = path
-                .parent()
-                .filter(|p| !p.as_os_str().is_empty())
-                .unwrap_or(Path::new("."));
-            let mut layer: Vec<std::path::PathBuf> = FILE_NAMES
-                .iter()
-                .map(|n| folder.join(n))
-                .filter(|p| p.is_file() && p.file_name() != path.file_name())
-                .collect();
-            layer.push(path.clone());
-            Catalog::load_with_files(&args.catalog, &layer)?;
-            "catalog file".to_string()
-        } else {
-            // Uncertain inputs, correlations and the sweep grid are checked too.
-            let loaded = Loaded::resolve(Source::read(path)?, base.clone())?;
-            let resolved = &loaded.resolved;
-            for w in &resolved.warnings {
-                warn(quiet, &format!("{shown}: {w}"));
-            }
-            format!(
-                "scenario ({} workloads, {} options, {} uncertain inputs)",
-                resolved.input.workloads.len(),
-                resolved.input.options.len(),
-                loaded.uncertainty.inputs.len()
-            )
-        };
-        if !quiet {
-            println!("ok: {shown}: {what}");
-        }
+            ),
+            Vec::new(),
+        ));
     }
-    Ok(())
+    if FILE_NAMES.contains(&name) {
+        // A catalog file is checked with the catalog files beside it, which it may refer to.
+        let folder = path
+            .parent()
+            .filter(|p| !p.as_os_str().is_empty())
+            .unwrap_or(Path::new("."));
+        let mut layer: Vec<std::path::PathBuf> = FILE_NAMES
+            .iter()
+            .map(|n| folder.join(n))
+            .filter(|p| p.is_file() && p.file_name() != path.file_name())
+            .collect();
+        layer.push(path.to_path_buf());
+        Catalog::load_with_files(catalog_dirs, &layer)?;
+        return Ok(("catalog file".to_string(), Vec::new()));
+    }
+    // Uncertain inputs, correlations and the sweep grid are checked too.
+    let loaded = Loaded::resolve(Source::read(path)?, base.clone())?;
+    let resolved = &loaded.resolved;
+    Ok((
+        format!(
+            "scenario ({} workloads, {} options, {} uncertain inputs)",
+            resolved.input.workloads.len(),
+            resolved.input.options.len(),
+            loaded.uncertainty.inputs.len()
+        ),
+        resolved.warnings.clone(),
+    ))
 }

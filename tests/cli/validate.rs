@@ -389,3 +389,78 @@ fn a_catalog_file_is_validated_with_its_folder() {
         stderr(&out)
     );
 }
+
+/// Every file is checked, whatever failed before it: each error is reported, each good file
+/// is `ok`, and a last line counts the failures (exit code 2).
+#[test]
+fn every_file_is_checked_and_every_failure_reported() {
+    let scratch = Scratch::new();
+    let bad = scratch.write(
+        "bad.toml",
+        &edit(BASE, "kind = \"hybrid\"", "kind = \"hybird\""),
+    );
+    let missing = scratch.path("missing.toml");
+    let out = output([
+        arg("validate"),
+        arg(&bad),
+        arg("scenarios/startup-finetune.toml"),
+        arg(&missing),
+        arg("scenarios/inference-fleet.toml"),
+    ]);
+    assert_eq!(out.status.code(), Some(EXIT_INPUT));
+    let text = stdout(&out);
+    assert_eq!(
+        text.lines().filter(|l| l.starts_with("ok: ")).count(),
+        2,
+        "{text}"
+    );
+    let err = stderr(&out);
+    assert!(err.contains("hybird"), "{err}");
+    assert!(err.contains("missing.toml"), "{err}");
+    assert!(
+        err.ends_with("error: 2 of 4 files failed validation\n"),
+        "{err}"
+    );
+}
+
+/// `--format json` lists every file with its errors, where they are and what was expected.
+#[test]
+fn json_lists_every_file_with_its_errors() {
+    let scratch = Scratch::new();
+    let bad = scratch.write(
+        "bad.toml",
+        &edit(BASE, "horizon_months = 24", "horizon_months = 0"),
+    );
+    let out = output([
+        arg("validate"),
+        arg("--format"),
+        arg("json"),
+        arg("scenarios/startup-finetune.toml"),
+        arg(&bad),
+    ]);
+    assert_eq!(out.status.code(), Some(EXIT_INPUT));
+    let doc: serde_json::Value = serde_json::from_str(&stdout(&out)).expect("JSON");
+    assert_eq!(doc["failed"], 1);
+    let files = doc["files"].as_array().expect("files");
+    assert_eq!(files.len(), 2);
+    assert_eq!(files[0]["ok"], true);
+    assert!(
+        files[0]["checked"]
+            .as_str()
+            .is_some_and(|c| c.starts_with("scenario ("))
+    );
+    assert_eq!(files[1]["ok"], false);
+    let error = &files[1]["errors"][0];
+    assert_eq!(error["key"], "horizon_months");
+    assert_eq!(
+        error["line"].as_u64(),
+        Some(
+            edit(BASE, "horizon_months = 24", "horizon_months = 0")
+                .lines()
+                .position(|l| l.starts_with("horizon_months"))
+                .expect("the line") as u64
+                + 1
+        )
+    );
+    assert!(error["expected"].as_str().is_some());
+}
