@@ -96,8 +96,10 @@ fn main() -> ExitCode {
             ExitCode::from(i.exit_code())
         }
         Err(Failure::Invalid(n, of)) => {
-            let s = if of == 1 { "" } else { "s" };
-            eprintln!("{}: {n} of {of} file{s} failed validation", error_label());
+            // One file's error says it all; of several, a last line counts the failures.
+            if of > 1 {
+                eprintln!("{}: {n} of {of} files failed validation", error_label());
+            }
             ExitCode::from(EXIT_INPUT)
         }
         Err(Failure::Policies(n)) => {

@@ -572,8 +572,13 @@ fn the_html_is_self_contained() {
     );
     assert!(!html.contains("<script"), "no scripts");
     assert!(!html.contains("<img"), "no external images");
-    for attr in ["src=\"http", "href=\"http", "url(", "@import"] {
+    for attr in ["src=\"http", "<link", "url(", "@import"] {
         assert!(!html.contains(attr), "no network reference `{attr}`");
+    }
+    // Links to sources are allowed: they are followed only when clicked, never loaded.
+    for (at, _) in html.match_indices("href=\"http") {
+        let tag = html[..at].rfind('<').expect("inside a tag");
+        assert!(html[tag..at].starts_with("<a "), "only links point outside");
     }
     let verdict = html.find("Cheapest by present value").unwrap();
     let table = html.find("<table>").unwrap();
