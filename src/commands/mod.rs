@@ -1,4 +1,5 @@
 //! One file per subcommand that has outgrown `main.rs`.
 
 pub mod catalog;
+pub mod diff;
 pub mod help;
