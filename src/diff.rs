@@ -291,6 +291,36 @@ trait Shown {
     fn shown(&self) -> String;
 }
 
+/// Equality of inputs as the model sees them: a profile by its weights, not its name.
+trait Same {
+    fn same(&self, other: &Self) -> bool;
+}
+
+macro_rules! same_eq {
+    ($($t:ty),*) => { $(impl Same for $t { fn same(&self, other: &Self) -> bool { self == other } })* };
+}
+same_eq!(
+    f64,
+    u32,
+    usize,
+    bool,
+    String,
+    Option<f64>,
+    Option<u32>,
+    crate::timeline::YearMonth,
+    model::Financing,
+    model::Commitment,
+    crate::finance::Depreciation
+);
+
+impl Same for std::sync::Arc<crate::profile::Profile> {
+    fn same(&self, other: &Self) -> bool {
+        self.hourly == other.hourly
+            && self.month_sums == other.month_sums
+            && self.seasonal == other.seasonal
+    }
+}
+
 macro_rules! shown_display {
     ($($t:ty),*) => { $(impl Shown for $t { fn shown(&self) -> String { self.to_string() } })* };
 }
@@ -315,7 +345,7 @@ impl<T: Shown> Shown for Option<T> {
 
 impl Shown for std::sync::Arc<crate::profile::Profile> {
     fn shown(&self) -> String {
-        "hourly profile".into()
+        self.name.clone()
     }
 }
 
@@ -323,7 +353,7 @@ macro_rules! fields {
     ($t:ty; $($f:ident),* $(,)?) => {
         &[$(Field::<$t> {
             name: stringify!($f),
-            differs: |a, b| a.$f != b.$f,
+            differs: |a, b| !a.$f.same(&b.$f),
             show: |a| a.$f.shown(),
             copy: |m, n| m.$f = n.$f.clone(),
         }),*]
