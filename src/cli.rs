@@ -17,6 +17,7 @@ Examples:
   tcosim sensitivity scenarios/inference-fleet.toml   tornado of the uncertain inputs
   tcosim sweep scenarios/inference-fleet.toml         the owned capacity that minimises cost
   tcosim run my.toml --policy ci/policies.toml  fail (exit 1) when a policy is broken
+  tcosim diff main:scenarios/x.toml scenarios/x.toml   what a change does, and which inputs why
 
 Exit codes: 0 success, 1 a policy was broken, 2 bad input or usage, 130 interrupted by Ctrl-C
 (SIGINT), 143 stopped by SIGTERM. An interrupted run writes nothing; a second Ctrl-C ends it at

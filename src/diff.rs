@@ -564,7 +564,7 @@ pub struct Drivers {
     pub unexplained: Vec<f64>,
     /// Changes that are not attributed (added or removed workloads and options, ...).
     pub unattributed: Vec<String>,
-    /// Model evaluations made (2^players).
+    /// Runs of one option made: Σ over the options of 2^(players that can move it).
     pub evaluations: usize,
 }
 
@@ -598,29 +598,49 @@ pub fn drivers(old: &Input, new: &Input) -> Drivers {
         .filter(|o| new.options.iter().any(|n| n.name == o.name))
         .map(|o| o.name.clone())
         .collect();
-    let k = players.len();
-    let pv = |mask: usize| -> Vec<f64> {
-        let mut mixed = old.clone();
-        for (p, (_, members)) in players.iter().enumerate() {
-            if mask & (1 << p) != 0 {
-                for &m in members {
-                    apply(&mut mixed, new, &inputs[m]);
+    // A player that moves nothing gets 0 and leaves the others' values as they are (the
+    // null-player property), so each option is run alone over the players that can move it:
+    // the scenario's and workloads' inputs and its own. An option's PV does not depend on
+    // the other options.
+    let moves = |members: &[usize], option: &str| {
+        members.iter().any(|&m| match &inputs[m].scope {
+            Scope::Owned(x) | Scope::Cloud(x) | Scope::Option(x) => x == option,
+            Scope::Scenario | Scope::Workload(_) => true,
+        })
+    };
+    let mut phi = vec![vec![0.0; options.len()]; players.len()];
+    let mut evaluations = 0;
+    for (o, name) in options.iter().enumerate() {
+        let mine: Vec<usize> = (0..players.len())
+            .filter(|&p| moves(&players[p].1, name))
+            .collect();
+        let mut alone = old.clone();
+        alone.options.retain(|x| &x.name == name);
+        alone.baseline = 0;
+        let k = mine.len();
+        let pv = |mask: usize| -> f64 {
+            let mut mixed = alone.clone();
+            for (bit, &p) in mine.iter().enumerate() {
+                if mask & (1 << bit) != 0 {
+                    for &m in &players[p].1 {
+                        apply(&mut mixed, new, &inputs[m]);
+                    }
                 }
             }
+            model::simulate(&mixed)
+                .options
+                .first()
+                .map_or(0.0, |r| r.pv_cost)
+        };
+        let values: Vec<f64> = (0..1usize << k).into_par_iter().map(pv).collect();
+        evaluations += values.len();
+        for (bit, values) in shapley(k, |mask, _| values[mask], 1)
+            .into_iter()
+            .enumerate()
+        {
+            phi[mine[bit]][o] = values[0];
         }
-        let out = model::simulate(&mixed);
-        options
-            .iter()
-            .map(|name| {
-                out.options
-                    .iter()
-                    .find(|o| &o.name == name)
-                    .map_or(0.0, |o| o.pv_cost)
-            })
-            .collect()
-    };
-    let values: Vec<Vec<f64>> = (0..1usize << k).into_par_iter().map(pv).collect();
-    let phi = shapley(k, |mask, o| values[mask][o], options.len());
+    }
     let new_out = model::simulate(new);
     let old_out = model::simulate(old);
     let pv_of = |out: &model::Output, name: &str| {
@@ -652,7 +672,7 @@ pub fn drivers(old: &Input, new: &Input) -> Drivers {
         options,
         unexplained,
         unattributed,
-        evaluations: 1 << k,
+        evaluations,
     }
 }
 
