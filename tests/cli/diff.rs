@@ -313,3 +313,61 @@ fn a_git_revision_is_read_through_git_show() {
     );
     assert!(stdout(&out).is_empty());
 }
+
+#[test]
+fn csv_has_one_row_per_option_and_figure_and_the_table_names_the_drivers() {
+    let dir = Scratch::new();
+    let old = dir.write("old.toml", &old_text());
+    let new = dir.write("new.toml", &changed());
+    let csv = stdout(&output([
+        OsStr::new("diff"),
+        arg(&old),
+        arg(&new),
+        OsStr::new("--format"),
+        OsStr::new("csv"),
+    ]));
+    let lines: Vec<&str> = csv.lines().collect();
+    assert_eq!(
+        lines[0],
+        "option,status,currency,figure,old,new,change,change_relative"
+    );
+    assert_eq!(lines.len(), 1 + 3 * 6, "{csv}");
+    assert!(lines[1].starts_with("own,changed,USD,pv_cost,"), "{csv}");
+    let table = stdout(&output([OsStr::new("diff"), arg(&old), arg(&new)]));
+    assert!(table.contains("Winner"), "{table}");
+    assert!(
+        table.contains("Drivers of the PV changes (Shapley values over 2 changed inputs)"),
+        "{table}"
+    );
+    assert!(table.contains("option[mix].owned.servers"), "{table}");
+}
+
+#[test]
+fn policies_need_a_scenario_as_new() {
+    let dir = Scratch::new();
+    let old = dir.write("old.toml", &old_text());
+    let result = dir.path("new.json");
+    let out = output([
+        OsStr::new("run"),
+        arg(&old),
+        OsStr::new("-f"),
+        OsStr::new("json"),
+        OsStr::new("-o"),
+        arg(&result),
+    ]);
+    assert_eq!(out.status.code(), Some(0), "{}", stderr(&out));
+    let policy = dir.write(
+        "policy.toml",
+        "[[policy]]\nname = \"budget\"\noption = \"mix\"\nmetric = \"pv_cost\"\nmax = 1\n",
+    );
+    rejected(
+        &[
+            OsStr::new("diff"),
+            arg(&old),
+            arg(&result),
+            OsStr::new("--policy"),
+            arg(&policy),
+        ],
+        &["policies need a scenario to check"],
+    );
+}
