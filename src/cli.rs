@@ -17,6 +17,7 @@ Examples:
   tcosim sensitivity scenarios/inference-fleet.toml   tornado of the uncertain inputs
   tcosim sweep scenarios/inference-fleet.toml         the owned capacity that minimises cost
   tcosim run my.toml --policy ci/policies.toml  fail (exit 1) when a policy is broken
+  tcosim diff main:scenarios/x.toml scenarios/x.toml   what a change does, and which inputs why
 
 Exit codes: 0 success, 1 a policy was broken, 2 bad input or usage, 130 interrupted by Ctrl-C
 (SIGINT), 143 stopped by SIGTERM. An interrupted run writes nothing; a second Ctrl-C ends it at
@@ -63,6 +64,10 @@ pub enum Command {
         after_help = "Examples:\n  tcosim sweep scenarios/inference-fleet.toml\n  tcosim sweep my.toml --format json --output sweep.json\n  tcosim sweep scenarios/inference-fleet.toml --chart sweep.png\n\nA progress bar shows on a terminal while the grid is evaluated. Ctrl-C stops the sweep\n(exit code 130; SIGTERM 143) and nothing is written."
     )]
     Sweep(SweepArgs),
+    /// Compare two scenarios (or results, or git revisions of a scenario): per option the
+    /// changes, and which changed inputs explain them.
+    #[command(after_help = DIFF_HELP)]
+    Diff(DiffArgs),
     /// List, show, check and import catalog rows.
     #[command(subcommand)]
     Catalog(CatalogCommand),
@@ -79,6 +84,38 @@ pub enum Command {
     /// Print the manual page (roff) of tcosim and its commands.
     #[command(after_help = "Examples:\n  tcosim man > tcosim.1 && man ./tcosim.1")]
     Man,
+}
+
+const DIFF_HELP: &str = "\
+Examples:
+  tcosim diff old.toml new.toml
+  tcosim diff main:scenarios/fleet.toml scenarios/fleet.toml --format markdown --output comment.md
+  tcosim diff before.json after.json --format json
+
+OLD and NEW are each a scenario file, a JSON result of `tcosim run --format json` (figures
+only, no drivers), or `REV:PATH`, the file PATH at git revision REV read with `git show` (PATH
+from the repository's root, or `./PATH` from the current folder; relative profile paths of
+that scenario are read from the working tree's folder of PATH). The drivers are Shapley values
+of the changed inputs (README \"tcosim diff\"). The policies of the new scenario and of
+`--policy` files are checked against the new run.
+
+Exit codes: 0 success, 1 a policy of the new run is broken (after writing), 2 bad input.";
+
+#[derive(Debug, Args)]
+pub struct DiffArgs {
+    /// The old side: a scenario file, a JSON result, or `REV:PATH` read through git.
+    pub old: String,
+
+    /// The new side: a scenario file, a JSON result, or `REV:PATH` read through git.
+    pub new: String,
+
+    #[command(flatten)]
+    pub out: OutputArgs,
+
+    /// Also check the `[[policy]]` tables of FILE against the new run (repeatable); any broken
+    /// policy makes the command exit with code 1 after writing its output.
+    #[arg(long, value_name = "FILE")]
+    pub policy: Vec<PathBuf>,
 }
 
 #[derive(Debug, Args)]

@@ -7,6 +7,7 @@
 //! parses arguments, calls [`run::load`] and a [`report`] renderer, and maps errors to exit codes.
 
 pub mod catalog;
+pub mod diff;
 pub mod error;
 pub mod finance;
 #[doc(hidden)]

@@ -84,6 +84,7 @@ fn main() -> ExitCode {
         Some(Command::Init(args)) => commands::init::init(args),
         Some(Command::Completions(args)) => commands::help::completions(args.shell),
         Some(Command::Man) => commands::help::man(),
+        Some(Command::Diff(args)) => commands::diff::diff(args, quiet),
     };
     match result {
         Ok(()) => ExitCode::SUCCESS,
@@ -220,12 +221,12 @@ fn run(mut args: RunArgs, quiet: bool) -> Result<(), Failure> {
         output::use_color(output),
     );
     emit(output, &text, None)?;
-    broken_policies(&run)
+    broken_policies(&run.policies)
 }
 
 /// After every output is written: each broken policy on stderr, and exit code 1 if any.
-fn broken_policies(run: &tcosim::run::Run) -> Result<(), Failure> {
-    let broken: Vec<_> = run.policies.iter().filter(|p| !p.holds).collect();
+fn broken_policies(policies: &[tcosim::policy::Outcome]) -> Result<(), Failure> {
+    let broken: Vec<_> = policies.iter().filter(|p| !p.holds).collect();
     for p in &broken {
         let message = p
             .message
@@ -577,7 +578,7 @@ fn report(args: ReportArgs, quiet: bool) -> Result<(), Failure> {
     if !quiet {
         eprintln!("wrote {} ({} files)", dest.path.display(), files.len());
     }
-    broken_policies(&run)
+    broken_policies(&run.policies)
 }
 
 fn validate(args: ValidateArgs, quiet: bool) -> Result<(), Failure> {

@@ -1,5 +1,6 @@
 //! One file per subcommand that has outgrown `main.rs`.
 
 pub mod catalog;
+pub mod diff;
 pub mod help;
 pub mod init;

@@ -4,6 +4,7 @@
 
 pub mod catalog;
 pub mod csv;
+pub mod diff;
 pub mod json;
 pub mod markdown;
 pub mod table;
@@ -56,11 +57,15 @@ pub fn render(run: &Run, format: Format, monthly: bool, color: bool) -> String {
 /// The policies' results as a grid (README "Policies"): a header and one row per policy, in
 /// the order they were given; empty without policies.
 pub fn policy_grid(run: &Run) -> (Vec<String>, Vec<Vec<String>>) {
+    policy_grid_of(&run.policies)
+}
+
+/// [`policy_grid`] of any list of policy results.
+pub fn policy_grid_of(policies: &[crate::policy::Outcome]) -> (Vec<String>, Vec<Vec<String>>) {
     let header = ["Policy", "Requirement", "Found", "Result", "Message"]
         .map(String::from)
         .to_vec();
-    let rows = run
-        .policies
+    let rows = policies
         .iter()
         .map(|p| {
             vec![
@@ -78,12 +83,16 @@ pub fn policy_grid(run: &Run) -> (Vec<String>, Vec<Vec<String>>) {
 /// One sentence on the policies: `All 3 policies hold.` or `2 of 3 policies are broken:
 /// \`a\`, \`b\`.`; `None` without policies.
 pub fn policy_summary(run: &Run) -> Option<String> {
-    let n = run.policies.len();
+    policy_summary_of(&run.policies)
+}
+
+/// [`policy_summary`] of any list of policy results.
+pub fn policy_summary_of(policies: &[crate::policy::Outcome]) -> Option<String> {
+    let n = policies.len();
     if n == 0 {
         return None;
     }
-    let broken: Vec<String> = run
-        .policies
+    let broken: Vec<String> = policies
         .iter()
         .filter(|p| !p.holds)
         .map(|p| format!("`{}`", p.name))

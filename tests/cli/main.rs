@@ -12,6 +12,7 @@ mod bad_input;
 mod catalog;
 mod catalog_commands;
 mod conventions;
+mod diff;
 mod extremes;
 mod fuzz_findings;
 mod fuzz_smoke;

@@ -1,0 +1,173 @@
+//! `tcosim diff OLD NEW`: read both sides (a scenario, a JSON result, or `REV:PATH` through
+//! git), simulate the scenarios, attribute the PV changes, write, then check the new run's
+//! policies.
+
+use crate::cli::DiffArgs;
+use crate::{Failure, broken_policies, emit, output, warn};
+use std::path::{Path, PathBuf};
+use std::process::Command;
+use tcosim::catalog::Catalog;
+use tcosim::diff::{self, Diff, Figures};
+use tcosim::error::InputError;
+use tcosim::report::diff::{DiffReport, render};
+use tcosim::run::{Loaded, Run};
+use tcosim::scenario::Source;
+
+/// One side of a diff.
+enum Side {
+    Scenario(Box<Loaded>),
+    /// A JSON result of `run --format json`: figures only.
+    Result(Figures),
+}
+
+pub fn diff(args: DiffArgs, quiet: bool) -> Result<(), Failure> {
+    let out = args.out.output.as_deref();
+    if let Some(path) = out {
+        output::check(&[("--output", path)])?;
+    }
+    let catalog = Catalog::load(&args.out.catalog)?;
+    let old = read_side(&args.old, &catalog)?;
+    let new = read_side(&args.new, &catalog)?;
+    let mut notes = Vec::new();
+    let policies = match &new {
+        Side::Scenario(loaded) => loaded.policies(&args.policy, false)?,
+        Side::Result(_) if !args.policy.is_empty() => {
+            return Err(
+                InputError::new(&args.new, "policies need a scenario to check")
+                    .expected("a scenario file (or `REV:PATH` of one) as NEW with `--policy`")
+                    .found("a JSON result")
+                    .into(),
+            );
+        }
+        Side::Result(_) => Vec::new(),
+    };
+    let old = simulate(old, quiet, &args.old)?;
+    let new = simulate(new, quiet, &args.new)?;
+    let (diff, outcomes) = match (old, new) {
+        ((old_figures, Some(old_run)), (new_figures, Some(new_run))) => {
+            let drivers = diff::drivers(&old_run.input, &new_run.input);
+            let outcomes = tcosim::policy::evaluate(&policies, &new_run.output, None);
+            (Diff::new(old_figures, new_figures, Some(drivers)), outcomes)
+        }
+        ((old_figures, old_run), (new_figures, new_run)) => {
+            let json: Vec<&str> = [(&args.old, &old_run), (&args.new, &new_run)]
+                .into_iter()
+                .filter(|(_, run)| run.is_none())
+                .map(|(name, _)| name.as_str())
+                .collect();
+            notes.push(format!(
+                "figures only: {} {} a JSON result, so no inputs are compared and no drivers are shown",
+                json.iter()
+                    .map(|j| format!("`{j}`"))
+                    .collect::<Vec<_>>()
+                    .join(" and "),
+                if json.len() == 1 { "is" } else { "are" }
+            ));
+            let outcomes = match &new_run {
+                Some(run) => tcosim::policy::evaluate(&policies, &run.output, None),
+                None => Vec::new(),
+            };
+            (Diff::new(old_figures, new_figures, None), outcomes)
+        }
+    };
+    if diff.old.currency != diff.new.currency && !diff.old.currency.is_empty() {
+        warn(
+            quiet,
+            &format!(
+                "the two sides are in different currencies ({} and {}): their figures are compared as numbers",
+                diff.old.currency, diff.new.currency
+            ),
+        );
+    }
+    let report = DiffReport {
+        diff: &diff,
+        old_source: &args.old,
+        new_source: &args.new,
+        policies: &outcomes,
+        notes,
+    };
+    let text = render(&report, args.out.format, output::use_color(out));
+    emit(out, &text, None)?;
+    broken_policies(&outcomes)
+}
+
+/// The figures of a side, and its run when it is a scenario.
+fn simulate(side: Side, quiet: bool, name: &str) -> Result<(Figures, Option<Run>), InputError> {
+    match side {
+        Side::Result(figures) => Ok((figures, None)),
+        Side::Scenario(loaded) => {
+            let run = loaded.simulate()?;
+            for w in &run.warnings {
+                warn(quiet, &format!("{name}: {w}"));
+            }
+            Ok((Figures::from_output(&run.input, &run.output), Some(run)))
+        }
+    }
+}
+
+/// Reads `arg`: a file, or `REV:PATH` through git when no file of that name exists.
+fn read_side(arg: &str, catalog: &Catalog) -> Result<Side, InputError> {
+    let path = Path::new(arg);
+    let source = match arg.split_once(':') {
+        Some((rev, file)) if !path.exists() && !rev.is_empty() && !file.is_empty() => {
+            git_source(arg, rev, file)?
+        }
+        _ => Source::read(path)?,
+    };
+    if source.text.trim_start().starts_with('{') {
+        return Ok(Side::Result(Figures::from_json(
+            &source.display,
+            &source.text,
+        )?));
+    }
+    Ok(Side::Scenario(Box::new(Loaded::resolve(
+        source,
+        catalog.clone(),
+    )?)))
+}
+
+/// The file `file` at revision `rev`, through `git show REV:PATH` run in the current folder.
+/// Relative paths in it (hourly profiles) resolve against the working tree's folder of PATH.
+fn git_source(arg: &str, rev: &str, file: &str) -> Result<Source, InputError> {
+    let run = |args: &[&str]| {
+        Command::new("git").args(args).output().map_err(|e| {
+            InputError::new(arg, "cannot run git to read a revision")
+                .expected("`git` on the PATH")
+                .found(e.to_string())
+                .hint("install git, or give the old file as a path")
+        })
+    };
+    let shown = run(&["show", &format!("{rev}:{file}")])?;
+    if !shown.status.success() {
+        let message = String::from_utf8_lossy(&shown.stderr);
+        return Err(
+            InputError::new(arg, "cannot read the file at that git revision")
+                .expected("`REV:PATH`: a revision git knows and a file in it")
+                .found(message.lines().next().unwrap_or("git failed").trim().to_string())
+                .hint("PATH is from the repository's root, or `REV:./PATH` from the current folder; `git log` lists revisions"),
+        );
+    }
+    if shown.stdout.len() as u64 > tcosim::limits::MAX_SCENARIO_BYTES {
+        return Err(InputError::new(arg, "the scenario file is too large")
+            .expected(format!(
+                "at most {} bytes",
+                tcosim::limits::MAX_SCENARIO_BYTES
+            ))
+            .found(format!("{} bytes", shown.stdout.len())));
+    }
+    let text = String::from_utf8(shown.stdout).map_err(|_| {
+        InputError::new(arg, "the file is not UTF-8 text").expected("a TOML scenario or JSON")
+    })?;
+    let in_tree: PathBuf = if file.starts_with("./") || file.starts_with("../") {
+        PathBuf::from(file)
+    } else {
+        let top = run(&["rev-parse", "--show-toplevel"])?;
+        let top = String::from_utf8_lossy(&top.stdout).trim().to_string();
+        Path::new(&top).join(file)
+    };
+    Ok(Source {
+        display: tcosim::limits::printable(arg),
+        text,
+        base_dir: in_tree.parent().map(Path::to_path_buf),
+    })
+}

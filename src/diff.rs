@@ -1,0 +1,906 @@
+//! Differences between two runs (README "tcosim diff"): per option the change in each headline
+//! figure, whether the winner changed, and which changed inputs explain each option's change in
+//! PV (Shapley values, D1–D3 in the README). Pure: the caller reads files and simulates.
+
+use crate::error::InputError;
+use crate::model::{self, CloudIn, Input, OptionIn, OwnedIn, WorkloadIn};
+use rayon::prelude::*;
+use serde_json::Value;
+
+/// Most changed inputs attributed one by one; above it, the inputs are grouped by section (D3).
+pub const MAX_SINGLE_INPUTS: usize = 10;
+/// Most sections attributed one by one; above it, three coarse groups (scenario, workloads,
+/// options) are.
+pub const MAX_SECTIONS: usize = 12;
+
+/// The headline figures of one option of a run.
+#[derive(Debug, Clone, PartialEq)]
+pub struct OptionFigures {
+    pub name: String,
+    pub kind: String,
+    pub pv_cost: f64,
+    pub total_cost: f64,
+    pub cost_per_gpu_hour: Option<f64>,
+    pub unmet_gpu_hours: f64,
+    pub energy_kwh: f64,
+    pub co2_t: f64,
+    /// Cumulative nominal cost (cash out plus priced unserved work) at the end of each month.
+    pub cumulative_cost: Vec<f64>,
+}
+
+/// The figures of one run: from a simulation or from the JSON of `run --format json`.
+#[derive(Debug, Clone, PartialEq)]
+pub struct Figures {
+    pub scenario: String,
+    pub currency: String,
+    pub options: Vec<OptionFigures>,
+    /// The verdict's choice, if any.
+    pub winner: Option<String>,
+}
+
+impl Figures {
+    pub fn from_output(input: &Input, output: &model::Output) -> Figures {
+        let options = output
+            .options
+            .iter()
+            .map(|o| OptionFigures {
+                name: o.name.clone(),
+                kind: o.kind.as_str().to_string(),
+                pv_cost: o.pv_cost,
+                total_cost: o.total_cost,
+                cost_per_gpu_hour: o.cost_per_gpu_hour,
+                unmet_gpu_hours: o.unmet_gpu_hours,
+                energy_kwh: o.energy_kwh,
+                co2_t: o.co2_t,
+                cumulative_cost: cumulative(o.months.iter().map(|m| m.cost())),
+            })
+            .collect();
+        Figures {
+            scenario: input.name.clone(),
+            currency: input.currency.clone(),
+            options,
+            winner: output
+                .verdict
+                .winner
+                .and_then(|w| output.options.get(w))
+                .map(|o| o.name.clone()),
+        }
+    }
+
+    /// The figures of a JSON result of `tcosim run --format json` (schema version 2).
+    pub fn from_json(display: &str, text: &str) -> Result<Figures, InputError> {
+        let bad = |what: &str| {
+            InputError::new(display, "not a JSON result of `tcosim run --format json`")
+                .expected("`schema_version` 2 with `scenario`, `verdict` and `options`")
+                .found(what.to_string())
+        };
+        let doc: Value = serde_json::from_str(text).map_err(|e| bad(&e.to_string()))?;
+        if doc["schema_version"].as_u64() != Some(2) {
+            return Err(bad(&format!("schema_version {}", doc["schema_version"])));
+        }
+        let num = |v: &Value, key: &str| -> Result<f64, InputError> {
+            v[key]
+                .as_f64()
+                .ok_or_else(|| bad(&format!("`{key}` is not a number")))
+        };
+        let mut options = Vec::new();
+        for o in doc["options"]
+            .as_array()
+            .ok_or_else(|| bad("no `options` array"))?
+        {
+            let mut months = Vec::new();
+            for m in o["monthly"].as_array().map(Vec::as_slice).unwrap_or(&[]) {
+                months.push(num(m, "cash_out")? + m["unserved"].as_f64().unwrap_or(0.0));
+            }
+            options.push(OptionFigures {
+                name: o["name"]
+                    .as_str()
+                    .ok_or_else(|| bad("an option without a name"))?
+                    .to_string(),
+                kind: o["kind"].as_str().unwrap_or("").to_string(),
+                pv_cost: num(o, "pv_cost")?,
+                total_cost: num(o, "total_cost")?,
+                cost_per_gpu_hour: o["cost_per_gpu_hour"].as_f64(),
+                unmet_gpu_hours: num(o, "unmet_gpu_hours")?,
+                energy_kwh: num(o, "energy_kwh")?,
+                co2_t: num(o, "co2_t")?,
+                cumulative_cost: cumulative(months.into_iter()),
+            });
+        }
+        Ok(Figures {
+            scenario: doc["scenario"]["name"].as_str().unwrap_or("").to_string(),
+            currency: doc["scenario"]["currency"]
+                .as_str()
+                .unwrap_or("")
+                .to_string(),
+            options,
+            winner: doc["verdict"]["winner"].as_str().map(str::to_string),
+        })
+    }
+
+    fn option(&self, name: &str) -> Option<&OptionFigures> {
+        self.options.iter().find(|o| o.name == name)
+    }
+}
+
+fn cumulative(costs: impl Iterator<Item = f64>) -> Vec<f64> {
+    costs
+        .scan(0.0, |sum, c| {
+            *sum += c;
+            Some(*sum)
+        })
+        .collect()
+}
+
+/// One option in the old run, the new run or both.
+#[derive(Debug, Clone)]
+pub struct OptionDiff {
+    pub name: String,
+    pub old: Option<OptionFigures>,
+    pub new: Option<OptionFigures>,
+}
+
+impl OptionDiff {
+    /// `changed`, `added` or `removed`.
+    pub fn status(&self) -> &'static str {
+        match (&self.old, &self.new) {
+            (Some(_), Some(_)) => "changed",
+            (None, _) => "added",
+            (_, None) => "removed",
+        }
+    }
+
+    /// New less old PV, when the option is in both.
+    pub fn pv_change(&self) -> Option<f64> {
+        Some(self.new.as_ref()?.pv_cost - self.old.as_ref()?.pv_cost)
+    }
+}
+
+/// A figure's old and new value with the change.
+#[derive(Debug, Clone, Copy, PartialEq)]
+pub struct Change {
+    pub old: Option<f64>,
+    pub new: Option<f64>,
+}
+
+impl Change {
+    pub fn absolute(&self) -> Option<f64> {
+        Some(self.new? - self.old?)
+    }
+
+    /// The change as a fraction of the old value; `None` when the old value is 0.
+    pub fn relative(&self) -> Option<f64> {
+        let (old, new) = (self.old?, self.new?);
+        (old != 0.0).then(|| (new - old) / old.abs())
+    }
+}
+
+/// The figures a diff compares, as (JSON key, label, getter).
+pub type Metric = (
+    &'static str,
+    &'static str,
+    fn(&OptionFigures) -> Option<f64>,
+);
+
+pub const METRICS: [Metric; 6] = [
+    ("pv_cost", "PV cost", |o| Some(o.pv_cost)),
+    ("total_cost", "Total cost", |o| Some(o.total_cost)),
+    ("cost_per_gpu_hour", "Cost per GPU-hour", |o| {
+        o.cost_per_gpu_hour
+    }),
+    ("unmet_gpu_hours", "Unmet [GPU-h]", |o| {
+        Some(o.unmet_gpu_hours)
+    }),
+    ("energy_kwh", "Energy [kWh]", |o| Some(o.energy_kwh)),
+    ("co2_t", "Carbon [tCO2]", |o| Some(o.co2_t)),
+];
+
+impl OptionDiff {
+    /// The change of the metric at `index` of [`METRICS`].
+    pub fn change(&self, index: usize) -> Change {
+        let get = METRICS[index].2;
+        Change {
+            old: self.old.as_ref().and_then(get),
+            new: self.new.as_ref().and_then(get),
+        }
+    }
+}
+
+/// The comparison of two runs.
+#[derive(Debug, Clone)]
+pub struct Diff {
+    pub old: Figures,
+    pub new: Figures,
+    /// The options of the old run in its order, then those only in the new run.
+    pub options: Vec<OptionDiff>,
+    /// Absent when either side is a JSON result (figures only).
+    pub drivers: Option<Drivers>,
+}
+
+impl Diff {
+    pub fn new(old: Figures, new: Figures, drivers: Option<Drivers>) -> Diff {
+        let mut options: Vec<OptionDiff> = old
+            .options
+            .iter()
+            .map(|o| OptionDiff {
+                name: o.name.clone(),
+                old: Some(o.clone()),
+                new: new.option(&o.name).cloned(),
+            })
+            .collect();
+        for o in &new.options {
+            if old.option(&o.name).is_none() {
+                options.push(OptionDiff {
+                    name: o.name.clone(),
+                    old: None,
+                    new: Some(o.clone()),
+                });
+            }
+        }
+        Diff {
+            old,
+            new,
+            options,
+            drivers,
+        }
+    }
+
+    pub fn winner_changed(&self) -> bool {
+        self.old.winner != self.new.winner
+    }
+}
+
+/// Where a changed input lives.
+#[derive(Debug, Clone, PartialEq, Eq)]
+enum Scope {
+    Scenario,
+    Workload(String),
+    /// A field of an option's owned part.
+    Owned(String),
+    /// A field of an option's cloud part.
+    Cloud(String),
+    /// The whole option: its kind or which parts it has changed.
+    Option(String),
+}
+
+/// One changed input of the model.
+#[derive(Debug, Clone)]
+pub struct Input1 {
+    /// `discount_rate`, `workload[NAME].growth_per_year`, `option[NAME].cloud.pue`, ...
+    pub input: String,
+    /// `scenario`, `workload NAME` or `option NAME`.
+    pub section: String,
+    pub old: String,
+    pub new: String,
+    scope: Scope,
+    /// Index into the field table of its scope.
+    field: usize,
+}
+
+/// A field of a model struct: its name, whether two differ, its value as text, and the copy
+/// of the new value into a mixed input.
+struct Field<T> {
+    name: &'static str,
+    differs: fn(&T, &T) -> bool,
+    show: fn(&T) -> String,
+    copy: fn(&mut T, &T),
+}
+
+/// Values as a diff shows them: numbers in their shortest exact form.
+trait Shown {
+    fn shown(&self) -> String;
+}
+
+/// Equality of inputs as the model sees them: a profile by its weights, not its name.
+trait Same {
+    fn same(&self, other: &Self) -> bool;
+}
+
+macro_rules! same_eq {
+    ($($t:ty),*) => { $(impl Same for $t { fn same(&self, other: &Self) -> bool { self == other } })* };
+}
+same_eq!(
+    f64,
+    u32,
+    usize,
+    bool,
+    String,
+    Option<f64>,
+    Option<u32>,
+    crate::timeline::YearMonth,
+    model::Financing,
+    model::Commitment,
+    crate::finance::Depreciation
+);
+
+impl Same for std::sync::Arc<crate::profile::Profile> {
+    fn same(&self, other: &Self) -> bool {
+        self.hourly == other.hourly
+            && self.month_sums == other.month_sums
+            && self.seasonal == other.seasonal
+    }
+}
+
+macro_rules! shown_display {
+    ($($t:ty),*) => { $(impl Shown for $t { fn shown(&self) -> String { self.to_string() } })* };
+}
+shown_display!(f64, u32, usize, bool, String, crate::timeline::YearMonth);
+
+macro_rules! shown_debug {
+    ($($t:ty),*) => { $(impl Shown for $t { fn shown(&self) -> String { format!("{self:?}") } })* };
+}
+shown_debug!(
+    model::Financing,
+    model::Commitment,
+    crate::finance::Depreciation
+);
+
+impl<T: Shown> Shown for Option<T> {
+    fn shown(&self) -> String {
+        self.as_ref()
+            .map(Shown::shown)
+            .unwrap_or_else(|| "none".into())
+    }
+}
+
+impl Shown for std::sync::Arc<crate::profile::Profile> {
+    fn shown(&self) -> String {
+        self.name.clone()
+    }
+}
+
+macro_rules! fields {
+    ($t:ty; $($f:ident),* $(,)?) => {
+        &[$(Field::<$t> {
+            name: stringify!($f),
+            differs: |a, b| !a.$f.same(&b.$f),
+            show: |a| a.$f.shown(),
+            copy: |m, n| m.$f = n.$f.clone(),
+        }),*]
+    };
+}
+
+const SCENARIO_FIELDS: &[Field<Input>] = fields!(Input;
+    horizon_months, start, discount_rate, electricity_escalation_per_year, demand_scale,
+    demand_growth_per_year);
+const WORKLOAD_FIELDS: &[Field<WorkloadIn>] = fields!(WorkloadIn;
+    ref_gpu_hours_per_month, growth_per_year, profile, sensitive, max_wait_hours,
+    unserved_cost_per_gpu_hour);
+const OWNED_FIELDS: &[Field<OwnedIn>] = fields!(OwnedIn;
+    servers, gpus_per_server, rel_throughput, availability, server_price, max_power_kw,
+    idle_fraction, warranty_months, support_pct_per_year, electricity_per_kwh, pue,
+    colocation_per_kw_month, grid_co2_g_per_kwh, cycle_months, financing, depreciation,
+    residual_value, staff_fte_fixed, staff_fte_per_server, staff_salary_per_year,
+    software_per_gpu_year);
+const CLOUD_FIELDS: &[Field<CloudIn>] = fields!(CloudIn;
+    rel_throughput, on_demand_per_gpu_hour, spot_per_gpu_hour, commit_per_gpu_hour, commitment,
+    commit_term_months, spot_share, spot_overhead, storage_tb, storage_per_tb_month,
+    egress_tb_per_month, egress_per_tb, power_kw_per_gpu, pue, grid_co2_g_per_kwh);
+
+fn option_shape(o: &OptionIn) -> String {
+    let parts = match (&o.owned, &o.cloud) {
+        (Some(_), Some(_)) => "owned and cloud",
+        (Some(_), None) => "owned",
+        (None, Some(_)) => "cloud",
+        (None, None) => "nothing",
+    };
+    format!("{} ({parts})", o.kind.as_str())
+}
+
+/// The inputs that differ between `old` and `new`, and what cannot be attributed: workloads
+/// and options added or removed, and a changed currency or baseline (which move no PV).
+pub fn changed_inputs(old: &Input, new: &Input) -> (Vec<Input1>, Vec<String>) {
+    let mut out = Vec::new();
+    let mut unattributed = Vec::new();
+    let push = |out: &mut Vec<Input1>, scope: Scope, field, name: String, o, n| {
+        let section = match &scope {
+            Scope::Scenario => "scenario".to_string(),
+            Scope::Workload(w) => format!("workload {w}"),
+            Scope::Owned(x) | Scope::Cloud(x) | Scope::Option(x) => format!("option {x}"),
+        };
+        out.push(Input1 {
+            input: name,
+            section,
+            old: o,
+            new: n,
+            scope,
+            field,
+        });
+    };
+    for (i, f) in SCENARIO_FIELDS.iter().enumerate() {
+        if (f.differs)(old, new) {
+            let (o, n) = ((f.show)(old), (f.show)(new));
+            push(&mut out, Scope::Scenario, i, f.name.to_string(), o, n);
+        }
+    }
+    if old.currency != new.currency {
+        unattributed.push(format!(
+            "currency changed from {} to {}: figures are compared as numbers",
+            old.currency, new.currency
+        ));
+    }
+    let base = |i: &Input| i.options.get(i.baseline).map(|o| o.name.clone());
+    if base(old) != base(new) {
+        unattributed.push(format!(
+            "baseline changed from {} to {} (it moves no PV)",
+            base(old).unwrap_or_default(),
+            base(new).unwrap_or_default()
+        ));
+    }
+    for w in &old.workloads {
+        match new.workloads.iter().find(|n| n.name == w.name) {
+            None => unattributed.push(format!("workload `{}` removed", w.name)),
+            Some(n) => {
+                for (i, f) in WORKLOAD_FIELDS.iter().enumerate() {
+                    if (f.differs)(w, n) {
+                        let name = format!("workload[{}].{}", w.name, f.name);
+                        let (o, s) = ((f.show)(w), (f.show)(n));
+                        push(&mut out, Scope::Workload(w.name.clone()), i, name, o, s);
+                    }
+                }
+            }
+        }
+    }
+    for n in &new.workloads {
+        if !old.workloads.iter().any(|w| w.name == n.name) {
+            unattributed.push(format!("workload `{}` added", n.name));
+        }
+    }
+    for o in &old.options {
+        let Some(n) = new.options.iter().find(|n| n.name == o.name) else {
+            unattributed.push(format!("option `{}` removed", o.name));
+            continue;
+        };
+        let same_shape = o.kind == n.kind
+            && o.owned.is_some() == n.owned.is_some()
+            && o.cloud.is_some() == n.cloud.is_some();
+        if !same_shape {
+            let name = format!("option[{}]", o.name);
+            let (a, b) = (option_shape(o), option_shape(n));
+            push(&mut out, Scope::Option(o.name.clone()), 0, name, a, b);
+            continue;
+        }
+        if let (Some(a), Some(b)) = (&o.owned, &n.owned) {
+            for (i, f) in OWNED_FIELDS.iter().enumerate() {
+                if (f.differs)(a, b) {
+                    let name = format!("option[{}].owned.{}", o.name, f.name);
+                    let (x, y) = ((f.show)(a), (f.show)(b));
+                    push(&mut out, Scope::Owned(o.name.clone()), i, name, x, y);
+                }
+            }
+        }
+        if let (Some(a), Some(b)) = (&o.cloud, &n.cloud) {
+            for (i, f) in CLOUD_FIELDS.iter().enumerate() {
+                if (f.differs)(a, b) {
+                    let name = format!("option[{}].cloud.{}", o.name, f.name);
+                    let (x, y) = ((f.show)(a), (f.show)(b));
+                    push(&mut out, Scope::Cloud(o.name.clone()), i, name, x, y);
+                }
+            }
+        }
+    }
+    for n in &new.options {
+        if !old.options.iter().any(|o| o.name == n.name) {
+            unattributed.push(format!("option `{}` added", n.name));
+        }
+    }
+    (out, unattributed)
+}
+
+/// Copies the new value of `input` into `mixed` (an input shaped as the old one).
+fn apply(mixed: &mut Input, new: &Input, input: &Input1) {
+    match &input.scope {
+        Scope::Scenario => (SCENARIO_FIELDS[input.field].copy)(mixed, new),
+        Scope::Workload(w) => {
+            let n = new.workloads.iter().find(|x| &x.name == w);
+            let m = mixed.workloads.iter_mut().find(|x| &x.name == w);
+            if let (Some(m), Some(n)) = (m, n) {
+                (WORKLOAD_FIELDS[input.field].copy)(m, n);
+            }
+        }
+        Scope::Owned(o) | Scope::Cloud(o) | Scope::Option(o) => {
+            let n = new.options.iter().find(|x| &x.name == o);
+            let m = mixed.options.iter_mut().find(|x| &x.name == o);
+            let (Some(m), Some(n)) = (m, n) else { return };
+            match &input.scope {
+                Scope::Owned(_) => {
+                    if let (Some(m), Some(n)) = (m.owned.as_mut(), n.owned.as_ref()) {
+                        (OWNED_FIELDS[input.field].copy)(m, n);
+                    }
+                }
+                Scope::Cloud(_) => {
+                    if let (Some(m), Some(n)) = (m.cloud.as_mut(), n.cloud.as_ref()) {
+                        (CLOUD_FIELDS[input.field].copy)(m, n);
+                    }
+                }
+                _ => *m = n.clone(),
+            }
+        }
+    }
+}
+
+/// How the contributions were counted (D3).
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Method {
+    /// One player per changed input.
+    Inputs,
+    /// One player per section (scenario, each workload, each option).
+    Sections,
+    /// Three players: the scenario, the workloads, the options.
+    Kinds,
+}
+
+impl Method {
+    pub fn as_str(self) -> &'static str {
+        match self {
+            Method::Inputs => "shapley_over_inputs",
+            Method::Sections => "shapley_over_sections",
+            Method::Kinds => "shapley_over_kinds",
+        }
+    }
+}
+
+/// A player of the attribution: one changed input, or a group of them.
+#[derive(Debug, Clone)]
+pub struct Player {
+    /// The input's name, or the group's (`scenario`, `workload NAME`, `workloads`, ...).
+    pub name: String,
+    /// Indices into [`Drivers::inputs`].
+    pub inputs: Vec<usize>,
+    /// Contribution to each option's PV change, in the order of [`Drivers::options`].
+    pub contributions: Vec<f64>,
+}
+
+/// The changed inputs and how much of each option's PV change they explain.
+#[derive(Debug, Clone)]
+pub struct Drivers {
+    pub inputs: Vec<Input1>,
+    pub method: Method,
+    pub players: Vec<Player>,
+    /// The options in both runs, in the old run's order.
+    pub options: Vec<String>,
+    /// Per option, PV change less the sum of the contributions (0 to rounding when the set of
+    /// workloads is the same in both runs).
+    pub unexplained: Vec<f64>,
+    /// Changes that are not attributed (added or removed workloads and options, ...).
+    pub unattributed: Vec<String>,
+    /// Runs of one option made: Σ over the options of 2^(players that can move it).
+    pub evaluations: usize,
+}
+
+/// The drivers of the change from `old` to `new` (README D1–D3).
+pub fn drivers(old: &Input, new: &Input) -> Drivers {
+    let (inputs, unattributed) = changed_inputs(old, new);
+    let section_of = |i: &Input1| i.section.clone();
+    let kind_of = |i: &Input1| match i.scope {
+        Scope::Scenario => "scenario".to_string(),
+        Scope::Workload(_) => "workloads".to_string(),
+        _ => "options".to_string(),
+    };
+    let (method, players) = if inputs.len() <= MAX_SINGLE_INPUTS {
+        let players = inputs
+            .iter()
+            .enumerate()
+            .map(|(k, i)| (i.input.clone(), vec![k]))
+            .collect();
+        (Method::Inputs, players)
+    } else {
+        let sections = group(&inputs, section_of);
+        if sections.len() <= MAX_SECTIONS {
+            (Method::Sections, sections)
+        } else {
+            (Method::Kinds, group(&inputs, kind_of))
+        }
+    };
+    let options: Vec<String> = old
+        .options
+        .iter()
+        .filter(|o| new.options.iter().any(|n| n.name == o.name))
+        .map(|o| o.name.clone())
+        .collect();
+    // A player that moves nothing gets 0 and leaves the others' values as they are (the
+    // null-player property), so each option is run alone over the players that can move it:
+    // the scenario's and workloads' inputs and its own. An option's PV does not depend on
+    // the other options.
+    let moves = |members: &[usize], option: &str| {
+        members.iter().any(|&m| match &inputs[m].scope {
+            Scope::Owned(x) | Scope::Cloud(x) | Scope::Option(x) => x == option,
+            Scope::Scenario | Scope::Workload(_) => true,
+        })
+    };
+    let mut phi = vec![vec![0.0; options.len()]; players.len()];
+    let mut evaluations = 0;
+    for (o, name) in options.iter().enumerate() {
+        let mine: Vec<usize> = (0..players.len())
+            .filter(|&p| moves(&players[p].1, name))
+            .collect();
+        let mut alone = old.clone();
+        alone.options.retain(|x| &x.name == name);
+        alone.baseline = 0;
+        let k = mine.len();
+        let pv = |mask: usize| -> f64 {
+            let mut mixed = alone.clone();
+            for (bit, &p) in mine.iter().enumerate() {
+                if mask & (1 << bit) != 0 {
+                    for &m in &players[p].1 {
+                        apply(&mut mixed, new, &inputs[m]);
+                    }
+                }
+            }
+            model::simulate(&mixed)
+                .options
+                .first()
+                .map_or(0.0, |r| r.pv_cost)
+        };
+        let values: Vec<f64> = (0..1usize << k).into_par_iter().map(pv).collect();
+        evaluations += values.len();
+        for (bit, values) in shapley(k, |mask, _| values[mask], 1)
+            .into_iter()
+            .enumerate()
+        {
+            phi[mine[bit]][o] = values[0];
+        }
+    }
+    let new_out = model::simulate(new);
+    let old_out = model::simulate(old);
+    let pv_of = |out: &model::Output, name: &str| {
+        out.options
+            .iter()
+            .find(|o| o.name == name)
+            .map_or(0.0, |o| o.pv_cost)
+    };
+    let unexplained = options
+        .iter()
+        .enumerate()
+        .map(|(o, name)| {
+            let change = pv_of(&new_out, name) - pv_of(&old_out, name);
+            change - phi.iter().map(|p| p[o]).sum::<f64>()
+        })
+        .collect();
+    Drivers {
+        inputs,
+        method,
+        players: players
+            .into_iter()
+            .zip(phi)
+            .map(|((name, inputs), contributions)| Player {
+                name,
+                inputs,
+                contributions,
+            })
+            .collect(),
+        options,
+        unexplained,
+        unattributed,
+        evaluations,
+    }
+}
+
+/// The inputs grouped by `key`, in order of first appearance.
+fn group(inputs: &[Input1], key: impl Fn(&Input1) -> String) -> Vec<(String, Vec<usize>)> {
+    let mut groups: Vec<(String, Vec<usize>)> = Vec::new();
+    for (k, i) in inputs.iter().enumerate() {
+        let name = key(i);
+        match groups.iter_mut().find(|(g, _)| *g == name) {
+            Some((_, members)) => members.push(k),
+            None => groups.push((name, vec![k])),
+        }
+    }
+    groups
+}
+
+/// Exact Shapley values (README D2) of `k` players for `outputs` values: `v(mask, o)` is value
+/// `o` with the players in `mask` applied. φ_i = Σ_{S ⊆ N∖{i}} |S|! (k−|S|−1)! / k! ·
+/// (v(S ∪ {i}) − v(S)); Σ_i φ_i = v(N) − v(∅).
+pub fn shapley(k: usize, v: impl Fn(usize, usize) -> f64, outputs: usize) -> Vec<Vec<f64>> {
+    let fact = |n: usize| (1..=n).map(|x| x as f64).product::<f64>();
+    let weights: Vec<f64> = (0..k.max(1))
+        .map(|s| fact(s) * fact(k.saturating_sub(s + 1)) / fact(k))
+        .collect();
+    (0..k)
+        .map(|i| {
+            (0..outputs)
+                .map(|o| {
+                    let mut sum = 0.0;
+                    for mask in 0..1usize << k {
+                        if mask & (1 << i) == 0 {
+                            let s = mask.count_ones() as usize;
+                            sum += weights[s] * (v(mask | (1 << i), o) - v(mask, o));
+                        }
+                    }
+                    sum
+                })
+                .collect()
+        })
+        .collect()
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::catalog::Catalog;
+    use crate::run::Loaded;
+    use crate::scenario::Source;
+
+    /// Rounding of sums of PVs of a few million: far below a cent.
+    const SUM_TOLERANCE: f64 = 1e-9;
+
+    const SCENARIO: &str = r#"name = "diff test"
+horizon_months = 24
+start = "2027-01"
+currency = "USD"
+discount_rate = 0.08
+reference_accelerator = "h100-sxm"
+
+[[workload]]
+name = "training"
+gpu_hours_per_month = 5000
+growth_per_year = 0.1
+profile = "flat"
+
+[[option]]
+name = "rent"
+kind = "cloud"
+offer = "aws-p5.48xlarge-us-east-1"
+storage_tb = 10
+
+[[option]]
+name = "mix"
+kind = "hybrid"
+server = "dgx-h100"
+servers = 1
+site = "us-tx-colo"
+offer = "aws-p5.48xlarge-us-east-1"
+"#;
+
+    fn input() -> Input {
+        let source = Source {
+            display: "test".into(),
+            text: SCENARIO.into(),
+            base_dir: None,
+        };
+        let catalog = Catalog::load::<&str>(&[]).expect("built-in catalogs");
+        Loaded::resolve(source, catalog)
+            .expect("valid scenario")
+            .resolved
+            .input
+    }
+
+    fn cloud<'a>(input: &'a mut Input, name: &str) -> &'a mut CloudIn {
+        input
+            .options
+            .iter_mut()
+            .find(|o| o.name == name)
+            .and_then(|o| o.cloud.as_mut())
+            .expect("a cloud option")
+    }
+
+    fn pv(input: &Input, name: &str) -> f64 {
+        model::simulate(input)
+            .options
+            .into_iter()
+            .find(|o| o.name == name)
+            .expect(name)
+            .pv_cost
+    }
+
+    fn contribution(d: &Drivers, player: &str, option: &str) -> f64 {
+        let o = d.options.iter().position(|x| x == option).expect(option);
+        d.players
+            .iter()
+            .find(|p| p.name == player)
+            .expect(player)
+            .contributions[o]
+    }
+
+    #[test]
+    fn independent_price_changes_each_explain_their_own_change() {
+        let old = input();
+        let mut new = old.clone();
+        cloud(&mut new, "rent").on_demand_per_gpu_hour *= 1.3;
+        cloud(&mut new, "rent").storage_per_tb_month += 7.0;
+        let d = drivers(&old, &new);
+        assert_eq!(d.method, Method::Inputs);
+        assert_eq!(d.players.len(), 2);
+        let mut price_only = old.clone();
+        cloud(&mut price_only, "rent").on_demand_per_gpu_hour *= 1.3;
+        let mut storage_only = old.clone();
+        cloud(&mut storage_only, "rent").storage_per_tb_month += 7.0;
+        let base = pv(&old, "rent");
+        let price = contribution(&d, "option[rent].cloud.on_demand_per_gpu_hour", "rent");
+        let storage = contribution(&d, "option[rent].cloud.storage_per_tb_month", "rent");
+        let total = pv(&new, "rent") - base;
+        assert!(((pv(&price_only, "rent") - base) - price).abs() <= SUM_TOLERANCE * total.abs());
+        assert!(
+            ((pv(&storage_only, "rent") - base) - storage).abs() <= SUM_TOLERANCE * total.abs()
+        );
+        assert!((price + storage - total).abs() <= SUM_TOLERANCE * total.abs());
+        // The other option did not change: it gets nothing.
+        assert_eq!(
+            contribution(&d, "option[rent].cloud.storage_per_tb_month", "mix"),
+            0.0
+        );
+    }
+
+    #[test]
+    fn an_interaction_is_split_equally() {
+        let mut old = input();
+        let c = cloud(&mut old, "rent");
+        c.storage_tb = 0.0;
+        c.egress_tb_per_month = 0.0;
+        c.spot_share = 0.0;
+        c.commitment = model::Commitment::None;
+        // PV = price × scale × (a constant): doubling both quadruples it, and the interaction
+        // (one old PV) is split half and half.
+        let mut new = old.clone();
+        cloud(&mut new, "rent").on_demand_per_gpu_hour *= 2.0;
+        new.demand_scale *= 2.0;
+        let d = drivers(&old, &new);
+        let base = pv(&old, "rent");
+        let price = contribution(&d, "option[rent].cloud.on_demand_per_gpu_hour", "rent");
+        let scale = contribution(&d, "demand_scale", "rent");
+        assert!((pv(&new, "rent") - 4.0 * base).abs() <= SUM_TOLERANCE * base);
+        assert!(
+            (price - 1.5 * base).abs() <= SUM_TOLERANCE * base,
+            "{price} {base}"
+        );
+        assert!(
+            (scale - 1.5 * base).abs() <= SUM_TOLERANCE * base,
+            "{scale} {base}"
+        );
+    }
+
+    #[test]
+    fn shapley_of_a_product_splits_the_cross_term() {
+        // v = a·b with a: 1→3 and b: 2→5: v(∅)=2, v(a)=6, v(b)=5, v(ab)=15.
+        let v = [2.0, 6.0, 5.0, 15.0];
+        let phi = shapley(2, |mask, _| v[mask], 1);
+        assert_eq!(phi[0][0], 0.5 * ((6.0 - 2.0) + (15.0 - 5.0)));
+        assert_eq!(phi[1][0], 0.5 * ((5.0 - 2.0) + (15.0 - 6.0)));
+        assert_eq!(phi[0][0] + phi[1][0], 13.0);
+    }
+
+    #[test]
+    fn many_changes_are_grouped_by_section_and_still_add_up() {
+        let old = input();
+        let mut new = old.clone();
+        let c = cloud(&mut new, "rent");
+        c.on_demand_per_gpu_hour *= 1.1;
+        c.spot_per_gpu_hour *= 1.1;
+        c.storage_per_tb_month *= 1.1;
+        c.egress_per_tb *= 1.1;
+        c.pue *= 1.1;
+        c.grid_co2_g_per_kwh *= 1.1;
+        let m = cloud(&mut new, "mix");
+        m.on_demand_per_gpu_hour *= 0.9;
+        m.spot_share = 0.5;
+        new.discount_rate = 0.1;
+        new.demand_growth_per_year = 0.05;
+        new.workloads[0].growth_per_year = 0.3;
+        let d = drivers(&old, &new);
+        assert_eq!(d.inputs.len(), 11);
+        assert_eq!(d.method, Method::Sections);
+        assert_eq!(d.players.len(), 4);
+        for (o, name) in d.options.iter().enumerate() {
+            let change = pv(&new, name) - pv(&old, name);
+            let sum: f64 = d.players.iter().map(|p| p.contributions[o]).sum();
+            assert!(
+                (sum - change).abs() <= SUM_TOLERANCE * change.abs(),
+                "{name}"
+            );
+            assert!(d.unexplained[o].abs() <= SUM_TOLERANCE * change.abs());
+        }
+    }
+
+    #[test]
+    fn added_and_removed_options_are_not_attributed() {
+        let old = input();
+        let mut new = old.clone();
+        new.options[1].name = "mix2".into();
+        let d = drivers(&old, &new);
+        assert!(d.players.is_empty());
+        assert_eq!(d.options, ["rent"]);
+        assert!(d.unattributed.iter().any(|u| u == "option `mix` removed"));
+        assert!(d.unattributed.iter().any(|u| u == "option `mix2` added"));
+    }
+}

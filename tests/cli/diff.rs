@@ -1,0 +1,373 @@
+//! `tcosim diff` (README "tcosim diff"): per-option changes that equal the difference of two
+//! runs, drivers whose contributions add up to them, figures-only diffs of JSON results, git
+//! revisions, the Markdown comment, and the exit codes.
+
+use crate::support::{BASE, Scratch, arg, edit, output, rejected, stderr, stdout, tcosim};
+use serde_json::Value;
+use std::ffi::OsStr;
+use std::path::Path;
+use std::process::Command;
+
+/// Contributions are sums of 2^k PV differences of a few hundred thousand: far below a cent.
+const SUM_TOLERANCE: f64 = 1e-9;
+
+/// BASE with a price (the staff salary of `own`) and a server count (of `mix`) changed.
+fn changed() -> String {
+    let text = edit(
+        BASE,
+        "servers = 2\nsite = \"us-tx-colo\"",
+        "servers = 2\nsite = \"us-tx-colo\"\nstaff_fte_fixed = 0.5\nstaff_salary_per_year = 200000",
+    );
+    edit(&text, "servers = 1", "servers = 3")
+}
+
+fn old_text() -> String {
+    edit(
+        BASE,
+        "servers = 2\nsite = \"us-tx-colo\"",
+        "servers = 2\nsite = \"us-tx-colo\"\nstaff_fte_fixed = 0.5\nstaff_salary_per_year = 150000",
+    )
+}
+
+fn json_of(args: &[&OsStr]) -> Value {
+    let out = output(args);
+    assert_eq!(out.status.code(), Some(0), "{}", stderr(&out));
+    serde_json::from_str(&stdout(&out)).expect("JSON")
+}
+
+fn pv(run: &Value, name: &str) -> f64 {
+    run["options"]
+        .as_array()
+        .expect("options")
+        .iter()
+        .find(|o| o["name"] == name)
+        .expect(name)["pv_cost"]
+        .as_f64()
+        .expect("pv_cost")
+}
+
+fn option<'a>(diff: &'a Value, name: &str) -> &'a Value {
+    diff["options"]
+        .as_array()
+        .expect("options")
+        .iter()
+        .find(|o| o["name"] == name)
+        .expect(name)
+}
+
+#[test]
+fn per_option_changes_are_the_differences_of_two_runs_and_the_drivers_add_up() {
+    let dir = Scratch::new();
+    let old = dir.write("old.toml", &old_text());
+    let new = dir.write("new.toml", &changed());
+    let d = json_of(&[
+        OsStr::new("diff"),
+        arg(&old),
+        arg(&new),
+        OsStr::new("--format"),
+        OsStr::new("json"),
+    ]);
+    let run = |p: &Path| json_of(&[OsStr::new("run"), arg(p), OsStr::new("-f"), arg("json")]);
+    let (a, b) = (run(&old), run(&new));
+    assert_eq!(d["schema_version"], 1);
+    assert_eq!(d["winner"]["old"], a["verdict"]["winner"]);
+    assert_eq!(d["winner"]["new"], b["verdict"]["winner"]);
+    let drivers = d["drivers"].as_array().expect("drivers");
+    let names: Vec<&str> = drivers
+        .iter()
+        .map(|x| x["input"].as_str().unwrap())
+        .collect();
+    assert_eq!(
+        names,
+        [
+            "option[own].owned.staff_salary_per_year",
+            "option[mix].owned.servers"
+        ]
+    );
+    assert_eq!(drivers[1]["old"], "1");
+    assert_eq!(drivers[1]["new"], "3");
+    assert_eq!(drivers[1]["section"], "option mix");
+    for name in ["own", "rent", "mix"] {
+        let change = pv(&b, name) - pv(&a, name);
+        let figures = &option(&d, name)["figures"]["pv_cost"];
+        assert_eq!(figures["old"].as_f64(), Some(pv(&a, name)));
+        assert_eq!(figures["new"].as_f64(), Some(pv(&b, name)));
+        assert_eq!(figures["change"].as_f64(), Some(change));
+        let sum: f64 = drivers
+            .iter()
+            .map(|x| x["contributions"][name].as_f64().expect("a contribution"))
+            .sum();
+        assert!(
+            (sum - change).abs() <= SUM_TOLERANCE * change.abs().max(1.0),
+            "{name}: contributions {sum} against the change {change}"
+        );
+    }
+    // Each change moves only its own option.
+    assert_eq!(drivers[0]["contributions"]["mix"], 0.0);
+    assert_eq!(drivers[1]["contributions"]["own"], 0.0);
+    assert_eq!(drivers[0]["contributions"]["rent"], 0.0);
+    assert_eq!(d["attribution"]["method"], "shapley_over_inputs");
+    // Each option runs alone over the inputs that can move it: 2 + 1 + 2.
+    assert_eq!(d["attribution"]["evaluations"], 5);
+}
+
+#[test]
+fn json_results_are_compared_by_their_figures_only() {
+    let dir = Scratch::new();
+    let old = dir.write("old.toml", &old_text());
+    let new = dir.write("new.toml", &changed());
+    let (a, b) = (dir.path("old.json"), dir.path("new.json"));
+    for (scenario, result) in [(&old, &a), (&new, &b)] {
+        let out = output([
+            OsStr::new("run"),
+            arg(scenario),
+            OsStr::new("--format"),
+            OsStr::new("json"),
+            OsStr::new("--output"),
+            arg(result),
+        ]);
+        assert_eq!(out.status.code(), Some(0), "{}", stderr(&out));
+    }
+    let from_json = json_of(&[OsStr::new("diff"), arg(&a), arg(&b), arg("-f"), arg("json")]);
+    let from_toml = json_of(&[
+        OsStr::new("diff"),
+        arg(&old),
+        arg(&new),
+        arg("-f"),
+        arg("json"),
+    ]);
+    assert_eq!(from_json["drivers"], Value::Null);
+    assert_eq!(from_json["options"], from_toml["options"]);
+    assert_eq!(from_json["winner"], from_toml["winner"]);
+    let notes = from_json["notes"].to_string();
+    assert!(notes.contains("figures only"), "{notes}");
+    let table = stdout(&output([OsStr::new("diff"), arg(&a), arg(&b)]));
+    assert!(table.contains("Note: figures only"), "{table}");
+}
+
+#[test]
+fn the_markdown_comment_has_a_headline_details_and_mermaid_charts() {
+    let dir = Scratch::new();
+    let old = dir.write("old.toml", &old_text());
+    let new = dir.write("new.toml", &changed());
+    let md = stdout(&output([
+        OsStr::new("diff"),
+        arg(&old),
+        arg(&new),
+        OsStr::new("--format"),
+        OsStr::new("markdown"),
+    ]));
+    let first = md.lines().next().expect("a first line");
+    assert!(
+        first.starts_with("**") && first.contains("cheapest") && first.contains("PV"),
+        "{first}"
+    );
+    assert!(md.contains("### Drivers"), "{md}");
+    assert!(md.contains("option[mix].owned.servers"), "{md}");
+    assert!(
+        md.contains("<details><summary>") && md.contains("</details>"),
+        "{md}"
+    );
+    assert!(md.contains("```mermaid\n%%{init"), "{md}");
+    assert!(md.contains("\nxychart-beta\n"), "{md}");
+    assert_eq!(
+        md.matches("\n    line [").count(),
+        6,
+        "two lines per option"
+    );
+}
+
+#[test]
+fn a_broken_policy_of_the_new_run_exits_1_after_writing() {
+    let dir = Scratch::new();
+    let old = dir.write("old.toml", &old_text());
+    let new = dir.write(
+        "new.toml",
+        &format!("{}\n[[policy]]\nname = \"tiny budget\"\noption = \"mix\"\nmetric = \"pv_cost\"\nmax = 1\n", changed()),
+    );
+    let out = output([
+        OsStr::new("diff"),
+        arg(&old),
+        arg(&new),
+        OsStr::new("-f"),
+        OsStr::new("markdown"),
+    ]);
+    assert_eq!(out.status.code(), Some(1), "{}", stderr(&out));
+    assert!(stdout(&out).contains("### Policies of the new run"));
+    assert!(stdout(&out).contains("BROKEN"));
+    assert!(
+        stderr(&out).contains("policy `tiny budget` broken"),
+        "{}",
+        stderr(&out)
+    );
+    // The same policy from a file, against a new scenario without it.
+    let plain = dir.write("plain.toml", &changed());
+    let policy = dir.write(
+        "policy.toml",
+        "[[policy]]\nname = \"tiny budget\"\noption = \"mix\"\nmetric = \"pv_cost\"\nmax = 1\n",
+    );
+    let out = output([
+        OsStr::new("diff"),
+        arg(&old),
+        arg(&plain),
+        OsStr::new("--policy"),
+        arg(&policy),
+    ]);
+    assert_eq!(out.status.code(), Some(1), "{}", stderr(&out));
+}
+
+#[test]
+fn missing_files_are_bad_input() {
+    let dir = Scratch::new();
+    let old = dir.write("old.toml", &old_text());
+    let missing = dir.path("missing.toml");
+    rejected(
+        &[OsStr::new("diff"), arg(&old), arg(&missing)],
+        &["missing.toml"],
+    );
+    rejected(
+        &[OsStr::new("diff"), arg(&missing), arg(&old)],
+        &["missing.toml"],
+    );
+}
+
+fn git(dir: &Path, args: &[&str]) {
+    let status = Command::new("git")
+        .args(args)
+        .current_dir(dir)
+        .env("GIT_AUTHOR_NAME", "t")
+        .env("GIT_AUTHOR_EMAIL", "t@example.com")
+        .env("GIT_COMMITTER_NAME", "t")
+        .env("GIT_COMMITTER_EMAIL", "t@example.com")
+        .status()
+        .expect("git runs");
+    assert!(status.success(), "git {args:?}");
+}
+
+#[test]
+fn a_git_revision_is_read_through_git_show() {
+    if Command::new("git").arg("--version").output().is_err() {
+        eprintln!("skipped: git is not installed");
+        return;
+    }
+    let dir = Scratch::new();
+    let root = dir.dir.path();
+    git(root, &["init", "-q"]);
+    // A relative profile path: read from the working tree's folder of PATH.
+    let hourly = (0..8760)
+        .map(|h| format!("{}\n", 1 + h % 3))
+        .collect::<String>();
+    dir.write("scenarios/profiles/p.csv", &hourly);
+    let with_profile =
+        |text: String| text.replace("profile = \"flat\"", "profile = \"profiles/p.csv\"");
+    dir.write("scenarios/s.toml", &with_profile(old_text()));
+    git(root, &["add", "."]);
+    git(root, &["commit", "-q", "-m", "old"]);
+    dir.write("scenarios/s.toml", &with_profile(changed()));
+    git(root, &["commit", "-q", "-am", "new"]);
+
+    let run = |args: &[&str]| {
+        tcosim()
+            .current_dir(root)
+            .args(args)
+            .output()
+            .expect("tcosim starts")
+    };
+    let out = run(&[
+        "diff",
+        "HEAD~1:scenarios/s.toml",
+        "scenarios/s.toml",
+        "-f",
+        "json",
+    ]);
+    assert_eq!(out.status.code(), Some(0), "{}", stderr(&out));
+    let d: Value = serde_json::from_str(&stdout(&out)).expect("JSON");
+    let inputs: Vec<&str> = d["drivers"]
+        .as_array()
+        .expect("drivers")
+        .iter()
+        .map(|x| x["input"].as_str().unwrap())
+        .collect();
+    assert_eq!(
+        inputs,
+        [
+            "option[own].owned.staff_salary_per_year",
+            "option[mix].owned.servers"
+        ]
+    );
+    assert_eq!(d["old"]["source"], "HEAD~1:scenarios/s.toml");
+    // From a subfolder, `REV:./PATH` is relative to it.
+    let out = tcosim()
+        .current_dir(root.join("scenarios"))
+        .args(["diff", "HEAD~1:./s.toml", "HEAD:./s.toml"])
+        .output()
+        .expect("tcosim starts");
+    assert_eq!(out.status.code(), Some(0), "{}", stderr(&out));
+
+    let out = run(&["diff", "no-such-rev:scenarios/s.toml", "scenarios/s.toml"]);
+    assert_eq!(out.status.code(), Some(2), "{}", stderr(&out));
+    assert!(
+        stderr(&out).contains("cannot read the file at that git revision"),
+        "{}",
+        stderr(&out)
+    );
+    assert!(stdout(&out).is_empty());
+}
+
+#[test]
+fn csv_has_one_row_per_option_and_figure_and_the_table_names_the_drivers() {
+    let dir = Scratch::new();
+    let old = dir.write("old.toml", &old_text());
+    let new = dir.write("new.toml", &changed());
+    let csv = stdout(&output([
+        OsStr::new("diff"),
+        arg(&old),
+        arg(&new),
+        OsStr::new("--format"),
+        OsStr::new("csv"),
+    ]));
+    let lines: Vec<&str> = csv.lines().collect();
+    assert_eq!(
+        lines[0],
+        "option,status,currency,figure,old,new,change,change_relative"
+    );
+    assert_eq!(lines.len(), 1 + 3 * 6, "{csv}");
+    assert!(lines[1].starts_with("own,changed,USD,pv_cost,"), "{csv}");
+    let table = stdout(&output([OsStr::new("diff"), arg(&old), arg(&new)]));
+    assert!(table.contains("Winner"), "{table}");
+    assert!(
+        table.contains("Drivers of the PV changes (Shapley values over 2 changed inputs)"),
+        "{table}"
+    );
+    assert!(table.contains("option[mix].owned.servers"), "{table}");
+}
+
+#[test]
+fn policies_need_a_scenario_as_new() {
+    let dir = Scratch::new();
+    let old = dir.write("old.toml", &old_text());
+    let result = dir.path("new.json");
+    let out = output([
+        OsStr::new("run"),
+        arg(&old),
+        OsStr::new("-f"),
+        OsStr::new("json"),
+        OsStr::new("-o"),
+        arg(&result),
+    ]);
+    assert_eq!(out.status.code(), Some(0), "{}", stderr(&out));
+    let policy = dir.write(
+        "policy.toml",
+        "[[policy]]\nname = \"budget\"\noption = \"mix\"\nmetric = \"pv_cost\"\nmax = 1\n",
+    );
+    rejected(
+        &[
+            OsStr::new("diff"),
+            arg(&old),
+            arg(&result),
+            OsStr::new("--policy"),
+            arg(&policy),
+        ],
+        &["policies need a scenario to check"],
+    );
+}
