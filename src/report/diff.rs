@@ -251,6 +251,7 @@ fn table(r: &DiffReport, color: bool) -> String {
 fn method_text(d: &Drivers) -> String {
     let k = d.players.len();
     match d.method {
+        Method::Inputs if k == 1 => "Shapley values over the one changed input".to_string(),
         Method::Inputs => format!("Shapley values over {k} changed inputs"),
         Method::Sections => format!(
             "Shapley values over {k} sections, as {} inputs changed",
