@@ -19,9 +19,9 @@ Examples:
   tcosim run my.toml --policy ci/policies.toml  fail (exit 1) when a policy is broken
   tcosim diff main:scenarios/x.toml scenarios/x.toml   what a change does, and which inputs why
 
-Exit codes: 0 success, 1 a policy was broken, 2 bad input or usage, 130 interrupted by Ctrl-C
-(SIGINT), 143 stopped by SIGTERM. An interrupted run writes nothing; a second Ctrl-C ends it at
-once.";
+Exit codes: 0 success, 1 a policy was broken (run, report, diff) or `catalog check` found an
+error, 2 bad input or usage, 130 interrupted by Ctrl-C (SIGINT), 143 stopped by SIGTERM. An
+interrupted run writes nothing; a second Ctrl-C ends it at once.";
 
 #[derive(Debug, Parser)]
 #[command(
