@@ -117,7 +117,18 @@ impl Loaded {
         let mut all =
             crate::policy::resolve(&self.source, &self.resolved.file.policy, &names, samples)?;
         for path in files {
-            let source = Source::read(path)?;
+            let display = crate::limits::printable(&path.display().to_string());
+            let text = crate::limits::read_text(
+                path,
+                &display,
+                "policy file",
+                crate::limits::MAX_SCENARIO_BYTES,
+            )?;
+            let source = Source {
+                display,
+                text,
+                base_dir: None,
+            };
             let file: scenario::PolicyFile =
                 crate::error::parse_toml(&source.display, &source.text)?;
             for p in crate::policy::resolve(&source, &file.policy, &names, samples)? {

@@ -281,3 +281,21 @@ fn policies_that_cannot_be_checked_are_bad_input() {
         );
     }
 }
+
+/// A policy file that cannot be read is named as one, and nothing is written.
+#[test]
+fn an_unreadable_policy_file_is_named_as_one() {
+    let dir = Scratch::new();
+    let target = dir.path("out.json");
+    rejected(
+        &[
+            OsStr::new("run"),
+            OsStr::new("--policy"),
+            arg(&dir.path("missing.toml")),
+            OsStr::new("--output"),
+            arg(&target),
+        ],
+        &["missing.toml", "cannot read the policy file"],
+    );
+    assert!(!target.exists());
+}
