@@ -39,14 +39,43 @@ fn note(v: Option<&str>) -> Cell {
     v.map(t).unwrap_or(Cell::Empty)
 }
 
+/// A [`Row`] of `kind` with id `id` for catalog row `r`: its own fields, then the provenance
+/// every catalog row carries (`source`, `as_of`, `estimate`, `note`), then any fields tcosim
+/// derived.
+macro_rules! row {
+    ($kind:expr, $id:expr, $r:expr, [$($field:expr),* $(,)?] $(, derived [$($d:expr),* $(,)?])?) => {{
+        let r = $r;
+        #[allow(unused_mut)]
+        let mut fields = vec![
+            $($field,)*
+            ("source", t(&r.source)),
+            ("as_of", t(&r.as_of)),
+            ("estimate", b(r.estimate)),
+            ("note", note(r.note.as_deref())),
+        ];
+        $(fields.extend([$($d),*]);)?
+        Row {
+            kind: $kind,
+            id: $id,
+            fields,
+            source: &r.source,
+            as_of: &r.as_of,
+            estimate: r.estimate,
+            note: r.note.as_deref(),
+            origin: &r.origin,
+        }
+    }};
+}
+
 /// Every row of every table, tables in the order of [`Kind::ALL`], rows in catalog order.
 pub fn rows(c: &Catalog) -> Vec<Row<'_>> {
     let mut out = Vec::new();
     for a in &c.accelerators {
-        out.push(Row {
-            kind: Kind::Accelerators,
-            id: &a.id,
-            fields: vec![
+        out.push(row!(
+            Kind::Accelerators,
+            &a.id,
+            a,
+            [
                 ("id", t(&a.id)),
                 ("vendor", t(&a.vendor)),
                 ("name", t(&a.name)),
@@ -58,23 +87,15 @@ pub fn rows(c: &Catalog) -> Vec<Row<'_>> {
                 ("release", t(&a.release)),
                 ("street_price_usd", n(a.street_price_usd)),
                 ("price_estimate", b(a.price_estimate)),
-                ("source", t(&a.source)),
-                ("as_of", t(&a.as_of)),
-                ("estimate", b(a.estimate)),
-                ("note", note(a.note.as_deref())),
-            ],
-            source: &a.source,
-            as_of: &a.as_of,
-            estimate: a.estimate,
-            note: a.note.as_deref(),
-            origin: &a.origin,
-        });
+            ]
+        ));
     }
     for s in &c.servers {
-        out.push(Row {
-            kind: Kind::Servers,
-            id: &s.id,
-            fields: vec![
+        out.push(row!(
+            Kind::Servers,
+            &s.id,
+            s,
+            [
                 ("id", t(&s.id)),
                 ("name", t(&s.name)),
                 ("accelerator", t(&s.accelerator)),
@@ -85,23 +106,15 @@ pub fn rows(c: &Catalog) -> Vec<Row<'_>> {
                 ("rack_units", n(f64::from(s.rack_units))),
                 ("warranty_years", n(s.warranty_years)),
                 ("support_pct_per_year", n(s.support_pct_per_year)),
-                ("source", t(&s.source)),
-                ("as_of", t(&s.as_of)),
-                ("estimate", b(s.estimate)),
-                ("note", note(s.note.as_deref())),
-            ],
-            source: &s.source,
-            as_of: &s.as_of,
-            estimate: s.estimate,
-            note: s.note.as_deref(),
-            origin: &s.origin,
-        });
+            ]
+        ));
     }
     for r in &c.offers {
-        out.push(Row {
-            kind: Kind::Offers,
-            id: &r.id,
-            fields: vec![
+        out.push(row!(
+            Kind::Offers,
+            &r.id,
+            r,
+            [
                 ("id", t(&r.id)),
                 ("provider", t(&r.provider)),
                 ("instance_type", t(&r.instance_type)),
@@ -112,48 +125,34 @@ pub fn rows(c: &Catalog) -> Vec<Row<'_>> {
                 ("spot_usd_per_hour", o(r.spot_usd_per_hour)),
                 ("commit_1y_usd_per_hour", o(r.commit_1y_usd_per_hour)),
                 ("commit_3y_usd_per_hour", o(r.commit_3y_usd_per_hour)),
-                ("source", t(&r.source)),
-                ("as_of", t(&r.as_of)),
-                ("estimate", b(r.estimate)),
-                ("note", note(r.note.as_deref())),
+            ],
+            derived [
                 ("commit_1y_derived", b(r.commit_1y_derived)),
                 ("commit_3y_derived", b(r.commit_3y_derived)),
-            ],
-            source: &r.source,
-            as_of: &r.as_of,
-            estimate: r.estimate,
-            note: r.note.as_deref(),
-            origin: &r.origin,
-        });
+            ]
+        ));
     }
     for p in &c.providers {
-        out.push(Row {
-            kind: Kind::Providers,
-            id: &p.id,
-            fields: vec![
+        out.push(row!(
+            Kind::Providers,
+            &p.id,
+            p,
+            [
                 ("id", t(&p.id)),
                 ("name", t(&p.name)),
                 ("commit_1y_discount", n(p.commit_1y_discount)),
                 ("commit_3y_discount", n(p.commit_3y_discount)),
                 ("storage_usd_per_tb_month", n(p.storage_usd_per_tb_month)),
                 ("egress_usd_per_tb", n(p.egress_usd_per_tb)),
-                ("source", t(&p.source)),
-                ("as_of", t(&p.as_of)),
-                ("estimate", b(p.estimate)),
-                ("note", note(p.note.as_deref())),
-            ],
-            source: &p.source,
-            as_of: &p.as_of,
-            estimate: p.estimate,
-            note: p.note.as_deref(),
-            origin: &p.origin,
-        });
+            ]
+        ));
     }
     for s in &c.sites {
-        out.push(Row {
-            kind: Kind::Sites,
-            id: &s.id,
-            fields: vec![
+        out.push(row!(
+            Kind::Sites,
+            &s.id,
+            s,
+            [
                 ("id", t(&s.id)),
                 ("name", t(&s.name)),
                 ("country", t(&s.country)),
@@ -162,17 +161,8 @@ pub fn rows(c: &Catalog) -> Vec<Row<'_>> {
                 ("pue", n(s.pue)),
                 ("colocation_per_kw_month", n(s.colocation_per_kw_month)),
                 ("grid_co2_g_per_kwh", n(s.grid_co2_g_per_kwh)),
-                ("source", t(&s.source)),
-                ("as_of", t(&s.as_of)),
-                ("estimate", b(s.estimate)),
-                ("note", note(s.note.as_deref())),
-            ],
-            source: &s.source,
-            as_of: &s.as_of,
-            estimate: s.estimate,
-            note: s.note.as_deref(),
-            origin: &s.origin,
-        });
+            ]
+        ));
     }
     for p in &c.policies {
         let rates = p.annual_rates.as_ref().map(|r| {
@@ -181,10 +171,11 @@ pub fn rows(c: &Catalog) -> Vec<Row<'_>> {
                 .collect::<Vec<_>>()
                 .join(" ")
         });
-        out.push(Row {
-            kind: Kind::Depreciation,
-            id: &p.id,
-            fields: vec![
+        out.push(row!(
+            Kind::Depreciation,
+            &p.id,
+            p,
+            [
                 ("id", t(&p.id)),
                 ("name", t(&p.name)),
                 ("method", t(&p.method)),
@@ -196,36 +187,16 @@ pub fn rows(c: &Catalog) -> Vec<Row<'_>> {
                     p.switch_to_straight_line.map(b).unwrap_or(Cell::Empty),
                 ),
                 ("annual_rates", rates.map(Cell::Text).unwrap_or(Cell::Empty)),
-                ("source", t(&p.source)),
-                ("as_of", t(&p.as_of)),
-                ("estimate", b(p.estimate)),
-                ("note", note(p.note.as_deref())),
-            ],
-            source: &p.source,
-            as_of: &p.as_of,
-            estimate: p.estimate,
-            note: p.note.as_deref(),
-            origin: &p.origin,
-        });
+            ]
+        ));
     }
     for f in &c.fx {
-        out.push(Row {
-            kind: Kind::Fx,
-            id: &f.currency,
-            fields: vec![
-                ("currency", t(&f.currency)),
-                ("per_usd", n(f.per_usd)),
-                ("source", t(&f.source)),
-                ("as_of", t(&f.as_of)),
-                ("estimate", b(f.estimate)),
-                ("note", note(f.note.as_deref())),
-            ],
-            source: &f.source,
-            as_of: &f.as_of,
-            estimate: f.estimate,
-            note: f.note.as_deref(),
-            origin: &f.origin,
-        });
+        out.push(row!(
+            Kind::Fx,
+            &f.currency,
+            f,
+            [("currency", t(&f.currency)), ("per_usd", n(f.per_usd)),]
+        ));
     }
     out
 }
