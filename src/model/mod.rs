@@ -13,7 +13,7 @@ mod verdict;
 
 pub use queue_tables::QueueTables;
 
-pub use block::evaluate_block_fast;
+pub use block::{LANES as BLOCK_LANES, evaluate_block_fast};
 pub use input::*;
 pub use output::*;
 pub use verdict::{Standing, Verdict, verdict};
@@ -614,10 +614,11 @@ fn owned_schedule(input: &Input, o: &OwnedIn, s: &mut Scratch, detail: bool) {
             }
         }
         let support = price * o.support_pct_per_year / 100.0 / 12.0;
-        for m in start..end {
-            if (m - start) as f64 >= o.warranty_months {
-                add(s, m, Category::Support, support, false);
-            }
+        // Support from the first month of age at least the warranty: `k as f64 >= w` for a
+        // whole age `k` is `k >= ceil(w)` (a warranty is a finite number of months >= 0).
+        let from = start + (o.warranty_months.max(0.0).ceil() as usize).min(end - start);
+        for m in from..end {
+            add(s, m, Category::Support, support, false);
         }
         start = end;
     }

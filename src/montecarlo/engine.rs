@@ -32,7 +32,7 @@ pub fn fan_months(horizon: usize) -> Vec<usize> {
 
 /// Samples evaluated together month by month, so that each month's demand curves are read
 /// from memory once per block rather than once per sample.
-const BLOCK: usize = 4;
+const BLOCK: usize = model::BLOCK_LANES;
 
 /// Samples per chunk: the unit of ordered accumulation.
 pub const CHUNK: u64 = 256;
