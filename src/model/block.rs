@@ -15,12 +15,13 @@
 //! known for the whole inner loop.
 
 use super::{
-    CloudIn, HOURS, Input, Kind, MonthDemand, OwnedIn, Totals, Workspace, cloud_month, commit_gpus,
+    CloudIn, HOURS, Input, Kind, MonthDemand, OwnedIn, Split, Totals, Workspace, cloud_month,
+    commit_gpus,
     covered_ref, evaluate_block, owned_capacity, owned_energy, owned_fixed, prepare, split_option,
 };
 
 /// Most samples evaluated side by side; larger blocks are taken this many at a time.
-pub const LANES: usize = 16;
+pub const LANES: usize = 8;
 
 /// What one option of one sample keeps from month to month, and what it computes once.
 #[derive(Clone, Copy)]
@@ -188,9 +189,43 @@ fn step(
     factors: &[MonthFactors; LANES],
     totals: &mut [Vec<Totals>],
 ) {
-    for ((lane, x), totals) in row.iter_mut().zip(factors).zip(totals.iter_mut()) {
-        let (f, inv) = (x.f, x.inv);
-        let split = split_option(kind, lane.capacity, d, f, inv, x.price);
+    // The curve searches of all samples first, in a loop of their own: they wait on memory,
+    // and independent searches side by side wait together instead of one after another.
+    let mut splits = [Split::default(); LANES];
+    for ((split, lane), x) in splits.iter_mut().zip(row.iter()).zip(factors) {
+        *split = split_option(kind, lane.capacity, d, x.f, x.inv, x.price);
+    }
+    let mut covered = [0.0; LANES];
+    if kind != Kind::OnPrem {
+        for (((lane, x), split), covered) in row
+            .iter_mut()
+            .zip(factors)
+            .zip(&splits)
+            .zip(covered.iter_mut())
+        {
+            if let Some(c) = lane.cloud {
+                let k = commit_gpus(c, m, split.cloud, lane.committed);
+                lane.committed = k;
+                *covered = covered_ref(
+                    kind,
+                    lane.capacity,
+                    k * c.rel_throughput,
+                    split.cloud,
+                    d,
+                    x.f,
+                    x.inv,
+                );
+            }
+        }
+    }
+    for ((((lane, x), split), covered), totals) in row
+        .iter()
+        .zip(factors)
+        .zip(&splits)
+        .zip(covered)
+        .zip(totals.iter_mut())
+    {
+        let f = x.f;
         let mut start_flow = 0.0;
         let mut end_flow = 0.0;
         let mut energy_kwh = 0.0;
@@ -208,18 +243,7 @@ fn step(
             }
         }
         if let Some(c) = lane.cloud {
-            let k = commit_gpus(c, m, split.cloud, lane.committed);
-            lane.committed = k;
-            let covered = covered_ref(
-                kind,
-                lane.capacity,
-                k * c.rel_throughput,
-                split.cloud,
-                d,
-                f,
-                inv,
-            );
-            let (costs, kwh) = cloud_month(c, k, split.cloud, covered);
+            let (costs, kwh) = cloud_month(c, lane.committed, split.cloud, covered);
             for v in costs {
                 end_flow += v;
             }
