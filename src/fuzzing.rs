@@ -410,7 +410,7 @@ fn check_source(source: Source, catalog: Catalog, texts: &[&str]) -> Result<Outc
             let s = pool.install(|| crate::montecarlo::sweep::run(&input, &plan, &uncertainty, 1));
             check_sweep(&s)?;
             for format in [Format::Table, Format::Csv, Format::Json, Format::Markdown] {
-                let text = crate::report::uncertainty::sweep(&run, &s, 1, format, false);
+                let text = crate::report::uncertainty::sweep(&run, &s, 1, &[], format, false);
                 check_rendered(&text, &words, format)?;
             }
             analyses.sweep = Some(s);
