@@ -438,4 +438,9 @@ pub struct ReportArgs {
     /// command exit with code 1 after writing the report.
     #[arg(long, value_name = "FILE")]
     pub policy: Vec<PathBuf>,
+
+    /// How `report.md` shows its charts: `files` links the chart files by relative path,
+    /// `mermaid` draws them inline as Mermaid blocks (for pull-request comments).
+    #[arg(long, value_enum, value_name = "HOW", default_value = "files")]
+    pub markdown_charts: tcosim::report::folder::MarkdownCharts,
 }

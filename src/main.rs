@@ -583,7 +583,7 @@ fn report(args: ReportArgs, quiet: bool) -> Result<(), Failure> {
     }
     interrupt::check()?;
     run.policies = tcosim::policy::evaluate(&policies, &run.output, run.montecarlo.as_ref());
-    let files = folder::render_with(&run, &analyses).map_err(|e| {
+    let files = folder::render_report(&run, &analyses, args.markdown_charts).map_err(|e| {
         InputError::new(dest.path.display().to_string(), "cannot render the report")
             .found(e.to_string())
     })?;
