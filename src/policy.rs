@@ -158,7 +158,7 @@ pub fn resolve(
                         &at("metric"),
                         format!("policy `{}` bounds a Monte Carlo figure", spec.name),
                     )
-                    .expected("Monte Carlo samples (`--samples N`)")
+                    .expected("Monte Carlo samples (`--samples N`; for `sweep`, `objective = \"p90_pv_cost\"` with `samples` in `[sweep]`)")
                     .found("a run without samples"));
                 }
                 if spec.min.is_none() && spec.max.is_none() {

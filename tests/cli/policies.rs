@@ -438,7 +438,7 @@ fn sweep_policies_that_cannot_be_checked_are_bad_input() {
         // The fleet's sweep minimises PV cost without samples: no Monte Carlo figure exists.
         (
             "[[policy]]\nname = \"x\"\noption = \"hybrid-l40s-coreweave\"\nmetric = \"pv_cost\"\nstatistic = \"p90\"\nmax = 1\n",
-            &["bounds a Monte Carlo figure"],
+            &["bounds a Monte Carlo figure", "objective = \"p90_pv_cost\""],
         ),
     ];
     for (k, (text, needles)) in cases.iter().enumerate() {
