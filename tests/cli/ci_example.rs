@@ -102,10 +102,25 @@ impl Repo {
 
     /// Runs the CI script against `main`, with `env` added.
     fn ci(&self, env: &[(&str, &str)]) -> CiRun {
+        self.ci_with(env, None)
+    }
+
+    /// [`Repo::ci`], with the programs of folder `first` ahead of the PATH.
+    fn ci_with(&self, env: &[(&str, &str)], first: Option<&Path>) -> CiRun {
         let comment = self.path("out/comment.md");
         let reports = self.path("out/reports");
-        let out = self
-            .command("bash")
+        let mut cmd = self.command("bash");
+        if let Some(first) = first {
+            let mut paths = vec![first.to_path_buf()];
+            paths.extend(std::env::split_paths(
+                cmd.get_envs()
+                    .find(|(k, _)| *k == "PATH")
+                    .and_then(|(_, v)| v)
+                    .unwrap_or_default(),
+            ));
+            cmd.env("PATH", std::env::join_paths(paths).expect("a PATH"));
+        }
+        let out = cmd
             .arg(repo().join("examples/ci/tcosim-ci.sh"))
             .env("TARGET_BRANCH", "main")
             .env("COMMENT_FILE", &comment)
@@ -316,4 +331,75 @@ fn ci_example_workflows_call_the_script() {
     let github = std::fs::read_to_string(repo().join("examples/ci/github-actions.yml"))
         .expect("github-actions.yml");
     assert!(github.contains("pull-requests: write"));
+}
+
+/// Writes an executable shell script `name` into `dir` that records its arguments, one a line,
+/// in `dir/name.args`, and copies the file after `--body-file` or in `body@FILE` to
+/// `dir/name.body`.
+#[cfg(unix)]
+fn recorder(dir: &Path, name: &str) {
+    use std::os::unix::fs::PermissionsExt;
+    let log = dir.join(name);
+    let script = format!(
+        "#!/bin/sh\nprintf '%s\\n' \"$@\" > '{log}.args'\nnext=\nfor a in \"$@\"; do\n  if [ \"$next\" = 1 ]; then cp \"$a\" '{log}.body'; fi\n  next=\n  case $a in --body-file) next=1 ;; body@*) cp \"${{a#body@}}\" '{log}.body' ;; esac\ndone\n",
+        log = log.display()
+    );
+    let path = dir.join(name);
+    std::fs::write(&path, script).expect("write the recorder");
+    std::fs::set_permissions(&path, std::fs::Permissions::from_mode(0o755)).expect("chmod");
+}
+
+/// With a token, the comment is posted, by `gh pr comment` on GitHub and through the notes API
+/// on GitLab (both replaced here by recorders, so nothing leaves the machine), also when a
+/// broken policy fails the job.
+#[cfg(unix)]
+#[test]
+fn ci_example_posts_the_comment_with_a_token() {
+    needs_git!();
+    let repo = Repo::new();
+    let text = more_storage(&repo.read(SCENARIO))
+        + "\n[[policy]]\nname = \"hybrid budget\"\noption = \"own-1-burst-lambda\"\nmetric = \"pv_cost\"\nmax = 1_400_000\n";
+    repo.write(SCENARIO, &text);
+    repo.commit("more storage, and a budget");
+    let bin = tempfile::tempdir().expect("a folder");
+    recorder(bin.path(), "gh");
+    recorder(bin.path(), "curl");
+
+    let run = repo.ci_with(
+        &[("GH_TOKEN", "secret"), ("PR_NUMBER", "42")],
+        Some(bin.path()),
+    );
+    assert_eq!(run.code, Some(1), "{}", run.stderr);
+    let args = std::fs::read_to_string(bin.path().join("gh.args")).expect("gh was called");
+    let comment_file = repo.path("out/comment.md");
+    assert_eq!(
+        args,
+        format!("pr\ncomment\n42\n--body-file\n{}\n", comment_file.display())
+    );
+    let posted = std::fs::read_to_string(bin.path().join("gh.body")).expect("the body");
+    assert_eq!(Some(posted), run.comment);
+    assert!(!bin.path().join("curl.args").exists());
+
+    let run = repo.ci_with(
+        &[
+            ("TCOSIM_GITLAB_TOKEN", "secret"),
+            ("CI_MERGE_REQUEST_IID", "7"),
+            ("CI_API_V4_URL", "https://gitlab.example.com/api/v4"),
+            ("CI_PROJECT_ID", "99"),
+        ],
+        Some(bin.path()),
+    );
+    assert_eq!(run.code, Some(1), "{}", run.stderr);
+    let args = std::fs::read_to_string(bin.path().join("curl.args")).expect("curl was called");
+    contains_all(
+        &args,
+        &[
+            "--request\nPOST\n",
+            "--header\nPRIVATE-TOKEN: secret\n",
+            &format!("--data-urlencode\nbody@{}\n", comment_file.display()),
+            "https://gitlab.example.com/api/v4/projects/99/merge_requests/7/notes\n",
+        ],
+    );
+    let posted = std::fs::read_to_string(bin.path().join("curl.body")).expect("the body");
+    assert_eq!(Some(posted), run.comment);
 }
