@@ -23,13 +23,20 @@
 #                                   GitLab: the merge request notes API (a project or personal
 #                                   access token with the `api` scope, role Reporter or above)
 #
-# Exit codes: 0 every policy holds (or nothing to check), 1 a policy is broken, 2 invalid
-# input (a scenario or catalog that does not validate, or a command that failed). The comment
-# is written, and posted, in every case but "nothing to check".
+# Exit codes: 0 no policy is broken (or no scenario changed), 1 a policy is broken, 2 invalid
+# input (a scenario or catalog that does not validate, a command that failed) or setup (no
+# TARGET_BRANCH, an unknown target revision, no tcosim). The comment is written, and posted,
+# whenever a scenario was checked.
 
 set -u
 
-TARGET_BRANCH=${TARGET_BRANCH:?set TARGET_BRANCH to the branch the change merges into}
+say() { printf 'tcosim-ci: %s\n' "$*" >&2; }
+
+TARGET_BRANCH=${TARGET_BRANCH:-}
+if [ -z "$TARGET_BRANCH" ]; then
+    say "set TARGET_BRANCH to the branch the change merges into"
+    exit 2
+fi
 SCENARIO_DIR=${SCENARIO_DIR:-scenarios}
 CATALOG_DIR=${CATALOG_DIR:-}
 TCOSIM=${TCOSIM:-tcosim}
@@ -43,8 +50,6 @@ if [ -z "${TARGET_REF:-}" ]; then
     fi
 fi
 
-say() { printf 'tcosim-ci: %s\n' "$*" >&2; }
-
 if ! git rev-parse --verify --quiet "$TARGET_REF^{commit}" >/dev/null; then
     say "the target revision \`$TARGET_REF\` is unknown: fetch the target branch first"
     exit 2
@@ -53,6 +58,8 @@ if ! TCOSIM=$(command -v "$TCOSIM"); then
     say "tcosim is not on the PATH (set TCOSIM to the binary)"
     exit 2
 fi
+# Absolute, as the old side of a catalog change runs in another folder.
+case $TCOSIM in /*) ;; *) TCOSIM=$PWD/$TCOSIM ;; esac
 
 catalog_args=()
 if [ -n "$CATALOG_DIR" ]; then

@@ -252,7 +252,7 @@ fn ci_example_rejects_an_invalid_scenario() {
 }
 
 #[test]
-fn ci_example_skips_a_change_without_scenarios() {
+fn ci_example_skips_a_change_without_scenarios_and_refuses_a_bad_setup() {
     needs_git!();
     let repo = Repo::new();
     repo.write("notes.md", "no scenario here\n");
@@ -261,6 +261,20 @@ fn ci_example_skips_a_change_without_scenarios() {
     assert_eq!(run.code, Some(0), "{}", run.stderr);
     assert!(run.comment.is_none(), "{:?}", run.comment);
     assert!(run.stderr.contains("nothing to do"), "{}", run.stderr);
+    // A setup that cannot work is bad input, not a broken policy.
+    for (env, needle) in [
+        (("TARGET_BRANCH", ""), "set TARGET_BRANCH"),
+        (
+            ("TARGET_REF", "no-such-branch"),
+            "`no-such-branch` is unknown",
+        ),
+        (("TCOSIM", "no-such-tcosim"), "tcosim is not on the PATH"),
+    ] {
+        let run = repo.ci(&[env]);
+        assert_eq!(run.code, Some(2), "{env:?}: {}", run.stderr);
+        assert!(run.stderr.contains(needle), "{}", run.stderr);
+        assert!(run.comment.is_none());
+    }
 }
 
 #[test]
