@@ -19,9 +19,9 @@ Examples:
   tcosim run my.toml --policy ci/policies.toml  fail (exit 1) when a policy is broken
   tcosim diff main:scenarios/x.toml scenarios/x.toml   what a change does, and which inputs why
 
-Exit codes: 0 success, 1 a policy was broken (run, report, diff) or `catalog check` found an
-error, 2 bad input or usage, 130 interrupted by Ctrl-C (SIGINT), 143 stopped by SIGTERM. An
-interrupted run writes nothing; a second Ctrl-C ends it at once.";
+Exit codes: 0 success, 1 a policy was broken (run, report, sweep, diff) or `catalog check`
+found an error, 2 bad input or usage, 130 interrupted by Ctrl-C (SIGINT), 143 stopped by
+SIGTERM. An interrupted run writes nothing; a second Ctrl-C ends it at once.";
 
 #[derive(Debug, Parser)]
 #[command(
@@ -61,7 +61,7 @@ pub enum Command {
     Sensitivity(SensitivityArgs),
     /// Evaluate the scenario's `[sweep]` grid and find the optimum.
     #[command(
-        after_help = "Examples:\n  tcosim sweep scenarios/inference-fleet.toml\n  tcosim sweep my.toml --format json --output sweep.json\n  tcosim sweep scenarios/inference-fleet.toml --chart sweep.png\n\nA progress bar shows on a terminal while the grid is evaluated. Ctrl-C stops the sweep\n(exit code 130; SIGTERM 143) and nothing is written."
+        after_help = "Examples:\n  tcosim sweep scenarios/inference-fleet.toml\n  tcosim sweep my.toml --format json --output sweep.json\n  tcosim sweep scenarios/inference-fleet.toml --chart sweep.png\n\nPolicies (the scenario's `[[policy]]` and `--policy` files) are checked against the whole\nscenario with the swept parameters at the best grid point.\n\nA progress bar shows on a terminal while the grid is evaluated. Ctrl-C stops the sweep\n(exit code 130; SIGTERM 143) and nothing is written.\n\nExit codes: 0 success, 1 a policy is broken at the best point (after writing), 2 bad input."
     )]
     Sweep(SweepArgs),
     /// Compare two scenarios (or results, or git revisions of a scenario): per option the
@@ -363,6 +363,11 @@ pub struct SweepArgs {
 
     #[command(flatten)]
     pub sampling: SamplingArgs,
+
+    /// Also check the `[[policy]]` tables of FILE (repeatable) against the best grid point;
+    /// any broken policy makes the command exit with code 1 after writing its output.
+    #[arg(long, value_name = "FILE")]
+    pub policy: Vec<PathBuf>,
 }
 
 #[derive(Debug, Args, Default)]
@@ -433,4 +438,9 @@ pub struct ReportArgs {
     /// command exit with code 1 after writing the report.
     #[arg(long, value_name = "FILE")]
     pub policy: Vec<PathBuf>,
+
+    /// How `report.md` shows its charts: `files` links the chart files by relative path,
+    /// `mermaid` draws them inline as Mermaid blocks (for pull-request comments).
+    #[arg(long, value_enum, value_name = "HOW", default_value = "files")]
+    pub markdown_charts: tcosim::report::folder::MarkdownCharts,
 }

@@ -410,7 +410,7 @@ fn check_source(source: Source, catalog: Catalog, texts: &[&str]) -> Result<Outc
             let s = pool.install(|| crate::montecarlo::sweep::run(&input, &plan, &uncertainty, 1));
             check_sweep(&s)?;
             for format in [Format::Table, Format::Csv, Format::Json, Format::Markdown] {
-                let text = crate::report::uncertainty::sweep(&run, &s, 1, format, false);
+                let text = crate::report::uncertainty::sweep(&run, &s, 1, &[], format, false);
                 check_rendered(&text, &words, format)?;
             }
             analyses.sweep = Some(s);
@@ -437,7 +437,66 @@ fn check_report_text(
         &crate::report::html::render(&content, &[]),
         words,
         Format::Markdown,
-    )
+    )?;
+    // The Mermaid charts of `report.md` (`--markdown-charts mermaid`) need only the figures.
+    for name in [
+        "cumulative-cost",
+        "cost-breakdown",
+        "energy-carbon",
+        "tornado",
+        "sweep",
+    ] {
+        if let Some(chart) = crate::report::mermaid::report_chart(run, analyses, name) {
+            check_rendered(&chart.blocks, words, Format::Markdown)?;
+            check_mermaid(&chart.blocks)?;
+        }
+    }
+    Ok(())
+}
+
+/// Every Mermaid chart of `blocks` has as many values in each series as x-axis categories, each
+/// a finite number, and no text breaks out of its quotes.
+fn check_mermaid(blocks: &str) -> Result<(), Violation> {
+    let fail = |what: &str| Err(Violation(format!("a Mermaid chart {what}:\n{blocks}")));
+    let mut categories = None;
+    for line in blocks.lines() {
+        if let Some(axis) = line.strip_prefix("    x-axis ") {
+            if axis.matches('"').count() % 2 != 0 {
+                return fail("has an unbalanced quote on its x axis");
+            }
+            // The list after the quoted title: commas outside quotes separate categories.
+            let Some(list) = axis.split_once("\" [").map(|(_, l)| l) else {
+                return fail("has no x-axis list");
+            };
+            let mut quoted = false;
+            let mut count = usize::from(!list.starts_with(']'));
+            for c in list.chars() {
+                match c {
+                    '"' => quoted = !quoted,
+                    ',' if !quoted => count += 1,
+                    _ => {}
+                }
+            }
+            categories = Some(count);
+        } else if let Some(list) = line
+            .strip_prefix("    line [")
+            .or_else(|| line.strip_prefix("    bar ["))
+        {
+            let values: Vec<&str> = list.trim_end_matches(']').split(", ").collect();
+            if Some(values.len()) != categories {
+                return fail("has a series of another length than its x axis");
+            }
+            if !values
+                .iter()
+                .all(|v| v.parse::<f64>().is_ok_and(f64::is_finite))
+            {
+                return fail("has a value that is not a finite number");
+            }
+        } else if line.starts_with("    title ") && line.matches('"').count() != 2 {
+            return fail("has a quote inside its title");
+        }
+    }
+    Ok(())
 }
 
 fn check_output(output: &Output) -> Result<(), Violation> {

@@ -428,6 +428,8 @@ fn sensitivity(args: SensitivityArgs, quiet: bool) -> Result<(), Failure> {
 fn sweep(args: SweepArgs, quiet: bool) -> Result<(), Failure> {
     let loaded = Loaded::read(args.scenario.as_deref(), &args.out.catalog)?;
     let plan = loaded.sweep_plan()?;
+    let samples = plan.objective == tcosim::montecarlo::sweep::Objective::P90PvCost;
+    let policies = loaded.policies(&args.policy, samples)?;
     let output = args.out.output.as_deref();
     check_outputs(output, args.chart.as_deref())?;
     let uncertainty = loaded.uncertainty.clone();
@@ -442,8 +444,17 @@ fn sweep(args: SweepArgs, quiet: bool) -> Result<(), Failure> {
         );
     }
     let seed = args.sampling.seed;
-    let s = with_threads(args.sampling.threads, || {
-        run_sweep(quiet, &run.input, &plan, &uncertainty, seed)
+    let (s, outcomes) = with_threads(args.sampling.threads, || {
+        let s = run_sweep(quiet, &run.input, &plan, &uncertainty, seed)?;
+        let outcomes = tcosim::policy::evaluate_at_sweep_best(
+            &policies,
+            &run.input,
+            &s,
+            &uncertainty,
+            seed,
+            interrupt::flag(),
+        )?;
+        Ok::<_, Cancelled>((s, outcomes))
     })??;
     let chart = match &args.chart {
         Some(path) => Some((
@@ -456,6 +467,7 @@ fn sweep(args: SweepArgs, quiet: bool) -> Result<(), Failure> {
         &run,
         &s,
         seed,
+        &outcomes,
         args.out.format,
         output::use_color(output),
     );
@@ -463,7 +475,8 @@ fn sweep(args: SweepArgs, quiet: bool) -> Result<(), Failure> {
         output,
         &text,
         chart.as_ref().map(|(p, b)| (*p, b.as_slice())),
-    )
+    )?;
+    broken_policies(&outcomes)
 }
 
 /// Evaluates a sweep with a progress bar, stopped by a signal.
@@ -570,7 +583,7 @@ fn report(args: ReportArgs, quiet: bool) -> Result<(), Failure> {
     }
     interrupt::check()?;
     run.policies = tcosim::policy::evaluate(&policies, &run.output, run.montecarlo.as_ref());
-    let files = folder::render_with(&run, &analyses).map_err(|e| {
+    let files = folder::render_report(&run, &analyses, args.markdown_charts).map_err(|e| {
         InputError::new(dest.path.display().to_string(), "cannot render the report")
             .found(e.to_string())
     })?;

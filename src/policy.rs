@@ -59,7 +59,8 @@ pub enum Figure {
 }
 
 impl Figure {
-    fn needs_samples(self) -> bool {
+    /// Whether the figure is a Monte Carlo statistic or odds, which need samples.
+    pub fn needs_samples(self) -> bool {
         !matches!(self, Figure::Deterministic(_))
     }
 }
@@ -157,7 +158,7 @@ pub fn resolve(
                         &at("metric"),
                         format!("policy `{}` bounds a Monte Carlo figure", spec.name),
                     )
-                    .expected("Monte Carlo samples (`--samples N`)")
+                    .expected("Monte Carlo samples (`--samples N`; for `sweep`, `objective = \"p90_pv_cost\"` with `samples` in `[sweep]`)")
                     .found("a run without samples"));
                 }
                 if spec.min.is_none() && spec.max.is_none() {
@@ -325,6 +326,47 @@ pub fn evaluate(policies: &[Policy], output: &Output, mc: Option<&MonteCarlo>) -
             }
         })
         .collect()
+}
+
+/// Whether any of `policies` bounds a Monte Carlo figure.
+pub fn need_samples(policies: &[Policy]) -> bool {
+    policies.iter().any(|p| match p.check {
+        Check::Bound { figure, .. } => figure.needs_samples(),
+        Check::Winner(_) => false,
+    })
+}
+
+/// Checks `policies` against the best point of sweep `s` of `input` (README "Policies"): the
+/// whole scenario run with the swept parameters at that point's values, and, when a policy
+/// bounds a Monte Carlo figure, that point's own samples (the sweep's count and `seed`, so
+/// that its P90 of PV cost is the point's objective). Stops with [`Cancelled`] once `cancel`
+/// is set.
+pub fn evaluate_at_sweep_best(
+    policies: &[Policy],
+    input: &crate::model::Input,
+    s: &crate::montecarlo::sweep::Sweep,
+    uncertainty: &crate::montecarlo::uncertain::Uncertainty,
+    seed: u64,
+    cancel: &std::sync::atomic::AtomicBool,
+) -> Result<Vec<Outcome>, crate::montecarlo::engine::Cancelled> {
+    if policies.is_empty() {
+        return Ok(Vec::new());
+    }
+    let at_best = s.best_input(input);
+    let output = crate::model::simulate(&at_best);
+    let mc = if need_samples(policies) && s.samples > 0 {
+        Some(crate::montecarlo::engine::run_cancellable(
+            &at_best,
+            uncertainty,
+            s.samples,
+            seed,
+            &|_| {},
+            cancel,
+        )?)
+    } else {
+        None
+    };
+    Ok(evaluate(policies, &output, mc.as_ref()))
 }
 
 /// A figure's name as policies and their results write it: `pv_cost`, `p90 of pv_cost`.

@@ -126,6 +126,18 @@ impl Sweep {
     pub fn optimum_serves(&self) -> bool {
         self.points.get(self.best).is_some_and(|p| p.serves_demand)
     }
+
+    /// `input` with the swept parameters at the best point's values: the scenario the sweep
+    /// recommends, every option in it, as the policies of `tcosim sweep` are checked against.
+    pub fn best_input(&self, input: &Input) -> Input {
+        let mut at_best = input.clone();
+        if let Some(p) = self.points.get(self.best) {
+            for (axis, v) in self.axes.iter().zip(&p.values) {
+                axis.set(&mut at_best, *v);
+            }
+        }
+        at_best
+    }
 }
 
 /// The sweep of a scenario's `[sweep]` table.

@@ -60,6 +60,37 @@ pub fn option_color(index: usize) -> RGBColor {
     OKABE_ITO[index % OKABE_ITO.len()]
 }
 
+/// The colour of the option at `index` as `#rrggbb`, for charts drawn elsewhere (Mermaid).
+pub fn option_color_hex(index: usize) -> String {
+    let RGBColor(r, g, b) = option_color(index);
+    format!("#{r:02x}{g:02x}{b:02x}")
+}
+
+/// The name of the colour of the option at `index`, for a key in words.
+pub fn option_color_name(index: usize) -> &'static str {
+    const NAMES: [&str; 8] = [
+        "blue",
+        "orange",
+        "bluish green",
+        "vermillion",
+        "reddish purple",
+        "sky blue",
+        "black",
+        "yellow",
+    ];
+    NAMES[index % NAMES.len()]
+}
+
+/// Each option's name as the charts' legends write it, with its share of unmet demand where it
+/// leaves more than 0.1% unmet: `aws-h100 (leaves 60% unmet)`.
+pub fn option_labels(run: &Run) -> Vec<String> {
+    Mark::all(run)
+        .into_iter()
+        .zip(&run.output.options)
+        .map(|(m, o)| m.label(&o.name))
+        .collect()
+}
+
 /// How an option is drawn in every chart, after the verdict (README F3a), so that an option
 /// that does less of the work never looks like the plain cheapest or greenest.
 #[derive(Debug, Clone, Copy, PartialEq)]

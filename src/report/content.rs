@@ -30,6 +30,8 @@ pub struct Content {
     /// empty for a deterministic report.
     pub uncertainty: Vec<Section>,
     pub charts: Vec<ChartRef>,
+    /// With `--markdown-charts mermaid`, the Mermaid form of each chart for `report.md`.
+    pub mermaid: Option<MermaidCharts>,
     /// Header and rows of the assumptions table: one line per value a catalog row gave the
     /// run, the row's id, source, date and estimate mark on its first line.
     pub rows_header: Vec<String>,
@@ -52,10 +54,26 @@ pub struct Section {
 
 /// A chart as the documents reference it.
 pub struct ChartRef {
+    /// The chart's file name without extension, e.g. `cumulative-cost`.
+    pub name: &'static str,
     pub title: String,
     pub caption: String,
     pub svg_file: String,
     pub png_file: String,
+}
+
+/// The charts of `report.md` as inline Mermaid blocks (`--markdown-charts mermaid`), in the
+/// order of [`Content::charts`]; `None` for a chart Mermaid cannot draw.
+pub type MermaidCharts = Vec<Option<super::mermaid::ReportChart>>;
+
+/// Switches `report.md` of `doc` to Mermaid charts.
+pub fn add_mermaid(doc: &mut Content, run: &Run, analyses: &Analyses) {
+    doc.mermaid = Some(
+        doc.charts
+            .iter()
+            .map(|c| super::mermaid::report_chart(run, analyses, c.name))
+            .collect(),
+    );
 }
 
 /// File names of a chart in the report folder.
@@ -90,6 +108,7 @@ pub fn build(run: &Run, charts: &[Chart], analyses: &Analyses) -> Content {
             .map(|c| {
                 let (svg_file, png_file) = chart_files(c);
                 ChartRef {
+                    name: c.name,
                     title: c.title.clone(),
                     caption: c.caption.clone(),
                     svg_file,
@@ -97,6 +116,7 @@ pub fn build(run: &Run, charts: &[Chart], analyses: &Analyses) -> Content {
                 }
             })
             .collect(),
+        mermaid: None,
         rows_header,
         rows_used,
         source_column,

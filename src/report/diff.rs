@@ -3,6 +3,7 @@
 //! below and the grid, table and number formatters of the other renderers.
 
 use super::markdown::{escape, table as md_table};
+use super::mermaid::{Plot, XyChart};
 use super::table::grid;
 use super::{Format, money, percent, policy_grid_of, policy_summary_of};
 use crate::diff::{Diff, Drivers, METRICS, Method, OptionDiff};
@@ -453,23 +454,23 @@ pub fn mermaid_charts(diff: &Diff) -> String {
             continue;
         }
         // After its horizon a run has no more cost: its line stays flat.
-        let series = |v: &[f64]| {
+        let series = |v: &[f64]| -> Vec<f64> {
             (0..months)
-                .map(|m| {
-                    let x = v.get(m).or(v.last()).copied().unwrap_or(0.0);
-                    format!("{:.1}", x / 1000.0)
-                })
-                .collect::<Vec<_>>()
-                .join(", ")
+                .map(|m| v.get(m).or(v.last()).copied().unwrap_or(0.0) / 1000.0)
+                .collect()
         };
-        let axis: Vec<String> = (1..=months).map(|m| m.to_string()).collect();
-        out.push_str(&format!(
-            "```mermaid\n%%{{init: {{\"themeVariables\": {{\"xyChart\": {{\"plotColorPalette\": \"#9e9e9e, #1f6feb\"}}}}}}}}%%\nxychart-beta\n    title \"{} — cumulative cost, old grey, new blue\"\n    x-axis \"month\" [{}]\n    y-axis \"{cur} thousand\"\n    line [{}]\n    line [{}]\n```\n\n",
-            o.name.replace('"', "'"),
-            axis.join(", "),
-            series(&old.cumulative_cost),
-            series(&new.cumulative_cost)
-        ));
+        let chart = XyChart {
+            title: format!("{} — cumulative cost, old grey, new blue", o.name),
+            horizontal: false,
+            x_title: "month".into(),
+            categories: (1..=months).map(|m| m.to_string()).collect(),
+            y_title: format!("{cur} thousand"),
+            series: vec![
+                (Plot::Line, "#9e9e9e".into(), series(&old.cumulative_cost)),
+                (Plot::Line, "#1f6feb".into(), series(&new.cumulative_cost)),
+            ],
+        };
+        out.push_str(&chart.render());
     }
     out
 }

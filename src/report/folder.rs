@@ -59,6 +59,17 @@ pub struct Analyses {
     pub sweep: Option<Sweep>,
 }
 
+/// How `report.md` shows its charts.
+#[derive(Debug, Clone, Copy, Default, PartialEq, Eq, clap::ValueEnum)]
+pub enum MarkdownCharts {
+    /// Images linking the chart files of the folder by relative path.
+    #[default]
+    Files,
+    /// Inline Mermaid `xychart-beta` blocks where a chart maps to one, for pull-request
+    /// comments and wikis that show no files; the other charts are named by file.
+    Mermaid,
+}
+
 /// Renders every file of the report of the deterministic `run` alone (plus its Monte Carlo
 /// results, if any), in a stable order.
 pub fn render(run: &Run) -> Result<Vec<ReportFile>, ChartError> {
@@ -67,8 +78,20 @@ pub fn render(run: &Run) -> Result<Vec<ReportFile>, ChartError> {
 
 /// Renders every file of the report of `run` with its uncertainty `analyses`, in a stable order.
 pub fn render_with(run: &Run, analyses: &Analyses) -> Result<Vec<ReportFile>, ChartError> {
+    render_report(run, analyses, MarkdownCharts::Files)
+}
+
+/// [`render_with`], with the charts of `report.md` shown as `markdown_charts` says.
+pub fn render_report(
+    run: &Run,
+    analyses: &Analyses,
+    markdown_charts: MarkdownCharts,
+) -> Result<Vec<ReportFile>, ChartError> {
     let charts = charts::render_all(run, analyses)?;
-    let doc = content::build(run, &charts, analyses);
+    let mut doc = content::build(run, &charts, analyses);
+    if markdown_charts == MarkdownCharts::Mermaid {
+        content::add_mermaid(&mut doc, run, analyses);
+    }
     let mut files = vec![
         file(
             "index.html",

@@ -7,6 +7,7 @@ pub mod csv;
 pub mod diff;
 pub mod json;
 pub mod markdown;
+pub mod mermaid;
 pub mod table;
 pub mod uncertainty;
 

@@ -1,6 +1,7 @@
 //! `report.md` of a report folder: the verdict first, the summary table, the uncertainty tables
-//! (when the scenario has them), the charts by relative path with their captions, the
-//! assumptions and the methodology, for wikis and pull requests.
+//! (when the scenario has them), the charts with their captions (by relative path, or as inline
+//! Mermaid blocks with `--markdown-charts mermaid`), the assumptions and the methodology, for
+//! wikis and pull requests.
 
 use super::content::Content;
 use super::markdown::escape;
@@ -35,7 +36,25 @@ pub fn render(c: &Content) -> String {
         }
     }
     out.push_str("\n## Charts\n");
-    for chart in &c.charts {
+    for (k, chart) in c.charts.iter().enumerate() {
+        if let Some(mermaid) = &c.mermaid {
+            match mermaid.get(k).and_then(Option::as_ref) {
+                Some(m) => out.push_str(&format!(
+                    "\n### {}\n\n{}{}\n",
+                    escape(&m.title),
+                    m.blocks,
+                    escape(&m.caption)
+                )),
+                None => out.push_str(&format!(
+                    "\n### {}\n\n{} (Not drawn in Mermaid: `{}` and `{}` in the report folder.)\n",
+                    escape(&chart.title),
+                    escape(&chart.caption),
+                    chart.svg_file,
+                    chart.png_file
+                )),
+            }
+            continue;
+        }
         out.push_str(&format!(
             "\n### {}\n\n![{}]({})\n\n{} ([PNG]({}))\n",
             escape(&chart.title),

@@ -1,10 +1,11 @@
 //! Renderers of Monte Carlo statistics, sensitivity swings and sweeps, in every format.
 
 use super::csv::num;
-use super::{Format, money, percent, price, quantity};
+use super::{Format, money, percent, policy_grid_of, policy_summary_of, price, quantity};
 use crate::montecarlo::engine::{METRICS, MetricStats, MonteCarlo};
 use crate::montecarlo::sensitivity::Sensitivity;
 use crate::montecarlo::sweep::Sweep;
+use crate::policy::Outcome;
 use crate::run::Run;
 use serde_json::{Value, json};
 
@@ -287,9 +288,16 @@ pub fn sensitivity(run: &Run, s: &Sensitivity, format: Format, color: bool) -> S
     }
 }
 
-/// `tcosim sweep` output.
-/// `seed` is the seed of the per-point Monte Carlo samples.
-pub fn sweep(run: &Run, s: &Sweep, seed: u64, format: Format, color: bool) -> String {
+/// `tcosim sweep` output. `seed` is the seed of the per-point Monte Carlo samples; `policies`
+/// are the results of the policies at the best point (README "Policies").
+pub fn sweep(
+    run: &Run,
+    s: &Sweep,
+    seed: u64,
+    policies: &[Outcome],
+    format: Format,
+    color: bool,
+) -> String {
     let cur = &run.input.currency;
     let option = &run.output.options[s.option].name;
     let objective = s.objective.key();
@@ -312,6 +320,10 @@ pub fn sweep(run: &Run, s: &Sweep, seed: u64, format: Format, color: bool) -> St
                 "points": s.points.iter().map(|p| json!({
                     "values": p.values, "objective": p.objective, "pv_cost": p.pv_cost,
                     "unmet_gpu_hours": p.unmet_gpu_hours, "serves_demand": p.serves_demand,
+                })).collect::<Vec<_>>(),
+                "policies": policies.iter().map(|p| json!({
+                    "name": p.name, "requirement": p.requirement, "value": p.value,
+                    "number": p.number, "holds": p.holds, "message": p.message,
                 })).collect::<Vec<_>>(),
             });
             serde_json::to_string_pretty(&doc).unwrap_or_default() + "\n"
@@ -394,14 +406,39 @@ pub fn sweep(run: &Run, s: &Sweep, seed: u64, format: Format, color: bool) -> St
                 )
             };
             let header: Vec<&str> = header.iter().map(String::as_str).collect();
+            // The policies are checked at the best point, which the sentence names.
+            let checked = policy_summary_of(policies).map(|summary| {
+                let point = if s.optimum_serves() {
+                    "the optimum"
+                } else {
+                    "the lowest point"
+                };
+                (format!("checked at {point}, {}", at.join(", ")), summary)
+            });
+            let (p_header, p_rows) = policy_grid_of(policies);
             if format == Format::Markdown {
-                format!(
+                let mut out = format!(
                     "# {}\n\n{title}.\n\n{}",
-                    run.input.name,
+                    super::markdown::escape(&run.input.name),
                     super::markdown::table(&header, &rows)
-                )
+                );
+                if let Some((at, summary)) = checked {
+                    out.push_str(&format!(
+                        "\n## Policies\n\n{}\n\n{}",
+                        super::markdown::escape(&format!("Policies {at}: {summary}")),
+                        super::markdown::table(&p_header, &p_rows)
+                    ));
+                }
+                out
             } else {
-                format!("{}\n{title}\n", super::table::grid(&header, &rows, color))
+                let mut out = format!("{}\n{title}\n", super::table::grid(&header, &rows, color));
+                if let Some((at, summary)) = checked {
+                    out.push_str(&format!(
+                        "\nPolicies {at}: {summary}\n{}\n",
+                        super::table::grid(&p_header, &p_rows, color)
+                    ));
+                }
+                out
             }
         }
     }

@@ -11,6 +11,7 @@ mod assumptions;
 mod bad_input;
 mod catalog;
 mod catalog_commands;
+mod ci_example;
 mod conventions;
 mod diff;
 mod extremes;

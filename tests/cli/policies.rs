@@ -2,7 +2,7 @@
 //! scenario or in `--policy FILE`; every format lists them; a broken one makes `run` and `report`
 //! exit 1 after writing everything; a policy that cannot be checked is bad input (exit 2).
 
-use crate::support::{Scratch, arg, output, rejected, repo, stderr, stdout};
+use crate::support::{Scratch, arg, output, rejected, repo, stderr, stdout, success};
 use serde_json::Value;
 use std::ffi::OsStr;
 
@@ -298,4 +298,163 @@ fn an_unreadable_policy_file_is_named_as_one() {
         &["missing.toml", "cannot read the policy file"],
     );
     assert!(!target.exists());
+}
+
+/// The hybrid of the inference fleet, whose owned servers its `[sweep]` varies.
+const SWEPT: &str = "hybrid-l40s-coreweave";
+
+/// `tcosim sweep` of the inference fleet with the policy file `policies` as JSON: exit code,
+/// document, stderr.
+fn sweep_json(dir: &Scratch, policies: &str) -> (Option<i32>, Value, String) {
+    let file = dir.write("sweep-policies.toml", policies);
+    let target = dir.path("sweep.json");
+    let out = output([
+        OsStr::new("sweep"),
+        OsStr::new(FLEET),
+        OsStr::new("--policy"),
+        arg(&file),
+        OsStr::new("--format"),
+        OsStr::new("json"),
+        OsStr::new("--output"),
+        arg(&target),
+    ]);
+    let text = std::fs::read_to_string(&target).expect("the output is written");
+    let doc = serde_json::from_str(&text).expect("JSON");
+    (out.status.code(), doc, stderr(&out))
+}
+
+/// A sweep checks its policies against the scenario with the swept parameters at the best point:
+/// the swept option's PV there is the optimum's PV, and a policy on another option or on the
+/// winner sees the whole scenario at that point.
+#[test]
+fn sweep_checks_policies_at_the_best_point() {
+    let dir = Scratch::new();
+    let (code, doc, err) = sweep_json(
+        &dir,
+        &format!(
+            "[[policy]]\nname = \"budget\"\noption = \"{SWEPT}\"\nmetric = \"pv_cost\"\nmax = 1e12\n\n\
+             [[policy]]\nname = \"serves\"\noption = \"{SWEPT}\"\nmetric = \"unmet_share\"\nmax = 0.001\n"
+        ),
+    );
+    assert_eq!(code, Some(0), "{err}");
+    let optimum = doc["optimum"]["pv_cost"].as_f64().expect("optimum");
+    assert_eq!(policy(&doc, "budget")["number"].as_f64(), Some(optimum));
+    assert_eq!(policy(&doc, "budget")["holds"], true);
+    assert_eq!(policy(&doc, "serves")["holds"], true);
+    // The scenario as written owns another number of servers than the optimum: its PV differs.
+    let written = output(["run", FLEET, "--format", "json"]);
+    let written: Value = serde_json::from_str(&stdout(&written)).expect("JSON");
+    assert_ne!(option(&written, SWEPT)["pv_cost"].as_f64(), Some(optimum));
+
+    // Table and Markdown name the point the policies were checked at.
+    let file = dir.path("sweep-policies.toml");
+    for (format, needles) in [
+        (
+            "table",
+            &[
+                "Policies checked at the optimum, option[hybrid-l40s-coreweave].servers = ",
+                ": All 2 policies hold.",
+                "budget",
+            ][..],
+        ),
+        (
+            "markdown",
+            &[
+                "## Policies",
+                "Policies checked at the optimum, option[hybrid-l40s-coreweave].servers = ",
+                "| budget |",
+                "| holds |",
+            ][..],
+        ),
+    ] {
+        let out = output([
+            OsStr::new("sweep"),
+            OsStr::new(FLEET),
+            OsStr::new("--policy"),
+            arg(&file),
+            OsStr::new("--format"),
+            OsStr::new(format),
+        ]);
+        assert_eq!(out.status.code(), Some(0));
+        let text = stdout(&out);
+        for needle in needles {
+            assert!(text.contains(needle), "{format} lacks `{needle}`:\n{text}");
+        }
+    }
+    // Without policies, the list is empty and the tables have no section.
+    let out = output(["sweep", FLEET, "--format", "json"]);
+    let doc: Value = serde_json::from_str(&stdout(&out)).expect("JSON");
+    assert_eq!(doc["policies"].as_array().map(Vec::len), Some(0));
+    assert!(!success(["sweep", FLEET]).contains("Policies"));
+}
+
+#[test]
+fn a_broken_policy_makes_sweep_exit_one_after_writing() {
+    let dir = Scratch::new();
+    let (code, doc, err) = sweep_json(
+        &dir,
+        &format!(
+            "[[policy]]\nname = \"budget\"\noption = \"{SWEPT}\"\nmetric = \"pv_cost\"\nmax = 1000\nmessage = \"too tight\"\n\n\
+             [[policy]]\nname = \"the hybrid wins\"\nwinner = \"{SWEPT}\"\n"
+        ),
+    );
+    assert_eq!(code, Some(1), "{err}");
+    assert_eq!(policy(&doc, "budget")["holds"], false);
+    assert_eq!(policy(&doc, "budget")["message"], "too tight");
+    assert!(
+        err.contains(&format!(
+            "policy `budget` broken: pv_cost of `{SWEPT}` at most 1000, found "
+        )),
+        "{err}"
+    );
+    assert!(err.contains("(too tight)"), "{err}");
+    // CSV carries the grid only; the broken policy is on stderr.
+    let file = dir.path("sweep-policies.toml");
+    let out = output([
+        OsStr::new("sweep"),
+        OsStr::new(FLEET),
+        OsStr::new("--policy"),
+        arg(&file),
+        OsStr::new("--format"),
+        OsStr::new("csv"),
+    ]);
+    assert_eq!(out.status.code(), Some(1));
+    assert!(!stdout(&out).contains("budget"));
+    assert!(stderr(&out).contains("policy `budget` broken"));
+}
+
+#[test]
+fn sweep_policies_that_cannot_be_checked_are_bad_input() {
+    let dir = Scratch::new();
+    let cases: [(&str, &[&str]); 3] = [
+        (
+            "[[policy]]\nname = \"x\"\noption = \"hybrid-l40s\"\nmetric = \"pv_cost\"\nmax = 1\n",
+            &["unknown option `hybrid-l40s`", "policy[0].option", SWEPT],
+        ),
+        (
+            "[[policy]]\nname = \"x\"\noption = \"hybrid-l40s-coreweave\"\nmetric = \"pv\"\nmax = 1\n",
+            &["unknown metric `pv`", "policy[0].metric"],
+        ),
+        // The fleet's sweep minimises PV cost without samples: no Monte Carlo figure exists.
+        (
+            "[[policy]]\nname = \"x\"\noption = \"hybrid-l40s-coreweave\"\nmetric = \"pv_cost\"\nstatistic = \"p90\"\nmax = 1\n",
+            &["bounds a Monte Carlo figure", "objective = \"p90_pv_cost\""],
+        ),
+    ];
+    for (k, (text, needles)) in cases.iter().enumerate() {
+        let file = dir.write(&format!("p{k}.toml"), text);
+        let target = dir.path(&format!("out{k}.json"));
+        rejected(
+            &[
+                OsStr::new("sweep"),
+                OsStr::new(FLEET),
+                OsStr::new("--policy"),
+                arg(&file),
+                OsStr::new("--output"),
+                arg(&target),
+            ],
+            needles,
+        );
+        assert!(!target.exists(), "a rejected sweep wrote its output");
+    }
 }

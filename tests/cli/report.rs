@@ -752,3 +752,195 @@ pub fn renders_in_a_browser(out: &Path) {
         "the page looks blank: luminance variance {v:.1}"
     );
 }
+
+// --- report.md with Mermaid charts ------------------------------------------------------------
+
+/// The items of a Mermaid list `[a, "b, c", 3]`: quoted items unquoted, the others trimmed.
+fn mermaid_items(list: &str) -> Vec<String> {
+    let inner = list
+        .trim()
+        .strip_prefix('[')
+        .and_then(|l| l.strip_suffix(']'))
+        .unwrap_or_else(|| panic!("not a list: {list}"));
+    let (mut items, mut item, mut quoted) = (Vec::new(), String::new(), false);
+    for c in inner.chars() {
+        match c {
+            '"' => quoted = !quoted,
+            ',' if !quoted => items.push(std::mem::take(&mut item).trim().to_string()),
+            c => item.push(c),
+        }
+    }
+    assert!(!quoted, "an unclosed string in {list}");
+    items.push(item.trim().to_string());
+    items
+}
+
+/// Every ```mermaid block of `md`, checked to be a well-formed `xychart-beta`: an optional init
+/// line, the chart line, a quoted title, an x axis with a title and categories, a y axis, and
+/// series of finite numbers, each as long as the categories. Returns (title, categories, series).
+fn xycharts(md: &str) -> Vec<(String, Vec<String>, Vec<Vec<f64>>)> {
+    let mut charts = Vec::new();
+    for block in md.split("```mermaid\n").skip(1) {
+        let body = block.split("\n```").next().expect("a closed block");
+        let mut lines: Vec<&str> = body.lines().collect();
+        if lines[0].starts_with("%%{init:") {
+            assert!(lines[0].ends_with("}%%"), "{}", lines[0]);
+            lines.remove(0);
+        }
+        assert!(
+            lines[0] == "xychart-beta" || lines[0] == "xychart-beta horizontal",
+            "{body}"
+        );
+        let title = lines[1]
+            .strip_prefix("    title \"")
+            .and_then(|t| t.strip_suffix('"'))
+            .unwrap_or_else(|| panic!("title: {body}"));
+        assert!(!title.contains('"'), "{title}");
+        let x = lines[2]
+            .strip_prefix("    x-axis \"")
+            .unwrap_or_else(|| panic!("x-axis: {body}"));
+        let (x_title, list) = x.split_once("\" ").expect("an axis title and a list");
+        assert!(!x_title.contains('"'));
+        let categories = mermaid_items(list);
+        assert!(lines[3].starts_with("    y-axis \""), "{body}");
+        let mut series = Vec::new();
+        for line in &lines[4..] {
+            let list = line
+                .strip_prefix("    line ")
+                .or_else(|| line.strip_prefix("    bar "))
+                .unwrap_or_else(|| panic!("a series: {line}"));
+            let values: Vec<f64> = mermaid_items(list)
+                .iter()
+                .map(|v| v.parse::<f64>().unwrap_or_else(|_| panic!("a number: {v}")))
+                .collect();
+            assert!(values.iter().all(|v| v.is_finite()));
+            assert_eq!(values.len(), categories.len(), "{body}");
+            series.push(values);
+        }
+        assert!(!series.is_empty(), "{body}");
+        charts.push((title.to_string(), categories, series));
+    }
+    charts
+}
+
+#[test]
+fn mermaid_charts_are_inline_and_well_formed() {
+    let scratch = Scratch::new();
+    let files = report(&scratch, "scenarios/startup-finetune.toml", "files");
+    let mermaid = report_with(
+        &scratch,
+        "scenarios/startup-finetune.toml",
+        "mermaid",
+        &["--markdown-charts", "mermaid"],
+    );
+    let md = std::fs::read_to_string(mermaid.join("report.md")).expect("report.md");
+    let charts = xycharts(&md);
+    let titles: Vec<&str> = charts.iter().map(|c| c.0.as_str()).collect();
+    assert_eq!(
+        titles,
+        [
+            "Cumulative cost, nominal",
+            "Cumulative cost, discounted at 15.0% per year",
+            "PV cost by option",
+            "Energy by option",
+            "Carbon by option"
+        ]
+    );
+    // 36 months, one line per option; bars name the options, the one that leaves work undone
+    // with its share.
+    let (_, months, lines) = &charts[0];
+    assert_eq!(months.len(), 36);
+    assert_eq!(months.last().map(String::as_str), Some("36"));
+    assert_eq!(lines.len(), 3);
+    assert_eq!(charts[2].1[0], "lambda-on-demand");
+    assert!(
+        charts[2].1[1].starts_with("own-2-hgx (leaves "),
+        "{:?}",
+        charts[2].1
+    );
+    // The last point of the nominal line is the total cost of the summary, in thousands.
+    let summary: serde_json::Value = serde_json::from_str(
+        &std::fs::read_to_string(mermaid.join("summary.json")).expect("summary.json"),
+    )
+    .expect("JSON");
+    let total = summary["options"][0]["total_cost"].as_f64().expect("total");
+    assert!((lines[0][35] - total / 1000.0).abs() <= 0.05 + 1e-9);
+    // No image links; the charts Mermaid cannot draw are named by file.
+    assert!(!md.contains("]("), "{md}");
+    assert!(md.contains("(Not drawn in Mermaid: `demand-capacity.svg`"));
+    // Only report.md differs: the same files, the same HTML.
+    let names = |dir: &Path| {
+        let mut n: Vec<String> = std::fs::read_dir(dir)
+            .expect("folder")
+            .map(|e| e.expect("entry").file_name().to_string_lossy().into_owned())
+            .collect();
+        n.sort();
+        n
+    };
+    assert_eq!(names(&files), names(&mermaid));
+    assert_eq!(
+        std::fs::read(files.join("index.html")).expect("html"),
+        std::fs::read(mermaid.join("index.html")).expect("html")
+    );
+}
+
+#[test]
+fn files_mode_is_the_default_and_links_the_charts() {
+    let scratch = Scratch::new();
+    let default = report(&scratch, "scenarios/startup-finetune.toml", "default");
+    let files = report_with(
+        &scratch,
+        "scenarios/startup-finetune.toml",
+        "files",
+        &["--markdown-charts", "files"],
+    );
+    let md = std::fs::read_to_string(default.join("report.md")).expect("report.md");
+    assert_eq!(
+        md,
+        std::fs::read_to_string(files.join("report.md")).expect("report.md")
+    );
+    assert!(!md.contains("```mermaid"));
+    for chart in CHARTS {
+        assert!(md.contains(&format!("]({chart}.svg)")), "{chart}");
+        assert!(md.contains(&format!("([PNG]({chart}.png))")), "{chart}");
+    }
+}
+
+/// Option names with quotes, hashes, commas and brackets stay inside their Mermaid strings.
+#[test]
+fn mermaid_labels_escape_what_would_end_them() {
+    let scratch = Scratch::new();
+    let text =
+        std::fs::read_to_string(crate::support::repo().join("scenarios/startup-finetune.toml"))
+            .expect("scenario");
+    let name = r#"own "2", [hgx] #1;"#;
+    let text = crate::support::edit(&text, "name = \"own-2-hgx\"", &format!("name = '{name}'"));
+    let scenario = scratch.write("odd.toml", &text);
+    let out = scratch.path("odd");
+    success([
+        arg("report"),
+        arg(&scenario),
+        arg("--out"),
+        arg(&out),
+        arg("--markdown-charts"),
+        arg("mermaid"),
+    ]);
+    let md = std::fs::read_to_string(out.join("report.md")).expect("report.md");
+    let charts = xycharts(&md);
+    let bars = &charts[2].1;
+    assert_eq!(bars.len(), 3, "{bars:?}");
+    assert!(
+        bars[1].starts_with("own #quot;2#quot;, [hgx] #35;1; (leaves "),
+        "{bars:?}"
+    );
+    // An unknown mode is a usage error.
+    rejected(
+        &[
+            arg("report"),
+            arg(&scenario),
+            arg("--markdown-charts"),
+            arg("svg"),
+        ],
+        &["--markdown-charts"],
+    );
+}

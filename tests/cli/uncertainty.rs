@@ -1222,6 +1222,40 @@ fn sweep_of_p90_pv_cost_samples_each_point_reproducibly() {
     );
 }
 
+/// With the `p90_pv_cost` objective, a Monte Carlo policy reads the best point's own samples:
+/// its P90 of PV cost is the optimum's objective.
+#[test]
+fn a_p90_sweep_checks_monte_carlo_policies_on_the_best_points_samples() {
+    let text = base_with(
+        &(three_uncertain()
+            + &sweep(
+                "p90_pv_cost",
+                300,
+                "path = \"option[mix].servers\"\nfrom = 0\nto = 3\nstep = 1\n",
+            )
+            + "\n[[policy]]\nname = \"P90 budget\"\noption = \"mix\"\nmetric = \"pv_cost\"\nstatistic = \"p90\"\nmax = 1e15\n\n\
+               [[policy]]\nname = \"usually serves\"\noption = \"mix\"\nmetric = \"p_serves_demand\"\nmin = 0\n"),
+    );
+    let scratch = Scratch::new();
+    let path = scratch.write("p90-policies.toml", &text);
+    let doc = json(&[
+        arg("sweep"),
+        arg(&path),
+        arg("--seed"),
+        arg("3"),
+        arg("--format"),
+        arg("json"),
+    ]);
+    let policies = array(&doc, "policies");
+    assert_eq!(policies.len(), 2);
+    assert_eq!(policies[0]["holds"], true);
+    assert_eq!(
+        num(&policies[0], "number"),
+        num(&doc["optimum"], "objective")
+    );
+    assert_eq!(policies[1]["holds"], true);
+}
+
 #[test]
 fn sweep_without_a_sweep_table_is_rejected() {
     rejected(
