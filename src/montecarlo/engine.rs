@@ -169,7 +169,7 @@ impl Acc {
 }
 
 /// The metrics of one option in one sample, in the order of [`METRICS`].
-fn metric_values(t: &model::Totals) -> [Option<f64>; 6] {
+fn metric_values_of(t: &model::Totals) -> [Option<f64>; 6] {
     [
         Some(t.pv_cost),
         Some(t.total_cost),
@@ -343,12 +343,19 @@ fn sample(
                         vec![model::Workspace::with_queue_tables(queue_tables.clone()); block];
                     let mut own_months = Vec::new();
                     let mut totals = vec![vec![model::Totals::default(); options]; block];
-                    // Cumulative cost at each fan point of each sample of a block and option,
-                    // added to the sketches sketch by sketch after the block.
-                    let mut fan_values = vec![0.0; block * options * points];
+                    // Cumulative cost at each fan point of each sample of the chunk and option,
+                    // and each sample's metrics, added to the sketches sketch by sketch after the
+                    // chunk, so that each sketch's buckets are read into the cache once per chunk
+                    // instead of once per block (sketches count exactly: the order of additions
+                    // does not matter).
+                    let n_samples = (end - start) as usize;
+                    let mut fan_values = vec![0.0; n_samples * options * points];
+                    let mut metric_values: Vec<Option<f64>> =
+                        vec![None; n_samples * options * METRICS.len()];
                     let mut first = start;
                     while first < end {
                         let b = block.min((end - first) as usize);
+                        let at = (first - start) as usize;
                         for (j, sample_input) in inputs.iter_mut().enumerate().take(b) {
                             draw(
                                 uncertainty,
@@ -369,7 +376,7 @@ fn sample(
                             }
                             cum += f.start_flow + f.end_flow;
                             if fan_slot[m] {
-                                fan_values[(n * points + point) * block + j] = cum;
+                                fan_values[(n * points + point) * n_samples + at + j] = cum;
                                 point += 1;
                             }
                         };
@@ -399,18 +406,13 @@ fn sample(
                                 &mut totals[..b],
                                 &fan_slot,
                                 |j, n, m, cost| {
-                                    fan_values[(n * points + fan_point[m]) * block + j] = cost;
+                                    fan_values[(n * points + fan_point[m]) * n_samples + at + j] =
+                                        cost;
                                 },
                             );
                         }
-                        for (k, values) in fan_values.chunks(block).enumerate() {
-                            let sketch = &mut acc.month_sketches[k / points][k % points];
-                            for v in &values[..b] {
-                                sketch.add(*v);
-                            }
-                        }
                         // Each sum takes its samples in sample order, so that it does not depend on
-                        // blocking; each sketch takes the block's values together.
+                        // blocking.
                         for sample_totals in totals.iter().take(b) {
                             // The cheapest among the options that serve this sample's demand, as
                             // the verdict ranks them; among all when none does.
@@ -446,22 +448,33 @@ fn sample(
                             }
                         }
                         for n in 0..options {
-                            for (m, (moments, sketch)) in moments[n]
-                                .iter_mut()
-                                .zip(acc.metric_sketches[n].iter_mut())
-                                .enumerate()
-                            {
-                                for sample_totals in totals.iter().take(b) {
-                                    if let Some(v) = metric_values(&sample_totals[n])[m]
-                                        .filter(|v| v.is_finite())
-                                    {
+                            for (m, moments) in moments[n].iter_mut().enumerate() {
+                                let keep = &mut metric_values
+                                    [(n * METRICS.len() + m) * n_samples + at..][..b];
+                                for (sample_totals, keep) in totals.iter().zip(keep) {
+                                    *keep = metric_values_of(&sample_totals[n])[m]
+                                        .filter(|v| v.is_finite());
+                                    if let Some(v) = *keep {
                                         moments.add(v);
-                                        sketch.add(v);
                                     }
                                 }
                             }
                         }
                         first += b as u64;
+                    }
+                    for (values, sketch) in fan_values
+                        .chunks(n_samples)
+                        .zip(acc.month_sketches.iter_mut().flatten())
+                    {
+                        sketch.add_all(values);
+                    }
+                    for (values, sketch) in metric_values
+                        .chunks(n_samples)
+                        .zip(acc.metric_sketches.iter_mut().flatten())
+                    {
+                        for v in values.iter().flatten() {
+                            sketch.add(*v);
+                        }
                     }
                     acc.chunks.push(ChunkMoments { chunk, moments });
                     progress(done.fetch_add(end - start, Ordering::Relaxed) + (end - start));

@@ -328,6 +328,7 @@ impl QuantileSketch {
 
     /// Adds one value. Values must be finite: a non-finite value is a bug upstream, so it
     /// trips a `debug_assert` and is skipped in release builds.
+    #[inline]
     pub fn add(&mut self, v: f64) {
         if !v.is_finite() {
             debug_assert!(false, "QuantileSketch::add: non-finite value {v}");
@@ -353,6 +354,13 @@ impl QuantileSketch {
             self.pos.add_one(i);
         } else {
             self.neg.add_one(i);
+        }
+    }
+
+    /// Adds each of `values`, as [`add`](Self::add) one by one.
+    pub fn add_all(&mut self, values: &[f64]) {
+        for v in values {
+            self.add(*v);
         }
     }
 
