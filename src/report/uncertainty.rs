@@ -156,14 +156,24 @@ pub fn mc_csv(run: &Run, mc: &MonteCarlo) -> String {
         "p_cheapest",
         "p_beats_baseline",
         "p_serves_demand",
+        "unit",
     ];
+    let cur = &run.input.currency;
     let rows = mc.options.iter().flat_map(|o| {
         o.metrics.iter().enumerate().filter_map(move |(m, s)| {
             let s = s.as_ref()?;
+            // The currency only where the metric is money; every row names its unit.
+            let (currency, unit) = match METRICS[m] {
+                "pv_cost" | "total_cost" => (cur.clone(), cur.clone()),
+                "cost_per_gpu_hour" => (cur.clone(), format!("{cur} per GPU-hour")),
+                "unmet_gpu_hours" => (String::new(), "GPU-hours".to_string()),
+                "energy_kwh" => (String::new(), "kWh".to_string()),
+                _ => (String::new(), "t CO2e".to_string()),
+            };
             let mut rec = vec![
                 o.name.clone(),
                 METRICS[m].to_string(),
-                run.input.currency.clone(),
+                currency,
                 mc.samples.to_string(),
                 mc.seed.to_string(),
                 s.count.to_string(),
@@ -172,6 +182,7 @@ pub fn mc_csv(run: &Run, mc: &MonteCarlo) -> String {
             ];
             rec.extend(s.quantiles.iter().map(|q| num(*q)));
             rec.extend([o.p_cheapest, o.p_beats_baseline, o.p_serves_demand].map(num));
+            rec.push(unit);
             Some(rec)
         })
     });

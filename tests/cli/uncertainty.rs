@@ -435,7 +435,8 @@ fn monte_carlo_csv_carries_the_same_numbers_as_json() {
             "p95",
             "p_cheapest",
             "p_beats_baseline",
-            "p_serves_demand"
+            "p_serves_demand",
+            "unit"
         ]
     );
     let rows: Vec<Vec<&str>> = lines.map(|l| l.split(',').collect()).collect();
@@ -445,10 +446,25 @@ fn monte_carlo_csv_carries_the_same_numbers_as_json() {
         let (name, metric) = (row[0], row[1]);
         assert_eq!(name, FLEET_OPTIONS[i / METRICS.len()], "row order");
         assert_eq!(metric, METRICS[i % METRICS.len()], "row order");
-        assert_eq!(&row[2..5], ["USD", "1000", "5"]);
+        // The currency only for money; every row names its unit.
+        let (currency, unit) = match metric {
+            "pv_cost" | "total_cost" => ("USD", "USD"),
+            "cost_per_gpu_hour" => ("USD", "USD per GPU-hour"),
+            "unmet_gpu_hours" => ("", "GPU-hours"),
+            "energy_kwh" => ("", "kWh"),
+            "co2_t" => ("", "t CO2e"),
+            other => panic!("unexpected metric {other}"),
+        };
+        assert_eq!(&row[2..5], [currency, "1000", "5"]);
+        assert_eq!(row.last(), Some(&unit), "{name}.{metric}");
         let o = options_by_name(&doc["montecarlo"], "options", name);
         let s = &o["metrics"][metric];
-        for (col, k) in header.iter().zip(row).skip(5) {
+        for (col, k) in header
+            .iter()
+            .zip(row)
+            .skip(5)
+            .filter(|(col, _)| **col != "unit")
+        {
             let from_json = if col.starts_with("p_") && !col[2..].starts_with(char::is_numeric) {
                 num(o, col)
             } else {
