@@ -2,7 +2,9 @@
 //! the in-process model alone, Monte Carlo (100,000 samples with one and two threads, and the
 //! peak memory of 1,000,000 samples) and the IRR of a long savings series. Run with
 //! `cargo bench --bench run`; prints one line per case with wall times and option-months per
-//! second, so later changes can be compared.
+//! second, so later changes can be compared. With `TCOSIM_COMPARE_WITH=/path/to/other/tcosim`
+//! it also times the Monte Carlo case alternately with that build (side by side, same load);
+//! `cargo bench --bench run -- --side-by-side` runs only that comparison.
 
 use std::path::Path;
 use std::process::{Command, Stdio};
@@ -39,6 +41,22 @@ fn time_runs(bin: &str, args: &[&str], scenario: &Path, runs: usize) -> (Duratio
 fn main() {
     let root = Path::new(env!("CARGO_MANIFEST_DIR"));
     let bin = env!("CARGO_BIN_EXE_tcosim");
+    if std::env::args().any(|a| a == "--side-by-side") {
+        // Only the alternated comparison with another build.
+        let Some(other) = std::env::var_os("TCOSIM_COMPARE_WITH") else {
+            eprintln!("--side-by-side needs TCOSIM_COMPARE_WITH=/path/to/another/tcosim");
+            std::process::exit(2);
+        };
+        let scenario = root.join("scenarios").join("inference-fleet.toml");
+        let source = tcosim::scenario::Source::read(&scenario).expect("scenario reads");
+        let catalog = tcosim::catalog::Catalog::builtin().expect("built-in catalogs load");
+        let input = tcosim::scenario::resolve(&source, &catalog)
+            .expect("scenario resolves")
+            .input;
+        let option_months = (input.options.len() * input.horizon_months) as f64;
+        side_by_side(bin, Path::new(&other), &scenario, 100_000, option_months);
+        return;
+    }
     let scenarios = [
         "inference-fleet.toml",
         "enterprise-llm-frankfurt.toml",
@@ -155,6 +173,44 @@ fn irr() {
 /// Monte Carlo of the largest example: whole-process wall time for 100,000 samples on one and
 /// two threads, option-months per second, and peak memory (`/usr/bin/time -f %M`, where
 /// present) for 100,000 and 1,000,000 samples.
+/// The same Monte Carlo run by this build and by `other` (another build of tcosim, e.g. of an
+/// earlier commit in a second worktree), alternating run by run so that both see the same load
+/// on the machine; prints each one's median and minimum and the ratio of the medians.
+fn side_by_side(bin: &str, other: &Path, scenario: &Path, samples: u64, option_months: f64) {
+    const ROUNDS: usize = 5;
+    let other = other.to_string_lossy().into_owned();
+    for threads in [1, 2] {
+        let args = [
+            "run".to_string(),
+            "--quiet".into(),
+            "--format".into(),
+            "json".into(),
+            "--samples".into(),
+            samples.to_string(),
+            "--threads".into(),
+            threads.to_string(),
+        ];
+        let args: Vec<&str> = args.iter().map(String::as_str).collect();
+        let (mut this_runs, mut other_runs) = (Vec::new(), Vec::new());
+        for _ in 0..ROUNDS {
+            this_runs.push(time_runs(bin, &args, scenario, 1).0);
+            other_runs.push(time_runs(&other, &args, scenario, 1).0);
+        }
+        let ((this_median, this_min), (other_median, other_min)) =
+            (stats(this_runs), stats(other_runs));
+        let rate = |d: Duration| samples as f64 * option_months / d.as_secs_f64() / 1e6;
+        println!(
+            "side by side, {threads} thread(s), {ROUNDS} alternated runs: this build median {:.3} s min {:.3} s ({:.1} M option-months/s); {other}: median {:.3} s min {:.3} s; {:.2}x",
+            this_median.as_secs_f64(),
+            this_min.as_secs_f64(),
+            rate(this_median),
+            other_median.as_secs_f64(),
+            other_min.as_secs_f64(),
+            other_median.as_secs_f64() / this_median.as_secs_f64()
+        );
+    }
+}
+
 fn monte_carlo(bin: &str, scenario: &Path) {
     const SAMPLES: u64 = 100_000;
     const RUNS: usize = 3;
@@ -192,6 +248,9 @@ fn monte_carlo(bin: &str, scenario: &Path) {
         "montecarlo speed-up from 1 to 2 threads: {:.2}x",
         medians[0].as_secs_f64() / medians[1].as_secs_f64()
     );
+    if let Some(other) = std::env::var_os("TCOSIM_COMPARE_WITH") {
+        side_by_side(bin, Path::new(&other), scenario, SAMPLES, option_months);
+    }
     workload_demand(bin, scenario, option_months);
     waiting_work(bin, scenario, option_months);
     if Path::new("/usr/bin/time").exists() {
