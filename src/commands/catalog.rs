@@ -1,7 +1,11 @@
 //! `tcosim catalog list|show|check|import`: parse, load the catalogs, call the library, write.
 
-use crate::cli::{CatalogCheckArgs, CatalogListArgs, CatalogShowArgs, ImportSkypilotArgs};
-use crate::{Failure, emit, output, warn};
+use crate::cli::{
+    CatalogCheckArgs, CatalogCommand, CatalogListArgs, CatalogShowArgs, ImportCommand,
+    ImportSkypilotArgs,
+};
+use crate::commands::shared::{emit, warn};
+use crate::{Failure, output};
 use std::path::{Path, PathBuf};
 use tcosim::catalog::Catalog;
 use tcosim::catalog::check::{self, Options};
@@ -194,6 +198,19 @@ pub fn import_skypilot(args: ImportSkypilotArgs, quiet: bool) -> Result<(), Fail
         );
     }
     Ok(())
+}
+
+/// Runs a `tcosim catalog` subcommand; a check that finds errors in the data fails with exit code 1.
+pub fn catalog(command: CatalogCommand, quiet: bool) -> Result<(), Failure> {
+    match command {
+        CatalogCommand::List(args) => list(args),
+        CatalogCommand::Show(args) => show(args),
+        CatalogCommand::Check(args) => match check(args, quiet)?.errors {
+            0 => Ok(()),
+            n => Err(Failure::Findings(n)),
+        },
+        CatalogCommand::Import(ImportCommand::Skypilot(args)) => import_skypilot(args, quiet),
+    }
 }
 
 #[cfg(test)]

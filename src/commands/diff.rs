@@ -3,7 +3,8 @@
 //! policies.
 
 use crate::cli::DiffArgs;
-use crate::{Failure, broken_policies, emit, output, warn};
+use crate::commands::shared::{broken_policies, emit, warn};
+use crate::{Failure, output};
 use std::path::{Path, PathBuf};
 use std::process::Command;
 use tcosim::catalog::Catalog;

@@ -1,8 +1,9 @@
 //! `tcosim completions SHELL` and `tcosim man`: generated from the command-line definition, so
 //! that they name every command and flag as `--help` does.
 
+use crate::Failure;
 use crate::cli::Cli;
-use crate::{Failure, emit};
+use crate::commands::shared::emit;
 use clap::CommandFactory;
 use tcosim::error::InputError;
 

@@ -1,8 +1,9 @@
 //! `tcosim init`: a commented starter scenario that runs as written, from one of the example
 //! scenarios.
 
+use crate::Failure;
 use crate::cli::{InitArgs, Preset};
-use crate::{Failure, emit};
+use crate::commands::shared::emit;
 use tcosim::error::InputError;
 
 /// The example a preset starts from, and what the starter changes so that it runs on its own.

@@ -1,6 +1,11 @@
-//! One file per subcommand that has outgrown `main.rs`.
+//! One file per subcommand: its argument handling and output; `shared` holds what they share.
 
 pub mod catalog;
 pub mod diff;
 pub mod help;
 pub mod init;
+pub mod report;
+pub mod run;
+pub mod sensitivity;
+pub mod shared;
+pub mod sweep;

@@ -1,0 +1,64 @@
+//! `tcosim sensitivity`: each uncertain input at its P10 and P90 with the others at their
+//! central values, as a table and optionally a tornado chart.
+
+use super::shared::{chart_bytes, check_outputs, emit, warn};
+use crate::cli::SensitivityArgs;
+use crate::{Failure, interrupt, output};
+use tcosim::error::InputError;
+use tcosim::run::Loaded;
+
+/// `tcosim sensitivity`: needs at least one uncertain input.
+pub fn sensitivity(args: SensitivityArgs, quiet: bool) -> Result<(), Failure> {
+    let loaded = Loaded::read(args.scenario.as_deref(), &args.out.catalog)?;
+    let shown = loaded.source.display.clone();
+    let uncertainty = loaded.uncertainty.clone();
+    let run = loaded.simulate()?;
+    for w in &run.warnings {
+        warn(quiet, w);
+    }
+    if uncertainty.is_empty() {
+        return Err(
+            InputError::new(shown, "the scenario has no uncertain inputs")
+                .expected("at least one `[[uncertain]]` entry")
+                .found("none")
+                .into(),
+        );
+    }
+    let focus = match &args.option {
+        Some(name) => run
+            .output
+            .options
+            .iter()
+            .position(|o| &o.name == name)
+            .ok_or_else(|| {
+                let names = run.output.options.iter().map(|o| o.name.as_str());
+                InputError::new("--option", format!("no option named `{name}`"))
+                    .expected("the name of an option of the scenario")
+                    .found(format!("`{name}`"))
+                    .hint_nearest("the nearest are", name, names)
+            })?,
+        None => tcosim::report::cheapest_serving(&run),
+    };
+    let output = args.out.output.as_deref();
+    check_outputs(output, args.chart.as_deref())?;
+    let s = tcosim::montecarlo::sensitivity::run(&run.input, &uncertainty, focus);
+    interrupt::check()?;
+    let chart = match &args.chart {
+        Some(path) => Some((
+            path.as_path(),
+            chart_bytes(path, tcosim::report::charts::tornado(&run, &s))?,
+        )),
+        None => None,
+    };
+    let text = tcosim::report::uncertainty::sensitivity(
+        &run,
+        &s,
+        args.out.format,
+        output::use_color(output),
+    );
+    emit(
+        output,
+        &text,
+        chart.as_ref().map(|(p, b)| (*p, b.as_slice())),
+    )
+}
