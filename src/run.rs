@@ -35,7 +35,63 @@ pub struct Loaded {
     pub uncertainty: Uncertainty,
 }
 
+/// What `tcosim validate` finds in a scenario: every problem it can, and the warnings a run
+/// would print about the catalog rows it uses (stale prices, spot above on-demand).
+pub struct Checked {
+    /// The scenario ready to run, when it has no problem.
+    pub loaded: Option<Loaded>,
+    pub errors: Vec<InputError>,
+    pub warnings: Vec<String>,
+}
+
+impl Checked {
+    fn failed(errors: Vec<InputError>, warnings: Vec<String>) -> Checked {
+        Checked {
+            loaded: None,
+            errors,
+            warnings,
+        }
+    }
+}
+
 impl Loaded {
+    /// Checks the scenario `source` as far as it can: every key and type mistake; when there
+    /// is none, every value and catalog id of every workload and option; when those are
+    /// right, every uncertain input and correlation; then the sweep and the scenario's own
+    /// policies (as a run with samples checks them).
+    pub fn check(source: Source, catalog: Catalog) -> Checked {
+        let file = match scenario::structure(&source) {
+            Ok(file) => file,
+            Err(errors) => return Checked::failed(errors, Vec::new()),
+        };
+        let resolved = match scenario::resolve_file(&source, &catalog, file) {
+            Ok(r) => r,
+            Err(u) => return Checked::failed(u.errors, u.warnings),
+        };
+        let warnings = resolved.warnings.clone();
+        let uncertainty = match Uncertainty::build_all(&source, &resolved, &catalog) {
+            Ok(u) => u,
+            Err(errors) => return Checked::failed(errors, warnings),
+        };
+        let loaded = Loaded {
+            source,
+            catalog,
+            resolved,
+            uncertainty,
+        };
+        let sweep = match loaded.resolved.file.sweep {
+            Some(_) => loaded.sweep_plan().err(),
+            None => None,
+        };
+        let policies = loaded.policies(&[], true).err();
+        let errors: Vec<InputError> = sweep.into_iter().chain(policies).collect();
+        Checked {
+            loaded: errors.is_empty().then_some(loaded),
+            errors,
+            warnings,
+        }
+    }
+
     /// Reads the scenario at `path` (or the built-in example) and the catalogs (built-in plus
     /// `catalog_dirs`), and resolves it, its uncertain inputs and correlations.
     pub fn read(path: Option<&Path>, catalog_dirs: &[PathBuf]) -> Result<Loaded, InputError> {
