@@ -47,7 +47,7 @@ pub enum Command {
     Run(RunArgs),
     /// Check scenario files, catalog files and catalog folders without running anything.
     #[command(
-        after_help = "Examples:\n  tcosim validate scenarios/*.toml\n  tcosim validate my-catalog/ my-catalog/servers.toml"
+        after_help = "Examples:\n  tcosim validate scenarios/*.toml\n  tcosim validate my-catalog/ my-catalog/servers.toml\n  tcosim validate my.toml --format json\n\nEvery mistake of a scenario is reported, in the order of the file: keys and types first,\nthen values and catalog ids. The warnings a run would print about the catalog rows a\nscenario uses (stale prices, spot above on-demand) are printed too.\n\nExit codes: 0 every file is valid, 2 a file is not (or bad usage)."
     )]
     Validate(ValidateArgs),
     /// Write a decision report folder: HTML, Markdown, JSON, CSV and charts (SVG and PNG).

@@ -590,42 +590,44 @@ fn validate(args: ValidateArgs, quiet: bool) -> Result<(), Failure> {
         let shown = path.display().to_string();
         let checked = validate_one(path, &args.catalog, &base);
         if args.format == ValidateFormat::Table {
-            match &checked {
-                Ok((what, warnings)) => {
-                    for w in warnings {
-                        warn(quiet, &format!("{shown}: {w}"));
-                    }
-                    if !quiet {
-                        println!("ok: {shown}: {what}");
-                    }
-                }
-                Err(e) => report_error(e),
+            for w in &checked.warnings {
+                warn(quiet, &format!("{shown}: {w}"));
+            }
+            for e in &checked.errors {
+                report_error(e);
+            }
+            if let Some(what) = checked.what.as_deref().filter(|_| !quiet) {
+                println!("ok: {shown}: {what}");
             }
         }
         results.push((shown, checked));
     }
-    let failed = results.iter().filter(|(_, r)| r.is_err()).count();
+    let failed = results.iter().filter(|(_, c)| !c.errors.is_empty()).count();
     if args.format == ValidateFormat::Json {
         let files: Vec<serde_json::Value> = results
             .iter()
-            .map(|(file, r)| match r {
-                Ok((what, warnings)) => serde_json::json!({
-                    "file": file, "ok": true, "checked": what, "warnings": warnings, "errors": [],
-                }),
-                Err(e) => serde_json::json!({
-                    "file": file, "ok": false, "checked": null, "warnings": [],
-                    "errors": [{
-                        "in": e.file,
-                        "line": e.position.map(|p| p.0),
-                        "column": e.position.map(|p| p.1),
-                        "key": e.key,
-                        "problem": e.problem,
-                        "expected": e.expected,
-                        "found": e.found,
-                        "hint": e.hint,
-                        "message": e.to_string(),
-                    }],
-                }),
+            .map(|(file, c)| {
+                let errors: Vec<serde_json::Value> = c
+                    .errors
+                    .iter()
+                    .map(|e| {
+                        serde_json::json!({
+                            "in": e.file,
+                            "line": e.position.map(|p| p.0),
+                            "column": e.position.map(|p| p.1),
+                            "key": e.key,
+                            "problem": e.problem,
+                            "expected": e.expected,
+                            "found": e.found,
+                            "hint": e.hint,
+                            "message": e.to_string(),
+                        })
+                    })
+                    .collect();
+                serde_json::json!({
+                    "file": file, "ok": c.errors.is_empty(), "checked": c.what,
+                    "warnings": c.warnings, "errors": errors,
+                })
             })
             .collect();
         let doc = serde_json::json!({ "files": files, "failed": failed });
@@ -638,27 +640,47 @@ fn validate(args: ValidateArgs, quiet: bool) -> Result<(), Failure> {
     }
 }
 
-/// Checks one scenario file, catalog file or catalog folder: what it is, and the warnings a run
-/// would print.
-fn validate_one(
-    path: &Path,
-    catalog_dirs: &[std::path::PathBuf],
-    base: &Catalog,
-) -> Result<(String, Vec<String>), InputError> {
+/// What `validate` found in one file: what it is (when it is valid), its errors and the
+/// warnings a run would print.
+#[derive(Default)]
+struct FileCheck {
+    what: Option<String>,
+    errors: Vec<InputError>,
+    warnings: Vec<String>,
+}
+
+impl From<InputError> for FileCheck {
+    fn from(e: InputError) -> FileCheck {
+        FileCheck {
+            errors: vec![e],
+            ..FileCheck::default()
+        }
+    }
+}
+
+/// Checks one scenario file (for every problem it can find), catalog file or catalog folder
+/// (for the first).
+fn validate_one(path: &Path, catalog_dirs: &[std::path::PathBuf], base: &Catalog) -> FileCheck {
     let name = path.file_name().and_then(|n| n.to_str()).unwrap_or("");
+    let ok = |what: String| FileCheck {
+        what: Some(what),
+        ..FileCheck::default()
+    };
     if path.is_dir() {
-        let c = Catalog::load(&[catalog_dirs, std::slice::from_ref(&path.to_path_buf())].concat())?;
+        let c = match Catalog::load(
+            &[catalog_dirs, std::slice::from_ref(&path.to_path_buf())].concat(),
+        ) {
+            Ok(c) => c,
+            Err(e) => return e.into(),
+        };
         let (estimates, rows) = c.estimate_count();
-        return Ok((
-            format!(
-                "catalog folder ({} accelerators, {} servers, {} cloud offers, {} sites; \
-                 {estimates} of {rows} rows marked estimate)",
-                c.accelerators.len(),
-                c.servers.len(),
-                c.offers.len(),
-                c.sites.len()
-            ),
-            Vec::new(),
+        return ok(format!(
+            "catalog folder ({} accelerators, {} servers, {} cloud offers, {} sites; \
+             {estimates} of {rows} rows marked estimate)",
+            c.accelerators.len(),
+            c.servers.len(),
+            c.offers.len(),
+            c.sites.len()
         ));
     }
     if FILE_NAMES.contains(&name) {
@@ -673,19 +695,27 @@ fn validate_one(
             .filter(|p| p.is_file() && p.file_name() != path.file_name())
             .collect();
         layer.push(path.to_path_buf());
-        Catalog::load_with_files(catalog_dirs, &layer)?;
-        return Ok(("catalog file".to_string(), Vec::new()));
+        return match Catalog::load_with_files(catalog_dirs, &layer) {
+            Ok(_) => ok("catalog file".to_string()),
+            Err(e) => e.into(),
+        };
     }
-    // Uncertain inputs, correlations and the sweep grid are checked too.
-    let loaded = Loaded::resolve(Source::read(path)?, base.clone())?;
-    let resolved = &loaded.resolved;
-    Ok((
-        format!(
-            "scenario ({} workloads, {} options, {} uncertain inputs)",
-            resolved.input.workloads.len(),
-            resolved.input.options.len(),
-            loaded.uncertainty.inputs.len()
-        ),
-        resolved.warnings.clone(),
-    ))
+    let source = match Source::read(path) {
+        Ok(s) => s,
+        Err(e) => return e.into(),
+    };
+    let checked = Loaded::check(source, base.clone());
+    FileCheck {
+        what: checked.loaded.map(|loaded| {
+            let resolved = &loaded.resolved;
+            format!(
+                "scenario ({} workloads, {} options, {} uncertain inputs)",
+                resolved.input.workloads.len(),
+                resolved.input.options.len(),
+                loaded.uncertainty.inputs.len()
+            )
+        }),
+        errors: checked.errors,
+        warnings: checked.warnings,
+    }
 }
