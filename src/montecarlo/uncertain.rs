@@ -315,6 +315,9 @@ impl Uncertainty {
         let mut positions: HashMap<&str, usize> = HashMap::new();
         let mut supports: Vec<(f64, f64)> = Vec::new();
         for (i, spec) in file.uncertain.iter().enumerate() {
+            if errors.len() >= crate::limits::MAX_ERRORS_PER_FILE {
+                break;
+            }
             let at = |f: &'static str| [Seg::Key("uncertain"), Seg::Index(i), Seg::Key(f)];
             let checked = distribution(source, i, spec).and_then(|d| {
                 let (target, range) = target(source, resolved, catalog, &index, i, &spec.path)?;
@@ -386,6 +389,9 @@ impl Uncertainty {
                     e.did_you_mean(p, inputs.iter().map(|u| u.path.as_str()))
                 })
             };
+            if errors.len() >= crate::limits::MAX_ERRORS_PER_FILE {
+                break;
+            }
             if failed.contains(&c.a.as_str()) || failed.contains(&c.b.as_str()) {
                 continue;
             }

@@ -7,7 +7,20 @@
 //! one-piece parse would have said about it, then placed at its line in the file.
 
 use super::{ScenarioFile, Source};
-use crate::error::{InputError, Seg, locate_toml, parse_toml};
+use crate::error::{InputError, Seg, locate_in, parse_toml};
+use crate::limits::MAX_ERRORS_PER_FILE;
+
+/// Positions in the scenario's text, parsed once for all its errors.
+struct Places<'a> {
+    text: &'a str,
+    doc: Option<toml_edit::Document<&'a str>>,
+}
+
+impl Places<'_> {
+    fn of(&self, path: &[Seg]) -> Option<(usize, usize)> {
+        locate_in(self.doc.as_ref()?, self.text, path)
+    }
+}
 
 /// The tables of a scenario whose entries are checked one by one.
 const ENTRY_TABLES: [&str; 5] = ["workload", "option", "uncertain", "correlation", "policy"];
@@ -23,19 +36,26 @@ pub fn structure(source: &Source) -> Result<ScenarioFile, Vec<InputError>> {
         Ok(t) => t,
         Err(syntax) => return Err(vec![syntax]),
     };
+    let places = Places {
+        text: &source.text,
+        doc: toml_edit::Document::parse(source.text.as_str()).ok(),
+    };
     let mut errors = Vec::new();
     let mut failed_keys = Vec::new();
     for (key, value) in &table {
         match entries(key, value) {
             Some(items) => {
                 for (i, item) in items.iter().enumerate() {
-                    check_entry(source, key, i, item, &mut errors);
+                    if errors.len() >= MAX_ERRORS_PER_FILE {
+                        break;
+                    }
+                    check_entry(source, &places, key, i, item, &mut errors);
                 }
             }
             None => {
                 let mut alone = toml::Table::new();
                 alone.insert(key.clone(), value.clone());
-                if let Some(e) = probe(source, &alone, key, None) {
+                if let Some(e) = probe(source, &places, &alone, key, None) {
                     errors.push(e);
                     failed_keys.push(key.clone());
                 }
@@ -78,6 +98,7 @@ fn entries<'a>(key: &str, value: &'a toml::Value) -> Option<&'a Vec<toml::Value>
 /// Every entry table of [`ENTRY_TABLES`] has its type in [`missing_in_entry`].
 fn check_entry(
     source: &Source,
+    places: &Places,
     table: &str,
     index: usize,
     item: &toml::Value,
@@ -90,7 +111,7 @@ fn check_entry(
     for (field, value) in fields {
         let mut one = toml::Table::new();
         one.insert(field.clone(), value.clone());
-        if let Some(e) = probe(source, &in_entry(table, one), table, Some(index)) {
+        if let Some(e) = probe(source, places, &in_entry(table, one), table, Some(index)) {
             errors.push(e);
             failed.push(field.clone());
         }
@@ -102,7 +123,7 @@ fn check_entry(
     if let Some(e) = missing_in_entry(source, table, &rest, &failed) {
         let path = [Seg::Name(table.to_string()), Seg::Index(index)];
         let mut e = e.at_key(crate::error::key_path(&path));
-        if let Some((line, column)) = locate_toml(&source.text, &path) {
+        if let Some((line, column)) = places.of(&path) {
             e = e.at_position(line, column);
         }
         errors.push(e);
@@ -124,6 +145,7 @@ fn in_entry(table: &str, fields: toml::Table) -> toml::Table {
 /// there.
 fn probe(
     source: &Source,
+    places: &Places,
     doc: &toml::Table,
     table: &str,
     index: Option<usize>,
@@ -132,7 +154,7 @@ fn probe(
     if e.problem.starts_with("missing field") {
         return None;
     }
-    Some(placed(source, e, table, index))
+    Some(placed(places, e, table, index))
 }
 
 /// The "missing field" error of `doc`, unless it names one of `reported` (a key whose value
@@ -198,17 +220,14 @@ fn missing_in_entry(
 }
 
 /// `e`, found in a document of one entry, with the key path and position of the real file.
-fn placed(source: &Source, mut e: InputError, table: &str, index: Option<usize>) -> InputError {
+fn placed(places: &Places, mut e: InputError, table: &str, index: Option<usize>) -> InputError {
     if let (Some(index), Some(key)) = (index, e.key.clone()) {
         let alone = format!("{table}[0]");
         if let Some(rest) = key.strip_prefix(&alone) {
             e.key = Some(format!("{table}[{index}]{rest}"));
         }
     }
-    e.position = e
-        .key
-        .as_deref()
-        .and_then(|k| locate_toml(&source.text, &segments(k)));
+    e.position = e.key.as_deref().and_then(|k| places.of(&segments(k)));
     e
 }
 

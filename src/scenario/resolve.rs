@@ -3,7 +3,7 @@
 
 use super::{OptionSpec, ScenarioFile, Source, WorkloadSpec};
 use crate::catalog::{Accelerator, Catalog, CloudOffer, Figure, RowRef, RowValue};
-use crate::error::{InputError, Seg, key_path, locate_toml};
+use crate::error::{InputError, Seg, key_path, locate_in, locate_toml};
 use crate::model::{CloudIn, Commitment, Financing, Input, Kind, OptionIn, OwnedIn, WorkloadIn};
 use crate::profile::{BUILTIN_PROFILES, Profile};
 use crate::timeline::parse_year_month;
@@ -159,6 +159,8 @@ fn links(
 
 struct Ctx<'a> {
     source: &'a Source,
+    /// The scenario's text parsed for the positions of errors, once, when the first is found.
+    located: std::cell::OnceCell<Option<toml_edit::Document<&'a str>>>,
     catalog: &'a Catalog,
     /// Rows used, by (catalog, id, file); a row used once with a derived figure keeps the note.
     rows: BTreeMap<(String, String, String), RowRef>,
@@ -166,9 +168,18 @@ struct Ctx<'a> {
 }
 
 impl Ctx<'_> {
+    /// Line and column of `path` in the scenario.
+    fn locate(&self, path: &[Seg]) -> Option<(usize, usize)> {
+        let text = self.source.text.as_str();
+        let doc = self
+            .located
+            .get_or_init(|| toml_edit::Document::parse(text).ok());
+        locate_in(doc.as_ref()?, text, path)
+    }
+
     fn err(&self, path: &[Seg], problem: impl Into<String>) -> InputError {
         let mut e = InputError::new(&self.source.display, problem).at_key(key_path(path));
-        if let Some((line, col)) = locate_toml(&self.source.text, path) {
+        if let Some((line, col)) = self.locate(path) {
             e = e.at_position(line, col);
         }
         e
@@ -199,7 +210,7 @@ impl Ctx<'_> {
 
     fn unknown(&self, path: &[Seg], kind: &str, id: &str, known: Vec<&str>) -> InputError {
         let mut e = InputError::unknown_id(&self.source.display, key_path(path), kind, id, known);
-        if let Some((line, col)) = locate_toml(&self.source.text, path) {
+        if let Some((line, col)) = self.locate(path) {
             e = e.at_position(line, col);
         }
         e
@@ -367,6 +378,7 @@ pub fn resolve_file(
     let mut errors: Vec<InputError> = Vec::new();
     let mut ctx = Ctx {
         source,
+        located: std::cell::OnceCell::new(),
         catalog,
         rows: BTreeMap::new(),
         warnings: Vec::new(),
@@ -496,6 +508,9 @@ pub fn resolve_file(
         Err(e) => {
             errors.push(e);
             for (n, o) in file.options.iter().enumerate() {
+                if errors.len() >= crate::limits::MAX_ERRORS_PER_FILE {
+                    break;
+                }
                 errors.extend(unknown_ids(&ctx, n, o));
             }
             return Err(Unresolved {
@@ -543,6 +558,9 @@ pub fn resolve_file(
     }
     let mut workloads = Vec::new();
     for (n, w) in file.workloads.iter().enumerate() {
+        if errors.len() >= crate::limits::MAX_ERRORS_PER_FILE {
+            break;
+        }
         match resolve_workload(&ctx, n, w, &reference, basis, &file) {
             Ok(w) => workloads.push(w),
             Err(e) => errors.push(e),
@@ -582,6 +600,9 @@ pub fn resolve_file(
     }
     let mut options = Vec::new();
     for (n, o) in file.options.iter().enumerate() {
+        if errors.len() >= crate::limits::MAX_ERRORS_PER_FILE {
+            break;
+        }
         match resolve_option(&mut ctx, n, o, basis, ref_throughput, &currency) {
             Ok(o) => options.push(o),
             Err(e) => {
