@@ -62,7 +62,7 @@ impl Loaded {
     pub fn check(source: Source, catalog: Catalog) -> Checked {
         let file = match scenario::structure(&source) {
             Ok(file) => file,
-            Err(errors) => return Checked::failed(errors, Vec::new()),
+            Err(mistakes) => return Loaded::check_rest(&source, &catalog, mistakes),
         };
         let resolved = match scenario::resolve_file(&source, &catalog, file) {
             Ok(r) => r,
@@ -90,6 +90,32 @@ impl Loaded {
             errors,
             warnings,
         }
+    }
+
+    /// The key and type `mistakes` of a scenario, and what the checks of its values find in
+    /// the rest of it, outside the keys and entries in error.
+    fn check_rest(source: &Source, catalog: &Catalog, mistakes: scenario::Mistakes) -> Checked {
+        let mut errors = mistakes.errors.clone();
+        let mut warnings = Vec::new();
+        if let Some(rest) = mistakes.rest.clone() {
+            let more = match scenario::resolve_file(source, catalog, *rest) {
+                Ok(resolved) => {
+                    warnings = resolved.warnings.clone();
+                    Uncertainty::build_all(source, &resolved, catalog).err()
+                }
+                Err(u) => {
+                    warnings = u.warnings;
+                    Some(u.errors)
+                }
+            };
+            errors.extend(
+                more.unwrap_or_default()
+                    .into_iter()
+                    .filter(|e| !mistakes.covers(e.key.as_deref())),
+            );
+            errors.sort_by_key(|e| e.position.unwrap_or((usize::MAX, usize::MAX)));
+        }
+        Checked::failed(errors, warnings)
     }
 
     /// Reads the scenario at `path` (or the built-in example) and the catalogs (built-in plus

@@ -25,16 +25,49 @@ impl Places<'_> {
 /// The tables of a scenario whose entries are checked one by one.
 const ENTRY_TABLES: [&str; 5] = ["workload", "option", "uncertain", "correlation", "policy"];
 
+/// The key and type mistakes of a scenario file, and what is left of it without them.
+#[derive(Debug)]
+pub struct Mistakes {
+    /// In the order of the file.
+    pub errors: Vec<InputError>,
+    /// The scenario without the keys in error, when it still has every key it needs, for
+    /// the checks of its values: their entries keep their places, so that key paths and
+    /// lines stay those of the file.
+    pub rest: Option<Box<ScenarioFile>>,
+    /// The top-level keys and the entries (`option[2]`) in error: what the checks of `rest`
+    /// find under them follows from the keys left out, and is not reported.
+    pub in_error: Vec<String>,
+}
+
+impl Mistakes {
+    /// Whether the problem at `key` (a key path) lies under a key or entry in error.
+    pub fn covers(&self, key: Option<&str>) -> bool {
+        let Some(key) = key.filter(|k| !k.is_empty()) else {
+            return true;
+        };
+        self.in_error.iter().any(|p| {
+            key.strip_prefix(p.as_str())
+                .is_some_and(|rest| rest.is_empty() || rest.starts_with(['.', '[']))
+        })
+    }
+}
+
 /// The scenario file, or every key and type mistake in it, in the order of the file (a TOML
 /// syntax error, which hides the rest of the file, is reported alone).
-pub fn structure(source: &Source) -> Result<ScenarioFile, Vec<InputError>> {
+pub fn structure(source: &Source) -> Result<ScenarioFile, Mistakes> {
     let first = match source.parse() {
         Ok(file) => return Ok(file),
         Err(e) => e,
     };
-    let table: toml::Table = match parse_toml(&source.display, &source.text) {
+    let mut table: toml::Table = match parse_toml(&source.display, &source.text) {
         Ok(t) => t,
-        Err(syntax) => return Err(vec![syntax]),
+        Err(syntax) => {
+            return Err(Mistakes {
+                errors: vec![syntax],
+                rest: None,
+                in_error: Vec::new(),
+            });
+        }
     };
     let places = Places {
         text: &source.text,
@@ -42,6 +75,8 @@ pub fn structure(source: &Source) -> Result<ScenarioFile, Vec<InputError>> {
     };
     let mut errors = Vec::new();
     let mut failed_keys = Vec::new();
+    // (table, index, fields) of the entries with keys in error.
+    let mut failed_fields: Vec<(String, usize, Vec<String>)> = Vec::new();
     for (key, value) in &table {
         match entries(key, value) {
             Some(items) => {
@@ -49,7 +84,10 @@ pub fn structure(source: &Source) -> Result<ScenarioFile, Vec<InputError>> {
                     if errors.len() >= MAX_ERRORS_PER_FILE {
                         break;
                     }
-                    check_entry(source, &places, key, i, item, &mut errors);
+                    let failed = check_entry(source, &places, key, i, item, &mut errors);
+                    if !failed.is_empty() {
+                        failed_fields.push((key.clone(), i, failed));
+                    }
                 }
             }
             None => {
@@ -75,11 +113,42 @@ pub fn structure(source: &Source) -> Result<ScenarioFile, Vec<InputError>> {
     if let Some(e) = missing(source, &rest, &failed_keys) {
         errors.push(e.at_position(1, 1));
     }
-    if errors.is_empty() {
+    let missed = errors.is_empty();
+    if missed {
         errors.push(first);
     }
     errors.sort_by_key(|e| e.position.unwrap_or((usize::MAX, usize::MAX)));
-    Err(errors)
+    // What is left without the keys in error, if it is a scenario.
+    let mut in_error = failed_keys.clone();
+    for key in &failed_keys {
+        table.remove(key);
+    }
+    for (key, i, fields) in &failed_fields {
+        in_error.push(format!("{key}[{i}]"));
+        if let Some(entry) = table
+            .get_mut(key)
+            .and_then(|v| v.as_array_mut())
+            .and_then(|a| a.get_mut(*i))
+            .and_then(|e| e.as_table_mut())
+        {
+            for field in fields {
+                entry.remove(field);
+            }
+        }
+    }
+    let rest = if missed || errors.len() >= MAX_ERRORS_PER_FILE {
+        None
+    } else {
+        toml::Value::Table(table)
+            .try_into::<ScenarioFile>()
+            .ok()
+            .map(Box::new)
+    };
+    Err(Mistakes {
+        errors,
+        rest,
+        in_error,
+    })
 }
 
 /// The entries of `[[key]]` when `value` is an array of tables of one of [`ENTRY_TABLES`].
@@ -94,8 +163,9 @@ fn entries<'a>(key: &str, value: &'a toml::Value) -> Option<&'a Vec<toml::Value>
     }
 }
 
-/// Checks each key of entry `index` of `[[table]]` on its own, then what the entry lacks.
-/// Every entry table of [`ENTRY_TABLES`] has its type in [`missing_in_entry`].
+/// Checks each key of entry `index` of `[[table]]` on its own, then what the entry lacks;
+/// returns the keys in error. Every entry table of [`ENTRY_TABLES`] has its type in
+/// [`missing_in_entry`].
 fn check_entry(
     source: &Source,
     places: &Places,
@@ -103,9 +173,9 @@ fn check_entry(
     index: usize,
     item: &toml::Value,
     errors: &mut Vec<InputError>,
-) {
+) -> Vec<String> {
     let Some(fields) = item.as_table() else {
-        return;
+        return Vec::new();
     };
     let mut failed = Vec::new();
     for (field, value) in fields {
@@ -128,6 +198,7 @@ fn check_entry(
         }
         errors.push(e);
     }
+    failed
 }
 
 /// A document holding `fields` as the only entry of `[[table]]`.
@@ -276,7 +347,7 @@ mod tests {
             )
             .replace("name = \"a\"", "name = \"a\"\nservers = \"2\"")
             .replace("name = \"b\"", "name = \"b\"\nofer = \"x\"");
-        let errors = structure(&source(&text)).expect_err("four mistakes");
+        let errors = structure(&source(&text)).expect_err("four mistakes").errors;
         let keys: Vec<Option<&str>> = errors.iter().map(|e| e.key.as_deref()).collect();
         assert_eq!(
             keys,
@@ -298,7 +369,9 @@ mod tests {
         let text = GOOD
             .replace("name = \"x\"\n", "")
             .replace("kind = \"cloud\"\n\n[[option]]", "\n[[option]]");
-        let errors = structure(&source(&text)).expect_err("two missing keys");
+        let errors = structure(&source(&text))
+            .expect_err("two missing keys")
+            .errors;
         let problems: Vec<&str> = errors.iter().map(|e| e.problem.as_str()).collect();
         assert_eq!(
             problems,
@@ -309,8 +382,35 @@ mod tests {
     }
 
     #[test]
+    fn what_is_left_without_the_keys_in_error_is_checked_further() {
+        let text = GOOD
+            .replace("horizon_months = 12", "horizon_months = 12\nhorizon = 3")
+            .replace("name = \"b\"", "name = \"b\"\nservers = \"2\"");
+        let mistakes = structure(&source(&text)).expect_err("two mistakes");
+        let rest = mistakes.rest.as_ref().expect("the rest is a scenario");
+        assert_eq!(rest.options.len(), 2);
+        assert_eq!(rest.options[1].servers, None);
+        assert_eq!(mistakes.in_error, ["horizon", "option[1]"]);
+        assert!(mistakes.covers(Some("option[1].site")));
+        assert!(mistakes.covers(Some("option[1]")));
+        assert!(!mistakes.covers(Some("option[10].site")));
+        assert!(!mistakes.covers(Some("option[0].site")));
+        assert!(!mistakes.covers(Some("horizon_months")));
+        // A required key in error leaves no scenario.
+        let text = GOOD.replace("start = \"2027-01\"", "start = 2027");
+        assert!(
+            structure(&source(&text))
+                .expect_err("a mistake")
+                .rest
+                .is_none()
+        );
+    }
+
+    #[test]
     fn a_syntax_error_is_reported_alone() {
-        let errors = structure(&source("name = \nhorizon_months = \"x\"")).expect_err("bad");
+        let errors = structure(&source("name = \nhorizon_months = \"x\""))
+            .expect_err("bad")
+            .errors;
         assert_eq!(errors.len(), 1);
     }
 }

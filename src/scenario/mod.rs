@@ -4,7 +4,7 @@ mod check;
 mod resolve;
 mod types;
 
-pub use check::structure;
+pub use check::{Mistakes, structure};
 
 pub use resolve::{
     MAX_UNSERVED_PRICE, OfferLink, OptionLinks, Resolved, TrainingFlops, Unresolved,

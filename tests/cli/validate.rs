@@ -745,3 +745,36 @@ fn every_uncertain_input_is_checked() {
     );
     assert_eq!(err.matches("error: ").count(), 3, "{err}");
 }
+
+/// Mistakes of keys and types and mistakes of values are reported together; what lies under
+/// an entry in error is not checked further (it would only repeat the mistake).
+#[test]
+fn key_mistakes_and_value_mistakes_are_reported_together() {
+    let scratch = Scratch::new();
+    let text = edit(
+        &three_mistakes(),
+        "discount_rate = 0.08",
+        "discount_rate = 0.08\ninflation = 0.02",
+    );
+    let text = edit(&text, "servers = 1", "servers = \"1\"");
+    let bad = scratch.write("bad.toml", &text);
+    let out = output([arg("validate"), arg("--format"), arg("json"), arg(&bad)]);
+    assert_eq!(out.status.code(), Some(EXIT_INPUT));
+    let doc: serde_json::Value = serde_json::from_str(&stdout(&out)).expect("JSON");
+    let errors = doc["files"][0]["errors"].as_array().expect("errors");
+    let keys: Vec<&str> = errors.iter().filter_map(|e| e["key"].as_str()).collect();
+    assert_eq!(
+        keys,
+        [
+            "horizon_months",
+            "inflation",
+            "option[0].server",
+            "option[0].site",
+            "option[1].offer",
+            "option[2].servers",
+        ],
+        "{errors:#?}"
+    );
+    let lines: Vec<u64> = errors.iter().filter_map(|e| e["line"].as_u64()).collect();
+    assert!(lines.windows(2).all(|w| w[0] < w[1]), "{lines:?}");
+}
