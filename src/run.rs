@@ -44,6 +44,13 @@ pub struct Checked {
     pub warnings: Vec<String>,
 }
 
+/// `errors` by their line and column (stable: errors without a position keep their order,
+/// after the others).
+fn in_file_order(mut errors: Vec<InputError>) -> Vec<InputError> {
+    errors.sort_by_key(|e| e.position.unwrap_or((usize::MAX, usize::MAX)));
+    errors
+}
+
 impl Checked {
     fn failed(errors: Vec<InputError>, warnings: Vec<String>) -> Checked {
         Checked {
@@ -66,12 +73,12 @@ impl Loaded {
         };
         let resolved = match scenario::resolve_file(&source, &catalog, file) {
             Ok(r) => r,
-            Err(u) => return Checked::failed(u.errors, u.warnings),
+            Err(u) => return Checked::failed(in_file_order(u.errors), u.warnings),
         };
         let warnings = resolved.warnings.clone();
         let uncertainty = match Uncertainty::build_all(&source, &resolved, &catalog) {
             Ok(u) => u,
-            Err(errors) => return Checked::failed(errors, warnings),
+            Err(errors) => return Checked::failed(in_file_order(errors), warnings),
         };
         let loaded = Loaded {
             source,
@@ -113,9 +120,8 @@ impl Loaded {
                     .into_iter()
                     .filter(|e| !mistakes.covers(e.key.as_deref())),
             );
-            errors.sort_by_key(|e| e.position.unwrap_or((usize::MAX, usize::MAX)));
         }
-        Checked::failed(errors, warnings)
+        Checked::failed(in_file_order(errors), warnings)
     }
 
     /// Reads the scenario at `path` (or the built-in example) and the catalogs (built-in plus
