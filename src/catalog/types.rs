@@ -318,6 +318,7 @@ pub enum Figure {
 
 /// A money value converted into the scenario currency, as the model uses it.
 #[derive(Debug, Clone, PartialEq, Serialize, schemars::JsonSchema)]
+#[schemars(deny_unknown_fields)]
 pub struct Converted {
     pub value: f64,
     pub unit: String,
@@ -325,6 +326,7 @@ pub struct Converted {
 
 /// One value a run used from a catalog row, with its unit.
 #[derive(Debug, Clone, PartialEq, Serialize, schemars::JsonSchema)]
+#[schemars(deny_unknown_fields)]
 pub struct RowValue {
     /// The row's field name, or the name of the derived figure (`on_demand_usd_per_gpu_hour`).
     pub name: String,
@@ -394,6 +396,7 @@ impl RowValue {
 
 /// A catalog row a run used, as reported in `catalog_rows_used`.
 #[derive(Debug, Clone, PartialEq, Serialize, schemars::JsonSchema)]
+#[schemars(deny_unknown_fields)]
 pub struct RowRef {
     /// Catalog name: `accelerators`, `servers`, `cloud-offers`, `cloud-providers`, `sites`,
     /// `depreciation`, `fx`.

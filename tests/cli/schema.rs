@@ -195,8 +195,15 @@ fn the_output_schema_rejects_unknown_keys_and_wrong_types() {
     };
     let mut extra = good.clone();
     extra["options"][0]["pv_cost_eur"] = json!(1.0);
+    let mut extra_in_row = good.clone();
+    extra_in_row["catalog_rows_used"][0]["price"] = json!(1.0);
     let cases = [
         (extra, "/options/0"),
+        (extra_in_row, "/catalog_rows_used/0"),
+        (
+            pointer_set("/catalog_rows_used/0/values/0/from", json!("guess")),
+            "/catalog_rows_used/0/values/0/from",
+        ),
         (
             pointer_set("/options/0/pv_cost", json!("1000")),
             "/options/0/pv_cost",
