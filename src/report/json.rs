@@ -124,27 +124,42 @@ pub struct OptionJson<'a> {
     pub comparison: &'static str,
     /// Why savings, ROI, payback and IRR are `null`, when not comparable.
     pub not_comparable: Option<&'a str>,
+    /// PV of the baseline less PV of this option (README F3).
     pub savings_vs_baseline: Option<f64>,
+    /// Cash cost per reference GPU-hour delivered.
     pub cost_per_gpu_hour: Option<f64>,
+    /// Reference-GPU-hours asked for over the horizon.
     pub demand_gpu_hours: f64,
     pub served_onprem_gpu_hours: f64,
     pub served_cloud_gpu_hours: f64,
     pub unmet_gpu_hours: f64,
     pub serves_demand: bool,
+    /// Unmet share of the demand [fraction].
     pub unmet_share: f64,
+    /// Of the on-prem hours, those served after waiting (README Q4).
     pub served_after_wait_gpu_hours: f64,
+    /// Work still waiting at the end of the horizon (README Q6).
     pub backlog_gpu_hours: f64,
     pub mean_wait_hours: Option<f64>,
     pub p95_wait_hours: Option<f64>,
     pub owned_gpus: f64,
+    /// Busy share of the owned GPUs' hours [fraction].
     pub owned_utilization: Option<f64>,
+    /// Utilisation of owned GPUs at which owning costs as much as the cloud (README F7).
     pub break_even_utilization: Option<f64>,
+    /// Energy over the horizon [kWh].
     pub energy_kwh: f64,
+    /// Carbon over the horizon [tCO2].
     pub co2_t: f64,
+    /// Accounting depreciation over the horizon, beside the cash figures.
     pub depreciation: f64,
+    /// First month (1-based) from which cumulative savings stay at or above zero (README F5).
     pub payback_month: Option<usize>,
+    /// Savings per PV of the investment [fraction] (README F3).
     pub roi: Option<f64>,
+    /// Internal rate of return of the savings [fraction per year] (README F4).
     pub irr: Option<f64>,
+    /// How many rates make the savings' NPV zero, when there is an IRR.
     pub irr_roots: Option<usize>,
     /// Total cost by category.
     pub breakdown: Breakdown,
@@ -188,9 +203,13 @@ pub struct MonthJson {
     pub backlog_gpu_hours: f64,
     pub mean_wait_hours: Option<f64>,
     pub p95_wait_hours: Option<f64>,
+    /// Hardware, financing and residual value.
     pub capex: f64,
+    /// Lease, energy, colocation, staff, support and software.
     pub opex: f64,
+    /// The cloud categories.
     pub cloud: f64,
+    /// capex + opex + cloud.
     pub cash_out: f64,
     /// The price of the month's unserved work (0 when unpriced): not cash.
     pub unserved: f64,

@@ -277,3 +277,11 @@ fn output_writes_the_schema_to_a_file() {
         &["--output"],
     );
 }
+
+/// The schemas as printed: a change to the scenario format or to the JSON contract shows in
+/// review as a change of these snapshots.
+#[test]
+fn schemas_as_printed() {
+    insta::assert_snapshot!("scenario_schema", success(["schema", "scenario"]));
+    insta::assert_snapshot!("output_schema", success(["schema", "output"]));
+}
