@@ -17,8 +17,37 @@ struct Places<'a> {
 }
 
 impl Places<'_> {
+    /// Where the value at `path` starts.
     fn of(&self, path: &[Seg]) -> Option<(usize, usize)> {
         locate_in(self.doc.as_ref()?, self.text, path)
+    }
+
+    /// Where the key at the end of `path` is written (a key that has no place in its table is
+    /// shown where it is, as the parser shows it), else where its value starts.
+    fn key_of(&self, path: &[Seg]) -> Option<(usize, usize)> {
+        let key_span = || {
+            let (Seg::Name(last), parents) = path.split_last()? else {
+                return None;
+            };
+            let mut item = self.doc.as_ref()?.as_item();
+            for seg in parents {
+                item = match seg {
+                    Seg::Key(k) => item.get(*k),
+                    Seg::Name(k) => item.get(k.as_str()),
+                    Seg::Index(i) => item.get(*i),
+                }?;
+            }
+            let key = match item {
+                toml_edit::Item::Table(t) => t.key(last),
+                toml_edit::Item::Value(toml_edit::Value::InlineTable(t)) => t.key(last),
+                _ => None,
+            }?;
+            key.span()
+        };
+        match key_span() {
+            Some(span) => Some(crate::error::line_col(self.text, span.start)),
+            None => self.of(path),
+        }
     }
 }
 
@@ -298,7 +327,12 @@ fn placed(places: &Places, mut e: InputError, table: &str, index: Option<usize>)
             e.key = Some(format!("{table}[{index}]{rest}"));
         }
     }
-    e.position = e.key.as_deref().and_then(|k| places.of(&segments(k)));
+    let path = e.key.as_deref().map(segments).unwrap_or_default();
+    e.position = if e.problem.starts_with("unknown field") {
+        places.key_of(&path)
+    } else {
+        places.of(&path)
+    };
     e
 }
 

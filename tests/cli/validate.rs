@@ -778,3 +778,29 @@ fn key_mistakes_and_value_mistakes_are_reported_together() {
     let lines: Vec<u64> = errors.iter().filter_map(|e| e["line"].as_u64()).collect();
     assert!(lines.windows(2).all(|w| w[0] < w[1]), "{lines:?}");
 }
+
+/// A file with one mistake of a key or a type gets from `validate` the message `run` gives it.
+#[test]
+fn a_single_key_mistake_reads_as_in_a_run() {
+    let scratch = Scratch::new();
+    let site = "site = \"us-tx-colo\"\n\n[[option]]\nname = \"rent\"";
+    for (from, to) in [
+        (
+            "discount_rate = 0.08",
+            "discount_rate = 0.08\ninflation = 0.02",
+        ),
+        ("discount_rate = 0.08", "discount_rate = \"8%\""),
+        ("servers = 2", "servers = 2\nserverz = 2"),
+        ("servers = 2", "servers = 2.5"),
+        ("profile = \"flat\"", "profile = \"flat\"\nsensitive = 1"),
+        (
+            site,
+            "site = \"us-tx-colo\"\nfinancing = { kind = \"loan\", rate = 0.05 }\n\n[[option]]\nname = \"rent\"",
+        ),
+    ] {
+        let bad = scratch.write("bad.toml", &edit(BASE, from, to));
+        let run = stderr(&output([arg("run"), arg(&bad)]));
+        let validate = stderr(&output([arg("validate"), arg(&bad)]));
+        assert_eq!(validate, run, "`{to}`");
+    }
+}
