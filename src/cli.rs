@@ -18,6 +18,7 @@ Examples:
   tcosim sweep scenarios/inference-fleet.toml         the owned capacity that minimises cost
   tcosim run my.toml --policy ci/policies.toml  fail (exit 1) when a policy is broken
   tcosim diff main:scenarios/x.toml scenarios/x.toml   what a change does, and which inputs why
+  tcosim schema scenario --output tcosim.schema.json   JSON Schema for editors and CI
 
 Exit codes: 0 success, 1 a policy was broken (run, report, sweep, diff) or `catalog check`
 found an error, 2 bad input or usage, 130 interrupted by Ctrl-C (SIGINT), 143 stopped by
@@ -46,7 +47,7 @@ pub enum Command {
     Run(RunArgs),
     /// Check scenario files, catalog files and catalog folders without running anything.
     #[command(
-        after_help = "Examples:\n  tcosim validate scenarios/*.toml\n  tcosim validate my-catalog/ my-catalog/servers.toml"
+        after_help = "Examples:\n  tcosim validate scenarios/*.toml\n  tcosim validate my-catalog/ my-catalog/servers.toml\n  tcosim validate my.toml --format json\n\nEvery mistake of a scenario is reported, in the order of the file: keys and types first,\nthen values and catalog ids. The warnings a run would print about the catalog rows a\nscenario uses (stale prices, spot above on-demand) are printed too.\n\nExit codes: 0 every file is valid, 2 a file is not (or bad usage)."
     )]
     Validate(ValidateArgs),
     /// Write a decision report folder: HTML, Markdown, JSON, CSV and charts (SVG and PNG).
@@ -76,6 +77,9 @@ pub enum Command {
         after_help = "Examples:\n  tcosim init my.toml                       the enterprise preset, into my.toml\n  tcosim init --preset startup startup.toml\n  tcosim init --preset inference            on stdout\n\nExit codes: 0 written, 2 the file exists (without --force) or cannot be written."
     )]
     Init(InitArgs),
+    /// Print the JSON Schema of the scenario file or of the JSON output of `run`.
+    #[command(after_help = SCHEMA_HELP)]
+    Schema(SchemaArgs),
     /// Print the shell completion script for SHELL.
     #[command(
         after_help = "Examples:\n  tcosim completions bash > ~/.local/share/bash-completion/completions/tcosim\n  tcosim completions zsh > ~/.zfunc/_tcosim\n  tcosim completions fish > ~/.config/fish/completions/tcosim.fish"
@@ -116,6 +120,40 @@ pub struct DiffArgs {
     /// policy makes the command exit with code 1 after writing its output.
     #[arg(long, value_name = "FILE")]
     pub policy: Vec<PathBuf>,
+}
+
+const SCHEMA_HELP: &str = "\
+Examples:
+  tcosim schema scenario --output tcosim.schema.json
+  tcosim schema output > result.schema.json
+  tcosim run my.toml --format json --output result.json
+
+The schemas are JSON Schema draft 7, generated from the types tcosim reads scenarios into and
+writes results from, so they match what this version accepts and writes. The scenario schema
+checks keys and types (ids, ranges and the rules between fields are checked by `tcosim
+validate`); with it, TOML editors complete and check scenario files: put
+`#:schema ./tcosim.schema.json` on the first line of a scenario (see the README).
+
+Exit codes: 0 success, 2 bad usage or an output that cannot be written.";
+
+/// Which schema `tcosim schema` prints.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, clap::ValueEnum)]
+pub enum SchemaKind {
+    /// A scenario file (TOML), as the JSON value of its tables.
+    Scenario,
+    /// The document of `tcosim run --format json`.
+    Output,
+}
+
+#[derive(Debug, Args)]
+pub struct SchemaArgs {
+    /// The schema to print.
+    #[arg(value_enum)]
+    pub kind: SchemaKind,
+
+    /// Write the schema to FILE instead of stdout (replaced atomically).
+    #[arg(long, short, value_name = "FILE")]
+    pub output: Option<PathBuf>,
 }
 
 #[derive(Debug, Args)]

@@ -349,6 +349,15 @@ pub fn key_path(path: &[Seg]) -> String {
 /// spans kept; falls back to the deepest parent that exists.
 pub fn locate_toml(source: &str, path: &[Seg]) -> Option<(usize, usize)> {
     let doc = toml_edit::Document::parse(source).ok()?;
+    locate_in(&doc, source, path)
+}
+
+/// [`locate_toml`] in `doc`, the document `source` parsed once for many errors.
+pub fn locate_in(
+    doc: &toml_edit::Document<&str>,
+    source: &str,
+    path: &[Seg],
+) -> Option<(usize, usize)> {
     let mut item: &toml_edit::Item = doc.as_item();
     let mut best = None;
     for seg in path {

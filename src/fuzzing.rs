@@ -347,10 +347,28 @@ fn check_source(source: Source, catalog: Catalog, texts: &[&str]) -> Result<Outc
     let input = texts
         .iter()
         .fold(source.text.clone(), |all, t| all + "\n" + t);
+    // `validate`'s check: every message as clear as a run's, and no problem a run finds
+    // passes it.
+    let checked = Loaded::check(source.clone(), catalog.clone());
+    for e in &checked.errors {
+        check_message(e, &input)?;
+    }
     let loaded = match Loaded::resolve(source, catalog) {
         Ok(loaded) => loaded,
-        Err(e) => return refused(&e, &input),
+        Err(e) => {
+            if checked.errors.is_empty() {
+                return Err(Violation(format!(
+                    "validate accepts a scenario that a run refuses with: {e}"
+                )));
+            }
+            return refused(&e, &input);
+        }
     };
+    if checked.loaded.is_none() && checked.errors.is_empty() {
+        return Err(Violation(
+            "validate neither accepts nor refuses a scenario".into(),
+        ));
+    }
     let plan = match loaded.resolved.file.sweep {
         Some(_) => match loaded.sweep_plan() {
             Ok(plan) => Some(plan),

@@ -27,6 +27,9 @@ pub const MAX_VALUE_CHARS: usize = 1_024;
 pub const MAX_WORKLOADS: usize = 1_000;
 /// Most `[[option]]` entries in a scenario.
 pub const MAX_OPTIONS: usize = 1_000;
+/// Most errors one file's check collects (`validate`): enough for any real file, and a bound
+/// on the time a file of mistakes costs.
+pub const MAX_ERRORS_PER_FILE: usize = 100;
 /// Largest demand of one month of the horizon [reference GPU-hours], summed over workloads
 /// and bounded from above (growth and seasons at their largest): 10^15, more than a trillion
 /// GPUs busy all month, far beyond any fleet, and small enough that every cost derived from it

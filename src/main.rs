@@ -8,17 +8,13 @@ mod interrupt;
 mod output;
 
 use clap::Parser;
-use cli::{Cli, Command, RunArgs, ValidateArgs, ValidateFormat};
-use commands::shared::{emit, error_label, report_error, warn};
+use cli::{Cli, Command, RunArgs};
+use commands::shared::{error_label, report_error};
 use interrupt::Interrupted;
-use std::path::Path;
 use std::process::ExitCode;
-use tcosim::catalog::{Catalog, FILE_NAMES};
 use tcosim::error::InputError;
 use tcosim::montecarlo::engine::Cancelled;
 use tcosim::report::folder::WriteError;
-use tcosim::run::Loaded;
-use tcosim::scenario::Source;
 
 /// Exit code of bad input or usage.
 const EXIT_INPUT: u8 = 2;
@@ -72,7 +68,7 @@ fn main() -> ExitCode {
     let result = match cli.command {
         None => commands::run::run(RunArgs::default(), quiet),
         Some(Command::Run(args)) => commands::run::run(args, quiet),
-        Some(Command::Validate(args)) => validate(args, quiet),
+        Some(Command::Validate(args)) => commands::validate::validate(args, quiet),
         Some(Command::Report(args)) => commands::report::report(args, quiet),
         Some(Command::Sensitivity(args)) => commands::sensitivity::sensitivity(args, quiet),
         Some(Command::Sweep(args)) => commands::sweep::sweep(args, quiet),
@@ -81,6 +77,7 @@ fn main() -> ExitCode {
         Some(Command::Completions(args)) => commands::help::completions(args.shell),
         Some(Command::Man) => commands::help::man(),
         Some(Command::Diff(args)) => commands::diff::diff(args, quiet),
+        Some(Command::Schema(args)) => commands::schema::schema(args),
     };
     match result {
         Ok(()) => ExitCode::SUCCESS,
@@ -114,111 +111,3 @@ fn main() -> ExitCode {
 
 /// Exit code of a `catalog check` that found errors in the data (the code of broken policies).
 const EXIT_FINDINGS: u8 = 1;
-
-fn validate(args: ValidateArgs, quiet: bool) -> Result<(), Failure> {
-    let base = Catalog::load(&args.catalog)?;
-    let mut results = Vec::with_capacity(args.files.len());
-    for path in &args.files {
-        interrupt::check()?;
-        let shown = path.display().to_string();
-        let checked = validate_one(path, &args.catalog, &base);
-        if args.format == ValidateFormat::Table {
-            match &checked {
-                Ok((what, warnings)) => {
-                    for w in warnings {
-                        warn(quiet, &format!("{shown}: {w}"));
-                    }
-                    if !quiet {
-                        println!("ok: {shown}: {what}");
-                    }
-                }
-                Err(e) => report_error(e),
-            }
-        }
-        results.push((shown, checked));
-    }
-    let failed = results.iter().filter(|(_, r)| r.is_err()).count();
-    if args.format == ValidateFormat::Json {
-        let files: Vec<serde_json::Value> = results
-            .iter()
-            .map(|(file, r)| match r {
-                Ok((what, warnings)) => serde_json::json!({
-                    "file": file, "ok": true, "checked": what, "warnings": warnings, "errors": [],
-                }),
-                Err(e) => serde_json::json!({
-                    "file": file, "ok": false, "checked": null, "warnings": [],
-                    "errors": [{
-                        "in": e.file,
-                        "line": e.position.map(|p| p.0),
-                        "column": e.position.map(|p| p.1),
-                        "key": e.key,
-                        "problem": e.problem,
-                        "expected": e.expected,
-                        "found": e.found,
-                        "hint": e.hint,
-                        "message": e.to_string(),
-                    }],
-                }),
-            })
-            .collect();
-        let doc = serde_json::json!({ "files": files, "failed": failed });
-        let text = serde_json::to_string_pretty(&doc).unwrap_or_default() + "\n";
-        emit(None, &text, None)?;
-    }
-    match failed {
-        0 => Ok(()),
-        n => Err(Failure::Invalid(n, results.len())),
-    }
-}
-
-/// Checks one scenario file, catalog file or catalog folder: what it is, and the warnings a run
-/// would print.
-fn validate_one(
-    path: &Path,
-    catalog_dirs: &[std::path::PathBuf],
-    base: &Catalog,
-) -> Result<(String, Vec<String>), InputError> {
-    let name = path.file_name().and_then(|n| n.to_str()).unwrap_or("");
-    if path.is_dir() {
-        let c = Catalog::load(&[catalog_dirs, std::slice::from_ref(&path.to_path_buf())].concat())?;
-        let (estimates, rows) = c.estimate_count();
-        return Ok((
-            format!(
-                "catalog folder ({} accelerators, {} servers, {} cloud offers, {} sites; \
-                 {estimates} of {rows} rows marked estimate)",
-                c.accelerators.len(),
-                c.servers.len(),
-                c.offers.len(),
-                c.sites.len()
-            ),
-            Vec::new(),
-        ));
-    }
-    if FILE_NAMES.contains(&name) {
-        // A catalog file is checked with the catalog files beside it, which it may refer to.
-        let folder = path
-            .parent()
-            .filter(|p| !p.as_os_str().is_empty())
-            .unwrap_or(Path::new("."));
-        let mut layer: Vec<std::path::PathBuf> = FILE_NAMES
-            .iter()
-            .map(|n| folder.join(n))
-            .filter(|p| p.is_file() && p.file_name() != path.file_name())
-            .collect();
-        layer.push(path.to_path_buf());
-        Catalog::load_with_files(catalog_dirs, &layer)?;
-        return Ok(("catalog file".to_string(), Vec::new()));
-    }
-    // Uncertain inputs, correlations and the sweep grid are checked too.
-    let loaded = Loaded::resolve(Source::read(path)?, base.clone())?;
-    let resolved = &loaded.resolved;
-    Ok((
-        format!(
-            "scenario ({} workloads, {} options, {} uncertain inputs)",
-            resolved.input.workloads.len(),
-            resolved.input.options.len(),
-            loaded.uncertainty.inputs.len()
-        ),
-        resolved.warnings.clone(),
-    ))
-}

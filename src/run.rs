@@ -35,7 +35,95 @@ pub struct Loaded {
     pub uncertainty: Uncertainty,
 }
 
+/// What `tcosim validate` finds in a scenario: every problem it can, and the warnings a run
+/// would print about the catalog rows it uses (stale prices, spot above on-demand).
+pub struct Checked {
+    /// The scenario ready to run, when it has no problem.
+    pub loaded: Option<Loaded>,
+    pub errors: Vec<InputError>,
+    pub warnings: Vec<String>,
+}
+
+/// `errors` by their line and column (stable: errors without a position keep their order,
+/// after the others).
+fn in_file_order(mut errors: Vec<InputError>) -> Vec<InputError> {
+    errors.sort_by_key(|e| e.position.unwrap_or((usize::MAX, usize::MAX)));
+    errors
+}
+
+impl Checked {
+    fn failed(errors: Vec<InputError>, warnings: Vec<String>) -> Checked {
+        Checked {
+            loaded: None,
+            errors,
+            warnings,
+        }
+    }
+}
+
 impl Loaded {
+    /// Checks the scenario `source` as far as it can: every key and type mistake; when there
+    /// is none, every value and catalog id of every workload and option; when those are
+    /// right, every uncertain input and correlation; then the sweep and the scenario's own
+    /// policies (as a run with samples checks them).
+    pub fn check(source: Source, catalog: Catalog) -> Checked {
+        let file = match scenario::structure(&source) {
+            Ok(file) => file,
+            Err(mistakes) => return Loaded::check_rest(&source, &catalog, mistakes),
+        };
+        let resolved = match scenario::resolve_file(&source, &catalog, file) {
+            Ok(r) => r,
+            Err(u) => return Checked::failed(in_file_order(u.errors), u.warnings),
+        };
+        let warnings = resolved.warnings.clone();
+        let uncertainty = match Uncertainty::build_all(&source, &resolved, &catalog) {
+            Ok(u) => u,
+            Err(errors) => return Checked::failed(in_file_order(errors), warnings),
+        };
+        let loaded = Loaded {
+            source,
+            catalog,
+            resolved,
+            uncertainty,
+        };
+        let sweep = match loaded.resolved.file.sweep {
+            Some(_) => loaded.sweep_plan().err(),
+            None => None,
+        };
+        let policies = loaded.policies(&[], true).err();
+        let errors: Vec<InputError> = sweep.into_iter().chain(policies).collect();
+        Checked {
+            loaded: errors.is_empty().then_some(loaded),
+            errors,
+            warnings,
+        }
+    }
+
+    /// The key and type `mistakes` of a scenario, and what the checks of its values find in
+    /// the rest of it, outside the keys and entries in error.
+    fn check_rest(source: &Source, catalog: &Catalog, mistakes: scenario::Mistakes) -> Checked {
+        let mut errors = mistakes.errors.clone();
+        let mut warnings = Vec::new();
+        if let Some(rest) = mistakes.rest.clone() {
+            let more = match scenario::resolve_file(source, catalog, *rest) {
+                Ok(resolved) => {
+                    warnings = resolved.warnings.clone();
+                    Uncertainty::build_all(source, &resolved, catalog).err()
+                }
+                Err(u) => {
+                    warnings = u.warnings;
+                    Some(u.errors)
+                }
+            };
+            errors.extend(
+                more.unwrap_or_default()
+                    .into_iter()
+                    .filter(|e| !mistakes.covers(e.key.as_deref())),
+            );
+        }
+        Checked::failed(in_file_order(errors), warnings)
+    }
+
     /// Reads the scenario at `path` (or the built-in example) and the catalogs (built-in plus
     /// `catalog_dirs`), and resolves it, its uncertain inputs and correlations.
     pub fn read(path: Option<&Path>, catalog_dirs: &[PathBuf]) -> Result<Loaded, InputError> {

@@ -284,7 +284,7 @@ pub(crate) struct FxFile {
 }
 
 /// Where a value a run used came from (README "JSON output", `catalog_rows_used`).
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize)]
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, schemars::JsonSchema)]
 #[serde(rename_all = "lowercase")]
 pub enum ValueFrom {
     /// A field of the row, as the catalog file writes it.
@@ -308,7 +308,7 @@ impl ValueFrom {
 
 /// A value as JSON writes it: a number, a list of numbers (a depreciation table) or a text
 /// (a depreciation method).
-#[derive(Debug, Clone, PartialEq, Serialize)]
+#[derive(Debug, Clone, PartialEq, Serialize, schemars::JsonSchema)]
 #[serde(untagged)]
 pub enum Figure {
     Number(f64),
@@ -317,14 +317,16 @@ pub enum Figure {
 }
 
 /// A money value converted into the scenario currency, as the model uses it.
-#[derive(Debug, Clone, PartialEq, Serialize)]
+#[derive(Debug, Clone, PartialEq, Serialize, schemars::JsonSchema)]
+#[schemars(deny_unknown_fields)]
 pub struct Converted {
     pub value: f64,
     pub unit: String,
 }
 
 /// One value a run used from a catalog row, with its unit.
-#[derive(Debug, Clone, PartialEq, Serialize)]
+#[derive(Debug, Clone, PartialEq, Serialize, schemars::JsonSchema)]
+#[schemars(deny_unknown_fields)]
 pub struct RowValue {
     /// The row's field name, or the name of the derived figure (`on_demand_usd_per_gpu_hour`).
     pub name: String,
@@ -393,7 +395,8 @@ impl RowValue {
 }
 
 /// A catalog row a run used, as reported in `catalog_rows_used`.
-#[derive(Debug, Clone, PartialEq, Serialize)]
+#[derive(Debug, Clone, PartialEq, Serialize, schemars::JsonSchema)]
+#[schemars(deny_unknown_fields)]
 pub struct RowRef {
     /// Catalog name: `accelerators`, `servers`, `cloud-offers`, `cloud-providers`, `sites`,
     /// `depreciation`, `fx`.

@@ -6,6 +6,8 @@ pub mod help;
 pub mod init;
 pub mod report;
 pub mod run;
+pub mod schema;
 pub mod sensitivity;
 pub mod shared;
 pub mod sweep;
+pub mod validate;

@@ -277,6 +277,18 @@ impl Uncertainty {
         resolved: &Resolved,
         catalog: &crate::catalog::Catalog,
     ) -> Result<Uncertainty, InputError> {
+        Uncertainty::build_all(source, resolved, catalog).map_err(|mut e| e.swap_remove(0))
+    }
+
+    /// As [`Uncertainty::build`], with every problem of every `[[uncertain]]` and
+    /// `[[correlation]]` entry (the first is the one `build` reports); the checks of all of
+    /// them together (a consistent correlation matrix, the demand bound) only when each entry
+    /// is right.
+    pub fn build_all(
+        source: &Source,
+        resolved: &Resolved,
+        catalog: &crate::catalog::Catalog,
+    ) -> Result<Uncertainty, Vec<InputError>> {
         let file = &resolved.file;
         check_count(
             source,
@@ -284,49 +296,74 @@ impl Uncertainty {
             file.uncertain.len(),
             MAX_UNCERTAIN_INPUTS,
             "uncertain inputs",
-        )?;
+        )
+        .map_err(|e| vec![e])?;
         check_count(
             source,
             "correlation",
             file.correlation.len(),
             MAX_CORRELATIONS,
             "correlations",
-        )?;
+        )
+        .map_err(|e| vec![e])?;
+        let mut errors = Vec::new();
+        // Paths of entries that failed: a correlation naming one is not reported again.
+        let mut failed: Vec<&str> = Vec::new();
         let index = Index::new(resolved, catalog);
         let mut inputs = Vec::new();
         // Position of each path among the inputs.
         let mut positions: HashMap<&str, usize> = HashMap::new();
         let mut supports: Vec<(f64, f64)> = Vec::new();
         for (i, spec) in file.uncertain.iter().enumerate() {
+            if errors.len() >= crate::limits::MAX_ERRORS_PER_FILE {
+                break;
+            }
             let at = |f: &'static str| [Seg::Key("uncertain"), Seg::Index(i), Seg::Key(f)];
-            let distribution = distribution(source, i, spec)?;
-            let (target, range) = target(source, resolved, catalog, &index, i, &spec.path)?;
+            let checked = distribution(source, i, spec).and_then(|d| {
+                let (target, range) = target(source, resolved, catalog, &index, i, &spec.path)?;
+                Ok((d, target, range))
+            });
+            let (distribution, target, range) = match checked {
+                Ok(c) => c,
+                Err(e) => {
+                    errors.push(e);
+                    failed.push(spec.path.as_str());
+                    continue;
+                }
+            };
             let (lo, hi) = support(&distribution);
             if !(lo.is_finite() && hi.is_finite()) || lo < range.0 || hi > range.1 {
-                return Err(error_at(
-                    source,
-                    &at("distribution"),
-                    format!(
-                        "the distribution of `{}` leaves the field's valid range",
-                        spec.path
-                    ),
-                )
-                .expected(format!(
-                    "values from {} to {}",
-                    number(range.0),
-                    number(range.1)
-                ))
-                .found(spanning(&spec.distribution, &distribution, lo, hi))
-                .hint("narrow the parameters, or truncate a normal with `low` and `high`"));
+                errors.push(
+                    error_at(
+                        source,
+                        &at("distribution"),
+                        format!(
+                            "the distribution of `{}` leaves the field's valid range",
+                            spec.path
+                        ),
+                    )
+                    .expected(format!(
+                        "values from {} to {}",
+                        number(range.0),
+                        number(range.1)
+                    ))
+                    .found(spanning(&spec.distribution, &distribution, lo, hi))
+                    .hint("narrow the parameters, or truncate a normal with `low` and `high`"),
+                );
+                failed.push(spec.path.as_str());
+                continue;
             }
             if let Some(first) = positions.insert(spec.path.as_str(), i) {
-                return Err(error_at(
-                    source,
-                    &at("path"),
-                    format!("`{}` is uncertain twice", spec.path),
-                )
-                .expected("each path once")
-                .found(format!("also at uncertain[{first}]")));
+                errors.push(
+                    error_at(
+                        source,
+                        &at("path"),
+                        format!("`{}` is uncertain twice", spec.path),
+                    )
+                    .expected("each path once")
+                    .found(format!("also at uncertain[{first}]")),
+                );
+                continue;
             }
             supports.push((lo, hi));
             inputs.push(Uncertain {
@@ -352,26 +389,46 @@ impl Uncertainty {
                     e.did_you_mean(p, inputs.iter().map(|u| u.path.as_str()))
                 })
             };
-            let a = find(&c.a, "a")?;
-            let b = find(&c.b, "b")?;
+            if errors.len() >= crate::limits::MAX_ERRORS_PER_FILE {
+                break;
+            }
+            if failed.contains(&c.a.as_str()) || failed.contains(&c.b.as_str()) {
+                continue;
+            }
+            let (a, b) = match (find(&c.a, "a"), find(&c.b, "b")) {
+                (Ok(a), Ok(b)) => (a, b),
+                (a, b) => {
+                    errors.extend(a.err());
+                    errors.extend(b.err());
+                    continue;
+                }
+            };
             if a == b {
-                return Err(
+                errors.push(
                     error_at(source, &at("b"), "an input correlated with itself")
                         .expected("two different uncertain inputs"),
                 );
+                continue;
             }
             if !c.rank.is_finite() || c.rank <= -1.0 || c.rank >= 1.0 {
-                return Err(error_at(source, &at("rank"), "`rank` is out of range")
-                    .expected("a rank correlation strictly between -1 and 1")
-                    .found(crate::error::written(c.rank)));
+                errors.push(
+                    error_at(source, &at("rank"), "`rank` is out of range")
+                        .expected("a rank correlation strictly between -1 and 1")
+                        .found(crate::error::written(c.rank)),
+                );
+                continue;
             }
             pairs.push((a, b, c.rank));
+        }
+        if !errors.is_empty() {
+            return Err(errors);
         }
         let mut correlated: Vec<usize> = pairs.iter().flat_map(|&(a, b, _)| [a, b]).collect();
         correlated.sort_unstable();
         correlated.dedup();
         if correlated.len() > MAX_CORRELATED_INPUTS {
-            return Err(error_at(
+            return Err(
+                vec![error_at(
                 source,
                 &[Seg::Key("correlation")],
                 "too many correlated inputs",
@@ -381,54 +438,61 @@ impl Uncertainty {
                  entries"
             ))
             .found(format!("{} distinct inputs", correlated.len()))
-            .hint("correlate only the inputs that move together; the others stay independent"));
+            .hint("correlate only the inputs that move together; the others stay independent")],
+            );
         }
         let copula = if pairs.is_empty() {
             None
         } else {
-            Some(Copula::new(inputs.len(), &pairs).map_err(|e| {
-                use super::copula::CopulaError;
-                let name = |k: usize| inputs.get(k).map(|u| u.path.as_str()).unwrap_or("?");
-                let index_of = |i: usize, j: usize| {
-                    pairs
-                        .iter()
-                        .position(|&(a, b, _)| (a, b) == (i, j) || (a, b) == (j, i))
-                        .unwrap_or(0)
-                };
-                match e {
-                    CopulaError::NotPositiveDefinite { i, j } => error_at(
-                        source,
-                        &[Seg::Key("correlation"), Seg::Index(index_of(i, j))],
-                        "the correlations are not consistent with each other",
-                    )
-                    .expected("a positive definite correlation matrix")
-                    .found(format!(
-                        "an impossible combination; check the pair `{}` and `{}`",
-                        name(i),
-                        name(j)
-                    )),
-                    CopulaError::DuplicatePair { i, j } => {
-                        let first = index_of(i, j);
-                        let second = pairs
-                            .iter()
-                            .rposition(|&(a, b, _)| (a, b) == (i, j) || (a, b) == (j, i))
-                            .unwrap_or(first);
-                        error_at(
-                            source,
-                            &[Seg::Key("correlation"), Seg::Index(second)],
-                            format!(
-                                "the pair `{}` and `{}` is correlated twice",
+            Some(
+                Copula::new(inputs.len(), &pairs)
+                    .map_err(|e| {
+                        use super::copula::CopulaError;
+                        let name = |k: usize| inputs.get(k).map(|u| u.path.as_str()).unwrap_or("?");
+                        let index_of = |i: usize, j: usize| {
+                            pairs
+                                .iter()
+                                .position(|&(a, b, _)| (a, b) == (i, j) || (a, b) == (j, i))
+                                .unwrap_or(0)
+                        };
+                        match e {
+                            CopulaError::NotPositiveDefinite { i, j } => error_at(
+                                source,
+                                &[Seg::Key("correlation"), Seg::Index(index_of(i, j))],
+                                "the correlations are not consistent with each other",
+                            )
+                            .expected("a positive definite correlation matrix")
+                            .found(format!(
+                                "an impossible combination; check the pair `{}` and `{}`",
                                 name(i),
                                 name(j)
-                            ),
-                        )
-                        .expected("each pair once")
-                        .found(format!("also at correlation[{first}]"))
-                    }
-                    other => error_at(source, &[Seg::Key("correlation")], "invalid correlation")
-                        .found(other.to_string()),
-                }
-            })?)
+                            )),
+                            CopulaError::DuplicatePair { i, j } => {
+                                let first = index_of(i, j);
+                                let second = pairs
+                                    .iter()
+                                    .rposition(|&(a, b, _)| (a, b) == (i, j) || (a, b) == (j, i))
+                                    .unwrap_or(first);
+                                error_at(
+                                    source,
+                                    &[Seg::Key("correlation"), Seg::Index(second)],
+                                    format!(
+                                        "the pair `{}` and `{}` is correlated twice",
+                                        name(i),
+                                        name(j)
+                                    ),
+                                )
+                                .expected("each pair once")
+                                .found(format!("also at correlation[{first}]"))
+                            }
+                            other => {
+                                error_at(source, &[Seg::Key("correlation")], "invalid correlation")
+                                    .found(other.to_string())
+                            }
+                        }
+                    })
+                    .map_err(|e| vec![e])?,
+            )
         };
         let training = training(&inputs, &resolved.workload_flops);
         let uncertainty = Uncertainty {
@@ -453,7 +517,8 @@ impl Uncertainty {
             source,
             &extreme,
             " at the largest values of its uncertain inputs",
-        )?;
+        )
+        .map_err(|e| vec![e])?;
         Ok(uncertainty)
     }
 

@@ -4,63 +4,87 @@
 //! The document borrows the run and builds each option's object and each monthly row only
 //! when the serializer reaches it, so the memory beyond the output itself stays that of one
 //! row however many options and months there are.
+//!
+//! The same types give `tcosim schema output` (see [`super::json_schema`]): what is written
+//! and what the schema describes cannot drift apart.
 
+use super::json_schema::{Breakdown, MonteCarloJson};
 use crate::catalog::RowRef;
 use crate::model::{Category, Comparison, Group, MonthRow, OptionResult, serves_demand};
 use crate::run::Run;
 use crate::timeline::YearMonth;
+use schemars::JsonSchema;
 use serde::{Serialize, Serializer};
-use std::collections::BTreeMap;
 
 /// Version of the JSON contract; bumped when a field changes meaning or disappears
 /// (README "JSON output" lists the changes of each version).
 pub const SCHEMA_VERSION: u32 = 2;
 
-#[derive(Serialize)]
+/// The result of `tcosim run --format json`: a versioned contract (README "JSON output").
+#[derive(Serialize, JsonSchema)]
+#[schemars(deny_unknown_fields, title = "tcosim run result")]
 pub struct Document<'a> {
+    /// Version of this contract: raised when a field is removed, renamed or changes meaning.
+    #[schemars(extend("const" = 2))]
     pub schema_version: u32,
     pub scenario: ScenarioJson<'a>,
+    /// The name of the option savings, ROI, payback and IRR are against.
     pub baseline: &'a str,
     pub verdict: VerdictJson<'a>,
+    /// One object per option, in the scenario's order.
     pub options: Options<'a>,
+    /// The catalog rows the run used, with the values it took from each.
     pub catalog_rows_used: &'a [RowRef],
+    /// What a run prints as warnings: stale catalog prices, spot prices above on-demand, ...
     pub warnings: &'a [String],
     /// How the policies came out (README "Policies"); empty without policies.
     pub policies: Vec<PolicyJson<'a>>,
     /// Present only when Monte Carlo samples were run.
     #[serde(skip_serializing_if = "Option::is_none")]
-    pub montecarlo: Option<serde_json::Value>,
+    pub montecarlo: Option<MonteCarloJson<'a>>,
 }
 
 /// One policy's result.
-#[derive(Serialize)]
+#[derive(Serialize, JsonSchema)]
+#[schemars(deny_unknown_fields)]
 pub struct PolicyJson<'a> {
     pub name: &'a str,
+    /// What the policy asks, in words.
     pub requirement: &'a str,
     /// The figure found, as text (`4.88173e6`, `hybrid`, `none`).
     pub value: &'a str,
     /// The figure found, where it is a number.
     pub number: Option<f64>,
     pub holds: bool,
+    /// The policy's `message`.
     pub message: Option<&'a str>,
 }
 
-#[derive(Serialize)]
+/// The scenario the run is of.
+#[derive(Serialize, JsonSchema)]
+#[schemars(deny_unknown_fields)]
 pub struct ScenarioJson<'a> {
     pub name: &'a str,
+    /// The scenario file, as named on the command line.
     pub source: &'a str,
     pub horizon_months: usize,
+    /// The first month, `YYYY-MM`.
+    #[schemars(regex(pattern = r"^[0-9]{4}-[0-9]{2}$"))]
     pub start: String,
+    /// The currency of every amount of money in the document.
     pub currency: &'a str,
+    /// Nominal discount rate per year [fraction].
     pub discount_rate: f64,
     /// The price of a GPU-hour of unserved work, when the scenario sets one.
     pub unserved_cost_per_gpu_hour: Option<f64>,
 }
 
 /// The decision of a run (README "Reading the output").
-#[derive(Serialize)]
+#[derive(Serialize, JsonSchema)]
+#[schemars(deny_unknown_fields)]
 pub struct VerdictJson<'a> {
     /// `cheapest_serving_demand`, or `cheapest_with_unserved_work_priced`.
+    #[schemars(extend("enum" = ["cheapest_serving_demand", "cheapest_with_unserved_work_priced"]))]
     pub rule: &'static str,
     pub winner: Option<&'a str>,
     pub winner_pv_cost: Option<f64>,
@@ -68,51 +92,78 @@ pub struct VerdictJson<'a> {
     /// PV of the runner-up less PV of the winner.
     pub margin: Option<f64>,
     pub any_option_serves_demand: bool,
+    /// Each option's standing, in the scenario's order.
     pub options: Vec<StandingJson<'a>>,
 }
 
-#[derive(Serialize)]
+/// An option's standing in the verdict.
+#[derive(Serialize, JsonSchema)]
+#[schemars(deny_unknown_fields)]
 pub struct StandingJson<'a> {
     pub name: &'a str,
     pub serves_demand: bool,
     pub unmet_share: f64,
     pub in_running: bool,
+    /// Why the option is out of the running, when it is.
     pub reason: Option<&'a str>,
 }
 
-#[derive(Serialize)]
+/// The figures of one option [scenario currency, reference-GPU-hours].
+#[derive(Serialize, JsonSchema)]
+#[schemars(deny_unknown_fields)]
 pub struct OptionJson<'a> {
     pub name: &'a str,
+    #[schemars(extend("enum" = ["onprem", "cloud", "hybrid"]))]
     pub kind: &'a str,
+    /// Present value of the cost over the horizon.
     pub pv_cost: f64,
+    /// Nominal cost over the horizon.
     pub total_cost: f64,
     /// `baseline`, `comparable` or `not_comparable` (README F3a).
+    #[schemars(extend("enum" = ["baseline", "comparable", "not_comparable"]))]
     pub comparison: &'static str,
     /// Why savings, ROI, payback and IRR are `null`, when not comparable.
     pub not_comparable: Option<&'a str>,
+    /// PV of the baseline less PV of this option (README F3).
     pub savings_vs_baseline: Option<f64>,
+    /// Cash cost per reference GPU-hour delivered.
     pub cost_per_gpu_hour: Option<f64>,
+    /// Reference-GPU-hours asked for over the horizon.
     pub demand_gpu_hours: f64,
     pub served_onprem_gpu_hours: f64,
     pub served_cloud_gpu_hours: f64,
     pub unmet_gpu_hours: f64,
     pub serves_demand: bool,
+    /// Unmet share of the demand [fraction].
     pub unmet_share: f64,
+    /// Of the on-prem hours, those served after waiting (README Q4).
     pub served_after_wait_gpu_hours: f64,
+    /// Work still waiting at the end of the horizon (README Q6).
     pub backlog_gpu_hours: f64,
     pub mean_wait_hours: Option<f64>,
     pub p95_wait_hours: Option<f64>,
     pub owned_gpus: f64,
+    /// Busy share of the owned GPUs' hours [fraction].
     pub owned_utilization: Option<f64>,
+    /// Utilisation of owned GPUs at which owning costs as much as the cloud (README F7).
     pub break_even_utilization: Option<f64>,
+    /// Energy over the horizon [kWh].
     pub energy_kwh: f64,
+    /// Carbon over the horizon [tCO2].
     pub co2_t: f64,
+    /// Accounting depreciation over the horizon, beside the cash figures.
     pub depreciation: f64,
+    /// First month (1-based) from which cumulative savings stay at or above zero (README F5).
     pub payback_month: Option<usize>,
+    /// Savings per PV of the investment [fraction] (README F3).
     pub roi: Option<f64>,
+    /// Internal rate of return of the savings [fraction per year] (README F4).
     pub irr: Option<f64>,
+    /// How many rates make the savings' NPV zero, when there is an IRR.
     pub irr_roots: Option<usize>,
-    pub breakdown: BTreeMap<&'static str, f64>,
+    /// Total cost by category.
+    pub breakdown: Breakdown,
+    /// One row per month of the horizon.
     pub monthly: Months<'a>,
 }
 
@@ -134,10 +185,15 @@ impl Serialize for Months<'_> {
     }
 }
 
-#[derive(Serialize)]
+/// One month of an option.
+#[derive(Serialize, JsonSchema)]
+#[schemars(deny_unknown_fields)]
 pub struct MonthJson {
+    /// 1-based.
     pub month: usize,
+    /// `YYYY-MM`.
     #[serde(serialize_with = "year_month")]
+    #[schemars(with = "String", regex(pattern = r"^[0-9]{4}-[0-9]{2}$"))]
     pub date: YearMonth,
     pub demand_gpu_hours: f64,
     pub served_onprem_gpu_hours: f64,
@@ -147,9 +203,13 @@ pub struct MonthJson {
     pub backlog_gpu_hours: f64,
     pub mean_wait_hours: Option<f64>,
     pub p95_wait_hours: Option<f64>,
+    /// Hardware, financing and residual value.
     pub capex: f64,
+    /// Lease, energy, colocation, staff, support and software.
     pub opex: f64,
+    /// The cloud categories.
     pub cloud: f64,
+    /// capex + opex + cloud.
     pub cash_out: f64,
     /// The price of the month's unserved work (0 when unpriced): not cash.
     pub unserved: f64,
@@ -200,10 +260,12 @@ fn option_json(o: &OptionResult) -> OptionJson<'_> {
         roi: o.roi,
         irr: o.irr.map(|i| i.annual),
         irr_roots: o.irr.map(|i| i.roots),
-        breakdown: Category::ALL
-            .iter()
-            .map(|c| (c.key(), o.breakdown[*c as usize]))
-            .collect(),
+        breakdown: Breakdown(
+            Category::ALL
+                .iter()
+                .map(|c| (c.key(), o.breakdown[*c as usize]))
+                .collect(),
+        ),
         monthly: Months(&o.months),
     }
 }
@@ -296,7 +358,7 @@ pub fn document(run: &Run) -> Document<'_> {
                 message: p.message.as_deref(),
             })
             .collect(),
-        montecarlo: run.montecarlo.as_ref().map(super::uncertainty::mc_json),
+        montecarlo: run.montecarlo.as_ref().map(MonteCarloJson::of),
     }
 }
 

@@ -6,6 +6,7 @@ pub mod catalog;
 pub mod csv;
 pub mod diff;
 pub mod json;
+pub mod json_schema;
 pub mod markdown;
 pub mod mermaid;
 pub mod table;

@@ -2,12 +2,12 @@
 
 use super::csv::num;
 use super::{Format, money, percent, policy_grid_of, policy_summary_of, price, quantity};
-use crate::montecarlo::engine::{METRICS, MetricStats, MonteCarlo};
+use crate::montecarlo::engine::{METRICS, MonteCarlo};
 use crate::montecarlo::sensitivity::Sensitivity;
 use crate::montecarlo::sweep::Sweep;
 use crate::policy::Outcome;
 use crate::run::Run;
-use serde_json::{Value, json};
+use serde_json::json;
 
 const METRIC_LABELS: [&str; 6] = [
     "PV cost",
@@ -107,34 +107,6 @@ pub fn mc_section(run: &Run, mc: &MonteCarlo, format: Format, color: bool) -> St
             super::table::grid(&MC_HEADER, &mc_rows(mc, cur), color)
         ),
     }
-}
-
-fn stats_json(s: &MetricStats) -> Value {
-    json!({
-        "count": s.count, "mean": s.mean, "sd": s.sd,
-        "p5": s.quantiles[0], "p10": s.quantiles[1], "p50": s.quantiles[2], "p90": s.quantiles[3], "p95": s.quantiles[4],
-    })
-}
-
-/// The `montecarlo` object of the JSON output.
-pub fn mc_json(mc: &MonteCarlo) -> Value {
-    json!({
-        "samples": mc.samples,
-        "seed": mc.seed,
-        "quantile_relative_error": crate::montecarlo::stats::QuantileSketch::REL_ERROR,
-        "options": mc.options.iter().map(|o| {
-            let metrics: serde_json::Map<String, Value> = METRICS.iter().zip(&o.metrics)
-                .map(|(k, s)| (k.to_string(), s.as_ref().map(stats_json).unwrap_or(Value::Null)))
-                .collect();
-            json!({
-                "name": o.name,
-                "p_serves_demand": o.p_serves_demand,
-                "p_cheapest": o.p_cheapest,
-                "p_beats_baseline": o.p_beats_baseline,
-                "metrics": metrics,
-            })
-        }).collect::<Vec<_>>(),
-    })
 }
 
 /// Monte Carlo statistics as CSV: one row per option and metric, raw numbers.

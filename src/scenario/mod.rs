@@ -1,11 +1,14 @@
 //! Scenario files: loading, checking and resolving against the catalogs into the model's input.
 
+mod check;
 mod resolve;
 mod types;
 
+pub use check::{Mistakes, structure};
+
 pub use resolve::{
-    MAX_UNSERVED_PRICE, OfferLink, OptionLinks, Resolved, TrainingFlops, check_demand_bound,
-    error_at, resolve, training_gpu_hours,
+    MAX_UNSERVED_PRICE, OfferLink, OptionLinks, Resolved, TrainingFlops, Unresolved,
+    check_demand_bound, error_at, resolve, resolve_file, training_gpu_hours,
 };
 pub use types::*;
 

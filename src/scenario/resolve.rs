@@ -3,7 +3,7 @@
 
 use super::{OptionSpec, ScenarioFile, Source, WorkloadSpec};
 use crate::catalog::{Accelerator, Catalog, CloudOffer, Figure, RowRef, RowValue};
-use crate::error::{InputError, Seg, key_path, locate_toml};
+use crate::error::{InputError, Seg, key_path, locate_in, locate_toml};
 use crate::model::{CloudIn, Commitment, Financing, Input, Kind, OptionIn, OwnedIn, WorkloadIn};
 use crate::profile::{BUILTIN_PROFILES, Profile};
 use crate::timeline::parse_year_month;
@@ -159,6 +159,8 @@ fn links(
 
 struct Ctx<'a> {
     source: &'a Source,
+    /// The scenario's text parsed for the positions of errors, once, when the first is found.
+    located: std::cell::OnceCell<Option<toml_edit::Document<&'a str>>>,
     catalog: &'a Catalog,
     /// Rows used, by (catalog, id, file); a row used once with a derived figure keeps the note.
     rows: BTreeMap<(String, String, String), RowRef>,
@@ -166,9 +168,18 @@ struct Ctx<'a> {
 }
 
 impl Ctx<'_> {
+    /// Line and column of `path` in the scenario.
+    fn locate(&self, path: &[Seg]) -> Option<(usize, usize)> {
+        let text = self.source.text.as_str();
+        let doc = self
+            .located
+            .get_or_init(|| toml_edit::Document::parse(text).ok());
+        locate_in(doc.as_ref()?, text, path)
+    }
+
     fn err(&self, path: &[Seg], problem: impl Into<String>) -> InputError {
         let mut e = InputError::new(&self.source.display, problem).at_key(key_path(path));
-        if let Some((line, col)) = locate_toml(&self.source.text, path) {
+        if let Some((line, col)) = self.locate(path) {
             e = e.at_position(line, col);
         }
         e
@@ -199,7 +210,7 @@ impl Ctx<'_> {
 
     fn unknown(&self, path: &[Seg], kind: &str, id: &str, known: Vec<&str>) -> InputError {
         let mut e = InputError::unknown_id(&self.source.display, key_path(path), kind, id, known);
-        if let Some((line, col)) = locate_toml(&self.source.text, path) {
+        if let Some((line, col)) = self.locate(path) {
             e = e.at_position(line, col);
         }
         e
@@ -341,10 +352,33 @@ fn throughput(ctx: &Ctx, basis: &str, a: &Accelerator, path: &[Seg]) -> Result<f
     }
 }
 
+/// A scenario that does not resolve: every problem found, in the order they were checked (the
+/// first is the one `resolve` reports), and the warnings gathered on the way.
+#[derive(Debug, Clone)]
+pub struct Unresolved {
+    pub errors: Vec<InputError>,
+    pub warnings: Vec<String>,
+}
+
+/// Resolves the scenario `source` against `catalog`, stopping at its first problem.
 pub fn resolve(source: &Source, catalog: &Catalog) -> Result<Resolved, InputError> {
     let file = source.parse()?;
+    resolve_file(source, catalog, file).map_err(|mut u| u.errors.swap_remove(0))
+}
+
+/// Resolves the parsed scenario `file` of `source`, checking everything that can be checked
+/// after a problem: every workload and every option (each to its first problem, and every
+/// unknown catalog id of an option), every top-level value. A problem that later checks
+/// depend on (an unknown reference accelerator) skips only them.
+pub fn resolve_file(
+    source: &Source,
+    catalog: &Catalog,
+    file: super::ScenarioFile,
+) -> Result<Resolved, Unresolved> {
+    let mut errors: Vec<InputError> = Vec::new();
     let mut ctx = Ctx {
         source,
+        located: std::cell::OnceCell::new(),
         catalog,
         rows: BTreeMap::new(),
         warnings: Vec::new(),
@@ -352,19 +386,22 @@ pub fn resolve(source: &Source, catalog: &Catalog) -> Result<Resolved, InputErro
     let k = Seg::Key;
 
     if file.name.trim().is_empty() {
-        return Err(ctx
-            .err(&[k("name")], "`name` is empty")
-            .expected("a scenario name")
-            .found("\"\""));
+        errors.push(
+            ctx.err(&[k("name")], "`name` is empty")
+                .expected("a scenario name")
+                .found("\"\""),
+        );
     }
     if !(1..=600).contains(&file.horizon_months) {
-        return Err(ctx
-            .err(&[k("horizon_months")], "`horizon_months` is out of range")
-            .expected("a whole number of months from 1 to 600")
-            .found(file.horizon_months.to_string()));
+        errors.push(
+            ctx.err(&[k("horizon_months")], "`horizon_months` is out of range")
+                .expected("a whole number of months from 1 to 600")
+                .found(file.horizon_months.to_string()),
+        );
     }
-    let horizon = file.horizon_months as usize;
-    let Some(start) = parse_year_month(&file.start) else {
+    let horizon = file.horizon_months.clamp(1, 600) as usize;
+    let start = parse_year_month(&file.start);
+    if start.is_none() {
         // A well-formed month in a year the calendar does not cover says so.
         let shaped = file.start.trim().len() == 7
             && file.start.trim().split_once('-').is_some_and(|(y, m)| {
@@ -379,78 +416,109 @@ pub fn resolve(source: &Source, catalog: &Catalog) -> Result<Resolved, InputErro
             ctx.err(&[k("start")], "`start` is not a month")
                 .expected("`YYYY-MM`, e.g. `2027-01`")
         };
-        return Err(e.found(format!("`{}`", file.start)));
-    };
+        errors.push(e.found(format!("`{}`", file.start)));
+    }
+    // After an unknown currency, the options are checked in US dollars.
+    let mut currency = file.currency.clone();
     if catalog.fx_rate(&file.currency).is_none() {
         let known: Vec<&str> = catalog.fx.iter().map(|f| f.currency.as_str()).collect();
-        return Err(ctx
-            .unknown(&[k("currency")], "currency", &file.currency, known.clone())
-            .expected(format!(
-                "a currency of fx.toml: {}",
-                known
-                    .iter()
-                    .map(|c| format!("`{c}`"))
-                    .collect::<Vec<_>>()
-                    .join(", ")
-            )));
+        errors.push(
+            ctx.unknown(&[k("currency")], "currency", &file.currency, known.clone())
+                .expected(format!(
+                    "a currency of fx.toml: {}",
+                    known
+                        .iter()
+                        .map(|c| format!("`{c}`"))
+                        .collect::<Vec<_>>()
+                        .join(", ")
+                )),
+        );
+        currency = "USD".to_string();
     }
-    let currency = file.currency.clone();
-    ctx.range(
+    let mut note = |r: Result<f64, InputError>| {
+        if let Err(e) = r {
+            errors.push(e);
+        }
+    };
+    note(ctx.range(
         &[k("discount_rate")],
         file.discount_rate,
         0.0,
         1.0,
         "a yearly rate between 0 and 1",
-    )?;
-    ctx.range(
+    ));
+    note(ctx.range(
         &[k("electricity_escalation_per_year")],
         file.electricity_escalation_per_year,
         -0.5,
         1.0,
         "a yearly rate between -0.5 and 1",
-    )?;
-    ctx.range(
+    ));
+    note(ctx.range(
         &[k("demand_scale")],
         file.demand_scale,
         0.0,
         1e6,
         "a factor of 0 or more",
-    )?;
-    ctx.range(
+    ));
+    note(ctx.range(
         &[k("demand_growth_per_year")],
         file.demand_growth_per_year,
         -0.99,
         10.0,
         "a yearly growth between -0.99 and 10",
-    )?;
+    ));
     if let Some(price) = file.unserved_cost_per_gpu_hour {
-        ctx.range(
+        note(ctx.range(
             &[k("unserved_cost_per_gpu_hour")],
             price,
             0.0,
             MAX_UNSERVED_PRICE,
             "a price of 0 or more per reference GPU-hour, at most 1,000,000",
-        )?;
+        ));
     }
-    ctx.range(
+    note(ctx.range(
         &[k("max_price_age_months")],
         file.max_price_age_months as f64,
         0.0,
         1200.0,
         "0 to 1200 months",
-    )?;
-    let basis = file.throughput_basis.as_str();
+    ));
+    let mut basis = file.throughput_basis.as_str();
     if !["bf16", "fp8", "memory-bandwidth"].contains(&basis) {
-        return Err(ctx
-            .err(
+        errors.push(
+            ctx.err(
                 &[k("throughput_basis")],
                 format!("unknown throughput basis `{basis}`"),
             )
             .expected("`bf16`, `fp8` or `memory-bandwidth`")
-            .found(format!("`{basis}`")));
+            .found(format!("`{basis}`")),
+        );
+        basis = "bf16";
     }
-    let reference = ctx.accelerator(&[k("reference_accelerator")], &file.reference_accelerator)?;
-    let ref_throughput = throughput(&ctx, basis, &reference, &[k("reference_accelerator")])?;
+    // Without the reference, workloads and options are checked only for unknown ids.
+    let reference = ctx
+        .accelerator(&[k("reference_accelerator")], &file.reference_accelerator)
+        .and_then(|r| {
+            let t = throughput(&ctx, basis, &r, &[k("reference_accelerator")])?;
+            Ok((r, t))
+        });
+    let (reference, ref_throughput) = match reference {
+        Ok(r) => r,
+        Err(e) => {
+            errors.push(e);
+            for (n, o) in file.options.iter().enumerate() {
+                if errors.len() >= crate::limits::MAX_ERRORS_PER_FILE {
+                    break;
+                }
+                errors.extend(unknown_ids(&ctx, n, o));
+            }
+            return Err(Unresolved {
+                errors,
+                warnings: ctx.warnings,
+            });
+        }
+    };
     ctx.add_throughput(&reference, basis, 1.0);
 
     for (table, count, limit) in [
@@ -462,8 +530,8 @@ pub fn resolve(source: &Source, catalog: &Catalog) -> Result<Resolved, InputErro
         ("option", file.options.len(), crate::limits::MAX_OPTIONS),
     ] {
         if count > limit {
-            return Err(ctx
-                .err(
+            errors.push(
+                ctx.err(
                     &[Seg::Key(table)],
                     format!("too many `[[{table}]]` entries"),
                 )
@@ -473,18 +541,30 @@ pub fn resolve(source: &Source, catalog: &Catalog) -> Result<Resolved, InputErro
                     "compare variants of one option with a `[sweep]`"
                 } else {
                     "merge workloads that share a profile and a growth rate"
-                }));
+                }),
+            );
+            return Err(Unresolved {
+                errors,
+                warnings: ctx.warnings,
+            });
         }
     }
     if file.workloads.is_empty() {
-        return Err(ctx
-            .err(&[], "no workloads")
-            .expected("at least one `[[workload]]`")
-            .found("none"));
+        errors.push(
+            ctx.err(&[], "no workloads")
+                .expected("at least one `[[workload]]`")
+                .found("none"),
+        );
     }
     let mut workloads = Vec::new();
     for (n, w) in file.workloads.iter().enumerate() {
-        workloads.push(resolve_workload(&ctx, n, w, &reference, basis, &file)?);
+        if errors.len() >= crate::limits::MAX_ERRORS_PER_FILE {
+            break;
+        }
+        match resolve_workload(&ctx, n, w, &reference, basis, &file) {
+            Ok(w) => workloads.push(w),
+            Err(e) => errors.push(e),
+        }
     }
     if file
         .workloads
@@ -505,30 +585,42 @@ pub fn resolve(source: &Source, catalog: &Catalog) -> Result<Resolved, InputErro
             vec![figure],
         );
     }
-    check_unique(
+    errors.extend(check_unique(
         &ctx,
         "workload",
         file.workloads.iter().map(|w| w.name.as_str()),
-    )?;
+    ));
 
     if file.options.is_empty() {
-        return Err(ctx
-            .err(&[], "no options")
-            .expected("at least one `[[option]]`")
-            .found("none"));
+        errors.push(
+            ctx.err(&[], "no options")
+                .expected("at least one `[[option]]`")
+                .found("none"),
+        );
     }
     let mut options = Vec::new();
     for (n, o) in file.options.iter().enumerate() {
-        options.push(resolve_option(
-            &mut ctx,
-            n,
-            o,
-            basis,
-            ref_throughput,
-            &currency,
-        )?);
+        if errors.len() >= crate::limits::MAX_ERRORS_PER_FILE {
+            break;
+        }
+        match resolve_option(&mut ctx, n, o, basis, ref_throughput, &currency) {
+            Ok(o) => options.push(o),
+            Err(e) => {
+                // The option's first problem, then its other unknown ids.
+                let more: Vec<InputError> = unknown_ids(&ctx, n, o)
+                    .into_iter()
+                    .filter(|u| u.key != e.key)
+                    .collect();
+                errors.push(e);
+                errors.extend(more);
+            }
+        }
     }
-    check_unique(&ctx, "option", file.options.iter().map(|o| o.name.as_str()))?;
+    errors.extend(check_unique(
+        &ctx,
+        "option",
+        file.options.iter().map(|o| o.name.as_str()),
+    ));
 
     let baseline = match &file.baseline {
         None => 0,
@@ -536,18 +628,20 @@ pub fn resolve(source: &Source, catalog: &Catalog) -> Result<Resolved, InputErro
             Some(i) => i,
             None => {
                 let names: Vec<&str> = file.options.iter().map(|o| o.name.as_str()).collect();
-                return Err(ctx
-                    .err(&[k("baseline")], format!("unknown option `{name}`"))
-                    .expected("the name of an option of this scenario")
-                    .found(format!("`{name}`"))
-                    .hint_nearest("the options are", name, names));
+                errors.push(
+                    ctx.err(&[k("baseline")], format!("unknown option `{name}`"))
+                        .expected("the name of an option of this scenario")
+                        .found(format!("`{name}`"))
+                        .hint_nearest("the options are", name, names),
+                );
+                0
             }
         },
     };
 
     // Stale prices (depreciation rules are not prices): rows older than max_price_age_months before the scenario starts.
     for row in ctx.rows.values().filter(|r| r.catalog != "depreciation") {
-        if let Some((as_of, _)) = crate::timeline::parse_date(&row.as_of) {
+        if let (Some(start), Some((as_of, _))) = (start, crate::timeline::parse_date(&row.as_of)) {
             let age = start.ordinal() - as_of.ordinal();
             if age > file.max_price_age_months {
                 ctx.warnings.push(format!(
@@ -558,6 +652,12 @@ pub fn resolve(source: &Source, catalog: &Catalog) -> Result<Resolved, InputErro
         }
     }
 
+    let Some(start) = start.filter(|_| errors.is_empty()) else {
+        return Err(Unresolved {
+            errors,
+            warnings: ctx.warnings,
+        });
+    };
     let input = Input {
         name: file.name.clone(),
         currency,
@@ -571,7 +671,12 @@ pub fn resolve(source: &Source, catalog: &Catalog) -> Result<Resolved, InputErro
         demand_scale: file.demand_scale,
         demand_growth_per_year: file.demand_growth_per_year,
     };
-    check_demand_bound(source, &input, "")?;
+    if let Err(e) = check_demand_bound(source, &input, "") {
+        return Err(Unresolved {
+            errors: vec![e],
+            warnings: ctx.warnings,
+        });
+    }
     let (option_links, workload_flops) = links(&file, catalog, &reference, basis);
     Ok(Resolved {
         input,
@@ -583,28 +688,64 @@ pub fn resolve(source: &Source, catalog: &Catalog) -> Result<Resolved, InputErro
     })
 }
 
+/// Every empty and every repeated name of `table`.
 fn check_unique<'a>(
     ctx: &Ctx,
     table: &'static str,
     names: impl Iterator<Item = &'a str>,
-) -> Result<(), InputError> {
+) -> Vec<InputError> {
     let mut seen = BTreeSet::new();
+    let mut errors = Vec::new();
     for (i, name) in names.enumerate() {
         let path = [Seg::Key(table), Seg::Index(i), Seg::Key("name")];
         if name.trim().is_empty() {
-            return Err(ctx
-                .err(&path, format!("{table} name is empty"))
-                .expected("a name")
-                .found("\"\""));
-        }
-        if !seen.insert(name) {
-            return Err(ctx
-                .err(&path, format!("duplicate {table} name `{name}`"))
-                .expected(format!("each {table} name once"))
-                .found(format!("`{name}` again")));
+            errors.push(
+                ctx.err(&path, format!("{table} name is empty"))
+                    .expected("a name")
+                    .found("\"\""),
+            );
+        } else if !seen.insert(name) {
+            errors.push(
+                ctx.err(&path, format!("duplicate {table} name `{name}`"))
+                    .expected(format!("each {table} name once"))
+                    .found(format!("`{name}` again")),
+            );
         }
     }
-    Ok(())
+    errors
+}
+
+/// The catalog ids option `n` names that the catalog does not hold (server, site, cloud
+/// offer, depreciation policy), each with the nearest known ids.
+fn unknown_ids(ctx: &Ctx, n: usize, o: &OptionSpec) -> Vec<InputError> {
+    let p = |f: &'static str| [Seg::Key("option"), Seg::Index(n), Seg::Key(f)];
+    let c = ctx.catalog;
+    let mut errors = Vec::new();
+    if let Some(id) = &o.server
+        && c.server(id).is_none()
+    {
+        let known = c.servers.iter().map(|s| s.id.as_str()).collect();
+        errors.push(ctx.unknown(&p("server"), "server", id, known));
+    }
+    if let Some(id) = &o.site
+        && c.site(id).is_none()
+    {
+        let known = c.sites.iter().map(|s| s.id.as_str()).collect();
+        errors.push(ctx.unknown(&p("site"), "site", id, known));
+    }
+    if let Some(id) = &o.offer
+        && c.offer(id).is_none()
+    {
+        let known = c.offers.iter().map(|s| s.id.as_str()).collect();
+        errors.push(ctx.unknown(&p("offer"), "cloud offer", id, known));
+    }
+    if let Some(id) = &o.depreciation
+        && c.policy(id).is_none()
+    {
+        let known = c.policies.iter().map(|s| s.id.as_str()).collect();
+        errors.push(ctx.unknown(&p("depreciation"), "depreciation policy", id, known));
+    }
+    errors
 }
 
 fn resolve_workload(

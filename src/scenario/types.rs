@@ -1,16 +1,27 @@
 //! The scenario file as written (TOML), before resolution against the catalogs.
+//!
+//! These types are also the source of `tcosim schema scenario`: their doc comments become the
+//! schema's descriptions and their serde attributes its rules (`deny_unknown_fields` is
+//! `additionalProperties: false`, a default makes a key optional), so the schema accepts what
+//! the parser accepts. Ranges and ids are checked when the scenario is resolved, not here.
 
+use schemars::JsonSchema;
 use serde::Deserialize;
 
-#[derive(Debug, Clone, Deserialize)]
+/// A tcosim scenario: a workload and the ways to run it, compared month by month.
+#[derive(Debug, Clone, Deserialize, JsonSchema)]
 #[serde(deny_unknown_fields)]
+#[schemars(title = "tcosim scenario")]
 pub struct ScenarioFile {
+    /// The scenario's name (names the default report folder).
     pub name: String,
+    /// Free text.
     pub description: Option<String>,
     /// Months simulated, 1..=600.
     pub horizon_months: i64,
     /// First month, `YYYY-MM`.
     pub start: String,
+    /// Reporting currency, a currency of `catalogs/fx.toml`; `USD` by default.
     #[serde(default = "default_currency")]
     pub currency: String,
     /// Nominal discount rate per year [fraction].
@@ -19,9 +30,11 @@ pub struct ScenarioFile {
     pub reference_accelerator: String,
     /// `bf16` (default), `fp8` or `memory-bandwidth`.
     #[serde(default = "default_basis")]
+    #[schemars(extend("enum" = ["bf16", "fp8", "memory-bandwidth"]))]
     pub throughput_basis: String,
     /// Name of the option the others are compared with; the first option by default.
     pub baseline: Option<String>,
+    /// Yearly growth of electricity prices [fraction]; 0 by default.
     #[serde(default)]
     pub electricity_escalation_per_year: f64,
     /// Factor on every workload's demand, for what-if runs and uncertainty.
@@ -36,8 +49,10 @@ pub struct ScenarioFile {
     /// Value of a reference GPU-hour of demand not delivered [scenario currency]; when set,
     /// unserved work is a cost of every option (README Q7).
     pub unserved_cost_per_gpu_hour: Option<f64>,
+    /// The demand: `[[workload]]` tables.
     #[serde(default, rename = "workload")]
     pub workloads: Vec<WorkloadSpec>,
+    /// The ways to serve it that are compared: `[[option]]` tables.
     #[serde(default, rename = "option")]
     pub options: Vec<OptionSpec>,
     /// Distributions on numeric inputs, for Monte Carlo and sensitivity.
@@ -54,9 +69,10 @@ pub struct ScenarioFile {
 }
 
 /// A threshold on a reported figure, or on the verdict (README "Policies").
-#[derive(Debug, Clone, Deserialize)]
+#[derive(Debug, Clone, Deserialize, JsonSchema)]
 #[serde(deny_unknown_fields)]
 pub struct PolicySpec {
+    /// Unique among the scenario's and the policy files' policies.
     pub name: String,
     /// Shown with the policy's result, broken or not.
     pub message: Option<String>,
@@ -66,15 +82,18 @@ pub struct PolicySpec {
     /// with `statistic`, or Monte Carlo odds (`p_cheapest`, ...).
     pub metric: Option<String>,
     /// `mean`, `p5`, `p10`, `p50`, `p90` or `p95` of a Monte Carlo metric.
+    #[schemars(extend("enum" = ["mean", "p5", "p10", "p50", "p90", "p95"]))]
     pub statistic: Option<String>,
+    /// Lowest value that holds (inclusive), in the unit of the metric's JSON field.
     pub min: Option<f64>,
+    /// Highest value that holds (inclusive), in the unit of the metric's JSON field.
     pub max: Option<f64>,
     /// The option the verdict must choose.
     pub winner: Option<String>,
 }
 
 /// A policy file (`--policy FILE`): `[[policy]]` tables only.
-#[derive(Debug, Clone, Deserialize)]
+#[derive(Debug, Clone, Deserialize, JsonSchema)]
 #[serde(deny_unknown_fields)]
 pub struct PolicyFile {
     #[serde(default)]
@@ -82,41 +101,56 @@ pub struct PolicyFile {
 }
 
 /// A distribution on one numeric input, addressed by its path (README "Uncertainty").
-#[derive(Debug, Clone, Deserialize)]
+#[derive(Debug, Clone, Deserialize, JsonSchema)]
 #[serde(deny_unknown_fields)]
 pub struct UncertainSpec {
     /// `discount_rate`, `workload[NAME].FIELD`, `option[NAME].FIELD`, `site[ID].FIELD`, ...
     pub path: String,
     /// `fixed`, `uniform`, `triangular`, `normal`, `lognormal` or `pert`.
+    #[schemars(extend("enum" = ["fixed", "uniform", "triangular", "normal", "lognormal", "pert"]))]
     pub distribution: String,
+    /// `fixed`: the value.
     pub value: Option<f64>,
+    /// `uniform`, `triangular`, `pert`: the lowest value; `normal`: an optional truncation.
     pub low: Option<f64>,
+    /// `triangular`, `pert`: the most likely value.
     pub mode: Option<f64>,
+    /// `uniform`, `triangular`, `pert`: the highest value; `normal`: an optional truncation.
     pub high: Option<f64>,
+    /// `normal`: the mean.
     pub mean: Option<f64>,
+    /// `normal`: the standard deviation.
     pub sd: Option<f64>,
+    /// `lognormal`: the 10th percentile.
     pub p10: Option<f64>,
+    /// `lognormal`: the 90th percentile.
     pub p90: Option<f64>,
 }
 
 /// A rank (Spearman) correlation between two uncertain inputs.
-#[derive(Debug, Clone, Deserialize)]
+#[derive(Debug, Clone, Deserialize, JsonSchema)]
 #[serde(deny_unknown_fields)]
 pub struct CorrelationSpec {
+    /// The path of an `[[uncertain]]` input.
     pub a: String,
+    /// The path of another `[[uncertain]]` input.
     pub b: String,
+    /// Spearman rank correlation, strictly between -1 and 1.
     pub rank: f64,
 }
 
-#[derive(Debug, Clone, Deserialize)]
+/// A grid over option parameters, evaluated by `tcosim sweep`.
+#[derive(Debug, Clone, Deserialize, JsonSchema)]
 #[serde(deny_unknown_fields)]
 pub struct SweepSpec {
     /// `pv_cost` (default) or `p90_pv_cost`.
     #[serde(default = "default_objective")]
+    #[schemars(extend("enum" = ["pv_cost", "p90_pv_cost"]))]
     pub objective: String,
     /// Monte Carlo samples at each grid point (needed by `p90_pv_cost`).
     #[serde(default)]
     pub samples: u64,
+    /// The grid's axes: `[[sweep.parameter]]` tables.
     #[serde(default, rename = "parameter")]
     pub parameters: Vec<SweepParameter>,
 }
@@ -126,14 +160,18 @@ fn default_objective() -> String {
 }
 
 /// One axis of the sweep grid: `from..=to` by `step`, or a list of `values`.
-#[derive(Debug, Clone, Deserialize)]
+#[derive(Debug, Clone, Deserialize, JsonSchema)]
 #[serde(deny_unknown_fields)]
 pub struct SweepParameter {
     /// `option[NAME].FIELD`
     pub path: String,
+    /// First value of the range.
     pub from: Option<f64>,
+    /// Last value of the range (inclusive).
     pub to: Option<f64>,
+    /// Step of the range.
     pub step: Option<f64>,
+    /// The values, instead of a range.
     pub values: Option<Vec<f64>>,
 }
 
@@ -151,9 +189,11 @@ fn default_price_age() -> i64 {
     36
 }
 
-#[derive(Debug, Clone, Deserialize)]
+/// Demand for GPU time, in reference-GPU-hours or training FLOPs.
+#[derive(Debug, Clone, Deserialize, JsonSchema)]
 #[serde(deny_unknown_fields)]
 pub struct WorkloadSpec {
+    /// Unique among the workloads.
     pub name: String,
     /// Demand in the first month [reference-GPU-hours per month].
     pub gpu_hours_per_month: Option<f64>,
@@ -161,11 +201,13 @@ pub struct WorkloadSpec {
     pub training_flops_per_month: Option<f64>,
     /// ... at this model-FLOPs utilisation [fraction].
     pub mfu: Option<f64>,
+    /// Yearly growth of the demand [fraction]; 0 by default.
     #[serde(default)]
     pub growth_per_year: f64,
     /// `flat`, `business-hours`, `bursty`, or the path of an hourly CSV file.
     #[serde(default = "default_profile")]
     pub profile: String,
+    /// Pins the workload on owned capacity: it never goes to a cloud.
     #[serde(default)]
     pub sensitive: bool,
     /// Longest wait of its load for owned capacity [hours] (README Q1); 0 by default.
@@ -179,47 +221,82 @@ fn default_profile() -> String {
     "flat".to_string()
 }
 
-#[derive(Debug, Clone, Deserialize)]
+/// A way to serve the workloads: own servers (`onprem`), rent them (`cloud`), or own a base
+/// and burst to a cloud (`hybrid`). The owned fields apply to `onprem` and `hybrid`, the cloud
+/// fields to `cloud` and `hybrid`.
+#[derive(Debug, Clone, Deserialize, JsonSchema)]
 #[serde(deny_unknown_fields)]
 pub struct OptionSpec {
+    /// Unique among the options.
     pub name: String,
     /// `onprem`, `cloud` or `hybrid`.
+    #[schemars(extend("enum" = ["onprem", "cloud", "hybrid"]))]
     pub kind: String,
+    /// Free text.
     pub description: Option<String>,
     // Owned part (onprem, hybrid).
+    /// Owned: the id of a server in the catalog.
     pub server: Option<String>,
+    /// Owned: number of servers (or `gpus`).
     pub servers: Option<i64>,
+    /// Owned: number of GPUs, a multiple of the server's (or `servers`).
     pub gpus: Option<i64>,
+    /// Owned: the id of a site in the catalog.
     pub site: Option<String>,
+    /// Owned: share of hours an installed GPU can serve [fraction]; 0.97 by default.
     pub availability: Option<f64>,
+    /// Owned: years between purchases; none keeps the first purchase.
     pub refresh_years: Option<f64>,
+    /// Owned: how the servers are paid for; cash by default.
     pub financing: Option<FinancingSpec>,
+    /// Owned: the id of a depreciation policy; `straight-line-5y` by default.
     pub depreciation: Option<String>,
+    /// Owned: resale value at the end of a cycle [fraction of price]; 0.10 by default.
     pub residual_value: Option<f64>,
+    /// Owned: support contract after warranty [% of price per year]; the server's by default.
     pub support_pct_per_year: Option<f64>,
+    /// Owned: staff independent of the number of servers [FTE].
     pub staff_fte_fixed: Option<f64>,
+    /// Owned: staff per server [FTE].
     pub staff_fte_per_server: Option<f64>,
+    /// Owned: loaded cost of one FTE per year [scenario currency].
     pub staff_salary_per_year: Option<f64>,
+    /// Owned: software subscriptions per GPU and year [scenario currency].
     pub software_per_gpu_year: Option<f64>,
     // Cloud part (cloud, hybrid burst).
+    /// Cloud: the id of a cloud offer in the catalog.
     pub offer: Option<String>,
+    /// Cloud: committed share of the mean cloud load [fraction] (or `committed_gpus`).
     pub committed_share: Option<f64>,
+    /// Cloud: committed GPUs (or `committed_share`).
     pub committed_gpus: Option<i64>,
+    /// Cloud: term of the commitment, 1 or 3 years; 1 by default.
     pub commit_term_years: Option<i64>,
+    /// Cloud: share of the uncommitted GPU-hours on spot [fraction].
     pub spot_share: Option<f64>,
+    /// Cloud: extra GPU-hours to redo work lost to spot interruptions [fraction]; 0.10 by
+    /// default.
     pub spot_interruption_overhead: Option<f64>,
+    /// Cloud: storage kept [TB].
     pub storage_tb: Option<f64>,
+    /// Cloud: data leaving the cloud [TB per month].
     pub egress_tb_per_month: Option<f64>,
+    /// Cloud: PUE of the provider's facility; 1.1 by default.
     pub cloud_pue: Option<f64>,
+    /// Cloud: grid carbon intensity [gCO2/kWh]; 481 (world average, Ember 2023) by default.
     pub cloud_grid_co2_g_per_kwh: Option<f64>,
 }
 
-#[derive(Debug, Clone, Deserialize)]
+/// How owned servers are paid for.
+#[derive(Debug, Clone, Deserialize, JsonSchema)]
 #[serde(deny_unknown_fields)]
 pub struct FinancingSpec {
     /// `cash`, `loan` or `lease`.
+    #[schemars(extend("enum" = ["cash", "loan", "lease"]))]
     pub kind: String,
+    /// Loan, lease: interest rate per year [fraction].
     pub annual_rate: Option<f64>,
+    /// Loan, lease: term in months.
     pub term_months: Option<i64>,
     /// Loan: share of the price paid at purchase [fraction].
     pub down_payment: Option<f64>,

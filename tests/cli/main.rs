@@ -25,6 +25,7 @@ mod policies;
 mod report;
 mod report_folder;
 mod run;
+mod schema;
 mod snapshots;
 mod uncertainty;
 mod validate;

@@ -2,8 +2,8 @@
 //! code 2, and never writes anything.
 
 use crate::support::{
-    BASE, EXIT_INPUT, SERVER_ROW, Scratch, arg, edit, example_scenarios, output, rejected, repo,
-    stderr, stdout, success, tcosim,
+    BASE, EXIT_INPUT, OFFERS_HEADER, SERVER_ROW, Scratch, arg, edit, example_scenarios, line_of,
+    offer_row, output, rejected, repo, stderr, stdout, success, tcosim,
 };
 use std::collections::BTreeMap;
 use std::ffi::OsStr;
@@ -463,4 +463,344 @@ fn json_lists_every_file_with_its_errors() {
         )
     );
     assert!(error["expected"].as_str().is_some());
+}
+
+/// The base scenario with three independent mistakes: a horizon out of range, an unknown
+/// server (and an unknown site in the same option), and an unknown cloud offer.
+fn three_mistakes() -> String {
+    let text = edit(BASE, "horizon_months = 24", "horizon_months = 0");
+    let text = edit(
+        &text,
+        "server = \"dgx-h100\"\nservers = 2\nsite = \"us-tx-colo\"",
+        "server = \"dgx-h10\"\nservers = 2\nsite = \"us-tx-colocation\"",
+    );
+    edit(
+        &text,
+        "name = \"rent\"\nkind = \"cloud\"\noffer = \"aws-p5.48xlarge-us-east-1\"",
+        "name = \"rent\"\nkind = \"cloud\"\noffer = \"aws-p5.48xlarge-us-east\"",
+    )
+}
+
+/// Every mistake of a file is reported, each with its line, key, expectation and the nearest
+/// known ids, in the order of the file; `run` still stops at the first.
+#[test]
+fn every_mistake_of_a_file_is_reported() {
+    let scratch = Scratch::new();
+    let text = three_mistakes();
+    let bad = scratch.write("bad.toml", &text);
+    let shown = bad.display().to_string();
+    let err = rejected(&[arg("validate"), arg(&bad)], &[]);
+    let expected = [
+        (
+            format!("error: {shown}:{}:", line_of(&text, "horizon_months")),
+            "`horizon_months` is out of range",
+        ),
+        (
+            format!("error: {shown}:{}:", line_of(&text, "dgx-h10\"")),
+            "unknown server id `dgx-h10`",
+        ),
+        (
+            format!("error: {shown}:{}:", line_of(&text, "us-tx-colocation")),
+            "unknown site id `us-tx-colocation`",
+        ),
+        (
+            format!("error: {shown}:{}:", line_of(&text, "us-east\"")),
+            "unknown cloud offer id `aws-p5.48xlarge-us-east`",
+        ),
+    ];
+    let mut from = 0;
+    for (at, problem) in &expected {
+        let found = err[from..]
+            .find(at.as_str())
+            .unwrap_or_else(|| panic!("`{at}` ({problem}) after byte {from} of\n{err}"));
+        from += found;
+        assert!(
+            err[from..].lines().next().unwrap_or("").ends_with(problem),
+            "{err}"
+        );
+    }
+    for hint in [
+        "hint: the nearest known ids are `dgx-h100`",
+        "hint: the nearest known ids are `us-tx-colo`",
+        "hint: the nearest known ids are `aws-p5.48xlarge-us-east-1`",
+        "expected: a whole number of months from 1 to 600",
+    ] {
+        assert!(err.contains(hint), "`{hint}` in\n{err}");
+    }
+    assert_eq!(err.matches("error: ").count(), 4, "{err}");
+
+    // `run` reports the first mistake only, as it always has.
+    let out = output([arg("run"), arg(&bad)]);
+    assert_eq!(out.status.code(), Some(EXIT_INPUT));
+    let run_err = stderr(&out);
+    assert_eq!(run_err.matches("error: ").count(), 1, "{run_err}");
+    assert!(
+        run_err.contains("`horizon_months` is out of range"),
+        "{run_err}"
+    );
+}
+
+/// `--format json` lists every mistake of every file, with where it is and what was expected.
+#[test]
+fn json_lists_every_mistake_of_every_file() {
+    let scratch = Scratch::new();
+    let text = three_mistakes();
+    let bad = scratch.write("bad.toml", &text);
+    let out = output([
+        arg("validate"),
+        arg("--format"),
+        arg("json"),
+        arg(&bad),
+        arg("scenarios/startup-finetune.toml"),
+    ]);
+    assert_eq!(out.status.code(), Some(EXIT_INPUT));
+    let doc: serde_json::Value = serde_json::from_str(&stdout(&out)).expect("JSON");
+    assert_eq!(doc["failed"], 1);
+    let file = &doc["files"][0];
+    assert_eq!(file["ok"], false);
+    assert!(file["checked"].is_null());
+    let errors = file["errors"].as_array().expect("errors");
+    let keys: Vec<&str> = errors.iter().filter_map(|e| e["key"].as_str()).collect();
+    assert_eq!(
+        keys,
+        [
+            "horizon_months",
+            "option[0].server",
+            "option[0].site",
+            "option[1].offer"
+        ]
+    );
+    assert_eq!(
+        errors[3]["line"].as_u64(),
+        Some(line_of(&text, "us-east\"") as u64)
+    );
+    assert_eq!(errors[3]["found"], "`aws-p5.48xlarge-us-east`");
+    assert!(
+        errors[3]["hint"]
+            .as_str()
+            .is_some_and(|h| h.contains("`aws-p5.48xlarge-us-east-1`"))
+    );
+    assert!(
+        errors
+            .iter()
+            .all(|e| e["message"].is_string() && e["expected"].is_string())
+    );
+    assert_eq!(doc["files"][1]["ok"], true);
+    assert_eq!(doc["files"][1]["errors"].as_array().map(Vec::len), Some(0));
+}
+
+/// Mistakes of keys and types are reported together too: one per key, in every table entry.
+#[test]
+fn every_key_and_type_mistake_is_reported() {
+    let scratch = Scratch::new();
+    let text = edit(
+        BASE,
+        "discount_rate = 0.08",
+        "discount_rate = 0.08\ninflation = 0.02",
+    );
+    let text = edit(&text, "servers = 2", "servers = \"2\"");
+    let text = edit(&text, "growth_per_year = 0.1", "growth_per_yr = 0.1");
+    let text = format!(
+        "{text}\n[[policy]]\nname = \"budget\"\noption = \"own\"\nmetric = \"pv_cost\"\nmaximum = 1e6\n\n\
+         [[uncertain]]\npath = \"demand_scale\"\ndistribution = \"uniform\"\nlow = \"0.5\"\nhigh = 2\n"
+    );
+    let bad = scratch.write("bad.toml", &text);
+    let out = output([arg("validate"), arg("--format"), arg("json"), arg(&bad)]);
+    assert_eq!(out.status.code(), Some(EXIT_INPUT));
+    let doc: serde_json::Value = serde_json::from_str(&stdout(&out)).expect("JSON");
+    let errors = doc["files"][0]["errors"].as_array().expect("errors");
+    let found: Vec<(u64, &str, &str)> = errors
+        .iter()
+        .map(|e| {
+            (
+                e["line"].as_u64().unwrap_or(0),
+                e["key"].as_str().unwrap_or(""),
+                e["problem"].as_str().unwrap_or(""),
+            )
+        })
+        .collect();
+    let line = |needle: &str| line_of(&text, needle) as u64;
+    assert_eq!(
+        found,
+        [
+            (line("inflation"), "inflation", "unknown field `inflation`"),
+            (
+                line("growth_per_yr"),
+                "workload[0].growth_per_yr",
+                "unknown field `growth_per_yr`"
+            ),
+            (
+                line("servers = \"2\""),
+                "option[0].servers",
+                "`servers` has the wrong type"
+            ),
+            (
+                line("maximum"),
+                "policy[0].maximum",
+                "unknown field `maximum`"
+            ),
+            (
+                line("low = "),
+                "uncertain[0].low",
+                "`low` has the wrong type"
+            ),
+        ],
+        "{errors:#?}"
+    );
+    assert_eq!(errors[1]["hint"], "did you mean `growth_per_year`?");
+    assert_eq!(errors[2]["found"], "the text \"2\"");
+}
+
+/// The warnings `run` prints about the catalog rows a scenario uses (stale prices, a spot
+/// price above on-demand) are warnings of `validate` too, with errors or without.
+#[test]
+fn catalog_warnings_are_reported_with_and_without_errors() {
+    let scratch = Scratch::new();
+    scratch.write(
+        "catalog/cloud-offers.csv",
+        &format!("{OFFERS_HEADER}{}", offer_row("10.0", "20.0")),
+    );
+    let catalog = scratch.path("catalog");
+    let text = edit(
+        BASE,
+        "currency = \"USD\"",
+        "currency = \"USD\"\nmax_price_age_months = 3",
+    );
+    let text = edit(
+        &text,
+        "name = \"rent\"\nkind = \"cloud\"\noffer = \"aws-p5.48xlarge-us-east-1\"",
+        "name = \"rent\"\nkind = \"cloud\"\noffer = \"test-offer\"",
+    );
+    let good = scratch.write("good.toml", &text);
+    let bad = scratch.write("bad.toml", &edit(&text, "servers = 1", "servers = -1"));
+    let stale = "months older than the scenario start";
+    let spot = "offer `test-offer`: spot price 20 USD/h is above the on-demand price 10 USD/h";
+
+    let ok = output([arg("validate"), arg(&good), arg("--catalog"), arg(&catalog)]);
+    assert_eq!(ok.status.code(), Some(0), "{}", stderr(&ok));
+    let err = stderr(&ok);
+    assert!(
+        err.contains(&format!("warning: {}: {spot}", good.display())),
+        "{err}"
+    );
+    assert!(err.contains(stale), "{err}");
+    // They are the warnings `run` prints.
+    let run = output([arg("run"), arg(&good), arg("--catalog"), arg(&catalog)]);
+    assert!(stderr(&run).contains(spot) && stderr(&run).contains(stale));
+
+    let out = output([
+        arg("validate"),
+        arg(&bad),
+        arg(&good),
+        arg("--catalog"),
+        arg(&catalog),
+        arg("--format"),
+        arg("json"),
+    ]);
+    assert_eq!(out.status.code(), Some(EXIT_INPUT));
+    let doc: serde_json::Value = serde_json::from_str(&stdout(&out)).expect("JSON");
+    for file in doc["files"].as_array().expect("files") {
+        let warnings: Vec<&str> = file["warnings"]
+            .as_array()
+            .expect("warnings")
+            .iter()
+            .filter_map(|w| w.as_str())
+            .collect();
+        assert!(warnings.contains(&spot), "{file}");
+        assert!(warnings.iter().any(|w| w.contains(stale)), "{file}");
+    }
+    assert_eq!(doc["files"][0]["ok"], false);
+    assert_eq!(doc["files"][0]["errors"][0]["key"], "option[2].servers");
+    assert_eq!(doc["files"][1]["ok"], true);
+    // `--quiet` leaves out the warnings, not the errors.
+    let quiet = output([
+        arg("--quiet"),
+        arg("validate"),
+        arg(&bad),
+        arg("--catalog"),
+        arg(&catalog),
+    ]);
+    assert!(!stderr(&quiet).contains("warning:"), "{}", stderr(&quiet));
+    assert!(
+        stderr(&quiet).contains("option[2].servers"),
+        "{}",
+        stderr(&quiet)
+    );
+}
+
+/// Each `[[uncertain]]` and `[[correlation]]` entry is checked, whatever failed before it.
+#[test]
+fn every_uncertain_input_is_checked() {
+    let scratch = Scratch::new();
+    let text = format!(
+        "{BASE}\n[[uncertain]]\npath = \"demand_scal\"\ndistribution = \"uniform\"\nlow = 0.5\nhigh = 2\n\n\
+         [[uncertain]]\npath = \"discount_rate\"\ndistribution = \"unifrom\"\nlow = 0.05\nhigh = 0.1\n\n\
+         [[uncertain]]\npath = \"option[own].availability\"\ndistribution = \"uniform\"\nlow = 0.9\nhigh = 0.99\n\n\
+         [[correlation]]\na = \"option[own].availability\"\nb = \"option[rent].spot_share\"\nrank = 0.5\n"
+    );
+    let bad = scratch.write("bad.toml", &text);
+    let err = rejected(
+        &[arg("validate"), arg(&bad)],
+        &["demand_scal", "unifrom", "option[rent].spot_share"],
+    );
+    assert_eq!(err.matches("error: ").count(), 3, "{err}");
+}
+
+/// Mistakes of keys and types and mistakes of values are reported together; what lies under
+/// an entry in error is not checked further (it would only repeat the mistake).
+#[test]
+fn key_mistakes_and_value_mistakes_are_reported_together() {
+    let scratch = Scratch::new();
+    let text = edit(
+        &three_mistakes(),
+        "discount_rate = 0.08",
+        "discount_rate = 0.08\ninflation = 0.02",
+    );
+    let text = edit(&text, "servers = 1", "servers = \"1\"");
+    let bad = scratch.write("bad.toml", &text);
+    let out = output([arg("validate"), arg("--format"), arg("json"), arg(&bad)]);
+    assert_eq!(out.status.code(), Some(EXIT_INPUT));
+    let doc: serde_json::Value = serde_json::from_str(&stdout(&out)).expect("JSON");
+    let errors = doc["files"][0]["errors"].as_array().expect("errors");
+    let keys: Vec<&str> = errors.iter().filter_map(|e| e["key"].as_str()).collect();
+    assert_eq!(
+        keys,
+        [
+            "horizon_months",
+            "inflation",
+            "option[0].server",
+            "option[0].site",
+            "option[1].offer",
+            "option[2].servers",
+        ],
+        "{errors:#?}"
+    );
+    let lines: Vec<u64> = errors.iter().filter_map(|e| e["line"].as_u64()).collect();
+    assert!(lines.windows(2).all(|w| w[0] < w[1]), "{lines:?}");
+}
+
+/// A file with one mistake of a key or a type gets from `validate` the message `run` gives it.
+#[test]
+fn a_single_key_mistake_reads_as_in_a_run() {
+    let scratch = Scratch::new();
+    let site = "site = \"us-tx-colo\"\n\n[[option]]\nname = \"rent\"";
+    for (from, to) in [
+        (
+            "discount_rate = 0.08",
+            "discount_rate = 0.08\ninflation = 0.02",
+        ),
+        ("discount_rate = 0.08", "discount_rate = \"8%\""),
+        ("servers = 2", "servers = 2\nserverz = 2"),
+        ("servers = 2", "servers = 2.5"),
+        ("profile = \"flat\"", "profile = \"flat\"\nsensitive = 1"),
+        (
+            site,
+            "site = \"us-tx-colo\"\nfinancing = { kind = \"loan\", rate = 0.05 }\n\n[[option]]\nname = \"rent\"",
+        ),
+    ] {
+        let bad = scratch.write("bad.toml", &edit(BASE, from, to));
+        let run = stderr(&output([arg("run"), arg(&bad)]));
+        let validate = stderr(&output([arg("validate"), arg(&bad)]));
+        assert_eq!(validate, run, "`{to}`");
+    }
 }
