@@ -139,7 +139,7 @@ pub fn structure(source: &Source) -> Result<ScenarioFile, Mistakes> {
             rest.insert(key.to_string(), toml::Value::Array(Vec::new()));
         }
     }
-    if let Some(e) = missing(source, &rest, &failed_keys) {
+    for e in missing(source, &rest, &failed_keys) {
         errors.push(e.at_position(1, 1));
     }
     let missed = errors.is_empty();
@@ -219,7 +219,7 @@ fn check_entry(
     for field in &failed {
         rest.remove(field);
     }
-    if let Some(e) = missing_in_entry(source, table, &rest, &failed) {
+    for e in missing_in_entry(source, table, &rest, &failed) {
         let path = [Seg::Name(table.to_string()), Seg::Index(index)];
         let mut e = e.at_key(crate::error::key_path(&path));
         if let Some((line, column)) = places.of(&path) {
@@ -257,22 +257,69 @@ fn probe(
     Some(placed(places, e, table, index))
 }
 
-/// The "missing field" error of `doc`, unless it names one of `reported` (a key whose value
-/// was wrong is not also missing).
-fn missing(source: &Source, doc: &toml::Table, reported: &[String]) -> Option<InputError> {
-    let e = parse_alone(source, doc)?;
-    let field = e
+/// The "missing field" errors of `doc`, but for those of `reported` (a key whose value was
+/// wrong is not also missing): the parser's own, and one for each other required key that
+/// `doc` lacks (the parser names only the first).
+fn missing(source: &Source, doc: &toml::Table, reported: &[String]) -> Vec<InputError> {
+    let Some(e) = parse_alone(source, doc) else {
+        return Vec::new();
+    };
+    every_missing(source, e, doc, reported, &required(None))
+}
+
+/// The required keys of the scenario (`None`) or of an entry type named as in the scenario's
+/// JSON Schema (`Some("OptionSpec")`), which is derived from the same types the parser reads.
+fn required(definition: Option<&str>) -> Vec<String> {
+    let schema = crate::report::json_schema::scenario();
+    let value = schema.as_value();
+    let node = match definition {
+        None => Some(value),
+        Some(name) => value.get("definitions").and_then(|d| d.get(name)),
+    };
+    node.and_then(|n| n.get("required"))
+        .and_then(|r| r.as_array())
+        .map(|r| {
+            r.iter()
+                .filter_map(|v| v.as_str().map(str::to_string))
+                .collect()
+        })
+        .unwrap_or_default()
+}
+
+/// From the parser's error `e` about `fields`: its "missing field" error unless it names one of
+/// `reported`, then the same error for every other key of `required` that `fields` lacks, in
+/// the order of `required`.
+fn every_missing(
+    source: &Source,
+    e: InputError,
+    fields: &toml::Table,
+    reported: &[String],
+    required: &[String],
+) -> Vec<InputError> {
+    let Some(first) = e
         .problem
-        .strip_prefix("missing field `")?
-        .split('`')
-        .next()?;
-    if reported.iter().any(|r| r == field) {
-        return None;
+        .strip_prefix("missing field `")
+        .and_then(|rest| rest.split('`').next())
+        .map(str::to_string)
+    else {
+        return Vec::new();
+    };
+    let mut errors = Vec::new();
+    if !reported.contains(&first) {
+        let mut e = e;
+        e.position = None;
+        e.key = None;
+        errors.push(e);
     }
-    let mut e = e;
-    e.position = None;
-    e.key = None;
-    Some(e)
+    for field in required {
+        if *field != first && !fields.contains_key(field) && !reported.contains(field) {
+            errors.push(
+                InputError::new(source.display.clone(), format!("missing field `{field}`"))
+                    .expected(format!("a `{field}` entry in the table that starts here")),
+            );
+        }
+    }
+    errors
 }
 
 /// The error of parsing `doc`, written out as TOML, as a scenario.
@@ -289,34 +336,28 @@ fn parse_as<T: serde::de::DeserializeOwned>(
     parse_toml::<T>(&source.display, &text).err()
 }
 
-/// The "missing field" error of the entry `fields` of `[[table]]`, unless it names one of
-/// `reported`.
+/// The "missing field" errors of the entry `fields` of `[[table]]`, but for those of `reported`.
 fn missing_in_entry(
     source: &Source,
     table: &str,
     fields: &toml::Table,
     reported: &[String],
-) -> Option<InputError> {
+) -> Vec<InputError> {
     use super::{CorrelationSpec, OptionSpec, PolicySpec, UncertainSpec, WorkloadSpec};
-    let e = match table {
-        "workload" => parse_as::<WorkloadSpec>(source, fields),
-        "option" => parse_as::<OptionSpec>(source, fields),
-        "uncertain" => parse_as::<UncertainSpec>(source, fields),
-        "correlation" => parse_as::<CorrelationSpec>(source, fields),
-        _ => parse_as::<PolicySpec>(source, fields),
-    }?;
-    let field = e
-        .problem
-        .strip_prefix("missing field `")?
-        .split('`')
-        .next()?;
-    if reported.iter().any(|r| r == field) {
-        return None;
+    let (e, definition) = match table {
+        "workload" => (parse_as::<WorkloadSpec>(source, fields), "WorkloadSpec"),
+        "option" => (parse_as::<OptionSpec>(source, fields), "OptionSpec"),
+        "uncertain" => (parse_as::<UncertainSpec>(source, fields), "UncertainSpec"),
+        "correlation" => (
+            parse_as::<CorrelationSpec>(source, fields),
+            "CorrelationSpec",
+        ),
+        _ => (parse_as::<PolicySpec>(source, fields), "PolicySpec"),
+    };
+    match e {
+        Some(e) => every_missing(source, e, fields, reported, &required(Some(definition))),
+        None => Vec::new(),
     }
-    let mut e = e;
-    e.position = None;
-    e.key = None;
-    Some(e)
 }
 
 /// `e`, found in a document of one entry, with the key path and position of the real file.

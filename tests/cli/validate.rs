@@ -804,3 +804,40 @@ fn a_single_key_mistake_reads_as_in_a_run() {
         assert_eq!(validate, run, "`{to}`");
     }
 }
+
+/// Every required key a file lacks is named, at the top level and in each entry, not only the
+/// first the parser meets (the required keys come from the same types as the JSON Schema).
+#[test]
+fn every_missing_key_is_reported() {
+    let scratch = Scratch::new();
+    let bad = scratch.write(
+        "bad.toml",
+        "name = \"x\"\nstart = \"2027-01\"\n\n[[option]]\nkind = \"onprem\"\n\n[[correlation]]\na = \"demand_scale\"\n",
+    );
+    let out = output([arg("validate"), arg("--format"), arg("json"), arg(&bad)]);
+    assert_eq!(out.status.code(), Some(EXIT_INPUT));
+    let doc: serde_json::Value = serde_json::from_str(&stdout(&out)).expect("JSON");
+    let found: Vec<(u64, &str, &str)> = doc["files"][0]["errors"]
+        .as_array()
+        .expect("errors")
+        .iter()
+        .map(|e| {
+            (
+                e["line"].as_u64().unwrap_or(0),
+                e["key"].as_str().unwrap_or(""),
+                e["problem"].as_str().unwrap_or(""),
+            )
+        })
+        .collect();
+    assert_eq!(
+        found,
+        [
+            (1, "", "missing field `horizon_months`"),
+            (1, "", "missing field `discount_rate`"),
+            (1, "", "missing field `reference_accelerator`"),
+            (4, "option[0]", "missing field `name`"),
+            (7, "correlation[0]", "missing field `b`"),
+            (7, "correlation[0]", "missing field `rank`"),
+        ]
+    );
+}
