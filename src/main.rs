@@ -85,6 +85,7 @@ fn main() -> ExitCode {
         Some(Command::Completions(args)) => commands::help::completions(args.shell),
         Some(Command::Man) => commands::help::man(),
         Some(Command::Diff(args)) => commands::diff::diff(args, quiet),
+        Some(Command::Replay(args)) => commands::replay::replay(args, quiet),
     };
     match result {
         Ok(()) => ExitCode::SUCCESS,

@@ -4,3 +4,4 @@ pub mod catalog;
 pub mod diff;
 pub mod help;
 pub mod init;
+pub mod replay;

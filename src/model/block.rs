@@ -16,8 +16,8 @@
 
 use super::{
     CloudIn, HOURS, Input, Kind, MonthDemand, OwnedIn, Split, Totals, Workspace, cloud_month,
-    commit_gpus,
-    covered_ref, evaluate_block, owned_capacity, owned_energy, owned_fixed, prepare, split_option,
+    commit_gpus, covered_ref, evaluate_block, owned_capacity, owned_energy, owned_fixed, prepare,
+    split_option,
 };
 
 /// Most samples evaluated side by side; larger blocks are taken this many at a time.

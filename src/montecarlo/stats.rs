@@ -102,7 +102,11 @@ fn bucket_index(a: f64, inv_width: f64, last: usize) -> usize {
     // Clamped in floating point first (NaN to 0), so that the conversion is a plain truncation
     // of a value in `0..=last` rather than `as`'s saturating one (several instructions more on
     // the hot path); `last` is far below 2^53, so the clamp is exact.
-    let clamped = if idx >= 0.0 { idx.min(last as f64) } else { 0.0 };
+    let clamped = if idx >= 0.0 {
+        idx.min(last as f64)
+    } else {
+        0.0
+    };
     clamped as u32 as usize
 }
 

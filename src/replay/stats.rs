@@ -100,6 +100,9 @@ pub fn burst_name(b: Burst) -> String {
     match b {
         Burst::Never => "never".to_string(),
         Burst::After(0) => "immediate".to_string(),
+        Burst::After(s) if s % 86_400 == 0 => format!("after={}d", s / 86_400),
+        Burst::After(s) if s % 3_600 == 0 => format!("after={}h", s / 3_600),
+        Burst::After(s) if s % 60 == 0 => format!("after={}m", s / 60),
         Burst::After(s) => format!("after={s}s"),
         Burst::MaxQueue(n) => format!("max-queue={n}"),
     }
