@@ -142,8 +142,13 @@ fn spread(class: &'static str, mut values: Vec<i64>) -> Spread {
     }
 }
 
-fn gpu_hours(job: &Job) -> f64 {
-    f64::from(job.gpus) * job.duration_s as f64 / 3_600.0
+/// A job's GPU-seconds, exactly [GPU·s].
+fn gpu_seconds(job: &Job) -> u128 {
+    u128::from(job.gpus) * job.duration_s.max(0) as u128
+}
+
+fn hours(gpu_s: u128) -> f64 {
+    gpu_s as f64 / 3_600.0
 }
 
 /// Summarises a replay of `jobs` whose outcome is `outcome`.
@@ -152,23 +157,24 @@ pub fn summarise(jobs: &[Job], outcome: &Outcome, cx: Context) -> Summary {
     let mut waits: Vec<Vec<i64>> = vec![Vec::new(); CLASSES.len()];
     let mut completions: Vec<Vec<i64>> = vec![Vec::new(); CLASSES.len()];
     let (mut owned, mut cloud, mut unmet) = (0, 0, 0);
-    let (mut owned_h, mut cloud_h, mut unmet_h, mut demand_h) = (0.0, 0.0, 0.0, 0.0);
+    let (mut owned_gpu_s, mut cloud_gpu_s, mut unmet_gpu_s, mut demand_gpu_s) =
+        (0u128, 0u128, 0u128, 0u128);
     for (job, fate) in jobs.iter().zip(&outcome.fates) {
-        demand_h += gpu_hours(job);
+        demand_gpu_s += gpu_seconds(job);
         let began = match *fate {
             Fate::Owned(t) => {
                 owned += 1;
-                owned_h += gpu_hours(job);
+                owned_gpu_s += gpu_seconds(job);
                 t
             }
             Fate::Cloud(t) => {
                 cloud += 1;
-                cloud_h += gpu_hours(job);
+                cloud_gpu_s += gpu_seconds(job);
                 t
             }
             Fate::Unmet => {
                 unmet += 1;
-                unmet_h += gpu_hours(job);
+                unmet_gpu_s += gpu_seconds(job);
                 continue;
             }
         };
@@ -190,7 +196,10 @@ pub fn summarise(jobs: &[Job], outcome: &Outcome, cx: Context) -> Summary {
         }
     };
     let bucket_s = 3_600 * ((span / 3_600) / MAX_BUCKETS + 1);
-    let cost = cx.pricing.as_ref().map(|p| cloud_h * p.usd_per_gpu_hour);
+    let cost = cx
+        .pricing
+        .as_ref()
+        .map(|p| hours(cloud_gpu_s) * p.usd_per_gpu_hour);
     Summary {
         trace: cx.trace.to_string(),
         nodes: cluster.nodes,
@@ -206,10 +215,10 @@ pub fn summarise(jobs: &[Job], outcome: &Outcome, cx: Context) -> Summary {
         never_fit_jobs: outcome.never_fit,
         cpu_only_jobs_left_out: cx.cpu_only_jobs,
         bad_rows_skipped: cx.bad_rows,
-        demand_gpu_hours: demand_h,
-        owned_gpu_hours: owned_h,
-        cloud_gpu_hours: cloud_h,
-        unmet_gpu_hours: unmet_h,
+        demand_gpu_hours: hours(demand_gpu_s),
+        owned_gpu_hours: hours(owned_gpu_s),
+        cloud_gpu_hours: hours(cloud_gpu_s),
+        unmet_gpu_hours: hours(unmet_gpu_s),
         cloud_offer: cx.pricing,
         cloud_cost_usd: cost,
         busy_gpu_seconds: u64::try_from(outcome.busy_gpu_s).unwrap_or(u64::MAX),
