@@ -293,6 +293,8 @@ struct Sim<'a> {
     fates: Vec<Fate>,
     /// Queued jobs by the policy's key, then index.
     queue: BTreeSet<(i64, usize)>,
+    /// The same jobs by GPU count.
+    by_size: BTreeMap<u32, BTreeSet<(i64, usize)>>,
     /// Running jobs by finish time, then index.
     running: BTreeMap<(i64, usize), Alloc>,
     heap: BinaryHeap<Reverse<(i64, u8, usize)>>,
@@ -314,6 +316,7 @@ impl<'a> Sim<'a> {
             state: vec![State::Pending; jobs.len()],
             fates: vec![Fate::Unmet; jobs.len()],
             queue: BTreeSet::new(),
+            by_size: BTreeMap::new(),
             running: BTreeMap::new(),
             heap: BinaryHeap::new(),
             busy: Level::new(t0),
@@ -399,7 +402,9 @@ impl<'a> Sim<'a> {
             return;
         }
         self.state[i] = State::Queued;
-        self.queue.insert((self.key(i), i));
+        let key = (self.key(i), i);
+        self.queue.insert(key);
+        self.by_size.entry(job.gpus).or_default().insert(key);
         if let Burst::After(wait) = self.config.burst {
             self.heap
                 .push(Reverse((t.saturating_add(wait), DEADLINE, i)));
@@ -407,13 +412,25 @@ impl<'a> Sim<'a> {
     }
 
     fn burst(&mut self, t: i64, i: usize) {
-        self.queue.remove(&(self.key(i), i));
+        self.dequeue(i);
         self.state[i] = State::Done;
         self.fates[i] = Fate::Cloud(t);
     }
 
+    fn dequeue(&mut self, i: usize) {
+        let key = (self.key(i), i);
+        self.queue.remove(&key);
+        let gpus = self.jobs[i].gpus;
+        if let Some(waiting) = self.by_size.get_mut(&gpus) {
+            waiting.remove(&key);
+            if waiting.is_empty() {
+                self.by_size.remove(&gpus);
+            }
+        }
+    }
+
     fn start(&mut self, t: i64, i: usize, alloc: Alloc) {
-        self.queue.remove(&(self.key(i), i));
+        self.dequeue(i);
         self.nodes.take(&alloc);
         let end = t + self.jobs[i].duration_s;
         self.running.insert((end, i), alloc);
@@ -458,31 +475,45 @@ impl<'a> Sim<'a> {
     }
 
     /// Starts every queued job that fits, in queue order; with a reservation, only those that
-    /// leave it intact.
+    /// leave it intact. A job passed over cannot start later in the same pass (starts only take
+    /// GPUs away), so this is the same as taking, again and again, the first job in queue order
+    /// that can start now; the queue is indexed by GPU count so that each round looks at the
+    /// first job of each size that fits rather than at every waiting job.
     fn start_any(&mut self, t: i64, mut reservation: Option<Reservation>) {
-        let mut cursor: Option<(i64, usize)> =
-            reservation.as_ref().map(|r| (self.key(r.head), r.head));
         loop {
-            let next = match cursor {
-                None => self.queue.first().copied(),
-                Some(c) => self
-                    .queue
-                    .range((std::ops::Bound::Excluded(c), std::ops::Bound::Unbounded))
-                    .next()
-                    .copied(),
-            };
-            let Some((key, i)) = next else { break };
-            cursor = Some((key, i));
             if self.nodes.by_free[1..].iter().all(Vec::is_empty) {
                 break;
             }
-            let job = self.jobs[i];
-            let Some(alloc) = self.nodes.place(job.gpus) else {
-                continue;
-            };
-            if let Some(r) = reservation.as_mut() {
-                if t.saturating_add(job.duration_s) > r.shadow_s && !r.admit(&alloc) {
+            let mut best: Option<((i64, usize), Alloc)> = None;
+            for (&size, waiting) in &self.by_size {
+                let Some(alloc) = self.nodes.place(size) else {
                     continue;
+                };
+                let candidate = match reservation.as_mut() {
+                    None => waiting.first().copied(),
+                    Some(r) => {
+                        let (head, shadow_s) = (r.head, r.shadow_s);
+                        let past_shadow_ok = r.admits(&alloc);
+                        waiting
+                            .iter()
+                            .find(|&&(_, i)| {
+                                i != head
+                                    && (past_shadow_ok
+                                        || t.saturating_add(self.jobs[i].duration_s) <= shadow_s)
+                            })
+                            .copied()
+                    }
+                };
+                if let Some(c) = candidate {
+                    if best.as_ref().is_none_or(|(b, _)| c < *b) {
+                        best = Some((c, alloc));
+                    }
+                }
+            }
+            let Some(((_, i), alloc)) = best else { break };
+            if let Some(r) = reservation.as_mut() {
+                if t.saturating_add(self.jobs[i].duration_s) > r.shadow_s {
+                    r.take(&alloc);
                 }
             }
             self.start(t, i, alloc);
@@ -581,28 +612,35 @@ impl Reservation {
         }
     }
 
-    /// Whether a job that would still run at the shadow time leaves the head room; if so its
-    /// GPUs are taken from the projection.
-    fn admit(&mut self, alloc: &Alloc) -> bool {
-        let taken: Vec<(u32, u32)> = match alloc {
+    /// GPUs per node an allocation holds.
+    fn held(&self, alloc: &Alloc) -> Vec<(u32, u32)> {
+        match alloc {
             Alloc::One(n, g) => vec![(*n, *g)],
             Alloc::Whole(nodes) => nodes.iter().map(|&n| (n, self.per_node)).collect(),
-        };
-        let before: Vec<(u32, u32)> = taken
-            .iter()
-            .map(|&(n, _)| (n, self.projected[n as usize]))
-            .collect();
-        for &(n, g) in &taken {
+        }
+    }
+
+    /// Takes a job's GPUs from the projection: it still holds them at the shadow time.
+    fn take(&mut self, alloc: &Alloc) {
+        for (n, g) in self.held(alloc) {
             let free = self.projected[n as usize].saturating_sub(g);
             self.adjust(n, free);
         }
-        if self.qualifying >= self.needed {
-            return true;
-        }
-        for &(n, free) in &before {
+    }
+
+    /// Whether a job that still runs at the shadow time would leave the head room.
+    fn admits(&mut self, alloc: &Alloc) -> bool {
+        let held = self.held(alloc);
+        let before: Vec<(u32, u32)> = held
+            .iter()
+            .map(|&(n, _)| (n, self.projected[n as usize]))
+            .collect();
+        self.take(alloc);
+        let room = self.qualifying >= self.needed;
+        for &(n, free) in before.iter().rev() {
             self.adjust(n, free);
         }
-        false
+        room
     }
 }
 
