@@ -346,7 +346,6 @@ impl<'a> Sim<'a> {
                 (None, Some(e)) => e,
                 (None, None) => break,
             };
-            self.last_time = self.last_time.max(t);
             while let Some(&Reverse((et, kind, i))) = self.heap.peek() {
                 if et != t || kind != FINISH {
                     break;
@@ -391,6 +390,7 @@ impl<'a> Sim<'a> {
     }
 
     fn arrive(&mut self, t: i64, i: usize) {
+        self.last_time = self.last_time.max(t);
         let job = self.jobs[i];
         if !self.config.cluster.fits(job.gpus) {
             self.never_fit += 1;
@@ -412,6 +412,7 @@ impl<'a> Sim<'a> {
     }
 
     fn burst(&mut self, t: i64, i: usize) {
+        self.last_time = self.last_time.max(t);
         self.dequeue(i);
         self.state[i] = State::Done;
         self.fates[i] = Fate::Cloud(t);
@@ -442,6 +443,7 @@ impl<'a> Sim<'a> {
     }
 
     fn finish_job(&mut self, t: i64, i: usize) {
+        self.last_time = self.last_time.max(t);
         if let Some(alloc) = self.running.remove(&(t, i)) {
             self.nodes.give(&alloc);
         }
@@ -753,6 +755,16 @@ mod tests {
                 Fate::Cloud(3)
             ]
         );
+    }
+
+    #[test]
+    fn a_deadline_of_a_started_job_does_not_stretch_the_run() {
+        // Under fifo-skip the last job, B, runs 25-35; the deadlines a day after each submit
+        // find nothing waiting and leave the run's end at 35.
+        let j = four();
+        let o = simulate(&j, &config(1, 4, Policy::FifoSkip, Burst::After(86_400)));
+        assert_eq!(o.end_s, 35);
+        assert!(o.fates.iter().all(|f| matches!(f, Fate::Owned(_))));
     }
 
     #[test]
