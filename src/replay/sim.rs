@@ -506,17 +506,17 @@ impl<'a> Sim<'a> {
                             .copied()
                     }
                 };
-                if let Some(c) = candidate {
-                    if best.as_ref().is_none_or(|(b, _)| c < *b) {
-                        best = Some((c, alloc));
-                    }
+                if let Some(c) = candidate
+                    && best.as_ref().is_none_or(|(b, _)| c < *b)
+                {
+                    best = Some((c, alloc));
                 }
             }
             let Some(((_, i), alloc)) = best else { break };
-            if let Some(r) = reservation.as_mut() {
-                if t.saturating_add(self.jobs[i].duration_s) > r.shadow_s {
-                    r.take(&alloc);
-                }
+            if let Some(r) = reservation.as_mut()
+                && t.saturating_add(self.jobs[i].duration_s) > r.shadow_s
+            {
+                r.take(&alloc);
             }
             self.start(t, i, alloc);
         }

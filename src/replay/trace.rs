@@ -564,11 +564,11 @@ fn swf_row(line: &str, processors_as_gpus: bool) -> Result<Option<Job>, RowError
         return Ok(None);
     }
     let mut fields: Vec<Field> = Vec::with_capacity(18);
-    let mut column = 1;
     let mut start: Option<(usize, usize)> = None;
-    for (i, c) in content
+    for (column, (i, c)) in content
         .char_indices()
         .chain(std::iter::once((content.len(), ' ')))
+        .enumerate()
     {
         if c.is_whitespace() {
             if let Some((s, col)) = start.take() {
@@ -578,9 +578,8 @@ fn swf_row(line: &str, processors_as_gpus: bool) -> Result<Option<Job>, RowError
                 });
             }
         } else if start.is_none() {
-            start = Some((i, column));
+            start = Some((i, column + 1));
         }
-        column += 1;
     }
     let get = |i: usize| fields.get(i);
     if fields.len() < 5 {
