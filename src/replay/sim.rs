@@ -458,6 +458,10 @@ impl<'a> Sim<'a> {
             Policy::FifoSkip | Policy::Sjf => self.start_any(t, None),
             Policy::EasyBackfill => {
                 self.start_heads(t);
+                // With every GPU taken no job can backfill, and the reservation is not needed.
+                if self.nodes.by_free[1..].iter().all(Vec::is_empty) {
+                    return;
+                }
                 if let Some(&(_, head)) = self.queue.first() {
                     let reservation = self.reservation(head);
                     self.start_any(t, Some(reservation));
