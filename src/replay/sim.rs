@@ -433,7 +433,7 @@ impl<'a> Sim<'a> {
     fn start(&mut self, t: i64, i: usize, alloc: Alloc) {
         self.dequeue(i);
         self.nodes.take(&alloc);
-        let end = t + self.jobs[i].duration_s;
+        let end = t.saturating_add(self.jobs[i].duration_s);
         self.running.insert((end, i), alloc);
         self.heap.push(Reverse((end, FINISH, i)));
         self.state[i] = State::Running;

@@ -182,7 +182,7 @@ pub fn summarise(jobs: &[Job], outcome: &Outcome, cx: Context) -> Summary {
         for (k, &(_, lo, hi)) in CLASSES.iter().enumerate() {
             if (lo..=hi).contains(&job.gpus) {
                 waits[k].push(wait);
-                completions[k].push(wait + job.duration_s);
+                completions[k].push(wait.saturating_add(job.duration_s));
             }
         }
     }
