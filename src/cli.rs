@@ -80,6 +80,9 @@ pub enum Command {
     /// Print the JSON Schema of the scenario file or of the JSON output of `run`.
     #[command(after_help = SCHEMA_HELP)]
     Schema(SchemaArgs),
+    /// Replay a GPU job trace on an owned cluster: waits, utilisation, and the cost of burst.
+    #[command(after_help = crate::commands::replay::HELP)]
+    Replay(ReplayArgs),
     /// Print the shell completion script for SHELL.
     #[command(
         after_help = "Examples:\n  tcosim completions bash > ~/.local/share/bash-completion/completions/tcosim\n  tcosim completions zsh > ~/.zfunc/_tcosim\n  tcosim completions fish > ~/.config/fish/completions/tcosim.fish"
@@ -481,4 +484,51 @@ pub struct ReportArgs {
     /// `mermaid` draws them inline as Mermaid blocks (for pull-request comments).
     #[arg(long, value_enum, value_name = "HOW", default_value = "files")]
     pub markdown_charts: tcosim::report::folder::MarkdownCharts,
+}
+
+#[derive(Debug, Args)]
+pub struct ReplayArgs {
+    /// The job trace (see `--trace-format`).
+    pub trace: PathBuf,
+
+    /// The trace's layout [default: `swf` for a `.swf` file, else `csv`].
+    #[arg(long, value_enum, value_name = "FORMAT")]
+    pub trace_format: Option<tcosim::replay::TraceFormat>,
+
+    /// Nodes of the owned cluster.
+    #[arg(long, value_name = "N")]
+    pub nodes: u32,
+
+    /// GPUs per node.
+    #[arg(long, value_name = "G", default_value_t = 8)]
+    pub gpus_per_node: u32,
+
+    /// Queue policy.
+    #[arg(long, value_enum, default_value = "fifo")]
+    pub policy: tcosim::replay::Policy,
+
+    /// When a waiting job goes to the cloud: `never`, `immediate`, `after=DURATION` (`2h`,
+    /// `30m`, `90s`, `1d`) or `max-queue=N`.
+    #[arg(long, value_name = "RULE", default_value = "never", value_parser = crate::commands::replay::parse_burst)]
+    pub burst: tcosim::replay::Burst,
+
+    /// The cloud offer (catalog id) whose on-demand price per GPU-hour prices burst work.
+    #[arg(long, value_name = "ID")]
+    pub offer: Option<String>,
+
+    /// Start every job at its recorded start time (the submit time where none is recorded)
+    /// instead of scheduling it.
+    #[arg(long)]
+    pub as_recorded: bool,
+
+    /// Count and skip rows that cannot be read instead of stopping at the first.
+    #[arg(long)]
+    pub skip_bad: bool,
+
+    /// SWF: read a job's processors as its GPUs (SWF traces count processors).
+    #[arg(long)]
+    pub swf_processors_as_gpus: bool,
+
+    #[command(flatten)]
+    pub out: OutputArgs,
 }

@@ -17,6 +17,7 @@ pub mod model;
 pub mod montecarlo;
 pub mod policy;
 pub mod profile;
+pub mod replay;
 pub mod report;
 pub mod run;
 pub mod scenario;

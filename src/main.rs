@@ -78,6 +78,7 @@ fn main() -> ExitCode {
         Some(Command::Man) => commands::help::man(),
         Some(Command::Diff(args)) => commands::diff::diff(args, quiet),
         Some(Command::Schema(args)) => commands::schema::schema(args),
+        Some(Command::Replay(args)) => commands::replay::replay(args, quiet),
     };
     match result {
         Ok(()) => ExitCode::SUCCESS,

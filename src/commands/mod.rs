@@ -4,6 +4,7 @@ pub mod catalog;
 pub mod diff;
 pub mod help;
 pub mod init;
+pub mod replay;
 pub mod report;
 pub mod run;
 pub mod schema;

@@ -5,12 +5,15 @@ use crate::support::{Scratch, arg, output, stderr, success};
 use std::ffi::OsStr;
 
 /// The subcommands `--help` lists.
-const COMMANDS: [&str; 9] = [
+const COMMANDS: [&str; 12] = [
     "run",
     "validate",
     "report",
     "sensitivity",
     "sweep",
+    "diff",
+    "replay",
+    "schema",
     "catalog",
     "init",
     "completions",

@@ -22,6 +22,7 @@ mod interrupt;
 mod legibility;
 mod outputs;
 mod policies;
+mod replay;
 mod report;
 mod report_folder;
 mod run;

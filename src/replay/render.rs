@@ -1,0 +1,337 @@
+//! A replay's summary as a table, CSV, JSON or Markdown. CSV and JSON carry raw numbers (seconds,
+//! GPU-hours, USD); the table and Markdown carry formatted values with units in the labels.
+
+use super::stats::{Spread, Summary};
+use crate::report::Format;
+
+pub fn render(s: &Summary, format: Format) -> String {
+    match format {
+        Format::Table => table(s),
+        Format::Csv => csv(s),
+        Format::Json => {
+            let mut text = serde_json::to_string_pretty(s).unwrap_or_else(|_| "{}".to_string());
+            text.push('\n');
+            text
+        }
+        Format::Markdown => markdown(s),
+    }
+}
+
+/// One figure: its CSV name, its label with unit, and its raw and formatted values.
+struct Figure {
+    name: &'static str,
+    label: &'static str,
+    raw: String,
+    shown: String,
+}
+
+fn fig(name: &'static str, label: &'static str, raw: String, shown: String) -> Figure {
+    Figure {
+        name,
+        label,
+        raw,
+        shown,
+    }
+}
+
+fn num(v: f64, decimals: usize) -> String {
+    let text = format!("{v:.decimals$}");
+    let (int, frac) = match text.split_once('.') {
+        Some((i, f)) => (i.to_string(), format!(".{f}")),
+        None => (text.clone(), String::new()),
+    };
+    let (sign, digits) = match int.strip_prefix('-') {
+        Some(d) => ("-", d.to_string()),
+        None => ("", int),
+    };
+    let mut grouped = String::new();
+    for (k, c) in digits.chars().enumerate() {
+        if k > 0 && (digits.len() - k) % 3 == 0 {
+            grouped.push(',');
+        }
+        grouped.push(c);
+    }
+    format!("{sign}{grouped}{frac}")
+}
+
+fn int(v: u64) -> String {
+    num(v as f64, 0)
+}
+
+/// The scalar figures, in the order every format shows them.
+fn figures(s: &Summary) -> Vec<Figure> {
+    let mut f = vec![
+        fig(
+            "owned_gpus",
+            "Owned GPUs",
+            s.owned_gpus.to_string(),
+            format!(
+                "{} ({} nodes × {})",
+                int(s.owned_gpus),
+                int(u64::from(s.nodes)),
+                s.gpus_per_node
+            ),
+        ),
+        fig(
+            "policy",
+            "Policy",
+            s.policy.to_string(),
+            s.policy.to_string(),
+        ),
+        fig("burst", "Burst", s.burst.clone(), s.burst.clone()),
+        fig(
+            "as_recorded",
+            "As recorded",
+            s.as_recorded.to_string(),
+            if s.as_recorded { "yes" } else { "no" }.to_string(),
+        ),
+        fig("jobs", "GPU jobs", s.jobs.to_string(), int(s.jobs as u64)),
+        fig(
+            "owned_jobs",
+            "Jobs on owned GPUs",
+            s.owned_jobs.to_string(),
+            int(s.owned_jobs as u64),
+        ),
+        fig(
+            "burst_jobs",
+            "Jobs burst to the cloud",
+            s.burst_jobs.to_string(),
+            int(s.burst_jobs as u64),
+        ),
+        fig(
+            "unmet_jobs",
+            "Unmet jobs",
+            s.unmet_jobs.to_string(),
+            int(s.unmet_jobs as u64),
+        ),
+        fig(
+            "never_fit_jobs",
+            "Jobs larger than the cluster",
+            s.never_fit_jobs.to_string(),
+            int(s.never_fit_jobs as u64),
+        ),
+        fig(
+            "demand_gpu_hours",
+            "Demand [GPU-h]",
+            s.demand_gpu_hours.to_string(),
+            num(s.demand_gpu_hours, 1),
+        ),
+        fig(
+            "owned_gpu_hours",
+            "Served on owned GPUs [GPU-h]",
+            s.owned_gpu_hours.to_string(),
+            num(s.owned_gpu_hours, 1),
+        ),
+        fig(
+            "cloud_gpu_hours",
+            "Burst to the cloud [GPU-h]",
+            s.cloud_gpu_hours.to_string(),
+            num(s.cloud_gpu_hours, 1),
+        ),
+        fig(
+            "unmet_gpu_hours",
+            "Unmet [GPU-h]",
+            s.unmet_gpu_hours.to_string(),
+            num(s.unmet_gpu_hours, 1),
+        ),
+    ];
+    if let (Some(p), Some(cost)) = (&s.cloud_offer, s.cloud_cost_usd) {
+        f.push(fig(
+            "cloud_offer",
+            "Cloud offer",
+            p.offer.clone(),
+            format!("{} ({} USD/GPU-h)", p.offer, num(p.usd_per_gpu_hour, 4)),
+        ));
+        f.push(fig(
+            "cloud_cost_usd",
+            "Cloud cost [USD]",
+            cost.to_string(),
+            num(cost, 2),
+        ));
+    }
+    f.extend([
+        fig(
+            "utilisation",
+            "Utilisation of owned GPUs [%]",
+            s.utilisation.to_string(),
+            num(100.0 * s.utilisation, 2),
+        ),
+        fig(
+            "busy_gpu_seconds",
+            "Busy owned GPU-seconds [GPU-s]",
+            s.busy_gpu_seconds.to_string(),
+            int(s.busy_gpu_seconds),
+        ),
+        fig(
+            "span_s",
+            "Span, first submit to last event [h]",
+            s.span_s.to_string(),
+            num(s.span_s as f64 / 3_600.0, 2),
+        ),
+        fig(
+            "peak_busy_gpus",
+            "Peak busy owned GPUs",
+            s.peak_busy_gpus.to_string(),
+            int(s.peak_busy_gpus),
+        ),
+        fig(
+            "mean_queue_jobs",
+            "Mean queue length [jobs]",
+            s.mean_queue_jobs.to_string(),
+            num(s.mean_queue_jobs, 2),
+        ),
+        fig(
+            "max_queue_jobs",
+            "Longest queue [jobs]",
+            s.max_queue_jobs.to_string(),
+            int(s.max_queue_jobs as u64),
+        ),
+    ]);
+    if s.cpu_only_jobs_left_out > 0 {
+        f.push(fig(
+            "cpu_only_jobs_left_out",
+            "CPU-only jobs left out",
+            s.cpu_only_jobs_left_out.to_string(),
+            int(s.cpu_only_jobs_left_out as u64),
+        ));
+    }
+    if s.bad_rows_skipped > 0 {
+        f.push(fig(
+            "bad_rows_skipped",
+            "Bad rows skipped",
+            s.bad_rows_skipped.to_string(),
+            int(s.bad_rows_skipped as u64),
+        ));
+    }
+    f
+}
+
+const SPREAD_HEADER: [&str; 6] = [
+    "GPUs",
+    "jobs",
+    "mean [s]",
+    "median [s]",
+    "P90 [s]",
+    "P99 [s]",
+];
+
+fn spread_row(x: &Spread) -> [String; 6] {
+    [
+        x.class.to_string(),
+        int(x.jobs as u64),
+        num(x.mean_s, 1),
+        int(x.median_s.max(0) as u64),
+        int(x.p90_s.max(0) as u64),
+        int(x.p99_s.max(0) as u64),
+    ]
+}
+
+fn spreads(s: &Summary) -> [(&'static str, &[Spread]); 2] {
+    [
+        ("Wait (submit to start)", &s.wait),
+        ("Job completion time (submit to finish)", &s.completion),
+    ]
+}
+
+/// Left-aligned first column, right-aligned numbers, two spaces between columns.
+fn aligned(rows: &[Vec<String>]) -> String {
+    let cols = rows.iter().map(Vec::len).max().unwrap_or(0);
+    let widths: Vec<usize> = (0..cols)
+        .map(|c| {
+            rows.iter()
+                .filter_map(|r| r.get(c))
+                .map(|v| v.chars().count())
+                .max()
+                .unwrap_or(0)
+        })
+        .collect();
+    let mut out = String::new();
+    for row in rows {
+        let cells: Vec<String> = row
+            .iter()
+            .enumerate()
+            .map(|(c, v)| {
+                if c == 0 {
+                    format!("{v:<w$}", w = widths[c])
+                } else {
+                    format!("{v:>w$}", w = widths[c])
+                }
+            })
+            .collect();
+        out.push_str(cells.join("  ").trim_end());
+        out.push('\n');
+    }
+    out
+}
+
+fn table(s: &Summary) -> String {
+    let mut out = format!("Replay of {}\n\n", crate::limits::printable(&s.trace));
+    let rows: Vec<Vec<String>> = figures(s)
+        .into_iter()
+        .map(|f| vec![f.label.to_string(), f.shown])
+        .collect();
+    out.push_str(&aligned(&rows));
+    for (title, list) in spreads(s) {
+        out.push_str(&format!("\n{title}\n"));
+        let mut rows = vec![SPREAD_HEADER.iter().map(|h| h.to_string()).collect()];
+        rows.extend(list.iter().map(|x| spread_row(x).to_vec()));
+        out.push_str(&aligned(&rows));
+    }
+    out
+}
+
+fn markdown(s: &Summary) -> String {
+    let cell = |v: &str| v.replace('|', "\\|");
+    let mut out = format!(
+        "## Replay of `{}`\n\n| figure | value |\n| --- | ---: |\n",
+        crate::limits::printable(&s.trace).replace('`', "'")
+    );
+    for f in figures(s) {
+        out.push_str(&format!("| {} | {} |\n", cell(f.label), cell(&f.shown)));
+    }
+    for (title, list) in spreads(s) {
+        out.push_str(&format!(
+            "\n### {title}\n\n| {} |\n| --- | ---: | ---: | ---: | ---: | ---: |\n",
+            SPREAD_HEADER.join(" | ")
+        ));
+        for x in list {
+            out.push_str(&format!(
+                "| {} |\n",
+                spread_row(x).map(|v| cell(&v)).join(" | ")
+            ));
+        }
+    }
+    out
+}
+
+fn csv_field(v: &str) -> String {
+    if v.contains([',', '"', '\n', '\r']) {
+        format!("\"{}\"", v.replace('"', "\"\""))
+    } else {
+        v.to_string()
+    }
+}
+
+/// Long form: one `metric,class,value` row per figure; `class` is the GPU-count class of a
+/// wait or completion figure and empty elsewhere.
+fn csv(s: &Summary) -> String {
+    let mut out = String::from("metric,class,value\n");
+    out.push_str(&format!("trace,,{}\n", csv_field(&s.trace)));
+    for f in figures(s) {
+        out.push_str(&format!("{},,{}\n", f.name, csv_field(&f.raw)));
+    }
+    for (prefix, list) in [("wait", &s.wait), ("completion", &s.completion)] {
+        for x in list.iter() {
+            for (what, v) in [
+                ("jobs", x.jobs.to_string()),
+                ("mean_s", x.mean_s.to_string()),
+                ("median_s", x.median_s.to_string()),
+                ("p90_s", x.p90_s.to_string()),
+                ("p99_s", x.p99_s.to_string()),
+            ] {
+                out.push_str(&format!("{prefix}_{what},{},{v}\n", csv_field(x.class)));
+            }
+        }
+    }
+    out
+}

@@ -1,0 +1,852 @@
+//! The event-driven cluster simulator.
+//!
+//! Events are job arrivals (read in submit order from the sorted trace), finishes and burst
+//! deadlines (on a binary heap), all at whole seconds. At each instant the simulator takes the
+//! finishes, then the arrivals, then runs one scheduling pass, then fires the burst deadlines
+//! due (a job that can start at the instant its deadline falls starts rather than bursts), and
+//! schedules again if a deadline removed a job. Nothing advances in ticks: between two events
+//! nothing changes, so the GPU-seconds and queue integrals are exact sums of products.
+
+use super::Job;
+use std::cmp::Reverse;
+use std::collections::{BTreeMap, BTreeSet, BinaryHeap};
+
+/// An owned cluster of identical nodes.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct Cluster {
+    pub nodes: u32,
+    pub gpus_per_node: u32,
+}
+
+impl Cluster {
+    /// All GPUs of the cluster.
+    pub fn gpus(&self) -> u64 {
+        u64::from(self.nodes) * u64::from(self.gpus_per_node)
+    }
+
+    /// Whole nodes a job of `gpus` GPUs occupies: one (shared, best fit) up to a node's GPUs,
+    /// else as many whole nodes as it needs.
+    fn nodes_for(&self, gpus: u32) -> u32 {
+        gpus.div_ceil(self.gpus_per_node)
+    }
+
+    /// Whether a job of `gpus` GPUs can ever run on the cluster.
+    pub fn fits(&self, gpus: u32) -> bool {
+        u64::from(gpus) <= self.gpus()
+    }
+}
+
+/// The order queued jobs start in.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, clap::ValueEnum)]
+pub enum Policy {
+    /// Strict first in, first out: a job that does not fit blocks every job behind it.
+    Fifo,
+    /// First in, first out, but later jobs that fit start past a blocked head.
+    FifoSkip,
+    /// EASY backfilling: the head gets a reservation from the recorded durations; later jobs
+    /// start only if they do not delay it.
+    EasyBackfill,
+    /// Shortest (recorded) job first, passing jobs that do not fit: an oracle bound.
+    Sjf,
+}
+
+/// When a queued job goes to the cloud instead of waiting.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Burst {
+    /// Never: every job waits for owned GPUs.
+    Never,
+    /// When it has waited this long [s]; 0 is "immediate": when it cannot start on arrival.
+    After(i64),
+    /// When more than this many jobs wait, those the policy would start last.
+    MaxQueue(usize),
+}
+
+/// What to simulate.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct Config {
+    pub cluster: Cluster,
+    pub policy: Policy,
+    pub burst: Burst,
+    /// Start every job at its recorded start (its submit time when none is recorded), without
+    /// placement, queueing or burst.
+    pub as_recorded: bool,
+}
+
+/// What became of a job.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Fate {
+    /// Ran on owned GPUs from this time [s].
+    Owned(i64),
+    /// Went to the cloud at this time [s] and ran there at once.
+    Cloud(i64),
+    /// Never ran: larger than the cluster and no burst rule.
+    Unmet,
+}
+
+/// The simulated run.
+#[derive(Debug, Clone, PartialEq)]
+pub struct Outcome {
+    /// The fate of each job, in the order of the jobs given.
+    pub fates: Vec<Fate>,
+    /// Jobs larger than the whole cluster (unmet, or burst at arrival under a burst rule).
+    pub never_fit: usize,
+    /// GPU-seconds of jobs running on owned GPUs, integrated exactly [GPU·s].
+    pub busy_gpu_s: u128,
+    /// Queue length integrated over time [job·s].
+    pub queued_job_s: u128,
+    /// From the first submit to the last finish on owned GPUs or submit [s].
+    pub start_s: i64,
+    pub end_s: i64,
+    /// Most jobs waiting at once.
+    pub max_queue: usize,
+    /// Most owned GPUs busy at once (above the cluster's size only as recorded).
+    pub peak_busy_gpus: u64,
+    /// Queue length after each instant it changed: `(time [s], jobs)`.
+    pub queue_series: Vec<(i64, u32)>,
+    /// GPUs busy after each instant it changed: `(time [s], GPUs)`.
+    pub busy_series: Vec<(i64, u64)>,
+    /// Events handled (arrivals, finishes, deadlines), for speed figures.
+    pub events: u64,
+}
+
+/// Replays `jobs` (any order; ties in submit time keep the given order) on `config`.
+pub fn simulate(jobs: &[Job], config: &Config) -> Outcome {
+    let mut order: Vec<usize> = (0..jobs.len()).collect();
+    order.sort_by_key(|&i| (jobs[i].submit_s, i));
+    if config.as_recorded {
+        return as_recorded(jobs, &order);
+    }
+    let mut sim = Sim::new(jobs, config);
+    sim.run(&order);
+    sim.finish()
+}
+
+/// A series of values over time, integrated exactly as it changes.
+struct Level {
+    value: u64,
+    since: i64,
+    integral: u128,
+    peak: u64,
+    series: Vec<(i64, u64)>,
+}
+
+impl Level {
+    fn new(t: i64) -> Level {
+        Level {
+            value: 0,
+            since: t,
+            integral: 0,
+            peak: 0,
+            series: Vec::new(),
+        }
+    }
+
+    fn set(&mut self, t: i64, value: u64) {
+        if value == self.value {
+            return;
+        }
+        self.integral += u128::from(self.value) * (t - self.since).max(0) as u128;
+        self.since = t;
+        self.value = value;
+        self.peak = self.peak.max(value);
+        match self.series.last_mut() {
+            Some(last) if last.0 == t => last.1 = value,
+            _ => self.series.push((t, value)),
+        }
+    }
+}
+
+/// Every job starts at its recorded start: waits are the recorded ones by construction.
+fn as_recorded(jobs: &[Job], order: &[usize]) -> Outcome {
+    // (time, kind, delta): finishes before starts before submits at one instant, so that a
+    // job that starts as it is submitted never counts as queued.
+    let mut changes: Vec<(i64, u8, i64, i64)> = Vec::with_capacity(jobs.len() * 3);
+    let mut fates = vec![Fate::Unmet; jobs.len()];
+    for &i in order {
+        let job = &jobs[i];
+        let start = job.start_s.unwrap_or(job.submit_s);
+        fates[i] = Fate::Owned(start);
+        changes.push((job.submit_s, 2, 0, 1));
+        changes.push((start, 1, i64::from(job.gpus), -1));
+        changes.push((start + job.duration_s, 0, -i64::from(job.gpus), 0));
+    }
+    changes.sort_unstable();
+    let t0 = changes.first().map_or(0, |c| c.0);
+    let mut busy = Level::new(t0);
+    let mut queue = Level::new(t0);
+    let (mut b, mut q) = (0i64, 0i64);
+    for (k, &(t, _, db, dq)) in changes.iter().enumerate() {
+        b += db;
+        q += dq;
+        if changes.get(k + 1).is_none_or(|next| next.0 != t) {
+            busy.set(t, b.max(0) as u64);
+            queue.set(t, q.max(0) as u64);
+        }
+    }
+    let end = changes.last().map_or(0, |c| c.0);
+    Outcome {
+        fates,
+        never_fit: 0,
+        busy_gpu_s: busy.integral,
+        queued_job_s: queue.integral,
+        start_s: t0,
+        end_s: end,
+        max_queue: queue.peak as usize,
+        peak_busy_gpus: busy.peak,
+        queue_series: queue.series.iter().map(|&(t, v)| (t, v as u32)).collect(),
+        busy_series: busy.series,
+        events: changes.len() as u64,
+    }
+}
+
+/// GPUs taken on nodes: one node `(node, gpus)`, or whole nodes.
+#[derive(Debug, Clone)]
+enum Alloc {
+    One(u32, u32),
+    Whole(Vec<u32>),
+}
+
+/// Free GPUs per node, with the nodes grouped by their free count so that best fit (the node
+/// with the fewest free GPUs that still fit) is a look at most `G` groups away.
+struct Nodes {
+    per_node: u32,
+    free: Vec<u32>,
+    by_free: Vec<Vec<u32>>,
+    pos: Vec<usize>,
+}
+
+impl Nodes {
+    fn new(cluster: Cluster) -> Nodes {
+        let g = cluster.gpus_per_node as usize;
+        let mut by_free = vec![Vec::new(); g + 1];
+        by_free[g] = (0..cluster.nodes).rev().collect();
+        let pos = (0..cluster.nodes as usize)
+            .map(|n| cluster.nodes as usize - 1 - n)
+            .collect();
+        Nodes {
+            per_node: cluster.gpus_per_node,
+            free: vec![cluster.gpus_per_node; cluster.nodes as usize],
+            by_free,
+            pos,
+        }
+    }
+
+    fn set_free(&mut self, node: u32, free: u32) {
+        let n = node as usize;
+        let old = self.free[n] as usize;
+        let p = self.pos[n];
+        self.by_free[old].swap_remove(p);
+        if let Some(&moved) = self.by_free[old].get(p) {
+            self.pos[moved as usize] = p;
+        }
+        self.pos[n] = self.by_free[free as usize].len();
+        self.by_free[free as usize].push(node);
+        self.free[n] = free;
+    }
+
+    /// Where a job of `gpus` GPUs would go now, if it fits.
+    fn place(&self, gpus: u32) -> Option<Alloc> {
+        if gpus <= self.per_node {
+            let level =
+                (gpus.max(1)..=self.per_node).find(|&f| !self.by_free[f as usize].is_empty())?;
+            return self.by_free[level as usize]
+                .last()
+                .map(|&n| Alloc::One(n, gpus));
+        }
+        let k = gpus.div_ceil(self.per_node) as usize;
+        let whole = &self.by_free[self.per_node as usize];
+        (whole.len() >= k).then(|| Alloc::Whole(whole[whole.len() - k..].to_vec()))
+    }
+
+    fn take(&mut self, alloc: &Alloc) {
+        match alloc {
+            Alloc::One(n, g) => self.set_free(*n, self.free[*n as usize] - g),
+            Alloc::Whole(nodes) => nodes.iter().for_each(|&n| self.set_free(n, 0)),
+        }
+    }
+
+    fn give(&mut self, alloc: &Alloc) {
+        match alloc {
+            Alloc::One(n, g) => self.set_free(*n, self.free[*n as usize] + g),
+            Alloc::Whole(nodes) => nodes.iter().for_each(|&n| self.set_free(n, self.per_node)),
+        }
+    }
+}
+
+/// Event kinds, in the order they are taken at one instant.
+const FINISH: u8 = 0;
+const DEADLINE: u8 = 2;
+
+#[derive(Clone, Copy, PartialEq, Eq)]
+enum State {
+    Pending,
+    Queued,
+    Running,
+    Done,
+}
+
+struct Sim<'a> {
+    jobs: &'a [Job],
+    config: Config,
+    nodes: Nodes,
+    state: Vec<State>,
+    fates: Vec<Fate>,
+    /// Queued jobs by the policy's key, then index.
+    queue: BTreeSet<(i64, usize)>,
+    /// The same jobs by GPU count.
+    by_size: BTreeMap<u32, BTreeSet<(i64, usize)>>,
+    /// Running jobs by finish time, then index.
+    running: BTreeMap<(i64, usize), Alloc>,
+    heap: BinaryHeap<Reverse<(i64, u8, usize)>>,
+    busy: Level,
+    queued: Level,
+    busy_gpus: u64,
+    never_fit: usize,
+    events: u64,
+    last_time: i64,
+}
+
+impl<'a> Sim<'a> {
+    fn new(jobs: &'a [Job], config: &Config) -> Sim<'a> {
+        let t0 = jobs.iter().map(|j| j.submit_s).min().unwrap_or(0);
+        Sim {
+            jobs,
+            config: *config,
+            nodes: Nodes::new(config.cluster),
+            state: vec![State::Pending; jobs.len()],
+            fates: vec![Fate::Unmet; jobs.len()],
+            queue: BTreeSet::new(),
+            by_size: BTreeMap::new(),
+            running: BTreeMap::new(),
+            heap: BinaryHeap::new(),
+            busy: Level::new(t0),
+            queued: Level::new(t0),
+            busy_gpus: 0,
+            never_fit: 0,
+            events: 0,
+            last_time: t0,
+        }
+    }
+
+    fn key(&self, i: usize) -> i64 {
+        match self.config.policy {
+            Policy::Sjf => self.jobs[i].duration_s,
+            _ => 0,
+        }
+    }
+
+    fn run(&mut self, order: &[usize]) {
+        let mut next = 0;
+        loop {
+            let arrival = order.get(next).map(|&i| self.jobs[i].submit_s);
+            let event = self.heap.peek().map(|Reverse((t, _, _))| *t);
+            let t = match (arrival, event) {
+                (Some(a), Some(e)) => a.min(e),
+                (Some(a), None) => a,
+                (None, Some(e)) => e,
+                (None, None) => break,
+            };
+            while let Some(&Reverse((et, kind, i))) = self.heap.peek() {
+                if et != t || kind != FINISH {
+                    break;
+                }
+                self.heap.pop();
+                self.events += 1;
+                self.finish_job(t, i);
+            }
+            while let Some(&i) = order.get(next) {
+                if self.jobs[i].submit_s != t {
+                    break;
+                }
+                next += 1;
+                self.events += 1;
+                self.arrive(t, i);
+            }
+            self.schedule(t);
+            let mut burst_any = false;
+            while let Some(&Reverse((et, kind, i))) = self.heap.peek() {
+                if et != t || kind != DEADLINE {
+                    break;
+                }
+                self.heap.pop();
+                self.events += 1;
+                if self.state[i] == State::Queued {
+                    self.burst(t, i);
+                    burst_any = true;
+                }
+            }
+            if burst_any {
+                self.schedule(t);
+            }
+            if let Burst::MaxQueue(limit) = self.config.burst {
+                while self.queue.len() > limit {
+                    if let Some(&(_, i)) = self.queue.last() {
+                        self.burst(t, i);
+                    }
+                }
+            }
+            self.queued.set(t, self.queue.len() as u64);
+        }
+    }
+
+    fn arrive(&mut self, t: i64, i: usize) {
+        self.last_time = self.last_time.max(t);
+        let job = self.jobs[i];
+        if !self.config.cluster.fits(job.gpus) {
+            self.never_fit += 1;
+            self.state[i] = State::Done;
+            self.fates[i] = match self.config.burst {
+                Burst::Never => Fate::Unmet,
+                _ => Fate::Cloud(t),
+            };
+            return;
+        }
+        self.state[i] = State::Queued;
+        let key = (self.key(i), i);
+        self.queue.insert(key);
+        self.by_size.entry(job.gpus).or_default().insert(key);
+        if let Burst::After(wait) = self.config.burst {
+            self.heap
+                .push(Reverse((t.saturating_add(wait), DEADLINE, i)));
+        }
+    }
+
+    fn burst(&mut self, t: i64, i: usize) {
+        self.last_time = self.last_time.max(t);
+        self.dequeue(i);
+        self.state[i] = State::Done;
+        self.fates[i] = Fate::Cloud(t);
+    }
+
+    fn dequeue(&mut self, i: usize) {
+        let key = (self.key(i), i);
+        self.queue.remove(&key);
+        let gpus = self.jobs[i].gpus;
+        if let Some(waiting) = self.by_size.get_mut(&gpus) {
+            waiting.remove(&key);
+            if waiting.is_empty() {
+                self.by_size.remove(&gpus);
+            }
+        }
+    }
+
+    fn start(&mut self, t: i64, i: usize, alloc: Alloc) {
+        self.dequeue(i);
+        self.nodes.take(&alloc);
+        let end = t.saturating_add(self.jobs[i].duration_s);
+        self.running.insert((end, i), alloc);
+        self.heap.push(Reverse((end, FINISH, i)));
+        self.state[i] = State::Running;
+        self.fates[i] = Fate::Owned(t);
+        self.busy_gpus += u64::from(self.jobs[i].gpus);
+        self.busy.set(t, self.busy_gpus);
+    }
+
+    fn finish_job(&mut self, t: i64, i: usize) {
+        self.last_time = self.last_time.max(t);
+        if let Some(alloc) = self.running.remove(&(t, i)) {
+            self.nodes.give(&alloc);
+        }
+        self.state[i] = State::Done;
+        self.busy_gpus -= u64::from(self.jobs[i].gpus);
+        self.busy.set(t, self.busy_gpus);
+    }
+
+    fn schedule(&mut self, t: i64) {
+        match self.config.policy {
+            Policy::Fifo => self.start_heads(t),
+            Policy::FifoSkip | Policy::Sjf => self.start_any(t, None),
+            Policy::EasyBackfill => {
+                self.start_heads(t);
+                // With every GPU taken no job can backfill, and the reservation is not needed.
+                if self.nodes.by_free[1..].iter().all(Vec::is_empty) {
+                    return;
+                }
+                if let Some(&(_, head)) = self.queue.first() {
+                    let reservation = self.reservation(head);
+                    self.start_any(t, Some(reservation));
+                }
+            }
+        }
+    }
+
+    /// Starts jobs from the head of the queue until one does not fit.
+    fn start_heads(&mut self, t: i64) {
+        while let Some(&(_, i)) = self.queue.first() {
+            match self.nodes.place(self.jobs[i].gpus) {
+                Some(alloc) => self.start(t, i, alloc),
+                None => break,
+            }
+        }
+    }
+
+    /// Starts every queued job that fits, in queue order; with a reservation, only those that
+    /// leave it intact. A job passed over cannot start later in the same pass (starts only take
+    /// GPUs away), so this is the same as taking, again and again, the first job in queue order
+    /// that can start now; the queue is indexed by GPU count so that each round looks at the
+    /// first job of each size that fits rather than at every waiting job.
+    fn start_any(&mut self, t: i64, mut reservation: Option<Reservation>) {
+        loop {
+            if self.nodes.by_free[1..].iter().all(Vec::is_empty) {
+                break;
+            }
+            let mut best: Option<((i64, usize), Alloc)> = None;
+            for (&size, waiting) in &self.by_size {
+                let Some(alloc) = self.nodes.place(size) else {
+                    continue;
+                };
+                let candidate = match reservation.as_mut() {
+                    None => waiting.first().copied(),
+                    Some(r) => {
+                        let (head, shadow_s) = (r.head, r.shadow_s);
+                        let past_shadow_ok = r.admits(&alloc);
+                        waiting
+                            .iter()
+                            .find(|&&(_, i)| {
+                                i != head
+                                    && (past_shadow_ok
+                                        || t.saturating_add(self.jobs[i].duration_s) <= shadow_s)
+                            })
+                            .copied()
+                    }
+                };
+                if let Some(c) = candidate
+                    && best.as_ref().is_none_or(|(b, _)| c < *b)
+                {
+                    best = Some((c, alloc));
+                }
+            }
+            let Some(((_, i), alloc)) = best else { break };
+            if let Some(r) = reservation.as_mut()
+                && t.saturating_add(self.jobs[i].duration_s) > r.shadow_s
+            {
+                r.take(&alloc);
+            }
+            self.start(t, i, alloc);
+        }
+    }
+
+    /// The head's reservation: the earliest finish after which it fits, and the free GPUs per
+    /// node at that time.
+    fn reservation(&self, head: usize) -> Reservation {
+        let gpus = self.jobs[head].gpus;
+        let mut r = Reservation {
+            head,
+            shadow_s: i64::MAX,
+            projected: self.nodes.free.clone(),
+            gpus,
+            per_node: self.nodes.per_node,
+            needed: self.config.cluster.nodes_for(gpus) as usize,
+            qualifying: 0,
+        };
+        r.qualifying = r.projected.iter().filter(|&&f| r.qualifies(f)).count();
+        // Every job finishing at the shadow time is released, as the simulator takes all
+        // finishes of an instant before it schedules.
+        for (&(end, _), alloc) in &self.running {
+            if end > r.shadow_s {
+                break;
+            }
+            r.release(alloc);
+            if r.qualifying >= r.needed && r.shadow_s == i64::MAX {
+                r.shadow_s = end;
+            }
+        }
+        r
+    }
+
+    fn finish(self) -> Outcome {
+        let end = self.last_time;
+        let mut busy = self.busy;
+        let mut queued = self.queued;
+        busy.set(end, 0);
+        queued.set(end, 0);
+        Outcome {
+            fates: self.fates,
+            never_fit: self.never_fit,
+            busy_gpu_s: busy.integral,
+            queued_job_s: queued.integral,
+            start_s: self.jobs.iter().map(|j| j.submit_s).min().unwrap_or(0),
+            end_s: end,
+            max_queue: queued.peak as usize,
+            peak_busy_gpus: busy.peak,
+            queue_series: queued.series.iter().map(|&(t, v)| (t, v as u32)).collect(),
+            busy_series: busy.series,
+            events: self.events,
+        }
+    }
+}
+
+/// EASY's reservation for the blocked head of the queue.
+struct Reservation {
+    head: usize,
+    /// When the head can start if no later job delays it [s].
+    shadow_s: i64,
+    /// Free GPUs per node at the shadow time, less what backfilled jobs still hold then.
+    projected: Vec<u32>,
+    gpus: u32,
+    per_node: u32,
+    /// Nodes the head needs that qualify: 1 for a job within a node, else whole nodes.
+    needed: usize,
+    qualifying: usize,
+}
+
+impl Reservation {
+    fn qualifies(&self, free: u32) -> bool {
+        if self.gpus <= self.per_node {
+            free >= self.gpus.max(1)
+        } else {
+            free == self.per_node
+        }
+    }
+
+    fn adjust(&mut self, node: u32, free: u32) {
+        let n = node as usize;
+        let before = self.qualifies(self.projected[n]);
+        let after = self.qualifies(free);
+        self.projected[n] = free;
+        match (before, after) {
+            (false, true) => self.qualifying += 1,
+            (true, false) => self.qualifying -= 1,
+            _ => {}
+        }
+    }
+
+    fn release(&mut self, alloc: &Alloc) {
+        match alloc {
+            Alloc::One(n, g) => self.adjust(*n, self.projected[*n as usize] + g),
+            Alloc::Whole(nodes) => nodes.iter().for_each(|&n| self.adjust(n, self.per_node)),
+        }
+    }
+
+    /// GPUs per node an allocation holds.
+    fn held(&self, alloc: &Alloc) -> Vec<(u32, u32)> {
+        match alloc {
+            Alloc::One(n, g) => vec![(*n, *g)],
+            Alloc::Whole(nodes) => nodes.iter().map(|&n| (n, self.per_node)).collect(),
+        }
+    }
+
+    /// Takes a job's GPUs from the projection: it still holds them at the shadow time.
+    fn take(&mut self, alloc: &Alloc) {
+        for (n, g) in self.held(alloc) {
+            let free = self.projected[n as usize].saturating_sub(g);
+            self.adjust(n, free);
+        }
+    }
+
+    /// Whether a job that still runs at the shadow time would leave the head room.
+    fn admits(&mut self, alloc: &Alloc) -> bool {
+        let held = self.held(alloc);
+        let before: Vec<(u32, u32)> = held
+            .iter()
+            .map(|&(n, _)| (n, self.projected[n as usize]))
+            .collect();
+        self.take(alloc);
+        let room = self.qualifying >= self.needed;
+        for &(n, free) in before.iter().rev() {
+            self.adjust(n, free);
+        }
+        room
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn jobs(list: &[(i64, i64, u32)]) -> Vec<Job> {
+        list.iter()
+            .map(|&(submit, duration, gpus)| Job::new(submit, None, duration, gpus))
+            .collect()
+    }
+
+    fn config(nodes: u32, gpus_per_node: u32, policy: Policy, burst: Burst) -> Config {
+        Config {
+            cluster: Cluster {
+                nodes,
+                gpus_per_node,
+            },
+            policy,
+            burst,
+            as_recorded: false,
+        }
+    }
+
+    fn waits(jobs: &[Job], outcome: &Outcome) -> Vec<i64> {
+        jobs.iter()
+            .zip(&outcome.fates)
+            .map(|(j, f)| match f {
+                Fate::Owned(t) | Fate::Cloud(t) => t - j.submit_s,
+                Fate::Unmet => -1,
+            })
+            .collect()
+    }
+
+    /// One node of 4 GPUs. A (t=0, 10 s, 3 GPUs), B (t=1, 10 s, 4), C (t=2, 3 s, 1),
+    /// D (t=3, 20 s, 1).
+    fn four() -> Vec<Job> {
+        jobs(&[(0, 10, 3), (1, 10, 4), (2, 3, 1), (3, 20, 1)])
+    }
+
+    #[test]
+    fn strict_fifo_blocks_behind_the_head() {
+        // A runs 0-10. B needs all 4 GPUs: it waits for A and runs 10-20; C and D wait behind
+        // it and start at 20. Waits: 0, 9, 18, 17.
+        let j = four();
+        let o = simulate(&j, &config(1, 4, Policy::Fifo, Burst::Never));
+        assert_eq!(waits(&j, &o), [0, 9, 18, 17]);
+        // Busy GPU-seconds: 3×10 + 4×10 + 1×3 + 1×20 = 93 over 0-40 on 4 GPUs.
+        assert_eq!(o.busy_gpu_s, 93);
+        assert_eq!((o.start_s, o.end_s), (0, 40));
+        // Queue: 1 job over 1-2, 2 over 2-3, 3 over 3-10, 2 over 10-20: 1 + 2 + 21 + 20.
+        assert_eq!(o.queued_job_s, 44);
+        assert_eq!(o.max_queue, 3);
+    }
+
+    #[test]
+    fn fifo_skip_lets_later_jobs_pass() {
+        // C fits beside A at 2 (2-5); D finds the node full at 3 and takes C's GPU at 5
+        // (5-25); B needs 4 GPUs, which are free only when D ends at 25. Waits: 0, 24, 0, 2.
+        let j = four();
+        let o = simulate(&j, &config(1, 4, Policy::FifoSkip, Burst::Never));
+        assert_eq!(waits(&j, &o), [0, 24, 0, 2]);
+    }
+
+    #[test]
+    fn easy_backfill_protects_the_head() {
+        // B's reservation is at 10, when A ends. C (2-5) ends before it and backfills; D would
+        // hold a GPU past 10 and is kept back, so B runs 10-20 and D starts at 20.
+        // Waits: 0, 9, 0, 17.
+        let j = four();
+        let o = simulate(&j, &config(1, 4, Policy::EasyBackfill, Burst::Never));
+        assert_eq!(waits(&j, &o), [0, 9, 0, 17]);
+    }
+
+    #[test]
+    fn sjf_starts_the_shortest_first() {
+        // One GPU. X (t=0, 10 s) runs 0-10; Y (t=1, 5 s) and Z (t=2, 1 s) wait. FIFO starts Y
+        // at 10 and Z at 15 (waits 0, 9, 13); SJF starts Z at 10 and Y at 11 (0, 10, 8).
+        let j = jobs(&[(0, 10, 1), (1, 5, 1), (2, 1, 1)]);
+        let fifo = simulate(&j, &config(1, 1, Policy::Fifo, Burst::Never));
+        assert_eq!(waits(&j, &fifo), [0, 9, 13]);
+        let sjf = simulate(&j, &config(1, 1, Policy::Sjf, Burst::Never));
+        assert_eq!(waits(&j, &sjf), [0, 10, 8]);
+    }
+
+    #[test]
+    fn burst_after_a_wait_sends_jobs_to_the_cloud() {
+        // Strict FIFO, burst after 5 s. B's deadline is 6: it bursts, and C starts beside A at
+        // 6 (6-9). D is blocked by nothing but a full node; its deadline at 8 sends it out.
+        let j = four();
+        let o = simulate(&j, &config(1, 4, Policy::Fifo, Burst::After(5)));
+        assert_eq!(
+            o.fates,
+            [
+                Fate::Owned(0),
+                Fate::Cloud(6),
+                Fate::Owned(6),
+                Fate::Cloud(8)
+            ]
+        );
+        // Immediate: B, C and D cannot start when they arrive (B blocks C and D).
+        let o = simulate(&j, &config(1, 4, Policy::Fifo, Burst::After(0)));
+        assert_eq!(
+            o.fates,
+            [
+                Fate::Owned(0),
+                Fate::Cloud(1),
+                Fate::Owned(2),
+                Fate::Cloud(3)
+            ]
+        );
+    }
+
+    #[test]
+    fn a_deadline_of_a_started_job_does_not_stretch_the_run() {
+        // Under fifo-skip the last job, B, runs 25-35; the deadlines a day after each submit
+        // find nothing waiting and leave the run's end at 35.
+        let j = four();
+        let o = simulate(&j, &config(1, 4, Policy::FifoSkip, Burst::After(86_400)));
+        assert_eq!(o.end_s, 35);
+        assert!(o.fates.iter().all(|f| matches!(f, Fate::Owned(_))));
+    }
+
+    #[test]
+    fn max_queue_bursts_the_last_in_line() {
+        // At most one waiting job: at 2, B and C wait and C (last) bursts; at 3 D bursts.
+        let j = four();
+        let o = simulate(&j, &config(1, 4, Policy::Fifo, Burst::MaxQueue(1)));
+        assert_eq!(
+            o.fates,
+            [
+                Fate::Owned(0),
+                Fate::Owned(10),
+                Fate::Cloud(2),
+                Fate::Cloud(3)
+            ]
+        );
+    }
+
+    #[test]
+    fn a_job_larger_than_the_cluster_is_unmet_or_burst() {
+        let j = jobs(&[(0, 10, 1), (5, 10, 9)]);
+        let o = simulate(&j, &config(2, 4, Policy::Fifo, Burst::Never));
+        assert_eq!(o.fates, [Fate::Owned(0), Fate::Unmet]);
+        assert_eq!(o.never_fit, 1);
+        let o = simulate(&j, &config(2, 4, Policy::Fifo, Burst::After(3_600)));
+        assert_eq!(o.fates, [Fate::Owned(0), Fate::Cloud(5)]);
+    }
+
+    #[test]
+    fn best_fit_keeps_whole_nodes_free() {
+        // Two nodes of 4. a (3 GPUs) takes a node; b (1 GPU) fills that node rather than
+        // opening the other, so c (4 GPUs) starts at once; d (8 GPUs) takes both nodes whole
+        // when a, b and c are done.
+        let j = jobs(&[(0, 10, 3), (1, 10, 1), (2, 10, 4), (3, 5, 8)]);
+        let o = simulate(&j, &config(2, 4, Policy::Fifo, Burst::Never));
+        assert_eq!(waits(&j, &o), [0, 0, 0, 9]);
+    }
+
+    #[test]
+    fn as_recorded_reproduces_recorded_waits() {
+        let j = vec![
+            Job::new(0, Some(7), 10, 4),
+            Job::new(1, None, 10, 4),
+            Job::new(2, Some(30), 1, 64),
+        ];
+        let mut c = config(1, 4, Policy::Fifo, Burst::Never);
+        c.as_recorded = true;
+        let o = simulate(&j, &c);
+        assert_eq!(waits(&j, &o), [7, 0, 28]);
+        assert_eq!(o.busy_gpu_s, 4 * 10 + 4 * 10 + 64);
+        assert_eq!(o.peak_busy_gpus, 64);
+    }
+
+    #[test]
+    fn no_job_starts_early_and_capacity_holds() {
+        // A mixed load on 3 nodes of 8, every policy: starts never precede submits and the
+        // owned GPUs in use never exceed 24.
+        let j: Vec<Job> = (0..300)
+            .map(|k: i64| {
+                Job::new(
+                    k * 7 % 500,
+                    None,
+                    1 + k * 37 % 300,
+                    [1, 2, 8, 4, 16, 3][k as usize % 6],
+                )
+            })
+            .collect();
+        for policy in [
+            Policy::Fifo,
+            Policy::FifoSkip,
+            Policy::EasyBackfill,
+            Policy::Sjf,
+        ] {
+            let o = simulate(&j, &config(3, 8, policy, Burst::Never));
+            assert!(waits(&j, &o).iter().all(|&w| w >= 0), "{policy:?}");
+            assert!(o.peak_busy_gpus <= 24, "{policy:?}");
+            let demand: i64 = j.iter().map(|x| i64::from(x.gpus) * x.duration_s).sum();
+            assert_eq!(o.busy_gpu_s, demand as u128, "{policy:?}");
+        }
+    }
+}

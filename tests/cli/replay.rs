@@ -1,0 +1,438 @@
+//! `tcosim replay`: hand-computed waits for each queue policy, exact utilisation, unmet jobs,
+//! burst pricing, bad rows, determinism, and the recorded waits of the shared trace samples.
+
+use crate::support::{EXIT_INPUT, Scratch, output, stderr, stdout, success};
+use serde_json::Value;
+use std::path::PathBuf;
+
+/// The shared trace samples, beside the repository.
+fn traces() -> Option<PathBuf> {
+    let dir = PathBuf::from(env!("CARGO_MANIFEST_DIR")).join("../shared/data/traces");
+    if dir.is_dir() {
+        Some(dir)
+    } else {
+        eprintln!(
+            "skipped: the trace samples folder {} is absent",
+            dir.display()
+        );
+        None
+    }
+}
+
+/// One node of 4 GPUs and four jobs: A (t=0, 10 s, 3 GPUs), B (t=1, 10 s, 4 GPUs),
+/// C (t=2, 3 s, 1 GPU), D (t=3, 20 s, 1 GPU).
+const FOUR: &str = "job_id,submit,start,duration,gpus\nA,0,,10,3\nB,1,,10,4\nC,2,,3,1\nD,3,,20,1\n";
+
+fn replay_json(trace: &std::path::Path, extra: &[&str]) -> Value {
+    let mut args = vec![
+        "replay".to_string(),
+        trace.display().to_string(),
+        "--format".to_string(),
+        "json".to_string(),
+        "--quiet".to_string(),
+    ];
+    args.extend(extra.iter().map(|a| a.to_string()));
+    serde_json::from_str(&success(&args)).expect("JSON output")
+}
+
+/// `(mean, median, P90, P99)` of the waits of GPU-count class `class`.
+fn waits(v: &Value, class: &str) -> (f64, i64, i64, i64) {
+    let w = v["wait"]
+        .as_array()
+        .expect("wait array")
+        .iter()
+        .find(|w| w["class"] == class)
+        .expect("class");
+    (
+        w["mean_s"].as_f64().expect("mean"),
+        w["median_s"].as_i64().expect("median"),
+        w["p90_s"].as_i64().expect("p90"),
+        w["p99_s"].as_i64().expect("p99"),
+    )
+}
+
+#[test]
+fn strict_fifo_waits_behind_a_blocked_head() {
+    let s = Scratch::new();
+    let trace = s.write("four.csv", FOUR);
+    let v = replay_json(&trace, &["--nodes", "1", "--gpus-per-node", "4"]);
+    // A runs 0-10; B needs the whole node and runs 10-20; C and D wait behind B and start at 20.
+    // Waits 0, 9, 18, 17: mean 11; sorted 0, 9, 17, 18, so the median (rank 2) is 9 and P90
+    // and P99 (rank 4) are 18.
+    assert_eq!(waits(&v, "all"), (11.0, 9, 18, 18));
+}
+
+#[test]
+fn fifo_skip_lets_small_jobs_pass_the_head() {
+    let s = Scratch::new();
+    let trace = s.write("four.csv", FOUR);
+    let v = replay_json(
+        &trace,
+        &[
+            "--nodes",
+            "1",
+            "--gpus-per-node",
+            "4",
+            "--policy",
+            "fifo-skip",
+        ],
+    );
+    // C fits beside A at 2 (2-5); D takes C's GPU at 5 (5-25); B gets 4 free GPUs only at 25.
+    // Waits 0, 24, 0, 2: mean 6.5; sorted 0, 0, 2, 24: median 0, P90 24.
+    assert_eq!(waits(&v, "all"), (6.5, 0, 24, 24));
+}
+
+#[test]
+fn easy_backfill_starts_only_jobs_that_keep_the_reservation() {
+    let s = Scratch::new();
+    let trace = s.write("four.csv", FOUR);
+    let v = replay_json(
+        &trace,
+        &[
+            "--nodes",
+            "1",
+            "--gpus-per-node",
+            "4",
+            "--policy",
+            "easy-backfill",
+        ],
+    );
+    // B is reserved the node at 10 (A's recorded end). C (2-5) ends before that and backfills;
+    // D would still hold a GPU at 10, so it waits for B (10-20) and starts at 20.
+    // Waits 0, 9, 0, 17: mean 6.5; sorted 0, 0, 9, 17: median 0, P90 17.
+    assert_eq!(waits(&v, "all"), (6.5, 0, 17, 17));
+}
+
+#[test]
+fn sjf_starts_the_shortest_waiting_job() {
+    let s = Scratch::new();
+    // One GPU: X (t=0, 10 s) runs 0-10; at 10, Z (1 s) goes before Y (5 s): Z 10-11, Y 11-16.
+    // Waits 0, 10, 8 (FIFO would give 0, 9, 13): mean 6; sorted 0, 8, 10: median 8, P90 10.
+    let trace = s.write("three.csv", "submit,duration,gpus\n0,10,1\n1,5,1\n2,1,1\n");
+    let v = replay_json(
+        &trace,
+        &["--nodes", "1", "--gpus-per-node", "1", "--policy", "sjf"],
+    );
+    assert_eq!(waits(&v, "all"), (6.0, 8, 10, 10));
+    let v = replay_json(&trace, &["--nodes", "1", "--gpus-per-node", "1"]);
+    assert_eq!(waits(&v, "all").0, 22.0 / 3.0);
+}
+
+#[test]
+fn utilisation_is_the_exact_busy_gpu_seconds_integral() {
+    let s = Scratch::new();
+    let trace = s.write("four.csv", FOUR);
+    let v = replay_json(&trace, &["--nodes", "1", "--gpus-per-node", "4"]);
+    // Busy GPU-seconds 3×10 + 4×10 + 1×3 + 1×20 = 93; strict FIFO ends D at 40, so the span is
+    // 0-40 and utilisation 93 / (4 × 40).
+    assert_eq!(v["busy_gpu_seconds"], 93);
+    assert_eq!(v["span_s"], 40);
+    assert_eq!(v["utilisation"].as_f64(), Some(93.0 / 160.0));
+    // Queue: 1 job over 1-2, 2 over 2-3, 3 over 3-10, 2 over 10-20: 44 job-seconds over 40 s.
+    assert_eq!(v["mean_queue_jobs"].as_f64(), Some(44.0 / 40.0));
+    assert_eq!(v["max_queue_jobs"], 3);
+}
+
+#[test]
+fn a_job_larger_than_the_cluster_is_unmet_not_dropped() {
+    let s = Scratch::new();
+    let trace = s.write("big.csv", "submit,duration,gpus\n0,3600,8\n10,7200,9\n");
+    let out = output([
+        "replay",
+        trace.to_str().unwrap(),
+        "--nodes",
+        "1",
+        "--format",
+        "json",
+    ]);
+    assert!(out.status.success(), "{}", stderr(&out));
+    assert!(
+        stderr(&out).contains("1 job is larger than the cluster's 8 GPUs"),
+        "{}",
+        stderr(&out)
+    );
+    let v: Value = serde_json::from_str(&stdout(&out)).unwrap();
+    assert_eq!(v["jobs"], 2);
+    assert_eq!(v["unmet_jobs"], 1);
+    assert_eq!(v["never_fit_jobs"], 1);
+    // 9 GPUs × 2 h.
+    assert_eq!(v["unmet_gpu_hours"].as_f64(), Some(18.0));
+    assert_eq!(v["owned_gpu_hours"].as_f64(), Some(8.0));
+}
+
+/// The on-demand price per GPU-hour of an offer, read from the shipped catalog file.
+fn catalog_price_per_gpu_hour(id: &str) -> f64 {
+    let text = std::fs::read_to_string(
+        PathBuf::from(env!("CARGO_MANIFEST_DIR")).join("catalogs/cloud-offers.csv"),
+    )
+    .unwrap();
+    let row = text
+        .lines()
+        .find(|l| l.starts_with(&format!("{id},")))
+        .expect("offer row");
+    let cells: Vec<&str> = row.split(',').collect();
+    let count: f64 = cells[5].parse().unwrap();
+    let price: f64 = cells[6].parse().unwrap();
+    price / count
+}
+
+#[test]
+fn burst_after_a_wait_costs_gpu_hours_times_the_offer_price() {
+    let s = Scratch::new();
+    // One node of 2 GPUs. The first job (2 GPUs, 2 h) takes it; the second (2 GPUs, 3 h)
+    // would wait 2 h, so after 30 minutes it bursts: 6 cloud GPU-hours.
+    let trace = s.write("burst.csv", "submit,duration,gpus\n0,7200,2\n0,10800,2\n");
+    let offer = "aws-p5.48xlarge-us-east-1";
+    let v = replay_json(
+        &trace,
+        &[
+            "--nodes",
+            "1",
+            "--gpus-per-node",
+            "2",
+            "--burst",
+            "after=30m",
+            "--offer",
+            offer,
+        ],
+    );
+    assert_eq!(v["burst_jobs"], 1);
+    assert_eq!(v["cloud_gpu_hours"].as_f64(), Some(6.0));
+    let price = catalog_price_per_gpu_hour(offer);
+    assert_eq!(v["cloud_offer"]["usd_per_gpu_hour"].as_f64(), Some(price));
+    assert_eq!(v["cloud_cost_usd"].as_f64(), Some(6.0 * price));
+    // The burst job waited its 30 minutes.
+    assert_eq!(waits(&v, "2-8"), (900.0, 0, 1_800, 1_800));
+}
+
+#[test]
+fn an_unknown_offer_names_the_nearest() {
+    let s = Scratch::new();
+    let trace = s.write("t.csv", "submit,duration,gpus\n0,1,1\n");
+    let out = output([
+        "replay",
+        trace.to_str().unwrap(),
+        "--nodes",
+        "1",
+        "--offer",
+        "aws-p5.48xlarge-us-east",
+    ]);
+    assert_eq!(out.status.code(), Some(EXIT_INPUT));
+    assert!(
+        stderr(&out).contains("unknown cloud offer id"),
+        "{}",
+        stderr(&out)
+    );
+    assert!(stdout(&out).is_empty());
+}
+
+#[test]
+fn a_bad_row_names_file_line_column_and_field() {
+    let s = Scratch::new();
+    let trace = s.write(
+        "bad.csv",
+        "submit,duration,gpus\n0,10,1\n5,ten,1\n6,10,x\n7,10,1\n",
+    );
+    let written = s.path("out.json");
+    let out = output([
+        "replay",
+        trace.to_str().unwrap(),
+        "--nodes",
+        "1",
+        "--output",
+        written.to_str().unwrap(),
+    ]);
+    assert_eq!(out.status.code(), Some(EXIT_INPUT));
+    let err = stderr(&out);
+    assert!(
+        err.contains("bad.csv:3:3: cannot read the `duration` field of a job"),
+        "{err}"
+    );
+    assert!(err.contains("found: `ten`"), "{err}");
+    assert!(err.contains("--skip-bad"), "{err}");
+    assert!(!written.exists());
+
+    let out = output([
+        "replay",
+        trace.to_str().unwrap(),
+        "--nodes",
+        "1",
+        "--skip-bad",
+        "--format",
+        "json",
+    ]);
+    assert!(out.status.success(), "{}", stderr(&out));
+    assert!(
+        stderr(&out).contains("skipped 2 bad rows (lines 3, 4)"),
+        "{}",
+        stderr(&out)
+    );
+    let v: Value = serde_json::from_str(&stdout(&out)).unwrap();
+    assert_eq!(
+        (v["jobs"].as_u64(), v["bad_rows_skipped"].as_u64()),
+        (Some(2), Some(2))
+    );
+}
+
+#[test]
+fn bad_flags_exit_with_code_2() {
+    let s = Scratch::new();
+    let trace = s.write("t.csv", "submit,duration,gpus\n0,1,1\n");
+    for bad in [
+        &["--nodes", "0"][..],
+        &["--nodes", "1", "--gpus-per-node", "0"],
+        &["--nodes", "1", "--burst", "after=soon"],
+        &["--nodes", "1", "--burst", "sometimes"],
+    ] {
+        let mut args = vec!["replay", trace.to_str().unwrap()];
+        args.extend_from_slice(bad);
+        let out = output(&args);
+        assert_eq!(out.status.code(), Some(EXIT_INPUT), "{bad:?}");
+        assert!(stdout(&out).is_empty());
+    }
+    let missing = s.path("missing.csv");
+    let out = output(["replay", missing.to_str().unwrap(), "--nodes", "1"]);
+    assert_eq!(out.status.code(), Some(EXIT_INPUT));
+    assert!(stderr(&out).contains("cannot open the trace"));
+}
+
+#[test]
+fn results_are_deterministic_in_every_format() {
+    let Some(dir) = traces() else { return };
+    let trace = dir.join("helios-interval-5000.csv");
+    for format in ["table", "csv", "json", "markdown"] {
+        let args = [
+            "replay",
+            trace.to_str().unwrap(),
+            "--trace-format",
+            "helios",
+            "--nodes",
+            "8",
+            "--policy",
+            "easy-backfill",
+            "--burst",
+            "after=2h",
+            "--offer",
+            "aws-p5.48xlarge-us-east-1",
+            "--format",
+            format,
+            "--quiet",
+        ];
+        let first = success(args);
+        assert_eq!(first, success(args), "{format}");
+        assert!(!first.is_empty());
+    }
+}
+
+/// The values of a numeric column of a CSV file, by its header name.
+fn column(text: &str, name: &str) -> Vec<f64> {
+    let mut lines = text.lines();
+    let header: Vec<&str> = lines.next().unwrap().split(',').collect();
+    let k = header.iter().position(|h| *h == name).unwrap();
+    lines
+        .map(|l| l.split(',').nth(k).unwrap().parse::<f64>().unwrap())
+        .collect()
+}
+
+#[test]
+fn as_recorded_reproduces_the_recorded_waits_of_the_samples() {
+    let Some(dir) = traces() else { return };
+    // Neither sample records a start: the Philly condensed CSV keeps submit times only, and
+    // the Helios interval sample's `wall_time` (its queueing) is always 0. Their recorded
+    // waits are therefore 0, and every completion time is the job's own duration.
+    for (file, format, duration, gpus) in [
+        (
+            "philly-2017-10-01-5000.csv",
+            "philly",
+            "duration",
+            "num_gpus",
+        ),
+        ("helios-interval-5000.csv", "helios", "run_time", "gpu_num"),
+    ] {
+        let path = dir.join(file);
+        let text = std::fs::read_to_string(&path).unwrap();
+        let durations = column(&text, duration);
+        let counts = column(&text, gpus);
+        let gpu_jobs: Vec<(f64, f64)> = durations
+            .iter()
+            .zip(&counts)
+            .filter(|(_, g)| **g > 0.0)
+            .map(|(d, g)| (d.round(), *g))
+            .collect();
+        let v = replay_json(
+            &path,
+            &["--trace-format", format, "--nodes", "64", "--as-recorded"],
+        );
+        assert_eq!(v["jobs"].as_u64(), Some(gpu_jobs.len() as u64), "{file}");
+        assert_eq!(waits(&v, "all"), (0.0, 0, 0, 0), "{file}");
+        let busy: f64 = gpu_jobs.iter().map(|(d, g)| d * g).sum();
+        assert_eq!(v["busy_gpu_seconds"].as_f64(), Some(busy), "{file}");
+        let mean = gpu_jobs.iter().map(|(d, _)| d).sum::<f64>() / gpu_jobs.len() as f64;
+        let completion = v["completion"][0]["mean_s"].as_f64().unwrap();
+        assert!(
+            (completion - mean).abs() < 1e-9,
+            "{file}: {completion} {mean}"
+        );
+    }
+}
+
+/// Nearest-rank percentile of sorted values.
+fn rank(sorted: &[i64], p: f64) -> i64 {
+    let r = (p / 100.0 * sorted.len() as f64).ceil() as usize;
+    sorted[r.clamp(1, sorted.len()) - 1]
+}
+
+#[test]
+fn as_recorded_reproduces_recorded_waits_of_a_slurm_style_log() {
+    let Some(dir) = traces() else { return };
+    // The Helios sample's jobs written as a Slurm-style log with a recorded start for each:
+    // submit at the running sum of `interval`, a wait of (7919 × row) mod 3601 s, the end
+    // after `run_time`, and `duration` left empty so that it is read from start and end.
+    let text = std::fs::read_to_string(dir.join("helios-interval-5000.csv")).unwrap();
+    let intervals = column(&text, "interval");
+    let runs = column(&text, "run_time");
+    let gpus = column(&text, "gpu_num");
+    let mut log = String::from(
+        "job_id,user,vc,gpu_num,cpu_num,node_num,state,submit_time,start_time,end_time,duration,queue\n",
+    );
+    let mut submit = 0i64;
+    let mut recorded = Vec::new();
+    for (row, ((gap, run), g)) in intervals.iter().zip(&runs).zip(&gpus).enumerate() {
+        submit += *gap as i64;
+        let wait = (7_919 * row as i64) % 3_601;
+        let start = submit + wait;
+        let end = start + *run as i64;
+        log.push_str(&format!(
+            "{row},u,vc,{g},1,1,COMPLETED,{submit},{start},{end},,{wait}\n"
+        ));
+        if *g > 0.0 {
+            recorded.push(wait);
+        }
+    }
+    let s = Scratch::new();
+    let path = s.write("helios-log.csv", &log);
+    let v = replay_json(
+        &path,
+        &["--trace-format", "helios", "--nodes", "8", "--as-recorded"],
+    );
+    recorded.sort_unstable();
+    let mean = recorded.iter().sum::<i64>() as f64 / recorded.len() as f64;
+    let (m, median, p90, p99) = waits(&v, "all");
+    assert!((m - mean).abs() < 1e-9, "{m} {mean}");
+    assert_eq!(
+        (median, p90, p99),
+        (
+            rank(&recorded, 50.0),
+            rank(&recorded, 90.0),
+            rank(&recorded, 99.0)
+        )
+    );
+}
+
+#[test]
+fn help_shows_examples() {
+    let text = success(["replay", "--help"]);
+    assert!(text.contains("Examples:"));
+    assert!(text.contains("--trace-format philly"));
+    assert!(text.contains("easy-backfill"));
+}
