@@ -492,7 +492,7 @@ fn parse_time(name: &str, f: Option<&Field>) -> Result<i64, Problem> {
         Problem::Row(RowError::new(
             name,
             f,
-            "seconds, or an ISO date and time such as `2023-03-01 00:18:22+08:00`",
+            "seconds (at most 1e12), or an ISO date and time such as `2023-03-01 00:18:22+08:00`",
         ))
     })
 }
@@ -526,7 +526,7 @@ fn parse_duration(name: &str, f: Option<&Field>) -> Result<i64, Problem> {
         _ => Err(Problem::Row(RowError::new(
             name,
             f,
-            "seconds, a number ≥ 0",
+            "seconds, a number from 0 to 1e12 (about 31,700 years)",
         ))),
     }
 }
