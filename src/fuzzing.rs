@@ -120,6 +120,169 @@ pub fn profile(data: &[u8]) -> Result<Outcome, Violation> {
     Ok(Outcome::Accepted)
 }
 
+/// Name the fuzzed trace is shown under in messages.
+pub const TRACE_NAME: &str = "fuzz-trace.csv";
+
+/// Most jobs of a fuzzed trace that are replayed (the reader still reads every line).
+const TRACE_MAX_JOBS: usize = 2_000;
+
+/// A job trace's bytes, read as each format (tcosim CSV, Helios, Philly, SWF with processors as
+/// GPUs), failing on a bad row and skipping bad rows; every accepted trace is replayed on two
+/// clusters under every queue policy, three burst rules and the recorded starts; each summary
+/// is checked (finite figures, GPU-hours that add up to the demand, jobs that add up, no more
+/// GPUs busy than owned unless started as recorded, waits and utilisation in range), and one
+/// per cluster is rendered in every format.
+pub fn trace(data: &[u8]) -> Result<Outcome, Violation> {
+    use crate::replay::stats::{Context, Pricing, summarise};
+    use crate::replay::trace::{ReadOptions, read};
+    use crate::replay::{Burst, Cluster, Config, Policy, TraceFormat};
+    let shown = String::from_utf8_lossy(data);
+    let mut outcome = Outcome::Refused;
+    for format in [
+        TraceFormat::Csv,
+        TraceFormat::Helios,
+        TraceFormat::Philly,
+        TraceFormat::Swf,
+    ] {
+        for skip_bad in [false, true] {
+            let options = ReadOptions {
+                format,
+                skip_bad,
+                processors_as_gpus: true,
+            };
+            let mut trace = match read(TRACE_NAME, data, options) {
+                Ok(t) => t,
+                Err(e) => {
+                    check_message(&e, &shown)?;
+                    continue;
+                }
+            };
+            outcome = Outcome::Accepted;
+            trace.jobs.truncate(TRACE_MAX_JOBS);
+            let recorded = trace.jobs.iter().any(|j| j.start_s.is_some());
+            for cluster in [
+                Cluster {
+                    nodes: 1,
+                    gpus_per_node: 8,
+                },
+                Cluster {
+                    nodes: 3,
+                    gpus_per_node: 4,
+                },
+            ] {
+                for policy in [
+                    Policy::Fifo,
+                    Policy::FifoSkip,
+                    Policy::EasyBackfill,
+                    Policy::Sjf,
+                ] {
+                    for (burst, as_recorded) in [
+                        (Burst::Never, false),
+                        (Burst::After(3_600), false),
+                        (Burst::MaxQueue(2), false),
+                        (Burst::Never, recorded),
+                    ] {
+                        let config = Config {
+                            cluster,
+                            policy,
+                            burst,
+                            as_recorded,
+                        };
+                        let result = crate::replay::sim::simulate(&trace.jobs, &config);
+                        let summary = summarise(
+                            &trace.jobs,
+                            &result,
+                            Context {
+                                trace: TRACE_NAME,
+                                config: &config,
+                                pricing: Some(Pricing {
+                                    offer: "fuzz".to_string(),
+                                    usd_per_gpu_hour: 2.5,
+                                }),
+                                cpu_only_jobs: trace.cpu_only_jobs,
+                                bad_rows: trace.skipped_rows,
+                            },
+                        );
+                        // Every summary's figures; the renderings of one per cluster.
+                        let render = policy == Policy::Fifo && burst == Burst::After(3_600);
+                        check_replay(&summary, render)
+                            .map_err(|v| Violation(format!("{format:?}, {config:?}: {v}")))?;
+                    }
+                }
+            }
+        }
+    }
+    Ok(outcome)
+}
+
+/// What any replay summary must hold, and its renderings.
+fn check_replay(s: &crate::replay::stats::Summary, render: bool) -> Result<(), Violation> {
+    let hours = [
+        s.demand_gpu_hours,
+        s.owned_gpu_hours,
+        s.cloud_gpu_hours,
+        s.unmet_gpu_hours,
+    ];
+    if hours.iter().any(|h| !h.is_finite() || *h < 0.0) {
+        return Err(Violation(format!(
+            "GPU-hours not finite and >= 0: {hours:?}"
+        )));
+    }
+    let sum = s.owned_gpu_hours + s.cloud_gpu_hours + s.unmet_gpu_hours;
+    if (sum - s.demand_gpu_hours).abs() > SUM_TOLERANCE * s.demand_gpu_hours.max(1.0) {
+        return Err(Violation(format!(
+            "owned + cloud + unmet GPU-hours {sum} differ from the demand {}",
+            s.demand_gpu_hours
+        )));
+    }
+    if s.owned_jobs + s.burst_jobs + s.unmet_jobs != s.jobs {
+        return Err(Violation(format!(
+            "owned {} + burst {} + unmet {} jobs differ from {} jobs",
+            s.owned_jobs, s.burst_jobs, s.unmet_jobs, s.jobs
+        )));
+    }
+    // Jobs started as recorded may hold more GPUs than the cluster has (README "Trace replay").
+    let most = if s.as_recorded { f64::MAX } else { 1.0 };
+    if !s.as_recorded && s.peak_busy_gpus > s.owned_gpus {
+        return Err(Violation(format!(
+            "{} GPUs busy at once out of {} owned",
+            s.peak_busy_gpus, s.owned_gpus
+        )));
+    }
+    if !(0.0..=most).contains(&s.utilisation) || !s.mean_queue_jobs.is_finite() {
+        return Err(Violation(format!(
+            "utilisation {} or mean queue {} out of range",
+            s.utilisation, s.mean_queue_jobs
+        )));
+    }
+    for spread in s.wait.iter().chain(&s.completion) {
+        if !spread.mean_s.is_finite() || spread.mean_s < 0.0 || spread.median_s < 0 {
+            return Err(Violation(format!("a spread out of range: {spread:?}")));
+        }
+    }
+    if s.cloud_cost_usd.is_some_and(|c| !c.is_finite() || c < 0.0) {
+        return Err(Violation(format!("cloud cost {:?}", s.cloud_cost_usd)));
+    }
+    if !render {
+        return Ok(());
+    }
+    for format in [Format::Table, Format::Csv, Format::Json, Format::Markdown] {
+        let text = crate::replay::render::render(s, format);
+        for word in letter_runs(&text) {
+            if NON_FINITE_WORDS.contains(&word.to_lowercase().as_str()) {
+                return Err(Violation(format!(
+                    "the {format:?} output shows `{word}`:\n{text}"
+                )));
+            }
+        }
+        if format == Format::Json {
+            serde_json::from_str::<serde_json::Value>(&text)
+                .map_err(|e| Violation(format!("the JSON output does not parse: {e}\n{text}")))?;
+        }
+    }
+    Ok(())
+}
+
 /// Values that break parsers and arithmetic: the extremes of `f64` and of integers, signed zero,
 /// non-numbers, and the edges of the documented ranges.
 pub const INTERESTING_NUMBERS: [&str; 24] = [

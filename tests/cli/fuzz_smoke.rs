@@ -15,6 +15,8 @@ use tcosim::fuzzing::{Outcome, Violation, replace_number};
 const SCENARIO_MUTATIONS: usize = 1_200;
 const CATALOG_MUTATIONS: usize = 300;
 const PROFILE_MUTATIONS: usize = 1_500;
+/// Mutations of the trace seeds (each accepted trace is replayed 2 × 4 × 4 times per format).
+const TRACE_MUTATIONS: usize = 400;
 
 /// Seed of the mutation generator: change it to explore other mutations.
 const GENERATOR_SEED: u64 = 0x7c05_1d0e_f022_2026;
@@ -192,6 +194,12 @@ fn scenario_seeds_and_mutations_keep_the_invariants() {
     // Most mutations are refused; enough must resolve that the model and renderers are
     // exercised too.
     assert!(accepted >= 40, "only {accepted} scenarios were accepted");
+}
+
+#[test]
+fn trace_seeds_and_mutations_keep_the_invariants() {
+    let accepted = smoke("trace", TRACE_MUTATIONS, tcosim::fuzzing::trace);
+    assert!(accepted >= 100, "only {accepted} traces were accepted");
 }
 
 #[test]
