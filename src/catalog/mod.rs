@@ -128,6 +128,32 @@ impl Catalog {
         dirs: &[P],
         files: &[F],
     ) -> Result<Catalog, InputError> {
+        let catalog = Catalog::layers(dirs, files)?;
+        validate::validate(&catalog)?;
+        Ok(catalog)
+    }
+
+    /// As [`Catalog::load_with_files`], for `tcosim validate`: a file that cannot be read or
+    /// parsed gives its first error, as loading does; a catalog that parses gives every row's
+    /// first problem.
+    pub fn check_with_files<P: AsRef<Path>, F: AsRef<Path>>(
+        dirs: &[P],
+        files: &[F],
+    ) -> Result<Catalog, Vec<InputError>> {
+        let catalog = Catalog::layers(dirs, files).map_err(|e| vec![e])?;
+        let errors = validate::validate_all(&catalog);
+        if errors.is_empty() {
+            Ok(catalog)
+        } else {
+            Err(errors)
+        }
+    }
+
+    /// The built-in catalogs, the folders and the files layered, not yet validated.
+    fn layers<P: AsRef<Path>, F: AsRef<Path>>(
+        dirs: &[P],
+        files: &[F],
+    ) -> Result<Catalog, InputError> {
         let mut catalog = Catalog::default();
         let builtin: Vec<LayerFile> = BUILTIN
             .iter()
@@ -168,7 +194,6 @@ impl Catalog {
         }
         catalog.derive_commitments();
         catalog.reindex();
-        validate::validate(&catalog)?;
         Ok(catalog)
     }
 

@@ -83,384 +83,439 @@ impl At<'_> {
 
 const MONEY: f64 = 1e12;
 
-pub(super) fn validate(c: &Catalog) -> Result<(), InputError> {
+/// Every row's first problem, in the order of the tables and rows (a row's checks stop at its
+/// first problem, as the ones after it may depend on it).
+pub(super) fn validate_all(c: &Catalog) -> Vec<InputError> {
+    let mut errors = Vec::new();
     for a in &c.accelerators {
-        let at = At::Toml {
-            file: &a.origin,
-            table: "accelerator",
-            index: a.index,
-        };
-        at.text(c, "id", &a.id)?;
-        at.range(
-            c,
-            "memory_gb",
-            a.memory_gb,
-            0.1,
-            1e5,
-            "a memory size in GB above 0",
-        )?;
-        at.range(
-            c,
-            "memory_bandwidth_tb_s",
-            a.memory_bandwidth_tb_s,
-            1e-3,
-            1e3,
-            "a bandwidth in TB/s above 0",
-        )?;
-        at.range(
-            c,
-            "bf16_dense_tflops",
-            a.bf16_dense_tflops,
-            1e-3,
-            1e6,
-            "dense TFLOPS above 0",
-        )?;
-        if let Some(fp8) = a.fp8_dense_tflops {
+        let row = || -> Result<(), InputError> {
+            let at = At::Toml {
+                file: &a.origin,
+                table: "accelerator",
+                index: a.index,
+            };
+            at.text(c, "id", &a.id)?;
             at.range(
                 c,
-                "fp8_dense_tflops",
-                fp8,
+                "memory_gb",
+                a.memory_gb,
+                0.1,
+                1e5,
+                "a memory size in GB above 0",
+            )?;
+            at.range(
+                c,
+                "memory_bandwidth_tb_s",
+                a.memory_bandwidth_tb_s,
+                1e-3,
+                1e3,
+                "a bandwidth in TB/s above 0",
+            )?;
+            at.range(
+                c,
+                "bf16_dense_tflops",
+                a.bf16_dense_tflops,
                 1e-3,
                 1e6,
                 "dense TFLOPS above 0",
             )?;
+            if let Some(fp8) = a.fp8_dense_tflops {
+                at.range(
+                    c,
+                    "fp8_dense_tflops",
+                    fp8,
+                    1e-3,
+                    1e6,
+                    "dense TFLOPS above 0",
+                )?;
+            }
+            at.range(c, "tdp_w", a.tdp_w, 1.0, 1e5, "a power in W above 0")?;
+            at.range(
+                c,
+                "street_price_usd",
+                a.street_price_usd,
+                0.0,
+                MONEY,
+                "a price of 0 or more",
+            )?;
+            at.date(c, "release", &a.release)?;
+            at.sourced(c, &a.source, &a.as_of)?;
+            Ok(())
+        };
+        if let Err(e) = row() {
+            errors.push(e);
         }
-        at.range(c, "tdp_w", a.tdp_w, 1.0, 1e5, "a power in W above 0")?;
-        at.range(
-            c,
-            "street_price_usd",
-            a.street_price_usd,
-            0.0,
-            MONEY,
-            "a price of 0 or more",
-        )?;
-        at.date(c, "release", &a.release)?;
-        at.sourced(c, &a.source, &a.as_of)?;
     }
     for s in &c.servers {
-        let at = At::Toml {
-            file: &s.origin,
-            table: "server",
-            index: s.index,
-        };
-        at.text(c, "id", &s.id)?;
-        if c.accelerator(&s.accelerator).is_none() {
-            let mut err = crate::error::InputError::unknown_id(
-                &s.origin,
-                key_path(&[
+        let row = || -> Result<(), InputError> {
+            let at = At::Toml {
+                file: &s.origin,
+                table: "server",
+                index: s.index,
+            };
+            at.text(c, "id", &s.id)?;
+            if c.accelerator(&s.accelerator).is_none() {
+                let mut err = crate::error::InputError::unknown_id(
+                    &s.origin,
+                    key_path(&[
+                        Seg::Key("server"),
+                        Seg::Index(s.index),
+                        Seg::Key("accelerator"),
+                    ]),
+                    "accelerator",
+                    &s.accelerator,
+                    c.accelerators.iter().map(|a| a.id.as_str()),
+                );
+                let path = [
                     Seg::Key("server"),
                     Seg::Index(s.index),
                     Seg::Key("accelerator"),
-                ]),
-                "accelerator",
-                &s.accelerator,
-                c.accelerators.iter().map(|a| a.id.as_str()),
-            );
-            let path = [
-                Seg::Key("server"),
-                Seg::Index(s.index),
-                Seg::Key("accelerator"),
-            ];
-            if let Some((l, col)) = c.text_of(&s.origin).and_then(|t| locate_toml(t, &path)) {
-                err = err.at_position(l, col);
+                ];
+                if let Some((l, col)) = c.text_of(&s.origin).and_then(|t| locate_toml(t, &path)) {
+                    err = err.at_position(l, col);
+                }
+                return Err(err);
             }
-            return Err(err);
+            at.range(
+                c,
+                "accelerator_count",
+                f64::from(s.accelerator_count),
+                1.0,
+                1e4,
+                "at least 1 accelerator",
+            )?;
+            at.range(
+                c,
+                "max_power_kw",
+                s.max_power_kw,
+                1e-3,
+                1e4,
+                "a power in kW above 0",
+            )?;
+            at.range(
+                c,
+                "idle_fraction",
+                s.idle_fraction,
+                0.0,
+                1.0,
+                "a fraction between 0 and 1",
+            )?;
+            at.range(
+                c,
+                "price_usd",
+                s.price_usd,
+                0.0,
+                MONEY,
+                "a price of 0 or more",
+            )?;
+            at.range(
+                c,
+                "warranty_years",
+                s.warranty_years,
+                0.0,
+                50.0,
+                "0 to 50 years",
+            )?;
+            at.range(
+                c,
+                "support_pct_per_year",
+                s.support_pct_per_year,
+                0.0,
+                100.0,
+                "a percentage between 0 and 100",
+            )?;
+            at.sourced(c, &s.source, &s.as_of)?;
+            Ok(())
+        };
+        if let Err(e) = row() {
+            errors.push(e);
         }
-        at.range(
-            c,
-            "accelerator_count",
-            f64::from(s.accelerator_count),
-            1.0,
-            1e4,
-            "at least 1 accelerator",
-        )?;
-        at.range(
-            c,
-            "max_power_kw",
-            s.max_power_kw,
-            1e-3,
-            1e4,
-            "a power in kW above 0",
-        )?;
-        at.range(
-            c,
-            "idle_fraction",
-            s.idle_fraction,
-            0.0,
-            1.0,
-            "a fraction between 0 and 1",
-        )?;
-        at.range(
-            c,
-            "price_usd",
-            s.price_usd,
-            0.0,
-            MONEY,
-            "a price of 0 or more",
-        )?;
-        at.range(
-            c,
-            "warranty_years",
-            s.warranty_years,
-            0.0,
-            50.0,
-            "0 to 50 years",
-        )?;
-        at.range(
-            c,
-            "support_pct_per_year",
-            s.support_pct_per_year,
-            0.0,
-            100.0,
-            "a percentage between 0 and 100",
-        )?;
-        at.sourced(c, &s.source, &s.as_of)?;
     }
     for p in &c.providers {
-        let at = At::Toml {
-            file: &p.origin,
-            table: "provider",
-            index: p.index,
+        let row = || -> Result<(), InputError> {
+            let at = At::Toml {
+                file: &p.origin,
+                table: "provider",
+                index: p.index,
+            };
+            at.text(c, "id", &p.id)?;
+            at.range(
+                c,
+                "commit_1y_discount",
+                p.commit_1y_discount,
+                0.0,
+                0.99,
+                "a fraction between 0 and 0.99",
+            )?;
+            at.range(
+                c,
+                "commit_3y_discount",
+                p.commit_3y_discount,
+                0.0,
+                0.99,
+                "a fraction between 0 and 0.99",
+            )?;
+            at.range(
+                c,
+                "storage_usd_per_tb_month",
+                p.storage_usd_per_tb_month,
+                0.0,
+                MONEY,
+                "a price of 0 or more",
+            )?;
+            at.range(
+                c,
+                "egress_usd_per_tb",
+                p.egress_usd_per_tb,
+                0.0,
+                MONEY,
+                "a price of 0 or more",
+            )?;
+            at.sourced(c, &p.source, &p.as_of)?;
+            Ok(())
         };
-        at.text(c, "id", &p.id)?;
-        at.range(
-            c,
-            "commit_1y_discount",
-            p.commit_1y_discount,
-            0.0,
-            0.99,
-            "a fraction between 0 and 0.99",
-        )?;
-        at.range(
-            c,
-            "commit_3y_discount",
-            p.commit_3y_discount,
-            0.0,
-            0.99,
-            "a fraction between 0 and 0.99",
-        )?;
-        at.range(
-            c,
-            "storage_usd_per_tb_month",
-            p.storage_usd_per_tb_month,
-            0.0,
-            MONEY,
-            "a price of 0 or more",
-        )?;
-        at.range(
-            c,
-            "egress_usd_per_tb",
-            p.egress_usd_per_tb,
-            0.0,
-            MONEY,
-            "a price of 0 or more",
-        )?;
-        at.sourced(c, &p.source, &p.as_of)?;
+        if let Err(e) = row() {
+            errors.push(e);
+        }
     }
     for o in &c.offers {
-        let at = At::Csv {
-            file: &o.origin,
-            line: o.line,
-        };
-        at.text(c, "id", &o.id)?;
-        if c.provider(&o.provider).is_none() {
-            return Err(InputError::unknown_id(
-                &o.origin,
-                format!("line {}, column provider", o.line),
-                "cloud provider",
-                &o.provider,
-                c.providers.iter().map(|p| p.id.as_str()),
-            )
-            .at_position(o.line, 1));
-        }
-        if c.accelerator(&o.accelerator).is_none() {
-            return Err(InputError::unknown_id(
-                &o.origin,
-                format!("line {}, column accelerator", o.line),
-                "accelerator",
-                &o.accelerator,
-                c.accelerators.iter().map(|a| a.id.as_str()),
-            )
-            .at_position(o.line, 1));
-        }
-        at.range(
-            c,
-            "accelerator_count",
-            f64::from(o.accelerator_count),
-            1.0,
-            1e4,
-            "at least 1 accelerator",
-        )?;
-        at.range(
-            c,
-            "on_demand_usd_per_hour",
-            o.on_demand_usd_per_hour,
-            1e-6,
-            MONEY,
-            "a price above 0",
-        )?;
-        for (field, value) in [
-            ("spot_usd_per_hour", o.spot_usd_per_hour),
-            ("commit_1y_usd_per_hour", o.commit_1y_usd_per_hour),
-            ("commit_3y_usd_per_hour", o.commit_3y_usd_per_hour),
-        ] {
-            if let Some(v) = value {
-                at.range(c, field, v, 0.0, MONEY, "a price of 0 or more")?;
+        let row = || -> Result<(), InputError> {
+            let at = At::Csv {
+                file: &o.origin,
+                line: o.line,
+            };
+            at.text(c, "id", &o.id)?;
+            if c.provider(&o.provider).is_none() {
+                return Err(InputError::unknown_id(
+                    &o.origin,
+                    format!("line {}, column provider", o.line),
+                    "cloud provider",
+                    &o.provider,
+                    c.providers.iter().map(|p| p.id.as_str()),
+                )
+                .at_position(o.line, 1));
             }
+            if c.accelerator(&o.accelerator).is_none() {
+                return Err(InputError::unknown_id(
+                    &o.origin,
+                    format!("line {}, column accelerator", o.line),
+                    "accelerator",
+                    &o.accelerator,
+                    c.accelerators.iter().map(|a| a.id.as_str()),
+                )
+                .at_position(o.line, 1));
+            }
+            at.range(
+                c,
+                "accelerator_count",
+                f64::from(o.accelerator_count),
+                1.0,
+                1e4,
+                "at least 1 accelerator",
+            )?;
+            at.range(
+                c,
+                "on_demand_usd_per_hour",
+                o.on_demand_usd_per_hour,
+                1e-6,
+                MONEY,
+                "a price above 0",
+            )?;
+            for (field, value) in [
+                ("spot_usd_per_hour", o.spot_usd_per_hour),
+                ("commit_1y_usd_per_hour", o.commit_1y_usd_per_hour),
+                ("commit_3y_usd_per_hour", o.commit_3y_usd_per_hour),
+            ] {
+                if let Some(v) = value {
+                    at.range(c, field, v, 0.0, MONEY, "a price of 0 or more")?;
+                }
+            }
+            at.sourced(c, &o.source, &o.as_of)?;
+            Ok(())
+        };
+        if let Err(e) = row() {
+            errors.push(e);
         }
-        at.sourced(c, &o.source, &o.as_of)?;
     }
     for s in &c.sites {
-        let at = At::Toml {
-            file: &s.origin,
-            table: "site",
-            index: s.index,
+        let row = || -> Result<(), InputError> {
+            let at = At::Toml {
+                file: &s.origin,
+                table: "site",
+                index: s.index,
+            };
+            at.text(c, "id", &s.id)?;
+            if c.fx_rate(&s.currency).is_none() {
+                return Err(at
+                    .error(c, "currency", format!("unknown currency `{}`", s.currency))
+                    .expected(format!(
+                        "a currency of fx.toml: {}",
+                        c.fx.iter()
+                            .map(|f| f.currency.as_str())
+                            .collect::<Vec<_>>()
+                            .join(", ")
+                    ))
+                    .found(format!("`{}`", s.currency)));
+            }
+            at.range(
+                c,
+                "electricity_per_kwh",
+                s.electricity_per_kwh,
+                0.0,
+                100.0,
+                "a price per kWh of 0 or more",
+            )?;
+            at.range(c, "pue", s.pue, 1.0, 5.0, "a PUE between 1 and 5")?;
+            at.range(
+                c,
+                "colocation_per_kw_month",
+                s.colocation_per_kw_month,
+                0.0,
+                1e6,
+                "a price of 0 or more",
+            )?;
+            at.range(
+                c,
+                "grid_co2_g_per_kwh",
+                s.grid_co2_g_per_kwh,
+                0.0,
+                5000.0,
+                "0 to 5,000 gCO2/kWh",
+            )?;
+            at.sourced(c, &s.source, &s.as_of)?;
+            Ok(())
         };
-        at.text(c, "id", &s.id)?;
-        if c.fx_rate(&s.currency).is_none() {
-            return Err(at
-                .error(c, "currency", format!("unknown currency `{}`", s.currency))
-                .expected(format!(
-                    "a currency of fx.toml: {}",
-                    c.fx.iter()
-                        .map(|f| f.currency.as_str())
-                        .collect::<Vec<_>>()
-                        .join(", ")
-                ))
-                .found(format!("`{}`", s.currency)));
+        if let Err(e) = row() {
+            errors.push(e);
         }
-        at.range(
-            c,
-            "electricity_per_kwh",
-            s.electricity_per_kwh,
-            0.0,
-            100.0,
-            "a price per kWh of 0 or more",
-        )?;
-        at.range(c, "pue", s.pue, 1.0, 5.0, "a PUE between 1 and 5")?;
-        at.range(
-            c,
-            "colocation_per_kw_month",
-            s.colocation_per_kw_month,
-            0.0,
-            1e6,
-            "a price of 0 or more",
-        )?;
-        at.range(
-            c,
-            "grid_co2_g_per_kwh",
-            s.grid_co2_g_per_kwh,
-            0.0,
-            5000.0,
-            "0 to 5,000 gCO2/kWh",
-        )?;
-        at.sourced(c, &s.source, &s.as_of)?;
     }
     for p in &c.policies {
-        let at = At::Toml {
-            file: &p.origin,
-            table: "policy",
-            index: p.index,
-        };
-        at.text(c, "id", &p.id)?;
-        match p.method.as_str() {
-            "straight-line" | "declining-balance" => {
-                let Some(life) = p.life_years else {
-                    return Err(at
-                        .error(
-                            c,
-                            "life_years",
-                            format!("a `{}` policy needs `life_years`", p.method),
-                        )
-                        .expected("a whole number of years, 1 to 50")
-                        .found("nothing"));
-                };
-                at.range(
-                    c,
-                    "life_years",
-                    f64::from(life),
-                    1.0,
-                    50.0,
-                    "a whole number of years, 1 to 50",
-                )?;
-                at.range(
-                    c,
-                    "salvage_fraction",
-                    p.salvage_fraction.unwrap_or(0.0),
-                    0.0,
-                    0.99,
-                    "a fraction between 0 and 0.99",
-                )?;
-                if let Some(f) = p.factor {
+        let row = || -> Result<(), InputError> {
+            let at = At::Toml {
+                file: &p.origin,
+                table: "policy",
+                index: p.index,
+            };
+            at.text(c, "id", &p.id)?;
+            match p.method.as_str() {
+                "straight-line" | "declining-balance" => {
+                    let Some(life) = p.life_years else {
+                        return Err(at
+                            .error(
+                                c,
+                                "life_years",
+                                format!("a `{}` policy needs `life_years`", p.method),
+                            )
+                            .expected("a whole number of years, 1 to 50")
+                            .found("nothing"));
+                    };
                     at.range(
                         c,
-                        "factor",
-                        f,
+                        "life_years",
+                        f64::from(life),
                         1.0,
-                        4.0,
-                        "a declining-balance factor between 1 and 4",
+                        50.0,
+                        "a whole number of years, 1 to 50",
                     )?;
-                }
-            }
-            "table" => {
-                let Some(rates) = &p.annual_rates else {
-                    return Err(at
-                        .error(
-                            c,
-                            "annual_rates",
-                            "a `table` policy needs `annual_rates`".to_string(),
-                        )
-                        .expected("a list of yearly fractions summing to 1")
-                        .found("nothing"));
-                };
-                let sum: f64 = rates.iter().sum();
-                if rates.is_empty()
-                    || rates.iter().any(|r| !r.is_finite() || *r < 0.0)
-                    || (sum - 1.0).abs() > 1e-6
-                {
-                    return Err(at
-                        .error(
-                            c,
-                            "annual_rates",
-                            "`annual_rates` do not form a schedule".to_string(),
-                        )
-                        .expected("non-negative yearly fractions summing to 1")
-                        .found(format!("{rates:?} (sum {})", crate::error::number(sum))));
-                }
-            }
-            other => {
-                return Err(at
-                    .error(
+                    at.range(
                         c,
-                        "method",
-                        format!("unknown depreciation method `{other}`"),
-                    )
-                    .expected("`straight-line`, `declining-balance` or `table`")
-                    .found(format!("`{other}`")));
+                        "salvage_fraction",
+                        p.salvage_fraction.unwrap_or(0.0),
+                        0.0,
+                        0.99,
+                        "a fraction between 0 and 0.99",
+                    )?;
+                    if let Some(f) = p.factor {
+                        at.range(
+                            c,
+                            "factor",
+                            f,
+                            1.0,
+                            4.0,
+                            "a declining-balance factor between 1 and 4",
+                        )?;
+                    }
+                }
+                "table" => {
+                    let Some(rates) = &p.annual_rates else {
+                        return Err(at
+                            .error(
+                                c,
+                                "annual_rates",
+                                "a `table` policy needs `annual_rates`".to_string(),
+                            )
+                            .expected("a list of yearly fractions summing to 1")
+                            .found("nothing"));
+                    };
+                    let sum: f64 = rates.iter().sum();
+                    if rates.is_empty()
+                        || rates.iter().any(|r| !r.is_finite() || *r < 0.0)
+                        || (sum - 1.0).abs() > 1e-6
+                    {
+                        return Err(at
+                            .error(
+                                c,
+                                "annual_rates",
+                                "`annual_rates` do not form a schedule".to_string(),
+                            )
+                            .expected("non-negative yearly fractions summing to 1")
+                            .found(format!("{rates:?} (sum {})", crate::error::number(sum))));
+                    }
+                }
+                other => {
+                    return Err(at
+                        .error(
+                            c,
+                            "method",
+                            format!("unknown depreciation method `{other}`"),
+                        )
+                        .expected("`straight-line`, `declining-balance` or `table`")
+                        .found(format!("`{other}`")));
+                }
             }
+            at.sourced(c, &p.source, &p.as_of)?;
+            Ok(())
+        };
+        if let Err(e) = row() {
+            errors.push(e);
         }
-        at.sourced(c, &p.source, &p.as_of)?;
     }
     for f in &c.fx {
-        let at = At::Toml {
-            file: &f.origin,
-            table: "rate",
-            index: f.index,
+        let row = || -> Result<(), InputError> {
+            let at = At::Toml {
+                file: &f.origin,
+                table: "rate",
+                index: f.index,
+            };
+            at.range(
+                c,
+                "per_usd",
+                f.per_usd,
+                1e-6,
+                1e6,
+                "a positive exchange rate",
+            )?;
+            at.sourced(c, &f.source, &f.as_of)?;
+            Ok(())
         };
-        at.range(
-            c,
-            "per_usd",
-            f.per_usd,
-            1e-6,
-            1e6,
-            "a positive exchange rate",
-        )?;
-        at.sourced(c, &f.source, &f.as_of)?;
+        if let Err(e) = row() {
+            errors.push(e);
+        }
     }
     if c.fx_rate("USD").is_none() {
-        return Err(InputError::new("fx.toml", "no rate for `USD`")
-            .expected("a `[[rate]]` with currency = \"USD\" and per_usd = 1")
-            .found("none"));
+        errors.push(
+            InputError::new("fx.toml", "no rate for `USD`")
+                .expected("a `[[rate]]` with currency = \"USD\" and per_usd = 1")
+                .found("none"),
+        );
     }
-    Ok(())
+    errors
+}
+
+/// The first problem of the catalog, if any.
+pub(super) fn validate(c: &Catalog) -> Result<(), InputError> {
+    match validate_all(c).into_iter().next() {
+        Some(e) => Err(e),
+        None => Ok(()),
+    }
 }

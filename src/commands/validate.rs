@@ -79,6 +79,15 @@ struct FileCheck {
     warnings: Vec<String>,
 }
 
+impl FileCheck {
+    fn failed(errors: Vec<InputError>) -> FileCheck {
+        FileCheck {
+            errors,
+            ..FileCheck::default()
+        }
+    }
+}
+
 impl From<InputError> for FileCheck {
     fn from(e: InputError) -> FileCheck {
         FileCheck {
@@ -89,7 +98,7 @@ impl From<InputError> for FileCheck {
 }
 
 /// Checks one scenario file (for every problem it can find), catalog file or catalog folder
-/// (for the first).
+/// (a file that cannot be parsed for its first error, else every row's first problem).
 fn validate_one(path: &Path, catalog_dirs: &[std::path::PathBuf], base: &Catalog) -> FileCheck {
     let name = path.file_name().and_then(|n| n.to_str()).unwrap_or("");
     let ok = |what: String| FileCheck {
@@ -97,11 +106,12 @@ fn validate_one(path: &Path, catalog_dirs: &[std::path::PathBuf], base: &Catalog
         ..FileCheck::default()
     };
     if path.is_dir() {
-        let c = match Catalog::load(
+        let c = match Catalog::check_with_files(
             &[catalog_dirs, std::slice::from_ref(&path.to_path_buf())].concat(),
+            &[] as &[&Path],
         ) {
             Ok(c) => c,
-            Err(e) => return e.into(),
+            Err(errors) => return FileCheck::failed(errors),
         };
         let (estimates, rows) = c.estimate_count();
         return ok(format!(
@@ -125,9 +135,9 @@ fn validate_one(path: &Path, catalog_dirs: &[std::path::PathBuf], base: &Catalog
             .filter(|p| p.is_file() && p.file_name() != path.file_name())
             .collect();
         layer.push(path.to_path_buf());
-        return match Catalog::load_with_files(catalog_dirs, &layer) {
+        return match Catalog::check_with_files(catalog_dirs, &layer) {
             Ok(_) => ok("catalog file".to_string()),
-            Err(e) => e.into(),
+            Err(errors) => FileCheck::failed(errors),
         };
     }
     let source = match Source::read(path) {

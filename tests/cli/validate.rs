@@ -841,3 +841,67 @@ fn every_missing_key_is_reported() {
         ]
     );
 }
+
+/// A catalog folder that parses reports the first problem of every bad row, in every file,
+/// not only the first the loader meets.
+#[test]
+fn every_bad_row_of_a_catalog_folder_is_reported() {
+    let scratch = Scratch::new();
+    let shipped = crate::support::repo().join("catalogs");
+    for name in [
+        "accelerators.toml",
+        "servers.toml",
+        "cloud-providers.toml",
+        "cloud-offers.csv",
+        "sites.toml",
+        "depreciation.toml",
+        "fx.toml",
+    ] {
+        let mut text = std::fs::read_to_string(shipped.join(name)).expect("shipped catalog");
+        // Two accelerators with a negative power, one site with an impossible PUE.
+        if name == "accelerators.toml" {
+            let mut bad = 0;
+            let lines: Vec<String> = text
+                .lines()
+                .map(|l| {
+                    if l.starts_with("tdp_w = ") && bad < 2 {
+                        bad += 1;
+                        "tdp_w = -5".to_string()
+                    } else {
+                        l.to_string()
+                    }
+                })
+                .collect();
+            assert_eq!(bad, 2, "two accelerators with a tdp_w line");
+            text = lines.join("\n");
+        }
+        if name == "sites.toml" {
+            let at = text.find("pue = ").expect("a pue") + "pue = ".len();
+            let end = at + text[at..].find('\n').expect("end of line");
+            text.replace_range(at..end, "9");
+        }
+        scratch.write(&format!("cat/{name}"), &text);
+    }
+    let out = output([
+        arg("validate"),
+        arg("--format"),
+        arg("json"),
+        arg(&scratch.path("cat")),
+    ]);
+    assert_eq!(out.status.code(), Some(EXIT_INPUT));
+    let doc: serde_json::Value = serde_json::from_str(&stdout(&out)).expect("JSON");
+    let keys: Vec<&str> = doc["files"][0]["errors"]
+        .as_array()
+        .expect("errors")
+        .iter()
+        .map(|e| e["key"].as_str().unwrap_or(""))
+        .collect();
+    assert_eq!(
+        keys,
+        [
+            "accelerator[0].tdp_w",
+            "accelerator[1].tdp_w",
+            "site[0].pue"
+        ]
+    );
+}
