@@ -149,10 +149,12 @@ pub fn decode(shown: &str, bytes: Vec<u8>) -> Result<String, InputError> {
     }
 }
 
-fn io_reason(e: &std::io::Error) -> String {
+/// Why a file could not be read, in words (not the operating system's code).
+pub fn io_reason(e: &std::io::Error) -> String {
     match e.kind() {
         std::io::ErrorKind::NotFound => "no such file".to_string(),
         std::io::ErrorKind::PermissionDenied => "permission denied".to_string(),
+        std::io::ErrorKind::IsADirectory => "a folder, not a file".to_string(),
         _ => e.to_string(),
     }
 }

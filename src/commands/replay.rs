@@ -115,8 +115,11 @@ pub fn replay(args: ReplayArgs, quiet: bool) -> Result<(), Failure> {
         }
     });
     let display = args.trace.display().to_string();
-    let file = std::fs::File::open(&args.trace)
-        .map_err(|e| InputError::new(&display, "cannot open the trace").found(e.to_string()))?;
+    let file = std::fs::File::open(&args.trace).map_err(|e| {
+        InputError::new(&display, "cannot open the trace")
+            .expected("a readable trace file")
+            .found(tcosim::limits::io_reason(&e))
+    })?;
     let began = Instant::now();
     let trace = trace::read(
         &display,

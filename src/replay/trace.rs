@@ -257,7 +257,11 @@ impl<R: BufRead> Lines<R> {
         let limit = (MAX_LINE_BYTES + 2) as u64;
         let n = std::io::Read::take(&mut self.reader, limit)
             .read_until(b'\n', &mut self.buf)
-            .map_err(|e| InputError::new(display, "cannot read the trace").found(e.to_string()))?;
+            .map_err(|e| {
+                InputError::new(display, "cannot read the trace")
+                    .expected("a readable trace file")
+                    .found(crate::limits::io_reason(&e))
+            })?;
         if n == 0 {
             return Ok(None);
         }

@@ -293,7 +293,16 @@ fn bad_flags_exit_with_code_2() {
     let missing = s.path("missing.csv");
     let out = output(["replay", missing.to_str().unwrap(), "--nodes", "1"]);
     assert_eq!(out.status.code(), Some(EXIT_INPUT));
-    assert!(stderr(&out).contains("cannot open the trace"));
+    let err = stderr(&out);
+    assert!(err.contains("cannot open the trace"), "{err}");
+    assert!(err.contains("found: no such file"), "{err}");
+    assert!(!err.contains("os error"), "{err}");
+    // A folder is named as one, in words.
+    let folder = s.path("");
+    let out = output(["replay", folder.to_str().unwrap(), "--nodes", "1"]);
+    assert_eq!(out.status.code(), Some(EXIT_INPUT));
+    let err = stderr(&out);
+    assert!(err.contains("a folder, not a file"), "{err}");
 }
 
 #[test]
