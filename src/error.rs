@@ -104,11 +104,28 @@ impl InputError {
         } else {
             "a"
         };
-        InputError::new(file, format!("unknown {kind} id `{id}`"))
+        let e = InputError::new(file, format!("unknown {kind} id `{id}`"))
             .at_key(key)
             .expected(format!("the id of {article} {kind} in the catalog"))
             .found(format!("`{id}`"))
-            .hint_nearest("the nearest known ids are", id, known)
+            .hint_nearest("the nearest known ids are", id, known);
+        // Without a near id, the command that lists them.
+        let table = match kind {
+            "accelerator" => Some("accelerators"),
+            "server" => Some("servers"),
+            "cloud offer" => Some("offers"),
+            "cloud provider" | "provider" => Some("providers"),
+            "site" => Some("sites"),
+            "depreciation policy" => Some("depreciation"),
+            "currency" => Some("fx"),
+            _ => None,
+        };
+        match table {
+            Some(table) if e.hint.is_none() => e.hint(format!(
+                "no known id is near it; `tcosim catalog list {table}` lists them"
+            )),
+            _ => e,
+        }
     }
 }
 

@@ -140,7 +140,7 @@ impl Catalog {
         dirs: &[P],
         files: &[F],
     ) -> Result<Catalog, Vec<InputError>> {
-        let catalog = Catalog::layers(dirs, files).map_err(|e| vec![e])?;
+        let catalog = Catalog::layers(dirs, files).map_err(|e| load_errors(dirs, files, e))?;
         let errors = validate::validate_all(&catalog);
         if errors.is_empty() {
             Ok(catalog)
@@ -469,134 +469,339 @@ fn read_dir_layer(dir: &Path) -> Result<Vec<LayerFile>, InputError> {
     Ok(files)
 }
 
+/// Every problem found in the catalog files of `dirs` and `files` after loading them stopped
+/// at `first`: each file on its own, row by row (each row's first problem, every repeated id),
+/// so that one run of `validate` lists them all. `first` comes first unless a row check found
+/// it too; built-in files are not checked again.
+fn load_errors<P: AsRef<Path>, F: AsRef<Path>>(
+    dirs: &[P],
+    files: &[F],
+    first: InputError,
+) -> Vec<InputError> {
+    let mut layer = Vec::new();
+    for dir in dirs {
+        match read_dir_layer(dir.as_ref()) {
+            Ok(files) => layer.extend(files),
+            Err(_) => return vec![first],
+        }
+    }
+    for file in files {
+        let path = file.as_ref();
+        let display = crate::limits::printable(&path.display().to_string());
+        let file_name = path.file_name().and_then(|n| n.to_str()).unwrap_or("");
+        let Some(name) = FILE_NAMES.iter().find(|n| **n == file_name) else {
+            continue;
+        };
+        if let Ok(text) = crate::limits::read_text(
+            path,
+            &display,
+            "catalog file",
+            crate::limits::MAX_CATALOG_BYTES,
+        ) {
+            layer.push(LayerFile {
+                display,
+                name,
+                text,
+            });
+        }
+    }
+    let mut errors: Vec<InputError> = Vec::new();
+    for file in &layer {
+        if errors.len() >= crate::limits::MAX_ERRORS_PER_FILE {
+            break;
+        }
+        let left = crate::limits::MAX_ERRORS_PER_FILE - errors.len();
+        let (d, t) = (file.display.as_str(), file.text.as_str());
+        errors.extend(match file.name {
+            "accelerators.toml" => rows_of::<AcceleratorFile, _>(d, t, left, |f| {
+                repeated(d, "accelerator", f.accelerator.iter().map(|r| &r.id))
+            }),
+            "servers.toml" => rows_of::<ServerFile, _>(d, t, left, |f| {
+                repeated(d, "server", f.server.iter().map(|r| &r.id))
+            }),
+            "cloud-providers.toml" => rows_of::<ProviderFile, _>(d, t, left, |f| {
+                repeated(d, "provider", f.provider.iter().map(|r| &r.id))
+            }),
+            "sites.toml" => rows_of::<SiteFile, _>(d, t, left, |f| {
+                repeated(d, "site", f.site.iter().map(|r| &r.id))
+            }),
+            "depreciation.toml" => rows_of::<DepreciationFile, _>(d, t, left, |f| {
+                repeated(d, "policy", f.policy.iter().map(|r| &r.id))
+            }),
+            "fx.toml" => rows_of::<FxFile, _>(d, t, left, |f| {
+                repeated(d, "rate", f.rate.iter().map(|r| &r.currency))
+            }),
+            "cloud-offers.csv" => match read_offers(d, t, left) {
+                Ok(rows) => repeated(d, "row", rows.iter().map(|r| &r.id)),
+                Err(errors) => errors,
+            },
+            _ => Vec::new(),
+        });
+    }
+    let same = |e: &InputError| {
+        e.file == first.file && e.position == first.position && e.problem == first.problem
+    };
+    if !errors.iter().any(same) {
+        errors.insert(0, first);
+    }
+    errors.truncate(crate::limits::MAX_ERRORS_PER_FILE);
+    errors
+}
+
+/// Every id of `ids` (rows of `table` in `display`) that repeats an earlier one.
+fn repeated<'a>(
+    display: &str,
+    table: &str,
+    ids: impl Iterator<Item = &'a String>,
+) -> Vec<InputError> {
+    let mut seen: HashMap<&str, usize> = HashMap::new();
+    let mut errors = Vec::new();
+    for (index, id) in ids.enumerate() {
+        if let Some(first) = seen.insert(id.as_str(), index) {
+            seen.insert(id.as_str(), first);
+            errors.push(
+                InputError::new(display, format!("duplicate id `{id}`"))
+                    .at_key(format!("{table}[{index}]"))
+                    .expected("each id once per catalog folder")
+                    .found(format!("`{id}` also at {table}[{first}]")),
+            );
+        }
+    }
+    errors
+}
+
+/// The problems of a TOML catalog file: if it parses as a whole, `whole`'s; else each
+/// `[[table]]` entry parsed on its own (at its own lines, so positions stay those of the file),
+/// at most `max_errors` of them.
+fn rows_of<T: serde::de::DeserializeOwned, W: Fn(&T) -> Vec<InputError>>(
+    display: &str,
+    text: &str,
+    max_errors: usize,
+    whole: W,
+) -> Vec<InputError> {
+    let first = match parse_toml::<T>(display, text) {
+        Ok(parsed) => return whole(&parsed),
+        Err(e) => e,
+    };
+    let lines: Vec<&str> = text.split_inclusive('\n').collect();
+    let mut starts: Vec<usize> = (0..lines.len())
+        .filter(|&i| lines[i].starts_with("[["))
+        .collect();
+    if starts.first() != Some(&0) {
+        starts.insert(0, 0);
+    }
+    starts.push(lines.len());
+    let mut errors = Vec::new();
+    // Entries of each table seen so far, for the index in an error's key.
+    let mut seen: HashMap<String, usize> = HashMap::new();
+    for pair in starts.windows(2) {
+        if errors.len() >= max_errors {
+            break;
+        }
+        let (from, to) = (pair[0], pair[1]);
+        let table = lines[from]
+            .trim()
+            .strip_prefix("[[")
+            .and_then(|h| h.split("]]").next())
+            .map(|h| h.trim().to_string());
+        let index = table.as_ref().map_or(0, |t| {
+            let n = seen.entry(t.clone()).or_insert(0);
+            *n += 1;
+            *n - 1
+        });
+        let mut chunk = "\n".repeat(from);
+        chunk.extend(lines[from..to].iter().copied());
+        if table.is_none() && toml::from_str::<toml::Table>(&chunk).is_ok_and(|t| t.is_empty()) {
+            continue;
+        }
+        if let Err(mut e) = parse_toml::<T>(display, &chunk) {
+            if let (Some(t), Some(key)) = (&table, e.key.as_mut()) {
+                let alone = format!("{t}[0]");
+                if let Some(rest) = key.strip_prefix(&alone) {
+                    *key = format!("{t}[{index}]{rest}");
+                }
+            }
+            errors.push(e);
+        }
+    }
+    if errors.is_empty() {
+        errors.push(first);
+    }
+    errors
+}
+
 /// Parses the cloud offers CSV, mapping columns by header name.
 pub fn parse_offers(display: &str, text: &str) -> Result<Vec<CloudOffer>, InputError> {
+    read_offers(display, text, 1).map_err(|mut errors| errors.swap_remove(0))
+}
+
+/// Parses the cloud offers CSV; on failure, the problems of up to `max_errors` rows (each
+/// row's first), or the header's.
+fn read_offers(
+    display: &str,
+    text: &str,
+    max_errors: usize,
+) -> Result<Vec<CloudOffer>, Vec<InputError>> {
     let mut reader = csv::ReaderBuilder::new()
         .trim(csv::Trim::All)
         .from_reader(text.as_bytes());
     let headers = reader
         .headers()
-        .map_err(|e| InputError::new(display, "cannot read the CSV header").found(e.to_string()))?
+        .map_err(|e| {
+            vec![InputError::new(display, "cannot read the CSV header").found(e.to_string())]
+        })?
         .clone();
     for required in OFFER_COLUMNS {
         if !headers.iter().any(|h| h == required) {
-            return Err(
+            return Err(vec![
                 InputError::new(display, format!("missing column `{required}`"))
                     .at_position(1, 1)
                     .expected(format!("the columns {}", OFFER_COLUMNS.join(",")))
                     .found(headers.iter().collect::<Vec<_>>().join(",")),
-            );
+            ]);
         }
     }
     if let Some(extra) = headers.iter().find(|h| !OFFER_COLUMNS.contains(h)) {
-        return Err(
+        return Err(vec![
             InputError::new(display, format!("unknown column `{extra}`"))
                 .at_position(1, 1)
                 .expected(format!("the columns {}", OFFER_COLUMNS.join(","))),
-        );
+        ]);
     }
     let mut rows = Vec::new();
+    let mut errors = Vec::new();
+    let mut read = 0usize;
     for record in reader.records() {
-        let record = record.map_err(|e| {
-            let line = e.position().map(|p| p.line() as usize).unwrap_or(0);
-            InputError::new(display, "malformed CSV row")
-                .at_position(line, 1)
-                .found(e.to_string())
-        })?;
-        let line = record.position().map(|p| p.line() as usize).unwrap_or(0);
-        if rows.len() >= crate::limits::MAX_CATALOG_ROWS {
-            return Err(InputError::new(display, "too many rows")
-                .at_position(line, 1)
-                .expected(format!(
-                    "at most {} rows in one catalog file",
-                    crate::limits::MAX_CATALOG_ROWS
-                ))
-                .found("more"));
+        if errors.len() >= max_errors {
+            break;
         }
-        for (col, field) in headers.iter().zip(record.iter()) {
-            let free = matches!(col, "source" | "note");
-            if let Err(problem) = crate::limits::check_field(field, free, col == "id") {
-                return Err(InputError::new(display, format!("`{col}` holds {problem}"))
+        read += 1;
+        if read > crate::limits::MAX_CATALOG_ROWS {
+            let line = record
+                .as_ref()
+                .ok()
+                .and_then(|r| r.position())
+                .map_or(0, |p| p.line() as usize);
+            errors.push(
+                InputError::new(display, "too many rows")
                     .at_position(line, 1)
-                    .at_key(format!("line {line}, column {col}"))
-                    .expected(if free {
-                        "printable text, line breaks and tabs".to_string()
-                    } else {
-                        "printable text without line breaks, tabs or escape sequences".to_string()
-                    })
-                    .found(format!("`{}`", crate::limits::printable(field))));
-            }
+                    .expected(format!(
+                        "at most {} rows in one catalog file",
+                        crate::limits::MAX_CATALOG_ROWS
+                    ))
+                    .found("more"),
+            );
+            break;
         }
-        let get = |col: &str| -> &str {
-            headers
-                .iter()
-                .position(|h| h == col)
-                .and_then(|i| record.get(i))
-                .unwrap_or("")
-        };
-        let number = |col: &str, required: bool| -> Result<Option<f64>, InputError> {
-            let raw = get(col);
-            if raw.is_empty() {
-                if required {
-                    return Err(InputError::new(display, format!("empty `{col}`"))
-                        .at_position(line, 1)
-                        .at_key(format!("line {line}, column {col}"))
-                        .expected("a number")
-                        .found("an empty field"));
-                }
-                return Ok(None);
-            }
-            match raw.parse::<f64>() {
-                Ok(v) if v.is_finite() => Ok(Some(v)),
-                _ => Err(InputError::new(display, format!("`{col}` is not a number"))
+        match record
+            .map_err(|e| {
+                let line = e.position().map(|p| p.line() as usize).unwrap_or(0);
+                InputError::new(display, "malformed CSV row")
                     .at_position(line, 1)
-                    .at_key(format!("line {line}, column {col}"))
-                    .expected("a finite number")
-                    .found(format!("`{raw}`"))),
-            }
-        };
-        let count_raw = get("accelerator_count");
-        let accelerator_count = count_raw.parse::<u32>().map_err(|_| {
-            InputError::new(display, "`accelerator_count` is not a whole number")
-                .at_position(line, 1)
-                .at_key(format!("line {line}, column accelerator_count"))
-                .expected("a whole number of accelerators, at least 1")
-                .found(format!("`{count_raw}`"))
-        })?;
-        let estimate = match get("estimate") {
-            "" | "false" => false,
-            "true" => true,
-            other => {
-                return Err(InputError::new(display, "`estimate` is not a boolean")
-                    .at_position(line, 1)
-                    .at_key(format!("line {line}, column estimate"))
-                    .expected("`true`, `false` or empty")
-                    .found(format!("`{other}`")));
-            }
-        };
-        let note = get("note");
-        rows.push(CloudOffer {
-            id: get("id").to_string(),
-            provider: get("provider").to_string(),
-            instance_type: get("instance_type").to_string(),
-            region: get("region").to_string(),
-            accelerator: get("accelerator").to_string(),
-            accelerator_count,
-            on_demand_usd_per_hour: number("on_demand_usd_per_hour", true)?.unwrap_or(0.0),
-            spot_usd_per_hour: number("spot_usd_per_hour", false)?,
-            commit_1y_usd_per_hour: number("commit_1y_usd_per_hour", false)?,
-            commit_3y_usd_per_hour: number("commit_3y_usd_per_hour", false)?,
-            commit_1y_derived: false,
-            commit_3y_derived: false,
-            source: get("source").to_string(),
-            as_of: get("as_of").to_string(),
-            estimate,
-            note: (!note.is_empty()).then(|| note.to_string()),
-            origin: String::new(),
-            line,
-        });
+                    .found(e.to_string())
+            })
+            .and_then(|record| offer_row(display, &headers, &record))
+        {
+            Ok(row) => rows.push(row),
+            Err(e) => errors.push(e),
+        }
     }
-    Ok(rows)
+    if errors.is_empty() {
+        Ok(rows)
+    } else {
+        Err(errors)
+    }
+}
+
+/// One row of the cloud offers CSV.
+fn offer_row(
+    display: &str,
+    headers: &csv::StringRecord,
+    record: &csv::StringRecord,
+) -> Result<CloudOffer, InputError> {
+    let line = record.position().map(|p| p.line() as usize).unwrap_or(0);
+    for (col, field) in headers.iter().zip(record.iter()) {
+        let free = matches!(col, "source" | "note");
+        if let Err(problem) = crate::limits::check_field(field, free, col == "id") {
+            return Err(InputError::new(display, format!("`{col}` holds {problem}"))
+                .at_position(line, 1)
+                .at_key(format!("line {line}, column {col}"))
+                .expected(if free {
+                    "printable text, line breaks and tabs".to_string()
+                } else {
+                    "printable text without line breaks, tabs or escape sequences".to_string()
+                })
+                .found(format!("`{}`", crate::limits::printable(field))));
+        }
+    }
+    let get = |col: &str| -> &str {
+        headers
+            .iter()
+            .position(|h| h == col)
+            .and_then(|i| record.get(i))
+            .unwrap_or("")
+    };
+    let number = |col: &str, required: bool| -> Result<Option<f64>, InputError> {
+        let raw = get(col);
+        if raw.is_empty() {
+            if required {
+                return Err(InputError::new(display, format!("empty `{col}`"))
+                    .at_position(line, 1)
+                    .at_key(format!("line {line}, column {col}"))
+                    .expected("a number")
+                    .found("an empty field"));
+            }
+            return Ok(None);
+        }
+        match raw.parse::<f64>() {
+            Ok(v) if v.is_finite() => Ok(Some(v)),
+            _ => Err(InputError::new(display, format!("`{col}` is not a number"))
+                .at_position(line, 1)
+                .at_key(format!("line {line}, column {col}"))
+                .expected("a finite number")
+                .found(format!("`{raw}`"))),
+        }
+    };
+    let count_raw = get("accelerator_count");
+    let accelerator_count = count_raw.parse::<u32>().map_err(|_| {
+        InputError::new(display, "`accelerator_count` is not a whole number")
+            .at_position(line, 1)
+            .at_key(format!("line {line}, column accelerator_count"))
+            .expected("a whole number of accelerators, at least 1")
+            .found(format!("`{count_raw}`"))
+    })?;
+    let estimate = match get("estimate") {
+        "" | "false" => false,
+        "true" => true,
+        other => {
+            return Err(InputError::new(display, "`estimate` is not a boolean")
+                .at_position(line, 1)
+                .at_key(format!("line {line}, column estimate"))
+                .expected("`true`, `false` or empty")
+                .found(format!("`{other}`")));
+        }
+    };
+    let note = get("note");
+    Ok(CloudOffer {
+        id: get("id").to_string(),
+        provider: get("provider").to_string(),
+        instance_type: get("instance_type").to_string(),
+        region: get("region").to_string(),
+        accelerator: get("accelerator").to_string(),
+        accelerator_count,
+        on_demand_usd_per_hour: number("on_demand_usd_per_hour", true)?.unwrap_or(0.0),
+        spot_usd_per_hour: number("spot_usd_per_hour", false)?,
+        commit_1y_usd_per_hour: number("commit_1y_usd_per_hour", false)?,
+        commit_3y_usd_per_hour: number("commit_3y_usd_per_hour", false)?,
+        commit_1y_derived: false,
+        commit_3y_derived: false,
+        source: get("source").to_string(),
+        as_of: get("as_of").to_string(),
+        estimate,
+        note: (!note.is_empty()).then(|| note.to_string()),
+        origin: String::new(),
+        line,
+    })
 }
 
 /// Columns of `cloud-offers.csv`, in their documented order.

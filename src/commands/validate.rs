@@ -7,6 +7,7 @@ use crate::{Failure, interrupt};
 use std::path::Path;
 use tcosim::catalog::{Catalog, FILE_NAMES};
 use tcosim::error::InputError;
+use tcosim::limits::MAX_ERRORS_PER_FILE;
 use tcosim::run::Loaded;
 use tcosim::scenario::Source;
 
@@ -25,6 +26,12 @@ pub fn validate(args: ValidateArgs, quiet: bool) -> Result<(), Failure> {
             }
             for e in &checked.errors {
                 report_error(e);
+            }
+            if checked.capped() {
+                eprintln!(
+                    "note: {shown}: stopped after {MAX_ERRORS_PER_FILE} errors; fix these and \
+                     validate again for the rest"
+                );
             }
             if let Some(what) = checked.what.as_deref().filter(|_| !quiet) {
                 println!("ok: {shown}: {what}");
@@ -56,7 +63,7 @@ pub fn validate(args: ValidateArgs, quiet: bool) -> Result<(), Failure> {
                     .collect();
                 serde_json::json!({
                     "file": file, "ok": c.errors.is_empty(), "checked": c.what,
-                    "warnings": c.warnings, "errors": errors,
+                    "warnings": c.warnings, "errors": errors, "truncated": c.capped(),
                 })
             })
             .collect();
@@ -80,6 +87,11 @@ struct FileCheck {
 }
 
 impl FileCheck {
+    /// Whether checking stopped at the most errors reported per file, so that more may follow.
+    fn capped(&self) -> bool {
+        self.errors.len() >= MAX_ERRORS_PER_FILE
+    }
+
     fn failed(errors: Vec<InputError>) -> FileCheck {
         FileCheck {
             errors,

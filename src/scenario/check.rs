@@ -165,6 +165,23 @@ pub fn structure(source: &Source) -> Result<ScenarioFile, Mistakes> {
             }
         }
     }
+    // A required key that is missing (and reported above) gets a stand-in value, so that the
+    // values of the rest are still checked; what the stand-in itself would fail is covered.
+    stand_ins(&mut table, None, "", &mut in_error);
+    for key in ENTRY_TABLES {
+        if let Some(items) = table.get_mut(key).and_then(|v| v.as_array_mut()) {
+            for (i, item) in items.iter_mut().enumerate() {
+                if let Some(entry) = item.as_table_mut() {
+                    stand_ins(
+                        entry,
+                        Some(definition_of(key)),
+                        &format!("{key}[{i}]."),
+                        &mut in_error,
+                    );
+                }
+            }
+        }
+    }
     let rest = if missed || errors.len() >= MAX_ERRORS_PER_FILE {
         None
     } else {
@@ -178,6 +195,55 @@ pub fn structure(source: &Source) -> Result<ScenarioFile, Mistakes> {
         rest,
         in_error,
     })
+}
+
+/// The name in the scenario's JSON Schema of the type of an entry of `[[table]]`.
+fn definition_of(table: &str) -> &'static str {
+    match table {
+        "workload" => "WorkloadSpec",
+        "option" => "OptionSpec",
+        "uncertain" => "UncertainSpec",
+        "correlation" => "CorrelationSpec",
+        _ => "PolicySpec",
+    }
+}
+
+/// Puts a stand-in (empty text, zero) for every required key of `definition` (see
+/// [`required`]) that `fields` lacks, and records its key path (`prefix` + key) in `in_error`.
+fn stand_ins(
+    fields: &mut toml::Table,
+    definition: Option<&str>,
+    prefix: &str,
+    in_error: &mut Vec<String>,
+) {
+    let schema = crate::report::json_schema::scenario();
+    let value = schema.as_value();
+    let node = match definition {
+        None => Some(value),
+        Some(name) => value.get("definitions").and_then(|d| d.get(name)),
+    };
+    for key in required(definition) {
+        if fields.contains_key(&key) {
+            continue;
+        }
+        let kind = node
+            .and_then(|n| n.get("properties"))
+            .and_then(|p| p.get(&key))
+            .and_then(|p| p.get("type"))
+            .and_then(|t| t.as_str());
+        let stand_in = match kind {
+            Some("integer") => toml::Value::Integer(0),
+            Some("number") => toml::Value::Float(0.0),
+            Some("boolean") => toml::Value::Boolean(false),
+            Some("string") => toml::Value::String(String::new()),
+            _ => continue,
+        };
+        fields.insert(key.clone(), stand_in);
+        let path = format!("{prefix}{key}");
+        if !in_error.contains(&path) {
+            in_error.push(path);
+        }
+    }
 }
 
 /// The entries of `[[key]]` when `value` is an array of tables of one of [`ENTRY_TABLES`].
@@ -471,14 +537,22 @@ mod tests {
         assert!(!mistakes.covers(Some("option[10].site")));
         assert!(!mistakes.covers(Some("option[0].site")));
         assert!(!mistakes.covers(Some("horizon_months")));
-        // A required key in error leaves no scenario.
-        let text = GOOD.replace("start = \"2027-01\"", "start = 2027");
-        assert!(
-            structure(&source(&text))
-                .expect_err("a mistake")
-                .rest
-                .is_none()
+        // A required key in error or missing gets a stand-in, covered, and the rest is checked.
+        let text = GOOD
+            .replace("start = \"2027-01\"", "start = 2027")
+            .replace("kind = \"cloud\"", "");
+        let mistakes = structure(&source(&text)).expect_err("two mistakes");
+        let rest = mistakes.rest.as_ref().expect("the rest is a scenario");
+        assert_eq!(rest.start, "");
+        assert!(mistakes.covers(Some("start")));
+        assert_eq!(
+            mistakes.in_error.iter().filter(|k| *k == "start").count(),
+            1
         );
+        let missing_kind = rest.options.iter().position(|o| o.kind.is_empty());
+        let at = missing_kind.expect("a stand-in kind");
+        assert!(mistakes.covers(Some(&format!("option[{at}].kind"))));
+        assert!(!mistakes.covers(Some(&format!("option[{at}].name"))));
     }
 
     #[test]

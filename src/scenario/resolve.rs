@@ -165,6 +165,10 @@ struct Ctx<'a> {
     /// Rows used, by (catalog, id, file); a row used once with a derived figure keeps the note.
     rows: BTreeMap<(String, String, String), RowRef>,
     warnings: Vec<String>,
+    /// Values out of range in the entry being resolved, which went on with the nearest value
+    /// in range so that the entry's other values are checked too; the caller takes them after
+    /// each entry, and the scenario fails if any was found.
+    deferred: std::cell::RefCell<Vec<InputError>>,
 }
 
 impl Ctx<'_> {
@@ -205,6 +209,22 @@ impl Ctx<'_> {
                 .expected(expected.to_string())
                 .found(crate::error::written(value));
             Err(crate::error::beyond_max(e, expected, value, max))
+        }
+    }
+
+    /// [`Ctx::range`] that records a value out of range in [`Ctx::deferred`] and goes on with
+    /// the nearest value in range (`min` for a value that is not a number).
+    fn value_in(&self, path: &[Seg], value: f64, min: f64, max: f64, expected: &str) -> f64 {
+        match self.range(path, value, min, max, expected) {
+            Ok(v) => v,
+            Err(e) => {
+                self.deferred.borrow_mut().push(e);
+                if value.is_nan() {
+                    min
+                } else {
+                    value.clamp(min, max)
+                }
+            }
         }
     }
 
@@ -382,6 +402,7 @@ pub fn resolve_file(
         catalog,
         rows: BTreeMap::new(),
         warnings: Vec::new(),
+        deferred: std::cell::RefCell::new(Vec::new()),
     };
     let k = Seg::Key;
 
@@ -561,10 +582,14 @@ pub fn resolve_file(
         if errors.len() >= crate::limits::MAX_ERRORS_PER_FILE {
             break;
         }
+        let mut found = Vec::new();
         match resolve_workload(&ctx, n, w, &reference, basis, &file) {
             Ok(w) => workloads.push(w),
-            Err(e) => errors.push(e),
+            Err(e) => found.push(e),
         }
+        found.extend(ctx.deferred.take());
+        found.sort_by_key(|e| e.position.unwrap_or((usize::MAX, usize::MAX)));
+        errors.extend(found);
     }
     if file
         .workloads
@@ -603,18 +628,23 @@ pub fn resolve_file(
         if errors.len() >= crate::limits::MAX_ERRORS_PER_FILE {
             break;
         }
+        let mut found = Vec::new();
         match resolve_option(&mut ctx, n, o, basis, ref_throughput, &currency) {
             Ok(o) => options.push(o),
-            Err(e) => {
-                // The option's first problem, then its other unknown ids.
-                let more: Vec<InputError> = unknown_ids(&ctx, n, o)
-                    .into_iter()
-                    .filter(|u| u.key != e.key)
-                    .collect();
-                errors.push(e);
-                errors.extend(more);
-            }
+            Err(e) => found.push(e),
         }
+        // Every value out of range, the first other problem of each part (owned, cloud), then
+        // the option's other unknown ids.
+        found.extend(ctx.deferred.take());
+        if !found.is_empty() {
+            let more: Vec<InputError> = unknown_ids(&ctx, n, o)
+                .into_iter()
+                .filter(|u| found.iter().all(|e| e.key != u.key))
+                .collect();
+            found.extend(more);
+        }
+        found.sort_by_key(|e| e.position.unwrap_or((usize::MAX, usize::MAX)));
+        errors.extend(found);
     }
     errors.extend(check_unique(
         &ctx,
@@ -767,22 +797,22 @@ fn resolve_workload(
                     )
                     .expected("no `mfu` with `gpu_hours_per_month`"));
             }
-            ctx.range(
+            ctx.value_in(
                 &p("gpu_hours_per_month"),
                 h,
                 0.0,
                 1e12,
                 "reference-GPU-hours per month, 0 or more",
-            )?
+            )
         }
         (None, Some(flops)) => {
-            let flops = ctx.range(
+            let flops = ctx.value_in(
                 &p("training_flops_per_month"),
                 flops,
                 0.0,
                 1e32,
                 "FLOPs per month, 0 or more",
-            )?;
+            );
             let Some(mfu) = w.mfu else {
                 return Err(ctx
                     .err(
@@ -792,13 +822,13 @@ fn resolve_workload(
                     .expected("`mfu`, the model-FLOPs utilisation, e.g. 0.4")
                     .found("no `mfu`"));
             };
-            let mfu = ctx.range(
+            let mfu = ctx.value_in(
                 &p("mfu"),
                 mfu,
                 1e-3,
                 1.0,
                 "a fraction above 0 and at most 1",
-            )?;
+            );
             training_gpu_hours(flops, mfu, reference_tflops(reference, basis))
         }
         (Some(_), Some(_)) => {
@@ -820,13 +850,13 @@ fn resolve_workload(
                 .found("neither"));
         }
     };
-    let growth = ctx.range(
+    let growth = ctx.value_in(
         &p("growth_per_year"),
         w.growth_per_year,
         -0.99,
         10.0,
         "a yearly growth between -0.99 and 10",
-    )?;
+    );
     let profile = if let Some(builtin) = Profile::builtin(&w.profile) {
         builtin
     } else if w.profile.ends_with(".csv") {
@@ -868,24 +898,24 @@ fn resolve_workload(
             .found(format!("`{}`", w.profile));
         return Err(e.did_you_mean(&w.profile, BUILTIN_PROFILES));
     };
-    let max_wait = ctx.range(
+    let max_wait = ctx.value_in(
         &p("max_wait_hours"),
         w.max_wait_hours as f64,
         0.0,
         f64::from(crate::model::queue::MAX_WAIT_HOURS),
         "whole hours from 0 (served in its hour) to 8760 (a year)",
-    )? as u32;
+    ) as u32;
     let unserved = match (
         w.unserved_cost_per_gpu_hour,
         file.unserved_cost_per_gpu_hour,
     ) {
-        (Some(own), _) => Some(ctx.range(
+        (Some(own), _) => Some(ctx.value_in(
             &p("unserved_cost_per_gpu_hour"),
             own,
             0.0,
             MAX_UNSERVED_PRICE,
             "a price of 0 or more per reference GPU-hour, at most 1,000,000",
-        )?),
+        )),
         (None, Some(scenario)) => Some(scenario),
         (None, None) => None,
     };
@@ -1029,17 +1059,28 @@ fn resolve_option(
             ))
             .found(format!("`{field}`")));
     }
+    // Both parts of a hybrid are checked, whichever fails.
     let owned = match kind {
         Kind::OnPrem | Kind::Hybrid => {
-            Some(resolve_owned(ctx, n, o, basis, ref_throughput, currency)?)
+            Some(resolve_owned(ctx, n, o, basis, ref_throughput, currency))
         }
         Kind::Cloud => None,
-    };
+    }
+    .transpose();
     let cloud = match kind {
         Kind::Cloud | Kind::Hybrid => {
-            Some(resolve_cloud(ctx, n, o, basis, ref_throughput, currency)?)
+            Some(resolve_cloud(ctx, n, o, basis, ref_throughput, currency))
         }
         Kind::OnPrem => None,
+    }
+    .transpose();
+    let (owned, cloud) = match (owned, cloud) {
+        (Ok(owned), Ok(cloud)) => (owned, cloud),
+        (Err(e), Ok(_)) | (Ok(_), Err(e)) => return Err(e),
+        (Err(first), Err(second)) => {
+            ctx.deferred.borrow_mut().push(first);
+            return Err(second);
+        }
     };
     Ok(OptionIn {
         name: o.name.clone(),
@@ -1087,21 +1128,21 @@ fn resolve_owned(
     ctx.add_throughput(&accelerator, basis, rel);
     let per_server = server.accelerator_count;
     let servers = match (o.servers, o.gpus) {
-        (Some(s), None) => ctx.range(
+        (Some(s), None) => ctx.value_in(
             &p("servers"),
             s as f64,
             0.0,
             100_000.0,
             "a whole number of servers, 0 to 100,000",
-        )? as u32,
+        ) as u32,
         (None, Some(g)) => {
-            let g = ctx.range(
+            let g = ctx.value_in(
                 &p("gpus"),
                 g as f64,
                 0.0,
                 800_000.0,
                 "a whole number of GPUs, 0 to 800,000",
-            )? as u32;
+            ) as u32;
             if !g.is_multiple_of(per_server) {
                 let below = g / per_server * per_server;
                 return Err(ctx
@@ -1159,16 +1200,16 @@ fn resolve_owned(
         &site.origin,
     );
 
-    let availability = ctx.range(
+    let availability = ctx.value_in(
         &p("availability"),
         o.availability.unwrap_or(defaults::AVAILABILITY),
         0.01,
         1.0,
         "a fraction above 0 and at most 1",
-    )?;
+    );
     let refresh_months = match o.refresh_years {
         Some(y) => {
-            let y = ctx.range(&p("refresh_years"), y, 1.0 / 12.0, 50.0, "1/12 to 50 years")?;
+            let y = ctx.value_in(&p("refresh_years"), y, 1.0 / 12.0, 50.0, "1/12 to 50 years");
             Some((y * 12.0).round().max(1.0) as u32)
         }
         None => None,
@@ -1211,13 +1252,13 @@ fn resolve_owned(
                     .expected("`annual_rate`, e.g. 0.07")
                     .found("none")
                 })?;
-                let rate = ctx.range(
+                let rate = ctx.value_in(
                     &fp("annual_rate"),
                     rate,
                     0.0,
                     1.0,
                     "a yearly rate between 0 and 1",
-                )?;
+                );
                 let term = f.term_months.ok_or_else(|| {
                     ctx.err(
                         &fp("kind"),
@@ -1226,26 +1267,26 @@ fn resolve_owned(
                     .expected("`term_months`, e.g. 36")
                     .found("none")
                 })?;
-                let term = ctx.range(
+                let term = ctx.value_in(
                     &fp("term_months"),
                     term as f64,
                     1.0,
                     600.0,
                     "1 to 600 months",
-                )? as u32;
+                ) as u32;
                 if f.kind == "loan" {
                     if f.residual.is_some() {
                         return Err(ctx
                             .err(&fp("residual"), "`residual` applies to leases")
                             .expected("`down_payment` for a loan"));
                     }
-                    let down = ctx.range(
+                    let down = ctx.value_in(
                         &fp("down_payment"),
                         f.down_payment.unwrap_or(0.0),
                         0.0,
                         1.0,
                         "a fraction between 0 and 1",
-                    )?;
+                    );
                     (
                         Financing::Loan {
                             annual_rate: rate,
@@ -1260,13 +1301,13 @@ fn resolve_owned(
                             .err(&fp("down_payment"), "`down_payment` applies to loans")
                             .expected("`residual` for a lease"));
                     }
-                    let residual = ctx.range(
+                    let residual = ctx.value_in(
                         &fp("residual"),
                         f.residual.unwrap_or(0.0),
                         0.0,
                         0.99,
                         "a fraction between 0 and 0.99",
-                    )?;
+                    );
                     if let Some(r) = refresh_months
                         && r != term
                     {
@@ -1322,28 +1363,28 @@ fn resolve_owned(
             &policy.origin,
         );
     }
-    let residual_value = ctx.range(
+    let residual_value = ctx.value_in(
         &p("residual_value"),
         o.residual_value.unwrap_or(defaults::RESIDUAL_VALUE),
         0.0,
         1.0,
         "a fraction of the price between 0 and 1",
-    )?;
-    let support = ctx.range(
+    );
+    let support = ctx.value_in(
         &p("support_pct_per_year"),
         o.support_pct_per_year
             .unwrap_or(server.support_pct_per_year),
         0.0,
         100.0,
         "a percentage between 0 and 100",
-    )?;
+    );
     let nonneg = |ctx: &Ctx, f: &'static str, v: Option<f64>, max: f64| {
-        ctx.range(&p(f), v.unwrap_or(0.0), 0.0, max, "0 or more")
+        ctx.value_in(&p(f), v.unwrap_or(0.0), 0.0, max, "0 or more")
     };
-    let staff_fte_fixed = nonneg(ctx, "staff_fte_fixed", o.staff_fte_fixed, 1e5)?;
-    let staff_fte_per_server = nonneg(ctx, "staff_fte_per_server", o.staff_fte_per_server, 1e3)?;
-    let staff_salary_per_year = nonneg(ctx, "staff_salary_per_year", o.staff_salary_per_year, 1e9)?;
-    let software_per_gpu_year = nonneg(ctx, "software_per_gpu_year", o.software_per_gpu_year, 1e9)?;
+    let staff_fte_fixed = nonneg(ctx, "staff_fte_fixed", o.staff_fte_fixed, 1e5);
+    let staff_fte_per_server = nonneg(ctx, "staff_fte_per_server", o.staff_fte_per_server, 1e3);
+    let staff_salary_per_year = nonneg(ctx, "staff_salary_per_year", o.staff_salary_per_year, 1e9);
+    let software_per_gpu_year = nonneg(ctx, "software_per_gpu_year", o.software_per_gpu_year, 1e9);
     if (staff_fte_fixed > 0.0 || staff_fte_per_server > 0.0) && o.staff_salary_per_year.is_none() {
         return Err(ctx
             .err(&p("staff_fte_fixed"), "staff without a salary")
@@ -1493,20 +1534,20 @@ fn resolve_cloud(
     let per_gpu = |v: f64, offer: &CloudOffer| v / f64::from(offer.accelerator_count);
 
     let commitment = match (o.committed_share, o.committed_gpus) {
-        (Some(s), None) => Commitment::Share(ctx.range(
+        (Some(s), None) => Commitment::Share(ctx.value_in(
             &p("committed_share"),
             s,
             0.0,
             1.0,
             "a share between 0 and 1",
-        )?),
-        (None, Some(g)) => Commitment::Gpus(ctx.range(
+        )),
+        (None, Some(g)) => Commitment::Gpus(ctx.value_in(
             &p("committed_gpus"),
             g as f64,
             0.0,
             1e6,
             "a whole number of GPUs, 0 or more",
-        )? as u32),
+        ) as u32),
         (None, None) => Commitment::None,
         (Some(_), Some(_)) => {
             return Err(ctx
@@ -1537,13 +1578,13 @@ fn resolve_cloud(
         commitment,
         Commitment::None | Commitment::Share(0.0) | Commitment::Gpus(0)
     );
-    let spot_share = ctx.range(
+    let spot_share = ctx.value_in(
         &p("spot_share"),
         o.spot_share.unwrap_or(0.0),
         0.0,
         1.0,
         "a share between 0 and 1",
-    )?;
+    );
     if spot_share > 0.0 && offer.spot_usd_per_hour.is_none() {
         return Err(ctx
             .err(
@@ -1553,43 +1594,43 @@ fn resolve_cloud(
             .expected("spot_share = 0, or an offer with a spot price")
             .found(format!("spot_share = {spot_share}")));
     }
-    let spot_overhead = ctx.range(
+    let spot_overhead = ctx.value_in(
         &p("spot_interruption_overhead"),
         o.spot_interruption_overhead
             .unwrap_or(defaults::SPOT_OVERHEAD),
         0.0,
         5.0,
         "a fraction between 0 and 5",
-    )?;
-    let storage_tb = ctx.range(
+    );
+    let storage_tb = ctx.value_in(
         &p("storage_tb"),
         o.storage_tb.unwrap_or(0.0),
         0.0,
         1e9,
         "0 or more TB",
-    )?;
-    let egress_tb = ctx.range(
+    );
+    let egress_tb = ctx.value_in(
         &p("egress_tb_per_month"),
         o.egress_tb_per_month.unwrap_or(0.0),
         0.0,
         1e9,
         "0 or more TB per month",
-    )?;
-    let cloud_pue = ctx.range(
+    );
+    let cloud_pue = ctx.value_in(
         &p("cloud_pue"),
         o.cloud_pue.unwrap_or(defaults::CLOUD_PUE),
         1.0,
         5.0,
         "a PUE between 1 and 5",
-    )?;
-    let cloud_co2 = ctx.range(
+    );
+    let cloud_co2 = ctx.value_in(
         &p("cloud_grid_co2_g_per_kwh"),
         o.cloud_grid_co2_g_per_kwh
             .unwrap_or(defaults::CLOUD_GRID_CO2),
         0.0,
         5000.0,
         "0 to 5,000 gCO2/kWh",
-    )?;
+    );
 
     if let Some(spot) = offer.spot_usd_per_hour
         && spot > offer.on_demand_usd_per_hour

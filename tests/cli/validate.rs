@@ -905,3 +905,259 @@ fn every_bad_row_of_a_catalog_folder_is_reported() {
         ]
     );
 }
+
+/// The keys of the errors of the first file of `validate --format json` on `args`, which must
+/// fail with exit code 2.
+fn error_keys(args: &[&OsStr]) -> Vec<String> {
+    let out = output(args);
+    assert_eq!(out.status.code(), Some(EXIT_INPUT), "{}", stderr(&out));
+    let doc: serde_json::Value = serde_json::from_str(&stdout(&out)).expect("JSON");
+    doc["files"][0]["errors"]
+        .as_array()
+        .expect("errors")
+        .iter()
+        .map(|e| e["key"].as_str().unwrap_or("").to_string())
+        .collect()
+}
+
+/// Every value out of range in one workload or option is reported, not only its first, and
+/// both parts of a hybrid are checked when each has a problem.
+#[test]
+fn every_bad_value_of_an_entry_is_reported() {
+    let scratch = Scratch::new();
+    let text = edit(BASE, "growth_per_year = 0.1", "growth_per_year = 50");
+    let text = edit(
+        &text,
+        "gpu_hours_per_month = 5000",
+        "gpu_hours_per_month = -5000",
+    );
+    let text = edit(
+        &text,
+        "servers = 2\nsite = \"us-tx-colo\"",
+        "servers = 2\nsite = \"us-tx-colo\"\nresidual_value = 1.5\nstaff_fte_fixed = -1\nsupport_pct_per_year = 300",
+    );
+    let text = edit(
+        &text,
+        "servers = 1\nsite = \"us-tx-colo\"\noffer = \"aws-p5.48xlarge-us-east-1\"",
+        "servers = 1\nsite = \"us-tx-colo\"\noffer = \"aws-p5.48xlarge-us-east-1\"\navailability = 2\nspot_share = 3",
+    );
+    let bad = scratch.write("bad.toml", &text);
+    let keys = error_keys(&[arg("validate"), arg("--format"), arg("json"), arg(&bad)]);
+    assert_eq!(
+        keys,
+        [
+            "workload[0].gpu_hours_per_month",
+            "workload[0].growth_per_year",
+            "option[0].residual_value",
+            "option[0].staff_fte_fixed",
+            "option[0].support_pct_per_year",
+            "option[2].availability",
+            "option[2].spot_share",
+        ]
+    );
+    // `run` still stops at the first.
+    let out = output([arg("run"), arg(&bad)]);
+    assert_eq!(out.status.code(), Some(EXIT_INPUT));
+    assert_eq!(stderr(&out).matches("error: ").count(), 1);
+}
+
+/// A required key that is missing is reported, and the values of the rest of the file are
+/// still checked.
+#[test]
+fn values_are_checked_beside_a_missing_key() {
+    let scratch = Scratch::new();
+    let text = edit(BASE, "horizon_months = 24\n", "");
+    let text = edit(&text, "name = \"rent\"\n", "");
+    let text = edit(&text, "growth_per_year = 0.1", "growth_per_year = 50");
+    let text = edit(
+        &text,
+        "servers = 2\nsite = \"us-tx-colo\"",
+        "servers = 2\nsite = \"us-tx-colo\"\nresidual_value = 1.5",
+    );
+    let bad = scratch.write("bad.toml", &text);
+    let out = output([arg("validate"), arg("--format"), arg("json"), arg(&bad)]);
+    assert_eq!(out.status.code(), Some(EXIT_INPUT));
+    let doc: serde_json::Value = serde_json::from_str(&stdout(&out)).expect("JSON");
+    let found: Vec<(&str, &str)> = doc["files"][0]["errors"]
+        .as_array()
+        .expect("errors")
+        .iter()
+        .map(|e| {
+            (
+                e["key"].as_str().unwrap_or(""),
+                e["problem"].as_str().unwrap_or(""),
+            )
+        })
+        .collect();
+    assert_eq!(
+        found,
+        [
+            ("", "missing field `horizon_months`"),
+            (
+                "workload[0].growth_per_year",
+                "`growth_per_year` is out of range"
+            ),
+            (
+                "option[0].residual_value",
+                "`residual_value` is out of range"
+            ),
+            ("option[1]", "missing field `name`"),
+        ]
+    );
+}
+
+/// An unknown id with no known id near it points at the command that lists the known ones.
+#[test]
+fn an_unknown_id_far_from_every_known_one_names_the_listing() {
+    let scratch = Scratch::new();
+    for (from, to, listing) in [
+        (
+            "offer = \"aws-p5.48xlarge-us-east-1\"\n\n[[option]]\nname = \"mix\"",
+            "offer = \"qqqqqqqq\"\n\n[[option]]\nname = \"mix\"",
+            "`tcosim catalog list offers`",
+        ),
+        (
+            "servers = 2\nsite = \"us-tx-colo\"",
+            "servers = 2\nsite = \"zzzzzzzzzzzz\"",
+            "`tcosim catalog list sites`",
+        ),
+    ] {
+        let bad = scratch.write("bad.toml", &edit(BASE, from, to));
+        rejected(
+            &[arg("validate"), arg(&bad)],
+            &["no known id is near it", listing],
+        );
+        // The listing named exists and lists rows.
+        let kind = listing
+            .trim_matches('`')
+            .rsplit(' ')
+            .next()
+            .expect("a table");
+        assert!(
+            success(["catalog", "list", kind, "--format", "csv"])
+                .lines()
+                .count()
+                > 2
+        );
+    }
+}
+
+/// A catalog file that does not load (a value of the wrong type, an unknown field, bad CSV
+/// fields) reports the problem of every bad row, in every file of the folder, with its line.
+#[test]
+fn every_row_that_does_not_load_is_reported() {
+    let scratch = Scratch::new();
+    let shipped = repo().join("catalogs");
+    for name in [
+        "accelerators.toml",
+        "servers.toml",
+        "cloud-providers.toml",
+        "sites.toml",
+        "depreciation.toml",
+        "fx.toml",
+    ] {
+        let mut text = std::fs::read_to_string(shipped.join(name)).expect("shipped catalog");
+        if name == "accelerators.toml" {
+            let mut n = 0;
+            text = text
+                .lines()
+                .map(|l| {
+                    n += usize::from(l.starts_with("memory_gb = "));
+                    match (l.starts_with("memory_gb = "), n) {
+                        (true, 1) => "memory_gb = \"sixteen\"".to_string(),
+                        (true, 3) => "memory_gb = 80\nmemory_size = 80".to_string(),
+                        _ => l.to_string(),
+                    }
+                })
+                .collect::<Vec<_>>()
+                .join("\n");
+        }
+        scratch.write(&format!("cat/{name}"), &text);
+    }
+    let offers = format!(
+        "{OFFERS_HEADER}{}{}{}",
+        offer_row("abc", ""),
+        offer_row("98", "").replace("test-offer", "test-offer-2"),
+        offer_row("98", "")
+            .replace("test-offer", "test-offer-3")
+            .replace(",8,", ",eight,"),
+    );
+    scratch.write("cat/cloud-offers.csv", &offers);
+    let folder = scratch.path("cat");
+    let out = output([arg("validate"), arg("--format"), arg("json"), arg(&folder)]);
+    assert_eq!(out.status.code(), Some(EXIT_INPUT));
+    let doc: serde_json::Value = serde_json::from_str(&stdout(&out)).expect("JSON");
+    let found: Vec<(String, u64, String)> = doc["files"][0]["errors"]
+        .as_array()
+        .expect("errors")
+        .iter()
+        .map(|e| {
+            (
+                Path::new(e["in"].as_str().unwrap_or(""))
+                    .file_name()
+                    .map(|n| n.to_string_lossy().into_owned())
+                    .unwrap_or_default(),
+                e["line"].as_u64().unwrap_or(0),
+                e["key"].as_str().unwrap_or("").to_string(),
+            )
+        })
+        .collect();
+    let accelerators = std::fs::read_to_string(folder.join("accelerators.toml")).expect("written");
+    let line = |needle: &str| line_of(&accelerators, needle) as u64;
+    assert_eq!(
+        found,
+        [
+            (
+                "accelerators.toml".to_string(),
+                line("memory_gb = \"sixteen\""),
+                "accelerator[0].memory_gb".to_string()
+            ),
+            (
+                "accelerators.toml".to_string(),
+                line("memory_size"),
+                "accelerator[2].memory_size".to_string()
+            ),
+            (
+                "cloud-offers.csv".to_string(),
+                2,
+                "line 2, column on_demand_usd_per_hour".to_string()
+            ),
+            (
+                "cloud-offers.csv".to_string(),
+                4,
+                "line 4, column accelerator_count".to_string()
+            ),
+        ],
+        "{found:#?}"
+    );
+}
+
+/// A file with more problems than are reported says that checking stopped, in words and in
+/// JSON.
+#[test]
+fn a_file_with_too_many_problems_says_checking_stopped() {
+    let scratch = Scratch::new();
+    let mut text = BASE.to_string();
+    for i in 0..120 {
+        text.push_str(&format!(
+            "\n[[workload]]\nname = \"w{i}\"\ngpu_hours_per_month = -1\nprofile = \"flat\"\n"
+        ));
+    }
+    let bad = scratch.write("bad.toml", &text);
+    rejected(
+        &[arg("validate"), arg(&bad)],
+        &["stopped after 100 errors; fix these and validate again for the rest"],
+    );
+    let out = output([arg("validate"), arg("--format"), arg("json"), arg(&bad)]);
+    let doc: serde_json::Value = serde_json::from_str(&stdout(&out)).expect("JSON");
+    assert_eq!(doc["files"][0]["truncated"], true);
+    assert!(doc["files"][0]["errors"].as_array().expect("errors").len() >= 100);
+    let good = success([
+        "validate",
+        "--format",
+        "json",
+        "scenarios/startup-finetune.toml",
+    ]);
+    let doc: serde_json::Value = serde_json::from_str(&good).expect("JSON");
+    assert_eq!(doc["files"][0]["truncated"], false);
+}
