@@ -118,6 +118,7 @@ impl InputError {
             "site" => Some("sites"),
             "depreciation policy" => Some("depreciation"),
             "currency" => Some("fx"),
+            "automation level" => Some("automation"),
             _ => None,
         };
         match table {

@@ -198,6 +198,21 @@ pub fn rows(c: &Catalog) -> Vec<Row<'_>> {
             [("currency", t(&f.currency)), ("per_usd", n(f.per_usd)),]
         ));
     }
+    for a in &c.automation {
+        out.push(row!(
+            Kind::Automation,
+            &a.id,
+            a,
+            [
+                ("id", t(&a.id)),
+                ("name", t(&a.name)),
+                ("fte_per_100_gpus", n(a.fte_per_100_gpus)),
+                ("fixed_fte", n(a.fixed_fte)),
+                ("platform_fte", n(a.platform_fte)),
+                ("software_per_gpu_year_usd", n(a.software_per_gpu_year_usd)),
+            ]
+        ));
+    }
     out
 }
 

@@ -19,10 +19,12 @@ pub enum Kind {
     Sites,
     Depreciation,
     Fx,
+    #[value(alias = "staffing")]
+    Automation,
 }
 
 impl Kind {
-    pub const ALL: [Kind; 7] = [
+    pub const ALL: [Kind; 8] = [
         Kind::Accelerators,
         Kind::Servers,
         Kind::Offers,
@@ -30,6 +32,7 @@ impl Kind {
         Kind::Sites,
         Kind::Depreciation,
         Kind::Fx,
+        Kind::Automation,
     ];
 
     /// The name used on the command line and in outputs.
@@ -42,6 +45,7 @@ impl Kind {
             Kind::Sites => "sites",
             Kind::Depreciation => "depreciation",
             Kind::Fx => "fx",
+            Kind::Automation => "automation",
         }
     }
 }
@@ -356,6 +360,34 @@ pub fn list(catalog: &Catalog, kind: Kind) -> Listing {
                         Cell::opt(ratio(Some(1.0), Some(f.per_usd))),
                     ];
                     r.extend(provenance(&f.as_of, f.estimate, &f.source));
+                    r
+                })
+                .collect(),
+        ),
+        Kind::Automation => (
+            vec![
+                "id",
+                "name",
+                "fte_per_100_gpus",
+                "fixed_fte",
+                "platform_fte",
+                "software_per_gpu_year_usd",
+                "gpus_per_fte",
+            ],
+            catalog
+                .automation
+                .iter()
+                .map(|a| {
+                    let mut r = vec![
+                        Cell::text(&a.id),
+                        Cell::text(&a.name),
+                        Cell::num(a.fte_per_100_gpus),
+                        Cell::num(a.fixed_fte),
+                        Cell::num(a.platform_fte),
+                        Cell::num(a.software_per_gpu_year_usd),
+                        Cell::opt(ratio(Some(100.0), Some(a.fte_per_100_gpus))),
+                    ];
+                    r.extend(provenance(&a.as_of, a.estimate, &a.source));
                     r
                 })
                 .collect(),

@@ -21,7 +21,7 @@ use std::collections::HashMap;
 use std::path::Path;
 
 /// The catalog files a folder may hold, in load order.
-pub const FILE_NAMES: [&str; 7] = [
+pub const FILE_NAMES: [&str; 8] = [
     "accelerators.toml",
     "servers.toml",
     "cloud-providers.toml",
@@ -29,9 +29,10 @@ pub const FILE_NAMES: [&str; 7] = [
     "sites.toml",
     "depreciation.toml",
     "fx.toml",
+    "staffing.toml",
 ];
 
-const BUILTIN: [(&str, &str); 7] = [
+const BUILTIN: [(&str, &str); 8] = [
     (
         "accelerators.toml",
         include_str!("../../catalogs/accelerators.toml"),
@@ -51,6 +52,10 @@ const BUILTIN: [(&str, &str); 7] = [
         include_str!("../../catalogs/depreciation.toml"),
     ),
     ("fx.toml", include_str!("../../catalogs/fx.toml")),
+    (
+        "staffing.toml",
+        include_str!("../../catalogs/staffing.toml"),
+    ),
 ];
 
 /// Label of the compiled-in catalog layer in messages and in `catalog_rows_used`.
@@ -67,6 +72,7 @@ pub struct Catalog {
     pub policies: Vec<Policy>,
     pub useful_life_changes: Vec<UsefulLifeChange>,
     pub fx: Vec<FxRate>,
+    pub automation: Vec<Automation>,
     /// Text of every file loaded, by display name, to point errors at lines.
     texts: HashMap<String, String>,
     /// Position of every row by kind and id, so that a lookup costs the same in a catalog of
@@ -84,6 +90,7 @@ enum Table {
     Site,
     Policy,
     Fx,
+    Automation,
 }
 
 /// The row of `rows` with id `id`: through `index` when it still points at that row, else by a
@@ -263,6 +270,12 @@ impl Catalog {
                     let rows = parse_toml::<FxFile>(&display, &file.text)?.rate;
                     merge(&mut self.fx, rows, &display, "rate", |r| &r.currency)?;
                 }
+                "staffing.toml" => {
+                    let rows = parse_toml::<StaffingFile>(&display, &file.text)?.automation;
+                    merge(&mut self.automation, rows, &display, "automation", |r| {
+                        &r.id
+                    })?;
+                }
                 _ => {}
             }
             self.texts.insert(display, file.text);
@@ -316,6 +329,7 @@ impl Catalog {
         add(&mut index, Table::Site, &self.sites, |r| &r.id);
         add(&mut index, Table::Policy, &self.policies, |r| &r.id);
         add(&mut index, Table::Fx, &self.fx, |r| &r.currency);
+        add(&mut index, Table::Automation, &self.automation, |r| &r.id);
         self.index = index;
     }
 
@@ -346,6 +360,11 @@ impl Catalog {
     pub fn fx_rate(&self, currency: &str) -> Option<&FxRate> {
         lookup(&self.index, Table::Fx, &self.fx, currency, |r| &r.currency)
     }
+    pub fn automation_level(&self, id: &str) -> Option<&Automation> {
+        lookup(&self.index, Table::Automation, &self.automation, id, |r| {
+            &r.id
+        })
+    }
 
     /// Rows that carry an `estimate` flag (every table but the reference useful-life changes),
     /// as `(marked estimate, all)`, so that `validate` can say how much of the data is assumed.
@@ -359,7 +378,8 @@ impl Catalog {
             .chain(self.offers.iter().map(|r| r.estimate))
             .chain(self.sites.iter().map(|r| r.estimate))
             .chain(self.policies.iter().map(|r| r.estimate))
-            .chain(self.fx.iter().map(|r| r.estimate));
+            .chain(self.fx.iter().map(|r| r.estimate))
+            .chain(self.automation.iter().map(|r| r.estimate));
         flags.fold((0, 0), |(est, all), e| (est + usize::from(e), all + 1))
     }
 
@@ -530,6 +550,9 @@ fn load_errors<P: AsRef<Path>, F: AsRef<Path>>(
             }),
             "fx.toml" => rows_of::<FxFile, _>(d, t, left, |f| {
                 repeated(d, "rate", f.rate.iter().map(|r| &r.currency))
+            }),
+            "staffing.toml" => rows_of::<StaffingFile, _>(d, t, left, |f| {
+                repeated(d, "automation", f.automation.iter().map(|r| &r.id))
             }),
             "cloud-offers.csv" => match read_offers(d, t, left) {
                 Ok(rows) => repeated(d, "row", rows.iter().map(|r| &r.id)),

@@ -237,7 +237,42 @@ pub struct FxRate {
     pub index: usize,
 }
 
-origin!(Accelerator, Server, Provider, Site, Policy, FxRate);
+/// Staff effort of owned servers at one degree of automation (`staffing.toml`, README
+/// "Automation and staff").
+#[derive(Debug, Clone, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct Automation {
+    /// `manual`, `scripted` or `full` in the shipped catalog; a layer may add its own.
+    pub id: String,
+    pub name: String,
+    /// Operations staff per 100 owned GPUs [FTE].
+    pub fte_per_100_gpus: f64,
+    /// Operations staff however few GPUs there are [FTE].
+    pub fixed_fte: f64,
+    /// Platform engineers who build and keep the automation [FTE].
+    pub platform_fte: f64,
+    /// Software of the automation per owned GPU and year [USD].
+    pub software_per_gpu_year_usd: f64,
+    pub source: String,
+    pub as_of: String,
+    #[serde(default)]
+    pub estimate: bool,
+    pub note: Option<String>,
+    #[serde(skip)]
+    pub origin: String,
+    #[serde(skip)]
+    pub index: usize,
+}
+
+origin!(
+    Accelerator,
+    Server,
+    Provider,
+    Site,
+    Policy,
+    FxRate,
+    Automation
+);
 
 #[derive(Debug, Deserialize)]
 #[serde(deny_unknown_fields)]
@@ -281,6 +316,13 @@ pub(crate) struct DepreciationFile {
 pub(crate) struct FxFile {
     #[serde(default)]
     pub rate: Vec<FxRate>,
+}
+
+#[derive(Debug, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub(crate) struct StaffingFile {
+    #[serde(default)]
+    pub automation: Vec<Automation>,
 }
 
 /// Where a value a run used came from (README "JSON output", `catalog_rows_used`).

@@ -502,6 +502,45 @@ pub(super) fn validate_all(c: &Catalog) -> Vec<InputError> {
             errors.push(e);
         }
     }
+    for a in &c.automation {
+        let row = || -> Result<(), InputError> {
+            let at = At::Toml {
+                file: &a.origin,
+                table: "automation",
+                index: a.index,
+            };
+            at.range(
+                c,
+                "fte_per_100_gpus",
+                a.fte_per_100_gpus,
+                0.0,
+                100.0,
+                "0 to 100 FTE per 100 GPUs",
+            )?;
+            at.range(c, "fixed_fte", a.fixed_fte, 0.0, 1e4, "0 to 10,000 FTE")?;
+            at.range(
+                c,
+                "platform_fte",
+                a.platform_fte,
+                0.0,
+                1e4,
+                "0 to 10,000 FTE",
+            )?;
+            at.range(
+                c,
+                "software_per_gpu_year_usd",
+                a.software_per_gpu_year_usd,
+                0.0,
+                1e6,
+                "0 to 1,000,000 USD per GPU-year",
+            )?;
+            at.sourced(c, &a.source, &a.as_of)?;
+            Ok(())
+        };
+        if let Err(e) = row() {
+            errors.push(e);
+        }
+    }
     if c.fx_rate("USD").is_none() {
         errors.push(
             InputError::new("fx.toml", "no rate for `USD`")

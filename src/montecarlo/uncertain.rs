@@ -1222,6 +1222,78 @@ fn target(
                 range,
             ))
         }
+        "automation" => {
+            // Options at this degree of automation, with their GPUs per server.
+            let users: Vec<(usize, f64)> = r
+                .file
+                .options
+                .iter()
+                .enumerate()
+                .filter(|(_, o)| o.automation.as_deref() == Some(name))
+                .filter_map(|(o, _)| {
+                    let owned = r.input.options.get(o)?.owned.as_ref()?;
+                    Some((o, f64::from(owned.gpus_per_server)))
+                })
+                .collect();
+            if users.is_empty() {
+                return Err(unused(
+                    source,
+                    &at,
+                    "automation level",
+                    name,
+                    r.file
+                        .options
+                        .iter()
+                        .filter_map(|o| o.automation.as_deref()),
+                ));
+            }
+            let (f, range, own_key) = match field {
+                "fte_per_100_gpus" => (
+                    OwnedField::StaffPerServer,
+                    (0.0, 100.0),
+                    "staff_fte_per_server",
+                ),
+                "software_per_gpu_year_usd" => {
+                    (OwnedField::Software, (0.0, 1e6), "software_per_gpu_year")
+                }
+                _ => {
+                    return Err(unknown_field(
+                        "automation",
+                        &["fte_per_100_gpus", "software_per_gpu_year_usd"],
+                    ));
+                }
+            };
+            // An option's own staff or software figure overrides the catalog's (S1).
+            let options: Vec<(usize, Conv)> = users
+                .into_iter()
+                .filter(|(o, _)| {
+                    let spec = &r.file.options[*o];
+                    match f {
+                        OwnedField::StaffPerServer => spec.staff_fte_per_server.is_none(),
+                        _ => spec.software_per_gpu_year.is_none(),
+                    }
+                })
+                .map(|(o, gpus)| {
+                    let c = match f {
+                        // Staff per server = FTE per 100 GPUs × GPUs per server / 100.
+                        OwnedField::StaffPerServer => Conv {
+                            per: 100.0 / gpus.max(1.0),
+                            div: 1.0,
+                            mul: 1.0,
+                        },
+                        _ => conv("USD", 1.0),
+                    };
+                    (o, c)
+                })
+                .collect();
+            if options.is_empty() {
+                return Err(bad(
+                    format!("every option at automation `{name}` sets its own `{own_key}`"),
+                    "an automation level whose catalog figure an option uses",
+                ));
+            }
+            Ok((Target::Owned { options, field: f }, range))
+        }
         "offer" | "provider" => {
             let by_row = if kind == "offer" {
                 &index.offers
@@ -1318,7 +1390,7 @@ fn target(
         }
         _ => Err(bad(
             format!("unknown path kind `{kind}`"),
-            "`workload`, `option`, `site`, `server`, `offer` or `provider`",
+            "`workload`, `option`, `site`, `server`, `offer`, `provider` or `automation`",
         )),
     }
 }

@@ -775,6 +775,12 @@ fn unknown_ids(ctx: &Ctx, n: usize, o: &OptionSpec) -> Vec<InputError> {
         let known = c.policies.iter().map(|s| s.id.as_str()).collect();
         errors.push(ctx.unknown(&p("depreciation"), "depreciation policy", id, known));
     }
+    if let Some(id) = &o.automation
+        && c.automation_level(id).is_none()
+    {
+        let known = c.automation.iter().map(|s| s.id.as_str()).collect();
+        errors.push(ctx.unknown(&p("automation"), "automation level", id, known));
+    }
     errors
 }
 
@@ -941,7 +947,7 @@ fn resolve_workload(
     })
 }
 
-const OWNED_FIELDS: [&str; 13] = [
+const OWNED_FIELDS: [&str; 14] = [
     "server",
     "servers",
     "gpus",
@@ -952,6 +958,7 @@ const OWNED_FIELDS: [&str; 13] = [
     "depreciation",
     "residual_value",
     "support_pct_per_year",
+    "automation",
     "staff_fte_fixed",
     "staff_fte_per_server",
     "software_per_gpu_year",
@@ -981,6 +988,7 @@ fn owned_field_set(o: &OptionSpec) -> Vec<&'static str> {
         o.depreciation.is_some(),
         o.residual_value.is_some(),
         o.support_pct_per_year.is_some(),
+        o.automation.is_some(),
         o.staff_fte_fixed.is_some(),
         o.staff_fte_per_server.is_some(),
         o.software_per_gpu_year.is_some(),
@@ -1381,13 +1389,71 @@ fn resolve_owned(
     let nonneg = |ctx: &Ctx, f: &'static str, v: Option<f64>, max: f64| {
         ctx.value_in(&p(f), v.unwrap_or(0.0), 0.0, max, "0 or more")
     };
-    let staff_fte_fixed = nonneg(ctx, "staff_fte_fixed", o.staff_fte_fixed, 1e5);
-    let staff_fte_per_server = nonneg(ctx, "staff_fte_per_server", o.staff_fte_per_server, 1e3);
+    let mut staff_fte_fixed = nonneg(ctx, "staff_fte_fixed", o.staff_fte_fixed, 1e5);
+    let mut staff_fte_per_server = nonneg(ctx, "staff_fte_per_server", o.staff_fte_per_server, 1e3);
     let staff_salary_per_year = nonneg(ctx, "staff_salary_per_year", o.staff_salary_per_year, 1e9);
-    let software_per_gpu_year = nonneg(ctx, "software_per_gpu_year", o.software_per_gpu_year, 1e9);
+    let mut software_per_gpu_year =
+        nonneg(ctx, "software_per_gpu_year", o.software_per_gpu_year, 1e9);
+    if let Some(level) = &o.automation {
+        // Staff and software from the degree of automation (README equation S1), where the
+        // option does not set them.
+        let Some(row) = ctx.catalog.automation_level(level).cloned() else {
+            return Err(ctx.unknown(
+                &p("automation"),
+                "automation level",
+                level,
+                ctx.catalog
+                    .automation
+                    .iter()
+                    .map(|a| a.id.as_str())
+                    .collect(),
+            ));
+        };
+        ctx.use_row(
+            "automation",
+            &row.id,
+            (&row.source, &row.as_of, row.estimate),
+            None,
+            &row.origin,
+        );
+        let gpus = f64::from(server.accelerator_count);
+        let mut values = Vec::new();
+        if o.staff_fte_per_server.is_none() {
+            staff_fte_per_server = row.fte_per_100_gpus * gpus / 100.0;
+            values.push(RowValue::catalog(
+                "fte_per_100_gpus",
+                row.fte_per_100_gpus,
+                "FTE per 100 GPUs",
+            ));
+        }
+        if o.staff_fte_fixed.is_none() {
+            staff_fte_fixed = row.fixed_fte + row.platform_fte;
+            values.push(RowValue::catalog("fixed_fte", row.fixed_fte, "FTE"));
+            values.push(RowValue::catalog("platform_fte", row.platform_fte, "FTE"));
+        }
+        if o.software_per_gpu_year.is_none() {
+            software_per_gpu_year = ctx.convert(
+                &p("automation"),
+                row.software_per_gpu_year_usd,
+                "USD",
+                currency,
+            )?;
+            values.push(RowValue::catalog(
+                "software_per_gpu_year_usd",
+                row.software_per_gpu_year_usd,
+                "USD per GPU-year",
+            ));
+        }
+        ctx.add_values("automation", &row.id, &row.origin, values);
+    }
     if (staff_fte_fixed > 0.0 || staff_fte_per_server > 0.0) && o.staff_salary_per_year.is_none() {
+        let at = if o.staff_fte_fixed.is_none() && o.automation.is_some() {
+            "automation"
+        } else {
+            "staff_fte_fixed"
+        };
         return Err(ctx
-            .err(&p("staff_fte_fixed"), "staff without a salary")
+            .err(&p(at), "staff without a salary")
             .expected(
                 "`staff_salary_per_year`, the loaded cost of one FTE in the scenario currency",
             )

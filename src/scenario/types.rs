@@ -255,6 +255,10 @@ pub struct OptionSpec {
     pub residual_value: Option<f64>,
     /// Owned: support contract after warranty [% of price per year]; the server's by default.
     pub support_pct_per_year: Option<f64>,
+    /// Owned: the degree of automation (`manual`, `scripted`, `full`: an id of the staffing
+    /// catalog), which sets the staff and the software of the automation unless the keys below
+    /// do.
+    pub automation: Option<String>,
     /// Owned: staff independent of the number of servers [FTE].
     pub staff_fte_fixed: Option<f64>,
     /// Owned: staff per server [FTE].

@@ -219,8 +219,10 @@ fn catalog_input_splits_at_separator_lines() {
     let files = tcosim::fuzzing::split_catalog("=== fx.toml\na\n=== sites.toml\r\nb\n");
     assert_eq!(files, [("fx.toml", "a\n"), ("sites.toml", "b\n")]);
     // Text before the first separator goes to the file its first byte picks: `[` is 91,
-    // 91 mod 7 = 0, accelerators.toml.
+    // 91 mod 8 = 3, cloud-offers.csv; `0` is 48, 48 mod 8 = 0, accelerators.toml.
     let files = tcosim::fuzzing::split_catalog("[[x]]\n=== fx.toml\n");
-    assert_eq!(files, [("accelerators.toml", "[[x]]\n"), ("fx.toml", "")]);
+    assert_eq!(files, [("cloud-offers.csv", "[[x]]\n"), ("fx.toml", "")]);
+    let files = tcosim::fuzzing::split_catalog("0\n=== staffing.toml\n");
+    assert_eq!(files, [("accelerators.toml", "0\n"), ("staffing.toml", "")]);
     assert!(tcosim::fuzzing::split_catalog("").is_empty());
 }

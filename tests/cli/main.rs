@@ -8,6 +8,7 @@
 mod support;
 
 mod assumptions;
+mod automation;
 mod bad_input;
 mod catalog;
 mod catalog_commands;

@@ -58,6 +58,7 @@ fn estimates_in(folder: &Path) -> (usize, usize) {
         ("sites.toml", "site"),
         ("depreciation.toml", "policy"),
         ("fx.toml", "rate"),
+        ("staffing.toml", "automation"),
     ] {
         let text = std::fs::read_to_string(folder.join(file)).unwrap();
         let doc: toml::Table = toml::from_str(&text).unwrap();
