@@ -9,6 +9,7 @@
 //! prints or reads the clock.
 
 pub mod render;
+pub mod scenario;
 pub mod sim;
 pub mod stats;
 pub mod time;
