@@ -139,7 +139,7 @@ impl Loaded {
         let resolved = scenario::resolve(&source, &catalog)?;
         let uncertainty = Uncertainty::build(&source, &resolved, &catalog)?;
         if resolved.file.sweep.is_some() {
-            sweep::Plan::build(&source, &resolved, &uncertainty)?;
+            sweep::Plan::build(&source, &resolved, &catalog, &uncertainty)?;
         }
         Ok(Loaded {
             source,
@@ -233,7 +233,12 @@ impl Loaded {
 
     /// The sweep plan of the scenario's `[sweep]`.
     pub fn sweep_plan(&self) -> Result<sweep::Plan, InputError> {
-        sweep::Plan::build(&self.source, &self.resolved, &self.uncertainty)
+        sweep::Plan::build(
+            &self.source,
+            &self.resolved,
+            &self.catalog,
+            &self.uncertainty,
+        )
     }
 }
 

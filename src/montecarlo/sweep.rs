@@ -7,6 +7,7 @@
 
 use super::engine::{self, Cancelled};
 use super::uncertain::Uncertainty;
+use crate::catalog::Catalog;
 use crate::error::{InputError, Seg, number, written};
 use crate::model::{self, Commitment, Input};
 use crate::scenario::{Resolved, Source, SweepParameter, error_at};
@@ -27,6 +28,18 @@ pub enum Field {
     CommittedGpus,
     SpotShare,
     Availability,
+    /// The degree of automation: the values are indices into [`Axis::levels`].
+    Automation,
+}
+
+/// Staff and software of an owned option at one degree of automation (README S1), with the
+/// option's own figures where it sets them.
+#[derive(Debug, Clone, PartialEq)]
+pub struct Level {
+    pub id: String,
+    pub staff_fte_fixed: f64,
+    pub staff_fte_per_server: f64,
+    pub software_per_gpu_year: f64,
 }
 
 /// One axis of the grid.
@@ -36,9 +49,29 @@ pub struct Axis {
     pub option: usize,
     pub field: Field,
     pub values: Vec<f64>,
+    /// For [`Field::Automation`], the levels the values index; empty otherwise.
+    pub levels: Vec<Level>,
 }
 
 impl Axis {
+    /// How value `v` of this axis is shown: the level's id on an automation axis, the number
+    /// otherwise (`number` formats it).
+    pub fn show(&self, v: f64, number: impl Fn(f64) -> String) -> String {
+        match self.level(v) {
+            Some(l) => l.id.clone(),
+            None => number(v),
+        }
+    }
+
+    /// The level value `v` stands for on an automation axis.
+    pub fn level(&self, v: f64) -> Option<&Level> {
+        if self.field == Field::Automation && v >= 0.0 {
+            self.levels.get(v as usize)
+        } else {
+            None
+        }
+    }
+
     fn set(&self, input: &mut Input, v: f64) {
         self.set_on(&mut input.options[self.option], v);
     }
@@ -74,6 +107,13 @@ impl Axis {
             Field::SpotShare => {
                 if let Some(c) = o.cloud.as_mut() {
                     c.spot_share = v;
+                }
+            }
+            Field::Automation => {
+                if let (Some(w), Some(l)) = (o.owned.as_mut(), self.levels.get(v as usize)) {
+                    w.staff_fte_fixed = l.staff_fte_fixed;
+                    w.staff_fte_per_server = l.staff_fte_per_server;
+                    w.software_per_gpu_year = l.software_per_gpu_year;
                 }
             }
         }
@@ -155,6 +195,7 @@ impl Plan {
     pub fn build(
         source: &Source,
         r: &Resolved,
+        catalog: &Catalog,
         uncertainty: &Uncertainty,
     ) -> Result<Plan, InputError> {
         let Some(spec) = &r.file.sweep else {
@@ -204,7 +245,7 @@ impl Plan {
         }
         let mut axes = Vec::new();
         for (i, p) in spec.parameters.iter().enumerate() {
-            axes.push(axis(source, r, i, p)?);
+            axes.push(axis(source, r, catalog, i, p)?);
         }
         if let [first, second] = axes.as_slice() {
             let at = [
@@ -292,7 +333,13 @@ impl Plan {
     }
 }
 
-fn axis(source: &Source, r: &Resolved, i: usize, p: &SweepParameter) -> Result<Axis, InputError> {
+fn axis(
+    source: &Source,
+    r: &Resolved,
+    catalog: &Catalog,
+    i: usize,
+    p: &SweepParameter,
+) -> Result<Axis, InputError> {
     let at = |f: &'static str| {
         [
             Seg::Key("sweep"),
@@ -319,6 +366,14 @@ fn axis(source: &Source, r: &Resolved, i: usize, p: &SweepParameter) -> Result<A
             ));
     };
     let opt = &r.input.options[o];
+    if field == "automation" && opt.owned.is_some() {
+        return automation_axis(source, r, catalog, i, p, o);
+    }
+    if p.levels.is_some() {
+        return Err(bad("levels", "`levels` apply only to `automation`".into())
+            .expected(format!("`from`/`to`/`step` or `values` for `{path}`"))
+            .found("`levels`"));
+    }
     let (field, min, max, integer) = match field {
         "servers" if opt.owned.is_some() => (Field::Servers, 0.0, 100_000.0, true),
         "gpus" if opt.owned.is_some() => (Field::Gpus, 0.0, 800_000.0, true),
@@ -328,7 +383,7 @@ fn axis(source: &Source, r: &Resolved, i: usize, p: &SweepParameter) -> Result<A
         "spot_share" if opt.cloud.is_some() => (Field::SpotShare, 0.0, 1.0, false),
         other => {
             return Err(bad("path", format!("`{other}` cannot be swept on option `{name}`"))
-                .expected("`servers`, `gpus` or `availability` of an owning option; `committed_share`, `committed_gpus` or `spot_share` of an option with a cloud part")
+                .expected("`servers`, `gpus`, `availability` or `automation` of an owning option; `committed_share`, `committed_gpus` or `spot_share` of an option with a cloud part")
                 .found(format!("`{path}`")));
         }
     };
@@ -422,6 +477,107 @@ fn axis(source: &Source, r: &Resolved, i: usize, p: &SweepParameter) -> Result<A
         option: o,
         field,
         values,
+        levels: Vec::new(),
+    })
+}
+
+/// An axis over the degrees of automation of owned option `o`: `levels = ["manual", "full"]`,
+/// ids of the staffing catalog, each turned into the option's staff and software (S1).
+fn automation_axis(
+    source: &Source,
+    r: &Resolved,
+    catalog: &Catalog,
+    i: usize,
+    p: &SweepParameter,
+    o: usize,
+) -> Result<Axis, InputError> {
+    let at = |f: &'static str| {
+        [
+            Seg::Key("sweep"),
+            Seg::Key("parameter"),
+            Seg::Index(i),
+            Seg::Key(f),
+        ]
+    };
+    let spec = &r.file.options[o];
+    let Some(ids) = p
+        .levels
+        .as_ref()
+        .filter(|_| p.values.is_none() && p.from.is_none() && p.to.is_none() && p.step.is_none())
+    else {
+        return Err(error_at(
+            source,
+            &at("path"),
+            "an automation sweep lists its levels",
+        )
+        .expected("`levels = [\"manual\", \"scripted\", \"full\"]` (ids of the staffing catalog) and no `from`, `to`, `step` or `values`")
+        .found(format!("`{}`", p.path)));
+    };
+    if ids.is_empty() {
+        return Err(error_at(source, &at("levels"), "`levels` is empty")
+            .expected("at least one degree of automation"));
+    }
+    if spec.staff_salary_per_year.is_none() {
+        return Err(error_at(
+            source,
+            &at("path"),
+            format!("option `{}` has no `staff_salary_per_year`", spec.name),
+        )
+        .expected("a salary, so that the staff of each degree of automation has a cost")
+        .found("none"));
+    }
+    let gpus = r.input.options[o]
+        .owned
+        .as_ref()
+        .map_or(0.0, |w| f64::from(w.gpus_per_server));
+    let currency = r.input.currency.as_str();
+    let mut levels = Vec::with_capacity(ids.len());
+    for (k, id) in ids.iter().enumerate() {
+        if ids[..k].contains(id) {
+            return Err(
+                error_at(source, &at("levels"), format!("`{id}` listed twice"))
+                    .expected("each degree of automation once"),
+            );
+        }
+        let Some(row) = catalog.automation_level(id) else {
+            return Err(InputError::unknown_id(
+                source.display.clone(),
+                format!("sweep.parameter[{i}].levels"),
+                "automation level",
+                id,
+                catalog.automation.iter().map(|a| a.id.as_str()),
+            ));
+        };
+        let software = match spec.software_per_gpu_year {
+            Some(own) => own,
+            None => catalog
+                .convert(row.software_per_gpu_year_usd, "USD", currency)
+                .ok_or_else(|| {
+                    error_at(
+                        source,
+                        &at("levels"),
+                        format!("no exchange rate for `{currency}`"),
+                    )
+                    .expected("the scenario currency in fx.toml")
+                })?,
+        };
+        levels.push(Level {
+            id: id.clone(),
+            staff_fte_fixed: spec
+                .staff_fte_fixed
+                .unwrap_or(row.fixed_fte + row.platform_fte),
+            staff_fte_per_server: spec
+                .staff_fte_per_server
+                .unwrap_or(row.fte_per_100_gpus * gpus / 100.0),
+            software_per_gpu_year: software,
+        });
+    }
+    Ok(Axis {
+        path: p.path.clone(),
+        option: o,
+        field: Field::Automation,
+        values: (0..levels.len()).map(|k| k as f64).collect(),
+        levels,
     })
 }
 

@@ -209,6 +209,14 @@ impl Uncertainty {
                 },
                 Field::SpotShare,
             ) => options.iter().any(|(o, ..)| *o == option),
+            (
+                Target::Owned {
+                    options,
+                    field:
+                        OwnedField::StaffFixed | OwnedField::StaffPerServer | OwnedField::Software,
+                },
+                Field::Automation,
+            ) => options.iter().any(|(o, _)| *o == option),
             _ => false,
         })
     }

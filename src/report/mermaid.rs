@@ -333,7 +333,11 @@ fn sweep(run: &Run, s: &Sweep) -> Option<ReportChart> {
         title: format!("{name} of {option} over the sweep"),
         horizontal: false,
         x_title: axis.path.clone(),
-        categories: axis.values.iter().map(|v| input_value(*v)).collect(),
+        categories: axis
+            .values
+            .iter()
+            .map(|v| axis.show(*v, input_value))
+            .collect(),
         y_title: unit(cur, word),
         series: vec![(
             Plot::Line,
@@ -342,7 +346,7 @@ fn sweep(run: &Run, s: &Sweep) -> Option<ReportChart> {
         )],
     };
     let best = &s.points[s.best];
-    let at = format!("{} = {}", axis.path, input_value(best.values[0]));
+    let at = format!("{} = {}", axis.path, axis.show(best.values[0], input_value));
     let what = if s.optimum_serves() {
         format!("The optimum is at {at} ({cur} {})", money(best.objective))
     } else {

@@ -297,11 +297,11 @@ pub fn sweep(
                 "seed": seed,
                 "parameters": s.axes.iter().map(|a| a.path.clone()).collect::<Vec<_>>(),
                 "optimum": {
-                    "values": best.values, "objective": best.objective, "pv_cost": best.pv_cost,
+                    "values": values_json(s, &best.values), "objective": best.objective, "pv_cost": best.pv_cost,
                     "serves_demand": best.serves_demand,
                 },
                 "points": s.points.iter().map(|p| json!({
-                    "values": p.values, "objective": p.objective, "pv_cost": p.pv_cost,
+                    "values": values_json(s, &p.values), "objective": p.objective, "pv_cost": p.pv_cost,
                     "unmet_gpu_hours": p.unmet_gpu_hours, "serves_demand": p.serves_demand,
                 })).collect::<Vec<_>>(),
                 "policies": policies.iter().map(|p| json!({
@@ -325,7 +325,12 @@ pub fn sweep(
                 .map(String::from),
             );
             let rows = s.points.iter().enumerate().map(|(i, p)| {
-                let mut rec: Vec<String> = p.values.iter().map(|v| num(*v)).collect();
+                let mut rec: Vec<String> = s
+                    .axes
+                    .iter()
+                    .zip(&p.values)
+                    .map(|(a, v)| a.show(*v, num))
+                    .collect();
                 rec.extend([
                     num(p.objective),
                     num(p.pv_cost),
@@ -350,8 +355,12 @@ pub fn sweep(
                 .iter()
                 .enumerate()
                 .map(|(i, p)| {
-                    let mut r: Vec<String> =
-                        p.values.iter().map(|v| super::input_value(*v)).collect();
+                    let mut r: Vec<String> = s
+                        .axes
+                        .iter()
+                        .zip(&p.values)
+                        .map(|(a, v)| a.show(*v, super::input_value))
+                        .collect();
                     r.extend([
                         money(p.objective),
                         quantity(p.unmet_gpu_hours),
@@ -373,7 +382,7 @@ pub fn sweep(
                 .axes
                 .iter()
                 .zip(&best.values)
-                .map(|(a, v)| format!("{} = {}", a.path, super::input_value(*v)))
+                .map(|(a, v)| format!("{} = {}", a.path, a.show(*v, super::input_value)))
                 .collect();
             let title = if s.optimum_serves() {
                 format!(
@@ -425,4 +434,16 @@ pub fn sweep(
             }
         }
     }
+}
+
+/// The values of a grid point in JSON: numbers, and the level's id on an automation axis.
+fn values_json(s: &Sweep, values: &[f64]) -> Vec<serde_json::Value> {
+    s.axes
+        .iter()
+        .zip(values)
+        .map(|(a, v)| match a.level(*v) {
+            Some(l) => serde_json::Value::from(l.id.clone()),
+            None => serde_json::Value::from(*v),
+        })
+        .collect()
 }

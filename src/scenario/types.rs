@@ -173,6 +173,9 @@ pub struct SweepParameter {
     pub step: Option<f64>,
     /// The values, instead of a range.
     pub values: Option<Vec<f64>>,
+    /// For `option[NAME].automation`: the degrees of automation to compare (ids of the
+    /// staffing catalog).
+    pub levels: Option<Vec<String>>,
 }
 
 fn one() -> f64 {

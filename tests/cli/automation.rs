@@ -64,12 +64,12 @@ fn staff_and_software_follow_the_degree_of_automation() {
     // 80 GPUs, 10 servers, 12 months of a 120,000 salary:
     // manual:   (0.5 + 0.625 × 8/100 × 10) FTE = 1.0 FTE;
     // scripted: (0.5 + 0.5 + 0.0884 × 8/100 × 10) FTE = 1.07072 FTE;
-    // full:     (0.25 + 2 + 0.0125 × 8/100 × 10) FTE = 2.26 FTE, software 500 × 80;
+    // full:     (0.25 + 2 + 0.0125 × 8/100 × 10) FTE = 2.26 FTE, software 35 × 80;
     // own:      (1 + 0.01) FTE, software 0; none: nothing.
     let expected = [
         (120_000.0, 0.0),
         (1.07072 * 120_000.0, 0.0),
-        (2.26 * 120_000.0, 40_000.0),
+        (2.26 * 120_000.0, 2_800.0),
         (1.01 * 120_000.0, 0.0),
         (0.0, 0.0),
     ];
@@ -93,7 +93,7 @@ fn automation_software_is_converted_to_the_scenario_currency() {
         &[("full", &format!("automation = \"full\"\n{SALARY}"))],
     );
     let found = staff_and_software(&scratch, &text);
-    assert!(close(found[0].1, 500.0 * 0.8887 * 80.0), "{found:?}");
+    assert!(close(found[0].1, 35.0 * 0.8887 * 80.0), "{found:?}");
     assert!(close(found[0].0, 2.26 * 120_000.0), "{found:?}");
 }
 
@@ -243,12 +243,12 @@ fn catalog_list_shows_the_levels() {
 }
 
 /// The break-even of the README: with the shipped rows and a 120,000 salary, full automation
-/// costs more than manual operation at 880 GPUs and less at 904 (N = 1.75 S / (0.006125 S − 500),
-/// about 894 GPUs).
+/// costs more than manual operation at 296 GPUs and less at 304 (N = 1.75 S / (0.006125 S − 35)
+/// = 300 GPUs).
 #[test]
-fn full_automation_pays_off_near_the_documented_cluster_size() {
+fn full_automation_pays_off_at_the_documented_cluster_size() {
     let scratch = Scratch::new();
-    for (servers, full_cheaper) in [(110, false), (113, true)] {
+    for (servers, full_cheaper) in [(37, false), (38, true)] {
         let text = scenario(
             "USD",
             &[
@@ -265,7 +265,7 @@ fn full_automation_pays_off_near_the_documented_cluster_size() {
             "{manual}"
         );
         assert!(
-            close(full, (2.25 + 0.0125 * n / 100.0) * 120_000.0 + 500.0 * n),
+            close(full, (2.25 + 0.0125 * n / 100.0) * 120_000.0 + 35.0 * n),
             "{full}"
         );
         assert_eq!(
@@ -274,4 +274,105 @@ fn full_automation_pays_off_near_the_documented_cluster_size() {
             "{servers} servers: {manual} {full}"
         );
     }
+}
+
+/// A sweep over servers and degrees of automation finds the crossing of scripted and full
+/// automation where S1 puts it: pv(full) − pv(scripted) = 1.25 S − 0.000759 N S + 35 N for one
+/// year, positive at 2,640 GPUs and negative at 2,720.
+#[test]
+fn a_sweep_over_automation_levels_finds_the_crossing() {
+    let scratch = Scratch::new();
+    let text = scenario(
+        "USD",
+        &[("own", &format!("automation = \"manual\"\n{SALARY}"))],
+    )
+    .replace("gpu_hours_per_month = 1000", "gpu_hours_per_month = 100")
+        + "\n[sweep]\nobjective = \"pv_cost\"\n[[sweep.parameter]]\npath = \"option[own].servers\"\nvalues = [330, 340]\n\
+           [[sweep.parameter]]\npath = \"option[own].automation\"\nlevels = [\"scripted\", \"full\"]\n";
+    let path = scratch.write("s.toml", &text);
+    let json = success([arg("sweep"), arg(&path), arg("--format"), arg("json")]);
+    let doc: serde_json::Value = serde_json::from_str(&json).expect("JSON");
+    let points = doc["points"].as_array().expect("points");
+    assert_eq!(points.len(), 4);
+    let value = |i: usize| points[i]["values"].clone();
+    assert_eq!(value(0), serde_json::json!([330.0, "scripted"]));
+    assert_eq!(value(3), serde_json::json!([340.0, "full"]));
+    let pv = |i: usize| points[i]["pv_cost"].as_f64().expect("pv");
+    for (k, servers) in [(0, 330.0), (2, 340.0)] {
+        let n: f64 = servers * 8.0;
+        let expected = 1.25 * 120_000.0 - (0.0884 - 0.0125) / 100.0 * n * 120_000.0 + 35.0 * n;
+        let found = pv(k + 1) - pv(k);
+        assert!(
+            (found - expected).abs() < 1e-6 * pv(k),
+            "{servers}: {found} {expected}"
+        );
+    }
+    assert_eq!(
+        doc["optimum"]["values"],
+        serde_json::json!([330.0, "scripted"])
+    );
+    let table = success([arg("sweep"), arg(&path)]);
+    assert!(
+        table.contains("option[own].automation = scripted"),
+        "{table}"
+    );
+    let svg = scratch.path("sweep.svg");
+    success([
+        arg("sweep"),
+        arg(&path),
+        arg("--chart"),
+        arg(&svg),
+        arg("-q"),
+    ]);
+    let chart = std::fs::read_to_string(&svg).expect("chart");
+    assert!(
+        chart.contains("automation = full"),
+        "the legend names the levels"
+    );
+}
+
+#[test]
+fn a_bad_automation_sweep_is_refused() {
+    let scratch = Scratch::new();
+    let base = scenario(
+        "USD",
+        &[("own", &format!("automation = \"manual\"\n{SALARY}"))],
+    );
+    for (sweep, needles) in [
+        (
+            "path = \"option[own].automation\"\nlevels = [\"manual\", \"ful\"]",
+            vec!["unknown automation level id `ful`", "`full`"],
+        ),
+        (
+            "path = \"option[own].automation\"\nvalues = [0, 1]",
+            vec!["an automation sweep lists its levels"],
+        ),
+        (
+            "path = \"option[own].servers\"\nvalues = [1]\nlevels = [\"full\"]",
+            vec!["`levels` apply only to `automation`"],
+        ),
+        (
+            "path = \"option[own].automation\"\nlevels = [\"full\", \"full\"]",
+            vec!["`full` listed twice"],
+        ),
+    ] {
+        let text = format!("{base}\n[sweep]\n[[sweep.parameter]]\n{sweep}\n");
+        let path = scratch.write("s.toml", &text);
+        rejected(&[arg("sweep"), arg(&path)], &needles);
+    }
+    let no_salary = scenario("USD", &[("own", "")])
+        + "\n[sweep]\n[[sweep.parameter]]\npath = \"option[own].automation\"\nlevels = [\"full\"]\n";
+    let path = scratch.write("s.toml", &no_salary);
+    rejected(
+        &[arg("sweep"), arg(&path)],
+        &["option `own` has no `staff_salary_per_year`"],
+    );
+    let uncertain = base
+        + "\n[[uncertain]]\npath = \"automation[manual].fte_per_100_gpus\"\ndistribution = \"uniform\"\nlow = 0.5\nhigh = 0.7\n\
+           [sweep]\n[[sweep.parameter]]\npath = \"option[own].automation\"\nlevels = [\"full\"]\n";
+    let path = scratch.write("s.toml", &uncertain);
+    rejected(
+        &[arg("sweep"), arg(&path)],
+        &["is both swept and uncertain"],
+    );
 }

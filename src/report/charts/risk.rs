@@ -538,7 +538,7 @@ impl<'a> SweepChart<'a> {
             .axes
             .iter()
             .zip(&self.s.points[self.s.best].values)
-            .map(|(a, v)| format!("{} = {}", short(&a.path), input_value(*v)))
+            .map(|(a, v)| format!("{} = {}", short(&a.path), a.show(*v, input_value)))
             .collect::<Vec<_>>()
             .join(", ")
     }
@@ -555,6 +555,7 @@ fn field_unit(f: Field) -> &'static str {
         Field::Servers => "servers",
         Field::Gpus | Field::CommittedGpus => "GPUs",
         Field::CommittedShare | Field::SpotShare | Field::Availability => "fraction",
+        Field::Automation => "degree of automation",
     }
 }
 
@@ -628,7 +629,11 @@ impl Spec for SweepChart<'_> {
                 .iter()
                 .map(|(v, c)| {
                     (
-                        format!("{} = {}", short(&a.path), input_value(v.unwrap_or(0.0))),
+                        format!(
+                            "{} = {}",
+                            short(&a.path),
+                            a.show(v.unwrap_or(0.0), input_value)
+                        ),
                         Swatch::Dot(*c),
                     )
                 })
@@ -678,7 +683,18 @@ impl Spec for SweepChart<'_> {
         mesh!(chart)
             .x_desc(format!("{} [{}]", axis.path, field_unit(axis.field)))
             .y_desc(format!("{} of {} [{cur}]", self.objective(), self.option()))
-            .x_label_formatter(&|v| tick(*v))
+            .x_label_formatter(&|v| {
+                // An automation axis names its levels at their whole positions, nothing between.
+                if axis.field == Field::Automation {
+                    if v.fract() == 0.0 {
+                        axis.show(*v, |_| String::new())
+                    } else {
+                        String::new()
+                    }
+                } else {
+                    tick(*v)
+                }
+            })
             .y_label_formatter(&|v| fine_tick(*v, yr.end - yr.start))
             .draw()?;
         for (value, colour) in &series {
