@@ -181,6 +181,25 @@ fn duration_label(s: f64) -> String {
     format!("{} {unit}", tick(v))
 }
 
+/// Ticks of the wait axis at round durations up to `top` [s].
+fn wait_ticks(top: f64) -> Vec<f64> {
+    const ROUND: [f64; 12] = [
+        1.0,
+        10.0,
+        60.0,
+        600.0,
+        3_600.0,
+        21_600.0,
+        86_400.0,
+        604_800.0,
+        2_592_000.0,
+        31_536_000.0,
+        315_360_000.0,
+        3_153_600_000.0,
+    ];
+    ROUND.iter().copied().filter(|t| *t <= top).collect()
+}
+
 fn class_label(c: &Cdf) -> String {
     let what = match c.class {
         "all" => "all jobs".to_string(),
@@ -229,7 +248,13 @@ impl Spec for WaitCdf<'_> {
             .margin(16)
             .x_label_area_size(52)
             .y_label_area_size(80)
-            .build_cartesian_2d(range.log_scale(), 0.0..105.0)?;
+            .build_cartesian_2d(
+                range
+                    .clone()
+                    .log_scale()
+                    .with_key_points(wait_ticks(range.end)),
+                0.0..105.0,
+            )?;
         chart
             .configure_mesh()
             .label_style(font(14))
