@@ -910,3 +910,64 @@ fn a_replay_policy_that_cannot_be_checked_is_bad_input_naming_its_key() {
         assert!(!dir.exists(), "nothing is written for bad input");
     }
 }
+
+/// The points of the longest polyline of `colour` in `svg`.
+fn longest_line(svg: &str, colour: &str) -> Vec<(f64, f64)> {
+    let doc = roxmltree::Document::parse(svg).expect("SVG");
+    doc.descendants()
+        .filter(|n| n.tag_name().name() == "polyline" && n.attribute("stroke") == Some(colour))
+        .map(|n| {
+            n.attribute("points")
+                .expect("points")
+                .split_whitespace()
+                .map(|p| {
+                    let (x, y) = p.split_once(',').expect("x,y");
+                    (x.parse().expect("x"), y.parse().expect("y"))
+                })
+                .collect::<Vec<(f64, f64)>>()
+        })
+        .max_by_key(Vec::len)
+        .unwrap_or_default()
+}
+
+#[test]
+fn the_utilisation_chart_draws_the_bucket_means_by_hand() {
+    let s = Scratch::new();
+    let trace = s.write("three.csv", THREE);
+    let dir = s.path("r");
+    let mut args = vec![
+        "replay".to_string(),
+        trace.display().to_string(),
+        "--quiet".to_string(),
+        "--report".to_string(),
+        dir.display().to_string(),
+    ];
+    args.extend(three_cluster().iter().map(|a| a.to_string()));
+    success(&args);
+    let svg = std::fs::read_to_string(dir.join("utilisation.svg")).expect("svg");
+    // The first colour of the house palette draws the bucket means: two points per minute
+    // bucket, each bucket's value held across it.
+    let line = longest_line(&svg, "#0072B2");
+    assert_eq!(line.len(), 2 * 180);
+    let expected: Vec<f64> = (0..180)
+        .map(|k| over(&THREE_BUSY, 60 * k, 60 * (k + 1)).0 / (4.0 * 60.0))
+        .collect();
+    // Pixel rows are a linear map of the share: fit it on two buckets of different shares
+    // (bucket 0: 2 of 4 GPUs busy; bucket 100: all 4), then every point must lie within the
+    // one pixel of rounding.
+    let (u0, y0) = (expected[0], line[0].1);
+    let (u1, y1) = (expected[100], line[200].1);
+    assert!(u0 != u1 && y0 != y1);
+    let slope = (y1 - y0) / (u1 - u0);
+    for (k, u) in expected.iter().enumerate() {
+        for p in [line[2 * k], line[2 * k + 1]] {
+            let want = y0 + slope * (u - u0);
+            assert!(
+                (p.1 - want).abs() <= 1.0,
+                "bucket {k}: y {} for {u}, want {want}",
+                p.1
+            );
+        }
+        assert!(line[2 * k].0 < line[2 * k + 1].0, "bucket {k} has width");
+    }
+}
