@@ -214,11 +214,12 @@ fn hours(gpu_s: u128) -> f64 {
 
 /// Summarises a replay of `jobs` whose outcome is `outcome`, over the whole run.
 pub fn summarise(jobs: &[Job], outcome: &Outcome, cx: Context) -> Summary {
-    match summarise_within(jobs, outcome, cx, Trim::default()) {
-        Ok(s) => s,
-        // Without a trim the window is the run itself and is never refused.
-        Err(_) => unreachable!("an untrimmed window is never empty"),
-    }
+    let whole = (
+        outcome.start_s,
+        outcome.end_s.max(outcome.start_s),
+        i64::MAX,
+    );
+    summarise_in(jobs, outcome, cx, Trim::default(), whole)
 }
 
 /// The window `trim` leaves, in trace times: `(from, to, last counted submit)`.
@@ -253,8 +254,19 @@ pub fn summarise_within(
     cx: Context,
     trim: Trim,
 ) -> Result<Summary, EmptyWindow> {
+    let window = window(jobs, outcome, trim)?;
+    Ok(summarise_in(jobs, outcome, cx, trim, window))
+}
+
+/// The summary over `(from, to, last counted submit)`, the window of `trim`.
+fn summarise_in(
+    jobs: &[Job],
+    outcome: &Outcome,
+    cx: Context,
+    trim: Trim,
+    (from, to, last_counted): (i64, i64, i64),
+) -> Summary {
     let cluster = cx.config.cluster;
-    let (from, to, last_counted) = window(jobs, outcome, trim)?;
     let counted = |j: &Job| trim.is_off() || (from..=last_counted).contains(&j.submit_s);
     let mut waits: Vec<Vec<i64>> = vec![Vec::new(); CLASSES.len()];
     let mut completions: Vec<Vec<i64>> = vec![Vec::new(); CLASSES.len()];
@@ -336,7 +348,7 @@ pub fn summarise_within(
             }
         })
         .collect();
-    Ok(Summary {
+    Summary {
         trace: cx.trace.to_string(),
         nodes: cluster.nodes,
         gpus_per_node: cluster.gpus_per_node,
@@ -390,7 +402,7 @@ pub fn summarise_within(
         window_end_s: to - outcome.start_s,
         policies: Vec::new(),
         waits_sorted,
-    })
+    }
 }
 
 /// The queue length as a step function of `u64` values.
