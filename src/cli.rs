@@ -529,6 +529,26 @@ pub struct ReplayArgs {
     #[arg(long)]
     pub swf_processors_as_gpus: bool,
 
+    /// Leave out the warm-up: count only jobs submitted DURATION or more after the first
+    /// submit, and measure time from then (`2h`, `1d`, seconds without a unit).
+    #[arg(long, value_name = "DURATION", value_parser = crate::commands::replay::parse_trim)]
+    pub trim_start: Option<i64>,
+
+    /// Leave out the cool-down: count only jobs submitted DURATION or more before the last
+    /// submit, and measure time up to then.
+    #[arg(long, value_name = "DURATION", value_parser = crate::commands::replay::parse_trim)]
+    pub trim_end: Option<i64>,
+
+    /// Also write a report folder DIR (summary in Markdown, JSON and CSV, wait-time,
+    /// utilisation and queue charts as SVG and PNG), atomically.
+    #[arg(long, value_name = "DIR")]
+    pub report: Option<PathBuf>,
+
+    /// Check the `[[policy]]` tables of FILE against the replay's figures (repeatable); any
+    /// broken policy makes the command exit with code 1 after writing its outputs.
+    #[arg(long, value_name = "FILE")]
+    pub policy_file: Vec<PathBuf>,
+
     #[command(flatten)]
     pub out: OutputArgs,
 }

@@ -2,15 +2,16 @@
 //! write the summary.
 
 use crate::cli::ReplayArgs;
-use crate::commands::shared::{emit, warn};
-use crate::{Failure, output};
+use crate::commands::shared::{broken_policies, emit, warn};
+use crate::{Failure, interrupt, output};
 use std::io::BufReader;
 use std::time::Instant;
 use tcosim::catalog::Catalog;
 use tcosim::error::InputError;
-use tcosim::replay::stats::{Context, Pricing, summarise};
+use tcosim::replay::stats::{Context, Pricing, Trim, summarise_within};
 use tcosim::replay::trace::{self, ReadOptions};
 use tcosim::replay::{Burst, Cluster, Config, TraceFormat, render, sim, time};
+use tcosim::report::folder::{self, Destination, Origin};
 
 pub const HELP: &str = "\
 Examples:
@@ -19,6 +20,8 @@ Examples:
   tcosim replay log.csv --trace-format helios --nodes 64 --burst after=2h --offer aws-p5.48xlarge-us-east-1
   tcosim replay log.csv --trace-format helios --nodes 125 --as-recorded --format json
   tcosim replay cluster.swf --swf-processors-as-gpus --nodes 32 --burst max-queue=100 --skip-bad
+  tcosim replay jobs.csv --nodes 16 --trim-start 1d --trim-end 1d --report reports/replay
+  tcosim replay jobs.csv --nodes 16 --policy-file replay-policies.toml --format json
 
 Trace formats (columns found by their header names):
   csv     job_id,submit,start,duration,gpus (job_id and start optional; times in seconds or
@@ -32,7 +35,8 @@ A job of at most G GPUs runs on one node (best fit); a larger one takes whole no
 than the cluster is unmet (or burst at arrival under a burst rule). Jobs asking for 0 GPUs are
 left out and counted. The README's \"Trace replay\" section defines every figure.
 
-Exit codes: 0 success, 2 bad input or usage (a bad row names its file, line, column and field).";
+Exit codes: 0 success, 1 a `--policy-file` policy is broken (after writing every output), 2 bad
+input or usage (a bad row names its file, line, column and field).";
 
 /// Reads `--burst`: `never`, `immediate`, `after=DURATION` or `max-queue=N`.
 pub fn parse_burst(text: &str) -> Result<Burst, String> {
@@ -50,6 +54,15 @@ pub fn parse_burst(text: &str) -> Result<Burst, String> {
         }),
         _ => Err(format!("expected {expected}, found `{text}`")),
     }
+}
+
+/// Reads `--trim-start` and `--trim-end`: a duration.
+pub fn parse_trim(text: &str) -> Result<i64, String> {
+    time::duration(text).ok_or_else(|| {
+        format!(
+            "expected a duration such as `2h`, `30m`, `90s` or `1d` (at most 10^12 s), found `{text}`"
+        )
+    })
 }
 
 /// Largest cluster accepted: far beyond any real one, small enough for per-node arrays.
@@ -97,6 +110,16 @@ pub fn replay(args: ReplayArgs, quiet: bool) -> Result<(), Failure> {
     let out = args.out.output.as_deref();
     if let Some(path) = out {
         output::check(&[("--output", path)])?;
+    }
+    let policies = tcosim::replay::policy::read(&args.policy_file)?;
+    let report = args.report.clone().map(Destination::named);
+    let origin = Origin {
+        name: "replay".to_string(),
+        source: args.trace.display().to_string(),
+    };
+    if let Some(dest) = &report {
+        // Refused before the work rather than after it; checked again when the folder is swapped.
+        folder::check(dest, &origin)?;
     }
     let pricing = match &args.offer {
         Some(id) => Some(pricing(&Catalog::load(&args.out.catalog)?, id)?),
@@ -158,7 +181,11 @@ pub fn replay(args: ReplayArgs, quiet: bool) -> Result<(), Failure> {
     let simulated = Instant::now();
     let outcome = sim::simulate(&trace.jobs, &config);
     let sim_s = simulated.elapsed().as_secs_f64();
-    let summary = summarise(
+    let trim = Trim {
+        start_s: args.trim_start.unwrap_or(0),
+        end_s: args.trim_end,
+    };
+    let mut summary = summarise_within(
         &trace.jobs,
         &outcome,
         Context {
@@ -168,7 +195,22 @@ pub fn replay(args: ReplayArgs, quiet: bool) -> Result<(), Failure> {
             cpu_only_jobs: trace.cpu_only_jobs,
             bad_rows: trace.skipped_rows,
         },
-    );
+        trim,
+    )
+    .map_err(|e| {
+        InputError::new("--trim-start/--trim-end", "the trimmed window is empty")
+            .expected(format!(
+                "trims that leave time between them: the submits span {} s and the run {} s",
+                e.submit_span_s, e.event_span_s
+            ))
+            .found(format!(
+                "--trim-start {} s, --trim-end {}",
+                trim.start_s,
+                trim.end_s
+                    .map_or_else(|| "none".to_string(), |t| format!("{t} s"))
+            ))
+    })?;
+    summary.policies = tcosim::replay::policy::evaluate(&policies, &summary);
     if summary.never_fit_jobs > 0 {
         warn(
             quiet,
@@ -193,5 +235,16 @@ pub fn replay(args: ReplayArgs, quiet: bool) -> Result<(), Failure> {
             read_s * 1e3
         );
     }
-    emit(out, &render::render(&summary, args.out.format), None)
+    if let Some(dest) = &report {
+        let files = tcosim::replay::charts::report_files(&summary, &outcome).map_err(|e| {
+            InputError::new(dest.path.display().to_string(), "cannot render the report")
+                .found(e.to_string())
+        })?;
+        folder::write(dest, &files, &origin, interrupt::flag())?;
+        if !quiet {
+            eprintln!("wrote {} ({} files)", dest.path.display(), files.len());
+        }
+    }
+    emit(out, &render::render(&summary, args.out.format), None)?;
+    broken_policies(&tcosim::replay::policy::outcomes(&summary.policies))
 }

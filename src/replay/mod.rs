@@ -8,6 +8,8 @@
 //! outcome into the figures the README defines, and [`render`] prints them. Nothing here
 //! prints or reads the clock.
 
+pub mod charts;
+pub mod policy;
 pub mod render;
 pub mod scenario;
 pub mod sim;

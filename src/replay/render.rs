@@ -1,7 +1,7 @@
 //! A replay's summary as a table, CSV, JSON or Markdown. CSV and JSON carry raw numbers (seconds,
 //! GPU-hours, USD); the table and Markdown carry formatted values with units in the labels.
 
-use super::stats::{Spread, Summary};
+use super::stats::{PolicyResult, Spread, Summary};
 use crate::report::Format;
 
 pub fn render(s: &Summary, format: Format) -> String {
@@ -164,7 +164,7 @@ fn figures(s: &Summary) -> Vec<Figure> {
         ),
         fig(
             "span_s",
-            "Span, first submit to last event [h]",
+            "Span measured [h]",
             s.span_s.to_string(),
             num(s.span_s as f64 / 3_600.0, 2),
         ),
@@ -187,6 +187,35 @@ fn figures(s: &Summary) -> Vec<Figure> {
             int(s.max_queue_jobs as u64),
         ),
     ]);
+    if s.trim_start_s > 0 || s.trim_end_s.is_some() {
+        f.extend([
+            fig(
+                "trim_start_s",
+                "Trimmed after the first submit [h]",
+                s.trim_start_s.to_string(),
+                num(s.trim_start_s as f64 / 3_600.0, 2),
+            ),
+            fig(
+                "trim_end_s",
+                "Trimmed before the last submit [h]",
+                s.trim_end_s.map_or_else(String::new, |t| t.to_string()),
+                s.trim_end_s
+                    .map_or_else(|| "none".to_string(), |t| num(t as f64 / 3_600.0, 2)),
+            ),
+            fig(
+                "window_start_s",
+                "Window from, after the first submit [h]",
+                s.window_start_s.to_string(),
+                num(s.window_start_s as f64 / 3_600.0, 2),
+            ),
+            fig(
+                "window_end_s",
+                "Window to, after the first submit [h]",
+                s.window_end_s.to_string(),
+                num(s.window_end_s as f64 / 3_600.0, 2),
+            ),
+        ]);
+    }
     if s.cpu_only_jobs_left_out > 0 {
         f.push(fig(
             "cpu_only_jobs_left_out",
@@ -277,7 +306,45 @@ fn table(s: &Summary) -> String {
         rows.extend(list.iter().map(|x| spread_row(x).to_vec()));
         out.push_str(&aligned(&rows));
     }
+    if !s.policies.is_empty() {
+        out.push_str(&format!("\nPolicies: {}\n", policy_sentence(s)));
+        let mut rows = vec![POLICY_HEADER.iter().map(|h| h.to_string()).collect()];
+        rows.extend(s.policies.iter().map(|p| policy_row(p).to_vec()));
+        out.push_str(&aligned(&rows));
+    }
     out
+}
+
+const POLICY_HEADER: [&str; 5] = ["policy", "requirement", "value", "result", "message"];
+
+fn policy_row(p: &PolicyResult) -> [String; 5] {
+    [
+        p.name.clone(),
+        p.requirement.clone(),
+        p.value
+            .map_or_else(|| "none".to_string(), crate::error::number),
+        if p.holds { "holds" } else { "BROKEN" }.to_string(),
+        p.message.clone().unwrap_or_default(),
+    ]
+}
+
+/// "All 2 policies hold." or "1 of 3 policies broken."
+fn policy_sentence(s: &Summary) -> String {
+    let n = s.policies.len();
+    let broken = s.policies.iter().filter(|p| !p.holds).count();
+    let plural = if n == 1 { "policy" } else { "policies" };
+    if broken == 0 {
+        format!("all {n} {plural} hold.")
+    } else {
+        format!("{broken} of {n} {plural} broken.")
+    }
+}
+
+fn capitalised(text: &str) -> String {
+    let mut chars = text.chars();
+    chars
+        .next()
+        .map_or_else(String::new, |c| c.to_uppercase().chain(chars).collect())
 }
 
 fn markdown(s: &Summary) -> String {
@@ -298,6 +365,19 @@ fn markdown(s: &Summary) -> String {
             out.push_str(&format!(
                 "| {} |\n",
                 spread_row(x).map(|v| cell(&v)).join(" | ")
+            ));
+        }
+    }
+    if !s.policies.is_empty() {
+        out.push_str(&format!(
+            "\n### Policies\n\n{}\n\n| {} |\n| --- | --- | ---: | --- | --- |\n",
+            capitalised(&policy_sentence(s)),
+            POLICY_HEADER.join(" | ")
+        ));
+        for p in &s.policies {
+            out.push_str(&format!(
+                "| {} |\n",
+                policy_row(p).map(|v| cell(&v)).join(" | ")
             ));
         }
     }
@@ -331,6 +411,22 @@ fn csv(s: &Summary) -> String {
             ] {
                 out.push_str(&format!("{prefix}_{what},{},{v}\n", csv_field(x.class)));
             }
+        }
+    }
+    for p in &s.policies {
+        let bound = |b: Option<f64>| b.map_or_else(String::new, |v| v.to_string());
+        for (what, v) in [
+            ("metric", p.metric.clone()),
+            ("min", bound(p.min)),
+            ("max", bound(p.max)),
+            ("value", bound(p.value)),
+            ("holds", p.holds.to_string()),
+        ] {
+            out.push_str(&format!(
+                "policy_{what},{},{}\n",
+                csv_field(&p.name),
+                csv_field(&v)
+            ));
         }
     }
     out

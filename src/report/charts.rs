@@ -52,7 +52,7 @@ const TOL_MUTED: [RGBColor; 10] = [
     RGBColor(0xAA, 0x44, 0x99),
     RGBColor(0xDD, 0xDD, 0xDD),
 ];
-const GRID: RGBColor = RGBColor(0xE4, 0xE4, 0xE4);
+pub(crate) const GRID: RGBColor = RGBColor(0xE4, 0xE4, 0xE4);
 const INK: RGBColor = RGBColor(0x22, 0x22, 0x22);
 
 /// The colour of the option at `index` (scenario order), the same in every chart.
@@ -244,10 +244,11 @@ type MonthValue = fn(&model::MonthRow) -> f64;
 /// A figure read off an option's totals.
 type OptionValue = fn(&OptionResult) -> f64;
 
-type DrawResult<DB> = Result<(), DrawingAreaErrorKind<<DB as DrawingBackend>::ErrorType>>;
+pub(crate) type DrawResult<DB> =
+    Result<(), DrawingAreaErrorKind<<DB as DrawingBackend>::ErrorType>>;
 
 /// A chart that can draw itself on any plotters backend.
-trait Spec {
+pub(crate) trait Spec {
     fn name(&self) -> &'static str;
     fn title(&self) -> String;
     fn caption(&self) -> String;
@@ -291,6 +292,13 @@ pub fn tornado(
 pub fn sweep(run: &Run, s: &crate::montecarlo::sweep::Sweep) -> Result<Chart, ChartError> {
     register_bundled_font()?;
     render(&risk::SweepChart::new(run, s))
+}
+
+/// Renders one chart of another command (the charts of `tcosim replay`) with the house
+/// frame, fonts and sizes, as SVG and PNG.
+pub(crate) fn render_one<S: Spec>(spec: &S) -> Result<Chart, ChartError> {
+    register_bundled_font()?;
+    render(spec)
 }
 
 fn register_bundled_font() -> Result<(), ChartError> {
@@ -396,7 +404,7 @@ fn fine_tick(v: f64, span: f64) -> String {
     format!("{s}{suffix}")
 }
 
-fn font(size: u32) -> TextStyle<'static> {
+pub(crate) fn font(size: u32) -> TextStyle<'static> {
     TextStyle::from((FAMILY, size).into_font()).color(&INK)
 }
 
@@ -410,7 +418,7 @@ fn text_width(text: &str, size: u32) -> u32 {
 }
 
 /// Size of the axis descriptions (see `mesh!`).
-const DESC_SIZE: u32 = 16;
+pub(crate) const DESC_SIZE: u32 = 16;
 
 /// The first of `candidates`, longest first, that fits along an axis `room` px long in the axis
 /// description's font, or the last where none does: a panel's rotated y description must not
@@ -443,7 +451,7 @@ const TITLE_MARGIN: u32 = 20;
 
 /// Draws the title (wrapped, never clipped) and splits off a legend band at the bottom; returns
 /// the plot area.
-fn frame<DB: DrawingBackend>(
+pub(crate) fn frame<DB: DrawingBackend>(
     root: &DrawingArea<DB, Shift>,
     title: &str,
     legend: &[(String, Swatch)],
@@ -620,7 +628,7 @@ const BAND_ALPHA: f64 = 0.18;
 const FADED_BAND_ALPHA: f64 = 0.08;
 
 #[derive(Debug, Clone, Copy)]
-enum Swatch {
+pub(crate) enum Swatch {
     Box(RGBColor),
     /// A faded, hatched box: bars of an option that leaves demand unmet.
     Hatched(RGBColor),
@@ -680,7 +688,7 @@ fn option_line<DB: DrawingBackend>(
 /// An axis range plotters can draw: both ends finite, widened to a relative span of at least
 /// 1e-9 around its centre (a narrower one has no distinct tick values). A range that is not
 /// finite is an error rather than a chart: plotters would spin on it.
-fn axis<E: std::error::Error + Send + Sync>(
+pub(crate) fn axis<E: std::error::Error + Send + Sync>(
     r: std::ops::Range<f64>,
 ) -> Result<std::ops::Range<f64>, DrawingAreaErrorKind<E>> {
     let (lo, hi) = (r.start, r.end);
@@ -697,7 +705,7 @@ fn axis<E: std::error::Error + Send + Sync>(
 }
 
 /// A y range that includes 0 and the data with 8% headroom.
-fn y_range(lo: f64, hi: f64) -> std::ops::Range<f64> {
+pub(crate) fn y_range(lo: f64, hi: f64) -> std::ops::Range<f64> {
     let lo = lo.min(0.0);
     let hi = hi.max(0.0);
     let span = if hi > lo { hi - lo } else { 1.0 };

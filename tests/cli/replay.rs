@@ -445,3 +445,529 @@ fn help_shows_examples() {
     assert!(text.contains("--trace-format philly"));
     assert!(text.contains("easy-backfill"));
 }
+
+// --- The report folder, trimming and policies of a replay -------------------------------------
+
+/// One node of 4 GPUs and three jobs under FIFO: A (t=0, 5400 s, 2 GPUs) runs 0-5400; B (t=1800,
+/// 3600 s, 4 GPUs) waits for the whole node and runs 5400-9000; C (t=3600, 1800 s, 1 GPU) waits
+/// behind B and runs 9000-10800.
+const THREE: &str =
+    "job_id,submit,start,duration,gpus\nA,0,,5400,2\nB,1800,,3600,4\nC,3600,,1800,1\n";
+
+/// Busy owned GPUs of [`THREE`] as hand-written segments `(from, to, GPUs)`.
+const THREE_BUSY: [(i64, i64, f64); 3] =
+    [(0, 5_400, 2.0), (5_400, 9_000, 4.0), (9_000, 10_800, 1.0)];
+
+/// Jobs waiting in [`THREE`]: B from 1800, C too from 3600, B leaves at 5400, C at 9000.
+const THREE_QUEUE: [(i64, i64, f64); 3] = [
+    (1_800, 3_600, 1.0),
+    (3_600, 5_400, 2.0),
+    (5_400, 9_000, 1.0),
+];
+
+/// Rounding of the shares the report writes (f64 divisions of exact integers).
+const SHARE_TOL: f64 = 1e-12;
+
+/// ∫ of the segments over `[a, b)`, and the largest value of a segment that overlaps it.
+fn over(segments: &[(i64, i64, f64)], a: i64, b: i64) -> (f64, f64) {
+    let mut integral = 0.0;
+    let mut most: f64 = 0.0;
+    for &(from, to, v) in segments {
+        let overlap = (to.min(b) - from.max(a)).max(0);
+        integral += overlap as f64 * v;
+        if overlap > 0 {
+            most = most.max(v);
+        }
+    }
+    (integral, most)
+}
+
+fn three_cluster() -> [&'static str; 4] {
+    ["--nodes", "1", "--gpus-per-node", "4"]
+}
+
+#[test]
+fn the_report_folder_holds_the_summary_and_real_charts_of_the_replay() {
+    let s = Scratch::new();
+    let trace = s.write("three.csv", THREE);
+    let dir = s.path("replay-report");
+    let mut args = vec![
+        "replay".to_string(),
+        trace.display().to_string(),
+        "--quiet".to_string(),
+        "--report".to_string(),
+        dir.display().to_string(),
+    ];
+    args.extend(three_cluster().iter().map(|a| a.to_string()));
+    success(&args);
+    let mut names: Vec<String> = std::fs::read_dir(&dir)
+        .expect("report folder")
+        .map(|e| e.expect("entry").file_name().to_string_lossy().to_string())
+        .collect();
+    names.sort();
+    assert_eq!(
+        names,
+        [
+            ".tcosim-report.json",
+            "queue.png",
+            "queue.svg",
+            "series.csv",
+            "summary.csv",
+            "summary.json",
+            "summary.md",
+            "utilisation.png",
+            "utilisation.svg",
+            "wait-cdf.csv",
+            "wait-cdf.png",
+            "wait-cdf.svg",
+        ]
+    );
+    for (chart, needles) in [
+        (
+            "wait-cdf",
+            vec!["Wait [log scale]", "Jobs that waited at most so long [%]"],
+        ),
+        (
+            "utilisation",
+            vec![
+                "Time after the first submit [h]",
+                "Busy owned GPUs / owned GPUs [%]",
+            ],
+        ),
+        (
+            "queue",
+            vec!["Time after the first submit [h]", "Jobs waiting [jobs]"],
+        ),
+    ] {
+        let svg = std::fs::read_to_string(dir.join(format!("{chart}.svg"))).expect("svg");
+        let doc = roxmltree::Document::parse(&svg).expect("SVG parses as XML");
+        assert_eq!(doc.root_element().tag_name().name(), "svg");
+        let texts: Vec<&str> = doc.descendants().filter_map(|n| n.text()).collect();
+        for n in needles {
+            assert!(texts.iter().any(|t| t.contains(n)), "{chart}: no `{n}`");
+        }
+        assert!(
+            doc.descendants().any(|n| n.tag_name().name() == "polyline"),
+            "{chart}: no line"
+        );
+        assert!(!svg.contains("NaN") && !svg.contains("inf"), "{chart}");
+        let png = std::fs::read(dir.join(format!("{chart}.png"))).expect("png");
+        let mut reader = png::Decoder::new(std::io::Cursor::new(png))
+            .read_info()
+            .expect("PNG header");
+        let mut pixels = vec![0; reader.output_buffer_size().expect("size")];
+        let info = reader.next_frame(&mut pixels).expect("PNG data");
+        assert_eq!((info.width, info.height), (1200, 720));
+        let inked = pixels.iter().filter(|&&b| b < 200).count();
+        assert!(inked > 1_000, "{chart}: a blank PNG");
+    }
+    // The summaries are the replay's own renderings.
+    let json: Value =
+        serde_json::from_str(&std::fs::read_to_string(dir.join("summary.json")).expect("json"))
+            .expect("JSON");
+    assert_eq!(json["jobs"], 3);
+    let md = std::fs::read_to_string(dir.join("summary.md")).expect("md");
+    assert!(
+        md.contains("![") && md.contains("(utilisation.svg)"),
+        "{md}"
+    );
+    let csv = std::fs::read_to_string(dir.join("summary.csv")).expect("csv");
+    assert!(csv.starts_with("metric,class,value\n") && csv.contains("\nutilisation,,0.625\n"));
+
+    // The series the utilisation and queue charts draw, against the segments by hand: the
+    // window is 10,800 s, so buckets are a minute wide (the smallest width giving at most 400).
+    let series = std::fs::read_to_string(dir.join("series.csv")).expect("series");
+    let mut lines = series.lines();
+    assert_eq!(
+        lines.next(),
+        Some("from_s,to_s,bucket_s,utilisation,mean_queue_jobs,max_queue_jobs")
+    );
+    let rows: Vec<Vec<f64>> = lines
+        .map(|l| l.split(',').map(|v| v.parse().expect("number")).collect())
+        .collect();
+    assert_eq!(rows.len(), 180);
+    for (k, r) in rows.iter().enumerate() {
+        let (a, b) = (60 * k as i64, 60 * (k as i64 + 1));
+        assert_eq!((r[0], r[1], r[2]), (a as f64, b as f64, 60.0));
+        let (busy, _) = over(&THREE_BUSY, a, b);
+        let (queued, most) = over(&THREE_QUEUE, a, b);
+        assert!(
+            (r[3] - busy / (4.0 * 60.0)).abs() < SHARE_TOL,
+            "bucket {k}: {r:?}"
+        );
+        assert!(
+            (r[4] - queued / 60.0).abs() < SHARE_TOL,
+            "bucket {k}: {r:?}"
+        );
+        assert_eq!(r[5], most, "bucket {k}");
+    }
+    // The mean of the buckets (all a minute long) is the utilisation over the run, 27,000 /
+    // 43,200 GPU-s.
+    let mean = rows.iter().map(|r| r[3]).sum::<f64>() / rows.len() as f64;
+    assert!((mean - 0.625).abs() < 1e-9, "{mean}");
+
+    // The wait CDF: waits 0 (A), 3600 (B), 5400 (C).
+    let cdf = std::fs::read_to_string(dir.join("wait-cdf.csv")).expect("cdf");
+    assert!(cdf.starts_with("class,wait_s,share_at_or_below\n"));
+    let all: Vec<(i64, f64)> = cdf
+        .lines()
+        .skip(1)
+        .filter_map(|l| l.strip_prefix("all,"))
+        .map(|l| {
+            let (w, f) = l.split_once(',').expect("two fields");
+            (w.parse().expect("wait"), f.parse().expect("share"))
+        })
+        .collect();
+    let third = 1.0 / 3.0;
+    assert_eq!(all.len(), 3);
+    for ((w, f), (ew, ef)) in all
+        .iter()
+        .zip([(0, third), (3_600, 2.0 * third), (5_400, 1.0)])
+    {
+        assert_eq!(*w, ew);
+        assert!((f - ef).abs() < SHARE_TOL, "{all:?}");
+    }
+
+    // The same replay again writes byte-identical files, replacing the folder whole.
+    let first: Vec<Vec<u8>> = names
+        .iter()
+        .map(|n| std::fs::read(dir.join(n)).expect("file"))
+        .collect();
+    success(&args);
+    for (n, bytes) in names.iter().zip(&first) {
+        assert_eq!(&std::fs::read(dir.join(n)).expect("file"), bytes, "{n}");
+    }
+}
+
+#[test]
+fn a_report_folder_that_is_not_a_report_is_refused_before_the_replay() {
+    let s = Scratch::new();
+    let trace = s.write("three.csv", THREE);
+    let dir = s.path("mine");
+    std::fs::create_dir_all(&dir).expect("folder");
+    std::fs::write(dir.join("notes.txt"), "keep me").expect("file");
+    let out = output([
+        "replay",
+        &trace.display().to_string(),
+        "--nodes",
+        "1",
+        "--report",
+        &dir.display().to_string(),
+    ]);
+    assert_eq!(out.status.code(), Some(EXIT_INPUT), "{}", stderr(&out));
+    assert_eq!(
+        std::fs::read_to_string(dir.join("notes.txt")).expect("kept"),
+        "keep me"
+    );
+    assert!(stdout(&out).is_empty());
+}
+
+#[test]
+fn trimming_counts_jobs_submitted_in_the_window_and_clips_the_integrals_to_it() {
+    let s = Scratch::new();
+    let trace = s.write("three.csv", THREE);
+    // --trim-start 1h: the window runs from 3600 to the last event, 10,800. Only C was submitted
+    // in it (at 3600), and waited 9000 − 3600 = 5400 s. Busy GPU-seconds in the window:
+    // 2 × 1800 + 4 × 3600 + 1 × 1800 = 19,800 of 4 × 7200; jobs waiting: 2 × 1800 + 1 × 3600 =
+    // 7200 job-s over 7200 s, at most 2.
+    let mut args = three_cluster().to_vec();
+    args.extend(["--trim-start", "1h"]);
+    let v = replay_json(&trace, &args);
+    assert_eq!(v["jobs"], 1);
+    assert_eq!(waits(&v, "all"), (5_400.0, 5_400, 5_400, 5_400));
+    assert_eq!(v["busy_gpu_seconds"], 19_800);
+    assert_eq!(v["span_s"], 7_200);
+    assert_eq!(
+        (v["window_start_s"].clone(), v["window_end_s"].clone()),
+        (3_600.into(), 10_800.into())
+    );
+    let util = v["utilisation"].as_f64().expect("utilisation");
+    assert!((util - 19_800.0 / 28_800.0).abs() < SHARE_TOL, "{util}");
+    let queue = v["mean_queue_jobs"].as_f64().expect("queue");
+    assert!((queue - 1.0).abs() < SHARE_TOL, "{queue}");
+    assert_eq!(v["max_queue_jobs"], 2);
+    assert_eq!(v["peak_busy_gpus"], 4);
+    let demand = v["demand_gpu_hours"].as_f64().expect("demand");
+    assert!((demand - 0.5).abs() < SHARE_TOL, "{demand}");
+
+    // --trim-start 30m --trim-end 0s: the window is [1800, 3600], the last submit. B and C were
+    // submitted in it (waits 3600 and 5400); busy 2 GPUs throughout (3600 GPU-s of 7200); B
+    // waits throughout (1 job on average, at most 1: C joins at the window's end).
+    let mut args = three_cluster().to_vec();
+    args.extend(["--trim-start", "30m", "--trim-end", "0s"]);
+    let v = replay_json(&trace, &args);
+    assert_eq!(v["jobs"], 2);
+    assert_eq!(waits(&v, "all"), (4_500.0, 3_600, 5_400, 5_400));
+    assert_eq!(v["busy_gpu_seconds"], 3_600);
+    assert_eq!(v["span_s"], 1_800);
+    assert_eq!(v["utilisation"].as_f64(), Some(0.5));
+    assert_eq!(v["mean_queue_jobs"].as_f64(), Some(1.0));
+    assert_eq!(v["max_queue_jobs"], 1);
+    assert_eq!(v["trim_end_s"], 0);
+
+    // Without trimming, the same figures as before: every job, the whole run.
+    let v = replay_json(&trace, &three_cluster());
+    assert_eq!(v["jobs"], 3);
+    assert_eq!(v["busy_gpu_seconds"], 27_000);
+    assert_eq!(
+        (v["window_start_s"].clone(), v["window_end_s"].clone()),
+        (0.into(), 10_800.into())
+    );
+    assert_eq!(v["trim_end_s"], Value::Null);
+}
+
+#[test]
+fn a_trim_that_leaves_no_window_or_is_not_a_duration_is_bad_input() {
+    let s = Scratch::new();
+    let trace = s.write("three.csv", THREE);
+    let t = trace.display().to_string();
+    for (flags, needles) in [
+        (
+            vec!["--trim-start", "30m", "--trim-end", "30m"],
+            vec![
+                "--trim-start/--trim-end",
+                "the trimmed window is empty",
+                "submits span 3600 s",
+            ],
+        ),
+        (
+            vec!["--trim-start", "4h"],
+            vec!["the trimmed window is empty", "the run 10800 s"],
+        ),
+        (
+            vec!["--trim-end", "soon"],
+            vec!["--trim-end", "expected a duration", "`soon`"],
+        ),
+    ] {
+        let mut args = vec!["replay", t.as_str(), "--nodes", "1", "--gpus-per-node", "4"];
+        args.extend(flags.iter().copied());
+        let out = output(&args);
+        let err = stderr(&out);
+        assert_eq!(out.status.code(), Some(EXIT_INPUT), "{flags:?}: {err}");
+        for n in needles {
+            assert!(err.contains(n), "{flags:?}: no `{n}` in {err}");
+        }
+        assert!(stdout(&out).is_empty());
+    }
+}
+
+fn policy_args(trace: &std::path::Path, policy: &std::path::Path, extra: &[&str]) -> Vec<String> {
+    let mut args: Vec<String> = ["replay", &trace.display().to_string(), "--policy-file"]
+        .iter()
+        .map(|a| a.to_string())
+        .collect();
+    args.push(policy.display().to_string());
+    args.extend(three_cluster().iter().chain(extra).map(|a| a.to_string()));
+    args
+}
+
+#[test]
+fn replay_policies_that_hold_are_listed_in_every_format() {
+    let s = Scratch::new();
+    let trace = s.write("three.csv", THREE);
+    // Waits 0, 3600, 5400: P90 (rank 3) is 5400, inclusive bounds; utilisation 0.625.
+    let policy = s.write(
+        "replay-policies.toml",
+        "[[policy]]\nname = \"short waits\"\nmetric = \"p90_wait_s\"\nmax = 5400\n\n\
+         [[policy]]\nname = \"busy enough\"\nmetric = \"utilisation\"\nmin = 0.6\nmax = 1\nmessage = \"the owned cluster pays off\"\n",
+    );
+    let v: Value = serde_json::from_str(&success(policy_args(
+        &trace,
+        &policy,
+        &["--format", "json", "--quiet"],
+    )))
+    .expect("JSON");
+    let list = v["policies"].as_array().expect("policies");
+    assert_eq!(list.len(), 2);
+    assert_eq!(list[0]["name"], "short waits");
+    assert_eq!(list[0]["metric"], "p90_wait_s");
+    assert_eq!(list[0]["max"].as_f64(), Some(5_400.0));
+    assert_eq!(list[0]["value"].as_f64(), Some(5_400.0));
+    assert_eq!(list[0]["holds"], true);
+    assert_eq!(list[1]["value"].as_f64(), Some(0.625));
+    assert_eq!(list[1]["min"].as_f64(), Some(0.6));
+    assert_eq!(list[1]["holds"], true);
+    let table = success(policy_args(&trace, &policy, &["--quiet"]));
+    assert!(table.contains("Policies: all 2 policies hold."), "{table}");
+    assert!(
+        table.contains("p90_wait_s at most 5400") && table.contains("holds"),
+        "{table}"
+    );
+    let md = success(policy_args(
+        &trace,
+        &policy,
+        &["--quiet", "--format", "markdown"],
+    ));
+    assert!(md.contains("### Policies") && md.contains("| busy enough | utilisation from 0.6 to 1 | 0.625 | holds | the owned cluster pays off |"), "{md}");
+    let csv = success(policy_args(
+        &trace,
+        &policy,
+        &["--quiet", "--format", "csv"],
+    ));
+    for row in [
+        "policy_metric,short waits,p90_wait_s",
+        "policy_max,short waits,5400",
+        "policy_value,short waits,5400",
+        "policy_holds,short waits,true",
+        "policy_min,busy enough,0.6",
+    ] {
+        assert!(csv.contains(&format!("{row}\n")), "no `{row}` in {csv}");
+    }
+}
+
+#[test]
+fn a_broken_replay_policy_exits_one_after_writing_every_output() {
+    let s = Scratch::new();
+    let trace = s.write("three.csv", THREE);
+    // The mean wait is (0 + 3600 + 5400) / 3 = 3000 s; nothing bursts, so no cost: "none".
+    let policy = s.write(
+        "p.toml",
+        "[[policy]]\nname = \"mean wait\"\nmetric = \"mean_wait_s\"\nmax = 2999\n\n\
+         [[policy]]\nname = \"cheap\"\nmetric = \"cloud_cost_usd\"\nmax = 10\n\n\
+         [[policy]]\nname = \"nothing unmet\"\nmetric = \"unmet_jobs\"\nmax = 0\n",
+    );
+    let json = s.path("replay.json");
+    let dir = s.path("out/report");
+    let out = output(policy_args(
+        &trace,
+        &policy,
+        &[
+            "--format",
+            "json",
+            "--output",
+            &json.display().to_string(),
+            "--report",
+            &dir.display().to_string(),
+        ],
+    ));
+    let err = stderr(&out);
+    assert_eq!(out.status.code(), Some(1), "{err}");
+    assert!(
+        err.contains("policy `mean wait` broken: mean_wait_s at most 2999, found 3000"),
+        "{err}"
+    );
+    assert!(
+        err.contains("policy `cheap` broken: cloud_cost_usd at most 10, found none"),
+        "{err}"
+    );
+    assert!(!err.contains("`nothing unmet` broken"), "{err}");
+    let v: Value =
+        serde_json::from_str(&std::fs::read_to_string(&json).expect("written")).expect("JSON");
+    let holds: Vec<bool> = v["policies"]
+        .as_array()
+        .expect("policies")
+        .iter()
+        .map(|p| p["holds"].as_bool().expect("holds"))
+        .collect();
+    assert_eq!(holds, [false, false, true]);
+    assert_eq!(v["policies"][0]["value"].as_f64(), Some(3_000.0));
+    assert_eq!(v["policies"][1]["value"], Value::Null);
+    let md = std::fs::read_to_string(dir.join("summary.md")).expect("report written");
+    assert!(
+        md.contains("2 of 3 policies broken.") && md.contains("BROKEN"),
+        "{md}"
+    );
+    assert!(dir.join("utilisation.png").is_file());
+}
+
+#[test]
+fn a_replay_policy_that_cannot_be_checked_is_bad_input_naming_its_key() {
+    let s = Scratch::new();
+    let trace = s.write("three.csv", THREE);
+    for (text, needles) in [
+        (
+            "[[policy]]\nname = \"w\"\nmetric = \"p95_wait_s\"\nmax = 1\n",
+            vec![
+                "unknown replay metric `p95_wait_s`",
+                "policy[0].metric",
+                "`p90_wait_s`",
+                ":3:",
+            ],
+        ),
+        (
+            "[[policy]]\nname = \"w\"\noption = \"own\"\nmetric = \"utilisation\"\nmin = 0.5\n",
+            vec!["a replay policy takes no `option`", "policy[0].option"],
+        ),
+        (
+            "[[policy]]\nname = \"w\"\nmetric = \"utilisation\"\n",
+            vec!["a metric policy needs a bound", "policy[0]"],
+        ),
+    ] {
+        let policy = s.write("bad.toml", text);
+        let dir = s.path("never");
+        let out = output(policy_args(
+            &trace,
+            &policy,
+            &["--report", &dir.display().to_string()],
+        ));
+        let err = stderr(&out);
+        assert_eq!(out.status.code(), Some(EXIT_INPUT), "{err}");
+        assert!(err.contains("bad.toml"), "{err}");
+        for n in needles {
+            assert!(err.contains(n), "no `{n}` in {err}");
+        }
+        assert!(stdout(&out).is_empty());
+        assert!(!dir.exists(), "nothing is written for bad input");
+    }
+}
+
+/// The points of the longest polyline of `colour` in `svg`.
+fn longest_line(svg: &str, colour: &str) -> Vec<(f64, f64)> {
+    let doc = roxmltree::Document::parse(svg).expect("SVG");
+    doc.descendants()
+        .filter(|n| n.tag_name().name() == "polyline" && n.attribute("stroke") == Some(colour))
+        .map(|n| {
+            n.attribute("points")
+                .expect("points")
+                .split_whitespace()
+                .map(|p| {
+                    let (x, y) = p.split_once(',').expect("x,y");
+                    (x.parse().expect("x"), y.parse().expect("y"))
+                })
+                .collect::<Vec<(f64, f64)>>()
+        })
+        .max_by_key(Vec::len)
+        .unwrap_or_default()
+}
+
+#[test]
+fn the_utilisation_chart_draws_the_bucket_means_by_hand() {
+    let s = Scratch::new();
+    let trace = s.write("three.csv", THREE);
+    let dir = s.path("r");
+    let mut args = vec![
+        "replay".to_string(),
+        trace.display().to_string(),
+        "--quiet".to_string(),
+        "--report".to_string(),
+        dir.display().to_string(),
+    ];
+    args.extend(three_cluster().iter().map(|a| a.to_string()));
+    success(&args);
+    let svg = std::fs::read_to_string(dir.join("utilisation.svg")).expect("svg");
+    // The first colour of the house palette draws the bucket means: two points per minute
+    // bucket, each bucket's value held across it.
+    let line = longest_line(&svg, "#0072B2");
+    assert_eq!(line.len(), 2 * 180);
+    let expected: Vec<f64> = (0..180)
+        .map(|k| over(&THREE_BUSY, 60 * k, 60 * (k + 1)).0 / (4.0 * 60.0))
+        .collect();
+    // Pixel rows are a linear map of the share: fit it on two buckets of different shares
+    // (bucket 0: 2 of 4 GPUs busy; bucket 100: all 4), then every point must lie within the
+    // one pixel of rounding.
+    let (u0, y0) = (expected[0], line[0].1);
+    let (u1, y1) = (expected[100], line[200].1);
+    assert!(u0 != u1 && y0 != y1);
+    let slope = (y1 - y0) / (u1 - u0);
+    for (k, u) in expected.iter().enumerate() {
+        for p in [line[2 * k], line[2 * k + 1]] {
+            let want = y0 + slope * (u - u0);
+            assert!(
+                (p.1 - want).abs() <= 1.0,
+                "bucket {k}: y {} for {u}, want {want}",
+                p.1
+            );
+        }
+        assert!(line[2 * k].0 < line[2 * k + 1].0, "bucket {k} has width");
+    }
+}
