@@ -495,25 +495,40 @@ pub struct ReplayArgs {
     #[arg(long, value_enum, value_name = "FORMAT")]
     pub trace_format: Option<tcosim::replay::TraceFormat>,
 
-    /// Nodes of the owned cluster.
-    #[arg(long, value_name = "N")]
-    pub nodes: u32,
+    /// Nodes of the owned cluster (not with `--scenario`, whose option gives them).
+    #[arg(
+        long,
+        value_name = "N",
+        required_unless_present = "scenario",
+        conflicts_with = "scenario"
+    )]
+    pub nodes: Option<u32>,
 
-    /// GPUs per node.
-    #[arg(long, value_name = "G", default_value_t = 8)]
-    pub gpus_per_node: u32,
+    /// GPUs per node [default: 8].
+    #[arg(long, value_name = "G", conflicts_with = "scenario")]
+    pub gpus_per_node: Option<u32>,
+
+    /// Replay on an option of this scenario: its servers are the nodes, and a hybrid's cloud
+    /// offer and shortest `max_wait_hours` set `--offer` and `--burst` (with `--option`).
+    #[arg(long, value_name = "FILE", requires = "option")]
+    pub scenario: Option<PathBuf>,
+
+    /// The option of `--scenario` to replay on (an `onprem` or `hybrid` option).
+    #[arg(long, value_name = "NAME", requires = "scenario")]
+    pub option: Option<String>,
 
     /// Queue policy.
     #[arg(long, value_enum, default_value = "fifo")]
     pub policy: tcosim::replay::Policy,
 
     /// When a waiting job goes to the cloud: `never`, `immediate`, `after=DURATION` (`2h`,
-    /// `30m`, `90s`, `1d`) or `max-queue=N`.
-    #[arg(long, value_name = "RULE", default_value = "never", value_parser = crate::commands::replay::parse_burst)]
-    pub burst: tcosim::replay::Burst,
+    /// `30m`, `90s`, `1d`) or `max-queue=N` [default: `never`, or as `--option` says].
+    #[arg(long, value_name = "RULE", value_parser = crate::commands::replay::parse_burst)]
+    pub burst: Option<tcosim::replay::Burst>,
 
-    /// The cloud offer (catalog id) whose on-demand price per GPU-hour prices burst work.
-    #[arg(long, value_name = "ID")]
+    /// The cloud offer (catalog id) whose on-demand price per GPU-hour prices burst work (not
+    /// with `--scenario`, whose option gives it).
+    #[arg(long, value_name = "ID", conflicts_with = "scenario")]
     pub offer: Option<String>,
 
     /// Start every job at its recorded start time (the submit time where none is recorded)

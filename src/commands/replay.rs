@@ -20,6 +20,7 @@ Examples:
   tcosim replay log.csv --trace-format helios --nodes 64 --burst after=2h --offer aws-p5.48xlarge-us-east-1
   tcosim replay log.csv --trace-format helios --nodes 125 --as-recorded --format json
   tcosim replay cluster.swf --swf-processors-as-gpus --nodes 32 --burst max-queue=100 --skip-bad
+  tcosim replay jobs.csv --scenario scenarios/startup-finetune.toml --option own-1-burst-lambda
   tcosim replay jobs.csv --nodes 16 --trim-start 1d --trim-end 1d --report reports/replay
   tcosim replay jobs.csv --nodes 16 --policy-file replay-policies.toml --format json
 
@@ -69,23 +70,64 @@ pub fn parse_trim(text: &str) -> Result<i64, String> {
 const MAX_NODES: u32 = 10_000_000;
 const MAX_GPUS_PER_NODE: u32 = 4_096;
 
-fn check_cluster(args: &ReplayArgs) -> Result<Cluster, InputError> {
-    if args.nodes == 0 || args.nodes > MAX_NODES {
-        return Err(InputError::new("--nodes", "invalid number of nodes")
+fn check_cluster(nodes: u32, gpus_per_node: u32, from: &str) -> Result<Cluster, InputError> {
+    let (nodes_key, gpus_key) = if from.is_empty() {
+        ("--nodes".to_string(), "--gpus-per-node".to_string())
+    } else {
+        (
+            format!("{from}: servers"),
+            format!("{from}: GPUs per server"),
+        )
+    };
+    if nodes == 0 || nodes > MAX_NODES {
+        return Err(InputError::new(nodes_key, "invalid number of nodes")
             .expected(format!("1 to {MAX_NODES}"))
-            .found(args.nodes.to_string()));
+            .found(nodes.to_string()));
     }
-    if args.gpus_per_node == 0 || args.gpus_per_node > MAX_GPUS_PER_NODE {
-        return Err(
-            InputError::new("--gpus-per-node", "invalid number of GPUs per node")
-                .expected(format!("1 to {MAX_GPUS_PER_NODE}"))
-                .found(args.gpus_per_node.to_string()),
-        );
+    if gpus_per_node == 0 || gpus_per_node > MAX_GPUS_PER_NODE {
+        return Err(InputError::new(gpus_key, "invalid number of GPUs per node")
+            .expected(format!("1 to {MAX_GPUS_PER_NODE}"))
+            .found(gpus_per_node.to_string()));
     }
     Ok(Cluster {
-        nodes: args.nodes,
-        gpus_per_node: args.gpus_per_node,
+        nodes,
+        gpus_per_node,
     })
+}
+
+/// The cluster, burst rule and pricing of the replay: from `--option` of `--scenario`, or from
+/// `--nodes`, `--gpus-per-node`, `--burst` and `--offer`. An explicit `--burst` wins over the
+/// option's.
+fn setup(args: &ReplayArgs, quiet: bool) -> Result<(Cluster, Burst, Option<Pricing>), Failure> {
+    if let (Some(path), Some(name)) = (&args.scenario, &args.option) {
+        let loaded = tcosim::run::Loaded::read(Some(path), &args.out.catalog)?;
+        let shown = loaded.source.display.clone();
+        let o =
+            tcosim::replay::scenario::from_option(&loaded.resolved, &loaded.catalog, &shown, name)?;
+        let from = format!("option `{name}` of {shown}");
+        let cluster = check_cluster(o.cluster.nodes, o.cluster.gpus_per_node, &from)?;
+        let burst = args.burst.unwrap_or(o.burst);
+        if !quiet {
+            eprintln!(
+                "replaying on {from}: {} node{} × {} GPUs, burst {}{}",
+                cluster.nodes,
+                if cluster.nodes == 1 { "" } else { "s" },
+                cluster.gpus_per_node,
+                tcosim::replay::stats::burst_name(burst),
+                o.pricing
+                    .as_ref()
+                    .map(|p| format!(", priced at offer `{}`", p.offer))
+                    .unwrap_or_default()
+            );
+        }
+        return Ok((cluster, burst, o.pricing));
+    }
+    let cluster = check_cluster(args.nodes.unwrap_or(0), args.gpus_per_node.unwrap_or(8), "")?;
+    let pricing = match &args.offer {
+        Some(id) => Some(pricing(&Catalog::load(&args.out.catalog)?, id)?),
+        None => None,
+    };
+    Ok((cluster, args.burst.unwrap_or(Burst::Never), pricing))
 }
 
 /// The offer's on-demand price per GPU-hour.
@@ -106,7 +148,7 @@ fn pricing(catalog: &Catalog, id: &str) -> Result<Pricing, InputError> {
 }
 
 pub fn replay(args: ReplayArgs, quiet: bool) -> Result<(), Failure> {
-    let cluster = check_cluster(&args)?;
+    let (cluster, burst, pricing) = setup(&args, quiet)?;
     let out = args.out.output.as_deref();
     if let Some(path) = out {
         output::check(&[("--output", path)])?;
@@ -121,14 +163,14 @@ pub fn replay(args: ReplayArgs, quiet: bool) -> Result<(), Failure> {
         // Refused before the work rather than after it; checked again when the folder is swapped.
         folder::check(dest, &origin)?;
     }
-    let pricing = match &args.offer {
-        Some(id) => Some(pricing(&Catalog::load(&args.out.catalog)?, id)?),
-        None => None,
-    };
-    if pricing.is_none() && args.burst != Burst::Never && !args.as_recorded {
+    if pricing.is_none() && burst != Burst::Never && !args.as_recorded {
+        let why = match &args.option {
+            Some(name) => format!("option `{name}` has no cloud offer"),
+            None => "no `--offer`".to_string(),
+        };
         warn(
             quiet,
-            "no `--offer`: burst work is counted in GPU-hours but not priced",
+            &format!("{why}: burst work is counted in GPU-hours but not priced"),
         );
     }
     let format = args.trace_format.unwrap_or_else(|| {
@@ -175,7 +217,7 @@ pub fn replay(args: ReplayArgs, quiet: bool) -> Result<(), Failure> {
     let config = Config {
         cluster,
         policy: args.policy,
-        burst: args.burst,
+        burst,
         as_recorded: args.as_recorded,
     };
     let simulated = Instant::now();

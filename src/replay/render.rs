@@ -66,9 +66,10 @@ fn figures(s: &Summary) -> Vec<Figure> {
             "Owned GPUs",
             s.owned_gpus.to_string(),
             format!(
-                "{} ({} nodes × {})",
+                "{} ({} node{} × {})",
                 int(s.owned_gpus),
                 int(u64::from(s.nodes)),
+                if s.nodes == 1 { "" } else { "s" },
                 s.gpus_per_node
             ),
         ),

@@ -971,3 +971,90 @@ fn the_utilisation_chart_draws_the_bucket_means_by_hand() {
         assert!(line[2 * k].0 < line[2 * k + 1].0, "bucket {k} has width");
     }
 }
+
+/// A scenario with an owned option, a hybrid bursting to AWS and a cloud option; the hybrid's
+/// workloads may wait 1 and 3 hours.
+const REPLAY_SCENARIO: &str = "name = \"replay\"\nhorizon_months = 12\nstart = \"2027-01\"\ndiscount_rate = 0.05\n\
+    reference_accelerator = \"h100-sxm\"\n\n\
+    [[workload]]\nname = \"a\"\ngpu_hours_per_month = 1000\nprofile = \"flat\"\nmax_wait_hours = 3\n\n\
+    [[workload]]\nname = \"b\"\ngpu_hours_per_month = 1000\nprofile = \"flat\"\nmax_wait_hours = 1\n\n\
+    [[option]]\nname = \"own\"\nkind = \"onprem\"\nserver = \"hgx-h100-oem\"\nservers = 1\nsite = \"us-tx-colo\"\n\n\
+    [[option]]\nname = \"mix\"\nkind = \"hybrid\"\nserver = \"hgx-h100-oem\"\nservers = 1\nsite = \"us-tx-colo\"\n\
+    offer = \"aws-p5.48xlarge-us-east-1\"\n\n\
+    [[option]]\nname = \"rent\"\nkind = \"cloud\"\noffer = \"aws-p5.48xlarge-us-east-1\"\n";
+
+/// `--scenario FILE --option NAME`: the option's one 8-GPU server is the cluster; the hybrid
+/// bursts a job that would wait longer than the shortest `max_wait_hours` (1 h) at its offer's
+/// on-demand price; the owned option never bursts; an explicit `--burst` wins.
+#[test]
+fn a_scenario_option_is_the_cluster_burst_rule_and_price() {
+    let s = Scratch::new();
+    let scenario = s.write("s.toml", REPLAY_SCENARIO);
+    let scenario = scenario.display().to_string();
+    // Two 8-GPU jobs of 2 h at t = 0: the second waits 2 h for the node, or bursts after 1 h.
+    let trace = s.write("two.csv", "submit,duration,gpus\n0,7200,8\n0,7200,8\n");
+    let mix = replay_json(&trace, &["--scenario", &scenario, "--option", "mix"]);
+    assert_eq!(
+        (mix["nodes"].as_u64(), mix["gpus_per_node"].as_u64()),
+        (Some(1), Some(8))
+    );
+    assert_eq!(mix["burst"], "after=1h");
+    assert_eq!(mix["burst_jobs"], 1);
+    assert_eq!(mix["cloud_gpu_hours"].as_f64(), Some(16.0));
+    let price = catalog_price_per_gpu_hour("aws-p5.48xlarge-us-east-1");
+    assert_eq!(mix["cloud_cost_usd"].as_f64(), Some(16.0 * price));
+    assert_eq!(waits(&mix, "2-8").2, 3_600);
+    let own = replay_json(&trace, &["--scenario", &scenario, "--option", "own"]);
+    assert_eq!(own["burst"], "never");
+    assert_eq!(own["burst_jobs"], 0);
+    assert_eq!(waits(&own, "2-8").2, 7_200);
+    let never = replay_json(
+        &trace,
+        &[
+            "--scenario",
+            &scenario,
+            "--option",
+            "mix",
+            "--burst",
+            "never",
+        ],
+    );
+    assert_eq!(never["burst_jobs"], 0);
+    assert_eq!(never["owned_gpu_hours"].as_f64(), Some(32.0));
+}
+
+#[test]
+fn a_scenario_option_that_cannot_be_replayed_on_is_bad_input() {
+    let s = Scratch::new();
+    let scenario = s.write("s.toml", REPLAY_SCENARIO).display().to_string();
+    let trace = s
+        .write("one.csv", "submit,duration,gpus\n0,60,1\n")
+        .display()
+        .to_string();
+    for (extra, needle) in [
+        (vec!["--option", "rent"], "option `rent` owns no servers"),
+        (vec!["--option", "mixx"], "the options are `mix`"),
+        (
+            vec!["--option", "own", "--nodes", "2"],
+            "cannot be used with",
+        ),
+        (
+            vec!["--option", "mix", "--offer", "x"],
+            "cannot be used with",
+        ),
+    ] {
+        let mut args = vec!["replay", trace.as_str(), "--scenario", scenario.as_str()];
+        args.extend(extra);
+        let out = output(&args);
+        assert_eq!(out.status.code(), Some(EXIT_INPUT), "{args:?}");
+        assert!(stderr(&out).contains(needle), "{args:?}: {}", stderr(&out));
+    }
+    // `--option` alone, or neither `--nodes` nor `--scenario`.
+    for args in [
+        vec!["replay", trace.as_str(), "--option", "own"],
+        vec!["replay", trace.as_str()],
+    ] {
+        let out = output(&args);
+        assert_eq!(out.status.code(), Some(EXIT_INPUT), "{args:?}");
+    }
+}
