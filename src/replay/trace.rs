@@ -903,7 +903,7 @@ mod tests {
             (a.line, a.submit_s, a.start_s, a.duration_s, a.gpus),
             (2, submit, Some(submit + 30), 3_600, 3)
         );
-        // Job c: the attempt that never started is passed over; the first start is 04:10, 8
+        // Job c (its `{` on line 7): the attempt that never started is passed over; the first start is 04:10, 8
         // minutes after the submit at 04:02; it ran 10 + 5 minutes; its largest attempt held 4.
         let c = t.jobs[1];
         assert_eq!(
@@ -913,7 +913,7 @@ mod tests {
                 c.duration_s,
                 c.gpus
             ),
-            (6, 480, 900, 4)
+            (7, 480, 900, 4)
         );
         // Job b never started; job d held no GPU.
         assert_eq!(
@@ -930,17 +930,17 @@ mod tests {
             r#""end_time": null"#,
         );
         let e = read_text(&text, TraceFormat::PhillyJson, false).unwrap_err();
-        assert_eq!(e.position, Some((6, 3)));
+        assert_eq!(e.position, Some((7, 3)));
         assert_eq!(e.key.as_deref(), Some("[2].attempts[2].end_time"));
         assert!(
             e.to_string()
-                .starts_with("t.csv:6:3: cannot read the `end_time` field of job [2]"),
+                .starts_with("t.csv:7:3: cannot read the `end_time` field of job [2]"),
             "{e}"
         );
         assert_eq!(e.found.as_deref(), Some("`null`"));
         let t = read_text(&text, TraceFormat::PhillyJson, true).unwrap();
         assert_eq!((t.jobs.len(), t.skipped_rows), (1, 1));
-        assert_eq!(t.skipped_lines, [6]);
+        assert_eq!(t.skipped_lines, [7]);
 
         // A start before the submission, an end before the start, a time that is not one.
         for (from, to, key) in [

@@ -68,15 +68,17 @@ struct Columns {
 }
 
 impl Columns {
-    /// The layout of a table whose first line is `fields`: `None` when that line is a row.
+    /// The layout of a table whose first line is `fields`: a header when a field is `job_name`
+    /// (no job is named so), else `None`, the line being a row.
     fn of(fields: &[Field]) -> Option<Columns> {
-        let first = fields.first()?.text.trim().to_ascii_lowercase();
-        (first == "job_name").then(|| Columns {
-            names: fields
-                .iter()
-                .map(|f| f.text.trim().to_ascii_lowercase())
-                .collect(),
-        })
+        let names: Vec<String> = fields
+            .iter()
+            .map(|f| f.text.trim().to_ascii_lowercase())
+            .collect();
+        names
+            .iter()
+            .any(|n| n == "job_name")
+            .then_some(Columns { names })
     }
 
     fn release(names: &[&str]) -> Columns {
