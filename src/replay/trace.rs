@@ -1143,6 +1143,7 @@ j9,i9,u2,Terminated,,
             ("1100.0,1200.0", "1100.0,1099.0", "end_time"),
             ("j4,worker,8.0", "j4,worker,-8", "inst_num"),
             ("j4,worker,8.0", "j4,worker,1.5", "inst_num"),
+            ("j4,worker,8.0", "j4,\"worker,8.0", "line"),
             ("29.3,12.5,T4", "29.3,x,T4", "plan_gpu"),
             (
                 "j3,worker,1.0,Waiting,,",

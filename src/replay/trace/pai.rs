@@ -150,13 +150,13 @@ pub fn read<J: BufRead>(
         if line.trim().is_empty() {
             continue;
         }
-        let Ok(fields) = split_csv(&line) else {
-            let e = unclosed_quote(&line);
-            if options.skip_bad {
+        let fields = match split_csv(&line) {
+            Ok(fields) => fields,
+            Err(_) if options.skip_bad => {
                 trace.skip(number);
                 continue;
             }
-            return Err(e.at(display, number));
+            Err(column) => return Err(unclosed_quote(column).at(display, number)),
         };
         if layout.is_none() {
             let header = Columns::of(&fields);
@@ -194,8 +194,8 @@ pub fn read<J: BufRead>(
     Ok(trace)
 }
 
-fn unclosed_quote(line: &str) -> RowError {
-    let column = split_csv(line).err().unwrap_or(1);
+/// A line whose quote at `column` is not closed, or is followed by more than a comma.
+fn unclosed_quote(column: usize) -> RowError {
     RowError {
         field: "line".to_string(),
         column,
