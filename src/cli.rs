@@ -491,7 +491,7 @@ pub struct ReplayArgs {
     /// The job trace (see `--trace-format`).
     pub trace: PathBuf,
 
-    /// The trace's layout [default: `swf` for a `.swf` file, else `csv`].
+    /// The trace's layout [default: `swf` for a `.swf` file, `philly-json` for `.json`, else `csv`].
     #[arg(long, value_enum, value_name = "FORMAT")]
     pub trace_format: Option<tcosim::replay::TraceFormat>,
 

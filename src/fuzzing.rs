@@ -126,22 +126,33 @@ pub const TRACE_NAME: &str = "fuzz-trace.csv";
 /// Most jobs of a fuzzed trace that are replayed (the reader still reads every line).
 const TRACE_MAX_JOBS: usize = 2_000;
 
-/// A job trace's bytes, read as each format (tcosim CSV, Helios, Philly, SWF with processors as
-/// GPUs), failing on a bad row and skipping bad rows; every accepted trace is replayed on two
+/// Line that splits a fuzzed PAI trace: the task table before it, the job table after.
+pub const PAI_JOB_TABLE_LINE: &str = "=== pai_job_table.csv";
+
+/// A job trace's bytes, read as each format (tcosim CSV, Helios, Philly CSV and JSON, PAI, SWF
+/// with processors as GPUs), failing on a bad row and skipping bad rows; every accepted trace is replayed on two
 /// clusters under every queue policy, three burst rules and the recorded starts; each summary
 /// is checked (finite figures, GPU-hours that add up to the demand, jobs that add up, no more
 /// GPUs busy than owned unless started as recorded, waits and utilisation in range), and one
 /// per cluster is rendered in every format.
 pub fn trace(data: &[u8]) -> Result<Outcome, Violation> {
     use crate::replay::stats::{Context, Pricing, summarise};
-    use crate::replay::trace::{ReadOptions, read};
+    use crate::replay::trace::{ReadOptions, read, read_pai};
     use crate::replay::{Burst, Cluster, Config, Policy, TraceFormat};
     let shown = String::from_utf8_lossy(data);
     let mut outcome = Outcome::Refused;
+    // A PAI trace is two tables: split at the marker line when there is one.
+    let marker = format!("\n{PAI_JOB_TABLE_LINE}\n");
+    let split = data
+        .windows(marker.len())
+        .position(|w| w == marker.as_bytes())
+        .map(|at| (&data[..at + 1], &data[at + marker.len()..]));
     for format in [
         TraceFormat::Csv,
         TraceFormat::Helios,
         TraceFormat::Philly,
+        TraceFormat::PhillyJson,
+        TraceFormat::Pai,
         TraceFormat::Swf,
     ] {
         for skip_bad in [false, true] {
@@ -150,7 +161,13 @@ pub fn trace(data: &[u8]) -> Result<Outcome, Violation> {
                 skip_bad,
                 processors_as_gpus: true,
             };
-            let mut trace = match read(TRACE_NAME, data, options) {
+            let read = match (format, split) {
+                (TraceFormat::Pai, Some((tasks, jobs))) => {
+                    read_pai(TRACE_NAME, tasks, Some((TRACE_NAME, jobs)), options)
+                }
+                _ => read(TRACE_NAME, data, options),
+            };
+            let mut trace = match read {
                 Ok(t) => t,
                 Err(e) => {
                     check_message(&e, &shown)?;
@@ -158,6 +175,7 @@ pub fn trace(data: &[u8]) -> Result<Outcome, Violation> {
                 }
             };
             outcome = Outcome::Accepted;
+            check_trace(&trace).map_err(|v| Violation(format!("{format:?}: {v}")))?;
             trace.jobs.truncate(TRACE_MAX_JOBS);
             let recorded = trace.jobs.iter().any(|j| j.start_s.is_some());
             for cluster in [
@@ -213,6 +231,36 @@ pub fn trace(data: &[u8]) -> Result<Outcome, Violation> {
         }
     }
     Ok(outcome)
+}
+
+/// What a trace read must hold: jobs of 1 to `MAX_JOB_GPUS` GPUs, durations from 0 to 2 × 10^12
+/// s (an end less a start, each within 10^12), recorded starts no earlier than submits; rounding that added finite, non-negative GPU-hours;
+/// notes without `NaN` or `inf`.
+fn check_trace(t: &crate::replay::trace::Trace) -> Result<(), Violation> {
+    use crate::replay::trace::MAX_JOB_GPUS;
+    for job in &t.jobs {
+        let ok = (1..=MAX_JOB_GPUS).contains(&job.gpus)
+            && (0..=2 * crate::replay::time::MAX_SECONDS).contains(&job.duration_s)
+            && job.start_s.is_none_or(|s| s >= job.submit_s);
+        if !ok {
+            return Err(Violation(format!("a job out of range: {job:?}")));
+        }
+    }
+    if !t.rounding_gpu_hours.is_finite() || t.rounding_gpu_hours < 0.0 {
+        return Err(Violation(format!(
+            "rounding added {} GPU-hours",
+            t.rounding_gpu_hours
+        )));
+    }
+    for note in t.notes() {
+        if note
+            .split(|c: char| !c.is_alphanumeric())
+            .any(|w| w.eq_ignore_ascii_case("nan") || w.eq_ignore_ascii_case("inf"))
+        {
+            return Err(Violation(format!("a note shows NaN or inf: {note}")));
+        }
+    }
+    Ok(())
 }
 
 /// What any replay summary must hold, and its renderings.

@@ -30,6 +30,8 @@ Trace formats (columns found by their header names):
   helios  the Helios/Acme Slurm-style log (submit_time,start_time,end_time,duration,gpu_num)
           or the Helios interval sample (interval,run_time,gpu_num)
   philly  the condensed Philly CSV (timestamp,duration,num_gpus)
+  philly-json  the original Philly cluster_job_log, a JSON list of jobs (the default for .json)
+  pai     the Alibaba PAI 2020 task table; pai_job_table.csv beside it gives submissions
   swf     the Standard Workload Format; processors are GPUs only with --swf-processors-as-gpus
 
 A job of at most G GPUs runs on one node (best fit); a larger one takes whole nodes; one larger
@@ -176,6 +178,7 @@ pub fn replay(args: ReplayArgs, quiet: bool) -> Result<(), Failure> {
     let format = args.trace_format.unwrap_or_else(|| {
         match args.trace.extension().and_then(|e| e.to_str()) {
             Some(ext) if ext.eq_ignore_ascii_case("swf") => TraceFormat::Swf,
+            Some(ext) if ext.eq_ignore_ascii_case("json") => TraceFormat::PhillyJson,
             _ => TraceFormat::Csv,
         }
     });
@@ -186,8 +189,9 @@ pub fn replay(args: ReplayArgs, quiet: bool) -> Result<(), Failure> {
             .found(tcosim::limits::io_reason(&e))
     })?;
     let began = Instant::now();
-    let trace = trace::read(
+    let trace = trace::read_beside(
         &display,
+        &args.trace,
         BufReader::with_capacity(1 << 16, file),
         ReadOptions {
             format,
@@ -213,6 +217,9 @@ pub fn replay(args: ReplayArgs, quiet: bool) -> Result<(), Failure> {
                 lines.join(", ")
             ),
         );
+    }
+    for note in trace.notes() {
+        warn(quiet, &note);
     }
     let config = Config {
         cluster,

@@ -57,4 +57,8 @@ pub enum TraceFormat {
     Philly,
     /// The Standard Workload Format of the Parallel Workloads Archive.
     Swf,
+    /// The original Philly `cluster_job_log`: a JSON list of jobs with their attempts.
+    PhillyJson,
+    /// The Alibaba PAI 2020 task table, with the job table beside it for submissions.
+    Pai,
 }

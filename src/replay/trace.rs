@@ -5,11 +5,21 @@
 //! cannot be read is an error naming the file, the line, the column and the field; with
 //! `skip_bad` it is counted and skipped instead, and the first few line numbers are kept for
 //! the message. Jobs that ask for no GPU (CPU jobs of mixed clusters) are counted and left out.
+//!
+//! Two layouts are read by their own modules: the original Philly log, one JSON list of jobs
+//! read a job at a time ([`philly_json`]), and the Alibaba PAI task table, whose rows are tasks
+//! gathered into jobs, with the job table beside it for submission times ([`pai`]).
 
 use super::time;
 use super::{Job, TraceFormat};
 use crate::error::InputError;
-use std::io::BufRead;
+use std::io::{BufRead, BufReader};
+use std::path::{Path, PathBuf};
+
+mod pai;
+mod philly_json;
+
+pub use pai::read as read_pai;
 
 /// How many skipped line numbers a [`Trace`] keeps to show.
 pub const SHOWN_SKIPPED_LINES: usize = 5;
@@ -40,6 +50,69 @@ pub struct Trace {
     pub skipped_lines: Vec<u64>,
     /// Jobs that asked for no GPU.
     pub cpu_only_jobs: usize,
+    /// Jobs that never started (Philly JSON, PAI): no attempt or task with a start time.
+    pub unstarted_jobs: usize,
+    /// PAI: jobs whose fractional GPUs were rounded up to whole GPUs.
+    pub rounded_jobs: usize,
+    /// PAI: the GPU-hours that rounding added, Σ (whole − fractional GPUs) × duration / 3600.
+    pub rounding_gpu_hours: f64,
+    /// PAI: jobs taken as submitted when their first task started, for want of a submission.
+    pub submit_unknown_jobs: usize,
+    /// PAI: the job table the submission times came from.
+    pub job_table: JobTable,
+}
+
+/// Where a PAI trace's submission times came from.
+#[derive(Debug, Clone, Default, PartialEq, Eq)]
+pub enum JobTable {
+    /// None was given (every format but PAI, or a PAI task table read on its own).
+    #[default]
+    NotGiven,
+    /// The job table read, as named in messages.
+    Read(String),
+    /// The job table looked for beside the task table and not found.
+    Absent(String),
+}
+
+impl Trace {
+    /// What the replay should say about the jobs left out or changed beyond bad rows and CPU
+    /// jobs (which the summary counts): one sentence each.
+    pub fn notes(&self) -> Vec<String> {
+        let mut notes = Vec::new();
+        let plural = |n: usize| if n == 1 { "" } else { "s" };
+        if self.unstarted_jobs > 0 {
+            notes.push(format!(
+                "{} job{} never started (no attempt or task with a start time): left out",
+                self.unstarted_jobs,
+                plural(self.unstarted_jobs)
+            ));
+        }
+        if self.rounded_jobs > 0 {
+            notes.push(format!(
+                "{} job{} asked for a fraction of a GPU beyond whole GPUs: rounded up to whole GPUs, \
+                 adding {} GPU-hours",
+                self.rounded_jobs,
+                plural(self.rounded_jobs),
+                crate::report::price(self.rounding_gpu_hours)
+            ));
+        }
+        if self.submit_unknown_jobs > 0 {
+            let n = self.submit_unknown_jobs;
+            let why = match &self.job_table {
+                JobTable::Read(table) => format!("no submission time in {table}"),
+                JobTable::Absent(table) => format!("no job table {table}"),
+                JobTable::NotGiven => "no job table".to_string(),
+            };
+            notes.push(format!(
+                "{n} job{} taken as submitted when {} first task started ({why}): {} recorded wait{} 0",
+                plural(n),
+                if n == 1 { "its" } else { "their" },
+                if n == 1 { "its" } else { "their" },
+                if n == 1 { " is" } else { "s are" },
+            ));
+        }
+        notes
+    }
 }
 
 /// A field of a row: its text and its 1-based column (in characters) on the line.
@@ -135,7 +208,30 @@ struct RowError {
     found: String,
 }
 
+impl Trace {
+    /// Counts a skipped row and keeps its line number if it is among the first few.
+    fn skip(&mut self, line: u64) {
+        self.skipped_rows += 1;
+        if self.skipped_lines.len() < SHOWN_SKIPPED_LINES {
+            self.skipped_lines.push(line);
+        }
+    }
+}
+
 impl RowError {
+    /// The error of this problem on line `line` of `display`.
+    fn at(self, display: &str, line: u64) -> InputError {
+        InputError::new(
+            display,
+            format!("cannot read the `{}` field of a job", self.field),
+        )
+        .at_position(line as usize, self.column)
+        .at_key(self.field)
+        .expected(self.expected)
+        .found(self.found)
+        .hint("`--skip-bad` skips such rows, counts them and names the first few lines")
+    }
+
     fn new(field: &str, f: Option<&Field>, expected: &str) -> RowError {
         RowError {
             field: field.to_string(),
@@ -156,6 +252,11 @@ pub fn read(
     reader: impl BufRead,
     options: ReadOptions,
 ) -> Result<Trace, InputError> {
+    match options.format {
+        TraceFormat::PhillyJson => return philly_json::read(display, reader, options),
+        TraceFormat::Pai => return pai::read(display, reader, None::<(&str, &[u8])>, options),
+        _ => {}
+    }
     let mut trace = Trace::default();
     let mut state = State::new(options);
     let mut lines = Lines::new(reader);
@@ -171,23 +272,8 @@ pub fn read(
             }
             Ok(None) => {}
             Err(Problem::Header(e)) => return Err(e.with_file(display, number)),
-            Err(Problem::Row(_)) if options.skip_bad => {
-                trace.skipped_rows += 1;
-                if trace.skipped_lines.len() < SHOWN_SKIPPED_LINES {
-                    trace.skipped_lines.push(number);
-                }
-            }
-            Err(Problem::Row(e)) => {
-                return Err(InputError::new(
-                    display,
-                    format!("cannot read the `{}` field of a job", e.field),
-                )
-                .at_position(number as usize, e.column)
-                .at_key(e.field)
-                .expected(e.expected)
-                .found(e.found)
-                .hint("`--skip-bad` skips such rows, counts them and names the first few lines"));
-            }
+            Err(Problem::Row(_)) if options.skip_bad => trace.skip(number),
+            Err(Problem::Row(e)) => return Err(e.at(display, number)),
         }
     }
     if state.header.is_none() && options.format != TraceFormat::Swf {
@@ -196,6 +282,56 @@ pub fn read(
             .found("no line"));
     }
     Ok(trace)
+}
+
+/// Reads the trace at `path`, already opened as `reader`; for PAI, also the job table beside
+/// the task table ([`pai_job_table`]) when there is one.
+pub fn read_beside(
+    display: &str,
+    path: &Path,
+    reader: impl BufRead,
+    options: ReadOptions,
+) -> Result<Trace, InputError> {
+    if options.format != TraceFormat::Pai {
+        return read(display, reader, options);
+    }
+    let table = pai_job_table(path);
+    let table_display = table.display().to_string();
+    if !table.is_file() {
+        let mut trace = read_pai(display, reader, None::<(&str, &[u8])>, options)?;
+        trace.job_table = JobTable::Absent(table_display);
+        return Ok(trace);
+    }
+    let file = std::fs::File::open(&table).map_err(|e| {
+        InputError::new(&table_display, "cannot open the PAI job table")
+            .expected("a readable job table beside the task table")
+            .found(crate::limits::io_reason(&e))
+    })?;
+    read_pai(
+        display,
+        reader,
+        Some((
+            table_display.as_str(),
+            BufReader::with_capacity(1 << 16, file),
+        )),
+        options,
+    )
+}
+
+/// The PAI job table that goes with the task table at `tasks`: in the same folder, named as
+/// the task table with `job_table` for `task_table` (`pai_task_table.csv` →
+/// `pai_job_table.csv`), or `pai_job_table.csv` when the name has no `task_table`.
+pub fn pai_job_table(tasks: &Path) -> PathBuf {
+    let name = tasks
+        .file_name()
+        .map(|n| n.to_string_lossy().into_owned())
+        .unwrap_or_default();
+    let name = if name.contains("task_table") {
+        name.replacen("task_table", "job_table", 1)
+    } else {
+        "pai_job_table.csv".to_string()
+    };
+    tasks.with_file_name(name)
 }
 
 /// The header a format expects, for messages.
@@ -207,6 +343,10 @@ fn header_of(format: TraceFormat) -> &'static str {
         }
         TraceFormat::Philly => "`timestamp,duration,num_gpus,...`",
         TraceFormat::Swf => "no header: 18 whitespace-separated fields",
+        TraceFormat::PhillyJson => "no header: a JSON list of jobs",
+        TraceFormat::Pai => {
+            "`job_name,task_name,inst_num,status,start_time,end_time,plan_cpu,plan_mem,plan_gpu,gpu_type`, or no header"
+        }
     }
 }
 
@@ -231,7 +371,7 @@ impl HeaderError {
         .at_position(line as usize, self.column)
         .expected(self.expected)
         .found(self.found)
-        .hint("`--trace-format` chooses the layout: csv, helios, philly or swf")
+        .hint("`--trace-format` chooses the layout: csv, helios, philly, philly-json, pai or swf")
     }
 }
 
@@ -481,7 +621,7 @@ fn layout(format: TraceFormat, fields: &[Field]) -> Result<Layout, HeaderError> 
             duration: need("duration")?,
             gpus: need("num_gpus")?,
         },
-        TraceFormat::Swf => {
+        TraceFormat::Swf | TraceFormat::PhillyJson | TraceFormat::Pai => {
             return Err(HeaderError {
                 expected: header_of(format).to_string(),
                 found: "a header".to_string(),
@@ -731,5 +871,306 @@ mod tests {
         let e = swf_row(line, false).err().unwrap();
         assert_eq!(e.field, "allocated_processors");
         assert!(swf_row("; comment", false).unwrap().is_none());
+    }
+
+    /// A Philly `cluster_job_log` in the original layout (times on the trace's own clock).
+    const PHILLY_JSON: &str = r#"[
+  {"status": "Pass", "vc": "v1", "jobid": "a", "user": "u", "submitted_time": "2017-10-03 04:00:00",
+   "attempts": [{"start_time": "2017-10-03 04:00:30", "end_time": "2017-10-03 05:00:30",
+                 "detail": [{"ip": "m1", "gpus": ["gpu0", "gpu1"]}, {"ip": "m2", "gpus": ["gpu3"]}]}]},
+  {"status": "Killed", "vc": "v1", "jobid": "b", "user": "u", "submitted_time": "2017-10-03 04:01:00",
+   "attempts": []},
+  {"status": "Failed", "vc": "v2", "jobid": "c", "user": "u", "submitted_time": "2017-10-03 04:02:00",
+   "attempts": [{"start_time": null, "end_time": null, "detail": []},
+                {"start_time": "2017-10-03 04:10:00", "end_time": "2017-10-03 04:20:00",
+                 "detail": [{"ip": "m3", "gpus": ["gpu0", "gpu1"]}]},
+                {"start_time": "2017-10-03 04:30:00", "end_time": "2017-10-03 04:35:00",
+                 "detail": [{"ip": "m3", "gpus": ["gpu0", "gpu1", "gpu2", "gpu3"]}]}]},
+  {"status": "Pass", "vc": "v2", "jobid": "d", "user": "u", "submitted_time": "2017-10-03 04:03:00",
+   "attempts": [{"start_time": "2017-10-03 04:03:00", "end_time": "2017-10-03 04:04:00", "detail": []}]}
+]"#;
+
+    #[test]
+    fn philly_json_reads_jobs_from_their_attempts() {
+        let t = read_text(PHILLY_JSON, TraceFormat::PhillyJson, false).unwrap();
+        // `date -u -d "2017-10-03 04:00:00" +%s` = 1507003200.
+        let submit = 1_507_003_200;
+        assert_eq!(t.jobs.len(), 2);
+        let a = t.jobs[0];
+        // Job a: 2 + 1 GPUs on two servers, 30 s in the queue, one hour's run; its `{` is on
+        // line 2.
+        assert_eq!(
+            (a.line, a.submit_s, a.start_s, a.duration_s, a.gpus),
+            (2, submit, Some(submit + 30), 3_600, 3)
+        );
+        // Job c (its `{` on line 7): the attempt that never started is passed over; the first start is 04:10, 8
+        // minutes after the submit at 04:02; it ran 10 + 5 minutes; its largest attempt held 4.
+        let c = t.jobs[1];
+        assert_eq!(
+            (
+                c.line,
+                c.start_s.unwrap() - c.submit_s,
+                c.duration_s,
+                c.gpus
+            ),
+            (7, 480, 900, 4)
+        );
+        // Job b never started; job d held no GPU.
+        assert_eq!(
+            (t.unstarted_jobs, t.cpu_only_jobs, t.skipped_rows),
+            (1, 1, 0)
+        );
+    }
+
+    #[test]
+    fn philly_json_names_the_job_and_its_line() {
+        // An attempt still running when the log was written (no end) cannot be replayed.
+        let text = PHILLY_JSON.replace(
+            r#""end_time": "2017-10-03 04:35:00""#,
+            r#""end_time": null"#,
+        );
+        let e = read_text(&text, TraceFormat::PhillyJson, false).unwrap_err();
+        assert_eq!(e.position, Some((7, 3)));
+        assert_eq!(e.key.as_deref(), Some("[2].attempts[2].end_time"));
+        assert!(
+            e.to_string()
+                .starts_with("t.csv:7:3: cannot read the `end_time` field of job [2]"),
+            "{e}"
+        );
+        assert_eq!(e.found.as_deref(), Some("`null`"));
+        let t = read_text(&text, TraceFormat::PhillyJson, true).unwrap();
+        assert_eq!((t.jobs.len(), t.skipped_rows), (1, 1));
+        assert_eq!(t.skipped_lines, [7]);
+
+        // A start before the submission, an end before the start, a time that is not one.
+        for (from, to, key) in [
+            (
+                r#""start_time": "2017-10-03 04:00:30""#,
+                r#""start_time": "2017-10-03 03:59:59""#,
+                "[0].attempts[0].start_time",
+            ),
+            (
+                r#""end_time": "2017-10-03 04:20:00""#,
+                r#""end_time": "2017-10-03 04:09:59""#,
+                "[2].attempts[1].end_time",
+            ),
+            (
+                r#""submitted_time": "2017-10-03 04:01:00""#,
+                r#""submitted_time": "yesterday""#,
+                "[1].submitted_time",
+            ),
+            (r#""attempts": []"#, r#""attempts": 3"#, "[1].attempts"),
+            (
+                r#""gpus": ["gpu3"]"#,
+                r#""gpus": "gpu3""#,
+                "[0].attempts[0].detail[1].gpus",
+            ),
+        ] {
+            let text = PHILLY_JSON.replace(from, to);
+            assert_ne!(text, PHILLY_JSON);
+            let e = read_text(&text, TraceFormat::PhillyJson, false).unwrap_err();
+            assert_eq!(e.key.as_deref(), Some(key), "{e}");
+        }
+
+        // Broken JSON cannot be skipped: the parser's line and column, and the job it was in.
+        let text = PHILLY_JSON.replacen(r#""vc": "v1","#, r#""vc": "v1",,"#, 2);
+        let e = read_text(&text, TraceFormat::PhillyJson, true).unwrap_err();
+        assert_eq!(e.problem, "the trace is not valid JSON");
+        assert_eq!(e.key.as_deref(), Some("[0]"));
+        assert_eq!(e.position.map(|p| p.0), Some(2));
+    }
+
+    #[test]
+    fn philly_json_refuses_what_is_not_a_list_of_jobs() {
+        for (text, problem) in [
+            ("", "the trace is empty"),
+            (" \n", "the trace is empty"),
+            ("{}", "the trace is not a JSON list of jobs"),
+            ("[] []", "the trace goes on after its list of jobs"),
+            ("[1,", "the trace is not valid JSON"),
+        ] {
+            let e = read_text(text, TraceFormat::PhillyJson, true).unwrap_err();
+            assert_eq!(e.problem, problem, "{text:?}");
+        }
+        let e = read_text("[1]", TraceFormat::PhillyJson, false).unwrap_err();
+        assert_eq!(e.key.as_deref(), Some("[0]"));
+        // An empty list is an empty trace; a byte-order mark is passed over.
+        let t = read_text("\u{feff}[]", TraceFormat::PhillyJson, false).unwrap();
+        assert!(t.jobs.is_empty());
+    }
+
+    /// Reads a PAI task table and job table given as text.
+    fn read_pai_text(tasks: &str, jobs: Option<&str>, skip_bad: bool) -> Result<Trace, InputError> {
+        read_pai(
+            "tasks.csv",
+            tasks.as_bytes(),
+            jobs.map(|j| ("jobs.csv", j.as_bytes())),
+            ReadOptions {
+                format: TraceFormat::Pai,
+                skip_bad,
+                processors_as_gpus: false,
+            },
+        )
+    }
+
+    /// PAI task rows, as released (no header): job_name, task_name, inst_num, status,
+    /// start_time, end_time, plan_cpu, plan_mem, plan_gpu, gpu_type.
+    const PAI_TASKS: &str = "\
+j1,tensorflow,1.0,Terminated,1000.0,4600.0,600.0,29.3,50.0,MISC
+j2,ps,1.0,Terminated,1100.0,1200.0,600.0,29.3,,
+j1,worker,2.0,Terminated,990.0,4000.0,600.0,29.3,100.0,V100
+j3,worker,1.0,Waiting,,,600.0,29.3,100.0,T4
+j4,worker,8.0,Terminated,2000.0,2600.0,600.0,29.3,12.5,T4
+j5,worker,10.0,Terminated,3000.0,3360.0,600.0,29.3,10.0,P100
+j6,worker,3.0,Failed,5000.0,5720.0,600.0,29.3,33.0,T4
+";
+    const PAI_JOBS: &str = "\
+j1,i1,u1,Terminated,900.0,4600.0
+j2,i2,u1,Terminated,1100.0,1200.0
+j4,i4,u2,Terminated,1990.0,2600.0
+j5,i5,u2,Terminated,,3360.0
+j6,i6,u3,Failed,4000.0,5720.0
+j9,i9,u2,Terminated,,
+";
+
+    #[test]
+    fn pai_gathers_tasks_into_jobs_and_rounds_gpus_up() {
+        let t = read_pai_text(PAI_TASKS, Some(PAI_JOBS), false).unwrap();
+        let got: Vec<(u64, i64, Option<i64>, i64, u32)> = t
+            .jobs
+            .iter()
+            .map(|j| (j.line, j.submit_s, j.start_s, j.duration_s, j.gpus))
+            .collect();
+        assert_eq!(
+            got,
+            [
+                // j1: 1 × 50 % + 2 × 100 % = 2.5 GPUs → 3; earliest start 990 (line 3),
+                // latest end 4600; submitted at 900 by the job table.
+                (1, 900, Some(990), 3_610, 3),
+                // j4: 8 × 12.5 % = exactly 1 GPU.
+                (5, 1_990, Some(2_000), 600, 1),
+                // j5: 10 × 10 % = 1 GPU (not 1.0000000000000002 → 2); no submission recorded,
+                // so submitted at its start.
+                (6, 3_000, Some(3_000), 360, 1),
+                // j6: 3 × 33 % = 0.99 GPU → 1.
+                (7, 4_000, Some(5_000), 720, 1),
+            ]
+        );
+        // j2 asked for no GPU; j3 never started.
+        assert_eq!((t.cpu_only_jobs, t.unstarted_jobs), (1, 1));
+        assert_eq!(t.submit_unknown_jobs, 1);
+        assert_eq!(t.rounded_jobs, 2);
+        // Added by rounding: 0.5 GPU × 3,610 s and 0.01 GPU × 720 s.
+        let added = (0.5 * 3_610.0 + 0.01 * 720.0) / 3_600.0;
+        assert!((t.rounding_gpu_hours - added).abs() < 1e-12);
+        assert_eq!(t.job_table, JobTable::Read("jobs.csv".to_string()));
+        let notes = t.notes().join("\n");
+        assert!(notes.contains("adding 0.50 GPU-hours"), "{notes}");
+        assert!(notes.contains("no submission time in jobs.csv"), "{notes}");
+    }
+
+    #[test]
+    fn pai_reads_a_header_or_none_alike() {
+        let plain = read_pai_text(PAI_TASKS, Some(PAI_JOBS), false).unwrap();
+        // The columns named in a header, in another order; the job table with its header.
+        let mut tasks = String::from(
+            "plan_gpu,job_name,task_name,inst_num,status,start_time,end_time,plan_cpu,plan_mem,gpu_type\n",
+        );
+        for line in PAI_TASKS.lines() {
+            let f: Vec<&str> = line.split(',').collect();
+            tasks.push_str(&format!(
+                "{},{}\n",
+                f[8],
+                [&f[..8], &f[9..]].concat().join(",")
+            ));
+        }
+        let jobs = format!("job_name,inst_id,user,status,start_time,end_time\n{PAI_JOBS}");
+        let named = read_pai_text(&tasks, Some(&jobs), false).unwrap();
+        let key = |t: &Trace| -> Vec<(i64, Option<i64>, i64, u32)> {
+            t.jobs
+                .iter()
+                .map(|j| (j.submit_s, j.start_s, j.duration_s, j.gpus))
+                .collect()
+        };
+        assert_eq!(key(&plain), key(&named));
+        assert_eq!(named.jobs[0].line, 2);
+        // A header without a needed column is refused, even with --skip-bad.
+        let e = read_pai_text("job_name,task_name,start_time,end_time\n", None, true).unwrap_err();
+        assert!(e.expected.as_deref().unwrap().contains("`inst_num`"), "{e}");
+        let e = read_pai_text("", None, true).unwrap_err();
+        assert_eq!(e.problem, "the trace is empty");
+    }
+
+    #[test]
+    fn pai_without_a_job_table_submits_at_the_first_task_start() {
+        let t = read_pai_text(PAI_TASKS, None, false).unwrap();
+        assert!(t.jobs.iter().all(|j| j.start_s == Some(j.submit_s)));
+        assert_eq!(t.submit_unknown_jobs, t.jobs.len());
+        assert_eq!(t.job_table, JobTable::NotGiven);
+    }
+
+    #[test]
+    fn pai_bad_rows_are_named_or_skipped_with_their_job() {
+        // j4's task still running: a start and no end.
+        let tasks = PAI_TASKS.replace("2000.0,2600.0", "2000.0,");
+        let e = read_pai_text(&tasks, Some(PAI_JOBS), false).unwrap_err();
+        assert_eq!(e.position, Some((5, 33)));
+        assert_eq!(e.key.as_deref(), Some("end_time"));
+        assert!(
+            e.to_string().starts_with("tasks.csv:5:33: cannot read"),
+            "{e}"
+        );
+        let t = read_pai_text(&tasks, Some(PAI_JOBS), true).unwrap();
+        assert_eq!(
+            (t.jobs.len(), t.skipped_rows, t.skipped_lines.clone()),
+            (3, 1, vec![5])
+        );
+        // A bad row of a job with other rows leaves the whole job out.
+        let tasks = PAI_TASKS.replace("2.0,Terminated,990.0", "two,Terminated,990.0");
+        let t = read_pai_text(&tasks, Some(PAI_JOBS), true).unwrap();
+        assert_eq!(t.jobs[0].submit_s, 1_990);
+        assert_eq!((t.skipped_rows, t.skipped_lines.clone()), (1, vec![3]));
+        // A submission after the job's first task started, in the job table.
+        let jobs = PAI_JOBS.replace("1990.0", "2001.0");
+        let e = read_pai_text(PAI_TASKS, Some(&jobs), false).unwrap_err();
+        assert!(e.to_string().starts_with("jobs.csv:3:"), "{e}");
+        assert_eq!(e.key.as_deref(), Some("start_time"));
+        let t = read_pai_text(PAI_TASKS, Some(&jobs), true).unwrap();
+        // Counted with the line of the job's first task.
+        assert_eq!((t.jobs.len(), t.skipped_lines.clone()), (3, vec![5]));
+        // An end before the start; a negative or fractional instance count; GPUs that are not a number.
+        for (from, to, field) in [
+            ("1100.0,1200.0", "1100.0,1099.0", "end_time"),
+            ("j4,worker,8.0", "j4,worker,-8", "inst_num"),
+            ("j4,worker,8.0", "j4,worker,1.5", "inst_num"),
+            ("j4,worker,8.0", "j4,\"worker,8.0", "line"),
+            ("29.3,12.5,T4", "29.3,x,T4", "plan_gpu"),
+            (
+                "j3,worker,1.0,Waiting,,",
+                "j3,worker,1.0,Waiting,,5",
+                "start_time",
+            ),
+        ] {
+            let tasks = PAI_TASKS.replace(from, to);
+            assert_ne!(tasks, PAI_TASKS);
+            let e = read_pai_text(&tasks, None, false).unwrap_err();
+            assert_eq!(e.key.as_deref(), Some(field), "{e}");
+        }
+    }
+
+    #[test]
+    fn the_pai_job_table_is_found_by_name() {
+        assert_eq!(
+            pai_job_table(Path::new("d/pai_task_table.csv")),
+            Path::new("d/pai_job_table.csv")
+        );
+        assert_eq!(
+            pai_job_table(Path::new("d/pai_task_table-sample.csv")),
+            Path::new("d/pai_job_table-sample.csv")
+        );
+        assert_eq!(
+            pai_job_table(Path::new("tasks.csv")),
+            Path::new("pai_job_table.csv")
+        );
     }
 }

@@ -1058,3 +1058,348 @@ fn a_scenario_option_that_cannot_be_replayed_on_is_bad_input() {
         assert_eq!(out.status.code(), Some(EXIT_INPUT), "{args:?}");
     }
 }
+
+/// `YYYY-MM-DD HH:MM:SS` of a Unix time, by the civil-from-days count (days since 1970-01-01
+/// shifted to 0000-03-01, so that leap days fall at the end of a year): the inverse of the
+/// reader's direction, to check it against.
+fn iso(t: i64) -> String {
+    let (days, secs) = (t.div_euclid(86_400), t.rem_euclid(86_400));
+    let z = days + 719_468;
+    let era = z.div_euclid(146_097);
+    let doe = z - era * 146_097;
+    let yoe = (doe - doe / 1_460 + doe / 36_524 - doe / 146_096) / 365;
+    let doy = doe - (365 * yoe + yoe / 4 - yoe / 100);
+    let mp = (5 * doy + 2) / 153;
+    let day = doy - (153 * mp + 2) / 5 + 1;
+    let month = if mp < 10 { mp + 3 } else { mp - 9 };
+    let year = yoe + era * 400 + i64::from(month <= 2);
+    format!(
+        "{year:04}-{month:02}-{day:02} {:02}:{:02}:{:02}",
+        secs / 3_600,
+        secs / 60 % 60,
+        secs % 60
+    )
+}
+
+/// The Helios sample's jobs as `(submit, recorded wait, run time, GPUs)`: submits at the running
+/// sum of `interval` from 2017-10-01 00:00:00 UTC (1,506,816,000 s), waits of
+/// (7919 × row) mod 3601 s.
+fn sample_jobs(dir: &std::path::Path) -> Vec<(i64, i64, i64, u32)> {
+    let text = std::fs::read_to_string(dir.join("helios-interval-5000.csv")).unwrap();
+    let intervals = column(&text, "interval");
+    let runs = column(&text, "run_time");
+    let gpus = column(&text, "gpu_num");
+    let mut submit = 1_506_816_000i64;
+    let mut jobs = Vec::new();
+    for (row, ((gap, run), g)) in intervals.iter().zip(&runs).zip(&gpus).enumerate() {
+        submit += *gap as i64;
+        let wait = (7_919 * row as i64) % 3_601;
+        jobs.push((submit, wait, *run as i64, *g as u32));
+    }
+    jobs
+}
+
+/// The mean, median, P90 and P99 of waits, as the replay defines them.
+fn wait_figures(mut waits: Vec<i64>) -> (f64, i64, i64, i64) {
+    waits.sort_unstable();
+    let mean = waits.iter().sum::<i64>() as f64 / waits.len() as f64;
+    (
+        mean,
+        rank(&waits, 50.0),
+        rank(&waits, 90.0),
+        rank(&waits, 99.0),
+    )
+}
+
+#[test]
+fn as_recorded_reproduces_recorded_waits_of_a_philly_json_log() {
+    let Some(dir) = traces() else { return };
+    // The Helios sample written as a Philly `cluster_job_log`. Every third job is requeued
+    // once: a first attempt of half its run, 10 minutes out, then the rest; every third other
+    // job has a first attempt that never started; every 50th job never runs at all. GPUs are
+    // spread over servers of 8.
+    let mut log = String::from("[\n");
+    let mut recorded = Vec::new();
+    let mut busy = 0i64;
+    let mut never_ran = 0;
+    for (row, &(submit, wait, run, g)) in sample_jobs(&dir).iter().enumerate() {
+        let detail: Vec<String> = (0..g.div_ceil(8))
+            .map(|server| {
+                let ids: Vec<String> = (0..(g - 8 * server).min(8))
+                    .map(|i| format!("\"gpu{i}\""))
+                    .collect();
+                format!(r#"{{"ip": "m{server}", "gpus": [{}]}}"#, ids.join(", "))
+            })
+            .collect();
+        let detail = detail.join(", ");
+        let start = submit + wait;
+        let attempt = |s: i64, e: i64| {
+            format!(
+                r#"{{"start_time": "{}", "end_time": "{}", "detail": [{detail}]}}"#,
+                iso(s),
+                iso(e)
+            )
+        };
+        let attempts = if row % 50 == 49 {
+            never_ran += 1;
+            String::new()
+        } else if row % 3 == 1 {
+            let half = run / 2;
+            format!(
+                "{}, {}",
+                attempt(start, start + half),
+                attempt(start + half + 600, start + run + 600)
+            )
+        } else if row % 3 == 2 {
+            format!(
+                r#"{{"start_time": null, "end_time": null, "detail": []}}, {}"#,
+                attempt(start, start + run)
+            )
+        } else {
+            attempt(start, start + run)
+        };
+        if row > 0 {
+            log.push_str(",\n");
+        }
+        log.push_str(&format!(
+            r#"  {{"status": "Pass", "vc": "vc", "jobid": "j{row}", "user": "u", "submitted_time": "{}", "attempts": [{attempts}]}}"#,
+            iso(submit)
+        ));
+        if g > 0 && row % 50 != 49 {
+            recorded.push(wait);
+            busy += i64::from(g) * run;
+        }
+    }
+    log.push_str("\n]\n");
+    let s = Scratch::new();
+    let path = s.write("cluster_job_log.json", &log);
+    // `.json` is read as `philly-json` without `--trace-format`.
+    let v = replay_json(&path, &["--nodes", "8", "--as-recorded"]);
+    assert_eq!(v["jobs"].as_u64(), Some(recorded.len() as u64));
+    assert_eq!(v["busy_gpu_seconds"].as_i64(), Some(busy));
+    let expected = wait_figures(recorded);
+    let got = waits(&v, "all");
+    assert!((got.0 - expected.0).abs() < 1e-9, "{got:?} {expected:?}");
+    assert_eq!((got.1, got.2, got.3), (expected.1, expected.2, expected.3));
+    let out = output([
+        "replay",
+        path.to_str().unwrap(),
+        "--nodes",
+        "8",
+        "--as-recorded",
+    ]);
+    assert!(out.status.success());
+    assert!(
+        stderr(&out).contains(&format!("{never_ran} jobs never started")),
+        "{}",
+        stderr(&out)
+    );
+}
+
+/// The number before ` GPU-hours` in `text`, thousands separators dropped.
+fn gpu_hours_added(text: &str) -> f64 {
+    let (head, _) = text
+        .split_once(" GPU-hours")
+        .expect("GPU-hours in the note");
+    let number = head.rsplit(' ').next().unwrap().replace(',', "");
+    number.parse().unwrap()
+}
+
+#[test]
+fn as_recorded_reproduces_recorded_waits_of_a_pai_trace() {
+    let Some(dir) = traces() else { return };
+    // The Helios sample written as a PAI task table (no header, as released) and a job table
+    // (with a header). Each job has a parameter server without GPUs that runs from its start to
+    // its end, and, for a GPU job, workers starting 5 s later: on even rows g instances of
+    // 100 %, on odd rows 2g − 1 instances of 50 % (g − ½ GPUs, rounded up to g). The servers
+    // come first in the file, the workers after, so that a job's rows are apart.
+    let jobs = sample_jobs(&dir);
+    let mut servers = String::new();
+    let mut workers = String::new();
+    let mut table = String::from("job_name,inst_id,user,status,start_time,end_time\n");
+    let mut recorded = Vec::new();
+    let (mut busy, mut added_s) = (0i64, 0.0f64);
+    for (row, &(submit, wait, run, g)) in jobs.iter().enumerate() {
+        let start = submit + wait;
+        let end = start + run;
+        servers.push_str(&format!(
+            "job{row},ps,1.0,Terminated,{start}.0,{end}.0,600.0,29.3,,\n"
+        ));
+        if g > 0 {
+            let (instances, plan) = if row % 2 == 0 {
+                (g, 100)
+            } else {
+                (2 * g - 1, 50)
+            };
+            let worker_start = (start + 5).min(end);
+            workers.push_str(&format!(
+                "job{row},worker,{instances}.0,Terminated,{worker_start}.0,{end}.0,600.0,29.3,{plan}.0,V100\n"
+            ));
+            recorded.push(wait);
+            busy += i64::from(g) * run;
+            if row % 2 == 1 {
+                added_s += 0.5 * run as f64;
+            }
+        }
+        table.push_str(&format!(
+            "job{row},i{row},u,Terminated,{submit}.0,{end}.0\n"
+        ));
+    }
+    let s = Scratch::new();
+    let path = s.write("pai_task_table.csv", &(servers + &workers));
+    s.write("pai_job_table.csv", &table);
+    let v = replay_json(
+        &path,
+        &["--trace-format", "pai", "--nodes", "8", "--as-recorded"],
+    );
+    assert_eq!(v["jobs"].as_u64(), Some(recorded.len() as u64));
+    assert_eq!(
+        v["cpu_only_jobs_left_out"].as_u64(),
+        Some((jobs.len() - recorded.len()) as u64)
+    );
+    assert_eq!(v["busy_gpu_seconds"].as_i64(), Some(busy));
+    let expected = wait_figures(recorded);
+    let got = waits(&v, "all");
+    assert!((got.0 - expected.0).abs() < 1e-9, "{got:?} {expected:?}");
+    assert_eq!((got.1, got.2, got.3), (expected.1, expected.2, expected.3));
+    // The note on stderr: the GPU-hours rounding added, shown to 0.01.
+    let out = output([
+        "replay",
+        path.to_str().unwrap(),
+        "--trace-format",
+        "pai",
+        "--nodes",
+        "8",
+        "--as-recorded",
+    ]);
+    assert!(out.status.success());
+    let err = stderr(&out);
+    let rounded = jobs
+        .iter()
+        .enumerate()
+        .filter(|(r, j)| r % 2 == 1 && j.3 > 0);
+    assert!(
+        err.contains(&format!("{} jobs asked for a fraction", rounded.count())),
+        "{err}"
+    );
+    assert!(
+        (gpu_hours_added(&err) - added_s / 3_600.0).abs() <= 0.005,
+        "{err}"
+    );
+    assert!(!err.contains("taken as submitted"), "{err}");
+}
+
+#[test]
+fn philly_json_and_pai_problems_exit_with_code_2() {
+    let s = Scratch::new();
+    // An attempt still running when the log was written: named by job, field and line.
+    let log = "[\n  {\"submitted_time\": \"2017-10-03 04:00:00\", \"attempts\": []},\n  \
+               {\"submitted_time\": \"2017-10-03 04:00:00\", \"attempts\": [{\"start_time\": \
+               \"2017-10-03 04:01:00\", \"end_time\": null, \"detail\": [{\"ip\": \"m\", \"gpus\": [\"g\"]}]}]}\n]\n";
+    let path = s.write("log.json", log);
+    let out = output(["replay", path.to_str().unwrap(), "--nodes", "1"]);
+    assert_eq!(out.status.code(), Some(EXIT_INPUT));
+    let err = stderr(&out);
+    assert!(
+        err.contains("log.json:3:3: cannot read the `end_time` field of job [1]"),
+        "{err}"
+    );
+    assert!(err.contains("key: `[1].attempts[0].end_time`"), "{err}");
+    assert!(err.contains("--skip-bad"), "{err}");
+    let out = output([
+        "replay",
+        path.to_str().unwrap(),
+        "--nodes",
+        "1",
+        "--skip-bad",
+    ]);
+    assert!(out.status.success(), "{}", stderr(&out));
+    assert!(
+        stderr(&out).contains("skipped 1 bad row (line 3)"),
+        "{}",
+        stderr(&out)
+    );
+    // Broken JSON stops the replay even with --skip-bad.
+    let path = s.write(
+        "broken.json",
+        &log.replace("\"attempts\": []}", "\"attempts\": [}"),
+    );
+    let out = output([
+        "replay",
+        path.to_str().unwrap(),
+        "--nodes",
+        "1",
+        "--skip-bad",
+    ]);
+    assert_eq!(out.status.code(), Some(EXIT_INPUT));
+    let err = stderr(&out);
+    assert!(err.contains("broken.json:2:"), "{err}");
+    assert!(err.contains("the trace is not valid JSON"), "{err}");
+    assert!(err.contains("key: `[0]`"), "{err}");
+
+    // PAI: a task whose plan_gpu is not a number; a job table that contradicts the tasks.
+    let tasks = "j1,worker,1.0,Terminated,100.0,200.0,600.0,29.3,100.0,V100\n\
+                 j2,worker,1.0,Terminated,100.0,200.0,600.0,29.3,lots,V100\n";
+    let path = s.write("pai/pai_task_table.csv", tasks);
+    let out = output([
+        "replay",
+        path.to_str().unwrap(),
+        "--trace-format",
+        "pai",
+        "--nodes",
+        "1",
+    ]);
+    assert_eq!(out.status.code(), Some(EXIT_INPUT));
+    let err = stderr(&out);
+    assert!(
+        err.contains("pai_task_table.csv:2:49: cannot read the `plan_gpu` field of a job"),
+        "{err}"
+    );
+    assert!(err.contains("found: `lots`"), "{err}");
+    let tasks = tasks.replace("lots", "50.0");
+    let path = s.write("pai/pai_task_table.csv", &tasks);
+    s.write("pai/pai_job_table.csv", "j1,i,u,Terminated,150.0,200.0\n");
+    let out = output([
+        "replay",
+        path.to_str().unwrap(),
+        "--trace-format",
+        "pai",
+        "--nodes",
+        "1",
+    ]);
+    assert_eq!(out.status.code(), Some(EXIT_INPUT));
+    let err = stderr(&out);
+    assert!(
+        err.contains("pai_job_table.csv:1:19: cannot read the `start_time`"),
+        "{err}"
+    );
+    assert!(err.contains("found: `150.0`"), "{err}");
+    // Without a job table, submissions are the first task starts, and the replay says so.
+    std::fs::remove_file(s.path("pai/pai_job_table.csv")).unwrap();
+    let out = output([
+        "replay",
+        path.to_str().unwrap(),
+        "--trace-format",
+        "pai",
+        "--nodes",
+        "1",
+    ]);
+    assert!(out.status.success(), "{}", stderr(&out));
+    let err = stderr(&out);
+    assert!(
+        err.contains("2 jobs taken as submitted when their first task started"),
+        "{err}"
+    );
+    assert!(err.contains("no job table"), "{err}");
+    assert!(err.contains("1 job asked for a fraction of a GPU"), "{err}");
+    let out = output([
+        "replay",
+        path.to_str().unwrap(),
+        "--trace-format",
+        "pai",
+        "--nodes",
+        "1",
+        "--quiet",
+    ]);
+    assert!(stderr(&out).is_empty(), "{}", stderr(&out));
+}
