@@ -323,10 +323,12 @@ struct Sim<'a> {
     fates: Vec<Fate>,
     /// Queued jobs by the policy's key, then index.
     queue: BTreeSet<(i64, usize)>,
-    /// The same jobs by GPU count.
+    /// The same jobs by GPU count (not kept for strict FIFO, which only looks at the head).
     by_size: BTreeMap<u32, BTreeSet<(i64, usize)>>,
-    /// Running jobs by finish time, then index.
-    running: BTreeMap<(i64, usize), Alloc>,
+    /// Where each running job runs, by job.
+    allocs: Vec<Option<Alloc>>,
+    /// EASY only: running jobs by finish time, then index.
+    running: BTreeSet<(i64, usize)>,
     /// EASY only: the queued jobs of each GPU count with their durations, for "the first job of
     /// this size that ends by the shadow time".
     classes: Option<Classes>,
@@ -352,7 +354,8 @@ impl<'a> Sim<'a> {
             fates: vec![Fate::Unmet; jobs.len()],
             queue: BTreeSet::new(),
             by_size: BTreeMap::new(),
-            running: BTreeMap::new(),
+            allocs: vec![None; jobs.len()],
+            running: BTreeSet::new(),
             classes: (config.policy == Policy::EasyBackfill).then(|| Classes::new(jobs)),
             reservation: Reservation::new(config.cluster),
             heap: BinaryHeap::new(),
@@ -441,7 +444,9 @@ impl<'a> Sim<'a> {
         self.state[i] = State::Queued;
         let key = (self.key(i), i);
         self.queue.insert(key);
-        self.by_size.entry(job.gpus).or_default().insert(key);
+        if self.config.policy != Policy::Fifo {
+            self.by_size.entry(job.gpus).or_default().insert(key);
+        }
         if let Some(classes) = self.classes.as_mut() {
             classes.set(i, job.duration_s);
         }
@@ -489,7 +494,10 @@ impl<'a> Sim<'a> {
         }
         self.nodes.take(&alloc);
         let end = t.saturating_add(self.jobs[i].duration_s);
-        self.running.insert((end, i), alloc);
+        if self.config.policy == Policy::EasyBackfill {
+            self.running.insert((end, i));
+        }
+        self.allocs[i] = Some(alloc);
         self.heap.push(Reverse((end, FINISH, i)));
         self.state[i] = State::Running;
         self.fates[i] = Fate::Owned(t);
@@ -499,7 +507,8 @@ impl<'a> Sim<'a> {
 
     fn finish_job(&mut self, t: i64, i: usize) {
         self.last_time = self.last_time.max(t);
-        if let Some(alloc) = self.running.remove(&(t, i)) {
+        self.running.remove(&(t, i));
+        if let Some(alloc) = self.allocs[i].take() {
             if self.reservation.active {
                 // Released in the projection already: the head's shadow time is not before
                 // the current instant, and every job ending by it was released or started
@@ -611,10 +620,13 @@ impl<'a> Sim<'a> {
             .sum();
         // Every job finishing at the shadow time is released, as the simulator takes all
         // finishes of an instant before it schedules.
-        for (&(end, _), alloc) in &self.running {
+        for &(end, i) in &self.running {
             if end > r.shadow_s {
                 break;
             }
+            let Some(alloc) = &self.allocs[i] else {
+                continue;
+            };
             r.release(alloc, &self.nodes.free);
             if r.qualifying >= r.needed && r.shadow_s == i64::MAX {
                 r.shadow_s = end;
