@@ -146,6 +146,19 @@ fn simulate_in_order(jobs: &[Job], order: &[usize], config: &Config) -> Outcome 
     if config.as_recorded {
         return as_recorded(jobs, order);
     }
+    // The queue is ordered by job index, which must be the arrival order: a trace not sorted by
+    // submit time is replayed sorted, and the fates put back in its order.
+    if order.iter().enumerate().any(|(k, &i)| k != i) {
+        let sorted: Vec<Job> = order.iter().map(|&i| jobs[i]).collect();
+        let identity: Vec<usize> = (0..jobs.len()).collect();
+        let mut outcome = simulate_in_order(&sorted, &identity, config);
+        let mut fates = vec![Fate::Unmet; jobs.len()];
+        for (k, &i) in order.iter().enumerate() {
+            fates[i] = outcome.fates[k];
+        }
+        outcome.fates = fates;
+        return outcome;
+    }
     let mut sim = Sim::new(jobs, config);
     sim.run(order);
     sim.finish()
@@ -970,6 +983,23 @@ mod tests {
         let j = four();
         let o = simulate(&j, &config(1, 4, Policy::EasyBackfill, Burst::Never));
         assert_eq!(waits(&j, &o), [0, 9, 0, 17]);
+    }
+
+    #[test]
+    fn the_queue_follows_arrivals_in_a_trace_not_sorted_by_submit() {
+        // One GPU. The second line arrives first (0-10); the third (submitted at 1) then waits
+        // longer than the first line (submitted at 5), so it starts first: at 10, and the first
+        // line at 20, under every policy (same durations).
+        let j = jobs(&[(5, 10, 1), (0, 10, 1), (1, 10, 1)]);
+        for policy in [
+            Policy::Fifo,
+            Policy::FifoSkip,
+            Policy::EasyBackfill,
+            Policy::Sjf,
+        ] {
+            let o = simulate(&j, &config(1, 1, policy, Burst::Never));
+            assert_eq!(waits(&j, &o), [15, 0, 9], "{policy:?}");
+        }
     }
 
     #[test]
