@@ -111,13 +111,56 @@ pub struct Outcome {
 
 /// Replays `jobs` (any order; ties in submit time keep the given order) on `config`.
 pub fn simulate(jobs: &[Job], config: &Config) -> Outcome {
+    simulate_in_order(jobs, &submit_order(jobs), config)
+}
+
+/// Replays `jobs` on clusters of each number of nodes in `nodes` (the rest of `config` as
+/// given), in parallel on all cores. The outcomes come in the order of `nodes`, each the same
+/// as [`simulate`] gives for its size, whatever the number of threads.
+pub fn simulate_sizes(jobs: &[Job], config: &Config, nodes: &[u32]) -> Vec<Outcome> {
+    use rayon::prelude::*;
+    let order = submit_order(jobs);
+    nodes
+        .par_iter()
+        .map(|&n| {
+            let config = Config {
+                cluster: Cluster {
+                    nodes: n,
+                    ..config.cluster
+                },
+                ..*config
+            };
+            simulate_in_order(jobs, &order, &config)
+        })
+        .collect()
+}
+
+/// Job indices by submit time, ties in the given order.
+fn submit_order(jobs: &[Job]) -> Vec<usize> {
     let mut order: Vec<usize> = (0..jobs.len()).collect();
     order.sort_by_key(|&i| (jobs[i].submit_s, i));
+    order
+}
+
+fn simulate_in_order(jobs: &[Job], order: &[usize], config: &Config) -> Outcome {
     if config.as_recorded {
-        return as_recorded(jobs, &order);
+        return as_recorded(jobs, order);
+    }
+    // The queue is ordered by job index, which must be the arrival order: a trace not sorted by
+    // submit time is replayed sorted, and the fates put back in its order.
+    if order.iter().enumerate().any(|(k, &i)| k != i) {
+        let sorted: Vec<Job> = order.iter().map(|&i| jobs[i]).collect();
+        let identity: Vec<usize> = (0..jobs.len()).collect();
+        let mut outcome = simulate_in_order(&sorted, &identity, config);
+        let mut fates = vec![Fate::Unmet; jobs.len()];
+        for (k, &i) in order.iter().enumerate() {
+            fates[i] = outcome.fates[k];
+        }
+        outcome.fates = fates;
+        return outcome;
     }
     let mut sim = Sim::new(jobs, config);
-    sim.run(&order);
+    sim.run(order);
     sim.finish()
 }
 
@@ -293,10 +336,17 @@ struct Sim<'a> {
     fates: Vec<Fate>,
     /// Queued jobs by the policy's key, then index.
     queue: BTreeSet<(i64, usize)>,
-    /// The same jobs by GPU count.
+    /// The same jobs by GPU count (not kept for strict FIFO, which only looks at the head).
     by_size: BTreeMap<u32, BTreeSet<(i64, usize)>>,
-    /// Running jobs by finish time, then index.
-    running: BTreeMap<(i64, usize), Alloc>,
+    /// Where each running job runs, by job.
+    allocs: Vec<Option<Alloc>>,
+    /// EASY only: running jobs by finish time, then index.
+    running: BTreeSet<(i64, usize)>,
+    /// EASY only: the queued jobs of each GPU count with their durations, for "the first job of
+    /// this size that ends by the shadow time".
+    classes: Option<Classes>,
+    /// EASY only: the blocked head's reservation, kept while that job stays the head.
+    reservation: Reservation,
     heap: BinaryHeap<Reverse<(i64, u8, usize)>>,
     busy: Level,
     queued: Level,
@@ -317,7 +367,10 @@ impl<'a> Sim<'a> {
             fates: vec![Fate::Unmet; jobs.len()],
             queue: BTreeSet::new(),
             by_size: BTreeMap::new(),
-            running: BTreeMap::new(),
+            allocs: vec![None; jobs.len()],
+            running: BTreeSet::new(),
+            classes: (config.policy == Policy::EasyBackfill).then(|| Classes::new(jobs)),
+            reservation: Reservation::new(config.cluster),
             heap: BinaryHeap::new(),
             busy: Level::new(t0),
             queued: Level::new(t0),
@@ -404,7 +457,12 @@ impl<'a> Sim<'a> {
         self.state[i] = State::Queued;
         let key = (self.key(i), i);
         self.queue.insert(key);
-        self.by_size.entry(job.gpus).or_default().insert(key);
+        if self.config.policy != Policy::Fifo {
+            self.by_size.entry(job.gpus).or_default().insert(key);
+        }
+        if let Some(classes) = self.classes.as_mut() {
+            classes.set(i, job.duration_s);
+        }
         if let Burst::After(wait) = self.config.burst {
             self.heap
                 .push(Reverse((t.saturating_add(wait), DEADLINE, i)));
@@ -419,6 +477,12 @@ impl<'a> Sim<'a> {
     }
 
     fn dequeue(&mut self, i: usize) {
+        if self.reservation.active && self.reservation.head == i {
+            self.reservation.clear();
+        }
+        if let Some(classes) = self.classes.as_mut() {
+            classes.set(i, i64::MAX);
+        }
         let key = (self.key(i), i);
         self.queue.remove(&key);
         let gpus = self.jobs[i].gpus;
@@ -431,10 +495,22 @@ impl<'a> Sim<'a> {
     }
 
     fn start(&mut self, t: i64, i: usize, alloc: Alloc) {
+        // EASY's promise: a head starts by the shadow time reserved when it became the head.
+        debug_assert!(
+            !self.reservation.active
+                || i != self.reservation.head
+                || t <= self.reservation.shadow_s
+        );
         self.dequeue(i);
+        if self.reservation.active {
+            self.reservation.snapshot(&alloc, &self.nodes.free);
+        }
         self.nodes.take(&alloc);
         let end = t.saturating_add(self.jobs[i].duration_s);
-        self.running.insert((end, i), alloc);
+        if self.config.policy == Policy::EasyBackfill {
+            self.running.insert((end, i));
+        }
+        self.allocs[i] = Some(alloc);
         self.heap.push(Reverse((end, FINISH, i)));
         self.state[i] = State::Running;
         self.fates[i] = Fate::Owned(t);
@@ -444,7 +520,15 @@ impl<'a> Sim<'a> {
 
     fn finish_job(&mut self, t: i64, i: usize) {
         self.last_time = self.last_time.max(t);
-        if let Some(alloc) = self.running.remove(&(t, i)) {
+        self.running.remove(&(t, i));
+        if let Some(alloc) = self.allocs[i].take() {
+            if self.reservation.active {
+                // Released in the projection already: the head's shadow time is not before
+                // the current instant, and every job ending by it was released or started
+                // after the reservation was made (and snapshotted then).
+                debug_assert!(self.reservation.covers(&alloc));
+                self.reservation.snapshot(&alloc, &self.nodes.free);
+            }
             self.nodes.give(&alloc);
         }
         self.state[i] = State::Done;
@@ -455,7 +539,7 @@ impl<'a> Sim<'a> {
     fn schedule(&mut self, t: i64) {
         match self.config.policy {
             Policy::Fifo => self.start_heads(t),
-            Policy::FifoSkip | Policy::Sjf => self.start_any(t, None),
+            Policy::FifoSkip | Policy::Sjf => self.start_any(t, false),
             Policy::EasyBackfill => {
                 self.start_heads(t);
                 // With every GPU taken no job can backfill, and the reservation is not needed.
@@ -463,8 +547,10 @@ impl<'a> Sim<'a> {
                     return;
                 }
                 if let Some(&(_, head)) = self.queue.first() {
-                    let reservation = self.reservation(head);
-                    self.start_any(t, Some(reservation));
+                    if !self.reservation.active || self.reservation.head != head {
+                        self.plan(head);
+                    }
+                    self.start_any(t, true);
                 }
             }
         }
@@ -480,12 +566,15 @@ impl<'a> Sim<'a> {
         }
     }
 
-    /// Starts every queued job that fits, in queue order; with a reservation, only those that
-    /// leave it intact. A job passed over cannot start later in the same pass (starts only take
-    /// GPUs away), so this is the same as taking, again and again, the first job in queue order
-    /// that can start now; the queue is indexed by GPU count so that each round looks at the
-    /// first job of each size that fits rather than at every waiting job.
-    fn start_any(&mut self, t: i64, mut reservation: Option<Reservation>) {
+    /// Starts every queued job that fits, in queue order; with `backfill`, only those that
+    /// leave the head's reservation intact. A job passed over cannot start later in the same
+    /// pass (starts only take GPUs away, and a reservation only loses room), so this is the
+    /// same as taking, again and again, the first job in queue order that can start now; the
+    /// queue is indexed by GPU count so that each round looks at the first job of each size
+    /// that fits rather than at every waiting job, and under backfilling the jobs of a size
+    /// sit in a tree of their durations, so that the first one that ends by the shadow time is
+    /// found without a scan.
+    fn start_any(&mut self, t: i64, backfill: bool) {
         loop {
             if self.nodes.by_free[1..].iter().all(Vec::is_empty) {
                 break;
@@ -495,19 +584,20 @@ impl<'a> Sim<'a> {
                 let Some(alloc) = self.nodes.place(size) else {
                     continue;
                 };
-                let candidate = match reservation.as_mut() {
+                let candidate = match self.classes.as_ref().filter(|_| backfill) {
                     None => waiting.first().copied(),
-                    Some(r) => {
-                        let (head, shadow_s) = (r.head, r.shadow_s);
-                        let past_shadow_ok = r.admits(&alloc);
-                        waiting
-                            .iter()
-                            .find(|&&(_, i)| {
-                                i != head
-                                    && (past_shadow_ok
-                                        || t.saturating_add(self.jobs[i].duration_s) <= shadow_s)
-                            })
-                            .copied()
+                    Some(classes) => {
+                        let r = &self.reservation;
+                        // A job that still runs at the shadow time must leave the head room;
+                        // one that ends by it (by its recorded duration) always may start.
+                        let max_duration_s =
+                            if r.shadow_s == i64::MAX || r.admits(&alloc, &self.nodes.free) {
+                                i64::MAX - 1
+                            } else {
+                                r.shadow_s - t
+                            };
+                        let (_, first) = *waiting.first().expect("sizes listed have jobs");
+                        classes.first(first, r.head, max_duration_s).map(|i| (0, i))
                     }
                 };
                 if let Some(c) = candidate
@@ -517,41 +607,44 @@ impl<'a> Sim<'a> {
                 }
             }
             let Some(((_, i), alloc)) = best else { break };
-            if let Some(r) = reservation.as_mut()
-                && t.saturating_add(self.jobs[i].duration_s) > r.shadow_s
-            {
-                r.take(&alloc);
+            if backfill && t.saturating_add(self.jobs[i].duration_s) > self.reservation.shadow_s {
+                self.reservation.take(&alloc, &self.nodes.free);
             }
             self.start(t, i, alloc);
         }
     }
 
-    /// The head's reservation: the earliest finish after which it fits, and the free GPUs per
-    /// node at that time.
-    fn reservation(&self, head: usize) -> Reservation {
-        let gpus = self.jobs[head].gpus;
-        let mut r = Reservation {
-            head,
-            shadow_s: i64::MAX,
-            projected: self.nodes.free.clone(),
-            gpus,
-            per_node: self.nodes.per_node,
-            needed: self.config.cluster.nodes_for(gpus) as usize,
-            qualifying: 0,
-        };
-        r.qualifying = r.projected.iter().filter(|&&f| r.qualifies(f)).count();
+    /// Makes the reservation of `head`, the blocked head of the queue: the earliest recorded
+    /// finish after which it fits, and the free GPUs per node then. It stays right while
+    /// `head` stays the head: finishes move GPUs from "released by the shadow time" to "free",
+    /// a job backfilled to end by the shadow time gives its GPUs back by then, and one that
+    /// runs past it is taken from the projection as it starts.
+    fn plan(&mut self, head: usize) {
+        let r = &mut self.reservation;
+        r.clear();
+        r.active = true;
+        r.head = head;
+        r.shadow_s = i64::MAX;
+        r.gpus = self.jobs[head].gpus;
+        r.needed = self.config.cluster.nodes_for(r.gpus) as usize;
+        r.qualifying = (0..=self.nodes.per_node)
+            .filter(|&f| r.qualifies(f))
+            .map(|f| self.nodes.by_free[f as usize].len())
+            .sum();
         // Every job finishing at the shadow time is released, as the simulator takes all
         // finishes of an instant before it schedules.
-        for (&(end, _), alloc) in &self.running {
+        for &(end, i) in &self.running {
             if end > r.shadow_s {
                 break;
             }
-            r.release(alloc);
+            let Some(alloc) = &self.allocs[i] else {
+                continue;
+            };
+            r.release(alloc, &self.nodes.free);
             if r.qualifying >= r.needed && r.shadow_s == i64::MAX {
                 r.shadow_s = end;
             }
         }
-        r
     }
 
     fn finish(self) -> Outcome {
@@ -577,12 +670,22 @@ impl<'a> Sim<'a> {
 }
 
 /// EASY's reservation for the blocked head of the queue.
+///
+/// The projection (free GPUs per node at the shadow time) is kept sparse: a node whose
+/// projected count was never written is projected as free as it is now, which stays true
+/// because every change of a node's free GPUs while the reservation stands writes the node
+/// first ([`Reservation::snapshot`]). Making a reservation so costs the jobs it releases, not
+/// the cluster's size.
 struct Reservation {
+    active: bool,
     head: usize,
     /// When the head can start if no later job delays it [s].
     shadow_s: i64,
-    /// Free GPUs per node at the shadow time, less what backfilled jobs still hold then.
+    /// Free GPUs per node at the shadow time, less what backfilled jobs still hold then; read
+    /// only where `written`.
     projected: Vec<u32>,
+    written: Vec<bool>,
+    written_nodes: Vec<u32>,
     gpus: u32,
     per_node: u32,
     /// Nodes the head needs that qualify: 1 for a job within a node, else whole nodes.
@@ -591,6 +694,28 @@ struct Reservation {
 }
 
 impl Reservation {
+    fn new(cluster: Cluster) -> Reservation {
+        Reservation {
+            active: false,
+            head: 0,
+            shadow_s: i64::MAX,
+            projected: vec![0; cluster.nodes as usize],
+            written: vec![false; cluster.nodes as usize],
+            written_nodes: Vec::new(),
+            gpus: 0,
+            per_node: cluster.gpus_per_node,
+            needed: 0,
+            qualifying: 0,
+        }
+    }
+
+    fn clear(&mut self) {
+        for n in self.written_nodes.drain(..) {
+            self.written[n as usize] = false;
+        }
+        self.active = false;
+    }
+
     fn qualifies(&self, free: u32) -> bool {
         if self.gpus <= self.per_node {
             free >= self.gpus.max(1)
@@ -599,11 +724,55 @@ impl Reservation {
         }
     }
 
-    fn adjust(&mut self, node: u32, free: u32) {
+    fn get(&self, node: u32, free: &[u32]) -> u32 {
         let n = node as usize;
-        let before = self.qualifies(self.projected[n]);
-        let after = self.qualifies(free);
-        self.projected[n] = free;
+        if self.written[n] {
+            self.projected[n]
+        } else {
+            free[n]
+        }
+    }
+
+    fn write(&mut self, node: u32, value: u32) {
+        let n = node as usize;
+        if !self.written[n] {
+            self.written[n] = true;
+            self.written_nodes.push(node);
+        }
+        self.projected[n] = value;
+    }
+
+    /// Records the projection of the nodes of `alloc` before their free GPUs change.
+    fn snapshot(&mut self, alloc: &Alloc, free: &[u32]) {
+        self.for_nodes(alloc, |r, n, _| {
+            if !r.written[n as usize] {
+                r.write(n, free[n as usize]);
+            }
+        });
+    }
+
+    /// Whether every node of `alloc` has its projection written.
+    fn covers(&self, alloc: &Alloc) -> bool {
+        match alloc {
+            Alloc::One(n, _) => self.written[*n as usize],
+            Alloc::Whole(nodes) => nodes.iter().all(|&n| self.written[n as usize]),
+        }
+    }
+
+    fn for_nodes(&mut self, alloc: &Alloc, mut f: impl FnMut(&mut Reservation, u32, u32)) {
+        match alloc {
+            Alloc::One(n, g) => f(self, *n, *g),
+            Alloc::Whole(nodes) => {
+                let g = self.per_node;
+                nodes.iter().for_each(|&n| f(self, n, g));
+            }
+        }
+    }
+
+    fn adjust(&mut self, node: u32, new: u32, free: &[u32]) {
+        let before = self.qualifies(self.get(node, free));
+        let after = self.qualifies(new);
+        self.write(node, new);
         match (before, after) {
             (false, true) => self.qualifying += 1,
             (true, false) => self.qualifying -= 1,
@@ -611,44 +780,138 @@ impl Reservation {
         }
     }
 
-    fn release(&mut self, alloc: &Alloc) {
-        match alloc {
-            Alloc::One(n, g) => self.adjust(*n, self.projected[*n as usize] + g),
-            Alloc::Whole(nodes) => nodes.iter().for_each(|&n| self.adjust(n, self.per_node)),
-        }
-    }
-
-    /// GPUs per node an allocation holds.
-    fn held(&self, alloc: &Alloc) -> Vec<(u32, u32)> {
-        match alloc {
-            Alloc::One(n, g) => vec![(*n, *g)],
-            Alloc::Whole(nodes) => nodes.iter().map(|&n| (n, self.per_node)).collect(),
-        }
+    /// Gives a running job's GPUs back in the projection: it ends by the shadow time.
+    fn release(&mut self, alloc: &Alloc, free: &[u32]) {
+        self.for_nodes(alloc, |r, n, g| {
+            let projected = r.get(n, free) + g;
+            r.adjust(n, projected, free);
+        });
     }
 
     /// Takes a job's GPUs from the projection: it still holds them at the shadow time.
-    fn take(&mut self, alloc: &Alloc) {
-        for (n, g) in self.held(alloc) {
-            let free = self.projected[n as usize].saturating_sub(g);
-            self.adjust(n, free);
-        }
+    fn take(&mut self, alloc: &Alloc, free: &[u32]) {
+        self.for_nodes(alloc, |r, n, g| {
+            let projected = r.get(n, free).saturating_sub(g);
+            r.adjust(n, projected, free);
+        });
     }
 
     /// Whether a job that still runs at the shadow time would leave the head room.
-    fn admits(&mut self, alloc: &Alloc) -> bool {
-        let held = self.held(alloc);
-        let before: Vec<(u32, u32)> = held
-            .iter()
-            .map(|&(n, _)| (n, self.projected[n as usize]))
-            .collect();
-        self.take(alloc);
-        let room = self.qualifying >= self.needed;
-        for &(n, free) in before.iter().rev() {
-            self.adjust(n, free);
-        }
-        room
+    fn admits(&self, alloc: &Alloc, free: &[u32]) -> bool {
+        let lost = |n: u32, g: u32| {
+            let projected = self.get(n, free);
+            usize::from(self.qualifies(projected) && !self.qualifies(projected.saturating_sub(g)))
+        };
+        let lost = match alloc {
+            Alloc::One(n, g) => lost(*n, *g),
+            Alloc::Whole(nodes) => nodes.iter().map(|&n| lost(n, self.per_node)).sum(),
+        };
+        self.qualifying - lost >= self.needed
     }
 }
+
+/// The jobs of each GPU count, in job order, each with its duration while it is queued (and
+/// `i64::MAX` otherwise) in a tree of minima: the first queued job of a size that is not longer
+/// than a bound is a walk down one tree.
+struct Classes {
+    /// Per job: its class and its position in the class.
+    class: Vec<u32>,
+    position: Vec<u32>,
+    /// Per class: its jobs in job order, and the tree over their durations.
+    members: Vec<Vec<u32>>,
+    trees: Vec<MinTree>,
+}
+
+impl Classes {
+    fn new(jobs: &[Job]) -> Classes {
+        let mut ids: BTreeMap<u32, u32> = BTreeMap::new();
+        let mut class = Vec::with_capacity(jobs.len());
+        let mut position = Vec::with_capacity(jobs.len());
+        let mut members: Vec<Vec<u32>> = Vec::new();
+        for (i, job) in jobs.iter().enumerate() {
+            let next = ids.len() as u32;
+            let c = *ids.entry(job.gpus).or_insert(next);
+            if c as usize == members.len() {
+                members.push(Vec::new());
+            }
+            class.push(c);
+            position.push(members[c as usize].len() as u32);
+            members[c as usize].push(i as u32);
+        }
+        let trees = members.iter().map(|m| MinTree::new(m.len())).collect();
+        Classes {
+            class,
+            position,
+            members,
+            trees,
+        }
+    }
+
+    /// Sets job `i`'s value: its duration while queued, `i64::MAX` otherwise.
+    fn set(&mut self, i: usize, value: i64) {
+        self.trees[self.class[i] as usize].set(self.position[i] as usize, value);
+    }
+
+    /// The first queued job of the class of job `member`, other than `head` (the first queued
+    /// job of all), that runs at most `max_duration_s`.
+    fn first(&self, member: usize, head: usize, max_duration_s: i64) -> Option<usize> {
+        let c = self.class[member] as usize;
+        // Every other queued job comes after the head.
+        let from = if self.class[head] as usize == c {
+            self.position[head] as usize + 1
+        } else {
+            0
+        };
+        let p = self.trees[c].first_at_most(from, max_duration_s)?;
+        Some(self.members[c][p] as usize)
+    }
+}
+
+/// Minimum over ranges of a fixed-length array of `i64`, all `i64::MAX` at first.
+struct MinTree {
+    leaves: usize,
+    min: Vec<i64>,
+}
+
+impl MinTree {
+    fn new(len: usize) -> MinTree {
+        let leaves = len.next_power_of_two();
+        MinTree {
+            leaves,
+            min: vec![i64::MAX; 2 * leaves],
+        }
+    }
+
+    fn set(&mut self, p: usize, value: i64) {
+        let mut k = p + self.leaves;
+        self.min[k] = value;
+        while k > 1 {
+            k /= 2;
+            self.min[k] = self.min[2 * k].min(self.min[2 * k + 1]);
+        }
+    }
+
+    /// The first position at or after `from` whose value is at most `bound`.
+    fn first_at_most(&self, from: usize, bound: i64) -> Option<usize> {
+        self.descend(1, 0, self.leaves, from, bound)
+    }
+
+    fn descend(&self, k: usize, lo: usize, hi: usize, from: usize, bound: i64) -> Option<usize> {
+        if hi <= from || self.min[k] > bound {
+            return None;
+        }
+        if hi - lo == 1 {
+            return Some(lo);
+        }
+        let mid = (lo + hi) / 2;
+        self.descend(2 * k, lo, mid, from, bound)
+            .or_else(|| self.descend(2 * k + 1, mid, hi, from, bound))
+    }
+}
+
+#[cfg(test)]
+#[path = "tests.rs"]
+mod properties;
 
 #[cfg(test)]
 mod tests {
@@ -720,6 +983,23 @@ mod tests {
         let j = four();
         let o = simulate(&j, &config(1, 4, Policy::EasyBackfill, Burst::Never));
         assert_eq!(waits(&j, &o), [0, 9, 0, 17]);
+    }
+
+    #[test]
+    fn the_queue_follows_arrivals_in_a_trace_not_sorted_by_submit() {
+        // One GPU. The second line arrives first (0-10); the third (submitted at 1) then waits
+        // longer than the first line (submitted at 5), so it starts first: at 10, and the first
+        // line at 20, under every policy (same durations).
+        let j = jobs(&[(5, 10, 1), (0, 10, 1), (1, 10, 1)]);
+        for policy in [
+            Policy::Fifo,
+            Policy::FifoSkip,
+            Policy::EasyBackfill,
+            Policy::Sjf,
+        ] {
+            let o = simulate(&j, &config(1, 1, policy, Burst::Never));
+            assert_eq!(waits(&j, &o), [15, 0, 9], "{policy:?}");
+        }
     }
 
     #[test]
