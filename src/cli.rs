@@ -495,14 +495,16 @@ pub struct ReplayArgs {
     #[arg(long, value_enum, value_name = "FORMAT")]
     pub trace_format: Option<tcosim::replay::TraceFormat>,
 
-    /// Nodes of the owned cluster (not with `--scenario`, whose option gives them).
+    /// Nodes of the owned cluster (not with `--scenario`, whose option gives them); several,
+    /// comma-separated (`64,96,128`), replay the trace on each size in parallel and compare them.
     #[arg(
         long,
-        value_name = "N",
+        value_name = "N[,N...]",
+        value_delimiter = ',',
         required_unless_present = "scenario",
         conflicts_with = "scenario"
     )]
-    pub nodes: Option<u32>,
+    pub nodes: Vec<u32>,
 
     /// GPUs per node [default: 8].
     #[arg(long, value_name = "G", conflicts_with = "scenario")]

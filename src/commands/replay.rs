@@ -21,6 +21,7 @@ Examples:
   tcosim replay log.csv --trace-format helios --nodes 125 --as-recorded --format json
   tcosim replay cluster.swf --swf-processors-as-gpus --nodes 32 --burst max-queue=100 --skip-bad
   tcosim replay jobs.csv --scenario scenarios/startup-finetune.toml --option own-1-burst-lambda
+  tcosim replay jobs.csv --nodes 32,48,64,96,128 --burst after=2h   compare cluster sizes
   tcosim replay jobs.csv --nodes 16 --trim-start 1d --trim-end 1d --report reports/replay
   tcosim replay jobs.csv --nodes 16 --policy-file replay-policies.toml --format json
 
@@ -100,7 +101,10 @@ fn check_cluster(nodes: u32, gpus_per_node: u32, from: &str) -> Result<Cluster, 
 /// The cluster, burst rule and pricing of the replay: from `--option` of `--scenario`, or from
 /// `--nodes`, `--gpus-per-node`, `--burst` and `--offer`. An explicit `--burst` wins over the
 /// option's.
-fn setup(args: &ReplayArgs, quiet: bool) -> Result<(Cluster, Burst, Option<Pricing>), Failure> {
+fn setup(
+    args: &ReplayArgs,
+    quiet: bool,
+) -> Result<(Vec<Cluster>, Burst, Option<Pricing>), Failure> {
     if let (Some(path), Some(name)) = (&args.scenario, &args.option) {
         let loaded = tcosim::run::Loaded::read(Some(path), &args.out.catalog)?;
         let shown = loaded.source.display.clone();
@@ -122,15 +126,34 @@ fn setup(args: &ReplayArgs, quiet: bool) -> Result<(Cluster, Burst, Option<Prici
                     .unwrap_or_default()
             );
         }
-        return Ok((cluster, burst, o.pricing));
+        return Ok((vec![cluster], burst, o.pricing));
     }
-    let cluster = check_cluster(args.nodes.unwrap_or(0), args.gpus_per_node.unwrap_or(8), "")?;
+    if args.nodes.len() > MAX_SIZES {
+        return Err(InputError::new("--nodes", "too many cluster sizes")
+            .expected(format!("at most {MAX_SIZES} sizes"))
+            .found(args.nodes.len().to_string())
+            .into());
+    }
+    let clusters = args
+        .nodes
+        .iter()
+        .map(|&n| check_cluster(n, args.gpus_per_node.unwrap_or(8), ""))
+        .collect::<Result<Vec<_>, _>>()?;
+    if clusters.is_empty() {
+        return Err(InputError::new("--nodes", "no cluster size")
+            .expected("a number of nodes, or several separated by commas")
+            .found("none")
+            .into());
+    }
     let pricing = match &args.offer {
         Some(id) => Some(pricing(&Catalog::load(&args.out.catalog)?, id)?),
         None => None,
     };
-    Ok((cluster, args.burst.unwrap_or(Burst::Never), pricing))
+    Ok((clusters, args.burst.unwrap_or(Burst::Never), pricing))
 }
+
+/// Most cluster sizes one `replay` compares: each keeps every job's outcome in memory.
+const MAX_SIZES: usize = 64;
 
 /// The offer's on-demand price per GPU-hour.
 fn pricing(catalog: &Catalog, id: &str) -> Result<Pricing, InputError> {
@@ -150,8 +173,17 @@ fn pricing(catalog: &Catalog, id: &str) -> Result<Pricing, InputError> {
 }
 
 pub fn replay(args: ReplayArgs, quiet: bool) -> Result<(), Failure> {
-    let (cluster, burst, pricing) = setup(&args, quiet)?;
+    let (clusters, burst, pricing) = setup(&args, quiet)?;
+    let cluster = clusters[0];
     let out = args.out.output.as_deref();
+    if clusters.len() > 1 && args.report.is_some() {
+        return Err(
+            InputError::new("--report", "a report folder of several cluster sizes")
+                .expected("one `--nodes` value with `--report` (one folder per size)")
+                .found(format!("{} sizes", clusters.len()))
+                .into(),
+        );
+    }
     if let Some(path) = out {
         output::check(&[("--output", path)])?;
     }
@@ -227,38 +259,66 @@ pub fn replay(args: ReplayArgs, quiet: bool) -> Result<(), Failure> {
         burst,
         as_recorded: args.as_recorded,
     };
-    let simulated = Instant::now();
-    let outcome = sim::simulate(&trace.jobs, &config);
-    let sim_s = simulated.elapsed().as_secs_f64();
     let trim = Trim {
         start_s: args.trim_start.unwrap_or(0),
         end_s: args.trim_end,
     };
-    let mut summary = summarise_within(
-        &trace.jobs,
-        &outcome,
-        Context {
-            trace: &display,
-            config: &config,
-            pricing,
-            cpu_only_jobs: trace.cpu_only_jobs,
-            bad_rows: trace.skipped_rows,
-        },
-        trim,
-    )
-    .map_err(|e| {
-        InputError::new("--trim-start/--trim-end", "the trimmed window is empty")
-            .expected(format!(
-                "trims that leave time between them: the submits span {} s and the run {} s",
-                e.submit_span_s, e.event_span_s
-            ))
-            .found(format!(
-                "--trim-start {} s, --trim-end {}",
-                trim.start_s,
-                trim.end_s
-                    .map_or_else(|| "none".to_string(), |t| format!("{t} s"))
-            ))
-    })?;
+    let summary_of = |outcome: &sim::Outcome, config: &Config| {
+        summarise_within(
+            &trace.jobs,
+            outcome,
+            Context {
+                trace: &display,
+                config,
+                pricing: pricing.clone(),
+                cpu_only_jobs: trace.cpu_only_jobs,
+                bad_rows: trace.skipped_rows,
+            },
+            trim,
+        )
+        .map_err(|e| trim_error(&e, trim))
+    };
+    if clusters.len() > 1 {
+        // Several sizes: replayed in parallel, compared one row per size.
+        let nodes: Vec<u32> = clusters.iter().map(|c| c.nodes).collect();
+        let simulated = Instant::now();
+        let outcomes = sim::simulate_sizes(&trace.jobs, &config, &nodes);
+        let sim_s = simulated.elapsed().as_secs_f64();
+        let mut summaries = Vec::with_capacity(outcomes.len());
+        for (outcome, cluster) in outcomes.iter().zip(&clusters) {
+            let config = Config {
+                cluster: *cluster,
+                ..config
+            };
+            let mut summary = summary_of(outcome, &config)?;
+            summary.policies = tcosim::replay::policy::evaluate(&policies, &summary);
+            summaries.push(summary);
+        }
+        if !quiet {
+            eprintln!(
+                "replayed {} jobs on {} cluster sizes ({} events) in {:.1} ms after reading the trace in {:.1} ms",
+                trace.jobs.len(),
+                clusters.len(),
+                outcomes.iter().map(|o| o.events).sum::<u64>(),
+                sim_s * 1e3,
+                read_s * 1e3
+            );
+        }
+        emit(
+            out,
+            &render::render_sizes(&summaries, args.out.format),
+            None,
+        )?;
+        let all: Vec<_> = summaries
+            .iter()
+            .flat_map(|s| tcosim::replay::policy::outcomes(&s.policies))
+            .collect();
+        return broken_policies(&all);
+    }
+    let simulated = Instant::now();
+    let outcome = sim::simulate(&trace.jobs, &config);
+    let sim_s = simulated.elapsed().as_secs_f64();
+    let mut summary = summary_of(&outcome, &config)?;
     summary.policies = tcosim::replay::policy::evaluate(&policies, &summary);
     if summary.never_fit_jobs > 0 {
         warn(
@@ -296,4 +356,19 @@ pub fn replay(args: ReplayArgs, quiet: bool) -> Result<(), Failure> {
     }
     emit(out, &render::render(&summary, args.out.format), None)?;
     broken_policies(&tcosim::replay::policy::outcomes(&summary.policies))
+}
+
+/// The error of trims that leave no window.
+fn trim_error(e: &tcosim::replay::stats::EmptyWindow, trim: Trim) -> InputError {
+    InputError::new("--trim-start/--trim-end", "the trimmed window is empty")
+        .expected(format!(
+            "trims that leave time between them: the submits span {} s and the run {} s",
+            e.submit_span_s, e.event_span_s
+        ))
+        .found(format!(
+            "--trim-start {} s, --trim-end {}",
+            trim.start_s,
+            trim.end_s
+                .map_or_else(|| "none".to_string(), |t| format!("{t} s"))
+        ))
 }

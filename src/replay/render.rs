@@ -432,3 +432,119 @@ fn csv(s: &Summary) -> String {
     }
     out
 }
+
+/// The figures compared across cluster sizes (`--nodes A,B,C`): CSV name, label, and the
+/// figure of the summary's own list it is (or a wait of all jobs).
+const SIZE_COLUMNS: [(&str, &str); 12] = [
+    ("nodes", "Nodes"),
+    ("owned_gpus", "Owned GPUs"),
+    ("utilisation", "Utilisation [%]"),
+    ("wait_mean_s", "Mean wait [s]"),
+    ("wait_p90_s", "P90 wait [s]"),
+    ("wait_p99_s", "P99 wait [s]"),
+    ("mean_queue_jobs", "Mean queue [jobs]"),
+    ("burst_jobs", "Burst jobs"),
+    ("cloud_gpu_hours", "Cloud [GPU-h]"),
+    ("cloud_cost_usd", "Cloud cost [USD]"),
+    ("unmet_jobs", "Unmet jobs"),
+    ("policies_broken", "Policies broken"),
+];
+
+/// One row of the comparison of sizes: `(raw, shown)` per column of [`SIZE_COLUMNS`].
+fn size_row(s: &Summary) -> Vec<(String, String)> {
+    let all = s.wait.iter().find(|w| w.class == "all");
+    let wait = |f: fn(&Spread) -> f64| {
+        all.map_or((String::new(), String::new()), |w| {
+            let v = f(w);
+            (v.to_string(), num(v, 0))
+        })
+    };
+    let broken = s.policies.iter().filter(|p| !p.holds).count();
+    let cost = s.cloud_cost_usd;
+    vec![
+        (s.nodes.to_string(), int(u64::from(s.nodes))),
+        (s.owned_gpus.to_string(), int(s.owned_gpus)),
+        (s.utilisation.to_string(), num(s.utilisation * 100.0, 2)),
+        wait(|w| w.mean_s),
+        wait(|w| w.p90_s as f64),
+        wait(|w| w.p99_s as f64),
+        (s.mean_queue_jobs.to_string(), num(s.mean_queue_jobs, 2)),
+        (s.burst_jobs.to_string(), int(s.burst_jobs as u64)),
+        (s.cloud_gpu_hours.to_string(), num(s.cloud_gpu_hours, 1)),
+        (
+            cost.map_or_else(String::new, |c| c.to_string()),
+            cost.map_or_else(|| "not priced".to_string(), |c| num(c, 2)),
+        ),
+        (s.unmet_jobs.to_string(), int(s.unmet_jobs as u64)),
+        (
+            broken.to_string(),
+            if s.policies.is_empty() {
+                "-".to_string()
+            } else {
+                format!("{broken} of {}", s.policies.len())
+            },
+        ),
+    ]
+}
+
+/// The replays of one trace on several cluster sizes: JSON, a list of the summaries; the other
+/// formats, one row per size of the figures a planner compares sizes on.
+pub fn render_sizes(summaries: &[Summary], format: Format) -> String {
+    let Some(first) = summaries.first() else {
+        return String::new();
+    };
+    match format {
+        Format::Json => {
+            let mut text =
+                serde_json::to_string_pretty(summaries).unwrap_or_else(|_| "[]".to_string());
+            text.push('\n');
+            text
+        }
+        Format::Csv => {
+            let mut out = SIZE_COLUMNS.map(|c| c.0).join(",");
+            out.push('\n');
+            for s in summaries {
+                let row: Vec<String> = size_row(s).into_iter().map(|c| csv_field(&c.0)).collect();
+                out.push_str(&row.join(","));
+                out.push('\n');
+            }
+            out
+        }
+        Format::Table => {
+            let mut out = format!(
+                "Replay of {} on {} cluster sizes ({} GPUs per node, {}, burst {})\n\n",
+                crate::limits::printable(&first.trace),
+                summaries.len(),
+                first.gpus_per_node,
+                first.policy,
+                first.burst
+            );
+            let mut rows = vec![SIZE_COLUMNS.iter().map(|c| c.1.to_string()).collect()];
+            rows.extend(
+                summaries
+                    .iter()
+                    .map(|s| size_row(s).into_iter().map(|c| c.1).collect()),
+            );
+            out.push_str(&aligned(&rows));
+            out
+        }
+        Format::Markdown => {
+            let cell = |v: &str| v.replace('|', "\\|");
+            let mut out = format!(
+                "## Replay of `{}` on {} cluster sizes\n\n{} GPUs per node, {}, burst {}.\n\n| {} |\n|{}\n",
+                crate::limits::printable(&first.trace).replace('`', "'"),
+                summaries.len(),
+                first.gpus_per_node,
+                first.policy,
+                first.burst,
+                SIZE_COLUMNS.map(|c| c.1).join(" | "),
+                " ---: |".repeat(SIZE_COLUMNS.len())
+            );
+            for s in summaries {
+                let row: Vec<String> = size_row(s).into_iter().map(|c| cell(&c.1)).collect();
+                out.push_str(&format!("| {} |\n", row.join(" | ")));
+            }
+            out
+        }
+    }
+}

@@ -1403,3 +1403,75 @@ fn philly_json_and_pai_problems_exit_with_code_2() {
     ]);
     assert!(stderr(&out).is_empty(), "{}", stderr(&out));
 }
+
+/// `--nodes 1,2,4` replays the trace on each size (in parallel): JSON lists the same summaries
+/// as three separate replays; CSV and the table compare the sizes one row each.
+#[test]
+fn several_cluster_sizes_compare_row_by_row() {
+    let s = Scratch::new();
+    let trace = s.write("four.csv", FOUR);
+    let all = replay_json(&trace, &["--nodes", "1,2,4", "--gpus-per-node", "4"]);
+    let all = all.as_array().expect("a list of summaries");
+    assert_eq!(all.len(), 3);
+    for (summary, nodes) in all.iter().zip(["1", "2", "4"]) {
+        let one = replay_json(&trace, &["--nodes", nodes, "--gpus-per-node", "4"]);
+        assert_eq!(summary, &one, "{nodes} nodes");
+    }
+    let csv = success([
+        "replay",
+        trace.to_str().expect("path"),
+        "--nodes",
+        "1,2,4",
+        "--gpus-per-node",
+        "4",
+        "--format",
+        "csv",
+        "-q",
+    ]);
+    let mut lines = csv.lines();
+    assert!(
+        lines
+            .next()
+            .unwrap_or("")
+            .starts_with("nodes,owned_gpus,utilisation,wait_mean_s")
+    );
+    let rows: Vec<Vec<&str>> = lines.map(|l| l.split(',').collect()).collect();
+    assert_eq!(rows.len(), 3);
+    for (row, summary) in rows.iter().zip(all) {
+        assert_eq!(row[0], summary["nodes"].to_string());
+        assert_eq!(row[1], summary["owned_gpus"].to_string());
+        let wait = summary["wait"]
+            .as_array()
+            .expect("waits")
+            .iter()
+            .find(|w| w["class"] == "all")
+            .expect("all jobs");
+        assert_eq!(row[3].parse::<f64>().ok(), wait["mean_s"].as_f64());
+    }
+}
+
+#[test]
+fn several_cluster_sizes_refuse_what_needs_one() {
+    let s = Scratch::new();
+    let trace = s.write("four.csv", FOUR).display().to_string();
+    let report = s.path("report").display().to_string();
+    let many = (1..=65)
+        .map(|n| n.to_string())
+        .collect::<Vec<_>>()
+        .join(",");
+    for (args, needle) in [
+        (
+            vec!["--nodes", "1,2", "--report", report.as_str()],
+            "a report folder of several cluster sizes",
+        ),
+        (vec!["--nodes", many.as_str()], "too many cluster sizes"),
+        (vec!["--nodes", "1,0"], "invalid number of nodes"),
+    ] {
+        let mut all = vec!["replay", trace.as_str()];
+        all.extend(args);
+        let out = output(&all);
+        assert_eq!(out.status.code(), Some(EXIT_INPUT), "{all:?}");
+        assert!(stderr(&out).contains(needle), "{all:?}: {}", stderr(&out));
+    }
+    assert!(!s.path("report").exists());
+}
