@@ -468,13 +468,14 @@ fn sample(
                     {
                         sketch.add_all(values);
                     }
+                    let mut present = Vec::with_capacity(n_samples);
                     for (values, sketch) in metric_values
                         .chunks(n_samples)
                         .zip(acc.metric_sketches.iter_mut().flatten())
                     {
-                        for v in values.iter().flatten() {
-                            sketch.add(*v);
-                        }
+                        present.clear();
+                        present.extend(values.iter().flatten());
+                        sketch.add_all(&present);
                     }
                     acc.chunks.push(ChunkMoments { chunk, moments });
                     progress(done.fetch_add(end - start, Ordering::Relaxed) + (end - start));
