@@ -30,15 +30,16 @@ pub const LANES: usize = 8;
 
 /// Evaluates every option of each of `inputs` (samples of one scenario that share its demand
 /// curves `months`) and writes their totals: exactly those of [`evaluate_all`](super::evaluate_all)
-/// without detail. Calls `fan(sample, option, month, cost)` for every month `m` with
-/// `record[m]`, with the cumulative nominal cost at the end of that month.
+/// without detail. Calls `fan(sample, option, month, costs)` for every month `m` with
+/// `record[m]`, with the cumulative nominal costs at the end of that month of the samples
+/// `sample..sample + costs.len()`.
 pub fn evaluate_block_fast(
     inputs: &[Input],
     months: &[MonthDemand],
     workspaces: &mut [Workspace],
     totals: &mut [Vec<Totals>],
     record: &[bool],
-    mut fan: impl FnMut(usize, usize, usize, f64),
+    mut fan: impl FnMut(usize, usize, usize, &[f64]),
 ) {
     if inputs.iter().any(Input::hourly) {
         // Queues walk the hours: the general evaluation, its cumulative costs from its flows.
@@ -51,7 +52,7 @@ pub fn evaluate_block_fast(
             }
             *cum += f.start_flow + f.end_flow;
             if record[m] {
-                fan(j, n, m, *cum);
+                fan(j, n, m, std::slice::from_ref(cum));
             }
         });
         return;
@@ -65,7 +66,7 @@ pub fn evaluate_block_fast(
             &mut workspaces[first..end],
             &mut totals[first..end],
             record,
-            &mut |j, n, m, cost| fan(first + j, n, m, cost),
+            &mut |j, n, m, costs| fan(first + j, n, m, costs),
         );
         first = end;
     }
@@ -227,6 +228,10 @@ struct MonthFactors {
     demand: Row,
 }
 
+/// Where [`evaluate_block_fast`] hands over cumulative costs: first sample, option, month, and
+/// the costs of that sample and the next.
+type Fan<'a> = dyn FnMut(usize, usize, usize, &[f64]) + 'a;
+
 /// [`evaluate_block_fast`] of at most [`LANES`] samples without queues.
 fn side_by_side(
     inputs: &[Input],
@@ -234,7 +239,7 @@ fn side_by_side(
     workspaces: &mut [Workspace],
     totals: &mut [Vec<Totals>],
     record: &[bool],
-    fan: &mut dyn FnMut(usize, usize, usize, f64),
+    fan: &mut Fan,
 ) {
     let b = inputs.len();
     debug_assert!(b <= LANES);
@@ -264,7 +269,7 @@ fn side_by_side(
                 &mut workspaces[j..=j],
                 &mut totals[j..=j],
                 record,
-                &mut |_, n, m, cost| fan(j, n, m, cost),
+                &mut |_, n, m, costs| fan(j, n, m, costs),
             );
         }
         return;
@@ -382,9 +387,7 @@ fn side_by_side(
                 Kind::Hybrid => step(Kind::Hybrid, b, m, d, l, x, priced),
             }
             if record[m] {
-                for j in 0..b {
-                    fan(j, n, m, l.sums.total_cost[j]);
-                }
+                fan(0, n, m, &l.sums.total_cost[..b]);
             }
         }
     }

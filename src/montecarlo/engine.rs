@@ -405,9 +405,9 @@ fn sample(
                                 &mut workspaces[..b],
                                 &mut totals[..b],
                                 &fan_slot,
-                                |j, n, m, cost| {
-                                    fan_values[(n * points + fan_point[m]) * n_samples + at + j] =
-                                        cost;
+                                |j, n, m, costs| {
+                                    let slot = (n * points + fan_point[m]) * n_samples + at + j;
+                                    fan_values[slot..slot + costs.len()].copy_from_slice(costs);
                                 },
                             );
                         }

@@ -579,7 +579,11 @@ fn block_evaluation_equals_the_general_evaluation_bit_for_bit() {
                 &mut workspaces,
                 &mut totals,
                 &record,
-                |j, n, m, cost| fan[j * options + n].push((m, cost.to_bits())),
+                |j, n, m, costs| {
+                    for (k, cost) in costs.iter().enumerate() {
+                        fan[(j + k) * options + n].push((m, cost.to_bits()));
+                    }
+                },
             );
             for (j, sample) in inputs.iter().enumerate() {
                 let mut expected = vec![model::Totals::default(); options];
