@@ -398,6 +398,38 @@ struct Scratch {
     /// What `queue` was simulated for: the same key gives the same queue, which a Monte Carlo
     /// sample that changes no demand and no capacity reuses instead of walking the hours again.
     queue_key: Vec<u64>,
+    /// What `start` and `end` were filled for without detail ([`schedule_key`]): a Monte
+    /// Carlo sample that changes none of it keeps them.
+    schedule_key: Option<[u64; 10]>,
+}
+
+/// Everything [`owned_schedule`] reads without detail, bit for bit.
+fn schedule_key(h: usize, o: &OwnedIn) -> [u64; 10] {
+    let (financing, rate, term, share) = match o.financing {
+        Financing::Cash => (0, 0.0, 0, 0.0),
+        Financing::Loan {
+            annual_rate,
+            term_months,
+            down_payment,
+        } => (1, annual_rate, term_months, down_payment),
+        Financing::Lease {
+            annual_rate,
+            term_months,
+            residual,
+        } => (2, annual_rate, term_months, residual),
+    };
+    [
+        h as u64,
+        u64::from(o.servers),
+        o.server_price.to_bits(),
+        o.cycle_months.map_or(u64::MAX, u64::from),
+        o.residual_value.to_bits(),
+        o.support_pct_per_year.to_bits(),
+        o.warranty_months.to_bits(),
+        financing | (u64::from(term) << 8),
+        rate.to_bits(),
+        share.to_bits(),
+    ]
 }
 
 /// Reusable buffers for evaluating every option of a scenario, so that repeated evaluations
@@ -505,6 +537,11 @@ impl Totals {
 /// Without `detail`, only the cash flows are filled (no categories, no depreciation).
 fn owned_schedule(input: &Input, o: &OwnedIn, s: &mut Scratch, detail: bool) {
     let h = input.horizon_months;
+    let key = (!detail).then(|| schedule_key(h, o));
+    if key.is_some() && s.schedule_key == key {
+        return;
+    }
+    s.schedule_key = key;
     s.costs.clear();
     s.depreciation.clear();
     s.invest_start.clear();
@@ -1056,8 +1093,12 @@ fn finish(
                     flows.depreciation += scratch.depreciation[m];
                     flows.investment_at_start += scratch.invest_start[m];
                 }
-                let (u, kwh, price) =
-                    owned_energy(o, installed_hours, split.onprem, tables.escalation[m]);
+                let (u, kwh, price) = owned_energy(
+                    EnergyRates::of(o),
+                    installed_hours,
+                    split.onprem,
+                    tables.escalation[m],
+                );
                 flows.owned_utilization = Some(u);
                 flows.energy_kwh += kwh;
                 flows.co2_t += kwh * o.grid_co2_g_per_kwh / 1e6;
@@ -1075,8 +1116,12 @@ fn finish(
                 }
             }
             if let Some(c) = option.cloud.as_ref() {
-                let (costs, kwh) =
-                    cloud_month(c, scratch.committed[m], split.cloud, scratch.covered[m]);
+                let (costs, kwh) = cloud_month(
+                    CloudRates::of(c),
+                    scratch.committed[m],
+                    split.cloud,
+                    scratch.covered[m],
+                );
                 for (cat, v) in CLOUD_CATEGORIES.into_iter().zip(costs) {
                     if detail {
                         flows.costs[cat as usize] += v;
@@ -1114,12 +1159,35 @@ fn owned_fixed(o: &OwnedIn) -> [f64; 3] {
     [colocation, staff, software]
 }
 
+/// What the energy of owned servers in a month depends on besides the month: plain numbers,
+/// so that Monte Carlo can hold them sample by sample side by side (M7).
+#[derive(Debug, Clone, Copy, Default)]
+struct EnergyRates {
+    servers: f64,
+    max_power_kw: f64,
+    idle_fraction: f64,
+    pue: f64,
+    electricity_per_kwh: f64,
+}
+
+impl EnergyRates {
+    fn of(o: &OwnedIn) -> EnergyRates {
+        EnergyRates {
+            servers: f64::from(o.servers),
+            max_power_kw: o.max_power_kw,
+            idle_fraction: o.idle_fraction,
+            pue: o.pue,
+            electricity_per_kwh: o.electricity_per_kwh,
+        }
+    }
+}
+
 /// Utilisation of owned servers, their energy [kWh] and its price [per kWh] in a month with
 /// `onprem` reference GPU-hours served out of `installed_hours` and electricity escalated by
 /// `escalation`: power rises linearly from idle to max with utilisation (equation M7).
-#[inline]
+#[inline(always)]
 fn owned_energy(
-    o: &OwnedIn,
+    o: EnergyRates,
     installed_hours: f64,
     onprem: f64,
     escalation: f64,
@@ -1129,9 +1197,8 @@ fn owned_energy(
     } else {
         0.0
     };
-    let servers = f64::from(o.servers);
     let power_kw = o.max_power_kw * (o.idle_fraction + (1.0 - o.idle_fraction) * u);
-    let kwh = servers * power_kw * HOURS * o.pue;
+    let kwh = o.servers * power_kw * HOURS * o.pue;
     (u, kwh, o.electricity_per_kwh * escalation)
 }
 
@@ -1144,11 +1211,48 @@ const CLOUD_CATEGORIES: [Category; 5] = [
     Category::Egress,
 ];
 
+/// What a cloud offer's month costs besides its loads: plain numbers, so that Monte Carlo can
+/// hold them sample by sample side by side (M5, M6).
+#[derive(Debug, Clone, Copy, Default)]
+struct CloudRates {
+    rel_throughput: f64,
+    on_demand_per_gpu_hour: f64,
+    spot_per_gpu_hour: f64,
+    commit_per_gpu_hour: f64,
+    spot_share: f64,
+    spot_overhead: f64,
+    storage_tb: f64,
+    storage_per_tb_month: f64,
+    egress_tb_per_month: f64,
+    egress_per_tb: f64,
+    power_kw_per_gpu: f64,
+    pue: f64,
+}
+
+impl CloudRates {
+    fn of(c: &CloudIn) -> CloudRates {
+        CloudRates {
+            rel_throughput: c.rel_throughput,
+            on_demand_per_gpu_hour: c.on_demand_per_gpu_hour,
+            spot_per_gpu_hour: c.spot_per_gpu_hour,
+            commit_per_gpu_hour: c.commit_per_gpu_hour,
+            spot_share: c.spot_share,
+            spot_overhead: c.spot_overhead,
+            storage_tb: c.storage_tb,
+            storage_per_tb_month: c.storage_per_tb_month,
+            egress_tb_per_month: c.egress_tb_per_month,
+            egress_per_tb: c.egress_per_tb,
+            power_kw_per_gpu: c.power_kw_per_gpu,
+            pue: c.pue,
+        }
+    }
+}
+
 /// A cloud offer's costs in one month ([`CLOUD_CATEGORIES`]) and the energy of its GPUs [kWh],
 /// with `k` committed GPUs covering `covered_ref` of the month's `cloud` load [reference
 /// GPU-hours] and the rest split between spot and on-demand (M5, M6).
-#[inline]
-fn cloud_month(c: &CloudIn, k: f64, cloud: f64, covered_ref: f64) -> ([f64; 5], f64) {
+#[inline(always)]
+fn cloud_month(c: CloudRates, k: f64, cloud: f64, covered_ref: f64) -> ([f64; 5], f64) {
     let cloud_gpu_hours = cloud / c.rel_throughput;
     let covered = (covered_ref / c.rel_throughput).min(cloud_gpu_hours);
     let rest = (cloud_gpu_hours - covered).max(0.0);

@@ -405,9 +405,9 @@ fn sample(
                                 &mut workspaces[..b],
                                 &mut totals[..b],
                                 &fan_slot,
-                                |j, n, m, cost| {
-                                    fan_values[(n * points + fan_point[m]) * n_samples + at + j] =
-                                        cost;
+                                |j, n, m, costs| {
+                                    let slot = (n * points + fan_point[m]) * n_samples + at + j;
+                                    fan_values[slot..slot + costs.len()].copy_from_slice(costs);
                                 },
                             );
                         }
@@ -447,14 +447,17 @@ fn sample(
                                 }
                             }
                         }
-                        for n in 0..options {
-                            for (m, moments) in moments[n].iter_mut().enumerate() {
-                                let keep = &mut metric_values
-                                    [(n * METRICS.len() + m) * n_samples + at..][..b];
-                                for (sample_totals, keep) in totals.iter().zip(keep) {
-                                    *keep = metric_values_of(&sample_totals[n])[m]
-                                        .filter(|v| v.is_finite());
-                                    if let Some(v) = *keep {
+                        // Each sample's metrics once per option; every metric's moments still
+                        // take their samples in sample order.
+                        for (n, moments) in moments.iter_mut().enumerate() {
+                            for (j, sample_totals) in totals.iter().take(b).enumerate() {
+                                let values = metric_values_of(&sample_totals[n]);
+                                for (m, (v, moments)) in
+                                    values.into_iter().zip(moments.iter_mut()).enumerate()
+                                {
+                                    let v = v.filter(|v| v.is_finite());
+                                    metric_values[(n * METRICS.len() + m) * n_samples + at + j] = v;
+                                    if let Some(v) = v {
                                         moments.add(v);
                                     }
                                 }
@@ -468,13 +471,14 @@ fn sample(
                     {
                         sketch.add_all(values);
                     }
+                    let mut present = Vec::with_capacity(n_samples);
                     for (values, sketch) in metric_values
                         .chunks(n_samples)
                         .zip(acc.metric_sketches.iter_mut().flatten())
                     {
-                        for v in values.iter().flatten() {
-                            sketch.add(*v);
-                        }
+                        present.clear();
+                        present.extend(values.iter().flatten());
+                        sketch.add_all(&present);
                     }
                     acc.chunks.push(ChunkMoments { chunk, moments });
                     progress(done.fetch_add(end - start, Ordering::Relaxed) + (end - start));

@@ -94,19 +94,15 @@ fn fast_ln(x: f64) -> f64 {
 }
 
 /// Bucket of a magnitude `a >= TINY` in buckets whose width in `ln` is `1 / inv_width`,
-/// clamped to `0..=last`.
+/// clamped to `0..=last` (the highest bucket index, as a float the caller converts once).
 #[inline]
-fn bucket_index(a: f64, inv_width: f64, last: usize) -> usize {
+fn bucket_index(a: f64, inv_width: f64, last: f64) -> usize {
     // Truncation is the floor here: negative values go to bucket 0 below.
     let idx = fast_ln(a * (1.0 / TINY)) * inv_width;
     // Clamped in floating point first (NaN to 0), so that the conversion is a plain truncation
     // of a value in `0..=last` rather than `as`'s saturating one (several instructions more on
     // the hot path); `last` is far below 2^53, so the clamp is exact.
-    let clamped = if idx >= 0.0 {
-        idx.min(last as f64)
-    } else {
-        0.0
-    };
+    let clamped = if idx >= 0.0 { idx.min(last) } else { 0.0 };
     clamped as u32 as usize
 }
 
@@ -221,6 +217,10 @@ impl Window {
         }
     }
 
+    /// Counts `c` values in bucket `i`, growing the span to reach it: rare on the hot path of
+    /// [`add_one`](Self::add_one), so kept out of its way.
+    #[cold]
+    #[inline(never)]
     fn add(&mut self, i: usize, c: u64) {
         if c == 0 {
             return;
@@ -334,38 +334,49 @@ impl QuantileSketch {
     /// trips a `debug_assert` and is skipped in release builds.
     #[inline]
     pub fn add(&mut self, v: f64) {
-        if !v.is_finite() {
-            debug_assert!(false, "QuantileSketch::add: non-finite value {v}");
-            return;
-        }
-        // Normalise -0.0 to 0.0 so that min/max do not depend on the order of signed zeros.
-        let v = v + 0.0;
-        if self.count == 0 {
-            self.min = v;
-            self.max = v;
-        } else {
-            self.min = self.min.min(v);
-            self.max = self.max.max(v);
-        }
-        self.count = self.count.saturating_add(1);
-        let a = v.abs();
-        if a < TINY {
-            self.zero = self.zero.saturating_add(1);
-            return;
-        }
-        let i = bucket_index(a, self.inv_width, self.last);
-        if v > 0.0 {
-            self.pos.add_one(i);
-        } else {
-            self.neg.add_one(i);
-        }
+        self.add_all(std::slice::from_ref(&v));
     }
 
-    /// Adds each of `values`, as [`add`](Self::add) one by one.
+    /// Adds each of `values`, as [`add`](Self::add) one by one. The count, minimum and maximum
+    /// are carried in locals through the run and stored once, so a run of values costs little
+    /// more than finding and counting each one's bucket.
     pub fn add_all(&mut self, values: &[f64]) {
-        for v in values {
-            self.add(*v);
+        let (mut count, mut min, mut max) = (self.count, self.min, self.max);
+        let last = self.last as f64;
+        for &v in values {
+            if !v.is_finite() {
+                debug_assert!(false, "QuantileSketch::add: non-finite value {v}");
+                continue;
+            }
+            // Normalise -0.0 to 0.0 so that min/max do not depend on the order of signed zeros.
+            let v = v + 0.0;
+            // Values are finite and zeros unsigned here, so comparisons are exact minima and
+            // maxima.
+            if count == 0 {
+                min = v;
+                max = v;
+            } else {
+                if v < min {
+                    min = v;
+                }
+                if v > max {
+                    max = v;
+                }
+            }
+            count = count.saturating_add(1);
+            let a = v.abs();
+            if a < TINY {
+                self.zero = self.zero.saturating_add(1);
+                continue;
+            }
+            let i = bucket_index(a, self.inv_width, last);
+            if v > 0.0 {
+                self.pos.add_one(i);
+            } else {
+                self.neg.add_one(i);
+            }
         }
+        (self.count, self.min, self.max) = (count, min, max);
     }
 
     /// Adds all values of `other` to `self`. Exact: the result does not depend on how the
@@ -725,7 +736,7 @@ mod tests {
 
     #[test]
     fn bucket_range_covers_large() {
-        let fine = |a| bucket_index(a, INV_LN_GAMMA, BUCKETS - 1);
+        let fine = |a| bucket_index(a, INV_LN_GAMMA, (BUCKETS - 1) as f64);
         assert!(fine(LARGE) < BUCKETS);
         assert!(bucket_edge(BUCKETS) >= LARGE);
         assert!(bucket_edge(BUCKETS - 1) < LARGE);
