@@ -274,6 +274,13 @@ fn bounded_edit_distance(a: &[char], b: &[char], max: usize) -> Option<usize> {
 /// A number read from an input as a message shows it: as written when that is short, in
 /// exponent form when its digits would run long (`1e300`, not three hundred digits).
 pub fn written(v: f64) -> String {
+    // As TOML spells them, and what they are, rather than Rust's `NaN` and `inf`.
+    if v.is_nan() {
+        return "nan (not a number)".to_string();
+    }
+    if v.is_infinite() {
+        return format!("{}inf (infinite)", if v < 0.0 { "-" } else { "" });
+    }
     let plain = v.to_string();
     if plain.len() > 24 {
         format!("{v:e}")
@@ -881,6 +888,8 @@ mod tests {
         assert_eq!(written(-0.05), "-0.05");
         assert_eq!(written(1e20), "100000000000000000000");
         assert_eq!(written(1e300), "1e300");
+        assert_eq!(written(f64::NAN), "nan (not a number)");
+        assert_eq!(written(f64::NEG_INFINITY), "-inf (infinite)");
         assert_eq!(written(5e-324), "5e-324");
         assert_eq!(
             written(-1.5980349999999998e-120),

@@ -1162,3 +1162,22 @@ fn a_file_with_too_many_problems_says_checking_stopped() {
     let doc: serde_json::Value = serde_json::from_str(&good).expect("JSON");
     assert_eq!(doc["files"][0]["truncated"], false);
 }
+
+/// A value that is not a number or infinite is shown as the file spells it, with what it is,
+/// never as Rust prints it (`NaN`, `inf`).
+#[test]
+fn non_finite_values_are_named_in_words() {
+    let scratch = Scratch::new();
+    let text = edit(BASE, "discount_rate = 0.08", "discount_rate = nan");
+    let text = edit(
+        &text,
+        "gpu_hours_per_month = 5000",
+        "gpu_hours_per_month = -inf",
+    );
+    let bad = scratch.write("bad.toml", &text);
+    let err = rejected(
+        &[arg("validate"), arg(&bad)],
+        &["found: nan (not a number)", "found: -inf (infinite)"],
+    );
+    assert!(!err.contains("NaN"), "{err}");
+}
