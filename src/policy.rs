@@ -100,20 +100,12 @@ pub fn resolve(
     for (i, spec) in specs.iter().enumerate() {
         let at = |key: &'static str| vec![Seg::Key("policy"), Seg::Index(i), Seg::Key(key)];
         let here = [Seg::Key("policy"), Seg::Index(i)];
-        if spec.name.trim().is_empty() {
-            return Err(error_at(source, &at("name"), "a policy needs a name")
-                .expected("a name that says what the policy protects")
-                .found("an empty name"));
-        }
-        if policies.iter().any(|p| p.name == spec.name) {
-            return Err(error_at(
-                source,
-                &at("name"),
-                format!("duplicate policy `{}`", spec.name),
-            )
-            .expected("a name of its own for every policy")
-            .found(format!("`{}` twice", spec.name)));
-        }
+        check_name(
+            source,
+            i,
+            &spec.name,
+            policies.iter().map(|p: &Policy| p.name.as_str()),
+        )?;
         let option_index = |key: &'static str, name: &str| -> Result<usize, InputError> {
             options.iter().position(|o| *o == name).ok_or_else(|| {
                 error_at(source, &at(key), format!("unknown option `{name}`"))
@@ -161,27 +153,7 @@ pub fn resolve(
                     .expected("Monte Carlo samples (`--samples N`; for `sweep`, `objective = \"p90_pv_cost\"` with `samples` in `[sweep]`)")
                     .found("a run without samples"));
                 }
-                if spec.min.is_none() && spec.max.is_none() {
-                    return Err(error_at(source, &here, "a metric policy needs a bound")
-                        .expected("`max`, `min` or both")
-                        .found("neither"));
-                }
-                for (key, bound) in [("min", spec.min), ("max", spec.max)] {
-                    if let Some(b) = bound
-                        && !b.is_finite()
-                    {
-                        return Err(error_at(source, &at(key), "a bound must be a number")
-                            .expected("a finite number")
-                            .found(written(b)));
-                    }
-                }
-                if let (Some(lo), Some(hi)) = (spec.min, spec.max)
-                    && lo > hi
-                {
-                    return Err(error_at(source, &at("min"), "`min` is above `max`")
-                        .expected(format!("at most {}", written(hi)))
-                        .found(written(lo)));
-                }
+                check_bounds(source, i, spec.min, spec.max)?;
                 Check::Bound {
                     option,
                     figure,
@@ -211,6 +183,98 @@ pub fn resolve(
         });
     }
     Ok(policies)
+}
+
+/// Each of the policy `files`, read as a source with its parsed `[[policy]]` tables, in order.
+pub fn read_files(
+    files: &[std::path::PathBuf],
+) -> Result<Vec<(Source, crate::scenario::PolicyFile)>, InputError> {
+    let mut out = Vec::with_capacity(files.len());
+    for path in files {
+        let display = crate::limits::printable(&path.display().to_string());
+        let text = crate::limits::read_text(
+            path,
+            &display,
+            "policy file",
+            crate::limits::MAX_SCENARIO_BYTES,
+        )?;
+        let source = Source {
+            display,
+            text,
+            base_dir: None,
+        };
+        let file = crate::error::parse_toml(&source.display, &source.text)?;
+        out.push((source, file));
+    }
+    Ok(out)
+}
+
+/// The error of a policy named like one already read from another file or the scenario
+/// (`across` says which).
+pub fn duplicate_across(source: &Source, name: &str, across: &str) -> InputError {
+    InputError::new(&source.display, format!("duplicate policy `{name}`"))
+        .expected(format!(
+            "a name of its own for every policy, across {across}"
+        ))
+        .found(format!("`{name}` already defined"))
+}
+
+/// Checks entry `i` of `[[policy]]` of `source` for a name, one not used by `earlier`.
+pub fn check_name<'a>(
+    source: &Source,
+    i: usize,
+    name: &str,
+    mut earlier: impl Iterator<Item = &'a str>,
+) -> Result<(), InputError> {
+    let at = [Seg::Key("policy"), Seg::Index(i), Seg::Key("name")];
+    if name.trim().is_empty() {
+        return Err(error_at(source, &at, "a policy needs a name")
+            .expected("a name that says what the policy protects")
+            .found("an empty name"));
+    }
+    if earlier.any(|e| e == name) {
+        return Err(error_at(source, &at, format!("duplicate policy `{name}`"))
+            .expected("a name of its own for every policy")
+            .found(format!("`{name}` twice")));
+    }
+    Ok(())
+}
+
+/// Checks the bounds of the metric policy of entry `i` of `[[policy]]`: at least one, each
+/// finite, `min` not above `max`.
+pub fn check_bounds(
+    source: &Source,
+    i: usize,
+    min: Option<f64>,
+    max: Option<f64>,
+) -> Result<(), InputError> {
+    let at = |key: &'static str| [Seg::Key("policy"), Seg::Index(i), Seg::Key(key)];
+    if min.is_none() && max.is_none() {
+        return Err(error_at(
+            source,
+            &[Seg::Key("policy"), Seg::Index(i)],
+            "a metric policy needs a bound",
+        )
+        .expected("`max`, `min` or both")
+        .found("neither"));
+    }
+    for (key, bound) in [("min", min), ("max", max)] {
+        if let Some(b) = bound
+            && !b.is_finite()
+        {
+            return Err(error_at(source, &at(key), "a bound must be a number")
+                .expected("a finite number")
+                .found(written(b)));
+        }
+    }
+    if let (Some(lo), Some(hi)) = (min, max)
+        && lo > hi
+    {
+        return Err(error_at(source, &at("min"), "`min` is above `max`")
+            .expected(format!("at most {}", written(hi)))
+            .found(written(lo)));
+    }
+    Ok(())
 }
 
 fn quoted(names: &[&str]) -> String {

@@ -204,26 +204,14 @@ impl Loaded {
             .collect();
         let mut all =
             crate::policy::resolve(&self.source, &self.resolved.file.policy, &names, samples)?;
-        for path in files {
-            let display = crate::limits::printable(&path.display().to_string());
-            let text = crate::limits::read_text(
-                path,
-                &display,
-                "policy file",
-                crate::limits::MAX_SCENARIO_BYTES,
-            )?;
-            let source = Source {
-                display,
-                text,
-                base_dir: None,
-            };
-            let file: scenario::PolicyFile =
-                crate::error::parse_toml(&source.display, &source.text)?;
+        for (source, file) in crate::policy::read_files(files)? {
             for p in crate::policy::resolve(&source, &file.policy, &names, samples)? {
                 if all.iter().any(|q| q.name == p.name) {
-                    return Err(InputError::new(&source.display, format!("duplicate policy `{}`", p.name))
-                        .expected("a name of its own for every policy, across the scenario and the policy files")
-                        .found(format!("`{}` already defined", p.name)));
+                    return Err(crate::policy::duplicate_across(
+                        &source,
+                        &p.name,
+                        "the scenario and the policy files",
+                    ));
                 }
                 all.push(p);
             }

@@ -56,28 +56,14 @@ fn quoted(names: &[&str]) -> String {
 /// bad input naming its file, line and key.
 pub fn read(files: &[PathBuf]) -> Result<Vec<ReplayPolicy>, InputError> {
     let mut all: Vec<ReplayPolicy> = Vec::new();
-    for path in files {
-        let display = crate::limits::printable(&path.display().to_string());
-        let text = crate::limits::read_text(
-            path,
-            &display,
-            "policy file",
-            crate::limits::MAX_SCENARIO_BYTES,
-        )?;
-        let source = Source {
-            display,
-            text,
-            base_dir: None,
-        };
-        let file: PolicyFile = crate::error::parse_toml(&source.display, &source.text)?;
+    for (source, file) in crate::policy::read_files(files)? {
         for p in resolve(&source, &file)? {
             if all.iter().any(|q| q.name == p.name) {
-                return Err(InputError::new(
-                    &source.display,
-                    format!("duplicate policy `{}`", p.name),
-                )
-                .expected("a name of its own for every policy, across the policy files")
-                .found(format!("`{}` already defined", p.name)));
+                return Err(crate::policy::duplicate_across(
+                    &source,
+                    &p.name,
+                    "the policy files",
+                ));
             }
             all.push(p);
         }
@@ -91,20 +77,12 @@ pub fn resolve(source: &Source, file: &PolicyFile) -> Result<Vec<ReplayPolicy>, 
     for (i, spec) in file.policy.iter().enumerate() {
         let at = |key: &'static str| vec![Seg::Key("policy"), Seg::Index(i), Seg::Key(key)];
         let here = [Seg::Key("policy"), Seg::Index(i)];
-        if spec.name.trim().is_empty() {
-            return Err(error_at(source, &at("name"), "a policy needs a name")
-                .expected("a name that says what the policy protects")
-                .found("an empty name"));
-        }
-        if out.iter().any(|p| p.name == spec.name) {
-            return Err(error_at(
-                source,
-                &at("name"),
-                format!("duplicate policy `{}`", spec.name),
-            )
-            .expected("a name of its own for every policy")
-            .found(format!("`{}` twice", spec.name)));
-        }
+        crate::policy::check_name(
+            source,
+            i,
+            &spec.name,
+            out.iter().map(|p: &ReplayPolicy| p.name.as_str()),
+        )?;
         for (key, given) in [
             ("option", spec.option.is_some()),
             ("winner", spec.winner.is_some()),
@@ -139,27 +117,7 @@ pub fn resolve(source: &Source, file: &PolicyFile) -> Result<Vec<ReplayPolicy>, 
                 REPLAY_METRICS.iter().copied(),
             ));
         };
-        if spec.min.is_none() && spec.max.is_none() {
-            return Err(error_at(source, &here, "a metric policy needs a bound")
-                .expected("`max`, `min` or both")
-                .found("neither"));
-        }
-        for (key, bound) in [("min", spec.min), ("max", spec.max)] {
-            if let Some(b) = bound
-                && !b.is_finite()
-            {
-                return Err(error_at(source, &at(key), "a bound must be a number")
-                    .expected("a finite number")
-                    .found(written(b)));
-            }
-        }
-        if let (Some(lo), Some(hi)) = (spec.min, spec.max)
-            && lo > hi
-        {
-            return Err(error_at(source, &at("min"), "`min` is above `max`")
-                .expected(format!("at most {}", written(hi)))
-                .found(written(lo)));
-        }
+        crate::policy::check_bounds(source, i, spec.min, spec.max)?;
         out.push(ReplayPolicy {
             name: spec.name.clone(),
             message: spec.message.clone(),
