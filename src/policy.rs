@@ -277,7 +277,8 @@ pub fn check_bounds(
     Ok(())
 }
 
-fn quoted(names: &[&str]) -> String {
+/// `names` quoted and separated by commas, for messages.
+pub(crate) fn quoted(names: &[&str]) -> String {
     names
         .iter()
         .map(|n| format!("`{n}`"))

@@ -333,6 +333,16 @@ impl Plan {
     }
 }
 
+/// The key path of field `f` of `[[sweep.parameter]]` entry `i`.
+fn parameter_key(i: usize, f: &'static str) -> [Seg; 4] {
+    [
+        Seg::Key("sweep"),
+        Seg::Key("parameter"),
+        Seg::Index(i),
+        Seg::Key(f),
+    ]
+}
+
 fn axis(
     source: &Source,
     r: &Resolved,
@@ -340,14 +350,7 @@ fn axis(
     i: usize,
     p: &SweepParameter,
 ) -> Result<Axis, InputError> {
-    let at = |f: &'static str| {
-        [
-            Seg::Key("sweep"),
-            Seg::Key("parameter"),
-            Seg::Index(i),
-            Seg::Key(f),
-        ]
-    };
+    let at = |f: &'static str| parameter_key(i, f);
     let bad = |f: &'static str, problem: String| error_at(source, &at(f), problem);
     let path = &p.path;
     let Some((Some(("option", name)), field)) = crate::scenario::split_path(path) else {
@@ -491,14 +494,7 @@ fn automation_axis(
     p: &SweepParameter,
     o: usize,
 ) -> Result<Axis, InputError> {
-    let at = |f: &'static str| {
-        [
-            Seg::Key("sweep"),
-            Seg::Key("parameter"),
-            Seg::Index(i),
-            Seg::Key(f),
-        ]
-    };
+    let at = |f: &'static str| parameter_key(i, f);
     let spec = &r.file.options[o];
     let Some(ids) = p
         .levels

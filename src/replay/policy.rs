@@ -44,14 +44,6 @@ pub struct ReplayPolicy {
     pub max: Option<f64>,
 }
 
-fn quoted(names: &[&str]) -> String {
-    names
-        .iter()
-        .map(|n| format!("`{n}`"))
-        .collect::<Vec<_>>()
-        .join(", ")
-}
-
 /// Reads the `[[policy]]` tables of `files`, in order; any that cannot be checked on a replay is
 /// bad input naming its file, line and key.
 pub fn read(files: &[PathBuf]) -> Result<Vec<ReplayPolicy>, InputError> {
@@ -100,7 +92,10 @@ pub fn resolve(source: &Source, file: &PolicyFile) -> Result<Vec<ReplayPolicy>, 
         }
         let Some(metric) = &spec.metric else {
             return Err(error_at(source, &here, "a replay policy needs a `metric`")
-                .expected(format!("`metric` = one of {}", quoted(&REPLAY_METRICS)))
+                .expected(format!(
+                    "`metric` = one of {}",
+                    crate::policy::quoted(&REPLAY_METRICS)
+                ))
                 .found("no `metric`"));
         };
         let Some(k) = REPLAY_METRICS.iter().position(|m| m == metric) else {
@@ -109,7 +104,7 @@ pub fn resolve(source: &Source, file: &PolicyFile) -> Result<Vec<ReplayPolicy>, 
                 &at("metric"),
                 format!("unknown replay metric `{metric}`"),
             )
-            .expected(format!("one of {}", quoted(&REPLAY_METRICS)))
+            .expected(format!("one of {}", crate::policy::quoted(&REPLAY_METRICS)))
             .found(format!("`{metric}`"))
             .hint_nearest(
                 "the nearest metrics are",

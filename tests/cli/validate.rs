@@ -849,15 +849,7 @@ fn every_missing_key_is_reported() {
 fn every_bad_row_of_a_catalog_folder_is_reported() {
     let scratch = Scratch::new();
     let shipped = crate::support::repo().join("catalogs");
-    for name in [
-        "accelerators.toml",
-        "servers.toml",
-        "cloud-providers.toml",
-        "cloud-offers.csv",
-        "sites.toml",
-        "depreciation.toml",
-        "fx.toml",
-    ] {
+    for name in tcosim::catalog::FILE_NAMES {
         let mut text = std::fs::read_to_string(shipped.join(name)).expect("shipped catalog");
         // Two accelerators with a negative power, one site with an impossible PUE.
         if name == "accelerators.toml" {
