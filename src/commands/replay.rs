@@ -282,24 +282,29 @@ pub fn replay(args: ReplayArgs, quiet: bool) -> Result<(), Failure> {
         // Several sizes: replayed in parallel, compared one row per size.
         let nodes: Vec<u32> = clusters.iter().map(|c| c.nodes).collect();
         let simulated = Instant::now();
-        let outcomes = sim::simulate_sizes(&trace.jobs, &config, &nodes);
+        // Each size's outcome is summarised as soon as it is simulated, then dropped.
+        let results = sim::simulate_sizes_with(&trace.jobs, &config, &nodes, |outcome, config| {
+            summary_of(&outcome, config).map(|mut summary| {
+                // Every job's wait is kept for the charts only, which a comparison has not.
+                summary.waits_sorted = Vec::new();
+                summary.policies = tcosim::replay::policy::evaluate(&policies, &summary);
+                (summary, outcome.events)
+            })
+        });
         let sim_s = simulated.elapsed().as_secs_f64();
-        let mut summaries = Vec::with_capacity(outcomes.len());
-        for (outcome, cluster) in outcomes.iter().zip(&clusters) {
-            let config = Config {
-                cluster: *cluster,
-                ..config
-            };
-            let mut summary = summary_of(outcome, &config)?;
-            summary.policies = tcosim::replay::policy::evaluate(&policies, &summary);
+        let mut summaries = Vec::with_capacity(results.len());
+        let mut events = 0u64;
+        for result in results {
+            let (summary, n) = result?;
             summaries.push(summary);
+            events += n;
         }
         if !quiet {
             eprintln!(
                 "replayed {} jobs on {} cluster sizes ({} events) in {:.1} ms after reading the trace in {:.1} ms",
                 trace.jobs.len(),
                 clusters.len(),
-                outcomes.iter().map(|o| o.events).sum::<u64>(),
+                events,
                 sim_s * 1e3,
                 read_s * 1e3
             );

@@ -118,6 +118,18 @@ pub fn simulate(jobs: &[Job], config: &Config) -> Outcome {
 /// given), in parallel on all cores. The outcomes come in the order of `nodes`, each the same
 /// as [`simulate`] gives for its size, whatever the number of threads.
 pub fn simulate_sizes(jobs: &[Job], config: &Config, nodes: &[u32]) -> Vec<Outcome> {
+    simulate_sizes_with(jobs, config, nodes, |outcome, _| outcome)
+}
+
+/// [`simulate_sizes`], handing each size's outcome with its configuration to `each` as soon as
+/// it is simulated and keeping only what `each` returns, so that memory holds one outcome per
+/// thread rather than one per size.
+pub fn simulate_sizes_with<T: Send>(
+    jobs: &[Job],
+    config: &Config,
+    nodes: &[u32],
+    each: impl Fn(Outcome, &Config) -> T + Sync,
+) -> Vec<T> {
     use rayon::prelude::*;
     let order = submit_order(jobs);
     nodes
@@ -130,7 +142,7 @@ pub fn simulate_sizes(jobs: &[Job], config: &Config, nodes: &[u32]) -> Vec<Outco
                 },
                 ..*config
             };
-            simulate_in_order(jobs, &order, &config)
+            each(simulate_in_order(jobs, &order, &config), &config)
         })
         .collect()
 }
