@@ -527,22 +527,25 @@ fn automation_axis(
         .as_ref()
         .map_or(0.0, |w| f64::from(w.gpus_per_server));
     let currency = r.input.currency.as_str();
-    let mut levels = Vec::with_capacity(ids.len());
-    for (k, id) in ids.iter().enumerate() {
-        if ids[..k].contains(id) {
+    let mut levels = Vec::with_capacity(ids.len().min(MAX_POINTS));
+    let mut seen = std::collections::HashSet::new();
+    for id in ids {
+        if !seen.insert(id.as_str()) {
             return Err(
                 error_at(source, &at("levels"), format!("`{id}` listed twice"))
                     .expected("each degree of automation once"),
             );
         }
         let Some(row) = catalog.automation_level(id) else {
-            return Err(InputError::unknown_id(
+            let mut e = InputError::unknown_id(
                 source.display.clone(),
                 format!("sweep.parameter[{i}].levels"),
                 "automation level",
                 id,
                 catalog.automation.iter().map(|a| a.id.as_str()),
-            ));
+            );
+            e.position = error_at(source, &at("levels"), "").position;
+            return Err(e);
         };
         let software = match spec.software_per_gpu_year {
             Some(own) => own,
