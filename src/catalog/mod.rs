@@ -594,8 +594,8 @@ fn repeated<'a>(
 }
 
 /// The problems of a TOML catalog file: if it parses as a whole, `whole`'s; else each
-/// `[[table]]` entry parsed on its own (at its own lines, so positions stay those of the file),
-/// at most `max_errors` of them.
+/// `[[table]]` entry parsed on its own (its positions moved to its lines in the file), at most
+/// `max_errors` of them. Each entry is parsed once, so the time is linear in the file.
 fn rows_of<T: serde::de::DeserializeOwned, W: Fn(&T) -> Vec<InputError>>(
     display: &str,
     text: &str,
@@ -632,12 +632,15 @@ fn rows_of<T: serde::de::DeserializeOwned, W: Fn(&T) -> Vec<InputError>>(
             *n += 1;
             *n - 1
         });
-        let mut chunk = "\n".repeat(from);
-        chunk.extend(lines[from..to].iter().copied());
+        let chunk: String = lines[from..to].concat();
         if table.is_none() && toml::from_str::<toml::Table>(&chunk).is_ok_and(|t| t.is_empty()) {
             continue;
         }
         if let Err(mut e) = parse_toml::<T>(display, &chunk) {
+            // Lines counted from the entry's first; the file's are `from` further on.
+            if let Some((line, column)) = e.position {
+                e.position = Some((line + from, column));
+            }
             if let (Some(t), Some(key)) = (&table, e.key.as_mut()) {
                 let alone = format!("{t}[0]");
                 if let Some(rest) = key.strip_prefix(&alone) {

@@ -1173,3 +1173,31 @@ fn non_finite_values_are_named_in_words() {
     );
     assert!(!err.contains("NaN"), "{err}");
 }
+
+/// A large catalog file that fails only at its last entry is checked entry by entry, each once:
+/// the error names the last entry at its line in the file.
+#[test]
+fn a_large_catalog_file_is_checked_entry_by_entry() {
+    let scratch = Scratch::new();
+    let row = |i: usize| {
+        format!(
+            "[[accelerator]]\nid = \"a{i}\"\nvendor = \"x\"\nname = \"x\"\nmemory_gb = 1.0\n\
+             memory_bandwidth_tb_s = 1.0\nbf16_dense_tflops = 1.0\ntdp_w = 1.0\nrelease = \"2020\"\n\
+             street_price_usd = 1.0\nsource = \"x\"\nas_of = \"2020\"\n"
+        )
+    };
+    let mut text: String = (0..5_000).map(row).collect();
+    text.push_str("[[accelerator]]\nid = 1\n");
+    let file = scratch.write("cat/accelerators.toml", &text);
+    let shown = file.display().to_string();
+    let line = text.lines().count();
+    let err = rejected(
+        &[arg("validate"), arg(&scratch.path("cat"))],
+        &[
+            &format!("error: {shown}:{line}:"),
+            "`id` has the wrong type",
+            "key: `accelerator[5000].id`",
+        ],
+    );
+    assert_eq!(err.matches("error: ").count(), 1, "{err}");
+}
