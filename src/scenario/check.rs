@@ -216,8 +216,7 @@ fn stand_ins(
     prefix: &str,
     in_error: &mut Vec<String>,
 ) {
-    let schema = crate::report::json_schema::scenario();
-    let value = schema.as_value();
+    let value = scenario_schema();
     let node = match definition {
         None => Some(value),
         Some(name) => value.get("definitions").and_then(|d| d.get(name)),
@@ -333,11 +332,17 @@ fn missing(source: &Source, doc: &toml::Table, reported: &[String]) -> Vec<Input
     every_missing(source, e, doc, reported, &required(None))
 }
 
+/// The scenario's JSON Schema as a value, generated once per process: the checks below read it
+/// for every entry of a file.
+fn scenario_schema() -> &'static serde_json::Value {
+    static SCHEMA: std::sync::OnceLock<serde_json::Value> = std::sync::OnceLock::new();
+    SCHEMA.get_or_init(|| crate::report::json_schema::scenario().as_value().clone())
+}
+
 /// The required keys of the scenario (`None`) or of an entry type named as in the scenario's
 /// JSON Schema (`Some("OptionSpec")`), which is derived from the same types the parser reads.
 fn required(definition: Option<&str>) -> Vec<String> {
-    let schema = crate::report::json_schema::scenario();
-    let value = schema.as_value();
+    let value = scenario_schema();
     let node = match definition {
         None => Some(value),
         Some(name) => value.get("definitions").and_then(|d| d.get(name)),
