@@ -1114,7 +1114,7 @@ impl<'a> DemandCapacity<'a> {
         DemandCapacity {
             run,
             marks: Mark::all(run),
-            waits: run.input.workloads.iter().any(|w| w.max_wait_hours > 0)
+            waits: run.input.has_waits()
                 || opts.iter().any(|o| o.served_after_wait_gpu_hours > 0.0),
             backlog: opts
                 .iter()
@@ -1328,7 +1328,7 @@ impl<'a> LoadDuration<'a> {
             sorted,
             served_share,
             marks: Mark::all(run),
-            waits: run.input.workloads.iter().any(|w| w.max_wait_hours > 0),
+            waits: run.input.has_waits(),
         }
     }
 
