@@ -405,7 +405,7 @@ struct Scratch {
     /// Carlo sample that changes none of it keeps them.
     schedule_key: Option<[u64; 10]>,
     /// The replay of the trace workloads on this option (T3-T5), and what it was replayed for.
-    trace: Option<trace::TraceRun>,
+    trace: Option<std::sync::Arc<trace::TraceRun>>,
     trace_key: Vec<u64>,
 }
 
@@ -949,7 +949,7 @@ fn hourly_splits(input: &Input, months: &[MonthDemand], ws: &mut Workspace) {
         let traced = if input.has_traces() {
             let key = trace_key(input, option);
             if scratch.trace.is_none() || scratch.trace_key != key {
-                scratch.trace = Some(trace::replay(input, option));
+                scratch.trace = Some(std::sync::Arc::new(trace::replay(input, option)));
                 scratch.trace_key = key;
             }
             scratch.trace.take()

@@ -350,3 +350,57 @@ fn trace_workloads_are_checked() {
         &["`demand_scale` cannot be uncertain", "trace workload"],
     );
 }
+
+#[test]
+fn a_sample_that_changes_the_cluster_replays_the_trace_again() {
+    // A fixed uncertain availability of 0.5 runs every job twice as long on the owned GPUs:
+    // each sample must give the figures of a plain run at availability 0.5, not the
+    // scenario's replay at 1.0, whatever the number of threads.
+    let scratch = Scratch::new();
+    scratch.write("jobs.csv", WAITING);
+    let workloads = "[[workload]]\nname = \"jobs\"\ntrace = \"jobs.csv\"\nmax_wait_hours = 1\n";
+    let half = scenario(
+        workloads,
+        &one_server("own", "onprem", "").replace("1.0", "0.5"),
+    );
+    let plain = run_json(&scratch, &half);
+    let expected = num(option(&plain, "own"), "pv_cost");
+    let whole = scenario(workloads, &one_server("own", "onprem", ""));
+    let at_one = num(option(&run_json(&scratch, &whole), "own"), "pv_cost");
+    assert!(
+        (at_one - expected).abs() > 1.0,
+        "availability must matter here: {at_one} vs {expected}"
+    );
+    let text = format!(
+        "{whole}\n[[uncertain]]\npath = \"option[own].availability\"\ndistribution = \"fixed\"\nvalue = 0.5\n\n\
+         [[uncertain]]\npath = \"site[us-tx-colo].electricity_per_kwh\"\ndistribution = \"fixed\"\nvalue = 0.066\n"
+    );
+    let path = scratch.write("mc.toml", &text);
+    let mut outputs = Vec::new();
+    for threads in ["1", "2"] {
+        let json = success([
+            arg("run"),
+            arg(&path),
+            arg("--samples"),
+            arg("300"),
+            arg("--threads"),
+            arg(threads),
+            arg("--format"),
+            arg("json"),
+        ]);
+        let doc: Value = serde_json::from_str(&json).expect("JSON");
+        let mc = doc["montecarlo"]["options"]
+            .as_array()
+            .expect("options")
+            .iter()
+            .find(|o| o["name"] == "own")
+            .expect("own")
+            .clone();
+        let pv = &mc["metrics"]["pv_cost"];
+        for stat in ["mean", "p5", "p95"] {
+            close(num(pv, stat), expected, stat);
+        }
+        outputs.push(json);
+    }
+    assert_eq!(outputs[0], outputs[1], "the same on 1 and 2 threads");
+}
