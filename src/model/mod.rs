@@ -51,6 +51,12 @@ fn next_generation() -> u64 {
 }
 
 impl MonthDemand {
+    /// The month's hourly load of the load profiles, in hour order, before the month's demand
+    /// factor (`demand_scale` and the scenario's growth).
+    pub fn hourly_total(&self) -> &[f64] {
+        &self.hourly_total
+    }
+
     fn has_sensitive(&self) -> bool {
         self.sensitive.total() > 0.0
     }

@@ -320,6 +320,32 @@ pub fn replay(input: &Input, option: &OptionIn) -> TraceRun {
     run
 }
 
+/// The load of the trace workloads of `input` in each of the first `hours` hours of the horizon
+/// if every job ran as it arrived on reference GPUs [reference GPU-hours]: the demand's own
+/// shape, before any queue (README T3).
+pub fn arrival_load(input: &Input, hours: usize) -> Vec<f64> {
+    let mut load = vec![0.0; hours];
+    let end_s = hours as f64 * HOUR_S;
+    lay(input, |j| {
+        let trace = input.workloads[j.workload as usize]
+            .trace
+            .as_deref()
+            .expect("laid jobs come from trace workloads");
+        let job = &trace.jobs[j.job as usize];
+        let start = j.submit_s as f64;
+        let seconds = job.duration_s as f64 * trace.rel_throughput;
+        spread(
+            start,
+            start + seconds,
+            trace.work(job),
+            end_s,
+            &mut |h, x| load[h] += x,
+        );
+        start < end_s
+    });
+    load
+}
+
 /// Spreads `amount` evenly over the seconds `[from, to)` and hands each hour of the horizon
 /// (before `end_s`) its part; what falls after `end_s` is dropped (the final backlog, T5).
 fn spread(from: f64, to: f64, amount: f64, end_s: f64, each: &mut impl FnMut(usize, f64)) {
