@@ -9,6 +9,7 @@ mod input;
 mod output;
 pub mod queue;
 pub mod queue_tables;
+pub mod showback;
 pub mod trace;
 mod verdict;
 
@@ -723,7 +724,7 @@ pub fn evaluate_all(
 ) {
     prepare(input, ws, detail);
     if input.hourly() {
-        hourly_splits(input, months, ws);
+        hourly_splits(input, months, ws, detail);
     } else {
         for (m, d) in months.iter().enumerate().take(input.horizon_months) {
             split_month(input, m, d, ws);
@@ -942,7 +943,7 @@ fn commit_gpus(c: &CloudIn, m: usize, cloud: f64, previous: f64) -> f64 {
 /// Every option's months when the model walks the hours (README Q1-Q7): owned capacity serves
 /// a queue hour by hour over the whole horizon; a cloud option serves every hour's load that
 /// may leave the building in its hour (it has no capacity of its own to wait for).
-fn hourly_splits(input: &Input, months: &[MonthDemand], ws: &mut Workspace) {
+fn hourly_splits(input: &Input, months: &[MonthDemand], ws: &mut Workspace, detail: bool) {
     let h = input.horizon_months.min(months.len());
     let waiting = waiting_order(input);
     let arrivals: Vec<&queue::Arrivals> = months[..h].iter().map(|d| &d.arrivals).collect();
@@ -1019,6 +1020,7 @@ fn hourly_splits(input: &Input, months: &[MonthDemand], ws: &mut Workspace) {
             gpus: owned_capacity(option),
             burst: option.kind == Kind::Hybrid,
             unserved_price: price,
+            attribute: detail,
         };
         // Everything the queue depends on: the demand, its monthly factors, the capacity and
         // the prices of unserved work.
@@ -1443,13 +1445,42 @@ fn simulate_options(input: &Input, months: &[MonthDemand]) -> Vec<OptionResult> 
             p95_total[n] = wait_percentile(&all, 0.95);
         }
     }
+    // Showback (B1-B4): what each workload got, and the costs divided by it.
+    let showbacks: Vec<Option<showback::Showback>> = input
+        .options
+        .iter()
+        .enumerate()
+        .map(|(n, option)| {
+            let idle = input.showback?;
+            let scratch = &ws.options[n];
+            let capacity = owned_capacity(option);
+            let got = showback::attribute(
+                input,
+                months,
+                option,
+                capacity,
+                &ws.tables.scale,
+                &scratch.queue,
+                scratch.trace.as_deref(),
+            );
+            Some(showback::allocate(
+                input,
+                &rows[n],
+                &got,
+                capacity,
+                &ws.tables.discount,
+                idle,
+            ))
+        })
+        .collect();
     input
         .options
         .iter()
         .zip(rows)
         .zip(totals)
+        .zip(showbacks)
         .enumerate()
-        .map(|(n, ((option, rows), totals))| {
+        .map(|(n, (((option, rows), totals), showback))| {
             let owned = option.owned.as_ref().filter(|o| o.servers > 0);
             let installed_hours = owned
                 .map(|o| o.gpus() * o.rel_throughput * HOURS)
@@ -1491,6 +1522,7 @@ fn simulate_options(input: &Input, months: &[MonthDemand]) -> Vec<OptionResult> 
                 break_even_utilization: None,
                 is_baseline: false,
                 months: rows,
+                showback,
             }
         })
         .collect()

@@ -215,6 +215,8 @@ pub struct OptionResult {
     pub name: String,
     pub kind: super::Kind,
     pub months: Vec<MonthRow>,
+    /// The option's cost shown back to teams (README B1-B4), when the scenario asks for it.
+    pub showback: Option<super::showback::Showback>,
     pub pv_cost: f64,
     pub total_cost: f64,
     pub breakdown: [f64; Category::COUNT],

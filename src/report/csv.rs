@@ -123,6 +123,18 @@ pub fn render(run: &Run, monthly: bool) -> String {
         .map(|s| s.to_string())
         .collect();
         header.extend(Category::ALL.iter().map(|c| format!("cost_{}", c.key())));
+        // Showback: each team's nominal cost, then the idle capacity's (README B1-B4).
+        let teams: Vec<String> = run
+            .output
+            .options
+            .iter()
+            .find_map(|o| o.showback.as_ref())
+            .map(|s| s.teams.iter().map(|t| t.team.clone()).collect())
+            .unwrap_or_default();
+        header.extend(teams.iter().map(|t| format!("showback_team:{t}")));
+        if run.output.options.iter().any(|o| o.showback.is_some()) {
+            header.push("showback_idle".to_string());
+        }
         let rows = run.output.options.iter().map(|o| {
             let mut rec = vec![
                 o.name.clone(),
@@ -163,6 +175,10 @@ pub fn render(run: &Run, monthly: bool) -> String {
                 num(o.depreciation),
             ];
             rec.extend(o.breakdown.iter().map(|v| num(*v)));
+            if let Some(s) = &o.showback {
+                rec.extend(s.teams.iter().map(|t| num(t.cost)));
+                rec.push(num(s.idle.cost));
+            }
             rec
         });
         table(&header, rows)

@@ -53,7 +53,7 @@ pub fn json_of(scenario: &Option<String>) -> Value {
 
 /// Keys whose value may be `null` (the figure does not exist). serde_json writes NaN and
 /// infinities as `null`, so a `null` anywhere else is a non-finite number that leaked out.
-const NULLABLE: [&str; 16] = [
+const NULLABLE: [&str; 17] = [
     "cost_per_gpu_hour",
     "owned_utilization",
     "break_even_utilization",
@@ -70,6 +70,7 @@ const NULLABLE: [&str; 16] = [
     "margin",
     "reason",
     "winner",
+    "showback",
 ];
 
 fn walk_finite(v: &Value, path: &str) {

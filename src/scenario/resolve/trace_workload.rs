@@ -128,16 +128,15 @@ pub(super) fn resolve_trace(
             .expected("an accelerator with a throughput above 0 on the scenario's basis")
             .found(crate::error::written(rel)));
     }
-    let max_wait_s = w.max_wait_hours.map(|hours| {
-        ctx.value_in(
-            &p("max_wait_hours"),
-            hours as f64,
-            0.0,
-            f64::from(MAX_WAIT_HOURS),
-            "whole hours from 0 (a job that cannot start on arrival leaves) to 8760 (a year)",
-        ) as i64
-            * 3600
-    });
+    // Without a limit a cluster that never catches up would carry an endless backlog.
+    let max_wait_s = ctx.value_in(
+        &p("max_wait_hours"),
+        w.max_wait_hours.unwrap_or(i64::from(MAX_WAIT_HOURS)) as f64,
+        0.0,
+        f64::from(MAX_WAIT_HOURS),
+        "whole hours from 0 (a job that cannot start on arrival leaves) to 8760 (a year)",
+    ) as i64
+        * 3600;
     let shown = crate::limits::printable(&file.display().to_string());
     let opened = std::fs::File::open(&file).map_err(|e| {
         ctx.err(&p("trace"), format!("cannot open the trace `{shown}`"))
