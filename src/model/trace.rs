@@ -130,15 +130,17 @@ fn lay(input: &Input, mut each: impl FnMut(Laid) -> bool) {
     }
 }
 
-/// How many jobs the trace workloads of `input` lay over its horizon, counted up to `limit`
-/// (more than `limit` reads `limit + 1`).
-pub fn laid_jobs(input: &Input, limit: u64) -> u64 {
+/// How many jobs the trace workloads of `input` lay over its horizon, in all (counted up to
+/// `limit`: more than `limit` reads `limit + 1`) and by workload.
+pub fn laid_jobs(input: &Input, limit: u64) -> (u64, Vec<u64>) {
     let mut n = 0u64;
-    lay(input, |_| {
+    let mut by = vec![0u64; input.workloads.len()];
+    lay(input, |j| {
         n += 1;
+        by[j.workload as usize] += 1;
         n <= limit
     });
-    n
+    (n, by)
 }
 
 /// One month of an option's trace workloads (T5).

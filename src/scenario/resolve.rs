@@ -735,7 +735,7 @@ pub fn resolve_file(
             warnings: ctx.warnings,
         });
     }
-    if let Err(e) = trace_workload::check_laid_jobs(&ctx, &input, &file) {
+    if let Err(e) = trace_workload::check_laid_jobs(&mut ctx, &input, &file) {
         return Err(Unresolved {
             errors: vec![e],
             warnings: ctx.warnings,
