@@ -54,20 +54,7 @@ pub fn read_text(path: &Path, shown: &str, what: &str, limit: u64) -> Result<Str
             .expected(format!("a readable {what}"))
             .found(found)
     };
-    let meta = std::fs::metadata(path).map_err(|e| cannot(io_reason(&e)))?;
-    if !meta.is_file() {
-        let link = std::fs::symlink_metadata(path).is_ok_and(|m| m.file_type().is_symlink());
-        let kind = kind_of(&meta.file_type());
-        return Err(
-            InputError::new(shown, format!("the {what} is not a regular file"))
-                .expected(format!("a regular {what}, or a link to one"))
-                .found(if link {
-                    format!("a link to {kind}")
-                } else {
-                    kind.to_string()
-                }),
-        );
-    }
+    let meta = regular(path, shown, what, "read")?;
     if meta.len() > limit {
         return Err(too_large(
             shown,
@@ -91,6 +78,47 @@ pub fn read_text(path: &Path, shown: &str, what: &str, limit: u64) -> Result<Str
         ));
     }
     decode(shown, bytes)
+}
+
+/// Opens the file at `path` (shown as `shown`, a `what`) for streaming: only a regular file or
+/// a link to one, so that a FIFO, a device or a folder is refused instead of blocking or
+/// reading without end.
+pub fn open_regular(path: &Path, shown: &str, what: &str) -> Result<std::fs::File, InputError> {
+    regular(path, shown, what, "open")?;
+    std::fs::File::open(path).map_err(|e| {
+        InputError::new(shown, format!("cannot open the {what}"))
+            .expected(format!("a readable {what}"))
+            .found(io_reason(&e))
+    })
+}
+
+/// The metadata of `path` if it is a regular file (or a link to one), else the error saying
+/// what it is (`cannot {verb} the {what}` when there is none).
+fn regular(
+    path: &Path,
+    shown: &str,
+    what: &str,
+    verb: &str,
+) -> Result<std::fs::Metadata, InputError> {
+    let meta = std::fs::metadata(path).map_err(|e| {
+        InputError::new(shown, format!("cannot {verb} the {what}"))
+            .expected(format!("a readable {what}"))
+            .found(io_reason(&e))
+    })?;
+    if !meta.is_file() {
+        let link = std::fs::symlink_metadata(path).is_ok_and(|m| m.file_type().is_symlink());
+        let kind = kind_of(&meta.file_type());
+        return Err(
+            InputError::new(shown, format!("the {what} is not a regular file"))
+                .expected("a regular file, or a link to one")
+                .found(if link {
+                    format!("a link to {kind}")
+                } else {
+                    kind.to_string()
+                }),
+        );
+    }
+    Ok(meta)
 }
 
 /// What a file system entry that is not a regular file is, in words.

@@ -215,11 +215,8 @@ pub fn replay(args: ReplayArgs, quiet: bool) -> Result<(), Failure> {
         }
     });
     let display = args.trace.display().to_string();
-    let file = std::fs::File::open(&args.trace).map_err(|e| {
-        InputError::new(&display, "cannot open the trace")
-            .expected("a readable trace file")
-            .found(tcosim::limits::io_reason(&e))
-    })?;
+    // A FIFO or a device would block or never end: only a regular file is read.
+    let file = tcosim::limits::open_regular(&args.trace, &display, "trace")?;
     let began = Instant::now();
     let trace = trace::read_beside(
         &display,

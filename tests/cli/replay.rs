@@ -302,7 +302,7 @@ fn bad_flags_exit_with_code_2() {
     let out = output(["replay", folder.to_str().unwrap(), "--nodes", "1"]);
     assert_eq!(out.status.code(), Some(EXIT_INPUT));
     let err = stderr(&out);
-    assert!(err.contains("a folder, not a file"), "{err}");
+    assert!(err.contains("found: a folder"), "{err}");
 }
 
 #[test]

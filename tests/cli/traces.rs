@@ -404,3 +404,31 @@ fn a_sample_that_changes_the_cluster_replays_the_trace_again() {
     }
     assert_eq!(outputs[0], outputs[1], "the same on 1 and 2 threads");
 }
+
+#[cfg(unix)]
+#[test]
+fn a_trace_that_is_not_a_regular_file_is_refused_without_blocking() {
+    // A FIFO would block an open until a writer came; a device would never end.
+    let scratch = Scratch::new();
+    let fifo = scratch.path("jobs.csv");
+    let made = std::process::Command::new("mkfifo")
+        .arg(&fifo)
+        .status()
+        .is_ok_and(|s| s.success());
+    if !made {
+        return;
+    }
+    let text = scenario(
+        "[[workload]]\nname = \"w\"\ntrace = \"jobs.csv\"\n",
+        &one_server("own", "onprem", ""),
+    );
+    let path = scratch.write("s.toml", &text);
+    run_rejected(
+        &[arg(&path)],
+        &["is not a regular file", "a FIFO", "workload[0].trace"],
+    );
+    crate::support::rejected(
+        &[arg("replay"), arg(&fifo), arg("--nodes"), arg("2")],
+        &["the trace is not a regular file", "a FIFO"],
+    );
+}

@@ -138,17 +138,16 @@ pub(super) fn resolve_trace(
     ) as i64
         * 3600;
     let shown = crate::limits::printable(&file.display().to_string());
-    let opened = std::fs::File::open(&file).map_err(|e| {
-        ctx.err(&p("trace"), format!("cannot open the trace `{shown}`"))
-            .expected("a readable job trace, relative to the scenario's folder")
-            .found(crate::limits::io_reason(&e))
+    // Only a regular file: a FIFO or a device would block or never end. Named at the key.
+    let opened = crate::limits::open_regular(&file, &shown, "trace").map_err(|e| {
+        let problem = e
+            .problem
+            .replace("the trace", &format!("the trace `{shown}`"));
+        let mut at = ctx.err(&p("trace"), problem);
+        at.expected = Some("a readable job trace file, relative to the scenario's folder".into());
+        at.found = e.found.clone();
+        at
     })?;
-    if file.is_dir() {
-        return Err(ctx
-            .err(&p("trace"), format!("the trace `{shown}` is a folder"))
-            .expected("a job trace file")
-            .found("a folder"));
-    }
     let read = trace::read_beside(
         &shown,
         &file,
