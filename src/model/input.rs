@@ -25,6 +25,18 @@ pub struct Input {
     /// Extra growth of every workload's demand [fraction per year], compounding with each
     /// workload's own growth.
     pub demand_growth_per_year: f64,
+    /// Income tax on the flows (README T1-T4); `None`: every figure before tax.
+    pub tax: Option<TaxIn>,
+}
+
+/// The after-tax view (README T1-T4).
+#[derive(Debug, Clone, Copy, PartialEq)]
+pub struct TaxIn {
+    /// Combined marginal income-tax rate [fraction].
+    pub rate: f64,
+    /// Deductions save tax at once (the company has other profit); else losses are carried
+    /// forward against the project's own income (T3).
+    pub losses_offset_other_income: bool,
 }
 
 #[derive(Debug, Clone)]
@@ -142,6 +154,8 @@ pub struct OwnedIn {
     pub cycle_months: Option<u32>,
     pub financing: Financing,
     pub depreciation: Depreciation,
+    /// Depreciation for tax (README T2); `depreciation` unless the scenario says otherwise.
+    pub tax_depreciation: Depreciation,
     /// Resale value at the end of a cycle (or of the horizon without refresh) [fraction of price].
     pub residual_value: f64,
     pub staff_fte_fixed: f64,

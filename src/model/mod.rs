@@ -9,6 +9,7 @@ mod input;
 mod output;
 pub mod queue;
 pub mod queue_tables;
+mod tax;
 mod verdict;
 
 pub use queue_tables::QueueTables;
@@ -16,6 +17,7 @@ pub use queue_tables::QueueTables;
 pub use block::{LANES as BLOCK_LANES, evaluate_block_fast};
 pub use input::*;
 pub use output::*;
+pub use tax::{TaxTotals, income_per_gpu_hour};
 pub use verdict::{Standing, Verdict, verdict};
 
 use crate::finance;
@@ -401,6 +403,8 @@ struct Scratch {
     /// What `start` and `end` were filled for without detail ([`schedule_key`]): a Monte
     /// Carlo sample that changes none of it keeps them.
     schedule_key: Option<[u64; 10]>,
+    /// With tax: the deductions of owned hardware (README T1).
+    tax: tax::OwnedDeductions,
 }
 
 /// Everything [`owned_schedule`] reads without detail, bit for bit.
@@ -476,6 +480,9 @@ pub struct MonthFlows {
     /// The part of the hardware, financing and lease costs paid at the month's start (detail
     /// only).
     pub investment_at_start: f64,
+    /// Income tax of the month (README T3; negative: tax saved), also in `start_flow` and
+    /// `end_flow`; 0 without tax.
+    pub tax: f64,
     pub energy_kwh: f64,
     pub co2_t: f64,
     pub owned_utilization: Option<f64>,
@@ -499,6 +506,8 @@ pub struct Totals {
     pub energy_kwh: f64,
     pub co2_t: f64,
     pub depreciation: f64,
+    /// With tax: its totals (README T1-T4).
+    pub tax: TaxTotals,
 }
 
 impl Totals {
@@ -743,6 +752,9 @@ fn prepare(input: &Input, ws: &mut Workspace, detail: bool) {
     for (option, scratch) in input.options.iter().zip(ws.options.iter_mut()) {
         if let Some(o) = option.owned.as_ref().filter(|o| o.servers > 0) {
             owned_schedule(input, o, scratch, detail);
+            if input.tax.is_some() {
+                tax::owned_deductions(input, o, &mut scratch.tax);
+            }
         }
         scratch.splits.clear();
         scratch.committed.clear();
@@ -1061,8 +1073,11 @@ fn finish(
             .map(|o| o.gpus() * o.rel_throughput * HOURS)
             .unwrap_or(0.0);
         let mut t = Totals::default();
+        let mut taxes = input.tax.map(|rate| tax::Ledger::new(rate, input));
         for (m, (d, split)) in months.iter().zip(&scratch.splits).enumerate() {
             let f = tables.scale[m];
+            // Deductions of the month's running costs, at its end (README T1).
+            let mut operating = 0.0;
             let mut flows = MonthFlows {
                 demand_gpu_hours: f * d.total.total(),
                 served_onprem_gpu_hours: split.onprem,
@@ -1077,6 +1092,7 @@ fn finish(
                 end_flow: 0.0,
                 depreciation: 0.0,
                 investment_at_start: 0.0,
+                tax: 0.0,
                 energy_kwh: 0.0,
                 co2_t: 0.0,
                 owned_utilization: None,
@@ -1113,6 +1129,7 @@ fn finish(
                         flows.costs[cat as usize] += v;
                     }
                     flows.end_flow += v;
+                    operating += v;
                 }
             }
             if let Some(c) = option.cloud.as_ref() {
@@ -1127,6 +1144,7 @@ fn finish(
                         flows.costs[cat as usize] += v;
                     }
                     flows.end_flow += v;
+                    operating += v;
                 }
                 flows.energy_kwh += kwh;
                 flows.co2_t += kwh * c.grid_co2_g_per_kwh / 1e6;
@@ -1138,8 +1156,19 @@ fn finish(
                 }
                 flows.end_flow += split.unserved_cost;
             }
+            if let Some(ledger) = taxes.as_mut() {
+                let owned = owned.map(|_| &scratch.tax);
+                let delivered = split.onprem + split.cloud;
+                let (start, end) = ledger.month(m, owned, operating, delivered, &tables.discount);
+                flows.start_flow += start;
+                flows.end_flow += end;
+                flows.tax = start + end;
+            }
             t.add(m, &flows, &tables.discount, detail);
             sink(n, m, &flows);
+        }
+        if let Some(ledger) = taxes {
+            t.tax = ledger.totals();
         }
         if let Some(slot) = totals.get_mut(n) {
             *slot = t;
@@ -1311,6 +1340,7 @@ fn simulate_options(input: &Input, months: &[MonthDemand]) -> Vec<OptionResult> 
             end_flow: f.end_flow,
             depreciation: f.depreciation,
             investment_at_start: f.investment_at_start,
+            tax: input.tax.map(|_| f.tax),
             energy_kwh: f.energy_kwh,
             co2_t: f.co2_t,
             owned_utilization: f.owned_utilization,
@@ -1366,6 +1396,7 @@ fn simulate_options(input: &Input, months: &[MonthDemand]) -> Vec<OptionResult> 
                 energy_kwh: totals.energy_kwh,
                 co2_t: totals.co2_t,
                 depreciation: totals.depreciation,
+                tax: input.tax.map(|_| totals.tax),
                 cost_per_gpu_hour: totals.cost_per_gpu_hour(),
                 owned_gpus: owned.map(OwnedIn::gpus).unwrap_or(0.0),
                 owned_capacity_ref_gpus: owned

@@ -146,6 +146,9 @@ pub struct MonthRow {
     /// The part of the month's hardware, financing and lease costs paid at its start
     /// (purchases, down payments, a loan settled at a refresh); the rest is paid at its end.
     pub investment_at_start: f64,
+    /// With tax: the month's income tax (README T3; negative: tax saved), inside
+    /// `start_flow` and `end_flow`.
+    pub tax: Option<f64>,
     pub energy_kwh: f64,
     pub co2_t: f64,
     /// Busy share of installed owned GPUs, for options that own GPUs.
@@ -166,9 +169,14 @@ impl MonthRow {
         self.start_flow + self.end_flow
     }
 
-    /// Cash only: capex + opex + cloud (the cost less the price of unserved work).
+    /// Cash only: capex + opex + cloud (the cost less the price of unserved work, and less
+    /// the tax in the after-tax view).
     pub fn cash_out(&self) -> f64 {
-        self.cost() - self.costs[Category::Unserved as usize]
+        let cash = self.cost() - self.costs[Category::Unserved as usize];
+        match self.tax {
+            Some(tax) => cash - tax,
+            None => cash,
+        }
     }
 }
 
@@ -234,6 +242,8 @@ pub struct OptionResult {
     pub energy_kwh: f64,
     pub co2_t: f64,
     pub depreciation: f64,
+    /// With tax: its totals (README T1-T4); `pv_cost` and `total_cost` are then after tax.
+    pub tax: Option<super::TaxTotals>,
     /// Cash cost (total less the price of unserved work) / delivered GPU-hours; `None` when
     /// nothing was delivered.
     pub cost_per_gpu_hour: Option<f64>,
