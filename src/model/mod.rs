@@ -1580,3 +1580,6 @@ fn break_even(input: &Input, o: &OwnedIn, result: &OptionResult, cloud_price: f6
 
 #[cfg(test)]
 mod tests;
+
+#[cfg(test)]
+mod tax_tests;

@@ -29,6 +29,7 @@ mod report_folder;
 mod run;
 mod schema;
 mod snapshots;
+mod tax;
 mod uncertainty;
 mod validate;
 mod waiting;

@@ -1,0 +1,347 @@
+//! The after-tax view (`[tax]`, README T1-T4): what JSON, CSV, Markdown and the table say, how
+//! the tax depreciation policy changes the verdict of the example, and the inputs it rejects.
+
+use crate::run::check_contract;
+use crate::support::{BASE, Scratch, arg, edit, line_col, rejected, run_rejected, success};
+use serde_json::Value;
+use std::ffi::OsStr;
+
+const EXAMPLE: &str = "scenarios/us-tax-depreciation.toml";
+
+/// Relative tolerance of sums of a few hundred monthly flows.
+const REL: f64 = 1e-9;
+
+fn close(a: f64, b: f64) -> bool {
+    (a - b).abs() <= REL * a.abs().max(b.abs()).max(1.0)
+}
+
+fn example() -> String {
+    std::fs::read_to_string(crate::support::repo().join(EXAMPLE)).expect("the example")
+}
+
+/// The example without its `[tax]` table and its options' `tax_depreciation`: before tax.
+fn before_tax(text: &str) -> String {
+    let without = edit(
+        text,
+        "[tax]\nrate = 0.25                          # US federal 21% plus a state tax, combined marginal rate\nlosses_offset_other_income = true    # the company has other profit to set the costs against\n",
+        "",
+    );
+    edit(
+        &without,
+        "tax_depreciation = \"us-bonus-100\"    # tax: the whole price in the first tax year\n",
+        "",
+    )
+}
+
+fn run(text: &str, format: &str, extra: &[&str]) -> String {
+    let scratch = Scratch::new();
+    let path = scratch.write("scenario.toml", text);
+    let mut args = vec![OsStr::new("run"), arg(&path), OsStr::new("--format")];
+    args.push(OsStr::new(format));
+    args.extend(extra.iter().map(OsStr::new));
+    success(args)
+}
+
+fn json(text: &str) -> Value {
+    serde_json::from_str(&run(text, "json", &[])).expect("valid JSON")
+}
+
+fn num(v: &Value, key: &str) -> f64 {
+    v[key]
+        .as_f64()
+        .unwrap_or_else(|| panic!("`{key}` is not a number in {v}"))
+}
+
+fn option<'a>(doc: &'a Value, name: &str) -> &'a Value {
+    doc["options"]
+        .as_array()
+        .expect("options")
+        .iter()
+        .find(|o| o["name"] == name)
+        .unwrap_or_else(|| panic!("no option `{name}`"))
+}
+
+#[test]
+fn the_tax_depreciation_policy_changes_the_verdict_of_the_example() {
+    let text = example();
+    let taxed = json(&text);
+    check_contract(&taxed, EXAMPLE);
+    assert_eq!(taxed["view"], "after-tax");
+    let tax = &taxed["scenario"]["tax"];
+    assert_eq!(num(tax, "rate"), 0.25);
+    assert!(tax["policy"].is_null());
+    assert_eq!(tax["losses_offset_other_income"], true);
+
+    let pv = |doc: &Value, name: &str| num(option(doc, name), "pv_cost");
+    let (cloud, sl, bonus) = (
+        "lambda-on-demand",
+        "own-32-straight-line-6y",
+        "own-32-bonus-100",
+    );
+    // After tax: 100% bonus beats the cloud, which beats 6-year straight line.
+    assert!(pv(&taxed, bonus) < pv(&taxed, cloud));
+    assert!(pv(&taxed, cloud) < pv(&taxed, sl));
+    assert_eq!(taxed["verdict"]["winner"], bonus);
+    assert!(num(option(&taxed, sl), "savings_vs_baseline") < 0.0);
+    assert_eq!(option(&taxed, sl)["tax"]["policy"], "straight-line-6y");
+    assert_eq!(option(&taxed, bonus)["tax"]["policy"], "us-bonus-100");
+    assert!(option(&taxed, cloud)["tax"]["policy"].is_null());
+
+    // Before tax, owning wins either way (the two owned options are the same).
+    let plain = json(&before_tax(&text));
+    assert!(plain.get("view").is_none());
+    assert!(plain["scenario"].get("tax").is_none());
+    assert!(pv(&plain, sl) < pv(&plain, cloud));
+    assert_eq!(pv(&plain, sl), pv(&plain, bonus));
+
+    for name in [cloud, sl, bonus] {
+        let o = option(&taxed, name);
+        let t = &o["tax"];
+        assert!(option(&plain, name).get("tax").is_none());
+        // The after-tax PV is the before-tax PV of the same scenario plus the PV of the tax.
+        assert!(
+            close(num(t, "pv_cost_before_tax"), pv(&plain, name)),
+            "{name}"
+        );
+        assert!(close(
+            num(o, "pv_cost"),
+            pv(&plain, name) + num(t, "pv_tax")
+        ));
+        assert!(close(
+            num(o, "total_cost"),
+            num(option(&plain, name), "total_cost") + num(t, "tax")
+        ));
+        // Every month's tax is in its flows, and the months give back the PV (F2).
+        let i = 1.1f64.powf(1.0 / 12.0) - 1.0;
+        let (mut recomputed, mut tax_sum) = (0.0, 0.0);
+        for (m, row) in o["monthly"].as_array().expect("months").iter().enumerate() {
+            recomputed += num(row, "paid_at_start") / (1.0 + i).powi(m as i32)
+                + num(row, "paid_at_end") / (1.0 + i).powi(m as i32 + 1);
+            tax_sum += num(row, "tax");
+        }
+        assert!(close(recomputed, num(o, "pv_cost")), "{name}: {recomputed}");
+        assert!(close(tax_sum, num(t, "tax")), "{name}");
+    }
+    // Cloud bills are deducted as paid: the tax saved is the rate times the bill.
+    let c = option(&taxed, cloud);
+    let bill = num(&c["breakdown"], "cloud_on_demand");
+    assert!(close(num(&c["tax"], "tax"), -0.25 * bill));
+    // Same deductions in total, earlier with the bonus: a larger shield in present value.
+    let shield = |name: &str| num(&option(&taxed, name)["tax"], "pv_depreciation_shield");
+    assert!(shield(bonus) > shield(sl));
+    assert!(close(
+        num(&option(&taxed, bonus)["tax"], "tax"),
+        num(&option(&taxed, sl)["tax"], "tax")
+    ));
+}
+
+#[test]
+fn table_markdown_and_csv_say_after_tax() {
+    let text = example();
+    let table = run(&text, "table", &[]);
+    for needle in [
+        "after income tax at 25.0%",
+        "PV cost after tax [USD]",
+        "Income tax (saved < 0) [USD]",
+        "Depreciation tax shield, PV [USD]",
+        "IRR after tax [%/year]",
+        "Cheapest by present value after tax: own-32-bonus-100",
+    ] {
+        assert!(table.contains(needle), "table lacks `{needle}`:\n{table}");
+    }
+    let markdown = run(&text, "markdown", &[]);
+    assert!(markdown.contains("after income tax at 25.0%"), "{markdown}");
+    assert!(
+        markdown.contains("| PV cost after tax [USD] |"),
+        "{markdown}"
+    );
+
+    let doc = json(&text);
+    let csv = run(&text, "csv", &[]);
+    let mut lines = csv.lines();
+    let header: Vec<&str> = lines.next().expect("header").split(',').collect();
+    let col = |name: &str| header.iter().position(|h| *h == name).expect(name);
+    for line in lines {
+        let cells: Vec<&str> = line.split(',').collect();
+        let o = option(&doc, cells[0]);
+        assert_eq!(cells[col("view")], "after-tax");
+        assert_eq!(cells[col("tax_rate")], "0.25");
+        let tax: f64 = cells[col("tax")].parse().expect("a number");
+        assert_eq!(tax, num(&o["tax"], "tax"));
+        let shield: f64 = cells[col("pv_depreciation_shield")]
+            .parse()
+            .expect("a number");
+        assert_eq!(shield, num(&o["tax"], "pv_depreciation_shield"));
+    }
+    let monthly = run(&text, "csv", &["--monthly"]);
+    let mut lines = monthly.lines();
+    let header: Vec<&str> = lines.next().expect("header").split(',').collect();
+    assert_eq!(header.last(), Some(&"tax"));
+    let sum: f64 = lines
+        .filter(|l| l.starts_with("own-32-bonus-100,"))
+        .map(|l| l.rsplit(',').next().unwrap().parse::<f64>().unwrap())
+        .sum();
+    assert!(close(
+        sum,
+        num(&option(&doc, "own-32-bonus-100")["tax"], "tax")
+    ));
+
+    // Before tax, none of it.
+    let plain = run(&before_tax(&text), "table", &["--monthly"]);
+    for needle in [
+        "income tax",
+        "Income tax",
+        "after tax [",
+        "Depreciation, tax",
+    ] {
+        assert!(!plain.contains(needle), "{plain}");
+    }
+    let plain = run(&before_tax(&text), "csv", &["--monthly"]);
+    assert!(!plain.contains("tax"), "{plain}");
+    let plain = run(&before_tax(&text), "json", &[]);
+    assert!(!plain.contains("\"tax\"") && !plain.contains("\"view\""));
+}
+
+#[test]
+fn the_report_folder_says_after_tax() {
+    let scratch = Scratch::new();
+    let out = scratch.path("report");
+    success([
+        OsStr::new("report"),
+        OsStr::new(EXAMPLE),
+        OsStr::new("--out"),
+        out.as_os_str(),
+    ]);
+    let md = std::fs::read_to_string(out.join("report.md")).expect("report.md");
+    for needle in [
+        "after income tax at 25.0%",
+        "PV cost after tax",
+        "Depreciation tax shield, PV",
+    ] {
+        assert!(md.contains(needle), "report.md lacks `{needle}`");
+    }
+}
+
+/// `[tax]` with `body` added to the test scenario.
+fn with_tax(body: &str) -> String {
+    format!("{BASE}\n[tax]\n{body}\n")
+}
+
+fn rejects(text: &str, at: &str, needles: &[&str]) {
+    let scratch = Scratch::new();
+    let path = scratch.write("scenario.toml", text);
+    let (line, col) = line_col(text, at);
+    let offset = at.find("= ").map_or(0, |p| p + 2);
+    let head = format!("error: {}:{line}:{}: ", path.display(), col + offset);
+    let mut all = vec![head.as_str()];
+    all.extend_from_slice(needles);
+    run_rejected(&[arg(&path)], &all);
+    rejected(&[OsStr::new("validate"), arg(&path)], &all);
+}
+
+#[test]
+fn a_rate_out_of_range_or_not_a_number_is_rejected() {
+    for (value, found) in [
+        ("1.5", "found: 1.5"),
+        ("-0.1", "found: -0.1"),
+        ("nan", "found: nan"),
+    ] {
+        let text = with_tax(&format!("rate = {value}"));
+        rejects(
+            &text,
+            &format!("rate = {value}"),
+            &[
+                "`rate` is out of range",
+                "key: `tax.rate`",
+                "expected: a tax rate between 0 and 1",
+                found,
+            ],
+        );
+    }
+}
+
+#[test]
+fn an_unknown_tax_policy_names_the_nearest() {
+    let text = with_tax("rate = 0.3\npolicy = \"us-bonus-10\"");
+    rejects(
+        &text,
+        "policy = \"us-bonus-10\"",
+        &[
+            "unknown depreciation policy id `us-bonus-10`",
+            "key: `tax.policy`",
+            "found: `us-bonus-10`",
+            "hint: the nearest known ids are `us-bonus-100`",
+        ],
+    );
+    let text = edit(
+        &with_tax("rate = 0.3"),
+        "servers = 2\n",
+        "servers = 2\ntax_depreciation = \"macrs-5\"\n",
+    );
+    rejects(
+        &text,
+        "tax_depreciation = \"macrs-5\"",
+        &[
+            "unknown depreciation policy id `macrs-5`",
+            "key: `option[0].tax_depreciation`",
+            "`macrs-5y`",
+        ],
+    );
+}
+
+#[test]
+fn tax_depreciation_needs_tax_and_something_owned() {
+    let text = edit(
+        BASE,
+        "servers = 2\n",
+        "servers = 2\ntax_depreciation = \"macrs-5y\"\n",
+    );
+    rejects(
+        &text,
+        "tax_depreciation = \"macrs-5y\"",
+        &[
+            "`tax_depreciation` needs a `[tax]` table",
+            "key: `option[0].tax_depreciation`",
+            "expected: `[tax]` with `rate`",
+        ],
+    );
+    let text = edit(
+        &with_tax("rate = 0.3"),
+        "servers = 2\n",
+        "servers = 2\nfinancing = { kind = \"lease\", annual_rate = 0.08, term_months = 36 }\ntax_depreciation = \"macrs-5y\"\n",
+    );
+    rejects(
+        &text,
+        "tax_depreciation = \"macrs-5y\"",
+        &["`tax_depreciation` does not apply to a lease"],
+    );
+    let cloud = edit(
+        BASE,
+        "kind = \"cloud\"\n",
+        "kind = \"cloud\"\ntax_depreciation = \"macrs-5y\"\n",
+    );
+    let text = format!("{cloud}\n[tax]\nrate = 0.3\n");
+    rejects(
+        &text,
+        "tax_depreciation = \"macrs-5y\"",
+        &["`tax_depreciation` does not apply to a `cloud` option"],
+    );
+}
+
+#[test]
+fn an_unknown_key_in_tax_is_rejected_with_the_nearest() {
+    let text = with_tax("rate = 0.3\nlosses_offset = false");
+    let scratch = Scratch::new();
+    let path = scratch.write("scenario.toml", &text);
+    let (line, col) = line_col(&text, "losses_offset = false");
+    let head = format!("error: {}:{line}:{col}: ", path.display());
+    run_rejected(
+        &[arg(&path)],
+        &[
+            &head,
+            "unknown field `losses_offset`",
+            "key: `tax.losses_offset`",
+            "`losses_offset_other_income`",
+        ],
+    );
+}
