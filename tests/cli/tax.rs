@@ -345,3 +345,82 @@ fn an_unknown_key_in_tax_is_rejected_with_the_nearest() {
         ],
     );
 }
+
+/// The example with `entry` (an `[[uncertain]]` table) added.
+fn with_uncertain(entry: &str) -> String {
+    format!("{}\n[[uncertain]]\n{entry}\n", example())
+}
+
+#[test]
+fn the_tax_rate_may_be_uncertain() {
+    // Fixed at the scenario's rate, Monte Carlo gives the deterministic PVs exactly.
+    let text = with_uncertain("path = \"tax.rate\"\ndistribution = \"fixed\"\nvalue = 0.25");
+    let doc: Value = serde_json::from_str(&run(&text, "json", &["--samples", "50", "--seed", "7"]))
+        .expect("JSON");
+    for o in doc["montecarlo"]["options"].as_array().expect("options") {
+        let name = o["name"].as_str().expect("name");
+        let pv = &o["metrics"]["pv_cost"];
+        assert_eq!(
+            num(pv, "mean"),
+            num(option(&doc, name), "pv_cost"),
+            "{name}"
+        );
+        assert_eq!(num(pv, "p5"), num(pv, "p95"), "{name}");
+    }
+    // With losses offset at once, the PV is linear in the rate: PV(τ) = PV(0) - τ × PV of the
+    // deductions, so the PV at the mean sampled rate is the mean PV. Two fixed rates give the
+    // slope, and a uniform rate on [0.15, 0.35] has mean 0.25 (to sampling error).
+    let pv_at = |rate: &str| {
+        let text = edit(&example(), "rate = 0.25 ", &format!("rate = {rate} "));
+        num(option(&json(&text), "own-32-bonus-100"), "pv_cost")
+    };
+    let (low, high) = (pv_at("0.15"), pv_at("0.35"));
+    let middle = num(option(&json(&example()), "own-32-bonus-100"), "pv_cost");
+    assert!(close(middle, (low + high) / 2.0), "{low} {middle} {high}");
+    let text =
+        with_uncertain("path = \"tax.rate\"\ndistribution = \"uniform\"\nlow = 0.15\nhigh = 0.35");
+    let doc: Value =
+        serde_json::from_str(&run(&text, "json", &["--samples", "4000", "--seed", "7"]))
+            .expect("JSON");
+    let mc = doc["montecarlo"]["options"]
+        .as_array()
+        .expect("options")
+        .iter()
+        .find(|o| o["name"] == "own-32-bonus-100")
+        .expect("the option");
+    let pv = &mc["metrics"]["pv_cost"];
+    // The PV spans (high - low) over the rate's range: its P5 and P95 sit 45% of the way from
+    // the middle to either end (uniform quantiles), within the sketches' 0.05%.
+    let span = low - high;
+    assert!((num(pv, "p5") - (middle - 0.45 * span)).abs() <= 0.01 * span);
+    assert!((num(pv, "p95") - (middle + 0.45 * span)).abs() <= 0.01 * span);
+    // The standard error of the mean of 4,000 uniform samples is span / sqrt(12 × 4000).
+    let se = span / (12.0f64 * 4000.0).sqrt();
+    assert!(
+        (num(pv, "mean") - middle).abs() <= 4.0 * se,
+        "{}",
+        num(pv, "mean")
+    );
+}
+
+#[test]
+fn an_uncertain_tax_rate_needs_tax() {
+    let text = format!(
+        "{BASE}\n[[uncertain]]\npath = \"tax.rate\"\ndistribution = \"fixed\"\nvalue = 0.2\n"
+    );
+    let scratch = Scratch::new();
+    let path = scratch.write("scenario.toml", &text);
+    rejected(
+        &[
+            OsStr::new("run"),
+            arg(&path),
+            OsStr::new("--samples"),
+            OsStr::new("10"),
+        ],
+        &[
+            "the scenario has no `[tax]`",
+            "key: `uncertain[0].path`",
+            "found: `tax.rate`",
+        ],
+    );
+}
