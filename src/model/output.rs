@@ -332,6 +332,13 @@ impl Output {
                 ("roi", o.roi),
                 ("irr", o.irr.map(|i| i.annual)),
                 ("break_even_utilization", o.break_even_utilization),
+                ("tax", o.tax.map(|t| t.tax)),
+                ("pv_tax", o.tax.map(|t| t.pv_tax)),
+                (
+                    "pv_depreciation_shield",
+                    o.tax.map(|t| t.pv_depreciation_shield),
+                ),
+                ("losses_unused", o.tax.map(|t| t.losses_unused)),
             ] {
                 if let Some(v) = v {
                     figures.push((name, v));
@@ -350,6 +357,7 @@ impl Output {
                     ("monthly co2_t", r.co2_t),
                 ]);
                 figures.extend(r.costs.iter().map(|c| ("monthly costs", *c)));
+                figures.extend(r.tax.map(|t| ("monthly tax", t)));
             }
             if let Some((name, _)) = figures.iter().find(|(_, v)| !v.is_finite()) {
                 return Some((o.name.clone(), name));

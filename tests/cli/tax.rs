@@ -424,3 +424,18 @@ fn an_uncertain_tax_rate_needs_tax() {
         ],
     );
 }
+
+#[test]
+fn diff_attributes_a_changed_tax_rate() {
+    let scratch = Scratch::new();
+    let old = scratch.write("old.toml", &example());
+    let new = scratch.write("new.toml", &edit(&example(), "rate = 0.25 ", "rate = 0.3 "));
+    let out = success([OsStr::new("diff"), arg(&old), arg(&new)]);
+    for needle in [
+        "over the one changed input",
+        "rate 0.25, losses offset other income",
+        "rate 0.3, losses offset other income",
+    ] {
+        assert!(out.contains(needle), "diff lacks `{needle}`:\n{out}");
+    }
+}
