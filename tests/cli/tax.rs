@@ -439,3 +439,71 @@ fn diff_attributes_a_changed_tax_rate() {
         assert!(out.contains(needle), "diff lacks `{needle}`:\n{out}");
     }
 }
+
+/// The example with a `[sweep]` of `parameters` (TOML of `[[sweep.parameter]]` tables).
+fn with_sweep(parameters: &str) -> String {
+    format!("{}\n[sweep]\n{parameters}\n", example())
+}
+
+#[test]
+fn a_sweep_compares_tax_depreciation_policies() {
+    let text = with_sweep(
+        "[[sweep.parameter]]\npath = \"option[own-32-straight-line-6y].tax_depreciation\"\n\
+         levels = [\"straight-line-6y\", \"macrs-5y\", \"us-bonus-100\"]\n",
+    );
+    let scratch = Scratch::new();
+    let path = scratch.write("sweep.toml", &text);
+    let doc: Value = serde_json::from_str(&success([
+        OsStr::new("sweep"),
+        arg(&path),
+        OsStr::new("--format"),
+        OsStr::new("json"),
+    ]))
+    .expect("JSON");
+    // Each point is the run of the option with that policy for tax.
+    let run_pv = |policy: &str| {
+        let text = edit(
+            &example(),
+            "depreciation = \"straight-line-6y\"    # the books, and tax\n",
+            &format!("depreciation = \"straight-line-6y\"\ntax_depreciation = \"{policy}\"\n"),
+        );
+        num(option(&json(&text), "own-32-straight-line-6y"), "pv_cost")
+    };
+    let points = doc["points"].as_array().expect("points");
+    assert_eq!(points.len(), 3);
+    for p in points {
+        let policy = p["values"][0].as_str().expect("a policy id");
+        assert!(close(num(p, "pv_cost"), run_pv(policy)), "{policy}");
+    }
+    assert_eq!(doc["optimum"]["values"][0], "us-bonus-100");
+    // The other owned option already uses 100% bonus for tax: the same PV.
+    assert!(close(
+        num(&doc["optimum"], "pv_cost"),
+        num(option(&json(&example()), "own-32-bonus-100"), "pv_cost")
+    ));
+    let table = success([OsStr::new("sweep"), arg(&path)]);
+    assert!(table.contains("tax_depreciation = us-bonus-100"), "{table}");
+
+    // Without `[tax]` there is nothing to sweep; an unknown policy names the nearest.
+    let plain = format!(
+        "{}\n[sweep]\n[[sweep.parameter]]\npath = \"option[own-32-straight-line-6y].tax_depreciation\"\nlevels = [\"macrs-5y\"]\n",
+        before_tax(&example())
+    );
+    let bad = scratch.write("plain.toml", &plain);
+    rejected(
+        &[OsStr::new("sweep"), arg(&bad)],
+        &[
+            "a tax depreciation sweep needs `[tax]`",
+            "key: `sweep.parameter[0].path`",
+        ],
+    );
+    let unknown = with_sweep(
+        "[[sweep.parameter]]\npath = \"option[own-32-straight-line-6y].tax_depreciation\"\n\
+         levels = [\"macrs-5\"]\n",
+    );
+    let bad = scratch.write("unknown.toml", &unknown);
+    rejected(
+        &[OsStr::new("sweep"), arg(&bad)],
+        &["unknown depreciation policy id `macrs-5`", "`macrs-5y`"],
+    );
+}
