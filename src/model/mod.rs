@@ -1073,7 +1073,7 @@ fn finish(
             .map(|o| o.gpus() * o.rel_throughput * HOURS)
             .unwrap_or(0.0);
         let mut t = Totals::default();
-        let mut taxes = input.tax.map(|rate| tax::Ledger::new(rate, input));
+        let mut taxes = input.tax.map(|t| tax::Ledger::new(t, input));
         for (m, (d, split)) in months.iter().zip(&scratch.splits).enumerate() {
             let f = tables.scale[m];
             // Deductions of the month's running costs, at its end (README T1).

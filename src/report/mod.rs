@@ -274,9 +274,10 @@ pub fn summary_rows(run: &Run) -> Vec<SummaryRow> {
         row("Owned utilisation [%]".into(), &|o| {
             o.owned_utilization.map(percent).unwrap_or_else(na)
         }),
-        row("Break-even utilisation [%]".into(), &|o| {
-            o.break_even_utilization.map(percent).unwrap_or_else(na)
-        }),
+        row(
+            format!("Break-even utilisation{} [%]", before_tax(run)),
+            &|o| o.break_even_utilization.map(percent).unwrap_or_else(na),
+        ),
         row(format!("Payback{at} [month]"), &|o| {
             against_baseline(
                 o,
@@ -301,6 +302,15 @@ pub fn summary_rows(run: &Run) -> Vec<SummaryRow> {
         }));
     }
     rows
+}
+
+/// `, before tax` in the after-tax view (README T4), for figures that stay before tax.
+fn before_tax(run: &Run) -> &'static str {
+    if run.input.tax.is_some() {
+        ", before tax"
+    } else {
+        ""
+    }
 }
 
 /// ` after tax` in the after-tax view (README T1-T4), else nothing: for labels of figures

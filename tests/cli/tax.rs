@@ -145,6 +145,7 @@ fn table_markdown_and_csv_say_after_tax() {
         "Income tax (saved < 0) [USD]",
         "Depreciation tax shield, PV [USD]",
         "IRR after tax [%/year]",
+        "Break-even utilisation, before tax [%]",
         "Cheapest by present value after tax: own-32-bonus-100",
     ] {
         assert!(table.contains(needle), "table lacks `{needle}`:\n{table}");
@@ -355,6 +356,11 @@ fn with_uncertain(entry: &str) -> String {
 fn the_tax_rate_may_be_uncertain() {
     // Fixed at the scenario's rate, Monte Carlo gives the deterministic PVs exactly.
     let text = with_uncertain("path = \"tax.rate\"\ndistribution = \"fixed\"\nvalue = 0.25");
+    let table = run(&text, "table", &["--samples", "50", "--seed", "7"]);
+    assert!(
+        table.contains("Monte Carlo: 50 samples, seed 7, costs after tax"),
+        "{table}"
+    );
     let doc: Value = serde_json::from_str(&run(&text, "json", &["--samples", "50", "--seed", "7"]))
         .expect("JSON");
     for o in doc["montecarlo"]["options"].as_array().expect("options") {
