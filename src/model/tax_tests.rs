@@ -261,3 +261,27 @@ fn a_cost_only_project_without_income_saves_no_tax_and_carries_every_loss() {
     // Two of three years written off, then the rest at disposal (book value, no resale).
     assert_close("unused", t.losses_unused, running + p);
 }
+
+#[test]
+fn the_worked_example_of_the_readme() {
+    // README T4: P = 1,000,000, τ = 25%, r = 10%: the shields of 6-year straight line,
+    // MACRS 5-year and 100% bonus, to the unit as printed there.
+    let shield = |policy: &str| {
+        let top = format!("[tax]\nrate = 0.25\npolicy = \"{policy}\"\n");
+        let mut input = with_horizon(scenario(&top, "residual_value = 0"), 72);
+        if let Some(o) = input.options[0].owned.as_mut() {
+            o.server_price = 1_000_000.0;
+        }
+        simulate(&input).options[0]
+            .tax
+            .expect("tax figures")
+            .pv_depreciation_shield
+    };
+    assert_eq!(shield("straight-line-6y").round(), 189_643.0);
+    assert_eq!(shield("macrs-5y").round(), 202_023.0);
+    assert_eq!(shield("us-bonus-100").round(), 237_510.0);
+    assert_eq!(
+        (shield("us-bonus-100") - shield("straight-line-6y")).round(),
+        47_867.0
+    );
+}

@@ -150,6 +150,14 @@ fn table_markdown_and_csv_say_after_tax() {
     ] {
         assert!(table.contains(needle), "table lacks `{needle}`:\n{table}");
     }
+    // The figures README T4 quotes.
+    for needle in ["1,308,782", "1,329,150", "1,273,886"] {
+        assert!(table.contains(needle), "table lacks `{needle}`:\n{table}");
+    }
+    let before = run(&before_tax(&text), "table", &[]);
+    for needle in ["1,745,043", "1,678,754"] {
+        assert!(before.contains(needle), "table lacks `{needle}`:\n{before}");
+    }
     let markdown = run(&text, "markdown", &[]);
     assert!(markdown.contains("after income tax at 25.0%"), "{markdown}");
     assert!(
