@@ -25,17 +25,17 @@ pub struct Input {
     /// Extra growth of every workload's demand [fraction per year], compounding with each
     /// workload's own growth.
     pub demand_growth_per_year: f64,
-    /// Income tax on the flows (README T1-T4); `None`: every figure before tax.
+    /// Income tax on the flows (README TX1-TX4); `None`: every figure before tax.
     pub tax: Option<TaxIn>,
 }
 
-/// The after-tax view (README T1-T4).
+/// The after-tax view (README TX1-TX4).
 #[derive(Debug, Clone, Copy, PartialEq)]
 pub struct TaxIn {
     /// Combined marginal income-tax rate [fraction].
     pub rate: f64,
     /// Deductions save tax at once (the company has other profit); else losses are carried
-    /// forward against the project's own income (T3).
+    /// forward against the project's own income (TX3).
     pub losses_offset_other_income: bool,
 }
 
@@ -154,7 +154,7 @@ pub struct OwnedIn {
     pub cycle_months: Option<u32>,
     pub financing: Financing,
     pub depreciation: Depreciation,
-    /// Depreciation for tax (README T2); `depreciation` unless the scenario says otherwise.
+    /// Depreciation for tax (README TX2); `depreciation` unless the scenario says otherwise.
     pub tax_depreciation: Depreciation,
     /// Resale value at the end of a cycle (or of the horizon without refresh) [fraction of price].
     pub residual_value: f64,

@@ -403,7 +403,7 @@ struct Scratch {
     /// What `start` and `end` were filled for without detail ([`schedule_key`]): a Monte
     /// Carlo sample that changes none of it keeps them.
     schedule_key: Option<[u64; 10]>,
-    /// With tax: the deductions of owned hardware (README T1).
+    /// With tax: the deductions of owned hardware (README TX1).
     tax: tax::OwnedDeductions,
 }
 
@@ -480,7 +480,7 @@ pub struct MonthFlows {
     /// The part of the hardware, financing and lease costs paid at the month's start (detail
     /// only).
     pub investment_at_start: f64,
-    /// Income tax of the month (README T3; negative: tax saved), also in `start_flow` and
+    /// Income tax of the month (README TX3; negative: tax saved), also in `start_flow` and
     /// `end_flow`; 0 without tax.
     pub tax: f64,
     pub energy_kwh: f64,
@@ -506,7 +506,7 @@ pub struct Totals {
     pub energy_kwh: f64,
     pub co2_t: f64,
     pub depreciation: f64,
-    /// With tax: its totals (README T1-T4).
+    /// With tax: its totals (README TX1-TX4).
     pub tax: TaxTotals,
 }
 
@@ -1076,7 +1076,7 @@ fn finish(
         let mut taxes = input.tax.map(|t| tax::Ledger::new(t, input));
         for (m, (d, split)) in months.iter().zip(&scratch.splits).enumerate() {
             let f = tables.scale[m];
-            // Deductions of the month's running costs, at its end (README T1).
+            // Deductions of the month's running costs, at its end (README TX1).
             let mut operating = 0.0;
             let mut flows = MonthFlows {
                 demand_gpu_hours: f * d.total.total(),

@@ -146,7 +146,7 @@ pub struct MonthRow {
     /// The part of the month's hardware, financing and lease costs paid at its start
     /// (purchases, down payments, a loan settled at a refresh); the rest is paid at its end.
     pub investment_at_start: f64,
-    /// With tax: the month's income tax (README T3; negative: tax saved), inside
+    /// With tax: the month's income tax (README TX3; negative: tax saved), inside
     /// `start_flow` and `end_flow`.
     pub tax: Option<f64>,
     pub energy_kwh: f64,
@@ -242,7 +242,7 @@ pub struct OptionResult {
     pub energy_kwh: f64,
     pub co2_t: f64,
     pub depreciation: f64,
-    /// With tax: its totals (README T1-T4); `pv_cost` and `total_cost` are then after tax.
+    /// With tax: its totals (README TX1-TX4); `pv_cost` and `total_cost` are then after tax.
     pub tax: Option<super::TaxTotals>,
     /// Cash cost (total less the price of unserved work) / delivered GPU-hours; `None` when
     /// nothing was delivered.

@@ -1,11 +1,11 @@
-//! The after-tax view (README T1-T4): what each flow of an option deducts from taxable income,
+//! The after-tax view (README TX1-TX4): what each flow of an option deducts from taxable income,
 //! and the income tax that follows month by month, with or without losses offset against the
 //! company's other profit.
 
 use super::{Financing, Input, OwnedIn, TaxIn};
 use crate::finance;
 
-/// Tax deductions of owned hardware by month (README T1), each at the point of the month it
+/// Tax deductions of owned hardware by month (README TX1), each at the point of the month it
 /// arises: running costs of the hardware (support, lease payments), loan interest and tax
 /// depreciation at the end; the disposal at the start of a refresh month or at the end of the
 /// last month. A disposal deducts its tax book value less its resale value (a gain deducts a
@@ -53,7 +53,7 @@ pub fn owned_deductions(input: &Input, o: &OwnedIn, d: &mut OwnedDeductions) {
                 term_months,
                 residual,
             } => {
-                // Lease payments are deducted as paid (T1); the lessee owns nothing.
+                // Lease payments are deducted as paid (TX1); the lessee owns nothing.
                 let pmt =
                     finance::payment(annual_rate / 12.0, term_months, price, price * residual)
                         .unwrap_or(0.0);
@@ -103,7 +103,7 @@ pub fn owned_deductions(input: &Input, o: &OwnedIn, d: &mut OwnedDeductions) {
     }
 }
 
-/// An option's tax over the horizon (README T1-T4) [scenario currency].
+/// An option's tax over the horizon (README TX1-TX4) [scenario currency].
 #[derive(Debug, Clone, Copy, Default, PartialEq)]
 pub struct TaxTotals {
     /// Net income tax of the option's flows, nominal (negative: tax saved).
@@ -113,7 +113,7 @@ pub struct TaxTotals {
     /// Tax depreciation claimed within the horizon.
     pub depreciation: f64,
     /// Rate × the present value of the tax depreciation, as if each month's amount saved tax
-    /// at its end (T4): the depreciation tax shield.
+    /// at its end (TX4): the depreciation tax shield.
     pub pv_depreciation_shield: f64,
     /// Running costs deducted: energy, colocation, staff, support, software, lease, cloud.
     pub operating_deductions: f64,
@@ -121,18 +121,18 @@ pub struct TaxTotals {
     pub interest: f64,
     /// Resale value less tax book value of disposed hardware (negative: a loss).
     pub disposal_gain: f64,
-    /// The project's own income the losses are set against (T3; 0 when losses offset other
+    /// The project's own income the losses are set against (TX3; 0 when losses offset other
     /// income).
     pub income: f64,
-    /// Losses carried forward and not used by the end of the horizon (T3).
+    /// Losses carried forward and not used by the end of the horizon (TX3).
     pub losses_unused: f64,
 }
 
-/// One option's tax, month by month in order (README T3).
+/// One option's tax, month by month in order (README TX3).
 #[derive(Debug, Clone)]
 pub struct Ledger {
     tax: TaxIn,
-    /// Income per delivered reference GPU-hour, when losses are carried forward (T3).
+    /// Income per delivered reference GPU-hour, when losses are carried forward (TX3).
     income_per_gpu_hour: f64,
     /// Losses carried forward.
     carried: f64,
@@ -190,7 +190,7 @@ impl Ledger {
         (tax_start, tax_end)
     }
 
-    /// The tax effect of `deduction` against `income` at one point in time (T2, T3): the tax
+    /// The tax effect of `deduction` against `income` at one point in time (TX2, TX3): the tax
     /// on what is taxable less the tax the income would bear alone.
     fn settle(&mut self, deduction: f64, income: f64) -> f64 {
         let rate = self.tax.rate;
@@ -217,7 +217,7 @@ impl Ledger {
     }
 }
 
-/// The project's income per delivered reference GPU-hour (T3): the price of unserved work,
+/// The project's income per delivered reference GPU-hour (TX3): the price of unserved work,
 /// the value of a GPU-hour delivered; with prices by workload, their mean weighted by each
 /// workload's first-month demand; 0 when unserved work has no price.
 pub fn income_per_gpu_hour(input: &Input) -> f64 {

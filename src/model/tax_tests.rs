@@ -1,4 +1,4 @@
-//! The after-tax view (README T1-T4) against hand-computed references: closed forms of
+//! The after-tax view (README TX1-TX4) against hand-computed references: closed forms of
 //! annuities and loan schedules, and the cumulative form of losses carried forward, computed
 //! here independently of the model's month-by-month ledger.
 
@@ -59,7 +59,7 @@ fn annuity(n: i32) -> f64 {
     v * (1.0 - v.powi(n)) / (1.0 - v)
 }
 
-/// Running costs deducted in month `m` of a before-tax run (T1): every category but the
+/// Running costs deducted in month `m` of a before-tax run (TX1): every category but the
 /// purchase, the loan, the resale and the price of unserved work.
 fn operating(r: &MonthRow) -> f64 {
     Category::ALL
@@ -264,7 +264,7 @@ fn a_cost_only_project_without_income_saves_no_tax_and_carries_every_loss() {
 
 #[test]
 fn the_worked_example_of_the_readme() {
-    // README T4: P = 1,000,000, τ = 25%, r = 10%: the shields of 6-year straight line,
+    // README TX4: P = 1,000,000, τ = 25%, r = 10%: the shields of 6-year straight line,
     // MACRS 5-year and 100% bonus, to the unit as printed there.
     let shield = |policy: &str| {
         let top = format!("[tax]\nrate = 0.25\npolicy = \"{policy}\"\n");

@@ -30,7 +30,7 @@ pub enum Field {
     Availability,
     /// The degree of automation: the values are indices into [`Axis::levels`].
     Automation,
-    /// The depreciation policy for tax (README T2): the values are indices into
+    /// The depreciation policy for tax (README TX2): the values are indices into
     /// [`Axis::levels`].
     TaxDepreciation,
 }
@@ -602,7 +602,7 @@ fn automation_axis(
     })
 }
 
-/// An axis over the depreciation policies for tax of owned option `o` (README T2): the
+/// An axis over the depreciation policies for tax of owned option `o` (README TX2): the
 /// policy ids of `levels`, each applied to the option's purchases.
 fn tax_depreciation_axis(
     source: &Source,

@@ -103,7 +103,7 @@ enum CloudField {
 #[derive(Debug, Clone)]
 enum Target {
     DiscountRate,
-    /// `[tax]`'s rate (README T3).
+    /// `[tax]`'s rate (README TX3).
     TaxRate,
     Escalation,
     DemandScale,
@@ -978,7 +978,7 @@ fn target(
             "tax.rate" if r.input.tax.is_some() => Ok((Target::TaxRate, (0.0, 1.0))),
             "tax.rate" => Err(bad(
                 "the scenario has no `[tax]`".into(),
-                "`[tax]` with `rate`, which this input then varies (README T1-T4)",
+                "`[tax]` with `rate`, which this input then varies (README TX1-TX4)",
             )),
             "electricity_escalation_per_year" => Ok((Target::Escalation, (-0.5, 1.0))),
             "demand_scale" => Ok((Target::DemandScale, (0.0, 1e6))),

@@ -101,7 +101,7 @@ pub fn render(run: &Run, monthly: bool) -> String {
                 .collect()
             })
         });
-        // The after-tax view adds the month's income tax (README T3).
+        // The after-tax view adds the month's income tax (README TX3).
         let taxed = run.input.tax.is_some().then_some("tax");
         table(header.into_iter().chain(taxed), rows)
     } else {
@@ -139,7 +139,7 @@ pub fn render(run: &Run, monthly: bool) -> String {
         .map(|s| s.to_string())
         .collect();
         header.extend(Category::ALL.iter().map(|c| format!("cost_{}", c.key())));
-        // The after-tax view (README T1-T4): which view, and each option's tax figures.
+        // The after-tax view (README TX1-TX4): which view, and each option's tax figures.
         if run.input.tax.is_some() {
             header.extend(TAX_COLUMNS.map(String::from));
         }

@@ -28,7 +28,7 @@ pub struct Document<'a> {
     #[schemars(extend("const" = 2))]
     pub schema_version: u32,
     /// `after-tax` with a `[tax]` table: `pv_cost`, `total_cost`, savings, ROI, payback, IRR
-    /// and the verdict are then after income tax (README T1-T4); absent before tax.
+    /// and the verdict are then after income tax (README TX1-TX4); absent before tax.
     #[serde(skip_serializing_if = "Option::is_none")]
     #[schemars(extend("enum" = ["after-tax"]))]
     pub view: Option<&'static str>,
@@ -87,7 +87,7 @@ pub struct ScenarioJson<'a> {
     pub tax: Option<TaxJson<'a>>,
 }
 
-/// The tax inputs of an after-tax run (README T1-T4).
+/// The tax inputs of an after-tax run (README TX1-TX4).
 #[derive(Serialize, JsonSchema)]
 #[schemars(deny_unknown_fields)]
 pub struct TaxJson<'a> {
@@ -97,11 +97,11 @@ pub struct TaxJson<'a> {
     pub policy: Option<&'a str>,
     pub losses_offset_other_income: bool,
     /// The project's income per delivered reference GPU-hour that losses are set against
-    /// when they do not offset other income (README T3).
+    /// when they do not offset other income (README TX3).
     pub income_per_gpu_hour: f64,
 }
 
-/// An option's income tax over the horizon (README T1-T4) [scenario currency].
+/// An option's income tax over the horizon (README TX1-TX4) [scenario currency].
 #[derive(Serialize, JsonSchema)]
 #[schemars(deny_unknown_fields)]
 pub struct OptionTaxJson<'a> {
@@ -116,7 +116,7 @@ pub struct OptionTaxJson<'a> {
     pub total_cost_before_tax: f64,
     /// Tax depreciation claimed within the horizon.
     pub depreciation: f64,
-    /// The depreciation tax shield: rate × present value of the tax depreciation (T4).
+    /// The depreciation tax shield: rate × present value of the tax depreciation (TX4).
     pub pv_depreciation_shield: f64,
     /// Running costs deducted (energy, colocation, staff, support, software, lease, cloud).
     pub operating_deductions: f64,
@@ -236,7 +236,7 @@ impl Serialize for Options<'_> {
     }
 }
 
-/// The id of each option's depreciation policy for tax (README T2): `None` without `[tax]`,
+/// The id of each option's depreciation policy for tax (README TX2): `None` without `[tax]`,
 /// and for an option that buys nothing (cloud, lease).
 pub fn tax_policies(file: &crate::scenario::ScenarioFile) -> Vec<Option<&str>> {
     file.options

@@ -202,7 +202,7 @@ pub fn summary_rows(run: &Run) -> Vec<SummaryRow> {
         label,
         cells: opts.iter().map(f).collect(),
     };
-    // In the after-tax view (README T1-T4) the figures that include the tax say so.
+    // In the after-tax view (README TX1-TX4) the figures that include the tax say so.
     let at = after_tax(run);
     let mut rows = vec![
         row("Kind".into(), &|o| o.kind.as_str().to_string()),
@@ -304,7 +304,7 @@ pub fn summary_rows(run: &Run) -> Vec<SummaryRow> {
     rows
 }
 
-/// `, before tax` in the after-tax view (README T4), for figures that stay before tax.
+/// `, before tax` in the after-tax view (README TX4), for figures that stay before tax.
 fn before_tax(run: &Run) -> &'static str {
     if run.input.tax.is_some() {
         ", before tax"
@@ -313,7 +313,7 @@ fn before_tax(run: &Run) -> &'static str {
     }
 }
 
-/// ` after tax` in the after-tax view (README T1-T4), else nothing: for labels of figures
+/// ` after tax` in the after-tax view (README TX1-TX4), else nothing: for labels of figures
 /// that include the income tax.
 pub fn after_tax(run: &Run) -> &'static str {
     if run.input.tax.is_some() {

@@ -171,7 +171,7 @@ struct Ctx<'a> {
     /// in range so that the entry's other values are checked too; the caller takes them after
     /// each entry, and the scenario fails if any was found.
     deferred: std::cell::RefCell<Vec<InputError>>,
-    /// With `[tax]`: its `policy` when the catalog holds it (README T2).
+    /// With `[tax]`: its `policy` when the catalog holds it (README TX2).
     tax: Option<Option<String>>,
 }
 
@@ -725,7 +725,7 @@ pub fn resolve_file(
     })
 }
 
-/// The scenario's `[tax]` (README T1-T4): its rate in range and its policy known, each
+/// The scenario's `[tax]` (README TX1-TX4): its rate in range and its policy known, each
 /// problem into `errors`; records in `ctx` that options are taxed.
 fn resolve_tax(ctx: &mut Ctx, file: &ScenarioFile, errors: &mut Vec<InputError>) -> Option<TaxIn> {
     let t = file.tax.as_ref()?;
@@ -754,7 +754,7 @@ fn resolve_tax(ctx: &mut Ctx, file: &ScenarioFile, errors: &mut Vec<InputError>)
     })
 }
 
-/// The depreciation for tax of owned option `n` (README T2): its `tax_depreciation`, else
+/// The depreciation for tax of owned option `n` (README TX2): its `tax_depreciation`, else
 /// `[tax]`'s `policy`, else `own` (its `depreciation`); `own` without `[tax]` and for a lease.
 fn tax_depreciation(
     ctx: &mut Ctx,

@@ -66,11 +66,11 @@ pub struct ScenarioFile {
     /// Thresholds a run must meet (README "Policies").
     #[serde(default)]
     pub policy: Vec<PolicySpec>,
-    /// The after-tax view (README T1-T4); without it every figure is before tax.
+    /// The after-tax view (README TX1-TX4); without it every figure is before tax.
     pub tax: Option<TaxSpec>,
 }
 
-/// Income tax on every option's flows (README T1-T4).
+/// Income tax on every option's flows (README TX1-TX4).
 #[derive(Debug, Clone, Deserialize, JsonSchema)]
 #[serde(deny_unknown_fields)]
 pub struct TaxSpec {
@@ -80,7 +80,7 @@ pub struct TaxSpec {
     /// `depreciation` by default.
     pub policy: Option<String>,
     /// Whether deductions save tax at once against the company's other profit (true by
-    /// default); false carries the project's losses forward (README T3).
+    /// default); false carries the project's losses forward (README TX3).
     #[serde(default = "yes")]
     pub losses_offset_other_income: bool,
 }
@@ -275,7 +275,7 @@ pub struct OptionSpec {
     pub financing: Option<FinancingSpec>,
     /// Owned: the id of a depreciation policy; `straight-line-5y` by default.
     pub depreciation: Option<String>,
-    /// Owned: the id of the depreciation policy for tax (README T2), instead of `[tax]`'s
+    /// Owned: the id of the depreciation policy for tax (README TX2), instead of `[tax]`'s
     /// `policy`; needs `[tax]`.
     pub tax_depreciation: Option<String>,
     /// Owned: resale value at the end of a cycle [fraction of price]; 0.10 by default.

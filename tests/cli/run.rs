@@ -220,7 +220,7 @@ pub(crate) fn check_contract(doc: &Value, what: &str) {
             .unwrap_or_else(|| panic!("{at}: breakdown is an object"));
         assert!(!breakdown.is_empty(), "{at}: empty breakdown");
         let parts: f64 = breakdown.values().map(|v| v.as_f64().unwrap()).sum();
-        // In the after-tax view the total is the breakdown (before tax) plus the tax (T3).
+        // In the after-tax view the total is the breakdown (before tax) plus the tax (TX3).
         let tax = o.get("tax").map_or(0.0, |t| num(t, "tax", &at));
         let parts = parts + tax;
         let total = num(o, "total_cost", &at);
@@ -1017,7 +1017,7 @@ fn present_value_is_recomputed_from_the_monthly_rows() {
                     m["paid_at_end"].as_f64().expect("paid_at_end"),
                 );
                 from_json += start / (1.0 + i).powf(month - 1.0) + end / (1.0 + i).powf(month);
-                // After tax, the month's cost includes its tax (README T3).
+                // After tax, the month's cost includes its tax (README TX3).
                 let cost = m["cash_out"].as_f64().expect("cash_out")
                     + m["unserved"].as_f64().expect("unserved")
                     + m.get("tax").map_or(0.0, |t| t.as_f64().expect("tax"));

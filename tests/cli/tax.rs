@@ -1,4 +1,4 @@
-//! The after-tax view (`[tax]`, README T1-T4): what JSON, CSV, Markdown and the table say, how
+//! The after-tax view (`[tax]`, README TX1-TX4): what JSON, CSV, Markdown and the table say, how
 //! the tax depreciation policy changes the verdict of the example, and the inputs it rejects.
 
 use crate::run::check_contract;
@@ -150,7 +150,7 @@ fn table_markdown_and_csv_say_after_tax() {
     ] {
         assert!(table.contains(needle), "table lacks `{needle}`:\n{table}");
     }
-    // The figures README T4 quotes.
+    // The figures README TX4 quotes.
     for needle in ["1,308,782", "1,329,150", "1,273,886"] {
         assert!(table.contains(needle), "table lacks `{needle}`:\n{table}");
     }
@@ -226,6 +226,8 @@ fn the_report_folder_says_after_tax() {
         "after income tax at 25.0%",
         "PV cost after tax",
         "Depreciation tax shield, PV",
+        "### Cumulative cost per option after tax",
+        "### Cost by category over 60 months (nominal, before tax)",
     ] {
         assert!(md.contains(needle), "report.md lacks `{needle}`");
     }
