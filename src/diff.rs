@@ -314,6 +314,38 @@ same_eq!(
     Option<model::TaxIn>
 );
 
+same_eq!(crate::replay::Policy);
+
+/// A trace by its jobs and how they are read, not its file name.
+impl Same for Option<std::sync::Arc<model::trace::TraceIn>> {
+    fn same(&self, other: &Self) -> bool {
+        match (self, other) {
+            (Some(a), Some(b)) => {
+                a.jobs == b.jobs
+                    && a.period_s.to_bits() == b.period_s.to_bits()
+                    && a.rel_throughput.to_bits() == b.rel_throughput.to_bits()
+                    && a.max_wait_s == b.max_wait_s
+            }
+            (a, b) => a.is_none() && b.is_none(),
+        }
+    }
+}
+
+impl Shown for Option<std::sync::Arc<model::trace::TraceIn>> {
+    fn shown(&self) -> String {
+        match self {
+            Some(t) => format!("trace `{}` ({} jobs)", t.source, t.jobs.len()),
+            None => "none".into(),
+        }
+    }
+}
+
+impl Shown for crate::replay::Policy {
+    fn shown(&self) -> String {
+        format!("{self:?}")
+    }
+}
+
 impl Same for std::sync::Arc<crate::profile::Profile> {
     fn same(&self, other: &Self) -> bool {
         self.hourly == other.hourly
@@ -377,13 +409,13 @@ const SCENARIO_FIELDS: &[Field<Input>] = fields!(Input;
     demand_growth_per_year, tax);
 const WORKLOAD_FIELDS: &[Field<WorkloadIn>] = fields!(WorkloadIn;
     ref_gpu_hours_per_month, growth_per_year, profile, sensitive, max_wait_hours,
-    unserved_cost_per_gpu_hour);
+    unserved_cost_per_gpu_hour, trace);
 const OWNED_FIELDS: &[Field<OwnedIn>] = fields!(OwnedIn;
     servers, gpus_per_server, rel_throughput, availability, server_price, max_power_kw,
     idle_fraction, warranty_months, support_pct_per_year, electricity_per_kwh, pue,
     colocation_per_kw_month, grid_co2_g_per_kwh, cycle_months, financing, depreciation,
-    tax_depreciation, residual_value, staff_fte_fixed, staff_fte_per_server, staff_salary_per_year,
-    software_per_gpu_year);
+    tax_depreciation, residual_value, staff_fte_fixed, staff_fte_per_server,
+    staff_salary_per_year, software_per_gpu_year, scheduler);
 const CLOUD_FIELDS: &[Field<CloudIn>] = fields!(CloudIn;
     rel_throughput, on_demand_per_gpu_hour, spot_per_gpu_hour, commit_per_gpu_hour, commitment,
     commit_term_months, spot_share, spot_overhead, storage_tb, storage_per_tb_month,

@@ -160,7 +160,7 @@ pub fn io_reason(e: &std::io::Error) -> String {
 }
 
 /// `n` with thousands separators, as every figure tcosim prints.
-fn group(n: u64) -> String {
+pub fn group(n: u64) -> String {
     crate::report::quantity(n as f64)
 }
 

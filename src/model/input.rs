@@ -54,6 +54,9 @@ pub struct WorkloadIn {
     /// Value of a reference GPU-hour of it not delivered [scenario currency]; `None` when the
     /// scenario prices no unserved work (README Q7).
     pub unserved_cost_per_gpu_hour: Option<f64>,
+    /// The workload's jobs, when it is given as a job trace (README T1); its load profile then
+    /// carries no demand.
+    pub trace: Option<Arc<super::trace::TraceIn>>,
 }
 
 impl Input {
@@ -85,6 +88,20 @@ impl Input {
     pub fn hourly(&self) -> bool {
         self.workloads.iter().any(|w| w.max_wait_hours > 0)
             || self.uniform_unserved_price().is_none()
+            || self.has_traces()
+    }
+
+    /// Whether some workload is given as a job trace (README T1).
+    pub fn has_traces(&self) -> bool {
+        self.workloads.iter().any(|w| w.trace.is_some())
+    }
+
+    /// Whether some work may wait for owned capacity: a workload with `max_wait_hours`, or
+    /// trace jobs, which queue.
+    pub fn has_waits(&self) -> bool {
+        self.workloads
+            .iter()
+            .any(|w| w.max_wait_hours > 0 || w.trace.is_some())
     }
 }
 
@@ -164,6 +181,8 @@ pub struct OwnedIn {
     pub staff_salary_per_year: f64,
     /// [scenario currency per GPU per year]
     pub software_per_gpu_year: f64,
+    /// The order in which trace jobs start (README T4).
+    pub scheduler: crate::replay::Policy,
 }
 
 impl OwnedIn {

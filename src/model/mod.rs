@@ -10,6 +10,7 @@ mod output;
 pub mod queue;
 pub mod queue_tables;
 mod tax;
+pub mod trace;
 mod verdict;
 
 pub use queue_tables::QueueTables;
@@ -52,6 +53,12 @@ fn next_generation() -> u64 {
 }
 
 impl MonthDemand {
+    /// The month's hourly load of the load profiles, in hour order, before the month's demand
+    /// factor (`demand_scale` and the scenario's growth).
+    pub fn hourly_total(&self) -> &[f64] {
+        &self.hourly_total
+    }
+
     fn has_sensitive(&self) -> bool {
         self.sensitive.total() > 0.0
     }
@@ -375,6 +382,8 @@ struct Split {
     unserved_cost: f64,
     /// Served on-prem after waiting at least an hour (Q4).
     after_wait: f64,
+    /// Demand of trace workloads arriving in the month (T5); the rest is the curves'.
+    trace_demand: f64,
     /// Work of waiting workloads served on-prem, and Σ of it × its wait (Q4).
     waiting_served: f64,
     wait_sum: f64,
@@ -405,6 +414,42 @@ struct Scratch {
     schedule_key: Option<[u64; 10]>,
     /// With tax: the deductions of owned hardware (README TX1).
     tax: tax::OwnedDeductions,
+    /// The replay of the trace workloads on this option (T3-T5), and what it was replayed for.
+    trace: Option<std::sync::Arc<trace::TraceRun>>,
+    trace_key: Vec<u64>,
+}
+
+/// Everything [`trace::replay`] reads for `option`, bit for bit.
+fn trace_key(input: &Input, option: &OptionIn) -> Vec<u64> {
+    let mut key = vec![
+        input.horizon_months as u64,
+        input.demand_scale.to_bits(),
+        input.demand_growth_per_year.to_bits(),
+        option.kind as u64,
+    ];
+    if let Some(o) = &option.owned {
+        key.extend([
+            u64::from(o.servers),
+            u64::from(o.gpus_per_server),
+            o.rel_throughput.to_bits(),
+            o.availability.to_bits(),
+            o.scheduler as u64,
+        ]);
+    }
+    if let Some(c) = &option.cloud {
+        key.push(c.rel_throughput.to_bits());
+    }
+    for w in input.workloads.iter().filter(|w| w.trace.is_some()) {
+        key.extend([
+            w.trace
+                .as_ref()
+                .map_or(0, |t| std::sync::Arc::as_ptr(t) as u64),
+            w.growth_per_year.to_bits(),
+            w.unserved_cost_per_gpu_hour.map_or(u64::MAX, f64::to_bits),
+            u64::from(w.sensitive),
+        ]);
+    }
+    key
 }
 
 /// Everything [`owned_schedule`] reads without detail, bit for bit.
@@ -918,6 +963,17 @@ fn hourly_splits(input: &Input, months: &[MonthDemand], ws: &mut Workspace) {
     let price = ws.unserved_price;
     let ws_tables = ws.queue_tables.clone();
     for (n, (option, scratch)) in input.options.iter().zip(ws.options.iter_mut()).enumerate() {
+        // Trace jobs first (T3): replayed again only when something they depend on changed.
+        let traced = if input.has_traces() {
+            let key = trace_key(input, option);
+            if scratch.trace.is_none() || scratch.trace_key != key {
+                scratch.trace = Some(std::sync::Arc::new(trace::replay(input, option)));
+                scratch.trace_key = key;
+            }
+            scratch.trace.take()
+        } else {
+            None
+        };
         if option.kind == Kind::Cloud {
             for (m, d) in months[..h].iter().enumerate() {
                 let f = scale[m];
@@ -941,23 +997,34 @@ fn hourly_splits(input: &Input, months: &[MonthDemand], ws: &mut Workspace) {
                         .sum();
                     f * (interactive + waiting_value)
                 };
-                let split = Split {
+                let mut split = Split {
                     cloud: f * d.nonsensitive.total(),
                     unmet,
                     unserved_cost,
                     ..Split::default()
                 };
+                if let Some(run) = &traced {
+                    add_trace(&mut split, &run.months[m]);
+                }
                 scratch.splits.push(split);
                 if let Some(c) = option.cloud.as_ref() {
                     let k_ref = commit(c, m, split.cloud, scratch) * c.rel_throughput;
                     let covered = if k_ref <= 0.0 || split.cloud <= 0.0 {
                         0.0
+                    } else if let Some(run) = &traced {
+                        // The profiles' cloud load and the trace jobs' together, hour by hour.
+                        let jobs = &run.cloud[m * HOURS_PER_MONTH..(m + 1) * HOURS_PER_MONTH];
+                        nonsensitive(&d.hourly_total, &d.hourly_sensitive)
+                            .zip(jobs)
+                            .map(|(l, j)| (f * l + j).min(k_ref))
+                            .sum()
                     } else {
                         d.nonsensitive.served_scaled(k_ref, f, inv_scale[m])
                     };
                     scratch.covered.push(covered);
                 }
             }
+            scratch.trace = traced;
             continue;
         }
         let capacity = queue::Capacity {
@@ -977,6 +1044,12 @@ fn hourly_splits(input: &Input, months: &[MonthDemand], ws: &mut Workspace) {
         .into_iter()
         .chain(scale.iter().map(|f| f.to_bits()))
         .chain(waiting.iter().map(|w| w.unserved_price.to_bits()))
+        .chain(
+            traced
+                .as_ref()
+                .map(|_| scratch.trace_key.clone())
+                .unwrap_or_default(),
+        )
         .collect();
         // A sample that scales the scenario's demand reads its queue off the tables, unless it
         // is the very queue simulated last (the scenario's own, in particular) or committed
@@ -988,6 +1061,7 @@ fn hourly_splits(input: &Input, months: &[MonthDemand], ws: &mut Workspace) {
         });
         if scratch.queue_key != key
             && !committing
+            && traced.is_none()
             && input.uniform_unserved_price().is_some()
             && let Some(tables) = ws_tables
                 .as_ref()
@@ -1003,6 +1077,7 @@ fn hourly_splits(input: &Input, months: &[MonthDemand], ws: &mut Workspace) {
                     unmet: g.unmet,
                     unserved_cost: g.unmet * price,
                     after_wait: g.served_after_wait,
+                    trace_demand: 0.0,
                     waiting_served: g.waiting_served,
                     wait_sum: g.wait_sum,
                 });
@@ -1017,11 +1092,12 @@ fn hourly_splits(input: &Input, months: &[MonthDemand], ws: &mut Workspace) {
             continue;
         }
         if scratch.queue_key != key {
-            queue::simulate(
+            queue::simulate_beside(
                 &arrivals,
                 scale,
                 &waiting,
                 capacity,
+                traced.as_ref().map_or(&[][..], |run| &run.used[..]),
                 &mut scratch.queue_scratch,
                 &mut scratch.queue,
             );
@@ -1029,31 +1105,53 @@ fn hourly_splits(input: &Input, months: &[MonthDemand], ws: &mut Workspace) {
         }
         for m in 0..h {
             let q = &scratch.queue[m];
-            let split = Split {
+            let mut split = Split {
                 onprem: q.served_onprem,
                 cloud: q.cloud,
                 unmet: q.unmet,
                 unserved_cost: q.unserved_cost,
                 after_wait: q.served_after_wait,
+                trace_demand: 0.0,
                 waiting_served: q.waiting_served,
                 wait_sum: q.wait_sum,
             };
+            if let Some(run) = &traced {
+                add_trace(&mut split, &run.months[m]);
+            }
             scratch.splits.push(split);
             if let Some(c) = option.cloud.as_ref() {
                 let k_ref = commit(c, m, split.cloud, scratch) * c.rel_throughput;
+                let hourly = &scratch.queue[m].cloud_hourly;
                 let covered = if k_ref <= 0.0 {
                     0.0
-                } else {
-                    scratch.queue[m]
-                        .cloud_hourly
+                } else if let Some(run) = &traced {
+                    let jobs = &run.cloud[m * HOURS_PER_MONTH..(m + 1) * HOURS_PER_MONTH];
+                    hourly
                         .iter()
-                        .map(|o| o.min(k_ref))
+                        .zip(jobs)
+                        .map(|(o, j)| (o + j).min(k_ref))
                         .sum()
+                } else {
+                    hourly.iter().map(|o| o.min(k_ref)).sum()
                 };
                 scratch.covered.push(covered);
             }
         }
+        scratch.trace = traced;
     }
+}
+
+/// Adds a month of trace workloads (T5) to the profiles' `split`.
+fn add_trace(split: &mut Split, t: &trace::TraceMonth) {
+    split.onprem += t.onprem;
+    split.cloud += t.cloud;
+    split.unmet += t.unmet;
+    split.unserved_cost += t.unserved_cost;
+    split.after_wait += t.after_wait;
+    split.trace_demand += t.demand;
+    // Trace jobs queue: all their work served on-prem counts in the waits (Q4).
+    split.waiting_served += t.onprem;
+    split.wait_sum += t.wait_sum;
 }
 
 /// The monthly flows and totals of every option of `input`, after [`split_month`] ran for every
@@ -1079,7 +1177,7 @@ fn finish(
             // Deductions of the month's running costs, at its end (README TX1).
             let mut operating = 0.0;
             let mut flows = MonthFlows {
-                demand_gpu_hours: f * d.total.total(),
+                demand_gpu_hours: f * d.total.total() + split.trace_demand,
                 served_onprem_gpu_hours: split.onprem,
                 served_cloud_gpu_hours: split.cloud,
                 unmet_gpu_hours: split.unmet,
@@ -1351,10 +1449,24 @@ fn simulate_options(input: &Input, months: &[MonthDemand]) -> Vec<OptionResult> 
     if hourly {
         for (n, scratch) in ws.options.iter().enumerate() {
             let mut all: Vec<f64> = Vec::new();
-            for (row, q) in rows[n].iter_mut().zip(&scratch.queue) {
-                row.p95_wait_hours = wait_percentile(&q.waits, 0.95);
-                all.resize(all.len().max(q.waits.len()), 0.0);
-                for (a, w) in all.iter_mut().zip(&q.waits) {
+            let none = Vec::new();
+            for (m, row) in rows[n].iter_mut().enumerate() {
+                // The profiles' queue and the trace jobs', by wait.
+                let queued = scratch.queue.get(m).map_or(&none, |q| &q.waits);
+                let jobs = scratch
+                    .trace
+                    .as_ref()
+                    .and_then(|t| t.months.get(m))
+                    .map_or(&none, |t| &t.waits);
+                let mut month = vec![0.0; queued.len().max(jobs.len())];
+                for waits in [queued, jobs] {
+                    for (a, w) in month.iter_mut().zip(waits) {
+                        *a += w;
+                    }
+                }
+                row.p95_wait_hours = wait_percentile(&month, 0.95);
+                all.resize(all.len().max(month.len()), 0.0);
+                for (a, w) in all.iter_mut().zip(&month) {
                     *a += w;
                 }
             }

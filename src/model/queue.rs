@@ -93,6 +93,20 @@ impl Arrivals {
     }
 }
 
+impl Arrivals {
+    /// [`Arrivals::mark_busy`] when trace jobs take `used[h]` of the capacity in hour `h`
+    /// first: every hour whose load, scaled by `f`, may exceed what they leave.
+    fn mark_busy_beside(&self, capacity: f64, f: f64, used: &[f64], busy: &mut [u64; BUSY_WORDS]) {
+        *busy = [0; BUSY_WORDS];
+        for (h, x) in self.hour_total.iter().enumerate() {
+            let left = (capacity - used.get(h).copied().unwrap_or(0.0)).max(0.0);
+            if f * x > left * (1.0 - 1e-12) {
+                busy[h / 64] |= 1 << (h % 64);
+            }
+        }
+    }
+}
+
 /// 64-bit words of a month's bitmap of hours.
 const BUSY_WORDS: usize = HOURS_PER_MONTH.div_ceil(64);
 
@@ -212,6 +226,21 @@ pub fn simulate(
     scratch: &mut QueueScratch,
     out: &mut Vec<QueueMonth>,
 ) {
+    simulate_beside(arrivals, scale, waiting, capacity, &[], scratch, out);
+}
+
+/// [`simulate`] on the owned capacity left in each hour t of the horizon by trace jobs that
+/// took `used[t]` of it first [reference GPU-hours] (README T4); hours past the end of `used`
+/// have all of it.
+pub fn simulate_beside(
+    arrivals: &[&Arrivals],
+    scale: &[f64],
+    waiting: &[Waiting],
+    capacity: Capacity,
+    used: &[f64],
+    scratch: &mut QueueScratch,
+    out: &mut Vec<QueueMonth>,
+) {
     let months = arrivals.len().min(scale.len());
     let k = waiting.len();
     let longest = waiting.iter().map(|w| w.max_wait_hours).max().unwrap_or(0);
@@ -249,7 +278,14 @@ pub fn simulate(
     for m in 0..months {
         let a = arrivals[m];
         let f = scale[m];
-        a.mark_busy(c, f, &mut busy);
+        let used_month = used
+            .get(m * HOURS_PER_MONTH..(m + 1) * HOURS_PER_MONTH)
+            .unwrap_or(&[]);
+        if used_month.is_empty() {
+            a.mark_busy(c, f, &mut busy);
+        } else {
+            a.mark_busy_beside(c, f, used_month, &mut busy);
+        }
         walked.iter_mut().for_each(|w| *w = 0.0);
         let mut h = 0;
         loop {
@@ -261,7 +297,7 @@ pub fn simulate(
                 break;
             }
             let t = m * HOURS_PER_MONTH + h;
-            let mut cap = c;
+            let mut cap = (c - used_month.get(h).copied().unwrap_or(0.0)).max(0.0);
             let q = &mut out[m];
             // Q2: the load that may not wait, sensitive first, in its own hour.
             let s = f * a.interactive_sensitive.get(h).copied().unwrap_or(0.0);

@@ -44,6 +44,7 @@ fn owned(servers: u32) -> OwnedIn {
         staff_fte_per_server: 0.05,
         staff_salary_per_year: 150_000.0,
         software_per_gpu_year: 4_000.0,
+        scheduler: crate::replay::Policy::Fifo,
     }
 }
 
@@ -76,6 +77,7 @@ fn workload(gpu_hours: f64, growth: f64, profile: &str, sensitive: bool) -> Work
         sensitive,
         max_wait_hours: 0,
         unserved_cost_per_gpu_hour: None,
+        trace: None,
     }
 }
 

@@ -293,6 +293,23 @@ fn sample(
     } else {
         None
     };
+    // Every sample starts from the scenario's own replays of its trace workloads (README T6),
+    // so that a sample replays only what it changed.
+    let seeded = {
+        let mut ws = model::Workspace::with_queue_tables(queue_tables.clone());
+        if input.has_traces() {
+            let mut totals = vec![model::Totals::default(); input.options.len()];
+            model::evaluate_all(
+                input,
+                &base_months,
+                &mut ws,
+                false,
+                &mut totals,
+                |_, _, _| {},
+            );
+        }
+        ws
+    };
     let fan_slot: Vec<bool> = {
         let mut slot = vec![false; months];
         for m in fan_months(months) {
@@ -339,8 +356,7 @@ fn sample(
                         BLOCK
                     };
                     let mut inputs: Vec<Input> = (0..block).map(|_| input.clone()).collect();
-                    let mut workspaces =
-                        vec![model::Workspace::with_queue_tables(queue_tables.clone()); block];
+                    let mut workspaces = vec![seeded.clone(); block];
                     let mut own_months = Vec::new();
                     let mut totals = vec![vec![model::Totals::default(); options]; block];
                     // Cumulative cost at each fan point of each sample of the chunk and option,

@@ -332,6 +332,7 @@ fn sweep_optimum_follows_the_screening_curve() {
         staff_fte_per_server: 0.0,
         staff_salary_per_year: 0.0,
         software_per_gpu_year: 0.0,
+        scheduler: crate::replay::Policy::Fifo,
     };
     let cloud = CloudIn {
         rel_throughput: 1.0,
@@ -368,6 +369,7 @@ fn sweep_optimum_follows_the_screening_curve() {
             sensitive: false,
             max_wait_hours: 0,
             unserved_cost_per_gpu_hour: None,
+            trace: None,
         }],
         options: vec![OptionIn {
             name: "hybrid".into(),

@@ -972,7 +972,18 @@ fn target(
             ))
         }
     };
+    // The jobs of a trace are laid over the horizon once per run (README "Trace workloads"):
+    // what moves them is not sampled.
+    let traced = |what: String| {
+        bad(
+            format!("{what} cannot be uncertain: it moves the jobs of a trace workload"),
+            "an uncertain input that leaves the trace's jobs where they are (prices, rates, capacity figures, a load profile's demand); compare demands of a trace with separate runs",
+        )
+    };
     let Some((kind, name)) = head else {
+        if matches!(field, "demand_scale" | "demand_growth_per_year") && r.input.has_traces() {
+            return Err(traced(format!("`{field}`")));
+        }
         return match field {
             "discount_rate" => Ok((Target::DiscountRate, (0.0, 1.0))),
             "tax.rate" if r.input.tax.is_some() => Ok((Target::TaxRate, (0.0, 1.0))),
@@ -1022,6 +1033,11 @@ fn target(
                 ));
             };
             let flops = r.workload_flops[w].is_some();
+            if r.input.workloads.get(w).is_some_and(|w| w.trace.is_some())
+                && field != "unserved_cost_per_gpu_hour"
+            {
+                return Err(traced(format!("`{field}` of trace workload `{name}`")));
+            }
             match field {
                 "gpu_hours_per_month" if !flops => Ok((Target::WorkloadHours(w), (0.0, 1e12))),
                 "growth_per_year" => Ok((Target::WorkloadGrowth(w), (-0.99, 10.0))),

@@ -147,6 +147,23 @@ pub fn simulate_sizes_with<T: Send>(
         .collect()
 }
 
+/// Replays `jobs`, sorted by submit time, on `config` with a wait limit per job instead of
+/// the burst rule: job `i` leaves the queue (fate [`Fate::Cloud`]) once it has waited
+/// `max_wait_s[i]` seconds, and a job larger than the cluster leaves at once, except that a
+/// job whose limit is `i64::MAX` waits as long as it takes (and is [`Fate::Unmet`] if it can
+/// never fit). What leaving means (the cloud, or work not done) is the caller's to decide.
+pub fn simulate_with_limits(jobs: &[Job], config: &Config, max_wait_s: &[i64]) -> Outcome {
+    debug_assert!(jobs.windows(2).all(|w| w[0].submit_s <= w[1].submit_s));
+    let order: Vec<usize> = (0..jobs.len()).collect();
+    let mut sim = Sim::new(jobs, config);
+    sim.limits = Some(max_wait_s);
+    // Only the fates are read: no series of the queue and the busy GPUs over time.
+    sim.busy.series = None;
+    sim.queued.series = None;
+    sim.run(&order);
+    sim.finish()
+}
+
 /// Job indices by submit time, ties in the given order.
 fn submit_order(jobs: &[Job]) -> Vec<usize> {
     let mut order: Vec<usize> = (0..jobs.len()).collect();
@@ -182,7 +199,8 @@ struct Level {
     since: i64,
     integral: u128,
     peak: u64,
-    series: Vec<(i64, u64)>,
+    /// Every change, unless not wanted.
+    series: Option<Vec<(i64, u64)>>,
 }
 
 impl Level {
@@ -192,7 +210,7 @@ impl Level {
             since: t,
             integral: 0,
             peak: 0,
-            series: Vec::new(),
+            series: Some(Vec::new()),
         }
     }
 
@@ -204,9 +222,11 @@ impl Level {
         self.since = t;
         self.value = value;
         self.peak = self.peak.max(value);
-        match self.series.last_mut() {
-            Some(last) if last.0 == t => last.1 = value,
-            _ => self.series.push((t, value)),
+        if let Some(series) = self.series.as_mut() {
+            match series.last_mut() {
+                Some(last) if last.0 == t => last.1 = value,
+                _ => series.push((t, value)),
+            }
         }
     }
 }
@@ -248,8 +268,13 @@ fn as_recorded(jobs: &[Job], order: &[usize]) -> Outcome {
         end_s: end,
         max_queue: queue.peak as usize,
         peak_busy_gpus: busy.peak,
-        queue_series: queue.series.iter().map(|&(t, v)| (t, v as u32)).collect(),
-        busy_series: busy.series,
+        queue_series: queue
+            .series
+            .unwrap_or_default()
+            .iter()
+            .map(|&(t, v)| (t, v as u32))
+            .collect(),
+        busy_series: busy.series.unwrap_or_default(),
         events: changes.len() as u64,
     }
 }
@@ -366,6 +391,8 @@ struct Sim<'a> {
     never_fit: usize,
     events: u64,
     last_time: i64,
+    /// Each job's longest wait [s] ([`simulate_with_limits`]), instead of `config.burst`.
+    limits: Option<&'a [i64]>,
 }
 
 impl<'a> Sim<'a> {
@@ -390,6 +417,7 @@ impl<'a> Sim<'a> {
             never_fit: 0,
             events: 0,
             last_time: t0,
+            limits: None,
         }
     }
 
@@ -460,10 +488,11 @@ impl<'a> Sim<'a> {
         if !self.config.cluster.fits(job.gpus) {
             self.never_fit += 1;
             self.state[i] = State::Done;
-            self.fates[i] = match self.config.burst {
-                Burst::Never => Fate::Unmet,
-                _ => Fate::Cloud(t),
+            let leaves = match self.limits {
+                Some(limits) => limits.get(i).is_some_and(|l| *l != i64::MAX),
+                None => self.config.burst != Burst::Never,
             };
+            self.fates[i] = if leaves { Fate::Cloud(t) } else { Fate::Unmet };
             return;
         }
         self.state[i] = State::Queued;
@@ -475,7 +504,14 @@ impl<'a> Sim<'a> {
         if let Some(classes) = self.classes.as_mut() {
             classes.set(i, job.duration_s);
         }
-        if let Burst::After(wait) = self.config.burst {
+        let limit = match self.limits {
+            Some(limits) => limits.get(i).copied().filter(|l| *l != i64::MAX),
+            None => match self.config.burst {
+                Burst::After(wait) => Some(wait),
+                _ => None,
+            },
+        };
+        if let Some(wait) = limit {
             self.heap
                 .push(Reverse((t.saturating_add(wait), DEADLINE, i)));
         }
@@ -674,8 +710,13 @@ impl<'a> Sim<'a> {
             end_s: end,
             max_queue: queued.peak as usize,
             peak_busy_gpus: busy.peak,
-            queue_series: queued.series.iter().map(|&(t, v)| (t, v as u32)).collect(),
-            busy_series: busy.series,
+            queue_series: queued
+                .series
+                .unwrap_or_default()
+                .iter()
+                .map(|&(t, v)| (t, v as u32))
+                .collect(),
+            busy_series: busy.series.unwrap_or_default(),
             events: self.events,
         }
     }

@@ -1120,7 +1120,7 @@ impl<'a> DemandCapacity<'a> {
         DemandCapacity {
             run,
             marks: Mark::all(run),
-            waits: run.input.workloads.iter().any(|w| w.max_wait_hours > 0)
+            waits: run.input.has_waits()
                 || opts.iter().any(|o| o.served_after_wait_gpu_hours > 0.0),
             backlog: opts
                 .iter()
@@ -1307,34 +1307,40 @@ const LDC_POINTS: usize = 1000;
 
 impl<'a> LoadDuration<'a> {
     fn new(run: &'a Run) -> Self {
-        let months: Vec<model::MonthDemand> = model::demand_curves(&run.input)
-            .into_iter()
-            .take(12)
-            .collect();
-        let mut sorted: Vec<f64> = months
+        let input = &run.input;
+        let months: Vec<model::MonthDemand> =
+            model::demand_curves(input).into_iter().take(12).collect();
+        // The profiles' hours with each month's demand factor (M1), and the trace jobs' as
+        // they arrive (T3).
+        let jobs = model::trace::arrival_load(input, months.len() * HOURS_PER_MONTH);
+        let factors = model::monthly_growth(input.demand_growth_per_year, months.len())
+            .map(|g| input.demand_scale * g);
+        let hourly: Vec<f64> = months
             .iter()
-            .flat_map(|m| m.total.loads().iter().copied())
+            .zip(factors)
+            .flat_map(|(m, f)| m.hourly_total().iter().map(move |l| f * l))
+            .zip(jobs.iter().chain(std::iter::repeat(&0.0)))
+            .map(|(l, j)| l + j)
             .collect();
-        sorted.sort_by(|a, b| b.total_cmp(a));
-        let total: f64 = months.iter().map(|m| m.total.total()).sum();
+        let total: f64 = hourly.iter().sum();
         let served_share = run
             .output
             .options
             .iter()
             .map(|o| {
-                let served: f64 = months
-                    .iter()
-                    .map(|m| m.total.served(o.owned_capacity_ref_gpus))
-                    .sum();
+                let c = o.owned_capacity_ref_gpus;
+                let served: f64 = hourly.iter().map(|l| l.min(c)).sum();
                 if total > 0.0 { served / total } else { 0.0 }
             })
             .collect();
+        let mut sorted = hourly;
+        sorted.sort_by(|a, b| b.total_cmp(a));
         LoadDuration {
             run,
             sorted,
             served_share,
             marks: Mark::all(run),
-            waits: run.input.workloads.iter().any(|w| w.max_wait_hours > 0),
+            waits: run.input.has_waits(),
         }
     }
 

@@ -253,7 +253,7 @@ pub fn summary_rows(run: &Run) -> Vec<SummaryRow> {
         }),
         row("Unmet [GPU-h]".into(), &|o| quantity(o.unmet_gpu_hours)),
     ]);
-    if run.input.hourly() && run.input.workloads.iter().any(|w| w.max_wait_hours > 0) {
+    if run.input.hourly() && run.input.has_waits() {
         rows.extend([
             row("  served after waiting [GPU-h]".into(), &|o| {
                 quantity(o.served_after_wait_gpu_hours)

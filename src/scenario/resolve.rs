@@ -12,6 +12,8 @@ use crate::timeline::parse_year_month;
 use std::collections::{BTreeMap, BTreeSet};
 use std::sync::Arc;
 
+mod trace_workload;
+
 /// Defaults of optional option fields (README "Scenario defaults").
 pub mod defaults {
     /// Share of hours an installed GPU can serve (maintenance, failures) [estimate].
@@ -589,7 +591,7 @@ pub fn resolve_file(
             break;
         }
         let mut found = Vec::new();
-        match resolve_workload(&ctx, n, w, &reference, basis, &file) {
+        match resolve_workload(&mut ctx, n, w, &reference, basis, &file) {
             Ok(w) => workloads.push(w),
             Err(e) => found.push(e),
         }
@@ -675,8 +677,14 @@ pub fn resolve_file(
         },
     };
 
-    // Stale prices (depreciation rules are not prices): rows older than max_price_age_months before the scenario starts.
-    for row in ctx.rows.values().filter(|r| r.catalog != "depreciation") {
+    // Stale prices: rows older than max_price_age_months before the scenario starts.
+    // Depreciation rules and accelerator specifications (throughput, power) are not prices and
+    // do not age.
+    for row in ctx
+        .rows
+        .values()
+        .filter(|r| r.catalog != "depreciation" && r.catalog != "accelerators")
+    {
         if let (Some(start), Some((as_of, _))) = (start, crate::timeline::parse_date(&row.as_of)) {
             let age = start.ordinal() - as_of.ordinal();
             if age > file.max_price_age_months {
@@ -709,6 +717,12 @@ pub fn resolve_file(
         tax,
     };
     if let Err(e) = check_demand_bound(source, &input, "") {
+        return Err(Unresolved {
+            errors: vec![e],
+            warnings: ctx.warnings,
+        });
+    }
+    if let Err(e) = trace_workload::check_laid_jobs(&ctx, &input, &file) {
         return Err(Unresolved {
             errors: vec![e],
             warnings: ctx.warnings,
@@ -891,7 +905,7 @@ fn unknown_ids(ctx: &Ctx, n: usize, o: &OptionSpec) -> Vec<InputError> {
 }
 
 fn resolve_workload(
-    ctx: &Ctx,
+    ctx: &mut Ctx,
     n: usize,
     w: &WorkloadSpec,
     reference: &Accelerator,
@@ -899,7 +913,17 @@ fn resolve_workload(
     file: &ScenarioFile,
 ) -> Result<WorkloadIn, InputError> {
     let p = |f: &'static str| [Seg::Key("workload"), Seg::Index(n), Seg::Key(f)];
+    let trace = match &w.trace {
+        Some(path) => Some(Arc::new(trace_workload::resolve_trace(
+            ctx, n, w, path, reference, basis,
+        )?)),
+        None => {
+            trace_workload::check_no_trace_keys(ctx, n, w)?;
+            None
+        }
+    };
     let hours = match (w.gpu_hours_per_month, w.training_flops_per_month) {
+        _ if trace.is_some() => 0.0,
         (Some(h), None) => {
             if w.mfu.is_some() {
                 return Err(ctx
@@ -1010,9 +1034,10 @@ fn resolve_workload(
             .found(format!("`{}`", w.profile));
         return Err(e.did_you_mean(&w.profile, BUILTIN_PROFILES));
     };
+    // A trace's jobs wait by its own rule (T4), not in the profiles' queue.
     let max_wait = ctx.value_in(
         &p("max_wait_hours"),
-        w.max_wait_hours as f64,
+        w.max_wait_hours.filter(|_| trace.is_none()).unwrap_or(0) as f64,
         0.0,
         f64::from(crate::model::queue::MAX_WAIT_HOURS),
         "whole hours from 0 (served in its hour) to 8760 (a year)",
@@ -1050,10 +1075,11 @@ fn resolve_workload(
         sensitive: w.sensitive,
         max_wait_hours: max_wait,
         unserved_cost_per_gpu_hour: unserved,
+        trace,
     })
 }
 
-const OWNED_FIELDS: [&str; 15] = [
+const OWNED_FIELDS: [&str; 16] = [
     "server",
     "servers",
     "gpus",
@@ -1069,6 +1095,7 @@ const OWNED_FIELDS: [&str; 15] = [
     "staff_fte_per_server",
     "software_per_gpu_year",
     "tax_depreciation",
+    "scheduler",
 ];
 const CLOUD_FIELDS: [&str; 10] = [
     "offer",
@@ -1100,6 +1127,7 @@ fn owned_field_set(o: &OptionSpec) -> Vec<&'static str> {
         o.staff_fte_per_server.is_some(),
         o.software_per_gpu_year.is_some(),
         o.tax_depreciation.is_some(),
+        o.scheduler.is_some(),
     ];
     OWNED_FIELDS
         .iter()
@@ -1668,6 +1696,7 @@ fn resolve_owned(
         staff_fte_per_server,
         staff_salary_per_year,
         software_per_gpu_year,
+        scheduler: trace_workload::scheduler(ctx, &p("scheduler"), o.scheduler.as_deref())?,
     })
 }
 

@@ -234,11 +234,21 @@ pub struct WorkloadSpec {
     /// Pins the workload on owned capacity: it never goes to a cloud.
     #[serde(default)]
     pub sensitive: bool,
-    /// Longest wait of its load for owned capacity [hours] (README Q1); 0 by default.
-    #[serde(default)]
-    pub max_wait_hours: i64,
+    /// Longest wait of its load for owned capacity [hours] (README Q1); 0 by default, and no
+    /// limit for a trace workload.
+    pub max_wait_hours: Option<i64>,
     /// Its own value of a GPU-hour not delivered, instead of the scenario's.
     pub unserved_cost_per_gpu_hour: Option<f64>,
+    /// Or: the path of a GPU job trace whose jobs are the demand (README "Trace workloads"),
+    /// instead of `gpu_hours_per_month` and a profile.
+    pub trace: Option<String>,
+    /// The trace's layout: `csv`, `helios`, `philly`, `philly-json`, `pai` or `swf`; from the
+    /// file's extension by default (`.swf`, `.json`, else `csv`).
+    #[schemars(extend("enum" = ["csv", "helios", "philly", "philly-json", "pai", "swf"]))]
+    pub trace_format: Option<String>,
+    /// The accelerator the trace's durations were recorded on; the reference accelerator by
+    /// default.
+    pub trace_accelerator: Option<String>,
 }
 
 fn default_profile() -> String {
@@ -273,6 +283,10 @@ pub struct OptionSpec {
     pub refresh_years: Option<f64>,
     /// Owned: how the servers are paid for; cash by default.
     pub financing: Option<FinancingSpec>,
+    /// Owned: the order trace jobs start in: `fifo` (default), `fifo-skip`, `easy-backfill`
+    /// or `sjf` (README "Trace workloads").
+    #[schemars(extend("enum" = ["fifo", "fifo-skip", "easy-backfill", "sjf"]))]
+    pub scheduler: Option<String>,
     /// Owned: the id of a depreciation policy; `straight-line-5y` by default.
     pub depreciation: Option<String>,
     /// Owned: the id of the depreciation policy for tax (README TX2), instead of `[tax]`'s

@@ -6,6 +6,7 @@
 //! through it, and `legibility` measures chart text with its bundled font.
 
 mod support;
+mod traces;
 
 mod assumptions;
 mod automation;

@@ -1,0 +1,406 @@
+//! Workloads given as job traces (README "Trace workloads", T1–T6), against figures worked out
+//! by hand from tiny traces, and the conservation and growth of a real one.
+
+use crate::support::{Scratch, arg, repo, run_rejected, success};
+use serde_json::Value;
+
+/// A one-month scenario at no discount on `options`, with `workloads` (TOML text).
+fn scenario(workloads: &str, options: &str) -> String {
+    format!(
+        "name = \"traces\"\nhorizon_months = 1\nstart = \"2027-01\"\ndiscount_rate = 0.0\n\
+         reference_accelerator = \"h100-sxm\"\n\n{workloads}\n{options}"
+    )
+}
+
+/// One 8-GPU H100 server at full availability, as `kind` (with the Lambda H100 offer for a
+/// hybrid), named `name`.
+fn one_server(name: &str, kind: &str, extra: &str) -> String {
+    let offer = if kind == "hybrid" {
+        "offer = \"lambda-gpu_8x_h100_sxm5\"\n"
+    } else {
+        ""
+    };
+    format!(
+        "[[option]]\nname = \"{name}\"\nkind = \"{kind}\"\nserver = \"hgx-h100-oem\"\nservers = 1\n\
+         site = \"us-tx-colo\"\navailability = 1.0\n{offer}{extra}\n"
+    )
+}
+
+const CLOUD: &str =
+    "[[option]]\nname = \"cloud\"\nkind = \"cloud\"\noffer = \"lambda-gpu_8x_h100_sxm5\"\n";
+
+fn run_json(scratch: &Scratch, text: &str) -> Value {
+    let path = scratch.write("s.toml", text);
+    let json = success([arg("run"), arg(&path), arg("--format"), arg("json")]);
+    serde_json::from_str(&json).expect("JSON")
+}
+
+fn option<'a>(doc: &'a Value, name: &str) -> &'a Value {
+    doc["options"]
+        .as_array()
+        .expect("options")
+        .iter()
+        .find(|o| o["name"] == name)
+        .unwrap_or_else(|| panic!("no option {name}"))
+}
+
+fn num(o: &Value, key: &str) -> f64 {
+    o[key]
+        .as_f64()
+        .unwrap_or_else(|| panic!("{key} is not a number: {}", o[key]))
+}
+
+#[track_caller]
+fn close(found: f64, expected: f64, what: &str) {
+    assert!(
+        (found - expected).abs() <= 1e-9 * expected.abs().max(1.0),
+        "{what}: {found} vs {expected} by hand"
+    );
+}
+
+#[test]
+fn trace_jobs_take_owned_gpus_first_and_the_profiles_get_the_rest() {
+    // Two 8-GPU jobs of 15 minutes, half an hour apart: the trace repeats every hour
+    // (span 1,800 s × 2 jobs / 1 gap), 2 × 2 = 4 reference GPU-hours an hour, no job waits.
+    let scratch = Scratch::new();
+    scratch.write(
+        "jobs.csv",
+        "job_id,submit,duration,gpus\na,100,900,8\nb,1900,900,8\n",
+    );
+    let workloads = "[[workload]]\nname = \"jobs\"\ntrace = \"jobs.csv\"\n\n\
+        [[workload]]\nname = \"serving\"\ngpu_hours_per_month = 3650\nprofile = \"flat\"\n";
+    let options = format!(
+        "{}{}{CLOUD}",
+        one_server("own", "onprem", ""),
+        one_server("burst", "hybrid", "")
+    );
+    let doc = run_json(&scratch, &scenario(workloads, &options));
+    // 730 hours: the trace 730 × 4 = 2,920, the profile 3,650 (5 an hour).
+    for name in ["own", "burst", "cloud"] {
+        close(num(option(&doc, name), "demand_gpu_hours"), 6570.0, name);
+    }
+    // The jobs take 4 of the 8 GPU-hours of each hour; the profile gets the other 4 of its 5.
+    let own = option(&doc, "own");
+    close(
+        num(own, "served_onprem_gpu_hours"),
+        2920.0 + 4.0 * 730.0,
+        "own on-prem",
+    );
+    close(num(own, "unmet_gpu_hours"), 730.0, "own unmet");
+    close(num(own, "mean_wait_hours"), 0.0, "no job waits");
+    let burst = option(&doc, "burst");
+    close(
+        num(burst, "served_onprem_gpu_hours"),
+        5840.0,
+        "burst on-prem",
+    );
+    close(num(burst, "served_cloud_gpu_hours"), 730.0, "burst cloud");
+    close(num(burst, "unmet_gpu_hours"), 0.0, "burst unmet");
+    // A cloud runs every job as it arrives.
+    let cloud = option(&doc, "cloud");
+    close(num(cloud, "served_cloud_gpu_hours"), 6570.0, "cloud");
+    close(
+        num(&cloud["breakdown"], "cloud_on_demand"),
+        6570.0 * 31.92 / 8.0,
+        "cloud on-demand cost",
+    );
+}
+
+/// Three jobs: two 8-GPU jobs of 30 minutes a minute apart, so the second waits 1,740 s, and a
+/// 1-GPU minute at 3,000 s, which waits for it (600 s). The trace repeats every 4,500 s
+/// (span 3,000 s × 3 / 2), 584 times in a month of 730 hours, each repetition done before the
+/// next begins.
+const WAITING: &str = "job_id,submit,duration,gpus\na,0,1800,8\nb,60,1800,8\nc,3000,60,1\n";
+const REPEATS: f64 = 584.0;
+
+#[test]
+fn trace_jobs_wait_for_the_gpus_and_leave_after_their_longest_wait() {
+    let scratch = Scratch::new();
+    scratch.write("jobs.csv", WAITING);
+    let per_pass = 4.0 + 4.0 + 1.0 / 60.0;
+    let workload =
+        |limit: &str| format!("[[workload]]\nname = \"jobs\"\ntrace = \"jobs.csv\"\n{limit}\n");
+    let doc = run_json(
+        &scratch,
+        &scenario(&workload(""), &one_server("own", "onprem", "")),
+    );
+    let own = option(&doc, "own");
+    close(num(own, "demand_gpu_hours"), REPEATS * per_pass, "demand");
+    close(
+        num(own, "served_onprem_gpu_hours"),
+        REPEATS * per_pass,
+        "all served",
+    );
+    close(
+        num(own, "served_after_wait_gpu_hours"),
+        0.0,
+        "no wait of an hour",
+    );
+    let wait_sum = 4.0 * 1740.0 / 3600.0 + 1.0 / 60.0 * 600.0 / 3600.0;
+    close(
+        num(own, "mean_wait_hours"),
+        wait_sum / per_pass,
+        "mean wait",
+    );
+    // 4 of the 8.02 GPU-hours start at once; 95% have started within the first hour.
+    close(num(own, "p95_wait_hours"), 1.0, "P95 wait");
+
+    // Jobs that may not wait: the second leaves on arrival, so the third finds the GPUs free.
+    // On-prem the second is work not done; a hybrid runs it in the cloud from then.
+    let text = scenario(
+        &workload("max_wait_hours = 0"),
+        &format!(
+            "{}{}",
+            one_server("own", "onprem", ""),
+            one_server("burst", "hybrid", "")
+        ),
+    );
+    let doc = run_json(&scratch, &text);
+    let own = option(&doc, "own");
+    let stays = 4.0 + 1.0 / 60.0;
+    close(
+        num(own, "served_onprem_gpu_hours"),
+        REPEATS * stays,
+        "own on-prem",
+    );
+    close(num(own, "unmet_gpu_hours"), REPEATS * 4.0, "own unmet");
+    close(num(own, "mean_wait_hours"), 0.0, "nothing waits");
+    let burst = option(&doc, "burst");
+    close(
+        num(burst, "served_onprem_gpu_hours"),
+        REPEATS * stays,
+        "burst on-prem",
+    );
+    close(
+        num(burst, "served_cloud_gpu_hours"),
+        REPEATS * 4.0,
+        "burst cloud",
+    );
+    close(
+        num(&burst["breakdown"], "cloud_on_demand"),
+        REPEATS * 4.0 * 31.92 / 8.0,
+        "burst cost",
+    );
+}
+
+#[test]
+fn a_sensitive_trace_never_leaves_and_durations_follow_the_gpus() {
+    let scratch = Scratch::new();
+    scratch.write("jobs.csv", WAITING);
+    // Recorded on A100s: each job needs rel(A100) of the reference GPU-hours, and runs that
+    // much shorter on the owned H100s, so the second job waits only 1,800 × rel − 60 s.
+    let text = scenario(
+        "[[workload]]\nname = \"jobs\"\ntrace = \"jobs.csv\"\nsensitive = true\n\
+         trace_accelerator = \"a100-80gb-sxm\"\n",
+        &format!("{}{CLOUD}", one_server("own", "onprem", "")),
+    );
+    let doc = run_json(&scratch, &text);
+    let rel = 312.0 / 989.0; // dense BF16 TFLOPS of the A100 and the H100 in the catalog
+    let per_pass = (4.0 + 4.0 + 1.0 / 60.0) * rel;
+    let own = option(&doc, "own");
+    close(num(own, "demand_gpu_hours"), REPEATS * per_pass, "demand");
+    close(
+        num(own, "served_onprem_gpu_hours"),
+        REPEATS * per_pass,
+        "served",
+    );
+    let cloud = option(&doc, "cloud");
+    close(
+        num(cloud, "unmet_gpu_hours"),
+        REPEATS * per_pass,
+        "sensitive: unmet in a cloud",
+    );
+    close(num(cloud, "served_cloud_gpu_hours"), 0.0, "nothing leaves");
+    // Owned durations are whole seconds: round(1,800 × rel) for the 8-GPU jobs.
+    let d = (1800.0 * rel).round();
+    let wait_b = d - 60.0;
+    let wait_c = (2.0 * d - 3000.0).max(0.0);
+    let expected = (4.0 * rel * wait_b + rel / 60.0 * wait_c) / 3600.0 / per_pass;
+    assert!(
+        (num(own, "mean_wait_hours") - expected).abs() < 1e-9,
+        "mean wait {} vs {expected}",
+        num(own, "mean_wait_hours")
+    );
+}
+
+#[test]
+fn a_real_trace_grows_with_the_scenario_and_conserves_its_work() {
+    let philly = repo().join("../shared/data/traces/philly-2017-10-01-5000.csv");
+    let scratch = Scratch::new();
+    let text = format!(
+        "name = \"philly\"\nhorizon_months = 24\nstart = \"2027-01\"\ndiscount_rate = 0.05\n\
+         reference_accelerator = \"h100-sxm\"\n\n\
+         [[workload]]\nname = \"philly\"\ntrace = \"{}\"\ntrace_format = \"philly\"\n\
+         trace_accelerator = \"v100-sxm2-32gb\"\ngrowth_per_year = 1.0\nmax_wait_hours = 12\n\n\
+         {}{}{CLOUD}",
+        philly.display(),
+        one_server(
+            "own",
+            "onprem",
+            "servers = 4\nscheduler = \"easy-backfill\""
+        )
+        .replace("servers = 1\n", ""),
+        one_server("burst", "hybrid", "")
+    );
+    let doc = run_json(&scratch, &text);
+    for o in doc["options"].as_array().expect("options") {
+        let parts = [
+            "served_onprem_gpu_hours",
+            "served_cloud_gpu_hours",
+            "unmet_gpu_hours",
+        ]
+        .iter()
+        .map(|k| num(o, k))
+        .sum::<f64>()
+            + num(o, "backlog_gpu_hours");
+        let demand = num(o, "demand_gpu_hours");
+        assert!(
+            (parts - demand).abs() <= 1e-9 * demand,
+            "{}: served + cloud + unmet + backlog = {parts}, demand {demand}",
+            o["name"]
+        );
+        // Continuous growth of 100% a year: the second year asks for twice the first, to the
+        // graininess of whole jobs.
+        let months = o["monthly"].as_array().expect("monthly");
+        let year = |y: usize| -> f64 {
+            months[12 * y..12 * (y + 1)]
+                .iter()
+                .map(|m| num(m, "demand_gpu_hours"))
+                .sum()
+        };
+        let ratio = year(1) / year(0);
+        assert!(
+            (ratio - 2.0).abs() < 0.04,
+            "{}: year 2 / year 1 = {ratio}",
+            o["name"]
+        );
+    }
+}
+
+#[test]
+fn trace_workloads_are_checked() {
+    let scratch = Scratch::new();
+    scratch.write("jobs.csv", WAITING);
+    scratch.write(
+        "one.csv",
+        "job_id,submit,duration,gpus\na,5,60,1\nb,5,60,2\n",
+    );
+    let own = one_server("own", "onprem", "");
+    let cases: [(&str, &str, &[&str]); 7] = [
+        (
+            "[[workload]]\nname = \"w\"\ntrace = \"jobs.csv\"\ngpu_hours_per_month = 10\n",
+            &own,
+            &[
+                "`gpu_hours_per_month` does not apply to a trace workload",
+                "workload[0].gpu_hours_per_month",
+            ],
+        ),
+        (
+            "[[workload]]\nname = \"w\"\ntrace = \"missing.csv\"\n",
+            &own,
+            &["cannot open the trace", "workload[0].trace"],
+        ),
+        (
+            "[[workload]]\nname = \"w\"\ntrace = \"jobs.csv\"\ntrace_format = \"phily\"\n",
+            &own,
+            &["unknown trace format `phily`", "philly"],
+        ),
+        (
+            "[[workload]]\nname = \"w\"\ngpu_hours_per_month = 10\ntrace_format = \"csv\"\n",
+            &own,
+            &["`trace_format` applies only to a workload with `trace`"],
+        ),
+        (
+            "[[workload]]\nname = \"w\"\ntrace = \"one.csv\"\n",
+            &own,
+            &["arrives at one instant", "2 jobs submitted at second 5"],
+        ),
+        (
+            "[[workload]]\nname = \"w\"\ntrace = \"jobs.csv\"\n",
+            &one_server("own", "onprem", "scheduler = \"easy\""),
+            &[
+                "unknown scheduler `easy`",
+                "option[0].scheduler",
+                "easy-backfill",
+            ],
+        ),
+        (
+            "[[workload]]\nname = \"w\"\ntrace = \"jobs.csv\"\ntrace_accelerator = \"h100\"\n",
+            &own,
+            &["workload[0].trace_accelerator", "h100-sxm"],
+        ),
+    ];
+    for (workloads, options, needles) in cases {
+        let path = scratch.write("bad.toml", &scenario(workloads, options));
+        run_rejected(&[arg(&path)], needles);
+    }
+    // A demand scale that lays more jobs over the horizon than a run may hold.
+    let text = scenario("[[workload]]\nname = \"w\"\ntrace = \"jobs.csv\"\n", &own)
+        .replace("discount_rate", "demand_scale = 9000.0\ndiscount_rate");
+    let path = scratch.write("many.toml", &text);
+    run_rejected(&[arg(&path)], &["too many jobs", "5,000,000"]);
+    // What moves the jobs is not sampled.
+    let text = format!(
+        "{}\n[[uncertain]]\npath = \"demand_scale\"\ndistribution = \"uniform\"\nlow = 0.5\nhigh = 1.5\n",
+        scenario("[[workload]]\nname = \"w\"\ntrace = \"jobs.csv\"\n", &own)
+    );
+    let path = scratch.write("mc.toml", &text);
+    run_rejected(
+        &[arg(&path), arg("--samples"), arg("100")],
+        &["`demand_scale` cannot be uncertain", "trace workload"],
+    );
+}
+
+#[test]
+fn a_sample_that_changes_the_cluster_replays_the_trace_again() {
+    // A fixed uncertain availability of 0.5 runs every job twice as long on the owned GPUs:
+    // each sample must give the figures of a plain run at availability 0.5, not the
+    // scenario's replay at 1.0, whatever the number of threads.
+    let scratch = Scratch::new();
+    scratch.write("jobs.csv", WAITING);
+    let workloads = "[[workload]]\nname = \"jobs\"\ntrace = \"jobs.csv\"\nmax_wait_hours = 1\n";
+    let half = scenario(
+        workloads,
+        &one_server("own", "onprem", "").replace("1.0", "0.5"),
+    );
+    let plain = run_json(&scratch, &half);
+    let expected = num(option(&plain, "own"), "pv_cost");
+    let whole = scenario(workloads, &one_server("own", "onprem", ""));
+    let at_one = num(option(&run_json(&scratch, &whole), "own"), "pv_cost");
+    assert!(
+        (at_one - expected).abs() > 1.0,
+        "availability must matter here: {at_one} vs {expected}"
+    );
+    let text = format!(
+        "{whole}\n[[uncertain]]\npath = \"option[own].availability\"\ndistribution = \"fixed\"\nvalue = 0.5\n\n\
+         [[uncertain]]\npath = \"site[us-tx-colo].electricity_per_kwh\"\ndistribution = \"fixed\"\nvalue = 0.066\n"
+    );
+    let path = scratch.write("mc.toml", &text);
+    let mut outputs = Vec::new();
+    for threads in ["1", "2"] {
+        let json = success([
+            arg("run"),
+            arg(&path),
+            arg("--samples"),
+            arg("300"),
+            arg("--threads"),
+            arg(threads),
+            arg("--format"),
+            arg("json"),
+        ]);
+        let doc: Value = serde_json::from_str(&json).expect("JSON");
+        let mc = doc["montecarlo"]["options"]
+            .as_array()
+            .expect("options")
+            .iter()
+            .find(|o| o["name"] == "own")
+            .expect("own")
+            .clone();
+        let pv = &mc["metrics"]["pv_cost"];
+        for stat in ["mean", "p5", "p95"] {
+            close(num(pv, stat), expected, stat);
+        }
+        outputs.push(json);
+    }
+    assert_eq!(outputs[0], outputs[1], "the same on 1 and 2 threads");
+}
