@@ -523,3 +523,51 @@ fn a_sweep_compares_tax_depreciation_policies() {
         &["unknown depreciation policy id `macrs-5`", "`macrs-5y`"],
     );
 }
+
+#[test]
+fn a_trace_workload_is_taxed_like_any_other_demand() {
+    // The jobs of a real trace, replayed on a hybrid that bursts to the cloud: every running
+    // cost of the breakdown is deducted, and the purchase through its tax depreciation.
+    let philly = crate::support::repo().join("../shared/data/traces/philly-2017-10-01-5000.csv");
+    let text = format!(
+        "name = \"trace\"\nhorizon_months = 12\nstart = \"2027-01\"\ndiscount_rate = 0.1\n\
+         reference_accelerator = \"h100-sxm\"\n\n[tax]\nrate = 0.25\npolicy = \"us-bonus-100\"\n\n\
+         [[workload]]\nname = \"jobs\"\ntrace = \"{}\"\ntrace_format = \"philly\"\n\
+         trace_accelerator = \"v100-sxm2-32gb\"\nmax_wait_hours = 24\n\n\
+         [[option]]\nname = \"cloud\"\nkind = \"cloud\"\noffer = \"lambda-gpu_8x_h100_sxm5\"\n\n\
+         [[option]]\nname = \"burst\"\nkind = \"hybrid\"\nserver = \"hgx-h100-oem\"\nservers = 4\n\
+         site = \"us-tx-colo\"\nscheduler = \"easy-backfill\"\noffer = \"lambda-gpu_8x_h100_sxm5\"\n",
+        philly.display()
+    );
+    let doc = json(&text);
+    check_contract(&doc, "trace after tax");
+    for name in ["cloud", "burst"] {
+        let o = option(&doc, name);
+        let (b, t) = (&o["breakdown"], &o["tax"]);
+        let running: f64 = [
+            "lease",
+            "energy",
+            "colocation",
+            "staff",
+            "support",
+            "software",
+            "cloud_committed",
+            "cloud_on_demand",
+            "cloud_spot",
+            "storage",
+            "egress",
+        ]
+        .iter()
+        .map(|k| num(b, k))
+        .sum();
+        assert!(close(num(t, "operating_deductions"), running), "{name}");
+        // 100% bonus writes the whole purchase off within the year; resale is all gain.
+        assert!(close(num(t, "depreciation"), num(b, "hardware")), "{name}");
+        assert!(
+            close(num(t, "disposal_gain"), -num(b, "residual_value")),
+            "{name}"
+        );
+        let deducted = running + num(b, "hardware") + num(b, "residual_value");
+        assert!(close(num(t, "tax"), -0.25 * deducted), "{name}");
+    }
+}
