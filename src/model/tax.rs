@@ -18,12 +18,21 @@ pub struct OwnedDeductions {
     running: Vec<f64>,
     disposal_start: Vec<f64>,
     disposal_end: Vec<f64>,
+    /// What the deductions were filled for: a Monte Carlo sample that changes none of it
+    /// keeps them.
+    key: Option<([u64; 10], finance::Depreciation)>,
 }
 
 /// Fills `d` with the deductions of owned hardware `o` over the horizon of `input`; the
 /// purchases, loans, leases and disposals are those of the cash model (README M9).
 pub fn owned_deductions(input: &Input, o: &OwnedIn, d: &mut OwnedDeductions) {
     let h = input.horizon_months;
+    // Everything read below but the tax policy is what the cash schedule reads.
+    let key = (super::schedule_key(h, o), o.tax_depreciation.clone());
+    if d.key.as_ref() == Some(&key) {
+        return;
+    }
+    d.key = Some(key);
     for v in [
         &mut d.depreciation,
         &mut d.interest,
