@@ -25,6 +25,9 @@ pub struct Input {
     /// Extra growth of every workload's demand [fraction per year], compounding with each
     /// workload's own growth.
     pub demand_growth_per_year: f64,
+    /// Each option's cost shown back to teams, with idle owned capacity so (README B1-B4);
+    /// `None`: no showback.
+    pub showback: Option<super::showback::Idle>,
     /// Income tax on the flows (README TX1-TX4); `None`: every figure before tax.
     pub tax: Option<TaxIn>,
 }
@@ -57,6 +60,8 @@ pub struct WorkloadIn {
     /// The workload's jobs, when it is given as a job trace (README T1); its load profile then
     /// carries no demand.
     pub trace: Option<Arc<super::trace::TraceIn>>,
+    /// The team it is shown back to (README B1); `None`: no team.
+    pub team: Option<String>,
 }
 
 impl Input {

@@ -9,6 +9,7 @@ mod input;
 mod output;
 pub mod queue;
 pub mod queue_tables;
+pub mod showback;
 mod tax;
 pub mod trace;
 mod verdict;
@@ -528,6 +529,8 @@ pub struct MonthFlows {
     /// Income tax of the month (README TX3; negative: tax saved), also in `start_flow` and
     /// `end_flow`; 0 without tax.
     pub tax: f64,
+    /// The part of `tax` at the start of the month (on a disposal at a refresh).
+    pub tax_at_start: f64,
     pub energy_kwh: f64,
     pub co2_t: f64,
     pub owned_utilization: Option<f64>,
@@ -732,7 +735,7 @@ pub fn evaluate_all(
 ) {
     prepare(input, ws, detail);
     if input.hourly() {
-        hourly_splits(input, months, ws);
+        hourly_splits(input, months, ws, detail);
     } else {
         for (m, d) in months.iter().enumerate().take(input.horizon_months) {
             split_month(input, m, d, ws);
@@ -954,7 +957,7 @@ fn commit_gpus(c: &CloudIn, m: usize, cloud: f64, previous: f64) -> f64 {
 /// Every option's months when the model walks the hours (README Q1-Q7): owned capacity serves
 /// a queue hour by hour over the whole horizon; a cloud option serves every hour's load that
 /// may leave the building in its hour (it has no capacity of its own to wait for).
-fn hourly_splits(input: &Input, months: &[MonthDemand], ws: &mut Workspace) {
+fn hourly_splits(input: &Input, months: &[MonthDemand], ws: &mut Workspace, detail: bool) {
     let h = input.horizon_months.min(months.len());
     let waiting = waiting_order(input);
     let arrivals: Vec<&queue::Arrivals> = months[..h].iter().map(|d| &d.arrivals).collect();
@@ -1031,6 +1034,7 @@ fn hourly_splits(input: &Input, months: &[MonthDemand], ws: &mut Workspace) {
             gpus: owned_capacity(option),
             burst: option.kind == Kind::Hybrid,
             unserved_price: price,
+            attribute: detail,
         };
         // Everything the queue depends on: the demand, its monthly factors, the capacity and
         // the prices of unserved work.
@@ -1191,6 +1195,7 @@ fn finish(
                 depreciation: 0.0,
                 investment_at_start: 0.0,
                 tax: 0.0,
+                tax_at_start: 0.0,
                 energy_kwh: 0.0,
                 co2_t: 0.0,
                 owned_utilization: None,
@@ -1261,6 +1266,7 @@ fn finish(
                 flows.start_flow += start;
                 flows.end_flow += end;
                 flows.tax = start + end;
+                flows.tax_at_start = start;
             }
             t.add(m, &flows, &tables.discount, detail);
             sink(n, m, &flows);
@@ -1439,6 +1445,7 @@ fn simulate_options(input: &Input, months: &[MonthDemand]) -> Vec<OptionResult> 
             depreciation: f.depreciation,
             investment_at_start: f.investment_at_start,
             tax: input.tax.map(|_| f.tax),
+            tax_at_start: f.tax_at_start,
             energy_kwh: f.energy_kwh,
             co2_t: f.co2_t,
             owned_utilization: f.owned_utilization,
@@ -1473,13 +1480,42 @@ fn simulate_options(input: &Input, months: &[MonthDemand]) -> Vec<OptionResult> 
             p95_total[n] = wait_percentile(&all, 0.95);
         }
     }
+    // Showback (B1-B4): what each workload got, and the costs divided by it.
+    let showbacks: Vec<Option<showback::Showback>> = input
+        .options
+        .iter()
+        .enumerate()
+        .map(|(n, option)| {
+            let idle = input.showback?;
+            let scratch = &ws.options[n];
+            let capacity = owned_capacity(option);
+            let got = showback::attribute(
+                input,
+                months,
+                option,
+                capacity,
+                &ws.tables.scale,
+                &scratch.queue,
+                scratch.trace.as_deref(),
+            );
+            Some(showback::allocate(
+                input,
+                &rows[n],
+                &got,
+                capacity,
+                &ws.tables.discount,
+                idle,
+            ))
+        })
+        .collect();
     input
         .options
         .iter()
         .zip(rows)
         .zip(totals)
+        .zip(showbacks)
         .enumerate()
-        .map(|(n, ((option, rows), totals))| {
+        .map(|(n, (((option, rows), totals), showback))| {
             let owned = option.owned.as_ref().filter(|o| o.servers > 0);
             let installed_hours = owned
                 .map(|o| o.gpus() * o.rel_throughput * HOURS)
@@ -1522,6 +1558,7 @@ fn simulate_options(input: &Input, months: &[MonthDemand]) -> Vec<OptionResult> 
                 break_even_utilization: None,
                 is_baseline: false,
                 months: rows,
+                showback,
             }
         })
         .collect()

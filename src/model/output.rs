@@ -149,6 +149,8 @@ pub struct MonthRow {
     /// With tax: the month's income tax (README TX3; negative: tax saved), inside
     /// `start_flow` and `end_flow`.
     pub tax: Option<f64>,
+    /// The part of `tax` paid at the start of the month (0 without tax).
+    pub tax_at_start: f64,
     pub energy_kwh: f64,
     pub co2_t: f64,
     /// Busy share of installed owned GPUs, for options that own GPUs.
@@ -223,6 +225,8 @@ pub struct OptionResult {
     pub name: String,
     pub kind: super::Kind,
     pub months: Vec<MonthRow>,
+    /// The option's cost shown back to teams (README B1-B4), when the scenario asks for it.
+    pub showback: Option<super::showback::Showback>,
     pub pv_cost: f64,
     pub total_cost: f64,
     pub breakdown: [f64; Category::COUNT],

@@ -185,6 +185,13 @@ pub struct QueueMonth {
     pub waiting_served: f64,
     /// Cloud load of each hour of the month by arrival hour (for committed capacity, M6).
     pub cloud_hourly: Vec<f64>,
+    /// Who got what, when asked for ([`Capacity::attribute`]): per waiting workload (in
+    /// [`Waiting`] order) `[on-prem, cloud, unmet]` of this month (on-prem by the hour served,
+    /// cloud and unmet by arrival), and the walked hours with the share of each interactive
+    /// class served on-prem in them, `(hour, sensitive, other)`; in the hours not walked all
+    /// interactive load was served.
+    pub by_waiting: Vec<[f64; 3]>,
+    pub walked: Vec<(u16, f64, f64)>,
 }
 
 /// Reusable buffers of [`simulate`].
@@ -205,6 +212,8 @@ pub struct Capacity {
     pub burst: bool,
     /// Price of a GPU-hour left unserved of the interactive classes when they are uniform.
     pub unserved_price: f64,
+    /// Whether to record who got what (`by_waiting`, `walked`), for showback.
+    pub attribute: bool,
 }
 
 /// Simulates the owned capacity hour by hour over the months of `arrivals`, each scaled by its
@@ -261,6 +270,11 @@ pub fn simulate_beside(
         q.waits.resize(buckets, 0.0);
         q.cloud_hourly.clear();
         q.cloud_hourly.resize(HOURS_PER_MONTH, 0.0);
+        q.by_waiting.clear();
+        q.walked.clear();
+        if capacity.attribute {
+            q.by_waiting.resize(waiting.len(), [0.0; 3]);
+        }
     }
     scratch.remaining.clear();
     scratch.remaining.resize(ring * k, 0.0);
@@ -318,6 +332,11 @@ pub fn simulate_beside(
                 q.unserved_cost += over * price(&a.price_other, h, capacity.unserved_price);
             }
             q.served_onprem += served + served_n;
+            if capacity.attribute {
+                let share = |served: f64, load: f64| if load > 0.0 { served / load } else { 1.0 };
+                q.walked
+                    .push((h as u16, share(served, s), share(served_n, n)));
+            }
             walked[0] += a.interactive_sensitive.get(h).copied().unwrap_or(0.0);
             walked[1] += a.interactive_other.get(h).copied().unwrap_or(0.0);
             // Q1: this hour's waiting arrivals join the queue.
@@ -335,6 +354,9 @@ pub fn simulate_beside(
         let q = &mut out[m];
         let rest = |i: usize| f * (a.sums.get(i).copied().unwrap_or(0.0) - walked[i]).max(0.0);
         let waiting_rest: f64 = (0..k).map(|j| rest(2 + j)).sum();
+        for (j, by) in q.by_waiting.iter_mut().enumerate() {
+            by[0] += rest(2 + j);
+        }
         q.served_onprem += rest(0) + rest(1) + waiting_rest;
         q.waiting_served += waiting_rest;
         if let Some(w0) = q.waits.first_mut() {
@@ -398,6 +420,9 @@ impl Queue<'_> {
                 self.remaining[slot + j] = r - x;
                 cap -= x;
                 if let Some(q) = q.as_deref_mut() {
+                    if let Some(by) = q.by_waiting.get_mut(j) {
+                        by[0] += x;
+                    }
                     q.served_onprem += x;
                     q.waiting_served += x;
                     q.wait_sum += x * f64::from(age);
@@ -430,12 +455,16 @@ impl Queue<'_> {
                 self.remaining[slot] = 0.0;
                 let (am, ah) = (a / HOURS_PER_MONTH, a % HOURS_PER_MONTH);
                 let q = &mut out[am];
-                if burst && !w.sensitive {
+                let to_cloud = burst && !w.sensitive;
+                if to_cloud {
                     q.cloud += r;
                     q.cloud_hourly[ah] += r;
                 } else {
                     q.unmet += r;
                     q.unserved_cost += r * w.unserved_price;
+                }
+                if let Some(by) = q.by_waiting.get_mut(j) {
+                    by[if to_cloud { 1 } else { 2 }] += r;
                 }
             }
         }
@@ -492,6 +521,7 @@ mod tests {
                 gpus,
                 burst,
                 unserved_price: 0.0,
+                attribute: false,
             },
             &mut QueueScratch::default(),
             &mut out,

@@ -116,6 +116,7 @@ impl QueueTables {
                         gpus: (ln_low + step * i as f64).exp(),
                         burst,
                         unserved_price: 0.0,
+                        attribute: false,
                     };
                     let mut out = Vec::new();
                     queue::simulate(

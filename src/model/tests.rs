@@ -78,6 +78,7 @@ fn workload(gpu_hours: f64, growth: f64, profile: &str, sensitive: bool) -> Work
         max_wait_hours: 0,
         unserved_cost_per_gpu_hour: None,
         trace: None,
+        team: None,
     }
 }
 
@@ -97,6 +98,7 @@ fn input(workloads: Vec<WorkloadIn>, options: Vec<OptionIn>, horizon: usize, rat
         baseline: 0,
         demand_scale: 1.0,
         demand_growth_per_year: 0.0,
+        showback: None,
         tax: None,
     }
 }

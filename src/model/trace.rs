@@ -34,8 +34,8 @@ pub struct TraceIn {
     pub period_s: f64,
     /// Throughput of the GPU the durations were recorded on, in reference GPUs.
     pub rel_throughput: f64,
-    /// Longest wait of a job for owned GPUs [s]; `None`: as long as it takes.
-    pub max_wait_s: Option<i64>,
+    /// Longest wait of a job for owned GPUs [s].
+    pub max_wait_s: i64,
 }
 
 impl TraceIn {
@@ -130,15 +130,17 @@ fn lay(input: &Input, mut each: impl FnMut(Laid) -> bool) {
     }
 }
 
-/// How many jobs the trace workloads of `input` lay over its horizon, counted up to `limit`
-/// (more than `limit` reads `limit + 1`).
-pub fn laid_jobs(input: &Input, limit: u64) -> u64 {
+/// How many jobs the trace workloads of `input` lay over its horizon, in all (counted up to
+/// `limit`: more than `limit` reads `limit + 1`) and by workload.
+pub fn laid_jobs(input: &Input, limit: u64) -> (u64, Vec<u64>) {
     let mut n = 0u64;
-    lay(input, |_| {
+    let mut by = vec![0u64; input.workloads.len()];
+    lay(input, |j| {
         n += 1;
+        by[j.workload as usize] += 1;
         n <= limit
     });
-    n
+    (n, by)
 }
 
 /// One month of an option's trace workloads (T5).
@@ -160,6 +162,9 @@ pub struct TraceMonth {
     /// Served on-prem in the month by the job's wait, rounded up to whole hours, in the
     /// buckets of [`wait_bucket`].
     pub waits: Vec<f64>,
+    /// By workload (indexed as the scenario's workloads): `[on-prem, cloud, unmet, price of
+    /// unmet]` of the month, for showback; empty for workloads without a trace.
+    pub by_workload: Vec<[f64; 4]>,
 }
 
 /// What an option's trace workloads do over the horizon.
@@ -186,8 +191,12 @@ pub fn replay(input: &Input, option: &OptionIn) -> TraceRun {
     });
     // One stream in order of arrival; ties in scenario order, then trace order.
     laid.sort_by_key(|j| j.submit_s);
+    let blank = TraceMonth {
+        by_workload: vec![[0.0; 4]; input.workloads.len()],
+        ..TraceMonth::default()
+    };
     let mut run = TraceRun {
-        months: vec![TraceMonth::default(); h],
+        months: vec![blank; h],
         used: Vec::new(),
         cloud: vec![0.0; hours],
         jobs: laid.len(),
@@ -198,7 +207,14 @@ pub fn replay(input: &Input, option: &OptionIn) -> TraceRun {
             .as_deref()
             .expect("laid jobs come from trace workloads")
     };
-    let end_s = hours as f64 * HOUR_S;
+    // Cloud work by hour, in total and by trace workload: each job in constant time, however
+    // long it runs (a cloud runs every job at once).
+    let mut cloud = Spreader::new(hours);
+    let mut cloud_by: Vec<Option<Spreader>> = input
+        .workloads
+        .iter()
+        .map(|w| w.trace.as_ref().map(|_| Spreader::new(hours)))
+        .collect();
     for j in &laid {
         let trace = trace_of(j);
         let work = trace.work(&trace.jobs[j.job as usize]);
@@ -218,7 +234,7 @@ pub fn replay(input: &Input, option: &OptionIn) -> TraceRun {
         .filter(|r| *r > 0.0);
     // A job that leaves the queue (or never had owned GPUs to wait for) runs in the cloud from
     // `at` if it may, else is work not done.
-    let leave = |run: &mut TraceRun, j: &Laid, at: i64| {
+    let mut leave = |run: &mut TraceRun, j: &Laid, at: i64| {
         let w = &input.workloads[j.workload as usize];
         let trace = trace_of(j);
         let job = &trace.jobs[j.job as usize];
@@ -227,27 +243,63 @@ pub fn replay(input: &Input, option: &OptionIn) -> TraceRun {
             Some(rel) => {
                 let duration = job.duration_s as f64 * trace.rel_throughput / rel;
                 let start = at as f64;
-                let mut per_month = |hour: usize, x: f64| {
-                    run.cloud[hour] += x;
-                    run.months[hour / HOURS_PER_MONTH].cloud += x;
-                };
-                spread(start, start + duration, work, end_s, &mut per_month);
+                cloud.add(start, start + duration, work);
+                if let Some(by) = cloud_by[j.workload as usize].as_mut() {
+                    by.add(start, start + duration, work);
+                }
             }
             None => {
                 let month =
                     (j.submit_s.max(0) as usize / 3600 / HOURS_PER_MONTH).min(h.saturating_sub(1));
                 let m = &mut run.months[month];
+                let price = work * w.unserved_cost_per_gpu_hour.unwrap_or(0.0);
                 m.unmet += work;
-                m.unserved_cost += work * w.unserved_cost_per_gpu_hour.unwrap_or(0.0);
+                m.unserved_cost += price;
+                let by = &mut m.by_workload[j.workload as usize];
+                by[2] += work;
+                by[3] += price;
             }
         }
     };
-    let Some(o) = owned.filter(|_| option.kind != Kind::Cloud) else {
+    let owned = owned.filter(|_| option.kind != Kind::Cloud);
+    if owned.is_none() {
         for j in &laid {
             leave(&mut run, j, j.submit_s);
         }
-        return run;
-    };
+    }
+    if let Some(o) = owned {
+        replay_owned(o, &laid, &trace_of, &mut run, &mut leave);
+    }
+    // The cloud's hours, and their sums by month.
+    run.cloud = cloud.finish();
+    for (m, month) in run.months.iter_mut().enumerate() {
+        month.cloud = run.cloud[m * HOURS_PER_MONTH..(m + 1) * HOURS_PER_MONTH]
+            .iter()
+            .sum();
+    }
+    for (w, by) in cloud_by.into_iter().enumerate() {
+        let Some(by) = by else { continue };
+        let series = by.finish();
+        for (m, month) in run.months.iter_mut().enumerate() {
+            month.by_workload[w][1] = series[m * HOURS_PER_MONTH..(m + 1) * HOURS_PER_MONTH]
+                .iter()
+                .sum();
+        }
+    }
+    run
+}
+
+/// The replay of the laid jobs on the owned servers `o` (T3, T4) into `run`; jobs that leave
+/// the queue go to `leave`.
+fn replay_owned<'a>(
+    o: &super::input::OwnedIn,
+    laid: &[Laid],
+    trace_of: &impl Fn(&Laid) -> &'a TraceIn,
+    run: &mut TraceRun,
+    leave: &mut impl FnMut(&mut TraceRun, &Laid, i64),
+) {
+    let hours = run.cloud.len();
+    let end_s = hours as f64 * HOUR_S;
     run.used = vec![0.0; hours];
     // On the owned GPU, a job runs for its recorded time × rel(trace) / (rel(owned) ×
     // availability), to the second (at least one).
@@ -267,10 +319,7 @@ pub fn replay(input: &Input, option: &OptionIn) -> TraceRun {
             }
         })
         .collect();
-    let limits: Vec<i64> = laid
-        .iter()
-        .map(|j| trace_of(j).max_wait_s.unwrap_or(i64::MAX))
-        .collect();
+    let limits: Vec<i64> = laid.iter().map(|j| trace_of(j).max_wait_s).collect();
     let config = Config {
         cluster: Cluster {
             nodes: o.servers,
@@ -295,6 +344,7 @@ pub fn replay(input: &Input, option: &OptionIn) -> TraceRun {
                     used[hour] += x;
                     let m = &mut months[hour / HOURS_PER_MONTH];
                     m.onprem += x;
+                    m.by_workload[j.workload as usize][0] += x;
                     m.wait_sum += x * wait_h;
                     if wait_s >= 3600 {
                         m.after_wait += x;
@@ -313,18 +363,80 @@ pub fn replay(input: &Input, option: &OptionIn) -> TraceRun {
                     &mut per_hour,
                 );
             }
-            Fate::Cloud(at) => leave(&mut run, j, at),
-            Fate::Unmet => leave(&mut run, j, j.submit_s),
+            Fate::Cloud(at) => leave(run, j, at),
+            Fate::Unmet => leave(run, j, j.submit_s),
         }
     }
-    run
+}
+
+/// Amounts spread evenly over stretches of time, added into hours in constant time per stretch
+/// (the whole hours in between through a difference array), for the hours of the horizon.
+struct Spreader {
+    /// Parts of first and last hours.
+    point: Vec<f64>,
+    /// Changes of the amount per whole hour, from each hour on.
+    change: Vec<f64>,
+}
+
+impl Spreader {
+    fn new(hours: usize) -> Spreader {
+        Spreader {
+            point: vec![0.0; hours],
+            change: vec![0.0; hours + 1],
+        }
+    }
+
+    /// Spreads `amount` evenly over the seconds `[from, to)`; what falls after the last hour is
+    /// dropped (the final backlog, T5).
+    fn add(&mut self, from: f64, to: f64, amount: f64) {
+        let hours = self.point.len();
+        let end_s = hours as f64 * HOUR_S;
+        if amount <= 0.0 || from >= end_s || from < 0.0 {
+            return;
+        }
+        let first = (from / HOUR_S) as usize;
+        if to - from <= 0.0 {
+            self.point[first] += amount;
+            return;
+        }
+        let rate = amount / (to - from);
+        let last_s = to.min(end_s);
+        let last = ((last_s / HOUR_S) as usize).min(hours);
+        if last == first {
+            self.point[first] += rate * (last_s - from);
+            return;
+        }
+        self.point[first] += rate * ((first + 1) as f64 * HOUR_S - from);
+        if first + 1 < last {
+            let full = rate * HOUR_S;
+            self.change[first + 1] += full;
+            self.change[last] -= full;
+        }
+        if last < hours {
+            self.point[last] += rate * (last_s - last as f64 * HOUR_S);
+        }
+    }
+
+    /// The amount in each hour.
+    fn finish(self) -> Vec<f64> {
+        let mut level = 0.0;
+        self.point
+            .iter()
+            .zip(&self.change)
+            .map(|(p, c)| {
+                level += c;
+                // Additions and subtractions of the same amounts leave rounding, never load.
+                p + level.max(0.0)
+            })
+            .collect()
+    }
 }
 
 /// The load of the trace workloads of `input` in each of the first `hours` hours of the horizon
 /// if every job ran as it arrived on reference GPUs [reference GPU-hours]: the demand's own
 /// shape, before any queue (README T3).
 pub fn arrival_load(input: &Input, hours: usize) -> Vec<f64> {
-    let mut load = vec![0.0; hours];
+    let mut load = Spreader::new(hours);
     let end_s = hours as f64 * HOUR_S;
     lay(input, |j| {
         let trace = input.workloads[j.workload as usize]
@@ -334,16 +446,10 @@ pub fn arrival_load(input: &Input, hours: usize) -> Vec<f64> {
         let job = &trace.jobs[j.job as usize];
         let start = j.submit_s as f64;
         let seconds = job.duration_s as f64 * trace.rel_throughput;
-        spread(
-            start,
-            start + seconds,
-            trace.work(job),
-            end_s,
-            &mut |h, x| load[h] += x,
-        );
+        load.add(start, start + seconds, trace.work(job));
         start < end_s
     });
-    load
+    load.finish()
 }
 
 /// Spreads `amount` evenly over the seconds `[from, to)` and hands each hour of the horizon
@@ -390,6 +496,32 @@ mod tests {
             (cut - 2.0).abs() < 1e-12,
             "only the hour inside the horizon: {cut}"
         );
+    }
+
+    #[test]
+    fn the_spreader_puts_every_stretch_where_spreading_hour_by_hour_does() {
+        // Stretches inside one hour, across several, from the last hour past the end, and
+        // longer than the horizon.
+        let stretches = [
+            (100.0, 900.0, 1.0),
+            (1800.0, 9000.0, 2.0),
+            (3600.0, 7200.0, 3.0),
+            (5000.0, 1e9, 4.0),
+            (3.0 * 3600.0 + 5.0, 4.0 * 3600.0 + 5.0, 5.0),
+            (0.0, 0.0, 6.0),
+        ];
+        let hours = 4;
+        let mut fast = Spreader::new(hours);
+        let mut slow = vec![0.0; hours];
+        for (from, to, amount) in stretches {
+            fast.add(from, to, amount);
+            spread(from, to, amount, hours as f64 * HOUR_S, &mut |h, x| {
+                slow[h] += x
+            });
+        }
+        for (h, (a, b)) in fast.finish().iter().zip(&slow).enumerate() {
+            assert!((a - b).abs() < 1e-12, "hour {h}: {a} vs {b}");
+        }
     }
 
     #[test]

@@ -370,6 +370,7 @@ fn sweep_optimum_follows_the_screening_curve() {
             max_wait_hours: 0,
             unserved_cost_per_gpu_hour: None,
             trace: None,
+            team: None,
         }],
         options: vec![OptionIn {
             name: "hybrid".into(),
@@ -380,6 +381,7 @@ fn sweep_optimum_follows_the_screening_curve() {
         baseline: 0,
         demand_scale: 1.0,
         demand_growth_per_year: 0.0,
+        showback: None,
         tax: None,
     };
     let plan = Plan {

@@ -17,8 +17,7 @@ pub struct FromOption {
     /// The option's cloud offer at its on-demand price, for a hybrid.
     pub pricing: Option<Pricing>,
     /// `never` for an `onprem` option; for a hybrid, `after=` the shortest `max_wait_hours`
-    /// of the scenario's workloads (`immediate` when that is 0; `never` when every workload
-    /// is a trace without a limit).
+    /// of the scenario's workloads (`immediate` when that is 0).
     pub burst: Burst,
 }
 
@@ -70,18 +69,18 @@ pub fn from_option(
                 offer: o.id.clone(),
                 usd_per_gpu_hour: o.on_demand_usd_per_hour / f64::from(o.accelerator_count.max(1)),
             });
-            // A trace workload's jobs wait by their own limit, or without one.
+            // A trace workload's jobs wait by their own limit.
             let wait_s = resolved
                 .input
                 .workloads
                 .iter()
                 .map(|w| match &w.trace {
                     Some(t) => t.max_wait_s,
-                    None => Some(i64::from(w.max_wait_hours) * 3600),
+                    None => i64::from(w.max_wait_hours) * 3600,
                 })
-                .min_by_key(|w| w.unwrap_or(i64::MAX))
-                .unwrap_or(Some(0));
-            (pricing, wait_s.map_or(Burst::Never, Burst::After))
+                .min()
+                .unwrap_or(0);
+            (pricing, Burst::After(wait_s))
         }
         _ => (None, Burst::Never),
     };

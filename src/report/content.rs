@@ -22,6 +22,8 @@ pub struct Content {
     pub policy_summary: Option<String>,
     pub policies_header: Vec<String>,
     pub policies: Vec<Vec<String>>,
+    /// The showback table (README "Teams and showback"), when the scenario asks for it.
+    pub showback: Option<Section>,
     /// Header of the summary table: an empty corner cell, then the option names.
     pub summary_header: Vec<String>,
     /// Rows of the summary table: the metric with its unit, then one cell per option.
@@ -101,6 +103,12 @@ pub fn build(run: &Run, charts: &[Chart], analyses: &Analyses) -> Content {
         policy_summary: super::policy_summary(run),
         policies_header: super::policy_grid(run).0,
         policies: super::policy_grid(run).1,
+        showback: super::showback_grid(run).map(|(text, header, rows)| Section {
+            heading: "Showback".to_string(),
+            text,
+            header,
+            rows,
+        }),
         summary_header,
         summary,
         uncertainty: uncertainty_sections(run, analyses),

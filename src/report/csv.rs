@@ -139,6 +139,18 @@ pub fn render(run: &Run, monthly: bool) -> String {
         .map(|s| s.to_string())
         .collect();
         header.extend(Category::ALL.iter().map(|c| format!("cost_{}", c.key())));
+        // Showback: each team's nominal cost, then the idle capacity's (README B1-B4).
+        let teams: Vec<String> = run
+            .output
+            .options
+            .iter()
+            .find_map(|o| o.showback.as_ref())
+            .map(|s| s.teams.iter().map(|t| t.team.clone()).collect())
+            .unwrap_or_default();
+        header.extend(teams.iter().map(|t| format!("showback_team:{t}")));
+        if run.output.options.iter().any(|o| o.showback.is_some()) {
+            header.push("showback_idle".to_string());
+        }
         // The after-tax view (README TX1-TX4): which view, and each option's tax figures.
         if run.input.tax.is_some() {
             header.extend(TAX_COLUMNS.map(String::from));
@@ -183,6 +195,10 @@ pub fn render(run: &Run, monthly: bool) -> String {
                 num(o.depreciation),
             ];
             rec.extend(o.breakdown.iter().map(|v| num(*v)));
+            if let Some(s) = &o.showback {
+                rec.extend(s.teams.iter().map(|t| num(t.cost)));
+                rec.push(num(s.idle.cost));
+            }
             if let (Some(tax), Some(t)) = (run.input.tax, o.tax) {
                 rec.extend([
                     "after-tax".to_string(),

@@ -38,6 +38,14 @@ pub fn render(c: &Content, charts: &[Chart]) -> String {
     }
     out.push_str("<h2>Summary</h2>\n");
     out.push_str(&table(&c.summary_header, &c.summary, true));
+    if let Some(s) = &c.showback {
+        out.push_str(&format!(
+            "<h2>{}</h2>\n<p>{}</p>\n",
+            esc(&s.heading),
+            code_spans(&esc(&s.text))
+        ));
+        out.push_str(&table(&s.header, &s.rows, true));
+    }
     if !c.uncertainty.is_empty() {
         out.push_str("<h2>Uncertainty</h2>\n");
         for section in &c.uncertainty {

@@ -214,11 +214,62 @@ pub struct OptionJson<'a> {
     pub irr_roots: Option<usize>,
     /// Total cost by category (before tax).
     pub breakdown: Breakdown,
+    /// The option's cost by team (README "Teams and showback"); `null` without showback.
+    pub showback: Option<ShowbackJson<'a>>,
     /// Its income tax, in an after-tax run.
     #[serde(skip_serializing_if = "Option::is_none")]
     pub tax: Option<OptionTaxJson<'a>>,
     /// One row per month of the horizon.
     pub monthly: Months<'a>,
+}
+
+/// An option's cost shown back to teams (README B1-B4).
+#[derive(Serialize, JsonSchema)]
+#[schemars(deny_unknown_fields)]
+pub struct ShowbackJson<'a> {
+    /// `separate` or `shared`: where the cost of idle owned capacity goes.
+    #[schemars(extend("enum" = ["separate", "shared"]))]
+    pub idle_mode: &'static str,
+    /// One entry per team, in order of first appearance among the workloads; workloads
+    /// without a team are the team `(no team)`.
+    pub teams: Vec<TeamJson<'a>>,
+    /// What no team was given: idle owned capacity (`onprem_gpu_hours` are the idle owned
+    /// GPU-hours) and costs of months without use.
+    pub idle: TeamJson<'a>,
+}
+
+/// A team's use of an option and its cost [reference GPU-hours, scenario currency].
+#[derive(Serialize, JsonSchema)]
+#[schemars(deny_unknown_fields)]
+pub struct TeamJson<'a> {
+    pub team: &'a str,
+    pub onprem_gpu_hours: f64,
+    pub cloud_gpu_hours: f64,
+    pub unmet_gpu_hours: f64,
+    /// Nominal cost over the horizon: owned + cloud + unserved.
+    pub cost: f64,
+    pub owned_cost: f64,
+    pub cloud_cost: f64,
+    pub unserved_cost: f64,
+    /// Present value (F2).
+    pub pv_cost: f64,
+    /// Share of the option's nominal cost [fraction].
+    pub share: f64,
+}
+
+fn team_json(t: &crate::model::showback::TeamCost, total: f64) -> TeamJson<'_> {
+    TeamJson {
+        team: &t.team,
+        onprem_gpu_hours: t.onprem_gpu_hours,
+        cloud_gpu_hours: t.cloud_gpu_hours,
+        unmet_gpu_hours: t.unmet_gpu_hours,
+        cost: t.cost,
+        owned_cost: t.owned_cost,
+        cloud_cost: t.cloud_cost,
+        unserved_cost: t.unserved_cost,
+        pv_cost: t.pv_cost,
+        share: if total != 0.0 { t.cost / total } else { 0.0 },
+    }
 }
 
 /// The options of a run, each turned into an [`OptionJson`] as it is serialized, with the
@@ -352,6 +403,11 @@ fn option_json<'a>(o: &'a OptionResult, tax_policy: Option<&'a str>) -> OptionJs
                 .map(|c| (c.key(), o.breakdown[*c as usize]))
                 .collect(),
         ),
+        showback: o.showback.as_ref().map(|s| ShowbackJson {
+            idle_mode: s.idle_mode.as_str(),
+            teams: s.teams.iter().map(|t| team_json(t, o.total_cost)).collect(),
+            idle: team_json(&s.idle, o.total_cost),
+        }),
         tax: o.tax.map(|t| OptionTaxJson {
             policy: tax_policy.filter(|_| o.owned_gpus > 0.0),
             tax: t.tax,

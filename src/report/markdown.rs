@@ -27,6 +27,10 @@ pub fn render(run: &Run, monthly: bool) -> String {
         out.push_str(&format!("\n## Policies\n\n{}\n\n", escape(&summary)));
         out.push_str(&table(&header, &rows));
     }
+    if let Some((text, header, rows)) = super::showback_grid(run) {
+        out.push_str(&format!("\n## Showback\n\n{}\n\n", escape(&text)));
+        out.push_str(&table(&header, &rows));
+    }
     if monthly {
         for option in &run.output.options {
             out.push_str(&format!(

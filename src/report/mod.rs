@@ -62,6 +62,57 @@ pub fn policy_grid(run: &Run) -> (Vec<String>, Vec<Vec<String>>) {
     policy_grid_of(&run.policies)
 }
 
+/// The showback table (README "Teams and showback"): a sentence, then a row per team and one
+/// for idle capacity, with each option's nominal cost for it and its share of the option's
+/// cost; `None` without showback.
+pub fn showback_grid(run: &Run) -> Option<(String, Vec<String>, Vec<Vec<String>>)> {
+    let options = &run.output.options;
+    let first = options.iter().find_map(|o| o.showback.as_ref())?;
+    let mode = first.idle_mode;
+    let text = format!(
+        "Each option's nominal cost over the horizon [{}] by team, by the GPU-hours their workloads used (owned capacity by on-prem GPU-hours, the cloud by cloud GPU-hours, unserved work by its price); idle owned capacity {} (B2, B3).",
+        run.input.currency,
+        match mode {
+            crate::model::showback::Idle::Separate => "on a line of its own",
+            crate::model::showback::Idle::Shared => "shared among the teams by use",
+        }
+    );
+    let mut header = vec!["Team".to_string()];
+    header.extend(options.iter().map(|o| o.name.clone()));
+    let cell = |o: &crate::model::OptionResult, cost: f64| {
+        let share = if o.total_cost != 0.0 {
+            cost / o.total_cost
+        } else {
+            0.0
+        };
+        format!("{} ({})", money(cost), percent(share))
+    };
+    let mut rows: Vec<Vec<String>> = first
+        .teams
+        .iter()
+        .enumerate()
+        .map(|(t, team)| {
+            let mut row = vec![team.team.clone()];
+            row.extend(options.iter().map(|o| {
+                let cost = o
+                    .showback
+                    .as_ref()
+                    .and_then(|s| s.teams.get(t))
+                    .map_or(0.0, |t| t.cost);
+                cell(o, cost)
+            }));
+            row
+        })
+        .collect();
+    let mut idle = vec!["idle capacity".to_string()];
+    idle.extend(options.iter().map(|o| {
+        let cost = o.showback.as_ref().map_or(0.0, |s| s.idle.cost);
+        cell(o, cost)
+    }));
+    rows.push(idle);
+    Some((text, header, rows))
+}
+
 /// [`policy_grid`] of any list of policy results.
 pub fn policy_grid_of(policies: &[crate::policy::Outcome]) -> (Vec<String>, Vec<Vec<String>>) {
     let header = ["Policy", "Requirement", "Found", "Result", "Message"]

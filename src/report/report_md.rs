@@ -21,6 +21,14 @@ pub fn render(c: &Content) -> String {
     }
     out.push_str("\n## Summary\n\n");
     out.push_str(&table(&c.summary_header, &c.summary, true));
+    if let Some(s) = &c.showback {
+        out.push_str(&format!(
+            "\n## {}\n\n{}\n\n",
+            escape(&s.heading),
+            escape(&s.text)
+        ));
+        out.push_str(&table(&s.header, &s.rows, true));
+    }
     if !c.uncertainty.is_empty() {
         out.push_str("\n## Uncertainty\n");
         for section in &c.uncertainty {

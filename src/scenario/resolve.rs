@@ -696,6 +696,25 @@ pub fn resolve_file(
         }
     }
 
+    // Showback (B1): on with a `[showback]` table or a workload's `team`.
+    let idle = file.showback.as_ref().and_then(|s| s.idle.as_deref());
+    let showback = match idle {
+        None | Some("separate") => Some(crate::model::showback::Idle::Separate),
+        Some("shared") => Some(crate::model::showback::Idle::Shared),
+        Some(other) => {
+            errors.push(
+                ctx.err(
+                    &[k("showback"), k("idle")],
+                    format!("unknown idle rule `{other}`"),
+                )
+                .expected("`separate` (idle owned capacity on a line of its own) or `shared` (shared among the teams by use)")
+                .found(format!("`{other}`"))
+                .did_you_mean(other, ["separate", "shared"]),
+            );
+            None
+        }
+    }
+    .filter(|_| file.showback.is_some() || file.workloads.iter().any(|w| w.team.is_some()));
     let Some(start) = start.filter(|_| errors.is_empty()) else {
         return Err(Unresolved {
             errors,
@@ -714,6 +733,7 @@ pub fn resolve_file(
         baseline,
         demand_scale: file.demand_scale,
         demand_growth_per_year: file.demand_growth_per_year,
+        showback,
         tax,
     };
     if let Err(e) = check_demand_bound(source, &input, "") {
@@ -722,7 +742,7 @@ pub fn resolve_file(
             warnings: ctx.warnings,
         });
     }
-    if let Err(e) = trace_workload::check_laid_jobs(&ctx, &input, &file) {
+    if let Err(e) = trace_workload::check_laid_jobs(&mut ctx, &input, &file) {
         return Err(Unresolved {
             errors: vec![e],
             warnings: ctx.warnings,
@@ -1076,6 +1096,15 @@ fn resolve_workload(
         max_wait_hours: max_wait,
         unserved_cost_per_gpu_hour: unserved,
         trace,
+        team: match &w.team {
+            Some(t) if t.trim().is_empty() => {
+                return Err(ctx
+                    .err(&p("team"), "`team` is empty")
+                    .expected("the name of a team, or no `team`")
+                    .found("\"\""));
+            }
+            t => t.clone(),
+        },
     })
 }
 

@@ -66,6 +66,9 @@ pub struct ScenarioFile {
     /// Thresholds a run must meet (README "Policies").
     #[serde(default)]
     pub policy: Vec<PolicySpec>,
+    /// How each option's cost is shown back to the workloads' teams (README "Teams and
+    /// showback"); showback is on when this table is present or a workload names a `team`.
+    pub showback: Option<ShowbackSpec>,
     /// The after-tax view (README TX1-TX4); without it every figure is before tax.
     pub tax: Option<TaxSpec>,
 }
@@ -87,6 +90,16 @@ pub struct TaxSpec {
 
 fn yes() -> bool {
     true
+}
+
+/// Showback of each option's cost to teams.
+#[derive(Debug, Clone, Deserialize, JsonSchema)]
+#[serde(deny_unknown_fields)]
+pub struct ShowbackSpec {
+    /// `separate` (default): the cost of owned GPU-hours nobody used is a line of its own;
+    /// `shared`: it is shared among the teams in proportion to their use.
+    #[schemars(extend("enum" = ["separate", "shared"]))]
+    pub idle: Option<String>,
 }
 
 /// A threshold on a reported figure, or on the verdict (README "Policies").
@@ -234,8 +247,8 @@ pub struct WorkloadSpec {
     /// Pins the workload on owned capacity: it never goes to a cloud.
     #[serde(default)]
     pub sensitive: bool,
-    /// Longest wait of its load for owned capacity [hours] (README Q1); 0 by default, and no
-    /// limit for a trace workload.
+    /// Longest wait of its load for owned capacity [hours] (README Q1); 0 by default, and
+    /// 8,760 (a year) for a trace workload.
     pub max_wait_hours: Option<i64>,
     /// Its own value of a GPU-hour not delivered, instead of the scenario's.
     pub unserved_cost_per_gpu_hour: Option<f64>,
@@ -249,6 +262,8 @@ pub struct WorkloadSpec {
     /// The accelerator the trace's durations were recorded on; the reference accelerator by
     /// default.
     pub trace_accelerator: Option<String>,
+    /// The team the workload's cost is shown back to (README "Teams and showback").
+    pub team: Option<String>,
 }
 
 fn default_profile() -> String {

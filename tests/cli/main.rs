@@ -29,6 +29,7 @@ mod report;
 mod report_folder;
 mod run;
 mod schema;
+mod showback;
 mod snapshots;
 mod tax;
 mod uncertainty;

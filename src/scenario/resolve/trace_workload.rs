@@ -128,16 +128,15 @@ pub(super) fn resolve_trace(
             .expected("an accelerator with a throughput above 0 on the scenario's basis")
             .found(crate::error::written(rel)));
     }
-    let max_wait_s = w.max_wait_hours.map(|hours| {
-        ctx.value_in(
-            &p("max_wait_hours"),
-            hours as f64,
-            0.0,
-            f64::from(MAX_WAIT_HOURS),
-            "whole hours from 0 (a job that cannot start on arrival leaves) to 8760 (a year)",
-        ) as i64
-            * 3600
-    });
+    // Without a limit a cluster that never catches up would carry an endless backlog.
+    let max_wait_s = ctx.value_in(
+        &p("max_wait_hours"),
+        w.max_wait_hours.unwrap_or(i64::from(MAX_WAIT_HOURS)) as f64,
+        0.0,
+        f64::from(MAX_WAIT_HOURS),
+        "whole hours from 0 (a job that cannot start on arrival leaves) to 8760 (a year)",
+    ) as i64
+        * 3600;
     let shown = crate::limits::printable(&file.display().to_string());
     let opened = std::fs::File::open(&file).map_err(|e| {
         ctx.err(&p("trace"), format!("cannot open the trace `{shown}`"))
@@ -236,15 +235,31 @@ pub(super) fn scheduler(ctx: &Ctx, path: &[Seg], name: Option<&str>) -> Result<P
 /// Checks that the trace workloads of `input` lay at most [`MAX_TRACE_JOBS`] jobs over its
 /// horizon (T1, T2).
 pub(super) fn check_laid_jobs(
-    ctx: &Ctx,
+    ctx: &mut Ctx,
     input: &Input,
     file: &ScenarioFile,
 ) -> Result<(), InputError> {
     if !input.has_traces() {
         return Ok(());
     }
-    let laid = laid_jobs(input, MAX_TRACE_JOBS);
+    let (laid, by) = laid_jobs(input, MAX_TRACE_JOBS);
     if laid <= MAX_TRACE_JOBS {
+        // How often each trace repeats is an assumption of the run: say it.
+        for (w, n) in input.workloads.iter().zip(by) {
+            let Some(t) = &w.trace else { continue };
+            let jobs = t.jobs.len() as u64;
+            if n > jobs {
+                ctx.warnings.push(format!(
+                    "workload `{}`: the {} jobs of `{}` span {:.1} days and are repeated over the horizon: {} jobs laid, about {:.1} passes (README T1, T2)",
+                    w.name,
+                    crate::limits::group(jobs),
+                    t.source,
+                    t.period_s / 86_400.0,
+                    crate::limits::group(n),
+                    n as f64 / jobs as f64
+                ));
+            }
+        }
         return Ok(());
     }
     let n = file

@@ -1,0 +1,259 @@
+//! Teams and showback (README B1–B4): each option's cost shared among teams by what their
+//! workloads used, against shares worked out by hand.
+
+use crate::support::{Scratch, arg, run_rejected, success};
+use serde_json::Value;
+
+/// A one-month scenario at no discount with `workloads` and one 8-GPU H100 server at full
+/// availability as `onprem`, `hybrid` (with the Lambda H100 offer) and a `cloud` option.
+fn scenario(head: &str, workloads: &str) -> String {
+    format!(
+        "name = \"showback\"\nhorizon_months = 1\nstart = \"2027-01\"\ndiscount_rate = 0.0\n\
+         reference_accelerator = \"h100-sxm\"\n{head}\n{workloads}\n\
+         [[option]]\nname = \"own\"\nkind = \"onprem\"\nserver = \"hgx-h100-oem\"\nservers = 1\n\
+         site = \"us-tx-colo\"\navailability = 1.0\n\n\
+         [[option]]\nname = \"burst\"\nkind = \"hybrid\"\nserver = \"hgx-h100-oem\"\nservers = 1\n\
+         site = \"us-tx-colo\"\navailability = 1.0\noffer = \"lambda-gpu_8x_h100_sxm5\"\n\n\
+         [[option]]\nname = \"cloud\"\nkind = \"cloud\"\noffer = \"lambda-gpu_8x_h100_sxm5\"\n"
+    )
+}
+
+/// A flat workload of `per_hour` reference GPUs for `team`, with extra keys.
+fn workload(name: &str, team: &str, per_hour: f64, extra: &str) -> String {
+    format!(
+        "[[workload]]\nname = \"{name}\"\nteam = \"{team}\"\ngpu_hours_per_month = {}\n\
+         profile = \"flat\"\n{extra}\n",
+        per_hour * 730.0
+    )
+}
+
+fn run_json(text: &str) -> Value {
+    let scratch = Scratch::new();
+    let path = scratch.write("s.toml", text);
+    let json = success([arg("run"), arg(&path), arg("--format"), arg("json")]);
+    serde_json::from_str(&json).expect("JSON")
+}
+
+fn option<'a>(doc: &'a Value, name: &str) -> &'a Value {
+    doc["options"]
+        .as_array()
+        .expect("options")
+        .iter()
+        .find(|o| o["name"] == name)
+        .unwrap_or_else(|| panic!("no option {name}"))
+}
+
+fn f(v: &Value, key: &str) -> f64 {
+    v[key].as_f64().unwrap_or_else(|| panic!("{key}: {v}"))
+}
+
+/// The team `name` of an option's showback (or `idle`).
+fn team<'a>(o: &'a Value, name: &str) -> &'a Value {
+    let s = &o["showback"];
+    if name == "idle" {
+        return &s["idle"];
+    }
+    s["teams"]
+        .as_array()
+        .expect("teams")
+        .iter()
+        .find(|t| t["team"] == name)
+        .unwrap_or_else(|| panic!("no team {name}"))
+}
+
+#[track_caller]
+fn close(found: f64, expected: f64, what: &str) {
+    assert!(
+        (found - expected).abs() <= 1e-9 * expected.abs().max(1.0),
+        "{what}: {found} vs {expected} by hand"
+    );
+}
+
+/// Owned costs of an option: every category but the cloud's and unserved work.
+fn owned_cost(o: &Value) -> f64 {
+    let b = &o["breakdown"];
+    [
+        "hardware",
+        "financing",
+        "residual_value",
+        "lease",
+        "energy",
+        "colocation",
+        "staff",
+        "support",
+        "software",
+    ]
+    .iter()
+    .map(|k| f(b, k))
+    .sum()
+}
+
+#[test]
+fn owned_capacity_is_shared_by_use_with_idle_separate_or_shared() {
+    // 2 + 3 of 8 GPUs used all month: a quarter and three eighths, three eighths idle.
+    let workloads = format!(
+        "{}{}",
+        workload("a", "alpha", 2.0, ""),
+        workload("b", "beta", 3.0, "")
+    );
+    let doc = run_json(&scenario("", &workloads));
+    let own = option(&doc, "own");
+    let cost = owned_cost(own);
+    close(f(own, "total_cost"), cost, "all owned");
+    close(f(team(own, "alpha"), "cost"), cost * 2.0 / 8.0, "alpha");
+    close(f(team(own, "beta"), "cost"), cost * 3.0 / 8.0, "beta");
+    close(f(team(own, "idle"), "cost"), cost * 3.0 / 8.0, "idle");
+    close(
+        f(team(own, "idle"), "onprem_gpu_hours"),
+        3.0 * 730.0,
+        "idle GPU-hours",
+    );
+    close(f(team(own, "alpha"), "share"), 0.25, "alpha's share");
+    assert_eq!(own["showback"]["idle_mode"], "separate");
+    // At no discount the present value is the nominal cost.
+    close(f(team(own, "beta"), "pv_cost"), cost * 3.0 / 8.0, "beta PV");
+
+    let doc = run_json(&scenario("[showback]\nidle = \"shared\"\n", &workloads));
+    let own = option(&doc, "own");
+    close(
+        f(team(own, "alpha"), "cost"),
+        cost * 2.0 / 5.0,
+        "alpha, idle shared",
+    );
+    close(
+        f(team(own, "beta"), "cost"),
+        cost * 3.0 / 5.0,
+        "beta, idle shared",
+    );
+    close(f(team(own, "idle"), "cost"), 0.0, "nothing left idle");
+}
+
+#[test]
+fn overflow_is_shared_in_proportion_and_sensitive_load_comes_first() {
+    let price = 31.92 / 8.0;
+    // 6 + 4 GPUs on 8: each gets 80% on-prem, the other 2 burst in proportion (1.2 and 0.8).
+    let doc = run_json(&scenario(
+        "",
+        &format!(
+            "{}{}",
+            workload("a", "alpha", 6.0, ""),
+            workload("b", "beta", 4.0, "")
+        ),
+    ));
+    let burst = option(&doc, "burst");
+    let owned = owned_cost(burst);
+    let a = team(burst, "alpha");
+    close(f(a, "onprem_gpu_hours"), 4.8 * 730.0, "alpha on-prem");
+    close(f(a, "cloud_gpu_hours"), 1.2 * 730.0, "alpha cloud");
+    close(f(a, "owned_cost"), owned * 4.8 / 8.0, "alpha owned");
+    close(f(a, "cloud_cost"), 1.2 * 730.0 * price, "alpha cloud cost");
+    close(f(team(burst, "idle"), "cost"), 0.0, "no idle");
+    let own = option(&doc, "own");
+    close(
+        f(team(own, "beta"), "unmet_gpu_hours"),
+        0.8 * 730.0,
+        "beta unmet on-prem",
+    );
+
+    // Sensitive alpha is served first: all 6 on-prem; beta gets the other 2 and bursts 2. A
+    // cloud leaves alpha unmet, at its price.
+    let doc = run_json(&scenario(
+        "unserved_cost_per_gpu_hour = 10.0\n",
+        &format!(
+            "{}{}",
+            workload("a", "alpha", 6.0, "sensitive = true"),
+            workload("b", "beta", 4.0, "")
+        ),
+    ));
+    let burst = option(&doc, "burst");
+    let owned = owned_cost(burst);
+    close(
+        f(team(burst, "alpha"), "owned_cost"),
+        owned * 6.0 / 8.0,
+        "alpha owned",
+    );
+    close(
+        f(team(burst, "beta"), "cloud_gpu_hours"),
+        2.0 * 730.0,
+        "beta cloud",
+    );
+    close(
+        f(team(burst, "beta"), "cloud_cost"),
+        f(burst, "total_cost") - owned,
+        "beta cloud cost",
+    );
+    let cloud = option(&doc, "cloud");
+    let a = team(cloud, "alpha");
+    close(
+        f(a, "unmet_gpu_hours"),
+        6.0 * 730.0,
+        "alpha unmet in a cloud",
+    );
+    close(
+        f(a, "unserved_cost"),
+        6.0 * 730.0 * 10.0,
+        "alpha's unserved work",
+    );
+    close(
+        f(team(cloud, "beta"), "cloud_cost"),
+        4.0 * 730.0 * price,
+        "beta in the cloud",
+    );
+}
+
+#[test]
+fn waiting_work_is_shown_back_from_the_queue() {
+    // Interactive beta (4) is served first in every hour; alpha (6, may wait a day) gets the
+    // other 4 each hour and what waits longer is unmet.
+    let doc = run_json(&scenario(
+        "",
+        &format!(
+            "{}{}",
+            workload("a", "alpha", 6.0, "max_wait_hours = 24"),
+            workload("b", "beta", 4.0, "")
+        ),
+    ));
+    let own = option(&doc, "own");
+    close(
+        f(team(own, "beta"), "onprem_gpu_hours"),
+        4.0 * 730.0,
+        "beta on-prem",
+    );
+    close(
+        f(team(own, "alpha"), "onprem_gpu_hours"),
+        4.0 * 730.0,
+        "alpha on-prem",
+    );
+    close(
+        f(team(own, "alpha"), "unmet_gpu_hours"),
+        f(own, "unmet_gpu_hours"),
+        "all unmet is alpha's",
+    );
+    close(
+        f(team(own, "alpha"), "cost"),
+        f(own, "total_cost") / 2.0,
+        "half each",
+    );
+}
+
+#[test]
+fn showback_is_off_without_teams_and_checked() {
+    let doc = run_json(&scenario(
+        "",
+        "[[workload]]\nname = \"w\"\ngpu_hours_per_month = 100\nprofile = \"flat\"\n",
+    ));
+    assert!(option(&doc, "own")["showback"].is_null());
+    let scratch = Scratch::new();
+    let text = scenario(
+        "[showback]\nidle = \"share\"\n",
+        &workload("a", "alpha", 1.0, ""),
+    );
+    let path = scratch.write("bad.toml", &text);
+    run_rejected(
+        &[arg(&path)],
+        &["unknown idle rule `share`", "showback.idle", "shared"],
+    );
+    let text = scenario("", &workload("a", " ", 1.0, ""));
+    let path = scratch.write("bad.toml", &text);
+    run_rejected(&[arg(&path)], &["`team` is empty", "workload[0].team"]);
+}
