@@ -571,3 +571,38 @@ fn a_trace_workload_is_taxed_like_any_other_demand() {
         assert!(close(num(t, "tax"), -0.25 * deducted), "{name}");
     }
 }
+
+#[test]
+fn showback_shares_the_costs_before_tax() {
+    // A refresh after two years resells at a gain, taxed at the start of month 25.
+    let refreshed = edit(
+        &example(),
+        "tax_depreciation = \"us-bonus-100\"    # tax: the whole price in the first tax year\n",
+        "tax_depreciation = \"us-bonus-100\"\nrefresh_years = 2\n",
+    );
+    let text = format!(
+        "{}\n[showback]\nidle = \"separate\"\n",
+        edit(
+            &refreshed,
+            "name = \"training\"\n",
+            "name = \"training\"\nteam = \"research\"\n"
+        )
+    );
+    let doc = json(&text);
+    check_contract(&doc, "showback after tax");
+    for o in doc["options"].as_array().expect("options") {
+        let (s, t) = (&o["showback"], &o["tax"]);
+        let teams = s["teams"].as_array().expect("teams");
+        let cost: f64 = teams.iter().map(|x| num(x, "cost")).sum::<f64>() + num(&s["idle"], "cost");
+        let pv: f64 =
+            teams.iter().map(|x| num(x, "pv_cost")).sum::<f64>() + num(&s["idle"], "pv_cost");
+        assert!(
+            close(cost, num(t, "total_cost_before_tax")),
+            "{}",
+            o["name"]
+        );
+        assert!(close(pv, num(t, "pv_cost_before_tax")), "{}", o["name"]);
+    }
+    let bonus = option(&doc, "own-32-bonus-100");
+    assert!(num(&bonus["tax"], "disposal_gain") > 0.0);
+}
