@@ -310,7 +310,8 @@ same_eq!(
     crate::timeline::YearMonth,
     model::Financing,
     model::Commitment,
-    crate::finance::Depreciation
+    crate::finance::Depreciation,
+    Option<model::TaxIn>
 );
 
 same_eq!(crate::replay::Policy);
@@ -367,6 +368,17 @@ shown_debug!(
     crate::finance::Depreciation
 );
 
+impl Shown for model::TaxIn {
+    fn shown(&self) -> String {
+        let losses = if self.losses_offset_other_income {
+            "offset other income"
+        } else {
+            "carried forward"
+        };
+        format!("rate {}, losses {losses}", self.rate)
+    }
+}
+
 impl<T: Shown> Shown for Option<T> {
     fn shown(&self) -> String {
         self.as_ref()
@@ -394,7 +406,7 @@ macro_rules! fields {
 
 const SCENARIO_FIELDS: &[Field<Input>] = fields!(Input;
     horizon_months, start, discount_rate, electricity_escalation_per_year, demand_scale,
-    demand_growth_per_year);
+    demand_growth_per_year, tax);
 const WORKLOAD_FIELDS: &[Field<WorkloadIn>] = fields!(WorkloadIn;
     ref_gpu_hours_per_month, growth_per_year, profile, sensitive, max_wait_hours,
     unserved_cost_per_gpu_hour, trace);
@@ -402,8 +414,8 @@ const OWNED_FIELDS: &[Field<OwnedIn>] = fields!(OwnedIn;
     servers, gpus_per_server, rel_throughput, availability, server_price, max_power_kw,
     idle_fraction, warranty_months, support_pct_per_year, electricity_per_kwh, pue,
     colocation_per_kw_month, grid_co2_g_per_kwh, cycle_months, financing, depreciation,
-    residual_value, staff_fte_fixed, staff_fte_per_server, staff_salary_per_year,
-    software_per_gpu_year, scheduler);
+    tax_depreciation, residual_value, staff_fte_fixed, staff_fte_per_server,
+    staff_salary_per_year, software_per_gpu_year, scheduler);
 const CLOUD_FIELDS: &[Field<CloudIn>] = fields!(CloudIn;
     rel_throughput, on_demand_per_gpu_hour, spot_per_gpu_hour, commit_per_gpu_hour, commitment,
     commit_term_months, spot_share, spot_overhead, storage_tb, storage_per_tb_month,

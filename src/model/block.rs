@@ -41,8 +41,9 @@ pub fn evaluate_block_fast(
     record: &[bool],
     mut fan: impl FnMut(usize, usize, usize, &[f64]),
 ) {
-    if inputs.iter().any(Input::hourly) {
-        // Queues walk the hours: the general evaluation, its cumulative costs from its flows.
+    if inputs.iter().any(|i| i.hourly() || i.tax.is_some()) {
+        // Queues walk the hours, and tax carries losses from month to month: the general
+        // evaluation, its cumulative costs from its flows.
         let options = inputs.first().map_or(0, |i| i.options.len());
         let mut cumulative = vec![0.0; inputs.len() * options];
         evaluate_block(inputs, months, workspaces, false, totals, |j, n, m, f| {

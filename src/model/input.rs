@@ -28,6 +28,18 @@ pub struct Input {
     /// Each option's cost shown back to teams, with idle owned capacity so (README B1-B4);
     /// `None`: no showback.
     pub showback: Option<super::showback::Idle>,
+    /// Income tax on the flows (README TX1-TX4); `None`: every figure before tax.
+    pub tax: Option<TaxIn>,
+}
+
+/// The after-tax view (README TX1-TX4).
+#[derive(Debug, Clone, Copy, PartialEq)]
+pub struct TaxIn {
+    /// Combined marginal income-tax rate [fraction].
+    pub rate: f64,
+    /// Deductions save tax at once (the company has other profit); else losses are carried
+    /// forward against the project's own income (TX3).
+    pub losses_offset_other_income: bool,
 }
 
 #[derive(Debug, Clone)]
@@ -164,6 +176,8 @@ pub struct OwnedIn {
     pub cycle_months: Option<u32>,
     pub financing: Financing,
     pub depreciation: Depreciation,
+    /// Depreciation for tax (README TX2); `depreciation` unless the scenario says otherwise.
+    pub tax_depreciation: Depreciation,
     /// Resale value at the end of a cycle (or of the horizon without refresh) [fraction of price].
     pub residual_value: f64,
     pub staff_fte_fixed: f64,

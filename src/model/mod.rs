@@ -10,6 +10,7 @@ mod output;
 pub mod queue;
 pub mod queue_tables;
 pub mod showback;
+mod tax;
 pub mod trace;
 mod verdict;
 
@@ -18,6 +19,7 @@ pub use queue_tables::QueueTables;
 pub use block::{LANES as BLOCK_LANES, evaluate_block_fast};
 pub use input::*;
 pub use output::*;
+pub use tax::{TaxTotals, income_per_gpu_hour};
 pub use verdict::{Standing, Verdict, verdict};
 
 use crate::finance;
@@ -411,6 +413,8 @@ struct Scratch {
     /// What `start` and `end` were filled for without detail ([`schedule_key`]): a Monte
     /// Carlo sample that changes none of it keeps them.
     schedule_key: Option<[u64; 10]>,
+    /// With tax: the deductions of owned hardware (README TX1).
+    tax: tax::OwnedDeductions,
     /// The replay of the trace workloads on this option (T3-T5), and what it was replayed for.
     trace: Option<std::sync::Arc<trace::TraceRun>>,
     trace_key: Vec<u64>,
@@ -522,6 +526,11 @@ pub struct MonthFlows {
     /// The part of the hardware, financing and lease costs paid at the month's start (detail
     /// only).
     pub investment_at_start: f64,
+    /// Income tax of the month (README TX3; negative: tax saved), also in `start_flow` and
+    /// `end_flow`; 0 without tax.
+    pub tax: f64,
+    /// The part of `tax` at the start of the month (on a disposal at a refresh).
+    pub tax_at_start: f64,
     pub energy_kwh: f64,
     pub co2_t: f64,
     pub owned_utilization: Option<f64>,
@@ -545,6 +554,8 @@ pub struct Totals {
     pub energy_kwh: f64,
     pub co2_t: f64,
     pub depreciation: f64,
+    /// With tax: its totals (README TX1-TX4).
+    pub tax: TaxTotals,
 }
 
 impl Totals {
@@ -789,6 +800,9 @@ fn prepare(input: &Input, ws: &mut Workspace, detail: bool) {
     for (option, scratch) in input.options.iter().zip(ws.options.iter_mut()) {
         if let Some(o) = option.owned.as_ref().filter(|o| o.servers > 0) {
             owned_schedule(input, o, scratch, detail);
+            if input.tax.is_some() {
+                tax::owned_deductions(input, o, &mut scratch.tax);
+            }
         }
         scratch.splits.clear();
         scratch.committed.clear();
@@ -1161,8 +1175,11 @@ fn finish(
             .map(|o| o.gpus() * o.rel_throughput * HOURS)
             .unwrap_or(0.0);
         let mut t = Totals::default();
+        let mut taxes = input.tax.map(|t| tax::Ledger::new(t, input));
         for (m, (d, split)) in months.iter().zip(&scratch.splits).enumerate() {
             let f = tables.scale[m];
+            // Deductions of the month's running costs, at its end (README TX1).
+            let mut operating = 0.0;
             let mut flows = MonthFlows {
                 demand_gpu_hours: f * d.total.total() + split.trace_demand,
                 served_onprem_gpu_hours: split.onprem,
@@ -1177,6 +1194,8 @@ fn finish(
                 end_flow: 0.0,
                 depreciation: 0.0,
                 investment_at_start: 0.0,
+                tax: 0.0,
+                tax_at_start: 0.0,
                 energy_kwh: 0.0,
                 co2_t: 0.0,
                 owned_utilization: None,
@@ -1213,6 +1232,7 @@ fn finish(
                         flows.costs[cat as usize] += v;
                     }
                     flows.end_flow += v;
+                    operating += v;
                 }
             }
             if let Some(c) = option.cloud.as_ref() {
@@ -1227,6 +1247,7 @@ fn finish(
                         flows.costs[cat as usize] += v;
                     }
                     flows.end_flow += v;
+                    operating += v;
                 }
                 flows.energy_kwh += kwh;
                 flows.co2_t += kwh * c.grid_co2_g_per_kwh / 1e6;
@@ -1238,8 +1259,20 @@ fn finish(
                 }
                 flows.end_flow += split.unserved_cost;
             }
+            if let Some(ledger) = taxes.as_mut() {
+                let owned = owned.map(|_| &scratch.tax);
+                let delivered = split.onprem + split.cloud;
+                let (start, end) = ledger.month(m, owned, operating, delivered, &tables.discount);
+                flows.start_flow += start;
+                flows.end_flow += end;
+                flows.tax = start + end;
+                flows.tax_at_start = start;
+            }
             t.add(m, &flows, &tables.discount, detail);
             sink(n, m, &flows);
+        }
+        if let Some(ledger) = taxes {
+            t.tax = ledger.totals();
         }
         if let Some(slot) = totals.get_mut(n) {
             *slot = t;
@@ -1411,6 +1444,8 @@ fn simulate_options(input: &Input, months: &[MonthDemand]) -> Vec<OptionResult> 
             end_flow: f.end_flow,
             depreciation: f.depreciation,
             investment_at_start: f.investment_at_start,
+            tax: input.tax.map(|_| f.tax),
+            tax_at_start: f.tax_at_start,
             energy_kwh: f.energy_kwh,
             co2_t: f.co2_t,
             owned_utilization: f.owned_utilization,
@@ -1509,6 +1544,7 @@ fn simulate_options(input: &Input, months: &[MonthDemand]) -> Vec<OptionResult> 
                 energy_kwh: totals.energy_kwh,
                 co2_t: totals.co2_t,
                 depreciation: totals.depreciation,
+                tax: input.tax.map(|_| totals.tax),
                 cost_per_gpu_hour: totals.cost_per_gpu_hour(),
                 owned_gpus: owned.map(OwnedIn::gpus).unwrap_or(0.0),
                 owned_capacity_ref_gpus: owned
@@ -1693,3 +1729,6 @@ fn break_even(input: &Input, o: &OwnedIn, result: &OptionResult, cloud_price: f6
 
 #[cfg(test)]
 mod tests;
+
+#[cfg(test)]
+mod tax_tests;

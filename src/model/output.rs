@@ -146,6 +146,11 @@ pub struct MonthRow {
     /// The part of the month's hardware, financing and lease costs paid at its start
     /// (purchases, down payments, a loan settled at a refresh); the rest is paid at its end.
     pub investment_at_start: f64,
+    /// With tax: the month's income tax (README TX3; negative: tax saved), inside
+    /// `start_flow` and `end_flow`.
+    pub tax: Option<f64>,
+    /// The part of `tax` paid at the start of the month (0 without tax).
+    pub tax_at_start: f64,
     pub energy_kwh: f64,
     pub co2_t: f64,
     /// Busy share of installed owned GPUs, for options that own GPUs.
@@ -166,9 +171,14 @@ impl MonthRow {
         self.start_flow + self.end_flow
     }
 
-    /// Cash only: capex + opex + cloud (the cost less the price of unserved work).
+    /// Cash only: capex + opex + cloud (the cost less the price of unserved work, and less
+    /// the tax in the after-tax view).
     pub fn cash_out(&self) -> f64 {
-        self.cost() - self.costs[Category::Unserved as usize]
+        let cash = self.cost() - self.costs[Category::Unserved as usize];
+        match self.tax {
+            Some(tax) => cash - tax,
+            None => cash,
+        }
     }
 }
 
@@ -236,6 +246,8 @@ pub struct OptionResult {
     pub energy_kwh: f64,
     pub co2_t: f64,
     pub depreciation: f64,
+    /// With tax: its totals (README TX1-TX4); `pv_cost` and `total_cost` are then after tax.
+    pub tax: Option<super::TaxTotals>,
     /// Cash cost (total less the price of unserved work) / delivered GPU-hours; `None` when
     /// nothing was delivered.
     pub cost_per_gpu_hour: Option<f64>,
@@ -324,6 +336,13 @@ impl Output {
                 ("roi", o.roi),
                 ("irr", o.irr.map(|i| i.annual)),
                 ("break_even_utilization", o.break_even_utilization),
+                ("tax", o.tax.map(|t| t.tax)),
+                ("pv_tax", o.tax.map(|t| t.pv_tax)),
+                (
+                    "pv_depreciation_shield",
+                    o.tax.map(|t| t.pv_depreciation_shield),
+                ),
+                ("losses_unused", o.tax.map(|t| t.losses_unused)),
             ] {
                 if let Some(v) = v {
                     figures.push((name, v));
@@ -342,6 +361,7 @@ impl Output {
                     ("monthly co2_t", r.co2_t),
                 ]);
                 figures.extend(r.costs.iter().map(|c| ("monthly costs", *c)));
+                figures.extend(r.tax.map(|t| ("monthly tax", t)));
             }
             if let Some((name, _)) = figures.iter().find(|(_, v)| !v.is_finite()) {
                 return Some((o.name.clone(), name));

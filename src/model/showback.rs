@@ -238,7 +238,8 @@ pub fn allocate(
         let unserved_cost = row.costs[Category::Unserved as usize];
         // Owned costs at the start of the month are the capex (F2); the rest at its end.
         let (at_start, at_end) = (discount[m], discount[m + 1]);
-        let owned_start = row.start_flow;
+        // Before tax (README TX4): the start-of-month flows less their income tax.
+        let owned_start = row.start_flow - row.tax_at_start;
         let owned_pv = owned_start * at_start + (owned_cost - owned_start) * at_end;
         let hours_capacity = capacity * HOURS_PER_MONTH as f64;
         let used: f64 = onprem.iter().sum();

@@ -35,6 +35,10 @@ fn owned(servers: u32) -> OwnedIn {
             life_years: 5,
             salvage_fraction: 0.0,
         },
+        tax_depreciation: Depreciation::StraightLine {
+            life_years: 5,
+            salvage_fraction: 0.0,
+        },
         residual_value: 0.1,
         staff_fte_fixed: 1.0,
         staff_fte_per_server: 0.05,
@@ -95,6 +99,7 @@ fn input(workloads: Vec<WorkloadIn>, options: Vec<OptionIn>, horizon: usize, rat
         demand_scale: 1.0,
         demand_growth_per_year: 0.0,
         showback: None,
+        tax: None,
     }
 }
 

@@ -30,6 +30,9 @@ pub enum Field {
     Availability,
     /// The degree of automation: the values are indices into [`Axis::levels`].
     Automation,
+    /// The depreciation policy for tax (README TX2): the values are indices into
+    /// [`Axis::levels`].
+    TaxDepreciation,
 }
 
 /// Staff and software of an owned option at one degree of automation (README S1), with the
@@ -40,6 +43,8 @@ pub struct Level {
     pub staff_fte_fixed: f64,
     pub staff_fte_per_server: f64,
     pub software_per_gpu_year: f64,
+    /// On a tax depreciation axis, the policy of this level.
+    pub tax_depreciation: Option<crate::finance::Depreciation>,
 }
 
 /// One axis of the grid.
@@ -49,7 +54,8 @@ pub struct Axis {
     pub option: usize,
     pub field: Field,
     pub values: Vec<f64>,
-    /// For [`Field::Automation`], the levels the values index; empty otherwise.
+    /// For [`Field::Automation`] and [`Field::TaxDepreciation`], the levels the values index;
+    /// empty otherwise.
     pub levels: Vec<Level>,
 }
 
@@ -65,7 +71,7 @@ impl Axis {
 
     /// The level value `v` stands for on an automation axis.
     pub fn level(&self, v: f64) -> Option<&Level> {
-        if self.field == Field::Automation && v >= 0.0 {
+        if matches!(self.field, Field::Automation | Field::TaxDepreciation) && v >= 0.0 {
             self.levels.get(v as usize)
         } else {
             None
@@ -107,6 +113,15 @@ impl Axis {
             Field::SpotShare => {
                 if let Some(c) = o.cloud.as_mut() {
                     c.spot_share = v;
+                }
+            }
+            Field::TaxDepreciation => {
+                let level = self.levels.get(v as usize);
+                if let (Some(w), Some(d)) = (
+                    o.owned.as_mut(),
+                    level.and_then(|l| l.tax_depreciation.as_ref()),
+                ) {
+                    w.tax_depreciation = d.clone();
                 }
             }
             Field::Automation => {
@@ -372,10 +387,16 @@ fn axis(
     if field == "automation" && opt.owned.is_some() {
         return automation_axis(source, r, catalog, i, p, o);
     }
+    if field == "tax_depreciation" && opt.owned.is_some() {
+        return tax_depreciation_axis(source, r, catalog, i, p, o);
+    }
     if p.levels.is_some() {
-        return Err(bad("levels", "`levels` apply only to `automation`".into())
-            .expected(format!("`from`/`to`/`step` or `values` for `{path}`"))
-            .found("`levels`"));
+        return Err(bad(
+            "levels",
+            "`levels` apply only to `automation` and `tax_depreciation`".into(),
+        )
+        .expected(format!("`from`/`to`/`step` or `values` for `{path}`"))
+        .found("`levels`"));
     }
     let (field, min, max, integer) = match field {
         "servers" if opt.owned.is_some() => (Field::Servers, 0.0, 100_000.0, true),
@@ -569,12 +590,90 @@ fn automation_axis(
                 .staff_fte_per_server
                 .unwrap_or(row.fte_per_100_gpus * gpus / 100.0),
             software_per_gpu_year: software,
+            tax_depreciation: None,
         });
     }
     Ok(Axis {
         path: p.path.clone(),
         option: o,
         field: Field::Automation,
+        values: (0..levels.len()).map(|k| k as f64).collect(),
+        levels,
+    })
+}
+
+/// An axis over the depreciation policies for tax of owned option `o` (README TX2): the
+/// policy ids of `levels`, each applied to the option's purchases.
+fn tax_depreciation_axis(
+    source: &Source,
+    r: &Resolved,
+    catalog: &Catalog,
+    i: usize,
+    p: &SweepParameter,
+    o: usize,
+) -> Result<Axis, InputError> {
+    let at = |f: &'static str| parameter_key(i, f);
+    let Some(ids) = p
+        .levels
+        .as_ref()
+        .filter(|_| p.values.is_none() && p.from.is_none() && p.to.is_none() && p.step.is_none())
+    else {
+        return Err(error_at(
+            source,
+            &at("path"),
+            "a tax depreciation sweep lists its policies",
+        )
+        .expected("`levels = [\"straight-line-6y\", \"macrs-5y\", \"us-bonus-100\"]` (ids of the depreciation catalog) and no `from`, `to`, `step` or `values`")
+        .found(format!("`{}`", p.path)));
+    };
+    if ids.is_empty() {
+        return Err(error_at(source, &at("levels"), "`levels` is empty")
+            .expected("at least one depreciation policy"));
+    }
+    let owned = r.input.options[o].owned.as_ref();
+    if r.input.tax.is_none()
+        || owned.is_some_and(|w| matches!(w.financing, model::Financing::Lease { .. }))
+    {
+        return Err(error_at(
+            source,
+            &at("path"),
+            "a tax depreciation sweep needs `[tax]` and an option that buys",
+        )
+        .expected("a `[tax]` table, and cash or loan financing")
+        .found(format!("`{}`", p.path)));
+    }
+    let mut levels = Vec::with_capacity(ids.len().min(MAX_POINTS));
+    let mut seen = std::collections::HashSet::new();
+    for id in ids {
+        if !seen.insert(id.as_str()) {
+            return Err(
+                error_at(source, &at("levels"), format!("`{id}` listed twice"))
+                    .expected("each depreciation policy once"),
+            );
+        }
+        let Some(method) = catalog.policy(id).and_then(|row| row.method()) else {
+            let mut e = InputError::unknown_id(
+                source.display.clone(),
+                format!("sweep.parameter[{i}].levels"),
+                "depreciation policy",
+                id,
+                catalog.policies.iter().map(|a| a.id.as_str()),
+            );
+            e.position = error_at(source, &at("levels"), "").position;
+            return Err(e);
+        };
+        levels.push(Level {
+            id: id.clone(),
+            staff_fte_fixed: owned.map_or(0.0, |w| w.staff_fte_fixed),
+            staff_fte_per_server: owned.map_or(0.0, |w| w.staff_fte_per_server),
+            software_per_gpu_year: owned.map_or(0.0, |w| w.software_per_gpu_year),
+            tax_depreciation: Some(method),
+        });
+    }
+    Ok(Axis {
+        path: p.path.clone(),
+        option: o,
+        field: Field::TaxDepreciation,
         values: (0..levels.len()).map(|k| k as f64).collect(),
         levels,
     })

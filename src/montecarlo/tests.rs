@@ -323,6 +323,10 @@ fn sweep_optimum_follows_the_screening_curve() {
             life_years: 5,
             salvage_fraction: 0.0,
         },
+        tax_depreciation: Depreciation::StraightLine {
+            life_years: 5,
+            salvage_fraction: 0.0,
+        },
         residual_value: residual,
         staff_fte_fixed: 0.0,
         staff_fte_per_server: 0.0,
@@ -378,6 +382,7 @@ fn sweep_optimum_follows_the_screening_curve() {
         demand_scale: 1.0,
         demand_growth_per_year: 0.0,
         showback: None,
+        tax: None,
     };
     let plan = Plan {
         axes: vec![Axis {

@@ -103,6 +103,8 @@ enum CloudField {
 #[derive(Debug, Clone)]
 enum Target {
     DiscountRate,
+    /// `[tax]`'s rate (README TX3).
+    TaxRate,
     Escalation,
     DemandScale,
     DemandGrowth,
@@ -535,6 +537,11 @@ impl Uncertainty {
         for (u, &v) in self.inputs.iter().zip(values) {
             match &u.target {
                 Target::DiscountRate => input.discount_rate = v,
+                Target::TaxRate => {
+                    if let Some(tax) = input.tax.as_mut() {
+                        tax.rate = v;
+                    }
+                }
                 Target::Escalation => input.electricity_escalation_per_year = v,
                 Target::DemandScale => input.demand_scale = v,
                 Target::DemandGrowth => input.demand_growth_per_year = v,
@@ -979,6 +986,11 @@ fn target(
         }
         return match field {
             "discount_rate" => Ok((Target::DiscountRate, (0.0, 1.0))),
+            "tax.rate" if r.input.tax.is_some() => Ok((Target::TaxRate, (0.0, 1.0))),
+            "tax.rate" => Err(bad(
+                "the scenario has no `[tax]`".into(),
+                "`[tax]` with `rate`, which this input then varies (README TX1-TX4)",
+            )),
             "electricity_escalation_per_year" => Ok((Target::Escalation, (-0.5, 1.0))),
             "demand_scale" => Ok((Target::DemandScale, (0.0, 1e6))),
             "demand_growth_per_year" => Ok((Target::DemandGrowth, (-0.99, 10.0))),
@@ -1004,6 +1016,7 @@ fn target(
                     "demand_scale",
                     "demand_growth_per_year",
                     "unserved_cost_per_gpu_hour",
+                    "tax.rate",
                 ],
             )),
         };

@@ -776,7 +776,8 @@ impl Spec for Cumulative<'_> {
         "cumulative-cost"
     }
     fn title(&self) -> String {
-        "Cumulative cost per option".into()
+        // After tax, the flows carry their income tax (README TX3).
+        format!("Cumulative cost per option{}", super::after_tax(self.run))
     }
     fn caption(&self) -> String {
         let priced = if self.marks.iter().any(|m| matches!(m, Mark::Priced(_))) {
@@ -881,8 +882,13 @@ impl Spec for Breakdown<'_> {
     }
     fn title(&self) -> String {
         format!(
-            "Cost by category over {} months (nominal)",
-            self.run.input.horizon_months
+            "Cost by category over {} months (nominal{})",
+            self.run.input.horizon_months,
+            if self.run.input.tax.is_some() {
+                ", before tax"
+            } else {
+                ""
+            }
         )
     }
     fn caption(&self) -> String {

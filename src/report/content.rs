@@ -90,12 +90,13 @@ pub fn build(run: &Run, charts: &[Chart], analyses: &Analyses) -> Content {
     Content {
         title: input.name.clone(),
         scope: format!(
-            "Scenario {}: {} months from {}, amounts in {}, discounted at {:.1}% per year; baseline {}.",
+            "Scenario {}: {} months from {}, amounts in {}, discounted at {:.1}% per year{}; baseline {}.",
             run.source,
             input.horizon_months,
             input.start,
             input.currency,
             input.discount_rate * 100.0,
+            super::tax_line(run).unwrap_or_default(),
             run.output.options[run.output.baseline].name
         ),
         verdict: verdict(run),

@@ -30,6 +30,17 @@ pub(super) fn table<H: AsRef<[u8]>>(
     String::from_utf8(w.into_inner().unwrap_or_default()).unwrap_or_default()
 }
 
+/// Columns of the after-tax view, after the cost categories.
+const TAX_COLUMNS: [&str; 7] = [
+    "view",
+    "tax_rate",
+    "tax",
+    "pv_tax",
+    "tax_depreciation",
+    "pv_depreciation_shield",
+    "tax_losses_unused",
+];
+
 pub fn render(run: &Run, monthly: bool) -> String {
     let cur = run.input.currency.clone();
     if monthly {
@@ -85,9 +96,14 @@ pub fn render(run: &Run, monthly: bool) -> String {
                     num(r.co2_t),
                     opt(r.owned_utilization),
                 ]
+                .into_iter()
+                .chain(r.tax.map(num))
+                .collect()
             })
         });
-        table(header, rows)
+        // The after-tax view adds the month's income tax (README TX3).
+        let taxed = run.input.tax.is_some().then_some("tax");
+        table(header.into_iter().chain(taxed), rows)
     } else {
         let mut header: Vec<String> = [
             "option",
@@ -135,6 +151,10 @@ pub fn render(run: &Run, monthly: bool) -> String {
         if run.output.options.iter().any(|o| o.showback.is_some()) {
             header.push("showback_idle".to_string());
         }
+        // The after-tax view (README TX1-TX4): which view, and each option's tax figures.
+        if run.input.tax.is_some() {
+            header.extend(TAX_COLUMNS.map(String::from));
+        }
         let rows = run.output.options.iter().map(|o| {
             let mut rec = vec![
                 o.name.clone(),
@@ -178,6 +198,17 @@ pub fn render(run: &Run, monthly: bool) -> String {
             if let Some(s) = &o.showback {
                 rec.extend(s.teams.iter().map(|t| num(t.cost)));
                 rec.push(num(s.idle.cost));
+            }
+            if let (Some(tax), Some(t)) = (run.input.tax, o.tax) {
+                rec.extend([
+                    "after-tax".to_string(),
+                    num(tax.rate),
+                    num(t.tax),
+                    num(t.pv_tax),
+                    num(t.depreciation),
+                    num(t.pv_depreciation_shield),
+                    num(t.losses_unused),
+                ]);
             }
             rec
         });

@@ -27,6 +27,11 @@ pub struct Document<'a> {
     /// Version of this contract: raised when a field is removed, renamed or changes meaning.
     #[schemars(extend("const" = 2))]
     pub schema_version: u32,
+    /// `after-tax` with a `[tax]` table: `pv_cost`, `total_cost`, savings, ROI, payback, IRR
+    /// and the verdict are then after income tax (README TX1-TX4); absent before tax.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    #[schemars(extend("enum" = ["after-tax"]))]
+    pub view: Option<&'static str>,
     pub scenario: ScenarioJson<'a>,
     /// The name of the option savings, ROI, payback and IRR are against.
     pub baseline: &'a str,
@@ -77,6 +82,52 @@ pub struct ScenarioJson<'a> {
     pub discount_rate: f64,
     /// The price of a GPU-hour of unserved work, when the scenario sets one.
     pub unserved_cost_per_gpu_hour: Option<f64>,
+    /// The scenario's `[tax]`, when it has one.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub tax: Option<TaxJson<'a>>,
+}
+
+/// The tax inputs of an after-tax run (README TX1-TX4).
+#[derive(Serialize, JsonSchema)]
+#[schemars(deny_unknown_fields)]
+pub struct TaxJson<'a> {
+    /// Combined marginal income-tax rate [fraction].
+    pub rate: f64,
+    /// The depreciation policy for tax on every purchase; `null`: each option's own.
+    pub policy: Option<&'a str>,
+    pub losses_offset_other_income: bool,
+    /// The project's income per delivered reference GPU-hour that losses are set against
+    /// when they do not offset other income (README TX3).
+    pub income_per_gpu_hour: f64,
+}
+
+/// An option's income tax over the horizon (README TX1-TX4) [scenario currency].
+#[derive(Serialize, JsonSchema)]
+#[schemars(deny_unknown_fields)]
+pub struct OptionTaxJson<'a> {
+    /// The depreciation policy for tax of its purchases; `null` without owned purchases.
+    pub policy: Option<&'a str>,
+    /// Net income tax of its flows, nominal (negative: tax saved); inside `total_cost`.
+    pub tax: f64,
+    /// Its present value, inside `pv_cost`.
+    pub pv_tax: f64,
+    /// `pv_cost` and `total_cost` before tax.
+    pub pv_cost_before_tax: f64,
+    pub total_cost_before_tax: f64,
+    /// Tax depreciation claimed within the horizon.
+    pub depreciation: f64,
+    /// The depreciation tax shield: rate × present value of the tax depreciation (TX4).
+    pub pv_depreciation_shield: f64,
+    /// Running costs deducted (energy, colocation, staff, support, software, lease, cloud).
+    pub operating_deductions: f64,
+    /// Loan interest deducted.
+    pub interest: f64,
+    /// Resale less tax book value of disposed hardware (negative: a loss).
+    pub disposal_gain: f64,
+    /// The project's own income losses were set against (0 when they offset other income).
+    pub income: f64,
+    /// Losses carried forward and unused at the end of the horizon.
+    pub losses_unused: f64,
 }
 
 /// The decision of a run (README "Reading the output").
@@ -161,10 +212,13 @@ pub struct OptionJson<'a> {
     pub irr: Option<f64>,
     /// How many rates make the savings' NPV zero, when there is an IRR.
     pub irr_roots: Option<usize>,
-    /// Total cost by category.
+    /// Total cost by category (before tax).
     pub breakdown: Breakdown,
     /// The option's cost by team (README "Teams and showback"); `null` without showback.
     pub showback: Option<ShowbackJson<'a>>,
+    /// Its income tax, in an after-tax run.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub tax: Option<OptionTaxJson<'a>>,
     /// One row per month of the horizon.
     pub monthly: Months<'a>,
 }
@@ -218,13 +272,41 @@ fn team_json(t: &crate::model::showback::TeamCost, total: f64) -> TeamJson<'_> {
     }
 }
 
-/// The options of a run, each turned into an [`OptionJson`] as it is serialized.
-pub struct Options<'a>(pub &'a [OptionResult]);
+/// The options of a run, each turned into an [`OptionJson`] as it is serialized, with the
+/// id of each one's depreciation policy for tax.
+pub struct Options<'a>(pub &'a [OptionResult], pub Vec<Option<&'a str>>);
 
 impl Serialize for Options<'_> {
     fn serialize<S: Serializer>(&self, serializer: S) -> Result<S::Ok, S::Error> {
-        serializer.collect_seq(self.0.iter().map(option_json))
+        serializer.collect_seq(
+            self.0
+                .iter()
+                .enumerate()
+                .map(|(n, o)| option_json(o, self.1.get(n).copied().flatten())),
+        )
     }
+}
+
+/// The id of each option's depreciation policy for tax (README TX2): `None` without `[tax]`,
+/// and for an option that buys nothing (cloud, lease).
+pub fn tax_policies(file: &crate::scenario::ScenarioFile) -> Vec<Option<&str>> {
+    file.options
+        .iter()
+        .map(|o| {
+            let tax = file.tax.as_ref()?;
+            let lease = o.financing.as_ref().is_some_and(|f| f.kind == "lease");
+            if o.server.is_none() || lease {
+                return None;
+            }
+            Some(
+                o.tax_depreciation
+                    .as_deref()
+                    .or(tax.policy.as_deref())
+                    .or(o.depreciation.as_deref())
+                    .unwrap_or(crate::scenario::DEFAULT_DEPRECIATION),
+            )
+        })
+        .collect()
 }
 
 /// The monthly rows of an option, each turned into a [`MonthJson`] as it is serialized.
@@ -270,11 +352,15 @@ pub struct MonthJson {
     pub paid_at_start: f64,
     pub paid_at_end: f64,
     pub depreciation: f64,
+    /// In an after-tax run: the month's income tax (negative: saved), inside `paid_at_start`
+    /// and `paid_at_end` but not in `cash_out`.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub tax: Option<f64>,
     pub energy_kwh: f64,
     pub co2_t: f64,
 }
 
-fn option_json(o: &OptionResult) -> OptionJson<'_> {
+fn option_json<'a>(o: &'a OptionResult, tax_policy: Option<&'a str>) -> OptionJson<'a> {
     OptionJson {
         name: &o.name,
         kind: o.kind.as_str(),
@@ -322,6 +408,20 @@ fn option_json(o: &OptionResult) -> OptionJson<'_> {
             teams: s.teams.iter().map(|t| team_json(t, o.total_cost)).collect(),
             idle: team_json(&s.idle, o.total_cost),
         }),
+        tax: o.tax.map(|t| OptionTaxJson {
+            policy: tax_policy.filter(|_| o.owned_gpus > 0.0),
+            tax: t.tax,
+            pv_tax: t.pv_tax,
+            pv_cost_before_tax: o.pv_cost - t.pv_tax,
+            total_cost_before_tax: o.total_cost - t.tax,
+            depreciation: t.depreciation,
+            pv_depreciation_shield: t.pv_depreciation_shield,
+            operating_deductions: t.operating_deductions,
+            interest: t.interest,
+            disposal_gain: t.disposal_gain,
+            income: t.income,
+            losses_unused: t.losses_unused,
+        }),
         monthly: Months(&o.months),
     }
 }
@@ -346,6 +446,7 @@ fn month_json(r: &MonthRow) -> MonthJson {
         paid_at_start: r.start_flow,
         paid_at_end: r.end_flow,
         depreciation: r.depreciation,
+        tax: r.tax,
         energy_kwh: r.energy_kwh,
         co2_t: r.co2_t,
     }
@@ -388,6 +489,7 @@ fn year_month<S: Serializer>(date: &YearMonth, serializer: S) -> Result<S::Ok, S
 pub fn document(run: &Run) -> Document<'_> {
     Document {
         schema_version: SCHEMA_VERSION,
+        view: run.input.tax.map(|_| "after-tax"),
         scenario: ScenarioJson {
             name: &run.input.name,
             source: &run.source,
@@ -396,10 +498,20 @@ pub fn document(run: &Run) -> Document<'_> {
             currency: &run.input.currency,
             discount_rate: run.input.discount_rate,
             unserved_cost_per_gpu_hour: run.file.unserved_cost_per_gpu_hour,
+            tax: run.file.tax.as_ref().map(|t| TaxJson {
+                rate: t.rate,
+                policy: t.policy.as_deref(),
+                losses_offset_other_income: t.losses_offset_other_income,
+                income_per_gpu_hour: if t.losses_offset_other_income {
+                    0.0
+                } else {
+                    crate::model::income_per_gpu_hour(&run.input)
+                },
+            }),
         },
         baseline: &run.output.options[run.output.baseline].name,
         verdict: verdict_json(run),
-        options: Options(&run.output.options),
+        options: Options(&run.output.options, tax_policies(&run.file)),
         catalog_rows_used: &run.rows_used,
         warnings: &run.warnings,
         policies: run

@@ -13,6 +13,9 @@ pub fn render(run: &Run, monthly: bool) -> String {
         run.input.currency,
         run.input.discount_rate * 100.0
     ));
+    if let Some(line) = super::tax_line(run) {
+        out.insert_str(out.len() - 3, &line);
+    }
     for line in verdict(run) {
         out.push_str(&format!("- {}\n", escape(&line)));
     }
@@ -35,7 +38,7 @@ pub fn render(run: &Run, monthly: bool) -> String {
                 escape(&option.name),
                 run.input.currency
             ));
-            let header = monthly_header(&run.input.currency);
+            let header = monthly_header(&run.input.currency, run.input.tax.is_some());
             out.push_str(&table(&header, &monthly_rows(option)));
         }
     }

@@ -253,10 +253,12 @@ pub fn summary_rows(run: &Run) -> Vec<SummaryRow> {
         label,
         cells: opts.iter().map(f).collect(),
     };
+    // In the after-tax view (README TX1-TX4) the figures that include the tax say so.
+    let at = after_tax(run);
     let mut rows = vec![
         row("Kind".into(), &|o| o.kind.as_str().to_string()),
-        row(format!("PV cost [{cur}]"), &|o| money(o.pv_cost)),
-        row(format!("Total cost [{cur}]"), &|o| money(o.total_cost)),
+        row(format!("PV cost{at} [{cur}]"), &|o| money(o.pv_cost)),
+        row(format!("Total cost{at} [{cur}]"), &|o| money(o.total_cost)),
     ];
     // Total cost by category, indented under the total.
     for cat in Category::ALL {
@@ -272,11 +274,25 @@ pub fn summary_rows(run: &Run) -> Vec<SummaryRow> {
             }));
         }
     }
-    rows.push(row(format!("PV savings vs baseline [{cur}]"), &|o| {
+    if run.input.tax.is_some() {
+        let tax = |o: &OptionResult| o.tax.unwrap_or_default();
+        rows.push(row(format!("  Income tax (saved < 0) [{cur}]"), &|o| {
+            money(tax(o).tax)
+        }));
+        rows.push(row(format!("Depreciation tax shield, PV [{cur}]"), &|o| {
+            money(tax(o).pv_depreciation_shield)
+        }));
+        if run.input.tax.is_some_and(|t| !t.losses_offset_other_income) {
+            rows.push(row(format!("Tax losses unused at the end [{cur}]"), &|o| {
+                money(tax(o).losses_unused)
+            }));
+        }
+    }
+    rows.push(row(format!("PV savings{at} vs baseline [{cur}]"), &|o| {
         against_baseline(o, o.savings_vs_baseline.map(money))
     }));
     rows.extend([
-        row(format!("Cost per GPU-hour [{cur}]"), &|o| {
+        row(format!("Cost per GPU-hour{at} [{cur}]"), &|o| {
             o.cost_per_gpu_hour.map(price).unwrap_or_else(na)
         }),
         row("Demand [GPU-h]".into(), &|o| quantity(o.demand_gpu_hours)),
@@ -309,19 +325,20 @@ pub fn summary_rows(run: &Run) -> Vec<SummaryRow> {
         row("Owned utilisation [%]".into(), &|o| {
             o.owned_utilization.map(percent).unwrap_or_else(na)
         }),
-        row("Break-even utilisation [%]".into(), &|o| {
-            o.break_even_utilization.map(percent).unwrap_or_else(na)
-        }),
-        row("Payback [month]".into(), &|o| {
+        row(
+            format!("Break-even utilisation{} [%]", before_tax(run)),
+            &|o| o.break_even_utilization.map(percent).unwrap_or_else(na),
+        ),
+        row(format!("Payback{at} [month]"), &|o| {
             against_baseline(
                 o,
                 Some(o.payback_month.map(|m| m.to_string()).unwrap_or_else(na)),
             )
         }),
-        row("ROI [%]".into(), &|o| {
+        row(format!("ROI{at} [%]"), &|o| {
             against_baseline(o, Some(o.roi.map(percent).unwrap_or_else(na)))
         }),
-        row("IRR [%/year]".into(), &|o| {
+        row(format!("IRR{at} [%/year]"), &|o| {
             against_baseline(o, Some(o.irr.map(|i| percent(i.annual)).unwrap_or_else(na)))
         }),
         row("Energy [MWh]".into(), &|o| quantity(o.energy_kwh / 1000.0)),
@@ -330,7 +347,31 @@ pub fn summary_rows(run: &Run) -> Vec<SummaryRow> {
             money(o.depreciation)
         }),
     ]);
+    if run.input.tax.is_some() {
+        rows.push(row(format!("Depreciation, tax [{cur}]"), &|o| {
+            money(o.tax.unwrap_or_default().depreciation)
+        }));
+    }
     rows
+}
+
+/// `, before tax` in the after-tax view (README TX4), for figures that stay before tax.
+fn before_tax(run: &Run) -> &'static str {
+    if run.input.tax.is_some() {
+        ", before tax"
+    } else {
+        ""
+    }
+}
+
+/// ` after tax` in the after-tax view (README TX1-TX4), else nothing: for labels of figures
+/// that include the income tax.
+pub fn after_tax(run: &Run) -> &'static str {
+    if run.input.tax.is_some() {
+        " after tax"
+    } else {
+        ""
+    }
 }
 
 /// A figure against the baseline as the summary shows it: `baseline` for the baseline itself,
@@ -351,8 +392,29 @@ pub fn hours(v: f64) -> String {
     format!("{:.1}", v + 0.0)
 }
 
-/// Header of a monthly table; money columns name the currency, as the summary's rows do.
-pub fn monthly_header(currency: &str) -> Vec<String> {
+/// What the after-tax view assumes, for the line under a summary's title: `, after income
+/// tax at 30.0% (...)`; `None` before tax.
+pub fn tax_line(run: &Run) -> Option<String> {
+    let tax = run.input.tax?;
+    let file = run.file.tax.as_ref()?;
+    let policy = match &file.policy {
+        Some(id) => format!("tax depreciation `{id}`"),
+        None => "each option's depreciation for tax".to_string(),
+    };
+    let losses = if tax.losses_offset_other_income {
+        "losses offset other income"
+    } else {
+        "losses carried forward"
+    };
+    Some(format!(
+        ", after income tax at {:.1}% ({policy}, {losses})",
+        tax.rate * 100.0
+    ))
+}
+
+/// Header of a monthly table; money columns name the currency, as the summary's rows do; a
+/// tax column in the after-tax view.
+pub fn monthly_header(currency: &str, taxed: bool) -> Vec<String> {
     let mut header: Vec<String> = [
         "Month",
         "Date",
@@ -366,6 +428,9 @@ pub fn monthly_header(currency: &str) -> Vec<String> {
     header.extend(
         ["Capex", "Opex", "Cloud", "Cash out", "Depreciation"].map(|h| format!("{h} [{currency}]")),
     );
+    if taxed {
+        header.push(format!("Income tax [{currency}]"));
+    }
     header
 }
 
@@ -388,6 +453,9 @@ pub fn monthly_rows(option: &OptionResult) -> Vec<Vec<String>> {
                 money(r.cash_out()),
                 money(r.depreciation),
             ]
+            .into_iter()
+            .chain(r.tax.map(money))
+            .collect()
         })
         .collect()
 }
@@ -420,7 +488,8 @@ pub fn verdict(run: &Run) -> Vec<String> {
         ""
     };
     let mut first = format!(
-        "Cheapest by present value{qualifier}: {} ({} {}",
+        "Cheapest by present value{}{qualifier}: {} ({} {}",
+        after_tax(run),
         best.name,
         cur,
         money(best.pv_cost)
@@ -454,10 +523,11 @@ pub fn verdict(run: &Run) -> Vec<String> {
         )),
         Comparison::Comparable => {
             let mut s = format!(
-                "Against the baseline {}: saves {} {} in present value",
+                "Against the baseline {}: saves {} {} in present value{}",
                 base.name,
                 cur,
-                money(best.savings_vs_baseline.unwrap_or(0.0))
+                money(best.savings_vs_baseline.unwrap_or(0.0)),
+                after_tax(run)
             );
             if let Some(p) = best.payback_month {
                 s.push_str(&format!(", pays back in month {p}"));

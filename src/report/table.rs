@@ -14,6 +14,9 @@ pub fn render(run: &Run, monthly: bool, color: bool) -> String {
         run.input.currency,
         run.input.discount_rate * 100.0
     ));
+    if let Some(line) = super::tax_line(run) {
+        out.insert_str(out.len() - 2, &line);
+    }
     let mut table = new_table(color);
     let mut header = vec![Cell::new("")];
     header.extend(run.output.options.iter().map(|o| Cell::new(&o.name)));
@@ -52,7 +55,7 @@ pub fn render(run: &Run, monthly: bool, color: bool) -> String {
                 option.name, run.input.currency
             ));
             let mut t = new_table(color);
-            t.set_header(monthly_header(&run.input.currency));
+            t.set_header(monthly_header(&run.input.currency, run.input.tax.is_some()));
             for r in monthly_rows(option) {
                 t.add_row(
                     r.into_iter()

@@ -91,9 +91,14 @@ pub fn mc_section(run: &Run, mc: &MonteCarlo, format: Format, color: bool) -> St
     let cur = &run.input.currency;
     let baseline = &run.output.options[run.output.baseline].name;
     let title = format!(
-        "Monte Carlo: {} samples, seed {}",
+        "Monte Carlo: {} samples, seed {}{}",
         quantity(mc.samples as f64),
-        mc.seed
+        mc.seed,
+        if run.input.tax.is_some() {
+            ", costs after tax"
+        } else {
+            ""
+        }
     );
     match format {
         Format::Markdown => format!(

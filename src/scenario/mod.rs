@@ -6,6 +6,7 @@ mod types;
 
 pub use check::{Mistakes, structure};
 
+pub use resolve::defaults::DEPRECIATION as DEFAULT_DEPRECIATION;
 pub use resolve::{
     MAX_UNSERVED_PRICE, OfferLink, OptionLinks, Resolved, TrainingFlops, Unresolved,
     check_demand_bound, error_at, resolve, resolve_file, training_gpu_hours,

@@ -4,7 +4,9 @@
 use super::{OptionSpec, ScenarioFile, Source, WorkloadSpec};
 use crate::catalog::{Accelerator, Catalog, CloudOffer, Figure, RowRef, RowValue};
 use crate::error::{InputError, Seg, key_path, locate_in, locate_toml};
-use crate::model::{CloudIn, Commitment, Financing, Input, Kind, OptionIn, OwnedIn, WorkloadIn};
+use crate::model::{
+    CloudIn, Commitment, Financing, Input, Kind, OptionIn, OwnedIn, TaxIn, WorkloadIn,
+};
 use crate::profile::{BUILTIN_PROFILES, Profile};
 use crate::timeline::parse_year_month;
 use std::collections::{BTreeMap, BTreeSet};
@@ -171,6 +173,8 @@ struct Ctx<'a> {
     /// in range so that the entry's other values are checked too; the caller takes them after
     /// each entry, and the scenario fails if any was found.
     deferred: std::cell::RefCell<Vec<InputError>>,
+    /// With `[tax]`: its `policy` when the catalog holds it (README TX2).
+    tax: Option<Option<String>>,
 }
 
 impl Ctx<'_> {
@@ -405,6 +409,7 @@ pub fn resolve_file(
         rows: BTreeMap::new(),
         warnings: Vec::new(),
         deferred: std::cell::RefCell::new(Vec::new()),
+        tax: None,
     };
     let k = Seg::Key;
 
@@ -507,6 +512,7 @@ pub fn resolve_file(
         1200.0,
         "0 to 1200 months",
     ));
+    let tax = resolve_tax(&mut ctx, &file, &mut errors);
     let mut basis = file.throughput_basis.as_str();
     if !["bf16", "fp8", "memory-bandwidth"].contains(&basis) {
         errors.push(
@@ -728,6 +734,7 @@ pub fn resolve_file(
         demand_scale: file.demand_scale,
         demand_growth_per_year: file.demand_growth_per_year,
         showback,
+        tax,
     };
     if let Err(e) = check_demand_bound(source, &input, "") {
         return Err(Unresolved {
@@ -750,6 +757,99 @@ pub fn resolve_file(
         option_links,
         workload_flops,
     })
+}
+
+/// The scenario's `[tax]` (README TX1-TX4): its rate in range and its policy known, each
+/// problem into `errors`; records in `ctx` that options are taxed.
+fn resolve_tax(ctx: &mut Ctx, file: &ScenarioFile, errors: &mut Vec<InputError>) -> Option<TaxIn> {
+    let t = file.tax.as_ref()?;
+    let k = Seg::Key;
+    if let Err(e) = ctx.range(
+        &[k("tax"), k("rate")],
+        t.rate,
+        0.0,
+        1.0,
+        "a tax rate between 0 and 1",
+    ) {
+        errors.push(e);
+    }
+    let mut policy = t.policy.clone();
+    if let Some(id) = &t.policy
+        && ctx.catalog.policy(id).is_none()
+    {
+        let known = ctx.catalog.policies.iter().map(|s| s.id.as_str()).collect();
+        errors.push(ctx.unknown(&[k("tax"), k("policy")], "depreciation policy", id, known));
+        policy = None;
+    }
+    ctx.tax = Some(policy);
+    Some(TaxIn {
+        rate: t.rate.clamp(0.0, 1.0),
+        losses_offset_other_income: t.losses_offset_other_income,
+    })
+}
+
+/// The depreciation for tax of owned option `n` (README TX2): its `tax_depreciation`, else
+/// `[tax]`'s `policy`, else `own` (its `depreciation`); `own` without `[tax]` and for a lease.
+fn tax_depreciation(
+    ctx: &mut Ctx,
+    n: usize,
+    o: &OptionSpec,
+    lease: bool,
+    own: &crate::finance::Depreciation,
+) -> Result<crate::finance::Depreciation, InputError> {
+    let p = [
+        Seg::Key("option"),
+        Seg::Index(n),
+        Seg::Key("tax_depreciation"),
+    ];
+    if let Some(id) = &o.tax_depreciation {
+        if ctx.tax.is_none() {
+            return Err(ctx
+                .err(&p, "`tax_depreciation` needs a `[tax]` table")
+                .expected("`[tax]` with `rate`, or no `tax_depreciation`")
+                .found(format!("`{id}` without `[tax]`")));
+        }
+        if lease {
+            return Err(ctx
+                .err(&p, "`tax_depreciation` does not apply to a lease")
+                .expected("cash or loan financing: a lessee owns nothing to depreciate")
+                .found(format!("`{id}`")));
+        }
+    }
+    let Some(policy) = &ctx.tax else {
+        return Ok(own.clone());
+    };
+    let Some(id) = o.tax_depreciation.clone().or(policy.clone()) else {
+        return Ok(own.clone());
+    };
+    if lease {
+        return Ok(own.clone());
+    }
+    let Some(row) = ctx.catalog.policy(&id).cloned() else {
+        return Err(ctx.unknown(
+            &p,
+            "depreciation policy",
+            &id,
+            ctx.catalog.policies.iter().map(|s| s.id.as_str()).collect(),
+        ));
+    };
+    let Some(method) = row.method() else {
+        return Err(ctx.err(&p, format!("depreciation policy `{id}` is incomplete")));
+    };
+    ctx.use_row(
+        "depreciation",
+        &row.id,
+        (&row.source, &row.as_of, row.estimate),
+        None,
+        &row.origin,
+    );
+    ctx.add_values(
+        "depreciation",
+        &row.id,
+        &row.origin,
+        depreciation_values(&method),
+    );
+    Ok(method)
 }
 
 /// Every empty and every repeated name of `table`.
@@ -808,6 +908,12 @@ fn unknown_ids(ctx: &Ctx, n: usize, o: &OptionSpec) -> Vec<InputError> {
     {
         let known = c.policies.iter().map(|s| s.id.as_str()).collect();
         errors.push(ctx.unknown(&p("depreciation"), "depreciation policy", id, known));
+    }
+    if let Some(id) = &o.tax_depreciation
+        && c.policy(id).is_none()
+    {
+        let known = c.policies.iter().map(|s| s.id.as_str()).collect();
+        errors.push(ctx.unknown(&p("tax_depreciation"), "depreciation policy", id, known));
     }
     if let Some(id) = &o.automation
         && c.automation_level(id).is_none()
@@ -1002,7 +1108,7 @@ fn resolve_workload(
     })
 }
 
-const OWNED_FIELDS: [&str; 15] = [
+const OWNED_FIELDS: [&str; 16] = [
     "server",
     "servers",
     "gpus",
@@ -1017,6 +1123,7 @@ const OWNED_FIELDS: [&str; 15] = [
     "staff_fte_fixed",
     "staff_fte_per_server",
     "software_per_gpu_year",
+    "tax_depreciation",
     "scheduler",
 ];
 const CLOUD_FIELDS: [&str; 10] = [
@@ -1048,6 +1155,7 @@ fn owned_field_set(o: &OptionSpec) -> Vec<&'static str> {
         o.staff_fte_fixed.is_some(),
         o.staff_fte_per_server.is_some(),
         o.software_per_gpu_year.is_some(),
+        o.tax_depreciation.is_some(),
         o.scheduler.is_some(),
     ];
     OWNED_FIELDS
@@ -1428,6 +1536,8 @@ fn resolve_owned(
             &policy.origin,
         );
     }
+    let lease = matches!(financing, Financing::Lease { .. });
+    let tax_depreciation = tax_depreciation(ctx, n, o, lease, &depreciation)?;
     let residual_value = ctx.value_in(
         &p("residual_value"),
         o.residual_value.unwrap_or(defaults::RESIDUAL_VALUE),
@@ -1609,6 +1719,7 @@ fn resolve_owned(
         cycle_months,
         financing,
         depreciation,
+        tax_depreciation,
         residual_value,
         staff_fte_fixed,
         staff_fte_per_server,

@@ -5,10 +5,11 @@ use super::*;
 use crate::catalog::Catalog;
 use proptest::prelude::*;
 
-const EXAMPLES: [&str; 3] = [
+const EXAMPLES: [&str; 4] = [
     include_str!("../../scenarios/enterprise-llm-frankfurt.toml"),
     include_str!("../../scenarios/startup-finetune.toml"),
     include_str!("../../scenarios/inference-fleet.toml"),
+    include_str!("../../scenarios/us-tax-depreciation.toml"),
 ];
 
 fn arb_number() -> impl Strategy<Value = String> {
@@ -62,7 +63,7 @@ proptest! {
     #![proptest_config(ProptestConfig::with_cases(120))]
 
     #[test]
-    fn any_number_in_any_field_is_finite_or_rejected(example in 0usize..3, nth in 0usize..200, value in arb_number()) {
+    fn any_number_in_any_field_is_finite_or_rejected(example in 0usize..EXAMPLES.len(), nth in 0usize..200, value in arb_number()) {
         let catalog = Catalog::builtin().expect("built-in catalogs load");
         let text = mutate(EXAMPLES[example], nth, &value);
         let base_dir = Some(std::path::PathBuf::from(concat!(env!("CARGO_MANIFEST_DIR"), "/scenarios")));
@@ -76,6 +77,7 @@ proptest! {
                 prop_assert!(o.roi.is_none_or(f64::is_finite) && o.irr.is_none_or(|i| i.annual.is_finite()));
                 prop_assert!(o.cost_per_gpu_hour.is_none_or(f64::is_finite));
             }
+            prop_assert!(out.first_non_finite().is_none(), "{:?}", out.first_non_finite());
             // Uncertain inputs: anything accepted samples to finite statistics.
             if let Ok(u) = crate::montecarlo::uncertain::Uncertainty::build(&source, &resolved, &catalog) && !u.is_empty() {
                     let mc = crate::montecarlo::engine::run(&resolved.input, &u, 8, 3, &|_| {});

@@ -69,6 +69,27 @@ pub struct ScenarioFile {
     /// How each option's cost is shown back to the workloads' teams (README "Teams and
     /// showback"); showback is on when this table is present or a workload names a `team`.
     pub showback: Option<ShowbackSpec>,
+    /// The after-tax view (README TX1-TX4); without it every figure is before tax.
+    pub tax: Option<TaxSpec>,
+}
+
+/// Income tax on every option's flows (README TX1-TX4).
+#[derive(Debug, Clone, Deserialize, JsonSchema)]
+#[serde(deny_unknown_fields)]
+pub struct TaxSpec {
+    /// Combined marginal income-tax rate [fraction, 0..1].
+    pub rate: f64,
+    /// The id of the depreciation policy for tax on every purchase; each option's
+    /// `depreciation` by default.
+    pub policy: Option<String>,
+    /// Whether deductions save tax at once against the company's other profit (true by
+    /// default); false carries the project's losses forward (README TX3).
+    #[serde(default = "yes")]
+    pub losses_offset_other_income: bool,
+}
+
+fn yes() -> bool {
+    true
 }
 
 /// Showback of each option's cost to teams.
@@ -283,6 +304,9 @@ pub struct OptionSpec {
     pub scheduler: Option<String>,
     /// Owned: the id of a depreciation policy; `straight-line-5y` by default.
     pub depreciation: Option<String>,
+    /// Owned: the id of the depreciation policy for tax (README TX2), instead of `[tax]`'s
+    /// `policy`; needs `[tax]`.
+    pub tax_depreciation: Option<String>,
     /// Owned: resale value at the end of a cycle [fraction of price]; 0.10 by default.
     pub residual_value: Option<f64>,
     /// Owned: support contract after warranty [% of price per year]; the server's by default.

@@ -31,6 +31,7 @@ mod run;
 mod schema;
 mod showback;
 mod snapshots;
+mod tax;
 mod uncertainty;
 mod validate;
 mod waiting;

@@ -53,8 +53,9 @@ pub fn json_of(scenario: &Option<String>) -> Value {
 
 /// Keys whose value may be `null` (the figure does not exist). serde_json writes NaN and
 /// infinities as `null`, so a `null` anywhere else is a non-finite number that leaked out.
-const NULLABLE: [&str; 17] = [
+const NULLABLE: [&str; 18] = [
     "cost_per_gpu_hour",
+    "policy",
     "owned_utilization",
     "break_even_utilization",
     "payback_month",
@@ -101,7 +102,7 @@ fn walk_finite(v: &Value, path: &str) {
 }
 
 /// The documented JSON contract of `run --format json`, and the accounting identities it obeys.
-fn check_contract(doc: &Value, what: &str) {
+pub(crate) fn check_contract(doc: &Value, what: &str) {
     walk_finite(doc, "$");
 
     assert_eq!(doc["schema_version"], 2, "{what}: schema_version");
@@ -220,6 +221,9 @@ fn check_contract(doc: &Value, what: &str) {
             .unwrap_or_else(|| panic!("{at}: breakdown is an object"));
         assert!(!breakdown.is_empty(), "{at}: empty breakdown");
         let parts: f64 = breakdown.values().map(|v| v.as_f64().unwrap()).sum();
+        // In the after-tax view the total is the breakdown (before tax) plus the tax (TX3).
+        let tax = o.get("tax").map_or(0.0, |t| num(t, "tax", &at));
+        let parts = parts + tax;
         let total = num(o, "total_cost", &at);
         assert!(
             close(parts, total),
@@ -257,6 +261,11 @@ fn check_contract(doc: &Value, what: &str) {
             );
             sum_demand += d;
             sum_cash += cash + num(m, "unserved", &mat);
+            if let Some(t) = m.get("tax") {
+                sum_cash += t
+                    .as_f64()
+                    .unwrap_or_else(|| panic!("{mat}: tax is a number"));
+            }
         }
         assert!(
             close(sum_demand, demand),
@@ -1009,8 +1018,10 @@ fn present_value_is_recomputed_from_the_monthly_rows() {
                     m["paid_at_end"].as_f64().expect("paid_at_end"),
                 );
                 from_json += start / (1.0 + i).powf(month - 1.0) + end / (1.0 + i).powf(month);
+                // After tax, the month's cost includes its tax (README TX3).
                 let cost = m["cash_out"].as_f64().expect("cash_out")
-                    + m["unserved"].as_f64().expect("unserved");
+                    + m["unserved"].as_f64().expect("unserved")
+                    + m.get("tax").map_or(0.0, |t| t.as_f64().expect("tax"));
                 assert!(
                     (start + end - cost).abs() <= REL_TOL * (1.0 + cost.abs()),
                     "{scenario:?} {name} month {month}: {start} + {end} != {cost}"

@@ -556,6 +556,7 @@ fn field_unit(f: Field) -> &'static str {
         Field::Gpus | Field::CommittedGpus => "GPUs",
         Field::CommittedShare | Field::SpotShare | Field::Availability => "fraction",
         Field::Automation => "degree of automation",
+        Field::TaxDepreciation => "tax depreciation policy",
     }
 }
 
@@ -685,7 +686,7 @@ impl Spec for SweepChart<'_> {
             .y_desc(format!("{} of {} [{cur}]", self.objective(), self.option()))
             .x_label_formatter(&|v| {
                 // An automation axis names its levels at their whole positions, nothing between.
-                if axis.field == Field::Automation {
+                if matches!(axis.field, Field::Automation | Field::TaxDepreciation) {
                     if v.fract() == 0.0 {
                         axis.show(*v, |_| String::new())
                     } else {
