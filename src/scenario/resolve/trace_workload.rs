@@ -248,14 +248,19 @@ pub(super) fn check_laid_jobs(
             let Some(t) = &w.trace else { continue };
             let jobs = t.jobs.len() as u64;
             if n > jobs {
+                let passes = n as f64 / jobs as f64;
                 ctx.warnings.push(format!(
-                    "workload `{}`: the {} jobs of `{}` span {:.1} days and are repeated over the horizon: {} jobs laid, about {:.1} passes (README T1, T2)",
+                    "workload `{}`: the {} jobs of `{}` repeat every {} over the horizon: {} jobs laid, about {} passes (README T1, T2)",
                     w.name,
                     crate::limits::group(jobs),
                     t.source,
-                    t.period_s / 86_400.0,
+                    span(t.period_s),
                     crate::limits::group(n),
-                    n as f64 / jobs as f64
+                    if passes >= 100.0 {
+                        crate::limits::group(passes.round() as u64)
+                    } else {
+                        format!("{passes:.1}")
+                    }
                 ));
             }
         }
@@ -277,4 +282,17 @@ pub(super) fn check_laid_jobs(
         ))
         .found(format!("more than {}", crate::limits::group(MAX_TRACE_JOBS)))
         .hint("a shorter horizon, a smaller `demand_scale`, or a trace sampled to fewer jobs"))
+}
+
+/// A stretch of time in the unit that reads best: seconds, minutes, hours or days.
+fn span(seconds: f64) -> String {
+    if seconds < 120.0 {
+        format!("{seconds:.0} s")
+    } else if seconds < 7_200.0 {
+        format!("{:.1} minutes", seconds / 60.0)
+    } else if seconds < 172_800.0 {
+        format!("{:.1} hours", seconds / 3_600.0)
+    } else {
+        format!("{:.1} days", seconds / 86_400.0)
+    }
 }
