@@ -28,6 +28,9 @@ pub enum Field {
     CommittedGpus,
     SpotShare,
     Availability,
+    /// Years between purchases of an owned option that pays cash or by loan (M9); 0: no
+    /// refresh.
+    RefreshYears,
     /// The degree of automation: the values are indices into [`Axis::levels`].
     Automation,
     /// The depreciation policy for tax (README TX2): the values are indices into
@@ -98,6 +101,12 @@ impl Axis {
             Field::Availability => {
                 if let Some(w) = o.owned.as_mut() {
                     w.availability = v;
+                }
+            }
+            Field::RefreshYears => {
+                if let Some(w) = o.owned.as_mut() {
+                    // As the scenario's `refresh_years`: whole months, at least one.
+                    w.cycle_months = (v > 0.0).then(|| (v * 12.0).round().max(1.0) as u32);
                 }
             }
             Field::CommittedShare => {
@@ -402,12 +411,24 @@ fn axis(
         "servers" if opt.owned.is_some() => (Field::Servers, 0.0, 100_000.0, true),
         "gpus" if opt.owned.is_some() => (Field::Gpus, 0.0, 800_000.0, true),
         "availability" if opt.owned.is_some() => (Field::Availability, 0.01, 1.0, false),
+        "refresh_years" if opt.owned.is_some() => {
+            let leased = opt
+                .owned
+                .as_ref()
+                .is_some_and(|w| matches!(w.financing, model::Financing::Lease { .. }));
+            if leased {
+                return Err(bad("path", format!("option `{name}` leases its servers"))
+                    .expected("an option that buys its servers (cash or loan): a lease is renewed at the end of its term")
+                    .found(format!("`{path}`")));
+            }
+            (Field::RefreshYears, 0.0, 50.0, false)
+        }
         "committed_share" if opt.cloud.is_some() => (Field::CommittedShare, 0.0, 1.0, false),
         "committed_gpus" if opt.cloud.is_some() => (Field::CommittedGpus, 0.0, 1e6, true),
         "spot_share" if opt.cloud.is_some() => (Field::SpotShare, 0.0, 1.0, false),
         other => {
             return Err(bad("path", format!("`{other}` cannot be swept on option `{name}`"))
-                .expected("`servers`, `gpus`, `availability` or `automation` of an owning option; `committed_share`, `committed_gpus` or `spot_share` of an option with a cloud part")
+                .expected("`servers`, `gpus`, `availability`, `refresh_years`, `automation` or `tax_depreciation` of an owning option; `committed_share`, `committed_gpus` or `spot_share` of an option with a cloud part")
                 .found(format!("`{path}`")));
         }
     };

@@ -376,3 +376,61 @@ fn a_bad_automation_sweep_is_refused() {
         &["is both swept and uncertain"],
     );
 }
+
+/// A sweep over the refresh interval and the degree of automation (the two decisions of
+/// running a cluster) gives at each point what a plain run with those keys gives.
+#[test]
+fn a_sweep_over_refresh_interval_and_automation_matches_plain_runs() {
+    let scratch = Scratch::new();
+    let base = scenario("USD", &[("own", SALARY)])
+        .replace("horizon_months = 12", "horizon_months = 72")
+        .replace("discount_rate = 0.0", "discount_rate = 0.08");
+    let text = format!(
+        "{base}\n[sweep]\n[[sweep.parameter]]\npath = \"option[own].refresh_years\"\nvalues = [0, 2.5, 4]\n\
+         [[sweep.parameter]]\npath = \"option[own].automation\"\nlevels = [\"manual\", \"full\"]\n"
+    );
+    let path = scratch.write("sweep.toml", &text);
+    let json = success([arg("sweep"), arg(&path), arg("--format"), arg("json")]);
+    let doc: serde_json::Value = serde_json::from_str(&json).expect("JSON");
+    let points = doc["points"].as_array().expect("points");
+    assert_eq!(points.len(), 6);
+    for point in points {
+        let years = point["values"][0].as_f64().expect("years");
+        let level = point["values"][1].as_str().expect("level");
+        let refresh = if years > 0.0 {
+            format!("refresh_years = {years}\n")
+        } else {
+            String::new()
+        };
+        let plain = scenario(
+            "USD",
+            &[(
+                "own",
+                &format!("{SALARY}\nautomation = \"{level}\"\n{refresh}"),
+            )],
+        )
+        .replace("horizon_months = 12", "horizon_months = 72")
+        .replace("discount_rate = 0.0", "discount_rate = 0.08");
+        let p = scratch.write("plain.toml", &plain);
+        let run = success([arg("run"), arg(&p), arg("--format"), arg("json")]);
+        let run: serde_json::Value = serde_json::from_str(&run).expect("JSON");
+        let expected = run["options"][0]["pv_cost"].as_f64().expect("pv");
+        let found = point["pv_cost"].as_f64().expect("pv");
+        assert!(
+            (found - expected).abs() <= 1e-9 * expected,
+            "refresh {years}, {level}: sweep {found}, run {expected}"
+        );
+    }
+    // A lease is renewed at the end of its term: its refresh interval is not swept.
+    let leased = base.replace(
+        SALARY,
+        &format!(
+            "{SALARY}\nfinancing = {{ kind = \"lease\", annual_rate = 0.08, term_months = 36 }}"
+        ),
+    ) + "\n[sweep]\n[[sweep.parameter]]\npath = \"option[own].refresh_years\"\nvalues = [3]\n";
+    let path = scratch.write("lease.toml", &leased);
+    rejected(
+        &[arg("sweep"), arg(&path)],
+        &["option `own` leases its servers", "sweep.parameter[0].path"],
+    );
+}

@@ -555,6 +555,7 @@ fn field_unit(f: Field) -> &'static str {
         Field::Servers => "servers",
         Field::Gpus | Field::CommittedGpus => "GPUs",
         Field::CommittedShare | Field::SpotShare | Field::Availability => "fraction",
+        Field::RefreshYears => "years between purchases",
         Field::Automation => "degree of automation",
         Field::TaxDepreciation => "tax depreciation policy",
     }
