@@ -526,6 +526,60 @@ fn axis(
     })
 }
 
+/// The ids of sweep parameter `i`'s `levels`, each listed once, for an axis of catalog ids
+/// (`missing`: the problem when it has numbers instead; `example`: a `levels` line; `each`:
+/// what one level is).
+fn level_ids<'a>(
+    source: &Source,
+    i: usize,
+    p: &'a SweepParameter,
+    missing: &str,
+    example: &str,
+    each: &str,
+) -> Result<&'a [String], InputError> {
+    let at = |f: &'static str| parameter_key(i, f);
+    let Some(ids) = p
+        .levels
+        .as_ref()
+        .filter(|_| p.values.is_none() && p.from.is_none() && p.to.is_none() && p.step.is_none())
+    else {
+        return Err(error_at(source, &at("path"), missing)
+            .expected(format!("{example} and no `from`, `to`, `step` or `values`"))
+            .found(format!("`{}`", p.path)));
+    };
+    if ids.is_empty() {
+        return Err(error_at(source, &at("levels"), "`levels` is empty")
+            .expected(format!("at least one {each}")));
+    }
+    let mut seen = std::collections::HashSet::new();
+    if let Some(id) = ids.iter().find(|id| !seen.insert(id.as_str())) {
+        return Err(
+            error_at(source, &at("levels"), format!("`{id}` listed twice"))
+                .expected(format!("each {each} once")),
+        );
+    }
+    Ok(ids)
+}
+
+/// The error for level `id` of sweep parameter `i`, not a `kind` of the catalog (`known`).
+fn unknown_level<'a>(
+    source: &Source,
+    i: usize,
+    kind: &str,
+    id: &str,
+    known: impl IntoIterator<Item = &'a str>,
+) -> InputError {
+    let mut e = InputError::unknown_id(
+        source.display.clone(),
+        format!("sweep.parameter[{i}].levels"),
+        kind,
+        id,
+        known,
+    );
+    e.position = error_at(source, &parameter_key(i, "levels"), "").position;
+    e
+}
+
 /// An axis over the degrees of automation of owned option `o`: `levels = ["manual", "full"]`,
 /// ids of the staffing catalog, each turned into the option's staff and software (S1).
 fn automation_axis(
@@ -538,23 +592,14 @@ fn automation_axis(
 ) -> Result<Axis, InputError> {
     let at = |f: &'static str| parameter_key(i, f);
     let spec = &r.file.options[o];
-    let Some(ids) = p
-        .levels
-        .as_ref()
-        .filter(|_| p.values.is_none() && p.from.is_none() && p.to.is_none() && p.step.is_none())
-    else {
-        return Err(error_at(
-            source,
-            &at("path"),
-            "an automation sweep lists its levels",
-        )
-        .expected("`levels = [\"manual\", \"scripted\", \"full\"]` (ids of the staffing catalog) and no `from`, `to`, `step` or `values`")
-        .found(format!("`{}`", p.path)));
-    };
-    if ids.is_empty() {
-        return Err(error_at(source, &at("levels"), "`levels` is empty")
-            .expected("at least one degree of automation"));
-    }
+    let ids = level_ids(
+        source,
+        i,
+        p,
+        "an automation sweep lists its levels",
+        "`levels = [\"manual\", \"scripted\", \"full\"]` (ids of the staffing catalog)",
+        "degree of automation",
+    )?;
     if spec.staff_salary_per_year.is_none() {
         return Err(error_at(
             source,
@@ -569,25 +614,16 @@ fn automation_axis(
         .as_ref()
         .map_or(0.0, |w| f64::from(w.gpus_per_server));
     let currency = r.input.currency.as_str();
-    let mut levels = Vec::with_capacity(ids.len().min(MAX_POINTS));
-    let mut seen = std::collections::HashSet::new();
+    let mut levels = Vec::with_capacity(ids.len());
     for id in ids {
-        if !seen.insert(id.as_str()) {
-            return Err(
-                error_at(source, &at("levels"), format!("`{id}` listed twice"))
-                    .expected("each degree of automation once"),
-            );
-        }
         let Some(row) = catalog.automation_level(id) else {
-            let mut e = InputError::unknown_id(
-                source.display.clone(),
-                format!("sweep.parameter[{i}].levels"),
+            return Err(unknown_level(
+                source,
+                i,
                 "automation level",
                 id,
                 catalog.automation.iter().map(|a| a.id.as_str()),
-            );
-            e.position = error_at(source, &at("levels"), "").position;
-            return Err(e);
+            ));
         };
         let software = match spec.software_per_gpu_year {
             Some(own) => own,
@@ -634,23 +670,14 @@ fn tax_depreciation_axis(
     o: usize,
 ) -> Result<Axis, InputError> {
     let at = |f: &'static str| parameter_key(i, f);
-    let Some(ids) = p
-        .levels
-        .as_ref()
-        .filter(|_| p.values.is_none() && p.from.is_none() && p.to.is_none() && p.step.is_none())
-    else {
-        return Err(error_at(
-            source,
-            &at("path"),
-            "a tax depreciation sweep lists its policies",
-        )
-        .expected("`levels = [\"straight-line-6y\", \"macrs-5y\", \"us-bonus-100\"]` (ids of the depreciation catalog) and no `from`, `to`, `step` or `values`")
-        .found(format!("`{}`", p.path)));
-    };
-    if ids.is_empty() {
-        return Err(error_at(source, &at("levels"), "`levels` is empty")
-            .expected("at least one depreciation policy"));
-    }
+    let ids = level_ids(
+        source,
+        i,
+        p,
+        "a tax depreciation sweep lists its policies",
+        "`levels = [\"straight-line-6y\", \"macrs-5y\", \"us-bonus-100\"]` (ids of the depreciation catalog)",
+        "depreciation policy",
+    )?;
     let owned = r.input.options[o].owned.as_ref();
     if r.input.tax.is_none()
         || owned.is_some_and(|w| matches!(w.financing, model::Financing::Lease { .. }))
@@ -663,25 +690,16 @@ fn tax_depreciation_axis(
         .expected("a `[tax]` table, and cash or loan financing")
         .found(format!("`{}`", p.path)));
     }
-    let mut levels = Vec::with_capacity(ids.len().min(MAX_POINTS));
-    let mut seen = std::collections::HashSet::new();
+    let mut levels = Vec::with_capacity(ids.len());
     for id in ids {
-        if !seen.insert(id.as_str()) {
-            return Err(
-                error_at(source, &at("levels"), format!("`{id}` listed twice"))
-                    .expected("each depreciation policy once"),
-            );
-        }
         let Some(method) = catalog.policy(id).and_then(|row| row.method()) else {
-            let mut e = InputError::unknown_id(
-                source.display.clone(),
-                format!("sweep.parameter[{i}].levels"),
+            return Err(unknown_level(
+                source,
+                i,
                 "depreciation policy",
                 id,
                 catalog.policies.iter().map(|a| a.id.as_str()),
-            );
-            e.position = error_at(source, &at("levels"), "").position;
-            return Err(e);
+            ));
         };
         levels.push(Level {
             id: id.clone(),

@@ -2,7 +2,7 @@
 //! ids are added, and the result moves the way the changed price says.
 
 use crate::support::{
-    BASE, OFFERS_HEADER, SERVER_ROW, Scratch, arg, edit, offer_row, repo, success,
+    BASE, OFFERS_HEADER, SERVER_ROW, Scratch, arg, edit, offer_row, option_named, repo, success,
 };
 use serde_json::Value;
 use std::path::Path;
@@ -47,17 +47,8 @@ fn json(scenario: &Path, catalogs: &[&Path]) -> Value {
     serde_json::from_str(&success(&args)).expect("JSON")
 }
 
-fn option<'a>(doc: &'a Value, name: &str) -> &'a Value {
-    doc["options"]
-        .as_array()
-        .unwrap()
-        .iter()
-        .find(|o| o["name"] == name)
-        .unwrap_or_else(|| panic!("no option `{name}`"))
-}
-
 fn pv(doc: &Value, name: &str) -> f64 {
-    option(doc, name)["pv_cost"].as_f64().unwrap()
+    option_named(doc, name)["pv_cost"].as_f64().unwrap()
 }
 
 /// Figures of an option that depend on other options (the baseline, the cheapest cloud
@@ -74,7 +65,7 @@ const RELATIVE: [&str; 6] = [
 /// Asserts that option `name` has the same own figures in both documents, naming the keys that
 /// differ (without dumping every month).
 fn assert_option_unchanged(before: &Value, after: &Value, name: &str, why: &str) {
-    let (b, a) = (option(before, name), option(after, name));
+    let (b, a) = (option_named(before, name), option_named(after, name));
     let keys: Vec<&String> = b.as_object().unwrap().keys().collect();
     let differ: Vec<String> = keys
         .into_iter()
@@ -173,7 +164,11 @@ fn cheaper_electricity_lowers_the_energy_cost() {
     );
     let before = json(&scenario, &[]);
     let after = json(&scenario, &[&scratch.path("catalog")]);
-    let energy = |d: &Value| option(d, "own")["breakdown"]["energy"].as_f64().unwrap();
+    let energy = |d: &Value| {
+        option_named(d, "own")["breakdown"]["energy"]
+            .as_f64()
+            .unwrap()
+    };
     assert!(energy(&before) > 0.0);
     let ratio = energy(&after) / energy(&before);
     assert!(
@@ -204,7 +199,7 @@ fn a_new_server_row_can_be_used() {
     assert_eq!(used["as_of"], "2026-06-01");
     // The built-in rows are still there: the hybrid option keeps its DGX H100.
     row_used(&doc, "servers", "dgx-h100");
-    assert_eq!(option(&doc, "own")["owned_gpus"], 16.0);
+    assert_eq!(option_named(&doc, "own")["owned_gpus"], 16.0);
 }
 
 #[test]
@@ -225,7 +220,7 @@ fn a_new_cloud_offer_is_priced_per_gpu_hour() {
         ),
     );
     let doc = json(&scenario, &[&dir]);
-    let rent = option(&doc, "rent");
+    let rent = option_named(&doc, "rent");
     let served = rent["served_cloud_gpu_hours"].as_f64().unwrap();
     let on_demand = rent["breakdown"]["cloud_on_demand"].as_f64().unwrap();
     assert!(served > 0.0);

@@ -2,7 +2,7 @@
 //! scenario or in `--policy FILE`; every format lists them; a broken one makes `run` and `report`
 //! exit 1 after writing everything; a policy that cannot be checked is bad input (exit 2).
 
-use crate::support::{Scratch, arg, output, rejected, repo, stderr, stdout, success};
+use crate::support::{Scratch, arg, option_named, output, rejected, repo, stderr, stdout, success};
 use serde_json::Value;
 use std::ffi::OsStr;
 
@@ -10,15 +10,6 @@ const FLEET: &str = "scenarios/inference-fleet.toml";
 /// The built-in example's options.
 const OWN: &str = "own-dgx-h100";
 const HYBRID: &str = "hybrid-own-6-burst-aws";
-
-fn option<'a>(doc: &'a Value, name: &str) -> &'a Value {
-    doc["options"]
-        .as_array()
-        .expect("options")
-        .iter()
-        .find(|o| o["name"] == name)
-        .expect(name)
-}
 
 fn policy<'a>(doc: &'a Value, name: &str) -> &'a Value {
     doc["policies"]
@@ -38,7 +29,7 @@ fn plain() -> Value {
 #[test]
 fn policies_that_hold_exit_zero_and_are_listed_with_their_values() {
     let base = plain();
-    let pv = option(&base, HYBRID)["pv_cost"].as_f64().expect("pv");
+    let pv = option_named(&base, HYBRID)["pv_cost"].as_f64().expect("pv");
     let dir = Scratch::new();
     let file = dir.write(
         "policies.toml",
@@ -71,7 +62,7 @@ fn policies_that_hold_exit_zero_and_are_listed_with_their_values() {
     assert_eq!(policy(&doc, "hybrid wins")["value"], HYBRID);
     assert_eq!(
         policy(&doc, "serves")["number"].as_f64(),
-        option(&base, HYBRID)["unmet_share"].as_f64()
+        option_named(&base, HYBRID)["unmet_share"].as_f64()
     );
     // A run without policies has an empty list.
     assert_eq!(base["policies"].as_array().map(Vec::len), Some(0));
@@ -91,7 +82,7 @@ fn policies_that_hold_exit_zero_and_are_listed_with_their_values() {
 #[test]
 fn a_broken_policy_exits_one_after_writing_the_whole_output() {
     let base = plain();
-    let pv = option(&base, HYBRID)["pv_cost"].as_f64().expect("pv");
+    let pv = option_named(&base, HYBRID)["pv_cost"].as_f64().expect("pv");
     let dir = Scratch::new();
     let file = dir.write(
         "policies.toml",
@@ -126,15 +117,15 @@ fn a_broken_policy_exits_one_after_writing_the_whole_output() {
     let doc: Value =
         serde_json::from_str(&std::fs::read_to_string(&target).expect("written")).expect("JSON");
     assert_eq!(
-        option(&doc, HYBRID)["pv_cost"],
-        option(&base, HYBRID)["pv_cost"]
+        option_named(&doc, HYBRID)["pv_cost"],
+        option_named(&base, HYBRID)["pv_cost"]
     );
     for name in ["budget", "own wins", "owned IRR"] {
         assert_eq!(policy(&doc, name)["holds"], false, "{name}");
     }
     assert_eq!(
         policy(&doc, "owned IRR")["number"].as_f64(),
-        option(&base, OWN)["irr"].as_f64()
+        option_named(&base, OWN)["irr"].as_f64()
     );
     // CSV holds one table; the broken policies are on stderr all the same.
     let out = output([
@@ -344,7 +335,10 @@ fn sweep_checks_policies_at_the_best_point() {
     // The scenario as written owns another number of servers than the optimum: its PV differs.
     let written = output(["run", FLEET, "--format", "json"]);
     let written: Value = serde_json::from_str(&stdout(&written)).expect("JSON");
-    assert_ne!(option(&written, SWEPT)["pv_cost"].as_f64(), Some(optimum));
+    assert_ne!(
+        option_named(&written, SWEPT)["pv_cost"].as_f64(),
+        Some(optimum)
+    );
 
     // Table and Markdown name the point the policies were checked at.
     let file = dir.path("sweep-policies.toml");

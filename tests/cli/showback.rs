@@ -1,7 +1,7 @@
 //! Teams and showback (README B1–B4): each option's cost shared among teams by what their
 //! workloads used, against shares worked out by hand.
 
-use crate::support::{Scratch, arg, run_rejected, success};
+use crate::support::{Scratch, arg, assert_close, number, option_named, run_json_of, run_rejected};
 use serde_json::Value;
 
 /// A one-month scenario at no discount with `workloads` and one 8-GPU H100 server at full
@@ -28,23 +28,7 @@ fn workload(name: &str, team: &str, per_hour: f64, extra: &str) -> String {
 }
 
 fn run_json(text: &str) -> Value {
-    let scratch = Scratch::new();
-    let path = scratch.write("s.toml", text);
-    let json = success([arg("run"), arg(&path), arg("--format"), arg("json")]);
-    serde_json::from_str(&json).expect("JSON")
-}
-
-fn option<'a>(doc: &'a Value, name: &str) -> &'a Value {
-    doc["options"]
-        .as_array()
-        .expect("options")
-        .iter()
-        .find(|o| o["name"] == name)
-        .unwrap_or_else(|| panic!("no option {name}"))
-}
-
-fn f(v: &Value, key: &str) -> f64 {
-    v[key].as_f64().unwrap_or_else(|| panic!("{key}: {v}"))
+    run_json_of(&Scratch::new(), text)
 }
 
 /// The team `name` of an option's showback (or `idle`).
@@ -59,14 +43,6 @@ fn team<'a>(o: &'a Value, name: &str) -> &'a Value {
         .iter()
         .find(|t| t["team"] == name)
         .unwrap_or_else(|| panic!("no team {name}"))
-}
-
-#[track_caller]
-fn close(found: f64, expected: f64, what: &str) {
-    assert!(
-        (found - expected).abs() <= 1e-9 * expected.abs().max(1.0),
-        "{what}: {found} vs {expected} by hand"
-    );
 }
 
 /// Owned costs of an option: every category but the cloud's and unserved work.
@@ -84,7 +60,7 @@ fn owned_cost(o: &Value) -> f64 {
         "software",
     ]
     .iter()
-    .map(|k| f(b, k))
+    .map(|k| number(b, k))
     .sum()
 }
 
@@ -97,35 +73,43 @@ fn owned_capacity_is_shared_by_use_with_idle_separate_or_shared() {
         workload("b", "beta", 3.0, "")
     );
     let doc = run_json(&scenario("", &workloads));
-    let own = option(&doc, "own");
+    let own = option_named(&doc, "own");
     let cost = owned_cost(own);
-    close(f(own, "total_cost"), cost, "all owned");
-    close(f(team(own, "alpha"), "cost"), cost * 2.0 / 8.0, "alpha");
-    close(f(team(own, "beta"), "cost"), cost * 3.0 / 8.0, "beta");
-    close(f(team(own, "idle"), "cost"), cost * 3.0 / 8.0, "idle");
-    close(
-        f(team(own, "idle"), "onprem_gpu_hours"),
+    assert_close(number(own, "total_cost"), cost, "all owned");
+    assert_close(
+        number(team(own, "alpha"), "cost"),
+        cost * 2.0 / 8.0,
+        "alpha",
+    );
+    assert_close(number(team(own, "beta"), "cost"), cost * 3.0 / 8.0, "beta");
+    assert_close(number(team(own, "idle"), "cost"), cost * 3.0 / 8.0, "idle");
+    assert_close(
+        number(team(own, "idle"), "onprem_gpu_hours"),
         3.0 * 730.0,
         "idle GPU-hours",
     );
-    close(f(team(own, "alpha"), "share"), 0.25, "alpha's share");
+    assert_close(number(team(own, "alpha"), "share"), 0.25, "alpha's share");
     assert_eq!(own["showback"]["idle_mode"], "separate");
     // At no discount the present value is the nominal cost.
-    close(f(team(own, "beta"), "pv_cost"), cost * 3.0 / 8.0, "beta PV");
+    assert_close(
+        number(team(own, "beta"), "pv_cost"),
+        cost * 3.0 / 8.0,
+        "beta PV",
+    );
 
     let doc = run_json(&scenario("[showback]\nidle = \"shared\"\n", &workloads));
-    let own = option(&doc, "own");
-    close(
-        f(team(own, "alpha"), "cost"),
+    let own = option_named(&doc, "own");
+    assert_close(
+        number(team(own, "alpha"), "cost"),
         cost * 2.0 / 5.0,
         "alpha, idle shared",
     );
-    close(
-        f(team(own, "beta"), "cost"),
+    assert_close(
+        number(team(own, "beta"), "cost"),
         cost * 3.0 / 5.0,
         "beta, idle shared",
     );
-    close(f(team(own, "idle"), "cost"), 0.0, "nothing left idle");
+    assert_close(number(team(own, "idle"), "cost"), 0.0, "nothing left idle");
 }
 
 #[test]
@@ -140,17 +124,21 @@ fn overflow_is_shared_in_proportion_and_sensitive_load_comes_first() {
             workload("b", "beta", 4.0, "")
         ),
     ));
-    let burst = option(&doc, "burst");
+    let burst = option_named(&doc, "burst");
     let owned = owned_cost(burst);
     let a = team(burst, "alpha");
-    close(f(a, "onprem_gpu_hours"), 4.8 * 730.0, "alpha on-prem");
-    close(f(a, "cloud_gpu_hours"), 1.2 * 730.0, "alpha cloud");
-    close(f(a, "owned_cost"), owned * 4.8 / 8.0, "alpha owned");
-    close(f(a, "cloud_cost"), 1.2 * 730.0 * price, "alpha cloud cost");
-    close(f(team(burst, "idle"), "cost"), 0.0, "no idle");
-    let own = option(&doc, "own");
-    close(
-        f(team(own, "beta"), "unmet_gpu_hours"),
+    assert_close(number(a, "onprem_gpu_hours"), 4.8 * 730.0, "alpha on-prem");
+    assert_close(number(a, "cloud_gpu_hours"), 1.2 * 730.0, "alpha cloud");
+    assert_close(number(a, "owned_cost"), owned * 4.8 / 8.0, "alpha owned");
+    assert_close(
+        number(a, "cloud_cost"),
+        1.2 * 730.0 * price,
+        "alpha cloud cost",
+    );
+    assert_close(number(team(burst, "idle"), "cost"), 0.0, "no idle");
+    let own = option_named(&doc, "own");
+    assert_close(
+        number(team(own, "beta"), "unmet_gpu_hours"),
         0.8 * 730.0,
         "beta unmet on-prem",
     );
@@ -165,37 +153,37 @@ fn overflow_is_shared_in_proportion_and_sensitive_load_comes_first() {
             workload("b", "beta", 4.0, "")
         ),
     ));
-    let burst = option(&doc, "burst");
+    let burst = option_named(&doc, "burst");
     let owned = owned_cost(burst);
-    close(
-        f(team(burst, "alpha"), "owned_cost"),
+    assert_close(
+        number(team(burst, "alpha"), "owned_cost"),
         owned * 6.0 / 8.0,
         "alpha owned",
     );
-    close(
-        f(team(burst, "beta"), "cloud_gpu_hours"),
+    assert_close(
+        number(team(burst, "beta"), "cloud_gpu_hours"),
         2.0 * 730.0,
         "beta cloud",
     );
-    close(
-        f(team(burst, "beta"), "cloud_cost"),
-        f(burst, "total_cost") - owned,
+    assert_close(
+        number(team(burst, "beta"), "cloud_cost"),
+        number(burst, "total_cost") - owned,
         "beta cloud cost",
     );
-    let cloud = option(&doc, "cloud");
+    let cloud = option_named(&doc, "cloud");
     let a = team(cloud, "alpha");
-    close(
-        f(a, "unmet_gpu_hours"),
+    assert_close(
+        number(a, "unmet_gpu_hours"),
         6.0 * 730.0,
         "alpha unmet in a cloud",
     );
-    close(
-        f(a, "unserved_cost"),
+    assert_close(
+        number(a, "unserved_cost"),
         6.0 * 730.0 * 10.0,
         "alpha's unserved work",
     );
-    close(
-        f(team(cloud, "beta"), "cloud_cost"),
+    assert_close(
+        number(team(cloud, "beta"), "cloud_cost"),
         4.0 * 730.0 * price,
         "beta in the cloud",
     );
@@ -213,25 +201,25 @@ fn waiting_work_is_shown_back_from_the_queue() {
             workload("b", "beta", 4.0, "")
         ),
     ));
-    let own = option(&doc, "own");
-    close(
-        f(team(own, "beta"), "onprem_gpu_hours"),
+    let own = option_named(&doc, "own");
+    assert_close(
+        number(team(own, "beta"), "onprem_gpu_hours"),
         4.0 * 730.0,
         "beta on-prem",
     );
-    close(
-        f(team(own, "alpha"), "onprem_gpu_hours"),
+    assert_close(
+        number(team(own, "alpha"), "onprem_gpu_hours"),
         4.0 * 730.0,
         "alpha on-prem",
     );
-    close(
-        f(team(own, "alpha"), "unmet_gpu_hours"),
-        f(own, "unmet_gpu_hours"),
+    assert_close(
+        number(team(own, "alpha"), "unmet_gpu_hours"),
+        number(own, "unmet_gpu_hours"),
         "all unmet is alpha's",
     );
-    close(
-        f(team(own, "alpha"), "cost"),
-        f(own, "total_cost") / 2.0,
+    assert_close(
+        number(team(own, "alpha"), "cost"),
+        number(own, "total_cost") / 2.0,
         "half each",
     );
 }
@@ -242,7 +230,7 @@ fn showback_is_off_without_teams_and_checked() {
         "",
         "[[workload]]\nname = \"w\"\ngpu_hours_per_month = 100\nprofile = \"flat\"\n",
     ));
-    assert!(option(&doc, "own")["showback"].is_null());
+    assert!(option_named(&doc, "own")["showback"].is_null());
     let scratch = Scratch::new();
     let text = scenario(
         "[showback]\nidle = \"share\"\n",

@@ -311,3 +311,35 @@ pub fn entries(dir: &Path) -> Vec<String> {
     found.sort();
     found
 }
+
+/// The option named `name` among the `options` of a JSON output.
+pub fn option_named<'a>(doc: &'a serde_json::Value, name: &str) -> &'a serde_json::Value {
+    doc["options"]
+        .as_array()
+        .and_then(|o| o.iter().find(|o| o["name"] == name))
+        .unwrap_or_else(|| panic!("no option `{name}`"))
+}
+
+/// The number at `key` of a JSON object.
+#[track_caller]
+pub fn number(v: &serde_json::Value, key: &str) -> f64 {
+    v[key]
+        .as_f64()
+        .unwrap_or_else(|| panic!("`{key}` is not a number: {}", v[key]))
+}
+
+/// `tcosim run FILE --format json` on `text`, written as `s.toml` in `scratch`.
+pub fn run_json_of(scratch: &Scratch, text: &str) -> serde_json::Value {
+    let path = scratch.write("s.toml", text);
+    let json = success([arg("run"), arg(&path), arg("--format"), arg("json")]);
+    serde_json::from_str(&json).expect("JSON")
+}
+
+/// Asserts that `found` is `expected` (worked out independently) to 1e-9 relative.
+#[track_caller]
+pub fn assert_close(found: f64, expected: f64, what: &str) {
+    assert!(
+        (found - expected).abs() <= 1e-9 * expected.abs().max(1.0),
+        "{what}: {found} vs {expected} by hand"
+    );
+}

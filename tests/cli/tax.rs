@@ -2,7 +2,9 @@
 //! the tax depreciation policy changes the verdict of the example, and the inputs it rejects.
 
 use crate::run::check_contract;
-use crate::support::{BASE, Scratch, arg, edit, line_col, rejected, run_rejected, success};
+use crate::support::{
+    BASE, Scratch, arg, edit, line_col, option_named, rejected, run_rejected, success,
+};
 use serde_json::Value;
 use std::ffi::OsStr;
 
@@ -52,15 +54,6 @@ fn num(v: &Value, key: &str) -> f64 {
         .unwrap_or_else(|| panic!("`{key}` is not a number in {v}"))
 }
 
-fn option<'a>(doc: &'a Value, name: &str) -> &'a Value {
-    doc["options"]
-        .as_array()
-        .expect("options")
-        .iter()
-        .find(|o| o["name"] == name)
-        .unwrap_or_else(|| panic!("no option `{name}`"))
-}
-
 #[test]
 fn the_tax_depreciation_policy_changes_the_verdict_of_the_example() {
     let text = example();
@@ -72,7 +65,7 @@ fn the_tax_depreciation_policy_changes_the_verdict_of_the_example() {
     assert!(tax["policy"].is_null());
     assert_eq!(tax["losses_offset_other_income"], true);
 
-    let pv = |doc: &Value, name: &str| num(option(doc, name), "pv_cost");
+    let pv = |doc: &Value, name: &str| num(option_named(doc, name), "pv_cost");
     let (cloud, sl, bonus) = (
         "lambda-on-demand",
         "own-32-straight-line-6y",
@@ -82,10 +75,13 @@ fn the_tax_depreciation_policy_changes_the_verdict_of_the_example() {
     assert!(pv(&taxed, bonus) < pv(&taxed, cloud));
     assert!(pv(&taxed, cloud) < pv(&taxed, sl));
     assert_eq!(taxed["verdict"]["winner"], bonus);
-    assert!(num(option(&taxed, sl), "savings_vs_baseline") < 0.0);
-    assert_eq!(option(&taxed, sl)["tax"]["policy"], "straight-line-6y");
-    assert_eq!(option(&taxed, bonus)["tax"]["policy"], "us-bonus-100");
-    assert!(option(&taxed, cloud)["tax"]["policy"].is_null());
+    assert!(num(option_named(&taxed, sl), "savings_vs_baseline") < 0.0);
+    assert_eq!(
+        option_named(&taxed, sl)["tax"]["policy"],
+        "straight-line-6y"
+    );
+    assert_eq!(option_named(&taxed, bonus)["tax"]["policy"], "us-bonus-100");
+    assert!(option_named(&taxed, cloud)["tax"]["policy"].is_null());
 
     // Before tax, owning wins either way (the two owned options are the same).
     let plain = json(&before_tax(&text));
@@ -95,9 +91,9 @@ fn the_tax_depreciation_policy_changes_the_verdict_of_the_example() {
     assert_eq!(pv(&plain, sl), pv(&plain, bonus));
 
     for name in [cloud, sl, bonus] {
-        let o = option(&taxed, name);
+        let o = option_named(&taxed, name);
         let t = &o["tax"];
-        assert!(option(&plain, name).get("tax").is_none());
+        assert!(option_named(&plain, name).get("tax").is_none());
         // The after-tax PV is the before-tax PV of the same scenario plus the PV of the tax.
         assert!(
             close(num(t, "pv_cost_before_tax"), pv(&plain, name)),
@@ -109,7 +105,7 @@ fn the_tax_depreciation_policy_changes_the_verdict_of_the_example() {
         ));
         assert!(close(
             num(o, "total_cost"),
-            num(option(&plain, name), "total_cost") + num(t, "tax")
+            num(option_named(&plain, name), "total_cost") + num(t, "tax")
         ));
         // Every month's tax is in its flows, and the months give back the PV (F2).
         let i = 1.1f64.powf(1.0 / 12.0) - 1.0;
@@ -123,15 +119,15 @@ fn the_tax_depreciation_policy_changes_the_verdict_of_the_example() {
         assert!(close(tax_sum, num(t, "tax")), "{name}");
     }
     // Cloud bills are deducted as paid: the tax saved is the rate times the bill.
-    let c = option(&taxed, cloud);
+    let c = option_named(&taxed, cloud);
     let bill = num(&c["breakdown"], "cloud_on_demand");
     assert!(close(num(&c["tax"], "tax"), -0.25 * bill));
     // Same deductions in total, earlier with the bonus: a larger shield in present value.
-    let shield = |name: &str| num(&option(&taxed, name)["tax"], "pv_depreciation_shield");
+    let shield = |name: &str| num(&option_named(&taxed, name)["tax"], "pv_depreciation_shield");
     assert!(shield(bonus) > shield(sl));
     assert!(close(
-        num(&option(&taxed, bonus)["tax"], "tax"),
-        num(&option(&taxed, sl)["tax"], "tax")
+        num(&option_named(&taxed, bonus)["tax"], "tax"),
+        num(&option_named(&taxed, sl)["tax"], "tax")
     ));
 }
 
@@ -172,7 +168,7 @@ fn table_markdown_and_csv_say_after_tax() {
     let col = |name: &str| header.iter().position(|h| *h == name).expect(name);
     for line in lines {
         let cells: Vec<&str> = line.split(',').collect();
-        let o = option(&doc, cells[0]);
+        let o = option_named(&doc, cells[0]);
         assert_eq!(cells[col("view")], "after-tax");
         assert_eq!(cells[col("tax_rate")], "0.25");
         let tax: f64 = cells[col("tax")].parse().expect("a number");
@@ -192,7 +188,7 @@ fn table_markdown_and_csv_say_after_tax() {
         .sum();
     assert!(close(
         sum,
-        num(&option(&doc, "own-32-bonus-100")["tax"], "tax")
+        num(&option_named(&doc, "own-32-bonus-100")["tax"], "tax")
     ));
 
     // Before tax, none of it.
@@ -378,7 +374,7 @@ fn the_tax_rate_may_be_uncertain() {
         let pv = &o["metrics"]["pv_cost"];
         assert_eq!(
             num(pv, "mean"),
-            num(option(&doc, name), "pv_cost"),
+            num(option_named(&doc, name), "pv_cost"),
             "{name}"
         );
         assert_eq!(num(pv, "p5"), num(pv, "p95"), "{name}");
@@ -388,10 +384,13 @@ fn the_tax_rate_may_be_uncertain() {
     // slope, and a uniform rate on [0.15, 0.35] has mean 0.25 (to sampling error).
     let pv_at = |rate: &str| {
         let text = edit(&example(), "rate = 0.25 ", &format!("rate = {rate} "));
-        num(option(&json(&text), "own-32-bonus-100"), "pv_cost")
+        num(option_named(&json(&text), "own-32-bonus-100"), "pv_cost")
     };
     let (low, high) = (pv_at("0.15"), pv_at("0.35"));
-    let middle = num(option(&json(&example()), "own-32-bonus-100"), "pv_cost");
+    let middle = num(
+        option_named(&json(&example()), "own-32-bonus-100"),
+        "pv_cost",
+    );
     assert!(close(middle, (low + high) / 2.0), "{low} {middle} {high}");
     let text =
         with_uncertain("path = \"tax.rate\"\ndistribution = \"uniform\"\nlow = 0.15\nhigh = 0.35");
@@ -483,7 +482,10 @@ fn a_sweep_compares_tax_depreciation_policies() {
             "depreciation = \"straight-line-6y\"    # the books, and tax\n",
             &format!("depreciation = \"straight-line-6y\"\ntax_depreciation = \"{policy}\"\n"),
         );
-        num(option(&json(&text), "own-32-straight-line-6y"), "pv_cost")
+        num(
+            option_named(&json(&text), "own-32-straight-line-6y"),
+            "pv_cost",
+        )
     };
     let points = doc["points"].as_array().expect("points");
     assert_eq!(points.len(), 3);
@@ -495,7 +497,10 @@ fn a_sweep_compares_tax_depreciation_policies() {
     // The other owned option already uses 100% bonus for tax: the same PV.
     assert!(close(
         num(&doc["optimum"], "pv_cost"),
-        num(option(&json(&example()), "own-32-bonus-100"), "pv_cost")
+        num(
+            option_named(&json(&example()), "own-32-bonus-100"),
+            "pv_cost"
+        )
     ));
     let table = success([OsStr::new("sweep"), arg(&path)]);
     assert!(table.contains("tax_depreciation = us-bonus-100"), "{table}");
@@ -542,7 +547,7 @@ fn a_trace_workload_is_taxed_like_any_other_demand() {
     let doc = json(&text);
     check_contract(&doc, "trace after tax");
     for name in ["cloud", "burst"] {
-        let o = option(&doc, name);
+        let o = option_named(&doc, name);
         let (b, t) = (&o["breakdown"], &o["tax"]);
         let running: f64 = [
             "lease",
@@ -603,6 +608,6 @@ fn showback_shares_the_costs_before_tax() {
         );
         assert!(close(pv, num(t, "pv_cost_before_tax")), "{}", o["name"]);
     }
-    let bonus = option(&doc, "own-32-bonus-100");
+    let bonus = option_named(&doc, "own-32-bonus-100");
     assert!(num(&bonus["tax"], "disposal_gain") > 0.0);
 }

@@ -1,7 +1,9 @@
 //! Workloads given as job traces (README "Trace workloads", T1–T6), against figures worked out
 //! by hand from tiny traces, and the conservation and growth of a real one.
 
-use crate::support::{Scratch, arg, repo, run_rejected, success};
+use crate::support::{
+    Scratch, arg, assert_close, number, option_named, repo, run_json_of, run_rejected, success,
+};
 use serde_json::Value;
 
 /// A one-month scenario at no discount on `options`, with `workloads` (TOML text).
@@ -29,35 +31,6 @@ fn one_server(name: &str, kind: &str, extra: &str) -> String {
 const CLOUD: &str =
     "[[option]]\nname = \"cloud\"\nkind = \"cloud\"\noffer = \"lambda-gpu_8x_h100_sxm5\"\n";
 
-fn run_json(scratch: &Scratch, text: &str) -> Value {
-    let path = scratch.write("s.toml", text);
-    let json = success([arg("run"), arg(&path), arg("--format"), arg("json")]);
-    serde_json::from_str(&json).expect("JSON")
-}
-
-fn option<'a>(doc: &'a Value, name: &str) -> &'a Value {
-    doc["options"]
-        .as_array()
-        .expect("options")
-        .iter()
-        .find(|o| o["name"] == name)
-        .unwrap_or_else(|| panic!("no option {name}"))
-}
-
-fn num(o: &Value, key: &str) -> f64 {
-    o[key]
-        .as_f64()
-        .unwrap_or_else(|| panic!("{key} is not a number: {}", o[key]))
-}
-
-#[track_caller]
-fn close(found: f64, expected: f64, what: &str) {
-    assert!(
-        (found - expected).abs() <= 1e-9 * expected.abs().max(1.0),
-        "{what}: {found} vs {expected} by hand"
-    );
-}
-
 #[test]
 fn trace_jobs_take_owned_gpus_first_and_the_profiles_get_the_rest() {
     // Two 8-GPU jobs of 15 minutes, half an hour apart: the trace repeats every hour
@@ -74,33 +47,41 @@ fn trace_jobs_take_owned_gpus_first_and_the_profiles_get_the_rest() {
         one_server("own", "onprem", ""),
         one_server("burst", "hybrid", "")
     );
-    let doc = run_json(&scratch, &scenario(workloads, &options));
+    let doc = run_json_of(&scratch, &scenario(workloads, &options));
     // 730 hours: the trace 730 × 4 = 2,920, the profile 3,650 (5 an hour).
     for name in ["own", "burst", "cloud"] {
-        close(num(option(&doc, name), "demand_gpu_hours"), 6570.0, name);
+        assert_close(
+            number(option_named(&doc, name), "demand_gpu_hours"),
+            6570.0,
+            name,
+        );
     }
     // The jobs take 4 of the 8 GPU-hours of each hour; the profile gets the other 4 of its 5.
-    let own = option(&doc, "own");
-    close(
-        num(own, "served_onprem_gpu_hours"),
+    let own = option_named(&doc, "own");
+    assert_close(
+        number(own, "served_onprem_gpu_hours"),
         2920.0 + 4.0 * 730.0,
         "own on-prem",
     );
-    close(num(own, "unmet_gpu_hours"), 730.0, "own unmet");
-    close(num(own, "mean_wait_hours"), 0.0, "no job waits");
-    let burst = option(&doc, "burst");
-    close(
-        num(burst, "served_onprem_gpu_hours"),
+    assert_close(number(own, "unmet_gpu_hours"), 730.0, "own unmet");
+    assert_close(number(own, "mean_wait_hours"), 0.0, "no job waits");
+    let burst = option_named(&doc, "burst");
+    assert_close(
+        number(burst, "served_onprem_gpu_hours"),
         5840.0,
         "burst on-prem",
     );
-    close(num(burst, "served_cloud_gpu_hours"), 730.0, "burst cloud");
-    close(num(burst, "unmet_gpu_hours"), 0.0, "burst unmet");
+    assert_close(
+        number(burst, "served_cloud_gpu_hours"),
+        730.0,
+        "burst cloud",
+    );
+    assert_close(number(burst, "unmet_gpu_hours"), 0.0, "burst unmet");
     // A cloud runs every job as it arrives.
-    let cloud = option(&doc, "cloud");
-    close(num(cloud, "served_cloud_gpu_hours"), 6570.0, "cloud");
-    close(
-        num(&cloud["breakdown"], "cloud_on_demand"),
+    let cloud = option_named(&doc, "cloud");
+    assert_close(number(cloud, "served_cloud_gpu_hours"), 6570.0, "cloud");
+    assert_close(
+        number(&cloud["breakdown"], "cloud_on_demand"),
         6570.0 * 31.92 / 8.0,
         "cloud on-demand cost",
     );
@@ -120,30 +101,34 @@ fn trace_jobs_wait_for_the_gpus_and_leave_after_their_longest_wait() {
     let per_pass = 4.0 + 4.0 + 1.0 / 60.0;
     let workload =
         |limit: &str| format!("[[workload]]\nname = \"jobs\"\ntrace = \"jobs.csv\"\n{limit}\n");
-    let doc = run_json(
+    let doc = run_json_of(
         &scratch,
         &scenario(&workload(""), &one_server("own", "onprem", "")),
     );
-    let own = option(&doc, "own");
-    close(num(own, "demand_gpu_hours"), REPEATS * per_pass, "demand");
-    close(
-        num(own, "served_onprem_gpu_hours"),
+    let own = option_named(&doc, "own");
+    assert_close(
+        number(own, "demand_gpu_hours"),
+        REPEATS * per_pass,
+        "demand",
+    );
+    assert_close(
+        number(own, "served_onprem_gpu_hours"),
         REPEATS * per_pass,
         "all served",
     );
-    close(
-        num(own, "served_after_wait_gpu_hours"),
+    assert_close(
+        number(own, "served_after_wait_gpu_hours"),
         0.0,
         "no wait of an hour",
     );
     let wait_sum = 4.0 * 1740.0 / 3600.0 + 1.0 / 60.0 * 600.0 / 3600.0;
-    close(
-        num(own, "mean_wait_hours"),
+    assert_close(
+        number(own, "mean_wait_hours"),
         wait_sum / per_pass,
         "mean wait",
     );
     // 4 of the 8.02 GPU-hours start at once; 95% have started within the first hour.
-    close(num(own, "p95_wait_hours"), 1.0, "P95 wait");
+    assert_close(number(own, "p95_wait_hours"), 1.0, "P95 wait");
 
     // Jobs that may not wait: the second leaves on arrival, so the third finds the GPUs free.
     // On-prem the second is work not done; a hybrid runs it in the cloud from then.
@@ -155,29 +140,29 @@ fn trace_jobs_wait_for_the_gpus_and_leave_after_their_longest_wait() {
             one_server("burst", "hybrid", "")
         ),
     );
-    let doc = run_json(&scratch, &text);
-    let own = option(&doc, "own");
+    let doc = run_json_of(&scratch, &text);
+    let own = option_named(&doc, "own");
     let stays = 4.0 + 1.0 / 60.0;
-    close(
-        num(own, "served_onprem_gpu_hours"),
+    assert_close(
+        number(own, "served_onprem_gpu_hours"),
         REPEATS * stays,
         "own on-prem",
     );
-    close(num(own, "unmet_gpu_hours"), REPEATS * 4.0, "own unmet");
-    close(num(own, "mean_wait_hours"), 0.0, "nothing waits");
-    let burst = option(&doc, "burst");
-    close(
-        num(burst, "served_onprem_gpu_hours"),
+    assert_close(number(own, "unmet_gpu_hours"), REPEATS * 4.0, "own unmet");
+    assert_close(number(own, "mean_wait_hours"), 0.0, "nothing waits");
+    let burst = option_named(&doc, "burst");
+    assert_close(
+        number(burst, "served_onprem_gpu_hours"),
         REPEATS * stays,
         "burst on-prem",
     );
-    close(
-        num(burst, "served_cloud_gpu_hours"),
+    assert_close(
+        number(burst, "served_cloud_gpu_hours"),
         REPEATS * 4.0,
         "burst cloud",
     );
-    close(
-        num(&burst["breakdown"], "cloud_on_demand"),
+    assert_close(
+        number(&burst["breakdown"], "cloud_on_demand"),
         REPEATS * 4.0 * 31.92 / 8.0,
         "burst cost",
     );
@@ -194,32 +179,40 @@ fn a_sensitive_trace_never_leaves_and_durations_follow_the_gpus() {
          trace_accelerator = \"a100-80gb-sxm\"\n",
         &format!("{}{CLOUD}", one_server("own", "onprem", "")),
     );
-    let doc = run_json(&scratch, &text);
+    let doc = run_json_of(&scratch, &text);
     let rel = 312.0 / 989.0; // dense BF16 TFLOPS of the A100 and the H100 in the catalog
     let per_pass = (4.0 + 4.0 + 1.0 / 60.0) * rel;
-    let own = option(&doc, "own");
-    close(num(own, "demand_gpu_hours"), REPEATS * per_pass, "demand");
-    close(
-        num(own, "served_onprem_gpu_hours"),
+    let own = option_named(&doc, "own");
+    assert_close(
+        number(own, "demand_gpu_hours"),
+        REPEATS * per_pass,
+        "demand",
+    );
+    assert_close(
+        number(own, "served_onprem_gpu_hours"),
         REPEATS * per_pass,
         "served",
     );
-    let cloud = option(&doc, "cloud");
-    close(
-        num(cloud, "unmet_gpu_hours"),
+    let cloud = option_named(&doc, "cloud");
+    assert_close(
+        number(cloud, "unmet_gpu_hours"),
         REPEATS * per_pass,
         "sensitive: unmet in a cloud",
     );
-    close(num(cloud, "served_cloud_gpu_hours"), 0.0, "nothing leaves");
+    assert_close(
+        number(cloud, "served_cloud_gpu_hours"),
+        0.0,
+        "nothing leaves",
+    );
     // Owned durations are whole seconds: round(1,800 × rel) for the 8-GPU jobs.
     let d = (1800.0 * rel).round();
     let wait_b = d - 60.0;
     let wait_c = (2.0 * d - 3000.0).max(0.0);
     let expected = (4.0 * rel * wait_b + rel / 60.0 * wait_c) / 3600.0 / per_pass;
     assert!(
-        (num(own, "mean_wait_hours") - expected).abs() < 1e-9,
+        (number(own, "mean_wait_hours") - expected).abs() < 1e-9,
         "mean wait {} vs {expected}",
-        num(own, "mean_wait_hours")
+        number(own, "mean_wait_hours")
     );
 }
 
@@ -242,7 +235,7 @@ fn a_real_trace_grows_with_the_scenario_and_conserves_its_work() {
         .replace("servers = 1\n", ""),
         one_server("burst", "hybrid", "")
     );
-    let doc = run_json(&scratch, &text);
+    let doc = run_json_of(&scratch, &text);
     for o in doc["options"].as_array().expect("options") {
         let parts = [
             "served_onprem_gpu_hours",
@@ -250,10 +243,10 @@ fn a_real_trace_grows_with_the_scenario_and_conserves_its_work() {
             "unmet_gpu_hours",
         ]
         .iter()
-        .map(|k| num(o, k))
+        .map(|k| number(o, k))
         .sum::<f64>()
-            + num(o, "backlog_gpu_hours");
-        let demand = num(o, "demand_gpu_hours");
+            + number(o, "backlog_gpu_hours");
+        let demand = number(o, "demand_gpu_hours");
         assert!(
             (parts - demand).abs() <= 1e-9 * demand,
             "{}: served + cloud + unmet + backlog = {parts}, demand {demand}",
@@ -265,7 +258,7 @@ fn a_real_trace_grows_with_the_scenario_and_conserves_its_work() {
         let year = |y: usize| -> f64 {
             months[12 * y..12 * (y + 1)]
                 .iter()
-                .map(|m| num(m, "demand_gpu_hours"))
+                .map(|m| number(m, "demand_gpu_hours"))
                 .sum()
         };
         let ratio = year(1) / year(0);
@@ -363,10 +356,13 @@ fn a_sample_that_changes_the_cluster_replays_the_trace_again() {
         workloads,
         &one_server("own", "onprem", "").replace("1.0", "0.5"),
     );
-    let plain = run_json(&scratch, &half);
-    let expected = num(option(&plain, "own"), "pv_cost");
+    let plain = run_json_of(&scratch, &half);
+    let expected = number(option_named(&plain, "own"), "pv_cost");
     let whole = scenario(workloads, &one_server("own", "onprem", ""));
-    let at_one = num(option(&run_json(&scratch, &whole), "own"), "pv_cost");
+    let at_one = number(
+        option_named(&run_json_of(&scratch, &whole), "own"),
+        "pv_cost",
+    );
     assert!(
         (at_one - expected).abs() > 1.0,
         "availability must matter here: {at_one} vs {expected}"
@@ -398,7 +394,7 @@ fn a_sample_that_changes_the_cluster_replays_the_trace_again() {
             .clone();
         let pv = &mc["metrics"]["pv_cost"];
         for stat in ["mean", "p5", "p95"] {
-            close(num(pv, stat), expected, stat);
+            assert_close(number(pv, stat), expected, stat);
         }
         outputs.push(json);
     }

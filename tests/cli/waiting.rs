@@ -1,19 +1,14 @@
 //! Work that waits and comparisons of equals from the command line (README Q1–Q7, F3a): every
 //! format says which options compare, why not, and what waiting did.
 
-use crate::support::{BASE, Scratch, arg, edit, output, run_rejected, stderr, stdout, success};
+use crate::support::{
+    BASE, Scratch, arg, edit, option_named, output, run_rejected, stderr, stdout, success,
+};
 use serde_json::Value;
 
 fn json(path: &std::path::Path) -> Value {
     let text = success([arg("run"), arg(path), arg("--format"), arg("json")]);
     serde_json::from_str(&text).expect("JSON")
-}
-
-fn option<'a>(doc: &'a Value, name: &str) -> &'a Value {
-    doc["options"]
-        .as_array()
-        .and_then(|o| o.iter().find(|o| o["name"] == name))
-        .unwrap_or_else(|| panic!("no option `{name}`"))
 }
 
 /// The base scenario with its workload waiting up to `hours`, and a bursty profile.
@@ -30,7 +25,7 @@ fn waiting_work_is_reported_in_every_format() {
     let scratch = Scratch::new();
     let path = scratch.write("scenario.toml", &waiting(48));
     let doc = json(&path);
-    let own = option(&doc, "own");
+    let own = option_named(&doc, "own");
     let after = own["served_after_wait_gpu_hours"].as_f64().unwrap();
     let mean = own["mean_wait_hours"].as_f64().unwrap();
     let p95 = own["p95_wait_hours"].as_f64().unwrap();
@@ -40,7 +35,7 @@ fn waiting_work_is_reported_in_every_format() {
         "mean {mean}, P95 {p95}"
     );
     // A cloud option never waits.
-    assert!(option(&doc, "rent")["mean_wait_hours"].is_null());
+    assert!(option_named(&doc, "rent")["mean_wait_hours"].is_null());
     let table = success([arg("run"), arg(&path)]);
     for row in [
         "served after waiting [GPU-h]",
@@ -94,9 +89,9 @@ fn a_baseline_that_leaves_work_unmet_is_compared_with_nothing() {
         "{err}"
     );
     let doc: Value = serde_json::from_str(&stdout(&out)).expect("JSON");
-    assert_eq!(option(&doc, "own")["comparison"], "baseline");
+    assert_eq!(option_named(&doc, "own")["comparison"], "baseline");
     for name in ["rent", "mix"] {
-        let o = option(&doc, name);
+        let o = option_named(&doc, name);
         assert_eq!(o["comparison"], "not_comparable", "{name}");
         assert!(
             o["not_comparable"]
@@ -165,7 +160,7 @@ fn a_price_for_unserved_work_makes_every_option_comparable() {
     let doc: Value = serde_json::from_str(&stdout(&out)).expect("JSON");
     assert_eq!(doc["verdict"]["rule"], "cheapest_with_unserved_work_priced");
     assert_eq!(doc["scenario"]["unserved_cost_per_gpu_hour"], 12.5);
-    let own = option(&doc, "own");
+    let own = option_named(&doc, "own");
     let unmet = own["unmet_gpu_hours"].as_f64().unwrap();
     let priced = own["breakdown"]["unserved"].as_f64().unwrap();
     assert!(
@@ -173,7 +168,7 @@ fn a_price_for_unserved_work_makes_every_option_comparable() {
         "{priced} vs {unmet}"
     );
     for name in ["rent", "mix"] {
-        let o = option(&doc, name);
+        let o = option_named(&doc, name);
         assert_eq!(o["comparison"], "comparable");
         let savings = o["savings_vs_baseline"].as_f64().unwrap();
         let expected = own["pv_cost"].as_f64().unwrap() - o["pv_cost"].as_f64().unwrap();
