@@ -1044,6 +1044,8 @@ fn hourly_splits(input: &Input, months: &[MonthDemand], ws: &mut Workspace, deta
             u64::from(capacity.burst),
             capacity.gpus.to_bits(),
             price.to_bits(),
+            // A queue simulated without recording who got what cannot serve showback.
+            u64::from(capacity.attribute),
         ]
         .into_iter()
         .chain(scale.iter().map(|f| f.to_bits()))
