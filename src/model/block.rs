@@ -41,9 +41,13 @@ pub fn evaluate_block_fast(
     record: &[bool],
     mut fan: impl FnMut(usize, usize, usize, &[f64]),
 ) {
-    if inputs.iter().any(|i| i.hourly() || i.tax.is_some()) {
-        // Queues walk the hours, and tax carries losses from month to month: the general
-        // evaluation, its cumulative costs from its flows.
+    if inputs
+        .iter()
+        .any(|i| i.hourly() || i.tax.is_some() || i.has_generations())
+    {
+        // Queues walk the hours, tax carries losses from month to month, and generations
+        // change capacity and rates over the horizon: the general evaluation, its cumulative
+        // costs from its flows.
         let options = inputs.first().map_or(0, |i| i.options.len());
         let mut cumulative = vec![0.0; inputs.len() * options];
         evaluate_block(inputs, months, workspaces, false, totals, |j, n, m, f| {
@@ -305,7 +309,7 @@ fn side_by_side(
             let option = &inputs[lane(j)].options[n];
             let owned = option.owned.as_ref().filter(|o| o.servers > 0);
             let scratch = &workspaces[lane(j)].options[n];
-            l.capacity[j] = owned_capacity(option);
+            l.capacity[j] = owned_capacity(option, scratch, 0);
             if let Some(o) = owned {
                 l.owned[j] = Some(o);
                 l.start[j] = &scratch.start;
@@ -443,7 +447,7 @@ fn step(
                 // Between term starts, `commit_gpus` keeps the previous month's GPUs.
                 if m == l.renewal[j] {
                     l.renewal[j] += c.commit_term_months.max(1) as usize;
-                    l.committed[j] = commit_gpus(c, m, cloud[j], l.committed[j]);
+                    l.committed[j] = commit_gpus(c, c.rel_throughput, m, cloud[j], l.committed[j]);
                 }
                 let k = l.committed[j];
                 covered[j] = covered_ref(

@@ -30,6 +30,8 @@ pub struct Input {
     pub showback: Option<super::showback::Idle>,
     /// Income tax on the flows (README TX1-TX4); `None`: every figure before tax.
     pub tax: Option<TaxIn>,
+    /// The trend of hardware generations (README G2, G4).
+    pub trend: super::generations::Trend,
 }
 
 /// The after-tax view (README TX1-TX4).
@@ -94,6 +96,18 @@ impl Input {
         self.workloads.iter().any(|w| w.max_wait_hours > 0)
             || self.uniform_unserved_price().is_none()
             || self.has_traces()
+    }
+
+    /// Whether some option installs other hardware at a refresh than at first, or rides its
+    /// cloud's generations (README G1, G4): its capacity, power or cloud rates change over the
+    /// horizon.
+    pub fn has_generations(&self) -> bool {
+        self.options.iter().any(|o| {
+            o.owned.as_ref().is_some_and(|w| w.refresh.is_some())
+                || o.cloud
+                    .as_ref()
+                    .is_some_and(|c| c.ride_release_month.is_some())
+        })
     }
 
     /// Whether some workload is given as a job trace (README T1).
@@ -188,6 +202,13 @@ pub struct OwnedIn {
     pub software_per_gpu_year: f64,
     /// The order in which trace jobs start (README T4).
     pub scheduler: crate::replay::Policy,
+    /// The catalog id of the server of the first purchase.
+    pub server_id: Arc<str>,
+    /// Months from the scenario's start to the release of the first purchase's accelerator.
+    pub release_month: i64,
+    /// Refreshes to other hardware than the first purchase (README G1); `None`: every
+    /// purchase buys the first one's hardware and servers again.
+    pub refresh: Option<Arc<super::generations::Refresh>>,
 }
 
 impl OwnedIn {
@@ -226,4 +247,7 @@ pub struct CloudIn {
     pub power_kw_per_gpu: f64,
     pub pue: f64,
     pub grid_co2_g_per_kwh: f64,
+    /// When the option rides its cloud's generations (README G4): months from the scenario's
+    /// start to the release of the offer's accelerator; `None`: the offer all along.
+    pub ride_release_month: Option<i64>,
 }

@@ -5,6 +5,7 @@
 //! Equation numbers (M1, M2, ...) refer to the README's "Model" section.
 
 mod block;
+pub mod generations;
 mod input;
 mod output;
 pub mod queue;
@@ -418,6 +419,39 @@ struct Scratch {
     /// The replay of the trace workloads on this option (T3-T5), and what it was replayed for.
     trace: Option<std::sync::Arc<trace::TraceRun>>,
     trace_key: Vec<u64>,
+    /// The purchases of owned servers when a refresh installs other hardware (README G1);
+    /// empty when every purchase installs the first one's.
+    purchases: Vec<generations::Purchase>,
+    /// The generation rented in each month by an option that rides its cloud's generations
+    /// (G4); empty for one that rents its offer all along.
+    rides: Vec<generations::Ride>,
+}
+
+impl Scratch {
+    /// The owned part `o` as installed in month `m`: the purchase's own when a refresh installs
+    /// other hardware (G1).
+    fn owned_at<'a>(&'a self, o: &'a OwnedIn, m: usize) -> &'a OwnedIn {
+        match self.purchases.len() {
+            0 => o,
+            n => &self.purchases[self.purchases.partition_point(|p| p.end <= m).min(n - 1)].owned,
+        }
+    }
+
+    /// The generation a cloud option rents in month `m` (G4).
+    fn ride_at(&self, m: usize) -> generations::Ride {
+        self.rides
+            .get(m)
+            .copied()
+            .unwrap_or(generations::Ride::OFFER)
+    }
+
+    /// Throughput of one of `c`'s GPUs in month `m` [reference GPUs] (G4).
+    fn cloud_rel(&self, c: &CloudIn, m: usize) -> f64 {
+        match self.rides.get(m) {
+            Some(r) => c.rel_throughput * r.speed,
+            None => c.rel_throughput,
+        }
+    }
 }
 
 /// Everything [`trace::replay`] reads for `option`, bit for bit.
@@ -594,7 +628,7 @@ impl Totals {
 /// Without `detail`, only the cash flows are filled (no categories, no depreciation).
 fn owned_schedule(input: &Input, o: &OwnedIn, s: &mut Scratch, detail: bool) {
     let h = input.horizon_months;
-    let key = (!detail).then(|| schedule_key(h, o));
+    let key = (!detail && o.refresh.is_none()).then(|| schedule_key(h, o));
     if key.is_some() && s.schedule_key == key {
         return;
     }
@@ -614,9 +648,9 @@ fn owned_schedule(input: &Input, o: &OwnedIn, s: &mut Scratch, detail: bool) {
     if o.servers == 0 {
         return;
     }
-    let price = f64::from(o.servers) * o.server_price;
     let cycle = o.cycle_months.map(|c| c.max(1) as usize).unwrap_or(h);
     let residual_life = cycle as f64;
+    let purchases = std::mem::take(&mut s.purchases);
     let add = |s: &mut Scratch, m: usize, cat: Category, amount: f64, at_start: bool| {
         if let Some(c) = s.costs.get_mut(m) {
             c[cat as usize] += amount;
@@ -634,9 +668,8 @@ fn owned_schedule(input: &Input, o: &OwnedIn, s: &mut Scratch, detail: bool) {
             s.end[m] += amount;
         }
     };
-    let mut start = 0;
-    while start < h {
-        let end = (start + cycle).min(h);
+    for (start, end, o) in spans(o, &purchases, h) {
+        let price = f64::from(o.servers) * o.server_price;
         let age = end - start;
         let refresh = end < h;
         // Disposal: at the start of the refresh month, or at the end of the last month.
@@ -714,8 +747,40 @@ fn owned_schedule(input: &Input, o: &OwnedIn, s: &mut Scratch, detail: bool) {
         for m in from..end {
             add(s, m, Category::Support, support, false);
         }
-        start = end;
     }
+    s.purchases = purchases;
+}
+
+/// Reference GPU-hours installed over `h` months, generation by generation (G1).
+fn capacity_hours(o: &OwnedIn, purchases: &[generations::Purchase], h: usize) -> f64 {
+    if purchases.is_empty() {
+        return o.gpus() * o.rel_throughput * HOURS * h as f64;
+    }
+    purchases
+        .iter()
+        .map(|p| p.owned.gpus() * p.owned.rel_throughput * HOURS * (p.end - p.start) as f64)
+        .sum()
+}
+
+/// The purchases of owned part `o` over `h` months as (first month, end month, what is
+/// installed): `purchases` when a refresh installs other hardware (G1), else every cycle of `o`
+/// (M9).
+fn spans<'a>(
+    o: &'a OwnedIn,
+    purchases: &'a [generations::Purchase],
+    h: usize,
+) -> Vec<(usize, usize, &'a OwnedIn)> {
+    if !purchases.is_empty() {
+        return purchases
+            .iter()
+            .map(|p| (p.start, p.end, &p.owned))
+            .collect();
+    }
+    let cycle = o.cycle_months.map(|c| c.max(1) as usize).unwrap_or(h);
+    (0..h)
+        .step_by(cycle.max(1))
+        .map(|start| (start, (start + cycle).min(h), o))
+        .collect()
 }
 
 /// Evaluates every option month by month, handing each option's months to `sink` (option
@@ -797,12 +862,24 @@ fn prepare(input: &Input, ws: &mut Workspace, detail: bool) {
     ws.unserved_price = input.uniform_unserved_price().unwrap_or(0.0);
     ws.options
         .resize_with(input.options.len(), Scratch::default);
+    let h = input.horizon_months;
     for (option, scratch) in input.options.iter().zip(ws.options.iter_mut()) {
+        scratch.purchases.clear();
+        scratch.rides.clear();
         if let Some(o) = option.owned.as_ref().filter(|o| o.servers > 0) {
+            if o.refresh.is_some() {
+                scratch.purchases = generations::purchases(o, &input.trend, h);
+            }
             owned_schedule(input, o, scratch, detail);
             if input.tax.is_some() {
-                tax::owned_deductions(input, o, &mut scratch.tax);
+                tax::owned_deductions(input, o, &scratch.purchases, &mut scratch.tax);
             }
+        }
+        if let Some(c) = option.cloud.as_ref()
+            && let Some(release) = c.ride_release_month
+        {
+            scratch.rides =
+                generations::ride(release, &input.trend, c.commitment, c.commit_term_months, h);
         }
         scratch.splits.clear();
         scratch.committed.clear();
@@ -818,7 +895,7 @@ fn split_month(input: &Input, m: usize, d: &MonthDemand, ws: &mut Workspace) {
     let inv = ws.tables.inv_scale[m];
     let price = ws.unserved_price;
     for (option, scratch) in input.options.iter().zip(ws.options.iter_mut()) {
-        let capacity = owned_capacity(option);
+        let capacity = owned_capacity(option, scratch, m);
         let split = split_option(option.kind, capacity, d, f, inv, price);
         scratch.splits.push(split);
         let Some(c) = option.cloud.as_ref() else {
@@ -828,7 +905,7 @@ fn split_month(input: &Input, m: usize, d: &MonthDemand, ws: &mut Workspace) {
         let covered = covered_ref(
             option.kind,
             capacity,
-            k * c.rel_throughput,
+            k * scratch.cloud_rel(c, m),
             split.cloud,
             d,
             f,
@@ -912,13 +989,16 @@ fn covered_ref(
     }
 }
 
-/// Owned capacity of an option [reference GPUs] (M3); 0 without owned servers.
-fn owned_capacity(option: &OptionIn) -> f64 {
+/// Owned capacity of an option in month `m` [reference GPUs] (M3, G1); 0 without owned servers.
+fn owned_capacity(option: &OptionIn, scratch: &Scratch, m: usize) -> f64 {
     option
         .owned
         .as_ref()
         .filter(|o| o.servers > 0)
-        .map(|o| o.gpus() * o.rel_throughput * o.availability)
+        .map(|o| {
+            let o = scratch.owned_at(o, m);
+            o.gpus() * o.rel_throughput * o.availability
+        })
         .unwrap_or(0.0)
 }
 
@@ -927,6 +1007,7 @@ fn owned_capacity(option: &OptionIn) -> f64 {
 fn commit(c: &CloudIn, m: usize, cloud: f64, scratch: &mut Scratch) -> f64 {
     let k = commit_gpus(
         c,
+        scratch.cloud_rel(c, m),
         m,
         cloud,
         scratch.committed.last().copied().unwrap_or(0.0),
@@ -936,16 +1017,17 @@ fn commit(c: &CloudIn, m: usize, cloud: f64, scratch: &mut Scratch) -> f64 {
 }
 
 /// Committed cloud GPUs in month `m` (equation M6): renewed at each term start from the
-/// month's cloud load `cloud` [reference GPU-hours], else `previous`, the last month's.
+/// month's cloud load `cloud` [reference GPU-hours] and the throughput `rel` of one of its GPUs
+/// in the month [reference GPUs], else `previous`, the last month's.
 #[inline]
-fn commit_gpus(c: &CloudIn, m: usize, cloud: f64, previous: f64) -> f64 {
+fn commit_gpus(c: &CloudIn, rel: f64, m: usize, cloud: f64, previous: f64) -> f64 {
     let term = c.commit_term_months.max(1) as usize;
     if m.is_multiple_of(term) {
         match c.commitment {
             Commitment::None => 0.0,
             Commitment::Gpus(n) => f64::from(n),
             Commitment::Share(share) => {
-                let mean_gpus = cloud / c.rel_throughput / HOURS;
+                let mean_gpus = cloud / rel / HOURS;
                 (share * mean_gpus - 1e-9).ceil().max(0.0)
             }
         }
@@ -1011,7 +1093,7 @@ fn hourly_splits(input: &Input, months: &[MonthDemand], ws: &mut Workspace, deta
                 }
                 scratch.splits.push(split);
                 if let Some(c) = option.cloud.as_ref() {
-                    let k_ref = commit(c, m, split.cloud, scratch) * c.rel_throughput;
+                    let k_ref = commit(c, m, split.cloud, scratch) * scratch.cloud_rel(c, m);
                     let covered = if k_ref <= 0.0 || split.cloud <= 0.0 {
                         0.0
                     } else if let Some(run) = &traced {
@@ -1031,10 +1113,16 @@ fn hourly_splits(input: &Input, months: &[MonthDemand], ws: &mut Workspace, deta
             continue;
         }
         let capacity = queue::Capacity {
-            gpus: owned_capacity(option),
+            gpus: owned_capacity(option, scratch, 0),
             burst: option.kind == Kind::Hybrid,
             unserved_price: price,
             attribute: detail,
+        };
+        // Capacity month by month when a refresh installs other hardware (G1).
+        let by_month: Vec<f64> = if scratch.purchases.is_empty() {
+            Vec::new()
+        } else {
+            (0..h).map(|m| owned_capacity(option, scratch, m)).collect()
         };
         // Everything the queue depends on: the demand, its monthly factors, the capacity and
         // the prices of unserved work.
@@ -1049,6 +1137,7 @@ fn hourly_splits(input: &Input, months: &[MonthDemand], ws: &mut Workspace, deta
         ]
         .into_iter()
         .chain(scale.iter().map(|f| f.to_bits()))
+        .chain(by_month.iter().map(|c| c.to_bits()))
         .chain(waiting.iter().map(|w| w.unserved_price.to_bits()))
         .chain(
             traced
@@ -1068,6 +1157,7 @@ fn hourly_splits(input: &Input, months: &[MonthDemand], ws: &mut Workspace, deta
         if scratch.queue_key != key
             && !committing
             && traced.is_none()
+            && by_month.is_empty()
             && input.uniform_unserved_price().is_some()
             && let Some(tables) = ws_tables
                 .as_ref()
@@ -1103,6 +1193,7 @@ fn hourly_splits(input: &Input, months: &[MonthDemand], ws: &mut Workspace, deta
                 scale,
                 &waiting,
                 capacity,
+                &by_month,
                 traced.as_ref().map_or(&[][..], |run| &run.used[..]),
                 &mut scratch.queue_scratch,
                 &mut scratch.queue,
@@ -1126,7 +1217,7 @@ fn hourly_splits(input: &Input, months: &[MonthDemand], ws: &mut Workspace, deta
             }
             scratch.splits.push(split);
             if let Some(c) = option.cloud.as_ref() {
-                let k_ref = commit(c, m, split.cloud, scratch) * c.rel_throughput;
+                let k_ref = commit(c, m, split.cloud, scratch) * scratch.cloud_rel(c, m);
                 let hourly = &scratch.queue[m].cloud_hourly;
                 let covered = if k_ref <= 0.0 {
                     0.0
@@ -1173,9 +1264,6 @@ fn finish(
     let tables = &ws.tables;
     for (n, (option, scratch)) in input.options.iter().zip(ws.options.iter()).enumerate() {
         let owned = option.owned.as_ref().filter(|o| o.servers > 0);
-        let installed_hours = owned
-            .map(|o| o.gpus() * o.rel_throughput * HOURS)
-            .unwrap_or(0.0);
         let mut t = Totals::default();
         let mut taxes = input.tax.map(|t| tax::Ledger::new(t, input));
         for (m, (d, split)) in months.iter().zip(&scratch.splits).enumerate() {
@@ -1203,6 +1291,9 @@ fn finish(
                 owned_utilization: None,
             };
             if let Some(o) = owned {
+                // The hardware installed this month (G1).
+                let o = scratch.owned_at(o, m);
+                let installed_hours = o.gpus() * o.rel_throughput * HOURS;
                 if detail {
                     for (c, v) in flows.costs.iter_mut().zip(&scratch.costs[m]) {
                         *c += v;
@@ -1239,7 +1330,7 @@ fn finish(
             }
             if let Some(c) = option.cloud.as_ref() {
                 let (costs, kwh) = cloud_month(
-                    CloudRates::of(c),
+                    CloudRates::of(c).riding(scratch.ride_at(m)),
                     scratch.committed[m],
                     split.cloud,
                     scratch.covered[m],
@@ -1365,6 +1456,22 @@ struct CloudRates {
 }
 
 impl CloudRates {
+    /// The rates of a generation rented instead of the offer's (G4).
+    #[inline]
+    fn riding(self, r: generations::Ride) -> CloudRates {
+        if r == generations::Ride::OFFER {
+            return self;
+        }
+        CloudRates {
+            rel_throughput: self.rel_throughput * r.speed,
+            on_demand_per_gpu_hour: self.on_demand_per_gpu_hour * r.price,
+            spot_per_gpu_hour: self.spot_per_gpu_hour * r.price,
+            commit_per_gpu_hour: self.commit_per_gpu_hour * r.price,
+            power_kw_per_gpu: self.power_kw_per_gpu * r.power,
+            ..self
+        }
+    }
+
     fn of(c: &CloudIn) -> CloudRates {
         CloudRates {
             rel_throughput: c.rel_throughput,
@@ -1490,12 +1597,12 @@ fn simulate_options(input: &Input, months: &[MonthDemand]) -> Vec<OptionResult> 
         .map(|(n, option)| {
             let idle = input.showback?;
             let scratch = &ws.options[n];
-            let capacity = owned_capacity(option);
+            let capacity: Vec<f64> = (0..h).map(|m| owned_capacity(option, scratch, m)).collect();
             let got = showback::attribute(
                 input,
                 months,
                 option,
-                capacity,
+                &capacity,
                 &ws.tables.scale,
                 &scratch.queue,
                 scratch.trace.as_deref(),
@@ -1504,7 +1611,7 @@ fn simulate_options(input: &Input, months: &[MonthDemand]) -> Vec<OptionResult> 
                 input,
                 &rows[n],
                 &got,
-                capacity,
+                &capacity,
                 &ws.tables.discount,
                 idle,
             ))
@@ -1519,9 +1626,51 @@ fn simulate_options(input: &Input, months: &[MonthDemand]) -> Vec<OptionResult> 
         .enumerate()
         .map(|(n, (((option, rows), totals), showback))| {
             let owned = option.owned.as_ref().filter(|o| o.servers > 0);
-            let installed_hours = owned
-                .map(|o| o.gpus() * o.rel_throughput * HOURS)
+            let scratch = &ws.options[n];
+            // Reference GPU-hours installed over the horizon, generation by generation (G1).
+            let installed_hours: f64 = owned
+                .map(|o| capacity_hours(o, &scratch.purchases, h))
                 .unwrap_or(0.0);
+            let purchases = owned
+                .map(|o| {
+                    spans(o, &scratch.purchases, h)
+                        .iter()
+                        .zip(0..)
+                        .map(|((start, _, p), k)| PurchaseRow {
+                            month: start + 1,
+                            date: input.start.plus(*start as u32),
+                            server: scratch
+                                .purchases
+                                .get(k)
+                                .map_or_else(|| o.server_id.to_string(), |q| q.hardware.id.clone()),
+                            generation: scratch
+                                .purchases
+                                .get(k)
+                                .map_or(0, |q| q.hardware.generation),
+                            servers: p.servers,
+                            gpus: p.gpus(),
+                            capacity_ref_gpus: p.gpus() * p.rel_throughput * p.availability,
+                            price: f64::from(p.servers) * p.server_price,
+                            max_power_kw: f64::from(p.servers) * p.max_power_kw,
+                        })
+                        .collect()
+                })
+                .unwrap_or_default();
+            let mut cloud_generations: Vec<RideRow> = Vec::new();
+            for (m, r) in scratch.rides.iter().enumerate() {
+                if cloud_generations
+                    .last()
+                    .is_none_or(|last| last.generation != r.generation)
+                {
+                    cloud_generations.push(RideRow {
+                        month: m + 1,
+                        date: input.start.plus(m as u32),
+                        generation: r.generation,
+                        throughput_factor: r.speed,
+                        price_factor: r.price,
+                    });
+                }
+            }
             OptionResult {
                 name: option.name.clone(),
                 kind: option.kind,
@@ -1538,7 +1687,7 @@ fn simulate_options(input: &Input, months: &[MonthDemand]) -> Vec<OptionResult> 
                 p95_wait_hours: p95_total[n],
                 owned_utilization: owned.map(|_| {
                     if installed_hours > 0.0 {
-                        totals.served_onprem_gpu_hours / (installed_hours * h as f64)
+                        totals.served_onprem_gpu_hours / installed_hours
                     } else {
                         0.0
                     }
@@ -1561,6 +1710,8 @@ fn simulate_options(input: &Input, months: &[MonthDemand]) -> Vec<OptionResult> 
                 is_baseline: false,
                 months: rows,
                 showback,
+                purchases,
+                cloud_generations,
             }
         })
         .collect()
@@ -1706,19 +1857,40 @@ fn break_even(input: &Input, o: &OwnedIn, result: &OptionResult, cloud_price: f6
         .filter(|(_, c)| matches!(c.group(), Group::Capex | Group::Opex))
         .map(|(v, _)| v)
         .sum();
-    let mean_price: f64 = (0..input.horizon_months)
-        .map(|m| {
-            o.electricity_per_kwh
-                * (1.0 + input.electricity_escalation_per_year).powf(m as f64 / 12.0)
-        })
-        .sum::<f64>()
-        / h;
+    let price_at = |m: usize| {
+        o.electricity_per_kwh * (1.0 + input.electricity_escalation_per_year).powf(m as f64 / 12.0)
+    };
+    let utilization = result.owned_utilization.unwrap_or(0.0);
+    if o.refresh.is_some() {
+        // Generation by generation (G1): the energy above idle of every installed reference
+        // GPU-hour, V, against the capacity hours, CH.
+        let (mut v, mut ch) = (0.0, 0.0);
+        for p in generations::purchases(o, &input.trend, input.horizon_months) {
+            let q = &p.owned;
+            let per_hour = q.gpus() * q.rel_throughput * HOURS;
+            let above_idle = q.max_power_kw * (1.0 - q.idle_fraction)
+                / f64::from(q.gpus_per_server)
+                / q.rel_throughput
+                * q.pue;
+            for m in p.start..p.end {
+                v += above_idle * price_at(m) * per_hour;
+                ch += per_hour;
+            }
+        }
+        let fixed = owned_total - utilization * v;
+        let margin = cloud_price * ch - v;
+        if margin <= 0.0 || ch <= 0.0 {
+            return None;
+        }
+        let u = fixed / margin;
+        return u.is_finite().then_some(u.max(0.0));
+    }
+    let mean_price: f64 = (0..input.horizon_months).map(price_at).sum::<f64>() / h;
     // Energy cost of one reference GPU-hour above idle.
     let variable =
         o.max_power_kw * (1.0 - o.idle_fraction) / f64::from(o.gpus_per_server) / o.rel_throughput
             * o.pue
             * mean_price;
-    let utilization = result.owned_utilization.unwrap_or(0.0);
     let capacity_hours = o.gpus() * o.rel_throughput * HOURS * h;
     let fixed = owned_total - variable * utilization * capacity_hours;
     let margin = cloud_price - variable;

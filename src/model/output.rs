@@ -264,6 +264,46 @@ pub struct OptionResult {
     pub irr: Option<IrrResult>,
     pub break_even_utilization: Option<f64>,
     pub is_baseline: bool,
+    /// Every purchase of owned servers, refreshes included (M9, G1); empty without owned
+    /// servers.
+    pub purchases: Vec<PurchaseRow>,
+    /// The months from which an option riding its cloud's generations rents another one
+    /// (G4), the first month included; empty for one that rents its offer all along.
+    pub cloud_generations: Vec<RideRow>,
+}
+
+/// One purchase of an option's owned servers (README G1, G5).
+#[derive(Debug, Clone, PartialEq)]
+pub struct PurchaseRow {
+    /// 1-based month of the purchase.
+    pub month: usize,
+    pub date: YearMonth,
+    /// The catalog id of the server (the row projected from, for a projected generation).
+    pub server: String,
+    /// 0: the catalog row; j ≥ 1: the j-th generation projected beyond it (G2).
+    pub generation: u32,
+    pub servers: u32,
+    pub gpus: f64,
+    /// Reference GPUs after availability (M3).
+    pub capacity_ref_gpus: f64,
+    /// The price of all its servers [scenario currency].
+    pub price: f64,
+    /// Maximum power of all its servers [kW].
+    pub max_power_kw: f64,
+}
+
+/// A generation a riding cloud option rents from a month on (README G4).
+#[derive(Debug, Clone, Copy, PartialEq)]
+pub struct RideRow {
+    /// 1-based first month.
+    pub month: usize,
+    pub date: YearMonth,
+    /// 0: the offer's; j ≥ 1: j generations beyond it.
+    pub generation: u32,
+    /// Throughput per GPU relative to the offer's.
+    pub throughput_factor: f64,
+    /// Price per GPU-hour relative to the offer's (its premium included).
+    pub price_factor: f64,
 }
 
 /// Whether an option's savings, ROI, payback and IRR against the baseline mean anything

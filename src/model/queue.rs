@@ -235,17 +235,21 @@ pub fn simulate(
     scratch: &mut QueueScratch,
     out: &mut Vec<QueueMonth>,
 ) {
-    simulate_beside(arrivals, scale, waiting, capacity, &[], scratch, out);
+    simulate_beside(arrivals, scale, waiting, capacity, &[], &[], scratch, out);
 }
 
 /// [`simulate`] on the owned capacity left in each hour t of the horizon by trace jobs that
 /// took `used[t]` of it first [reference GPU-hours] (README T4); hours past the end of `used`
-/// have all of it.
+/// have all of it. `by_month[m]`, when given, is the owned capacity of month m instead of
+/// `capacity.gpus` (a refresh to other hardware, G1); the queue left after the horizon is
+/// served at the last month's.
+#[allow(clippy::too_many_arguments)]
 pub fn simulate_beside(
     arrivals: &[&Arrivals],
     scale: &[f64],
     waiting: &[Waiting],
     capacity: Capacity,
+    by_month: &[f64],
     used: &[f64],
     scratch: &mut QueueScratch,
     out: &mut Vec<QueueMonth>,
@@ -285,11 +289,13 @@ pub fn simulate_beside(
         head: 0,
         end: months * HOURS_PER_MONTH,
     };
-    let c = capacity.gpus.max(0.0);
+    let gpus = |m: usize| by_month.get(m).copied().unwrap_or(capacity.gpus).max(0.0);
+    let mut c = gpus(0);
     let mut busy = [0u64; BUSY_WORDS];
     // Load walked in each class this month, to count the rest from the totals.
     let mut walked = vec![0.0; 2 + k];
     for m in 0..months {
+        c = gpus(m);
         let a = arrivals[m];
         let f = scale[m];
         let used_month = used

@@ -74,7 +74,7 @@ pub fn attribute(
     input: &Input,
     months: &[MonthDemand],
     option: &OptionIn,
-    capacity: f64,
+    capacity: &[f64],
     scale: &[f64],
     queue: &[QueueMonth],
     trace: Option<&TraceRun>,
@@ -89,6 +89,7 @@ pub fn attribute(
         let f = scale.get(m).copied().unwrap_or(1.0);
         let month0 = input.start.plus(m as u32).month0();
         let d = &months[m];
+        let capacity = capacity.get(m).copied().unwrap_or(0.0);
         // The class loads of each hour, for the rule of M4 (no queue).
         let (total, sensitive) = (d.hourly_total(), &d.hourly_sensitive);
         for (w, workload) in input.workloads.iter().enumerate() {
@@ -183,13 +184,13 @@ fn fraction(part: f64, whole: f64) -> f64 {
 
 /// Divides the costs of `rows` (an option's months) among the teams of `input` by what their
 /// workloads got (`got`, from [`attribute`]), with idle owned capacity as `idle` says (B2,
-/// B3); `capacity` is the option's owned capacity [reference GPUs] and `discount` the
+/// B3); `capacity[m]` is the option's owned capacity in month m [reference GPUs] and `discount` the
 /// discount factors at times 0..=H months (F2).
 pub fn allocate(
     input: &Input,
     rows: &[MonthRow],
     got: &[Vec<Got>],
-    capacity: f64,
+    capacity: &[f64],
     discount: &[f64],
     idle_mode: Idle,
 ) -> Showback {
@@ -241,7 +242,7 @@ pub fn allocate(
         // Before tax (README TX4): the start-of-month flows less their income tax.
         let owned_start = row.start_flow - row.tax_at_start;
         let owned_pv = owned_start * at_start + (owned_cost - owned_start) * at_end;
-        let hours_capacity = capacity * HOURS_PER_MONTH as f64;
+        let hours_capacity = capacity.get(m).copied().unwrap_or(0.0) * HOURS_PER_MONTH as f64;
         let used: f64 = onprem.iter().sum();
         let used_cloud: f64 = cloud.iter().sum();
         let delivered = used + used_cloud;

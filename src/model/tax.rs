@@ -24,15 +24,21 @@ pub struct OwnedDeductions {
 }
 
 /// Fills `d` with the deductions of owned hardware `o` over the horizon of `input`; the
-/// purchases, loans, leases and disposals are those of the cash model (README M9).
-pub fn owned_deductions(input: &Input, o: &OwnedIn, d: &mut OwnedDeductions) {
+/// purchases, loans, leases and disposals are those of the cash model (README M9), with the
+/// hardware of `purchases` when a refresh installs other hardware (G1).
+pub fn owned_deductions(
+    input: &Input,
+    o: &OwnedIn,
+    purchases: &[super::generations::Purchase],
+    d: &mut OwnedDeductions,
+) {
     let h = input.horizon_months;
     // Everything read below but the tax policy is what the cash schedule reads.
     let key = (super::schedule_key(h, o), o.tax_depreciation.clone());
-    if d.key.as_ref() == Some(&key) {
+    if o.refresh.is_none() && d.key.as_ref() == Some(&key) {
         return;
     }
-    d.key = Some(key);
+    d.key = o.refresh.is_none().then_some(key);
     for v in [
         &mut d.depreciation,
         &mut d.interest,
@@ -43,18 +49,16 @@ pub fn owned_deductions(input: &Input, o: &OwnedIn, d: &mut OwnedDeductions) {
         v.clear();
         v.resize(h, 0.0);
     }
-    let price = f64::from(o.servers) * o.server_price;
     let cycle = o.cycle_months.map(|c| c.max(1) as usize).unwrap_or(h);
     let lease = matches!(o.financing, Financing::Lease { .. });
-    let schedule = if lease {
-        Vec::new()
-    } else {
-        finance::monthly_depreciation(&o.tax_depreciation, price)
-    };
-    let support = price * o.support_pct_per_year / 100.0 / 12.0;
-    let mut start = 0;
-    while start < h {
-        let end = (start + cycle).min(h);
+    for (start, end, o) in super::spans(o, purchases, h) {
+        let price = f64::from(o.servers) * o.server_price;
+        let schedule = if lease {
+            Vec::new()
+        } else {
+            finance::monthly_depreciation(&o.tax_depreciation, price)
+        };
+        let support = price * o.support_pct_per_year / 100.0 / 12.0;
         let age = end - start;
         match o.financing {
             Financing::Lease {
@@ -108,7 +112,6 @@ pub fn owned_deductions(input: &Input, o: &OwnedIn, d: &mut OwnedDeductions) {
         for m in from..end {
             d.running[m] += support;
         }
-        start = end;
     }
 }
 

@@ -45,6 +45,9 @@ fn owned(servers: u32) -> OwnedIn {
         staff_salary_per_year: 150_000.0,
         software_per_gpu_year: 4_000.0,
         scheduler: crate::replay::Policy::Fifo,
+        server_id: "test-server".into(),
+        release_month: 0,
+        refresh: None,
     }
 }
 
@@ -65,6 +68,7 @@ fn cloud() -> CloudIn {
         power_kw_per_gpu: 1.05,
         pue: 1.1,
         grid_co2_g_per_kwh: 481.0,
+        ride_release_month: None,
     }
 }
 
@@ -100,6 +104,7 @@ fn input(workloads: Vec<WorkloadIn>, options: Vec<OptionIn>, horizon: usize, rat
         demand_growth_per_year: 0.0,
         showback: None,
         tax: None,
+        trend: crate::model::generations::Trend::default(),
     }
 }
 

@@ -333,6 +333,9 @@ fn sweep_optimum_follows_the_screening_curve() {
         staff_salary_per_year: 0.0,
         software_per_gpu_year: 0.0,
         scheduler: crate::replay::Policy::Fifo,
+        server_id: "test-server".into(),
+        release_month: 0,
+        refresh: None,
     };
     let cloud = CloudIn {
         rel_throughput: 1.0,
@@ -350,6 +353,7 @@ fn sweep_optimum_follows_the_screening_curve() {
         power_kw_per_gpu: 1.0,
         pue: 1.1,
         grid_co2_g_per_kwh: 0.0,
+        ride_release_month: None,
     };
     let input = Input {
         name: "screening".into(),
@@ -383,6 +387,7 @@ fn sweep_optimum_follows_the_screening_curve() {
         demand_growth_per_year: 0.0,
         showback: None,
         tax: None,
+        trend: crate::model::generations::Trend::default(),
     };
     let plan = Plan {
         axes: vec![Axis {

@@ -24,6 +24,8 @@ pub struct Content {
     pub policies: Vec<Vec<String>>,
     /// The showback table (README "Teams and showback"), when the scenario asks for it.
     pub showback: Option<Section>,
+    /// The purchases and cloud generations (README G5), when some option changes generation.
+    pub generations: Option<Section>,
     /// Header of the summary table: an empty corner cell, then the option names.
     pub summary_header: Vec<String>,
     /// Rows of the summary table: the metric with its unit, then one cell per option.
@@ -105,6 +107,12 @@ pub fn build(run: &Run, charts: &[Chart], analyses: &Analyses) -> Content {
         policies: super::policy_grid(run).1,
         showback: super::showback_grid(run).map(|(text, header, rows)| Section {
             heading: "Showback".to_string(),
+            text,
+            header,
+            rows,
+        }),
+        generations: super::generations_grid(run).map(|(text, header, rows)| Section {
+            heading: "Generations".to_string(),
             text,
             header,
             rows,

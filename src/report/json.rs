@@ -216,11 +216,55 @@ pub struct OptionJson<'a> {
     pub breakdown: Breakdown,
     /// The option's cost by team (README "Teams and showback"); `null` without showback.
     pub showback: Option<ShowbackJson<'a>>,
+    /// Every purchase of owned servers, refreshes included (README G1, G5); empty for a cloud
+    /// option.
+    pub purchases: Vec<PurchaseJson<'a>>,
+    /// The generations rented by an option that rides its cloud's generations, from the
+    /// month each starts (README G4); empty otherwise.
+    pub cloud_generations: Vec<RideJson>,
     /// Its income tax, in an after-tax run.
     #[serde(skip_serializing_if = "Option::is_none")]
     pub tax: Option<OptionTaxJson<'a>>,
     /// One row per month of the horizon.
     pub monthly: Months<'a>,
+}
+
+/// One purchase of owned servers (README G1, G5) [scenario currency].
+#[derive(Serialize, JsonSchema)]
+#[schemars(deny_unknown_fields)]
+pub struct PurchaseJson<'a> {
+    /// 1-based month of the purchase.
+    pub month: usize,
+    /// `YYYY-MM`.
+    pub date: String,
+    /// The catalog id of the server (of the row projected from, for a projected generation).
+    pub server: &'a str,
+    /// 0: the catalog row; j ≥ 1: the j-th generation projected beyond it (README G2).
+    pub generation: u32,
+    pub servers: u32,
+    pub gpus: f64,
+    /// Reference GPUs after availability (README M3).
+    pub capacity_ref_gpus: f64,
+    /// Price of all its servers.
+    pub price: f64,
+    /// Maximum power of all its servers [kW].
+    pub max_power_kw: f64,
+}
+
+/// A generation rented from a month on (README G4).
+#[derive(Serialize, JsonSchema)]
+#[schemars(deny_unknown_fields)]
+pub struct RideJson {
+    /// 1-based first month.
+    pub month: usize,
+    /// `YYYY-MM`.
+    pub date: String,
+    /// 0: the offer's; j ≥ 1: j generations beyond it.
+    pub generation: u32,
+    /// Throughput per GPU relative to the offer's.
+    pub throughput_factor: f64,
+    /// Price per GPU-hour relative to the offer's in that month, its premium included.
+    pub price_factor: f64,
 }
 
 /// An option's cost shown back to teams (README B1-B4).
@@ -408,6 +452,32 @@ fn option_json<'a>(o: &'a OptionResult, tax_policy: Option<&'a str>) -> OptionJs
             teams: s.teams.iter().map(|t| team_json(t, o.total_cost)).collect(),
             idle: team_json(&s.idle, o.total_cost),
         }),
+        purchases: o
+            .purchases
+            .iter()
+            .map(|p| PurchaseJson {
+                month: p.month,
+                date: p.date.to_string(),
+                server: &p.server,
+                generation: p.generation,
+                servers: p.servers,
+                gpus: p.gpus,
+                capacity_ref_gpus: p.capacity_ref_gpus,
+                price: p.price,
+                max_power_kw: p.max_power_kw,
+            })
+            .collect(),
+        cloud_generations: o
+            .cloud_generations
+            .iter()
+            .map(|r| RideJson {
+                month: r.month,
+                date: r.date.to_string(),
+                generation: r.generation,
+                throughput_factor: r.throughput_factor,
+                price_factor: r.price_factor,
+            })
+            .collect(),
         tax: o.tax.map(|t| OptionTaxJson {
             policy: tax_policy.filter(|_| o.owned_gpus > 0.0),
             tax: t.tax,

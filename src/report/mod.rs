@@ -113,6 +113,69 @@ pub fn showback_grid(run: &Run) -> Option<(String, Vec<String>, Vec<Vec<String>>
     Some((text, header, rows))
 }
 
+/// The purchases and cloud generations table (README G5): a sentence, then a row per purchase of
+/// owned servers of each option that refreshes to other hardware and a row per generation a
+/// riding cloud option rents; `None` when no option does either.
+pub fn generations_grid(run: &Run) -> Option<(String, Vec<String>, Vec<Vec<String>>)> {
+    let options = &run.output.options;
+    let changes = |o: &crate::model::OptionResult| {
+        o.purchases
+            .windows(2)
+            .any(|w| w[0].server != w[1].server || w[0].generation != w[1].generation)
+            || !o.cloud_generations.is_empty()
+    };
+    if !options.iter().any(changes) {
+        return None;
+    }
+    let text = format!(
+        "What each option installs or rents as generations change: every purchase of owned servers with its capacity (reference GPUs after availability), price [{}] and maximum power, and each generation a riding cloud option moves to, with its throughput and price per GPU-hour relative to the offer's (G1, G2, G4). Generation j > 0 is the j-th generation projected beyond the catalog row named.",
+        run.input.currency
+    );
+    let header = [
+        "Option",
+        "From",
+        "Hardware",
+        "Generation",
+        "Servers",
+        "Capacity [ref. GPUs]",
+        &format!("Price [{}]", run.input.currency),
+        "Max power [kW]",
+    ]
+    .map(String::from)
+    .to_vec();
+    let mut rows = Vec::new();
+    for o in options.iter().filter(|o| changes(o)) {
+        for p in &o.purchases {
+            rows.push(vec![
+                o.name.clone(),
+                p.date.to_string(),
+                p.server.clone(),
+                p.generation.to_string(),
+                p.servers.to_string(),
+                quantity(p.capacity_ref_gpus),
+                money(p.price),
+                quantity(p.max_power_kw),
+            ]);
+        }
+        for r in &o.cloud_generations {
+            rows.push(vec![
+                o.name.clone(),
+                r.date.to_string(),
+                format!(
+                    "cloud GPUs ×{:.2} throughput, ×{:.2} price per GPU-hour",
+                    r.throughput_factor, r.price_factor
+                ),
+                r.generation.to_string(),
+                "n/a".to_string(),
+                "n/a".to_string(),
+                "n/a".to_string(),
+                "n/a".to_string(),
+            ]);
+        }
+    }
+    Some((text, header, rows))
+}
+
 /// [`policy_grid`] of any list of policy results.
 pub fn policy_grid_of(policies: &[crate::policy::Outcome]) -> (Vec<String>, Vec<Vec<String>>) {
     let header = ["Policy", "Requirement", "Found", "Result", "Message"]

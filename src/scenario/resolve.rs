@@ -12,6 +12,7 @@ use crate::timeline::parse_year_month;
 use std::collections::{BTreeMap, BTreeSet};
 use std::sync::Arc;
 
+mod generations;
 mod trace_workload;
 
 /// Defaults of optional option fields (README "Scenario defaults").
@@ -175,6 +176,8 @@ struct Ctx<'a> {
     deferred: std::cell::RefCell<Vec<InputError>>,
     /// With `[tax]`: its `policy` when the catalog holds it (README TX2).
     tax: Option<Option<String>>,
+    /// The scenario's first month, when it is well formed (release months count from it).
+    start: Option<crate::timeline::YearMonth>,
 }
 
 impl Ctx<'_> {
@@ -410,6 +413,7 @@ pub fn resolve_file(
         warnings: Vec::new(),
         deferred: std::cell::RefCell::new(Vec::new()),
         tax: None,
+        start: None,
     };
     let k = Seg::Key;
 
@@ -429,6 +433,7 @@ pub fn resolve_file(
     }
     let horizon = file.horizon_months.clamp(1, 600) as usize;
     let start = parse_year_month(&file.start);
+    ctx.start = start;
     if start.is_none() {
         // A well-formed month in a year the calendar does not cover says so.
         let shaped = file.start.trim().len() == 7
@@ -715,6 +720,9 @@ pub fn resolve_file(
         }
     }
     .filter(|_| file.showback.is_some() || file.workloads.iter().any(|w| w.team.is_some()));
+    let trend = generations::trend(&ctx, &file);
+    errors.extend(ctx.deferred.take());
+    errors.extend(generations::check_traces(&ctx, &file));
     let Some(start) = start.filter(|_| errors.is_empty()) else {
         return Err(Unresolved {
             errors,
@@ -735,7 +743,9 @@ pub fn resolve_file(
         demand_growth_per_year: file.demand_growth_per_year,
         showback,
         tax,
+        trend,
     };
+    generations::use_purchased_rows(&mut ctx, &input);
     if let Err(e) = check_demand_bound(source, &input, "") {
         return Err(Unresolved {
             errors: vec![e],
@@ -1108,13 +1118,14 @@ fn resolve_workload(
     })
 }
 
-const OWNED_FIELDS: [&str; 16] = [
+const OWNED_FIELDS: [&str; 17] = [
     "server",
     "servers",
     "gpus",
     "site",
     "availability",
     "refresh_years",
+    "refresh",
     "financing",
     "depreciation",
     "residual_value",
@@ -1126,7 +1137,7 @@ const OWNED_FIELDS: [&str; 16] = [
     "tax_depreciation",
     "scheduler",
 ];
-const CLOUD_FIELDS: [&str; 10] = [
+const CLOUD_FIELDS: [&str; 11] = [
     "offer",
     "committed_share",
     "committed_gpus",
@@ -1137,6 +1148,7 @@ const CLOUD_FIELDS: [&str; 10] = [
     "egress_tb_per_month",
     "cloud_pue",
     "cloud_grid_co2_g_per_kwh",
+    "cloud_generations",
 ];
 
 fn owned_field_set(o: &OptionSpec) -> Vec<&'static str> {
@@ -1147,6 +1159,7 @@ fn owned_field_set(o: &OptionSpec) -> Vec<&'static str> {
         o.site.is_some(),
         o.availability.is_some(),
         o.refresh_years.is_some(),
+        o.refresh.is_some(),
         o.financing.is_some(),
         o.depreciation.is_some(),
         o.residual_value.is_some(),
@@ -1178,6 +1191,7 @@ fn cloud_field_set(o: &OptionSpec) -> Vec<&'static str> {
         o.egress_tb_per_month.is_some(),
         o.cloud_pue.is_some(),
         o.cloud_grid_co2_g_per_kwh.is_some(),
+        o.cloud_generations.is_some(),
     ];
     CLOUD_FIELDS
         .iter()
@@ -1380,13 +1394,7 @@ fn resolve_owned(
         1.0,
         "a fraction above 0 and at most 1",
     );
-    let refresh_months = match o.refresh_years {
-        Some(y) => {
-            let y = ctx.value_in(&p("refresh_years"), y, 1.0 / 12.0, 50.0, "1/12 to 50 years");
-            Some((y * 12.0).round().max(1.0) as u32)
-        }
-        None => None,
-    };
+    let (refresh_months, refresh_path) = generations::refresh_months(ctx, n, o)?;
     let fp = |f: &'static str| {
         [
             Seg::Key("option"),
@@ -1485,10 +1493,7 @@ fn resolve_owned(
                         && r != term
                     {
                         return Err(ctx
-                            .err(
-                                &p("refresh_years"),
-                                "a lease is renewed at the end of its term",
-                            )
+                            .err(&refresh_path, "a lease is renewed at the end of its term")
                             .expected(format!(
                                 "refresh_years × 12 = term_months ({term}), or no refresh_years"
                             ))
@@ -1628,6 +1633,21 @@ fn resolve_owned(
     }
 
     let server_price = ctx.convert(&p("server"), server.price_usd, "USD", currency)?;
+    let release_month = generations::release_month(ctx, &accelerator, &p("server"))?;
+    let refresh = generations::refresh(
+        ctx,
+        n,
+        o,
+        &generations::FirstServer {
+            server: &server,
+            accelerator: &accelerator,
+            basis,
+            ref_throughput,
+            currency,
+            support_pct_per_year: o.support_pct_per_year.map(|_| support),
+        },
+        cycle_months,
+    )?;
     let electricity = ctx.convert(
         &p("site"),
         site.electricity_per_kwh,
@@ -1726,6 +1746,9 @@ fn resolve_owned(
         staff_salary_per_year,
         software_per_gpu_year,
         scheduler: trace_workload::scheduler(ctx, &p("scheduler"), o.scheduler.as_deref())?,
+        server_id: server.id.as_str().into(),
+        release_month,
+        refresh,
     })
 }
 
@@ -2024,6 +2047,7 @@ fn resolve_cloud(
         power_kw_per_gpu: accelerator.tdp_w / 1000.0 * defaults::CLOUD_HOST_FACTOR,
         pue: cloud_pue,
         grid_co2_g_per_kwh: cloud_co2,
+        ride_release_month: generations::ride(ctx, n, o, &accelerator)?,
     })
 }
 

@@ -71,6 +71,42 @@ pub struct ScenarioFile {
     pub showback: Option<ShowbackSpec>,
     /// The after-tax view (README TX1-TX4); without it every figure is before tax.
     pub tax: Option<TaxSpec>,
+    /// The trend of hardware generations beyond the catalog and the clouds' lag behind it
+    /// (README G2, G4); the defaults without it.
+    pub generations: Option<GenerationsSpec>,
+}
+
+/// The trend of GPU generations (README G2, G4). Every key has a default.
+#[derive(Debug, Clone, Default, Deserialize, JsonSchema)]
+#[serde(deny_unknown_fields)]
+pub struct GenerationsSpec {
+    /// Growth of throughput per unit of price [fraction per year]; 0.30 by default.
+    pub price_performance_growth_per_year: Option<f64>,
+    /// Growth of throughput per watt [fraction per year]; 0.50 by default.
+    pub energy_efficiency_growth_per_year: Option<f64>,
+    /// Months between two generations' releases; 28 by default.
+    pub interval_months: Option<i64>,
+    /// Months from a generation's release until clouds rent it; 6 by default.
+    pub new_generation_lag_months: Option<i64>,
+    /// Price premium of a generation when clouds start renting it [fraction]; 0.50 by default.
+    pub new_generation_premium: Option<f64>,
+    /// Share of the premium that goes away each year [fraction]; 0.50 by default.
+    pub premium_decay_per_year: Option<f64>,
+}
+
+/// What the refreshes of owned servers buy (README G1).
+#[derive(Debug, Clone, Deserialize, JsonSchema)]
+#[serde(deny_unknown_fields)]
+pub struct RefreshSpec {
+    /// Years between purchases (rounded to whole months); a lease's term by default.
+    pub every_years: Option<f64>,
+    /// `same` (default: the first purchase's server), `best` (the best price-performance
+    /// available at each refresh, projected beyond the catalog) or the id of a server.
+    pub to: Option<String>,
+    /// `capacity` (default: the fewest servers with at least the first purchase's throughput)
+    /// or `servers` (as many servers as the first purchase).
+    #[schemars(extend("enum" = ["capacity", "servers"]))]
+    pub keep: Option<String>,
 }
 
 /// Income tax on every option's flows (README TX1-TX4).
@@ -296,6 +332,8 @@ pub struct OptionSpec {
     pub availability: Option<f64>,
     /// Owned: years between purchases; none keeps the first purchase.
     pub refresh_years: Option<f64>,
+    /// Owned: refreshes, possibly to newer hardware (README G1), instead of `refresh_years`.
+    pub refresh: Option<RefreshSpec>,
     /// Owned: how the servers are paid for; cash by default.
     pub financing: Option<FinancingSpec>,
     /// Owned: the order trace jobs start in: `fifo` (default), `fifo-skip`, `easy-backfill`
@@ -345,6 +383,10 @@ pub struct OptionSpec {
     pub cloud_pue: Option<f64>,
     /// Cloud: grid carbon intensity [gCO2/kWh]; 481 (world average, Ember 2023) by default.
     pub cloud_grid_co2_g_per_kwh: Option<f64>,
+    /// Cloud: `fixed` (default: the offer all along) or `ride` (move to each newer generation
+    /// once it is cheaper per unit of work, README G4).
+    #[schemars(extend("enum" = ["fixed", "ride"]))]
+    pub cloud_generations: Option<String>,
 }
 
 /// How owned servers are paid for.
