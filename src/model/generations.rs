@@ -364,20 +364,23 @@ mod tests {
     #[test]
     fn a_rider_moves_when_the_new_generation_is_cheaper_per_unit_of_work() {
         let trend = Trend::default();
-        // Released 10 months before the start: generation 1 is rented from month 28 + 6 - 10.
-        let r = ride(-10, &trend, Commitment::None, 12, 60);
-        assert_eq!(r[23], Ride::OFFER);
+        // Released 13 months before the start: generation 1 is rented from month 28 + 6 - 13.
+        let r = ride(-13, &trend, Commitment::None, 12, 60);
+        assert_eq!(r[20], Ride::OFFER);
         let speed = 1.3f64.powf(28.0 / 12.0);
-        // At month 24 the premium is the full 50%: 1.5 / 1.845 < 1.
-        assert_eq!(r[24].generation, 1);
-        assert!((r[24].price - 1.5).abs() < 1e-12);
-        assert!((r[24].speed - speed).abs() < 1e-12);
+        // At month 21 the premium is the full 50%: 1.5 / 1.845 < 1.
+        assert_eq!(r[21].generation, 1);
+        assert!((r[21].price - 1.5).abs() < 1e-12);
+        assert!((r[21].speed - speed).abs() < 1e-12);
+        assert!((r[21].power - speed / 1.5f64.powf(28.0 / 12.0)).abs() < 1e-12);
         // A year later the premium has halved.
-        assert!((r[36].price - 1.25).abs() < 1e-12);
-        // Committed for 12 months: it moves at the next term start only.
-        let c = ride(-10, &trend, Commitment::Gpus(1), 12, 60);
-        assert_eq!(c[35].generation, 0);
-        assert_eq!(c[36].generation, 1);
-        assert!((c[47].price - c[36].price).abs() == 0.0);
+        assert!((r[33].price - 1.25).abs() < 1e-12);
+        // Committed for 12 months: it moves at the next term start only, and keeps the
+        // premium of that month for the term.
+        let c = ride(-13, &trend, Commitment::Gpus(1), 12, 60);
+        assert_eq!(c[23].generation, 0);
+        assert_eq!(c[24].generation, 1);
+        assert!((c[24].price - (1.0 + 0.5 * 0.5f64.powf(3.0 / 12.0))).abs() < 1e-12);
+        assert_eq!(c[35], c[24]);
     }
 }

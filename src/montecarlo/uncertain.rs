@@ -100,11 +100,22 @@ enum CloudField {
     GridCo2,
 }
 
+/// The uncertain figures of `[generations]`.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+enum TrendField {
+    PricePerformance,
+    EnergyEfficiency,
+    Premium,
+    PremiumDecay,
+}
+
 #[derive(Debug, Clone)]
 enum Target {
     DiscountRate,
     /// `[tax]`'s rate (README TX3).
     TaxRate,
+    /// A figure of `[generations]` (README G2-G4).
+    Trend(TrendField),
     Escalation,
     DemandScale,
     DemandGrowth,
@@ -540,6 +551,15 @@ impl Uncertainty {
                 Target::TaxRate => {
                     if let Some(tax) = input.tax.as_mut() {
                         tax.rate = v;
+                    }
+                }
+                Target::Trend(field) => {
+                    let t = &mut input.trend;
+                    match field {
+                        TrendField::PricePerformance => t.price_performance_growth_per_year = v,
+                        TrendField::EnergyEfficiency => t.energy_efficiency_growth_per_year = v,
+                        TrendField::Premium => t.new_generation_premium = v,
+                        TrendField::PremiumDecay => t.premium_decay_per_year = v,
                     }
                 }
                 Target::Escalation => input.electricity_escalation_per_year = v,
@@ -991,6 +1011,29 @@ fn target(
                 "the scenario has no `[tax]`".into(),
                 "`[tax]` with `rate`, which this input then varies (README TX1-TX4)",
             )),
+            "generations.price_performance_growth_per_year"
+            | "generations.energy_efficiency_growth_per_year"
+            | "generations.new_generation_premium"
+            | "generations.premium_decay_per_year"
+                if !r.input.has_generations() =>
+            {
+                Err(bad(
+                    "no option changes generation in this scenario".into(),
+                    "an option with `refresh = { every_years = N, to = \"best\" }` or `cloud_generations = \"ride\"`, whose hardware this input then moves (README G1-G4)",
+                ))
+            }
+            "generations.price_performance_growth_per_year" => {
+                Ok((Target::Trend(TrendField::PricePerformance), (-0.5, 2.0)))
+            }
+            "generations.energy_efficiency_growth_per_year" => {
+                Ok((Target::Trend(TrendField::EnergyEfficiency), (-0.5, 2.0)))
+            }
+            "generations.new_generation_premium" => {
+                Ok((Target::Trend(TrendField::Premium), (0.0, 10.0)))
+            }
+            "generations.premium_decay_per_year" => {
+                Ok((Target::Trend(TrendField::PremiumDecay), (0.0, 1.0)))
+            }
             "electricity_escalation_per_year" => Ok((Target::Escalation, (-0.5, 1.0))),
             "demand_scale" => Ok((Target::DemandScale, (0.0, 1e6))),
             "demand_growth_per_year" => Ok((Target::DemandGrowth, (-0.99, 10.0))),
@@ -1017,6 +1060,10 @@ fn target(
                     "demand_growth_per_year",
                     "unserved_cost_per_gpu_hour",
                     "tax.rate",
+                    "generations.price_performance_growth_per_year",
+                    "generations.energy_efficiency_growth_per_year",
+                    "generations.new_generation_premium",
+                    "generations.premium_decay_per_year",
                 ],
             )),
         };
