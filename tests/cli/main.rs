@@ -19,6 +19,7 @@ mod diff;
 mod extremes;
 mod fuzz_findings;
 mod fuzz_smoke;
+mod generations;
 mod hardening;
 mod interrupt;
 mod legibility;

@@ -1,0 +1,456 @@
+//! GPU generations (README G1–G5): refreshes to newer hardware and clouds ridden to newer
+//! generations, against purchases, capacities and costs worked out by hand on a catalog layer of
+//! round numbers.
+
+use crate::support::{Scratch, arg, assert_close, number, option_named, run_rejected, success};
+use serde_json::Value;
+use std::path::PathBuf;
+
+/// Accelerators of a made-up vendor with round figures: `acme-1` (1,000 TFLOPS, released a
+/// year before the scenarios start) and `acme-2` (2,000, a year after), and a faster one of
+/// another vendor.
+const ACCELERATORS: &str = r#"
+[[accelerator]]
+id = "acme-1"
+vendor = "Acme"
+name = "Acme 1"
+memory_gb = 80.0
+memory_bandwidth_tb_s = 2.0
+bf16_dense_tflops = 1000.0
+tdp_w = 500.0
+release = "2026-01"
+street_price_usd = 10000.0
+price_estimate = true
+source = "test"
+as_of = "2026-01-01"
+estimate = true
+
+[[accelerator]]
+id = "acme-2"
+vendor = "Acme"
+name = "Acme 2"
+memory_gb = 160.0
+memory_bandwidth_tb_s = 4.0
+bf16_dense_tflops = 2000.0
+tdp_w = 800.0
+release = "2028-01"
+street_price_usd = 20000.0
+price_estimate = true
+source = "test"
+as_of = "2026-01-01"
+estimate = true
+
+[[accelerator]]
+id = "other-9"
+vendor = "Other"
+name = "Other 9"
+memory_gb = 80.0
+memory_bandwidth_tb_s = 2.0
+bf16_dense_tflops = 9000.0
+tdp_w = 500.0
+release = "2020"
+street_price_usd = 10000.0
+price_estimate = true
+source = "test"
+as_of = "2026-01-01"
+estimate = true
+"#;
+
+/// Servers of 8 GPUs of each (and a 4-GPU Acme 2 server, far cheaper per GPU): `best` chooses
+/// among Acme's 8-GPU servers only.
+const SERVERS: &str = r#"
+[[server]]
+id = "acme-1-8gpu"
+name = "Acme 1 x8"
+accelerator = "acme-1"
+accelerator_count = 8
+max_power_kw = 10.0
+idle_fraction = 0.25
+price_usd = 100000.0
+rack_units = 4
+warranty_years = 3.0
+support_pct_per_year = 10.0
+source = "test"
+as_of = "2026-01-01"
+estimate = true
+
+[[server]]
+id = "acme-2-8gpu"
+name = "Acme 2 x8"
+accelerator = "acme-2"
+accelerator_count = 8
+max_power_kw = 10.0
+idle_fraction = 0.25
+price_usd = 160000.0
+rack_units = 4
+warranty_years = 3.0
+support_pct_per_year = 10.0
+source = "test"
+as_of = "2026-01-01"
+estimate = true
+
+[[server]]
+id = "acme-2-4gpu"
+name = "Acme 2 x4"
+accelerator = "acme-2"
+accelerator_count = 4
+max_power_kw = 5.0
+idle_fraction = 0.25
+price_usd = 10000.0
+rack_units = 2
+warranty_years = 3.0
+support_pct_per_year = 10.0
+source = "test"
+as_of = "2026-01-01"
+estimate = true
+
+[[server]]
+id = "other-9-8gpu"
+name = "Other 9 x8"
+accelerator = "other-9"
+accelerator_count = 8
+max_power_kw = 10.0
+idle_fraction = 0.25
+price_usd = 100000.0
+rack_units = 4
+warranty_years = 3.0
+support_pct_per_year = 10.0
+source = "test"
+as_of = "2026-01-01"
+estimate = true
+"#;
+
+/// A one-GPU cloud instance of `acme-1` at 2 USD an hour.
+const OFFERS: &str = "id,provider,instance_type,region,accelerator,accelerator_count,on_demand_usd_per_hour,spot_usd_per_hour,commit_1y_usd_per_hour,commit_3y_usd_per_hour,source,as_of,estimate,note\n\
+acme-cloud-1x,lambda,acme-1x,all,acme-1,1,2.0,,,,test,2026-06-01,true,\n";
+
+/// A trend that doubles throughput per dollar and per watt every year, generations 24 months
+/// apart: generation j is 4^j times as fast, at the same power.
+const TREND: &str = "[generations]\nprice_performance_growth_per_year = 1.0\n\
+energy_efficiency_growth_per_year = 1.0\ninterval_months = 24\n\
+new_generation_lag_months = 6\nnew_generation_premium = 0.5\npremium_decay_per_year = 0.5\n";
+
+/// The catalog layer in `scratch`.
+fn layer(scratch: &Scratch) -> PathBuf {
+    scratch.write("layer/accelerators.toml", ACCELERATORS);
+    scratch.write("layer/servers.toml", SERVERS);
+    scratch.write("layer/cloud-offers.csv", OFFERS);
+    scratch.path("layer")
+}
+
+/// Six years from 2027-01 at no discount, a flat demand of `per_hour` reference (Acme 1) GPUs,
+/// and `options`.
+fn scenario(per_hour: f64, extra: &str, options: &str) -> String {
+    format!(
+        "name = \"generations\"\nhorizon_months = 72\nstart = \"2027-01\"\ndiscount_rate = 0.0\n\
+         reference_accelerator = \"acme-1\"\n{extra}\n\
+         [[workload]]\nname = \"w\"\ngpu_hours_per_month = {}\nprofile = \"flat\"\n\n{options}",
+        per_hour * 730.0
+    )
+}
+
+/// An owned option of 4 Acme 1 servers in the Texas colocation, with `extra` keys.
+fn owned(name: &str, extra: &str) -> String {
+    format!(
+        "[[option]]\nname = \"{name}\"\nkind = \"onprem\"\nserver = \"acme-1-8gpu\"\nservers = 4\n\
+         site = \"us-tx-colo\"\navailability = 1.0\n{extra}\n\n"
+    )
+}
+
+fn run(text: &str) -> Value {
+    let scratch = Scratch::new();
+    let catalog = layer(&scratch);
+    let path = scratch.write("s.toml", text);
+    let json = success([
+        arg("run"),
+        arg(&path),
+        arg("--catalog"),
+        arg(&catalog),
+        arg("--format"),
+        arg("json"),
+    ]);
+    serde_json::from_str(&json).expect("JSON")
+}
+
+/// (month, server, generation, servers) of each purchase of an option.
+fn purchases(o: &Value) -> Vec<(u64, String, u64, u64)> {
+    o["purchases"]
+        .as_array()
+        .expect("purchases")
+        .iter()
+        .map(|p| {
+            (
+                p["month"].as_u64().unwrap(),
+                p["server"].as_str().unwrap().to_string(),
+                p["generation"].as_u64().unwrap(),
+                p["servers"].as_u64().unwrap(),
+            )
+        })
+        .collect()
+}
+
+/// The Texas colocation's figures the costs below are made of.
+const PUE: f64 = 1.56;
+const KWH_PRICE: f64 = 0.066;
+const COLOCATION: f64 = 184.06;
+
+#[test]
+fn best_buys_the_newest_row_of_the_vendor_then_the_projection() {
+    // Refreshes at months 24 and 48 (2029-01, 2031-01). At 24, Acme 2 (released month 12) has
+    // the better price-performance (16 / 160k against 8 / 100k); the 4-GPU server and the other
+    // vendor's are not candidates. At 48, the first generation projected beyond Acme 2 (its
+    // release + 24 = month 36) is 4 times as fast at the same price and power.
+    let doc = run(&scenario(
+        100.0,
+        TREND,
+        &format!(
+            "{}{}",
+            owned("capacity", "refresh = { every_years = 2, to = \"best\" }"),
+            owned(
+                "servers",
+                "refresh = { every_years = 2, to = \"best\", keep = \"servers\" }"
+            )
+        ),
+    ));
+    let capacity = option_named(&doc, "capacity");
+    // keep = capacity: the first purchase's 32 reference GPUs need 32 / 16 = 2 Acme 2 servers,
+    // then ⌈32 / 64⌉ = 1 of generation 1.
+    assert_eq!(
+        purchases(capacity),
+        vec![
+            (1, "acme-1-8gpu".into(), 0, 4),
+            (25, "acme-2-8gpu".into(), 0, 2),
+            (49, "acme-2-8gpu".into(), 1, 1),
+        ]
+    );
+    let p = &capacity["purchases"].as_array().unwrap()[2];
+    assert_close(number(p, "capacity_ref_gpus"), 64.0, "generation 1");
+    assert_close(number(p, "price"), 160_000.0, "its price");
+    assert_close(number(p, "max_power_kw"), 10.0, "its power");
+    // Demand of 100 reference GPUs fills every capacity: 32, 32 and 64 for 24 months each.
+    let served = 730.0 * 24.0 * (32.0 + 32.0 + 64.0);
+    assert_close(
+        number(capacity, "served_onprem_gpu_hours"),
+        served,
+        "served",
+    );
+    assert_close(
+        number(capacity, "unmet_gpu_hours"),
+        100.0 * 730.0 * 72.0 - served,
+        "unmet",
+    );
+    assert_close(number(capacity, "owned_utilization"), 1.0, "utilisation");
+    // 4, 2 and 1 servers at full power for 24 months each: 168 server-months of 10 kW.
+    let kwh = 168.0 * 10.0 * 730.0 * PUE;
+    assert_close(number(capacity, "energy_kwh"), kwh, "energy");
+    let b = &capacity["breakdown"];
+    assert_close(number(b, "energy"), kwh * KWH_PRICE, "energy cost");
+    assert_close(
+        number(b, "colocation"),
+        168.0 * 10.0 * COLOCATION,
+        "colocation",
+    );
+    assert_close(
+        number(b, "hardware"),
+        400_000.0 + 320_000.0 + 160_000.0,
+        "capex",
+    );
+    // Each purchase is resold after its full 24-month cycle at 10% (M9).
+    assert_close(number(b, "residual_value"), -88_000.0, "resale");
+    // Warranties of 36 months outlast every cycle: no support.
+    assert_close(number(b, "support"), 0.0, "support");
+    // keep = servers: 4 servers each time, 32, 64 and 256 reference GPUs; demand caps the last.
+    let servers = option_named(&doc, "servers");
+    assert_eq!(
+        purchases(servers)
+            .iter()
+            .map(|p| p.3)
+            .collect::<Vec<_>>(),
+        vec![4, 4, 4]
+    );
+    assert_close(
+        number(servers, "served_onprem_gpu_hours"),
+        730.0 * 24.0 * (32.0 + 64.0 + 100.0),
+        "served with as many servers",
+    );
+    assert_close(
+        number(servers, "owned_utilization"),
+        (32.0 + 64.0 + 100.0) / (32.0 + 64.0 + 256.0),
+        "utilisation over the installed capacity",
+    );
+}
+
+#[test]
+fn a_named_server_and_same_refresh_as_told() {
+    let doc = run(&scenario(
+        10.0,
+        TREND,
+        &format!(
+            "{}{}{}",
+            owned(
+                "named",
+                "refresh = { every_years = 2, to = \"acme-2-8gpu\" }"
+            ),
+            owned("same", "refresh = { every_years = 2, to = \"same\" }"),
+            owned("plain", "refresh_years = 2")
+        ),
+    ));
+    assert_eq!(
+        purchases(option_named(&doc, "named")),
+        vec![
+            (1, "acme-1-8gpu".into(), 0, 4),
+            (25, "acme-2-8gpu".into(), 0, 2),
+            (49, "acme-2-8gpu".into(), 0, 2),
+        ]
+    );
+    // `to = "same"` is `refresh_years`, to the last bit.
+    let same = option_named(&doc, "same");
+    let plain = option_named(&doc, "plain");
+    assert_eq!(same["pv_cost"], plain["pv_cost"]);
+    assert_eq!(same["purchases"], plain["purchases"]);
+    assert_eq!(purchases(same).len(), 3);
+    // Neither changes generation: no Generations table.
+    let scratch = Scratch::new();
+    let catalog = layer(&scratch);
+    let path = scratch.write(
+        "s.toml",
+        &scenario(10.0, "", &owned("same", "refresh_years = 2")),
+    );
+    let table = success([arg("run"), arg(&path), arg("--catalog"), arg(&catalog)]);
+    assert!(!table.contains("Generations:"), "{table}");
+}
+
+#[test]
+fn a_cloud_rider_moves_to_cheaper_generations_after_the_lag() {
+    // Acme 1 was released at month -12: generation 1 is released at 12 and rented from 18,
+    // generation 2 from 42, generation 3 from 66. A rider moves as soon as one is out: its
+    // premium of at most 50% is far below the factor 4 of each generation.
+    let rider = "[[option]]\nname = \"ride\"\nkind = \"cloud\"\noffer = \"acme-cloud-1x\"\n\
+                 cloud_generations = \"ride\"\n\n\
+                 [[option]]\nname = \"fixed\"\nkind = \"cloud\"\noffer = \"acme-cloud-1x\"\n";
+    let per_hour = 10.0;
+    let doc = run(&scenario(per_hour, TREND, rider));
+    let ride = option_named(&doc, "ride");
+    let gens: Vec<(u64, u64)> = ride["cloud_generations"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|g| (g["month"].as_u64().unwrap(), g["generation"].as_u64().unwrap()))
+        .collect();
+    assert_eq!(gens, vec![(1, 0), (19, 1), (43, 2), (67, 3)]);
+    // Month by month (G4): GPU-hours = load / 4^j at 2 USD × (1 + 0.5 × 0.5^(age / 12)).
+    let mut cost = 0.0;
+    let mut kwh = 0.0;
+    for m in 0..72i64 {
+        let j = [18, 42, 66].iter().filter(|a| m >= **a).count() as i32;
+        let premium = if j == 0 {
+            0.0
+        } else {
+            let from = [18, 42, 66][j as usize - 1];
+            0.5 * 0.5f64.powf((m - from) as f64 / 12.0)
+        };
+        let gpu_hours = per_hour * 730.0 / 4f64.powi(j);
+        cost += gpu_hours * 2.0 * (1.0 + premium);
+        // Power per GPU × 4^j / 4^j: the same kW; 500 W × 1.5 host share × PUE 1.1.
+        kwh += gpu_hours * 0.5 * 1.5 * 1.1;
+    }
+    assert_close(number(ride, "total_cost"), cost, "the rider's cost");
+    assert_close(number(ride, "energy_kwh"), kwh, "the rider's energy");
+    let fixed = option_named(&doc, "fixed");
+    assert_close(
+        number(fixed, "total_cost"),
+        per_hour * 730.0 * 72.0 * 2.0,
+        "the offer all along",
+    );
+    assert!(fixed["cloud_generations"].as_array().unwrap().is_empty());
+}
+
+#[test]
+fn the_trend_may_be_uncertain() {
+    // Fixed at another growth, every sample is the plain run at that growth.
+    let options = owned("best", "refresh = { every_years = 2, to = \"best\" }");
+    let at = |g: &str| {
+        let trend = TREND.replace(
+            "price_performance_growth_per_year = 1.0",
+            &format!("price_performance_growth_per_year = {g}"),
+        );
+        scenario(100.0, &trend, &options)
+    };
+    let plain = run(&at("0.5"));
+    let scratch = Scratch::new();
+    let catalog = layer(&scratch);
+    let text = format!(
+        "{}\n[[uncertain]]\npath = \"generations.price_performance_growth_per_year\"\n\
+         distribution = \"fixed\"\nvalue = 0.5\n",
+        at("1.0")
+    );
+    let path = scratch.write("s.toml", &text);
+    let json = success([
+        arg("run"),
+        arg(&path),
+        arg("--catalog"),
+        arg(&catalog),
+        arg("--format"),
+        arg("json"),
+        arg("--samples"),
+        arg("20"),
+    ]);
+    let doc: Value = serde_json::from_str(&json).expect("JSON");
+    let mc = &doc["montecarlo"]["options"][0]["metrics"]["pv_cost"];
+    assert_eq!(
+        number(mc, "mean"),
+        number(option_named(&plain, "best"), "pv_cost")
+    );
+}
+
+#[test]
+fn refresh_mistakes_are_named() {
+    let scratch = Scratch::new();
+    let catalog = layer(&scratch);
+    let reject = |extra: &str, options: &str, needles: &[&str]| {
+        let path = scratch.write("bad.toml", &scenario(10.0, extra, options));
+        run_rejected(&[arg(&path), arg("--catalog"), arg(&catalog)], needles);
+    };
+    reject(
+        "",
+        &owned("o", "refresh = { every_years = 2, to = \"acme-2-8gpx\" }"),
+        &["option[0].refresh.to", "acme-2-8gpu"],
+    );
+    reject(
+        "",
+        &owned("o", "refresh = { every_years = 2, to = \"best\", keep = \"capacty\" }"),
+        &["option[0].refresh.keep", "capacity"],
+    );
+    reject(
+        "",
+        &owned("o", "refresh_years = 2\nrefresh = { every_years = 2 }"),
+        &["both `refresh_years` and `refresh`"],
+    );
+    reject(
+        "",
+        &owned("o", "refresh = { to = \"best\" }"),
+        &["option[0].refresh.every_years", "`refresh` without `every_years`"],
+    );
+    reject(
+        "[generations]\ninterval_months = 0\n",
+        &owned("o", ""),
+        &["generations.interval_months", "1 to 240 months"],
+    );
+    reject(
+        "[generations]\npremium_decay_per_year = 1.5\n",
+        &owned("o", ""),
+        &["generations.premium_decay_per_year"],
+    );
+    reject(
+        "",
+        "[[option]]\nname = \"c\"\nkind = \"cloud\"\noffer = \"acme-cloud-1x\"\n\
+         cloud_generations = \"rides\"\n",
+        &["option[0].cloud_generations", "did you mean `ride`"],
+    );
+    reject(
+        "[[uncertain]]\npath = \"generations.new_generation_premium\"\n\
+         distribution = \"fixed\"\nvalue = 0.2\n",
+        &owned("o", ""),
+        &["no option changes generation"],
+    );
+}
