@@ -447,6 +447,21 @@ fn refresh_mistakes_are_named() {
          cloud_generations = \"rides\"\n",
         &["option[0].cloud_generations", "did you mean `ride`"],
     );
+    // Trace jobs are replayed on one cluster over the horizon.
+    scratch.write("jobs.csv", "job_id,submit,duration,gpus\na,100,900,8\nb,1900,900,8\n");
+    let traced = format!(
+        "name = \"t\"\nhorizon_months = 12\nstart = \"2027-01\"\ndiscount_rate = 0.0\n\
+         reference_accelerator = \"acme-1\"\n\n[[workload]]\nname = \"jobs\"\ntrace = \"jobs.csv\"\n\n{}",
+        owned("o", "refresh = { every_years = 0.5, to = \"best\" }")
+    );
+    let path = scratch.write("bad.toml", &traced);
+    run_rejected(
+        &[arg(&path), arg("--catalog"), arg(&catalog)],
+        &[
+            "option[0].refresh.to",
+            "a refresh to other hardware with trace workloads",
+        ],
+    );
     reject(
         "[[uncertain]]\npath = \"generations.new_generation_premium\"\n\
          distribution = \"fixed\"\nvalue = 0.2\n",
