@@ -67,15 +67,16 @@ impl Figures {
         }
     }
 
-    /// The figures of a JSON result of `tcosim run --format json` (schema version 2).
+    /// The figures of a JSON result of `tcosim run --format json` (schema version 2 or 3: 3
+    /// adds what diff does not read).
     pub fn from_json(display: &str, text: &str) -> Result<Figures, InputError> {
         let bad = |what: &str| {
             InputError::new(display, "not a JSON result of `tcosim run --format json`")
-                .expected("`schema_version` 2 with `scenario`, `verdict` and `options`")
+                .expected("`schema_version` 3 (or 2) with `scenario`, `verdict` and `options`")
                 .found(what.to_string())
         };
         let doc: Value = serde_json::from_str(text).map_err(|e| bad(&e.to_string()))?;
-        if doc["schema_version"].as_u64() != Some(2) {
+        if !matches!(doc["schema_version"].as_u64(), Some(2 | 3)) {
             return Err(bad(&format!("schema_version {}", doc["schema_version"])));
         }
         let num = |v: &Value, key: &str| -> Result<f64, InputError> {

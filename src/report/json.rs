@@ -18,14 +18,14 @@ use serde::{Serialize, Serializer};
 
 /// Version of the JSON contract; bumped when a field changes meaning or disappears
 /// (README "JSON output" lists the changes of each version).
-pub const SCHEMA_VERSION: u32 = 2;
+pub const SCHEMA_VERSION: u32 = 3;
 
 /// The result of `tcosim run --format json`: a versioned contract (README "JSON output").
 #[derive(Serialize, JsonSchema)]
 #[schemars(deny_unknown_fields, title = "tcosim run result")]
 pub struct Document<'a> {
     /// Version of this contract: raised when a field is removed, renamed or changes meaning.
-    #[schemars(extend("const" = 2))]
+    #[schemars(extend("const" = 3))]
     pub schema_version: u32,
     /// `after-tax` with a `[tax]` table: `pv_cost`, `total_cost`, savings, ROI, payback, IRR
     /// and the verdict are then after income tax (README TX1-TX4); absent before tax.

@@ -143,6 +143,29 @@ fn json_results_are_compared_by_their_figures_only() {
     assert!(notes.contains("figures only"), "{notes}");
     let table = stdout(&output([OsStr::new("diff"), arg(&a), arg(&b)]));
     assert!(table.contains("Note: figures only"), "{table}");
+    // A result of schema version 2 (before purchases, cloud generations and the after-tax
+    // view) compares the same; version 1 is refused.
+    let text = std::fs::read_to_string(&a).unwrap();
+    let mut doc: Value = serde_json::from_str(&text).unwrap();
+    doc["schema_version"] = serde_json::json!(2);
+    let v2 = dir.write("v2.json", &doc.to_string());
+    let from_v2 = json_of(&[
+        OsStr::new("diff"),
+        arg(&v2),
+        arg(&b),
+        arg("-f"),
+        arg("json"),
+    ]);
+    assert_eq!(from_v2["options"], from_json["options"]);
+    doc["schema_version"] = serde_json::json!(1);
+    let v1 = dir.write("v1.json", &doc.to_string());
+    let out = output([OsStr::new("diff"), arg(&v1), arg(&b)]);
+    assert_eq!(out.status.code(), Some(2), "{}", stderr(&out));
+    assert!(
+        stderr(&out).contains("schema_version 1"),
+        "{}",
+        stderr(&out)
+    );
 }
 
 #[test]

@@ -262,10 +262,7 @@ fn best_buys_the_newest_row_of_the_vendor_then_the_projection() {
     // keep = servers: 4 servers each time, 32, 64 and 256 reference GPUs; demand caps the last.
     let servers = option_named(&doc, "servers");
     assert_eq!(
-        purchases(servers)
-            .iter()
-            .map(|p| p.3)
-            .collect::<Vec<_>>(),
+        purchases(servers).iter().map(|p| p.3).collect::<Vec<_>>(),
         vec![4, 4, 4]
     );
     assert_close(
@@ -335,7 +332,12 @@ fn a_cloud_rider_moves_to_cheaper_generations_after_the_lag() {
         .as_array()
         .unwrap()
         .iter()
-        .map(|g| (g["month"].as_u64().unwrap(), g["generation"].as_u64().unwrap()))
+        .map(|g| {
+            (
+                g["month"].as_u64().unwrap(),
+                g["generation"].as_u64().unwrap(),
+            )
+        })
         .collect();
     assert_eq!(gens, vec![(1, 0), (19, 1), (43, 2), (67, 3)]);
     // Month by month (G4): GPU-hours = load / 4^j at 2 USD × (1 + 0.5 × 0.5^(age / 12)).
@@ -418,7 +420,10 @@ fn refresh_mistakes_are_named() {
     );
     reject(
         "",
-        &owned("o", "refresh = { every_years = 2, to = \"best\", keep = \"capacty\" }"),
+        &owned(
+            "o",
+            "refresh = { every_years = 2, to = \"best\", keep = \"capacty\" }",
+        ),
         &["option[0].refresh.keep", "capacity"],
     );
     reject(
@@ -429,7 +434,10 @@ fn refresh_mistakes_are_named() {
     reject(
         "",
         &owned("o", "refresh = { to = \"best\" }"),
-        &["option[0].refresh.every_years", "`refresh` without `every_years`"],
+        &[
+            "option[0].refresh.every_years",
+            "`refresh` without `every_years`",
+        ],
     );
     reject(
         "[generations]\ninterval_months = 0\n",
@@ -448,7 +456,10 @@ fn refresh_mistakes_are_named() {
         &["option[0].cloud_generations", "did you mean `ride`"],
     );
     // Trace jobs are replayed on one cluster over the horizon.
-    scratch.write("jobs.csv", "job_id,submit,duration,gpus\na,100,900,8\nb,1900,900,8\n");
+    scratch.write(
+        "jobs.csv",
+        "job_id,submit,duration,gpus\na,100,900,8\nb,1900,900,8\n",
+    );
     let traced = format!(
         "name = \"t\"\nhorizon_months = 12\nstart = \"2027-01\"\ndiscount_rate = 0.0\n\
          reference_accelerator = \"acme-1\"\n\n[[workload]]\nname = \"jobs\"\ntrace = \"jobs.csv\"\n\n{}",

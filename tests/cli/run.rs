@@ -105,7 +105,7 @@ fn walk_finite(v: &Value, path: &str) {
 pub(crate) fn check_contract(doc: &Value, what: &str) {
     walk_finite(doc, "$");
 
-    assert_eq!(doc["schema_version"], 2, "{what}: schema_version");
+    assert_eq!(doc["schema_version"], 3, "{what}: schema_version");
     let verdict = &doc["verdict"];
     assert!(
         matches!(

@@ -216,7 +216,7 @@ fn the_output_schema_rejects_unknown_keys_and_wrong_types() {
             pointer_set("/options/0/breakdown/energy", json!(null)),
             "/options/0/breakdown/energy",
         ),
-        (pointer_set("/schema_version", json!(3)), "/schema_version"),
+        (pointer_set("/schema_version", json!(4)), "/schema_version"),
         (
             pointer_set("/verdict/rule", json!("cheapest")),
             "/verdict/rule",
