@@ -840,7 +840,8 @@ fn check_rendered(text: &str, words: &BTreeSet<String>, format: Format) -> Resul
 /// without waiting work, no winner where no option serves demand, no price for unserved work
 /// unless the scenario sets one; a policy's number where its figure is not one, and its absent
 /// message; and a Monte Carlo metric without samples (`cost_per_gpu_hour`).
-const NULLABLE: [&str; 20] = [
+const NULLABLE: [&str; 21] = [
+    "sharing",
     "showback",
     "number",
     "message",

@@ -84,6 +84,16 @@ pub fn rows(c: &Catalog) -> Vec<Row<'_>> {
                 ("bf16_dense_tflops", n(a.bf16_dense_tflops)),
                 ("fp8_dense_tflops", o(a.fp8_dense_tflops)),
                 ("tdp_w", n(a.tdp_w)),
+                ("mig_slices", o(a.mig_slices.map(f64::from))),
+                (
+                    "mig_profiles",
+                    a.mig_profiles.as_ref().map_or(Cell::Empty, |p| {
+                        t(&p.iter()
+                            .map(|[s, i]| format!("{s}g x{i}"))
+                            .collect::<Vec<_>>()
+                            .join(", "))
+                    })
+                ),
                 ("release", t(&a.release)),
                 ("street_price_usd", n(a.street_price_usd)),
                 ("price_estimate", b(a.price_estimate)),

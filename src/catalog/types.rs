@@ -33,6 +33,11 @@ pub struct Accelerator {
     /// Dense FP8 [TFLOPS], where the chip has FP8.
     pub fp8_dense_tflops: Option<f64>,
     pub tdp_w: f64,
+    /// Multi-Instance GPU: the slices of the GPU's compute that its instances are made of.
+    pub mig_slices: Option<u32>,
+    /// Multi-Instance GPU profiles as `[slices, instances]`: an instance of `slices` of
+    /// `mig_slices`, of which `instances` fit on one GPU; ascending by slices.
+    pub mig_profiles: Option<Vec<[u32; 2]>>,
     /// Release, `YYYY-MM` or `YYYY`.
     pub release: String,
     pub street_price_usd: f64,

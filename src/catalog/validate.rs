@@ -75,6 +75,63 @@ impl At<'_> {
         Ok(())
     }
 
+    /// Multi-Instance GPU figures: both or neither; slices 1 to 64; profiles ascending by
+    /// slices, each of 1 to `slices` slices with at least one instance and no more instances
+    /// than fit (slices × instances ≤ `slices`).
+    fn mig(
+        &self,
+        c: &Catalog,
+        slices: Option<u32>,
+        profiles: Option<&[[u32; 2]]>,
+    ) -> Result<(), InputError> {
+        let (slices, profiles) = match (slices, profiles) {
+            (None, None) => return Ok(()),
+            (Some(s), Some(p)) => (s, p),
+            (Some(_), None) | (None, Some(_)) => {
+                let missing = if slices.is_none() {
+                    "mig_slices"
+                } else {
+                    "mig_profiles"
+                };
+                return Err(self
+                    .error(c, missing, format!("`{missing}` is missing"))
+                    .expected("both `mig_slices` and `mig_profiles`, or neither")
+                    .found("one of them"));
+            }
+        };
+        if !(1..=64).contains(&slices) {
+            return Err(self
+                .error(c, "mig_slices", "`mig_slices` is out of range".into())
+                .expected("1 to 64 slices")
+                .found(slices.to_string()));
+        }
+        let bad = |problem: &str, p: &[u32; 2]| {
+            self.error(c, "mig_profiles", format!("`mig_profiles` {problem}"))
+                .expected(format!(
+                    "[slices, instances] pairs ascending by slices, slices 1 to {slices}, slices × instances at most {slices}"
+                ))
+                .found(format!("[{}, {}]", p[0], p[1]))
+        };
+        if profiles.is_empty() {
+            return Err(self
+                .error(c, "mig_profiles", "`mig_profiles` is empty".into())
+                .expected("at least one [slices, instances] pair")
+                .found("[]"));
+        }
+        let mut last = 0;
+        for p in profiles {
+            let [s, i] = *p;
+            if s == 0 || s > slices || i == 0 || u64::from(s) * u64::from(i) > u64::from(slices) {
+                return Err(bad("has a profile that does not fit", p));
+            }
+            if s <= last {
+                return Err(bad("is not ascending by slices", p));
+            }
+            last = s;
+        }
+        Ok(())
+    }
+
     fn sourced(&self, c: &Catalog, source: &str, as_of: &str) -> Result<(), InputError> {
         self.text(c, "source", source)?;
         self.date(c, "as_of", as_of)
@@ -130,6 +187,7 @@ pub(super) fn validate_all(c: &Catalog) -> Vec<InputError> {
                 )?;
             }
             at.range(c, "tdp_w", a.tdp_w, 1.0, 1e5, "a power in W above 0")?;
+            at.mig(c, a.mig_slices, a.mig_profiles.as_deref())?;
             at.range(
                 c,
                 "street_price_usd",

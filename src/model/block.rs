@@ -43,11 +43,11 @@ pub fn evaluate_block_fast(
 ) {
     if inputs
         .iter()
-        .any(|i| i.hourly() || i.tax.is_some() || i.has_generations())
+        .any(|i| i.hourly() || i.tax.is_some() || i.has_generations() || i.has_fractions())
     {
-        // Queues walk the hours, tax carries losses from month to month, and generations
-        // change capacity and rates over the horizon: the general evaluation, its cumulative
-        // costs from its flows.
+        // Queues walk the hours, tax carries losses from month to month, generations change
+        // capacity and rates over the horizon, and shared GPUs are split hour by hour on held
+        // loads: the general evaluation, its cumulative costs from its flows.
         let options = inputs.first().map_or(0, |i| i.options.len());
         let mut cumulative = vec![0.0; inputs.len() * options];
         evaluate_block(inputs, months, workspaces, false, totals, |j, n, m, f| {

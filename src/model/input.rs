@@ -64,6 +64,9 @@ pub struct WorkloadIn {
     pub trace: Option<Arc<super::trace::TraceIn>>,
     /// The team it is shown back to (README B1); `None`: no team.
     pub team: Option<String>,
+    /// The share of a reference GPU one of its jobs needs (README SG1); `None`: its work
+    /// flows over whole GPUs.
+    pub gpu_fraction: Option<f64>,
 }
 
 impl Input {
@@ -108,6 +111,11 @@ impl Input {
                     .as_ref()
                     .is_some_and(|c| c.ride_release_month.is_some())
         })
+    }
+
+    /// Whether some workload's jobs need a fraction of a GPU (README SG1).
+    pub fn has_fractions(&self) -> bool {
+        self.workloads.iter().any(|w| w.gpu_fraction.is_some())
     }
 
     /// Whether some workload is given as a job trace (README T1).
@@ -209,6 +217,8 @@ pub struct OwnedIn {
     /// Refreshes to other hardware than the first purchase (README G1); `None`: every
     /// purchase buys the first one's hardware and servers again.
     pub refresh: Option<Arc<super::generations::Refresh>>,
+    /// How its GPUs are shared among jobs that need less than one (README SG2).
+    pub sharing: super::sharing::Sharing,
 }
 
 impl OwnedIn {

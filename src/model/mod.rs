@@ -10,6 +10,7 @@ mod input;
 mod output;
 pub mod queue;
 pub mod queue_tables;
+pub mod sharing;
 pub mod showback;
 mod tax;
 pub mod trace;
@@ -379,6 +380,9 @@ impl Tables {
 struct Split {
     onprem: f64,
     cloud: f64,
+    /// `cloud` as held on the cloud's GPUs (README SG3): what is billed; `cloud` without
+    /// fractional workloads.
+    cloud_held: f64,
     unmet: f64,
     /// Price of `unmet` (Q7).
     unserved_cost: f64,
@@ -425,6 +429,11 @@ struct Scratch {
     /// The generation rented in each month by an option that rides its cloud's generations
     /// (G4); empty for one that rents its offer all along.
     rides: Vec<generations::Ride>,
+    /// With fractional workloads (SG3): the option's held loads by month, what they were built
+    /// for (the demand and the inflations), and one month's held cloud load by hour.
+    held: Vec<sharing::HeldMonth>,
+    held_key: Option<Vec<u64>>,
+    cloud_hourly: Vec<f64>,
 }
 
 impl Scratch {
@@ -751,6 +760,32 @@ fn owned_schedule(input: &Input, o: &OwnedIn, s: &mut Scratch, detail: bool) {
     s.purchases = purchases;
 }
 
+/// The owned capacity the fractional workloads of `input` hold on `o`'s GPUs, as it shares them
+/// and as whole GPUs (SG5), their months' demand scaled by `scale`.
+fn sharing_row(input: &Input, o: &OwnedIn, scale: &[f64]) -> SharingRow {
+    let mut row = SharingRow {
+        mode: o.sharing.as_str(),
+        fractional_gpu_hours: 0.0,
+        held_gpu_hours: 0.0,
+        held_without_sharing_gpu_hours: 0.0,
+    };
+    for w in input.workloads.iter().filter(|w| w.gpu_fraction.is_some()) {
+        let shared = sharing::inflation(w.gpu_fraction, o.rel_throughput, &o.sharing);
+        let whole = sharing::inflation(w.gpu_fraction, o.rel_throughput, &sharing::Sharing::None);
+        for m in 0..input.horizon_months {
+            let month0 = input.start.plus(m as u32).month0();
+            let work = scale.get(m).copied().unwrap_or(1.0)
+                * w.ref_gpu_hours_per_month
+                * (1.0 + w.growth_per_year).powf(m as f64 / 12.0)
+                * w.profile.season(month0);
+            row.fractional_gpu_hours += work;
+            row.held_gpu_hours += work * shared;
+            row.held_without_sharing_gpu_hours += work * whole;
+        }
+    }
+    row
+}
+
 /// Reference GPU-hours installed over `h` months, generation by generation (G1).
 fn capacity_hours(o: &OwnedIn, purchases: &[generations::Purchase], h: usize) -> f64 {
     if purchases.is_empty() {
@@ -802,6 +837,7 @@ pub fn evaluate_all(
     if input.hourly() {
         hourly_splits(input, months, ws, detail);
     } else {
+        held_loads(input, months, ws);
         for (m, d) in months.iter().enumerate().take(input.horizon_months) {
             split_month(input, m, d, ws);
         }
@@ -837,6 +873,7 @@ pub fn evaluate_block(
     }
     for (input, ws) in inputs.iter().zip(workspaces.iter_mut()) {
         prepare(input, ws, detail);
+        held_loads(input, months, ws);
     }
     let h = inputs.iter().map(|i| i.horizon_months).min().unwrap_or(0);
     for (m, d) in months.iter().enumerate().take(h) {
@@ -853,6 +890,31 @@ pub fn evaluate_block(
         finish(input, months, ws, detail, totals, |n, m, f| {
             sink(j, n, m, f)
         });
+    }
+}
+
+/// The held loads of every option of `input` that has fractional workloads (README SG3), built
+/// again only when the demand or the inflations changed; cleared for the others.
+fn held_loads(input: &Input, months: &[MonthDemand], ws: &mut Workspace) {
+    let generation = months.first().map_or(0, |d| d.generation);
+    for (option, scratch) in input.options.iter().zip(ws.options.iter_mut()) {
+        let Some((owned, cloud)) = input
+            .has_fractions()
+            .then(|| sharing::inflations(input, option))
+            .flatten()
+        else {
+            scratch.held.clear();
+            scratch.held_key = None;
+            continue;
+        };
+        let key: Vec<u64> = [generation, input.horizon_months as u64]
+            .into_iter()
+            .chain(owned.iter().chain(&cloud).map(|x| x.to_bits()))
+            .collect();
+        if scratch.held_key.as_ref() != Some(&key) {
+            sharing::held_months(input, &owned, &cloud, &mut scratch.held);
+            scratch.held_key = Some(key);
+        }
     }
 }
 
@@ -896,6 +958,32 @@ fn split_month(input: &Input, m: usize, d: &MonthDemand, ws: &mut Workspace) {
     let price = ws.unserved_price;
     for (option, scratch) in input.options.iter().zip(ws.options.iter_mut()) {
         let capacity = owned_capacity(option, scratch, m);
+        if let Some(held) = scratch.held.get(m) {
+            // Shared GPUs (SG3): hour by hour on the held loads.
+            let mut hourly = std::mem::take(&mut scratch.cloud_hourly);
+            let (onprem, cloud, unmet) =
+                sharing::split_held(option.kind, capacity, d, held, f, &mut hourly);
+            let split = Split {
+                onprem,
+                cloud,
+                cloud_held: hourly.iter().sum(),
+                unmet,
+                unserved_cost: if price > 0.0 { unmet * price } else { 0.0 },
+                ..Split::default()
+            };
+            scratch.splits.push(split);
+            if let Some(c) = option.cloud.as_ref() {
+                let k_ref = commit(c, m, split.cloud_held, scratch) * scratch.cloud_rel(c, m);
+                let covered = if k_ref > 0.0 {
+                    hourly.iter().map(|x| x.min(k_ref)).sum()
+                } else {
+                    0.0
+                };
+                scratch.covered.push(covered);
+            }
+            scratch.cloud_hourly = hourly;
+            continue;
+        }
         let split = split_option(option.kind, capacity, d, f, inv, price);
         scratch.splits.push(split);
         let Some(c) = option.cloud.as_ref() else {
@@ -951,6 +1039,7 @@ fn split_option(kind: Kind, capacity: f64, d: &MonthDemand, f: f64, inv: f64, pr
             }
         }
     };
+    split.cloud_held = split.cloud;
     if price > 0.0 {
         split.unserved_cost = split.unmet * price;
     }
@@ -1091,6 +1180,7 @@ fn hourly_splits(input: &Input, months: &[MonthDemand], ws: &mut Workspace, deta
                 if let Some(run) = &traced {
                     add_trace(&mut split, &run.months[m]);
                 }
+                split.cloud_held = split.cloud;
                 scratch.splits.push(split);
                 if let Some(c) = option.cloud.as_ref() {
                     let k_ref = commit(c, m, split.cloud, scratch) * scratch.cloud_rel(c, m);
@@ -1170,6 +1260,7 @@ fn hourly_splits(input: &Input, months: &[MonthDemand], ws: &mut Workspace, deta
                 scratch.splits.push(Split {
                     onprem: g.served_onprem,
                     cloud: g.cloud,
+                    cloud_held: g.cloud,
                     unmet: g.unmet,
                     unserved_cost: g.unmet * price,
                     after_wait: g.served_after_wait,
@@ -1205,6 +1296,7 @@ fn hourly_splits(input: &Input, months: &[MonthDemand], ws: &mut Workspace, deta
             let mut split = Split {
                 onprem: q.served_onprem,
                 cloud: q.cloud,
+                cloud_held: q.cloud,
                 unmet: q.unmet,
                 unserved_cost: q.unserved_cost,
                 after_wait: q.served_after_wait,
@@ -1215,6 +1307,7 @@ fn hourly_splits(input: &Input, months: &[MonthDemand], ws: &mut Workspace, deta
             if let Some(run) = &traced {
                 add_trace(&mut split, &run.months[m]);
             }
+            split.cloud_held = split.cloud;
             scratch.splits.push(split);
             if let Some(c) = option.cloud.as_ref() {
                 let k_ref = commit(c, m, split.cloud, scratch) * scratch.cloud_rel(c, m);
@@ -1332,7 +1425,7 @@ fn finish(
                 let (costs, kwh) = cloud_month(
                     CloudRates::of(c).riding(scratch.ride_at(m)),
                     scratch.committed[m],
-                    split.cloud,
+                    split.cloud_held,
                     scratch.covered[m],
                 );
                 for (cat, v) in CLOUD_CATEGORIES.into_iter().zip(costs) {
@@ -1606,6 +1699,7 @@ fn simulate_options(input: &Input, months: &[MonthDemand]) -> Vec<OptionResult> 
                 &ws.tables.scale,
                 &scratch.queue,
                 scratch.trace.as_deref(),
+                &scratch.held,
             );
             Some(showback::allocate(
                 input,
@@ -1656,6 +1750,9 @@ fn simulate_options(input: &Input, months: &[MonthDemand]) -> Vec<OptionResult> 
                         .collect()
                 })
                 .unwrap_or_default();
+            let sharing = owned
+                .filter(|_| input.has_fractions())
+                .map(|o| sharing_row(input, o, &ws.tables.scale));
             let mut cloud_generations: Vec<RideRow> = Vec::new();
             for (m, r) in scratch.rides.iter().enumerate() {
                 if cloud_generations
@@ -1712,6 +1809,7 @@ fn simulate_options(input: &Input, months: &[MonthDemand]) -> Vec<OptionResult> 
                 showback,
                 purchases,
                 cloud_generations,
+                sharing,
             }
         })
         .collect()

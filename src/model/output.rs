@@ -270,6 +270,23 @@ pub struct OptionResult {
     /// The months from which an option riding its cloud's generations rents another one
     /// (G4), the first month included; empty for one that rents its offer all along.
     pub cloud_generations: Vec<RideRow>,
+    /// What sharing its GPUs gains for the fractional workloads (SG5); `None` without owned
+    /// servers or fractional workloads.
+    pub sharing: Option<SharingRow>,
+}
+
+/// The owned GPU capacity the fractional workloads of a scenario hold on an option's GPUs, as
+/// it shares them and as whole GPUs (README SG5) [reference GPU-hours over the horizon].
+#[derive(Debug, Clone, Copy, PartialEq)]
+pub struct SharingRow {
+    /// `none`, `mig` or `time-slicing`.
+    pub mode: &'static str,
+    /// The work of the fractional workloads.
+    pub fractional_gpu_hours: f64,
+    /// The owned capacity it would hold as the option shares its GPUs.
+    pub held_gpu_hours: f64,
+    /// The owned capacity it would hold on whole GPUs.
+    pub held_without_sharing_gpu_hours: f64,
 }
 
 /// One purchase of an option's owned servers (README G1, G5).

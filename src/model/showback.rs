@@ -69,7 +69,10 @@ pub const NO_TEAM: &str = "(no team)";
 
 /// What each workload of `input` got in each month of `option` (B1): `[month][workload]`.
 /// `queue` and `trace` are what the option's evaluation left (empty for a scenario that does
-/// not walk the hours, or has no trace workloads); `scale` the months' demand factors.
+/// not walk the hours, or has no trace workloads), `held` its held loads (empty without
+/// fractional workloads, SG3); `capacity[m]` is its owned capacity in month m and `scale` the
+/// months' demand factors.
+#[allow(clippy::too_many_arguments)]
 pub fn attribute(
     input: &Input,
     months: &[MonthDemand],
@@ -78,6 +81,7 @@ pub fn attribute(
     scale: &[f64],
     queue: &[QueueMonth],
     trace: Option<&TraceRun>,
+    held: &[super::sharing::HeldMonth],
 ) -> Vec<Vec<Got>> {
     let h = input.horizon_months.min(months.len());
     let n = input.workloads.len();
@@ -90,8 +94,12 @@ pub fn attribute(
         let month0 = input.start.plus(m as u32).month0();
         let d = &months[m];
         let capacity = capacity.get(m).copied().unwrap_or(0.0);
-        // The class loads of each hour, for the rule of M4 (no queue).
-        let (total, sensitive) = (d.hourly_total(), &d.hourly_sensitive);
+        // The class loads of each hour, for the rule of M4 (no queue): the loads held on the
+        // option's GPUs with shared GPUs (SG3), of which each workload gets the share served.
+        let (total, sensitive) = match held.get(m) {
+            Some(held) => (&held.total[..], &held.sensitive[..]),
+            None => (d.hourly_total(), &d.hourly_sensitive[..]),
+        };
         for (w, workload) in input.workloads.iter().enumerate() {
             if workload.trace.is_some() {
                 if let Some(t) = trace.and_then(|t| t.months.get(m)) {

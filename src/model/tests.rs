@@ -48,6 +48,7 @@ fn owned(servers: u32) -> OwnedIn {
         server_id: "test-server".into(),
         release_month: 0,
         refresh: None,
+        sharing: crate::model::sharing::Sharing::None,
     }
 }
 
@@ -83,6 +84,7 @@ fn workload(gpu_hours: f64, growth: f64, profile: &str, sensitive: bool) -> Work
         unserved_cost_per_gpu_hour: None,
         trace: None,
         team: None,
+        gpu_fraction: None,
     }
 }
 

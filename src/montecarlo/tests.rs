@@ -336,6 +336,7 @@ fn sweep_optimum_follows_the_screening_curve() {
         server_id: "test-server".into(),
         release_month: 0,
         refresh: None,
+        sharing: crate::model::sharing::Sharing::None,
     };
     let cloud = CloudIn {
         rel_throughput: 1.0,
@@ -375,6 +376,7 @@ fn sweep_optimum_follows_the_screening_curve() {
             unserved_cost_per_gpu_hour: None,
             trace: None,
             team: None,
+            gpu_fraction: None,
         }],
         options: vec![OptionIn {
             name: "hybrid".into(),

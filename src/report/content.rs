@@ -26,6 +26,8 @@ pub struct Content {
     pub showback: Option<Section>,
     /// The purchases and cloud generations (README G5), when some option changes generation.
     pub generations: Option<Section>,
+    /// What sharing GPUs saves (README SG5), with fractional workloads.
+    pub sharing: Option<Section>,
     /// Header of the summary table: an empty corner cell, then the option names.
     pub summary_header: Vec<String>,
     /// Rows of the summary table: the metric with its unit, then one cell per option.
@@ -107,6 +109,12 @@ pub fn build(run: &Run, charts: &[Chart], analyses: &Analyses) -> Content {
         policies: super::policy_grid(run).1,
         showback: super::showback_grid(run).map(|(text, header, rows)| Section {
             heading: "Showback".to_string(),
+            text,
+            header,
+            rows,
+        }),
+        sharing: super::sharing_grid(run).map(|(text, header, rows)| Section {
+            heading: "Shared GPUs".to_string(),
             text,
             header,
             rows,

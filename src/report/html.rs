@@ -38,7 +38,10 @@ pub fn render(c: &Content, charts: &[Chart]) -> String {
     }
     out.push_str("<h2>Summary</h2>\n");
     out.push_str(&table(&c.summary_header, &c.summary, true));
-    for s in [&c.showback, &c.generations].into_iter().flatten() {
+    for s in [&c.showback, &c.sharing, &c.generations]
+        .into_iter()
+        .flatten()
+    {
         out.push_str(&format!(
             "<h2>{}</h2>\n<p>{}</p>\n",
             esc(&s.heading),

@@ -222,6 +222,9 @@ pub struct OptionJson<'a> {
     /// The generations rented by an option that rides its cloud's generations, from the
     /// month each starts (README G4); empty otherwise.
     pub cloud_generations: Vec<RideJson>,
+    /// What sharing its GPUs gains for the fractional workloads (README SG5); `null` without
+    /// owned servers or fractional workloads.
+    pub sharing: Option<SharingJson>,
     /// Its income tax, in an after-tax run.
     #[serde(skip_serializing_if = "Option::is_none")]
     pub tax: Option<OptionTaxJson<'a>>,
@@ -249,6 +252,24 @@ pub struct PurchaseJson<'a> {
     pub price: f64,
     /// Maximum power of all its servers [kW].
     pub max_power_kw: f64,
+}
+
+/// The owned capacity the fractional workloads hold on an option's GPUs (README SG5)
+/// [reference GPU-hours over the horizon].
+#[derive(Serialize, JsonSchema)]
+#[schemars(deny_unknown_fields)]
+pub struct SharingJson {
+    /// `none`, `mig` or `time-slicing`.
+    #[schemars(extend("enum" = ["none", "mig", "time-slicing"]))]
+    pub mode: &'static str,
+    /// The work of the fractional workloads.
+    pub fractional_gpu_hours: f64,
+    /// The owned capacity it holds as the option shares its GPUs.
+    pub held_gpu_hours: f64,
+    /// The owned capacity it would hold on whole GPUs.
+    pub held_without_sharing_gpu_hours: f64,
+    /// 1 − held / held without sharing: the share of that capacity sharing saves [fraction].
+    pub saved_share: f64,
 }
 
 /// A generation rented from a month on (README G4).
@@ -404,6 +425,15 @@ pub struct MonthJson {
     pub co2_t: f64,
 }
 
+/// The share of the whole-GPU capacity sharing saves (0 without fractional work).
+pub fn saved_share(s: &crate::model::SharingRow) -> f64 {
+    if s.held_without_sharing_gpu_hours > 0.0 {
+        1.0 - s.held_gpu_hours / s.held_without_sharing_gpu_hours
+    } else {
+        0.0
+    }
+}
+
 fn option_json<'a>(o: &'a OptionResult, tax_policy: Option<&'a str>) -> OptionJson<'a> {
     OptionJson {
         name: &o.name,
@@ -467,6 +497,13 @@ fn option_json<'a>(o: &'a OptionResult, tax_policy: Option<&'a str>) -> OptionJs
                 max_power_kw: p.max_power_kw,
             })
             .collect(),
+        sharing: o.sharing.map(|s| SharingJson {
+            mode: s.mode,
+            fractional_gpu_hours: s.fractional_gpu_hours,
+            held_gpu_hours: s.held_gpu_hours,
+            held_without_sharing_gpu_hours: s.held_without_sharing_gpu_hours,
+            saved_share: saved_share(&s),
+        }),
         cloud_generations: o
             .cloud_generations
             .iter()

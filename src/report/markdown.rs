@@ -31,6 +31,10 @@ pub fn render(run: &Run, monthly: bool) -> String {
         out.push_str(&format!("\n## Showback\n\n{}\n\n", escape(&text)));
         out.push_str(&table(&header, &rows));
     }
+    if let Some((text, header, rows)) = super::sharing_grid(run) {
+        out.push_str(&format!("\n## Shared GPUs\n\n{}\n\n", escape(&text)));
+        out.push_str(&table(&header, &rows));
+    }
     if let Some((text, header, rows)) = super::generations_grid(run) {
         out.push_str(&format!("\n## Generations\n\n{}\n\n", escape(&text)));
         out.push_str(&table(&header, &rows));

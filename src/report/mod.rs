@@ -176,6 +176,40 @@ pub fn generations_grid(run: &Run) -> Option<(String, Vec<String>, Vec<Vec<Strin
     Some((text, header, rows))
 }
 
+/// The shared-GPUs table (README SG5): a sentence, then a row per option with owned servers
+/// and how much of the capacity whole GPUs would hold for the fractional workloads its sharing
+/// saves; `None` without fractional workloads.
+pub fn sharing_grid(run: &Run) -> Option<(String, Vec<String>, Vec<Vec<String>>)> {
+    let options = &run.output.options;
+    options.iter().find(|o| o.sharing.is_some())?;
+    let text = "The owned GPU capacity the workloads with a `gpu_fraction` hold [reference GPU-hours over the horizon], as each option shares its GPUs and on whole GPUs, and the share of it sharing saves (SG2, SG5).".to_string();
+    let header = [
+        "Option",
+        "Sharing",
+        "Fractional work [GPU-h]",
+        "Held [GPU-h]",
+        "Held on whole GPUs [GPU-h]",
+        "Saved [%]",
+    ]
+    .map(String::from)
+    .to_vec();
+    let rows = options
+        .iter()
+        .filter_map(|o| {
+            let s = o.sharing.as_ref()?;
+            Some(vec![
+                o.name.clone(),
+                s.mode.to_string(),
+                quantity(s.fractional_gpu_hours),
+                quantity(s.held_gpu_hours),
+                quantity(s.held_without_sharing_gpu_hours),
+                percent(json::saved_share(s)),
+            ])
+        })
+        .collect();
+    Some((text, header, rows))
+}
+
 /// [`policy_grid`] of any list of policy results.
 pub fn policy_grid_of(policies: &[crate::policy::Outcome]) -> (Vec<String>, Vec<Vec<String>>) {
     let header = ["Policy", "Requirement", "Found", "Result", "Message"]

@@ -21,7 +21,10 @@ pub fn render(c: &Content) -> String {
     }
     out.push_str("\n## Summary\n\n");
     out.push_str(&table(&c.summary_header, &c.summary, true));
-    for s in [&c.showback, &c.generations].into_iter().flatten() {
+    for s in [&c.showback, &c.sharing, &c.generations]
+        .into_iter()
+        .flatten()
+    {
         out.push_str(&format!(
             "\n## {}\n\n{}\n\n",
             escape(&s.heading),

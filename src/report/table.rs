@@ -48,6 +48,11 @@ pub fn render(run: &Run, monthly: bool, color: bool) -> String {
         out.push_str(&grid(&header, &rows, color));
         out.push('\n');
     }
+    if let Some((text, header, rows)) = super::sharing_grid(run) {
+        out.push_str(&format!("\nShared GPUs: {text}\n"));
+        out.push_str(&grid(&header, &rows, color));
+        out.push('\n');
+    }
     if let Some((text, header, rows)) = super::generations_grid(run) {
         out.push_str(&format!("\nGenerations: {text}\n"));
         out.push_str(&grid(&header, &rows, color));

@@ -13,6 +13,7 @@ use std::collections::{BTreeMap, BTreeSet};
 use std::sync::Arc;
 
 mod generations;
+mod sharing;
 mod trace_workload;
 
 /// Defaults of optional option fields (README "Scenario defaults").
@@ -723,6 +724,7 @@ pub fn resolve_file(
     let trend = generations::trend(&ctx, &file);
     errors.extend(ctx.deferred.take());
     errors.extend(generations::check_traces(&ctx, &file));
+    errors.extend(sharing::check(&ctx, &file));
     let Some(start) = start.filter(|_| errors.is_empty()) else {
         return Err(Unresolved {
             errors,
@@ -1115,10 +1117,11 @@ fn resolve_workload(
             }
             t => t.clone(),
         },
+        gpu_fraction: sharing::gpu_fraction(ctx, n, w)?,
     })
 }
 
-const OWNED_FIELDS: [&str; 17] = [
+const OWNED_FIELDS: [&str; 19] = [
     "server",
     "servers",
     "gpus",
@@ -1126,6 +1129,8 @@ const OWNED_FIELDS: [&str; 17] = [
     "availability",
     "refresh_years",
     "refresh",
+    "sharing",
+    "time_slicing_efficiency",
     "financing",
     "depreciation",
     "residual_value",
@@ -1160,6 +1165,8 @@ fn owned_field_set(o: &OptionSpec) -> Vec<&'static str> {
         o.availability.is_some(),
         o.refresh_years.is_some(),
         o.refresh.is_some(),
+        o.sharing.is_some(),
+        o.time_slicing_efficiency.is_some(),
         o.financing.is_some(),
         o.depreciation.is_some(),
         o.residual_value.is_some(),
@@ -1749,6 +1756,7 @@ fn resolve_owned(
         server_id: server.id.as_str().into(),
         release_month,
         refresh,
+        sharing: sharing::sharing(ctx, n, o, &accelerator)?,
     })
 }
 

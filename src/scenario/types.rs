@@ -300,6 +300,9 @@ pub struct WorkloadSpec {
     pub trace_accelerator: Option<String>,
     /// The team the workload's cost is shown back to (README "Teams and showback").
     pub team: Option<String>,
+    /// The share of a reference GPU one of its jobs needs while it runs, above 0 and at most
+    /// 64 (README "Shared GPUs"); without it the work flows over whole GPUs.
+    pub gpu_fraction: Option<f64>,
 }
 
 fn default_profile() -> String {
@@ -334,6 +337,13 @@ pub struct OptionSpec {
     pub refresh_years: Option<f64>,
     /// Owned: refreshes, possibly to newer hardware (README G1), instead of `refresh_years`.
     pub refresh: Option<RefreshSpec>,
+    /// Owned: how GPUs are shared among jobs that need less than one: `none` (default),
+    /// `mig` or `time-slicing` (README "Shared GPUs").
+    #[schemars(extend("enum" = ["none", "mig", "time-slicing"]))]
+    pub sharing: Option<String>,
+    /// Owned, with `sharing = "time-slicing"`: the share of a GPU's time left to the jobs'
+    /// work [fraction]; 0.9 by default.
+    pub time_slicing_efficiency: Option<f64>,
     /// Owned: how the servers are paid for; cash by default.
     pub financing: Option<FinancingSpec>,
     /// Owned: the order trace jobs start in: `fifo` (default), `fifo-skip`, `easy-backfill`

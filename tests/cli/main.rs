@@ -30,6 +30,7 @@ mod report;
 mod report_folder;
 mod run;
 mod schema;
+mod sharing;
 mod showback;
 mod snapshots;
 mod tax;

@@ -53,7 +53,8 @@ pub fn json_of(scenario: &Option<String>) -> Value {
 
 /// Keys whose value may be `null` (the figure does not exist). serde_json writes NaN and
 /// infinities as `null`, so a `null` anywhere else is a non-finite number that leaked out.
-const NULLABLE: [&str; 18] = [
+const NULLABLE: [&str; 19] = [
+    "sharing",
     "cost_per_gpu_hour",
     "policy",
     "owned_utilization",

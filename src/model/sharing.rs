@@ -1,0 +1,219 @@
+//! Shared GPUs (README SG1–SG5): how much GPU capacity the jobs of a workload that needs a
+//! fraction of a GPU hold on an option's GPUs, and the hourly held loads of each option.
+
+use super::{HOURS_PER_MONTH, Input, Kind, MonthDemand, OptionIn};
+use std::sync::Arc;
+
+/// How an owned option shares its GPUs among jobs that need less than one (SG2).
+#[derive(Debug, Clone, PartialEq)]
+pub enum Sharing {
+    /// One job per GPU.
+    None,
+    /// Jobs take turns on a GPU; `efficiency` is the share of its time left to their work.
+    TimeSlicing { efficiency: f64 },
+    /// Multi-Instance GPU: `profiles` as `[slices, instances]` of a GPU of `slices` slices.
+    Mig {
+        slices: u32,
+        profiles: Arc<[[u32; 2]]>,
+    },
+}
+
+impl Sharing {
+    pub fn as_str(&self) -> &'static str {
+        match self {
+            Sharing::None => "none",
+            Sharing::TimeSlicing { .. } => "time-slicing",
+            Sharing::Mig { .. } => "mig",
+        }
+    }
+}
+
+/// A share within this relative tolerance of a slice fits it (a fraction written as a rounded
+/// decimal of 1/7 still fits a 1/7 slice).
+const FIT: f64 = 1e-9;
+
+/// GPUs one job holds when it needs the share `s` of one (SG2): whole GPUs when it needs more
+/// than one; else one GPU without sharing, `min(s / efficiency, 1)` time-sliced, and with MIG
+/// 1 / instances of the smallest profile whose slices hold `s` (1 when none does).
+pub fn held(s: f64, sharing: &Sharing) -> f64 {
+    if s > 1.0 + FIT {
+        return (s * (1.0 - FIT)).ceil();
+    }
+    match sharing {
+        Sharing::None => 1.0,
+        Sharing::TimeSlicing { efficiency } => (s / efficiency).min(1.0),
+        Sharing::Mig { slices, profiles } => profiles
+            .iter()
+            .find(|[p, _]| f64::from(*p) / f64::from(*slices) >= s * (1.0 - FIT))
+            .map_or(1.0, |[_, instances]| 1.0 / f64::from(*instances)),
+    }
+}
+
+/// φ, the GPU capacity a workload whose jobs each need `fraction` of a reference GPU holds per
+/// unit of its work on GPUs of relative throughput `rel` (SG2): held(s) / s with s =
+/// fraction / rel; 1 for a workload without a fraction.
+pub fn inflation(fraction: Option<f64>, rel: f64, sharing: &Sharing) -> f64 {
+    match fraction {
+        Some(f) if f > 0.0 && rel > 0.0 => {
+            let s = f / rel;
+            held(s, sharing) / s
+        }
+        _ => 1.0,
+    }
+}
+
+/// The inflation of every workload of `input` on option `option`'s owned GPUs and on its
+/// cloud GPUs (instances of whole GPUs), or `None` when every one is 1.
+pub fn inflations(input: &Input, option: &OptionIn) -> Option<(Vec<f64>, Vec<f64>)> {
+    let owned: Vec<f64> = input
+        .workloads
+        .iter()
+        .map(|w| {
+            option.owned.as_ref().map_or(1.0, |o| {
+                inflation(w.gpu_fraction, o.rel_throughput, &o.sharing)
+            })
+        })
+        .collect();
+    let cloud: Vec<f64> = input
+        .workloads
+        .iter()
+        .map(|w| {
+            option.cloud.as_ref().map_or(1.0, |c| {
+                inflation(w.gpu_fraction, c.rel_throughput, &Sharing::None)
+            })
+        })
+        .collect();
+    (owned.iter().chain(&cloud).any(|x| *x != 1.0)).then_some((owned, cloud))
+}
+
+/// One month of an option's held loads [reference GPUs]: on its owned GPUs, all and the
+/// sensitive part, and on its cloud GPUs the part that may leave the building (SG3).
+#[derive(Debug, Clone, Default)]
+pub struct HeldMonth {
+    pub total: Vec<f64>,
+    pub sensitive: Vec<f64>,
+    pub cloud: Vec<f64>,
+}
+
+/// The held loads of every month of `input` with the inflations `owned` and `cloud` (one per
+/// workload), from the same hourly loads as M1.
+pub fn held_months(input: &Input, owned: &[f64], cloud: &[f64], out: &mut Vec<HeldMonth>) {
+    out.resize_with(input.horizon_months, HeldMonth::default);
+    for (m, held) in out.iter_mut().enumerate() {
+        let month0 = input.start.plus(m as u32).month0();
+        for v in [&mut held.total, &mut held.sensitive, &mut held.cloud] {
+            v.clear();
+            v.resize(HOURS_PER_MONTH, 0.0);
+        }
+        for (n, w) in input.workloads.iter().enumerate() {
+            let month_total = w.ref_gpu_hours_per_month
+                * (1.0 + w.growth_per_year).powf(m as f64 / 12.0)
+                * w.profile.season(month0);
+            let (phi, phi_cloud) = (owned[n], cloud[n]);
+            for (h, weight) in w.profile.month_shape(month0).enumerate() {
+                let load = month_total * weight;
+                held.total[h] += load * phi;
+                if w.sensitive {
+                    held.sensitive[h] += load * phi;
+                } else {
+                    held.cloud[h] += load * phi_cloud;
+                }
+            }
+        }
+    }
+}
+
+/// One month of one option with shared GPUs (SG3), from the work `d` and the held loads
+/// `held`, both scaled by `f`: owned capacity `capacity` serves held load, the sensitive part
+/// first in a hybrid, and each class's work in the share of its held load served; cloud load
+/// is held on the cloud's GPUs. Returns (on-prem work, cloud work, unmet work) and writes the
+/// cloud's held load of each hour into `cloud_hourly`.
+pub fn split_held(
+    kind: Kind,
+    capacity: f64,
+    d: &MonthDemand,
+    held: &HeldMonth,
+    f: f64,
+    cloud_hourly: &mut Vec<f64>,
+) -> (f64, f64, f64) {
+    cloud_hourly.clear();
+    cloud_hourly.resize(HOURS_PER_MONTH, 0.0);
+    let share = |served: f64, load: f64| if load > 0.0 { served / load } else { 0.0 };
+    let (mut onprem, mut cloud, mut unmet) = (0.0, 0.0, 0.0);
+    let loads = d.hourly_total().iter().zip(&d.hourly_sensitive);
+    for (h, (total, sensitive)) in loads.enumerate() {
+        let l = f * total;
+        let s = f * sensitive;
+        let n = (l - s).max(0.0);
+        let lambda = f * held.total[h];
+        let lambda_s = f * held.sensitive[h];
+        let lambda_n = (lambda - lambda_s).max(0.0);
+        let lambda_c = f * held.cloud[h];
+        match kind {
+            Kind::OnPrem => {
+                let w = lambda.min(capacity) * share(l, lambda);
+                onprem += w;
+                unmet += l - w;
+            }
+            Kind::Cloud => {
+                cloud += n;
+                unmet += s;
+                cloud_hourly[h] = lambda_c;
+            }
+            Kind::Hybrid => {
+                let served_s = lambda_s.min(capacity);
+                let w_s = served_s * share(s, lambda_s);
+                let served_n = lambda_n.min((capacity - served_s).max(0.0));
+                let w_n = served_n * share(n, lambda_n);
+                onprem += w_s + w_n;
+                unmet += s - w_s;
+                cloud += n - w_n;
+                cloud_hourly[h] = lambda_c * (1.0 - share(served_n, lambda_n).min(1.0));
+            }
+        }
+    }
+    (onprem, cloud, unmet.max(0.0))
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn mig() -> Sharing {
+        Sharing::Mig {
+            slices: 7,
+            profiles: vec![[1, 7], [2, 3], [3, 2], [4, 1], [7, 1]].into(),
+        }
+    }
+
+    #[test]
+    fn jobs_hold_whole_gpus_slices_or_turns() {
+        // A seventh of a GPU: one GPU alone, a 1g slice (7 to a GPU) with MIG.
+        let s = 1.0 / 7.0;
+        assert_eq!(held(s, &Sharing::None), 1.0);
+        assert_eq!(held(s, &mig()), 1.0 / 7.0);
+        // A quarter: the 2g profile (2/7 ≥ 1/4), 3 to a GPU.
+        assert_eq!(held(0.25, &mig()), 1.0 / 3.0);
+        // Half: 4g (3g is 3/7 < 1/2), one to a GPU.
+        assert_eq!(held(0.5, &mig()), 1.0);
+        // Time-sliced at 90%: the share over the efficiency, at most the GPU.
+        let ts = Sharing::TimeSlicing { efficiency: 0.9 };
+        assert!((held(0.3, &ts) - 0.3 / 0.9).abs() < 1e-15);
+        assert_eq!(held(0.95, &ts), 1.0);
+        // More than a GPU: whole GPUs, shared or not.
+        assert_eq!(held(1.5, &mig()), 2.0);
+        assert_eq!(held(2.0, &Sharing::None), 2.0);
+        // A rounded seventh still fits the 1g slice.
+        assert_eq!(held(0.1428571428, &mig()), 1.0 / 7.0);
+    }
+
+    #[test]
+    fn inflation_is_held_over_needed() {
+        // A job of a seventh of the reference on a GPU twice as fast needs 1/14 of it.
+        assert!(
+            (inflation(Some(1.0 / 7.0), 2.0, &mig()) - (1.0 / 7.0) / (1.0 / 14.0)).abs() < 1e-12
+        );
+        assert!((inflation(Some(1.0 / 7.0), 2.0, &Sharing::None) - 14.0).abs() < 1e-12);
+        assert_eq!(inflation(None, 2.0, &Sharing::None), 1.0);
+    }
+}

@@ -1,0 +1,185 @@
+//! Shared GPUs in a scenario (README SG1–SG5): a workload's `gpu_fraction`, an owned option's
+//! `sharing`, and the combinations the model does not serve.
+
+use super::{Ctx, Seg};
+use crate::catalog::{Accelerator, RowValue};
+use crate::error::InputError;
+use crate::model::sharing::Sharing;
+use crate::scenario::{OptionSpec, ScenarioFile, WorkloadSpec};
+
+/// The time-slicing efficiency without `time_slicing_efficiency` (SG2).
+pub(super) const TIME_SLICING_EFFICIENCY: f64 = 0.9;
+
+/// Workload `n`'s `gpu_fraction` (SG1): above 0 and at most 64, for a workload served in its
+/// hour from a load profile.
+pub(super) fn gpu_fraction(
+    ctx: &Ctx,
+    n: usize,
+    w: &WorkloadSpec,
+) -> Result<Option<f64>, InputError> {
+    let Some(f) = w.gpu_fraction else {
+        return Ok(None);
+    };
+    let p = [
+        Seg::Key("workload"),
+        Seg::Index(n),
+        Seg::Key("gpu_fraction"),
+    ];
+    if !(f.is_finite() && f > 0.0 && f <= 64.0) {
+        return Err(ctx
+            .err(&p, "`gpu_fraction` is out of range")
+            .expected("the share of a reference GPU one job needs, above 0 and at most 64 (1/7 for a seventh)")
+            .found(crate::error::written(f)));
+    }
+    if w.trace.is_some() {
+        return Err(ctx
+            .err(&p, "`gpu_fraction` on a trace workload")
+            .expected("a trace's own GPU counts, or a workload with a load profile")
+            .found("`gpu_fraction` with `trace`"));
+    }
+    if w.max_wait_hours.is_some_and(|h| h > 0) {
+        return Err(ctx
+            .err(&p, "`gpu_fraction` on a workload that waits")
+            .expected("jobs of a fraction of a GPU served in their hour (`max_wait_hours = 0`)")
+            .found(format!(
+                "`max_wait_hours = {}`",
+                w.max_wait_hours.unwrap_or(0)
+            )));
+    }
+    Ok(Some(f))
+}
+
+/// Owned option `n`'s `sharing` on its accelerator (SG2), with the catalog figures it uses
+/// recorded on the accelerator's row.
+pub(super) fn sharing(
+    ctx: &mut Ctx,
+    n: usize,
+    o: &OptionSpec,
+    accelerator: &Accelerator,
+) -> Result<Sharing, InputError> {
+    let p = |f: &'static str| [Seg::Key("option"), Seg::Index(n), Seg::Key(f)];
+    let mode = o.sharing.as_deref().unwrap_or("none");
+    if o.time_slicing_efficiency.is_some() && mode != "time-slicing" {
+        return Err(ctx
+            .err(
+                &p("time_slicing_efficiency"),
+                "`time_slicing_efficiency` without time-slicing",
+            )
+            .expected("`sharing = \"time-slicing\"`, or no `time_slicing_efficiency`")
+            .found(format!("`sharing = \"{mode}\"`")));
+    }
+    match mode {
+        "none" => Ok(Sharing::None),
+        "time-slicing" => Ok(Sharing::TimeSlicing {
+            efficiency: ctx.value_in(
+                &p("time_slicing_efficiency"),
+                o.time_slicing_efficiency.unwrap_or(TIME_SLICING_EFFICIENCY),
+                0.05,
+                1.0,
+                "a share of the GPU's time from 0.05 to 1",
+            ),
+        }),
+        "mig" => {
+            let (Some(slices), Some(profiles)) =
+                (accelerator.mig_slices, accelerator.mig_profiles.clone())
+            else {
+                let with: Vec<&str> = ctx
+                    .catalog
+                    .accelerators
+                    .iter()
+                    .filter(|a| a.mig_profiles.is_some())
+                    .map(|a| a.id.as_str())
+                    .collect();
+                return Err(ctx
+                    .err(
+                        &p("sharing"),
+                        format!("accelerator `{}` has no MIG profiles", accelerator.id),
+                    )
+                    .expected(format!(
+                        "`time-slicing` or `none`, or a server whose accelerator has `mig_profiles` ({})",
+                        with.join(", ")
+                    ))
+                    .found("`sharing = \"mig\"`"));
+            };
+            let text = profiles
+                .iter()
+                .map(|[s, i]| format!("{s}g x{i}"))
+                .collect::<Vec<_>>()
+                .join(", ");
+            ctx.add_values(
+                "accelerators",
+                &accelerator.id,
+                &accelerator.origin,
+                vec![
+                    RowValue::catalog("mig_slices", f64::from(slices), "slices"),
+                    RowValue {
+                        value: crate::catalog::Figure::Text(text),
+                        ..RowValue::catalog("mig_profiles", 0.0, "")
+                    },
+                ],
+            );
+            Ok(Sharing::Mig {
+                slices,
+                profiles: profiles.into(),
+            })
+        }
+        other => Err(ctx
+            .err(&p("sharing"), format!("unknown sharing `{other}`"))
+            .expected("`none`, `mig` or `time-slicing`")
+            .found(format!("`{other}`"))
+            .did_you_mean(other, ["none", "mig", "time-slicing"])),
+    }
+}
+
+/// Fractional workloads in a scenario the model cannot serve them in: one that walks the hours
+/// (some workload waits, a trace, prices of unserved work by workload) or refreshes an option to
+/// other hardware. The error names the first fractional workload.
+pub(super) fn check(ctx: &Ctx, file: &ScenarioFile) -> Option<InputError> {
+    let n = file
+        .workloads
+        .iter()
+        .position(|w| w.gpu_fraction.is_some())?;
+    let path = [
+        Seg::Key("workload"),
+        Seg::Index(n),
+        Seg::Key("gpu_fraction"),
+    ];
+    let waits = file
+        .workloads
+        .iter()
+        .find(|w| w.max_wait_hours.is_some_and(|h| h > 0) || w.trace.is_some());
+    if let Some(w) = waits {
+        return Some(
+            ctx.err(&path, "`gpu_fraction` beside work that waits")
+                .expected("fractional jobs in a scenario whose work is all served in its hour (no `max_wait_hours`, no `trace`)")
+                .found(format!("workload `{}` waits", w.name)),
+        );
+    }
+    if file
+        .workloads
+        .iter()
+        .any(|w| w.unserved_cost_per_gpu_hour.is_some())
+    {
+        return Some(
+            ctx.err(
+                &path,
+                "`gpu_fraction` beside a workload's own price of unserved work",
+            )
+            .expected("one price of unserved work, the scenario's, with fractional jobs")
+            .found("a workload's `unserved_cost_per_gpu_hour`"),
+        );
+    }
+    let refreshing = file.options.iter().find(|o| {
+        o.refresh
+            .as_ref()
+            .is_some_and(|r| r.to.as_deref().is_some_and(|t| t != "same"))
+    });
+    if let Some(o) = refreshing {
+        return Some(
+            ctx.err(&path, "`gpu_fraction` beside a refresh to other hardware")
+                .expected("fractional jobs on one generation of hardware (`to = \"same\"`)")
+                .found(format!("option `{}` refreshes to other hardware", o.name)),
+        );
+    }
+    None
+}

@@ -1,0 +1,285 @@
+//! Shared GPUs (README SG1–SG5): work of jobs that need a fraction of a GPU, held on whole
+//! GPUs, MIG slices or time slices, against figures worked out by hand.
+
+use crate::support::{
+    Scratch, arg, assert_close, number, option_named, run_json_of, run_rejected, success,
+};
+use serde_json::Value;
+
+/// One year at no discount, reference H100, and the given workloads and options.
+fn scenario(head: &str, workloads: &str, options: &str) -> String {
+    format!(
+        "name = \"sharing\"\nhorizon_months = 12\nstart = \"2027-01\"\ndiscount_rate = 0.0\n\
+         reference_accelerator = \"h100-sxm\"\n{head}\n{workloads}\n{options}"
+    )
+}
+
+/// A flat workload of `per_hour` reference GPUs of work, with extra keys.
+fn workload(name: &str, per_hour: f64, extra: &str) -> String {
+    format!(
+        "[[workload]]\nname = \"{name}\"\ngpu_hours_per_month = {}\nprofile = \"flat\"\n{extra}\n\n",
+        per_hour * 730.0
+    )
+}
+
+/// An owned option of `servers` 8-GPU servers at full availability, with extra keys.
+fn owned(name: &str, kind: &str, server: &str, servers: u32, extra: &str) -> String {
+    format!(
+        "[[option]]\nname = \"{name}\"\nkind = \"{kind}\"\nserver = \"{server}\"\nservers = {servers}\n\
+         site = \"us-tx-colo\"\navailability = 1.0\n{extra}\n\n"
+    )
+}
+
+fn run(text: &str) -> Value {
+    run_json_of(&Scratch::new(), text)
+}
+
+const HOURS: f64 = 730.0 * 12.0;
+
+#[test]
+fn whole_gpus_mig_and_time_slices_hold_what_the_jobs_need() {
+    // 2 reference GPUs of work in jobs of a seventh of an H100, and 4 of whole-GPU work, on one
+    // 8-GPU server. Whole GPUs: 14 + 4 = 18 GPUs held for 6 of work, 8 there: 8 × 6 / 18 of
+    // work served each hour. MIG 1g slices: 2 + 4 = 6 held, all served. Time slices at 90%:
+    // 2 / 0.9 + 4 = 6.22 held, all served.
+    let workloads = format!(
+        "{}{}",
+        workload("small", 2.0, "gpu_fraction = 0.142857142857"),
+        workload("big", 4.0, "")
+    );
+    let options = format!(
+        "{}{}{}",
+        owned("whole", "onprem", "hgx-h100-oem", 1, ""),
+        owned("mig", "onprem", "hgx-h100-oem", 1, "sharing = \"mig\""),
+        owned("ts", "onprem", "hgx-h100-oem", 1, "sharing = \"time-slicing\"")
+    );
+    let doc = run(&scenario("", &workloads, &options));
+    let whole = option_named(&doc, "whole");
+    assert_close(
+        number(whole, "served_onprem_gpu_hours"),
+        8.0 * 6.0 / 18.0 * HOURS,
+        "whole GPUs",
+    );
+    assert_close(
+        number(whole, "unmet_gpu_hours"),
+        (6.0 - 8.0 * 6.0 / 18.0) * HOURS,
+        "unmet on whole GPUs",
+    );
+    for name in ["mig", "ts"] {
+        let o = option_named(&doc, name);
+        assert_close(number(o, "served_onprem_gpu_hours"), 6.0 * HOURS, name);
+        assert_close(number(o, "unmet_gpu_hours"), 0.0, name);
+    }
+    // What sharing saved: the small workload's 2 GPUs of work hold 14 on whole GPUs, 2 in 1g
+    // slices and 2 / 0.9 time-sliced.
+    let s = &option_named(&doc, "mig")["sharing"];
+    assert_eq!(s["mode"], "mig");
+    assert_close(number(s, "fractional_gpu_hours"), 2.0 * HOURS, "work");
+    assert_close(number(s, "held_gpu_hours"), 2.0 * HOURS, "held in slices");
+    assert_close(
+        number(s, "held_without_sharing_gpu_hours"),
+        14.0 * HOURS,
+        "held on whole GPUs",
+    );
+    assert_close(number(s, "saved_share"), 1.0 - 2.0 / 14.0, "saved");
+    let ts = &option_named(&doc, "ts")["sharing"];
+    assert_close(number(ts, "held_gpu_hours"), 2.0 / 0.9 * HOURS, "time-sliced");
+    // Owned energy follows the work served: the same in both shared options.
+    assert_close(
+        number(option_named(&doc, "mig"), "energy_kwh"),
+        number(option_named(&doc, "ts"), "energy_kwh"),
+        "energy",
+    );
+}
+
+#[test]
+fn a_mig_profile_is_the_smallest_that_holds_the_job() {
+    // A quarter of an H100 needs the 2g profile (2/7 ≥ 1/4), three to a GPU: φ = (1/3) / (1/4).
+    // On B200s (2,250 / 989 reference GPUs each) a seventh of the reference is 0.0628 of the
+    // GPU: a 1g slice, φ = (1/7) / (1/7 × 989 / 2,250) = 2,250 / 989.
+    let workloads = workload("q", 3.0, "gpu_fraction = 0.25");
+    let options = format!(
+        "{}{}",
+        owned("h100", "onprem", "hgx-h100-oem", 1, "sharing = \"mig\""),
+        owned("b200", "onprem", "hgx-b200-oem", 1, "sharing = \"mig\"")
+    );
+    let doc = run(&scenario("", &workloads, &options));
+    let h100 = &option_named(&doc, "h100")["sharing"];
+    assert_close(
+        number(h100, "held_gpu_hours"),
+        3.0 * (4.0 / 3.0) * HOURS,
+        "2g slices",
+    );
+    let doc = run(&scenario(
+        "",
+        &workload("s", 3.0, "gpu_fraction = 0.142857142857"),
+        &owned("b200", "onprem", "hgx-b200-oem", 1, "sharing = \"mig\""),
+    ));
+    let b200 = &option_named(&doc, "b200")["sharing"];
+    assert_close(
+        number(b200, "held_gpu_hours") / number(b200, "fractional_gpu_hours"),
+        2250.0 / 989.0,
+        "1g slices of a faster GPU",
+    );
+}
+
+#[test]
+fn a_hybrid_bursts_held_load_and_the_cloud_bills_whole_gpus() {
+    // Sensitive whole-GPU work of 4 and 2 of sevenths that may leave, on one server time-sliced
+    // at 90%: the sensitive 4 first, then 4 GPUs left for 2 / 0.9 = 2.22 held: all served.
+    // With one server of whole GPUs the sevenths hold 14: 4 of them served, 4 × 2 / 14 of work;
+    // the rest bursts, holding 14 × (1 − 4 / 14) = 10 cloud GPUs (whole GPUs there too).
+    let workloads = format!(
+        "{}{}",
+        workload("sensitive", 4.0, "sensitive = true"),
+        workload("small", 2.0, "gpu_fraction = 0.142857142857")
+    );
+    let cloud = "offer = \"lambda-gpu_1x_h100_sxm5\"";
+    let options = format!(
+        "{}{}[[option]]\nname = \"cloud\"\nkind = \"cloud\"\n{cloud}\n",
+        owned("ts", "hybrid", "hgx-h100-oem", 1, &format!("sharing = \"time-slicing\"\n{cloud}")),
+        owned("whole", "hybrid", "hgx-h100-oem", 1, cloud),
+    );
+    let doc = run(&scenario("", &workloads, &options));
+    let price = 4.29;
+    let ts = option_named(&doc, "ts");
+    assert_close(number(ts, "served_onprem_gpu_hours"), 6.0 * HOURS, "all on-prem");
+    assert_close(number(ts, "served_cloud_gpu_hours"), 0.0, "no burst");
+    let whole = option_named(&doc, "whole");
+    let served = 4.0 + 4.0 * 2.0 / 14.0;
+    assert_close(number(whole, "served_onprem_gpu_hours"), served * HOURS, "on-prem");
+    assert_close(
+        number(whole, "served_cloud_gpu_hours"),
+        (6.0 - served) * HOURS,
+        "burst work",
+    );
+    assert_close(
+        number(&whole["breakdown"], "cloud_on_demand"),
+        10.0 * HOURS * price,
+        "cloud GPUs held",
+    );
+    // A cloud option cannot serve the sensitive work, and holds 14 GPUs for the sevenths.
+    let c = option_named(&doc, "cloud");
+    assert_close(number(c, "unmet_gpu_hours"), 4.0 * HOURS, "sensitive unmet");
+    assert_close(
+        number(&c["breakdown"], "cloud_on_demand"),
+        14.0 * HOURS * price,
+        "cloud",
+    );
+    assert_eq!(c["sharing"], Value::Null);
+}
+
+#[test]
+fn showback_and_monte_carlo_see_the_held_loads() {
+    // Two teams on whole GPUs: the sevenths hold 14 of 18 GPUs, so both get 8/18 of their work.
+    let workloads = format!(
+        "{}{}",
+        workload("small", 2.0, "gpu_fraction = 0.142857142857\nteam = \"a\""),
+        workload("big", 4.0, "team = \"b\"")
+    );
+    let options = owned("whole", "onprem", "hgx-h100-oem", 1, "");
+    let doc = run(&scenario("", &workloads, &options));
+    let teams = doc["options"][0]["showback"]["teams"].as_array().unwrap();
+    let used = |t: &Value| number(t, "onprem_gpu_hours");
+    assert_close(used(&teams[0]), 2.0 * 8.0 / 18.0 * HOURS, "team a");
+    assert_close(used(&teams[1]), 4.0 * 8.0 / 18.0 * HOURS, "team b");
+    // A Monte Carlo sample at a fixed demand scale is the plain run at that scale.
+    let plain = run(&scenario("demand_scale = 0.5", &workloads, &options));
+    let scratch = Scratch::new();
+    let path = scratch.write(
+        "s.toml",
+        &format!(
+            "{}\n[[uncertain]]\npath = \"demand_scale\"\ndistribution = \"fixed\"\nvalue = 0.5\n",
+            scenario("", &workloads, &options)
+        ),
+    );
+    let json = success([
+        arg("run"),
+        arg(&path),
+        arg("--format"),
+        arg("json"),
+        arg("--samples"),
+        arg("10"),
+    ]);
+    let mc: Value = serde_json::from_str(&json).unwrap();
+    assert_eq!(
+        number(&mc["montecarlo"]["options"][0]["metrics"]["pv_cost"], "mean"),
+        number(option_named(&plain, "whole"), "pv_cost")
+    );
+    assert_eq!(
+        number(
+            &mc["montecarlo"]["options"][0]["metrics"]["unmet_gpu_hours"],
+            "mean"
+        ),
+        number(option_named(&plain, "whole"), "unmet_gpu_hours")
+    );
+}
+
+#[test]
+fn sharing_mistakes_are_named() {
+    let scratch = Scratch::new();
+    let reject = |workloads: &str, options: &str, needles: &[&str]| {
+        let path = scratch.write("bad.toml", &scenario("", workloads, options));
+        run_rejected(&[arg(&path)], needles);
+    };
+    let own = owned("o", "onprem", "hgx-h100-oem", 1, "");
+    let small = workload("s", 1.0, "gpu_fraction = 0.25");
+    reject(
+        &workload("s", 1.0, "gpu_fraction = 0"),
+        &own,
+        &["workload[0].gpu_fraction", "above 0 and at most 64"],
+    );
+    reject(
+        &workload("s", 1.0, "gpu_fraction = 0.25\nmax_wait_hours = 24"),
+        &own,
+        &["`gpu_fraction` on a workload that waits"],
+    );
+    reject(
+        &format!("{small}{}", workload("t", 1.0, "max_wait_hours = 24")),
+        &own,
+        &["`gpu_fraction` beside work that waits", "workload `t` waits"],
+    );
+    reject(
+        &small,
+        &owned("o", "onprem", "l40s-8gpu", 1, "sharing = \"mig\""),
+        &["option[0].sharing", "accelerator `l40s` has no MIG profiles", "h100-sxm"],
+    );
+    reject(
+        &small,
+        &owned("o", "onprem", "hgx-h100-oem", 1, "sharing = \"migg\""),
+        &["unknown sharing `migg`", "did you mean `mig`"],
+    );
+    reject(
+        &small,
+        &owned("o", "onprem", "hgx-h100-oem", 1, "time_slicing_efficiency = 0.8"),
+        &["`time_slicing_efficiency` without time-slicing"],
+    );
+    reject(
+        &small,
+        &owned(
+            "o",
+            "onprem",
+            "hgx-h100-oem",
+            1,
+            "sharing = \"time-slicing\"\ntime_slicing_efficiency = 0",
+        ),
+        &["option[0].time_slicing_efficiency", "0.05 to 1"],
+    );
+    reject(
+        &small,
+        "[[option]]\nname = \"c\"\nkind = \"cloud\"\noffer = \"lambda-gpu_1x_h100_sxm5\"\nsharing = \"mig\"\n",
+        &["sharing"],
+    );
+    // A catalog layer's MIG profiles that do not fit the GPU.
+    let mut row = std::fs::read_to_string(crate::support::repo().join("catalogs/accelerators.toml"))
+        .unwrap();
+    let start = row.find("[[accelerator]]\nid = \"h100-sxm\"").unwrap();
+    let end = row[start + 1..].find("[[accelerator]]").unwrap() + start + 1;
+    row = row[start..end].replace("[2, 3]", "[2, 4]");
+    scratch.write("layer/accelerators.toml", &row);
+    let path = scratch.write("s.toml", &scenario("", &small, &own));
+    run_rejected(
+        &[arg(&path), arg("--catalog"), arg(&scratch.path("layer"))],
+        &["mig_profiles", "does not fit", "[2, 4]"],
+    );
+}
