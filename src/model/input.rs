@@ -260,4 +260,7 @@ pub struct CloudIn {
     /// When the option rides its cloud's generations (README G4): months from the scenario's
     /// start to the release of the offer's accelerator; `None`: the offer all along.
     pub ride_release_month: Option<i64>,
+    /// The offer that serves the cloud work of fractional workloads (README SG3), without
+    /// commitment, storage or egress of its own; `None`: this offer serves all.
+    pub fractional: Option<Box<CloudIn>>,
 }

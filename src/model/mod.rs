@@ -383,6 +383,8 @@ struct Split {
     /// `cloud` as held on the cloud's GPUs (README SG3): what is billed; `cloud` without
     /// fractional workloads.
     cloud_held: f64,
+    /// Load held on the fractional offer's GPUs (SG3).
+    small_held: f64,
     unmet: f64,
     /// Price of `unmet` (Q7).
     unserved_cost: f64,
@@ -898,7 +900,7 @@ pub fn evaluate_block(
 fn held_loads(input: &Input, months: &[MonthDemand], ws: &mut Workspace) {
     let generation = months.first().map_or(0, |d| d.generation);
     for (option, scratch) in input.options.iter().zip(ws.options.iter_mut()) {
-        let Some((owned, cloud)) = input
+        let Some(x) = input
             .has_fractions()
             .then(|| sharing::inflations(input, option))
             .flatten()
@@ -909,10 +911,10 @@ fn held_loads(input: &Input, months: &[MonthDemand], ws: &mut Workspace) {
         };
         let key: Vec<u64> = [generation, input.horizon_months as u64]
             .into_iter()
-            .chain(owned.iter().chain(&cloud).map(|x| x.to_bits()))
+            .chain(x.bits())
             .collect();
         if scratch.held_key.as_ref() != Some(&key) {
-            sharing::held_months(input, &owned, &cloud, &mut scratch.held);
+            sharing::held_months(input, &x, &mut scratch.held);
             scratch.held_key = Some(key);
         }
     }
@@ -961,12 +963,13 @@ fn split_month(input: &Input, m: usize, d: &MonthDemand, ws: &mut Workspace) {
         if let Some(held) = scratch.held.get(m) {
             // Shared GPUs (SG3): hour by hour on the held loads.
             let mut hourly = std::mem::take(&mut scratch.cloud_hourly);
-            let (onprem, cloud, unmet) =
+            let (onprem, cloud, unmet, small) =
                 sharing::split_held(option.kind, capacity, d, held, f, &mut hourly);
             let split = Split {
                 onprem,
                 cloud,
                 cloud_held: hourly.iter().sum(),
+                small_held: small,
                 unmet,
                 unserved_cost: if price > 0.0 { unmet * price } else { 0.0 },
                 ..Split::default()
@@ -1261,6 +1264,7 @@ fn hourly_splits(input: &Input, months: &[MonthDemand], ws: &mut Workspace, deta
                     onprem: g.served_onprem,
                     cloud: g.cloud,
                     cloud_held: g.cloud,
+                    small_held: 0.0,
                     unmet: g.unmet,
                     unserved_cost: g.unmet * price,
                     after_wait: g.served_after_wait,
@@ -1297,6 +1301,7 @@ fn hourly_splits(input: &Input, months: &[MonthDemand], ws: &mut Workspace, deta
                 onprem: q.served_onprem,
                 cloud: q.cloud,
                 cloud_held: q.cloud,
+                small_held: 0.0,
                 unmet: q.unmet,
                 unserved_cost: q.unserved_cost,
                 after_wait: q.served_after_wait,
@@ -1437,6 +1442,20 @@ fn finish(
                 }
                 flows.energy_kwh += kwh;
                 flows.co2_t += kwh * c.grid_co2_g_per_kwh / 1e6;
+                // The fractional offer (SG3): on demand and spot, nothing committed.
+                if let Some(small) = c.fractional.as_deref().filter(|_| split.small_held > 0.0) {
+                    let (costs, kwh) =
+                        cloud_month(CloudRates::of(small), 0.0, split.small_held, 0.0);
+                    for (cat, v) in CLOUD_CATEGORIES.into_iter().zip(costs) {
+                        if detail {
+                            flows.costs[cat as usize] += v;
+                        }
+                        flows.end_flow += v;
+                        operating += v;
+                    }
+                    flows.energy_kwh += kwh;
+                    flows.co2_t += kwh * small.grid_co2_g_per_kwh / 1e6;
+                }
             }
             if split.unserved_cost != 0.0 {
                 // The price of unserved work is a cost of the month, at its end (Q7).

@@ -62,46 +62,86 @@ pub fn inflation(fraction: Option<f64>, rel: f64, sharing: &Sharing) -> f64 {
     }
 }
 
-/// The inflation of every workload of `input` on option `option`'s owned GPUs and on its
-/// cloud GPUs (instances of whole GPUs), or `None` when every one is 1.
-pub fn inflations(input: &Input, option: &OptionIn) -> Option<(Vec<f64>, Vec<f64>)> {
-    let owned: Vec<f64> = input
-        .workloads
-        .iter()
-        .map(|w| {
-            option.owned.as_ref().map_or(1.0, |o| {
-                inflation(w.gpu_fraction, o.rel_throughput, &o.sharing)
-            })
-        })
-        .collect();
-    let cloud: Vec<f64> = input
-        .workloads
-        .iter()
-        .map(|w| {
-            option.cloud.as_ref().map_or(1.0, |c| {
-                inflation(w.gpu_fraction, c.rel_throughput, &Sharing::None)
-            })
-        })
-        .collect();
-    (owned.iter().chain(&cloud).any(|x| *x != 1.0)).then_some((owned, cloud))
+/// The inflation of every workload of an option (SG2): on its owned GPUs, on its offer's GPUs,
+/// and on its fractional offer's GPUs; a workload's cloud work goes to the offer whose inflation
+/// is not 0.
+#[derive(Debug, Clone, PartialEq)]
+pub struct Inflations {
+    pub owned: Vec<f64>,
+    pub cloud: Vec<f64>,
+    pub small: Vec<f64>,
+}
+
+/// The inflations of every workload of `input` on option `option`, or `None` when every one
+/// is 1 on its own GPUs and no fractional offer serves any.
+pub fn inflations(input: &Input, option: &OptionIn) -> Option<Inflations> {
+    let mut x = Inflations {
+        owned: Vec::new(),
+        cloud: Vec::new(),
+        small: Vec::new(),
+    };
+    for w in &input.workloads {
+        x.owned.push(option.owned.as_ref().map_or(1.0, |o| {
+            inflation(w.gpu_fraction, o.rel_throughput, &o.sharing)
+        }));
+        let small = option
+            .cloud
+            .as_ref()
+            .and_then(|c| c.fractional.as_deref())
+            .filter(|_| w.gpu_fraction.is_some());
+        match (small, option.cloud.as_ref()) {
+            (Some(s), _) => {
+                x.cloud.push(0.0);
+                x.small
+                    .push(inflation(w.gpu_fraction, s.rel_throughput, &Sharing::None));
+            }
+            (None, c) => {
+                x.cloud.push(c.map_or(1.0, |c| {
+                    inflation(w.gpu_fraction, c.rel_throughput, &Sharing::None)
+                }));
+                x.small.push(0.0);
+            }
+        }
+    }
+    let any =
+        x.owned.iter().chain(&x.cloud).any(|v| *v != 1.0) || x.small.iter().any(|v| *v != 0.0);
+    any.then_some(x)
+}
+
+impl Inflations {
+    /// Every figure, for a cache key.
+    pub fn bits(&self) -> impl Iterator<Item = u64> + '_ {
+        self.owned
+            .iter()
+            .chain(&self.cloud)
+            .chain(&self.small)
+            .map(|v| v.to_bits())
+    }
 }
 
 /// One month of an option's held loads [reference GPUs]: on its owned GPUs, all and the
-/// sensitive part, and on its cloud GPUs the part that may leave the building (SG3).
+/// sensitive part, and of the part that may leave the building, on its offer's GPUs and on its
+/// fractional offer's (SG3).
 #[derive(Debug, Clone, Default)]
 pub struct HeldMonth {
     pub total: Vec<f64>,
     pub sensitive: Vec<f64>,
     pub cloud: Vec<f64>,
+    pub small: Vec<f64>,
 }
 
-/// The held loads of every month of `input` with the inflations `owned` and `cloud` (one per
-/// workload), from the same hourly loads as M1.
-pub fn held_months(input: &Input, owned: &[f64], cloud: &[f64], out: &mut Vec<HeldMonth>) {
+/// The held loads of every month of `input` with inflations `x`, from the same hourly loads as
+/// M1.
+pub fn held_months(input: &Input, x: &Inflations, out: &mut Vec<HeldMonth>) {
     out.resize_with(input.horizon_months, HeldMonth::default);
     for (m, held) in out.iter_mut().enumerate() {
         let month0 = input.start.plus(m as u32).month0();
-        for v in [&mut held.total, &mut held.sensitive, &mut held.cloud] {
+        for v in [
+            &mut held.total,
+            &mut held.sensitive,
+            &mut held.cloud,
+            &mut held.small,
+        ] {
             v.clear();
             v.resize(HOURS_PER_MONTH, 0.0);
         }
@@ -109,7 +149,7 @@ pub fn held_months(input: &Input, owned: &[f64], cloud: &[f64], out: &mut Vec<He
             let month_total = w.ref_gpu_hours_per_month
                 * (1.0 + w.growth_per_year).powf(m as f64 / 12.0)
                 * w.profile.season(month0);
-            let (phi, phi_cloud) = (owned[n], cloud[n]);
+            let (phi, phi_cloud, phi_small) = (x.owned[n], x.cloud[n], x.small[n]);
             for (h, weight) in w.profile.month_shape(month0).enumerate() {
                 let load = month_total * weight;
                 held.total[h] += load * phi;
@@ -117,6 +157,7 @@ pub fn held_months(input: &Input, owned: &[f64], cloud: &[f64], out: &mut Vec<He
                     held.sensitive[h] += load * phi;
                 } else {
                     held.cloud[h] += load * phi_cloud;
+                    held.small[h] += load * phi_small;
                 }
             }
         }
@@ -126,8 +167,8 @@ pub fn held_months(input: &Input, owned: &[f64], cloud: &[f64], out: &mut Vec<He
 /// One month of one option with shared GPUs (SG3), from the work `d` and the held loads
 /// `held`, both scaled by `f`: owned capacity `capacity` serves held load, the sensitive part
 /// first in a hybrid, and each class's work in the share of its held load served; cloud load
-/// is held on the cloud's GPUs. Returns (on-prem work, cloud work, unmet work) and writes the
-/// cloud's held load of each hour into `cloud_hourly`.
+/// is held on the cloud's GPUs. Returns (on-prem work, cloud work, unmet work, the fractional
+/// offer's held load) and writes the offer's held load of each hour into `cloud_hourly`.
 pub fn split_held(
     kind: Kind,
     capacity: f64,
@@ -135,11 +176,11 @@ pub fn split_held(
     held: &HeldMonth,
     f: f64,
     cloud_hourly: &mut Vec<f64>,
-) -> (f64, f64, f64) {
+) -> (f64, f64, f64, f64) {
     cloud_hourly.clear();
     cloud_hourly.resize(HOURS_PER_MONTH, 0.0);
     let share = |served: f64, load: f64| if load > 0.0 { served / load } else { 0.0 };
-    let (mut onprem, mut cloud, mut unmet) = (0.0, 0.0, 0.0);
+    let (mut onprem, mut cloud, mut unmet, mut small) = (0.0, 0.0, 0.0, 0.0);
     let loads = d.hourly_total().iter().zip(&d.hourly_sensitive);
     for (h, (total, sensitive)) in loads.enumerate() {
         let l = f * total;
@@ -149,6 +190,7 @@ pub fn split_held(
         let lambda_s = f * held.sensitive[h];
         let lambda_n = (lambda - lambda_s).max(0.0);
         let lambda_c = f * held.cloud[h];
+        let lambda_small = f * held.small[h];
         match kind {
             Kind::OnPrem => {
                 let w = lambda.min(capacity) * share(l, lambda);
@@ -159,6 +201,7 @@ pub fn split_held(
                 cloud += n;
                 unmet += s;
                 cloud_hourly[h] = lambda_c;
+                small += lambda_small;
             }
             Kind::Hybrid => {
                 let served_s = lambda_s.min(capacity);
@@ -168,11 +211,13 @@ pub fn split_held(
                 onprem += w_s + w_n;
                 unmet += s - w_s;
                 cloud += n - w_n;
-                cloud_hourly[h] = lambda_c * (1.0 - share(served_n, lambda_n).min(1.0));
+                let left = 1.0 - share(served_n, lambda_n).min(1.0);
+                cloud_hourly[h] = lambda_c * left;
+                small += lambda_small * left;
             }
         }
     }
-    (onprem, cloud, unmet.max(0.0))
+    (onprem, cloud, unmet.max(0.0), small)
 }
 
 #[cfg(test)]

@@ -70,6 +70,7 @@ fn cloud() -> CloudIn {
         pue: 1.1,
         grid_co2_g_per_kwh: 481.0,
         ride_release_month: None,
+        fractional: None,
     }
 }
 

@@ -355,6 +355,7 @@ fn sweep_optimum_follows_the_screening_curve() {
         pue: 1.1,
         grid_co2_g_per_kwh: 0.0,
         ride_release_month: None,
+        fractional: None,
     };
     let input = Input {
         name: "screening".into(),

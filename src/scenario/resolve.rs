@@ -725,6 +725,7 @@ pub fn resolve_file(
     errors.extend(ctx.deferred.take());
     errors.extend(generations::check_traces(&ctx, &file));
     errors.extend(sharing::check(&ctx, &file));
+    ctx.warnings.extend(sharing::unused_fractional_offer(&file));
     let Some(start) = start.filter(|_| errors.is_empty()) else {
         return Err(Unresolved {
             errors,
@@ -1142,7 +1143,7 @@ const OWNED_FIELDS: [&str; 19] = [
     "tax_depreciation",
     "scheduler",
 ];
-const CLOUD_FIELDS: [&str; 11] = [
+const CLOUD_FIELDS: [&str; 12] = [
     "offer",
     "committed_share",
     "committed_gpus",
@@ -1154,6 +1155,7 @@ const CLOUD_FIELDS: [&str; 11] = [
     "cloud_pue",
     "cloud_grid_co2_g_per_kwh",
     "cloud_generations",
+    "fractional_offer",
 ];
 
 fn owned_field_set(o: &OptionSpec) -> Vec<&'static str> {
@@ -1199,6 +1201,7 @@ fn cloud_field_set(o: &OptionSpec) -> Vec<&'static str> {
         o.cloud_pue.is_some(),
         o.cloud_grid_co2_g_per_kwh.is_some(),
         o.cloud_generations.is_some(),
+        o.fractional_offer.is_some(),
     ];
     CLOUD_FIELDS
         .iter()
@@ -1262,9 +1265,14 @@ fn resolve_option(
     }
     .transpose();
     let cloud = match kind {
-        Kind::Cloud | Kind::Hybrid => {
-            Some(resolve_cloud(ctx, n, o, basis, ref_throughput, currency))
-        }
+        Kind::Cloud | Kind::Hybrid => Some(
+            resolve_cloud(ctx, n, o, basis, ref_throughput, currency).and_then(|mut c| {
+                c.fractional =
+                    sharing::fractional_offer(ctx, n, o, basis, ref_throughput, currency)?
+                        .map(Box::new);
+                Ok(c)
+            }),
+        ),
         Kind::OnPrem => None,
     }
     .transpose();
@@ -2056,6 +2064,7 @@ fn resolve_cloud(
         pue: cloud_pue,
         grid_co2_g_per_kwh: cloud_co2,
         ride_release_month: generations::ride(ctx, n, o, &accelerator)?,
+        fractional: None,
     })
 }
 

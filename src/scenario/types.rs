@@ -397,6 +397,9 @@ pub struct OptionSpec {
     /// once it is cheaper per unit of work, README G4).
     #[schemars(extend("enum" = ["fixed", "ride"]))]
     pub cloud_generations: Option<String>,
+    /// Cloud: the id of a cloud offer (typically a smaller GPU) that serves the cloud work of
+    /// the workloads with a `gpu_fraction`, on demand and spot as the option says (README SG3).
+    pub fractional_offer: Option<String>,
 }
 
 /// How owned servers are paid for.

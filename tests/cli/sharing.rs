@@ -51,7 +51,13 @@ fn whole_gpus_mig_and_time_slices_hold_what_the_jobs_need() {
         "{}{}{}",
         owned("whole", "onprem", "hgx-h100-oem", 1, ""),
         owned("mig", "onprem", "hgx-h100-oem", 1, "sharing = \"mig\""),
-        owned("ts", "onprem", "hgx-h100-oem", 1, "sharing = \"time-slicing\"")
+        owned(
+            "ts",
+            "onprem",
+            "hgx-h100-oem",
+            1,
+            "sharing = \"time-slicing\""
+        )
     );
     let doc = run(&scenario("", &workloads, &options));
     let whole = option_named(&doc, "whole");
@@ -83,7 +89,11 @@ fn whole_gpus_mig_and_time_slices_hold_what_the_jobs_need() {
     );
     assert_close(number(s, "saved_share"), 1.0 - 2.0 / 14.0, "saved");
     let ts = &option_named(&doc, "ts")["sharing"];
-    assert_close(number(ts, "held_gpu_hours"), 2.0 / 0.9 * HOURS, "time-sliced");
+    assert_close(
+        number(ts, "held_gpu_hours"),
+        2.0 / 0.9 * HOURS,
+        "time-sliced",
+    );
     // Owned energy follows the work served: the same in both shared options.
     assert_close(
         number(option_named(&doc, "mig"), "energy_kwh"),
@@ -137,17 +147,31 @@ fn a_hybrid_bursts_held_load_and_the_cloud_bills_whole_gpus() {
     let cloud = "offer = \"lambda-gpu_1x_h100_sxm5\"";
     let options = format!(
         "{}{}[[option]]\nname = \"cloud\"\nkind = \"cloud\"\n{cloud}\n",
-        owned("ts", "hybrid", "hgx-h100-oem", 1, &format!("sharing = \"time-slicing\"\n{cloud}")),
+        owned(
+            "ts",
+            "hybrid",
+            "hgx-h100-oem",
+            1,
+            &format!("sharing = \"time-slicing\"\n{cloud}")
+        ),
         owned("whole", "hybrid", "hgx-h100-oem", 1, cloud),
     );
     let doc = run(&scenario("", &workloads, &options));
     let price = 4.29;
     let ts = option_named(&doc, "ts");
-    assert_close(number(ts, "served_onprem_gpu_hours"), 6.0 * HOURS, "all on-prem");
+    assert_close(
+        number(ts, "served_onprem_gpu_hours"),
+        6.0 * HOURS,
+        "all on-prem",
+    );
     assert_close(number(ts, "served_cloud_gpu_hours"), 0.0, "no burst");
     let whole = option_named(&doc, "whole");
     let served = 4.0 + 4.0 * 2.0 / 14.0;
-    assert_close(number(whole, "served_onprem_gpu_hours"), served * HOURS, "on-prem");
+    assert_close(
+        number(whole, "served_onprem_gpu_hours"),
+        served * HOURS,
+        "on-prem",
+    );
     assert_close(
         number(whole, "served_cloud_gpu_hours"),
         (6.0 - served) * HOURS,
@@ -203,7 +227,10 @@ fn showback_and_monte_carlo_see_the_held_loads() {
     ]);
     let mc: Value = serde_json::from_str(&json).unwrap();
     assert_eq!(
-        number(&mc["montecarlo"]["options"][0]["metrics"]["pv_cost"], "mean"),
+        number(
+            &mc["montecarlo"]["options"][0]["metrics"]["pv_cost"],
+            "mean"
+        ),
         number(option_named(&plain, "whole"), "pv_cost")
     );
     assert_eq!(
@@ -237,12 +264,19 @@ fn sharing_mistakes_are_named() {
     reject(
         &format!("{small}{}", workload("t", 1.0, "max_wait_hours = 24")),
         &own,
-        &["`gpu_fraction` beside work that waits", "workload `t` waits"],
+        &[
+            "`gpu_fraction` beside work that waits",
+            "workload `t` waits",
+        ],
     );
     reject(
         &small,
         &owned("o", "onprem", "l40s-8gpu", 1, "sharing = \"mig\""),
-        &["option[0].sharing", "accelerator `l40s` has no MIG profiles", "h100-sxm"],
+        &[
+            "option[0].sharing",
+            "accelerator `l40s` has no MIG profiles",
+            "h100-sxm",
+        ],
     );
     reject(
         &small,
@@ -251,7 +285,13 @@ fn sharing_mistakes_are_named() {
     );
     reject(
         &small,
-        &owned("o", "onprem", "hgx-h100-oem", 1, "time_slicing_efficiency = 0.8"),
+        &owned(
+            "o",
+            "onprem",
+            "hgx-h100-oem",
+            1,
+            "time_slicing_efficiency = 0.8",
+        ),
         &["`time_slicing_efficiency` without time-slicing"],
     );
     reject(
@@ -271,8 +311,8 @@ fn sharing_mistakes_are_named() {
         &["sharing"],
     );
     // A catalog layer's MIG profiles that do not fit the GPU.
-    let mut row = std::fs::read_to_string(crate::support::repo().join("catalogs/accelerators.toml"))
-        .unwrap();
+    let mut row =
+        std::fs::read_to_string(crate::support::repo().join("catalogs/accelerators.toml")).unwrap();
     let start = row.find("[[accelerator]]\nid = \"h100-sxm\"").unwrap();
     let end = row[start + 1..].find("[[accelerator]]").unwrap() + start + 1;
     row = row[start..end].replace("[2, 3]", "[2, 4]");
@@ -281,5 +321,48 @@ fn sharing_mistakes_are_named() {
     run_rejected(
         &[arg(&path), arg("--catalog"), arg(&scratch.path("layer"))],
         &["mig_profiles", "does not fit", "[2, 4]"],
+    );
+}
+
+#[test]
+fn a_fractional_offer_rents_smaller_gpus_for_the_fractional_work() {
+    // Four reference GPUs of whole-GPU work on Lambda's 1x H100 at 4.29 USD an hour, and two of
+    // sevenths of an H100 on GCP's 1x L4 (121 / 989 of an H100 by BF16 at 0.70683 USD): a
+    // job needs 0.142857 / (121 / 989) = 1.17 L4s, so it holds 2, and the 14 jobs hold 28.
+    let workloads = format!(
+        "{}{}",
+        workload("small", 2.0, "gpu_fraction = 0.142857142857"),
+        workload("big", 4.0, "")
+    );
+    let options = "[[option]]\nname = \"split\"\nkind = \"cloud\"\noffer = \"lambda-gpu_1x_h100_sxm5\"\n\
+                   fractional_offer = \"gcp-g2-standard-4-us-central1\"\n";
+    let doc = run(&scenario("", &workloads, options));
+    let o = option_named(&doc, "split");
+    let jobs = 2.0 / 0.142857142857;
+    assert_close(
+        number(&o["breakdown"], "cloud_on_demand"),
+        4.0 * HOURS * 4.29 + jobs * 2.0 * HOURS * 0.70683,
+        "both offers",
+    );
+    assert_close(number(o, "served_cloud_gpu_hours"), 6.0 * HOURS, "work");
+    // Unused without fractional workloads: a warning, and the offer alone.
+    let scratch = Scratch::new();
+    let path = scratch.write("s.toml", &scenario("", &workload("big", 4.0, ""), options));
+    let out = crate::support::output([arg("run"), arg(&path)]);
+    assert_eq!(out.status.code(), Some(0));
+    let err = crate::support::stderr(&out);
+    assert!(err.contains("no workload has a `gpu_fraction`"), "{err}");
+    // An unknown offer is named with the nearest ids.
+    let bad = options.replace(
+        "gcp-g2-standard-4-us-central1",
+        "gcp-g2-standard-4-us-centrl1",
+    );
+    let path = scratch.write("bad.toml", &scenario("", &workloads, &bad));
+    run_rejected(
+        &[arg(&path)],
+        &[
+            "option[0].fractional_offer",
+            "gcp-g2-standard-4-us-central1",
+        ],
     );
 }

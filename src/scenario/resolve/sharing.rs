@@ -131,6 +131,61 @@ pub(super) fn sharing(
     }
 }
 
+/// Cloud option `n`'s `fractional_offer` (SG3): that offer as the option rents it for the
+/// fractional workloads' cloud work, on demand and spot as the option says, without commitment,
+/// storage, egress or riding generations; a warning when no workload is fractional.
+pub(super) fn fractional_offer(
+    ctx: &mut Ctx,
+    n: usize,
+    o: &OptionSpec,
+    basis: &str,
+    ref_throughput: f64,
+    currency: &str,
+) -> Result<Option<crate::model::CloudIn>, InputError> {
+    let Some(id) = &o.fractional_offer else {
+        return Ok(None);
+    };
+    let p = [
+        Seg::Key("option"),
+        Seg::Index(n),
+        Seg::Key("fractional_offer"),
+    ];
+    if ctx.catalog.offer(id).is_none() {
+        return Err(ctx.unknown(
+            &p,
+            "cloud offer",
+            id,
+            ctx.catalog.offers.iter().map(|s| s.id.as_str()).collect(),
+        ));
+    }
+    let spec = OptionSpec {
+        offer: Some(id.clone()),
+        committed_share: None,
+        committed_gpus: None,
+        commit_term_years: None,
+        storage_tb: None,
+        egress_tb_per_month: None,
+        cloud_generations: None,
+        fractional_offer: None,
+        ..o.clone()
+    };
+    let mut c = super::resolve_cloud(ctx, n, &spec, basis, ref_throughput, currency)?;
+    c.commitment = crate::model::Commitment::None;
+    Ok(Some(c))
+}
+
+/// A `fractional_offer` in a scenario without fractional workloads: a warning.
+pub(super) fn unused_fractional_offer(file: &ScenarioFile) -> Option<String> {
+    if file.workloads.iter().any(|w| w.gpu_fraction.is_some()) {
+        return None;
+    }
+    let o = file.options.iter().find(|o| o.fractional_offer.is_some())?;
+    Some(format!(
+        "option `{}` names a `fractional_offer`, but no workload has a `gpu_fraction`: it serves nothing",
+        o.name
+    ))
+}
+
 /// Fractional workloads in a scenario the model cannot serve them in: one that walks the hours
 /// (some workload waits, a trace, prices of unserved work by workload) or refreshes an option to
 /// other hardware. The error names the first fractional workload.
