@@ -82,6 +82,8 @@ enum OwnedField {
     Pue,
     Colocation,
     GridCo2,
+    /// The time-slicing efficiency of an option that time-slices its GPUs (README SG2).
+    TimeSlicingEfficiency,
 }
 
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -121,6 +123,8 @@ enum Target {
     DemandGrowth,
     WorkloadHours(usize),
     WorkloadGrowth(usize),
+    /// A fractional workload's `gpu_fraction` (README SG1).
+    WorkloadFraction(usize),
     WorkloadFlops(usize),
     WorkloadMfu(usize),
     /// The scenario's price of unserved work, for the workloads without their own; `hourly`:
@@ -567,6 +571,7 @@ impl Uncertainty {
                 Target::DemandGrowth => input.demand_growth_per_year = v,
                 Target::WorkloadHours(w) => input.workloads[*w].ref_gpu_hours_per_month = v,
                 Target::WorkloadGrowth(w) => input.workloads[*w].growth_per_year = v,
+                Target::WorkloadFraction(w) => input.workloads[*w].gpu_fraction = Some(v),
                 Target::WorkloadFlops(_) | Target::WorkloadMfu(_) => {}
                 Target::UnservedPrice { workloads, .. } => {
                     for w in workloads {
@@ -594,6 +599,14 @@ impl Uncertainty {
                                     Financing::Cash => {}
                                 },
                                 OwnedField::ServerPrice => owned.server_price = x,
+                                OwnedField::TimeSlicingEfficiency => {
+                                    if let crate::model::sharing::Sharing::TimeSlicing {
+                                        efficiency,
+                                    } = &mut owned.sharing
+                                    {
+                                        *efficiency = x;
+                                    }
+                                }
                                 OwnedField::MaxPowerKw => owned.max_power_kw = x,
                                 OwnedField::IdleFraction => owned.idle_fraction = x,
                                 OwnedField::Electricity => owned.electricity_per_kwh = x,
@@ -1088,6 +1101,13 @@ fn target(
             match field {
                 "gpu_hours_per_month" if !flops => Ok((Target::WorkloadHours(w), (0.0, 1e12))),
                 "growth_per_year" => Ok((Target::WorkloadGrowth(w), (-0.99, 10.0))),
+                "gpu_fraction" if r.input.workloads[w].gpu_fraction.is_some() => {
+                    Ok((Target::WorkloadFraction(w), (1e-6, 64.0)))
+                }
+                "gpu_fraction" => Err(bad(
+                    format!("workload `{name}` has no `gpu_fraction`"),
+                    "a workload with `gpu_fraction`, which this input then varies (README SG1)",
+                )),
                 "training_flops_per_month" if flops => Ok((Target::WorkloadFlops(w), (0.0, 1e32))),
                 "mfu" if flops => Ok((Target::WorkloadMfu(w), (1e-3, 1.0))),
                 "unserved_cost_per_gpu_hour" => {
@@ -1105,12 +1125,14 @@ fn target(
                             "mfu",
                             "growth_per_year",
                             "unserved_cost_per_gpu_hour",
+                            "gpu_fraction",
                         ]
                     } else {
                         &[
                             "gpu_hours_per_month",
                             "growth_per_year",
                             "unserved_cost_per_gpu_hour",
+                            "gpu_fraction",
                         ]
                     },
                 )),
@@ -1144,6 +1166,11 @@ fn target(
                     OwnedField::FinancingRate,
                     (0.0, 1.0),
                 ),
+                (
+                    "time_slicing_efficiency",
+                    OwnedField::TimeSlicingEfficiency,
+                    (0.05, 1.0),
+                ),
             ];
             let cloud_fields = [
                 ("committed_share", CloudField::CommittedShare, (0.0, 1.0)),
@@ -1169,6 +1196,17 @@ fn target(
                         "an owned-hardware field of an onprem or hybrid option",
                     ));
                 };
+                if *f == OwnedField::TimeSlicingEfficiency
+                    && !matches!(
+                        owned.sharing,
+                        crate::model::sharing::Sharing::TimeSlicing { .. }
+                    )
+                {
+                    return Err(bad(
+                        format!("option `{name}` does not time-slice its GPUs"),
+                        "an option with `sharing = \"time-slicing\"`",
+                    ));
+                }
                 if *f == OwnedField::FinancingRate && matches!(owned.financing, Financing::Cash) {
                     return Err(bad(
                         format!("option `{name}` pays cash"),

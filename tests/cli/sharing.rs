@@ -366,3 +366,64 @@ fn a_fractional_offer_rents_smaller_gpus_for_the_fractional_work() {
         ],
     );
 }
+
+#[test]
+fn the_fraction_and_the_time_slicing_efficiency_may_be_uncertain() {
+    // Fixed at other values, every sample is the plain run at those values.
+    let at = |fraction: &str, efficiency: &str| {
+        scenario(
+            "",
+            &format!(
+                "{}{}",
+                workload("small", 2.0, &format!("gpu_fraction = {fraction}")),
+                workload("big", 6.0, "")
+            ),
+            &owned(
+                "ts",
+                "hybrid",
+                "hgx-h100-oem",
+                1,
+                &format!(
+                    "sharing = \"time-slicing\"\ntime_slicing_efficiency = {efficiency}\n\
+                     offer = \"lambda-gpu_1x_h100_sxm5\""
+                ),
+            ),
+        )
+    };
+    let plain = run(&at("0.5", "0.6"));
+    let scratch = Scratch::new();
+    let text = format!(
+        "{}\n[[uncertain]]\npath = \"workload[small].gpu_fraction\"\ndistribution = \"fixed\"\nvalue = 0.5\n\
+         \n[[uncertain]]\npath = \"option[ts].time_slicing_efficiency\"\ndistribution = \"fixed\"\nvalue = 0.6\n",
+        at("0.25", "0.9")
+    );
+    let path = scratch.write("s.toml", &text);
+    let json = success([
+        arg("run"),
+        arg(&path),
+        arg("--format"),
+        arg("json"),
+        arg("--samples"),
+        arg("10"),
+    ]);
+    let mc: Value = serde_json::from_str(&json).unwrap();
+    let metrics = &mc["montecarlo"]["options"][0]["metrics"];
+    let o = option_named(&plain, "ts");
+    assert_eq!(number(&metrics["pv_cost"], "mean"), number(o, "pv_cost"));
+    assert_eq!(
+        number(&metrics["unmet_gpu_hours"], "mean"),
+        number(o, "unmet_gpu_hours")
+    );
+    // The plain runs differ, so the samples did change something.
+    assert_ne!(
+        number(option_named(&run(&at("0.25", "0.9")), "ts"), "pv_cost"),
+        number(o, "pv_cost")
+    );
+    // Not on a workload without a fraction, nor an option that does not time-slice.
+    let text = format!(
+        "{}\n[[uncertain]]\npath = \"workload[big].gpu_fraction\"\ndistribution = \"fixed\"\nvalue = 0.5\n",
+        at("0.25", "0.9")
+    );
+    let path = scratch.write("bad.toml", &text);
+    run_rejected(&[arg(&path)], &["workload `big` has no `gpu_fraction`"]);
+}
