@@ -36,6 +36,19 @@ pub enum Field {
     /// The depreciation policy for tax (README TX2): the values are indices into
     /// [`Axis::levels`].
     TaxDepreciation,
+    /// How the option shares its GPUs (README SG2): the values are indices into
+    /// [`Axis::levels`].
+    Sharing,
+}
+
+impl Field {
+    /// Whether the values of this field index [`Axis::levels`].
+    pub fn has_levels(self) -> bool {
+        matches!(
+            self,
+            Field::Automation | Field::TaxDepreciation | Field::Sharing
+        )
+    }
 }
 
 /// Staff and software of an owned option at one degree of automation (README S1), with the
@@ -48,6 +61,8 @@ pub struct Level {
     pub software_per_gpu_year: f64,
     /// On a tax depreciation axis, the policy of this level.
     pub tax_depreciation: Option<crate::finance::Depreciation>,
+    /// On a sharing axis, the way of sharing of this level.
+    pub sharing: Option<crate::model::sharing::Sharing>,
 }
 
 /// One axis of the grid.
@@ -74,7 +89,7 @@ impl Axis {
 
     /// The level value `v` stands for on an automation axis.
     pub fn level(&self, v: f64) -> Option<&Level> {
-        if matches!(self.field, Field::Automation | Field::TaxDepreciation) && v >= 0.0 {
+        if self.field.has_levels() && v >= 0.0 {
             self.levels.get(v as usize)
         } else {
             None
@@ -131,6 +146,14 @@ impl Axis {
                     level.and_then(|l| l.tax_depreciation.as_ref()),
                 ) {
                     w.tax_depreciation = d.clone();
+                }
+            }
+            Field::Sharing => {
+                let level = self.levels.get(v as usize);
+                if let (Some(w), Some(s)) =
+                    (o.owned.as_mut(), level.and_then(|l| l.sharing.as_ref()))
+                {
+                    w.sharing = s.clone();
                 }
             }
             Field::Automation => {
@@ -399,10 +422,13 @@ fn axis(
     if field == "tax_depreciation" && opt.owned.is_some() {
         return tax_depreciation_axis(source, r, catalog, i, p, o);
     }
+    if field == "sharing" && opt.owned.is_some() {
+        return sharing_axis(source, r, catalog, i, p, o);
+    }
     if p.levels.is_some() {
         return Err(bad(
             "levels",
-            "`levels` apply only to `automation` and `tax_depreciation`".into(),
+            "`levels` apply only to `automation`, `tax_depreciation` and `sharing`".into(),
         )
         .expected(format!("`from`/`to`/`step` or `values` for `{path}`"))
         .found("`levels`"));
@@ -428,7 +454,7 @@ fn axis(
         "spot_share" if opt.cloud.is_some() => (Field::SpotShare, 0.0, 1.0, false),
         other => {
             return Err(bad("path", format!("`{other}` cannot be swept on option `{name}`"))
-                .expected("`servers`, `gpus`, `availability`, `refresh_years`, `automation` or `tax_depreciation` of an owning option; `committed_share`, `committed_gpus` or `spot_share` of an option with a cloud part")
+                .expected("`servers`, `gpus`, `availability`, `refresh_years`, `automation`, `tax_depreciation` or `sharing` of an owning option; `committed_share`, `committed_gpus` or `spot_share` of an option with a cloud part")
                 .found(format!("`{path}`")));
         }
     };
@@ -648,6 +674,7 @@ fn automation_axis(
                 .unwrap_or(row.fte_per_100_gpus * gpus / 100.0),
             software_per_gpu_year: software,
             tax_depreciation: None,
+            sharing: None,
         });
     }
     Ok(Axis {
@@ -707,6 +734,7 @@ fn tax_depreciation_axis(
             staff_fte_per_server: owned.map_or(0.0, |w| w.staff_fte_per_server),
             software_per_gpu_year: owned.map_or(0.0, |w| w.software_per_gpu_year),
             tax_depreciation: Some(method),
+            sharing: None,
         });
     }
     Ok(Axis {
@@ -872,4 +900,81 @@ fn finish(plan: &Plan, points: Vec<Point>) -> Sweep {
         points,
         best,
     }
+}
+
+/// An axis over the ways owned option `o` shares its GPUs (README SG2): `levels = ["none",
+/// "mig", "time-slicing"]`, MIG with its accelerator's profiles, time-slicing at the option's
+/// efficiency (0.9 without one).
+fn sharing_axis(
+    source: &Source,
+    r: &Resolved,
+    catalog: &Catalog,
+    i: usize,
+    p: &SweepParameter,
+    o: usize,
+) -> Result<Axis, InputError> {
+    use crate::model::sharing::Sharing;
+    let ids = level_ids(
+        source,
+        i,
+        p,
+        "a sharing sweep lists its levels",
+        "`levels = [\"none\", \"mig\", \"time-slicing\"]`",
+        "way of sharing",
+    )?;
+    let owned = r.input.options[o].owned.as_ref();
+    let accelerator = owned
+        .and_then(|w| catalog.server(&w.server_id))
+        .and_then(|s| catalog.accelerator(&s.accelerator));
+    let efficiency = r.file.options[o].time_slicing_efficiency.unwrap_or(0.9);
+    let mut levels = Vec::with_capacity(ids.len());
+    for id in ids {
+        let sharing = match id.as_str() {
+            "none" => Sharing::None,
+            "time-slicing" => Sharing::TimeSlicing { efficiency },
+            "mig" => match accelerator.and_then(|a| Some((a.mig_slices?, a.mig_profiles.clone()?)))
+            {
+                Some((slices, profiles)) => Sharing::Mig {
+                    slices,
+                    profiles: profiles.into(),
+                },
+                None => {
+                    return Err(error_at(
+                        source,
+                        &parameter_key(i, "levels"),
+                        format!(
+                            "the accelerator of option `{}` has no MIG profiles",
+                            r.file.options[o].name
+                        ),
+                    )
+                    .expected("`none` or `time-slicing`, or a server whose accelerator has `mig_profiles`")
+                    .found("`mig`"));
+                }
+            },
+            other => {
+                return Err(unknown_level(
+                    source,
+                    i,
+                    "way of sharing",
+                    other,
+                    ["none", "mig", "time-slicing"],
+                ));
+            }
+        };
+        levels.push(Level {
+            id: id.clone(),
+            staff_fte_fixed: owned.map_or(0.0, |w| w.staff_fte_fixed),
+            staff_fte_per_server: owned.map_or(0.0, |w| w.staff_fte_per_server),
+            software_per_gpu_year: owned.map_or(0.0, |w| w.software_per_gpu_year),
+            tax_depreciation: None,
+            sharing: Some(sharing),
+        });
+    }
+    Ok(Axis {
+        path: p.path.clone(),
+        option: o,
+        field: Field::Sharing,
+        values: (0..levels.len()).map(|k| k as f64).collect(),
+        levels,
+    })
 }

@@ -427,3 +427,71 @@ fn the_fraction_and_the_time_slicing_efficiency_may_be_uncertain() {
     let path = scratch.write("bad.toml", &text);
     run_rejected(&[arg(&path)], &["workload `big` has no `gpu_fraction`"]);
 }
+
+#[test]
+fn a_sweep_compares_ways_of_sharing_against_plain_runs() {
+    let workloads = format!(
+        "{}{}",
+        workload("small", 2.0, "gpu_fraction = 0.142857142857"),
+        workload("big", 4.0, "")
+    );
+    let plain = |sharing: &str| {
+        let doc = run(&scenario(
+            "",
+            &workloads,
+            &owned(
+                "o",
+                "onprem",
+                "hgx-h100-oem",
+                1,
+                &format!("sharing = \"{sharing}\""),
+            ),
+        ));
+        number(option_named(&doc, "o"), "pv_cost")
+    };
+    let text = format!(
+        "{}[sweep]\n[[sweep.parameter]]\npath = \"option[o].sharing\"\n\
+         levels = [\"none\", \"mig\", \"time-slicing\"]\n",
+        scenario(
+            "unserved_cost_per_gpu_hour = 5.0",
+            &workloads,
+            &owned("o", "onprem", "hgx-h100-oem", 1, "")
+        )
+    );
+    let scratch = Scratch::new();
+    let path = scratch.write("s.toml", &text);
+    let json = success([arg("sweep"), arg(&path), arg("--format"), arg("json")]);
+    let doc: Value = serde_json::from_str(&json).unwrap();
+    let points = doc["points"].as_array().unwrap();
+    assert_eq!(points.len(), 3);
+    // Each point is the plain run with that sharing (and the price of unserved work).
+    let priced = |sharing: &str| {
+        let doc = run(&scenario(
+            "unserved_cost_per_gpu_hour = 5.0",
+            &workloads,
+            &owned(
+                "o",
+                "onprem",
+                "hgx-h100-oem",
+                1,
+                &format!("sharing = \"{sharing}\""),
+            ),
+        ));
+        number(option_named(&doc, "o"), "pv_cost")
+    };
+    for (k, level) in ["none", "mig", "time-slicing"].iter().enumerate() {
+        assert_eq!(points[k]["values"], serde_json::json!([level]));
+        assert_close(number(&points[k], "pv_cost"), priced(level), level);
+    }
+    // Without a price on unserved work whole GPUs cost a little less to own (they serve less
+    // work, so draw less energy); with it, the work they leave unserved makes them dearer.
+    assert!(plain("none") < plain("mig"));
+    assert!(number(&points[0], "pv_cost") > number(&points[1], "pv_cost"));
+    // MIG on an accelerator without profiles is named.
+    let text = text.replace("hgx-h100-oem", "l40s-8gpu");
+    let path = scratch.write("bad.toml", &text);
+    crate::support::rejected(
+        &[arg("sweep"), arg(&path)],
+        &["sweep.parameter[0].levels", "has no MIG profiles"],
+    );
+}

@@ -558,6 +558,7 @@ fn field_unit(f: Field) -> &'static str {
         Field::RefreshYears => "years between purchases",
         Field::Automation => "degree of automation",
         Field::TaxDepreciation => "tax depreciation policy",
+        Field::Sharing => "way of sharing GPUs",
     }
 }
 
@@ -687,7 +688,7 @@ impl Spec for SweepChart<'_> {
             .y_desc(format!("{} of {} [{cur}]", self.objective(), self.option()))
             .x_label_formatter(&|v| {
                 // An automation axis names its levels at their whole positions, nothing between.
-                if matches!(axis.field, Field::Automation | Field::TaxDepreciation) {
+                if axis.field.has_levels() {
                     if v.fract() == 0.0 {
                         axis.show(*v, |_| String::new())
                     } else {
