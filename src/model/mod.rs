@@ -836,10 +836,10 @@ pub fn evaluate_all(
     sink: impl FnMut(usize, usize, &MonthFlows),
 ) {
     prepare(input, ws, detail);
+    held_loads(input, months, ws);
     if input.hourly() {
         hourly_splits(input, months, ws, detail);
     } else {
-        held_loads(input, months, ws);
         for (m, d) in months.iter().enumerate().take(input.horizon_months) {
             split_month(input, m, d, ws);
         }
@@ -1184,11 +1184,19 @@ fn hourly_splits(input: &Input, months: &[MonthDemand], ws: &mut Workspace, deta
                     add_trace(&mut split, &run.months[m]);
                 }
                 split.cloud_held = split.cloud;
+                let held = scratch.held.get(m);
+                if let Some(held) = held {
+                    // Shared GPUs (SG3): the cloud's GPUs held, by offer.
+                    split.cloud_held = f * held.cloud.iter().sum::<f64>();
+                    split.small_held = f * held.small.iter().sum::<f64>();
+                }
                 scratch.splits.push(split);
                 if let Some(c) = option.cloud.as_ref() {
-                    let k_ref = commit(c, m, split.cloud, scratch) * scratch.cloud_rel(c, m);
+                    let k_ref = commit(c, m, split.cloud_held, scratch) * scratch.cloud_rel(c, m);
                     let covered = if k_ref <= 0.0 || split.cloud <= 0.0 {
                         0.0
+                    } else if let Some(held) = scratch.held.get(m) {
+                        held.cloud.iter().map(|x| (f * x).min(k_ref)).sum()
                     } else if let Some(run) = &traced {
                         // The profiles' cloud load and the trace jobs' together, hour by hour.
                         let jobs = &run.cloud[m * HOURS_PER_MONTH..(m + 1) * HOURS_PER_MONTH];
@@ -1231,6 +1239,7 @@ fn hourly_splits(input: &Input, months: &[MonthDemand], ws: &mut Workspace, deta
         .into_iter()
         .chain(scale.iter().map(|f| f.to_bits()))
         .chain(by_month.iter().map(|c| c.to_bits()))
+        .chain(scratch.held_key.iter().flatten().copied())
         .chain(waiting.iter().map(|w| w.unserved_price.to_bits()))
         .chain(
             traced
@@ -1251,6 +1260,7 @@ fn hourly_splits(input: &Input, months: &[MonthDemand], ws: &mut Workspace, deta
             && !committing
             && traced.is_none()
             && by_month.is_empty()
+            && scratch.held.is_empty()
             && input.uniform_unserved_price().is_some()
             && let Some(tables) = ws_tables
                 .as_ref()
@@ -1289,6 +1299,7 @@ fn hourly_splits(input: &Input, months: &[MonthDemand], ws: &mut Workspace, deta
                 &waiting,
                 capacity,
                 &by_month,
+                &scratch.held,
                 traced.as_ref().map_or(&[][..], |run| &run.used[..]),
                 &mut scratch.queue_scratch,
                 &mut scratch.queue,
@@ -1301,7 +1312,7 @@ fn hourly_splits(input: &Input, months: &[MonthDemand], ws: &mut Workspace, deta
                 onprem: q.served_onprem,
                 cloud: q.cloud,
                 cloud_held: q.cloud,
-                small_held: 0.0,
+                small_held: q.small_held,
                 unmet: q.unmet,
                 unserved_cost: q.unserved_cost,
                 after_wait: q.served_after_wait,
@@ -1312,10 +1323,15 @@ fn hourly_splits(input: &Input, months: &[MonthDemand], ws: &mut Workspace, deta
             if let Some(run) = &traced {
                 add_trace(&mut split, &run.months[m]);
             }
-            split.cloud_held = split.cloud;
+            split.cloud_held = if scratch.held.is_empty() {
+                split.cloud
+            } else {
+                // Shared GPUs (SG3): the burst as held on the cloud's GPUs.
+                scratch.queue[m].cloud_hourly.iter().sum()
+            };
             scratch.splits.push(split);
             if let Some(c) = option.cloud.as_ref() {
-                let k_ref = commit(c, m, split.cloud, scratch) * scratch.cloud_rel(c, m);
+                let k_ref = commit(c, m, split.cloud_held, scratch) * scratch.cloud_rel(c, m);
                 let hourly = &scratch.queue[m].cloud_hourly;
                 let covered = if k_ref <= 0.0 {
                     0.0

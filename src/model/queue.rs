@@ -183,8 +183,11 @@ pub struct QueueMonth {
     pub wait_sum: f64,
     /// GPU-hours of waiting work served on-prem this month, whatever their wait.
     pub waiting_served: f64,
-    /// Cloud load of each hour of the month by arrival hour (for committed capacity, M6).
+    /// Cloud load of each hour of the month by arrival hour (for committed capacity, M6), as
+    /// held on the cloud's GPUs (README SG3: the work itself without fractional workloads).
     pub cloud_hourly: Vec<f64>,
+    /// Load held on a fractional offer's GPUs (SG3).
+    pub small_held: f64,
     /// Who got what, when asked for ([`Capacity::attribute`]): per waiting workload (in
     /// [`Waiting`] order) `[on-prem, cloud, unmet]` of this month (on-prem by the hour served,
     /// cloud and unmet by arrival), and the walked hours with the share of each interactive
@@ -235,14 +238,25 @@ pub fn simulate(
     scratch: &mut QueueScratch,
     out: &mut Vec<QueueMonth>,
 ) {
-    simulate_beside(arrivals, scale, waiting, capacity, &[], &[], scratch, out);
+    simulate_beside(
+        arrivals,
+        scale,
+        waiting,
+        capacity,
+        &[],
+        &[],
+        &[],
+        scratch,
+        out,
+    );
 }
 
 /// [`simulate`] on the owned capacity left in each hour t of the horizon by trace jobs that
 /// took `used[t]` of it first [reference GPU-hours] (README T4); hours past the end of `used`
 /// have all of it. `by_month[m]`, when given, is the owned capacity of month m instead of
 /// `capacity.gpus` (a refresh to other hardware, G1); the queue left after the horizon is
-/// served at the last month's.
+/// served at the last month's. `held[m]`, when given, holds the interactive classes' loads as
+/// held on the option's GPUs (README SG3): they take that much capacity for their work.
 #[allow(clippy::too_many_arguments)]
 pub fn simulate_beside(
     arrivals: &[&Arrivals],
@@ -250,6 +264,7 @@ pub fn simulate_beside(
     waiting: &[Waiting],
     capacity: Capacity,
     by_month: &[f64],
+    held: &[super::sharing::HeldMonth],
     used: &[f64],
     scratch: &mut QueueScratch,
     out: &mut Vec<QueueMonth>,
@@ -274,6 +289,7 @@ pub fn simulate_beside(
         q.waits.resize(buckets, 0.0);
         q.cloud_hourly.clear();
         q.cloud_hourly.resize(HOURS_PER_MONTH, 0.0);
+        q.small_held = 0.0;
         q.by_waiting.clear();
         q.walked.clear();
         if capacity.attribute {
@@ -301,7 +317,19 @@ pub fn simulate_beside(
         let used_month = used
             .get(m * HOURS_PER_MONTH..(m + 1) * HOURS_PER_MONTH)
             .unwrap_or(&[]);
-        if used_month.is_empty() {
+        let held_month = held.get(m).map(|x| &x.interactive);
+        if let Some([hs, ho, ..]) = held_month {
+            // Every hour whose held load may exceed the capacity (SG3).
+            busy = [0; BUSY_WORDS];
+            let interactive = a.interactive_sensitive.iter().zip(&a.interactive_other);
+            for (h, (x, (s, o))) in a.hour_total.iter().zip(interactive).enumerate() {
+                let load = x - s - o + hs[h] + ho[h];
+                let left = (c - used_month.get(h).copied().unwrap_or(0.0)).max(0.0);
+                if f * load > left * (1.0 - 1e-12) {
+                    busy[h / 64] |= 1 << (h % 64);
+                }
+            }
+        } else if used_month.is_empty() {
             a.mark_busy(c, f, &mut busy);
         } else {
             a.mark_busy_beside(c, f, used_month, &mut busy);
@@ -319,20 +347,41 @@ pub fn simulate_beside(
             let t = m * HOURS_PER_MONTH + h;
             let mut cap = (c - used_month.get(h).copied().unwrap_or(0.0)).max(0.0);
             let q = &mut out[m];
-            // Q2: the load that may not wait, sensitive first, in its own hour.
+            // Q2: the load that may not wait, sensitive first, in its own hour; with shared GPUs
+            // each class takes its held load of the capacity and is served in proportion (SG3).
             let s = f * a.interactive_sensitive.get(h).copied().unwrap_or(0.0);
-            let served = s.min(cap);
-            cap -= served;
-            let lost = s - served;
+            let n = f * a.interactive_other.get(h).copied().unwrap_or(0.0);
+            let (served, served_n, over_held) = match held_month {
+                Some([hs, ho, hc, hsmall]) => {
+                    let (held_s, held_n) = (f * hs[h], f * ho[h]);
+                    let part = |x: f64, of: f64| if of > 0.0 { x / of } else { 0.0 };
+                    let took_s = held_s.min(cap);
+                    cap -= took_s;
+                    let took_n = held_n.min(cap);
+                    cap -= took_n;
+                    let left = 1.0 - part(took_n, held_n).min(1.0);
+                    q.small_held += f * hsmall[h] * left;
+                    (
+                        took_s * part(s, held_s),
+                        took_n * part(n, held_n),
+                        Some(f * hc[h] * left),
+                    )
+                }
+                None => {
+                    let served = s.min(cap);
+                    cap -= served;
+                    let served_n = n.min(cap);
+                    cap -= served_n;
+                    (served, served_n, None)
+                }
+            };
+            let lost = (s - served).max(0.0);
             q.unmet += lost;
             q.unserved_cost += lost * price(&a.price_sensitive, h, capacity.unserved_price);
-            let n = f * a.interactive_other.get(h).copied().unwrap_or(0.0);
-            let served_n = n.min(cap);
-            cap -= served_n;
-            let over = n - served_n;
+            let over = (n - served_n).max(0.0);
             if capacity.burst {
                 q.cloud += over;
-                q.cloud_hourly[h] += over;
+                q.cloud_hourly[h] += over_held.unwrap_or(over);
             } else {
                 q.unmet += over;
                 q.unserved_cost += over * price(&a.price_other, h, capacity.unserved_price);

@@ -128,6 +128,10 @@ pub struct HeldMonth {
     pub sensitive: Vec<f64>,
     pub cloud: Vec<f64>,
     pub small: Vec<f64>,
+    /// The workloads served in their hour only (no wait), for the queue (Q2): held on the
+    /// owned GPUs, sensitive and other, and the other held on the offer's and on the
+    /// fractional offer's GPUs.
+    pub interactive: [Vec<f64>; 4],
 }
 
 /// The held loads of every month of `input` with inflations `x`, from the same hourly loads as
@@ -136,11 +140,16 @@ pub fn held_months(input: &Input, x: &Inflations, out: &mut Vec<HeldMonth>) {
     out.resize_with(input.horizon_months, HeldMonth::default);
     for (m, held) in out.iter_mut().enumerate() {
         let month0 = input.start.plus(m as u32).month0();
+        let [a, b, c, d] = &mut held.interactive;
         for v in [
             &mut held.total,
             &mut held.sensitive,
             &mut held.cloud,
             &mut held.small,
+            a,
+            b,
+            c,
+            d,
         ] {
             v.clear();
             v.resize(HOURS_PER_MONTH, 0.0);
@@ -150,14 +159,23 @@ pub fn held_months(input: &Input, x: &Inflations, out: &mut Vec<HeldMonth>) {
                 * (1.0 + w.growth_per_year).powf(m as f64 / 12.0)
                 * w.profile.season(month0);
             let (phi, phi_cloud, phi_small) = (x.owned[n], x.cloud[n], x.small[n]);
+            let interactive = w.max_wait_hours == 0;
             for (h, weight) in w.profile.month_shape(month0).enumerate() {
                 let load = month_total * weight;
                 held.total[h] += load * phi;
                 if w.sensitive {
                     held.sensitive[h] += load * phi;
+                    if interactive {
+                        held.interactive[0][h] += load * phi;
+                    }
                 } else {
                     held.cloud[h] += load * phi_cloud;
                     held.small[h] += load * phi_small;
+                    if interactive {
+                        held.interactive[1][h] += load * phi;
+                        held.interactive[2][h] += load * phi_cloud;
+                        held.interactive[3][h] += load * phi_small;
+                    }
                 }
             }
         }

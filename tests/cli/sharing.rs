@@ -262,14 +262,6 @@ fn sharing_mistakes_are_named() {
         &["`gpu_fraction` on a workload that waits"],
     );
     reject(
-        &format!("{small}{}", workload("t", 1.0, "max_wait_hours = 24")),
-        &own,
-        &[
-            "`gpu_fraction` beside work that waits",
-            "workload `t` waits",
-        ],
-    );
-    reject(
         &small,
         &owned("o", "onprem", "l40s-8gpu", 1, "sharing = \"mig\""),
         &[
@@ -309,6 +301,19 @@ fn sharing_mistakes_are_named() {
         &small,
         "[[option]]\nname = \"c\"\nkind = \"cloud\"\noffer = \"lambda-gpu_1x_h100_sxm5\"\nsharing = \"mig\"\n",
         &["sharing"],
+    );
+    // Trace jobs are replayed on whole GPUs.
+    scratch.write(
+        "jobs.csv",
+        "job_id,submit,duration,gpus\na,100,900,8\nb,1900,900,8\n",
+    );
+    reject(
+        &format!("{small}[[workload]]\nname = \"jobs\"\ntrace = \"jobs.csv\"\n\n"),
+        &own,
+        &[
+            "`gpu_fraction` beside a trace workload",
+            "workload `jobs` is a trace",
+        ],
     );
     // A catalog layer's MIG profiles that do not fit the GPU.
     let mut row =
@@ -494,4 +499,64 @@ fn a_sweep_compares_ways_of_sharing_against_plain_runs() {
         &[arg("sweep"), arg(&path)],
         &["sweep.parameter[0].levels", "has no MIG profiles"],
     );
+}
+
+#[test]
+fn fractional_work_takes_its_held_capacity_in_the_queue() {
+    // One month: 2 GPUs of work in sevenths (served in their hour) and 4 of training that may
+    // wait a day, on one server. On whole GPUs the sevenths hold 14 and take all 8 GPUs each
+    // hour (8 × 2 / 14 of their work served, the rest bursting onto 14 × (1 − 8 / 14) = 6 rented
+    // H100s), so training waits its day and bursts, except the last day's, served after the
+    // horizon. In MIG slices the sevenths hold 2 and everything fits.
+    let workloads = format!(
+        "{}{}",
+        workload("small", 2.0, "gpu_fraction = 0.142857142857"),
+        workload("train", 4.0, "max_wait_hours = 24")
+    );
+    let cloud = "offer = \"lambda-gpu_1x_h100_sxm5\"";
+    let options = format!(
+        "{}{}",
+        owned("whole", "hybrid", "hgx-h100-oem", 1, cloud),
+        owned(
+            "mig",
+            "hybrid",
+            "hgx-h100-oem",
+            1,
+            &format!("sharing = \"mig\"\n{cloud}")
+        ),
+    );
+    let text =
+        scenario("", &workloads, &options).replace("horizon_months = 12", "horizon_months = 1");
+    let doc = run(&text);
+    let whole = option_named(&doc, "whole");
+    let served = 8.0 * 2.0 / 14.0;
+    assert_close(
+        number(whole, "served_onprem_gpu_hours"),
+        served * 730.0,
+        "on-prem",
+    );
+    let train_burst = 4.0 * (730.0 - 24.0);
+    assert_close(
+        number(whole, "served_cloud_gpu_hours"),
+        (2.0 - served) * 730.0 + train_burst,
+        "burst work",
+    );
+    assert_close(
+        number(whole, "backlog_gpu_hours"),
+        4.0 * 24.0,
+        "the last day's training",
+    );
+    assert_close(
+        number(&whole["breakdown"], "cloud_on_demand"),
+        (6.0 * 730.0 + train_burst) * 4.29,
+        "rented GPUs held",
+    );
+    let mig = option_named(&doc, "mig");
+    assert_close(
+        number(mig, "served_onprem_gpu_hours"),
+        6.0 * 730.0,
+        "all fits",
+    );
+    assert_close(number(mig, "served_cloud_gpu_hours"), 0.0, "no burst");
+    assert_eq!(mig["mean_wait_hours"], serde_json::json!(0.0));
 }

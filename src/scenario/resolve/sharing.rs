@@ -186,9 +186,9 @@ pub(super) fn unused_fractional_offer(file: &ScenarioFile) -> Option<String> {
     ))
 }
 
-/// Fractional workloads in a scenario the model cannot serve them in: one that walks the hours
-/// (some workload waits, a trace, prices of unserved work by workload) or refreshes an option to
-/// other hardware. The error names the first fractional workload.
+/// Fractional workloads in a scenario the model cannot serve them in: one with trace workloads
+/// (replayed on whole GPUs) or that refreshes an option to other hardware. The error names the
+/// first fractional workload.
 pub(super) fn check(ctx: &Ctx, file: &ScenarioFile) -> Option<InputError> {
     let n = file
         .workloads
@@ -199,29 +199,11 @@ pub(super) fn check(ctx: &Ctx, file: &ScenarioFile) -> Option<InputError> {
         Seg::Index(n),
         Seg::Key("gpu_fraction"),
     ];
-    let waits = file
-        .workloads
-        .iter()
-        .find(|w| w.max_wait_hours.is_some_and(|h| h > 0) || w.trace.is_some());
-    if let Some(w) = waits {
+    if let Some(w) = file.workloads.iter().find(|w| w.trace.is_some()) {
         return Some(
-            ctx.err(&path, "`gpu_fraction` beside work that waits")
-                .expected("fractional jobs in a scenario whose work is all served in its hour (no `max_wait_hours`, no `trace`)")
-                .found(format!("workload `{}` waits", w.name)),
-        );
-    }
-    if file
-        .workloads
-        .iter()
-        .any(|w| w.unserved_cost_per_gpu_hour.is_some())
-    {
-        return Some(
-            ctx.err(
-                &path,
-                "`gpu_fraction` beside a workload's own price of unserved work",
-            )
-            .expected("one price of unserved work, the scenario's, with fractional jobs")
-            .found("a workload's `unserved_cost_per_gpu_hour`"),
+            ctx.err(&path, "`gpu_fraction` beside a trace workload")
+                .expected("fractional jobs in a scenario of load profiles (trace jobs are replayed on whole GPUs)")
+                .found(format!("workload `{}` is a trace", w.name)),
         );
     }
     let refreshing = file.options.iter().find(|o| {
