@@ -316,6 +316,73 @@ same_eq!(
 );
 
 same_eq!(crate::replay::Policy);
+same_eq!(
+    i64,
+    Option<i64>,
+    std::sync::Arc<str>,
+    model::generations::Trend,
+    model::sharing::Sharing,
+    Option<std::sync::Arc<model::generations::Refresh>>
+);
+
+/// A fractional offer by every figure the model reads of it.
+impl Same for Option<Box<CloudIn>> {
+    fn same(&self, other: &Self) -> bool {
+        match (self, other) {
+            (Some(a), Some(b)) => CLOUD_FIELDS.iter().all(|f| !(f.differs)(a, b)),
+            (a, b) => a.is_none() && b.is_none(),
+        }
+    }
+}
+
+impl Shown for Box<CloudIn> {
+    fn shown(&self) -> String {
+        format!(
+            "{} reference GPUs per GPU at {} per GPU-hour",
+            self.rel_throughput.shown(),
+            self.on_demand_per_gpu_hour.shown()
+        )
+    }
+}
+
+impl Shown for model::generations::Trend {
+    fn shown(&self) -> String {
+        format!(
+            "price-performance {}/year, energy efficiency {}/year, every {} months, clouds {} months later at a premium of {} decaying {}/year",
+            self.price_performance_growth_per_year,
+            self.energy_efficiency_growth_per_year,
+            self.interval_months,
+            self.new_generation_lag_months,
+            self.new_generation_premium,
+            self.premium_decay_per_year
+        )
+    }
+}
+
+impl Shown for model::sharing::Sharing {
+    fn shown(&self) -> String {
+        match self {
+            model::sharing::Sharing::TimeSlicing { efficiency } => {
+                format!("time-slicing at {efficiency}")
+            }
+            other => other.as_str().to_string(),
+        }
+    }
+}
+
+impl Shown for std::sync::Arc<model::generations::Refresh> {
+    fn shown(&self) -> String {
+        let to = match &self.to {
+            model::generations::RefreshTo::Best => "best".to_string(),
+            model::generations::RefreshTo::Server(h) => h.id.clone(),
+        };
+        let keep = match self.keep {
+            model::generations::Keep::Capacity => "capacity",
+            model::generations::Keep::Servers => "servers",
+        };
+        format!("to {to}, keeping {keep}")
+    }
+}
 
 /// A trace by its jobs and how they are read, not its file name.
 impl Same for Option<std::sync::Arc<model::trace::TraceIn>> {
@@ -358,7 +425,16 @@ impl Same for std::sync::Arc<crate::profile::Profile> {
 macro_rules! shown_display {
     ($($t:ty),*) => { $(impl Shown for $t { fn shown(&self) -> String { self.to_string() } })* };
 }
-shown_display!(f64, u32, usize, bool, String, crate::timeline::YearMonth);
+shown_display!(
+    f64,
+    u32,
+    usize,
+    i64,
+    bool,
+    String,
+    std::sync::Arc<str>,
+    crate::timeline::YearMonth
+);
 
 macro_rules! shown_debug {
     ($($t:ty),*) => { $(impl Shown for $t { fn shown(&self) -> String { format!("{self:?}") } })* };
@@ -407,20 +483,22 @@ macro_rules! fields {
 
 const SCENARIO_FIELDS: &[Field<Input>] = fields!(Input;
     horizon_months, start, discount_rate, electricity_escalation_per_year, demand_scale,
-    demand_growth_per_year, tax);
+    demand_growth_per_year, tax, generations);
 const WORKLOAD_FIELDS: &[Field<WorkloadIn>] = fields!(WorkloadIn;
     ref_gpu_hours_per_month, growth_per_year, profile, sensitive, max_wait_hours,
-    unserved_cost_per_gpu_hour, trace);
+    unserved_cost_per_gpu_hour, trace, gpu_fraction);
 const OWNED_FIELDS: &[Field<OwnedIn>] = fields!(OwnedIn;
     servers, gpus_per_server, rel_throughput, availability, server_price, max_power_kw,
     idle_fraction, warranty_months, support_pct_per_year, electricity_per_kwh, pue,
     colocation_per_kw_month, grid_co2_g_per_kwh, cycle_months, financing, depreciation,
     tax_depreciation, residual_value, staff_fte_fixed, staff_fte_per_server,
-    staff_salary_per_year, software_per_gpu_year, scheduler);
+    staff_salary_per_year, software_per_gpu_year, scheduler, server_id, release_month, refresh,
+    sharing);
 const CLOUD_FIELDS: &[Field<CloudIn>] = fields!(CloudIn;
     rel_throughput, on_demand_per_gpu_hour, spot_per_gpu_hour, commit_per_gpu_hour, commitment,
     commit_term_months, spot_share, spot_overhead, storage_tb, storage_per_tb_month,
-    egress_tb_per_month, egress_per_tb, power_kw_per_gpu, pue, grid_co2_g_per_kwh);
+    egress_tb_per_month, egress_per_tb, power_kw_per_gpu, pue, grid_co2_g_per_kwh,
+    ride_release_month, fractional);
 
 fn option_shape(o: &OptionIn) -> String {
     let parts = match (&o.owned, &o.cloud) {

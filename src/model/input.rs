@@ -31,7 +31,7 @@ pub struct Input {
     /// Income tax on the flows (README TX1-TX4); `None`: every figure before tax.
     pub tax: Option<TaxIn>,
     /// The trend of hardware generations (README G2, G4).
-    pub trend: super::generations::Trend,
+    pub generations: super::generations::Trend,
 }
 
 /// The after-tax view (README TX1-TX4).

@@ -932,7 +932,7 @@ fn prepare(input: &Input, ws: &mut Workspace, detail: bool) {
         scratch.rides.clear();
         if let Some(o) = option.owned.as_ref().filter(|o| o.servers > 0) {
             if o.refresh.is_some() {
-                scratch.purchases = generations::purchases(o, &input.trend, h);
+                scratch.purchases = generations::purchases(o, &input.generations, h);
             }
             owned_schedule(input, o, scratch, detail);
             if input.tax.is_some() {
@@ -942,8 +942,13 @@ fn prepare(input: &Input, ws: &mut Workspace, detail: bool) {
         if let Some(c) = option.cloud.as_ref()
             && let Some(release) = c.ride_release_month
         {
-            scratch.rides =
-                generations::ride(release, &input.trend, c.commitment, c.commit_term_months, h);
+            scratch.rides = generations::ride(
+                release,
+                &input.generations,
+                c.commitment,
+                c.commit_term_months,
+                h,
+            );
         }
         scratch.splits.clear();
         scratch.committed.clear();
@@ -1998,7 +2003,7 @@ fn break_even(input: &Input, o: &OwnedIn, result: &OptionResult, cloud_price: f6
         // Generation by generation (G1): the energy above idle of every installed reference
         // GPU-hour, V, against the capacity hours, CH.
         let (mut v, mut ch) = (0.0, 0.0);
-        for p in generations::purchases(o, &input.trend, input.horizon_months) {
+        for p in generations::purchases(o, &input.generations, input.horizon_months) {
             let q = &p.owned;
             let per_hour = q.gpus() * q.rel_throughput * HOURS;
             let above_idle = q.max_power_kw * (1.0 - q.idle_fraction)

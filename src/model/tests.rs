@@ -107,7 +107,7 @@ fn input(workloads: Vec<WorkloadIn>, options: Vec<OptionIn>, horizon: usize, rat
         demand_growth_per_year: 0.0,
         showback: None,
         tax: None,
-        trend: crate::model::generations::Trend::default(),
+        generations: crate::model::generations::Trend::default(),
     }
 }
 

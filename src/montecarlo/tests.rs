@@ -390,7 +390,7 @@ fn sweep_optimum_follows_the_screening_curve() {
         demand_growth_per_year: 0.0,
         showback: None,
         tax: None,
-        trend: crate::model::generations::Trend::default(),
+        generations: crate::model::generations::Trend::default(),
     };
     let plan = Plan {
         axes: vec![Axis {

@@ -558,7 +558,7 @@ impl Uncertainty {
                     }
                 }
                 Target::Trend(field) => {
-                    let t = &mut input.trend;
+                    let t = &mut input.generations;
                     match field {
                         TrendField::PricePerformance => t.price_performance_growth_per_year = v,
                         TrendField::EnergyEfficiency => t.energy_efficiency_growth_per_year = v,

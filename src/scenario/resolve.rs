@@ -746,7 +746,7 @@ pub fn resolve_file(
         demand_growth_per_year: file.demand_growth_per_year,
         showback,
         tax,
-        trend,
+        generations: trend,
     };
     generations::use_purchased_rows(&mut ctx, &input);
     if let Err(e) = check_demand_bound(source, &input, "") {

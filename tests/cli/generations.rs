@@ -480,3 +480,46 @@ fn refresh_mistakes_are_named() {
         &["no option changes generation"],
     );
 }
+
+#[test]
+fn diff_names_the_refresh_and_the_trend_as_drivers() {
+    let before = scenario(
+        100.0,
+        TREND,
+        &owned("o", "refresh = { every_years = 2, to = \"same\" }"),
+    );
+    let after = before.replace("to = \"same\"", "to = \"best\"").replace(
+        "price_performance_growth_per_year = 1.0",
+        "price_performance_growth_per_year = 0.5",
+    );
+    let scratch = Scratch::new();
+    let catalog = layer(&scratch);
+    let (a, b) = (
+        scratch.write("a.toml", &before),
+        scratch.write("b.toml", &after),
+    );
+    let json = success([
+        arg("diff"),
+        arg(&a),
+        arg(&b),
+        arg("--catalog"),
+        arg(&catalog),
+        arg("--format"),
+        arg("json"),
+    ]);
+    let doc: Value = serde_json::from_str(&json).unwrap();
+    let drivers = doc["drivers"].as_array().unwrap();
+    let names: Vec<&str> = drivers
+        .iter()
+        .map(|d| d["input"].as_str().unwrap())
+        .collect();
+    assert!(names.contains(&"option[o].owned.refresh"), "{names:?}");
+    assert!(names.contains(&"generations"), "{names:?}");
+    let total: f64 = drivers
+        .iter()
+        .map(|d| number(&d["contributions"], "o"))
+        .sum();
+    let pv = |text: &str| number(option_named(&run(text), "o"), "pv_cost");
+    assert_close(total, pv(&after) - pv(&before), "contributions");
+    assert!(total.abs() > 1.0, "the refresh changed the PV");
+}

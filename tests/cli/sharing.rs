@@ -560,3 +560,44 @@ fn fractional_work_takes_its_held_capacity_in_the_queue() {
     assert_close(number(mig, "served_cloud_gpu_hours"), 0.0, "no burst");
     assert_eq!(mig["mean_wait_hours"], serde_json::json!(0.0));
 }
+
+#[test]
+fn diff_names_sharing_and_the_fraction_as_drivers() {
+    // Whole GPUs → MIG, and the fraction from a seventh to a quarter: each input is a driver,
+    // and the contributions add up to the change of PV.
+    let before = scenario(
+        "unserved_cost_per_gpu_hour = 5.0",
+        &format!(
+            "{}{}",
+            workload("small", 2.0, "gpu_fraction = 0.142857142857"),
+            workload("big", 4.0, "")
+        ),
+        &owned("o", "onprem", "hgx-h100-oem", 1, ""),
+    );
+    let after = before
+        .replace("gpu_fraction = 0.142857142857", "gpu_fraction = 0.25")
+        .replace(
+            "availability = 1.0\n",
+            "availability = 1.0\nsharing = \"mig\"\n",
+        );
+    let scratch = Scratch::new();
+    let (a, b) = (
+        scratch.write("a.toml", &before),
+        scratch.write("b.toml", &after),
+    );
+    let json = success([arg("diff"), arg(&a), arg(&b), arg("--format"), arg("json")]);
+    let doc: Value = serde_json::from_str(&json).unwrap();
+    let drivers = doc["drivers"].as_array().unwrap();
+    let names: Vec<&str> = drivers
+        .iter()
+        .map(|d| d["input"].as_str().unwrap())
+        .collect();
+    assert!(names.contains(&"workload[small].gpu_fraction"), "{names:?}");
+    assert!(names.contains(&"option[o].owned.sharing"), "{names:?}");
+    let total: f64 = drivers
+        .iter()
+        .map(|d| number(&d["contributions"], "o"))
+        .sum();
+    let pv = |text: &str| number(option_named(&run(text), "o"), "pv_cost");
+    assert_close(total, pv(&after) - pv(&before), "contributions");
+}

@@ -302,7 +302,7 @@ pub(super) fn use_purchased_rows(ctx: &mut Ctx, input: &Input) {
         let Some(o) = option.owned.as_ref().filter(|o| o.refresh.is_some()) else {
             continue;
         };
-        for p in purchases(o, &input.trend, input.horizon_months)
+        for p in purchases(o, &input.generations, input.horizon_months)
             .iter()
             .skip(1)
         {
