@@ -28,6 +28,10 @@ impl Sharing {
     }
 }
 
+/// The smallest `gpu_fraction` (README SG1): a thousandth of a reference GPU, so that the
+/// capacity a job holds per unit of its work stays within a few tens of thousands.
+pub const MIN_GPU_FRACTION: f64 = 0.001;
+
 /// A share within this relative tolerance of a slice fits it (a fraction written as a rounded
 /// decimal of 1/7 still fits a 1/7 slice).
 const FIT: f64 = 1e-9;

@@ -1101,9 +1101,10 @@ fn target(
             match field {
                 "gpu_hours_per_month" if !flops => Ok((Target::WorkloadHours(w), (0.0, 1e12))),
                 "growth_per_year" => Ok((Target::WorkloadGrowth(w), (-0.99, 10.0))),
-                "gpu_fraction" if r.input.workloads[w].gpu_fraction.is_some() => {
-                    Ok((Target::WorkloadFraction(w), (1e-6, 64.0)))
-                }
+                "gpu_fraction" if r.input.workloads[w].gpu_fraction.is_some() => Ok((
+                    Target::WorkloadFraction(w),
+                    (crate::model::sharing::MIN_GPU_FRACTION, 64.0),
+                )),
                 "gpu_fraction" => Err(bad(
                     format!("workload `{name}` has no `gpu_fraction`"),
                     "a workload with `gpu_fraction`, which this input then varies (README SG1)",

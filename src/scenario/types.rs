@@ -300,7 +300,7 @@ pub struct WorkloadSpec {
     pub trace_accelerator: Option<String>,
     /// The team the workload's cost is shown back to (README "Teams and showback").
     pub team: Option<String>,
-    /// The share of a reference GPU one of its jobs needs while it runs, above 0 and at most
+    /// The share of a reference GPU one of its jobs needs while it runs, 0.001 to
     /// 64 (README "Shared GPUs"); without it the work flows over whole GPUs.
     pub gpu_fraction: Option<f64>,
 }

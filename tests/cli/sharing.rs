@@ -254,7 +254,7 @@ fn sharing_mistakes_are_named() {
     reject(
         &workload("s", 1.0, "gpu_fraction = 0"),
         &own,
-        &["workload[0].gpu_fraction", "above 0 and at most 64"],
+        &["workload[0].gpu_fraction", "from 0.001 to 64"],
     );
     reject(
         &workload("s", 1.0, "gpu_fraction = 0.25\nmax_wait_hours = 24"),

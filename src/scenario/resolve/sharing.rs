@@ -4,13 +4,13 @@
 use super::{Ctx, Seg};
 use crate::catalog::{Accelerator, RowValue};
 use crate::error::InputError;
-use crate::model::sharing::Sharing;
+use crate::model::sharing::{MIN_GPU_FRACTION, Sharing};
 use crate::scenario::{OptionSpec, ScenarioFile, WorkloadSpec};
 
 /// The time-slicing efficiency without `time_slicing_efficiency` (SG2).
 pub(super) const TIME_SLICING_EFFICIENCY: f64 = 0.9;
 
-/// Workload `n`'s `gpu_fraction` (SG1): above 0 and at most 64, for a workload served in its
+/// Workload `n`'s `gpu_fraction` (SG1): 0.001 to 64, for a workload served in its
 /// hour from a load profile.
 pub(super) fn gpu_fraction(
     ctx: &Ctx,
@@ -25,10 +25,12 @@ pub(super) fn gpu_fraction(
         Seg::Index(n),
         Seg::Key("gpu_fraction"),
     ];
-    if !(f.is_finite() && f > 0.0 && f <= 64.0) {
+    if !(f.is_finite() && (MIN_GPU_FRACTION..=64.0).contains(&f)) {
         return Err(ctx
             .err(&p, "`gpu_fraction` is out of range")
-            .expected("the share of a reference GPU one job needs, above 0 and at most 64 (1/7 for a seventh)")
+            .expected(
+                "the share of a reference GPU one job needs, from 0.001 to 64 (1/7 for a seventh)",
+            )
             .found(crate::error::written(f)));
     }
     if w.trace.is_some() {
