@@ -762,19 +762,33 @@ fn owned_schedule(input: &Input, o: &OwnedIn, s: &mut Scratch, detail: bool) {
     s.purchases = purchases;
 }
 
-/// The owned capacity the fractional workloads of `input` hold on `o`'s GPUs, as it shares them
-/// and as whole GPUs (SG5), their months' demand scaled by `scale`.
-fn sharing_row(input: &Input, o: &OwnedIn, scale: &[f64]) -> SharingRow {
+/// The owned capacity the fractional workloads of `input` hold on `o`'s GPUs (those of the
+/// purchase installed in each month, G1), as it shares them and as whole GPUs (SG5), their
+/// months' demand scaled by `scale`.
+fn sharing_row(
+    input: &Input,
+    o: &OwnedIn,
+    purchases: &[generations::Purchase],
+    scale: &[f64],
+) -> SharingRow {
     let mut row = SharingRow {
         mode: o.sharing.as_str(),
         fractional_gpu_hours: 0.0,
         held_gpu_hours: 0.0,
         held_without_sharing_gpu_hours: 0.0,
     };
+    let installed = |m: usize| {
+        purchases
+            .iter()
+            .find(|p| p.start <= m && m < p.end)
+            .map_or(o, |p| &p.owned)
+    };
     for w in input.workloads.iter().filter(|w| w.gpu_fraction.is_some()) {
-        let shared = sharing::inflation(w.gpu_fraction, o.rel_throughput, &o.sharing);
-        let whole = sharing::inflation(w.gpu_fraction, o.rel_throughput, &sharing::Sharing::None);
         for m in 0..input.horizon_months {
+            let o = installed(m);
+            let shared = sharing::inflation(w.gpu_fraction, o.rel_throughput, &o.sharing);
+            let whole =
+                sharing::inflation(w.gpu_fraction, o.rel_throughput, &sharing::Sharing::None);
             let month0 = input.start.plus(m as u32).month0();
             let work = scale.get(m).copied().unwrap_or(1.0)
                 * w.ref_gpu_hours_per_month
@@ -899,22 +913,49 @@ pub fn evaluate_block(
 /// again only when the demand or the inflations changed; cleared for the others.
 fn held_loads(input: &Input, months: &[MonthDemand], ws: &mut Workspace) {
     let generation = months.first().map_or(0, |d| d.generation);
+    let h = input.horizon_months;
     for (option, scratch) in input.options.iter().zip(ws.options.iter_mut()) {
-        let Some(x) = input
-            .has_fractions()
-            .then(|| sharing::inflations(input, option))
-            .flatten()
-        else {
+        // The inflations of each span of months with the same hardware: the purchases' when a
+        // refresh installs other hardware (G1), else the whole horizon's.
+        let spans: Vec<(std::ops::Range<usize>, Option<sharing::Inflations>)> =
+            if !input.has_fractions() {
+                Vec::new()
+            } else if scratch.purchases.is_empty() {
+                vec![(0..h, sharing::inflations(input, option))]
+            } else {
+                scratch
+                    .purchases
+                    .iter()
+                    .map(|p| {
+                        let installed = OptionIn {
+                            owned: Some(p.owned.clone()),
+                            ..option.clone()
+                        };
+                        (p.start..p.end, sharing::inflations(input, &installed))
+                    })
+                    .collect()
+            };
+        if spans.iter().all(|(_, x)| x.is_none()) {
             scratch.held.clear();
             scratch.held_key = None;
             continue;
-        };
-        let key: Vec<u64> = [generation, input.horizon_months as u64]
+        }
+        let key: Vec<u64> = [generation, h as u64]
             .into_iter()
-            .chain(x.bits())
+            .chain(spans.iter().flat_map(|(r, x)| {
+                [r.start as u64, r.end as u64]
+                    .into_iter()
+                    .chain(x.iter().flat_map(|x| x.bits()).collect::<Vec<_>>())
+            }))
             .collect();
         if scratch.held_key.as_ref() != Some(&key) {
-            sharing::held_months(input, &x, &mut scratch.held);
+            scratch.held.resize_with(h, sharing::HeldMonth::default);
+            for (range, x) in &spans {
+                let x = x
+                    .clone()
+                    .unwrap_or_else(|| sharing::Inflations::ones(input.workloads.len()));
+                sharing::held_months(input, &x, range.clone(), &mut scratch.held);
+            }
             scratch.held_key = Some(key);
         }
     }
@@ -1792,7 +1833,7 @@ fn simulate_options(input: &Input, months: &[MonthDemand]) -> Vec<OptionResult> 
                 .unwrap_or_default();
             let sharing = owned
                 .filter(|_| input.has_fractions())
-                .map(|o| sharing_row(input, o, &ws.tables.scale));
+                .map(|o| sharing_row(input, o, &scratch.purchases, &ws.tables.scale));
             let mut cloud_generations: Vec<RideRow> = Vec::new();
             for (m, r) in scratch.rides.iter().enumerate() {
                 if cloud_generations

@@ -113,6 +113,15 @@ pub fn inflations(input: &Input, option: &OptionIn) -> Option<Inflations> {
 }
 
 impl Inflations {
+    /// Every workload's work held as it is, on the owned GPUs and the offer's.
+    pub fn ones(workloads: usize) -> Inflations {
+        Inflations {
+            owned: vec![1.0; workloads],
+            cloud: vec![1.0; workloads],
+            small: vec![0.0; workloads],
+        }
+    }
+
     /// Every figure, for a cache key.
     pub fn bits(&self) -> impl Iterator<Item = u64> + '_ {
         self.owned
@@ -138,11 +147,17 @@ pub struct HeldMonth {
     pub interactive: [Vec<f64>; 4],
 }
 
-/// The held loads of every month of `input` with inflations `x`, from the same hourly loads as
-/// M1.
-pub fn held_months(input: &Input, x: &Inflations, out: &mut Vec<HeldMonth>) {
+/// The held loads of the months `range` of `input` with inflations `x` into `out` (one entry
+/// per month of the horizon), from the same hourly loads as M1.
+pub fn held_months(
+    input: &Input,
+    x: &Inflations,
+    range: std::ops::Range<usize>,
+    out: &mut Vec<HeldMonth>,
+) {
     out.resize_with(input.horizon_months, HeldMonth::default);
-    for (m, held) in out.iter_mut().enumerate() {
+    let end = range.end.min(out.len());
+    for (m, held) in out.iter_mut().enumerate().take(end).skip(range.start) {
         let month0 = input.start.plus(m as u32).month0();
         let [a, b, c, d] = &mut held.interactive;
         for v in [

@@ -523,3 +523,36 @@ fn diff_names_the_refresh_and_the_trend_as_drivers() {
     assert_close(total, pv(&after) - pv(&before), "contributions");
     assert!(total.abs() > 1.0, "the refresh changed the PV");
 }
+
+#[test]
+fn fractional_jobs_hold_whole_gpus_of_each_generation() {
+    // Jobs of a quarter of an Acme 1 on whole GPUs: a job holds an Acme 1 (4 times its work),
+    // an Acme 2 (8 times) and a generation-1 GPU of 8 Acme 1s (32 times). Ten reference GPUs of
+    // such work hold 40, 80 and 320 against capacities of 32, 32 and 64: served 32 × 10 / 40,
+    // 32 × 10 / 80 and 64 × 10 / 320 reference GPUs of work an hour.
+    let doc = run(&format!(
+        "{}\n",
+        scenario(
+            10.0,
+            TREND,
+            &owned("o", "refresh = { every_years = 2, to = \"best\" }")
+        )
+        .replace(
+            "profile = \"flat\"",
+            "profile = \"flat\"\ngpu_fraction = 0.25"
+        )
+    ));
+    let o = option_named(&doc, "o");
+    assert_close(
+        number(o, "served_onprem_gpu_hours"),
+        730.0 * 24.0 * (8.0 + 4.0 + 2.0),
+        "served",
+    );
+    let s = &o["sharing"];
+    let work = 10.0 * 730.0 * 24.0;
+    assert_close(
+        number(s, "held_gpu_hours"),
+        work * (4.0 + 8.0 + 32.0),
+        "held by generation",
+    );
+}

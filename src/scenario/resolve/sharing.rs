@@ -189,8 +189,7 @@ pub(super) fn unused_fractional_offer(file: &ScenarioFile) -> Option<String> {
 }
 
 /// Fractional workloads in a scenario the model cannot serve them in: one with trace workloads
-/// (replayed on whole GPUs) or that refreshes an option to other hardware. The error names the
-/// first fractional workload.
+/// (replayed on whole GPUs). The error names the first fractional workload.
 pub(super) fn check(ctx: &Ctx, file: &ScenarioFile) -> Option<InputError> {
     let n = file
         .workloads
@@ -206,18 +205,6 @@ pub(super) fn check(ctx: &Ctx, file: &ScenarioFile) -> Option<InputError> {
             ctx.err(&path, "`gpu_fraction` beside a trace workload")
                 .expected("fractional jobs in a scenario of load profiles (trace jobs are replayed on whole GPUs)")
                 .found(format!("workload `{}` is a trace", w.name)),
-        );
-    }
-    let refreshing = file.options.iter().find(|o| {
-        o.refresh
-            .as_ref()
-            .is_some_and(|r| r.to.as_deref().is_some_and(|t| t != "same"))
-    });
-    if let Some(o) = refreshing {
-        return Some(
-            ctx.err(&path, "`gpu_fraction` beside a refresh to other hardware")
-                .expected("fractional jobs on one generation of hardware (`to = \"same\"`)")
-                .found(format!("option `{}` refreshes to other hardware", o.name)),
         );
     }
     None
