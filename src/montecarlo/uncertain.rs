@@ -109,6 +109,9 @@ enum TrendField {
     EnergyEfficiency,
     Premium,
     PremiumDecay,
+    /// Rounded to whole months, as in the scenario.
+    Interval,
+    Lag,
 }
 
 #[derive(Debug, Clone)]
@@ -564,6 +567,12 @@ impl Uncertainty {
                         TrendField::EnergyEfficiency => t.energy_efficiency_growth_per_year = v,
                         TrendField::Premium => t.new_generation_premium = v,
                         TrendField::PremiumDecay => t.premium_decay_per_year = v,
+                        TrendField::Interval => {
+                            t.interval_months = v.round().clamp(1.0, 240.0) as u32
+                        }
+                        TrendField::Lag => {
+                            t.new_generation_lag_months = v.round().clamp(0.0, 240.0) as u32
+                        }
                     }
                 }
                 Target::Escalation => input.electricity_escalation_per_year = v,
@@ -1028,6 +1037,8 @@ fn target(
             | "generations.energy_efficiency_growth_per_year"
             | "generations.new_generation_premium"
             | "generations.premium_decay_per_year"
+            | "generations.interval_months"
+            | "generations.new_generation_lag_months"
                 if !r.input.has_generations() =>
             {
                 Err(bad(
@@ -1046,6 +1057,12 @@ fn target(
             }
             "generations.premium_decay_per_year" => {
                 Ok((Target::Trend(TrendField::PremiumDecay), (0.0, 1.0)))
+            }
+            "generations.interval_months" => {
+                Ok((Target::Trend(TrendField::Interval), (1.0, 240.0)))
+            }
+            "generations.new_generation_lag_months" => {
+                Ok((Target::Trend(TrendField::Lag), (0.0, 240.0)))
             }
             "electricity_escalation_per_year" => Ok((Target::Escalation, (-0.5, 1.0))),
             "demand_scale" => Ok((Target::DemandScale, (0.0, 1e6))),
@@ -1077,6 +1094,8 @@ fn target(
                     "generations.energy_efficiency_growth_per_year",
                     "generations.new_generation_premium",
                     "generations.premium_decay_per_year",
+                    "generations.interval_months",
+                    "generations.new_generation_lag_months",
                 ],
             )),
         };

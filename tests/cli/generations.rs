@@ -556,3 +556,54 @@ fn fractional_jobs_hold_whole_gpus_of_each_generation() {
         "held by generation",
     );
 }
+
+#[test]
+fn the_interval_and_the_lag_may_be_uncertain_in_whole_months() {
+    // Sampled 11.6 and 2.7 months are the whole months 12 and 3 of the plain run.
+    let options = format!(
+        "{}[[option]]\nname = \"ride\"\nkind = \"cloud\"\noffer = \"acme-cloud-1x\"\n\
+         cloud_generations = \"ride\"\n",
+        owned("best", "refresh = { every_years = 2, to = \"best\" }")
+    );
+    let at = |interval: &str, lag: &str| {
+        let trend = TREND
+            .replace(
+                "interval_months = 24",
+                &format!("interval_months = {interval}"),
+            )
+            .replace(
+                "new_generation_lag_months = 6",
+                &format!("new_generation_lag_months = {lag}"),
+            );
+        scenario(100.0, &trend, &options)
+    };
+    let plain = run(&at("12", "3"));
+    let scratch = Scratch::new();
+    let catalog = layer(&scratch);
+    let text = format!(
+        "{}\n[[uncertain]]\npath = \"generations.interval_months\"\ndistribution = \"fixed\"\nvalue = 11.6\n\
+         \n[[uncertain]]\npath = \"generations.new_generation_lag_months\"\ndistribution = \"fixed\"\nvalue = 2.7\n",
+        at("24", "6")
+    );
+    let path = scratch.write("s.toml", &text);
+    let json = success([
+        arg("run"),
+        arg(&path),
+        arg("--catalog"),
+        arg(&catalog),
+        arg("--format"),
+        arg("json"),
+        arg("--samples"),
+        arg("10"),
+    ]);
+    let doc: Value = serde_json::from_str(&json).expect("JSON");
+    for (k, name) in ["best", "ride"].iter().enumerate() {
+        let mc = &doc["montecarlo"]["options"][k];
+        assert_eq!(mc["name"], *name);
+        assert_eq!(
+            number(&mc["metrics"]["pv_cost"], "mean"),
+            number(option_named(&plain, name), "pv_cost"),
+            "{name}"
+        );
+    }
+}
