@@ -433,7 +433,7 @@ struct Scratch {
     rides: Vec<generations::Ride>,
     /// With fractional workloads (SG3): the option's held loads by month, what they were built
     /// for (the demand and the inflations), and one month's held cloud load by hour.
-    held: Vec<sharing::HeldMonth>,
+    held: std::sync::Arc<Vec<sharing::HeldMonth>>,
     held_key: Option<Vec<u64>>,
     cloud_hourly: Vec<f64>,
 }
@@ -936,7 +936,9 @@ fn held_loads(input: &Input, months: &[MonthDemand], ws: &mut Workspace) {
                     .collect()
             };
         if spans.iter().all(|(_, x)| x.is_none()) {
-            scratch.held.clear();
+            if !scratch.held.is_empty() {
+                scratch.held = Default::default();
+            }
             scratch.held_key = None;
             continue;
         }
@@ -949,13 +951,26 @@ fn held_loads(input: &Input, months: &[MonthDemand], ws: &mut Workspace) {
             }))
             .collect();
         if scratch.held_key.as_ref() != Some(&key) {
-            scratch.held.resize_with(h, sharing::HeldMonth::default);
-            for (range, x) in &spans {
-                let x = x
-                    .clone()
-                    .unwrap_or_else(|| sharing::Inflations::ones(input.workloads.len()));
-                sharing::held_months(input, &x, range.clone(), &mut scratch.held);
-            }
+            // One copy of the held loads for every workspace that needs the same (the samples
+            // of a Monte Carlo run that change neither demand nor inflations).
+            let needs = sharing::Needs {
+                sensitive: input.workloads.iter().any(|w| w.sensitive),
+                cloud: option.cloud.is_some(),
+                small: option
+                    .cloud
+                    .as_ref()
+                    .is_some_and(|c| c.fractional.is_some()),
+                interactive: input.hourly(),
+            };
+            scratch.held = sharing::cached(&key, || {
+                let mut held = Vec::new();
+                for (range, x) in &spans {
+                    let ones = || sharing::Inflations::ones(input.workloads.len());
+                    let x = x.clone().unwrap_or_else(ones);
+                    sharing::held_months(input, &x, needs, range.clone(), &mut held);
+                }
+                held
+            });
             scratch.held_key = Some(key);
         }
     }

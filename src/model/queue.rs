@@ -318,12 +318,14 @@ pub fn simulate_beside(
             .get(m * HOURS_PER_MONTH..(m + 1) * HOURS_PER_MONTH)
             .unwrap_or(&[]);
         let held_month = held.get(m).map(|x| &x.interactive);
+        // A held load not built (none of it) reads as 0.
+        let at = |v: &[f64], h: usize| v.get(h).copied().unwrap_or(0.0);
         if let Some([hs, ho, ..]) = held_month {
             // Every hour whose held load may exceed the capacity (SG3).
             busy = [0; BUSY_WORDS];
             let interactive = a.interactive_sensitive.iter().zip(&a.interactive_other);
             for (h, (x, (s, o))) in a.hour_total.iter().zip(interactive).enumerate() {
-                let load = x - s - o + hs[h] + ho[h];
+                let load = x - s - o + at(hs, h) + at(ho, h);
                 let left = (c - used_month.get(h).copied().unwrap_or(0.0)).max(0.0);
                 if f * load > left * (1.0 - 1e-12) {
                     busy[h / 64] |= 1 << (h % 64);
@@ -353,18 +355,18 @@ pub fn simulate_beside(
             let n = f * a.interactive_other.get(h).copied().unwrap_or(0.0);
             let (served, served_n, over_held) = match held_month {
                 Some([hs, ho, hc, hsmall]) => {
-                    let (held_s, held_n) = (f * hs[h], f * ho[h]);
+                    let (held_s, held_n) = (f * at(hs, h), f * at(ho, h));
                     let part = |x: f64, of: f64| if of > 0.0 { x / of } else { 0.0 };
                     let took_s = held_s.min(cap);
                     cap -= took_s;
                     let took_n = held_n.min(cap);
                     cap -= took_n;
                     let left = 1.0 - part(took_n, held_n).min(1.0);
-                    q.small_held += f * hsmall[h] * left;
+                    q.small_held += f * at(hsmall, h) * left;
                     (
                         took_s * part(s, held_s),
                         took_n * part(n, held_n),
-                        Some(f * hc[h] * left),
+                        Some(f * at(hc, h) * left),
                     )
                 }
                 None => {

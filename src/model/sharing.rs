@@ -147,11 +147,53 @@ pub struct HeldMonth {
     pub interactive: [Vec<f64>; 4],
 }
 
+/// Which held loads an option's evaluation reads; the others are left empty (and read as 0).
+#[derive(Debug, Clone, Copy)]
+pub struct Needs {
+    /// Some workload is sensitive.
+    pub sensitive: bool,
+    /// The option has a cloud part.
+    pub cloud: bool,
+    /// It has a fractional offer.
+    pub small: bool,
+    /// The model walks the hours (the queue reads the interactive classes).
+    pub interactive: bool,
+}
+
+/// Held loads built lately, shared by every evaluation that asks for the same key.
+type Cache = Vec<(Vec<u64>, Arc<Vec<HeldMonth>>)>;
+static CACHE: std::sync::Mutex<Cache> = std::sync::Mutex::new(Vec::new());
+
+/// Held loads kept in [`CACHE`].
+const CACHED: usize = 8;
+
+/// The held loads for `key`, from the cache or built by `build` (and then cached): the same for
+/// the same key, whoever built them first.
+pub fn cached(key: &[u64], build: impl FnOnce() -> Vec<HeldMonth>) -> Arc<Vec<HeldMonth>> {
+    let found = CACHE.lock().ok().and_then(|c| {
+        c.iter()
+            .find(|(k, _)| k.as_slice() == key)
+            .map(|(_, v)| Arc::clone(v))
+    });
+    if let Some(held) = found {
+        return held;
+    }
+    let held = Arc::new(build());
+    if let Ok(mut c) = CACHE.lock() {
+        if c.len() >= CACHED {
+            c.remove(0);
+        }
+        c.push((key.to_vec(), Arc::clone(&held)));
+    }
+    held
+}
+
 /// The held loads of the months `range` of `input` with inflations `x` into `out` (one entry
-/// per month of the horizon), from the same hourly loads as M1.
+/// per month of the horizon), from the same hourly loads as M1; only those `needs` asks for.
 pub fn held_months(
     input: &Input,
     x: &Inflations,
+    needs: Needs,
     range: std::ops::Range<usize>,
     out: &mut Vec<HeldMonth>,
 ) {
@@ -160,18 +202,20 @@ pub fn held_months(
     for (m, held) in out.iter_mut().enumerate().take(end).skip(range.start) {
         let month0 = input.start.plus(m as u32).month0();
         let [a, b, c, d] = &mut held.interactive;
-        for v in [
-            &mut held.total,
-            &mut held.sensitive,
-            &mut held.cloud,
-            &mut held.small,
-            a,
-            b,
-            c,
-            d,
+        for (v, needed) in [
+            (&mut held.total, true),
+            (&mut held.sensitive, needs.sensitive),
+            (&mut held.cloud, needs.cloud),
+            (&mut held.small, needs.small),
+            (a, needs.interactive),
+            (b, needs.interactive),
+            (c, needs.interactive && needs.cloud),
+            (d, needs.interactive && needs.small),
         ] {
             v.clear();
-            v.resize(HOURS_PER_MONTH, 0.0);
+            if needed {
+                v.resize(HOURS_PER_MONTH, 0.0);
+            }
         }
         for (n, w) in input.workloads.iter().enumerate() {
             let month_total = w.ref_gpu_hours_per_month
@@ -179,21 +223,27 @@ pub fn held_months(
                 * w.profile.season(month0);
             let (phi, phi_cloud, phi_small) = (x.owned[n], x.cloud[n], x.small[n]);
             let interactive = w.max_wait_hours == 0;
+            // Adds `x` in hour `h` of `v`, when `v` is built.
+            let add = |v: &mut Vec<f64>, h: usize, x: f64| {
+                if let Some(slot) = v.get_mut(h) {
+                    *slot += x;
+                }
+            };
             for (h, weight) in w.profile.month_shape(month0).enumerate() {
                 let load = month_total * weight;
                 held.total[h] += load * phi;
                 if w.sensitive {
-                    held.sensitive[h] += load * phi;
+                    add(&mut held.sensitive, h, load * phi);
                     if interactive {
-                        held.interactive[0][h] += load * phi;
+                        add(&mut held.interactive[0], h, load * phi);
                     }
                 } else {
-                    held.cloud[h] += load * phi_cloud;
-                    held.small[h] += load * phi_small;
+                    add(&mut held.cloud, h, load * phi_cloud);
+                    add(&mut held.small, h, load * phi_small);
                     if interactive {
-                        held.interactive[1][h] += load * phi;
-                        held.interactive[2][h] += load * phi_cloud;
-                        held.interactive[3][h] += load * phi_small;
+                        add(&mut held.interactive[1], h, load * phi);
+                        add(&mut held.interactive[2], h, load * phi_cloud);
+                        add(&mut held.interactive[3], h, load * phi_small);
                     }
                 }
             }
@@ -219,15 +269,17 @@ pub fn split_held(
     let share = |served: f64, load: f64| if load > 0.0 { served / load } else { 0.0 };
     let (mut onprem, mut cloud, mut unmet, mut small) = (0.0, 0.0, 0.0, 0.0);
     let loads = d.hourly_total().iter().zip(&d.hourly_sensitive);
+    // A held load not built (none of it, SG3 `Needs`) reads as 0.
+    let at = |v: &[f64], h: usize| v.get(h).copied().unwrap_or(0.0);
     for (h, (total, sensitive)) in loads.enumerate() {
         let l = f * total;
         let s = f * sensitive;
         let n = (l - s).max(0.0);
-        let lambda = f * held.total[h];
-        let lambda_s = f * held.sensitive[h];
+        let lambda = f * at(&held.total, h);
+        let lambda_s = f * at(&held.sensitive, h);
         let lambda_n = (lambda - lambda_s).max(0.0);
-        let lambda_c = f * held.cloud[h];
-        let lambda_small = f * held.small[h];
+        let lambda_c = f * at(&held.cloud, h);
+        let lambda_small = f * at(&held.small, h);
         match kind {
             Kind::OnPrem => {
                 let w = lambda.min(capacity) * share(l, lambda);
