@@ -1137,7 +1137,7 @@ impl Spec for DemandCapacity<'_> {
         "Demand against capacity per month".into()
     }
     fn caption(&self) -> String {
-        let mut s = "Each month's demand in reference GPU-hours, stacked as served on owned GPUs, served by the cloud (the burst, for a hybrid) and unmet, with the owned capacity as a dashed line. Demand varies from hour to hour, so hourly peaks above the capacity burst to the cloud or are unmet even in a month whose total lies below the line.".to_string();
+        let mut s = "Each month's demand in reference GPU-hours, stacked as served on owned GPUs, served by the cloud (the burst, for a hybrid) and unmet, with the owned capacity as a dashed line (stepping where a refresh installs other hardware). Demand varies from hour to hour, so hourly peaks above the capacity burst to the cloud or are unmet even in a month whose total lies below the line.".to_string();
         if self.waits {
             s.push_str(" Work that may wait is queued for owned GPUs and served in a later hour, up to its longest wait; the part of served on-prem that waited at least an hour is purple");
             if self.backlog {
@@ -1200,6 +1200,7 @@ impl Spec for DemandCapacity<'_> {
                     .iter()
                     .map(|r| r.demand_gpu_hours)
                     .chain(std::iter::once(o.owned_capacity_ref_gpus * hours))
+                    .chain(o.purchases.iter().map(|p| p.capacity_ref_gpus * hours))
             })
             .fold(0.0, f64::max);
         // Served backlog can lift a month's stack above its demand.
@@ -1250,9 +1251,8 @@ impl Spec for DemandCapacity<'_> {
                 chart.draw_series(AreaSeries::new(steps(&o.months, top), 0.0, color.filled()))?;
             }
             if o.owned_capacity_ref_gpus > 0.0 {
-                let cap = o.owned_capacity_ref_gpus * hours;
                 chart.draw_series(DashedLineSeries::new(
-                    [(0.0, cap), (h as f64, cap)],
+                    capacity_steps(o, h),
                     10,
                     6,
                     INK.stroke_width(2),
@@ -1269,6 +1269,28 @@ impl Spec for DemandCapacity<'_> {
         }
         Ok(())
     }
+}
+
+/// An option's owned capacity per month [GPU-hours] over `h` months as a step line: each
+/// purchase's from its month to the next (README G1), flat without refreshes to other
+/// hardware.
+fn capacity_steps(o: &model::OptionResult, h: usize) -> Vec<(f64, f64)> {
+    let hours = HOURS_PER_MONTH as f64;
+    if o.purchases.is_empty() {
+        let cap = o.owned_capacity_ref_gpus * hours;
+        return vec![(0.0, cap), (h as f64, cap)];
+    }
+    let mut points = Vec::with_capacity(2 * o.purchases.len());
+    for (k, p) in o.purchases.iter().enumerate() {
+        let start = p.month.saturating_sub(1) as f64;
+        let end = o
+            .purchases
+            .get(k + 1)
+            .map_or(h as f64, |q| q.month.saturating_sub(1) as f64);
+        let cap = p.capacity_ref_gpus * hours;
+        points.extend([(start, cap), (end, cap)]);
+    }
+    points
 }
 
 /// The top of a month's stack: served on-prem, by cloud and unmet.
