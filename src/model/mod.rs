@@ -1504,34 +1504,24 @@ fn finish(
                 }
             }
             if let Some(c) = option.cloud.as_ref() {
-                let (costs, kwh) = cloud_month(
+                let month = cloud_month(
                     CloudRates::of(c).riding(scratch.ride_at(m)),
                     scratch.committed[m],
                     split.cloud_held,
                     scratch.covered[m],
                 );
-                for (cat, v) in CLOUD_CATEGORIES.into_iter().zip(costs) {
-                    if detail {
-                        flows.costs[cat as usize] += v;
-                    }
-                    flows.end_flow += v;
-                    operating += v;
-                }
-                flows.energy_kwh += kwh;
-                flows.co2_t += kwh * c.grid_co2_g_per_kwh / 1e6;
+                add_cloud(
+                    &mut flows,
+                    &mut operating,
+                    month,
+                    c.grid_co2_g_per_kwh,
+                    detail,
+                );
                 // The fractional offer (SG3): on demand and spot, nothing committed.
                 if let Some(small) = c.fractional.as_deref().filter(|_| split.small_held > 0.0) {
-                    let (costs, kwh) =
-                        cloud_month(CloudRates::of(small), 0.0, split.small_held, 0.0);
-                    for (cat, v) in CLOUD_CATEGORIES.into_iter().zip(costs) {
-                        if detail {
-                            flows.costs[cat as usize] += v;
-                        }
-                        flows.end_flow += v;
-                        operating += v;
-                    }
-                    flows.energy_kwh += kwh;
-                    flows.co2_t += kwh * small.grid_co2_g_per_kwh / 1e6;
+                    let month = cloud_month(CloudRates::of(small), 0.0, split.small_held, 0.0);
+                    let co2 = small.grid_co2_g_per_kwh;
+                    add_cloud(&mut flows, &mut operating, month, co2, detail);
                 }
             }
             if split.unserved_cost != 0.0 {
@@ -1560,6 +1550,26 @@ fn finish(
             *slot = t;
         }
     }
+}
+
+/// Adds a cloud offer's month (`cloud_month`'s costs and energy) to `flows` and its costs to
+/// the month's running costs `operating` (deducted for tax), its carbon at `co2_g_per_kwh`.
+fn add_cloud(
+    flows: &mut MonthFlows,
+    operating: &mut f64,
+    (costs, kwh): ([f64; 5], f64),
+    co2_g_per_kwh: f64,
+    detail: bool,
+) {
+    for (cat, v) in CLOUD_CATEGORIES.into_iter().zip(costs) {
+        if detail {
+            flows.costs[cat as usize] += v;
+        }
+        flows.end_flow += v;
+        *operating += v;
+    }
+    flows.energy_kwh += kwh;
+    flows.co2_t += kwh * co2_g_per_kwh / 1e6;
 }
 
 /// Monthly running costs of owned servers that do not depend on load: colocation, staff and

@@ -65,6 +65,21 @@ pub struct Level {
     pub sharing: Option<crate::model::sharing::Sharing>,
 }
 
+impl Level {
+    /// A level named `id` that sets nothing yet; the staff figures are read on an automation
+    /// axis only.
+    fn named(id: &str) -> Level {
+        Level {
+            id: id.to_string(),
+            staff_fte_fixed: 0.0,
+            staff_fte_per_server: 0.0,
+            software_per_gpu_year: 0.0,
+            tax_depreciation: None,
+            sharing: None,
+        }
+    }
+}
+
 /// One axis of the grid.
 #[derive(Debug, Clone, PartialEq)]
 pub struct Axis {
@@ -729,12 +744,8 @@ fn tax_depreciation_axis(
             ));
         };
         levels.push(Level {
-            id: id.clone(),
-            staff_fte_fixed: owned.map_or(0.0, |w| w.staff_fte_fixed),
-            staff_fte_per_server: owned.map_or(0.0, |w| w.staff_fte_per_server),
-            software_per_gpu_year: owned.map_or(0.0, |w| w.software_per_gpu_year),
             tax_depreciation: Some(method),
-            sharing: None,
+            ..Level::named(id)
         });
     }
     Ok(Axis {
@@ -962,12 +973,8 @@ fn sharing_axis(
             }
         };
         levels.push(Level {
-            id: id.clone(),
-            staff_fte_fixed: owned.map_or(0.0, |w| w.staff_fte_fixed),
-            staff_fte_per_server: owned.map_or(0.0, |w| w.staff_fte_per_server),
-            software_per_gpu_year: owned.map_or(0.0, |w| w.software_per_gpu_year),
-            tax_depreciation: None,
             sharing: Some(sharing),
+            ..Level::named(id)
         });
     }
     Ok(Axis {
