@@ -2,7 +2,10 @@
 //! generations, against purchases, capacities and costs worked out by hand on a catalog layer of
 //! round numbers.
 
-use crate::support::{Scratch, arg, assert_close, number, option_named, run_rejected, success};
+use crate::support::{
+    Scratch, arg, assert_close, diff_drivers, number, option_named, run_json_with, run_rejected,
+    success,
+};
 use serde_json::Value;
 use std::path::PathBuf;
 
@@ -158,18 +161,16 @@ fn owned(name: &str, extra: &str) -> String {
 }
 
 fn run(text: &str) -> Value {
+    run_with(text, &[])
+}
+
+/// `tcosim run --format json` on `text` with the catalog layer and `extra` arguments.
+fn run_with(text: &str, extra: &[&str]) -> Value {
     let scratch = Scratch::new();
     let catalog = layer(&scratch);
-    let path = scratch.write("s.toml", text);
-    let json = success([
-        arg("run"),
-        arg(&path),
-        arg("--catalog"),
-        arg(&catalog),
-        arg("--format"),
-        arg("json"),
-    ]);
-    serde_json::from_str(&json).expect("JSON")
+    let mut args = vec![arg("--catalog"), arg(&catalog)];
+    args.extend(extra.iter().map(arg));
+    run_json_with(&scratch, text, &args)
 }
 
 /// (month, server, generation, servers) of each purchase of an option.
@@ -379,25 +380,12 @@ fn the_trend_may_be_uncertain() {
         scenario(100.0, &trend, &options)
     };
     let plain = run(&at("0.5"));
-    let scratch = Scratch::new();
-    let catalog = layer(&scratch);
     let text = format!(
         "{}\n[[uncertain]]\npath = \"generations.price_performance_growth_per_year\"\n\
          distribution = \"fixed\"\nvalue = 0.5\n",
         at("1.0")
     );
-    let path = scratch.write("s.toml", &text);
-    let json = success([
-        arg("run"),
-        arg(&path),
-        arg("--catalog"),
-        arg(&catalog),
-        arg("--format"),
-        arg("json"),
-        arg("--samples"),
-        arg("20"),
-    ]);
-    let doc: Value = serde_json::from_str(&json).expect("JSON");
+    let doc = run_with(&text, &["--samples", "20"]);
     let mc = &doc["montecarlo"]["options"][0]["metrics"]["pv_cost"];
     assert_eq!(
         number(mc, "mean"),
@@ -494,31 +482,18 @@ fn diff_names_the_refresh_and_the_trend_as_drivers() {
     );
     let scratch = Scratch::new();
     let catalog = layer(&scratch);
-    let (a, b) = (
-        scratch.write("a.toml", &before),
-        scratch.write("b.toml", &after),
+    let (names, total) = diff_drivers(
+        &scratch,
+        &before,
+        &after,
+        &[arg("--catalog"), arg(&catalog)],
+        "o",
     );
-    let json = success([
-        arg("diff"),
-        arg(&a),
-        arg(&b),
-        arg("--catalog"),
-        arg(&catalog),
-        arg("--format"),
-        arg("json"),
-    ]);
-    let doc: Value = serde_json::from_str(&json).unwrap();
-    let drivers = doc["drivers"].as_array().unwrap();
-    let names: Vec<&str> = drivers
-        .iter()
-        .map(|d| d["input"].as_str().unwrap())
-        .collect();
-    assert!(names.contains(&"option[o].owned.refresh"), "{names:?}");
-    assert!(names.contains(&"generations"), "{names:?}");
-    let total: f64 = drivers
-        .iter()
-        .map(|d| number(&d["contributions"], "o"))
-        .sum();
+    assert!(
+        names.iter().any(|n| n == "option[o].owned.refresh"),
+        "{names:?}"
+    );
+    assert!(names.iter().any(|n| n == "generations"), "{names:?}");
     let pv = |text: &str| number(option_named(&run(text), "o"), "pv_cost");
     assert_close(total, pv(&after) - pv(&before), "contributions");
     assert!(total.abs() > 1.0, "the refresh changed the PV");
@@ -578,25 +553,12 @@ fn the_interval_and_the_lag_may_be_uncertain_in_whole_months() {
         scenario(100.0, &trend, &options)
     };
     let plain = run(&at("12", "3"));
-    let scratch = Scratch::new();
-    let catalog = layer(&scratch);
     let text = format!(
         "{}\n[[uncertain]]\npath = \"generations.interval_months\"\ndistribution = \"fixed\"\nvalue = 11.6\n\
          \n[[uncertain]]\npath = \"generations.new_generation_lag_months\"\ndistribution = \"fixed\"\nvalue = 2.7\n",
         at("24", "6")
     );
-    let path = scratch.write("s.toml", &text);
-    let json = success([
-        arg("run"),
-        arg(&path),
-        arg("--catalog"),
-        arg(&catalog),
-        arg("--format"),
-        arg("json"),
-        arg("--samples"),
-        arg("10"),
-    ]);
-    let doc: Value = serde_json::from_str(&json).expect("JSON");
+    let doc = run_with(&text, &["--samples", "10"]);
     for (k, name) in ["best", "ride"].iter().enumerate() {
         let mc = &doc["montecarlo"]["options"][k];
         assert_eq!(mc["name"], *name);

@@ -2,7 +2,8 @@
 //! GPUs, MIG slices or time slices, against figures worked out by hand.
 
 use crate::support::{
-    Scratch, arg, assert_close, number, option_named, run_json_of, run_rejected, success,
+    Scratch, arg, assert_close, diff_drivers, number, option_named, run_json_of, run_json_with,
+    run_rejected, success,
 };
 use serde_json::Value;
 
@@ -32,6 +33,11 @@ fn owned(name: &str, kind: &str, server: &str, servers: u32, extra: &str) -> Str
 
 fn run(text: &str) -> Value {
     run_json_of(&Scratch::new(), text)
+}
+
+/// [`run`] with 10 Monte Carlo samples.
+fn run_samples(text: &str) -> Value {
+    run_json_with(&Scratch::new(), text, &[arg("--samples"), arg("10")])
 }
 
 const HOURS: f64 = 730.0 * 12.0;
@@ -209,23 +215,10 @@ fn showback_and_monte_carlo_see_the_held_loads() {
     assert_close(used(&teams[1]), 4.0 * 8.0 / 18.0 * HOURS, "team b");
     // A Monte Carlo sample at a fixed demand scale is the plain run at that scale.
     let plain = run(&scenario("demand_scale = 0.5", &workloads, &options));
-    let scratch = Scratch::new();
-    let path = scratch.write(
-        "s.toml",
-        &format!(
-            "{}\n[[uncertain]]\npath = \"demand_scale\"\ndistribution = \"fixed\"\nvalue = 0.5\n",
-            scenario("", &workloads, &options)
-        ),
-    );
-    let json = success([
-        arg("run"),
-        arg(&path),
-        arg("--format"),
-        arg("json"),
-        arg("--samples"),
-        arg("10"),
-    ]);
-    let mc: Value = serde_json::from_str(&json).unwrap();
+    let mc = run_samples(&format!(
+        "{}\n[[uncertain]]\npath = \"demand_scale\"\ndistribution = \"fixed\"\nvalue = 0.5\n",
+        scenario("", &workloads, &options)
+    ));
     assert_eq!(
         number(
             &mc["montecarlo"]["options"][0]["metrics"]["pv_cost"],
@@ -396,22 +389,12 @@ fn the_fraction_and_the_time_slicing_efficiency_may_be_uncertain() {
         )
     };
     let plain = run(&at("0.5", "0.6"));
-    let scratch = Scratch::new();
     let text = format!(
         "{}\n[[uncertain]]\npath = \"workload[small].gpu_fraction\"\ndistribution = \"fixed\"\nvalue = 0.5\n\
          \n[[uncertain]]\npath = \"option[ts].time_slicing_efficiency\"\ndistribution = \"fixed\"\nvalue = 0.6\n",
         at("0.25", "0.9")
     );
-    let path = scratch.write("s.toml", &text);
-    let json = success([
-        arg("run"),
-        arg(&path),
-        arg("--format"),
-        arg("json"),
-        arg("--samples"),
-        arg("10"),
-    ]);
-    let mc: Value = serde_json::from_str(&json).unwrap();
+    let mc = run_samples(&text);
     let metrics = &mc["montecarlo"]["options"][0]["metrics"];
     let o = option_named(&plain, "ts");
     assert_eq!(number(&metrics["pv_cost"], "mean"), number(o, "pv_cost"));
@@ -429,6 +412,7 @@ fn the_fraction_and_the_time_slicing_efficiency_may_be_uncertain() {
         "{}\n[[uncertain]]\npath = \"workload[big].gpu_fraction\"\ndistribution = \"fixed\"\nvalue = 0.5\n",
         at("0.25", "0.9")
     );
+    let scratch = Scratch::new();
     let path = scratch.write("bad.toml", &text);
     run_rejected(&[arg(&path)], &["workload `big` has no `gpu_fraction`"]);
 }
@@ -580,24 +564,15 @@ fn diff_names_sharing_and_the_fraction_as_drivers() {
             "availability = 1.0\n",
             "availability = 1.0\nsharing = \"mig\"\n",
         );
-    let scratch = Scratch::new();
-    let (a, b) = (
-        scratch.write("a.toml", &before),
-        scratch.write("b.toml", &after),
+    let (names, total) = diff_drivers(&Scratch::new(), &before, &after, &[], "o");
+    assert!(
+        names.iter().any(|n| n == "workload[small].gpu_fraction"),
+        "{names:?}"
     );
-    let json = success([arg("diff"), arg(&a), arg(&b), arg("--format"), arg("json")]);
-    let doc: Value = serde_json::from_str(&json).unwrap();
-    let drivers = doc["drivers"].as_array().unwrap();
-    let names: Vec<&str> = drivers
-        .iter()
-        .map(|d| d["input"].as_str().unwrap())
-        .collect();
-    assert!(names.contains(&"workload[small].gpu_fraction"), "{names:?}");
-    assert!(names.contains(&"option[o].owned.sharing"), "{names:?}");
-    let total: f64 = drivers
-        .iter()
-        .map(|d| number(&d["contributions"], "o"))
-        .sum();
+    assert!(
+        names.iter().any(|n| n == "option[o].owned.sharing"),
+        "{names:?}"
+    );
     let pv = |text: &str| number(option_named(&run(text), "o"), "pv_cost");
     assert_close(total, pv(&after) - pv(&before), "contributions");
 }

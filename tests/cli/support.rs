@@ -330,9 +330,44 @@ pub fn number(v: &serde_json::Value, key: &str) -> f64 {
 
 /// `tcosim run FILE --format json` on `text`, written as `s.toml` in `scratch`.
 pub fn run_json_of(scratch: &Scratch, text: &str) -> serde_json::Value {
+    run_json_with(scratch, text, &[])
+}
+
+/// [`run_json_of`] with `extra` arguments (`--catalog DIR`, `--samples N`, ...).
+pub fn run_json_with(scratch: &Scratch, text: &str, extra: &[&OsStr]) -> serde_json::Value {
     let path = scratch.write("s.toml", text);
-    let json = success([arg("run"), arg(&path), arg("--format"), arg("json")]);
-    serde_json::from_str(&json).expect("JSON")
+    let mut args = vec![arg("run"), arg(&path), arg("--format"), arg("json")];
+    args.extend_from_slice(extra);
+    serde_json::from_str(&success(args)).expect("JSON")
+}
+
+/// The drivers `tcosim diff --format json` finds from `before` to `after` (scenario texts,
+/// with `extra` arguments): each changed input's name, and the sum of their contributions to
+/// the PV of option `option`.
+pub fn diff_drivers(
+    scratch: &Scratch,
+    before: &str,
+    after: &str,
+    extra: &[&OsStr],
+    option: &str,
+) -> (Vec<String>, f64) {
+    let (a, b) = (
+        scratch.write("a.toml", before),
+        scratch.write("b.toml", after),
+    );
+    let mut args = vec![arg("diff"), arg(&a), arg(&b), arg("--format"), arg("json")];
+    args.extend_from_slice(extra);
+    let doc: serde_json::Value = serde_json::from_str(&success(args)).expect("JSON");
+    let drivers = doc["drivers"].as_array().expect("drivers");
+    let names = drivers
+        .iter()
+        .map(|d| d["input"].as_str().expect("an input").to_string())
+        .collect();
+    let total = drivers
+        .iter()
+        .map(|d| number(&d["contributions"], option))
+        .sum();
+    (names, total)
 }
 
 /// Asserts that `found` is `expected` (worked out independently) to 1e-9 relative.
