@@ -270,7 +270,12 @@ pub fn ride(
 ) -> Vec<Ride> {
     let interval = i64::from(trend.interval_months.max(1));
     let lag = i64::from(trend.new_generation_lag_months);
-    let committed = !matches!(commitment, Commitment::None);
+    // Committing to nothing (a share or a count of 0) holds no generation for a term.
+    let committed = match commitment {
+        Commitment::None => false,
+        Commitment::Share(share) => share > 0.0,
+        Commitment::Gpus(n) => n > 0,
+    };
     let term = term_months.max(1) as usize;
     let mut out: Vec<Ride> = Vec::with_capacity(h);
     for m in 0..h {
@@ -382,5 +387,7 @@ mod tests {
         assert_eq!(c[24].generation, 1);
         assert!((c[24].price - (1.0 + 0.5 * 0.5f64.powf(3.0 / 12.0))).abs() < 1e-12);
         assert_eq!(c[35], c[24]);
+        // A commitment of nothing holds nothing: monthly, as without one.
+        assert_eq!(ride(-13, &trend, Commitment::Share(0.0), 12, 60), r);
     }
 }
