@@ -425,6 +425,7 @@ pub fn evaluate_at_sweep_best(
             uncertainty,
             s.samples,
             seed,
+            crate::montecarlo::engine::FanChart::Skip,
             &|_| {},
             cancel,
         )?)

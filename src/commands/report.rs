@@ -67,6 +67,7 @@ pub fn report(args: ReportArgs, quiet: bool) -> Result<(), Failure> {
                         &uncertainty,
                         samples,
                         seed,
+                        tcosim::montecarlo::engine::FanChart::Record,
                         progress,
                         interrupt::flag(),
                     )

@@ -50,6 +50,7 @@ pub fn run(mut args: RunArgs, quiet: bool) -> Result<(), Failure> {
                     &uncertainty,
                     samples,
                     args.sampling.seed,
+                    tcosim::montecarlo::engine::FanChart::Skip,
                     progress,
                     interrupt::flag(),
                 )

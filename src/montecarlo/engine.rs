@@ -22,6 +22,25 @@ use std::sync::atomic::{AtomicBool, AtomicU64, Ordering};
 /// the month-by-month sketches.
 pub const FAN_POINTS: usize = 40;
 
+/// Whether a run records each sample's cumulative cost for the fan chart. Only the report's
+/// chart reads it; without it a sample adds 6 values per option to the sketches instead of
+/// up to 46.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum FanChart {
+    Record,
+    Skip,
+}
+
+impl FanChart {
+    /// The 0-based months recorded for a horizon: [`fan_months`], or none.
+    fn months(self, horizon: usize) -> Vec<usize> {
+        match self {
+            FanChart::Record => fan_months(horizon),
+            FanChart::Skip => Vec::new(),
+        }
+    }
+}
+
 /// 0-based months whose cumulative cost the fan chart records.
 pub fn fan_months(horizon: usize) -> Vec<usize> {
     let step = horizon.div_ceil(FAN_POINTS).max(1);
@@ -91,7 +110,7 @@ pub struct OptionStats {
     pub p_beats_baseline: f64,
     /// (month, [P10, P50, P90]) of cumulative nominal cost at the end of the month (1-based):
     /// every month for horizons up to [`FAN_POINTS`] months, every k-th month and the last
-    /// beyond.
+    /// beyond; empty for a run with [`FanChart::Skip`].
     pub fan: Vec<(usize, [f64; 3])>,
     /// Histogram of PV cost: (lower, upper, count).
     pub pv_histogram: Vec<(f64, f64, u64)>,
@@ -123,14 +142,14 @@ struct Acc {
 }
 
 impl Acc {
-    fn new(options: usize, months: usize) -> Acc {
+    fn new(options: usize, fan_months: &[usize]) -> Acc {
         Acc {
             metric_sketches: (0..options)
                 .map(|_| std::array::from_fn(|_| QuantileSketch::new()))
                 .collect(),
             month_sketches: (0..options)
                 .map(|_| {
-                    fan_months(months)
+                    fan_months
                         .iter()
                         .map(|_| QuantileSketch::coarse())
                         .collect()
@@ -236,8 +255,8 @@ const TIE_UNITS: u64 = 840;
 #[error("cancelled before the end")]
 pub struct Cancelled;
 
-/// Runs `samples` samples of `input` under `uncertainty` with `seed`, on the current rayon pool;
-/// `progress` is called with the number of samples done so far.
+/// Runs `samples` samples of `input` under `uncertainty` with `seed`, on the current rayon pool,
+/// with the fan chart; `progress` is called with the number of samples done so far.
 pub fn run(
     input: &Input,
     uncertainty: &Uncertainty,
@@ -246,26 +265,29 @@ pub fn run(
     progress: &(dyn Fn(u64) + Sync),
 ) -> MonteCarlo {
     let never = AtomicBool::new(false);
-    let (acc, totals) = sample(input, uncertainty, samples, seed, progress, &never);
-    summarise(input, samples, seed, &acc, &totals)
+    let fan = FanChart::Record;
+    let (acc, totals) = sample(input, uncertainty, samples, seed, fan, progress, &never);
+    summarise(input, samples, seed, fan, &acc, &totals)
 }
 
 /// [`run`], stopped promptly once `cancel` is set: no chunk starts after that, the chunks
 /// already running finish (a chunk is [`CHUNK`] samples), and the result is [`Cancelled`].
-/// A run that is not cancelled gives exactly the result of [`run`].
+/// A run that is not cancelled gives exactly the result of [`run`] (without the fan chart
+/// when `fan` is [`FanChart::Skip`]; every other statistic is the same bit for bit).
 pub fn run_cancellable(
     input: &Input,
     uncertainty: &Uncertainty,
     samples: u64,
     seed: u64,
+    fan: FanChart,
     progress: &(dyn Fn(u64) + Sync),
     cancel: &AtomicBool,
 ) -> Result<MonteCarlo, Cancelled> {
-    let (acc, totals) = sample(input, uncertainty, samples, seed, progress, cancel);
+    let (acc, totals) = sample(input, uncertainty, samples, seed, fan, progress, cancel);
     if cancel.load(Ordering::Relaxed) {
         return Err(Cancelled);
     }
-    Ok(summarise(input, samples, seed, &acc, &totals))
+    Ok(summarise(input, samples, seed, fan, &acc, &totals))
 }
 
 /// Draws and evaluates the samples wave by wave, returning the merged accumulators and the
@@ -275,6 +297,7 @@ fn sample(
     uncertainty: &Uncertainty,
     samples: u64,
     seed: u64,
+    fan: FanChart,
     progress: &(dyn Fn(u64) + Sync),
     cancel: &AtomicBool,
 ) -> (Acc, Vec<[Moments; 6]>) {
@@ -310,17 +333,18 @@ fn sample(
         }
         ws
     };
+    let recorded = fan.months(months);
     let fan_slot: Vec<bool> = {
         let mut slot = vec![false; months];
-        for m in fan_months(months) {
+        for &m in &recorded {
             slot[m] = true;
         }
         slot
     };
-    let points = fan_months(months).len();
+    let points = recorded.len();
     // The fan point of each recorded month.
     let mut fan_point = vec![0; months];
-    for (point, m) in fan_months(months).into_iter().enumerate() {
+    for (point, &m) in recorded.iter().enumerate() {
         fan_point[m] = point;
     }
     let done = AtomicU64::new(0);
@@ -329,7 +353,7 @@ fn sample(
     // Chunks run in waves of WAVE; each wave's chunk moments are merged into the totals in chunk
     // order before the next wave starts, so memory does not grow with the number of samples and
     // the sums are formed in the same order as without waves.
-    let mut acc = Acc::new(options, months);
+    let mut acc = Acc::new(options, &recorded);
     let mut totals: Vec<[Moments; 6]> = (0..options)
         .map(|_| std::array::from_fn(|_| Moments::new()))
         .collect();
@@ -339,7 +363,7 @@ fn sample(
         let mut wave_acc = (wave..wave_end)
             .into_par_iter()
             .fold(
-                || Acc::new(options, months),
+                || Acc::new(options, &recorded),
                 |mut acc, chunk| {
                     if cancel.load(Ordering::Relaxed) {
                         return acc;
@@ -501,7 +525,7 @@ fn sample(
                     acc
                 },
             )
-            .reduce(|| Acc::new(options, months), Acc::merge);
+            .reduce(|| Acc::new(options, &recorded), Acc::merge);
         let mut chunks = std::mem::take(&mut wave_acc.chunks);
         chunks.sort_by_key(|c| c.chunk);
         for c in &chunks {
@@ -522,6 +546,7 @@ fn summarise(
     input: &Input,
     samples: u64,
     seed: u64,
+    fan: FanChart,
     acc: &Acc,
     totals: &[[Moments; 6]],
 ) -> MonteCarlo {
@@ -551,7 +576,8 @@ fn summarise(
             } else {
                 acc.beats[o] as f64 / n
             },
-            fan: fan_months(months)
+            fan: fan
+                .months(months)
                 .into_iter()
                 .zip(&acc.month_sketches[o])
                 .map(|(m, s)| (m + 1, [0.1, 0.5, 0.9].map(|q| s.quantile(q).unwrap_or(0.0))))

@@ -862,6 +862,7 @@ fn evaluate(
                         uncertainty,
                         plan.samples,
                         seed,
+                        engine::FanChart::Skip,
                         &point_progress,
                         cancel,
                     )

@@ -162,6 +162,33 @@ fn results_do_not_depend_on_threads_over_many_chunks() {
     }
 }
 
+/// A run without the fan chart (what `run`, policies and sweeps ask for) gives every other
+/// statistic bit for bit, through the block evaluation and through the general one.
+#[test]
+fn skipping_the_fan_chart_changes_no_other_statistic() {
+    let shared = format!(
+        "{}\n[[uncertain]]\npath = \"demand_scale\"\ndistribution = \"uniform\"\nlow = 0.7\nhigh = 1.3\n",
+        startup()
+    );
+    let own = format!(
+        "{shared}\n[[uncertain]]\npath = \"workload[fine-tuning jobs].growth_per_year\"\ndistribution = \"uniform\"\nlow = 0.2\nhigh = 0.8\n"
+    );
+    for text in [shared, own] {
+        let (input, u) = resolve(&text);
+        let never = std::sync::atomic::AtomicBool::new(false);
+        let with = engine::run(&input, &u, 600, 4, &|_| {});
+        let without =
+            engine::run_cancellable(&input, &u, 600, 4, engine::FanChart::Skip, &|_| {}, &never)
+                .expect("not cancelled");
+        assert!(with.options.iter().all(|o| !o.fan.is_empty()));
+        let mut expected = with.clone();
+        for o in &mut expected.options {
+            o.fan.clear();
+        }
+        assert_eq!(without, expected);
+    }
+}
+
 /// Demand inputs fixed at values other than the scenario's take the hourly-curve path (each
 /// sample builds its own unsorted curves): its results agree with the deterministic run of a
 /// scenario that has those values, through sorted load-duration curves, to 1e-9 relative
