@@ -86,12 +86,22 @@ fn months_between(from: (YearMonth, u32), to: (YearMonth, u32)) -> i64 {
 }
 
 /// The number of accelerators an instance type's name states: a token `8x` (`gpu_8x_h100`,
-/// `hgx-h100-8x`, `n1-standard-8 + 1x V100`) or, at the end, `8g` (Google's `a3-highgpu-8g`).
+/// `hgx-h100-8x`, `n1-standard-8 + 1x V100`), at the end `8g` (Google's `a3-highgpu-8g`), or
+/// Azure's 8-GPU ND sizes, whose names state their vCPUs instead (`Standard_ND96…`: ND A100 v4,
+/// ND H100 v5, ND H200 v5, ND MI300X v5; `Standard_ND40rs_v2`: eight V100).
 pub fn stated_gpu_count(instance_type: &str) -> Option<u32> {
     let tokens: Vec<&str> = instance_type
         .split(['-', '_', ' ', '.', '+'])
         .filter(|t| !t.is_empty())
         .collect();
+    if let [first, size, ..] = tokens.as_slice()
+        && first.eq_ignore_ascii_case("standard")
+    {
+        let size = size.to_ascii_uppercase();
+        if size.starts_with("ND96") || size == "ND40RS" {
+            return Some(8);
+        }
+    }
     let count = |t: &str, suffix: char| -> Option<u32> {
         let digits = t.strip_suffix(suffix)?;
         (!digits.is_empty() && digits.chars().all(|c| c.is_ascii_digit()))
@@ -324,7 +334,11 @@ mod tests {
         assert_eq!(stated_gpu_count("a3-highgpu-8g"), Some(8));
         assert_eq!(stated_gpu_count("p4d.24xlarge"), None);
         assert_eq!(stated_gpu_count("g5.48xlarge"), None);
-        assert_eq!(stated_gpu_count("Standard_ND96isr_H100_v5"), None);
+        assert_eq!(stated_gpu_count("Standard_ND96isr_H100_v5"), Some(8));
+        assert_eq!(stated_gpu_count("Standard_ND96amsr_A100_v4"), Some(8));
+        assert_eq!(stated_gpu_count("Standard_ND40rs_v2"), Some(8));
+        assert_eq!(stated_gpu_count("Standard_NC24ads_A100_v4"), None);
+        assert_eq!(stated_gpu_count("Standard_NC6s_v3"), None);
         assert_eq!(stated_gpu_count("g2-standard-96"), None);
     }
 

@@ -30,7 +30,12 @@ pub struct Settings<'a> {
 /// The offers read, and what was left out with the reason and the number of rows.
 pub struct Import {
     pub offers: Vec<CloudOffer>,
+    /// What was left out, a line per reason with its number of rows.
     pub skipped: Vec<String>,
+    /// Rows left out in all.
+    pub skipped_rows: usize,
+    /// Counts taken from the instance type rather than the file, a line per instance type.
+    pub corrected: Vec<String>,
 }
 
 /// tcosim accelerator id of a SkyPilot accelerator name; `memory_mib` (from `GpuInfo`) tells
@@ -102,7 +107,8 @@ struct Zone {
 struct Group {
     accelerator: &'static str,
     count: u32,
-    /// For a Google offer put together from a host and GPU rows: `host + Nx GPU`.
+    /// For a Google offer put together from a host and GPU rows, `host + Nx GPU`; for a count
+    /// taken from the instance type, what the file said.
     parts: Option<String>,
     zones: Vec<Zone>,
 }
@@ -149,6 +155,7 @@ pub fn import(display: &str, text: &str, settings: &Settings) -> Result<Import, 
     let (c_zone, c_info) = (col("AvailabilityZone"), col("GpuInfo"));
 
     let mut skipped: BTreeMap<String, usize> = BTreeMap::new();
+    let mut corrected_counts: BTreeMap<String, usize> = BTreeMap::new();
     let mut groups: BTreeMap<(String, String), Group> = BTreeMap::new();
     // Google: host prices by (machine type, zone) and GPU rows to add them to.
     let mut hosts: BTreeMap<(String, String), Zone> = BTreeMap::new();
@@ -219,12 +226,28 @@ pub fn import(display: &str, text: &str, settings: &Settings) -> Result<Import, 
             gpu_rows.push((name.to_string(), count, accelerator, region, zone, prices));
             continue;
         }
+        // A count the instance type's own name contradicts is the file's error (SkyPilot's
+        // Azure file gives `Standard_ND96isr_H100_v5` 12 GPUs): the name's count is used, and
+        // said so.
+        let (count, corrected) = match super::check::stated_gpu_count(instance) {
+            Some(stated) if stated != count => (stated, Some(count)),
+            _ => (count, None),
+        };
+        if let Some(found) = corrected {
+            *corrected_counts
+                .entry(format!(
+                    "`{instance}`: AcceleratorCount {found} contradicts the instance type's {count} GPUs; {count} used"
+                ))
+                .or_default() += 1;
+        }
         groups
             .entry((instance.to_string(), region))
             .or_insert_with(|| Group {
                 accelerator,
                 count,
-                parts: None,
+                parts: corrected.map(|found| {
+                    format!("{count} GPUs as the instance type states (the file says {found})")
+                }),
                 zones: Vec::new(),
             })
             .zones
@@ -280,6 +303,11 @@ pub fn import(display: &str, text: &str, settings: &Settings) -> Result<Import, 
     Ok(Import {
         offers,
         skipped: describe(&skipped),
+        skipped_rows: skipped.values().sum(),
+        corrected: corrected_counts
+            .iter()
+            .map(|(what, n)| format!("{what} ({n} row{})", if *n == 1 { "" } else { "s" }))
+            .collect(),
     })
 }
 
@@ -303,10 +331,25 @@ fn offer(s: &Settings, instance: String, region: String, g: Group) -> CloudOffer
         .collect();
     let spot_zones = spots.len();
     let spot = median(&mut spots);
+    let zones = |n: usize| {
+        if n == 1 {
+            "1 zone".to_string()
+        } else {
+            format!("{n} zones")
+        }
+    };
     let mut note = format!(
-        "imported from SkyPilot {}: on-demand = median of {} zone prices; spot = median of {spot_zones} zones with a spot price below on-demand",
+        "imported from SkyPilot {}: on-demand = median over {}; {}",
         s.file_name,
-        g.zones.len()
+        zones(g.zones.len()),
+        if spot_zones == 0 {
+            "no spot price below on-demand".to_string()
+        } else {
+            format!(
+                "spot = median over {} with a spot price below on-demand",
+                zones(spot_zones)
+            )
+        }
     );
     if let Some(parts) = &g.parts {
         note.push_str(&format!("; {parts}"));

@@ -185,16 +185,17 @@ pub fn import_skypilot(args: ImportSkypilotArgs, quiet: bool) -> Result<(), Fail
             dated,
         },
     )?;
-    for s in &imported.skipped {
+    for s in imported.skipped.iter().chain(&imported.corrected) {
         warn(quiet, &format!("{shown}: {s}"));
     }
     let out = args.output.as_deref();
     emit(out, &render::offers_csv(&imported.offers), None)?;
     if !quiet {
         eprintln!(
-            "{} offers from {shown} ({} skipped)",
+            "{} offers from {shown} ({} rows left out, {} GPU counts corrected)",
             imported.offers.len(),
-            imported.skipped.len()
+            imported.skipped_rows,
+            imported.corrected.len()
         );
     }
     Ok(())

@@ -505,9 +505,13 @@ n1-highmem-8,8.0,52.0,,,,us-central1,us-central1-a,0.47321,0.09962
 ,,,tpu-v4-8,1,tpu-v4-8,us-central2,us-central2-b,12.88,3.86
 ";
 
-/// Azure layout: no availability zone, a `Generation` column, fractional GPUs.
+/// Azure layout: no availability zone, a `Generation` column (quoted when it lists two),
+/// fractional GPUs, machines without GPUs or prices. The H100 row is SkyPilot's own (v6 file
+/// @098741e7), with its wrong count of 12 GPUs and a spot price that repeats on-demand.
 const AZURE: &str = "InstanceType,AcceleratorName,AcceleratorCount,vCPUs,MemoryGiB,GpuInfo,Price,SpotPrice,Region,Generation
-Standard_ND96isr_H100_v5,H100,8.0,96.0,1900.0,\"{'Gpus': [{'Name': 'H100', 'Count': 8, 'MemoryInfo': {'SizeInMiB': 81920}}]}\",98.32,,eastus,V2
+Standard_ND96isr_H100_v5,H100,12,96.0,1900,H100,98.32,98.32,eastus,V2
+Standard_G1,,,2.0,28,,,,eastus,V1
+Standard_NC6s_v3,V100,1,6.0,112,V100,,,westus,\"V1,V2\"
 Standard_NV6ads_A10_v5,A10,0.167,6.0,55.0,,0.454,0.0454,eastus,V2
 Standard_NC24ads_A100_v4,A100-80GB,1.0,24.0,220.0,,3.673,1.2,westus,V2
 ";
@@ -619,12 +623,32 @@ fn import_reads_the_azure_layout_and_reports_fractional_gpus() {
     );
     assert_eq!(rows[0]["accelerator"], "a100-80gb-sxm");
     assert_eq!(rows[1]["accelerator"], "h100-sxm");
+    // The instance type's 8 GPUs, not the file's 12, and no spot price where the file repeats
+    // on-demand; both said.
     assert_eq!(rows[1]["accelerator_count"], "8");
     assert!(close(
         num(&rows[1], "on_demand_usd_per_hour").unwrap(),
         98.32
     ));
+    assert_eq!(rows[1]["spot_usd_per_hour"], "");
+    assert!(
+        rows[1]["note"].contains("the file says 12"),
+        "{:?}",
+        rows[1]
+    );
+    assert!(
+        err.contains("AcceleratorCount 12 contradicts the instance type's 8 GPUs"),
+        "{err}"
+    );
     assert!(err.contains("`0.167`"), "{err}");
+    assert!(
+        err.contains("left out 1 rows without an on-demand price"),
+        "{err}"
+    );
+    assert!(
+        err.contains("2 rows left out, 1 GPU counts corrected"),
+        "{err}"
+    );
 }
 
 #[test]
