@@ -302,6 +302,29 @@ impl Ldc {
         }
     }
 
+    /// Asks the processor to bring into the cache the guide entry that [`Ldc::served`] reads
+    /// first for `capacity`, and returns its bucket for [`Ldc::prefetch_loads`] (`None` where
+    /// the search reads no memory).
+    #[inline(always)]
+    pub fn prefetch_guide(&self, capacity: f64) -> Option<u32> {
+        if capacity > 0.0 && capacity < self.peak && !self.guide.is_empty() {
+            let j = self.bucket(capacity);
+            prefetch(&self.guide[j]);
+            Some(j as u32)
+        } else {
+            None
+        }
+    }
+
+    /// Asks the processor to bring into the cache the loads of guide bucket `bucket` (from
+    /// [`Ldc::prefetch_guide`], whose entry should be in the cache by now).
+    #[inline(always)]
+    pub fn prefetch_loads(&self, bucket: u32) {
+        if let Some(lo) = self.guide.get(bucket as usize) {
+            prefetch(&self.steps[usize::from(*lo).min(self.steps.len() - 1)]);
+        }
+    }
+
     /// Makes this an hourly curve of `loads` (keeping its allocations).
     pub fn set_hourly(&mut self, loads: impl IntoIterator<Item = f64>) {
         self.sorted_desc.clear();
@@ -387,6 +410,22 @@ impl Ldc {
     pub fn loads(&self) -> &[f64] {
         &self.sorted_desc
     }
+}
+
+/// A hint to bring the cache line of `value` into the first-level cache: it changes no value
+/// and no result, only when memory is read.
+#[inline(always)]
+fn prefetch<T>(value: &T) {
+    #[cfg(target_arch = "x86_64")]
+    // SAFETY: a prefetch reads nothing into the program and cannot fault, whatever the
+    // address; here it is a live reference's.
+    unsafe {
+        std::arch::x86_64::_mm_prefetch::<{ std::arch::x86_64::_MM_HINT_T0 }>(
+            (value as *const T).cast(),
+        );
+    }
+    #[cfg(not(target_arch = "x86_64"))]
+    let _ = value;
 }
 
 #[cfg(test)]

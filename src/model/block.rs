@@ -19,6 +19,8 @@
 //! gathered a few months ahead into rows for all options; each option's kind is known for the
 //! whole inner loop; and sums an option's kind leaves at zero are not formed.
 
+use crate::profile::Ldc;
+
 use super::{
     CloudIn, CloudRates, EnergyRates, HOURS, Input, Kind, MonthDemand, OwnedIn, Totals, Workspace,
     cloud_month, commit_gpus, covered_ref, evaluate_block, owned_capacity, owned_energy,
@@ -203,6 +205,9 @@ struct OptionLanes<'a> {
     committed: Row,
     /// The month of each sample's next commitment term (M6).
     renewal: [usize; LANES],
+    /// The guide buckets of next month's searches, on the total (or, for a cloud option, the
+    /// non-sensitive) curve and on the sensitive one, asked for a month ahead.
+    pending: [[Option<u32>; LANES]; 2],
     sums: Sums,
 }
 
@@ -238,9 +243,9 @@ struct MonthFactors {
 type Fan<'a> = dyn FnMut(usize, usize, usize, &[f64]) + 'a;
 
 /// [`evaluate_block_fast`] of at most [`LANES`] samples without queues.
-fn side_by_side(
+fn side_by_side<'a>(
     inputs: &[Input],
-    months: &[MonthDemand],
+    months: &'a [MonthDemand],
     workspaces: &mut [Workspace],
     totals: &mut [Vec<Totals>],
     record: &[bool],
@@ -303,6 +308,7 @@ fn side_by_side(
             rates: CloudRatesLanes::default(),
             committed: [0.0; LANES],
             renewal: [0; LANES],
+            pending: [[None; LANES]; 2],
             sums: Sums::default(),
         };
         for j in 0..LANES {
@@ -375,6 +381,38 @@ fn side_by_side(
                     {
                         start[j] = *s;
                         end[j] = *e;
+                    }
+                }
+            }
+        }
+        // The curves' memory that the searches of the next two months will read is asked
+        // for now, so that it arrives while this month computes: the guide entries two months
+        // ahead, the loads they point to one month ahead (their guide entries asked for a
+        // month ago).
+        if let (Some(next), Some(after)) = (months.get(m + 1), months.get(m + 2)) {
+            for (&kind, l) in kinds.iter().zip(lanes.iter_mut()) {
+                let curves = |d: &'a MonthDemand| -> [Option<&'a Ldc>; 2] {
+                    match kind {
+                        Kind::OnPrem => [Some(&d.total), None],
+                        Kind::Hybrid => [Some(&d.total), Some(&d.sensitive)],
+                        Kind::Cloud => [Some(&d.nonsensitive), None],
+                    }
+                };
+                for (c, (next, after)) in curves(next).into_iter().zip(curves(after)).enumerate() {
+                    let (Some(next), Some(after)) = (next, after) else {
+                        continue;
+                    };
+                    for (j, ws) in workspaces.iter().enumerate() {
+                        if let Some(bucket) = l.pending[c][j] {
+                            next.prefetch_loads(bucket);
+                        }
+                        let capacity = if kind == Kind::Cloud {
+                            l.committed[j] * l.rates.rates.rel_throughput[j]
+                        } else {
+                            l.capacity[j]
+                        };
+                        l.pending[c][j] =
+                            after.prefetch_guide(capacity * ws.tables.inv_scale[m + 2]);
                     }
                 }
             }
