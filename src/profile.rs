@@ -282,6 +282,7 @@ impl Ldc {
     }
 
     /// Number of hours with load above `capacity` (> 0, below the peak).
+    #[inline]
     fn count_above(&self, capacity: f64) -> usize {
         let n = self.steps.len() - 1;
         if capacity < self.low {
@@ -379,6 +380,7 @@ impl Ldc {
     }
 
     /// Σ_h min(load(h), capacity): the load served within `capacity` (README equation M2).
+    #[inline]
     pub fn served(&self, capacity: f64) -> f64 {
         if capacity <= 0.0 {
             return 0.0;
@@ -395,6 +397,7 @@ impl Ldc {
 
     /// Σ_h min(f × load(h), capacity) = f × served(capacity / f): the curve scaled by `f`
     /// without re-sorting, given `inv_f = 1 / f` (exact for f = 1).
+    #[inline]
     pub fn served_scaled(&self, capacity: f64, f: f64, inv_f: f64) -> f64 {
         if f <= 0.0 {
             0.0
