@@ -53,8 +53,21 @@ pub fn fan_months(horizon: usize) -> Vec<usize> {
 /// from memory once per block rather than once per sample.
 const BLOCK: usize = model::BLOCK_LANES;
 
-/// Samples per chunk: the unit of ordered accumulation.
+/// Samples per chunk, the unit of ordered accumulation, in runs of `8 × CHUNK` samples and
+/// more.
 pub const CHUNK: u64 = 256;
+
+/// Samples per chunk in a run of `samples`: [`CHUNK`], or for shorter runs an eighth of them
+/// (rounded up to a multiple of 8), so that a short run still has chunks enough to share among
+/// threads. It depends on the number of samples alone, never on the number of threads, so the
+/// results do not either.
+pub fn chunk_size(samples: u64) -> u64 {
+    if samples >= 8 * CHUNK {
+        CHUNK
+    } else {
+        samples.div_ceil(8).next_multiple_of(8).max(8)
+    }
+}
 
 /// Chunks run in parallel before their sums are merged, bounding what is held at once to
 /// about a thousand chunks' sums (262,144 samples per wave).
@@ -271,7 +284,8 @@ pub fn run(
 }
 
 /// [`run`], stopped promptly once `cancel` is set: no chunk starts after that, the chunks
-/// already running finish (a chunk is [`CHUNK`] samples), and the result is [`Cancelled`].
+/// already running finish (a chunk is at most [`CHUNK`] samples), and the result is
+/// [`Cancelled`].
 /// A run that is not cancelled gives exactly the result of [`run`] (without the fan chart
 /// when `fan` is [`FanChart::Skip`]; every other statistic is the same bit for bit).
 pub fn run_cancellable(
@@ -316,11 +330,12 @@ fn sample(
     } else {
         None
     };
-    // Every sample starts from the scenario's own replays of its trace workloads (README T6),
-    // so that a sample replays only what it changed.
+    // Every sample starts from the scenario's own replays of its trace workloads (README T6)
+    // and its own queues of waiting work, so that a sample replays or queues only what it
+    // changed, whichever chunk it falls in.
     let seeded = {
         let mut ws = model::Workspace::with_queue_tables(queue_tables.clone());
-        if input.has_traces() {
+        if input.has_traces() || input.hourly() {
             let mut totals = vec![model::Totals::default(); input.options.len()];
             model::evaluate_all(
                 input,
@@ -348,7 +363,8 @@ fn sample(
         fan_point[m] = point;
     }
     let done = AtomicU64::new(0);
-    let n_chunks = samples.div_ceil(CHUNK);
+    let chunk_samples = chunk_size(samples);
+    let n_chunks = samples.div_ceil(chunk_samples);
     let k = uncertainty.inputs.len();
     // Chunks run in waves of WAVE; each wave's chunk moments are merged into the totals in chunk
     // order before the next wave starts, so memory does not grow with the number of samples and
@@ -372,8 +388,8 @@ fn sample(
                     let mut moments: Vec<[Moments; 6]> = (0..options)
                         .map(|_| std::array::from_fn(|_| Moments::new()))
                         .collect();
-                    let start = chunk * CHUNK;
-                    let end = (start + CHUNK).min(samples);
+                    let start = chunk * chunk_samples;
+                    let end = (start + chunk_samples).min(samples);
                     let block = if uncertainty.changes_demand() {
                         1
                     } else {

@@ -162,6 +162,24 @@ fn results_do_not_depend_on_threads_over_many_chunks() {
     }
 }
 
+/// Short runs are cut into eight chunks (multiples of 8 samples), long ones into chunks of 256.
+#[test]
+fn chunk_sizes_follow_the_number_of_samples_only() {
+    for (samples, chunk) in [
+        (0, 8),
+        (1, 8),
+        (64, 8),
+        (65, 16),
+        (100, 16),
+        (600, 80),
+        (2047, 256),
+        (2048, 256),
+        (1_000_000, 256),
+    ] {
+        assert_eq!(engine::chunk_size(samples), chunk, "{samples} samples");
+    }
+}
+
 /// A run without the fan chart (what `run`, policies and sweeps ask for) gives every other
 /// statistic bit for bit, through the block evaluation and through the general one.
 #[test]
