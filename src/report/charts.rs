@@ -1602,6 +1602,69 @@ impl Spec for EnergyCarbon<'_> {
 mod tests {
     use super::*;
 
+    /// The owned-capacity line of the demand chart steps where a refresh installs other
+    /// hardware, and never lies below what the owned GPUs served in a month: checked month by
+    /// month on the generations example, whose refreshes buy newer servers.
+    #[test]
+    fn capacity_line_steps_at_each_refresh_and_bounds_the_served_work() {
+        let path = concat!(
+            env!("CARGO_MANIFEST_DIR"),
+            "/scenarios/gpu-generations.toml"
+        );
+        let source = crate::scenario::Source::read(std::path::Path::new(path)).expect("reads");
+        let catalog = crate::catalog::Catalog::builtin().expect("built-in catalogs");
+        let resolved = crate::scenario::resolve(&source, &catalog).expect("resolves");
+        let output = model::simulate(&resolved.input);
+        let h = resolved.input.horizon_months;
+        let o = output
+            .options
+            .iter()
+            .find(|o| o.name == "own-refresh-3-years")
+            .expect("the refreshing option");
+        assert!(o.purchases.len() >= 2, "{:?}", o.purchases);
+        let points = capacity_steps(o, h);
+        // Segments of two points each, end to end over the horizon.
+        assert_eq!(points.first().map(|p| p.0), Some(0.0));
+        assert_eq!(points.last().map(|p| p.0), Some(h as f64));
+        for pair in points.chunks(2).collect::<Vec<_>>().windows(2) {
+            assert_eq!(pair[0][1].0, pair[1][0].0, "segments meet");
+        }
+        let at = |x: f64| {
+            points
+                .chunks(2)
+                .find(|s| s[0].0 <= x && x < s[1].0)
+                .map(|s| s[0].1)
+                .expect("a segment covers every month")
+        };
+        // The capacity of each purchase from its month (1-based) on, never below what the
+        // owned GPUs served.
+        for (m, row) in o.months.iter().enumerate() {
+            let installed = o
+                .purchases
+                .iter()
+                .rev()
+                .find(|p| p.month <= m + 1)
+                .expect("a purchase installed");
+            let line = at(m as f64 + 0.5);
+            assert_eq!(
+                line,
+                installed.capacity_ref_gpus * HOURS_PER_MONTH as f64,
+                "month {m}"
+            );
+            assert!(
+                row.served_onprem_gpu_hours <= line * (1.0 + 1e-12),
+                "month {m}: served {} above the line {line}",
+                row.served_onprem_gpu_hours
+            );
+        }
+        // The steps are needed: in some refresh month the owned GPUs serve more than the
+        // hardware before could have.
+        assert!(o.purchases.windows(2).any(|p| {
+            o.months[p[1].month - 1].served_onprem_gpu_hours
+                > p[0].capacity_ref_gpus * HOURS_PER_MONTH as f64
+        }));
+    }
+
     #[test]
     fn axes_are_finite_and_never_degenerate() {
         type E = std::io::Error;
