@@ -1293,6 +1293,16 @@ fn capacity_steps(o: &model::OptionResult, h: usize) -> Vec<(f64, f64)> {
     points
 }
 
+/// An option's owned capacity in 0-based month `m` [reference GPUs]: the purchase installed
+/// then (README G1), or the option's capacity without refreshes to other hardware.
+fn capacity_in_month(o: &model::OptionResult, m: usize) -> f64 {
+    o.purchases
+        .iter()
+        .rev()
+        .find(|p| p.month <= m + 1)
+        .map_or(o.owned_capacity_ref_gpus, |p| p.capacity_ref_gpus)
+}
+
 /// The top of a month's stack: served on-prem, by cloud and unmet.
 fn stack_top(r: &model::MonthRow) -> f64 {
     r.served_onprem_gpu_hours + r.served_cloud_gpu_hours + r.unmet_gpu_hours
@@ -1345,13 +1355,21 @@ impl<'a> LoadDuration<'a> {
             .map(|(l, j)| l + j)
             .collect();
         let total: f64 = hourly.iter().sum();
+        // Each hour within the capacity installed in its month (a refresh to other hardware
+        // within the first year changes it, G1).
         let served_share = run
             .output
             .options
             .iter()
             .map(|o| {
-                let c = o.owned_capacity_ref_gpus;
-                let served: f64 = hourly.iter().map(|l| l.min(c)).sum();
+                let served: f64 = hourly
+                    .chunks(HOURS_PER_MONTH)
+                    .enumerate()
+                    .map(|(m, hours)| {
+                        let c = capacity_in_month(o, m);
+                        hours.iter().map(|l| l.min(c)).sum::<f64>()
+                    })
+                    .sum();
                 if total > 0.0 { served / total } else { 0.0 }
             })
             .collect();
@@ -1399,11 +1417,22 @@ impl Spec for LoadDuration<'_> {
         if !cloud_only.is_empty() {
             s.push_str(&format!(" No owned capacity: {}.", cloud_only.join(", ")));
         }
+        let n_months = self.hours() / HOURS_PER_MONTH;
+        if self
+            .run
+            .output
+            .options
+            .iter()
+            .any(|o| o.purchases.iter().skip(1).any(|p| p.month <= n_months))
+        {
+            s.push_str(" Where a refresh installs other hardware within these months, the line is the first purchase's capacity, the legend gives the later ones with their month, and the share counts each hour within the capacity of its month.");
+        }
         s.push_str(&marks_caption(&self.marks, "Dashed capacity lines"));
         s
     }
     fn draw<DB: DrawingBackend>(&self, root: &DrawingArea<DB, Shift>) -> DrawResult<DB> {
         let opts = &self.run.output.options;
+        let n_months = self.hours() / HOURS_PER_MONTH;
         let mut legend = vec![("Hourly demand".to_string(), Swatch::Box(TOL_MUTED[9]))];
         let serves = if self.waits {
             "serves in its hour"
@@ -1419,6 +1448,18 @@ impl Spec for LoadDuration<'_> {
                     quantity(o.owned_capacity_ref_gpus),
                     self.served_share[k] * 100.0
                 );
+                // Purchases of other hardware within the months drawn: the line is the
+                // first's, the share counts each hour within its month's capacity.
+                let later: Vec<String> = o
+                    .purchases
+                    .iter()
+                    .skip(1)
+                    .filter(|p| p.month <= n_months)
+                    .map(|p| format!("{} from month {}", quantity(p.capacity_ref_gpus), p.month))
+                    .collect();
+                if !later.is_empty() {
+                    label.push_str(&format!(" ({})", later.join(", ")));
+                }
                 if let Some(note) = mark.note() {
                     label.push_str(&format!(" ({note})"));
                 }
@@ -1663,6 +1704,58 @@ mod tests {
             o.months[p[1].month - 1].served_onprem_gpu_hours
                 > p[0].capacity_ref_gpus * HOURS_PER_MONTH as f64
         }));
+    }
+
+    /// With a refresh to other hardware inside the first year, the load-duration chart's
+    /// share counts each hour within its own month's capacity: between the shares of the first
+    /// and of the larger later capacity, and different from the first alone.
+    #[test]
+    fn load_duration_share_follows_a_refresh_within_the_first_year() {
+        let path = concat!(
+            env!("CARGO_MANIFEST_DIR"),
+            "/scenarios/gpu-generations.toml"
+        );
+        let mut source = crate::scenario::Source::read(std::path::Path::new(path)).expect("reads");
+        let every = "every_years = 3, to = \"best\"";
+        assert!(source.text.contains(every));
+        // Three times the demand, so that the first purchase does not serve it all.
+        source.text = format!(
+            "demand_scale = 3.0\n{}",
+            source
+                .text
+                .replace(every, "every_years = 0.5, to = \"best\"")
+        );
+        let catalog = crate::catalog::Catalog::builtin().expect("built-in catalogs");
+        let run = crate::run::simulate(&source, &catalog).expect("simulates");
+        let chart = LoadDuration::new(&run);
+        let k = run
+            .output
+            .options
+            .iter()
+            .position(|o| o.name == "own-refresh-3-years")
+            .expect("the refreshing option");
+        let o = &run.output.options[k];
+        let first = o.purchases[0].capacity_ref_gpus;
+        let second = o.purchases[1].capacity_ref_gpus;
+        assert_eq!(o.purchases[1].month, 7);
+        assert!(second > first);
+        // The chart's hours are in time order before sorting; recompute from the sorted hours
+        // the shares of one capacity held all year.
+        let total: f64 = chart.sorted.iter().sum();
+        let share = |c: f64| chart.sorted.iter().map(|l| l.min(c)).sum::<f64>() / total;
+        let s = chart.served_share[k];
+        assert!(
+            share(first) < share(second),
+            "{} {}",
+            share(first),
+            share(second)
+        );
+        assert!(
+            s > share(first) + 1e-6 && s < share(second) - 1e-6,
+            "{s} not between {} and {}",
+            share(first),
+            share(second)
+        );
     }
 
     #[test]
