@@ -390,6 +390,10 @@ fn side_by_side<'a>(
         // ahead, the loads they point to one month ahead (their guide entries asked for a
         // month ago).
         if let (Some(next), Some(after)) = (months.get(m + 1), months.get(m + 2)) {
+            let mut inv = [0.0; LANES];
+            for (v, ws) in inv.iter_mut().zip(workspaces) {
+                *v = ws.tables.inv_scale[m + 2];
+            }
             for (&kind, l) in kinds.iter().zip(lanes.iter_mut()) {
                 let curves = |d: &'a MonthDemand| -> [Option<&'a Ldc>; 2] {
                     match kind {
@@ -402,7 +406,7 @@ fn side_by_side<'a>(
                     let (Some(next), Some(after)) = (next, after) else {
                         continue;
                     };
-                    for (j, ws) in workspaces.iter().enumerate() {
+                    for j in 0..b {
                         if let Some(bucket) = l.pending[c][j] {
                             next.prefetch_loads(bucket);
                         }
@@ -411,8 +415,7 @@ fn side_by_side<'a>(
                         } else {
                             l.capacity[j]
                         };
-                        l.pending[c][j] =
-                            after.prefetch_guide(capacity * ws.tables.inv_scale[m + 2]);
+                        l.pending[c][j] = after.prefetch_guide(capacity * inv[j]);
                     }
                 }
             }
