@@ -406,7 +406,7 @@ fn side_by_side<'a>(
                     let (Some(next), Some(after)) = (next, after) else {
                         continue;
                     };
-                    for j in 0..b {
+                    for (j, inv) in inv.iter().enumerate().take(b) {
                         if let Some(bucket) = l.pending[c][j] {
                             next.prefetch_loads(bucket);
                         }
@@ -415,7 +415,7 @@ fn side_by_side<'a>(
                         } else {
                             l.capacity[j]
                         };
-                        l.pending[c][j] = after.prefetch_guide(capacity * inv[j]);
+                        l.pending[c][j] = after.prefetch_guide(capacity * inv);
                     }
                 }
             }
