@@ -1,8 +1,8 @@
 //! Seeded, parallel Monte Carlo over a scenario's uncertain inputs.
 //!
 //! Sample `i` draws its uniforms from its own generator, `sample_rng(seed, i)`, so its values do
-//! not depend on which thread runs it. Samples are grouped in fixed chunks of [`CHUNK`]; the
-//! floating-point sums of each chunk are formed in sample order and combined in chunk order,
+//! not depend on which thread runs it. Samples are grouped in fixed chunks ([`chunk_size`], which
+//! depends on the number of samples only); the floating-point sums of each chunk are formed in sample order and combined in chunk order,
 //! and quantiles come from integer-count sketches whose merge is exact, so every result is the
 //! same bit for bit whatever the number of threads. Memory is bounded: nothing is kept per
 //! sample, only sketches per option and metric and per option and month.
@@ -65,7 +65,8 @@ pub fn chunk_size(samples: u64) -> u64 {
     if samples >= 8 * CHUNK {
         CHUNK
     } else {
-        samples.div_ceil(8).next_multiple_of(8).max(8)
+        let lanes = model::BLOCK_LANES as u64;
+        samples.div_ceil(8).next_multiple_of(lanes).max(lanes)
     }
 }
 
@@ -335,7 +336,7 @@ fn sample(
     // changed, whichever chunk it falls in.
     let seeded = {
         let mut ws = model::Workspace::with_queue_tables(queue_tables.clone());
-        if input.has_traces() || input.hourly() {
+        if input.hourly() && samples > 0 {
             let mut totals = vec![model::Totals::default(); input.options.len()];
             model::evaluate_all(
                 input,
