@@ -192,7 +192,7 @@ pub fn import_skypilot(args: ImportSkypilotArgs, quiet: bool) -> Result<(), Fail
     emit(out, &render::offers_csv(&imported.offers), None)?;
     if !quiet {
         eprintln!(
-            "{} offers from {shown} ({} rows left out, {} GPU counts corrected)",
+            "{} offers from {shown} ({} rows left out; GPU count corrected for {} instance types)",
             imported.offers.len(),
             imported.skipped_rows,
             imported.corrected.len()

@@ -646,7 +646,7 @@ fn import_reads_the_azure_layout_and_reports_fractional_gpus() {
         "{err}"
     );
     assert!(
-        err.contains("2 rows left out, 1 GPU counts corrected"),
+        err.contains("2 rows left out; GPU count corrected for 1 instance types"),
         "{err}"
     );
 }
