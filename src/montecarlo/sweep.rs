@@ -87,12 +87,23 @@ pub struct Axis {
     pub option: usize,
     pub field: Field,
     pub values: Vec<f64>,
-    /// For [`Field::Automation`] and [`Field::TaxDepreciation`], the levels the values index;
-    /// empty otherwise.
+    /// For [`Field::Automation`], [`Field::TaxDepreciation`] and [`Field::Sharing`], the levels
+    /// the values index; empty otherwise.
     pub levels: Vec<Level>,
 }
 
 impl Axis {
+    /// An axis of named levels, its values the levels' indices 0, 1, ….
+    fn of_levels(path: &str, option: usize, field: Field, levels: Vec<Level>) -> Axis {
+        Axis {
+            path: path.to_string(),
+            option,
+            field,
+            values: (0..levels.len()).map(|k| k as f64).collect(),
+            levels,
+        }
+    }
+
     /// How value `v` of this axis is shown: the level's id on an automation axis, the number
     /// otherwise (`number` formats it).
     pub fn show(&self, v: f64, number: impl Fn(f64) -> String) -> String {
@@ -692,13 +703,7 @@ fn automation_axis(
             sharing: None,
         });
     }
-    Ok(Axis {
-        path: p.path.clone(),
-        option: o,
-        field: Field::Automation,
-        values: (0..levels.len()).map(|k| k as f64).collect(),
-        levels,
-    })
+    Ok(Axis::of_levels(&p.path, o, Field::Automation, levels))
 }
 
 /// An axis over the depreciation policies for tax of owned option `o` (README TX2): the
@@ -748,13 +753,7 @@ fn tax_depreciation_axis(
             ..Level::named(id)
         });
     }
-    Ok(Axis {
-        path: p.path.clone(),
-        option: o,
-        field: Field::TaxDepreciation,
-        values: (0..levels.len()).map(|k| k as f64).collect(),
-        levels,
-    })
+    Ok(Axis::of_levels(&p.path, o, Field::TaxDepreciation, levels))
 }
 
 /// Evaluates every grid point (in parallel; results in grid order).
@@ -978,11 +977,5 @@ fn sharing_axis(
             ..Level::named(id)
         });
     }
-    Ok(Axis {
-        path: p.path.clone(),
-        option: o,
-        field: Field::Sharing,
-        values: (0..levels.len()).map(|k| k as f64).collect(),
-        levels,
-    })
+    Ok(Axis::of_levels(&p.path, o, Field::Sharing, levels))
 }
