@@ -942,7 +942,19 @@ fn held_loads(input: &Input, months: &[MonthDemand], ws: &mut Workspace) {
             scratch.held_key = None;
             continue;
         }
-        let key: Vec<u64> = [generation, h as u64]
+        let needs = sharing::Needs {
+            sensitive: input.workloads.iter().any(|w| w.sensitive),
+            cloud: option.cloud.is_some(),
+            small: option
+                .cloud
+                .as_ref()
+                .is_some_and(|c| c.fractional.is_some()),
+            interactive: input.hourly(),
+        };
+        // What the held loads are built from: the demand, the spans' inflations, and which
+        // loads are built (an option without a cloud part leaves its cloud loads empty, so it
+        // must not hand them to one with the same inflations that has).
+        let key: Vec<u64> = [generation, h as u64, needs.bits()]
             .into_iter()
             .chain(spans.iter().flat_map(|(r, x)| {
                 [r.start as u64, r.end as u64]
@@ -953,15 +965,6 @@ fn held_loads(input: &Input, months: &[MonthDemand], ws: &mut Workspace) {
         if scratch.held_key.as_ref() != Some(&key) {
             // One copy of the held loads for every workspace that needs the same (the samples
             // of a Monte Carlo run that change neither demand nor inflations).
-            let needs = sharing::Needs {
-                sensitive: input.workloads.iter().any(|w| w.sensitive),
-                cloud: option.cloud.is_some(),
-                small: option
-                    .cloud
-                    .as_ref()
-                    .is_some_and(|c| c.fractional.is_some()),
-                interactive: input.hourly(),
-            };
             scratch.held = sharing::cached(&key, || {
                 let mut held = Vec::new();
                 for (range, x) in &spans {

@@ -160,6 +160,16 @@ pub struct Needs {
     pub interactive: bool,
 }
 
+impl Needs {
+    /// The four flags as bits, for a cache key.
+    pub fn bits(self) -> u64 {
+        u64::from(self.sensitive)
+            | u64::from(self.cloud) << 1
+            | u64::from(self.small) << 2
+            | u64::from(self.interactive) << 3
+    }
+}
+
 /// Held loads built lately, shared by every evaluation that asks for the same key.
 type Cache = Vec<(Vec<u64>, Arc<Vec<HeldMonth>>)>;
 static CACHE: std::sync::Mutex<Cache> = std::sync::Mutex::new(Vec::new());

@@ -576,3 +576,45 @@ fn diff_names_sharing_and_the_fraction_as_drivers() {
     let pv = |text: &str| number(option_named(&run(text), "o"), "pv_cost");
     assert_close(total, pv(&after) - pv(&before), "contributions");
 }
+
+/// An option's figures do not depend on the other options of the scenario: an on-prem option
+/// and a hybrid with the same owned servers and sharing hold the same inflations (one A100 of
+/// work per job is a whole A100 in the cloud, a fraction of an H100 at home), yet the hybrid
+/// needs the held loads of its cloud part, which the on-prem option never builds. Listed after
+/// the on-prem option or alone, the hybrid has the same PV and cost categories.
+#[test]
+fn an_option_does_not_inherit_another_options_held_loads() {
+    let head = "reference_accelerator = \"a100-40gb-sxm\"";
+    let workloads = workload("jobs", 40.0, "gpu_fraction = 1.0");
+    let sliced = "sharing = \"time-slicing\"\ntime_slicing_efficiency = 0.9";
+    let hybrid = owned(
+        "hybrid",
+        "hybrid",
+        "hgx-h100-oem",
+        1,
+        &format!("{sliced}\noffer = \"aws-p4d.24xlarge-us-east-1\""),
+    );
+    let both = format!(
+        "{}{hybrid}",
+        owned("onprem", "onprem", "hgx-h100-oem", 1, sliced)
+    );
+    let text = |options: &str| {
+        scenario("", &workloads, options).replace("reference_accelerator = \"h100-sxm\"", head)
+    };
+    let after = run(&text(&both));
+    let alone = run(&text(&hybrid));
+    let (a, b) = (
+        option_named(&after, "hybrid"),
+        option_named(&alone, "hybrid"),
+    );
+    assert!(
+        number(b, "served_cloud_gpu_hours") > 0.0,
+        "the hybrid bursts"
+    );
+    assert!(
+        number(&b["breakdown"], "cloud_on_demand") > 0.0,
+        "and pays for it"
+    );
+    assert_eq!(a["pv_cost"], b["pv_cost"]);
+    assert_eq!(a["breakdown"], b["breakdown"]);
+}
