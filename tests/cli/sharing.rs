@@ -268,6 +268,22 @@ fn sharing_mistakes_are_named() {
         &owned("o", "onprem", "hgx-h100-oem", 1, "sharing = \"migg\""),
         &["unknown sharing `migg`", "did you mean `mig`"],
     );
+    // A misspelt `time-slicing` is named as such, not blamed on its efficiency.
+    reject(
+        &small,
+        &owned(
+            "o",
+            "onprem",
+            "hgx-h100-oem",
+            1,
+            "sharing = \"time-slice\"\ntime_slicing_efficiency = 0.8",
+        ),
+        &[
+            "option[0].sharing",
+            "unknown sharing `time-slice`",
+            "did you mean `time-slicing`",
+        ],
+    );
     reject(
         &small,
         &owned(

@@ -61,6 +61,17 @@ pub(super) fn sharing(
 ) -> Result<Sharing, InputError> {
     let p = |f: &'static str| [Seg::Key("option"), Seg::Index(n), Seg::Key(f)];
     let mode = o.sharing.as_deref().unwrap_or("none");
+    let unknown = |ctx: &Ctx| {
+        ctx.err(&p("sharing"), format!("unknown sharing `{mode}`"))
+            .expected("`none`, `mig` or `time-slicing`")
+            .found(format!("`{mode}`"))
+            .did_you_mean(mode, ["none", "mig", "time-slicing"])
+    };
+    if !["none", "mig", "time-slicing"].contains(&mode) {
+        // Named before `time_slicing_efficiency`, which a misspelt `time-slicing` would
+        // otherwise be blamed on.
+        return Err(unknown(ctx));
+    }
     if o.time_slicing_efficiency.is_some() && mode != "time-slicing" {
         return Err(ctx
             .err(
@@ -125,11 +136,7 @@ pub(super) fn sharing(
                 profiles: profiles.into(),
             })
         }
-        other => Err(ctx
-            .err(&p("sharing"), format!("unknown sharing `{other}`"))
-            .expected("`none`, `mig` or `time-slicing`")
-            .found(format!("`{other}`"))
-            .did_you_mean(other, ["none", "mig", "time-slicing"])),
+        _ => Err(unknown(ctx)),
     }
 }
 
