@@ -963,13 +963,16 @@ fn sharing_axis(
                 }
             },
             other => {
-                return Err(unknown_level(
+                // The ways of sharing are the model's own, not catalog ids.
+                let mut e = unknown_level(
                     source,
                     i,
                     "way of sharing",
                     other,
                     ["none", "mig", "time-slicing"],
-                ));
+                );
+                e.problem = format!("unknown sharing `{other}`");
+                return Err(e.expected("`none`, `mig` or `time-slicing`"));
             }
         };
         levels.push(Level {

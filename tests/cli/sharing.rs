@@ -499,6 +499,23 @@ fn a_sweep_compares_ways_of_sharing_against_plain_runs() {
         &[arg("sweep"), arg(&path)],
         &["sweep.parameter[0].levels", "has no MIG profiles"],
     );
+    // A level that is no way of sharing is named with the ways there are.
+    let levels = text
+        .find("levels = [")
+        .map(|at| &text[at..at + text[at..].find(']').expect("a closing bracket") + 1])
+        .expect("the sweep's levels");
+    let path = scratch.write(
+        "bad-level.toml",
+        &text.replace(levels, "levels = [\"none\", \"slicing\"]"),
+    );
+    crate::support::rejected(
+        &[arg("sweep"), arg(&path)],
+        &[
+            "sweep.parameter[0].levels",
+            "unknown sharing `slicing`",
+            "`none`, `mig` or `time-slicing`",
+        ],
+    );
 }
 
 #[test]
