@@ -294,35 +294,75 @@ impl Ldc {
         }
         let j = self.bucket(capacity);
         let (lo, hi) = (usize::from(self.guide[j]), usize::from(self.guide[j + 1]));
-        let bucket = &self.steps[lo..hi];
-        if bucket.len() <= 4 {
-            // Most buckets hold a load or none: a short scan without a search's branches.
-            lo + bucket.iter().take_while(|s| above(s)).count()
-        } else {
-            lo + bucket.partition_point(above)
-        }
+        lo + Self::above_in(&self.steps[lo..hi], capacity)
     }
 
-    /// Asks the processor to bring into the cache the guide entry that [`Ldc::served`] reads
-    /// first for `capacity`, and returns its bucket for [`Ldc::prefetch_loads`] (`None` where
-    /// the search reads no memory).
+    /// Begins the search of [`Ldc::served`] for `capacity` ahead of the answer: finds its
+    /// guide bucket and asks the processor for the bucket's guide entry, so that
+    /// [`Ldc::narrow`] and then [`Ldc::served_ahead`] find their memory in the cache. A
+    /// capacity whose answer reads no guide is marked for the plain search.
     #[inline(always)]
-    pub fn prefetch_guide(&self, capacity: f64) -> Option<u32> {
-        if capacity > 0.0 && capacity < self.peak && !self.guide.is_empty() {
+    pub fn locate(&self, capacity: f64) -> Ahead {
+        let guided = capacity > 0.0
+            && capacity < self.peak
+            && capacity >= self.low
+            && !self.guide.is_empty()
+            && !self.steps.is_empty();
+        if guided {
             let j = self.bucket(capacity);
             prefetch(&self.guide[j]);
-            Some(j as u32)
+            Ahead {
+                capacity,
+                lo: j as u32,
+                hi: Ahead::BUCKET,
+            }
         } else {
-            None
+            Ahead::NONE
         }
     }
 
-    /// Asks the processor to bring into the cache the loads of guide bucket `bucket` (from
-    /// [`Ldc::prefetch_guide`], whose entry should be in the cache by now).
+    /// The second step of a search begun by [`Ldc::locate`] on this curve: reads the bucket's
+    /// bounds in the loads and asks the processor for the first of them.
     #[inline(always)]
-    pub fn prefetch_loads(&self, bucket: u32) {
-        if let Some(lo) = self.guide.get(bucket as usize) {
+    pub fn narrow(&self, ahead: &mut Ahead) {
+        if ahead.hi != Ahead::BUCKET {
+            return;
+        }
+        let j = ahead.lo as usize;
+        if let (Some(lo), Some(hi)) = (self.guide.get(j), self.guide.get(j + 1)) {
             prefetch(&self.steps[usize::from(*lo).min(self.steps.len() - 1)]);
+            ahead.lo = u32::from(*lo);
+            ahead.hi = u32::from(*hi);
+        } else {
+            *ahead = Ahead::NONE;
+        }
+    }
+
+    /// [`Ldc::served`]`(capacity)`, the same bits, using the bounds of a search begun by
+    /// [`Ldc::locate`] and [`Ldc::narrow`] on this curve when it was begun for this capacity
+    /// (else searching afresh).
+    #[inline(always)]
+    pub fn served_ahead(&self, capacity: f64, ahead: &Ahead) -> f64 {
+        // Not narrowed (a bucket or no search), or begun for another capacity.
+        if ahead.hi > u32::from(u16::MAX) || ahead.capacity != capacity {
+            return self.served(capacity);
+        }
+        let Some(bucket) = self.steps.get(ahead.lo as usize..ahead.hi as usize) else {
+            return self.served(capacity);
+        };
+        let above = ahead.lo as usize + Self::above_in(bucket, capacity);
+        capacity * above as f64 + (self.total() - self.steps[above][1])
+    }
+
+    /// Number of `bucket`'s loads above `capacity` (the bucket sorted from the highest).
+    #[inline(always)]
+    fn above_in(bucket: &[[f64; 2]], capacity: f64) -> usize {
+        let above = |s: &[f64; 2]| s[0] > capacity;
+        if bucket.len() <= 4 {
+            // Most buckets hold a load or none: a short scan without a search's branches.
+            bucket.iter().take_while(|s| above(s)).count()
+        } else {
+            bucket.partition_point(above)
         }
     }
 
@@ -413,6 +453,27 @@ impl Ldc {
     pub fn loads(&self) -> &[f64] {
         &self.sorted_desc
     }
+}
+
+/// A search of a load-duration curve begun ahead of its answer ([`Ldc::locate`],
+/// [`Ldc::narrow`], [`Ldc::served_ahead`]): the capacity searched for and, once narrowed, the
+/// range of loads that holds the answer.
+#[derive(Debug, Clone, Copy, PartialEq)]
+pub struct Ahead {
+    capacity: f64,
+    lo: u32,
+    /// The end of the range; [`Ahead::BUCKET`] while `lo` is still a guide bucket.
+    hi: u32,
+}
+
+impl Ahead {
+    /// No search begun: the answer searches afresh.
+    pub const NONE: Ahead = Ahead {
+        capacity: f64::NAN,
+        lo: 0,
+        hi: u32::MAX - 1,
+    };
+    const BUCKET: u32 = u32::MAX;
 }
 
 /// A hint to bring the cache line of `value` into the first-level cache: it changes no value

@@ -1,30 +1,33 @@
 //! Monte Carlo's evaluation of a block of samples over shared demand curves: only what a
 //! sample's statistics read (cash flows, served, unmet and unserved work, energy, carbon),
-//! month by month for the whole block, so each month's curves are read once per block.
+//! option by option over every month for the whole block.
 //!
-//! It runs the per-option arithmetic of the general evaluation ([`split_option`],
-//! [`covered_ref`], [`commit_gpus`], [`owned_energy`], [`owned_fixed`], [`cloud_month`]) in the
-//! same order, so its totals are those of [`evaluate_all`](super::evaluate_all) without detail
-//! bit for bit; it skips what that evaluation builds for detail and for the sink (the monthly
-//! flows, their cost categories, and sums that stay zero without queues or detail).
+//! It runs the per-option arithmetic of the general evaluation ([`split_with`],
+//! [`covered_with`], [`commit_gpus`], [`owned_energy`], [`owned_fixed`], [`cloud_month`]) in
+//! the same order, so its totals are those of [`evaluate_all`](super::evaluate_all) without
+//! detail bit for bit; it skips what that evaluation builds for detail and for the sink (the
+//! monthly flows, their cost categories, and sums that stay zero without queues or detail).
 //!
-//! The loops are ordered for the data: month, then option, then sample. The samples of one
+//! The loops are ordered for the data: option, then month, then sample. The samples of one
 //! option in one month do the same arithmetic on their own numbers, so their numbers are held
 //! side by side, one array per quantity with a lane per sample (structure of arrays), and the
 //! cash flows are plain loops over the lanes that the compiler runs two samples to an
 //! instruction: the same operations on the same operands in the same order as one sample's
 //! evaluation, so the same bits (no reordered sums, no fused multiply-adds). The per-option
 //! functions take their rates as plain numbers ([`EnergyRates`], [`CloudRates`]) so that both
-//! evaluations call them. Each sample's monthly factors and owned-hardware cash flows are
-//! gathered a few months ahead into rows for all options; each option's kind is known for the
-//! whole inner loop; and sums an option's kind leaves at zero are not formed.
+//! evaluations call them. The samples' monthly factors are gathered once into rows for all
+//! options, and each option's owned-hardware cash flows into rows before its months; each
+//! option's kind is known for the whole month loop; sums an option's kind leaves at zero are
+//! not formed. Each curve search is begun two months before its answer is needed
+//! ([`Ldc::locate`], [`Ldc::narrow`]), so that the memory it reads (the horizon's curves do
+//! not fit the cache) arrives while other months compute.
 
-use crate::profile::Ldc;
+use crate::profile::{Ahead, Ldc};
 
 use super::{
-    CloudIn, CloudRates, EnergyRates, HOURS, Input, Kind, MonthDemand, OwnedIn, Totals, Workspace,
-    cloud_month, commit_gpus, covered_ref, evaluate_block, owned_capacity, owned_energy,
-    owned_fixed, prepare, split_option,
+    Answers, CloudIn, CloudRates, EnergyRates, HOURS, Input, Kind, MonthDemand, Totals, Workspace,
+    cloud_month, commit_gpus, covered_with, evaluate_block, owned_capacity, owned_energy,
+    owned_fixed, prepare, split_with,
 };
 
 /// Most samples evaluated side by side; larger blocks are taken this many at a time.
@@ -184,14 +187,9 @@ struct Sums {
 /// that the arithmetic runs on every lane alike; their results are never read.
 #[derive(Clone, Copy)]
 struct OptionLanes<'a> {
-    owned: [Option<&'a OwnedIn>; LANES],
     cloud: [Option<&'a CloudIn>; LANES],
-    /// The owned hardware's cash flows at the start and at the end of each month.
-    start: [&'a [f64]; LANES],
-    end: [&'a [f64]; LANES],
-    /// The same, side by side for the months gathered ahead.
-    start_ahead: [Row; AHEAD],
-    end_ahead: [Row; AHEAD],
+    /// Whether the option owns servers (the same in every lane).
+    owns: bool,
     /// Owned capacity [reference GPUs] (M3).
     capacity: Row,
     /// Owned reference GPU-hours in a month.
@@ -205,9 +203,6 @@ struct OptionLanes<'a> {
     committed: Row,
     /// The month of each sample's next commitment term (M6).
     renewal: [usize; LANES],
-    /// The guide buckets of next month's searches, on the total (or, for a cloud option, the
-    /// non-sensitive) curve and on the sensitive one, asked for a month ahead.
-    pending: [[Option<u32>; LANES]; 2],
     sums: Sums,
 }
 
@@ -218,11 +213,8 @@ struct CloudRatesLanes {
     co2: Row,
 }
 
-/// Months whose factors are gathered at a time.
-const AHEAD: usize = 8;
-
 /// One sample's factors of one month, shared by all its options, side by side.
-#[derive(Clone, Copy, Default)]
+#[derive(Debug, Clone, Copy, Default)]
 struct MonthFactors {
     /// Demand factor and its inverse (M1).
     f: Row,
@@ -238,14 +230,25 @@ struct MonthFactors {
     demand: Row,
 }
 
+/// Buffers of a block's evaluation, kept in the first sample's workspace so that blocks
+/// allocate nothing after the first.
+#[derive(Debug, Clone, Default)]
+pub struct Buffers {
+    /// The samples' factors of every month, side by side.
+    factors: Vec<MonthFactors>,
+    /// One option's owned-hardware cash flows at the start and at the end of every month,
+    /// side by side.
+    flows: Vec<[Row; 2]>,
+}
+
 /// Where [`evaluate_block_fast`] hands over cumulative costs: first sample, option, month, and
 /// the costs of that sample and the next.
 type Fan<'a> = dyn FnMut(usize, usize, usize, &[f64]) + 'a;
 
 /// [`evaluate_block_fast`] of at most [`LANES`] samples without queues.
-fn side_by_side<'a>(
+fn side_by_side(
     inputs: &[Input],
-    months: &'a [MonthDemand],
+    months: &[MonthDemand],
     workspaces: &mut [Workspace],
     totals: &mut [Vec<Totals>],
     record: &[bool],
@@ -287,19 +290,57 @@ fn side_by_side<'a>(
     for (input, ws) in inputs.iter().zip(workspaces.iter_mut()) {
         prepare(input, ws, false);
     }
-    let workspaces: &[Workspace] = workspaces;
+    let mut buffers = std::mem::take(&mut workspaces[0].block);
+    let shared: &[Workspace] = workspaces;
     let lane = |j: usize| if j < b { j } else { 0 };
-    let mut kinds = Vec::with_capacity(options);
-    let mut lanes: Vec<OptionLanes> = Vec::with_capacity(options);
+    let h = inputs.iter().map(|i| i.horizon_months).min().unwrap_or(0);
+    let months = &months[..h.min(months.len())];
+    let h = months.len();
+    let price: Row = std::array::from_fn(|j| shared[lane(j)].unserved_price);
+    // Whether unserved work has a price in any sample: without one it costs nothing.
+    let priced = price.iter().any(|p| *p > 0.0);
+    // The samples' factors of every month, side by side, gathered once for all options.
+    let factors = &mut buffers.factors;
+    factors.clear();
+    factors.resize(
+        h,
+        MonthFactors {
+            price,
+            ..MonthFactors::default()
+        },
+    );
+    for j in 0..LANES {
+        let t = &shared[lane(j)].tables;
+        let rows = t.scale[..h]
+            .iter()
+            .zip(&t.inv_scale[..h])
+            .zip(&t.discount[..h])
+            .zip(&t.discount[1..=h])
+            .zip(&t.escalation[..h]);
+        for (x, ((((f, inv), at_start), at_end), escalation)) in factors.iter_mut().zip(rows) {
+            x.f[j] = *f;
+            x.inv[j] = *inv;
+            x.at_start[j] = *at_start;
+            x.at_end[j] = *at_end;
+            x.escalation[j] = *escalation;
+        }
+    }
+    // The month's demand is the same for every option of a sample.
+    let mut demand = [0.0; LANES];
+    for (x, d) in factors.iter_mut().zip(months) {
+        let total_load = d.total.total();
+        for ((v, f), sum) in x.demand.iter_mut().zip(&x.f).zip(&mut demand) {
+            *v = f * total_load;
+            *sum += *v;
+        }
+    }
+    let factors = &buffers.factors;
+    let flows = &mut buffers.flows;
     for n in 0..options {
-        kinds.push(inputs[0].options[n].kind);
+        let kind = inputs[0].options[n].kind;
         let mut l = OptionLanes {
-            owned: [None; LANES],
             cloud: [None; LANES],
-            start: [&[]; LANES],
-            end: [&[]; LANES],
-            start_ahead: [[0.0; LANES]; AHEAD],
-            end_ahead: [[0.0; LANES]; AHEAD],
+            owns: false,
             capacity: [0.0; LANES],
             installed_hours: [0.0; LANES],
             energy: EnergyLanes::default(),
@@ -308,23 +349,28 @@ fn side_by_side<'a>(
             rates: CloudRatesLanes::default(),
             committed: [0.0; LANES],
             renewal: [0; LANES],
-            pending: [[None; LANES]; 2],
             sums: Sums::default(),
         };
+        flows.clear();
         for j in 0..LANES {
             let option = &inputs[lane(j)].options[n];
             let owned = option.owned.as_ref().filter(|o| o.servers > 0);
-            let scratch = &workspaces[lane(j)].options[n];
+            let scratch = &shared[lane(j)].options[n];
             l.capacity[j] = owned_capacity(option, scratch, 0);
             if let Some(o) = owned {
-                l.owned[j] = Some(o);
-                l.start[j] = &scratch.start;
-                l.end[j] = &scratch.end;
+                l.owns = true;
                 l.installed_hours[j] = o.gpus() * o.rel_throughput * HOURS;
                 l.energy.set(j, EnergyRates::of(o));
                 l.owned_co2[j] = o.grid_co2_g_per_kwh;
                 for (k, v) in owned_fixed(o).into_iter().enumerate() {
                     l.fixed[k][j] = v;
+                }
+                // The owned hardware's cash flows of every month, side by side.
+                flows.resize(h, [[0.0; LANES]; 2]);
+                let rows = scratch.start[..h].iter().zip(&scratch.end[..h]);
+                for (row, (start, end)) in flows.iter_mut().zip(rows) {
+                    row[0][j] = *start;
+                    row[1][j] = *end;
                 }
             }
             if let Some(c) = option.cloud.as_ref() {
@@ -333,111 +379,20 @@ fn side_by_side<'a>(
                 l.rates.co2[j] = c.grid_co2_g_per_kwh;
             }
         }
-        lanes.push(l);
-    }
-    let h = inputs.iter().map(|i| i.horizon_months).min().unwrap_or(0);
-    let months = &months[..h.min(months.len())];
-    let price = std::array::from_fn(|j| workspaces[lane(j)].unserved_price);
-    // The samples' monthly factors, side by side, gathered a few months ahead: each sample's
-    // tables are read in runs, and the rows stay few enough to leave the cache to the curves.
-    let mut ahead = [MonthFactors {
-        price,
-        ..MonthFactors::default()
-    }; AHEAD];
-    // Whether unserved work has a price in any sample: without one it costs nothing.
-    let priced = price.iter().any(|p| *p > 0.0);
-    let mut demand = [0.0; LANES];
-    for (m, d) in months.iter().enumerate() {
-        if m % AHEAD == 0 {
-            let run = AHEAD.min(months.len() - m);
-            for j in 0..LANES {
-                let t = &workspaces[lane(j)].tables;
-                let rows = t.scale[m..m + run]
-                    .iter()
-                    .zip(&t.inv_scale[m..m + run])
-                    .zip(&t.discount[m..m + run])
-                    .zip(&t.discount[m + 1..m + run + 1])
-                    .zip(&t.escalation[m..m + run]);
-                for (x, ((((f, inv), at_start), at_end), escalation)) in ahead.iter_mut().zip(rows)
-                {
-                    x.f[j] = *f;
-                    x.inv[j] = *inv;
-                    x.at_start[j] = *at_start;
-                    x.at_end[j] = *at_end;
-                    x.escalation[j] = *escalation;
-                }
-            }
-            for (x, d) in ahead.iter_mut().zip(&months[m..m + run]) {
-                let total_load = d.total.total();
-                for j in 0..LANES {
-                    x.demand[j] = x.f[j] * total_load;
-                }
-            }
-            for l in lanes.iter_mut().filter(|l| l.owned[0].is_some()) {
-                for j in 0..LANES {
-                    let rows = l.start[j][m..m + run].iter().zip(&l.end[j][m..m + run]);
-                    for ((start, end), (s, e)) in
-                        l.start_ahead.iter_mut().zip(&mut l.end_ahead).zip(rows)
-                    {
-                        start[j] = *s;
-                        end[j] = *e;
-                    }
-                }
-            }
+        let mut fan = |m, costs: &[f64]| fan(0, n, m, costs);
+        // The kind is the same for every lane: each arm's calls fold to its own case.
+        macro_rules! run {
+            ($kind:expr) => {
+                option_months(
+                    $kind, b, &mut l, months, factors, flows, priced, record, &mut fan,
+                )
+            };
         }
-        // The curves' memory that the searches of the next two months will read is asked
-        // for now, so that it arrives while this month computes: the guide entries two months
-        // ahead, the loads they point to one month ahead (their guide entries asked for a
-        // month ago).
-        if let (Some(next), Some(after)) = (months.get(m + 1), months.get(m + 2)) {
-            let mut inv = [0.0; LANES];
-            for (v, ws) in inv.iter_mut().zip(workspaces) {
-                *v = ws.tables.inv_scale[m + 2];
-            }
-            for (&kind, l) in kinds.iter().zip(lanes.iter_mut()) {
-                let curves = |d: &'a MonthDemand| -> [Option<&'a Ldc>; 2] {
-                    match kind {
-                        Kind::OnPrem => [Some(&d.total), None],
-                        Kind::Hybrid => [Some(&d.total), Some(&d.sensitive)],
-                        Kind::Cloud => [Some(&d.nonsensitive), None],
-                    }
-                };
-                for (c, (next, after)) in curves(next).into_iter().zip(curves(after)).enumerate() {
-                    let (Some(next), Some(after)) = (next, after) else {
-                        continue;
-                    };
-                    for (j, inv) in inv.iter().enumerate().take(b) {
-                        if let Some(bucket) = l.pending[c][j] {
-                            next.prefetch_loads(bucket);
-                        }
-                        let capacity = if kind == Kind::Cloud {
-                            l.committed[j] * l.rates.rates.rel_throughput[j]
-                        } else {
-                            l.capacity[j]
-                        };
-                        l.pending[c][j] = after.prefetch_guide(capacity * inv);
-                    }
-                }
-            }
+        match kind {
+            Kind::OnPrem => run!(Kind::OnPrem),
+            Kind::Cloud => run!(Kind::Cloud),
+            Kind::Hybrid => run!(Kind::Hybrid),
         }
-        let x = &ahead[m % AHEAD];
-        // The month's demand is the same for every option of a sample.
-        for (sum, v) in demand.iter_mut().zip(&x.demand) {
-            *sum += v;
-        }
-        for (n, (&kind, l)) in kinds.iter().zip(lanes.iter_mut()).enumerate() {
-            // The kind is the same for every lane: each arm's calls fold to its own case.
-            match kind {
-                Kind::OnPrem => step(Kind::OnPrem, b, m, d, l, x, priced),
-                Kind::Cloud => step(Kind::Cloud, b, m, d, l, x, priced),
-                Kind::Hybrid => step(Kind::Hybrid, b, m, d, l, x, priced),
-            }
-            if record[m] {
-                fan(0, n, m, &l.sums.total_cost[..b]);
-            }
-        }
-    }
-    for (n, l) in lanes.iter().enumerate() {
         let s = &l.sums;
         for (j, totals) in totals.iter_mut().enumerate().take(b) {
             totals[n] = Totals {
@@ -454,118 +409,207 @@ fn side_by_side<'a>(
             };
         }
     }
+    workspaces[0].block = buffers;
 }
 
-/// Month `m` of one option (of kind `kind`) for the `b` samples of the block: the arithmetic
-/// of the general evaluation in its order, added to each sample's sums.
+/// The curve an option of kind `kind` searches in its `slot`-th search of month `d` (the
+/// second is a hybrid's search of the sensitive curve), if it searches one.
 #[inline(always)]
-fn step(
+fn searched(kind: Kind, slot: usize, d: &MonthDemand) -> Option<&Ldc> {
+    match (kind, slot) {
+        (Kind::OnPrem | Kind::Hybrid, 0) => Some(&d.total),
+        (Kind::Cloud, 0) => Some(&d.nonsensitive),
+        (Kind::Hybrid, 1) if d.has_sensitive() => Some(&d.sensitive),
+        _ => None,
+    }
+}
+
+/// The curves scaled by `f` answered for `capacity` through the searches begun ahead for
+/// each slot (`inv` = 1 / `f`).
+struct AheadAnswers<'a> {
+    capacity: f64,
+    f: f64,
+    inv: f64,
+    ahead: [&'a Ahead; 2],
+}
+
+impl Answers for AheadAnswers<'_> {
+    /// `served_scaled(capacity, f, inv)`, the same bits: for f = 1, `inv` is 1 and
+    /// `capacity × inv` is `capacity`.
+    #[inline(always)]
+    fn served(&self, curve: &Ldc, slot: usize) -> f64 {
+        let (f, ahead) = (self.f, self.ahead[slot]);
+        if f <= 0.0 {
+            0.0
+        } else if f == 1.0 {
+            curve.served_ahead(self.capacity, ahead)
+        } else {
+            f * curve.served_ahead(self.capacity * self.inv, ahead)
+        }
+    }
+}
+
+/// Every month of one option (of kind `kind`) for the `b` samples of the block: the
+/// arithmetic of the general evaluation in its order, added to each sample's sums. Calls
+/// `fan(m, costs)` with the cumulative nominal costs of each month `m` with `record[m]`.
+#[allow(clippy::too_many_arguments)]
+#[inline(always)]
+fn option_months(
     kind: Kind,
     b: usize,
-    m: usize,
-    d: &MonthDemand,
     l: &mut OptionLanes,
-    x: &MonthFactors,
+    months: &[MonthDemand],
+    factors: &[MonthFactors],
+    flows: &[[Row; 2]],
     priced: bool,
+    record: &[bool],
+    fan: &mut dyn FnMut(usize, &[f64]),
 ) {
-    // The curve searches of all samples first, in a loop of their own: they wait on memory,
-    // and independent searches side by side wait together instead of one after another.
-    let mut onprem = [0.0; LANES];
-    let mut cloud = [0.0; LANES];
-    let mut unmet = [0.0; LANES];
-    let mut unserved = [0.0; LANES];
-    for j in 0..b {
-        let split = split_option(kind, l.capacity[j], d, x.f[j], x.inv[j], x.price[j]);
-        onprem[j] = split.onprem;
-        cloud[j] = split.cloud;
-        unmet[j] = split.unmet;
-        unserved[j] = split.unserved_cost;
-    }
-    let mut covered = [0.0; LANES];
-    if kind != Kind::OnPrem {
-        for j in 0..b {
-            if let Some(c) = l.cloud[j] {
-                // Between term starts, `commit_gpus` keeps the previous month's GPUs.
-                if m == l.renewal[j] {
-                    l.renewal[j] += c.commit_term_months.max(1) as usize;
-                    l.committed[j] = commit_gpus(c, c.rel_throughput, m, cloud[j], l.committed[j]);
+    // Each search is begun two months ahead of its answer and narrowed one month ahead, so
+    // that the curves' memory it reads arrives while other months compute (the horizon's
+    // curves do not fit the cache): `ahead[m % 3][slot][lane]`. A search whose capacity
+    // changed meanwhile (a cloud commitment renewed) searches afresh.
+    let mut ahead = [[[Ahead::NONE; LANES]; 2]; 3];
+    let query = |l: &OptionLanes, j: usize| {
+        if kind == Kind::Cloud {
+            l.committed[j] * l.rates.rates.rel_throughput[j]
+        } else {
+            l.capacity[j]
+        }
+    };
+    for (m, (d, x)) in months.iter().zip(factors).enumerate() {
+        if let Some(next) = months.get(m + 1) {
+            let a = &mut ahead[(m + 1) % 3];
+            for (slot, a) in a.iter_mut().enumerate() {
+                if let Some(c) = searched(kind, slot, next) {
+                    for a in a.iter_mut() {
+                        c.narrow(a);
+                    }
                 }
-                let k = l.committed[j];
-                covered[j] = covered_ref(
-                    kind,
-                    l.capacity[j],
-                    k * c.rel_throughput,
-                    cloud[j],
-                    d,
-                    x.f[j],
-                    x.inv[j],
+            }
+        }
+        let a = &mut ahead[(m + 2) % 3];
+        for (slot, a) in a.iter_mut().enumerate() {
+            match (months.get(m + 2), factors.get(m + 2)) {
+                (Some(after), Some(y)) if let Some(c) = searched(kind, slot, after) => {
+                    for (j, a) in a.iter_mut().enumerate() {
+                        *a = c.locate(query(l, j) * y.inv[j]);
+                    }
+                }
+                _ => *a = [Ahead::NONE; LANES],
+            }
+        }
+        let a = &ahead[m % 3];
+        // The splits of all samples first (M2-M4), in a loop of their own: their searches
+        // wait on memory, and independent searches side by side wait together.
+        let mut onprem = [0.0; LANES];
+        let mut cloud = [0.0; LANES];
+        let mut unmet = [0.0; LANES];
+        let mut unserved = [0.0; LANES];
+        for j in 0..LANES {
+            let (f, inv) = (x.f[j], x.inv[j]);
+            let answers = AheadAnswers {
+                capacity: l.capacity[j],
+                f,
+                inv,
+                ahead: [&a[0][j], &a[1][j]],
+            };
+            let split = split_with(kind, d, f, x.price[j], answers);
+            onprem[j] = split.onprem;
+            cloud[j] = split.cloud;
+            unmet[j] = split.unmet;
+            unserved[j] = split.unserved_cost;
+        }
+        let mut covered = [0.0; LANES];
+        if kind != Kind::OnPrem {
+            for j in 0..LANES {
+                if let Some(c) = l.cloud[j] {
+                    // Between term starts, `commit_gpus` keeps the previous month's GPUs.
+                    if m == l.renewal[j] {
+                        l.renewal[j] += c.commit_term_months.max(1) as usize;
+                        l.committed[j] =
+                            commit_gpus(c, c.rel_throughput, m, cloud[j], l.committed[j]);
+                    }
+                    let k_ref = l.committed[j] * c.rel_throughput;
+                    let (f, inv) = (x.f[j], x.inv[j]);
+                    let answers = AheadAnswers {
+                        capacity: k_ref,
+                        f,
+                        inv,
+                        ahead: [&a[0][j], &a[1][j]],
+                    };
+                    covered[j] =
+                        covered_with(kind, l.capacity[j], k_ref, cloud[j], d, f, inv, answers);
+                }
+            }
+        }
+        // The cash flows, lane by lane in plain loops over rows: the same operations in the
+        // same order for every sample, which the compiler runs several samples to an
+        // instruction.
+        let mut start_flow = [0.0; LANES];
+        let mut end_flow = [0.0; LANES];
+        let mut energy_kwh = [0.0; LANES];
+        let mut co2_t = [0.0; LANES];
+        if l.owns {
+            let [start, end] = &flows[m];
+            for j in 0..LANES {
+                start_flow[j] += start[j];
+                end_flow[j] += end[j];
+                let (_, kwh, kwh_price) = owned_energy(
+                    l.energy.get(j),
+                    l.installed_hours[j],
+                    onprem[j],
+                    x.escalation[j],
                 );
+                energy_kwh[j] += kwh;
+                co2_t[j] += kwh * l.owned_co2[j] / 1e6;
+                end_flow[j] += kwh * kwh_price;
+                end_flow[j] += l.fixed[0][j];
+                end_flow[j] += l.fixed[1][j];
+                end_flow[j] += l.fixed[2][j];
             }
         }
-    }
-    // The cash flows, lane by lane in plain loops over rows: the same operations in the same
-    // order for every sample, which the compiler runs several samples to an instruction.
-    let mut start_flow = [0.0; LANES];
-    let mut end_flow = [0.0; LANES];
-    let mut energy_kwh = [0.0; LANES];
-    let mut co2_t = [0.0; LANES];
-    if l.owned[0].is_some() {
-        let start = &l.start_ahead[m % AHEAD];
-        let end = &l.end_ahead[m % AHEAD];
-        for j in 0..LANES {
-            start_flow[j] += start[j];
-            end_flow[j] += end[j];
-            let (_, kwh, kwh_price) = owned_energy(
-                l.energy.get(j),
-                l.installed_hours[j],
-                onprem[j],
-                x.escalation[j],
-            );
-            energy_kwh[j] += kwh;
-            co2_t[j] += kwh * l.owned_co2[j] / 1e6;
-            end_flow[j] += kwh * kwh_price;
-            end_flow[j] += l.fixed[0][j];
-            end_flow[j] += l.fixed[1][j];
-            end_flow[j] += l.fixed[2][j];
-        }
-    }
-    if kind != Kind::OnPrem && l.cloud[0].is_some() {
-        for j in 0..LANES {
-            let (costs, kwh) =
-                cloud_month(l.rates.rates.get(j), l.committed[j], cloud[j], covered[j]);
-            for v in costs {
-                end_flow[j] += v;
+        if kind != Kind::OnPrem && l.cloud[0].is_some() {
+            for j in 0..LANES {
+                let (costs, kwh) =
+                    cloud_month(l.rates.rates.get(j), l.committed[j], cloud[j], covered[j]);
+                for v in costs {
+                    end_flow[j] += v;
+                }
+                energy_kwh[j] += kwh;
+                co2_t[j] += kwh * l.rates.co2[j] / 1e6;
             }
-            energy_kwh[j] += kwh;
-            co2_t[j] += kwh * l.rates.co2[j] / 1e6;
         }
-    }
-    let s = &mut l.sums;
-    // As `Totals::add`, less the sums that stay zero here: what an option of this kind does
-    // not serve, and unserved work without a price (adding a zero leaves a sum that is not −0
-    // as it is, as does adding the price of no unserved work, which the general evaluation
-    // skips).
-    if priced {
+        let s = &mut l.sums;
+        // As `Totals::add`, less the sums that stay zero here: what an option of this kind
+        // does not serve, and unserved work without a price (adding a zero leaves a sum that
+        // is not −0 as it is, as does adding the price of no unserved work, which the general
+        // evaluation skips).
+        if priced {
+            for j in 0..LANES {
+                end_flow[j] += unserved[j];
+                s.unserved_cost[j] += unserved[j];
+            }
+        }
         for j in 0..LANES {
-            end_flow[j] += unserved[j];
-            s.unserved_cost[j] += unserved[j];
+            s.pv_cost[j] += start_flow[j] * x.at_start[j] + end_flow[j] * x.at_end[j];
+            s.total_cost[j] += start_flow[j] + end_flow[j];
+            s.unmet_gpu_hours[j] += unmet[j];
+            s.energy_kwh[j] += energy_kwh[j];
+            s.co2_t[j] += co2_t[j];
         }
-    }
-    for j in 0..LANES {
-        s.pv_cost[j] += start_flow[j] * x.at_start[j] + end_flow[j] * x.at_end[j];
-        s.total_cost[j] += start_flow[j] + end_flow[j];
-        s.unmet_gpu_hours[j] += unmet[j];
-        s.energy_kwh[j] += energy_kwh[j];
-        s.co2_t[j] += co2_t[j];
-    }
-    if kind != Kind::Cloud {
-        for (sum, v) in s.served_onprem_gpu_hours.iter_mut().zip(&onprem) {
-            *sum += v;
+        if kind != Kind::Cloud {
+            for (sum, v) in s.served_onprem_gpu_hours.iter_mut().zip(&onprem) {
+                *sum += v;
+            }
         }
-    }
-    if kind != Kind::OnPrem {
-        for (sum, v) in s.served_cloud_gpu_hours.iter_mut().zip(&cloud) {
-            *sum += v;
+        if kind != Kind::OnPrem {
+            for (sum, v) in s.served_cloud_gpu_hours.iter_mut().zip(&cloud) {
+                *sum += v;
+            }
+        }
+        if record[m] {
+            fan(m, &s.total_cost[..b]);
         }
     }
 }

@@ -538,6 +538,8 @@ pub struct Workspace {
     unserved_price: f64,
     /// Queue tables for samples that scale the scenario's demand, when the caller has them.
     queue_tables: Option<std::sync::Arc<QueueTables>>,
+    /// Buffers of Monte Carlo's evaluation of a block of samples.
+    block: block::Buffers,
 }
 
 impl Workspace {
@@ -1075,9 +1077,36 @@ fn split_month(input: &Input, m: usize, d: &MonthDemand, ws: &mut Workspace) {
 /// option's owned capacity [reference GPUs] and `price` the uniform price of unserved work.
 #[inline]
 fn split_option(kind: Kind, capacity: f64, d: &MonthDemand, f: f64, inv: f64, price: f64) -> Split {
+    split_with(kind, d, f, price, Scaled { capacity, f, inv })
+}
+
+/// How an evaluation answers `served` of a month's curve for an option's capacity: slot 0 for
+/// the total curve (or a cloud option's non-sensitive one), 1 for the sensitive one.
+trait Answers {
+    fn served(&self, curve: &Ldc, slot: usize) -> f64;
+}
+
+/// The curves scaled by `f` searched afresh for `capacity` (`inv` = 1 / `f`).
+struct Scaled {
+    capacity: f64,
+    f: f64,
+    inv: f64,
+}
+
+impl Answers for Scaled {
+    #[inline(always)]
+    fn served(&self, curve: &Ldc, _: usize) -> f64 {
+        curve.served_scaled(self.capacity, self.f, self.inv)
+    }
+}
+
+/// [`split_option`] with the owned capacity's answers of the curves from `answers` (the block
+/// evaluation answers from searches begun ahead, with the same bits).
+#[inline(always)]
+fn split_with(kind: Kind, d: &MonthDemand, f: f64, price: f64, answers: impl Answers) -> Split {
     let mut split = match kind {
         Kind::OnPrem => {
-            let onprem = d.total.served_scaled(capacity, f, inv);
+            let onprem = answers.served(&d.total, 0);
             Split {
                 onprem,
                 unmet: (f * d.total.total() - onprem).max(0.0),
@@ -1090,9 +1119,9 @@ fn split_option(kind: Kind, capacity: f64, d: &MonthDemand, f: f64, inv: f64, pr
             ..Split::default()
         },
         Kind::Hybrid => {
-            let onprem = d.total.served_scaled(capacity, f, inv);
+            let onprem = answers.served(&d.total, 0);
             let sensitive_served = if d.has_sensitive() {
-                d.sensitive.served_scaled(capacity, f, inv)
+                answers.served(&d.sensitive, 1)
             } else {
                 0.0
             };
@@ -1125,11 +1154,34 @@ fn covered_ref(
     f: f64,
     inv: f64,
 ) -> f64 {
+    let answers = Scaled {
+        capacity: k_ref,
+        f,
+        inv,
+    };
+    covered_with(kind, capacity, k_ref, cloud, d, f, inv, answers)
+}
+
+/// [`covered_ref`] with a cloud option's answer of the non-sensitive curve for `k_ref` from
+/// `answers` (slot 0; the block evaluation answers from a search begun ahead, with the same
+/// bits).
+#[allow(clippy::too_many_arguments)]
+#[inline(always)]
+fn covered_with(
+    kind: Kind,
+    capacity: f64,
+    k_ref: f64,
+    cloud: f64,
+    d: &MonthDemand,
+    f: f64,
+    inv: f64,
+    answers: impl Answers,
+) -> f64 {
     if k_ref <= 0.0 || cloud <= 0.0 {
         0.0
     } else {
         match kind {
-            Kind::Cloud => d.nonsensitive.served_scaled(k_ref, f, inv),
+            Kind::Cloud => answers.served(&d.nonsensitive, 0),
             Kind::Hybrid if !d.has_sensitive() => {
                 d.total.served_scaled(capacity + k_ref, f, inv)
                     - d.total.served_scaled(capacity, f, inv)
