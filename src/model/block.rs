@@ -224,10 +224,6 @@ struct MonthFactors {
     at_end: Row,
     /// Electricity escalation.
     escalation: Row,
-    /// Price of a GPU-hour of unserved work (0 when unpriced).
-    price: Row,
-    /// The month's demand [reference GPU-hours]: its factor × the curve's total.
-    demand: Row,
 }
 
 /// Buffers of a block's evaluation, kept in the first sample's workspace so that blocks
@@ -297,18 +293,10 @@ fn side_by_side(
     let months = &months[..h.min(months.len())];
     let h = months.len();
     let price: Row = std::array::from_fn(|j| shared[lane(j)].unserved_price);
-    // Whether unserved work has a price in any sample: without one it costs nothing.
-    let priced = price.iter().any(|p| *p > 0.0);
     // The samples' factors of every month, side by side, gathered once for all options.
     let factors = &mut buffers.factors;
     factors.clear();
-    factors.resize(
-        h,
-        MonthFactors {
-            price,
-            ..MonthFactors::default()
-        },
-    );
+    factors.resize(h, MonthFactors::default());
     for j in 0..LANES {
         let t = &shared[lane(j)].tables;
         let rows = t.scale[..h]
@@ -327,11 +315,10 @@ fn side_by_side(
     }
     // The month's demand is the same for every option of a sample.
     let mut demand = [0.0; LANES];
-    for (x, d) in factors.iter_mut().zip(months) {
+    for (x, d) in factors.iter().zip(months) {
         let total_load = d.total.total();
-        for ((v, f), sum) in x.demand.iter_mut().zip(&x.f).zip(&mut demand) {
-            *v = f * total_load;
-            *sum += *v;
+        for (f, sum) in x.f.iter().zip(&mut demand) {
+            *sum += f * total_load;
         }
     }
     let factors = &buffers.factors;
@@ -384,7 +371,7 @@ fn side_by_side(
         macro_rules! run {
             ($kind:expr) => {
                 option_months(
-                    $kind, b, &mut l, months, factors, flows, priced, record, &mut fan,
+                    $kind, b, &mut l, months, factors, flows, &price, record, &mut fan,
                 )
             };
         }
@@ -452,6 +439,7 @@ impl Answers for AheadAnswers<'_> {
 /// Every month of one option (of kind `kind`) for the `b` samples of the block: the
 /// arithmetic of the general evaluation in its order, added to each sample's sums. Calls
 /// `fan(m, costs)` with the cumulative nominal costs of each month `m` with `record[m]`.
+/// `price` is each sample's price of a GPU-hour of unserved work (0 when unpriced).
 #[allow(clippy::too_many_arguments)]
 #[inline(always)]
 fn option_months(
@@ -461,7 +449,7 @@ fn option_months(
     months: &[MonthDemand],
     factors: &[MonthFactors],
     flows: &[[Row; 2]],
-    priced: bool,
+    price: &Row,
     record: &[bool],
     fan: &mut dyn FnMut(usize, &[f64]),
 ) {
@@ -470,6 +458,8 @@ fn option_months(
     // curves do not fit the cache): `ahead[m % 3][slot][lane]`. A search whose capacity
     // changed meanwhile (a cloud commitment renewed) searches afresh.
     let mut ahead = [[[Ahead::NONE; LANES]; 2]; 3];
+    // Whether unserved work has a price in any sample: without one it costs nothing.
+    let priced = price.iter().any(|p| *p > 0.0);
     let query = |l: &OptionLanes, j: usize| {
         if kind == Kind::Cloud {
             l.committed[j] * l.rates.rates.rel_throughput[j]
@@ -514,7 +504,7 @@ fn option_months(
                 inv,
                 ahead: [&a[0][j], &a[1][j]],
             };
-            let split = split_with(kind, d, f, x.price[j], answers);
+            let split = split_with(kind, d, f, price[j], answers);
             onprem[j] = split.onprem;
             cloud[j] = split.cloud;
             unmet[j] = split.unmet;
