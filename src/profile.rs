@@ -528,6 +528,51 @@ mod tests {
         }
     }
 
+    /// A search begun ahead answers with `served`'s bits for the capacity it was begun for, at
+    /// every stage it may be left in, and searches afresh for any other capacity.
+    #[test]
+    fn searches_begun_ahead_answer_as_served() {
+        let loads: Vec<f64> = (0..730)
+            .map(|h| ((h * 7919) % 1000) as f64 / 7.0 + (h % 24) as f64 + 3.0)
+            .collect();
+        let ldc = Ldc::new(&loads);
+        let (peak, low) = (ldc.peak(), ldc.low);
+        let mut capacities: Vec<f64> = (-2..=3100).map(|k| peak * k as f64 / 3000.0).collect();
+        capacities.extend(loads.iter().flat_map(|v| {
+            [
+                *v,
+                f64::from_bits(v.to_bits() - 1),
+                f64::from_bits(v.to_bits() + 1),
+            ]
+        }));
+        capacities.extend([low, f64::from_bits(low.to_bits() - 1), peak, 0.0, -0.0]);
+        for (i, &cap) in capacities.iter().enumerate() {
+            let expected = ldc.served(cap).to_bits();
+            let located = ldc.locate(cap);
+            let mut narrowed = located;
+            ldc.narrow(&mut narrowed);
+            for ahead in [Ahead::NONE, located, narrowed] {
+                assert_eq!(
+                    ldc.served_ahead(cap, &ahead).to_bits(),
+                    expected,
+                    "capacity {cap}"
+                );
+            }
+            // Begun for another capacity: answered afresh.
+            let other = capacities[(i * 7 + 3) % capacities.len()];
+            assert_eq!(
+                ldc.served_ahead(other, &narrowed).to_bits(),
+                ldc.served(other).to_bits(),
+                "capacity {other} on a search begun for {cap}"
+            );
+        }
+        // A curve without a guide (all loads equal) is searched afresh.
+        let flat = Ldc::new(&[2.0; 10]);
+        let mut ahead = flat.locate(1.0);
+        flat.narrow(&mut ahead);
+        assert_eq!(flat.served_ahead(1.0, &ahead), 10.0);
+    }
+
     #[test]
     fn served_matches_a_walk_over_the_hours() {
         let loads = [3.0, 0.0, 7.5, 2.0, 7.5, 1.0];
