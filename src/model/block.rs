@@ -3,7 +3,7 @@
 //! option by option over every month for the whole block.
 //!
 //! It runs the per-option arithmetic of the general evaluation ([`split_with`],
-//! [`covered_with`], [`commit_gpus`], [`owned_energy`], [`owned_fixed`], [`cloud_month`]) in
+//! [`covered_ref`], [`commit_gpus`], [`owned_energy`], [`owned_fixed`], [`cloud_month`]) in
 //! the same order, so its totals are those of [`evaluate_all`](super::evaluate_all) without
 //! detail bit for bit; it skips what that evaluation builds for detail and for the sink (the
 //! monthly flows, their cost categories, and sums that stay zero without queues or detail).
@@ -26,7 +26,7 @@ use crate::profile::{Ahead, Ldc};
 
 use super::{
     Answers, CloudIn, CloudRates, EnergyRates, HOURS, Input, Kind, MonthDemand, Totals, Workspace,
-    cloud_month, commit_gpus, covered_with, evaluate_block, owned_capacity, owned_energy,
+    cloud_month, commit_gpus, covered_ref, evaluate_block, owned_capacity, owned_energy,
     owned_fixed, prepare, split_with,
 };
 
@@ -529,7 +529,7 @@ fn option_months(
                         ahead: [&a[0][j], &a[1][j]],
                     };
                     covered[j] =
-                        covered_with(kind, l.capacity[j], k_ref, cloud[j], d, f, inv, answers);
+                        covered_ref(kind, l.capacity[j], k_ref, cloud[j], d, f, inv, answers);
                 }
             }
         }

@@ -1058,15 +1058,21 @@ fn split_month(input: &Input, m: usize, d: &MonthDemand, ws: &mut Workspace) {
         let Some(c) = option.cloud.as_ref() else {
             continue;
         };
-        let k = commit(c, m, split.cloud, scratch);
+        let k_ref = commit(c, m, split.cloud, scratch) * scratch.cloud_rel(c, m);
+        let answers = Scaled {
+            capacity: k_ref,
+            f,
+            inv,
+        };
         let covered = covered_ref(
             option.kind,
             capacity,
-            k * scratch.cloud_rel(c, m),
+            k_ref,
             split.cloud,
             d,
             f,
             inv,
+            answers,
         );
         scratch.covered.push(covered);
     }
@@ -1143,31 +1149,12 @@ fn split_with(kind: Kind, d: &MonthDemand, f: f64, price: f64, answers: impl Ans
 }
 
 /// Reference GPU-hours of a month's cloud load `cloud` covered by `k_ref` committed reference
-/// GPUs (M6), hour by hour through the curves `d` scaled by `f`.
-#[inline]
-fn covered_ref(
-    kind: Kind,
-    capacity: f64,
-    k_ref: f64,
-    cloud: f64,
-    d: &MonthDemand,
-    f: f64,
-    inv: f64,
-) -> f64 {
-    let answers = Scaled {
-        capacity: k_ref,
-        f,
-        inv,
-    };
-    covered_with(kind, capacity, k_ref, cloud, d, f, inv, answers)
-}
-
-/// [`covered_ref`] with a cloud option's answer of the non-sensitive curve for `k_ref` from
-/// `answers` (slot 0; the block evaluation answers from a search begun ahead, with the same
-/// bits).
+/// GPUs (M6), hour by hour through the curves `d` scaled by `f`; a cloud option's answer of the
+/// non-sensitive curve for `k_ref` comes from `answers` (slot 0: [`Scaled`] searches afresh, the
+/// block evaluation answers from a search begun ahead, with the same bits).
 #[allow(clippy::too_many_arguments)]
 #[inline(always)]
-fn covered_with(
+fn covered_ref(
     kind: Kind,
     capacity: f64,
     k_ref: f64,
