@@ -343,9 +343,15 @@ impl Ldc {
     /// (else searching afresh).
     #[inline(always)]
     pub fn served_ahead(&self, capacity: f64, ahead: &Ahead) -> f64 {
-        // Not narrowed (a bucket or no search), or begun for another capacity.
+        // Not narrowed (a bucket or no search), or begun for another capacity. A capacity at
+        // or above the peak (no search begun; often so for every month of an option) serves
+        // the total without a call.
         if ahead.hi > u32::from(u16::MAX) || ahead.capacity != capacity {
-            return self.served(capacity);
+            return if capacity > 0.0 && capacity >= self.peak {
+                self.total
+            } else {
+                self.served(capacity)
+            };
         }
         let Some(bucket) = self.steps.get(ahead.lo as usize..ahead.hi as usize) else {
             return self.served(capacity);
