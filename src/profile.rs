@@ -311,13 +311,12 @@ impl Ldc {
         if guided {
             let j = self.bucket(capacity);
             prefetch(&self.guide[j]);
-            Ahead {
+            Ahead::Bucket {
                 capacity,
-                lo: j as u32,
-                hi: Ahead::BUCKET,
+                bucket: j as u32,
             }
         } else {
-            Ahead::NONE
+            Ahead::None
         }
     }
 
@@ -325,17 +324,21 @@ impl Ldc {
     /// bounds in the loads and asks the processor for the first of them.
     #[inline(always)]
     pub fn narrow(&self, ahead: &mut Ahead) {
-        if ahead.hi != Ahead::BUCKET {
+        let Ahead::Bucket { capacity, bucket } = *ahead else {
             return;
-        }
-        let j = ahead.lo as usize;
-        if let (Some(lo), Some(hi)) = (self.guide.get(j), self.guide.get(j + 1)) {
-            prefetch(&self.steps[usize::from(*lo).min(self.steps.len() - 1)]);
-            ahead.lo = u32::from(*lo);
-            ahead.hi = u32::from(*hi);
-        } else {
-            *ahead = Ahead::NONE;
-        }
+        };
+        let j = bucket as usize;
+        *ahead = match (self.guide.get(j), self.guide.get(j + 1)) {
+            (Some(lo), Some(hi)) => {
+                prefetch(&self.steps[usize::from(*lo).min(self.steps.len() - 1)]);
+                Ahead::Range {
+                    capacity,
+                    lo: u32::from(*lo),
+                    hi: u32::from(*hi),
+                }
+            }
+            _ => Ahead::None,
+        };
     }
 
     /// [`Ldc::served`]`(capacity)`, the same bits, using the bounds of a search begun by
@@ -343,21 +346,25 @@ impl Ldc {
     /// (else searching afresh).
     #[inline(always)]
     pub fn served_ahead(&self, capacity: f64, ahead: &Ahead) -> f64 {
-        // Not narrowed (a bucket or no search), or begun for another capacity. A capacity at
-        // or above the peak (no search begun; often so for every month of an option) serves
-        // the total without a call.
-        if ahead.hi > u32::from(u16::MAX) || ahead.capacity != capacity {
-            return if capacity > 0.0 && capacity >= self.peak {
-                self.total
-            } else {
-                self.served(capacity)
-            };
+        if let Ahead::Range {
+            capacity: c,
+            lo,
+            hi,
+        } = *ahead
+            && c == capacity
+            && let Some(bucket) = self.steps.get(lo as usize..hi as usize)
+        {
+            let above = lo as usize + Self::above_in(bucket, capacity);
+            return capacity * above as f64 + (self.total() - self.steps[above][1]);
         }
-        let Some(bucket) = self.steps.get(ahead.lo as usize..ahead.hi as usize) else {
-            return self.served(capacity);
-        };
-        let above = ahead.lo as usize + Self::above_in(bucket, capacity);
-        capacity * above as f64 + (self.total() - self.steps[above][1])
+        // Not narrowed, or begun for another capacity. A capacity at or above the peak (no
+        // search begun; often so for every month of an option) serves the total without a
+        // call.
+        if capacity > 0.0 && capacity >= self.peak {
+            self.total
+        } else {
+            self.served(capacity)
+        }
     }
 
     /// Number of `bucket`'s loads above `capacity` (the bucket sorted from the highest).
@@ -462,24 +469,15 @@ impl Ldc {
 }
 
 /// A search of a load-duration curve begun ahead of its answer ([`Ldc::locate`],
-/// [`Ldc::narrow`], [`Ldc::served_ahead`]): the capacity searched for and, once narrowed, the
-/// range of loads that holds the answer.
+/// [`Ldc::narrow`], [`Ldc::served_ahead`]), for one capacity on one curve.
 #[derive(Debug, Clone, Copy, PartialEq)]
-pub struct Ahead {
-    capacity: f64,
-    lo: u32,
-    /// The end of the range; [`Ahead::BUCKET`] while `lo` is still a guide bucket.
-    hi: u32,
-}
-
-impl Ahead {
+pub enum Ahead {
     /// No search begun: the answer searches afresh.
-    pub const NONE: Ahead = Ahead {
-        capacity: f64::NAN,
-        lo: 0,
-        hi: u32::MAX - 1,
-    };
-    const BUCKET: u32 = u32::MAX;
+    None,
+    /// Located: the guide bucket of `capacity`, its entry asked for.
+    Bucket { capacity: f64, bucket: u32 },
+    /// Narrowed: the loads `lo..hi` hold the answer for `capacity`, the first asked for.
+    Range { capacity: f64, lo: u32, hi: u32 },
 }
 
 /// A hint to bring the cache line of `value` into the first-level cache: it changes no value
@@ -557,7 +555,7 @@ mod tests {
             let located = ldc.locate(cap);
             let mut narrowed = located;
             ldc.narrow(&mut narrowed);
-            for ahead in [Ahead::NONE, located, narrowed] {
+            for ahead in [Ahead::None, located, narrowed] {
                 assert_eq!(
                     ldc.served_ahead(cap, &ahead).to_bits(),
                     expected,

@@ -457,7 +457,7 @@ fn option_months(
     // that the curves' memory it reads arrives while other months compute (the horizon's
     // curves do not fit the cache): `ahead[m % 3][slot][lane]`. A search whose capacity
     // changed meanwhile (a cloud commitment renewed) searches afresh.
-    let mut ahead = [[[Ahead::NONE; LANES]; 2]; 3];
+    let mut ahead = [[[Ahead::None; LANES]; 2]; 3];
     // Whether unserved work has a price in any sample: without one it costs nothing.
     let priced = price.iter().any(|p| *p > 0.0);
     let query = |l: &OptionLanes, j: usize| {
@@ -486,7 +486,7 @@ fn option_months(
                         *a = c.locate(query(l, j) * y.inv[j]);
                     }
                 }
-                _ => *a = [Ahead::NONE; LANES],
+                _ => *a = [Ahead::None; LANES],
             }
         }
         let a = &ahead[m % 3];
