@@ -553,6 +553,13 @@ pub(super) fn validate_all(c: &Catalog) -> Vec<InputError> {
                 1e6,
                 "a positive exchange rate",
             )?;
+            // Every price is in US dollars: their rate defines the unit of the others.
+            if f.currency == "USD" && f.per_usd != 1.0 {
+                return Err(at
+                    .error(c, "per_usd", "the rate of `USD` is not 1".to_string())
+                    .expected("per_usd = 1 (catalog prices are in US dollars)")
+                    .found(crate::error::written(f.per_usd)));
+            }
             at.sourced(c, &f.source, &f.as_of)?;
             Ok(())
         };

@@ -348,3 +348,26 @@ fn catalog_rows_used_lists_each_row_once() {
         .any(|r| r["derived"].as_str().is_some_and(|d| d.contains("derived")));
     assert!(derived, "{:#}", doc["catalog_rows_used"]);
 }
+
+#[test]
+fn a_dollar_rate_other_than_one_is_refused() {
+    // Catalog prices are in US dollars: a USD rate of 2 would halve every figure of a scenario
+    // in another currency.
+    let scratch = Scratch::new();
+    let scenario = scratch.write("scenario.toml", BASE);
+    scratch.write(
+        "fx/fx.toml",
+        "[[rate]]\ncurrency = \"USD\"\nper_usd = 2.0\nsource = \"test\"\nas_of = \"2025\"\n",
+    );
+    let dir = scratch.path("fx");
+    let err = crate::support::run_rejected(
+        &[arg(&scenario), arg("--catalog"), arg(&dir)],
+        &[
+            "fx.toml",
+            "per_usd",
+            "the rate of `USD` is not 1",
+            "found: 2",
+        ],
+    );
+    assert!(err.contains("expected: per_usd = 1"), "{err}");
+}
