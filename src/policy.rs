@@ -157,8 +157,9 @@ pub fn resolve(
                 Check::Bound {
                     option,
                     figure,
-                    min: spec.min,
-                    max: spec.max,
+                    // A bound typed as −0 is 0 in the outcome's text.
+                    min: spec.min.map(|v| v + 0.0),
+                    max: spec.max.map(|v| v + 0.0),
                 }
             }
             (Some(_), Some(_)) => {

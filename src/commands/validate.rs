@@ -68,7 +68,7 @@ pub fn validate(args: ValidateArgs, quiet: bool) -> Result<(), Failure> {
             })
             .collect();
         let doc = serde_json::json!({ "files": files, "failed": failed });
-        let text = serde_json::to_string_pretty(&doc).unwrap_or_default() + "\n";
+        let text = tcosim::report::json::pretty(&doc).unwrap_or_default() + "\n";
         emit(None, &text, None)?;
     }
     match failed {

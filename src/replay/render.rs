@@ -9,7 +9,7 @@ pub fn render(s: &Summary, format: Format) -> String {
         Format::Table => table(s),
         Format::Csv => csv(s),
         Format::Json => {
-            let mut text = serde_json::to_string_pretty(s).unwrap_or_else(|_| "{}".to_string());
+            let mut text = crate::report::json::pretty(s).unwrap_or_else(|_| "{}".to_string());
             text.push('\n');
             text
         }
@@ -496,7 +496,7 @@ pub fn render_sizes(summaries: &[Summary], format: Format) -> String {
     match format {
         Format::Json => {
             let mut text =
-                serde_json::to_string_pretty(summaries).unwrap_or_else(|_| "[]".to_string());
+                crate::report::json::pretty(summaries).unwrap_or_else(|_| "[]".to_string());
             text.push('\n');
             text
         }

@@ -77,7 +77,7 @@ impl Serialize for Json<'_> {
 }
 
 fn to_json<T: Serialize>(value: &T) -> String {
-    let mut text = serde_json::to_string_pretty(value).unwrap_or_default();
+    let mut text = crate::report::json::pretty(value).unwrap_or_default();
     text.push('\n');
     text
 }

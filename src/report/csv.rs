@@ -4,10 +4,10 @@
 use crate::model::{Category, Comparison, Group, serves_demand};
 use crate::run::Run;
 
-/// A number as CSV carries it: shortest round-trip form, blank when not finite.
+/// A number as CSV carries it: shortest round-trip form, blank when not finite, −0 as 0.
 pub(super) fn num(v: f64) -> String {
     if v.is_finite() {
-        format!("{v}")
+        format!("{}", v + 0.0)
     } else {
         String::new()
     }

@@ -383,7 +383,7 @@ fn json(r: &DiffReport) -> String {
         })).collect::<Vec<_>>(),
         "notes": r.notes,
     });
-    let mut text = serde_json::to_string_pretty(&doc).unwrap_or_default();
+    let mut text = crate::report::json::pretty(&doc).unwrap_or_default();
     text.push('\n');
     text
 }

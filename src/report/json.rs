@@ -638,20 +638,96 @@ pub fn document(run: &Run) -> Document<'_> {
 }
 
 pub fn render(run: &Run) -> String {
-    let mut s = serde_json::to_string_pretty(&document(run))
-        .unwrap_or_else(|e| format!("{{\"error\": \"{e}\"}}"));
+    let mut s = pretty(&document(run)).unwrap_or_else(|e| format!("{{\"error\": \"{e}\"}}"));
     s.push('\n');
     s
 }
 
 /// Writes what [`render`] returns to `out` as it is produced, without holding the text.
 pub fn write(run: &Run, mut out: impl std::io::Write) -> std::io::Result<()> {
-    serde_json::to_writer_pretty(&mut out, &document(run))?;
+    write_pretty(&mut out, &document(run))?;
     out.write_all(b"\n")
+}
+
+/// serde_json's pretty layout, with −0 written as 0: a sign on a zero (a zero rate times a
+/// loss, a −0 typed into the input) is no figure a reader should see.
+struct Unsigned(serde_json::ser::PrettyFormatter<'static>);
+
+impl serde_json::ser::Formatter for Unsigned {
+    fn write_f64<W: ?Sized + std::io::Write>(&mut self, w: &mut W, v: f64) -> std::io::Result<()> {
+        self.0.write_f64(w, v + 0.0)
+    }
+    fn write_f32<W: ?Sized + std::io::Write>(&mut self, w: &mut W, v: f32) -> std::io::Result<()> {
+        self.0.write_f32(w, v + 0.0)
+    }
+    fn begin_array<W: ?Sized + std::io::Write>(&mut self, w: &mut W) -> std::io::Result<()> {
+        self.0.begin_array(w)
+    }
+    fn end_array<W: ?Sized + std::io::Write>(&mut self, w: &mut W) -> std::io::Result<()> {
+        self.0.end_array(w)
+    }
+    fn begin_array_value<W: ?Sized + std::io::Write>(
+        &mut self,
+        w: &mut W,
+        first: bool,
+    ) -> std::io::Result<()> {
+        self.0.begin_array_value(w, first)
+    }
+    fn end_array_value<W: ?Sized + std::io::Write>(&mut self, w: &mut W) -> std::io::Result<()> {
+        self.0.end_array_value(w)
+    }
+    fn begin_object<W: ?Sized + std::io::Write>(&mut self, w: &mut W) -> std::io::Result<()> {
+        self.0.begin_object(w)
+    }
+    fn end_object<W: ?Sized + std::io::Write>(&mut self, w: &mut W) -> std::io::Result<()> {
+        self.0.end_object(w)
+    }
+    fn begin_object_key<W: ?Sized + std::io::Write>(
+        &mut self,
+        w: &mut W,
+        first: bool,
+    ) -> std::io::Result<()> {
+        self.0.begin_object_key(w, first)
+    }
+    fn begin_object_value<W: ?Sized + std::io::Write>(&mut self, w: &mut W) -> std::io::Result<()> {
+        self.0.begin_object_value(w)
+    }
+    fn end_object_value<W: ?Sized + std::io::Write>(&mut self, w: &mut W) -> std::io::Result<()> {
+        self.0.end_object_value(w)
+    }
+}
+
+/// Writes `value` as pretty JSON (as `serde_json::to_writer_pretty`) with −0 written as 0.
+pub fn write_pretty<W: std::io::Write, T: serde::Serialize + ?Sized>(
+    out: W,
+    value: &T,
+) -> serde_json::Result<()> {
+    let mut ser = serde_json::Serializer::with_formatter(
+        out,
+        Unsigned(serde_json::ser::PrettyFormatter::new()),
+    );
+    value.serialize(&mut ser)
+}
+
+/// `value` as pretty JSON (as `serde_json::to_string_pretty`) with −0 written as 0.
+pub fn pretty<T: serde::Serialize + ?Sized>(value: &T) -> serde_json::Result<String> {
+    let mut out = Vec::new();
+    write_pretty(&mut out, value)?;
+    // serde_json writes UTF-8 only.
+    Ok(String::from_utf8(out).unwrap_or_default())
 }
 
 #[cfg(test)]
 mod tests {
+    #[test]
+    fn negative_zero_is_written_as_zero_in_the_pretty_layout() {
+        let value = serde_json::json!({"a": -0.0, "b": [1.5, -0.0, -2.0], "c": {"d": 0.0}});
+        let plain = serde_json::to_string_pretty(&value).unwrap();
+        assert_eq!(super::pretty(&value).unwrap(), plain.replace("-0.0", "0.0"));
+        assert!(!super::pretty(&value).unwrap().contains("-0"));
+        assert!(super::pretty(&value).unwrap().contains("-2.0"));
+    }
+
     #[test]
     fn write_streams_exactly_the_rendered_text() {
         let run = crate::run::load(None, &[]).expect("the built-in example loads");

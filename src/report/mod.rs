@@ -730,7 +730,13 @@ pub fn percent(v: f64) -> String {
     if !v.is_finite() {
         return na();
     }
-    format!("{:.1}%", v * 100.0 + 0.0)
+    let text = format!("{:.1}%", v * 100.0 + 0.0);
+    // A small negative rounds to −0.0: no sign on a zero.
+    if text == "-0.0%" {
+        "0.0%".to_string()
+    } else {
+        text
+    }
 }
 
 fn group_thousands(v: f64) -> String {
@@ -778,6 +784,9 @@ mod tests {
         assert_eq!(money(1_234_567.4), "1,234,567");
         assert_eq!(money(-999.6), "-1,000");
         assert_eq!(money(-0.2), "0");
+        assert_eq!(percent(-1.33e-17), "0.0%");
+        assert_eq!(percent(-0.0), "0.0%");
+        assert_eq!(percent(-0.0006), "-0.1%");
         assert_eq!(price(2.746), "2.75");
         assert_eq!(price(1234.5), "1,234.50");
         assert_eq!(percent(0.1234), "12.3%");

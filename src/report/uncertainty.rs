@@ -228,7 +228,7 @@ pub fn sensitivity(run: &Run, s: &Sensitivity, format: Format, color: bool) -> S
                     })).collect::<Vec<_>>(),
                 })).collect::<Vec<_>>(),
             });
-            serde_json::to_string_pretty(&doc).unwrap_or_default() + "\n"
+            crate::report::json::pretty(&doc).unwrap_or_default() + "\n"
         }
         Format::Csv => {
             let header = [
@@ -314,7 +314,7 @@ pub fn sweep(
                     "number": p.number, "holds": p.holds, "message": p.message,
                 })).collect::<Vec<_>>(),
             });
-            serde_json::to_string_pretty(&doc).unwrap_or_default() + "\n"
+            crate::report::json::pretty(&doc).unwrap_or_default() + "\n"
         }
         Format::Csv => {
             let mut header: Vec<String> = s.axes.iter().map(|a| a.path.clone()).collect();

@@ -737,7 +737,8 @@ pub fn resolve_file(
         currency,
         horizon_months: horizon,
         start,
-        discount_rate: file.discount_rate,
+        // `+ 0.0`: a −0 typed into the input is 0 in every title and table.
+        discount_rate: file.discount_rate + 0.0,
         electricity_escalation_per_year: file.electricity_escalation_per_year,
         workloads,
         options,
@@ -796,7 +797,7 @@ fn resolve_tax(ctx: &mut Ctx, file: &ScenarioFile, errors: &mut Vec<InputError>)
     }
     ctx.tax = Some(policy);
     Some(TaxIn {
-        rate: t.rate.clamp(0.0, 1.0),
+        rate: t.rate.clamp(0.0, 1.0) + 0.0,
         losses_offset_other_income: t.losses_offset_other_income,
     })
 }

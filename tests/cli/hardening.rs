@@ -421,3 +421,78 @@ fn names_show_as_written_in_markdown_html_and_svg() {
         }
     }
 }
+
+/// Whether `text` holds a number written with a sign on a zero (`-0`, `-0.0`, `-0.0%`).
+fn has_negative_zero(text: &str) -> bool {
+    text.match_indices("-0").any(|(i, _)| {
+        let before = text[..i].chars().next_back();
+        let digits: String = text[i + 1..]
+            .chars()
+            .take_while(|c| c.is_ascii_digit() || *c == '.')
+            .collect();
+        // Not part of a date (`2027-01`) or a longer number, and no digit but zeros.
+        !before.is_some_and(|c| c.is_ascii_alphanumeric())
+            && digits.chars().all(|c| c == '0' || c == '.')
+            && !text[i + 1 + digits.len()..].starts_with(|c: char| c.is_ascii_digit())
+    })
+}
+
+#[test]
+fn a_negative_zero_never_reaches_an_output() {
+    // −0 typed into the scenario (discount rate, demand scale, a policy bound) and zeros that
+    // arithmetic signs (no demand times a price) are written as 0 in every format.
+    let scratch = Scratch::new();
+    let text = edit(
+        BASE,
+        "discount_rate = 0.08",
+        "discount_rate = -0.0\ndemand_scale = -0.0",
+    ) + "\n[[policy]]\nname = \"p\"\noption = \"rent\"\nmetric = \"pv_cost\"\nmax = -0.0\n";
+    let scenario = scratch.write("zero.toml", &text);
+    for format in ["table", "csv", "json", "markdown"] {
+        let out = crate::support::output([
+            arg("run"),
+            arg(&scenario),
+            arg("--format"),
+            arg(format),
+            arg("--monthly"),
+        ]);
+        let text = String::from_utf8_lossy(&out.stdout);
+        assert!(
+            !text.is_empty(),
+            "{format}: {}",
+            String::from_utf8_lossy(&out.stderr)
+        );
+        assert!(!has_negative_zero(&text), "{format}:\n{text}");
+    }
+    let table = crate::support::output([arg("run"), arg(&scenario)]);
+    let table = String::from_utf8_lossy(&table.stdout);
+    assert!(table.contains("at 0.0% per year"), "{table}");
+    assert!(table.contains("at most 0"), "{table}");
+    assert!(has_negative_zero("x -0.0%") && has_negative_zero("[-0]"));
+    assert!(!has_negative_zero("2027-01 -0.5 -10 -0.01"));
+}
+
+#[test]
+fn a_zero_tax_rate_writes_no_negative_zero_tax() {
+    let scratch = Scratch::new();
+    // The example reads no file beside it, so a copy runs from anywhere.
+    let text =
+        std::fs::read_to_string(crate::support::repo().join("scenarios/us-tax-depreciation.toml"))
+            .unwrap();
+    let rate = text
+        .lines()
+        .find(|l| l.starts_with("rate = "))
+        .expect("the example has a tax rate")
+        .to_string();
+    let scenario = scratch.write("tax.toml", &edit(&text, &rate, "rate = 0"));
+    for format in ["csv", "json"] {
+        let out = success([
+            arg("run"),
+            arg(&scenario),
+            arg("--format"),
+            arg(format),
+            arg("--monthly"),
+        ]);
+        assert!(!has_negative_zero(&out), "{format}:\n{out}");
+    }
+}
