@@ -304,8 +304,16 @@ fn check_replay(s: &crate::replay::stats::Summary, render: bool) -> Result<(), V
         )));
     }
     for spread in s.wait.iter().chain(&s.completion) {
-        if !spread.mean_s.is_finite() || spread.mean_s < 0.0 || spread.median_s < 0 {
-            return Err(Violation(format!("a spread out of range: {spread:?}")));
+        let empty = spread.jobs == 0;
+        let figures = [spread.median_s, spread.p90_s, spread.p99_s];
+        if spread.mean_s.is_some() == empty
+            || figures.iter().any(|f| f.is_some() == empty)
+            || spread.mean_s.is_some_and(|m| !m.is_finite() || m < 0.0)
+            || spread.median_s.is_some_and(|m| m < 0)
+        {
+            return Err(Violation(format!(
+                "a spread out of range, or whose figures do not match its number of jobs: {spread:?}"
+            )));
         }
     }
     if s.cloud_cost_usd.is_some_and(|c| !c.is_finite() || c < 0.0) {

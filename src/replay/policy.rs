@@ -130,14 +130,14 @@ pub fn value(s: &Summary, metric: &str) -> Option<f64> {
     let wait = all(&s.wait);
     let completion = all(&s.completion);
     let v = match metric {
-        "mean_wait_s" => wait?.mean_s,
-        "median_wait_s" => wait?.median_s as f64,
-        "p90_wait_s" => wait?.p90_s as f64,
-        "p99_wait_s" => wait?.p99_s as f64,
-        "mean_completion_s" => completion?.mean_s,
-        "median_completion_s" => completion?.median_s as f64,
-        "p90_completion_s" => completion?.p90_s as f64,
-        "p99_completion_s" => completion?.p99_s as f64,
+        "mean_wait_s" => wait?.mean_s?,
+        "median_wait_s" => wait?.median_s? as f64,
+        "p90_wait_s" => wait?.p90_s? as f64,
+        "p99_wait_s" => wait?.p99_s? as f64,
+        "mean_completion_s" => completion?.mean_s?,
+        "median_completion_s" => completion?.median_s? as f64,
+        "p90_completion_s" => completion?.p90_s? as f64,
+        "p99_completion_s" => completion?.p99_s? as f64,
         "utilisation" => s.utilisation,
         "mean_queue_jobs" => s.mean_queue_jobs,
         "max_queue_jobs" => s.max_queue_jobs as f64,
@@ -155,7 +155,7 @@ pub fn value(s: &Summary, metric: &str) -> Option<f64> {
 }
 
 /// Checks `policies` against summary `s`, in order. A figure the replay does not have (a cost
-/// without `--offer`) breaks the policy.
+/// without `--offer`, a wait or completion time when no job was counted) breaks the policy.
 pub fn evaluate(policies: &[ReplayPolicy], s: &Summary) -> Vec<PolicyResult> {
     policies
         .iter()

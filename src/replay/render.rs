@@ -245,14 +245,28 @@ const SPREAD_HEADER: [&str; 6] = [
     "P99 [s]",
 ];
 
+/// How the table and Markdown show a figure that does not exist (the mean or a percentile of a
+/// class without jobs).
+const ABSENT: &str = "n/a";
+
+fn shown_or_absent<T>(v: Option<T>, show: impl Fn(T) -> String) -> String {
+    v.map_or_else(|| ABSENT.to_string(), show)
+}
+
+/// The raw value of a figure for CSV; empty where it does not exist.
+fn raw_or_empty<T: ToString>(v: Option<T>) -> String {
+    v.map_or_else(String::new, |v| v.to_string())
+}
+
 fn spread_row(x: &Spread) -> [String; 6] {
+    let seconds = |v: i64| int(v.max(0) as u64);
     [
         x.class.to_string(),
         int(x.jobs as u64),
-        num(x.mean_s, 1),
-        int(x.median_s.max(0) as u64),
-        int(x.p90_s.max(0) as u64),
-        int(x.p99_s.max(0) as u64),
+        shown_or_absent(x.mean_s, |v| num(v, 1)),
+        shown_or_absent(x.median_s, seconds),
+        shown_or_absent(x.p90_s, seconds),
+        shown_or_absent(x.p99_s, seconds),
     ]
 }
 
@@ -394,7 +408,8 @@ fn csv_field(v: &str) -> String {
 }
 
 /// Long form: one `metric,class,value` row per figure; `class` is the GPU-count class of a
-/// wait or completion figure and empty elsewhere.
+/// wait or completion figure and empty elsewhere. A figure that does not exist has an empty
+/// value.
 fn csv(s: &Summary) -> String {
     let mut out = String::from("metric,class,value\n");
     out.push_str(&format!("trace,,{}\n", csv_field(&s.trace)));
@@ -405,10 +420,10 @@ fn csv(s: &Summary) -> String {
         for x in list.iter() {
             for (what, v) in [
                 ("jobs", x.jobs.to_string()),
-                ("mean_s", x.mean_s.to_string()),
-                ("median_s", x.median_s.to_string()),
-                ("p90_s", x.p90_s.to_string()),
-                ("p99_s", x.p99_s.to_string()),
+                ("mean_s", raw_or_empty(x.mean_s)),
+                ("median_s", raw_or_empty(x.median_s)),
+                ("p90_s", raw_or_empty(x.p90_s)),
+                ("p99_s", raw_or_empty(x.p99_s)),
             ] {
                 out.push_str(&format!("{prefix}_{what},{},{v}\n", csv_field(x.class)));
             }
@@ -453,11 +468,9 @@ const SIZE_COLUMNS: [(&str, &str); 12] = [
 /// One row of the comparison of sizes: `(raw, shown)` per column of [`SIZE_COLUMNS`].
 fn size_row(s: &Summary) -> Vec<(String, String)> {
     let all = s.wait.iter().find(|w| w.class == "all");
-    let wait = |f: fn(&Spread) -> f64| {
-        all.map_or((String::new(), String::new()), |w| {
-            let v = f(w);
-            (v.to_string(), num(v, 0))
-        })
+    let wait = |f: fn(&Spread) -> Option<f64>| {
+        let v = all.and_then(f);
+        (raw_or_empty(v), shown_or_absent(v, |v| num(v, 0)))
     };
     let broken = s.policies.iter().filter(|p| !p.holds).count();
     let cost = s.cloud_cost_usd;
@@ -466,8 +479,8 @@ fn size_row(s: &Summary) -> Vec<(String, String)> {
         (s.owned_gpus.to_string(), int(s.owned_gpus)),
         (s.utilisation.to_string(), num(s.utilisation * 100.0, 2)),
         wait(|w| w.mean_s),
-        wait(|w| w.p90_s as f64),
-        wait(|w| w.p99_s as f64),
+        wait(|w| w.p90_s.map(|v| v as f64)),
+        wait(|w| w.p99_s.map(|v| v as f64)),
         (s.mean_queue_jobs.to_string(), num(s.mean_queue_jobs, 2)),
         (s.burst_jobs.to_string(), int(s.burst_jobs as u64)),
         (s.cloud_gpu_hours.to_string(), num(s.cloud_gpu_hours, 1)),

@@ -16,16 +16,17 @@ pub struct Pricing {
     pub usd_per_gpu_hour: f64,
 }
 
-/// Waits or job-completion times of one GPU-count class [s].
+/// Waits or job-completion times of one GPU-count class [s]. A class without jobs has no mean
+/// and no percentiles: they are `None` (`null` in JSON), never 0.
 #[derive(Debug, Clone, PartialEq, Serialize)]
 pub struct Spread {
     /// `all`, `1`, `2-8`, `9-64` or `>64` GPUs.
     pub class: &'static str,
     pub jobs: usize,
-    pub mean_s: f64,
-    pub median_s: i64,
-    pub p90_s: i64,
-    pub p99_s: i64,
+    pub mean_s: Option<f64>,
+    pub median_s: Option<i64>,
+    pub p90_s: Option<i64>,
+    pub p99_s: Option<i64>,
 }
 
 /// One bucket of the series over time.
@@ -83,7 +84,8 @@ pub struct PolicyResult {
     pub max: Option<f64>,
     /// What the policy asks, in words.
     pub requirement: String,
-    /// The figure found; `None` where the replay has none (a cost without `--offer`).
+    /// The figure found; `None` where the replay has none (a cost without `--offer`, a wait or
+    /// completion time when no job was counted).
     pub value: Option<f64>,
     pub holds: bool,
     pub message: Option<String>,
@@ -178,13 +180,14 @@ const CLASSES: [(&str, u32, u32); 5] = [
     (">64", 65, u32::MAX),
 ];
 
-/// The value at or below which `p` percent of the sorted values lie (nearest rank).
-pub fn nearest_rank(sorted: &[i64], p: f64) -> i64 {
+/// The value at or below which `p` percent of the sorted values lie (nearest rank); `None` for
+/// no values.
+pub fn nearest_rank(sorted: &[i64], p: f64) -> Option<i64> {
     if sorted.is_empty() {
-        return 0;
+        return None;
     }
     let rank = (p / 100.0 * sorted.len() as f64).ceil() as usize;
-    sorted[rank.clamp(1, sorted.len()) - 1]
+    Some(sorted[rank.clamp(1, sorted.len()) - 1])
 }
 
 fn spread(class: &'static str, values: &[i64]) -> Spread {
@@ -192,11 +195,7 @@ fn spread(class: &'static str, values: &[i64]) -> Spread {
     Spread {
         class,
         jobs: values.len(),
-        mean_s: if values.is_empty() {
-            0.0
-        } else {
-            sum as f64 / values.len() as f64
-        },
+        mean_s: (!values.is_empty()).then(|| sum as f64 / values.len() as f64),
         median_s: nearest_rank(values, 50.0),
         p90_s: nearest_rank(values, 90.0),
         p99_s: nearest_rank(values, 99.0),
@@ -512,11 +511,27 @@ mod tests {
     #[test]
     fn nearest_rank_percentiles() {
         let v: Vec<i64> = (1..=10).collect();
-        assert_eq!(nearest_rank(&v, 50.0), 5);
-        assert_eq!(nearest_rank(&v, 90.0), 9);
-        assert_eq!(nearest_rank(&v, 99.0), 10);
-        assert_eq!(nearest_rank(&[7], 1.0), 7);
-        assert_eq!(nearest_rank(&[], 50.0), 0);
+        assert_eq!(nearest_rank(&v, 50.0), Some(5));
+        assert_eq!(nearest_rank(&v, 90.0), Some(9));
+        assert_eq!(nearest_rank(&v, 99.0), Some(10));
+        assert_eq!(nearest_rank(&[7], 1.0), Some(7));
+        assert_eq!(nearest_rank(&[], 50.0), None);
+    }
+
+    #[test]
+    fn a_spread_of_no_values_has_no_figures() {
+        let empty = spread(">64", &[]);
+        assert_eq!(empty.jobs, 0);
+        assert_eq!(
+            (empty.mean_s, empty.median_s, empty.p90_s, empty.p99_s),
+            (None, None, None, None)
+        );
+        // 1, 2, 3, 10: mean 16 / 4; nearest ranks ⌈2⌉ = 2, ⌈3.6⌉ = 4, ⌈3.96⌉ = 4.
+        let some = spread("all", &[1, 2, 3, 10]);
+        assert_eq!(
+            (some.mean_s, some.median_s, some.p90_s, some.p99_s),
+            (Some(4.0), Some(2), Some(10), Some(10))
+        );
     }
 
     #[test]

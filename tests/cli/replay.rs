@@ -1475,3 +1475,230 @@ fn several_cluster_sizes_refuse_what_needs_one() {
     }
     assert!(!s.path("report").exists());
 }
+
+/// Two jobs 100,000 s apart: trimming 10 s at each end leaves the window [10, 99,990], in
+/// which no job was submitted.
+const TWO_APART: &str = "job_id,submit,start,duration,gpus\n1,0,,3600,8\n1,100000,,3600,8\n";
+
+const EMPTY_TRIM: [&str; 6] = ["--nodes", "2", "--trim-start", "10s", "--trim-end", "10s"];
+
+/// The figures of a spread, as JSON values, in the order mean, median, P90, P99.
+fn spread_figures(v: &Value, list: &str, class: &str) -> (u64, [Value; 4]) {
+    let x = v[list]
+        .as_array()
+        .expect("a list of spreads")
+        .iter()
+        .find(|x| x["class"] == class)
+        .expect("class");
+    (
+        x["jobs"].as_u64().expect("jobs"),
+        ["mean_s", "median_s", "p90_s", "p99_s"].map(|k| x[k].clone()),
+    )
+}
+
+/// Every wait and completion figure of `class` is absent: 0 jobs, `null` figures.
+fn assert_no_figures(v: &Value, class: &str) {
+    for list in ["wait", "completion"] {
+        assert_eq!(
+            spread_figures(v, list, class),
+            (0, [Value::Null, Value::Null, Value::Null, Value::Null]),
+            "{list} of class {class}"
+        );
+    }
+}
+
+fn replay_text(trace: &std::path::Path, extra: &[&str], format: &str) -> String {
+    let mut args = vec![
+        "replay".to_string(),
+        trace.display().to_string(),
+        "--format".to_string(),
+        format.to_string(),
+        "--quiet".to_string(),
+    ];
+    args.extend(extra.iter().map(|a| a.to_string()));
+    success(&args)
+}
+
+#[test]
+fn a_trimmed_window_without_jobs_has_no_waits_or_completion_times() {
+    let s = Scratch::new();
+    let trace = s.write("tr.csv", TWO_APART);
+    let v = replay_json(&trace, &EMPTY_TRIM);
+    assert_eq!(v["jobs"], 0);
+    assert_eq!(
+        (v["window_start_s"].clone(), v["window_end_s"].clone()),
+        (10.into(), 99_990.into())
+    );
+    for class in ["all", "1", "2-8", "9-64", ">64"] {
+        assert_no_figures(&v, class);
+    }
+    let table = replay_text(&trace, &EMPTY_TRIM, "table");
+    for line in table
+        .lines()
+        .filter(|l| l.starts_with("all ") || l.starts_with(">64 "))
+    {
+        let cells: Vec<&str> = line.split_whitespace().collect();
+        assert_eq!(cells[1..], ["0", "n/a", "n/a", "n/a", "n/a"], "{table}");
+    }
+    assert_eq!(
+        table.lines().filter(|l| l.starts_with("all ")).count(),
+        2,
+        "a row of all jobs for the waits and one for the completion times:\n{table}"
+    );
+    let md = replay_text(&trace, &EMPTY_TRIM, "markdown");
+    assert_eq!(
+        md.matches("| all | 0 | n/a | n/a | n/a | n/a |").count(),
+        2,
+        "{md}"
+    );
+    let csv = replay_text(&trace, &EMPTY_TRIM, "csv");
+    for row in [
+        "wait_jobs,all,0",
+        "wait_mean_s,all,",
+        "wait_median_s,all,",
+        "wait_p90_s,all,",
+        "wait_p99_s,>64,",
+        "completion_mean_s,all,",
+        "completion_p99_s,9-64,",
+    ] {
+        assert!(csv.contains(&format!("\n{row}\n")), "no `{row}` in {csv}");
+    }
+    // Compared across sizes: the waits of all jobs are n/a in the table, empty in CSV.
+    let sizes = ["--nodes", "1,2", "--trim-start", "10s", "--trim-end", "10s"];
+    let csv = replay_text(&trace, &sizes, "csv");
+    for line in csv.lines().skip(1) {
+        let cells: Vec<&str> = line.split(',').collect();
+        assert_eq!(cells[3..6], ["", "", ""], "{csv}");
+    }
+    let table = replay_text(&trace, &sizes, "table");
+    assert_eq!(table.matches("n/a").count(), 6, "{table}");
+}
+
+#[test]
+fn a_header_only_trace_has_no_waits_or_completion_times() {
+    let s = Scratch::new();
+    let trace = s.write("header.csv", "job_id,submit,start,duration,gpus\n");
+    let v = replay_json(&trace, &["--nodes", "1"]);
+    assert_eq!(v["jobs"], 0);
+    for class in ["all", "1", "2-8", "9-64", ">64"] {
+        assert_no_figures(&v, class);
+    }
+    let table = replay_text(&trace, &["--nodes", "1"], "table");
+    assert_eq!(table.matches("n/a").count(), 2 * 5 * 4, "{table}");
+}
+
+#[test]
+fn an_empty_class_has_no_figures_beside_the_classes_with_jobs() {
+    let s = Scratch::new();
+    let trace = s.write("four.csv", FOUR);
+    let args = ["--nodes", "1", "--gpus-per-node", "4"];
+    let v = replay_json(&trace, &args);
+    // Strict FIFO, as in `strict_fifo_waits_behind_a_blocked_head`: waits 0 (A, 3 GPUs),
+    // 9 (B, 4 GPUs), 18 (C, 1 GPU), 17 (D, 1 GPU). No job has 9 GPUs or more.
+    assert_eq!(waits(&v, "1"), (17.5, 17, 18, 18));
+    assert_eq!(waits(&v, "2-8"), (4.5, 0, 9, 9));
+    assert_no_figures(&v, "9-64");
+    assert_no_figures(&v, ">64");
+    let md = replay_text(&trace, &args, "markdown");
+    assert!(md.contains("| 9-64 | 0 | n/a | n/a | n/a | n/a |"), "{md}");
+    assert!(md.contains("| >64 | 0 | n/a | n/a | n/a | n/a |"), "{md}");
+}
+
+#[test]
+fn the_classes_of_the_philly_sample_without_jobs_have_no_figures() {
+    let Some(dir) = traces() else { return };
+    let path = dir.join("philly-2017-10-01-5000.csv");
+    let text = std::fs::read_to_string(&path).expect("the Philly sample");
+    let big = column(&text, "num_gpus")
+        .into_iter()
+        .filter(|&g| g > 64.0)
+        .count();
+    let args = ["--trace-format", "philly", "--nodes", "64"];
+    let v = replay_json(&path, &args);
+    if big == 0 {
+        assert_no_figures(&v, ">64");
+        let table = replay_text(&path, &args, "table");
+        let rows: Vec<&str> = table.lines().filter(|l| l.starts_with(">64 ")).collect();
+        assert_eq!(rows.len(), 2, "{table}");
+        for row in rows {
+            let cells: Vec<&str> = row.split_whitespace().collect();
+            assert_eq!(cells[1..], ["0", "n/a", "n/a", "n/a", "n/a"], "{table}");
+        }
+    }
+    // The class of all jobs has jobs, so its figures exist.
+    let (jobs, figures) = spread_figures(&v, "wait", "all");
+    assert!(jobs > 0);
+    assert!(figures.iter().all(Value::is_number), "{figures:?}");
+}
+
+#[test]
+fn a_policy_on_a_wait_of_no_jobs_is_broken_with_no_value() {
+    let s = Scratch::new();
+    let trace = s.write("tr.csv", TWO_APART);
+    let policy = s.write(
+        "pol.toml",
+        "[[policy]]\nname = \"p90\"\nmetric = \"p90_wait_s\"\nmax = 3600\n\n\
+         [[policy]]\nname = \"completion\"\nmetric = \"mean_completion_s\"\nmin = 0\n\n\
+         [[policy]]\nname = \"nothing unmet\"\nmetric = \"unmet_jobs\"\nmax = 0\n",
+    );
+    let json = s.path("replay.json");
+    let mut args: Vec<String> = [
+        "replay",
+        trace.to_str().expect("path"),
+        "--policy-file",
+        policy.to_str().expect("path"),
+        "--format",
+        "json",
+        "--output",
+        json.to_str().expect("path"),
+    ]
+    .iter()
+    .map(|a| a.to_string())
+    .collect();
+    args.extend(EMPTY_TRIM.iter().map(|a| a.to_string()));
+    let out = output(&args);
+    let err = stderr(&out);
+    assert_eq!(out.status.code(), Some(1), "{err}");
+    assert!(
+        err.contains("policy `p90` broken: p90_wait_s at most 3600, found none"),
+        "{err}"
+    );
+    assert!(
+        err.contains("policy `completion` broken: mean_completion_s at least 0, found none"),
+        "{err}"
+    );
+    assert!(!err.contains("`nothing unmet` broken"), "{err}");
+    let v: Value =
+        serde_json::from_str(&std::fs::read_to_string(&json).expect("written")).expect("JSON");
+    let results: Vec<(Value, bool)> = v["policies"]
+        .as_array()
+        .expect("policies")
+        .iter()
+        .map(|p| (p["value"].clone(), p["holds"].as_bool().expect("holds")))
+        .collect();
+    assert_eq!(
+        results,
+        [
+            (Value::Null, false),
+            (Value::Null, false),
+            (Value::from(0.0), true)
+        ]
+    );
+    let mut table_args = args.clone();
+    table_args.truncate(4);
+    table_args.extend(EMPTY_TRIM.iter().map(|a| a.to_string()));
+    let out = output(&table_args);
+    let table = stdout(&out);
+    assert!(
+        table.contains("Policies: 2 of 3 policies broken."),
+        "{table}"
+    );
+    let row = table
+        .lines()
+        .find(|l| l.starts_with("p90 "))
+        .expect("the policy's row");
+    assert!(
+        row.contains("p90_wait_s at most 3600") && row.contains("none") && row.contains("BROKEN"),
+        "{row}"
+    );
+}
