@@ -115,7 +115,8 @@ fn plan(path: &Path, flag: &str) -> Result<Plan, InputError> {
             if kind.is_dir() {
                 return Err(
                     InputError::new(&shown, format!("the {flag} path is a folder"))
-                        .expected(format!("a file path for {flag}")),
+                        .expected(format!("a file path for {flag}"))
+                        .found("a folder"),
                 );
             }
             let identity = node(&meta).unwrap_or_else(|| Identity::Path(absolute(path)));
@@ -164,9 +165,28 @@ fn plan(path: &Path, flag: &str) -> Result<Plan, InputError> {
                 Ok(m) if m.is_dir() => {
                     std::fs::canonicalize(folder).map_err(|e| cannot(io_problem(&e)))?
                 }
-                _ => {
-                    return Err(cannot(format!("no folder `{}`", folder.display()))
-                        .expected("a file in an existing folder"));
+                Ok(_) => {
+                    return Err(InputError::new(
+                        &shown,
+                        format!(
+                            "cannot write the {flag} file: `{}` is not a folder",
+                            folder.display()
+                        ),
+                    )
+                    .expected("a file in an existing folder")
+                    .found(format!("`{}`, a file", folder.display())));
+                }
+                Err(_) => {
+                    return Err(InputError::new(
+                        &shown,
+                        format!(
+                            "cannot write the {flag} file: the folder `{}` does not exist",
+                            folder.display()
+                        ),
+                    )
+                    .expected("a file in an existing folder")
+                    .found(format!("no folder `{}`", folder.display()))
+                    .hint("create the folder first, or choose a file in an existing one"));
                 }
             };
             let Some(name) = at.file_name() else {

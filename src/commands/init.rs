@@ -3,7 +3,7 @@
 
 use crate::Failure;
 use crate::cli::{InitArgs, Preset};
-use crate::commands::shared::emit;
+use crate::output::Out;
 use tcosim::error::InputError;
 
 /// The example a preset starts from, and what the starter changes so that it runs on its own.
@@ -35,18 +35,30 @@ fn text(preset: Preset) -> String {
     )
 }
 
+/// The file argument as `tcosim init --help` shows it, for messages about it.
+const FILE_ARG: &str = "[FILE]";
+
 pub fn init(args: InitArgs) -> Result<(), Failure> {
     let text = text(args.preset);
-    if let Some(path) = &args.file {
-        if path.exists() && !args.force {
-            return Err(
-                InputError::new(path.display().to_string(), "the file exists")
-                    .expected("a new file, or `--force` to replace it")
-                    .found("an existing file")
-                    .into(),
-            );
-        }
-        crate::output::check(&[("FILE", path)])?;
+    let Some(path) = &args.file else {
+        return crate::output::emit(&[], Some(&text));
+    };
+    // A folder is refused as one by the check below, with or without `--force`.
+    if path.exists() && !path.is_dir() && !args.force {
+        return Err(
+            InputError::new(path.display().to_string(), "the file exists")
+                .expected("a new file, or `--force` to replace it")
+                .found("an existing file")
+                .into(),
+        );
     }
-    emit(args.file.as_deref(), &text, None)
+    crate::output::check(&[(FILE_ARG, path)])?;
+    crate::output::emit(
+        &[Out {
+            flag: FILE_ARG,
+            path,
+            bytes: text.as_bytes(),
+        }],
+        None,
+    )
 }

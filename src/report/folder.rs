@@ -358,11 +358,16 @@ impl Target {
             }
         };
         if meta.file_type().is_symlink() {
-            return Err(
-                refuse(&self.shown, "the report path is a symbolic link").hint(
-                    "name the folder itself with `--out` (a link is not followed, so that the                      folder it points to is not replaced behind it)",
-                ),
+            let found = std::fs::read_link(&self.path).map_or_else(
+                |_| "a symbolic link".to_string(),
+                |to| format!("a symbolic link to `{}`", to.display()),
             );
+            return Err(refuse(&self.shown, "the report path is a symbolic link")
+                .found(found)
+                .hint(
+                    "name the folder itself with `--out` (a link is not followed, so that the \
+                     folder it points to is not replaced behind it)",
+                ));
         }
         if !meta.is_dir() {
             return Err(refuse(
@@ -593,20 +598,32 @@ fn inspect(dir: &Path) -> Result<Option<(Manifest, Vec<String>)>, Inspect> {
         if name == MANIFEST {
             continue;
         }
-        let what = if kind.is_symlink() {
-            "is a symbolic link"
+        let (what, found) = if kind.is_symlink() {
+            (
+                "is a symbolic link",
+                format!("`{name}`, a symbolic link where tcosim writes only regular files"),
+            )
         } else if kind.is_dir() {
-            "is a folder"
+            (
+                "is a folder",
+                format!("`{name}`, a folder where tcosim writes only regular files"),
+            )
         } else if !kind.is_file() {
-            "is not a regular file"
+            (
+                "is not a regular file",
+                format!("`{name}`, neither a regular file nor a folder"),
+            )
         } else if !listed.contains(name.as_str()) {
-            "is not a file of the report"
+            (
+                "is not a file of the report",
+                format!("`{name}`, which `{MANIFEST}` does not list as written by tcosim"),
+            )
         } else {
             continue;
         };
         return Err(Inspect::Foreign(
             format!("refusing to replace the report folder: `{name}` {what}"),
-            format!("`{name}`, which `{MANIFEST}` does not list as written by tcosim"),
+            found,
             format!("choose another folder with `--out`, or move `{name}` out of this one"),
         ));
     }

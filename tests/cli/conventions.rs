@@ -1,7 +1,7 @@
 //! Conventions of a modern command line: completion scripts and manual pages generated from
 //! the command-line definition, and one name for the output flag in every command.
 
-use crate::support::{Scratch, arg, output, stderr, success};
+use crate::support::{Scratch, arg, entries, output, rejected, stderr, success};
 use std::ffi::OsStr;
 
 /// The subcommands `--help` lists.
@@ -117,4 +117,59 @@ fn init_writes_starters_that_run_as_written() {
             .expect("replaced")
             .contains("--preset enterprise")
     );
+}
+
+/// `tcosim init` names its file argument as `--help` shows it, `[FILE]`, and says what is wrong
+/// with the path: a folder (with or without `--force`), a folder that does not exist, a full
+/// device.
+#[test]
+fn init_names_what_is_wrong_with_its_file() {
+    let dir = Scratch::new();
+    let folder = dir.path("starters");
+    std::fs::create_dir(&folder).unwrap();
+    for force in [false, true] {
+        let mut args = vec![OsStr::new("init"), arg(&folder)];
+        if force {
+            args.push(OsStr::new("--force"));
+        }
+        let err = rejected(
+            &args,
+            &[
+                "the [FILE] path is a folder",
+                "expected: a file path for [FILE]",
+                "found: a folder",
+            ],
+        );
+        assert!(
+            !err.contains("an existing file") && !err.contains("the FILE"),
+            "--force {force}: {err}"
+        );
+        assert!(entries(&folder).is_empty(), "nothing written in the folder");
+    }
+    let missing = dir.path("nodir/x.toml");
+    let err = rejected(
+        &[OsStr::new("init"), arg(&missing)],
+        &[
+            "cannot write the [FILE] file: the folder `",
+            "nodir` does not exist",
+            "found: no folder `",
+        ],
+    );
+    assert!(!err.contains("the FILE file"), "{err}");
+    assert!(!dir.path("nodir").exists());
+    #[cfg(target_os = "linux")]
+    if std::path::Path::new("/dev/full").exists() {
+        let err = rejected(
+            &[
+                OsStr::new("init"),
+                OsStr::new("--force"),
+                OsStr::new("/dev/full"),
+            ],
+            &[
+                "/dev/full: cannot write the [FILE] file",
+                "no space left on the device",
+            ],
+        );
+        assert!(!err.contains("--output"), "init has no --output: {err}");
+    }
 }

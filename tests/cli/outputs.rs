@@ -256,3 +256,41 @@ fn output_and_chart_may_not_name_the_same_file_through_a_link() {
     assert_eq!(entries(scratch.dir.path()), ["y.svg"]);
     assert!(leftovers(scratch.dir.path()).is_empty());
 }
+
+/// An `--output` that is a folder, in a folder that does not exist, or under a file, is refused
+/// naming what the path really is.
+#[test]
+fn an_output_path_that_is_a_folder_or_in_no_folder_is_named_as_such() {
+    let scratch = Scratch::new();
+    let folder = scratch.path("out");
+    std::fs::create_dir(&folder).unwrap();
+    let err = rejected(
+        &[arg("run"), arg(STARTUP), arg("--output"), arg(&folder)],
+        &[
+            "the --output path is a folder",
+            "expected: a file path for --output",
+            "found: a folder",
+        ],
+    );
+    assert!(!err.contains("an existing file"), "{err}");
+    let missing = scratch.path("nodir/x.json");
+    rejected(
+        &[arg("run"), arg(STARTUP), arg("--output"), arg(&missing)],
+        &[
+            "cannot write the --output file: the folder `",
+            "nodir` does not exist",
+            "found: no folder `",
+            "hint: create the folder first",
+        ],
+    );
+    let file = scratch.write("plain.txt", "text");
+    let inside = file.join("x.json");
+    rejected(
+        &[arg("run"), arg(STARTUP), arg("--output"), arg(&inside)],
+        &[
+            "cannot write the --output file",
+            "found: a part of the path is not a folder",
+        ],
+    );
+    assert_eq!(entries(scratch.dir.path()), ["out", "plain.txt"]);
+}

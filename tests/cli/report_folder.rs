@@ -115,18 +115,32 @@ fn a_report_with_a_subfolder_or_a_link_is_refused() {
     let scratch = Scratch::new();
     let out = startup_report(&scratch.path("report"));
     std::fs::create_dir(out.join("drafts")).unwrap();
-    refused_without_change(scratch.dir.path(), &out, &["`drafts` is a folder"]);
-    std::fs::remove_dir(out.join("drafts")).unwrap();
-    // A link named like a file of the report.
-    std::fs::remove_file(out.join("report.md")).unwrap();
-    let elsewhere = scratch.write("mine.md", "my notes");
-    std::os::unix::fs::symlink(&elsewhere, out.join("report.md")).unwrap();
-    refused_without_change(
+    let err = refused_without_change(
         scratch.dir.path(),
         &out,
-        &["`report.md` is a symbolic link"],
+        &[
+            "`drafts` is a folder",
+            "found: `drafts`, a folder where tcosim writes only regular files",
+        ],
     );
-    assert_eq!(std::fs::read_to_string(elsewhere).unwrap(), "my notes");
+    assert!(!err.contains("does not list"), "{err}");
+    std::fs::remove_dir(out.join("drafts")).unwrap();
+    // A link named like a file of the report, which the manifest lists: the problem is the link.
+    for name in ["report.md", "index.html"] {
+        std::fs::remove_file(out.join(name)).unwrap();
+        let elsewhere = scratch.write("mine.md", "my notes");
+        std::os::unix::fs::symlink(&elsewhere, out.join(name)).unwrap();
+        let manifest = std::fs::read_to_string(out.join(MANIFEST)).unwrap();
+        assert!(manifest.contains(&format!("\"{name}\"")), "{manifest}");
+        let problem = format!("`{name}` is a symbolic link");
+        let found =
+            format!("found: `{name}`, a symbolic link where tcosim writes only regular files");
+        let err = refused_without_change(scratch.dir.path(), &out, &[&problem, &found]);
+        assert!(!err.contains("does not list"), "{err}");
+        assert_eq!(std::fs::read_to_string(elsewhere).unwrap(), "my notes");
+        std::fs::remove_file(out.join(name)).unwrap();
+        std::fs::write(out.join(name), "restored").unwrap();
+    }
 }
 
 #[test]
@@ -148,10 +162,19 @@ fn an_out_path_that_is_a_link_is_refused() {
     let real = startup_report(&scratch.path("real"));
     let link = scratch.path("link");
     std::os::unix::fs::symlink(&real, &link).unwrap();
-    refused_without_change(
+    let err = refused_without_change(
         scratch.dir.path(),
         &link,
-        &["the report path is a symbolic link"],
+        &[
+            "the report path is a symbolic link",
+            "found: a symbolic link to `",
+            "hint: name the folder itself with `--out` (a link is not followed, so that the \
+             folder it points to is not replaced behind it)",
+        ],
+    );
+    assert!(
+        !err.contains("  folder"),
+        "a run of spaces in the hint: {err}"
     );
 }
 
