@@ -141,6 +141,11 @@ impl Profile {
                 ))
                 .found("no values"));
         }
+        if values.iter().all(|v| *v == 0.0) {
+            return Err(InputError::new(display, "hourly profile is all zero")
+                .expected("at least one hour with load above 0")
+                .found(format!("{} zeros", values.len())));
+        }
         let seasonal = values.len() == HOURS_PER_YEAR;
         let hourly = match values.len() {
             HOURS_PER_YEAR => values,
@@ -160,11 +165,6 @@ impl Profile {
                 );
             }
         };
-        if hourly.iter().all(|v| *v == 0.0) {
-            return Err(InputError::new(display, "hourly profile is all zero")
-                .expected("at least one hour with load above 0")
-                .found(format!("{} zeros", hourly.len())));
-        }
         Ok(Profile::from_hourly(display.to_string(), hourly, seasonal))
     }
 
@@ -747,13 +747,13 @@ mod tests {
         assert!((p.season(0) - 1.0).abs() < 1e-12);
         let short = Profile::from_csv("s.csv", "1\n2\n3\n").unwrap_err();
         assert!(short.to_string().contains("wrong length"));
-        let zeros: String = "0\n".repeat(730);
-        assert!(
-            Profile::from_csv("z.csv", &zeros)
-                .unwrap_err()
-                .to_string()
-                .contains("all zero")
-        );
+        // The count is of the values in the file, a month's or a year's.
+        for n in [HOURS_PER_MONTH, HOURS_PER_YEAR] {
+            let zeros = format!("load\n{}", "0\n".repeat(n));
+            let err = Profile::from_csv("z.csv", &zeros).unwrap_err().to_string();
+            assert!(err.contains("all zero"), "{err}");
+            assert!(err.contains(&format!("found: {n} zeros")), "{err}");
+        }
         let neg = Profile::from_csv("n.csv", "load\n1\n-2\n").unwrap_err();
         assert_eq!(neg.position, Some((3, 1)));
     }

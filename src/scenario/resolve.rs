@@ -191,6 +191,31 @@ impl Ctx<'_> {
         locate_in(doc.as_ref()?, text, path)
     }
 
+    /// Whether the scenario's text sets the key at `path` (a default of the same value does
+    /// not).
+    fn written(&self, path: &[Seg]) -> bool {
+        let text = self.source.text.as_str();
+        let doc = self
+            .located
+            .get_or_init(|| toml_edit::Document::parse(text).ok());
+        let Some(doc) = doc.as_ref() else {
+            return false;
+        };
+        let mut item: &toml_edit::Item = doc.as_item();
+        for seg in path {
+            let next = match seg {
+                Seg::Key(k) => item.get(*k),
+                Seg::Name(k) => item.get(k.as_str()),
+                Seg::Index(i) => item.get(*i),
+            };
+            match next {
+                Some(next) => item = next,
+                None => return false,
+            }
+        }
+        true
+    }
+
     fn err(&self, path: &[Seg], problem: impl Into<String>) -> InputError {
         let mut e = InputError::new(&self.source.display, problem).at_key(key_path(path));
         if let Some((line, col)) = self.locate(path) {

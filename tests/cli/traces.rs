@@ -279,7 +279,31 @@ fn trace_workloads_are_checked() {
         "job_id,submit,duration,gpus\na,5,60,1\nb,5,60,2\n",
     );
     let own = one_server("own", "onprem", "");
-    let cases: [(&str, &str, &[&str]); 7] = [
+    scratch.write(
+        "bad_row.csv",
+        "job_id,submit,duration,gpus\na,0,60,1\nb,abc,60,2\nc,100,60,1\n",
+    );
+    let cases: [(&str, &str, &[&str]); 9] = [
+        (
+            // The default profile's value, written out, is as contradictory as another.
+            "[[workload]]\nname = \"w\"\ntrace = \"jobs.csv\"\nprofile = \"flat\"\n",
+            &own,
+            &[
+                "`profile` does not apply to a trace workload",
+                "workload[0].profile",
+            ],
+        ),
+        (
+            // A scenario has no `--skip-bad`: the hint names the key and the replay command.
+            "[[workload]]\nname = \"w\"\ntrace = \"bad_row.csv\"\n",
+            &own,
+            &[
+                "bad_row.csv",
+                "`workload[0].trace` of",
+                "correct or delete the row",
+                "bad_row.csv --skip-bad` counts such rows",
+            ],
+        ),
         (
             "[[workload]]\nname = \"w\"\ntrace = \"jobs.csv\"\ngpu_hours_per_month = 10\n",
             &own,

@@ -3,7 +3,7 @@
 
 use super::{Ctx, Seg, throughput};
 use crate::catalog::Accelerator;
-use crate::error::InputError;
+use crate::error::{InputError, key_path};
 use crate::model::Input;
 use crate::model::queue::MAX_WAIT_HOURS;
 use crate::model::trace::{MAX_TRACE_JOBS, TraceIn, laid_jobs};
@@ -71,7 +71,13 @@ pub(super) fn resolve_trace(
     basis: &str,
 ) -> Result<TraceIn, InputError> {
     let p = |f: &'static str| [Seg::Key("workload"), Seg::Index(n), Seg::Key(f)];
-    if let Some(key) = profile_keys(w).first() {
+    let mut keys = profile_keys(w);
+    // `profile = "flat"` is the default's value, but written beside `trace` it is as
+    // contradictory as any other profile.
+    if w.profile == "flat" && ctx.written(&p("profile")) {
+        keys.push("profile");
+    }
+    if let Some(key) = keys.first() {
         return Err(ctx
             .err(&p(key), format!("`{key}` does not apply to a trace workload"))
             .expected(
@@ -158,7 +164,21 @@ pub(super) fn resolve_trace(
             // Naming an SWF log as a GPU workload's trace reads its processors as GPUs.
             processors_as_gpus: format == TraceFormat::Swf,
         },
-    )?;
+    )
+    .map_err(|mut e| {
+        // The error names the trace's file and line; say which key of the scenario reads it,
+        // and that a scenario has no `--skip-bad` (the `replay` command's flag).
+        let key = key_path(&p("trace"));
+        let scenario = &ctx.source.display;
+        e.hint = Some(match e.hint.as_deref() {
+            Some(h) if h.contains("--skip-bad") => format!(
+                "the trace is `{key}` of {scenario}, which reads every row: correct or delete the row (`tcosim replay {shown} --skip-bad` counts such rows)"
+            ),
+            Some(h) => format!("{h} (the trace is `{key}` of {scenario})"),
+            None => format!("the trace is `{key}` of {scenario}"),
+        });
+        e
+    })?;
     for note in read.notes() {
         ctx.warnings.push(format!("workload `{}`: {note}", w.name));
     }
