@@ -33,7 +33,8 @@ pub fn validate(args: ValidateArgs, quiet: bool) -> Result<(), Failure> {
                      validate again for the rest"
                 );
             }
-            if let Some(what) = checked.what.as_deref().filter(|_| !quiet) {
+            // The verdict is the command's data: `--quiet` silences stderr only.
+            if let Some(what) = checked.what.as_deref() {
                 println!("ok: {shown}: {what}");
             }
         }
