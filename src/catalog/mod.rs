@@ -793,7 +793,11 @@ fn offer_row(
         InputError::new(display, "`accelerator_count` is not a whole number")
             .at_position(line, 1)
             .at_key(format!("line {line}, column accelerator_count"))
-            .expected("a whole number of accelerators, at least 1")
+            .expected(validate::accepted(
+                "a whole number of accelerators, {min} to {max}",
+                1.0,
+                f64::from(validate::MAX_ACCELERATORS),
+            ))
             .found(format!("`{count_raw}`"))
     })?;
     let estimate = match get("estimate") {

@@ -35,7 +35,8 @@ impl At<'_> {
         }
     }
 
-    /// `value` must lie in `[min, max]` and be finite.
+    /// `value` must lie in `[min, max]` and be finite; `what` describes the values accepted
+    /// with `{min}` and `{max}` in place of the bounds, so that the message states them.
     fn range(
         &self,
         c: &Catalog,
@@ -45,14 +46,13 @@ impl At<'_> {
         max: f64,
         what: &str,
     ) -> Result<(), InputError> {
-        if value.is_finite() && value >= min && value <= max {
+        if within(value, min, max) {
             return Ok(());
         }
-        let e = self
+        Err(self
             .error(c, field, format!("`{field}` is out of range"))
-            .expected(what.to_string())
-            .found(crate::error::written(value));
-        Err(crate::error::beyond_max(e, what, value, max))
+            .expected(accepted(what, min, max))
+            .found(crate::error::written(value)))
     }
 
     fn text(&self, c: &Catalog, field: &'static str, value: &str) -> Result<(), InputError> {
@@ -138,7 +138,37 @@ impl At<'_> {
     }
 }
 
-const MONEY: f64 = 1e12;
+/// Largest amount of money of any catalog price [USD, per its unit].
+pub(super) const MONEY: f64 = 1e12;
+/// Smallest on-demand price of a cloud offer [USD per instance-hour]: a price is above 0.
+pub(super) const MIN_ON_DEMAND: f64 = 1e-6;
+/// Most accelerators in one server or cloud instance.
+pub(super) const MAX_ACCELERATORS: u32 = 10_000;
+
+/// Whether `value` is finite and within `[min, max]`.
+pub(super) fn within(value: f64, min: f64, max: f64) -> bool {
+    value.is_finite() && value >= min && value <= max
+}
+
+/// `what` with its `{min}` and `{max}` replaced by the bounds as a message shows them.
+pub(super) fn accepted(what: &str, min: f64, max: f64) -> String {
+    debug_assert!(
+        what.contains("{min}") && what.contains("{max}"),
+        "`{what}` states no range"
+    );
+    what.replace("{min}", &bound(min))
+        .replace("{max}", &bound(max))
+}
+
+/// A bound as a message shows it: whole numbers grouped by thousands (`1,000,000`), others
+/// as written (`0.000001`, `0.99`).
+fn bound(v: f64) -> String {
+    if v.fract() == 0.0 && v.abs() < 1e16 {
+        crate::report::quantity(v)
+    } else {
+        v.to_string()
+    }
+}
 
 /// Every row's first problem, in the order of the tables and rows (a row's checks stop at its
 /// first problem, as the ones after it may depend on it).
@@ -158,7 +188,7 @@ pub(super) fn validate_all(c: &Catalog) -> Vec<InputError> {
                 a.memory_gb,
                 0.1,
                 1e5,
-                "a memory size in GB above 0",
+                "a memory size of {min} to {max} GB",
             )?;
             at.range(
                 c,
@@ -166,7 +196,7 @@ pub(super) fn validate_all(c: &Catalog) -> Vec<InputError> {
                 a.memory_bandwidth_tb_s,
                 1e-3,
                 1e3,
-                "a bandwidth in TB/s above 0",
+                "a bandwidth of {min} to {max} TB/s",
             )?;
             at.range(
                 c,
@@ -174,7 +204,7 @@ pub(super) fn validate_all(c: &Catalog) -> Vec<InputError> {
                 a.bf16_dense_tflops,
                 1e-3,
                 1e6,
-                "dense TFLOPS above 0",
+                "{min} to {max} dense TFLOPS",
             )?;
             if let Some(fp8) = a.fp8_dense_tflops {
                 at.range(
@@ -183,10 +213,10 @@ pub(super) fn validate_all(c: &Catalog) -> Vec<InputError> {
                     fp8,
                     1e-3,
                     1e6,
-                    "dense TFLOPS above 0",
+                    "{min} to {max} dense TFLOPS",
                 )?;
             }
-            at.range(c, "tdp_w", a.tdp_w, 1.0, 1e5, "a power in W above 0")?;
+            at.range(c, "tdp_w", a.tdp_w, 1.0, 1e5, "a power of {min} to {max} W")?;
             at.mig(c, a.mig_slices, a.mig_profiles.as_deref())?;
             at.range(
                 c,
@@ -194,7 +224,7 @@ pub(super) fn validate_all(c: &Catalog) -> Vec<InputError> {
                 a.street_price_usd,
                 0.0,
                 MONEY,
-                "a price of 0 or more",
+                "a price of {min} to {max} USD",
             )?;
             at.date(c, "release", &a.release)?;
             at.sourced(c, &a.source, &a.as_of)?;
@@ -239,8 +269,8 @@ pub(super) fn validate_all(c: &Catalog) -> Vec<InputError> {
                 "accelerator_count",
                 f64::from(s.accelerator_count),
                 1.0,
-                1e4,
-                "at least 1 accelerator",
+                f64::from(MAX_ACCELERATORS),
+                "{min} to {max} accelerators",
             )?;
             at.range(
                 c,
@@ -248,7 +278,7 @@ pub(super) fn validate_all(c: &Catalog) -> Vec<InputError> {
                 s.max_power_kw,
                 1e-3,
                 1e4,
-                "a power in kW above 0",
+                "a power of {min} to {max} kW",
             )?;
             at.range(
                 c,
@@ -256,7 +286,7 @@ pub(super) fn validate_all(c: &Catalog) -> Vec<InputError> {
                 s.idle_fraction,
                 0.0,
                 1.0,
-                "a fraction between 0 and 1",
+                "a fraction between {min} and {max}",
             )?;
             at.range(
                 c,
@@ -264,7 +294,7 @@ pub(super) fn validate_all(c: &Catalog) -> Vec<InputError> {
                 s.price_usd,
                 0.0,
                 MONEY,
-                "a price of 0 or more",
+                "a price of {min} to {max} USD",
             )?;
             at.range(
                 c,
@@ -272,7 +302,7 @@ pub(super) fn validate_all(c: &Catalog) -> Vec<InputError> {
                 s.warranty_years,
                 0.0,
                 50.0,
-                "0 to 50 years",
+                "{min} to {max} years",
             )?;
             at.range(
                 c,
@@ -280,7 +310,7 @@ pub(super) fn validate_all(c: &Catalog) -> Vec<InputError> {
                 s.support_pct_per_year,
                 0.0,
                 100.0,
-                "a percentage between 0 and 100",
+                "a percentage between {min} and {max}",
             )?;
             at.sourced(c, &s.source, &s.as_of)?;
             Ok(())
@@ -303,7 +333,7 @@ pub(super) fn validate_all(c: &Catalog) -> Vec<InputError> {
                 p.commit_1y_discount,
                 0.0,
                 0.99,
-                "a fraction between 0 and 0.99",
+                "a fraction between {min} and {max}",
             )?;
             at.range(
                 c,
@@ -311,7 +341,7 @@ pub(super) fn validate_all(c: &Catalog) -> Vec<InputError> {
                 p.commit_3y_discount,
                 0.0,
                 0.99,
-                "a fraction between 0 and 0.99",
+                "a fraction between {min} and {max}",
             )?;
             at.range(
                 c,
@@ -319,7 +349,7 @@ pub(super) fn validate_all(c: &Catalog) -> Vec<InputError> {
                 p.storage_usd_per_tb_month,
                 0.0,
                 MONEY,
-                "a price of 0 or more",
+                "a price of {min} to {max} USD per TB-month",
             )?;
             at.range(
                 c,
@@ -327,7 +357,7 @@ pub(super) fn validate_all(c: &Catalog) -> Vec<InputError> {
                 p.egress_usd_per_tb,
                 0.0,
                 MONEY,
-                "a price of 0 or more",
+                "a price of {min} to {max} USD per TB",
             )?;
             at.sourced(c, &p.source, &p.as_of)?;
             Ok(())
@@ -368,16 +398,16 @@ pub(super) fn validate_all(c: &Catalog) -> Vec<InputError> {
                 "accelerator_count",
                 f64::from(o.accelerator_count),
                 1.0,
-                1e4,
-                "at least 1 accelerator",
+                f64::from(MAX_ACCELERATORS),
+                "{min} to {max} accelerators",
             )?;
             at.range(
                 c,
                 "on_demand_usd_per_hour",
                 o.on_demand_usd_per_hour,
-                1e-6,
+                MIN_ON_DEMAND,
                 MONEY,
-                "a price above 0",
+                "a price of {min} to {max} USD per hour",
             )?;
             for (field, value) in [
                 ("spot_usd_per_hour", o.spot_usd_per_hour),
@@ -385,7 +415,14 @@ pub(super) fn validate_all(c: &Catalog) -> Vec<InputError> {
                 ("commit_3y_usd_per_hour", o.commit_3y_usd_per_hour),
             ] {
                 if let Some(v) = value {
-                    at.range(c, field, v, 0.0, MONEY, "a price of 0 or more")?;
+                    at.range(
+                        c,
+                        field,
+                        v,
+                        0.0,
+                        MONEY,
+                        "a price of {min} to {max} USD per hour",
+                    )?;
                 }
             }
             at.sourced(c, &o.source, &o.as_of)?;
@@ -421,16 +458,16 @@ pub(super) fn validate_all(c: &Catalog) -> Vec<InputError> {
                 s.electricity_per_kwh,
                 0.0,
                 100.0,
-                "a price per kWh of 0 or more",
+                "a price of {min} to {max} per kWh (in the site's currency)",
             )?;
-            at.range(c, "pue", s.pue, 1.0, 5.0, "a PUE between 1 and 5")?;
+            at.range(c, "pue", s.pue, 1.0, 5.0, "a PUE between {min} and {max}")?;
             at.range(
                 c,
                 "colocation_per_kw_month",
                 s.colocation_per_kw_month,
                 0.0,
                 1e6,
-                "a price of 0 or more",
+                "a price of {min} to {max} per kW-month (in the site's currency)",
             )?;
             at.range(
                 c,
@@ -438,7 +475,7 @@ pub(super) fn validate_all(c: &Catalog) -> Vec<InputError> {
                 s.grid_co2_g_per_kwh,
                 0.0,
                 5000.0,
-                "0 to 5,000 gCO2/kWh",
+                "{min} to {max} gCO2/kWh",
             )?;
             at.sourced(c, &s.source, &s.as_of)?;
             Ok(())
@@ -473,7 +510,7 @@ pub(super) fn validate_all(c: &Catalog) -> Vec<InputError> {
                         f64::from(life),
                         1.0,
                         50.0,
-                        "a whole number of years, 1 to 50",
+                        "a whole number of years, {min} to {max}",
                     )?;
                     at.range(
                         c,
@@ -481,7 +518,7 @@ pub(super) fn validate_all(c: &Catalog) -> Vec<InputError> {
                         p.salvage_fraction.unwrap_or(0.0),
                         0.0,
                         0.99,
-                        "a fraction between 0 and 0.99",
+                        "a fraction between {min} and {max}",
                     )?;
                     if let Some(f) = p.factor {
                         at.range(
@@ -490,7 +527,7 @@ pub(super) fn validate_all(c: &Catalog) -> Vec<InputError> {
                             f,
                             1.0,
                             4.0,
-                            "a declining-balance factor between 1 and 4",
+                            "a declining-balance factor between {min} and {max}",
                         )?;
                     }
                 }
@@ -551,7 +588,7 @@ pub(super) fn validate_all(c: &Catalog) -> Vec<InputError> {
                 f.per_usd,
                 1e-6,
                 1e6,
-                "a positive exchange rate",
+                "an exchange rate of {min} to {max} units per USD",
             )?;
             // Every price is in US dollars: their rate defines the unit of the others.
             if f.currency == "USD" && f.per_usd != 1.0 {
@@ -580,16 +617,16 @@ pub(super) fn validate_all(c: &Catalog) -> Vec<InputError> {
                 a.fte_per_100_gpus,
                 0.0,
                 100.0,
-                "0 to 100 FTE per 100 GPUs",
+                "{min} to {max} FTE per 100 GPUs",
             )?;
-            at.range(c, "fixed_fte", a.fixed_fte, 0.0, 1e4, "0 to 10,000 FTE")?;
+            at.range(c, "fixed_fte", a.fixed_fte, 0.0, 1e4, "{min} to {max} FTE")?;
             at.range(
                 c,
                 "platform_fte",
                 a.platform_fte,
                 0.0,
                 1e4,
-                "0 to 10,000 FTE",
+                "{min} to {max} FTE",
             )?;
             at.range(
                 c,
@@ -597,7 +634,7 @@ pub(super) fn validate_all(c: &Catalog) -> Vec<InputError> {
                 a.software_per_gpu_year_usd,
                 0.0,
                 1e6,
-                "0 to 1,000,000 USD per GPU-year",
+                "{min} to {max} USD per GPU-year",
             )?;
             at.sourced(c, &a.source, &a.as_of)?;
             Ok(())

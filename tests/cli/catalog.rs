@@ -1,8 +1,10 @@
 //! `--catalog DIR`: rows layered over the built-in catalogs replace rows with the same id, new
-//! ids are added, and the result moves the way the changed price says.
+//! ids are added, and the result moves the way the changed price says; a value out of range is
+//! refused with the range accepted.
 
 use crate::support::{
-    BASE, OFFERS_HEADER, SERVER_ROW, Scratch, arg, edit, offer_row, option_named, repo, success,
+    BASE, EXIT_INPUT, OFFERS_HEADER, SERVER_ROW, Scratch, arg, edit, offer_row, option_named,
+    output, rejected, repo, stderr, success,
 };
 use serde_json::Value;
 use std::path::Path;
@@ -370,4 +372,83 @@ fn a_dollar_rate_other_than_one_is_refused() {
         ],
     );
     assert!(err.contains("expected: per_usd = 1"), "{err}");
+}
+
+/// `tcosim validate DIR` of a folder holding only `cloud-offers.csv` with `row`.
+fn validate_offer(row: &str) -> std::process::Output {
+    let scratch = Scratch::new();
+    scratch.write("catalog/cloud-offers.csv", &format!("{OFFERS_HEADER}{row}"));
+    output([arg("validate"), arg(&scratch.path("catalog"))])
+}
+
+#[test]
+fn an_offer_price_out_of_range_is_refused_with_the_range_accepted() {
+    // On-demand prices are accepted from 0.000001 to 10^12 USD per instance-hour: 10^13 is
+    // above 0 but beyond the largest, and the message says which bound it breaks.
+    let expected = "expected: a price of 0.000001 to 1,000,000,000,000 USD per hour";
+    let scratch = Scratch::new();
+    let scenario = scratch.write("scenario.toml", BASE);
+    scratch.write(
+        "catalog/cloud-offers.csv",
+        &format!("{OFFERS_HEADER}{}", offer_row("1e13", "")),
+    );
+    let dir = scratch.path("catalog");
+    let needles = [
+        "cloud-offers.csv:2:1: `on_demand_usd_per_hour` is out of range",
+        "key: `line 2, column on_demand_usd_per_hour`",
+        expected,
+        "found: 10000000000000",
+    ];
+    crate::support::run_rejected(&[arg(&scenario), arg("--catalog"), arg(&dir)], &needles);
+    rejected(&[arg("validate"), arg(&dir)], &needles);
+
+    // The bounds themselves are accepted; just beyond them is not.
+    for price in ["1000000000000", "0.000001"] {
+        let out = validate_offer(&offer_row(price, ""));
+        assert_eq!(out.status.code(), Some(0), "{price}: {}", stderr(&out));
+    }
+    for (price, found) in [("1000000000001", "1000000000001"), ("1e-7", "0.0000001")] {
+        let out = validate_offer(&offer_row(price, ""));
+        let err = stderr(&out);
+        assert_eq!(out.status.code(), Some(EXIT_INPUT), "{price}: {err}");
+        assert!(
+            err.contains(expected) && err.contains(&format!("found: {found}\n")),
+            "{price}: {err}"
+        );
+    }
+
+    // Spot and committed prices may be 0, up to the same largest price.
+    let out = validate_offer(&offer_row("50", "2e12"));
+    let err = stderr(&out);
+    assert!(
+        err.contains("`spot_usd_per_hour` is out of range")
+            && err.contains("expected: a price of 0 to 1,000,000,000,000 USD per hour"),
+        "{err}"
+    );
+    // A count too large for a whole number says how many accelerators an offer may have.
+    let out = validate_offer(&offer_row("50", "").replace(",8,50", ",99999999999,50"));
+    let err = stderr(&out);
+    assert!(
+        err.contains("expected: a whole number of accelerators, 1 to 10,000"),
+        "{err}"
+    );
+}
+
+#[test]
+fn a_catalog_table_value_out_of_range_is_refused_with_the_range_accepted() {
+    // 0.05 GB is above 0, but memory sizes start at 0.1 GB: the message gives both bounds.
+    let scratch = Scratch::new();
+    let row = shipped_row("accelerators.toml", "accelerator", "h100-sxm", |t| {
+        t["memory_gb"] = toml_edit::value(0.05);
+    });
+    scratch.write("catalog/accelerators.toml", &row);
+    rejected(
+        &[arg("validate"), arg(&scratch.path("catalog"))],
+        &[
+            "`memory_gb` is out of range",
+            "key: `accelerator[0].memory_gb`",
+            "expected: a memory size of 0.1 to 100,000 GB",
+            "found: 0.05",
+        ],
+    );
 }

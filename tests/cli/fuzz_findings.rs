@@ -107,8 +107,8 @@ fn a_catalog_price_out_of_range_is_shown_as_written() {
         &["validate".as_ref(), arg(&dir.path("catalog"))],
         &[
             "`price_usd` is out of range",
+            "expected: a price of 0 to 1,000,000,000,000 USD",
             "found: 1e300",
-            "hint: the largest value accepted is 1,000,000,000,000",
         ],
     );
     short_numbers(&err);
