@@ -12,6 +12,7 @@
 
 use super::CloudOffer;
 use super::check::median;
+use super::validate::{MAX_ACCELERATORS, MIN_ON_DEMAND, MONEY, accepted, within};
 use crate::error::InputError;
 use std::collections::BTreeMap;
 
@@ -160,6 +161,9 @@ pub fn import(display: &str, text: &str, settings: &Settings) -> Result<Import, 
     // Google: host prices by (machine type, zone) and GPU rows to add them to.
     let mut hosts: BTreeMap<(String, String), Zone> = BTreeMap::new();
     let mut gpu_rows: Vec<(String, u32, &'static str, String, String, Zone)> = Vec::new();
+    // Rows whose on-demand price a catalog would refuse, by what they price: how many, and
+    // the first one's line and price.
+    let mut out_of_range: BTreeMap<String, (usize, usize, f64)> = BTreeMap::new();
 
     for (i, record) in reader.records().enumerate() {
         let line = i + 2;
@@ -203,7 +207,7 @@ pub fn import(display: &str, text: &str, settings: &Settings) -> Result<Import, 
         }
         let count_raw = get(c_count);
         let count = match count_raw.parse::<f64>() {
-            Ok(c) if c >= 1.0 && c.fract() == 0.0 && c <= 1e4 => c as u32,
+            Ok(c) if c >= 1.0 && c.fract() == 0.0 && c <= f64::from(MAX_ACCELERATORS) => c as u32,
             _ => {
                 *skipped
                     .entry(format!(
@@ -222,6 +226,17 @@ pub fn import(display: &str, text: &str, settings: &Settings) -> Result<Import, 
                 .or_default() += 1;
             continue;
         };
+        // A catalog refuses the price (a host row's counts only added to its GPUs', checked
+        // there).
+        if !within(on_demand, MIN_ON_DEMAND, MONEY) {
+            let what = if instance.is_empty() {
+                format!("`{name}` GPU rows")
+            } else {
+                format!("rows of `{instance}`")
+            };
+            out_of_range.entry(what).or_insert((0, line, on_demand)).0 += 1;
+            continue;
+        }
         if instance.is_empty() {
             gpu_rows.push((name.to_string(), count, accelerator, region, zone, prices));
             continue;
@@ -230,7 +245,9 @@ pub fn import(display: &str, text: &str, settings: &Settings) -> Result<Import, 
         // Azure file gives `Standard_ND96isr_H100_v5` 12 GPUs): the name's count is used, and
         // said so.
         let (count, corrected) = match super::check::stated_gpu_count(instance) {
-            Some(stated) if stated != count => (stated, Some(count)),
+            Some(stated) if stated != count && (1..=MAX_ACCELERATORS).contains(&stated) => {
+                (stated, Some(count))
+            }
             _ => (count, None),
         };
         if let Some(found) = corrected {
@@ -275,6 +292,16 @@ pub fn import(display: &str, text: &str, settings: &Settings) -> Result<Import, 
             on_demand: gpu.on_demand + h.on_demand,
             spot: gpu.spot.zip(h.spot).map(|(g, h)| g + h),
         };
+        if !within(combined.on_demand, MIN_ON_DEMAND, MONEY) {
+            *skipped
+                .entry(format!(
+                    "`{name}` x{count} GPU rows whose on-demand price with their host `{host}` is outside {}, which a catalog refuses ({})",
+                    accepted("{min} to {max} USD per hour", MIN_ON_DEMAND, MONEY),
+                    crate::error::written(combined.on_demand)
+                ))
+                .or_default() += 1;
+            continue;
+        }
         groups
             .entry((host.clone(), region))
             .or_insert_with(|| Group {
@@ -287,10 +314,30 @@ pub fn import(display: &str, text: &str, settings: &Settings) -> Result<Import, 
             .push(combined);
     }
 
-    let offers: Vec<CloudOffer> = groups
-        .into_iter()
-        .map(|((instance, region), g)| offer(settings, instance, region, g))
-        .collect();
+    for (what, (rows, line, price)) in out_of_range {
+        *skipped
+            .entry(format!(
+                "{what} with an on-demand price outside {}, which a catalog refuses (line {line}: {})",
+                accepted("{min} to {max} USD per hour", MIN_ON_DEMAND, MONEY),
+                crate::error::written(price)
+            ))
+            .or_default() += rows;
+    }
+
+    let mut offers = Vec::new();
+    for ((instance, region), g) in groups {
+        let rows = g.zones.len();
+        let o = offer(settings, instance, region, g);
+        if let Some((column, problem)) = refused_text(&o) {
+            *skipped
+                .entry(format!(
+                    "rows of offers whose `{column}` would hold {problem}, which a catalog refuses"
+                ))
+                .or_default() += rows;
+            continue;
+        }
+        offers.push(o);
+    }
     if offers.is_empty() {
         return Err(InputError::new(display, "no offer to import")
             .expected("rows of accelerator instances with a price")
@@ -308,6 +355,27 @@ pub fn import(display: &str, text: &str, settings: &Settings) -> Result<Import, 
             .iter()
             .map(|(what, n)| format!("{what} ({n} row{})", if *n == 1 { "" } else { "s" }))
             .collect(),
+    })
+}
+
+/// The first text of `o` the catalog loader would refuse (a control character, or longer than
+/// its limit), with the column and the problem.
+fn refused_text(o: &CloudOffer) -> Option<(&'static str, String)> {
+    let note = o.note.as_deref().unwrap_or("");
+    [
+        ("id", o.id.as_str(), false, true),
+        ("provider", &o.provider, false, false),
+        ("instance_type", &o.instance_type, false, false),
+        ("region", &o.region, false, false),
+        ("source", &o.source, true, false),
+        ("as_of", &o.as_of, false, false),
+        ("note", note, true, false),
+    ]
+    .into_iter()
+    .find_map(|(column, text, free, name)| {
+        crate::limits::check_field(text, free, name)
+            .err()
+            .map(|problem| (column, problem))
     })
 }
 

@@ -652,6 +652,83 @@ fn import_reads_the_azure_layout_and_reports_fractional_gpus() {
 }
 
 #[test]
+fn import_leaves_out_prices_a_catalog_refuses_and_writes_a_loadable_file() {
+    // Azure layout, one H100 instance in two zones of a region, one priced absurdly (1e308
+    // USD per hour); an A100 priced below the smallest on-demand price a catalog accepts
+    // (0.000001 USD per hour); an L4 priced at exactly the largest (10^12).
+    let csv = "InstanceType,AcceleratorName,AcceleratorCount,vCPUs,MemoryGiB,GpuInfo,Price,SpotPrice,Region,AvailabilityZone
+Standard_ND96isr_H100_v5,H100,8,96.0,1900,H100,98.32,40.5,eastus,eastus-1
+Standard_ND96isr_H100_v5,H100,8,96.0,1900,H100,1e308,,eastus,eastus-2
+Standard_NC24ads_A100_v4,A100-80GB,1.0,24.0,220.0,,1e-7,,westus,westus-1
+g6.xlarge,L4,1.0,4.0,16.0,,1000000000000,,westus,westus-1
+";
+    let scratch = Scratch::new();
+    let (rows, err) = import(&scratch, "vms.csv", csv, "azure");
+    let ids: Vec<&str> = rows.iter().map(|r| r["id"].as_str()).collect();
+    assert_eq!(
+        ids,
+        [
+            "azure-Standard_ND96isr_H100_v5-eastus",
+            "azure-g6.xlarge-westus"
+        ]
+    );
+    // The H100's price is its one acceptable zone's, not a median with 1e308 (5e307).
+    assert_eq!(rows[0]["on_demand_usd_per_hour"], "98.32");
+    assert_eq!(rows[0]["spot_usd_per_hour"], "40.5");
+    assert!(
+        rows[0]["note"].contains("median over 1 zone;"),
+        "{:?}",
+        rows[0]
+    );
+    assert_eq!(rows[1]["on_demand_usd_per_hour"], "1000000000000");
+    for needle in [
+        "vms.csv: left out 1 rows of `Standard_ND96isr_H100_v5` with an on-demand price outside 0.000001 to 1,000,000,000,000 USD per hour, which a catalog refuses (line 3: 1e308)",
+        "vms.csv: left out 1 rows of `Standard_NC24ads_A100_v4` with an on-demand price outside 0.000001 to 1,000,000,000,000 USD per hour, which a catalog refuses (line 4: 0.0000001)",
+        "2 offers from ",
+        "vms.csv (2 rows left out;",
+    ] {
+        assert!(err.contains(needle), "`{needle}` missing from:\n{err}");
+    }
+
+    // What it writes loads as a catalog layer.
+    let layer = scratch.path("layer");
+    std::fs::create_dir_all(&layer).unwrap();
+    std::fs::write(layer.join("cloud-offers.csv"), {
+        let out = output([
+            arg("catalog"),
+            arg("import"),
+            arg("skypilot"),
+            arg(&scratch.path("vms.csv")),
+            arg("--provider"),
+            arg("azure"),
+            arg("--as-of"),
+            arg("2025-11-03"),
+        ]);
+        assert_eq!(out.status.code(), Some(0), "{}", stderr(&out));
+        out.stdout
+    })
+    .unwrap();
+    success([arg("validate"), arg(&layer)]);
+
+    // A Google GPU whose price with its host's exceeds the largest price is left out too.
+    let gcp = GCP.replacen("5.91582,2.958", "999999999990,2.958", 1);
+    let (rows, err) = import(&scratch, "gcp-absurd.csv", &gcp, "gcp");
+    assert!(
+        err.contains("left out 1 `A100` x8 GPU rows whose on-demand price with their host `a2-highgpu-8g` is outside 0.000001 to 1,000,000,000,000 USD per hour"),
+        "{err}"
+    );
+    assert!(
+        rows[0]["note"].contains("median over 1 zone;"),
+        "{:?}",
+        rows[0]
+    );
+    assert!(close(
+        num(&rows[0], "on_demand_usd_per_hour").unwrap(),
+        5.91582 + 23.47128
+    ));
+}
+
+#[test]
 fn import_without_a_price_column_exits_2_naming_it() {
     let scratch = Scratch::new();
     let file = scratch.write(
