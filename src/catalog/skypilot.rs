@@ -325,6 +325,7 @@ pub fn import(display: &str, text: &str, settings: &Settings) -> Result<Import, 
     }
 
     let mut offers = Vec::new();
+    let mut ids = std::collections::BTreeSet::new();
     for ((instance, region), g) in groups {
         let rows = g.zones.len();
         let o = offer(settings, instance, region, g);
@@ -332,6 +333,17 @@ pub fn import(display: &str, text: &str, settings: &Settings) -> Result<Import, 
             *skipped
                 .entry(format!(
                     "rows of offers whose `{column}` would hold {problem}, which a catalog refuses"
+                ))
+                .or_default() += rows;
+            continue;
+        }
+        // Ids join instance and region with `-`, which both may hold: two pairs could meet
+        // in one id, which a catalog refuses as a duplicate. The first (in sorted order) stays.
+        if !ids.insert(o.id.clone()) {
+            *skipped
+                .entry(format!(
+                    "rows of offers whose id `{}` another instance and region already have, which a catalog refuses",
+                    o.id
                 ))
                 .or_default() += rows;
             continue;
@@ -382,7 +394,15 @@ fn refused_text(o: &CloudOffer) -> Option<(&'static str, String)> {
 fn describe(skipped: &BTreeMap<String, usize>) -> Vec<String> {
     skipped
         .iter()
-        .map(|(what, n)| format!("left out {n} {what}"))
+        .map(|(what, n)| {
+            // Each description speaks of rows: one is a row.
+            let what = if *n == 1 {
+                what.replacen("rows", "row", 1)
+            } else {
+                what.clone()
+            };
+            format!("left out {n} {what}")
+        })
         .collect()
 }
 

@@ -642,7 +642,7 @@ fn import_reads_the_azure_layout_and_reports_fractional_gpus() {
     );
     assert!(err.contains("`0.167`"), "{err}");
     assert!(
-        err.contains("left out 1 rows without an on-demand price"),
+        err.contains("left out 1 row without an on-demand price"),
         "{err}"
     );
     assert!(
@@ -682,8 +682,8 @@ g6.xlarge,L4,1.0,4.0,16.0,,1000000000000,,westus,westus-1
     );
     assert_eq!(rows[1]["on_demand_usd_per_hour"], "1000000000000");
     for needle in [
-        "vms.csv: left out 1 rows of `Standard_ND96isr_H100_v5` with an on-demand price outside 0.000001 to 1,000,000,000,000 USD per hour, which a catalog refuses (line 3: 1e308)",
-        "vms.csv: left out 1 rows of `Standard_NC24ads_A100_v4` with an on-demand price outside 0.000001 to 1,000,000,000,000 USD per hour, which a catalog refuses (line 4: 0.0000001)",
+        "vms.csv: left out 1 row of `Standard_ND96isr_H100_v5` with an on-demand price outside 0.000001 to 1,000,000,000,000 USD per hour, which a catalog refuses (line 3: 1e308)",
+        "vms.csv: left out 1 row of `Standard_NC24ads_A100_v4` with an on-demand price outside 0.000001 to 1,000,000,000,000 USD per hour, which a catalog refuses (line 4: 0.0000001)",
         "2 offers from ",
         "vms.csv (2 rows left out;",
     ] {
@@ -714,7 +714,7 @@ g6.xlarge,L4,1.0,4.0,16.0,,1000000000000,,westus,westus-1
     let gcp = GCP.replacen("5.91582,2.958", "999999999990,2.958", 1);
     let (rows, err) = import(&scratch, "gcp-absurd.csv", &gcp, "gcp");
     assert!(
-        err.contains("left out 1 `A100` x8 GPU rows whose on-demand price with their host `a2-highgpu-8g` is outside 0.000001 to 1,000,000,000,000 USD per hour"),
+        err.contains("left out 1 `A100` x8 GPU row whose on-demand price with their host `a2-highgpu-8g` is outside 0.000001 to 1,000,000,000,000 USD per hour"),
         "{err}"
     );
     assert!(
@@ -768,4 +768,24 @@ fn every_catalog_subcommand_has_examples_in_its_help() {
             "{args:?}"
         );
     }
+}
+
+#[test]
+fn import_keeps_one_offer_of_two_that_would_share_an_id() {
+    // `Standard_X` in `y-eastus` and `Standard_X-y` in `eastus` both make the id
+    // `azure-Standard_X-y-eastus`: a catalog refuses the second, so it is left out and named.
+    let csv = "InstanceType,AcceleratorName,AcceleratorCount,vCPUs,MemoryGiB,GpuInfo,Price,SpotPrice,Region,AvailabilityZone
+Standard_X,H100,8,96.0,1900,H100,98.32,,y-eastus,y-eastus-1
+Standard_X-y,H100,8,96.0,1900,H100,90.00,,eastus,eastus-1
+";
+    let scratch = Scratch::new();
+    let (rows, err) = import(&scratch, "vms.csv", csv, "azure");
+    let ids: Vec<&str> = rows.iter().map(|r| r["id"].as_str()).collect();
+    assert_eq!(ids, ["azure-Standard_X-y-eastus"]);
+    // The groups are taken in (instance, region) order: `Standard_X` comes first.
+    assert_eq!(rows[0]["region"], "y-eastus");
+    assert!(
+        err.contains("left out 1 row of offers whose id `azure-Standard_X-y-eastus` another instance and region already have"),
+        "{err}"
+    );
 }
