@@ -378,7 +378,10 @@ pub fn evaluate(policies: &[Policy], output: &Output, mc: Option<&MonteCarlo>) -
                     let holds = found.is_some_and(|v| {
                         min.is_none_or(|lo| v >= lo) && max.is_none_or(|hi| v <= hi)
                     });
-                    let text = found.map_or_else(|| "none".to_string(), shown);
+                    let text = found.map_or_else(
+                        || "none".to_string(),
+                        |v| shown(v, [*min, *max].into_iter().flatten()),
+                    );
                     (requirement, text, found, holds)
                 }
             };
@@ -447,10 +450,34 @@ fn figure_label(f: Figure) -> String {
     }
 }
 
-/// A value as policy results show it: six significant digits, as written in exponent form when
-/// very large or small.
-fn shown(v: f64) -> String {
-    crate::error::number(v)
+/// A value as policy results show it: six significant digits, in exponent form when very large
+/// or small, and more where six would round it onto a bound or across it (a PV of 7,132,803.5
+/// against `max = 7132803` shows as 7132803.5, not 7132800), so that what is shown breaks or
+/// holds its bounds as the value does.
+pub fn shown(v: f64, bounds: impl Iterator<Item = f64> + Clone) -> String {
+    let text = crate::error::number(v);
+    let misleads = |text: &str| {
+        let back: f64 = text.parse().unwrap_or(v);
+        back != v
+            && bounds
+                .clone()
+                .any(|b| back == b || (back < b) != (v < b) || (back > b) != (v > b))
+    };
+    if !misleads(&text) || !v.is_finite() {
+        return text;
+    }
+    // One significant digit more at a time, up to the 17 that give `v` back exactly.
+    (6..=16)
+        .map(|d| {
+            let rounded: f64 = format!("{v:.d$e}").parse().unwrap_or(v);
+            if rounded != 0.0 && !(1e-4..1e15).contains(&rounded.abs()) {
+                format!("{rounded:e}")
+            } else {
+                format!("{rounded}")
+            }
+        })
+        .find(|text| !misleads(text))
+        .unwrap_or_else(|| format!("{v}"))
 }
 
 /// The figure `f` of option `o`, or `None` where it does not exist (no IRR, no wait, no
@@ -493,4 +520,28 @@ fn value(output: &Output, mc: Option<&MonteCarlo>, o: usize, f: Figure) -> Optio
         }
     }
     .filter(|v| v.is_finite())
+}
+
+#[cfg(test)]
+mod tests {
+    use super::shown;
+
+    #[test]
+    fn a_value_shows_on_the_side_of_its_bounds_it_is_on() {
+        let none = std::iter::empty::<f64>;
+        assert_eq!(shown(7_132_803.5, none()), "7132800");
+        // Six digits would show 7132800, below `max = 7132803`, for a value that breaks it:
+        // seven show it above.
+        assert_eq!(shown(7_132_803.5, [7_132_803.0].into_iter()), "7132804");
+        // Six digits would show 7132800, the bound itself, for a value above a `min` of it.
+        assert_eq!(shown(7_132_800.25, [7_132_800.0].into_iter()), "7132800.2");
+        // Far from the bounds, six digits.
+        assert_eq!(shown(7_132_803.5, [1e9, 0.0].into_iter()), "7132800");
+        // Exponent form stays for large values, with the digits that settle the bound.
+        assert_eq!(
+            shown(1.23456789e20, [1.23457e20].into_iter()),
+            "1.234568e20"
+        );
+        assert_eq!(shown(0.5, [0.5].into_iter()), "0.5");
+    }
 }

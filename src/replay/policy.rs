@@ -194,9 +194,10 @@ pub fn outcomes(results: &[PolicyResult]) -> Vec<crate::policy::Outcome> {
             name: r.name.clone(),
             message: r.message.clone(),
             requirement: r.requirement.clone(),
-            value: r
-                .value
-                .map_or_else(|| "none".to_string(), crate::error::number),
+            value: r.value.map_or_else(
+                || "none".to_string(),
+                |v| crate::policy::shown(v, [r.min, r.max].into_iter().flatten()),
+            ),
             number: r.value,
             holds: r.holds,
         })
