@@ -229,15 +229,19 @@ pub struct Sweep {
     /// Grid points, the last axis varying fastest.
     pub points: Vec<Point>,
     /// Index of the lowest objective among the points that serve their demand (the first on
-    /// ties); among all points when none does.
+    /// ties); among all points when none does or when unserved work has a price.
     pub best: usize,
+    /// Whether unserved work has a price, which every point's objective includes: then every
+    /// point competes, and the lowest is the optimum whether or not it serves its demand.
+    pub priced: bool,
 }
 
 impl Sweep {
-    /// Whether the best point serves its demand, i.e. is an optimum; when no point does, it
-    /// is only the point with the lowest objective.
+    /// Whether the best point is an optimum: it serves its demand, or unserved work is priced
+    /// into every point's objective. Otherwise no point serves its demand and the best is only
+    /// the point with the lowest objective.
     pub fn optimum_serves(&self) -> bool {
-        self.points.get(self.best).is_some_and(|p| p.serves_demand)
+        self.priced || self.points.get(self.best).is_some_and(|p| p.serves_demand)
     }
 
     /// `input` with the swept parameters at the best point's values: the scenario the sweep
@@ -910,6 +914,7 @@ fn finish(plan: &Plan, points: Vec<Point>) -> Sweep {
         samples: plan.samples,
         points,
         best,
+        priced: plan.priced,
     }
 }
 

@@ -94,9 +94,9 @@ pub fn build(run: &Run, charts: &[Chart], analyses: &Analyses) -> Content {
     Content {
         title: input.name.clone(),
         scope: format!(
-            "Scenario {}: {} months from {}, amounts in {}, discounted at {:.1}% per year{}; baseline {}.",
+            "Scenario {}: {} from {}, amounts in {}, discounted at {:.1}% per year{}; baseline {}.",
             run.source,
-            input.horizon_months,
+            super::months(input.horizon_months),
             input.start,
             input.currency,
             input.discount_rate * 100.0,
@@ -355,7 +355,15 @@ fn sweep_section(run: &Run, s: &Sweep) -> Section {
         at.join(" and "),
         money(best.objective)
     );
-    if unmet > 0 && s.optimum_serves() {
+    if unmet > 0 && s.priced {
+        text.push_str(&if unmet == 1 {
+            "; 1 point leaves demand unmet, the price of that work in its objective".to_string()
+        } else {
+            format!(
+                "; {unmet} points leave demand unmet, the price of that work in their objective"
+            )
+        });
+    } else if unmet > 0 && s.optimum_serves() {
         text.push_str(&format!(
             "; {unmet} point{} leave demand unmet and cannot be the optimum",
             if unmet == 1 { "" } else { "s" }

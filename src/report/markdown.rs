@@ -7,8 +7,8 @@ pub fn render(run: &Run, monthly: bool) -> String {
     let mut out = String::new();
     out.push_str(&format!("# {}\n\n", escape(&run.input.name)));
     out.push_str(&format!(
-        "{} months from {}, amounts in {}, discounted at {:.1}% per year.\n\n",
-        run.input.horizon_months,
+        "{} from {}, amounts in {}, discounted at {:.1}% per year.\n\n",
+        super::months(run.input.horizon_months),
         run.input.start,
         run.input.currency,
         run.input.discount_rate * 100.0

@@ -699,6 +699,15 @@ fn na() -> String {
     "n/a".to_string()
 }
 
+/// A count of months: `1 month`, `24 months`.
+pub fn months(n: usize) -> String {
+    if n == 1 {
+        "1 month".to_string()
+    } else {
+        format!("{} months", quantity(n as f64))
+    }
+}
+
 /// Whole money units with thousands separators.
 pub fn money(v: f64) -> String {
     group_thousands(v.round())
@@ -784,6 +793,8 @@ mod tests {
         assert_eq!(money(1_234_567.4), "1,234,567");
         assert_eq!(money(-999.6), "-1,000");
         assert_eq!(money(-0.2), "0");
+        assert_eq!(months(1), "1 month");
+        assert_eq!(months(36), "36 months");
         assert_eq!(percent(-1.33e-17), "0.0%");
         assert_eq!(percent(-0.0), "0.0%");
         assert_eq!(percent(-0.0006), "-0.1%");

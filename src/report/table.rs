@@ -7,9 +7,9 @@ use comfy_table::{Cell, CellAlignment, ContentArrangement, Table, presets};
 pub fn render(run: &Run, monthly: bool, color: bool) -> String {
     let mut out = String::new();
     out.push_str(&format!(
-        "{} — {} months from {}, {} at {:.1}% per year\n\n",
+        "{} — {} from {}, {} at {:.1}% per year\n\n",
         run.input.name,
-        run.input.horizon_months,
+        super::months(run.input.horizon_months),
         run.input.start,
         run.input.currency,
         run.input.discount_rate * 100.0

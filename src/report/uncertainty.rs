@@ -369,7 +369,9 @@ pub fn sweep(
                     r.extend([
                         money(p.objective),
                         quantity(p.unmet_gpu_hours),
-                        if i == s.best && s.optimum_serves() {
+                        if i == s.best && s.optimum_serves() && !p.serves_demand {
+                            "optimum, unmet demand priced".into()
+                        } else if i == s.best && s.optimum_serves() {
                             "optimum".into()
                         } else if i == s.best {
                             "lowest, unmet demand".into()

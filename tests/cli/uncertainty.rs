@@ -1995,6 +1995,47 @@ fn a_sweep_in_which_no_point_serves_demand_has_no_optimum() {
 }
 
 #[test]
+fn a_sweep_with_priced_unserved_work_ranks_every_point() {
+    // The same grid with a price on unserved work: every point's PV includes the price of
+    // what it leaves unserved, so the lowest is the optimum even though it serves too little,
+    // and no output says that no point serves demand.
+    let text = std::fs::read_to_string(repo().join(FLEET))
+        .unwrap()
+        .replace(
+            "path = \"option[hybrid-l40s-coreweave].servers\"",
+            "path = \"option[own-l40s].servers\"",
+        )
+        .replace("to = 40\n", "to = 4\n")
+        .replace(
+            "baseline = \"own-l40s\"",
+            "baseline = \"own-l40s\"\nunserved_cost_per_gpu_hour = 0.5",
+        )
+        .replace(
+            "\"profiles/inference-diurnal.csv\"",
+            &format!(
+                "{:?}",
+                repo().join("scenarios/profiles/inference-diurnal.csv")
+            ),
+        );
+    let scratch = Scratch::new();
+    let path = scratch.write("priced.toml", &text);
+    let doc = json(&[arg("sweep"), arg(&path), arg("--format"), arg("json")]);
+    let points = array(&doc, "points");
+    assert!(points.iter().all(|p| p["serves_demand"] == false));
+    // The optimum is the point of lowest PV over the whole grid.
+    let lowest = points
+        .iter()
+        .map(|p| p["objective"].as_f64().unwrap())
+        .fold(f64::INFINITY, f64::min);
+    assert_eq!(doc["optimum"]["objective"].as_f64(), Some(lowest));
+    assert_eq!(doc["optimum"]["serves_demand"], false);
+    let table = success([arg("sweep"), arg(&path)]);
+    assert!(table.contains("Optimum for own-l40s:"), "{table}");
+    assert!(!table.contains("serves all demand"), "{table}");
+    assert!(table.contains("optimum, unmet demand priced"), "{table}");
+}
+
+#[test]
 fn sweep_with_too_many_samples_in_all() {
     // 100,000 points are allowed, and so are 10,000 samples per point, but not both at once.
     let text = base_with(
