@@ -2,6 +2,7 @@
 //! figure, whether the winner changed, and which changed inputs explain each option's change in
 //! PV (Shapley values, D1–D3 in the README). Pure: the caller reads files and simulates.
 
+use crate::catalog::Catalog;
 use crate::error::InputError;
 use crate::model::{self, CloudIn, Input, OptionIn, OwnedIn, WorkloadIn};
 use rayon::prelude::*;
@@ -408,9 +409,13 @@ impl Shown for Option<std::sync::Arc<model::trace::TraceIn>> {
     }
 }
 
+/// A scheduler by the name a scenario gives it: `fifo`, `easy-backfill`, ...
 impl Shown for crate::replay::Policy {
     fn shown(&self) -> String {
-        format!("{self:?}")
+        use clap::ValueEnum;
+        self.to_possible_value()
+            .map(|v| v.get_name().to_string())
+            .unwrap_or_default()
     }
 }
 
@@ -436,14 +441,102 @@ shown_display!(
     crate::timeline::YearMonth
 );
 
-macro_rules! shown_debug {
-    ($($t:ty),*) => { $(impl Shown for $t { fn shown(&self) -> String { format!("{self:?}") } })* };
+/// A rate as a percentage, without the noise of binary fractions: 0.09 is `9%`.
+fn percentage(rate: f64) -> String {
+    let p = (rate * 100.0 * 1e9).round() / 1e9;
+    format!("{}%", p + 0.0)
 }
-shown_debug!(
-    model::Financing,
-    model::Commitment,
-    crate::finance::Depreciation
-);
+
+/// Financing as a scenario's `financing` table says it.
+impl Shown for model::Financing {
+    fn shown(&self) -> String {
+        match self {
+            model::Financing::Cash => "cash".into(),
+            model::Financing::Loan {
+                annual_rate,
+                term_months,
+                down_payment,
+            } => {
+                let mut s = format!(
+                    "loan at {} for {term_months} months",
+                    percentage(*annual_rate)
+                );
+                if *down_payment != 0.0 {
+                    s.push_str(&format!(", down payment {down_payment}"));
+                }
+                s
+            }
+            model::Financing::Lease {
+                annual_rate,
+                term_months,
+                residual,
+            } => format!(
+                "lease at {} for {term_months} months, residual {residual}",
+                percentage(*annual_rate)
+            ),
+        }
+    }
+}
+
+/// A commitment by the key a scenario sets it with.
+impl Shown for model::Commitment {
+    fn shown(&self) -> String {
+        match self {
+            model::Commitment::None => "no commitment".into(),
+            model::Commitment::Share(s) => format!("committed_share = {s}"),
+            model::Commitment::Gpus(n) => format!("committed_gpus = {n}"),
+        }
+    }
+}
+
+/// A depreciation method described; [`depreciation_shown`] names it by its policy id where the
+/// catalog has one.
+impl Shown for crate::finance::Depreciation {
+    fn shown(&self) -> String {
+        use crate::finance::Depreciation;
+        match self {
+            Depreciation::StraightLine {
+                life_years,
+                salvage_fraction,
+            } => format!("straight line over {life_years} years, salvage {salvage_fraction}"),
+            Depreciation::DecliningBalance {
+                life_years,
+                factor,
+                salvage_fraction,
+                switch_to_straight_line,
+            } => {
+                let mut s = format!(
+                    "declining balance at {factor}× over {life_years} years, salvage {salvage_fraction}"
+                );
+                if *switch_to_straight_line {
+                    s.push_str(", then straight line");
+                }
+                s
+            }
+            Depreciation::Table { annual_rates } => format!(
+                "annual rates {}",
+                annual_rates
+                    .iter()
+                    .map(f64::to_string)
+                    .collect::<Vec<_>>()
+                    .join(", ")
+            ),
+        }
+    }
+}
+
+/// A depreciation method by the id of the one catalog policy with that method, else described.
+fn depreciation_shown(d: &crate::finance::Depreciation, catalog: &Catalog) -> String {
+    let mut ids = catalog
+        .policies
+        .iter()
+        .filter(|p| p.method().as_ref() == Some(d))
+        .map(|p| p.id.as_str());
+    match (ids.next(), ids.next()) {
+        (Some(id), None) => id.to_string(),
+        _ => d.shown(),
+    }
+}
 
 impl Shown for model::TaxIn {
     fn shown(&self) -> String {
@@ -512,7 +605,8 @@ fn option_shape(o: &OptionIn) -> String {
 
 /// The inputs that differ between `old` and `new`, and what cannot be attributed: workloads
 /// and options added or removed, and a changed currency or baseline (which move no PV).
-pub fn changed_inputs(old: &Input, new: &Input) -> (Vec<Input1>, Vec<String>) {
+/// Depreciation methods are named by their policy ids in `catalog`.
+pub fn changed_inputs(old: &Input, new: &Input, catalog: &Catalog) -> (Vec<Input1>, Vec<String>) {
     let mut out = Vec::new();
     let mut unattributed = Vec::new();
     let push = |out: &mut Vec<Input1>, scope: Scope, field, name: String, o, n| {
@@ -587,7 +681,17 @@ pub fn changed_inputs(old: &Input, new: &Input) -> (Vec<Input1>, Vec<String>) {
             for (i, f) in OWNED_FIELDS.iter().enumerate() {
                 if (f.differs)(a, b) {
                     let name = format!("option[{}].owned.{}", o.name, f.name);
-                    let (x, y) = ((f.show)(a), (f.show)(b));
+                    let (x, y) = match f.name {
+                        "depreciation" => (
+                            depreciation_shown(&a.depreciation, catalog),
+                            depreciation_shown(&b.depreciation, catalog),
+                        ),
+                        "tax_depreciation" => (
+                            depreciation_shown(&a.tax_depreciation, catalog),
+                            depreciation_shown(&b.tax_depreciation, catalog),
+                        ),
+                        _ => ((f.show)(a), (f.show)(b)),
+                    };
                     push(&mut out, Scope::Owned(o.name.clone()), i, name, x, y);
                 }
             }
@@ -692,8 +796,8 @@ pub struct Drivers {
 }
 
 /// The drivers of the change from `old` to `new` (README D1–D3).
-pub fn drivers(old: &Input, new: &Input) -> Drivers {
-    let (inputs, unattributed) = changed_inputs(old, new);
+pub fn drivers(old: &Input, new: &Input, catalog: &Catalog) -> Drivers {
+    let (inputs, unattributed) = changed_inputs(old, new, catalog);
     let section_of = |i: &Input1| i.section.clone();
     let kind_of = |i: &Input1| match i.scope {
         Scope::Scenario => "scenario".to_string(),
@@ -841,7 +945,6 @@ pub fn shapley(k: usize, v: impl Fn(usize, usize) -> f64, outputs: usize) -> Vec
 #[cfg(test)]
 mod tests {
     use super::*;
-    use crate::catalog::Catalog;
     use crate::run::Loaded;
     use crate::scenario::Source;
 
@@ -876,14 +979,17 @@ site = "us-tx-colo"
 offer = "aws-p5.48xlarge-us-east-1"
 "#;
 
+    fn catalog() -> Catalog {
+        Catalog::load::<&str>(&[]).expect("built-in catalogs")
+    }
+
     fn input() -> Input {
         let source = Source {
             display: "test".into(),
             text: SCENARIO.into(),
             base_dir: None,
         };
-        let catalog = Catalog::load::<&str>(&[]).expect("built-in catalogs");
-        Loaded::resolve(source, catalog)
+        Loaded::resolve(source, catalog())
             .expect("valid scenario")
             .resolved
             .input
@@ -922,7 +1028,7 @@ offer = "aws-p5.48xlarge-us-east-1"
         let mut new = old.clone();
         cloud(&mut new, "rent").on_demand_per_gpu_hour *= 1.3;
         cloud(&mut new, "rent").storage_per_tb_month += 7.0;
-        let d = drivers(&old, &new);
+        let d = drivers(&old, &new, &catalog());
         assert_eq!(d.method, Method::Inputs);
         assert_eq!(d.players.len(), 2);
         let mut price_only = old.clone();
@@ -958,7 +1064,7 @@ offer = "aws-p5.48xlarge-us-east-1"
         let mut new = old.clone();
         cloud(&mut new, "rent").on_demand_per_gpu_hour *= 2.0;
         new.demand_scale *= 2.0;
-        let d = drivers(&old, &new);
+        let d = drivers(&old, &new, &catalog());
         let base = pv(&old, "rent");
         let price = contribution(&d, "option[rent].cloud.on_demand_per_gpu_hour", "rent");
         let scale = contribution(&d, "demand_scale", "rent");
@@ -1000,7 +1106,7 @@ offer = "aws-p5.48xlarge-us-east-1"
         new.discount_rate = 0.1;
         new.demand_growth_per_year = 0.05;
         new.workloads[0].growth_per_year = 0.3;
-        let d = drivers(&old, &new);
+        let d = drivers(&old, &new, &catalog());
         assert_eq!(d.inputs.len(), 11);
         assert_eq!(d.method, Method::Sections);
         assert_eq!(d.players.len(), 4);
@@ -1020,7 +1126,7 @@ offer = "aws-p5.48xlarge-us-east-1"
         let old = input();
         let mut new = old.clone();
         new.options[1].name = "mix2".into();
-        let d = drivers(&old, &new);
+        let d = drivers(&old, &new, &catalog());
         assert!(d.players.is_empty());
         assert_eq!(d.options, ["rent"]);
         assert!(d.unattributed.iter().any(|u| u == "option `mix` removed"));

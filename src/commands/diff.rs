@@ -46,7 +46,7 @@ pub fn diff(args: DiffArgs, quiet: bool) -> Result<(), Failure> {
     let new = simulate(new, quiet, &args.new)?;
     let (diff, outcomes) = match (old, new) {
         ((old_figures, Some(old_run)), (new_figures, Some(new_run))) => {
-            let drivers = diff::drivers(&old_run.input, &new_run.input);
+            let drivers = diff::drivers(&old_run.input, &new_run.input, &catalog);
             let outcomes = tcosim::policy::evaluate(&policies, &new_run.output, None);
             (Diff::new(old_figures, new_figures, Some(drivers)), outcomes)
         }

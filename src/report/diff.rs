@@ -156,6 +156,7 @@ fn driver_rows(d: &Drivers, currency: &str) -> (Vec<String>, Vec<Vec<String>>) {
         .map(|p| {
             let (old, new) = match (d.method, p.inputs.as_slice()) {
                 (Method::Inputs, [i]) => (d.inputs[*i].old.clone(), d.inputs[*i].new.clone()),
+                (_, [_]) => ("1 input".to_string(), String::new()),
                 _ => (format!("{} inputs", p.inputs.len()), String::new()),
             };
             let mut row = vec![p.name.clone(), old, new];

@@ -2,10 +2,10 @@
 //! runs, drivers whose contributions add up to them, figures-only diffs of JSON results, git
 //! revisions, the Markdown comment, and the exit codes.
 
-use crate::support::{BASE, Scratch, arg, edit, output, rejected, stderr, stdout, tcosim};
+use crate::support::{BASE, Scratch, arg, edit, output, rejected, repo, stderr, stdout, tcosim};
 use serde_json::Value;
 use std::ffi::OsStr;
-use std::path::Path;
+use std::path::{Path, PathBuf};
 use std::process::Command;
 
 /// Contributions are sums of 2^k PV differences of a few hundred thousand: far below a cent.
@@ -393,4 +393,183 @@ fn policies_need_a_scenario_as_new() {
         ],
         &["policies need a scenario to check"],
     );
+}
+
+/// The drivers of `tcosim diff OLD NEW` in `format`, run from the repository root.
+fn diff_text(old: &Path, new: &Path, format: &str) -> String {
+    let out = output([
+        OsStr::new("diff"),
+        arg(old),
+        arg(new),
+        OsStr::new("--format"),
+        OsStr::new(format),
+    ]);
+    assert_eq!(out.status.code(), Some(0), "{}", stderr(&out));
+    stdout(&out)
+}
+
+/// Asserts that every output of the diff shows `old` → `new` for `input`, and no value in the
+/// Rust forms of the model (`Share(0.6)`, `Lease { … }`).
+fn shows_values(old: &Path, new: &Path, input: &str, old_value: &str, new_value: &str) {
+    let json: Value = serde_json::from_str(&diff_text(old, new, "json")).expect("JSON");
+    let drivers = json["drivers"].as_array().expect("drivers");
+    let row = drivers
+        .iter()
+        .find(|d| d["input"] == input)
+        .unwrap_or_else(|| panic!("{input} in {drivers:?}"));
+    assert_eq!(row["old"], old_value);
+    assert_eq!(row["new"], new_value);
+    for format in ["table", "markdown", "json"] {
+        let text = diff_text(old, new, format);
+        if format != "json" {
+            assert!(text.contains(input), "{format}: {text}");
+            assert!(text.contains(old_value), "{format}: {text}");
+            assert!(text.contains(new_value), "{format}: {text}");
+        }
+        for debug in [
+            "{ ",
+            "Share(",
+            "Gpus(",
+            "Lease",
+            "Loan",
+            "Table",
+            "StraightLine",
+        ] {
+            assert!(!text.contains(debug), "{format} shows `{debug}`: {text}");
+        }
+    }
+    for d in drivers {
+        for side in ["old", "new"] {
+            let v = d[side].as_str().expect("a value as text");
+            assert!(!v.contains('{') && !v.contains('('), "{v}");
+        }
+    }
+}
+
+/// An example scenario with `from` replaced by `to`, written next to a copy of its profiles.
+fn example_edited(dir: &Scratch, example: &str, name: &str, from: &str, to: &str) -> PathBuf {
+    let text = std::fs::read_to_string(repo().join("scenarios").join(example)).expect("example");
+    let profile = "profiles/inference-diurnal.csv";
+    let csv = std::fs::read_to_string(repo().join("scenarios").join(profile)).expect("profile");
+    dir.write(profile, &csv);
+    dir.write(name, &text.replace(from, to))
+}
+
+#[test]
+fn a_changed_commitment_shows_the_keys_a_scenario_sets() {
+    let dir = Scratch::new();
+    let old = repo().join("scenarios/inference-fleet.toml");
+    let new = example_edited(
+        &dir,
+        "inference-fleet.toml",
+        "new.toml",
+        "committed_share = 0.6",
+        "committed_gpus = 40",
+    );
+    shows_values(
+        &old,
+        &new,
+        "option[aws-l40s-committed].cloud.commitment",
+        "committed_share = 0.6",
+        "committed_gpus = 40",
+    );
+}
+
+#[test]
+fn a_lease_turned_loan_shows_rate_term_and_residual() {
+    let dir = Scratch::new();
+    let old = repo().join("scenarios/startup-finetune.toml");
+    let lease =
+        "financing = { kind = \"lease\", annual_rate = 0.09, term_months = 36, residual = 0.2 }";
+    let new = example_edited(
+        &dir,
+        "startup-finetune.toml",
+        "new.toml",
+        lease,
+        "financing = { kind = \"loan\", annual_rate = 0.08, term_months = 36 }",
+    );
+    shows_values(
+        &old,
+        &new,
+        "option[own-2-hgx].owned.financing",
+        "lease at 9% for 36 months, residual 0.2",
+        "loan at 8% for 36 months",
+    );
+    let down = example_edited(
+        &dir,
+        "startup-finetune.toml",
+        "down.toml",
+        lease,
+        "financing = { kind = \"cash\" }",
+    );
+    shows_values(
+        &old,
+        &down,
+        "option[own-2-hgx].owned.financing",
+        "lease at 9% for 36 months, residual 0.2",
+        "cash",
+    );
+}
+
+#[test]
+fn a_changed_depreciation_shows_the_policy_ids() {
+    let dir = Scratch::new();
+    let old = repo().join("scenarios/inference-fleet.toml");
+    let new = example_edited(
+        &dir,
+        "inference-fleet.toml",
+        "new.toml",
+        "depreciation = \"macrs-5y\"",
+        "depreciation = \"straight-line-5y\"",
+    );
+    shows_values(
+        &old,
+        &new,
+        "option[own-l4].owned.depreciation",
+        "macrs-5y",
+        "straight-line-5y",
+    );
+}
+
+/// With more than ten changed inputs the drivers are grouped by section; a section of one
+/// changed input says `1 input`.
+#[test]
+fn a_group_of_one_input_is_counted_in_the_singular() {
+    let dir = Scratch::new();
+    let old = repo().join("scenarios/inference-fleet.toml");
+    let text = std::fs::read_to_string(&old).expect("example");
+    // 6 depreciations (owned and tax, 3 options), 3 salaries, the discount rate, one growth.
+    let text = text
+        .replace(
+            "depreciation = \"macrs-5y\"",
+            "depreciation = \"straight-line-5y\"",
+        )
+        .replace(
+            "staff_salary_per_year = 170000",
+            "staff_salary_per_year = 180000",
+        )
+        .replace("discount_rate = 0.09", "discount_rate = 0.08")
+        .replace("growth_per_year = 0.08", "growth_per_year = 0.1");
+    let csv = std::fs::read_to_string(repo().join("scenarios/profiles/inference-diurnal.csv"))
+        .expect("profile");
+    dir.write("profiles/inference-diurnal.csv", &csv);
+    let new = dir.write("new.toml", &text);
+    let table = diff_text(&old, &new, "table");
+    assert!(
+        table.contains("Shapley values over 5 sections, as 11 inputs changed"),
+        "{table}"
+    );
+    let row = |name: &str| {
+        table
+            .lines()
+            .find(|l| l.starts_with(&format!("│ {name} ")))
+            .unwrap_or_else(|| panic!("{name}: {table}"))
+            .to_string()
+    };
+    assert!(row("scenario").contains(" 1 input ┆"), "{table}");
+    assert!(
+        row("workload chat inference").contains(" 1 input ┆"),
+        "{table}"
+    );
+    assert!(row("option own-l4").contains(" 3 inputs ┆"), "{table}");
 }
