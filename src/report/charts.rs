@@ -713,6 +713,23 @@ pub(crate) fn y_range(lo: f64, hi: f64) -> std::ops::Range<f64> {
     lo..hi + 0.08 * span
 }
 
+/// How many x ticks a month axis of `h` months asks plotters for: one per month up to ten, so
+/// that a short horizon is not ticked at fractions of a month (plotters takes the finest round
+/// step that gives at most this many ticks, which is then 1 month, or a whole number of months
+/// from 9 months on).
+fn month_ticks(h: usize) -> usize {
+    (h + 1).clamp(2, 10)
+}
+
+/// The label of a tick on a month axis: the month, or nothing at a fraction of one.
+fn month_tick(v: &f64) -> String {
+    if (v - v.round()).abs() < 1e-9 {
+        format!("{:.0}", v.round())
+    } else {
+        String::new()
+    }
+}
+
 /// The mesh of every chart: light grid, house fonts.
 macro_rules! mesh {
     ($chart:expr) => {
@@ -819,7 +836,8 @@ impl Spec for Cumulative<'_> {
             mesh!(chart)
                 .x_desc(format!("Month from {}", self.run.input.start))
                 .y_desc(format!("Cumulative cost [{cur}]"))
-                .x_label_formatter(&|v| format!("{v:.0}"))
+                .x_labels(month_ticks(h))
+                .x_label_formatter(&month_tick)
                 .y_label_formatter(&|v| tick(*v))
                 .draw()?;
             // Options that serve their demand last, so that they are drawn on top.
@@ -1225,7 +1243,8 @@ impl Spec for DemandCapacity<'_> {
             mesh!(chart)
                 .x_desc("Month")
                 .y_desc(y_desc)
-                .x_label_formatter(&|v| format!("{v:.0}"))
+                .x_labels(month_ticks(h))
+                .x_label_formatter(&month_tick)
                 .y_label_formatter(&|v| tick(*v))
                 .draw()?;
             let mut layers: Vec<(RGBColor, MonthValue)> = vec![
@@ -1781,6 +1800,27 @@ mod tests {
         assert_eq!(tick(2_000_000.0), "2M");
         assert_eq!(tick(-1_250_000.0), "-1.25M");
         assert_eq!(tick(3_400_000_000.0), "3.4B");
+    }
+
+    #[test]
+    fn month_axes_tick_whole_months() {
+        use plotters::coord::ranged1d::{KeyPointHint, Ranged};
+        // Up to 8 months every month is ticked, from 9 on a whole number of months apart.
+        let ticks = |h: usize| {
+            let axis: RangedCoordf64 = (0f64..h as f64).into();
+            axis.key_points(month_ticks(h).max_num_points())
+        };
+        for h in 1..=8 {
+            let months: Vec<f64> = (0..=h).map(|m| m as f64).collect();
+            assert_eq!(ticks(h), months, "{h} months");
+        }
+        assert_eq!(ticks(12), [0.0, 2.0, 4.0, 6.0, 8.0, 10.0, 12.0]);
+        for h in [9, 10, 24, 36, 60, 120, 240] {
+            assert!(ticks(h).iter().all(|t| t.fract() == 0.0), "{h} months");
+        }
+        // A tick at a fraction of a month has no label.
+        assert_eq!(month_tick(&3.0), "3");
+        assert_eq!(month_tick(&0.5), "");
     }
 
     #[test]

@@ -4,7 +4,7 @@
 //! draws each PV histogram on its own x axis; the page renders in a real browser.
 
 use crate::report::{CHARTS, fleet, renders_in_a_browser};
-use crate::support::{Scratch, arg, success};
+use crate::support::{Scratch, arg, edit, success};
 use std::path::{Path, PathBuf};
 use std::sync::OnceLock;
 use tcosim::report::charts::{SIZE, svg_text_width};
@@ -456,4 +456,190 @@ fn a_priced_option_competes_and_says_so() {
 #[test]
 fn the_crowded_report_renders_in_a_headless_browser() {
     renders_in_a_browser(crowded());
+}
+
+/// One on-prem option over `months` months with an uncertain discount rate, so that the
+/// report draws the cost fan as well as the deterministic charts.
+fn short_horizon(months: usize) -> String {
+    format!(
+        r#"
+name = "short"
+horizon_months = {months}
+start = "2027-01"
+currency = "USD"
+discount_rate = 0.1
+reference_accelerator = "h100-sxm"
+baseline = "own"
+
+[[workload]]
+name = "w"
+gpu_hours_per_month = 1000
+profile = "flat"
+
+[[option]]
+name = "own"
+kind = "onprem"
+server = "hgx-h100-oem"
+servers = 1
+site = "us-tx-colo"
+
+[[uncertain]]
+path = "discount_rate"
+distribution = "uniform"
+low = 0.05
+high = 0.15
+"#
+    )
+}
+
+/// Renders the report of `scenario` with 50 samples into `scratch` and returns its folder.
+fn small_report(scratch: &Scratch, scenario: &str) -> PathBuf {
+    let path = scratch.write("s.toml", scenario);
+    let out = scratch.path("report");
+    success([
+        arg("report"),
+        arg(&path),
+        arg("--out"),
+        arg(&out),
+        arg("--samples"),
+        arg("50"),
+        arg("--seed"),
+        arg("1"),
+    ]);
+    out
+}
+
+/// The labels of `svg`'s x ticks that are whole numbers (texts hung below an axis at the
+/// tick-label size), one list per axis in left-to-right order: a row of ticks starts a new axis
+/// where a label is smaller than the one before it.
+fn x_tick_rows(svg: &str) -> Vec<Vec<String>> {
+    let doc = roxmltree::Document::parse(svg).expect("the SVG is well-formed XML");
+    let mut ticks: Vec<(i64, f64, String)> = doc
+        .descendants()
+        .filter(|n| n.is_element() && n.tag_name().name() == "text")
+        .filter(|n| {
+            n.attribute("dy") == Some("0.76em") && n.attribute("text-anchor") == Some("middle")
+        })
+        .filter(|n| n.attribute("font-size").and_then(|s| s.parse::<f64>().ok()) < Some(12.0))
+        .filter_map(|n| {
+            let text = n.text().map(str::trim).unwrap_or("").to_string();
+            let y = n.attribute("y")?.parse::<f64>().ok()?.round() as i64;
+            let x = n.attribute("x")?.parse::<f64>().ok()?;
+            Some((y, x, text))
+        })
+        .collect();
+    ticks.sort_by(|a, b| a.0.cmp(&b.0).then(a.1.total_cmp(&b.1)));
+    let mut rows: Vec<Vec<String>> = Vec::new();
+    let mut last: Option<(i64, f64)> = None;
+    for (y, _, text) in ticks {
+        let value = text.parse::<f64>().unwrap_or(f64::NAN);
+        let continues = last.is_some_and(|(ly, lv)| {
+            ly == y && value.partial_cmp(&lv) != Some(std::cmp::Ordering::Less)
+        });
+        if !continues {
+            rows.push(Vec::new());
+        }
+        rows.last_mut().expect("a row").push(text);
+        last = Some((y, value));
+    }
+    rows
+}
+
+#[test]
+fn month_axes_of_short_horizons_tick_each_whole_month_once() {
+    for months in [1usize, 2, 3, 5] {
+        let scratch = Scratch::new();
+        let out = small_report(&scratch, &short_horizon(months));
+        // Months 0 to the horizon, each once: a month axis has no fractional ticks.
+        let expected: Vec<String> = (0..=months).map(|m| m.to_string()).collect();
+        for (chart, axes) in [
+            ("cumulative-cost", 2),
+            ("cost-fan", 1),
+            ("demand-capacity", 1),
+        ] {
+            let rows = x_tick_rows(&svg(&out, chart));
+            assert_eq!(
+                rows,
+                vec![expected.clone(); axes],
+                "{chart} at {months} months"
+            );
+        }
+    }
+}
+
+/// The y tick values of `svg` (texts right-aligned and centred on their tick), as numbers:
+/// `2,000` is 2000 and `10k` 10000.
+fn y_tick_values(svg: &str) -> Vec<f64> {
+    let doc = roxmltree::Document::parse(svg).expect("the SVG is well-formed XML");
+    doc.descendants()
+        .filter(|n| n.is_element() && n.tag_name().name() == "text")
+        .filter(|n| n.attribute("dy") == Some("0.5ex") && n.attribute("text-anchor") == Some("end"))
+        .filter_map(|n| {
+            let text = n.text()?.trim().replace(',', "");
+            match text.strip_suffix('k') {
+                Some(k) => k.parse::<f64>().ok().map(|v| v * 1e3),
+                None => text.parse::<f64>().ok(),
+            }
+        })
+        .collect()
+}
+
+#[test]
+fn a_pv_histogram_of_samples_all_alike_is_one_bar_of_all_of_them() {
+    // Every input fixed: each of the 50 samples costs the same. And no demand on two clouds:
+    // every sample costs 0, whatever the discount rate.
+    let fixed = edit(
+        &short_horizon(12),
+        "distribution = \"uniform\"\nlow = 0.05\nhigh = 0.15",
+        "distribution = \"fixed\"\nvalue = 0.1",
+    );
+    let zero = r#"
+name = "zero"
+horizon_months = 12
+start = "2027-01"
+currency = "USD"
+discount_rate = 0.0
+reference_accelerator = "h100-sxm"
+
+[[workload]]
+name = "w"
+gpu_hours_per_month = 0
+profile = "flat"
+
+[[option]]
+name = "cloud"
+kind = "cloud"
+offer = "lambda-gpu_8x_h100_sxm5"
+
+[[option]]
+name = "cloud2"
+kind = "cloud"
+offer = "lambda-gpu_8x_h100_sxm5"
+
+[[uncertain]]
+path = "discount_rate"
+distribution = "uniform"
+low = 0.0
+high = 0.1
+"#;
+    for (what, scenario, panels) in [("fixed", fixed.as_str(), 1), ("zero", zero, 2)] {
+        let scratch = Scratch::new();
+        let svg = svg(&small_report(&scratch, scenario), "pv-histogram");
+        let values = y_tick_values(&svg);
+        assert!(!values.is_empty(), "{what}: no y ticks");
+        // One bar of 100% of the samples: the axis ends at its top, ticked 0 to 100.
+        let top = values.iter().copied().fold(f64::MIN, f64::max);
+        assert_eq!(top, 100.0, "{what}: y ticks {values:?}");
+        assert_eq!(
+            values.iter().filter(|v| **v == 100.0).count(),
+            panels,
+            "{what}: y ticks {values:?}"
+        );
+        assert!(!svg.contains("per USD 0"), "{what}: a density per USD 0");
+        assert_eq!(
+            svg.matches("% of samples (all at one value)").count(),
+            panels,
+            "{what}"
+        );
+    }
 }

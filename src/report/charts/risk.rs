@@ -121,7 +121,8 @@ impl Spec for Fan<'_> {
         mesh!(chart)
             .x_desc(format!("Month from {}", self.run.input.start))
             .y_desc(format!("Cumulative nominal cost [{cur}]"))
-            .x_label_formatter(&|v| format!("{v:.0}"))
+            .x_labels(month_ticks(h))
+            .x_label_formatter(&month_tick)
             .y_label_formatter(&|v| tick(*v))
             .draw()?;
         let n = self.mc.options.len();
@@ -169,7 +170,7 @@ pub(super) struct Histograms<'a> {
     mc: &'a MonteCarlo,
     marks: Vec<Mark>,
     /// Per option: its panel's x range and the width its densities are per, a round number of
-    /// currency units.
+    /// currency units (none where all its samples have one value).
     panels: Vec<HistogramAxis>,
 }
 
@@ -177,12 +178,16 @@ pub(super) struct Histograms<'a> {
 #[derive(Debug, Clone, Copy, PartialEq)]
 struct HistogramAxis {
     range: (f64, f64),
-    unit: f64,
+    /// The width densities are per, or `None` where every sample has one value: a single bar
+    /// then holds them all and its height is a plain share of samples.
+    unit: Option<f64>,
 }
 
 impl HistogramAxis {
-    /// The axis of bins `(low, high, count)`: their span with 4% room on each side (a narrow
-    /// span around a large value widened to 2% of it), densities per 1/40 of the span.
+    /// The axis of bins `(low, high, count)`: their span with 4% room on each side, densities
+    /// per 1/40 of the span. Where the bins have no span (every sample the same value, to
+    /// within rounding) the axis is 2% of the value (at least 0.02) wide around it, with no
+    /// density unit.
     fn of(bins: &[(f64, f64, u64)]) -> Self {
         let (mut lo, mut hi) = (f64::INFINITY, f64::NEG_INFINITY);
         for (a, b, _) in bins {
@@ -192,14 +197,19 @@ impl HistogramAxis {
         if !(lo.is_finite() && hi.is_finite()) {
             (lo, hi) = (0.0, 1.0);
         }
-        let span = if hi > lo {
-            hi - lo
+        if hi - lo > 1e-9 * lo.abs().max(hi.abs()) {
+            let span = hi - lo;
+            HistogramAxis {
+                range: (lo - 0.04 * span, hi + 0.04 * span),
+                unit: Some(round_step(span / 40.0)),
+            }
         } else {
-            lo.abs().max(1.0) * 0.02
-        };
-        HistogramAxis {
-            range: (lo - 0.04 * span, hi + 0.04 * span),
-            unit: round_step(span / 40.0),
+            let mid = lo / 2.0 + hi / 2.0;
+            let half = mid.abs().max(1.0) * 0.01;
+            HistogramAxis {
+                range: (mid - half, mid + half),
+                unit: None,
+            }
         }
     }
 }
@@ -248,6 +258,9 @@ impl Spec for Histograms<'_> {
             quantity(self.mc.samples as f64),
             self.run.input.currency
         );
+        if self.panels.iter().any(|p| p.unit.is_none()) {
+            s.push_str(" A panel whose samples all have one PV cost shows a single bar holding all of them, its height a plain share of samples.");
+        }
         s.push_str(&marks_caption(&self.marks, "Faded, hatched histograms"));
         s
     }
@@ -268,33 +281,49 @@ impl Spec for Histograms<'_> {
             let colour = option_color(k);
             let mark = self.marks.get(k).copied().unwrap_or(Mark::Serves);
             let (x0, x1) = axis_k.range;
-            let unit = axis_k.unit;
-            let min_width = (x1 - x0) / 300.0;
-            // Share of samples per `unit` of PV cost [%], so that unequal bins compare.
-            let bars: Vec<(f64, f64, f64)> = o
-                .pv_histogram
-                .iter()
-                .map(|(a, b, c)| {
-                    let w = (b - a).max(min_width);
-                    let mid = 0.5 * (a + b);
-                    let (a, b) = if b - a < min_width {
-                        (mid - w / 2.0, mid + w / 2.0)
-                    } else {
-                        (*a, *b)
-                    };
-                    (a, b, *c as f64 / total / w * unit * 100.0)
-                })
-                .collect();
+            let bars: Vec<(f64, f64, f64)> = match axis_k.unit {
+                // Share of samples per `unit` of PV cost [%], so that unequal bins compare.
+                Some(unit) => {
+                    let min_width = (x1 - x0) / 300.0;
+                    o.pv_histogram
+                        .iter()
+                        .map(|(a, b, c)| {
+                            let w = (b - a).max(min_width);
+                            let mid = 0.5 * (a + b);
+                            let (a, b) = if b - a < min_width {
+                                (mid - w / 2.0, mid + w / 2.0)
+                            } else {
+                                (*a, *b)
+                            };
+                            (a, b, *c as f64 / total / w * unit * 100.0)
+                        })
+                        .collect()
+                }
+                // Every sample at one value: one bar, a tenth of the axis wide, of their share.
+                None => {
+                    let count: u64 = o.pv_histogram.iter().map(|b| b.2).sum();
+                    let (mid, w) = (x0 / 2.0 + x1 / 2.0, (x1 - x0) / 10.0);
+                    vec![(mid - w / 2.0, mid + w / 2.0, count as f64 / total * 100.0)]
+                }
+            };
             let hi = bars.iter().map(|b| b.2).fold(0.0, f64::max);
             let name = names.get(k).map_or("", |o| o.name.as_str());
             let inner = panel(area, &mark.label(name), colour, 10)?;
-            let y_desc = fit_desc(
-                &[
-                    format!("% of samples per {cur} {}", tick(unit)),
-                    format!("% per {cur} {}", tick(unit)),
+            let y_desc = match axis_k.unit {
+                Some(unit) => {
+                    // Enough decimals that a unit below 1 never reads as 0.
+                    let per = fine_tick(unit, 10.0 * unit);
+                    vec![
+                        format!("% of samples per {cur} {per}"),
+                        format!("% per {cur} {per}"),
+                    ]
+                }
+                None => vec![
+                    "% of samples (all at one value)".to_string(),
+                    "% of samples".to_string(),
                 ],
-                inner.dim_in_pixel().1.saturating_sub(44),
-            );
+            };
+            let y_desc = fit_desc(&y_desc, inner.dim_in_pixel().1.saturating_sub(44));
             let mut chart = ChartBuilder::on(&inner)
                 .x_label_area_size(44)
                 .y_label_area_size(64)
@@ -765,12 +794,19 @@ mod tests {
         assert!((b.range.0 - (4.06e6 - 0.04 * span)).abs() < 1e-6);
         assert!((b.range.1 - (4.08e6 + 0.04 * span)).abs() < 1e-6);
         // The narrow panel's density unit follows its own span, a round number.
-        assert_eq!(a.unit, 100_000.0);
-        assert_eq!(b.unit, 500.0);
-        // A single value is widened to 2% of it; no bins give a unit axis.
+        assert_eq!(a.unit, Some(100_000.0));
+        assert_eq!(b.unit, Some(500.0));
+        // A single value is widened to 2% of it, 4.95M to 5.05M, and has no density unit.
         let one = HistogramAxis::of(&[(5.0e6, 5.0e6, 100)]);
-        assert!(one.range.0 < 5.0e6 && one.range.1 > 5.0e6);
-        assert!((one.range.1 - one.range.0 - 0.08 * 1.0e5).abs() < 1e-6);
+        assert!((one.range.0 - 4.95e6).abs() < 1e-6 && (one.range.1 - 5.05e6).abs() < 1e-6);
+        assert_eq!(one.unit, None);
+        // So is a spread of rounding only; zero is widened to -0.01 to 0.01.
+        let noise = HistogramAxis::of(&[(5.0e6, 5.0e6 * (1.0 + 1e-12), 100)]);
+        assert_eq!(noise.unit, None);
+        let zero = HistogramAxis::of(&[(0.0, 0.0, 50)]);
+        assert!((zero.range.0 + 0.01).abs() < 1e-12 && (zero.range.1 - 0.01).abs() < 1e-12);
+        assert_eq!(zero.unit, None);
+        // No bins give a unit axis.
         assert_eq!(HistogramAxis::of(&[]).range, (-0.04, 1.04));
     }
 }
