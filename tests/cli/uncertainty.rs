@@ -1957,12 +1957,10 @@ fn sweep_grid_ending_at_the_upper_bound_is_accepted() {
     assert!(last <= 1.0, "the last grid value {last} overshoots `to`");
 }
 
-#[test]
-fn a_sweep_in_which_no_point_serves_demand_has_no_optimum() {
-    // At most 4 owned servers against demand that needs about 30: every point leaves demand
-    // unmet, so the cheapest point (no servers, nothing served) is only the lowest, and every
-    // output says so.
-    let text = std::fs::read_to_string(repo().join(FLEET))
+/// The fleet, its sweep moved to the owned L40S servers from 0 to 4: too few for its demand at
+/// every point; its profile read from the repository.
+fn own_l40s_to_4_servers() -> String {
+    std::fs::read_to_string(repo().join(FLEET))
         .unwrap()
         .replace(
             "path = \"option[hybrid-l40s-coreweave].servers\"",
@@ -1975,7 +1973,15 @@ fn a_sweep_in_which_no_point_serves_demand_has_no_optimum() {
                 "{:?}",
                 repo().join("scenarios/profiles/inference-diurnal.csv")
             ),
-        );
+        )
+}
+
+#[test]
+fn a_sweep_in_which_no_point_serves_demand_has_no_optimum() {
+    // At most 4 owned servers against demand that needs about 30: every point leaves demand
+    // unmet, so the cheapest point (no servers, nothing served) is only the lowest, and every
+    // output says so.
+    let text = own_l40s_to_4_servers();
     let scratch = Scratch::new();
     let path = scratch.write("none-serves.toml", &text);
     let doc = json(&[arg("sweep"), arg(&path), arg("--format"), arg("json")]);
@@ -1999,24 +2005,10 @@ fn a_sweep_with_priced_unserved_work_ranks_every_point() {
     // The same grid with a price on unserved work: every point's PV includes the price of
     // what it leaves unserved, so the lowest is the optimum even though it serves too little,
     // and no output says that no point serves demand.
-    let text = std::fs::read_to_string(repo().join(FLEET))
-        .unwrap()
-        .replace(
-            "path = \"option[hybrid-l40s-coreweave].servers\"",
-            "path = \"option[own-l40s].servers\"",
-        )
-        .replace("to = 40\n", "to = 4\n")
-        .replace(
-            "baseline = \"own-l40s\"",
-            "baseline = \"own-l40s\"\nunserved_cost_per_gpu_hour = 0.5",
-        )
-        .replace(
-            "\"profiles/inference-diurnal.csv\"",
-            &format!(
-                "{:?}",
-                repo().join("scenarios/profiles/inference-diurnal.csv")
-            ),
-        );
+    let text = own_l40s_to_4_servers().replace(
+        "baseline = \"own-l40s\"",
+        "baseline = \"own-l40s\"\nunserved_cost_per_gpu_hour = 0.5",
+    );
     let scratch = Scratch::new();
     let path = scratch.write("priced.toml", &text);
     let doc = json(&[arg("sweep"), arg(&path), arg("--format"), arg("json")]);
