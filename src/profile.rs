@@ -294,88 +294,165 @@ impl Ldc {
         }
         let j = self.bucket(capacity);
         let (lo, hi) = (usize::from(self.guide[j]), usize::from(self.guide[j + 1]));
-        lo + Self::above_in(&self.steps[lo..hi], capacity)
+        lo + Self::above_in(&self.steps, lo, hi, capacity)
     }
 
-    /// Begins the search of [`Ldc::served`] for `capacity` ahead of the answer: finds its
-    /// guide bucket and asks the processor for the bucket's guide entry, so that
-    /// [`Ldc::narrow`] and then [`Ldc::served_ahead`] find their memory in the cache. A
-    /// capacity whose answer reads no guide is marked for the plain search.
-    #[inline(always)]
-    pub fn locate(&self, capacity: f64) -> Ahead {
-        let guided = capacity > 0.0
-            && capacity < self.peak
-            && capacity >= self.low
-            && !self.guide.is_empty()
-            && !self.steps.is_empty();
-        if guided {
-            let j = self.bucket(capacity);
-            prefetch(&self.guide[j]);
-            Ahead::Bucket {
-                capacity,
-                bucket: j as u32,
-            }
-        } else {
-            Ahead::None
+    /// [`Ldc::served_scaled`] of eight capacities with their scale factors and inverses, the
+    /// arithmetic four at a time in 256-bit vector instructions (AVX2): the same operations
+    /// on the same operands as the scalar search, so the same bits. Four capacities all at or
+    /// above the peak are answered without a search; otherwise each reads its guide bucket and
+    /// compares the bucket's first two loads without a branch, and four capacities of which one
+    /// has a bucket of more than two loads (about one search in a hundred on the example
+    /// curves) are searched by [`Ldc::served_scaled`] one by one. An hourly curve, or a curve
+    /// without a guide, is answered capacity by capacity.
+    ///
+    /// # Safety
+    ///
+    /// Callable only where the processor has AVX2 (`is_x86_feature_detected!("avx2")`).
+    #[cfg(target_arch = "x86_64")]
+    #[target_feature(enable = "avx2")]
+    pub fn served_scaled_avx2(
+        &self,
+        capacity: &[f64; 8],
+        f: &[f64; 8],
+        inv: &[f64; 8],
+    ) -> [f64; 8] {
+        use std::arch::x86_64::*;
+        if self.guide.len() != GUIDE + 1 || self.steps.is_empty() {
+            return std::array::from_fn(|j| self.served_scaled(capacity[j], f[j], inv[j]));
         }
-    }
-
-    /// The second step of a search begun by [`Ldc::locate`] on this curve: reads the bucket's
-    /// bounds in the loads and asks the processor for the first of them.
-    #[inline(always)]
-    pub fn narrow(&self, ahead: &mut Ahead) {
-        let Ahead::Bucket { capacity, bucket } = *ahead else {
-            return;
-        };
-        let j = bucket as usize;
-        *ahead = match (self.guide.get(j), self.guide.get(j + 1)) {
-            (Some(lo), Some(hi)) => {
-                prefetch(&self.steps[usize::from(*lo).min(self.steps.len() - 1)]);
-                Ahead::Range {
-                    capacity,
-                    lo: u32::from(*lo),
-                    hi: u32::from(*hi),
+        let last = self.steps.len() - 1;
+        let mut out = [0.0; 8];
+        for half in 0..2 {
+            let at = |v: &[f64; 8]| {
+                let v = &v[4 * half..];
+                _mm256_setr_pd(v[0], v[1], v[2], v[3])
+            };
+            let (c, scale, inverse) = (at(capacity), at(f), at(inv));
+            // As `served_scaled`: the capacity on the curve scaled by f (for f = 1, inv is 1
+            // and c × inv is c), then f × served (served for f = 1), and 0 for f ≤ 0.
+            let q = _mm256_mul_pd(c, inverse);
+            let scaled = |served: __m256d| {
+                _mm256_andnot_pd(
+                    _mm256_cmp_pd::<_CMP_LE_OQ>(scale, _mm256_setzero_pd()),
+                    _mm256_mul_pd(scale, served),
+                )
+            };
+            let total = _mm256_set1_pd(self.total);
+            let ge_peak = _mm256_cmp_pd::<_CMP_GE_OQ>(q, _mm256_set1_pd(self.peak));
+            let result = if _mm256_movemask_pd(ge_peak) == 0b1111 && self.peak > 0.0 {
+                // Every capacity at or above the peak (so above 0): the total, no search.
+                scaled(total)
+            } else {
+                // The guide bucket, as `bucket` (for every capacity, also those that read no
+                // guide, whose bucket is clamped to the guide all the same).
+                let x = _mm256_mul_pd(
+                    _mm256_sub_pd(_mm256_set1_pd(self.peak), q),
+                    _mm256_set1_pd(self.guide_scale),
+                );
+                let x = _mm256_max_pd(
+                    _mm256_min_pd(x, _mm256_set1_pd((GUIDE - 1) as f64)),
+                    _mm256_setzero_pd(),
+                );
+                let mut bucket = [0i32; 4];
+                let mut qs = [0.0; 4];
+                // SAFETY: four i32 and four f64 are written, into arrays of four.
+                unsafe {
+                    _mm_storeu_si128(bucket.as_mut_ptr().cast(), _mm256_cvttpd_epi32(x));
+                    _mm256_storeu_pd(qs.as_mut_ptr(), q);
                 }
+                // Each capacity's loads above it, as `count_above` and `above_in`, lane by
+                // lane without branches: most buckets hold at most two loads (the rest are
+                // searched on their own below). Every load is above a capacity below the
+                // lowest load.
+                let mut above = [0.0; 4];
+                let mut prefix = [0.0; 4];
+                let mut long = false;
+                for k in 0..4 {
+                    let j = (bucket[k] as usize).min(GUIDE - 1);
+                    let (lo, hi) = (usize::from(self.guide[j]), usize::from(self.guide[j + 1]));
+                    let len = hi.saturating_sub(lo);
+                    let load = |i: usize| self.steps[(lo + i).min(last)][0];
+                    let count = usize::from((len > 0) & (load(0) > qs[k]))
+                        + usize::from((len > 1) & (load(1) > qs[k]));
+                    long |= len > 2;
+                    let a = if qs[k] < self.low {
+                        last
+                    } else {
+                        (lo + count).min(last)
+                    };
+                    above[k] = a as f64;
+                    prefix[k] = self.steps[a][1];
+                }
+                let (above, prefix) = (at4(&above), at4(&prefix));
+                // As `served`: q × above + (total − the sum of the loads above); the total at
+                // or above the peak, 0 at or below 0.
+                let served = _mm256_add_pd(_mm256_mul_pd(q, above), _mm256_sub_pd(total, prefix));
+                let served = _mm256_blendv_pd(served, total, ge_peak);
+                let served =
+                    _mm256_andnot_pd(_mm256_cmp_pd::<_CMP_LE_OQ>(q, _mm256_setzero_pd()), served);
+                let mut result = scaled(served);
+                if long {
+                    // A bucket of more than two loads: each capacity searched on its own.
+                    let mut r = [0.0; 4];
+                    for (k, r) in r.iter_mut().enumerate() {
+                        let j = 4 * half + k;
+                        *r = self.served_scaled(capacity[j], f[j], inv[j]);
+                    }
+                    result = at4(&r);
+                }
+                result
+            };
+            // SAFETY: the four f64 written are `out[4 × half..4 × half + 4]`.
+            unsafe { _mm256_storeu_pd(out[4 * half..].as_mut_ptr(), result) };
+        }
+        out
+    }
+
+    /// Asks the processor for the guide entries that [`Ldc::served`] will read for each of
+    /// `capacities`, so that a later answer finds them in the cache: the first of the two
+    /// steps taken ahead of a search. A capacity outside the guide's range asks for an entry
+    /// at its end; requests change no value.
+    #[inline(always)]
+    pub fn prefetch_guide<const N: usize>(&self, capacities: &[f64; N]) {
+        if self.guide.len() == GUIDE + 1 {
+            let buckets: [usize; N] = std::array::from_fn(|j| self.bucket(capacities[j]));
+            for j in buckets {
+                prefetch(&self.guide[j]);
             }
-            _ => Ahead::None,
-        };
-    }
-
-    /// [`Ldc::served`]`(capacity)`, the same bits, using the bounds of a search begun by
-    /// [`Ldc::locate`] and [`Ldc::narrow`] on this curve when it was begun for this capacity
-    /// (else searching afresh).
-    #[inline(always)]
-    pub fn served_ahead(&self, capacity: f64, ahead: &Ahead) -> f64 {
-        if let Ahead::Range {
-            capacity: c,
-            lo,
-            hi,
-        } = *ahead
-            && c == capacity
-            && let Some(bucket) = self.steps.get(lo as usize..hi as usize)
-        {
-            let above = lo as usize + Self::above_in(bucket, capacity);
-            return capacity * above as f64 + (self.total() - self.steps[above][1]);
-        }
-        // Not narrowed, or begun for another capacity. A capacity at or above the peak (no
-        // search begun; often so for every month of an option) serves the total without a
-        // call.
-        if capacity > 0.0 && capacity >= self.peak {
-            self.total
-        } else {
-            self.served(capacity)
         }
     }
 
-    /// Number of `bucket`'s loads above `capacity` (the bucket sorted from the highest).
+    /// Asks the processor for the first load that [`Ldc::served`] will compare for each of
+    /// `capacities`, reading their guide entries (asked for by [`Ldc::prefetch_guide`] a
+    /// step before): the second step taken ahead of a search.
     #[inline(always)]
-    fn above_in(bucket: &[[f64; 2]], capacity: f64) -> usize {
+    pub fn prefetch_loads<const N: usize>(&self, capacities: &[f64; N]) {
+        if self.guide.len() == GUIDE + 1 && !self.steps.is_empty() {
+            let buckets: [usize; N] = std::array::from_fn(|j| self.bucket(capacities[j]));
+            let last = self.steps.len() - 1;
+            for j in buckets {
+                prefetch(&self.steps[usize::from(self.guide[j]).min(last)]);
+            }
+        }
+    }
+
+    /// Number of the loads `steps[lo..hi]` above `capacity` (`lo <= hi < steps.len()`; the
+    /// loads sorted from the highest, so those above come first).
+    #[inline(always)]
+    fn above_in(steps: &[[f64; 2]], lo: usize, hi: usize, capacity: f64) -> usize {
         let above = |s: &[f64; 2]| s[0] > capacity;
-        if bucket.len() <= 4 {
-            // Most buckets hold a load or none: a short scan without a search's branches.
-            bucket.iter().take_while(|s| above(s)).count()
-        } else {
-            bucket.partition_point(above)
+        let len = hi - lo;
+        match steps.get(lo..lo + 4) {
+            Some(four) if len <= 4 => {
+                // Most buckets hold a load or none: the four loads from `lo` are compared
+                // without a branch and those past the bucket left out, so that nothing waits
+                // on a guess of how many are above.
+                (0..4)
+                    .map(|k| usize::from((k < len) & above(&four[k])))
+                    .sum()
+            }
+            _ => steps[lo..hi].partition_point(above),
         }
     }
 
@@ -468,16 +545,11 @@ impl Ldc {
     }
 }
 
-/// A search of a load-duration curve begun ahead of its answer ([`Ldc::locate`],
-/// [`Ldc::narrow`], [`Ldc::served_ahead`]), for one capacity on one curve.
-#[derive(Debug, Clone, Copy, PartialEq)]
-pub enum Ahead {
-    /// No search begun: the answer searches afresh.
-    None,
-    /// Located: the guide bucket of `capacity`, its entry asked for.
-    Bucket { capacity: f64, bucket: u32 },
-    /// Narrowed: the loads `lo..hi` hold the answer for `capacity`, the first asked for.
-    Range { capacity: f64, lo: u32, hi: u32 },
+/// Four numbers in a 256-bit vector.
+#[cfg(target_arch = "x86_64")]
+#[target_feature(enable = "avx2")]
+fn at4(v: &[f64; 4]) -> std::arch::x86_64::__m256d {
+    std::arch::x86_64::_mm256_setr_pd(v[0], v[1], v[2], v[3])
 }
 
 /// A hint to bring the cache line of `value` into the first-level cache: it changes no value
@@ -532,49 +604,120 @@ mod tests {
         }
     }
 
-    /// A search begun ahead answers with `served`'s bits for the capacity it was begun for, at
-    /// every stage it may be left in, and searches afresh for any other capacity.
+    /// The vector search answers every capacity and scale factor as the scalar one, bit for
+    /// bit: capacities at every load, a float either side of it, at the bucket edges, below
+    /// the lowest load, at and above the peak, 0 and −0; factors of 1, 0, below 0 and others;
+    /// curves with buckets of many loads, with no guide, and hourly curves.
+    #[cfg(target_arch = "x86_64")]
     #[test]
-    fn searches_begun_ahead_answer_as_served() {
+    fn vector_searches_answer_as_the_scalar_search() {
+        if !std::arch::is_x86_feature_detected!("avx2") {
+            return;
+        }
+        let spread: Vec<f64> = (0..730)
+            .map(|h| ((h * 7919) % 1000) as f64 / 7.0 + (h % 24) as f64 + 3.0)
+            .collect();
+        // Loads in a few tight clusters: buckets of many loads.
+        let clustered: Vec<f64> = (0..730)
+            .map(|h| [5.0, 40.0, 41.0][h % 3] + (h as f64) * 1e-9)
+            .collect();
+        let mut hourly = Ldc::default();
+        hourly.set_hourly(spread.iter().copied());
+        let curves = [
+            Ldc::new(&spread),
+            Ldc::new(&clustered),
+            Ldc::new(&[2.0; 10]),
+            Ldc::new(&[0.0, 7.0]),
+            hourly,
+        ];
+        for ldc in &curves {
+            let (peak, low) = (ldc.peak(), ldc.low);
+            let mut capacities: Vec<f64> = (-2..=3100).map(|k| peak * k as f64 / 3000.0).collect();
+            capacities.extend(ldc.loads().iter().flat_map(|v| {
+                [
+                    *v,
+                    f64::from_bits(v.to_bits().saturating_sub(1)),
+                    f64::from_bits(v.to_bits() + 1),
+                ]
+            }));
+            if ldc.guide_scale > 0.0 {
+                // The edges of the guide's buckets.
+                capacities.extend((0..=GUIDE).map(|j| peak - j as f64 / ldc.guide_scale));
+            }
+            capacities.extend([
+                low,
+                f64::from_bits(low.to_bits() - 1),
+                peak,
+                2.0 * peak,
+                0.0,
+                -0.0,
+                -1.0,
+            ]);
+            let factors = [1.0, 0.0, -0.5, 0.8, 1.3, 0.6180339887, 2.0];
+            for (i, chunk) in capacities.chunks(8).enumerate() {
+                let capacity: [f64; 8] = std::array::from_fn(|j| chunk[j % chunk.len()]);
+                let f: [f64; 8] = std::array::from_fn(|j| factors[(i + j) % factors.len()]);
+                let inv = f.map(|f| if f > 0.0 { 1.0 / f } else { 0.0 });
+                // SAFETY: the processor has AVX2, checked above.
+                let got = unsafe { ldc.served_scaled_avx2(&capacity, &f, &inv) };
+                for j in 0..8 {
+                    assert_eq!(
+                        got[j].to_bits(),
+                        ldc.served_scaled(capacity[j], f[j], inv[j]).to_bits(),
+                        "capacity {} with factor {}",
+                        capacity[j],
+                        f[j]
+                    );
+                }
+            }
+            // Eight capacities at or above the peak: the total without a search.
+            let above = [
+                peak,
+                2.0 * peak,
+                peak + 1.0,
+                1e300,
+                peak,
+                peak,
+                3.0 * peak,
+                peak,
+            ];
+            let ones = [1.0; 8];
+            // SAFETY: the processor has AVX2, checked above.
+            let got = unsafe { ldc.served_scaled_avx2(&above, &ones, &ones) };
+            for j in 0..8 {
+                assert_eq!(got[j].to_bits(), ldc.served(above[j]).to_bits());
+            }
+        }
+    }
+
+    #[test]
+    fn requests_ahead_of_a_search_take_any_capacity() {
+        // Requests for capacities outside the curve's range, or not numbers at all, ask for
+        // memory at the guide's ends and never index past it.
         let loads: Vec<f64> = (0..730)
             .map(|h| ((h * 7919) % 1000) as f64 / 7.0 + (h % 24) as f64 + 3.0)
             .collect();
-        let ldc = Ldc::new(&loads);
-        let (peak, low) = (ldc.peak(), ldc.low);
-        let mut capacities: Vec<f64> = (-2..=3100).map(|k| peak * k as f64 / 3000.0).collect();
-        capacities.extend(loads.iter().flat_map(|v| {
-            [
-                *v,
-                f64::from_bits(v.to_bits() - 1),
-                f64::from_bits(v.to_bits() + 1),
-            ]
-        }));
-        capacities.extend([low, f64::from_bits(low.to_bits() - 1), peak, 0.0, -0.0]);
-        for (i, &cap) in capacities.iter().enumerate() {
-            let expected = ldc.served(cap).to_bits();
-            let located = ldc.locate(cap);
-            let mut narrowed = located;
-            ldc.narrow(&mut narrowed);
-            for ahead in [Ahead::None, located, narrowed] {
-                assert_eq!(
-                    ldc.served_ahead(cap, &ahead).to_bits(),
-                    expected,
-                    "capacity {cap}"
-                );
-            }
-            // Begun for another capacity: answered afresh.
-            let other = capacities[(i * 7 + 3) % capacities.len()];
-            assert_eq!(
-                ldc.served_ahead(other, &narrowed).to_bits(),
-                ldc.served(other).to_bits(),
-                "capacity {other} on a search begun for {cap}"
-            );
+        let odd = [
+            f64::NAN,
+            f64::INFINITY,
+            f64::NEG_INFINITY,
+            -1.0,
+            -0.0,
+            0.0,
+            1e300,
+            f64::MIN_POSITIVE,
+        ];
+        for ldc in [Ldc::new(&loads), Ldc::new(&[2.0; 10]), Ldc::default()] {
+            ldc.prefetch_guide(&odd);
+            ldc.prefetch_loads(&odd);
+            let around = [ldc.low, ldc.peak(), ldc.peak() / 2.0];
+            ldc.prefetch_guide(&around);
+            ldc.prefetch_loads(&around);
         }
-        // A curve without a guide (all loads equal) is searched afresh.
-        let flat = Ldc::new(&[2.0; 10]);
-        let mut ahead = flat.locate(1.0);
-        flat.narrow(&mut ahead);
-        assert_eq!(flat.served_ahead(1.0, &ahead), 10.0);
+        let mut hourly = Ldc::default();
+        hourly.set_hourly(loads.iter().copied());
+        hourly.prefetch_guide(&odd);
+        hourly.prefetch_loads(&odd);
     }
 
     #[test]

@@ -11,18 +11,21 @@
 //! The loops are ordered for the data: option, then month, then sample. The samples of one
 //! option in one month do the same arithmetic on their own numbers, so their numbers are held
 //! side by side, one array per quantity with a lane per sample (structure of arrays), and the
-//! cash flows are plain loops over the lanes that the compiler runs two samples to an
-//! instruction: the same operations on the same operands in the same order as one sample's
-//! evaluation, so the same bits (no reordered sums, no fused multiply-adds). The per-option
+//! arithmetic runs in plain loops over the lanes that the compiler turns into instructions on
+//! several samples at once: the same operations on the same operands in the same order as one
+//! sample's evaluation, so the same bits (no reordered sums, no fused multiply-adds). The
+//! block is compiled twice, for the target's baseline (two samples to an SSE2 instruction)
+//! and for AVX2 (four), and runs the AVX2 build where the processor has it. The per-option
 //! functions take their rates as plain numbers ([`EnergyRates`], [`CloudRates`]) so that both
 //! evaluations call them. The samples' monthly factors are gathered once into rows for all
 //! options, and each option's owned-hardware cash flows into rows before its months; each
 //! option's kind is known for the whole month loop; sums an option's kind leaves at zero are
-//! not formed. Each curve search is begun two months before its answer is needed
-//! ([`Ldc::locate`], [`Ldc::narrow`]), so that the memory it reads (the horizon's curves do
-//! not fit the cache) arrives while other months compute.
+//! not formed. A month's curve searches for all samples come first, a row at a time
+//! ([`Ldc::served_scaled_avx2`] with AVX2), and their memory is asked for two months and one
+//! month ahead ([`Ldc::prefetch_guide`], [`Ldc::prefetch_loads`]), so that it arrives (the
+//! horizon's curves do not fit the cache) while other months compute.
 
-use crate::profile::{Ahead, Ldc};
+use crate::profile::Ldc;
 
 use super::{
     Answers, CloudIn, CloudRates, EnergyRates, HOURS, Input, Kind, MonthDemand, Totals, Workspace,
@@ -39,6 +42,29 @@ pub const LANES: usize = 8;
 /// `record[m]`, with the cumulative nominal costs at the end of that month of the samples
 /// `sample..sample + costs.len()`.
 pub fn evaluate_block_fast(
+    inputs: &[Input],
+    months: &[MonthDemand],
+    workspaces: &mut [Workspace],
+    totals: &mut [Vec<Totals>],
+    record: &[bool],
+    fan: impl FnMut(usize, usize, usize, &[f64]),
+) {
+    evaluate_block_on(Isa::Detect, inputs, months, workspaces, totals, record, fan);
+}
+
+/// The instructions a block evaluation may use.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Isa {
+    /// AVX2 where the processor has it, else the baseline.
+    Detect,
+    /// The baseline of the target (SSE2 on x86-64), whatever the processor has.
+    Baseline,
+}
+
+/// [`evaluate_block_fast`] with the instructions of `isa`: the results are the same bit for
+/// bit with either (a test compares them).
+pub fn evaluate_block_on(
+    isa: Isa,
     inputs: &[Input],
     months: &[MonthDemand],
     workspaces: &mut [Workspace],
@@ -71,6 +97,7 @@ pub fn evaluate_block_fast(
     while first < inputs.len() {
         let end = (first + LANES).min(inputs.len());
         side_by_side(
+            isa,
             &inputs[first..end],
             months,
             &mut workspaces[first..end],
@@ -241,8 +268,44 @@ pub struct Buffers {
 /// the costs of that sample and the next.
 type Fan<'a> = dyn FnMut(usize, usize, usize, &[f64]) + 'a;
 
-/// [`evaluate_block_fast`] of at most [`LANES`] samples without queues.
+/// [`evaluate_block_fast`] of at most [`LANES`] samples without queues: compiled for the
+/// processor's 256-bit vector instructions where it has them (four samples to an instruction
+/// instead of two; the same operations, so the same bits).
 fn side_by_side(
+    isa: Isa,
+    inputs: &[Input],
+    months: &[MonthDemand],
+    workspaces: &mut [Workspace],
+    totals: &mut [Vec<Totals>],
+    record: &[bool],
+    fan: &mut Fan,
+) {
+    #[cfg(target_arch = "x86_64")]
+    if isa == Isa::Detect && std::arch::is_x86_feature_detected!("avx2") {
+        // SAFETY: the processor has AVX2, checked just above.
+        unsafe { side_by_side_avx2(inputs, months, workspaces, totals, record, fan) };
+        return;
+    }
+    side_by_side_in::<false>(inputs, months, workspaces, totals, record, fan);
+}
+
+/// [`side_by_side_in`] compiled with AVX2.
+#[cfg(target_arch = "x86_64")]
+#[target_feature(enable = "avx2")]
+fn side_by_side_avx2(
+    inputs: &[Input],
+    months: &[MonthDemand],
+    workspaces: &mut [Workspace],
+    totals: &mut [Vec<Totals>],
+    record: &[bool],
+    fan: &mut Fan,
+) {
+    side_by_side_in::<true>(inputs, months, workspaces, totals, record, fan);
+}
+
+/// The body of [`side_by_side`]; `AVX2` only where the processor has it.
+#[inline(always)]
+fn side_by_side_in<const AVX2: bool>(
     inputs: &[Input],
     months: &[MonthDemand],
     workspaces: &mut [Workspace],
@@ -272,7 +335,9 @@ fn side_by_side(
     });
     if !uniform && b > 1 {
         for j in 0..b {
+            let isa = if AVX2 { Isa::Detect } else { Isa::Baseline };
             side_by_side(
+                isa,
                 &inputs[j..=j],
                 months,
                 &mut workspaces[j..=j],
@@ -370,7 +435,7 @@ fn side_by_side(
         // The kind is the same for every lane: each arm's calls fold to its own case.
         macro_rules! run {
             ($kind:expr) => {
-                option_months(
+                option_months::<AVX2>(
                     $kind, b, &mut l, months, factors, flows, &price, record, &mut fan,
                 )
             };
@@ -411,29 +476,34 @@ fn searched(kind: Kind, slot: usize, d: &MonthDemand) -> Option<&Ldc> {
     }
 }
 
-/// The curves scaled by `f` answered for `capacity` through the searches begun ahead for
-/// each slot (`inv` = 1 / `f`).
-struct AheadAnswers<'a> {
-    capacity: f64,
-    f: f64,
-    inv: f64,
-    ahead: [&'a Ahead; 2],
+/// Answers of the curves found before the arithmetic that reads them, slot by slot.
+struct Given([f64; 2]);
+
+impl Answers for Given {
+    #[inline(always)]
+    fn served(&self, _: &Ldc, slot: usize) -> f64 {
+        self.0[slot]
+    }
 }
 
-impl Answers for AheadAnswers<'_> {
-    /// `served_scaled(capacity, f, inv)`, the same bits: for f = 1, `inv` is 1 and
-    /// `capacity × inv` is `capacity`.
-    #[inline(always)]
-    fn served(&self, curve: &Ldc, slot: usize) -> f64 {
-        let (f, ahead) = (self.f, self.ahead[slot]);
-        if f <= 0.0 {
-            0.0
-        } else if f == 1.0 {
-            curve.served_ahead(self.capacity, ahead)
-        } else {
-            f * curve.served_ahead(self.capacity * self.inv, ahead)
-        }
+/// `curve` scaled by each sample's demand factor answered for each sample's capacity
+/// (`served_scaled`), four samples to an instruction where the processor has AVX2.
+#[inline(always)]
+fn served_row<const AVX2: bool>(curve: &Ldc, capacity: &Row, x: &MonthFactors) -> Row {
+    #[cfg(target_arch = "x86_64")]
+    if AVX2 {
+        // SAFETY: `AVX2` is set only in the evaluation compiled for AVX2, which runs only
+        // where the processor has it.
+        return unsafe { curve.served_scaled_avx2(capacity, &x.f, &x.inv) };
     }
+    std::array::from_fn(|j| curve.served_scaled(capacity[j], x.f[j], x.inv[j]))
+}
+
+/// The steps taken ahead of a curve search.
+#[derive(Clone, Copy)]
+enum Step {
+    Guide,
+    Loads,
 }
 
 /// Every month of one option (of kind `kind`) for the `b` samples of the block: the
@@ -442,7 +512,7 @@ impl Answers for AheadAnswers<'_> {
 /// `price` is each sample's price of a GPU-hour of unserved work (0 when unpriced).
 #[allow(clippy::too_many_arguments)]
 #[inline(always)]
-fn option_months(
+fn option_months<const AVX2: bool>(
     kind: Kind,
     b: usize,
     l: &mut OptionLanes,
@@ -453,11 +523,6 @@ fn option_months(
     record: &[bool],
     fan: &mut dyn FnMut(usize, &[f64]),
 ) {
-    // Each search is begun two months ahead of its answer and narrowed one month ahead, so
-    // that the curves' memory it reads arrives while other months compute (the horizon's
-    // curves do not fit the cache): `ahead[m % 3][slot][lane]`. A search whose capacity
-    // changed meanwhile (a cloud commitment renewed) searches afresh.
-    let mut ahead = [[[Ahead::None; LANES]; 2]; 3];
     // Whether unserved work has a price in any sample: without one it costs nothing.
     let priced = price.iter().any(|p| *p > 0.0);
     let query = |l: &OptionLanes, j: usize| {
@@ -467,51 +532,53 @@ fn option_months(
             l.capacity[j]
         }
     };
+    let mut sums = l.sums;
     for (m, (d, x)) in months.iter().zip(factors).enumerate() {
-        if let Some(next) = months.get(m + 1) {
-            let a = &mut ahead[(m + 1) % 3];
-            for (slot, a) in a.iter_mut().enumerate() {
-                if let Some(c) = searched(kind, slot, next) {
-                    for a in a.iter_mut() {
-                        c.narrow(a);
+        // The memory of each search is asked for in two steps ahead of its answer, so that
+        // it arrives while other months compute (the horizon's curves do not fit the cache):
+        // the guide entry two months ahead, the first load it points to one month ahead. A
+        // request for a capacity that has changed meanwhile (a cloud commitment renewed)
+        // only brings in memory the answer does not read.
+        for (ahead, step) in [(2, Step::Guide), (1, Step::Loads)] {
+            if let (Some(later), Some(y)) = (months.get(m + ahead), factors.get(m + ahead)) {
+                let q: Row = std::array::from_fn(|j| query(l, j) * y.inv[j]);
+                for slot in 0..2 {
+                    if let Some(c) = searched(kind, slot, later) {
+                        match step {
+                            Step::Guide => c.prefetch_guide(&q),
+                            Step::Loads => c.prefetch_loads(&q),
+                        }
                     }
                 }
             }
         }
-        let a = &mut ahead[(m + 2) % 3];
-        for (slot, a) in a.iter_mut().enumerate() {
-            match (months.get(m + 2), factors.get(m + 2)) {
-                (Some(after), Some(y)) if let Some(c) = searched(kind, slot, after) => {
-                    for (j, a) in a.iter_mut().enumerate() {
-                        *a = c.locate(query(l, j) * y.inv[j]);
-                    }
+        // Each sample's answers of the month's curves for its owned capacity first, in loops
+        // of their own: their searches wait on memory, and independent searches side by side
+        // wait together. The arithmetic that reads them then runs on rows of samples.
+        let mut given = [[0.0; LANES]; 2];
+        if kind != Kind::Cloud {
+            for (slot, given) in given.iter_mut().enumerate() {
+                if let Some(c) = searched(kind, slot, d) {
+                    *given = served_row::<AVX2>(c, &l.capacity, x);
                 }
-                _ => *a = [Ahead::None; LANES],
             }
         }
-        let a = &ahead[m % 3];
-        // The splits of all samples first (M2-M4), in a loop of their own: their searches
-        // wait on memory, and independent searches side by side wait together.
+        // The splits (M2-M4).
         let mut onprem = [0.0; LANES];
         let mut cloud = [0.0; LANES];
         let mut unmet = [0.0; LANES];
         let mut unserved = [0.0; LANES];
         for j in 0..LANES {
-            let (f, inv) = (x.f[j], x.inv[j]);
-            let answers = AheadAnswers {
-                capacity: l.capacity[j],
-                f,
-                inv,
-                ahead: [&a[0][j], &a[1][j]],
-            };
-            let split = split_with(kind, d, f, price[j], answers);
+            let split = split_with(kind, d, x.f[j], price[j], Given([given[0][j], given[1][j]]));
             onprem[j] = split.onprem;
             cloud[j] = split.cloud;
             unmet[j] = split.unmet;
             unserved[j] = split.unserved_cost;
         }
+        // The commitments and what they cover (M6).
         let mut covered = [0.0; LANES];
-        if kind != Kind::OnPrem {
+        if kind != Kind::OnPrem && l.cloud[0].is_some() {
+            let mut k_ref = [0.0; LANES];
             for j in 0..LANES {
                 if let Some(c) = l.cloud[j] {
                     // Between term starts, `commit_gpus` keeps the previous month's GPUs.
@@ -520,17 +587,28 @@ fn option_months(
                         l.committed[j] =
                             commit_gpus(c, c.rel_throughput, m, cloud[j], l.committed[j]);
                     }
-                    let k_ref = l.committed[j] * c.rel_throughput;
-                    let (f, inv) = (x.f[j], x.inv[j]);
-                    let answers = AheadAnswers {
-                        capacity: k_ref,
-                        f,
-                        inv,
-                        ahead: [&a[0][j], &a[1][j]],
-                    };
-                    covered[j] =
-                        covered_ref(kind, l.capacity[j], k_ref, cloud[j], d, f, inv, answers);
+                    k_ref[j] = l.committed[j] * c.rel_throughput;
                 }
+            }
+            if kind == Kind::Cloud {
+                // A cloud option's one search: the non-sensitive curve for its commitment,
+                // where `covered_ref` reads it.
+                let searches = |j: usize| k_ref[j] > 0.0 && cloud[j] > 0.0;
+                if AVX2 {
+                    if (0..LANES).any(searches) {
+                        given[0] = served_row::<AVX2>(&d.nonsensitive, &k_ref, x);
+                    }
+                } else {
+                    for j in (0..LANES).filter(|j| searches(*j)) {
+                        given[0][j] = d.nonsensitive.served_scaled(k_ref[j], x.f[j], x.inv[j]);
+                    }
+                }
+            }
+            for j in 0..LANES {
+                let (f, inv) = (x.f[j], x.inv[j]);
+                let answers = Given([given[0][j], given[1][j]]);
+                covered[j] =
+                    covered_ref(kind, l.capacity[j], k_ref[j], cloud[j], d, f, inv, answers);
             }
         }
         // The cash flows, lane by lane in plain loops over rows: the same operations in the
@@ -570,7 +648,7 @@ fn option_months(
                 co2_t[j] += kwh * l.rates.co2[j] / 1e6;
             }
         }
-        let s = &mut l.sums;
+        let s = &mut sums;
         // As `Totals::add`, less the sums that stay zero here: what an option of this kind
         // does not serve, and unserved work without a price (adding a zero leaves a sum that
         // is not −0 as it is, as does adding the price of no unserved work, which the general
@@ -599,7 +677,11 @@ fn option_months(
             }
         }
         if record[m] {
-            fan(m, &s.total_cost[..b]);
+            // A copy: the sums' own memory is never handed out, so that the compiler knows
+            // no other reference reads or writes it and keeps their loops on rows of lanes.
+            let costs = s.total_cost;
+            fan(m, &costs[..b]);
         }
     }
+    l.sums = sums;
 }

@@ -18,7 +18,7 @@ mod verdict;
 
 pub use queue_tables::QueueTables;
 
-pub use block::{LANES as BLOCK_LANES, evaluate_block_fast};
+pub use block::{Isa, LANES as BLOCK_LANES, evaluate_block_fast, evaluate_block_on};
 pub use input::*;
 pub use output::*;
 pub use tax::{TaxTotals, income_per_gpu_hour};
@@ -1107,7 +1107,8 @@ impl Answers for Scaled {
 }
 
 /// [`split_option`] with the owned capacity's answers of the curves from `answers` (the block
-/// evaluation answers from searches begun ahead, with the same bits).
+/// evaluation searches for a row of samples first, with the same bits, and hands over the
+/// answers).
 #[inline(always)]
 fn split_with(kind: Kind, d: &MonthDemand, f: f64, price: f64, answers: impl Answers) -> Split {
     let mut split = match kind {
@@ -1150,8 +1151,9 @@ fn split_with(kind: Kind, d: &MonthDemand, f: f64, price: f64, answers: impl Ans
 
 /// Reference GPU-hours of a month's cloud load `cloud` covered by `k_ref` committed reference
 /// GPUs (M6), hour by hour through the curves `d` scaled by `f`; a cloud option's answer of the
-/// non-sensitive curve for `k_ref` comes from `answers` (slot 0: [`Scaled`] searches afresh, the
-/// block evaluation answers from a search begun ahead, with the same bits).
+/// non-sensitive curve for `k_ref` comes from `answers` (slot 0: [`Scaled`] searches, the
+/// block evaluation hands over the answers of its searches for a row of samples, with the
+/// same bits).
 #[allow(clippy::too_many_arguments)]
 #[inline(always)]
 fn covered_ref(

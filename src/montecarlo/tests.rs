@@ -596,7 +596,8 @@ fn sweep_points_are_the_deterministic_run_of_their_values() {
 /// The Monte Carlo evaluation of a block of samples (`model::evaluate_block_fast`) gives every
 /// sample the totals and cumulative costs of the general evaluation of that sample's inputs,
 /// bit for bit, over seeded random draws of every example scenario's uncertain inputs, in
-/// blocks shorter than the lanes and in blocks whose samples differ in their options' parts.
+/// blocks shorter than the lanes and in blocks whose samples differ in their options' parts,
+/// with the processor's vector instructions (AVX2 where it has them) and with the baseline's.
 #[test]
 fn block_evaluation_equals_the_general_evaluation_bit_for_bit() {
     let scenarios = [
@@ -636,56 +637,64 @@ fn block_evaluation_equals_the_general_evaluation_bit_for_bit() {
                     }
                 }
             }
-            let mut totals = vec![vec![model::Totals::default(); options]; BLOCK];
-            let mut fan = vec![Vec::new(); BLOCK * options];
-            model::evaluate_block_fast(
-                &inputs,
-                &months,
-                &mut workspaces,
-                &mut totals,
-                &record,
-                |j, n, m, costs| {
-                    for (k, cost) in costs.iter().enumerate() {
-                        fan[(j + k) * options + n].push((m, cost.to_bits()));
-                    }
-                },
-            );
-            for (j, sample) in inputs.iter().enumerate() {
-                let mut expected = vec![model::Totals::default(); options];
-                let mut cum = vec![0.0; options];
-                let mut expected_fan = vec![Vec::new(); options];
-                model::evaluate_all(
-                    sample,
+            // The evaluation with the processor's vector instructions, and with the
+            // baseline's.
+            for isa in [model::Isa::Detect, model::Isa::Baseline] {
+                let mut totals = vec![vec![model::Totals::default(); options]; BLOCK];
+                let mut fan = vec![Vec::new(); BLOCK * options];
+                model::evaluate_block_on(
+                    isa,
+                    &inputs,
                     &months,
-                    &mut general_ws,
-                    false,
-                    &mut expected,
-                    |n, m, f| {
-                        cum[n] += f.start_flow + f.end_flow;
-                        if record[m] {
-                            expected_fan[n].push((m, cum[n].to_bits()));
+                    &mut workspaces,
+                    &mut totals,
+                    &record,
+                    |j, n, m, costs| {
+                        for (k, cost) in costs.iter().enumerate() {
+                            fan[(j + k) * options + n].push((m, cost.to_bits()));
                         }
                     },
                 );
-                for n in 0..options {
-                    let (a, b) = (&totals[j][n], &expected[n]);
-                    let bits = |t: &model::Totals| {
-                        [
-                            t.pv_cost,
-                            t.total_cost,
-                            t.demand_gpu_hours,
-                            t.served_onprem_gpu_hours,
-                            t.served_cloud_gpu_hours,
-                            t.unmet_gpu_hours,
-                            t.unserved_cost,
-                            t.energy_kwh,
-                            t.co2_t,
-                        ]
-                        .map(f64::to_bits)
-                    };
-                    let at = format!("scenario {s}, sample {}, option {n}", first + j as u64);
-                    assert_eq!(bits(a), bits(b), "{at}");
-                    assert_eq!(fan[j * options + n], expected_fan[n], "{at}");
+                for (j, sample) in inputs.iter().enumerate() {
+                    let mut expected = vec![model::Totals::default(); options];
+                    let mut cum = vec![0.0; options];
+                    let mut expected_fan = vec![Vec::new(); options];
+                    model::evaluate_all(
+                        sample,
+                        &months,
+                        &mut general_ws,
+                        false,
+                        &mut expected,
+                        |n, m, f| {
+                            cum[n] += f.start_flow + f.end_flow;
+                            if record[m] {
+                                expected_fan[n].push((m, cum[n].to_bits()));
+                            }
+                        },
+                    );
+                    for n in 0..options {
+                        let (a, b) = (&totals[j][n], &expected[n]);
+                        let bits = |t: &model::Totals| {
+                            [
+                                t.pv_cost,
+                                t.total_cost,
+                                t.demand_gpu_hours,
+                                t.served_onprem_gpu_hours,
+                                t.served_cloud_gpu_hours,
+                                t.unmet_gpu_hours,
+                                t.unserved_cost,
+                                t.energy_kwh,
+                                t.co2_t,
+                            ]
+                            .map(f64::to_bits)
+                        };
+                        let at = format!(
+                            "scenario {s}, sample {}, option {n}, {isa:?}",
+                            first + j as u64
+                        );
+                        assert_eq!(bits(a), bits(b), "{at}");
+                        assert_eq!(fan[j * options + n], expected_fan[n], "{at}");
+                    }
                 }
             }
         }
