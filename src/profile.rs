@@ -415,10 +415,9 @@ impl Ldc {
     /// at its end; requests change no value.
     #[inline(always)]
     pub fn prefetch_guide<const N: usize>(&self, capacities: &[f64; N]) {
-        if self.guide.len() == GUIDE + 1 {
-            let buckets: [usize; N] = std::array::from_fn(|j| self.bucket(capacities[j]));
-            for j in buckets {
-                prefetch(&self.guide[j]);
+        if let Some(guide) = self.guide_for(capacities) {
+            for c in capacities {
+                prefetch(&guide[self.bucket(*c) & (GUIDE - 1)]);
             }
         }
     }
@@ -428,13 +427,28 @@ impl Ldc {
     /// step before): the second step taken ahead of a search.
     #[inline(always)]
     pub fn prefetch_loads<const N: usize>(&self, capacities: &[f64; N]) {
-        if self.guide.len() == GUIDE + 1 && !self.steps.is_empty() {
-            let buckets: [usize; N] = std::array::from_fn(|j| self.bucket(capacities[j]));
-            let last = self.steps.len() - 1;
-            for j in buckets {
-                prefetch(&self.steps[usize::from(self.guide[j]).min(last)]);
+        if let Some(guide) = self.guide_for(capacities)
+            && let Some(last) = self.steps.len().checked_sub(1)
+        {
+            for c in capacities {
+                let lo = usize::from(guide[self.bucket(*c) & (GUIDE - 1)]);
+                prefetch(&self.steps[lo.min(last)]);
             }
         }
+    }
+
+    /// The guide, if searches for `capacities` read it: not when every one of them is at or
+    /// above the peak (answered by the total) or the curve has no guide.
+    #[inline(always)]
+    fn guide_for<const N: usize>(&self, capacities: &[f64; N]) -> Option<&[u16; GUIDE + 1]> {
+        // Without a branch per capacity, so that the comparisons run side by side.
+        let all_at_peak = capacities
+            .iter()
+            .fold(true, |all, c| all & (*c >= self.peak));
+        if all_at_peak && self.peak > 0.0 {
+            return None;
+        }
+        self.guide.as_slice().try_into().ok()
     }
 
     /// Number of the loads `steps[lo..hi]` above `capacity` (`lo <= hi < steps.len()`; the
