@@ -409,19 +409,45 @@ fn sample(
                     let mut fan_values = vec![0.0; n_samples * options * points];
                     let mut metric_values: Vec<Option<f64>> =
                         vec![None; n_samples * options * METRICS.len()];
-                    let mut first = start;
-                    while first < end {
-                        let b = block.min((end - first) as usize);
-                        let at = (first - start) as usize;
+                    // The order in which the chunk's samples are evaluated: blocks of samples
+                    // with nearby demand factors, whose curve searches read nearby memory
+                    // (each sample's results do not depend on its block, and every sum below
+                    // takes the samples in sample order).
+                    let mut order: Vec<usize> = (0..n_samples).collect();
+                    let mut drawn = Vec::new();
+                    if block > 1 {
+                        drawn.resize(n_samples * k, 0.0);
+                        for (i, d) in drawn.chunks_mut(k.max(1)).enumerate().take(n_samples) {
+                            draw(uncertainty, seed, start + i as u64, &mut u, &mut tmp, d);
+                        }
+                        let keys: Vec<f64> = (0..n_samples)
+                            .map(|i| {
+                                uncertainty.demand_order_key(
+                                    &drawn[i * k..(i + 1) * k],
+                                    input,
+                                    months,
+                                )
+                            })
+                            .collect();
+                        order.sort_by(|a, b| keys[*a].total_cmp(&keys[*b]));
+                    }
+                    let mut done_samples = 0;
+                    while done_samples < n_samples {
+                        let b = block.min(n_samples - done_samples);
+                        let lanes = &order[done_samples..done_samples + b];
                         for (j, sample_input) in inputs.iter_mut().enumerate().take(b) {
-                            draw(
-                                uncertainty,
-                                seed,
-                                first + j as u64,
-                                &mut u,
-                                &mut tmp,
-                                &mut values,
-                            );
+                            if block > 1 {
+                                values.copy_from_slice(&drawn[lanes[j] * k..(lanes[j] + 1) * k]);
+                            } else {
+                                draw(
+                                    uncertainty,
+                                    seed,
+                                    start + lanes[j] as u64,
+                                    &mut u,
+                                    &mut tmp,
+                                    &mut values,
+                                );
+                            }
                             uncertainty.apply(&values, sample_input);
                         }
                         let mut cum = 0.0;
@@ -433,7 +459,7 @@ fn sample(
                             }
                             cum += f.start_flow + f.end_flow;
                             if fan_slot[m] {
-                                fan_values[(n * points + point) * n_samples + at + j] = cum;
+                                fan_values[(n * points + point) * n_samples + lanes[j]] = cum;
                                 point += 1;
                             }
                         };
@@ -463,13 +489,14 @@ fn sample(
                                 &mut totals[..b],
                                 &fan_slot,
                                 |j, n, m, costs| {
-                                    let slot = (n * points + fan_point[m]) * n_samples + at + j;
-                                    fan_values[slot..slot + costs.len()].copy_from_slice(costs);
+                                    let slot = (n * points + fan_point[m]) * n_samples;
+                                    for (lane, cost) in lanes[j..].iter().zip(costs) {
+                                        fan_values[slot + lane] = *cost;
+                                    }
                                 },
                             );
                         }
-                        // Each sum takes its samples in sample order, so that it does not depend on
-                        // blocking.
+                        // Counts, which do not depend on the order of the samples.
                         for sample_totals in totals.iter().take(b) {
                             // The cheapest among the options that serve this sample's demand, as
                             // the verdict ranks them; among all when none does.
@@ -504,23 +531,26 @@ fn sample(
                                 }
                             }
                         }
-                        // Each sample's metrics once per option; every metric's moments still
-                        // take their samples in sample order.
-                        for (n, moments) in moments.iter_mut().enumerate() {
+                        // Each sample's metrics once per option, in its place in the chunk.
+                        for n in 0..options {
                             for (j, sample_totals) in totals.iter().take(b).enumerate() {
                                 let values = metric_values_of(&sample_totals[n]);
-                                for (m, (v, moments)) in
-                                    values.into_iter().zip(moments.iter_mut()).enumerate()
-                                {
-                                    let v = v.filter(|v| v.is_finite());
-                                    metric_values[(n * METRICS.len() + m) * n_samples + at + j] = v;
-                                    if let Some(v) = v {
-                                        moments.add(v);
-                                    }
+                                for (m, v) in values.into_iter().enumerate() {
+                                    metric_values[(n * METRICS.len() + m) * n_samples + lanes[j]] =
+                                        v.filter(|v| v.is_finite());
                                 }
                             }
                         }
-                        first += b as u64;
+                        done_samples += b;
+                    }
+                    // Every metric's moments take their samples in sample order.
+                    for (n, moments) in moments.iter_mut().enumerate() {
+                        for (m, moments) in moments.iter_mut().enumerate() {
+                            let at = (n * METRICS.len() + m) * n_samples;
+                            for v in metric_values[at..at + n_samples].iter().flatten() {
+                                moments.add(*v);
+                            }
+                        }
                     }
                     for (values, sketch) in fan_values
                         .chunks(n_samples)

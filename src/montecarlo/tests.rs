@@ -700,3 +700,57 @@ fn block_evaluation_equals_the_general_evaluation_bit_for_bit() {
         }
     }
 }
+
+/// Blocks take a chunk's samples in the order of their demand factors, but every statistic
+/// takes them in sample order: the means and standard deviations of a run equal those formed
+/// from each sample's own general evaluation in sample order, chunk by chunk and chunks in
+/// order, bit for bit.
+#[test]
+fn moments_take_the_samples_in_sample_order_whatever_the_blocks() {
+    let (input, u) = resolve(include_str!("../../scenarios/inference-fleet.toml"));
+    let samples = 640;
+    let seed = 17;
+    let run = run_with_threads(2, &input, &u, samples, seed);
+    let months = model::demand_curves(&input);
+    let options = input.options.len();
+    let chunk = engine::chunk_size(samples);
+    let k = u.inputs.len();
+    let (mut x, mut tmp, mut values) = (vec![0.0; k], vec![0.0; k], vec![0.0; k]);
+    let mut ws = model::Workspace::default();
+    let mut pv: Vec<super::stats::Moments> =
+        (0..options).map(|_| super::stats::Moments::new()).collect();
+    let mut keys = Vec::new();
+    for first in (0..samples).step_by(chunk as usize) {
+        let mut chunk_pv: Vec<super::stats::Moments> =
+            (0..options).map(|_| super::stats::Moments::new()).collect();
+        for i in first..(first + chunk).min(samples) {
+            engine::draw(&u, seed, i, &mut x, &mut tmp, &mut values);
+            keys.push(u.demand_order_key(&values, &input, input.horizon_months));
+            let mut sample = input.clone();
+            u.apply(&values, &mut sample);
+            let mut totals = vec![model::Totals::default(); options];
+            model::evaluate_all(&sample, &months, &mut ws, false, &mut totals, |_, _, _| {});
+            for (m, t) in chunk_pv.iter_mut().zip(&totals) {
+                m.add(t.pv_cost);
+            }
+        }
+        for (a, b) in pv.iter_mut().zip(&chunk_pv) {
+            a.merge(b);
+        }
+    }
+    // The samples' demand factors are not already in order, so the blocks reorder them.
+    assert!(keys.windows(2).any(|w| w[0] > w[1]));
+    for (n, (stats, expected)) in run.options.iter().zip(&pv).enumerate() {
+        let got = stats.metrics[0].expect("PV statistics");
+        assert_eq!(
+            got.mean.to_bits(),
+            expected.mean().unwrap().to_bits(),
+            "option {n} mean"
+        );
+        assert_eq!(
+            got.sd.to_bits(),
+            expected.sd().unwrap().to_bits(),
+            "option {n} sd"
+        );
+    }
+}

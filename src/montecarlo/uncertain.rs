@@ -204,6 +204,22 @@ impl Uncertainty {
         self.inputs.iter().any(|u| u.target.changes_demand())
     }
 
+    /// A sample's demand factor halfway through a horizon of `months` (its demand scale times
+    /// its growth over half the horizon, as `values` set them on `input`): samples in this
+    /// order ask the demand curves about nearby capacities. Only an order of evaluation: no
+    /// result depends on it.
+    pub fn demand_order_key(&self, values: &[f64], input: &Input, months: usize) -> f64 {
+        let (mut scale, mut growth) = (input.demand_scale, input.demand_growth_per_year);
+        for (u, &v) in self.inputs.iter().zip(values) {
+            match u.target {
+                Target::DemandScale => scale = v,
+                Target::DemandGrowth => growth = v,
+                _ => {}
+            }
+        }
+        scale * (1.0 + growth).powf(months as f64 / 24.0)
+    }
+
     /// The uncertain input, if any, that sets `field` of option `option` in every sample.
     pub fn setting(&self, option: usize, field: super::sweep::Field) -> Option<&Uncertain> {
         use super::sweep::Field;
