@@ -499,8 +499,24 @@ fn served_row<const AVX2: bool>(curve: &Ldc, capacity: &Row, x: &MonthFactors) -
     std::array::from_fn(|j| curve.served_scaled(capacity[j], x.f[j], x.inv[j]))
 }
 
+/// Asks for the memory of the searches of `curve` for `capacity` a step ahead of them.
+#[inline(always)]
+fn prefetch_row<const AVX2: bool>(curve: &Ldc, capacity: &Row, step: Step) {
+    #[cfg(target_arch = "x86_64")]
+    if AVX2 {
+        // SAFETY: `AVX2` is set only in the evaluation compiled for AVX2, which runs only
+        // where the processor has it.
+        unsafe { curve.prefetch_avx2(capacity, step == Step::Loads) };
+        return;
+    }
+    match step {
+        Step::Guide => curve.prefetch_guide(capacity),
+        Step::Loads => curve.prefetch_loads(capacity),
+    }
+}
+
 /// The steps taken ahead of a curve search.
-#[derive(Clone, Copy)]
+#[derive(Clone, Copy, PartialEq)]
 enum Step {
     Guide,
     Loads,
@@ -544,10 +560,7 @@ fn option_months<const AVX2: bool>(
                 let q: Row = std::array::from_fn(|j| query(l, j) * y.inv[j]);
                 for slot in 0..2 {
                     if let Some(c) = searched(kind, slot, later) {
-                        match step {
-                            Step::Guide => c.prefetch_guide(&q),
-                            Step::Loads => c.prefetch_loads(&q),
-                        }
+                        prefetch_row::<AVX2>(c, &q, step);
                     }
                 }
             }
