@@ -704,7 +704,7 @@ mod tests {
             }
             capacities.extend([
                 low,
-                f64::from_bits(low.to_bits() - 1),
+                f64::from_bits(low.to_bits().saturating_sub(1)),
                 peak,
                 2.0 * peak,
                 0.0,
