@@ -528,9 +528,24 @@ fn axis(
             }
             let n = count as usize;
             // Rounded to 1e-9 so that 0.1 + 2 × 0.1 is 0.3, and never past `to`.
-            (0..n)
+            let grid: Vec<f64> = (0..n)
                 .map(|k| (((from + step * k as f64) * 1e9).round() / 1e9).min(to))
-                .collect()
+                .collect();
+            // A grid that ends short of `to` would leave out the end the scenario names.
+            let last = grid.last().copied().unwrap_or(from);
+            if (to - last).abs() > 1e-9 * to.abs().max(1.0) {
+                return Err(
+                    bad("to", "`to` is not on the grid of `from` and `step`".into())
+                        .expected(format!(
+                            "`from` plus a whole number of steps of {}: {} or {}",
+                            written(step),
+                            written(last),
+                            written(((last + step) * 1e9).round() / 1e9)
+                        ))
+                        .found(written(to)),
+                );
+            }
+            grid
         }
         _ => {
             return Err(error_at(

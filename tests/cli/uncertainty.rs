@@ -2173,6 +2173,42 @@ fn sweep_from_above_to() {
 }
 
 #[test]
+fn sweep_to_off_the_grid_is_refused_with_the_ends_on_it() {
+    // 0, 3, 6, 9: the grid would stop short of the `to` the scenario names.
+    let text = base_with(&sweep(
+        "pv_cost",
+        0,
+        "path = \"option[mix].servers\"\nfrom = 0\nto = 10\nstep = 3\n",
+    ));
+    let pos = value_pos(&text, "to = 10", 0);
+    rejects_sweep(
+        &text,
+        pos,
+        &[
+            "`to` is not on the grid of `from` and `step`",
+            &key("sweep.parameter[0].to"),
+            "whole number of steps of 3: 9 or 12",
+            "found: 10",
+        ],
+    );
+    // A grid of tenths that meets `to` within rounding is taken.
+    let tenths = base_with(&sweep(
+        "pv_cost",
+        0,
+        "path = \"option[mix].availability\"\nfrom = 0.7\nto = 1.0\nstep = 0.1\n",
+    ));
+    let scratch = Scratch::new();
+    let path = scratch.write("scenario.toml", &tenths);
+    let csv = success([arg("sweep"), arg(&path), arg("--format"), arg("csv")]);
+    let firsts: Vec<&str> = csv
+        .lines()
+        .skip(1)
+        .map(|l| l.split(',').next().unwrap())
+        .collect();
+    assert_eq!(firsts, ["0.7", "0.8", "0.9", "1"]);
+}
+
+#[test]
 fn sweep_step_zero() {
     let text = base_with(&sweep(
         "pv_cost",
