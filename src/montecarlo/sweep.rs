@@ -302,6 +302,18 @@ impl Plan {
             .expected("`samples = N` in `[sweep]`, N > 0")
             .found("samples = 0"));
         }
+        if objective == Objective::PvCost && spec.samples > 0 {
+            // The deterministic PV ranks the points: samples would run for nothing.
+            return Err(error_at(
+                source,
+                &[Seg::Key("sweep"), Seg::Key("samples")],
+                "`samples` has no use with the objective `pv_cost`",
+            )
+            .expected(
+                "`objective = \"p90_pv_cost\"` to rank the points by Monte Carlo, or no `samples`",
+            )
+            .found(format!("samples = {}", spec.samples)));
+        }
         if spec.samples > 10_000_000 {
             return Err(error_at(
                 source,

@@ -2247,6 +2247,23 @@ fn sweep_gpus_not_a_multiple_of_the_server() {
 }
 
 #[test]
+fn sweep_samples_with_the_deterministic_objective_are_refused() {
+    // The PV of each point's deterministic run ranks the points: samples would run for nothing.
+    let text = base_with(&(three_uncertain() + &sweep("pv_cost", 200, SERVERS_0_TO_4)));
+    let pos = value_pos(&text, "samples = 200", 0);
+    rejects_sweep(
+        &text,
+        pos,
+        &[
+            "`samples` has no use with the objective `pv_cost`",
+            &key("sweep.samples"),
+            "objective = \"p90_pv_cost\"",
+            "found: samples = 200",
+        ],
+    );
+}
+
+#[test]
 fn sweep_p90_objective_without_samples() {
     let text = base_with(&(three_uncertain() + &sweep("p90_pv_cost", 0, SERVERS_0_TO_4)));
     let pos = value_pos(&text, "objective = \"p90_pv_cost\"", 0);
