@@ -324,11 +324,7 @@ impl Ldc {
         let last = self.steps.len() - 1;
         let mut out = [0.0; 8];
         for half in 0..2 {
-            let at = |v: &[f64; 8]| {
-                let v = &v[4 * half..];
-                _mm256_setr_pd(v[0], v[1], v[2], v[3])
-            };
-            let (c, scale, inverse) = (at(capacity), at(f), at(inv));
+            let (c, scale, inverse) = (half4(capacity, half), half4(f, half), half4(inv, half));
             // As `served_scaled`: the capacity on the curve scaled by f (for f = 1, inv is 1
             // and c × inv is c), then f × served (served for f = 1), and 0 for f ≤ 0.
             let q = _mm256_mul_pd(c, inverse);
@@ -344,23 +340,10 @@ impl Ldc {
                 // Every capacity at or above the peak (so above 0): the total, no search.
                 scaled(total)
             } else {
-                // The guide bucket, as `bucket` (for every capacity, also those that read no
-                // guide, whose bucket is clamped to the guide all the same).
-                let x = _mm256_mul_pd(
-                    _mm256_sub_pd(_mm256_set1_pd(self.peak), q),
-                    _mm256_set1_pd(self.guide_scale),
-                );
-                let x = _mm256_max_pd(
-                    _mm256_min_pd(x, _mm256_set1_pd((GUIDE - 1) as f64)),
-                    _mm256_setzero_pd(),
-                );
-                let mut bucket = [0i32; 4];
-                let mut qs = [0.0; 4];
-                // SAFETY: four i32 and four f64 are written, into arrays of four.
-                unsafe {
-                    _mm_storeu_si128(bucket.as_mut_ptr().cast(), _mm256_cvttpd_epi32(x));
-                    _mm256_storeu_pd(qs.as_mut_ptr(), q);
-                }
+                let bucket = self.buckets4(q);
+                // The same products as `q`, one by one.
+                let qs: [f64; 4] =
+                    std::array::from_fn(|k| capacity[4 * half + k] * inv[4 * half + k]);
                 // Each capacity's loads above it, as `count_above` and `above_in`, lane by
                 // lane without branches: most buckets hold at most two loads (the rest are
                 // searched on their own below). Every load is above a capacity below the
@@ -369,7 +352,7 @@ impl Ldc {
                 let mut prefix = [0.0; 4];
                 let mut long = false;
                 for k in 0..4 {
-                    let j = (bucket[k] as usize).min(GUIDE - 1);
+                    let j = bucket[k];
                     let (lo, hi) = (usize::from(self.guide[j]), usize::from(self.guide[j + 1]));
                     let len = hi.saturating_sub(lo);
                     let load = |i: usize| self.steps[(lo + i).min(last)][0];
@@ -446,32 +429,13 @@ impl Ldc {
     #[cfg(target_arch = "x86_64")]
     #[target_feature(enable = "avx2")]
     pub fn prefetch_avx2(&self, capacities: &[f64; 8], loads: bool) {
-        use std::arch::x86_64::*;
         let Some(guide) = self.guide_for(capacities) else {
             return;
         };
         let last = self.steps.len().saturating_sub(1);
         for half in 0..2 {
-            let v = &capacities[4 * half..];
-            let q = _mm256_setr_pd(v[0], v[1], v[2], v[3]);
-            // As `bucket`, clamped to the guide.
-            let x = _mm256_mul_pd(
-                _mm256_sub_pd(_mm256_set1_pd(self.peak), q),
-                _mm256_set1_pd(self.guide_scale),
-            );
-            let x = _mm256_max_pd(
-                _mm256_min_pd(x, _mm256_set1_pd((GUIDE - 1) as f64)),
-                _mm256_setzero_pd(),
-            );
-            let b = _mm256_cvttpd_epi32(x);
-            let buckets = [
-                _mm_extract_epi32::<0>(b),
-                _mm_extract_epi32::<1>(b),
-                _mm_extract_epi32::<2>(b),
-                _mm_extract_epi32::<3>(b),
-            ];
+            let buckets = self.buckets4(half4(capacities, half));
             for j in buckets {
-                let j = j as usize & (GUIDE - 1);
                 if loads {
                     prefetch(&self.steps[usize::from(guide[j]).min(last)]);
                 } else {
@@ -479,6 +443,30 @@ impl Ldc {
                 }
             }
         }
+    }
+
+    /// The guide buckets of four capacities, as [`Ldc::bucket`], four to an instruction;
+    /// clamped to the guide for any value, also one that reads no guide.
+    #[cfg(target_arch = "x86_64")]
+    #[target_feature(enable = "avx2")]
+    fn buckets4(&self, q: std::arch::x86_64::__m256d) -> [usize; 4] {
+        use std::arch::x86_64::*;
+        let x = _mm256_mul_pd(
+            _mm256_sub_pd(_mm256_set1_pd(self.peak), q),
+            _mm256_set1_pd(self.guide_scale),
+        );
+        let x = _mm256_max_pd(
+            _mm256_min_pd(x, _mm256_set1_pd((GUIDE - 1) as f64)),
+            _mm256_setzero_pd(),
+        );
+        let b = _mm256_cvttpd_epi32(x);
+        [
+            _mm_extract_epi32::<0>(b),
+            _mm_extract_epi32::<1>(b),
+            _mm_extract_epi32::<2>(b),
+            _mm_extract_epi32::<3>(b),
+        ]
+        .map(|j| j as usize & (GUIDE - 1))
     }
 
     /// The guide, if searches for `capacities` read it: not when every one of them is at or
@@ -607,6 +595,14 @@ impl Ldc {
 #[cfg(target_arch = "x86_64")]
 #[target_feature(enable = "avx2")]
 fn at4(v: &[f64; 4]) -> std::arch::x86_64::__m256d {
+    std::arch::x86_64::_mm256_setr_pd(v[0], v[1], v[2], v[3])
+}
+
+/// The first (`half` 0) or last (`half` 1) four of eight numbers in a 256-bit vector.
+#[cfg(target_arch = "x86_64")]
+#[target_feature(enable = "avx2")]
+fn half4(v: &[f64; 8], half: usize) -> std::arch::x86_64::__m256d {
+    let v = &v[4 * half..];
     std::arch::x86_64::_mm256_setr_pd(v[0], v[1], v[2], v[3])
 }
 
