@@ -346,12 +346,14 @@ impl Plan {
             if first.option != second.option {
                 return Err(
                     error_at(source, &at, "sweep parameters of different options")
-                        .expected("both parameters on the option whose cost is minimised"),
+                        .expected("both parameters on the option whose cost is minimised")
+                        .found(format!("`{}` and `{}`", first.path, second.path)),
                 );
             }
             if first.path == second.path {
                 return Err(error_at(source, &at, "the same parameter twice")
-                    .expected("two different parameters"));
+                    .expected("two different parameters")
+                    .found(format!("`{}` twice", first.path)));
             }
         }
         for (i, a) in axes.iter().enumerate() {
@@ -507,14 +509,15 @@ fn axis(
             .is_some_and(|c| c.spot_per_gpu_hour <= 0.0)
     {
         return Err(bad("path", format!("option `{name}` has no spot price"))
-            .expected("an offer with a spot price"));
+            .expected("an offer with a spot price")
+            .found("a spot price of 0"));
     }
     let values = match (&p.values, p.from, p.to, p.step) {
         (Some(v), None, None, None) => {
             if v.is_empty() {
-                return Err(
-                    bad("values", "`values` is empty".into()).expected("at least one value")
-                );
+                return Err(bad("values", "`values` is empty".into())
+                    .expected("at least one value")
+                    .found("`values = []`"));
             }
             v.clone()
         }
@@ -565,7 +568,8 @@ fn axis(
                 &[Seg::Key("sweep"), Seg::Key("parameter"), Seg::Index(i)],
                 "a sweep parameter needs `from`, `to` and `step`, or `values`",
             )
-            .expected("either `from`/`to`/`step` or `values`"));
+            .expected("either `from`/`to`/`step` or `values`")
+            .found(given_keys(p)));
         }
     };
     let valid = |v: f64| v.is_finite() && v >= min && v <= max && !(integer && v.fract() != 0.0);
@@ -609,6 +613,24 @@ fn axis(
     })
 }
 
+/// The range keys a sweep parameter gives, as an error's `found`.
+fn given_keys(p: &SweepParameter) -> String {
+    let given: Vec<&str> = [
+        ("`from`", p.from.is_some()),
+        ("`to`", p.to.is_some()),
+        ("`step`", p.step.is_some()),
+        ("`values`", p.values.is_some()),
+    ]
+    .into_iter()
+    .filter_map(|(k, on)| on.then_some(k))
+    .collect();
+    if given.is_empty() {
+        "none of them".into()
+    } else {
+        given.join(", ")
+    }
+}
+
 /// The ids of sweep parameter `i`'s `levels`, each listed once, for an axis of catalog ids
 /// (`missing`: the problem when it has numbers instead; `example`: a `levels` line; `each`:
 /// what one level is).
@@ -632,13 +654,15 @@ fn level_ids<'a>(
     };
     if ids.is_empty() {
         return Err(error_at(source, &at("levels"), "`levels` is empty")
-            .expected(format!("at least one {each}")));
+            .expected(format!("at least one {each}"))
+            .found("`levels = []`"));
     }
     let mut seen = std::collections::HashSet::new();
     if let Some(id) = ids.iter().find(|id| !seen.insert(id.as_str())) {
         return Err(
             error_at(source, &at("levels"), format!("`{id}` listed twice"))
-                .expected(format!("each {each} once")),
+                .expected(format!("each {each} once"))
+                .found(format!("`{id}` twice")),
         );
     }
     Ok(ids)
@@ -719,6 +743,7 @@ fn automation_axis(
                         format!("no exchange rate for `{currency}`"),
                     )
                     .expected("the scenario currency in fx.toml")
+                    .found(format!("`{currency}`, which fx.toml does not list"))
                 })?,
         };
         levels.push(Level {

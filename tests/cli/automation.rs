@@ -353,7 +353,7 @@ fn a_bad_automation_sweep_is_refused() {
         ),
         (
             "path = \"option[own].automation\"\nlevels = [\"full\", \"full\"]",
-            vec!["`full` listed twice"],
+            vec!["`full` listed twice", "found: `full` twice"],
         ),
     ] {
         let text = format!("{base}\n[sweep]\n[[sweep.parameter]]\n{sweep}\n");

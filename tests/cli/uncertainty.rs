@@ -2209,6 +2209,52 @@ fn sweep_to_off_the_grid_is_refused_with_the_ends_on_it() {
 }
 
 #[test]
+fn sweep_errors_say_what_they_found() {
+    let cases: [(&str, &str, &[&str]); 4] = [
+        (
+            "path = \"option[mix].servers\"\nfrom = 0\nto = 4\n",
+            "[[sweep.parameter]]",
+            &[
+                "needs `from`, `to` and `step`, or `values`",
+                "found: `from`, `to`",
+            ],
+        ),
+        (
+            "path = \"option[mix].servers\"\nvalues = []\n",
+            "values = []",
+            &["`values` is empty", "found: `values = []`"],
+        ),
+        (
+            "path = \"option[mix].servers\"\nvalues = [1]\n\n[[sweep.parameter]]\npath = \"option[mix].servers\"\nvalues = [2]\n",
+            "path = \"option[mix].servers\"\nvalues = [2]",
+            &[
+                "the same parameter twice",
+                "found: `option[mix].servers` twice",
+            ],
+        ),
+        (
+            "path = \"option[mix].servers\"\nvalues = [1]\n\n[[sweep.parameter]]\npath = \"option[own].servers\"\nvalues = [2]\n",
+            "path = \"option[own].servers\"",
+            &[
+                "sweep parameters of different options",
+                "found: `option[mix].servers` and `option[own].servers`",
+            ],
+        ),
+    ];
+    for (parameter, at, needles) in cases {
+        let text = base_with(&sweep("pv_cost", 0, parameter));
+        let start = text.find(at).unwrap_or_else(|| panic!("{at}"));
+        let line = text[..start].lines().count() + 1;
+        let scratch = Scratch::new();
+        let path = scratch.write("scenario.toml", &text);
+        let mut all = vec![format!("error: {}:{line}:", path.display())];
+        all.extend(needles.iter().map(|n| n.to_string()));
+        let all: Vec<&str> = all.iter().map(String::as_str).collect();
+        rejected(&[OsStr::new("sweep"), arg(&path)], &all);
+    }
+}
+
+#[test]
 fn sweep_step_zero() {
     let text = base_with(&sweep(
         "pv_cost",
