@@ -749,8 +749,9 @@ fn check_montecarlo(mc: &MonteCarlo) -> Result<(), Violation> {
     for o in &mc.options {
         for (metric, s) in crate::montecarlo::engine::METRICS.iter().zip(&o.metrics) {
             let Some(s) = s else { continue };
-            let finite =
-                s.mean.is_finite() && s.sd.is_finite() && s.quantiles.iter().all(|q| q.is_finite());
+            let finite = s.mean.is_finite()
+                && s.sd.is_none_or(f64::is_finite)
+                && s.quantiles.iter().all(|q| q.is_finite());
             if !finite {
                 return Err(Violation(format!(
                     "Monte Carlo {metric} of option `{}` is not finite: {s:?}",

@@ -93,7 +93,8 @@ pub struct MetricStats {
     /// Samples that had this metric (cost per GPU-hour is missing when nothing is delivered).
     pub count: u64,
     pub mean: f64,
-    pub sd: f64,
+    /// Sample standard deviation (divisor n − 1); `None` for fewer than two samples.
+    pub sd: Option<f64>,
     /// P5, P10, P50, P90, P95.
     pub quantiles: [f64; 5],
 }
@@ -606,15 +607,12 @@ fn summarise(
             metrics: std::array::from_fn(|m| {
                 let mo = &totals[o][m];
                 let sk = &acc.metric_sketches[o][m];
-                match (mo.mean(), mo.sd()) {
-                    (Some(mean), Some(sd)) => Some(MetricStats {
-                        count: mo.count(),
-                        mean,
-                        sd,
-                        quantiles: QUANTILES.map(|q| sk.quantile(q).unwrap_or(mean)),
-                    }),
-                    _ => None,
-                }
+                mo.mean().map(|mean| MetricStats {
+                    count: mo.count(),
+                    mean,
+                    sd: mo.sd(),
+                    quantiles: QUANTILES.map(|q| sk.quantile(q).unwrap_or(mean)),
+                })
             }),
             p_serves_demand: acc.serves[o] as f64 / n,
             p_cheapest: acc.cheapest[o] as f64 / TIE_UNITS as f64 / n,

@@ -649,11 +649,11 @@ impl Moments {
         Some(m.clamp(self.min, self.max))
     }
 
-    /// Sample standard deviation (divisor `n - 1`); 0 for a single sample, `None` when empty.
+    /// Sample standard deviation (divisor `n - 1`); `None` for fewer than two samples, where
+    /// it is not defined.
     pub fn sd(&self) -> Option<f64> {
         match self.n {
-            0 => None,
-            1 => Some(0.0),
+            0 | 1 => None,
             n => {
                 if self.m2_h <= 0.0 {
                     return Some(0.0);
@@ -1028,7 +1028,7 @@ mod tests {
         }
         let mut one = Moments::new();
         one.add(4.5);
-        assert_eq!((one.mean(), one.sd()), (Some(4.5), Some(0.0)));
+        assert_eq!((one.mean(), one.sd()), (Some(4.5), None));
         let empty = Moments::new();
         assert_eq!((empty.count(), empty.mean(), empty.sd()), (0, None, None));
     }

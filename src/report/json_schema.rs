@@ -155,8 +155,8 @@ pub struct StatsJson {
     pub p50: f64,
     pub p90: f64,
     pub p95: f64,
-    /// Standard deviation.
-    pub sd: f64,
+    /// Sample standard deviation (divisor n − 1); null for a single sample.
+    pub sd: Option<f64>,
 }
 
 impl StatsJson {

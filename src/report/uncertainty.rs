@@ -46,7 +46,7 @@ fn mc_rows(mc: &MonteCarlo, cur: &str) -> Vec<Vec<String>> {
                 o.name.clone(),
                 label(m, cur),
                 fmt_metric(m, s.mean),
-                fmt_metric(m, s.sd),
+                s.sd.map_or_else(|| "n/a".to_string(), |sd| fmt_metric(m, sd)),
             ];
             row.extend(s.quantiles.iter().map(|q| fmt_metric(m, *q)));
             rows.push(row);
@@ -155,7 +155,7 @@ pub fn mc_csv(run: &Run, mc: &MonteCarlo) -> String {
                 mc.seed.to_string(),
                 s.count.to_string(),
                 num(s.mean),
-                num(s.sd),
+                s.sd.map(num).unwrap_or_default(),
             ];
             rec.extend(s.quantiles.iter().map(|q| num(*q)));
             rec.extend([o.p_cheapest, o.p_beats_baseline, o.p_serves_demand].map(num));

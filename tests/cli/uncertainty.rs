@@ -403,6 +403,56 @@ fn monte_carlo_markdown_adds_a_section_after_the_deterministic_report() {
 }
 
 #[test]
+fn a_single_sample_has_no_standard_deviation() {
+    // The sample standard deviation divides by n − 1: with one sample it is not defined, and a
+    // 0 would claim a certainty one draw cannot give.
+    let doc = fleet_mc("1", "3");
+    for name in FLEET_OPTIONS {
+        let o = options_by_name(&doc["montecarlo"], "options", name);
+        for m in METRICS {
+            let s = &o["metrics"][m];
+            assert!(s["sd"].is_null(), "{name}.{m}: {s}");
+            assert_eq!(num(s, "count"), 1.0, "{name}.{m}");
+            for q in QUANTILES {
+                assert_eq!(num(s, q), num(s, "mean"), "{name}.{m}.{q}");
+            }
+        }
+    }
+    let csv = success([
+        "run",
+        FLEET,
+        "--samples",
+        "1",
+        "--seed",
+        "3",
+        "--format",
+        "csv",
+    ]);
+    let mut lines = csv.lines();
+    let header: Vec<&str> = lines.next().expect("a header").split(',').collect();
+    let sd = header
+        .iter()
+        .position(|c| *c == "sd")
+        .expect("an sd column");
+    let rows: Vec<&str> = lines.collect();
+    assert_eq!(rows.len(), FLEET_OPTIONS.len() * METRICS.len(), "{csv}");
+    for row in rows {
+        assert_eq!(row.split(',').nth(sd), Some(""), "{row}");
+    }
+    let table = success(["run", FLEET, "--samples", "1", "--seed", "3"]);
+    let pv_row = table
+        .lines()
+        .find(|l| l.contains("own-l40s") && l.contains("PV cost [USD]"))
+        .expect("a PV cost row for own-l40s");
+    let cells: Vec<&str> = pv_row.split('┆').map(str::trim).collect();
+    assert_eq!(cells[3], "n/a", "{pv_row}");
+    // Two samples have one.
+    let two = fleet_mc("2", "3");
+    let o = options_by_name(&two["montecarlo"], "options", "own-l40s");
+    assert!(num(&o["metrics"]["pv_cost"], "sd") > 0.0);
+}
+
+#[test]
 fn monte_carlo_csv_carries_the_same_numbers_as_json() {
     let doc = fleet_mc("1000", "5");
     let text = success([
