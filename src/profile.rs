@@ -199,6 +199,23 @@ fn splitmix64(mut x: u64) -> u64 {
     x ^ (x >> 31)
 }
 
+/// `loads` sorted from the highest in the order of `f64::total_cmp`: sorted as the integers
+/// that order compares (the bits with the magnitude flipped below zero), which sort faster
+/// than floats through a comparison function; values that compare equal have the same bits,
+/// so the result is the same whatever the sort's stability.
+fn sorted_descending(loads: &[f64]) -> Vec<f64> {
+    let key = |v: &f64| {
+        let bits = v.to_bits() as i64;
+        bits ^ (((bits >> 63) as u64) >> 1) as i64
+    };
+    let mut keys: Vec<i64> = loads.iter().map(key).collect();
+    keys.sort_unstable();
+    keys.into_iter()
+        .rev()
+        .map(|k| f64::from_bits((k ^ (((k >> 63) as u64) >> 1) as i64) as u64))
+        .collect()
+}
+
 /// Buckets of the guide that narrows each search of a load-duration curve: nearly three per
 /// hour of a month, so that most hold no load and a search mostly reads one bucket and one
 /// step (2 × 2049 bytes per curve).
@@ -235,8 +252,7 @@ pub struct Ldc {
 
 impl Ldc {
     pub fn new(loads: &[f64]) -> Ldc {
-        let mut sorted_desc = loads.to_vec();
-        sorted_desc.sort_unstable_by(|a, b| b.total_cmp(a));
+        let sorted_desc = sorted_descending(loads);
         let n = sorted_desc.len();
         let mut steps = Vec::with_capacity(n + 1);
         let mut acc = 0.0;
@@ -625,6 +641,32 @@ fn prefetch<T>(value: &T) {
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn loads_sort_as_total_cmp_sorts_them() {
+        let mut values = vec![
+            0.0,
+            -0.0,
+            1.0,
+            -1.0,
+            f64::MIN_POSITIVE,
+            f64::MIN_POSITIVE / 4.0,
+            -f64::MIN_POSITIVE / 4.0,
+            f64::MAX,
+            f64::INFINITY,
+            f64::NEG_INFINITY,
+            1.0 + f64::EPSILON,
+            1.0,
+            2.5e-300,
+            7.0,
+        ];
+        values.extend((0..2000).map(|h| ((h * 7919) % 1000) as f64 / 7.0 - 30.0));
+        let mut want = values.clone();
+        want.sort_by(|a, b| b.total_cmp(a));
+        let got = sorted_descending(&values);
+        let bits = |v: &[f64]| v.iter().map(|x| x.to_bits()).collect::<Vec<_>>();
+        assert_eq!(bits(&got), bits(&want));
+    }
 
     #[test]
     fn guided_search_matches_a_plain_search() {
