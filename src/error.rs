@@ -415,6 +415,17 @@ pub fn parse_toml<T: serde::de::DeserializeOwned>(
     file: &str,
     source: &str,
 ) -> Result<T, InputError> {
+    parse_toml_with(file, source, true)
+}
+
+/// [`parse_toml`], with the checks of keys and strings ([`crate::limits::check_toml_text`])
+/// only when `check_text`: text compiled into the binary (the built-in catalogs) is known to
+/// pass them (a test checks it), and checking it again would cost every run a second parse.
+pub fn parse_toml_with<T: serde::de::DeserializeOwned>(
+    file: &str,
+    source: &str,
+    check_text: bool,
+) -> Result<T, InputError> {
     let parsed = toml::from_str(source).map_err(|err| {
         let message = toml_message(err.message());
         let offset = err.span().map(|s| s.start);
@@ -474,7 +485,9 @@ pub fn parse_toml<T: serde::de::DeserializeOwned>(
         }
         e
     })?;
-    crate::limits::check_toml_text(file, source)?;
+    if check_text {
+        crate::limits::check_toml_text(file, source)?;
+    }
     Ok(parsed)
 }
 
