@@ -115,7 +115,11 @@ impl Profile {
             if trimmed.is_empty() || trimmed.starts_with('#') {
                 continue;
             }
-            let field = trimmed.rsplit(',').next().unwrap_or("").trim();
+            // The last field: after the last comma, else the whole (trimmed) line.
+            let field = match trimmed.rfind(',') {
+                Some(comma) => trimmed[comma + 1..].trim(),
+                None => trimmed,
+            };
             match field.parse::<f64>() {
                 Ok(v) if v.is_finite() && v >= 0.0 => values.push(v),
                 Ok(v) => {
