@@ -89,6 +89,7 @@ pub fn waiting_order(input: &Input) -> Vec<queue::Waiting> {
 /// Hourly demand of month `m` (equation M1) into `total` and its sensitive part into
 /// `sensitive`: workload w contributes D_w × (1+g_w)^(m/12) × season_w(month) × shape_w(h).
 /// For a scenario that walks the hours, also the month's arrivals by class (README Q1).
+#[inline(always)]
 fn month_loads(
     input: &Input,
     m: usize,
@@ -187,6 +188,7 @@ fn month_loads(
 }
 
 /// Load that may go to a cloud in each hour: all load less the sensitive part.
+#[inline(always)]
 fn nonsensitive<'a>(total: &'a [f64], sensitive: &'a [f64]) -> impl Iterator<Item = f64> + 'a {
     total.iter().zip(sensitive).map(|(t, s)| (t - s).max(0.0))
 }
@@ -222,6 +224,26 @@ pub fn demand_curves(input: &Input) -> Vec<MonthDemand> {
 /// Carlo sample that changes demand (each of its curves is read only a few times). Answers
 /// agree with the load-duration curves' to rounding, not to the last bit.
 pub fn demand_hourly_into(input: &Input, months: &mut Vec<MonthDemand>) {
+    #[cfg(target_arch = "x86_64")]
+    if std::arch::is_x86_feature_detected!("avx2") {
+        // SAFETY: the processor has AVX2, checked just above.
+        unsafe { demand_hourly_avx2(input, months) };
+        return;
+    }
+    demand_hourly_in(input, months);
+}
+
+/// [`demand_hourly_in`] compiled with AVX2: its loops over the hours take four hours to an
+/// instruction instead of two, the same operations on the same operands (so the same bits).
+#[cfg(target_arch = "x86_64")]
+#[target_feature(enable = "avx2")]
+fn demand_hourly_avx2(input: &Input, months: &mut Vec<MonthDemand>) {
+    demand_hourly_in(input, months);
+}
+
+/// The body of [`demand_hourly_into`].
+#[inline(always)]
+fn demand_hourly_in(input: &Input, months: &mut Vec<MonthDemand>) {
     months.resize_with(input.horizon_months, MonthDemand::default);
     let generation = next_generation();
     for (m, d) in months.iter_mut().enumerate() {

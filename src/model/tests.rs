@@ -589,3 +589,40 @@ fn options_that_leave_work_unmet_are_compared_only_at_a_price() {
         ));
     }
 }
+
+#[test]
+fn hourly_demand_is_the_same_bit_for_bit_with_and_without_avx2() {
+    // `demand_hourly_into` runs a build of its loops for AVX2 where the processor has it;
+    // `demand_hourly_in` here is the target's baseline build of the same loops.
+    let workloads = vec![
+        workload(45_000.0, 0.117, "bursty", false),
+        workload(6_000.0, 0.05, "business-hours", true),
+        workload(1_234.5, -0.3, "flat", false),
+    ];
+    let input = input(
+        workloads,
+        vec![option("o", Kind::Cloud, None, Some(cloud()))],
+        30,
+        0.1,
+    );
+    let (mut fast, mut plain) = (Vec::new(), Vec::new());
+    super::demand_hourly_into(&input, &mut fast);
+    super::demand_hourly_in(&input, &mut plain);
+    assert_eq!(fast.len(), 30);
+    let bits = |v: &[f64]| v.iter().map(|x| x.to_bits()).collect::<Vec<_>>();
+    for (m, (a, b)) in fast.iter().zip(&plain).enumerate() {
+        for (x, y) in [
+            (&a.total, &b.total),
+            (&a.sensitive, &b.sensitive),
+            (&a.nonsensitive, &b.nonsensitive),
+        ] {
+            assert_eq!(bits(x.loads()), bits(y.loads()), "month {m}");
+            assert_eq!(x.total().to_bits(), y.total().to_bits(), "month {m}");
+            assert_eq!(x.peak().to_bits(), y.peak().to_bits(), "month {m}");
+            for k in 0..=40 {
+                let c = x.peak() * k as f64 / 37.0;
+                assert_eq!(x.served(c).to_bits(), y.served(c).to_bits(), "month {m}");
+            }
+        }
+    }
+}
