@@ -155,7 +155,8 @@ pub struct StatsJson {
     pub p50: f64,
     pub p90: f64,
     pub p95: f64,
-    /// Sample standard deviation (divisor n − 1); null for a single sample.
+    /// Sample standard deviation (divisor n − 1); null when fewer than two samples had the
+    /// metric.
     pub sd: Option<f64>,
 }
 
