@@ -231,7 +231,9 @@ impl Ledger {
 
 /// The project's income per delivered reference GPU-hour (TX3): the price of unserved work,
 /// the value of a GPU-hour delivered; with prices by workload, their mean weighted by each
-/// workload's first-month demand; 0 when unserved work has no price.
+/// workload's demand in the horizon's first month (M1 times the month's demand factor; for a
+/// trace workload, the work of its jobs that arrive in that month, T3), or their plain mean
+/// when no workload has demand in that month; 0 when unserved work has no price.
 pub fn income_per_gpu_hour(input: &Input) -> f64 {
     if !input.unserved_priced() {
         return 0.0;
@@ -239,10 +241,23 @@ pub fn income_per_gpu_hour(input: &Input) -> f64 {
     if let Some(p) = input.uniform_unserved_price() {
         return p;
     }
+    let month0 = input.start.month0();
+    let traces = super::trace::first_month_work(input);
+    let price = |w: &super::WorkloadIn| w.unserved_cost_per_gpu_hour.unwrap_or(0.0);
     let (mut value, mut hours) = (0.0, 0.0);
-    for w in &input.workloads {
-        value += w.ref_gpu_hours_per_month * w.unserved_cost_per_gpu_hour.unwrap_or(0.0);
-        hours += w.ref_gpu_hours_per_month;
+    for (w, trace_work) in input.workloads.iter().zip(&traces) {
+        let demand = if w.trace.is_some() {
+            *trace_work
+        } else {
+            input.demand_scale * w.ref_gpu_hours_per_month * w.profile.season(month0)
+        };
+        value += demand * price(w);
+        hours += demand;
     }
-    if hours > 0.0 { value / hours } else { 0.0 }
+    if hours > 0.0 {
+        value / hours
+    } else {
+        let n = input.workloads.len() as f64;
+        input.workloads.iter().map(price).sum::<f64>() / n
+    }
 }

@@ -104,30 +104,66 @@ struct Laid {
 fn lay(input: &Input, mut each: impl FnMut(Laid) -> bool) {
     let h = input.horizon_months;
     for (w, workload) in input.workloads.iter().enumerate() {
-        let Some(trace) = workload.trace.as_deref() else {
-            continue;
-        };
-        if trace.jobs.is_empty() || trace.period_s <= 0.0 {
-            continue;
+        if let Some(trace) = workload.trace.as_deref()
+            && !lay_workload(input, w, trace, h, &mut each)
+        {
+            return;
         }
-        let warp = Warp::new(input, workload.growth_per_year, h);
-        'copies: for copy in 0u64.. {
-            let offset = copy as f64 * trace.period_s;
-            for (j, job) in trace.jobs.iter().enumerate() {
-                let Some(t) = warp.at(offset + job.submit_s as f64) else {
-                    break 'copies;
-                };
-                let laid = Laid {
-                    submit_s: t.floor() as i64,
-                    workload: w as u32,
-                    job: j as u32,
-                };
-                if !each(laid) {
-                    return;
-                }
+    }
+}
+
+/// The jobs of workload `w` (given as `trace`) laid over a horizon of `h` months, as [`lay`];
+/// false when `each` stopped it.
+fn lay_workload(
+    input: &Input,
+    w: usize,
+    trace: &TraceIn,
+    h: usize,
+    each: &mut impl FnMut(Laid) -> bool,
+) -> bool {
+    if trace.jobs.is_empty() || trace.period_s <= 0.0 {
+        return true;
+    }
+    let warp = Warp::new(input, input.workloads[w].growth_per_year, h);
+    for copy in 0u64.. {
+        let offset = copy as f64 * trace.period_s;
+        for (j, job) in trace.jobs.iter().enumerate() {
+            let Some(t) = warp.at(offset + job.submit_s as f64) else {
+                return true;
+            };
+            let laid = Laid {
+                submit_s: t.floor() as i64,
+                workload: w as u32,
+                job: j as u32,
+            };
+            if !each(laid) {
+                return false;
             }
         }
     }
+    true
+}
+
+/// Reference GPU-hours of the jobs of each workload of `input` that arrive in the horizon's
+/// first month (T3, as [`TraceMonth::demand`] of month 0), indexed as the scenario's
+/// workloads: 0 for a workload without a trace.
+pub fn first_month_work(input: &Input) -> Vec<f64> {
+    let mut work = vec![0.0; input.workloads.len()];
+    let h = input.horizon_months;
+    let month_end = (HOURS_PER_MONTH * 3600) as i64;
+    for (w, workload) in input.workloads.iter().enumerate() {
+        if let Some(trace) = workload.trace.as_deref() {
+            lay_workload(input, w, trace, h, &mut |j| {
+                // A one-month horizon counts every job in its month (as the replay does).
+                let first = j.submit_s < month_end || h <= 1;
+                if first {
+                    work[w] += trace.work(&trace.jobs[j.job as usize]);
+                }
+                first
+            });
+        }
+    }
+    work
 }
 
 /// How many jobs the trace workloads of `input` lay over its horizon, in all (counted up to

@@ -611,3 +611,46 @@ fn showback_shares_the_costs_before_tax() {
     let bonus = option_named(&doc, "own-32-bonus-100");
     assert!(num(&bonus["tax"], "disposal_gain") > 0.0);
 }
+
+#[test]
+fn the_income_price_weighs_each_workload_by_its_first_month_demand() {
+    // Three workloads with prices of their own, the project standing alone (TX3): a trace of
+    // 300 jobs of 4 reference GPUs for 2 hours every 3 hours (244 of them arrive in the first
+    // month, 730 hours: submits 0, 3 h, ... 729 h), a flat workload at the scenario's price,
+    // and one whose year-long profile weighs March (the first month) half: its first-month
+    // demand is D × season, season = 12 × March's weight / the year's weight (M1).
+    let scratch = Scratch::new();
+    let jobs: String = (0..300).map(|k| format!("{},7200,4\n", k * 10_800)).collect();
+    scratch.write("jobs.csv", &format!("submit,duration,gpus\n{jobs}"));
+    let march = 2 * 730..3 * 730;
+    let weights: Vec<f64> = (0..8760)
+        .map(|h| if march.contains(&h) { 0.5 } else { 1.0 })
+        .collect();
+    let profile: String = weights.iter().map(|w| format!("{w}\n")).collect();
+    scratch.write("year.csv", &profile);
+    let season = 12.0 * weights[march].iter().sum::<f64>() / weights.iter().sum::<f64>();
+    let text = "name = \"income\"\nhorizon_months = 3\nstart = \"2027-03\"\ndiscount_rate = 0.08\n\
+         reference_accelerator = \"h100-sxm\"\nunserved_cost_per_gpu_hour = 2.0\n\n\
+         [tax]\nrate = 0.25\nlosses_offset_other_income = false\n\n\
+         [[workload]]\nname = \"jobs\"\ntrace = \"jobs.csv\"\nunserved_cost_per_gpu_hour = 20.0\n\n\
+         [[workload]]\nname = \"flat\"\ngpu_hours_per_month = 1000\nprofile = \"flat\"\n\n\
+         [[workload]]\nname = \"seasonal\"\ngpu_hours_per_month = 3000\nprofile = \"year.csv\"\n\
+         unserved_cost_per_gpu_hour = 6.0\n\n\
+         [[option]]\nname = \"cloud\"\nkind = \"cloud\"\noffer = \"lambda-gpu_1x_h100_sxm5\"\n";
+    let path = scratch.write("scenario.toml", text);
+    let doc: Value = serde_json::from_str(&success([
+        OsStr::new("run"),
+        arg(&path),
+        OsStr::new("--format"),
+        OsStr::new("json"),
+    ]))
+    .expect("valid JSON");
+    let trace = 244.0 * 4.0 * 2.0;
+    let seasonal = 3000.0 * season;
+    let expected = (trace * 20.0 + 1000.0 * 2.0 + seasonal * 6.0) / (trace + 1000.0 + seasonal);
+    let got = num(&doc["scenario"]["tax"], "income_per_gpu_hour");
+    assert!(close(got, expected), "{got} against {expected}");
+    let o = option_named(&doc, "cloud");
+    let delivered = num(&o, "served_cloud_gpu_hours") + num(&o, "served_onprem_gpu_hours");
+    assert!(close(num(&o["tax"], "income"), expected * delivered));
+}
