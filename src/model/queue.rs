@@ -349,18 +349,29 @@ pub fn simulate_beside(
             let t = m * HOURS_PER_MONTH + h;
             let mut cap = (c - used_month.get(h).copied().unwrap_or(0.0)).max(0.0);
             let q = &mut out[m];
-            // Q2: the load that may not wait, sensitive first, in its own hour; with shared GPUs
-            // each class takes its held load of the capacity and is served in proportion (SG3).
+            // Q2: the load that may not wait, in its own hour: in a hybrid the sensitive class
+            // first, then the other; on-prem both classes in proportion to their loads, as
+            // without a queue (M4). With shared GPUs each class takes its held load of the
+            // capacity and is served in proportion to it (SG3).
             let s = f * a.interactive_sensitive.get(h).copied().unwrap_or(0.0);
             let n = f * a.interactive_other.get(h).copied().unwrap_or(0.0);
+            let part = |x: f64, of: f64| if of > 0.0 { x / of } else { 0.0 };
+            // What each class takes of the capacity, from its load (held load with shared GPUs).
+            let takes = |cap: &mut f64, s: f64, n: f64| {
+                let (took_s, took_n) = if capacity.burst {
+                    let took_s = s.min(*cap);
+                    (took_s, n.min(*cap - took_s))
+                } else {
+                    let share = part((s + n).min(*cap), s + n);
+                    (s * share, n * share)
+                };
+                *cap = (*cap - took_s - took_n).max(0.0);
+                (took_s, took_n)
+            };
             let (served, served_n, over_held) = match held_month {
                 Some([hs, ho, hc, hsmall]) => {
                     let (held_s, held_n) = (f * at(hs, h), f * at(ho, h));
-                    let part = |x: f64, of: f64| if of > 0.0 { x / of } else { 0.0 };
-                    let took_s = held_s.min(cap);
-                    cap -= took_s;
-                    let took_n = held_n.min(cap);
-                    cap -= took_n;
+                    let (took_s, took_n) = takes(&mut cap, held_s, held_n);
                     let left = 1.0 - part(took_n, held_n).min(1.0);
                     q.small_held += f * at(hsmall, h) * left;
                     (
@@ -370,10 +381,7 @@ pub fn simulate_beside(
                     )
                 }
                 None => {
-                    let served = s.min(cap);
-                    cap -= served;
-                    let served_n = n.min(cap);
-                    cap -= served_n;
+                    let (served, served_n) = takes(&mut cap, s, n);
                     (served, served_n, None)
                 }
             };

@@ -651,3 +651,63 @@ fn an_option_does_not_inherit_another_options_held_loads() {
     assert_eq!(a["pv_cost"], b["pv_cost"]);
     assert_eq!(a["breakdown"], b["breakdown"]);
 }
+
+#[test]
+fn on_prem_serves_held_load_in_proportion_whatever_the_prices() {
+    // Sensitive and other fractional work that overflows a time-sliced server: on-prem, every
+    // workload gets the same share of its work, min(Λ, C) / Λ (SG3), also when a price of its
+    // own makes the model walk the hours (Q2): the totals served do not move with a price.
+    let served = |price_b: &str| {
+        let doc = run(&scenario(
+            "unserved_cost_per_gpu_hour = 6.0",
+            &format!(
+                "{}{}",
+                workload(
+                    "a",
+                    6.0,
+                    "gpu_fraction = 0.3\nsensitive = true\nteam = \"x\""
+                ),
+                workload(
+                    "b",
+                    6.0,
+                    &format!("gpu_fraction = 0.1\nteam = \"y\"\n{price_b}")
+                ),
+            ),
+            &owned(
+                "own",
+                "onprem",
+                "hgx-h100-oem",
+                1,
+                "sharing = \"time-slicing\"\ntime_slicing_efficiency = 0.8",
+            ),
+        ));
+        let o = option_named(&doc, "own").clone();
+        let share = |team: &str| {
+            let t = o["showback"]["teams"]
+                .as_array()
+                .expect("teams")
+                .iter()
+                .find(|t| t["team"] == team)
+                .expect("team")
+                .clone();
+            number(&t, "onprem_gpu_hours") / (6.0 * 730.0 * 12.0)
+        };
+        let (x, y) = (share("x"), share("y"));
+        assert!(x < 0.99, "the server is overloaded: {x}");
+        assert_close(x, y, "the same share for both classes");
+        (
+            number(&o, "served_onprem_gpu_hours"),
+            number(&o, "unmet_gpu_hours"),
+            number(&o["breakdown"], "unserved"),
+        )
+    };
+    let (one_price, own_price) = (served(""), served("unserved_cost_per_gpu_hour = 9.0"));
+    assert_close(one_price.0, own_price.0, "served on-prem");
+    assert_close(one_price.1, own_price.1, "unmet");
+    // Half the unmet work is b's, at 9 instead of 6.
+    assert_close(
+        own_price.2,
+        one_price.2 + 0.5 * one_price.1 * 3.0,
+        "b's unmet work at its own price",
+    );
+}

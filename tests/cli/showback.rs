@@ -190,6 +190,46 @@ fn overflow_is_shared_in_proportion_and_sensitive_load_comes_first() {
 }
 
 #[test]
+fn on_prem_shares_the_capacity_in_proportion_whether_or_not_the_hours_are_walked() {
+    // 6 sensitive + 4 other GPUs on 8, on-prem: each workload gets 80% of its load (M4, B1),
+    // also when a price of its own makes the model walk the hours (Q2), so that a price changes
+    // what unmet work costs, never what is served. A hybrid still serves the sensitive first.
+    for price_b in ["", "unserved_cost_per_gpu_hour = 100.0"] {
+        let doc = run_json(&scenario(
+            "unserved_cost_per_gpu_hour = 10.0\n",
+            &format!(
+                "{}{}",
+                workload("a", "alpha", 6.0, "sensitive = true"),
+                workload("b", "beta", 4.0, price_b)
+            ),
+        ));
+        let own = option_named(&doc, "own");
+        let (a, b) = (team(own, "alpha"), team(own, "beta"));
+        assert_close(number(a, "onprem_gpu_hours"), 4.8 * 730.0, "alpha on-prem");
+        assert_close(number(b, "onprem_gpu_hours"), 3.2 * 730.0, "beta on-prem");
+        assert_close(number(a, "unmet_gpu_hours"), 1.2 * 730.0, "alpha unmet");
+        assert_close(number(b, "unmet_gpu_hours"), 0.8 * 730.0, "beta unmet");
+        let beta_price = if price_b.is_empty() { 10.0 } else { 100.0 };
+        assert_close(
+            number(&own["breakdown"], "unserved"),
+            1.2 * 730.0 * 10.0 + 0.8 * 730.0 * beta_price,
+            "unserved work priced by workload",
+        );
+        let burst = option_named(&doc, "burst");
+        assert_close(
+            number(team(burst, "alpha"), "onprem_gpu_hours"),
+            6.0 * 730.0,
+            "the sensitive first in a hybrid",
+        );
+        assert_close(
+            number(team(burst, "beta"), "cloud_gpu_hours"),
+            2.0 * 730.0,
+            "the rest bursts",
+        );
+    }
+}
+
+#[test]
 fn waiting_work_is_shown_back_from_the_queue() {
     // Interactive beta (4) is served first in every hour; alpha (6, may wait a day) gets the
     // other 4 each hour and what waits longer is unmet.

@@ -620,7 +620,9 @@ fn the_income_price_weighs_each_workload_by_its_first_month_demand() {
     // and one whose year-long profile weighs March (the first month) half: its first-month
     // demand is D × season, season = 12 × March's weight / the year's weight (M1).
     let scratch = Scratch::new();
-    let jobs: String = (0..300).map(|k| format!("{},7200,4\n", k * 10_800)).collect();
+    let jobs: String = (0..300)
+        .map(|k| format!("{},7200,4\n", k * 10_800))
+        .collect();
     scratch.write("jobs.csv", &format!("submit,duration,gpus\n{jobs}"));
     let march = 2 * 730..3 * 730;
     let weights: Vec<f64> = (0..8760)
