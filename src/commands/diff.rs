@@ -138,13 +138,30 @@ fn git_source(arg: &str, rev: &str, file: &str) -> Result<Source, InputError> {
                 .hint("install git, or give the old file as a path")
         })
     };
+    if rev.starts_with('-') {
+        // No revision starts with `-`, and git would take it for an option of its own.
+        return Err(InputError::new(arg, "not a git revision")
+            .expected("`REV:PATH` with a revision such as `main`, `HEAD~1` or a commit")
+            .found(format!(
+                "`{}`, which starts with `-`",
+                tcosim::limits::printable(rev)
+            ))
+            .hint("give the old file as a path, or a revision that git log lists"));
+    }
     let shown = run(&["show", &format!("{rev}:{file}")])?;
     if !shown.status.success() {
         let message = String::from_utf8_lossy(&shown.stderr);
         return Err(
             InputError::new(arg, "cannot read the file at that git revision")
                 .expected("`REV:PATH`: a revision git knows and a file in it")
-                .found(message.lines().next().unwrap_or("git failed").trim().to_string())
+                .found(
+                    message
+                        .lines()
+                        .next()
+                        .map(str::trim)
+                        .filter(|l| !l.is_empty())
+                        .map_or_else(|| format!("git failed ({})", shown.status), str::to_string),
+                )
                 .hint("PATH is from the repository's root, or `REV:./PATH` from the current folder; `git log` lists revisions"),
         );
     }

@@ -335,6 +335,18 @@ fn a_git_revision_is_read_through_git_show() {
         stderr(&out)
     );
     assert!(stdout(&out).is_empty());
+
+    // A "revision" that git would take for an option of its own (here one that writes a
+    // file) is refused before git runs.
+    let out = run(&["diff", "--", "--output=written:x", "scenarios/s.toml"]);
+    assert_eq!(out.status.code(), Some(2), "{}", stderr(&out));
+    assert!(
+        stderr(&out).contains("not a git revision"),
+        "{}",
+        stderr(&out)
+    );
+    assert!(stderr(&out).contains("starts with `-`"), "{}", stderr(&out));
+    assert!(!root.join("written").exists(), "git wrote a file");
 }
 
 #[test]

@@ -1200,3 +1200,25 @@ fn a_large_catalog_file_is_checked_entry_by_entry() {
     );
     assert_eq!(err.matches("error: ").count(), 1, "{err}");
 }
+
+#[test]
+#[cfg(target_os = "linux")]
+fn a_verdict_that_cannot_be_written_is_an_error_not_a_crash() {
+    let Ok(full) = std::fs::OpenOptions::new().write(true).open("/dev/full") else {
+        eprintln!("skipped: no /dev/full");
+        return;
+    };
+    let out = std::process::Command::new(assert_cmd::cargo::cargo_bin("tcosim"))
+        .current_dir(crate::support::repo())
+        .args(["validate", "scenarios/inference-fleet.toml"])
+        .stdout(full)
+        .output()
+        .expect("tcosim starts");
+    let err = String::from_utf8_lossy(&out.stderr);
+    assert_eq!(out.status.code(), Some(2), "{err}");
+    assert!(
+        err.contains("standard output: cannot write output"),
+        "{err}"
+    );
+    assert!(!err.contains("panicked"), "{err}");
+}
