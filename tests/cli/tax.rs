@@ -653,6 +653,6 @@ fn the_income_price_weighs_each_workload_by_its_first_month_demand() {
     let got = num(&doc["scenario"]["tax"], "income_per_gpu_hour");
     assert!(close(got, expected), "{got} against {expected}");
     let o = option_named(&doc, "cloud");
-    let delivered = num(&o, "served_cloud_gpu_hours") + num(&o, "served_onprem_gpu_hours");
+    let delivered = num(o, "served_cloud_gpu_hours") + num(o, "served_onprem_gpu_hours");
     assert!(close(num(&o["tax"], "income"), expected * delivered));
 }
