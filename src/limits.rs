@@ -27,6 +27,14 @@ pub const MAX_VALUE_CHARS: usize = 1_024;
 pub const MAX_WORKLOADS: usize = 1_000;
 /// Most `[[option]]` entries in a scenario.
 pub const MAX_OPTIONS: usize = 1_000;
+
+/// Most hour-by-hour work of a scenario whose model walks the hours (README Q1): horizon
+/// months × (workloads that may wait + 1) × options, about a second of work per 100,000 on
+/// the development machine.
+pub const MAX_WALK: u64 = 2_000_000;
+
+/// Most workload-months of waiting work held hour by hour (730 values, 5.8 KB, each).
+pub const MAX_WAITING_MONTHS: u64 = 100_000;
 /// Most errors one file's check collects (`validate`): enough for any real file, and a bound
 /// on the time a file of mistakes costs.
 pub const MAX_ERRORS_PER_FILE: usize = 100;

@@ -62,7 +62,10 @@ impl From<WriteError> for Failure {
 }
 
 fn main() -> ExitCode {
-    interrupt::install();
+    interrupt::install(|i| {
+        eprintln!("{}: {}", error_label(), i.message());
+        std::process::exit(i32::from(i.exit_code()))
+    });
     let cli = Cli::parse();
     let quiet = cli.quiet;
     let result = match cli.command {

@@ -274,6 +274,7 @@ fn is_stdout(_meta: &std::fs::Metadata) -> bool {
 /// given. Every regular file is staged first; nothing is replaced unless all are staged, and
 /// nothing at all is written once a signal has asked the run to stop.
 pub fn emit(outputs: &[Out], text: Option<&str>) -> Result<(), Failure> {
+    let _writing = interrupt::Writing::start();
     let targets: Vec<(&'static str, &Path)> = outputs.iter().map(|o| (o.flag, o.path)).collect();
     let plans = plan_all(&targets)?;
     let mut staged = Vec::new();

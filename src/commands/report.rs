@@ -94,6 +94,7 @@ pub fn report(args: ReportArgs, quiet: bool) -> Result<(), Failure> {
         InputError::new(dest.path.display().to_string(), "cannot render the report")
             .found(e.to_string())
     })?;
+    let _writing = interrupt::Writing::start();
     folder::write(&dest, &files, &origin, interrupt::flag())?;
     if !quiet {
         eprintln!("wrote {} ({} files)", dest.path.display(), files.len());

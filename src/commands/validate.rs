@@ -35,6 +35,7 @@ pub fn validate(args: ValidateArgs, quiet: bool) -> Result<(), Failure> {
             }
             // The verdict is the command's data: `--quiet` silences stderr only.
             if let Some(what) = checked.what.as_deref() {
+                let _writing = interrupt::Writing::start();
                 crate::output::print(format!("ok: {shown}: {what}\n").as_bytes())?;
             }
         }

@@ -435,7 +435,6 @@ struct Scratch {
     covered: Vec<f64>,
     /// The queue's months, for a scenario that walks the hours.
     queue: Vec<queue::QueueMonth>,
-    queue_scratch: queue::QueueScratch,
     /// What `queue` was simulated for: the same key gives the same queue, which a Monte Carlo
     /// sample that changes no demand and no capacity reuses instead of walking the hours again.
     queue_key: Vec<u64>,
@@ -562,6 +561,8 @@ pub struct Workspace {
     queue_tables: Option<std::sync::Arc<QueueTables>>,
     /// Buffers of Monte Carlo's evaluation of a block of samples.
     block: block::Buffers,
+    /// The queue's ring of waiting work, shared by the options (one is simulated at a time).
+    queue_scratch: queue::QueueScratch,
 }
 
 impl Workspace {
@@ -1266,6 +1267,7 @@ fn hourly_splits(input: &Input, months: &[MonthDemand], ws: &mut Workspace, deta
     let inv_scale = &ws.tables.inv_scale[..h];
     let price = ws.unserved_price;
     let ws_tables = ws.queue_tables.clone();
+    let queue_scratch = &mut ws.queue_scratch;
     for (n, (option, scratch)) in input.options.iter().zip(ws.options.iter_mut()).enumerate() {
         // Trace jobs first (T3): replayed again only when something they depend on changed.
         let traced = if input.has_traces() {
@@ -1344,7 +1346,8 @@ fn hourly_splits(input: &Input, months: &[MonthDemand], ws: &mut Workspace, deta
             gpus: owned_capacity(option, scratch, 0),
             burst: option.kind == Kind::Hybrid,
             unserved_price: price,
-            attribute: detail,
+            // Who got what is read only by showback.
+            attribute: detail && input.showback.is_some(),
         };
         // Capacity month by month when a refresh installs other hardware (G1).
         let by_month: Vec<f64> = if scratch.purchases.is_empty() {
@@ -1428,7 +1431,7 @@ fn hourly_splits(input: &Input, months: &[MonthDemand], ws: &mut Workspace, deta
                 &by_month,
                 &scratch.held,
                 traced.as_ref().map_or(&[][..], |run| &run.used[..]),
-                &mut scratch.queue_scratch,
+                queue_scratch,
                 &mut scratch.queue,
             );
             scratch.queue_key = key;
@@ -1474,6 +1477,18 @@ fn hourly_splits(input: &Input, months: &[MonthDemand], ws: &mut Workspace, deta
                 };
                 scratch.covered.push(covered);
             }
+        }
+        if detail {
+            // A detailed run reads the hourly cloud load no further, and the waits only up to
+            // their last bucket with work: their memory (730 values a month per option, and up
+            // to 527 buckets) is given back, and the queue is not kept for another run.
+            for q in &mut scratch.queue {
+                q.cloud_hourly = Vec::new();
+                let used = q.waits.iter().rposition(|w| *w != 0.0).map_or(0, |i| i + 1);
+                q.waits.truncate(used);
+                q.waits.shrink_to_fit();
+            }
+            scratch.queue_key.clear();
         }
         scratch.trace = traced;
     }

@@ -787,6 +787,12 @@ pub fn resolve_file(
             warnings: ctx.warnings,
         });
     }
+    if let Err(e) = check_walk_size(&ctx, &input) {
+        return Err(Unresolved {
+            errors: vec![e],
+            warnings: ctx.warnings,
+        });
+    }
     let (option_links, workload_flops) = links(&file, catalog, &reference, basis);
     Ok(Resolved {
         input,
@@ -2140,6 +2146,61 @@ fn depreciation_values(d: &crate::finance::Depreciation) -> Vec<RowValue> {
             },
         ],
     }
+}
+
+/// Refuses a scenario that walks the hours (Q1) with more hour-by-hour work than
+/// [`crate::limits::MAX_WALK`], or more waiting work held hour by hour than
+/// [`crate::limits::MAX_WAITING_MONTHS`]: its memory and time grow with both.
+fn check_walk_size(ctx: &Ctx, input: &Input) -> Result<(), InputError> {
+    if !input.hourly() {
+        return Ok(());
+    }
+    let months = input.horizon_months as u64;
+    let waiting = input
+        .workloads
+        .iter()
+        .filter(|w| w.max_wait_hours > 0 && w.trace.is_none())
+        .count() as u64;
+    let options = input.options.len() as u64;
+    let group = crate::limits::group;
+    let walk = months * (waiting + 1) * options;
+    let held = months * waiting;
+    let (problem, expected, found) = if held > crate::limits::MAX_WAITING_MONTHS {
+        (
+            "too much waiting work to hold hour by hour",
+            format!(
+                "at most {} workload-months of workloads that may wait (`max_wait_hours` > 0) \
+                 (README \"Limits\")",
+                group(crate::limits::MAX_WAITING_MONTHS)
+            ),
+            format!(
+                "{} months × {waiting} workloads that may wait = {}",
+                group(months),
+                group(held)
+            ),
+        )
+    } else if walk > crate::limits::MAX_WALK {
+        (
+            "too much work to walk hour by hour",
+            format!(
+                "at most {} of months × (workloads that may wait + 1) × options (README \"Limits\")",
+                group(crate::limits::MAX_WALK)
+            ),
+            format!(
+                "{} months × {} × {options} options = {}",
+                group(months),
+                waiting + 1,
+                group(walk)
+            ),
+        )
+    } else {
+        return Ok(());
+    };
+    Err(ctx
+        .err(&[Seg::Key("horizon_months")], problem)
+        .expected(expected)
+        .found(found)
+        .hint("a shorter horizon, fewer options, or fewer workloads with `max_wait_hours`"))
 }
 
 /// Refuses a scenario whose demand in some month could exceed

@@ -496,3 +496,57 @@ fn a_zero_tax_rate_writes_no_negative_zero_tax() {
         assert!(!has_negative_zero(&out), "{format}:\n{out}");
     }
 }
+
+/// A scenario over `months` whose hours are walked: `waiting` workloads that may wait and
+/// `options` hybrids.
+fn walked(months: u32, waiting: usize, options: usize) -> String {
+    let mut text = format!(
+        "name = \"walk\"\nhorizon_months = {months}\nstart = \"2027-01\"\ndiscount_rate = 0.1\n\
+         reference_accelerator = \"h100-sxm\"\n"
+    );
+    for i in 0..waiting {
+        text.push_str(&format!(
+            "\n[[workload]]\nname = \"w{i}\"\ngpu_hours_per_month = 60\nprofile = \"bursty\"\n\
+             max_wait_hours = {}\n",
+            i + 1
+        ));
+    }
+    for i in 0..options {
+        text.push_str(&format!(
+            "\n[[option]]\nname = \"o{i}\"\nkind = \"hybrid\"\nserver = \"hgx-h100-oem\"\n\
+             servers = 1\nsite = \"us-tx-colo\"\noffer = \"lambda-gpu_8x_h100_sxm5\"\n"
+        ));
+    }
+    text
+}
+
+#[test]
+fn hour_by_hour_work_is_bounded_before_it_starts() {
+    // Memory grows with the waiting workloads' months (730 values each), time with those and
+    // the options: both are refused by their product, at `horizon_months`, in milliseconds.
+    let dir = Scratch::new();
+    let held = dir.write("held.toml", &walked(600, 200, 1));
+    let err = run_rejected(
+        &[arg(&held)],
+        &[
+            "held.toml:2:",
+            "too much waiting work to hold hour by hour",
+            "key: `horizon_months`",
+            "at most 100,000 workload-months",
+            "found: 600 months × 200 workloads that may wait = 120,000",
+        ],
+    );
+    assert!(err.contains("hint: "), "{err}");
+    let walk = dir.write("walk.toml", &walked(600, 3, 1000));
+    run_rejected(
+        &[arg(&walk)],
+        &[
+            "too much work to walk hour by hour",
+            "at most 2,000,000 of months × (workloads that may wait + 1) × options",
+            "found: 600 months × 4 × 1000 options = 2,400,000",
+        ],
+    );
+    // Within the bounds the same shapes are accepted.
+    let fits = dir.write("fits.toml", &walked(60, 10, 3));
+    success([OsStr::new("validate"), arg(&fits)]);
+}

@@ -23,7 +23,8 @@ const ALL_SAMPLES: &str = "100000000";
 const WORK_BEFORE_SIGNAL: Duration = Duration::from_secs(1);
 
 /// How long a signalled run may take to stop. It stops within a chunk of samples or a grid
-/// point (well under a second even in a debug build); the margin is for a loaded machine.
+/// point (well under a second even in a debug build), or when the watchdog ends it a second
+/// after the signal; the margin is for a loaded machine.
 const STOP_TIMEOUT: Duration = Duration::from_secs(30);
 
 /// How long a process may take to start and install its signal handlers.
@@ -166,6 +167,39 @@ fn sigterm_stops_a_long_monte_carlo_run_and_keeps_an_earlier_output() {
     assert_interrupted(&out, EXIT_SIGTERM, "SIGTERM");
     assert_eq!(std::fs::read_to_string(&target).unwrap(), "earlier result");
     assert_eq!(entries(scratch.dir.path()), ["out.json"]);
+}
+
+#[test]
+fn sigterm_ends_a_long_deterministic_run_that_does_not_check_for_it() {
+    // 300 hybrids queueing a year's waits over 600 months: seconds of work in one call of the
+    // model, which checks no flag; the watchdog ends it a second after the signal.
+    let scratch = Scratch::new();
+    let mut text = String::from(
+        "name = \"long\"\nhorizon_months = 600\nstart = \"2027-01\"\ndiscount_rate = 0.1\n\
+         reference_accelerator = \"h100-sxm\"\n\n[[workload]]\nname = \"w\"\n\
+         gpu_hours_per_month = 6000\nprofile = \"bursty\"\nmax_wait_hours = 8760\n",
+    );
+    for i in 0..300 {
+        text.push_str(&format!(
+            "\n[[option]]\nname = \"o{i}\"\nkind = \"hybrid\"\nserver = \"hgx-h100-oem\"\n\
+             servers = {}\nsite = \"us-tx-colo\"\noffer = \"lambda-gpu_8x_h100_sxm5\"\n",
+            i % 5
+        ));
+    }
+    let scenario = scratch.write("long.toml", &text);
+    let target = scratch.write("out.csv", "earlier result");
+    let child = spawn([
+        arg("run"),
+        arg(&scenario),
+        arg("--format"),
+        arg("csv"),
+        arg("--output"),
+        arg(&target),
+    ]);
+    let out = signal_after_a_second(child, libc::SIGTERM);
+    assert_interrupted(&out, EXIT_SIGTERM, "SIGTERM");
+    assert_eq!(std::fs::read_to_string(&target).unwrap(), "earlier result");
+    assert_eq!(entries(scratch.dir.path()), ["long.toml", "out.csv"]);
 }
 
 #[test]
