@@ -44,26 +44,44 @@ impl std::fmt::Display for YearMonth {
     }
 }
 
-/// Parses `YYYY-MM-DD`, `YYYY-MM` or `YYYY`; a missing month or day counts as the first.
+/// Parses `YYYY-MM-DD`, `YYYY-MM` or `YYYY` (four digits for the year, two for the month and
+/// the day) from 1900 to 2200; a missing month or day counts as the first. A day the month
+/// does not have (`2025-02-29`, `2025-04-31`) is not a date.
 pub fn parse_date(text: &str) -> Option<(YearMonth, u32)> {
-    let mut parts = text.trim().split('-');
-    let year: i32 = parts.next()?.parse().ok()?;
-    let month: u32 = match parts.next() {
-        Some(m) => m.parse().ok()?,
-        None => 1,
+    let text = text.trim();
+    let mut parts = text.split('-');
+    let number = |part: Option<&str>, digits: usize| -> Option<Option<u32>> {
+        match part {
+            None => Some(None),
+            Some(p) if p.len() == digits && p.bytes().all(|b| b.is_ascii_digit()) => {
+                p.parse().ok().map(Some)
+            }
+            Some(_) => None,
+        }
     };
-    let day: u32 = match parts.next() {
-        Some(d) => d.parse().ok()?,
-        None => 1,
-    };
+    let year = number(parts.next(), 4)??;
+    let month = number(parts.next(), 2)?.unwrap_or(1);
+    let day = number(parts.next(), 2)?.unwrap_or(1);
+    let year = i32::try_from(year).ok()?;
     if parts.next().is_some()
         || !(1900..=2200).contains(&year)
         || !(1..=12).contains(&month)
-        || !(1..=31).contains(&day)
+        || day < 1
+        || day > days_in_month(year, month)
     {
         return None;
     }
     Some((YearMonth { year, month }, day))
+}
+
+/// Days in `month` (1-12) of `year`, in the Gregorian calendar.
+fn days_in_month(year: i32, month: u32) -> u32 {
+    match month {
+        2 if (year % 4 == 0 && year % 100 != 0) || year % 400 == 0 => 29,
+        2 => 28,
+        4 | 6 | 9 | 11 => 30,
+        _ => 31,
+    }
 }
 
 /// Parses a month, `YYYY-MM`, strictly.
@@ -92,6 +110,31 @@ mod tests {
         );
         assert!(parse_date("2025-13").is_none());
         assert!(parse_date("soon").is_none());
+        // Days the month does not have, and other widths, are not dates.
+        for bad in [
+            "2025-02-29",
+            "2025-02-30",
+            "2025-04-31",
+            "1900-02-29",
+            "2025-1-5",
+            "2025-01-5",
+            "25-01-05",
+            "+2025",
+            "2025-00",
+            "2025-01-00",
+            "9999-12",
+        ] {
+            assert!(parse_date(bad).is_none(), "{bad}");
+        }
+        for good in [
+            "2024-02-29",
+            "2000-02-29",
+            "2025-12-31",
+            "2025-04-30",
+            "2200",
+        ] {
+            assert!(parse_date(good).is_some(), "{good}");
+        }
         let start = parse_year_month("2026-11").unwrap();
         assert_eq!(start.plus(2).to_string(), "2027-01");
         assert_eq!(start.plus(14).month0(), 0);

@@ -69,7 +69,9 @@ impl At<'_> {
         if parse_date(value).is_none() {
             return Err(self
                 .error(c, field, format!("`{field}` is not a date"))
-                .expected("`YYYY-MM-DD`, `YYYY-MM` or `YYYY`")
+                .expected(
+                    "`YYYY-MM-DD`, `YYYY-MM` or `YYYY`: a day of the calendar from 1900 to 2200",
+                )
                 .found(format!("`{value}`")));
         }
         Ok(())

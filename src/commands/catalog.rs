@@ -83,7 +83,7 @@ pub fn check(args: CatalogCheckArgs, quiet: bool) -> Result<Checked, Failure> {
     let today = match &args.today {
         Some(text) => parse_day(text).ok_or_else(|| {
             InputError::new("--today", "not a date")
-                .expected("`YYYY-MM-DD`")
+                .expected("`YYYY-MM-DD`: a day of the calendar from 1900 to 2200")
                 .found(format!("`{text}`"))
         })?,
         None => today(),
@@ -159,7 +159,7 @@ pub fn import_skypilot(args: ImportSkypilotArgs, quiet: bool) -> Result<(), Fail
         Some(d) => {
             if parse_date(d).is_none() {
                 return Err(InputError::new("--as-of", "not a date")
-                    .expected("`YYYY-MM-DD`, `YYYY-MM` or `YYYY`")
+                    .expected("`YYYY-MM-DD`, `YYYY-MM` or `YYYY`: a day of the calendar from 1900 to 2200")
                     .found(format!("`{d}`"))
                     .into());
             }

@@ -452,3 +452,51 @@ fn a_catalog_table_value_out_of_range_is_refused_with_the_range_accepted() {
         ],
     );
 }
+
+#[test]
+fn a_day_the_calendar_does_not_have_is_not_a_date() {
+    // A catalog row's `as_of`, `catalog check --today` and `catalog import --as-of` read real
+    // days of the calendar only, written with four, two and two digits.
+    let scratch = Scratch::new();
+    let scenario = scratch.write("scenario.toml", BASE);
+    for bad in [
+        "2025-02-30",
+        "2025-02-29",
+        "2025-04-31",
+        "2025-1-5",
+        "9999-12",
+    ] {
+        scratch.write(
+            "fx/fx.toml",
+            &format!(
+                "[[rate]]\ncurrency = \"EUR\"\nper_usd = 0.9\nsource = \"test\"\nas_of = \"{bad}\"\n"
+            ),
+        );
+        crate::support::run_rejected(
+            &[arg(&scenario), arg("--catalog"), arg(&scratch.path("fx"))],
+            &[
+                "fx.toml",
+                "`as_of` is not a date",
+                "a day of the calendar from 1900 to 2200",
+                &format!("found: `{bad}`"),
+            ],
+        );
+    }
+    crate::support::rejected(
+        &[
+            arg("catalog"),
+            arg("check"),
+            arg("catalogs"),
+            arg("--today"),
+            arg("2025-02-29"),
+        ],
+        &["--today", "a day of the calendar", "found: `2025-02-29`"],
+    );
+    crate::support::success([
+        arg("catalog"),
+        arg("check"),
+        arg("catalogs"),
+        arg("--today"),
+        arg("2028-02-29"),
+    ]);
+}
