@@ -519,9 +519,9 @@ pub struct ReplayArgs {
     #[arg(long, value_name = "NAME", requires = "scenario")]
     pub option: Option<String>,
 
-    /// Queue policy.
-    #[arg(long, value_enum, default_value = "fifo")]
-    pub policy: tcosim::replay::Policy,
+    /// Queue policy [default: fifo].
+    #[arg(long, value_enum)]
+    pub policy: Option<tcosim::replay::Policy>,
 
     /// When a waiting job goes to the cloud: `never`, `immediate`, `after=DURATION` (`2h`,
     /// `30m`, `90s`, `1d`) or `max-queue=N` [default: `never`, or as `--option` says].

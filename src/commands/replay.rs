@@ -5,6 +5,7 @@ use crate::cli::ReplayArgs;
 use crate::commands::shared::{broken_policies, emit, warn};
 use crate::{Failure, interrupt, output};
 use std::io::BufReader;
+use std::path::Path;
 use std::time::Instant;
 use tcosim::catalog::Catalog;
 use tcosim::error::InputError;
@@ -105,6 +106,7 @@ fn setup(
     args: &ReplayArgs,
     quiet: bool,
 ) -> Result<(Vec<Cluster>, Burst, Option<Pricing>), Failure> {
+    refuse_unused(args)?;
     if let (Some(path), Some(name)) = (&args.scenario, &args.option) {
         let loaded = tcosim::run::Loaded::read(Some(path), &args.out.catalog)?;
         let shown = loaded.source.display.clone();
@@ -152,6 +154,70 @@ fn setup(
     Ok((clusters, args.burst.unwrap_or(Burst::Never), pricing))
 }
 
+/// Refuses an `--output` file inside the `--report` folder, which is replaced as a whole.
+fn refuse_inside(output: &Path, report: &Path) -> Result<(), InputError> {
+    // Both as they are on disk where they exist (links followed), else as given.
+    let real = |p: &Path| p.canonicalize().unwrap_or_else(|_| p.to_path_buf());
+    let folder = output
+        .parent()
+        .map(|p| {
+            if p.as_os_str().is_empty() {
+                Path::new(".")
+            } else {
+                p
+            }
+        })
+        .map(real);
+    if folder.is_some_and(|f| f.starts_with(real(report))) {
+        let shown = |p: &Path| tcosim::limits::printable(&p.display().to_string());
+        return Err(
+            InputError::new("--output", "a file inside the report folder")
+                .expected("`--output` outside the `--report` folder, which is written as a whole")
+                .found(format!("`{}` in `{}`", shown(output), shown(report)))
+                .hint("write the output elsewhere, or leave it out: the folder has the summary"),
+        );
+    }
+    Ok(())
+}
+
+/// Refuses flags that the other flags leave without effect, rather than ignore them.
+fn refuse_unused(args: &ReplayArgs) -> Result<(), InputError> {
+    if args.option.is_some() && args.scenario.is_none() {
+        return Err(
+            InputError::new("--option", "an option without its scenario")
+                .expected("`--option NAME` with `--scenario FILE`")
+                .found("no `--scenario`")
+                .hint("give the scenario, or `--nodes` alone for a cluster of your own"),
+        );
+    }
+    if args.as_recorded {
+        let ignored = [
+            ("--policy", args.policy.is_some()),
+            ("--burst", args.burst.is_some()),
+        ];
+        if let Some((flag, _)) = ignored.iter().find(|(_, given)| *given) {
+            return Err(InputError::new(*flag, "a queue rule for jobs that do not queue")
+                .expected(format!(
+                    "`--as-recorded` alone: every job starts at its recorded time, so no `{flag}` applies"
+                ))
+                .found(format!("`{flag}` with `--as-recorded`"))
+                .hint("leave out one of the two"));
+        }
+    }
+    if !args.out.catalog.is_empty() && args.offer.is_none() && args.scenario.is_none() {
+        return Err(
+            InputError::new("--catalog", "catalog layers that nothing reads")
+                .expected("`--catalog` with `--offer` (to price burst work) or `--scenario`")
+                .found(format!(
+                    "`--catalog {}` alone",
+                    tcosim::limits::printable(&args.out.catalog[0].display().to_string())
+                ))
+                .hint("add `--offer ID`, or leave out `--catalog`"),
+        );
+    }
+    Ok(())
+}
+
 /// Most cluster sizes one `replay` compares: each keeps every job's outcome in memory.
 const MAX_SIZES: usize = 64;
 
@@ -186,6 +252,9 @@ pub fn replay(args: ReplayArgs, quiet: bool) -> Result<(), Failure> {
     }
     if let Some(path) = out {
         output::check(&[("--output", path)])?;
+        if let Some(dir) = &args.report {
+            refuse_inside(path, dir)?;
+        }
     }
     let policies = tcosim::replay::policy::read(&args.policy_file)?;
     let report = args.report.clone().map(Destination::named);
@@ -252,7 +321,7 @@ pub fn replay(args: ReplayArgs, quiet: bool) -> Result<(), Failure> {
     }
     let config = Config {
         cluster,
-        policy: args.policy,
+        policy: args.policy.unwrap_or(tcosim::replay::Policy::Fifo),
         burst,
         as_recorded: args.as_recorded,
     };

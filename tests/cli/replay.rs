@@ -306,6 +306,75 @@ fn bad_flags_exit_with_code_2() {
 }
 
 #[test]
+fn flags_left_without_effect_are_refused() {
+    let s = Scratch::new();
+    let trace = s.write("t.csv", "submit,duration,gpus\n0,1,1\n");
+    let report = s.path("report");
+    let inside = report.join("summary.md");
+    let t = trace.to_str().unwrap();
+    for (bad, needles) in [
+        (
+            vec!["--nodes", "1", "--option", "own"],
+            vec![
+                "--option: an option without its scenario",
+                "found: no `--scenario`",
+            ],
+        ),
+        (
+            vec!["--nodes", "1", "--as-recorded", "--policy", "sjf"],
+            vec!["--policy: a queue rule for jobs that do not queue"],
+        ),
+        (
+            vec!["--nodes", "1", "--as-recorded", "--burst", "after=1h"],
+            vec!["--burst: a queue rule for jobs that do not queue"],
+        ),
+        (
+            vec!["--nodes", "1", "--catalog", "catalogs"],
+            vec!["--catalog: catalog layers that nothing reads"],
+        ),
+    ] {
+        let mut args = vec!["replay", t];
+        args.extend_from_slice(&bad);
+        let out = output(&args);
+        let err = stderr(&out);
+        assert_eq!(out.status.code(), Some(EXIT_INPUT), "{bad:?}: {err}");
+        assert!(stdout(&out).is_empty());
+        for needle in needles {
+            assert!(err.contains(needle), "{bad:?}: {err}");
+        }
+    }
+    // An output inside an existing report folder, which is replaced as a whole.
+    let r = report.to_str().unwrap();
+    success(["replay", t, "--nodes", "1", "--report", r]);
+    let before = std::fs::read(report.join("summary.md")).expect("the report's summary");
+    let out = output([
+        "replay",
+        t,
+        "--nodes",
+        "1",
+        "--report",
+        r,
+        "--output",
+        inside.to_str().unwrap(),
+    ]);
+    assert_eq!(out.status.code(), Some(EXIT_INPUT), "{}", stderr(&out));
+    assert!(stderr(&out).contains("--output: a file inside the report folder"));
+    assert_eq!(std::fs::read(report.join("summary.md")).unwrap(), before);
+    // Each flag alone, or with what it needs, is accepted.
+    success(["replay", t, "--nodes", "1", "--as-recorded"]);
+    success([
+        "replay",
+        t,
+        "--nodes",
+        "1",
+        "--catalog",
+        "catalogs",
+        "--offer",
+        "lambda-gpu_8x_h100_sxm5",
+    ]);
+}
+
+#[test]
 fn results_are_deterministic_in_every_format() {
     let Some(dir) = traces() else { return };
     let trace = dir.join("helios-interval-5000.csv");
