@@ -179,6 +179,8 @@ struct Ctx<'a> {
     tax: Option<Option<String>>,
     /// The scenario's first month, when it is well formed (release months count from it).
     start: Option<crate::timeline::YearMonth>,
+    /// The horizon in months (1 to 600).
+    horizon: usize,
 }
 
 impl Ctx<'_> {
@@ -440,6 +442,7 @@ pub fn resolve_file(
         deferred: std::cell::RefCell::new(Vec::new()),
         tax: None,
         start: None,
+        horizon: 1,
     };
     let k = Seg::Key;
 
@@ -458,6 +461,7 @@ pub fn resolve_file(
         );
     }
     let horizon = file.horizon_months.clamp(1, 600) as usize;
+    ctx.horizon = horizon;
     let start = parse_year_month(&file.start);
     ctx.start = start;
     if start.is_none() {

@@ -569,3 +569,32 @@ fn the_interval_and_the_lag_may_be_uncertain_in_whole_months() {
         );
     }
 }
+
+#[test]
+fn a_refresh_to_a_server_not_yet_released_is_refused() {
+    // From 2023-01 with a refresh every year, the first refresh is 2024-01, a year before the
+    // B200 (released 2025): no such purchase can be made. Refreshing every two years can.
+    let text = |years: u32| {
+        format!(
+            "name = \"early\"\nhorizon_months = 36\nstart = \"2023-01\"\ndiscount_rate = 0.08\n\
+             reference_accelerator = \"h100-sxm\"\n\n[[workload]]\nname = \"w\"\n\
+             gpu_hours_per_month = 20000\nprofile = \"flat\"\n\n[[option]]\nname = \"own\"\n\
+             kind = \"onprem\"\nserver = \"hgx-h100-oem\"\nservers = 5\nsite = \"us-tx-colo\"\n\
+             refresh = {{ every_years = {years}, to = \"hgx-b200-oem\" }}\n"
+        )
+    };
+    let scratch = Scratch::new();
+    let early = scratch.write("early.toml", &text(1));
+    run_rejected(
+        &[arg(&early)],
+        &[
+            "early.toml:18:",
+            "server `hgx-b200-oem` is not released by the first refresh",
+            "key: `option[0].refresh.to`",
+            "released by the first refresh, 2024-01 (month 13)",
+            "whose accelerator `b200` is released 2025",
+        ],
+    );
+    let later = scratch.write("later.toml", &text(2));
+    success([arg("run"), arg(&later), arg("-q")]);
+}

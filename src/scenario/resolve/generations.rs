@@ -182,6 +182,31 @@ pub(super) fn refresh(
                     ))
                     .found(format!("`{id}`")));
             };
+            // The first refresh within the horizon buys it: it must be on sale by then.
+            if let Some(c) = cycle
+                && (c as usize) < ctx.horizon
+                && i64::from(c) < hw.release_month
+            {
+                let released = ctx
+                    .catalog
+                    .accelerator(&server.accelerator)
+                    .map(|a| a.release.clone())
+                    .unwrap_or_default();
+                let when = ctx
+                    .start
+                    .map(|s| format!("{} (month {})", s.plus(c), c + 1))
+                    .unwrap_or_else(|| format!("month {}", c + 1));
+                return Err(ctx
+                    .err(&p("to"), format!("server `{id}` is not released by the first refresh"))
+                    .expected(format!(
+                        "a server whose accelerator is released by the first refresh, {when}"
+                    ))
+                    .found(format!(
+                        "`{id}`, whose accelerator `{}` is released {released}",
+                        server.accelerator
+                    ))
+                    .hint("refresh later (`every_years`), or `to = \"best\"`, which buys only what is released"));
+            }
             RefreshTo::Server(hw)
         }
     };
