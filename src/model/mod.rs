@@ -653,9 +653,12 @@ impl Totals {
 
     /// Cash cost (total less the price of unserved work) per delivered reference GPU-hour;
     /// `None` when nothing was delivered.
+    /// Cost per reference GPU-hour delivered (README "Cost per GPU-hour"); none when less than
+    /// a millionth of a GPU-hour is delivered over the horizon, whose price per GPU-hour would
+    /// be meaningless (or beyond the range of numbers).
     pub fn cost_per_gpu_hour(&self) -> Option<f64> {
         let delivered = self.served_onprem_gpu_hours + self.served_cloud_gpu_hours;
-        (delivered > 0.0).then(|| (self.total_cost - self.unserved_cost) / delivered)
+        (delivered >= 1e-6).then(|| (self.total_cost - self.unserved_cost) / delivered)
     }
 }
 

@@ -1002,13 +1002,26 @@ fn resolve_workload(
                     )
                     .expected("no `mfu` with `gpu_hours_per_month`"));
             }
-            ctx.value_in(
+            let h = ctx.value_in(
                 &p("gpu_hours_per_month"),
                 h,
                 0.0,
                 1e12,
                 "reference-GPU-hours per month, 0 or more",
-            )
+            );
+            if h > 0.0 && h < MIN_GPU_HOURS {
+                // Costs per GPU-hour of a demand this small would leave the range of numbers.
+                return Err(ctx
+                    .err(
+                        &p("gpu_hours_per_month"),
+                        "`gpu_hours_per_month` is too small",
+                    )
+                    .expected(
+                        "0, or from 0.000001 to 1,000,000,000,000 reference-GPU-hours per month",
+                    )
+                    .found(crate::error::number(h)));
+            }
+            h
         }
         (None, Some(flops)) => {
             let flops = ctx.value_in(
@@ -1034,7 +1047,23 @@ fn resolve_workload(
                 1.0,
                 "a fraction above 0 and at most 1",
             );
-            training_gpu_hours(flops, mfu, reference_tflops(reference, basis))
+            let h = training_gpu_hours(flops, mfu, reference_tflops(reference, basis));
+            if h > 0.0 && h < MIN_GPU_HOURS {
+                return Err(ctx
+                    .err(
+                        &p("training_flops_per_month"),
+                        "`training_flops_per_month` is too small",
+                    )
+                    .expected(
+                        "0, or FLOPs worth at least 0.000001 reference-GPU-hours a month (M0b)",
+                    )
+                    .found(format!(
+                        "{} FLOPs, {} GPU-hours",
+                        crate::error::number(flops),
+                        crate::error::number(h)
+                    )));
+            }
+            h
         }
         (Some(_), Some(_)) => {
             return Err(ctx
@@ -2151,6 +2180,10 @@ fn depreciation_values(d: &crate::finance::Depreciation) -> Vec<RowValue> {
         ],
     }
 }
+
+/// The least monthly demand of a workload other than 0 [reference-GPU-hours]: figures per
+/// GPU-hour of less would leave the range of numbers.
+const MIN_GPU_HOURS: f64 = 1e-6;
 
 /// Refuses a scenario that walks the hours (Q1) with more hour-by-hour work than
 /// [`crate::limits::MAX_WALK`], or more waiting work held hour by hour than

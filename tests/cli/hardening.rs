@@ -550,3 +550,72 @@ fn hour_by_hour_work_is_bounded_before_it_starts() {
     let fits = dir.write("fits.toml", &walked(60, 10, 3));
     success([OsStr::new("validate"), arg(&fits)]);
 }
+
+#[test]
+fn a_vanishing_demand_is_refused_or_has_no_cost_per_gpu_hour() {
+    let dir = Scratch::new();
+    // A workload's own demand below a millionth of a GPU-hour (a subnormal number here) is
+    // refused at its key.
+    let tiny = dir.write(
+        "tiny.toml",
+        &edit(
+            BASE,
+            "gpu_hours_per_month = 5000",
+            "gpu_hours_per_month = 1e-320",
+        ),
+    );
+    run_rejected(
+        &[arg(&tiny)],
+        &[
+            "tiny.toml:10:",
+            "`gpu_hours_per_month` is too small",
+            "0, or from 0.000001 to",
+            "found: 1e-320",
+        ],
+    );
+    // A demand scale that leaves almost nothing to deliver: every figure finite, and no cost
+    // per GPU-hour (n/a, null) rather than a number of hundreds of digits.
+    let scaled = dir.write(
+        "scaled.toml",
+        &edit(
+            BASE,
+            "discount_rate = 0.08\n",
+            "discount_rate = 0.08\ndemand_scale = 1e-300\n",
+        ),
+    );
+    let json: serde_json::Value = serde_json::from_str(&success([
+        arg("run"),
+        arg(&scaled),
+        arg("--format"),
+        arg("json"),
+    ]))
+    .expect("JSON");
+    for o in json["options"].as_array().expect("options") {
+        assert!(o["cost_per_gpu_hour"].is_null(), "{}", o["name"]);
+    }
+    let table = success([arg("run"), arg(&scaled)]);
+    assert!(table.contains("n/a"), "{table}");
+    let rows = table.lines().filter(|l| l.starts_with('│'));
+    assert!(
+        rows.clone().count() > 5 && rows.into_iter().all(|l| l.chars().count() < 120),
+        "{table}"
+    );
+    // Monte Carlo samples of a demand scale in [0, 5e-324]: the report draws every chart.
+    let uncertain = dir.write(
+        "uncertain.toml",
+        &format!(
+            "{BASE}\n[[uncertain]]\npath = \"demand_scale\"\ndistribution = \"uniform\"\n\
+             low = 0\nhigh = 5e-324\n"
+        ),
+    );
+    success([
+        arg("report"),
+        arg(&uncertain),
+        arg("--samples"),
+        arg("50"),
+        arg("--out"),
+        arg(&dir.path("report")),
+        arg("-q"),
+    ]);
+    assert!(dir.path("report").join("pv-histogram.svg").exists());
+}

@@ -186,8 +186,8 @@ struct HistogramAxis {
 impl HistogramAxis {
     /// The axis of bins `(low, high, count)`: their span with 4% room on each side, densities
     /// per 1/40 of the span. Where the bins have no span (every sample the same value, to
-    /// within rounding) the axis is 2% of the value (at least 0.02) wide around it, with no
-    /// density unit.
+    /// within rounding, or within a millionth of a currency unit) the axis is 2% of the value
+    /// (at least 0.02) wide around it, with no density unit.
     fn of(bins: &[(f64, f64, u64)]) -> Self {
         let (mut lo, mut hi) = (f64::INFINITY, f64::NEG_INFINITY);
         for (a, b, _) in bins {
@@ -197,7 +197,7 @@ impl HistogramAxis {
         if !(lo.is_finite() && hi.is_finite()) {
             (lo, hi) = (0.0, 1.0);
         }
-        if hi - lo > 1e-9 * lo.abs().max(hi.abs()) {
+        if hi - lo > 1e-9 * lo.abs().max(hi.abs()) && hi - lo > 1e-6 {
             let span = hi - lo;
             HistogramAxis {
                 range: (lo - 0.04 * span, hi + 0.04 * span),
