@@ -154,6 +154,11 @@ fn setup(
     Ok((clusters, args.burst.unwrap_or(Burst::Never), pricing))
 }
 
+/// A report folder's error as replay's flags say it: the folder is `--report`, not `--out`.
+fn report_flag(e: InputError) -> InputError {
+    e.map_hint(|h| h.replace("`--out`", "`--report`"))
+}
+
 /// Refuses an `--output` file inside the `--report` folder, which is replaced as a whole.
 fn refuse_inside(output: &Path, report: &Path) -> Result<(), InputError> {
     // Both as they are on disk where they exist (links followed), else as given.
@@ -264,7 +269,7 @@ pub fn replay(args: ReplayArgs, quiet: bool) -> Result<(), Failure> {
     };
     if let Some(dest) = &report {
         // Refused before the work rather than after it; checked again when the folder is swapped.
-        folder::check(dest, &origin)?;
+        folder::check(dest, &origin).map_err(report_flag)?;
     }
     if pricing.is_none() && burst != Burst::Never && !args.as_recorded {
         let why = match &args.option {
@@ -421,7 +426,12 @@ pub fn replay(args: ReplayArgs, quiet: bool) -> Result<(), Failure> {
                 .found(e.to_string())
         })?;
         let _writing = interrupt::Writing::start();
-        folder::write(dest, &files, &origin, interrupt::flag())?;
+        folder::write(dest, &files, &origin, interrupt::flag()).map_err(|e| match e {
+            tcosim::report::folder::WriteError::Input(e) => {
+                tcosim::report::folder::WriteError::Input(report_flag(e))
+            }
+            other => other,
+        })?;
         if !quiet {
             eprintln!("wrote {} ({} files)", dest.path.display(), files.len());
         }

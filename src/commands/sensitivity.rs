@@ -31,11 +31,22 @@ pub fn sensitivity(args: SensitivityArgs, quiet: bool) -> Result<(), Failure> {
             .iter()
             .position(|o| &o.name == name)
             .ok_or_else(|| {
-                let names = run.output.options.iter().map(|o| o.name.as_str());
-                InputError::new("--option", format!("no option named `{name}`"))
+                let names: Vec<&str> = run.output.options.iter().map(|o| o.name.as_str()).collect();
+                let e = InputError::new("--option", format!("no option named `{name}`"))
                     .expected("the name of an option of the scenario")
-                    .found(format!("`{name}`"))
-                    .hint_nearest("the nearest are", name, names)
+                    .found(format!("`{name}`"));
+                if tcosim::error::nearest_ids(name, names.iter().copied(), 1).is_empty() {
+                    // Nothing near: the options themselves (a scenario has at most 1,000).
+                    let shown: Vec<String> =
+                        names.iter().take(10).map(|n| format!("`{n}`")).collect();
+                    let more = if names.len() > 10 { ", …" } else { "" };
+                    e.hint(format!(
+                        "the scenario's options are {}{more}",
+                        shown.join(", ")
+                    ))
+                } else {
+                    e.hint_nearest("the nearest are", name, names.iter().copied())
+                }
             })?,
         None => tcosim::report::cheapest_serving(&run),
     };

@@ -360,6 +360,21 @@ fn flags_left_without_effect_are_refused() {
     assert_eq!(out.status.code(), Some(EXIT_INPUT), "{}", stderr(&out));
     assert!(stderr(&out).contains("--output: a file inside the report folder"));
     assert_eq!(std::fs::read(report.join("summary.md")).unwrap(), before);
+    // A file as the report folder: the hint names replay's own flag.
+    let out = output([
+        "replay",
+        t,
+        "--nodes",
+        "1",
+        "--report",
+        trace.to_str().unwrap(),
+    ]);
+    assert_eq!(out.status.code(), Some(EXIT_INPUT));
+    assert!(
+        stderr(&out).contains("choose another folder with `--report`"),
+        "{}",
+        stderr(&out)
+    );
     // Each flag alone, or with what it needs, is accepted.
     success(["replay", t, "--nodes", "1", "--as-recorded"]);
     success([

@@ -1124,6 +1124,19 @@ fn sensitivity_unknown_option_lists_the_nearest_names() {
         !err.contains("hybrid-l40s-coreweave"),
         "only the nearest: {err}"
     );
+    // A name near none of them: the options themselves.
+    rejected(
+        &[
+            OsStr::new("sensitivity"),
+            OsStr::new(FLEET),
+            OsStr::new("--option"),
+            OsStr::new("nope"),
+        ],
+        &[
+            "hint: the scenario's options are `aws-l40s-committed`, `own-l40s`, `own-l4`, \
+             `hybrid-l40s-coreweave`",
+        ],
+    );
 }
 
 #[test]
