@@ -115,7 +115,10 @@ fn read_side(arg: &str, catalog: &Catalog) -> Result<Side, InputError> {
         }
         _ => Source::read(path)?,
     };
-    if source.text.trim_start().starts_with('{') {
+    let json_named = path
+        .extension()
+        .is_some_and(|e| e.eq_ignore_ascii_case("json"));
+    if json_named || source.text.trim_start().starts_with('{') {
         return Ok(Side::Result(Figures::from_json(
             &source.display,
             &source.text,

@@ -585,3 +585,19 @@ fn a_group_of_one_input_is_counted_in_the_singular() {
     );
     assert!(row("option own-l4").contains(" 3 inputs ┆"), "{table}");
 }
+
+#[test]
+fn a_json_file_is_read_as_a_result_whatever_it_holds() {
+    // A `.json` file that is not an object is not a TOML scenario either: the message says what
+    // a result needs, not what TOML expected.
+    let dir = Scratch::new();
+    let bad = dir.write("old.json", "[1");
+    rejected(
+        &[
+            OsStr::new("diff"),
+            arg(&bad),
+            OsStr::new("scenarios/inference-fleet.toml"),
+        ],
+        &["old.json: not a JSON result of `tcosim run --format json`"],
+    );
+}
