@@ -469,6 +469,23 @@ pub fn parse_toml_with<T: serde::de::DeserializeOwned>(
                     }
                     _ => match invalid_type(&message) {
                         Some((found, expected)) => {
+                            // TOML dates and times reach serde as tables: say what was written.
+                            let found = match offset.and_then(|o| source.get(o..)) {
+                                Some(at)
+                                    if found == "a table"
+                                        && at.starts_with(|c: char| c.is_ascii_digit()) =>
+                                {
+                                    let literal: String = at
+                                        .chars()
+                                        .take_while(|c| {
+                                            !matches!(c, ',' | '}' | ']' | '#' | '\n' | '\r')
+                                        })
+                                        .take(40)
+                                        .collect();
+                                    format!("the date or time `{}`", literal.trim_end())
+                                }
+                                _ => found,
+                            };
                             let what = match &last {
                                 Some(name) => format!("`{name}` has the wrong type"),
                                 None => "a value has the wrong type".to_string(),
@@ -626,11 +643,33 @@ fn key_by_headers(source: &str, offset: usize) -> Option<String> {
                 .unwrap_or(0);
             lhs[start..].to_string()
         }
-        None => source
-            .get(offset..)?
-            .chars()
-            .take_while(|c| bare(*c))
-            .collect(),
+        None => {
+            let line = &before[line_start..];
+            let at_key = line.trim().is_empty() || line.trim_end().ends_with(['{', ',']);
+            if at_key {
+                // A key (a duplicate): the name that starts here.
+                source
+                    .get(offset..)?
+                    .chars()
+                    .take_while(|c| bare(*c))
+                    .collect()
+            } else {
+                // Inside a value (a bad escape in a string): the key before its `=`, looked
+                // for before the line's first quote, which no bare key holds.
+                let keys = line.split(['"', '\'']).next().unwrap_or(line);
+                let lhs = keys
+                    .rsplit_once('=')
+                    .map(|(l, _)| l.trim_end())
+                    .unwrap_or("");
+                let start = lhs
+                    .char_indices()
+                    .rev()
+                    .find(|(_, c)| !bare(*c))
+                    .map(|(i, c)| i + c.len_utf8())
+                    .unwrap_or(0);
+                lhs[start..].to_string()
+            }
+        }
     };
     if key.is_empty() {
         return None;

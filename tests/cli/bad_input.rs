@@ -1047,3 +1047,35 @@ fn unknown_id_messages_use_the_right_article() {
         "ungrammatical article in:\n{err}"
     );
 }
+
+#[test]
+fn dates_and_bad_escapes_are_named_as_written() {
+    let dir = Scratch::new();
+    // A TOML date or time where a number belongs is said as such, not as "a table".
+    for literal in ["2027-01-01", "07:32:00", "1979-05-27T07:32:00Z"] {
+        let path = dir.write(
+            "date.toml",
+            &edit(
+                BASE,
+                "discount_rate = 0.08",
+                &format!("discount_rate = {literal}"),
+            ),
+        );
+        run_rejected(
+            &[arg(&path)],
+            &[
+                "`discount_rate` has the wrong type",
+                "key: `discount_rate`",
+                &format!("found: the date or time `{literal}`"),
+            ],
+        );
+    }
+    // A bad escape in a string names the string's key, not the letters after the backslash.
+    for name in [r#""a\ud800""#, r#""a\zb""#, r#""a=b\zb""#] {
+        let path = dir.write(
+            "escape.toml",
+            &edit(BASE, "name = \"test scenario\"", &format!("name = {name}")),
+        );
+        run_rejected(&[arg(&path)], &["escape.toml:1:", "key: `name`"]);
+    }
+}
