@@ -297,16 +297,14 @@ pub fn read_beside(
     }
     let table = pai_job_table(path);
     let table_display = table.display().to_string();
-    if !table.is_file() {
+    if std::fs::metadata(&table).is_err() {
+        // No job table (or a link to nothing): submissions from the tasks' starts.
         let mut trace = read_pai(display, reader, None::<(&str, &[u8])>, options)?;
         trace.job_table = JobTable::Absent(table_display);
         return Ok(trace);
     }
-    let file = std::fs::File::open(&table).map_err(|e| {
-        InputError::new(&table_display, "cannot open the PAI job table")
-            .expected("a readable job table beside the task table")
-            .found(crate::limits::io_reason(&e))
-    })?;
+    // A folder, a FIFO or a device of that name is refused, not taken for no table.
+    let file = crate::limits::open_regular(&table, &table_display, "PAI job table")?;
     read_pai(
         display,
         reader,

@@ -1486,6 +1486,19 @@ fn philly_json_and_pai_problems_exit_with_code_2() {
         "--quiet",
     ]);
     assert!(stderr(&out).is_empty(), "{}", stderr(&out));
+    // A folder of the job table's name is refused, not taken for no job table.
+    std::fs::create_dir(s.path("pai/pai_job_table.csv")).unwrap();
+    let out = output([
+        "replay",
+        path.to_str().unwrap(),
+        "--trace-format",
+        "pai",
+        "--nodes",
+        "1",
+    ]);
+    assert_eq!(out.status.code(), Some(EXIT_INPUT), "{}", stderr(&out));
+    assert!(stderr(&out).contains("pai_job_table.csv"), "{}", stderr(&out));
+    assert!(stderr(&out).contains("found: a folder"), "{}", stderr(&out));
 }
 
 /// `--nodes 1,2,4` replays the trace on each size (in parallel): JSON lists the same summaries
