@@ -148,6 +148,15 @@ fn civil_from_days(days: i64) -> (YearMonth, u32) {
 }
 
 pub fn import_skypilot(args: ImportSkypilotArgs, quiet: bool) -> Result<(), Failure> {
+    // The provider becomes the first part of every row id: an id's characters only.
+    let p = &args.provider;
+    let id_like = |c: char| c.is_ascii_lowercase() || c.is_ascii_digit() || matches!(c, '-' | '_');
+    if p.is_empty() || p.len() > 64 || !p.chars().all(id_like) {
+        return Err(InputError::new("--provider", "not a provider id")
+            .expected("1 to 64 characters: lowercase letters, digits, `-` and `_` (e.g. `aws`)")
+            .found(format!("`{}`", tcosim::limits::printable(p)))
+            .into());
+    }
     let shown = args.file.display().to_string();
     let text = tcosim::limits::read_text(
         &args.file,

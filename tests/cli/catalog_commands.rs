@@ -709,6 +709,20 @@ g6.xlarge,L4,1.0,4.0,16.0,,1000000000000,,westus,westus-1
     })
     .unwrap();
     success([arg("validate"), arg(&layer)]);
+    // The provider starts every row id: an id's characters only, checked before the file.
+    for bad in ["", "a\nb", "AWS", "a b"] {
+        crate::support::rejected(
+            &[
+                arg("catalog"),
+                arg("import"),
+                arg("skypilot"),
+                arg(&scratch.path("vms.csv")),
+                arg("--provider"),
+                arg(bad),
+            ],
+            &["--provider: not a provider id", "lowercase letters, digits"],
+        );
+    }
 
     // A Google GPU whose price with its host's exceeds the largest price is left out too.
     let gcp = GCP.replacen("5.91582,2.958", "999999999990,2.958", 1);

@@ -1497,7 +1497,11 @@ fn philly_json_and_pai_problems_exit_with_code_2() {
         "1",
     ]);
     assert_eq!(out.status.code(), Some(EXIT_INPUT), "{}", stderr(&out));
-    assert!(stderr(&out).contains("pai_job_table.csv"), "{}", stderr(&out));
+    assert!(
+        stderr(&out).contains("pai_job_table.csv"),
+        "{}",
+        stderr(&out)
+    );
     assert!(stderr(&out).contains("found: a folder"), "{}", stderr(&out));
 }
 
