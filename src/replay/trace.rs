@@ -583,6 +583,17 @@ fn layout(format: TraceFormat, fields: &[Field]) -> Result<Layout, HeaderError> 
             .collect(),
     };
     let need = |name: &str| {
+        // A column the format reads, named twice, would leave the reader to pick one.
+        let named: Vec<usize> = (0..columns.names.len())
+            .filter(|i| columns.names[*i] == name)
+            .collect();
+        if let [first, second, ..] = named[..] {
+            return Err(HeaderError {
+                expected: format!("each column named once ({})", header_of(format)),
+                found: format!("`{name}` twice, columns {} and {}", first + 1, second + 1),
+                column: fields.get(second).map_or(1, |f| f.column),
+            });
+        }
         columns.find(name).ok_or_else(|| HeaderError {
             expected: format!("a column named `{name}` ({})", header_of(format)),
             found: format!(
@@ -724,6 +735,13 @@ fn swf_row(line: &str, processors_as_gpus: bool) -> Result<Option<Job>, RowError
         }
     }
     let get = |i: usize| fields.get(i);
+    if fields.len() > 18 {
+        return Err(RowError::new(
+            "19th",
+            get(18),
+            "at most the 18 whitespace-separated fields of SWF",
+        ));
+    }
     if fields.len() < 5 {
         return Err(RowError::new(
             "run_time",
@@ -738,6 +756,14 @@ fn swf_row(line: &str, processors_as_gpus: bool) -> Result<Option<Job>, RowError
     };
     let submit = number(1)?;
     let wait = number(2)?;
+    if wait < -1 {
+        // -1 is SWF's "missing"; any other negative wait would start a job before its submit.
+        return Err(RowError::new(
+            SWF_FIELDS[2],
+            get(2),
+            "a wait ≥ 0 (-1 when missing)",
+        ));
+    }
     let run = number(3)?;
     if run < 0 {
         return Err(RowError::new(
@@ -756,10 +782,22 @@ fn swf_row(line: &str, processors_as_gpus: bool) -> Result<Option<Job>, RowError
             found: "processors".to_string(),
         });
     }
-    let mut procs = number(4)?;
+    // Processors are counted in whole units: `4.5` is not a count.
+    let whole = |i: usize| -> Result<i64, RowError> {
+        get(i)
+            .and_then(|f| f.text.parse::<i64>().ok())
+            .ok_or_else(|| {
+                RowError::new(
+                    SWF_FIELDS[i],
+                    get(i),
+                    "a whole number of processors (-1 when missing)",
+                )
+            })
+    };
+    let mut procs = whole(4)?;
     let mut at = 4;
     if procs < 0 && fields.len() > 7 {
-        procs = number(7)?;
+        procs = whole(7)?;
         at = 7;
     }
     if procs < 0 || procs > i64::from(MAX_JOB_GPUS) {
@@ -869,6 +907,29 @@ mod tests {
         let e = swf_row(line, false).err().unwrap();
         assert_eq!(e.field, "allocated_processors");
         assert!(swf_row("; comment", false).unwrap().is_none());
+        // A count of processors is whole; a wait is -1 (missing) or at least 0; SWF has 18
+        // fields.
+        let bad = |line: &str| swf_row(line, true).err().map(|e| e.field);
+        let fractional = "1 0 10 100 4.5 -1 -1 4 -1 -1 -1 -1 -1 -1 -1 -1 -1 -1";
+        assert_eq!(bad(fractional).as_deref(), Some("allocated_processors"));
+        let early = "1 0 -5 100 4 -1 -1 4 -1 -1 -1 -1 -1 -1 -1 -1 -1 -1";
+        assert_eq!(bad(early).as_deref(), Some("wait_time"));
+        assert_eq!(bad(&format!("{line} 7")).as_deref(), Some("19th"));
+        let missing = swf_row("1 0 -1 100 4", true).unwrap().unwrap();
+        assert_eq!(missing.start_s, None);
+    }
+
+    #[test]
+    fn a_column_named_twice_is_refused() {
+        let e = read_text(
+            "submit,duration,gpus,gpus\n0,10,1,99\n",
+            TraceFormat::Csv,
+            true,
+        )
+        .err()
+        .expect("refused, even with --skip-bad");
+        let text = e.to_string();
+        assert!(text.contains("`gpus` twice, columns 3 and 4"), "{text}");
     }
 
     /// A Philly `cluster_job_log` in the original layout (times on the trace's own clock).
