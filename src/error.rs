@@ -295,13 +295,13 @@ pub fn written(v: f64) -> String {
     }
 }
 
-/// `e` for a value above `max` whose expected range, in words, says only "… or more": with the
-/// largest value accepted as a hint, so that a message does not refuse 1e300 for being below
-/// a bound it never names.
+/// `e` for a value above `max` whose expected range, in words, says only "… or more": the
+/// expected range then names the largest value accepted too, so that a message does not refuse
+/// 1e300 for being below a bound it never names.
 pub fn beyond_max(e: InputError, expected: &str, value: f64, max: f64) -> InputError {
     if value > max && expected.contains("or more") {
-        e.hint(format!(
-            "the largest value accepted is {}",
+        e.expected(format!(
+            "{expected}, at most {}",
             crate::report::quantity(max)
         ))
     } else {

@@ -925,9 +925,10 @@ mod tests {
             "submit,duration,gpus,gpus\n0,10,1,99\n",
             TraceFormat::Csv,
             true,
-        )
-        .err()
-        .expect("refused, even with --skip-bad");
+        );
+        let Err(e) = e else {
+            panic!("refused, even with --skip-bad");
+        };
         let text = e.to_string();
         assert!(text.contains("`gpus` twice, columns 3 and 4"), "{text}");
     }
