@@ -300,7 +300,19 @@ impl Plan {
                 "`p90_pv_cost` needs Monte Carlo samples",
             )
             .expected("`samples = N` in `[sweep]`, N > 0")
-            .found("samples = 0"));
+            .found(
+                if source
+                    .text
+                    .parse::<toml::Table>()
+                    .ok()
+                    .and_then(|t| t.get("sweep")?.get("samples").cloned())
+                    .is_some()
+                {
+                    "samples = 0"
+                } else {
+                    "no `samples`"
+                },
+            ));
         }
         if objective == Objective::PvCost && spec.samples > 0 {
             // The deterministic PV ranks the points: samples would run for nothing.

@@ -219,7 +219,11 @@ impl Ctx<'_> {
     }
 
     fn err(&self, path: &[Seg], problem: impl Into<String>) -> InputError {
-        let mut e = InputError::new(&self.source.display, problem).at_key(key_path(path));
+        let mut e = InputError::new(&self.source.display, problem);
+        // A problem of the whole file (no workloads, no options) has no key to name.
+        if !path.is_empty() {
+            e = e.at_key(key_path(path));
+        }
         if let Some((line, col)) = self.locate(path) {
             e = e.at_position(line, col);
         }

@@ -1079,3 +1079,18 @@ fn dates_and_bad_escapes_are_named_as_written() {
         run_rejected(&[arg(&path)], &["escape.toml:1:", "key: `name`"]);
     }
 }
+
+#[test]
+fn a_file_without_options_names_no_empty_key() {
+    let dir = Scratch::new();
+    let text = BASE.split("[[option]]").next().expect("the workloads");
+    let path = dir.write("no-options.toml", text);
+    let err = run_rejected(
+        &[arg(&path)],
+        &[
+            "no-options.toml: no options",
+            "expected: at least one `[[option]]`",
+        ],
+    );
+    assert!(!err.contains("key: ``"), "{err}");
+}

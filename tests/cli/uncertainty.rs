@@ -2382,8 +2382,15 @@ fn sweep_p90_objective_without_samples() {
         &[
             "`p90_pv_cost` needs Monte Carlo samples",
             &key("sweep.objective"),
+            "found: no `samples`",
         ],
     );
+    // `samples = 0` written out is said as written.
+    let written = text.replace(
+        "objective = \"p90_pv_cost\"\n",
+        "objective = \"p90_pv_cost\"\nsamples = 0\n",
+    );
+    rejects_sweep(&written, pos, &["found: samples = 0"]);
 }
 
 #[test]
