@@ -626,6 +626,18 @@ fn innermost_in_value(
 /// The key written at `offset`, inside the table of the last header line before it
 /// (`[[option]]` headers counted, so that the third one is `option[2]`) and the inline table
 /// it sits in, if any. Read from the text alone, for a document that does not parse.
+/// The bare key name that ends `text` (trailing spaces left out): `x = { a` gives `a`.
+fn last_bare(text: &str) -> String {
+    let text = text.trim_end();
+    let start = text
+        .char_indices()
+        .rev()
+        .find(|(_, c)| !(c.is_alphanumeric() || matches!(c, '_' | '-')))
+        .map(|(i, c)| i + c.len_utf8())
+        .unwrap_or(0);
+    text[start..].to_string()
+}
+
 fn key_by_headers(source: &str, offset: usize) -> Option<String> {
     let before = source.get(..offset)?;
     let bare = |c: char| c.is_alphanumeric() || matches!(c, '_' | '-');
@@ -633,16 +645,7 @@ fn key_by_headers(source: &str, offset: usize) -> Option<String> {
     let key: String = match before[line_start..].trim_end().strip_suffix('=') {
         // A value (a whole number beyond 64 bits, which no TOML parser holds): its key is the
         // name before the `=`.
-        Some(lhs) => {
-            let lhs = lhs.trim_end();
-            let start = lhs
-                .char_indices()
-                .rev()
-                .find(|(_, c)| !bare(*c))
-                .map(|(i, c)| i + c.len_utf8())
-                .unwrap_or(0);
-            lhs[start..].to_string()
-        }
+        Some(lhs) => last_bare(lhs),
         None => {
             let line = &before[line_start..];
             let at_key = line.trim().is_empty() || line.trim_end().ends_with(['{', ',']);
@@ -657,17 +660,7 @@ fn key_by_headers(source: &str, offset: usize) -> Option<String> {
                 // Inside a value (a bad escape in a string): the key before its `=`, looked
                 // for before the line's first quote, which no bare key holds.
                 let keys = line.split(['"', '\'']).next().unwrap_or(line);
-                let lhs = keys
-                    .rsplit_once('=')
-                    .map(|(l, _)| l.trim_end())
-                    .unwrap_or("");
-                let start = lhs
-                    .char_indices()
-                    .rev()
-                    .find(|(_, c)| !bare(*c))
-                    .map(|(i, c)| i + c.len_utf8())
-                    .unwrap_or(0);
-                lhs[start..].to_string()
+                last_bare(keys.rsplit_once('=').map_or("", |(l, _)| l))
             }
         }
     };

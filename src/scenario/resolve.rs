@@ -1006,26 +1006,13 @@ fn resolve_workload(
                     )
                     .expected("no `mfu` with `gpu_hours_per_month`"));
             }
-            let h = ctx.value_in(
+            ctx.value_in(
                 &p("gpu_hours_per_month"),
                 h,
                 0.0,
                 1e12,
                 "reference-GPU-hours per month, 0 or more",
-            );
-            if h > 0.0 && h < MIN_GPU_HOURS {
-                // Costs per GPU-hour of a demand this small would leave the range of numbers.
-                return Err(ctx
-                    .err(
-                        &p("gpu_hours_per_month"),
-                        "`gpu_hours_per_month` is too small",
-                    )
-                    .expected(
-                        "0, or from 0.000001 to 1,000,000,000,000 reference-GPU-hours per month",
-                    )
-                    .found(crate::error::number(h)));
-            }
-            h
+            )
         }
         (None, Some(flops)) => {
             let flops = ctx.value_in(
@@ -1051,23 +1038,7 @@ fn resolve_workload(
                 1.0,
                 "a fraction above 0 and at most 1",
             );
-            let h = training_gpu_hours(flops, mfu, reference_tflops(reference, basis));
-            if h > 0.0 && h < MIN_GPU_HOURS {
-                return Err(ctx
-                    .err(
-                        &p("training_flops_per_month"),
-                        "`training_flops_per_month` is too small",
-                    )
-                    .expected(
-                        "0, or FLOPs worth at least 0.000001 reference-GPU-hours a month (M0b)",
-                    )
-                    .found(format!(
-                        "{} FLOPs, {} GPU-hours",
-                        crate::error::number(flops),
-                        crate::error::number(h)
-                    )));
-            }
-            h
+            training_gpu_hours(flops, mfu, reference_tflops(reference, basis))
         }
         (Some(_), Some(_)) => {
             return Err(ctx
@@ -1088,6 +1059,21 @@ fn resolve_workload(
                 .found("neither"));
         }
     };
+    if hours > 0.0 && hours < MIN_GPU_HOURS {
+        // Costs per GPU-hour of a demand this small would leave the range of numbers.
+        let key = if w.training_flops_per_month.is_some() {
+            "training_flops_per_month"
+        } else {
+            "gpu_hours_per_month"
+        };
+        return Err(ctx
+            .err(&p(key), format!("`{key}` is too small"))
+            .expected("0, or at least 0.000001 reference-GPU-hours a month (M0b for FLOPs)")
+            .found(format!(
+                "{} reference-GPU-hours a month",
+                crate::error::number(hours)
+            )));
+    }
     let growth = ctx.value_in(
         &p("growth_per_year"),
         w.growth_per_year,

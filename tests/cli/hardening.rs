@@ -569,8 +569,8 @@ fn a_vanishing_demand_is_refused_or_has_no_cost_per_gpu_hour() {
         &[
             "tiny.toml:10:",
             "`gpu_hours_per_month` is too small",
-            "0, or from 0.000001 to",
-            "found: 1e-320",
+            "0, or at least 0.000001 reference-GPU-hours a month",
+            "found: 1e-320 reference-GPU-hours a month",
         ],
     );
     // A demand scale that leaves almost nothing to deliver: every figure finite, and no cost

@@ -1421,18 +1421,24 @@ fn philly_json_and_pai_problems_exit_with_code_2() {
     assert!(err.contains("the trace is not valid JSON"), "{err}");
     assert!(err.contains("key: `[0]`"), "{err}");
 
+    // The PAI task table at `path` replayed on one node, with `extra` flags.
+    let pai = |path: &std::path::Path, extra: &[&str]| {
+        let mut args = vec![
+            "replay",
+            path.to_str().unwrap(),
+            "--trace-format",
+            "pai",
+            "--nodes",
+            "1",
+        ];
+        args.extend_from_slice(extra);
+        output(args)
+    };
     // PAI: a task whose plan_gpu is not a number; a job table that contradicts the tasks.
     let tasks = "j1,worker,1.0,Terminated,100.0,200.0,600.0,29.3,100.0,V100\n\
                  j2,worker,1.0,Terminated,100.0,200.0,600.0,29.3,lots,V100\n";
     let path = s.write("pai/pai_task_table.csv", tasks);
-    let out = output([
-        "replay",
-        path.to_str().unwrap(),
-        "--trace-format",
-        "pai",
-        "--nodes",
-        "1",
-    ]);
+    let out = pai(&path, &[]);
     assert_eq!(out.status.code(), Some(EXIT_INPUT));
     let err = stderr(&out);
     assert!(
@@ -1443,14 +1449,7 @@ fn philly_json_and_pai_problems_exit_with_code_2() {
     let tasks = tasks.replace("lots", "50.0");
     let path = s.write("pai/pai_task_table.csv", &tasks);
     s.write("pai/pai_job_table.csv", "j1,i,u,Terminated,150.0,200.0\n");
-    let out = output([
-        "replay",
-        path.to_str().unwrap(),
-        "--trace-format",
-        "pai",
-        "--nodes",
-        "1",
-    ]);
+    let out = pai(&path, &[]);
     assert_eq!(out.status.code(), Some(EXIT_INPUT));
     let err = stderr(&out);
     assert!(
@@ -1460,14 +1459,7 @@ fn philly_json_and_pai_problems_exit_with_code_2() {
     assert!(err.contains("found: `150.0`"), "{err}");
     // Without a job table, submissions are the first task starts, and the replay says so.
     std::fs::remove_file(s.path("pai/pai_job_table.csv")).unwrap();
-    let out = output([
-        "replay",
-        path.to_str().unwrap(),
-        "--trace-format",
-        "pai",
-        "--nodes",
-        "1",
-    ]);
+    let out = pai(&path, &[]);
     assert!(out.status.success(), "{}", stderr(&out));
     let err = stderr(&out);
     assert!(
@@ -1476,26 +1468,11 @@ fn philly_json_and_pai_problems_exit_with_code_2() {
     );
     assert!(err.contains("no job table"), "{err}");
     assert!(err.contains("1 job asked for a fraction of a GPU"), "{err}");
-    let out = output([
-        "replay",
-        path.to_str().unwrap(),
-        "--trace-format",
-        "pai",
-        "--nodes",
-        "1",
-        "--quiet",
-    ]);
+    let out = pai(&path, &["--quiet"]);
     assert!(stderr(&out).is_empty(), "{}", stderr(&out));
     // A folder of the job table's name is refused, not taken for no job table.
     std::fs::create_dir(s.path("pai/pai_job_table.csv")).unwrap();
-    let out = output([
-        "replay",
-        path.to_str().unwrap(),
-        "--trace-format",
-        "pai",
-        "--nodes",
-        "1",
-    ]);
+    let out = pai(&path, &[]);
     assert_eq!(out.status.code(), Some(EXIT_INPUT), "{}", stderr(&out));
     assert!(
         stderr(&out).contains("pai_job_table.csv"),
