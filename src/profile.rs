@@ -123,10 +123,16 @@ impl Profile {
             match field.parse::<f64>() {
                 Ok(v) if v.is_finite() && v >= 0.0 => values.push(v),
                 Ok(v) => {
+                    // A number too large for a float reads as infinite: it is named as written.
+                    let found = if v.is_infinite() && !field.to_ascii_lowercase().contains("inf") {
+                        format!("{field} (beyond the largest number, about 1.8e308)")
+                    } else {
+                        crate::error::written(v)
+                    };
                     return Err(InputError::new(display, "invalid hourly load")
                         .at_position(line, 1)
                         .expected("a finite load of 0 or more")
-                        .found(crate::error::written(v)));
+                        .found(found));
                 }
                 Err(_) if first_data => {} // a header line
                 Err(_) => {

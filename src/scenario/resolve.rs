@@ -269,6 +269,27 @@ impl Ctx<'_> {
         }
     }
 
+    /// [`Ctx::value_in`] of a whole number, compared and echoed as the integer written (a
+    /// conversion to f64 would round 9223372036854775807 to 9223372036854776000).
+    fn whole_in(&self, path: &[Seg], value: i64, min: u32, max: u32, expected: &str) -> u32 {
+        if let Ok(v) = u32::try_from(value)
+            && (min..=max).contains(&v)
+        {
+            return v;
+        }
+        let field = match path.last() {
+            Some(Seg::Key(k)) => (*k).to_string(),
+            _ => key_path(path),
+        };
+        let e = self
+            .err(path, format!("`{field}` is out of range"))
+            .expected(expected.to_string())
+            .found(value.to_string());
+        let e = crate::error::beyond_max(e, expected, value as f64, f64::from(max));
+        self.deferred.borrow_mut().push(e);
+        value.clamp(i64::from(min), i64::from(max)) as u32
+    }
+
     fn unknown(&self, path: &[Seg], kind: &str, id: &str, known: Vec<&str>) -> InputError {
         let mut e = InputError::unknown_id(&self.source.display, key_path(path), kind, id, known);
         if let Some((line, col)) = self.locate(path) {
@@ -544,13 +565,13 @@ pub fn resolve_file(
             "a price of 0 or more per reference GPU-hour, at most 1,000,000",
         ));
     }
-    note(ctx.range(
+    ctx.whole_in(
         &[k("max_price_age_months")],
-        file.max_price_age_months as f64,
-        0.0,
-        1200.0,
+        file.max_price_age_months,
+        0,
+        1200,
         "0 to 1200 months",
-    ));
+    );
     let tax = resolve_tax(&mut ctx, &file, &mut errors);
     let mut basis = file.throughput_basis.as_str();
     if !["bf16", "fp8", "memory-bandwidth"].contains(&basis) {
@@ -1123,13 +1144,13 @@ fn resolve_workload(
         return Err(e.did_you_mean(&w.profile, BUILTIN_PROFILES));
     };
     // A trace's jobs wait by its own rule (T4), not in the profiles' queue.
-    let max_wait = ctx.value_in(
+    let max_wait = ctx.whole_in(
         &p("max_wait_hours"),
-        w.max_wait_hours.filter(|_| trace.is_none()).unwrap_or(0) as f64,
-        0.0,
-        f64::from(crate::model::queue::MAX_WAIT_HOURS),
+        w.max_wait_hours.filter(|_| trace.is_none()).unwrap_or(0),
+        0,
+        crate::model::queue::MAX_WAIT_HOURS,
         "whole hours from 0 (served in its hour) to 8760 (a year)",
-    ) as u32;
+    );
     let unserved = match (
         w.unserved_cost_per_gpu_hour,
         file.unserved_cost_per_gpu_hour,
@@ -1385,21 +1406,21 @@ fn resolve_owned(
     ctx.add_throughput(&accelerator, basis, rel);
     let per_server = server.accelerator_count;
     let servers = match (o.servers, o.gpus) {
-        (Some(s), None) => ctx.value_in(
+        (Some(s), None) => ctx.whole_in(
             &p("servers"),
-            s as f64,
-            0.0,
-            100_000.0,
+            s,
+            0,
+            100_000,
             "a whole number of servers, 0 to 100,000",
-        ) as u32,
+        ),
         (None, Some(g)) => {
-            let g = ctx.value_in(
+            let g = ctx.whole_in(
                 &p("gpus"),
-                g as f64,
-                0.0,
-                800_000.0,
+                g,
+                0,
+                800_000,
                 "a whole number of GPUs, 0 to 800,000",
-            ) as u32;
+            );
             if !g.is_multiple_of(per_server) {
                 let below = g / per_server * per_server;
                 return Err(ctx
@@ -1518,13 +1539,7 @@ fn resolve_owned(
                     .expected("`term_months`, e.g. 36")
                     .found("none")
                 })?;
-                let term = ctx.value_in(
-                    &fp("term_months"),
-                    term as f64,
-                    1.0,
-                    600.0,
-                    "1 to 600 months",
-                ) as u32;
+                let term = ctx.whole_in(&fp("term_months"), term, 1, 600, "1 to 600 months");
                 if f.kind == "loan" {
                     if f.residual.is_some() {
                         return Err(ctx
@@ -1870,13 +1885,13 @@ fn resolve_cloud(
             1.0,
             "a share between 0 and 1",
         )),
-        (None, Some(g)) => Commitment::Gpus(ctx.value_in(
+        (None, Some(g)) => Commitment::Gpus(ctx.whole_in(
             &p("committed_gpus"),
-            g as f64,
-            0.0,
-            1e6,
+            g,
+            0,
+            1_000_000,
             "a whole number of GPUs, 0 or more",
-        ) as u32),
+        )),
         (None, None) => Commitment::None,
         (Some(_), Some(_)) => {
             return Err(ctx

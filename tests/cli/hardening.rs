@@ -619,3 +619,41 @@ fn a_vanishing_demand_is_refused_or_has_no_cost_per_gpu_hour() {
     ]);
     assert!(dir.path("report").join("pv-histogram.svg").exists());
 }
+
+/// Numbers past what the model holds are named as written: a whole number is not rounded
+/// through a float, and a profile value too large for one is not called infinite.
+#[test]
+fn oversized_numbers_are_echoed_as_written() {
+    let dir = Scratch::new();
+    for (key, from, to) in [
+        ("servers", "servers = 2", "servers = 9223372036854775807"),
+        ("servers", "servers = 2", "servers = -9223372036854775808"),
+        (
+            "max_price_age_months",
+            "discount_rate = 0.08\n",
+            "discount_rate = 0.08\nmax_price_age_months = 4294967297\n",
+        ),
+    ] {
+        let path = dir.write("big.toml", &edit(BASE, from, to));
+        let written = to.rsplit("= ").next().unwrap().trim();
+        run_rejected(
+            &[arg(&path)],
+            &[
+                &format!("`{key}` is out of range"),
+                &format!("found: {written}\n"),
+            ],
+        );
+    }
+    dir.write("profile.csv", &extreme_profile("1e309", "1"));
+    let path = dir.write(
+        "profiled.toml",
+        &edit(BASE, "profile = \"flat\"", "profile = \"profile.csv\""),
+    );
+    run_rejected(
+        &[arg(&path)],
+        &[
+            "profile.csv:1:1: invalid hourly load",
+            "found: 1e309 (beyond the largest number, about 1.8e308)",
+        ],
+    );
+}

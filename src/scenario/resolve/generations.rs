@@ -17,9 +17,9 @@ pub(super) fn trend(ctx: &Ctx, file: &ScenarioFile) -> Trend {
         return d;
     };
     let p = |f: &'static str| [Seg::Key("generations"), Seg::Key(f)];
-    let months = |f: &'static str, v: Option<i64>, default: u32, min: f64| {
+    let months = |f: &'static str, v: Option<i64>, default: u32, min: u32| {
         v.map_or(default, |v| {
-            ctx.value_in(&p(f), v as f64, min, 240.0, &format!("{min} to 240 months")) as u32
+            ctx.whole_in(&p(f), v, min, 240, &format!("{min} to 240 months"))
         })
     };
     Trend {
@@ -39,12 +39,12 @@ pub(super) fn trend(ctx: &Ctx, file: &ScenarioFile) -> Trend {
             2.0,
             "a yearly growth from -0.5 to 2",
         ),
-        interval_months: months("interval_months", g.interval_months, d.interval_months, 1.0),
+        interval_months: months("interval_months", g.interval_months, d.interval_months, 1),
         new_generation_lag_months: months(
             "new_generation_lag_months",
             g.new_generation_lag_months,
             d.new_generation_lag_months,
-            0.0,
+            0,
         ),
         new_generation_premium: ctx.value_in(
             &p("new_generation_premium"),
