@@ -29,6 +29,11 @@ pub const MAX_CORRELATIONS: usize = 10_000;
 /// independent and cost nothing there.
 pub const MAX_CORRELATED_INPUTS: usize = 1_000;
 
+/// Largest size of a rank correlation: closer to ±1, two inputs are numerically one and the
+/// factorisation could not tell a valid matrix from an impossible one (its pivot 1 − ρ² would be
+/// below 1e-10).
+pub const MAX_RANK: f64 = 0.999_999;
+
 /// One uncertain input.
 #[derive(Debug, Clone)]
 pub struct Uncertain {
@@ -454,10 +459,10 @@ impl Uncertainty {
                 );
                 continue;
             }
-            if !c.rank.is_finite() || c.rank <= -1.0 || c.rank >= 1.0 {
+            if c.rank.is_nan() || c.rank.abs() > MAX_RANK {
                 errors.push(
                     error_at(source, &at("rank"), "`rank` is out of range")
-                        .expected("a rank correlation strictly between -1 and 1")
+                        .expected("a rank correlation from -0.999999 to 0.999999")
                         .found(crate::error::written(c.rank)),
                 );
                 continue;

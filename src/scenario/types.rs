@@ -205,7 +205,7 @@ pub struct CorrelationSpec {
     pub a: String,
     /// The path of another `[[uncertain]]` input.
     pub b: String,
-    /// Spearman rank correlation, strictly between -1 and 1.
+    /// Spearman rank correlation, from -0.999999 to 0.999999.
     pub rank: f64,
 }
 

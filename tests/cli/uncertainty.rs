@@ -1795,9 +1795,45 @@ fn correlation_rank_of_one_is_rejected() {
         &[
             "`rank` is out of range",
             &key("correlation[0].rank"),
-            "strictly between -1 and 1",
+            "from -0.999999 to 0.999999",
         ],
     );
+}
+
+/// A rank so close to 1 that the two inputs are numerically one is out of range, not an
+/// "inconsistent" matrix of one pair.
+#[test]
+fn correlation_rank_next_to_one_is_out_of_range() {
+    for rank in ["0.99999999999", "-0.9999991"] {
+        let text =
+            base_with(&(three_uncertain() + &correlation("discount_rate", "demand_scale", rank)));
+        let pos = value_pos(&text, &format!("rank = {rank}"), 0);
+        rejects(
+            &text,
+            pos,
+            &[
+                "`rank` is out of range",
+                &key("correlation[0].rank"),
+                "expected: a rank correlation from -0.999999 to 0.999999",
+                &format!("found: {rank}"),
+            ],
+        );
+    }
+    // The bound itself is accepted.
+    let scratch = Scratch::new();
+    let path = scratch.write(
+        "scenario.toml",
+        &base_with(
+            &(three_uncertain() + &correlation("discount_rate", "demand_scale", "0.999999")),
+        ),
+    );
+    success([
+        arg("run"),
+        arg(&path),
+        arg("--samples"),
+        arg("100"),
+        arg("-q"),
+    ]);
 }
 
 #[test]
