@@ -950,6 +950,43 @@ mod tests {
    "attempts": [{"start_time": "2017-10-03 04:03:00", "end_time": "2017-10-03 04:04:00", "detail": []}]}
 ]"#;
 
+    /// A field written twice in one object is refused, naming its path in the job; JSON
+    /// readers would keep the later value without a word.
+    #[test]
+    fn philly_json_refuses_a_field_written_twice() {
+        let twice = PHILLY_JSON.replacen(
+            "\"submitted_time\": \"2017-10-03 04:01:00\",",
+            "\"submitted_time\": \"2017-10-03 04:01:00\", \"submitted_time\": \"2017-10-03 03:00:00\",",
+            1,
+        );
+        assert_ne!(twice, PHILLY_JSON);
+        let e = read_text(&twice, TraceFormat::PhillyJson, false).unwrap_err();
+        let text = e.to_string();
+        assert!(text.contains("t.csv:5:3:"), "{text}");
+        assert!(text.contains("key: `[1].submitted_time`"), "{text}");
+        assert!(
+            text.contains("found: `submitted_time` written twice"),
+            "{text}"
+        );
+        // In an attempt, by its path; --skip-bad leaves the job out and counts it.
+        let nested = PHILLY_JSON.replacen(
+            "\"end_time\": \"2017-10-03 04:20:00\",",
+            "\"end_time\": \"2017-10-03 04:20:00\", \"end_time\": \"2017-10-03 04:25:00\",",
+            1,
+        );
+        assert_ne!(nested, PHILLY_JSON);
+        let e = read_text(&nested, TraceFormat::PhillyJson, false).unwrap_err();
+        assert!(
+            e.to_string().contains("key: `[2].attempts[1].end_time`"),
+            "{e}"
+        );
+        let t = read_text(&nested, TraceFormat::PhillyJson, true).unwrap();
+        assert_eq!((t.jobs.len(), t.skipped_rows), (1, 1));
+        // Equal keys in different objects are no repetition.
+        let t = read_text(PHILLY_JSON, TraceFormat::PhillyJson, false).unwrap();
+        assert_eq!(t.skipped_rows, 0);
+    }
+
     #[test]
     fn philly_json_reads_jobs_from_their_attempts() {
         let t = read_text(PHILLY_JSON, TraceFormat::PhillyJson, false).unwrap();

@@ -12,9 +12,9 @@
 use super::{JobTable, ReadOptions, SHOWN_SKIPPED_LINES, Trace, is_missing};
 use crate::error::InputError;
 use crate::replay::{Job, time};
-use serde::de::{DeserializeSeed, Deserializer as _, SeqAccess, Visitor};
+use serde::de::{DeserializeSeed, Deserializer as _, MapAccess, SeqAccess, Visitor};
 use serde_json::Value;
-use std::cell::Cell;
+use std::cell::{Cell, RefCell};
 use std::io::{BufRead, Read};
 use std::rc::Rc;
 
@@ -176,8 +176,8 @@ impl<'de> Visitor<'de> for List<'_, '_> {
     }
 
     fn visit_seq<A: SeqAccess<'de>>(self, mut seq: A) -> Result<(), A::Error> {
-        while let Some((at, value)) = seq.next_element_seed(Element(self.position))? {
-            if !self.sink.take(at, &value) {
+        while let Some((at, value, twice)) = seq.next_element_seed(Element(self.position))? {
+            if !self.sink.take(at, &value, twice) {
                 return Err(serde::de::Error::custom("a job that cannot be replayed"));
             }
         }
@@ -185,17 +185,133 @@ impl<'de> Visitor<'de> for List<'_, '_> {
     }
 }
 
-/// One element of the list with the position of its first byte. The parser has read that byte
-/// (looking for the element) before it asks for the element, so the position is the element's.
+/// One element of the list with the position of its first byte, and the path of the first key
+/// written twice in one of its objects. The parser has read that first byte (looking for the
+/// element) before it asks for the element, so the position is the element's.
 struct Element<'s>(&'s Rc<Cell<Position>>);
 
 impl<'de> DeserializeSeed<'de> for Element<'_> {
-    type Value = (Position, Value);
+    type Value = (Position, Value, Option<Twice>);
 
     fn deserialize<D: serde::Deserializer<'de>>(self, de: D) -> Result<Self::Value, D::Error> {
         let at = self.0.get();
-        let value = serde::Deserialize::deserialize(de)?;
-        Ok((at, value))
+        let twice = RefCell::new(None);
+        let value = de.deserialize_any(Strict {
+            at: Step::Root,
+            twice: &twice,
+        })?;
+        Ok((at, value, twice.into_inner()))
+    }
+}
+
+/// A key written twice in one object of a job: its path inside the job, and the key.
+type Twice = (String, String);
+
+/// Where a value sits inside a job: a chain of keys and list positions, spelled out only for
+/// a key written twice.
+#[derive(Clone, Copy)]
+enum Step<'p> {
+    Root,
+    Key(&'p Step<'p>, &'p str),
+    Index(&'p Step<'p>, usize),
+}
+
+impl Step<'_> {
+    fn path(&self) -> String {
+        match self {
+            Step::Root => String::new(),
+            Step::Key(Step::Root, k) => (*k).to_string(),
+            Step::Key(parent, k) => format!("{}.{k}", parent.path()),
+            Step::Index(parent, i) => format!("{}[{i}]", parent.path()),
+        }
+    }
+}
+
+/// A JSON value read as [`Value`] reads it, except that a key written twice in one object is
+/// recorded (the first such key's path) instead of the later value silently replacing the
+/// earlier one.
+struct Strict<'p> {
+    at: Step<'p>,
+    twice: &'p RefCell<Option<Twice>>,
+}
+
+impl<'de> DeserializeSeed<'de> for Strict<'_> {
+    type Value = Value;
+
+    fn deserialize<D: serde::Deserializer<'de>>(self, de: D) -> Result<Value, D::Error> {
+        de.deserialize_any(self)
+    }
+}
+
+impl<'de> Visitor<'de> for Strict<'_> {
+    type Value = Value;
+
+    fn expecting(&self, f: &mut std::fmt::Formatter) -> std::fmt::Result {
+        f.write_str("a JSON value")
+    }
+
+    fn visit_bool<E>(self, v: bool) -> Result<Value, E> {
+        Ok(Value::Bool(v))
+    }
+
+    fn visit_i64<E>(self, v: i64) -> Result<Value, E> {
+        Ok(Value::from(v))
+    }
+
+    fn visit_u64<E>(self, v: u64) -> Result<Value, E> {
+        Ok(Value::from(v))
+    }
+
+    fn visit_f64<E>(self, v: f64) -> Result<Value, E> {
+        Ok(serde_json::Number::from_f64(v).map_or(Value::Null, Value::Number))
+    }
+
+    fn visit_str<E>(self, v: &str) -> Result<Value, E> {
+        Ok(Value::String(v.to_string()))
+    }
+
+    fn visit_string<E>(self, v: String) -> Result<Value, E> {
+        Ok(Value::String(v))
+    }
+
+    fn visit_unit<E>(self) -> Result<Value, E> {
+        Ok(Value::Null)
+    }
+
+    fn visit_none<E>(self) -> Result<Value, E> {
+        Ok(Value::Null)
+    }
+
+    fn visit_seq<A: SeqAccess<'de>>(self, mut seq: A) -> Result<Value, A::Error> {
+        let mut items = Vec::new();
+        loop {
+            let at = Step::Index(&self.at, items.len());
+            let seed = Strict {
+                at,
+                twice: self.twice,
+            };
+            match seq.next_element_seed(seed)? {
+                Some(v) => items.push(v),
+                None => return Ok(Value::Array(items)),
+            }
+        }
+    }
+
+    fn visit_map<A: MapAccess<'de>>(self, mut map: A) -> Result<Value, A::Error> {
+        let mut object = serde_json::Map::new();
+        while let Some(key) = map.next_key::<String>()? {
+            let at = Step::Key(&self.at, &key);
+            let value = map.next_value_seed(Strict {
+                at,
+                twice: self.twice,
+            })?;
+            let repeated = object.contains_key(&key);
+            if repeated && self.twice.borrow().is_none() {
+                *self.twice.borrow_mut() = Some((at.path(), key.clone()));
+            }
+            object.insert(key, value);
+        }
+        Ok(Value::Object(object))
     }
 }
 
@@ -231,10 +347,18 @@ fn describe(value: Option<&Value>) -> String {
 
 impl Sink<'_> {
     /// Takes in one job; `false` when it cannot be replayed and the walk must stop.
-    fn take(&mut self, at: Position, value: &Value) -> bool {
+    fn take(&mut self, at: Position, value: &Value, twice: Option<Twice>) -> bool {
         let index = self.index;
         self.index += 1;
-        match job(value) {
+        let read = match twice {
+            Some((path, key)) => Err(Bad {
+                found: format!("`{}` written twice", crate::limits::printable(&key)),
+                path,
+                expected: "each field written once in its object".to_string(),
+            }),
+            None => job(value),
+        };
+        match read {
             Ok(Some(job)) if job.gpus == 0 => self.trace.cpu_only_jobs += 1,
             Ok(Some(mut job)) => {
                 job.line = at.line;
