@@ -83,12 +83,6 @@ impl InputError {
         self.hint(format!("{lead} {}", list.join(", ")))
     }
 
-    /// The hint rewritten by `f` (a caller's own flag name for a library's, say).
-    pub fn map_hint(mut self, f: impl FnOnce(String) -> String) -> Self {
-        self.0.hint = self.0.hint.take().map(f);
-        self
-    }
-
     /// "did you mean `x`?" with the known name nearest to `name`, if one is near.
     pub fn did_you_mean<'a>(self, name: &str, known: impl IntoIterator<Item = &'a str>) -> Self {
         match nearest_ids(name, known, 1).first() {

@@ -154,11 +154,6 @@ fn setup(
     Ok((clusters, args.burst.unwrap_or(Burst::Never), pricing))
 }
 
-/// A report folder's error as replay's flags say it: the folder is `--report`, not `--out`.
-fn report_flag(e: InputError) -> InputError {
-    e.map_hint(|h| h.replace("`--out`", "`--report`"))
-}
-
 /// Refuses an `--output` file inside the `--report` folder, which is replaced as a whole.
 fn refuse_inside(output: &Path, report: &Path) -> Result<(), InputError> {
     // Both as they are on disk where they exist (links followed), else as given.
@@ -262,14 +257,17 @@ pub fn replay(args: ReplayArgs, quiet: bool) -> Result<(), Failure> {
         }
     }
     let policies = tcosim::replay::policy::read(&args.policy_file)?;
-    let report = args.report.clone().map(Destination::named);
+    let report = args
+        .report
+        .clone()
+        .map(|path| Destination::named_by(path, "--report"));
     let origin = Origin {
         name: "replay".to_string(),
         source: args.trace.display().to_string(),
     };
     if let Some(dest) = &report {
         // Refused before the work rather than after it; checked again when the folder is swapped.
-        folder::check(dest, &origin).map_err(report_flag)?;
+        folder::check(dest, &origin)?;
     }
     if pricing.is_none() && burst != Burst::Never && !args.as_recorded {
         let why = match &args.option {
@@ -426,12 +424,7 @@ pub fn replay(args: ReplayArgs, quiet: bool) -> Result<(), Failure> {
                 .found(e.to_string())
         })?;
         let _writing = interrupt::Writing::start();
-        folder::write(dest, &files, &origin, interrupt::flag()).map_err(|e| match e {
-            tcosim::report::folder::WriteError::Input(e) => {
-                tcosim::report::folder::WriteError::Input(report_flag(e))
-            }
-            other => other,
-        })?;
+        folder::write(dest, &files, &origin, interrupt::flag())?;
         if !quiet {
             eprintln!("wrote {} ({} files)", dest.path.display(), files.len());
         }

@@ -168,14 +168,22 @@ pub struct Destination {
     /// The default folder of the scenario, which the user did not name: it replaces only a
     /// report of the same scenario (by name). A folder named with `--out` replaces any report.
     pub is_default: bool,
+    /// The flag that names the folder, which the messages' hints suggest (`--out` by default).
+    pub flag: &'static str,
 }
 
 impl Destination {
-    /// A folder the user named.
+    /// A folder the user named with `--out`.
     pub fn named(path: PathBuf) -> Destination {
+        Destination::named_by(path, "--out")
+    }
+
+    /// A folder the user named with `flag`.
+    pub fn named_by(path: PathBuf, flag: &'static str) -> Destination {
         Destination {
             path,
             is_default: false,
+            flag,
         }
     }
 
@@ -184,6 +192,7 @@ impl Destination {
         Destination {
             path: default_dir(run),
             is_default: true,
+            flag: "--out",
         }
     }
 }
@@ -245,7 +254,7 @@ pub fn slug(name: &str) -> Option<String> {
 /// Checks, before any work is done, that the report of `origin` could be written to `dest`:
 /// the path is acceptable and the folder absent, empty or a report that may be replaced.
 pub fn check(dest: &Destination, origin: &Origin) -> Result<(), InputError> {
-    let target = Target::new(&dest.path)?;
+    let target = Target::new(dest)?;
     target.replaceable(dest, origin).map(|_| ())
 }
 
@@ -260,7 +269,7 @@ pub fn write(
     if cancel.load(Ordering::Relaxed) {
         return Err(WriteError::Cancelled);
     }
-    let target = Target::new(&dest.path)?;
+    let target = Target::new(dest)?;
     target.replaceable(dest, origin)?;
     let manifest = Manifest {
         tcosim_report: MANIFEST_VERSION,
@@ -305,16 +314,18 @@ enum Existing {
     Replaceable(Vec<String>),
 }
 
-/// The report folder as an absolute path, with its parent and name.
+/// The report folder as an absolute path, with its parent and name, and the flag that names it.
 struct Target {
     shown: String,
     path: PathBuf,
     parent: PathBuf,
     name: String,
+    flag: &'static str,
 }
 
 impl Target {
-    fn new(path: &Path) -> Result<Target, InputError> {
+    fn new(dest: &Destination) -> Result<Target, InputError> {
+        let path = &dest.path;
         let shown = path.display().to_string();
         check_parent_steps(path, &shown)?;
         let absolute = std::path::absolute(path).map_err(|e| {
@@ -331,6 +342,7 @@ impl Target {
             name: name.to_string_lossy().to_string(),
             path: absolute.clone(),
             shown,
+            flag: dest.flag,
         })
     }
 
@@ -344,6 +356,7 @@ impl Target {
 
     /// What the target holds, or why it may not be replaced by the report of `origin`.
     fn replaceable(&self, dest: &Destination, origin: &Origin) -> Result<Existing, InputError> {
+        let refuse = |problem: &str| refuse(&self.shown, self.flag, problem);
         let meta = match std::fs::symlink_metadata(&self.path) {
             Ok(meta) => meta,
             Err(e) if e.kind() == std::io::ErrorKind::NotFound => return Ok(Existing::None),
@@ -353,8 +366,7 @@ impl Target {
                     .expected("a path through folders"));
             }
             Err(e) => {
-                return Err(refuse(&self.shown, "cannot read the existing report path")
-                    .found(io_problem(&e)));
+                return Err(refuse("cannot read the existing report path").found(io_problem(&e)));
             }
         };
         if meta.file_type().is_symlink() {
@@ -362,26 +374,22 @@ impl Target {
                 |_| "a symbolic link".to_string(),
                 |to| format!("a symbolic link to `{}`", to.display()),
             );
-            return Err(refuse(&self.shown, "the report path is a symbolic link")
+            return Err(refuse("the report path is a symbolic link")
                 .found(found)
-                .hint(
-                    "name the folder itself with `--out` (a link is not followed, so that the \
+                .hint(format!(
+                    "name the folder itself with `{}` (a link is not followed, so that the \
                      folder it points to is not replaced behind it)",
-                ));
+                    self.flag
+                )));
         }
         if !meta.is_dir() {
-            return Err(refuse(
-                &self.shown,
-                "the report path is a file, not a folder",
-            ));
+            return Err(refuse("the report path is a file, not a folder"));
         }
-        let report = inspect(&self.path).map_err(|e| match e {
+        let report = inspect(&self.path, self.flag).map_err(|e| match e {
             Inspect::Unreadable(e) => {
-                refuse(&self.shown, "cannot read the existing folder").found(io_problem(&e))
+                refuse("cannot read the existing folder").found(io_problem(&e))
             }
-            Inspect::Foreign(problem, found, hint) => {
-                refuse(&self.shown, problem).found(found).hint(hint)
-            }
+            Inspect::Foreign(problem, found, hint) => refuse(&problem).found(found).hint(hint),
         })?;
         if let Some((manifest, _)) = &report
             && dest.is_default
@@ -396,7 +404,10 @@ impl Target {
                 "the report of `{}` (from `{}`), whose name gives the same folder",
                 manifest.scenario.name, manifest.scenario.source
             ))
-            .hint("give this report its own folder with `--out`"));
+            .hint(format!(
+                "give this report its own folder with `{}`",
+                self.flag
+            )));
         }
         Ok(Existing::Replaceable(
             report.map(|(_, names)| names).unwrap_or_default(),
@@ -447,7 +458,7 @@ impl Target {
             let Ok(Some(_lock)) = try_lock(&path) else {
                 continue;
             };
-            if let Ok(report) = inspect(&path) {
+            if let Ok(report) = inspect(&path, self.flag) {
                 remove_report(&path, report.map(|(_, names)| names).unwrap_or_default());
             }
         }
@@ -514,13 +525,16 @@ fn check_parent_steps(path: &Path, shown: &str) -> Result<(), InputError> {
     Ok(())
 }
 
-fn refuse(shown: &str, problem: impl Into<String>) -> InputError {
+/// A folder that may not be replaced; `flag` names the folder (in the hint).
+fn refuse(shown: &str, flag: &str, problem: impl Into<String>) -> InputError {
     InputError::new(shown, problem)
         .expected(format!(
             "a new folder, an empty one, or a tcosim report (a folder holding `{MANIFEST}` and \
              only the files it lists)"
         ))
-        .hint("choose another folder with `--out`, or move the files away")
+        .hint(format!(
+            "choose another folder with `{flag}`, or move the files away"
+        ))
 }
 
 /// Why a folder is not a report that may be replaced.
@@ -532,8 +546,9 @@ enum Inspect {
 
 /// `None` for an empty folder; for a report, its manifest and the names of all its entries
 /// (the manifest and files it lists). Anything else is [`Inspect::Foreign`]: a file the
-/// manifest does not list, a subfolder, a symbolic link, or no manifest at all.
-fn inspect(dir: &Path) -> Result<Option<(Manifest, Vec<String>)>, Inspect> {
+/// manifest does not list, a subfolder, a symbolic link, or no manifest at all; its hints name
+/// the folder's `flag`.
+fn inspect(dir: &Path, flag: &str) -> Result<Option<(Manifest, Vec<String>)>, Inspect> {
     let mut entries: Vec<(String, std::fs::FileType)> = std::fs::read_dir(dir)
         .map_err(Inspect::Unreadable)?
         .map(|e| {
@@ -571,18 +586,20 @@ fn inspect(dir: &Path) -> Result<Option<(Manifest, Vec<String>)>, Inspect> {
             format!("refusing to replace a folder that is not a tcosim report (no `{MANIFEST}`)")
         };
         let hint = if older {
-            "remove the old report yourself (after checking that nothing of yours is in it), \
-             or choose another folder with `--out`"
+            format!(
+                "remove the old report yourself (after checking that nothing of yours is in \
+                 it), or choose another folder with `{flag}`"
+            )
         } else {
-            "choose another folder with `--out`"
+            format!("choose another folder with `{flag}`")
         };
-        return Err(Inspect::Foreign(problem, names(), hint.to_string()));
+        return Err(Inspect::Foreign(problem, names(), hint));
     };
     let not_ours = |why: &str| {
         Inspect::Foreign(
             format!("refusing to replace a folder that is not a tcosim report: {why}"),
             format!("`{MANIFEST}`"),
-            "choose another folder with `--out`".to_string(),
+            format!("choose another folder with `{flag}`"),
         )
     };
     if !kind.is_file() {
@@ -624,7 +641,7 @@ fn inspect(dir: &Path) -> Result<Option<(Manifest, Vec<String>)>, Inspect> {
         return Err(Inspect::Foreign(
             format!("refusing to replace the report folder: `{name}` {what}"),
             found,
-            format!("choose another folder with `--out`, or move `{name}` out of this one"),
+            format!("choose another folder with `{flag}`, or move `{name}` out of this one"),
         ));
     }
     let names = entries.into_iter().map(|(n, _)| n).collect();

@@ -375,6 +375,30 @@ fn flags_left_without_effect_are_refused() {
         "{}",
         stderr(&out)
     );
+    // So does the hint for a folder that is not a report, and for a stray file in a report.
+    let foreign = s.path("foreign");
+    s.write("foreign/notes.txt", "mine");
+    s.write("report/notes.txt", "mine");
+    for (folder, hint) in [
+        (&foreign, "hint: choose another folder with `--report`\n"),
+        (
+            &report,
+            "hint: choose another folder with `--report`, or move `notes.txt` out of this one",
+        ),
+    ] {
+        let out = output([
+            "replay",
+            t,
+            "--nodes",
+            "1",
+            "--report",
+            folder.to_str().unwrap(),
+        ]);
+        assert_eq!(out.status.code(), Some(EXIT_INPUT));
+        let err = stderr(&out);
+        assert!(err.contains(hint) && !err.contains("--out"), "{err}");
+    }
+    assert_eq!(std::fs::read(report.join("summary.md")).unwrap(), before);
     // Each flag alone, or with what it needs, is accepted.
     success(["replay", t, "--nodes", "1", "--as-recorded"]);
     success([
