@@ -64,6 +64,14 @@ pub struct Showback {
     pub idle: TeamCost,
 }
 
+impl Showback {
+    /// What is shown back: the teams' costs and the idle line's, which is the option's total
+    /// cost before tax (B4); each team's share is of this.
+    pub fn total_cost(&self) -> f64 {
+        self.teams.iter().map(|t| t.cost).sum::<f64>() + self.idle.cost
+    }
+}
+
 /// The label of the workloads without a team.
 pub const NO_TEAM: &str = "(no team)";
 

@@ -318,7 +318,7 @@ pub struct TeamJson<'a> {
     pub unserved_cost: f64,
     /// Present value (F2).
     pub pv_cost: f64,
-    /// Share of the option's nominal cost [fraction].
+    /// Share of the option's nominal cost shown back (before tax) [fraction].
     pub share: f64,
 }
 
@@ -479,8 +479,12 @@ fn option_json<'a>(o: &'a OptionResult, tax_policy: Option<&'a str>) -> OptionJs
         ),
         showback: o.showback.as_ref().map(|s| ShowbackJson {
             idle_mode: s.idle_mode.as_str(),
-            teams: s.teams.iter().map(|t| team_json(t, o.total_cost)).collect(),
-            idle: team_json(&s.idle, o.total_cost),
+            teams: s
+                .teams
+                .iter()
+                .map(|t| team_json(t, s.total_cost()))
+                .collect(),
+            idle: team_json(&s.idle, s.total_cost()),
         }),
         purchases: o
             .purchases

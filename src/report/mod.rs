@@ -70,7 +70,12 @@ pub fn showback_grid(run: &Run) -> Option<(String, Vec<String>, Vec<Vec<String>>
     let first = options.iter().find_map(|o| o.showback.as_ref())?;
     let mode = first.idle_mode;
     let text = format!(
-        "Each option's nominal cost over the horizon [{}] by team, by the GPU-hours their workloads used (owned capacity by on-prem GPU-hours, the cloud by cloud GPU-hours, unserved work by its price); idle owned capacity {} (B2, B3).",
+        "Each option's nominal cost over the horizon{} [{}] by team, by the GPU-hours their workloads used (owned capacity by on-prem GPU-hours, the cloud by cloud GPU-hours, unserved work by its price); idle owned capacity {} (B2, B3).",
+        if run.input.tax.is_some() {
+            " before tax"
+        } else {
+            ""
+        },
         run.input.currency,
         match mode {
             crate::model::showback::Idle::Separate => "on a line of its own",
@@ -80,11 +85,8 @@ pub fn showback_grid(run: &Run) -> Option<(String, Vec<String>, Vec<Vec<String>>
     let mut header = vec!["Team".to_string()];
     header.extend(options.iter().map(|o| o.name.clone()));
     let cell = |o: &crate::model::OptionResult, cost: f64| {
-        let share = if o.total_cost != 0.0 {
-            cost / o.total_cost
-        } else {
-            0.0
-        };
+        let total = o.showback.as_ref().map_or(0.0, |s| s.total_cost());
+        let share = if total != 0.0 { cost / total } else { 0.0 };
         format!("{} ({})", money(cost), percent(share))
     };
     let mut rows: Vec<Vec<String>> = first

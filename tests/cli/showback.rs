@@ -112,6 +112,43 @@ fn owned_capacity_is_shared_by_use_with_idle_separate_or_shared() {
     assert_close(number(team(own, "idle"), "cost"), 0.0, "nothing left idle");
 }
 
+/// With tax, what is shown back is the cost before tax (TX4): the shares are of that, and the
+/// teams and idle line still add up to 100%.
+#[test]
+fn shares_are_of_the_cost_before_tax() {
+    let workloads = format!(
+        "{}{}",
+        workload("a", "alpha", 2.0, ""),
+        workload("b", "beta", 3.0, "")
+    );
+    let doc = run_json(&scenario("[tax]\nrate = 0.25\n", &workloads));
+    for name in ["own", "cloud"] {
+        let o = option_named(&doc, name);
+        let shown: f64 = ["alpha", "beta", "idle"]
+            .iter()
+            .map(|t| number(team(o, t), "cost"))
+            .sum();
+        assert!(
+            (number(o, "total_cost") - shown).abs() > 1.0,
+            "{name}: tax should move the total away from the cost shown back"
+        );
+        let shares: f64 = ["alpha", "beta", "idle"]
+            .iter()
+            .map(|t| number(team(o, t), "share"))
+            .sum();
+        assert_close(shares, 1.0, &format!("{name}: shares add up"));
+    }
+    let own = option_named(&doc, "own");
+    assert_close(number(team(own, "alpha"), "share"), 0.25, "alpha's share");
+    assert_close(number(team(own, "idle"), "share"), 0.375, "idle share");
+    let cloud = option_named(&doc, "cloud");
+    assert_close(
+        number(team(cloud, "beta"), "share"),
+        0.6,
+        "beta's cloud share",
+    );
+}
+
 #[test]
 fn overflow_is_shared_in_proportion_and_sensitive_load_comes_first() {
     let price = 31.92 / 8.0;
