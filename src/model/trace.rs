@@ -269,7 +269,10 @@ pub fn replay(input: &Input, option: &OptionIn) -> TraceRun {
         .map(|c| c.rel_throughput)
         .filter(|r| *r > 0.0);
     // A job that leaves the queue (or never had owned GPUs to wait for) runs in the cloud from
-    // `at` if it may, else is work not done.
+    // `at` if it may, else is work not done. One that would leave only after the horizon runs
+    // in the cloud from its arrival, as work that would wait too long does in Q5: left to its
+    // time, it would be neither served nor costed within the horizon.
+    let end_s = hours as f64 * HOUR_S;
     let mut leave = |run: &mut TraceRun, j: &Laid, at: i64| {
         let w = &input.workloads[j.workload as usize];
         let trace = trace_of(j);
@@ -278,7 +281,7 @@ pub fn replay(input: &Input, option: &OptionIn) -> TraceRun {
         match cloud_rel.filter(|_| may_burst && !w.sensitive) {
             Some(rel) => {
                 let duration = job.duration_s as f64 * trace.rel_throughput / rel;
-                let start = at as f64;
+                let start = if at as f64 >= end_s { j.submit_s } else { at } as f64;
                 cloud.add(start, start + duration, work);
                 if let Some(by) = cloud_by[j.workload as usize].as_mut() {
                     by.add(start, start + duration, work);

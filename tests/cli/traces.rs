@@ -168,6 +168,48 @@ fn trace_jobs_wait_for_the_gpus_and_leave_after_their_longest_wait() {
     );
 }
 
+/// A job that would leave the queue only after the horizon runs in the cloud from its arrival
+/// (as Q5 counts work that would wait too long), instead of joining the final backlog, which is
+/// neither served nor costed.
+#[test]
+fn a_job_that_would_leave_after_the_horizon_bursts_on_arrival() {
+    let scratch = Scratch::new();
+    // `a` holds the server for 1,000 hours; `b`, an hour later, would wait 800 hours and leave
+    // in hour 801, after the 730 hours of the horizon; `c` arrives after the horizon, so that
+    // the trace is laid once.
+    scratch.write(
+        "jobs.csv",
+        "job_id,submit,duration,gpus\na,0,3600000,8\nb,3600,3600,8\nc,2700000,60,1\n",
+    );
+    let text = scenario(
+        "[[workload]]\nname = \"jobs\"\ntrace = \"jobs.csv\"\nmax_wait_hours = 800\n",
+        &one_server("burst", "hybrid", ""),
+    );
+    let doc = run_json_of(&scratch, &text);
+    let burst = option_named(&doc, "burst");
+    assert_close(number(burst, "demand_gpu_hours"), 8008.0, "demand");
+    assert_close(
+        number(burst, "served_onprem_gpu_hours"),
+        8.0 * 730.0,
+        "a on-prem within the month",
+    );
+    assert_close(
+        number(burst, "served_cloud_gpu_hours"),
+        8.0,
+        "b in the cloud",
+    );
+    assert_close(
+        number(&burst["breakdown"], "cloud_on_demand"),
+        31.92,
+        "b's cloud hour, costed",
+    );
+    assert_close(
+        number(burst, "backlog_gpu_hours"),
+        8.0 * 270.0,
+        "only a's own hours after the horizon",
+    );
+}
+
 #[test]
 fn a_sensitive_trace_never_leaves_and_durations_follow_the_gpus() {
     let scratch = Scratch::new();
