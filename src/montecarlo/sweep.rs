@@ -367,6 +367,27 @@ impl Plan {
                     .expected("two different parameters")
                     .found(format!("`{}` twice", first.path)));
             }
+            // Two keys that set one figure, which a scenario may not give both of: one of the
+            // two would be ignored.
+            let pair = [first.field, second.field];
+            for (a, b, what) in [
+                (Field::Servers, Field::Gpus, "the owned servers"),
+                (
+                    Field::CommittedShare,
+                    Field::CommittedGpus,
+                    "the committed cloud GPUs",
+                ),
+            ] {
+                if pair == [a, b] || pair == [b, a] {
+                    return Err(error_at(
+                        source,
+                        &at,
+                        format!("two sweep parameters that both set {what}"),
+                    )
+                    .expected("one of the two, as in a scenario")
+                    .found(format!("`{}` and `{}`", first.path, second.path)));
+                }
+            }
         }
         for (i, a) in axes.iter().enumerate() {
             if let Some(u) = uncertainty.setting(a.option, a.field) {

@@ -2309,7 +2309,23 @@ fn sweep_to_off_the_grid_is_refused_with_the_ends_on_it() {
 
 #[test]
 fn sweep_errors_say_what_they_found() {
-    let cases: [(&str, &str, &[&str]); 4] = [
+    let cases: [(&str, &str, &[&str]); 6] = [
+        (
+            "path = \"option[mix].servers\"\nvalues = [1, 2]\n\n[[sweep.parameter]]\npath = \"option[mix].gpus\"\nvalues = [8, 16]\n",
+            "path = \"option[mix].gpus\"",
+            &[
+                "two sweep parameters that both set the owned servers",
+                "found: `option[mix].servers` and `option[mix].gpus`",
+            ],
+        ),
+        (
+            "path = \"option[mix].committed_gpus\"\nvalues = [1]\n\n[[sweep.parameter]]\npath = \"option[mix].committed_share\"\nvalues = [0.5]\n",
+            "path = \"option[mix].committed_share\"",
+            &[
+                "two sweep parameters that both set the committed cloud GPUs",
+                "found: `option[mix].committed_gpus` and `option[mix].committed_share`",
+            ],
+        ),
         (
             "path = \"option[mix].servers\"\nfrom = 0\nto = 4\n",
             "[[sweep.parameter]]",
