@@ -12,7 +12,7 @@
 
 use super::CloudOffer;
 use super::check::median;
-use super::validate::{MAX_ACCELERATORS, MIN_ON_DEMAND, MONEY, accepted, within};
+use super::validate::{MAX_ACCELERATORS, MIN_ON_DEMAND, MIN_PRICE, MONEY, accepted, within};
 use crate::error::InputError;
 use std::collections::BTreeMap;
 
@@ -156,6 +156,7 @@ pub fn import(display: &str, text: &str, settings: &Settings) -> Result<Import, 
     let (c_zone, c_info) = (col("AvailabilityZone"), col("GpuInfo"));
 
     let mut skipped: BTreeMap<String, usize> = BTreeMap::new();
+    let mut tiny_spots = 0usize;
     let mut corrected_counts: BTreeMap<String, usize> = BTreeMap::new();
     let mut groups: BTreeMap<(String, String), Group> = BTreeMap::new();
     // Google: host prices by (machine type, zone) and GPU rows to add them to.
@@ -194,9 +195,14 @@ pub fn import(display: &str, text: &str, settings: &Settings) -> Result<Import, 
             }
             continue;
         };
+        // A spot price the catalog could not hold (below MIN_PRICE) is left out, and counted.
+        let spot = number(c_spot);
+        if spot.is_some_and(|s| s < MIN_PRICE) {
+            tiny_spots += 1;
+        }
         let prices = Zone {
             on_demand,
-            spot: number(c_spot),
+            spot: spot.filter(|s| *s >= MIN_PRICE),
         };
         if name.is_empty() {
             // A machine without accelerators: only useful as a Google GPU host.
@@ -359,9 +365,18 @@ pub fn import(display: &str, text: &str, settings: &Settings) -> Result<Import, 
                 describe(&skipped).join("; ")
             }));
     }
+    let mut left_out = describe(&skipped);
+    if tiny_spots > 0 {
+        left_out.push(format!(
+            "left out {tiny_spots} spot price{} below {} USD per hour (the rows' on-demand prices \
+             are kept)",
+            if tiny_spots == 1 { "" } else { "s" },
+            super::validate::accepted("{min}", MIN_PRICE, MIN_PRICE),
+        ));
+    }
     Ok(Import {
         offers,
-        skipped: describe(&skipped),
+        skipped: left_out,
         skipped_rows: skipped.values().sum(),
         corrected: corrected_counts
             .iter()

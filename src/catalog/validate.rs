@@ -55,6 +55,28 @@ impl At<'_> {
             .found(crate::error::written(value)))
     }
 
+    /// A price that may be 0 (free, or not offered): else from [`MIN_PRICE`] to [`MONEY`], so
+    /// that no figure divides by next to nothing. `unit` follows "USD" in the message.
+    fn price(
+        &self,
+        c: &Catalog,
+        field: &'static str,
+        value: f64,
+        unit: &str,
+    ) -> Result<(), InputError> {
+        if value == 0.0 {
+            return Ok(());
+        }
+        self.range(
+            c,
+            field,
+            value,
+            MIN_PRICE,
+            MONEY,
+            &format!("0, or a price of {{min}} to {{max}} USD{unit}"),
+        )
+    }
+
     fn text(&self, c: &Catalog, field: &'static str, value: &str) -> Result<(), InputError> {
         if value.trim().is_empty() {
             return Err(self
@@ -144,6 +166,8 @@ impl At<'_> {
 pub(super) const MONEY: f64 = 1e12;
 /// Smallest on-demand price of a cloud offer [USD per instance-hour]: a price is above 0.
 pub(super) const MIN_ON_DEMAND: f64 = 1e-6;
+/// Smallest price other than 0 of anything else [USD, per its unit].
+pub(super) const MIN_PRICE: f64 = 1e-6;
 /// Most accelerators in one server or cloud instance.
 pub(super) const MAX_ACCELERATORS: u32 = 10_000;
 
@@ -220,14 +244,7 @@ pub(super) fn validate_all(c: &Catalog) -> Vec<InputError> {
             }
             at.range(c, "tdp_w", a.tdp_w, 1.0, 1e5, "a power of {min} to {max} W")?;
             at.mig(c, a.mig_slices, a.mig_profiles.as_deref())?;
-            at.range(
-                c,
-                "street_price_usd",
-                a.street_price_usd,
-                0.0,
-                MONEY,
-                "a price of {min} to {max} USD",
-            )?;
+            at.price(c, "street_price_usd", a.street_price_usd, "")?;
             at.date(c, "release", &a.release)?;
             at.sourced(c, &a.source, &a.as_of)?;
             Ok(())
@@ -290,14 +307,7 @@ pub(super) fn validate_all(c: &Catalog) -> Vec<InputError> {
                 1.0,
                 "a fraction between {min} and {max}",
             )?;
-            at.range(
-                c,
-                "price_usd",
-                s.price_usd,
-                0.0,
-                MONEY,
-                "a price of {min} to {max} USD",
-            )?;
+            at.price(c, "price_usd", s.price_usd, "")?;
             at.range(
                 c,
                 "warranty_years",
@@ -417,14 +427,7 @@ pub(super) fn validate_all(c: &Catalog) -> Vec<InputError> {
                 ("commit_3y_usd_per_hour", o.commit_3y_usd_per_hour),
             ] {
                 if let Some(v) = value {
-                    at.range(
-                        c,
-                        field,
-                        v,
-                        0.0,
-                        MONEY,
-                        "a price of {min} to {max} USD per hour",
-                    )?;
+                    at.price(c, field, v, " per hour")?;
                 }
             }
             at.sourced(c, &o.source, &o.as_of)?;

@@ -2006,6 +2006,9 @@ fn simulate_options(input: &Input, months: &[MonthDemand]) -> Vec<OptionResult> 
 }
 
 /// GPU-hour-weighted mean wait [hours] (Q4); `None` without waiting work served.
+/// Least investment [currency] with an ROI (F3): one unit of the scenario's currency.
+pub const MIN_INVESTMENT: f64 = 1.0;
+
 fn mean_wait(wait_sum: f64, served: f64) -> Option<f64> {
     (served > 0.0).then(|| wait_sum / served)
 }
@@ -2089,7 +2092,8 @@ fn compare(input: &Input, options: &mut [OptionResult], baseline: usize) {
                     + end * finance::discount_factor(i, m as f64 + 1.0)
             })
             .sum();
-        opt.roi = (investment > 0.0).then(|| savings / investment);
+        // A return on next to nothing is no figure (1e-300 invested would give 1e305).
+        opt.roi = (investment >= MIN_INVESTMENT).then(|| savings / investment);
         // Savings at times t = 0..H: starts of month t and ends of month t-1 coincide.
         let h = opt.months.len();
         let mut flows = vec![0.0; h + 1];

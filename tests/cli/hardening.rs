@@ -657,3 +657,45 @@ fn oversized_numbers_are_echoed_as_written() {
         ],
     );
 }
+
+/// A return on next to nothing is no figure: an option that invests less than one unit of
+/// currency has no ROI (F3), where it used to print a 300-digit percentage or fail the run.
+#[test]
+fn an_investment_of_next_to_nothing_has_no_roi() {
+    let dir = Scratch::new();
+    let catalog = dir.path("catalog");
+    std::fs::create_dir_all(&catalog).expect("catalog folder");
+    std::fs::write(
+        catalog.join("servers.toml"),
+        crate::support::SERVER_ROW.replace("price_usd = 300000.0", "price_usd = 0.000001"),
+    )
+    .expect("servers.toml");
+    let scenario = dir.write(
+        "cheap.toml",
+        &edit(
+            BASE,
+            "discount_rate = 0.08\n",
+            "discount_rate = 0.08\nbaseline = \"rent\"\n",
+        )
+        .replace("server = \"dgx-h100\"", "server = \"test-server\""),
+    );
+    let json: serde_json::Value = serde_json::from_str(&success([
+        arg("run"),
+        arg(&scenario),
+        arg("--catalog"),
+        arg(&catalog),
+        arg("--format"),
+        arg("json"),
+    ]))
+    .expect("JSON");
+    for name in ["own", "mix"] {
+        let o = json["options"]
+            .as_array()
+            .expect("options")
+            .iter()
+            .find(|o| o["name"] == name)
+            .expect("option");
+        assert!(o["roi"].is_null(), "{name}: {}", o["roi"]);
+        assert!(o["savings_vs_baseline"].is_number(), "{name}: savings stay");
+    }
+}

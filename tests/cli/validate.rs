@@ -181,17 +181,32 @@ fn rejects_a_bad_scenario_among_good_ones() {
 #[test]
 fn rejects_a_bad_catalog_file() {
     let scratch = Scratch::new();
-    let bad = scratch.write(
+    // A negative price, and one next to nothing, which ratios would divide by.
+    for price in ["-1", "1e-300"] {
+        let bad = scratch.write(
+            "servers.toml",
+            &edit(
+                SERVER_ROW,
+                "price_usd = 300000.0",
+                &format!("price_usd = {price}"),
+            ),
+        );
+        rejected(
+            &[arg("validate"), arg(&bad)],
+            &[
+                &format!("error: {}:", bad.display()),
+                "key: `server[0].price_usd`",
+                "expected: 0, or a price of 0.000001 to 1,000,000,000,000 USD",
+                &format!("found: {price}"),
+            ],
+        );
+    }
+    // Free hardware is a price.
+    let free = scratch.write(
         "servers.toml",
-        &edit(SERVER_ROW, "price_usd = 300000.0", "price_usd = -1"),
+        &edit(SERVER_ROW, "price_usd = 300000.0", "price_usd = 0"),
     );
-    rejected(
-        &[arg("validate"), arg(&bad)],
-        &[
-            &format!("error: {}:", bad.display()),
-            "key: `server[0].price_usd`",
-        ],
-    );
+    crate::support::success([arg("validate"), arg(&free)]);
 }
 
 #[test]
