@@ -644,6 +644,23 @@ fn oversized_numbers_are_echoed_as_written() {
             ],
         );
     }
+    // A bound past 1e15 is named as written, not in 33 digits of binary noise.
+    let flops = dir.write(
+        "flops.toml",
+        &edit(
+            BASE,
+            "gpu_hours_per_month = 5000",
+            "training_flops_per_month = 1e33\nmfu = 0.35",
+        ),
+    );
+    run_rejected(
+        &[arg(&flops)],
+        &[
+            "`training_flops_per_month` is out of range",
+            "at most 1e32\n",
+            "found: 1e33",
+        ],
+    );
     dir.write("profile.csv", &extreme_profile("1e309", "1"));
     let path = dir.write(
         "profiled.toml",
