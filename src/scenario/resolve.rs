@@ -1192,6 +1192,24 @@ fn resolve_workload(
                     .expected("the name of a team, or no `team`")
                     .found("\"\""));
             }
+            // The showback's own lines: a team of that name could not be told from them.
+            Some(t)
+                if ["idle", "idle capacity", crate::model::showback::NO_TEAM]
+                    .iter()
+                    .any(|r| t.trim().eq_ignore_ascii_case(r)) =>
+            {
+                let t = crate::limits::printable(t);
+                return Err(ctx
+                    .err(
+                        &p("team"),
+                        format!("`team` \"{t}\" names a line of the showback"),
+                    )
+                    .expected(format!(
+                        "a team name other than `idle`, `idle capacity` and `{}`",
+                        crate::model::showback::NO_TEAM
+                    ))
+                    .found(format!("\"{t}\"")));
+            }
             t => t.clone(),
         },
         gpu_fraction: sharing::gpu_fraction(ctx, n, w)?,

@@ -321,4 +321,17 @@ fn showback_is_off_without_teams_and_checked() {
     let text = scenario("", &workload("a", " ", 1.0, ""));
     let path = scratch.write("bad.toml", &text);
     run_rejected(&[arg(&path)], &["`team` is empty", "workload[0].team"]);
+    // A team named as the showback's own lines could not be told from them.
+    for name in ["idle capacity", "Idle", "(no team)"] {
+        let text = scenario("", &workload("a", name, 1.0, ""));
+        let path = scratch.write("bad.toml", &text);
+        run_rejected(
+            &[arg(&path)],
+            &[
+                &format!("`team` \"{name}\" names a line of the showback"),
+                "workload[0].team",
+                "a team name other than `idle`, `idle capacity` and `(no team)`",
+            ],
+        );
+    }
 }
