@@ -637,6 +637,16 @@ fn axis(
             }
         }
     }
+    // A value listed twice would be a grid point twice, one of them marked as the optimum.
+    if let Some(v) = values
+        .iter()
+        .enumerate()
+        .find_map(|(k, v)| values[..k].contains(v).then_some(*v))
+    {
+        return Err(bad("values", format!("`values` lists {} twice", number(v)))
+            .expected("each value once")
+            .found(format!("{} more than once", number(v))));
+    }
     Ok(Axis {
         path: path.clone(),
         option: o,

@@ -2309,7 +2309,12 @@ fn sweep_to_off_the_grid_is_refused_with_the_ends_on_it() {
 
 #[test]
 fn sweep_errors_say_what_they_found() {
-    let cases: [(&str, &str, &[&str]); 6] = [
+    let cases: [(&str, &str, &[&str]); 7] = [
+        (
+            "path = \"option[mix].servers\"\nvalues = [2, 1, 2]\n",
+            "values = [2, 1, 2]",
+            &["`values` lists 2 twice", "found: 2 more than once"],
+        ),
         (
             "path = \"option[mix].servers\"\nvalues = [1, 2]\n\n[[sweep.parameter]]\npath = \"option[mix].gpus\"\nvalues = [8, 16]\n",
             "path = \"option[mix].gpus\"",
