@@ -299,12 +299,26 @@ pub fn allocate(
             cloud_given += sc;
             unserved_given += su;
         }
-        // What no team was given: idle capacity, and costs without use.
-        let (ro, rc, ru) = (
-            (1.0 - owned_given).max(0.0),
-            (1.0 - cloud_given).max(0.0),
-            (1.0 - unserved_given).max(0.0),
-        );
+        // What no team was given: idle capacity, and costs without use. Where the teams were
+        // given all of a cost, nothing is left (not the rounding of 1 − the sum of their
+        // shares); the idle capacity's share is worked out on its own.
+        let ro = match idle_mode {
+            Idle::Separate if hours_capacity > 0.0 => {
+                (hours_capacity - used).max(0.0) / hours_capacity.max(used)
+            }
+            Idle::Shared if used > 0.0 => 0.0,
+            _ => (1.0 - owned_given).max(0.0),
+        };
+        let rc = if used_cloud > 0.0 || (idle_mode == Idle::Shared && delivered > 0.0) {
+            0.0
+        } else {
+            (1.0 - cloud_given).max(0.0)
+        };
+        let ru = if total_unserved > 0.0 {
+            0.0
+        } else {
+            (1.0 - unserved_given).max(0.0)
+        };
         idle.onprem_gpu_hours += (hours_capacity - used).max(0.0);
         add(
             &mut idle,

@@ -149,6 +149,23 @@ fn shares_are_of_the_cost_before_tax() {
     );
 }
 
+/// A cost the teams were given all of leaves nothing idle: not the rounding of one less the
+/// sum of their shares, which added up to 2e-11 over a year of three teams in the cloud.
+#[test]
+fn a_cost_shared_out_whole_leaves_exactly_nothing_idle() {
+    let workloads = format!(
+        "{}{}{}",
+        workload("a", "alpha", 1.0, ""),
+        workload("b", "beta", 4.0, ""),
+        workload("c", "gamma", 1.0, "")
+    );
+    let text = scenario("", &workloads).replace("horizon_months = 1", "horizon_months = 12");
+    let doc = run_json(&text);
+    let cloud = option_named(&doc, "cloud");
+    assert_eq!(number(team(cloud, "idle"), "cost"), 0.0);
+    assert_eq!(number(team(cloud, "idle"), "pv_cost"), 0.0);
+}
+
 #[test]
 fn overflow_is_shared_in_proportion_and_sensitive_load_comes_first() {
     let price = 31.92 / 8.0;
