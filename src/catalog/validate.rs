@@ -421,12 +421,22 @@ pub(super) fn validate_all(c: &Catalog) -> Vec<InputError> {
                 MONEY,
                 "a price of {min} to {max} USD per hour",
             )?;
-            for (field, value) in [
-                ("spot_usd_per_hour", o.spot_usd_per_hour),
-                ("commit_1y_usd_per_hour", o.commit_1y_usd_per_hour),
-                ("commit_3y_usd_per_hour", o.commit_3y_usd_per_hour),
+            // A commitment price derived from the on-demand one and the provider's discount
+            // (not written in the row) follows the on-demand price's range.
+            for (field, value, derived) in [
+                ("spot_usd_per_hour", o.spot_usd_per_hour, false),
+                (
+                    "commit_1y_usd_per_hour",
+                    o.commit_1y_usd_per_hour,
+                    o.commit_1y_derived,
+                ),
+                (
+                    "commit_3y_usd_per_hour",
+                    o.commit_3y_usd_per_hour,
+                    o.commit_3y_derived,
+                ),
             ] {
-                if let Some(v) = value {
+                if let Some(v) = value.filter(|_| !derived) {
                     at.price(c, field, v, " per hour")?;
                 }
             }

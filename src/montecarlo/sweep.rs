@@ -637,13 +637,13 @@ fn axis(
             }
         }
     }
-    // A value listed twice would be a grid point twice, one of them marked as the optimum.
-    if let Some(v) = values
-        .iter()
-        .enumerate()
-        .find_map(|(k, v)| values[..k].contains(v).then_some(*v))
-    {
-        return Err(bad("values", format!("`values` lists {} twice", number(v)))
+    // A value listed twice would be a grid point twice, one of them marked as the optimum (a
+    // grid's step below its rounding to 1e-9 would repeat points too).
+    let mut sorted = values.clone();
+    sorted.sort_by(f64::total_cmp);
+    if let Some(v) = sorted.windows(2).find(|w| w[0] == w[1]).map(|w| w[0]) {
+        let key = if p.values.is_some() { "values" } else { "step" };
+        return Err(bad(key, format!("`{key}` gives {} twice", number(v)))
             .expected("each value once")
             .found(format!("{} more than once", number(v))));
     }

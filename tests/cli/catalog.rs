@@ -417,12 +417,13 @@ fn an_offer_price_out_of_range_is_refused_with_the_range_accepted() {
         );
     }
 
-    // Spot and committed prices may be 0, up to the same largest price.
+    // Spot and committed prices may be 0, or as an on-demand price.
     let out = validate_offer(&offer_row("50", "2e12"));
     let err = stderr(&out);
     assert!(
         err.contains("`spot_usd_per_hour` is out of range")
-            && err.contains("expected: a price of 0 to 1,000,000,000,000 USD per hour"),
+            && err
+                .contains("expected: 0, or a price of 0.000001 to 1,000,000,000,000 USD per hour"),
         "{err}"
     );
     // A count too large for a whole number says how many accelerators an offer may have.

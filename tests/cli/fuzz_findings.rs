@@ -106,7 +106,7 @@ fn a_catalog_price_out_of_range_is_shown_as_written() {
         &["validate".as_ref(), arg(&dir.path("catalog"))],
         &[
             "`price_usd` is out of range",
-            "expected: a price of 0 to 1,000,000,000,000 USD",
+            "expected: 0, or a price of 0.000001 to 1,000,000,000,000 USD",
             "found: 1e300",
         ],
     );

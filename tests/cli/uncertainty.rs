@@ -2313,7 +2313,7 @@ fn sweep_errors_say_what_they_found() {
         (
             "path = \"option[mix].servers\"\nvalues = [2, 1, 2]\n",
             "values = [2, 1, 2]",
-            &["`values` lists 2 twice", "found: 2 more than once"],
+            &["`values` gives 2 twice", "found: 2 more than once"],
         ),
         (
             "path = \"option[mix].servers\"\nvalues = [1, 2]\n\n[[sweep.parameter]]\npath = \"option[mix].gpus\"\nvalues = [8, 16]\n",
