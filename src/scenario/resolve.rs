@@ -1737,6 +1737,17 @@ fn resolve_owned(
 
     let server_price = ctx.convert(&p("server"), server.price_usd, "USD", currency)?;
     let release_month = generations::release_month(ctx, &accelerator, &p("server"))?;
+    if release_month > 0 {
+        ctx.warnings.push(format!(
+            "option `{}`: server `{}` is bought in the first month, {release_month} month{} before \
+             its accelerator `{}` is released ({})",
+            crate::limits::printable(&o.name),
+            server.id,
+            if release_month == 1 { "" } else { "s" },
+            accelerator.id,
+            accelerator.release
+        ));
+    }
     let refresh = generations::refresh(
         ctx,
         n,

@@ -598,3 +598,32 @@ fn a_refresh_to_a_server_not_yet_released_is_refused() {
     let later = scratch.write("later.toml", &text(2));
     success([arg("run"), arg(&later), arg("-q")]);
 }
+
+/// Buying hardware before its accelerator is released runs, with a warning that names the
+/// option, the server and the release (a scenario may look back, but not buy the future).
+#[test]
+fn buying_before_the_release_warns() {
+    let scratch = crate::support::Scratch::new();
+    let path = scratch.write(
+        "early.toml",
+        &crate::support::edit(
+            crate::support::BASE,
+            "start = \"2027-01\"",
+            "start = \"2022-01\"",
+        ),
+    );
+    let out = crate::support::output(["run", path.to_str().unwrap()]);
+    assert!(out.status.success());
+    let err = crate::support::stderr(&out);
+    assert!(
+        err.contains(
+            "warning: option `own`: server `dgx-h100` is bought in the first month, 8 months \
+             before its accelerator `h100-sxm` is released (2022-09)"
+        ),
+        "{err}"
+    );
+    // Not when it is released.
+    let path = scratch.write("on-time.toml", crate::support::BASE);
+    let out = crate::support::output(["run", path.to_str().unwrap()]);
+    assert!(!crate::support::stderr(&out).contains("before its accelerator"));
+}
