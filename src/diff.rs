@@ -69,7 +69,9 @@ impl Figures {
     }
 
     /// The figures of a JSON result of `tcosim run --format json` (schema version 2 or 3: 3
-    /// adds what diff does not read).
+    /// adds what diff does not read), held to what a run writes: every text shown is a
+    /// printable name (as in a scenario), each option name is there once, and every figure is
+    /// within [`MAX_JSON_FIGURE`]. Errors name the key.
     pub fn from_json(display: &str, text: &str) -> Result<Figures, InputError> {
         let bad = |what: &str| {
             InputError::new(display, "not a JSON result of `tcosim run --format json`")
@@ -80,49 +82,104 @@ impl Figures {
         if !matches!(doc["schema_version"].as_u64(), Some(2 | 3)) {
             return Err(bad(&format!("schema_version {}", doc["schema_version"])));
         }
-        let num = |v: &Value, key: &str| -> Result<f64, InputError> {
-            v[key]
-                .as_f64()
-                .ok_or_else(|| bad(&format!("`{key}` is not a number")))
+        let num = |v: &Value, key: &str, at: String| -> Result<f64, InputError> {
+            match v[key].as_f64() {
+                Some(x) => figure(display, key, x, at),
+                None => Err(bad(&format!("`{key}` is not a number")).at_key(at)),
+            }
+        };
+        let name = |v: &Value, key: &str, at: &str| -> Result<String, InputError> {
+            let s = v[key].as_str().unwrap_or("");
+            crate::limits::check_field(s, false, true).map_err(|why| {
+                InputError::new(display, format!("`{key}` holds {why}"))
+                    .at_key(at)
+                    .expected("a name of printable characters, as a run writes it")
+                    .found(format!("`{}`", crate::limits::printable(s)))
+            })?;
+            Ok(s.to_string())
         };
         let mut options = Vec::new();
-        for o in doc["options"]
+        let mut seen = std::collections::HashMap::new();
+        let listed = doc["options"]
             .as_array()
-            .ok_or_else(|| bad("no `options` array"))?
-        {
-            let mut months = Vec::new();
-            for m in o["monthly"].as_array().map(Vec::as_slice).unwrap_or(&[]) {
-                months.push(num(m, "cash_out")? + m["unserved"].as_f64().unwrap_or(0.0));
+            .ok_or_else(|| bad("no `options` array"))?;
+        for (i, o) in listed.iter().enumerate() {
+            let at = |key: &str| format!("options[{i}].{key}");
+            if !o["name"].is_string() {
+                return Err(bad("an option without a name").at_key(at("name")));
             }
+            let option = name(o, "name", &at("name"))?;
+            if let Some(first) = seen.insert(option.clone(), i) {
+                return Err(
+                    InputError::new(display, format!("duplicate option name `{option}`"))
+                        .at_key(at("name"))
+                        .expected("each option name once")
+                        .found(format!("`{option}` again, first at options[{first}].name")),
+                );
+            }
+            let mut months = Vec::new();
+            let monthly = o["monthly"].as_array().map(Vec::as_slice).unwrap_or(&[]);
+            for (m, month) in monthly.iter().enumerate() {
+                let at = |key: &str| format!("options[{i}].monthly[{m}].{key}");
+                let unserved = if month["unserved"].is_number() {
+                    num(month, "unserved", at("unserved"))?
+                } else {
+                    0.0
+                };
+                months.push(num(month, "cash_out", at("cash_out"))? + unserved);
+            }
+            let cost_per_gpu_hour = o["cost_per_gpu_hour"]
+                .is_number()
+                .then(|| num(o, "cost_per_gpu_hour", at("cost_per_gpu_hour")))
+                .transpose()?;
             options.push(OptionFigures {
-                name: o["name"]
-                    .as_str()
-                    .ok_or_else(|| bad("an option without a name"))?
-                    .to_string(),
-                kind: o["kind"].as_str().unwrap_or("").to_string(),
-                pv_cost: num(o, "pv_cost")?,
-                total_cost: num(o, "total_cost")?,
-                cost_per_gpu_hour: o["cost_per_gpu_hour"].as_f64(),
-                unmet_gpu_hours: num(o, "unmet_gpu_hours")?,
-                energy_kwh: num(o, "energy_kwh")?,
-                co2_t: num(o, "co2_t")?,
+                kind: name(o, "kind", &at("kind"))?,
+                pv_cost: num(o, "pv_cost", at("pv_cost"))?,
+                total_cost: num(o, "total_cost", at("total_cost"))?,
+                cost_per_gpu_hour,
+                unmet_gpu_hours: num(o, "unmet_gpu_hours", at("unmet_gpu_hours"))?,
+                energy_kwh: num(o, "energy_kwh", at("energy_kwh"))?,
+                co2_t: num(o, "co2_t", at("co2_t"))?,
                 cumulative_cost: cumulative(months.into_iter()),
+                name: option,
             });
         }
+        let winner = match doc["verdict"]["winner"] {
+            Value::String(_) => Some(name(&doc["verdict"], "winner", "verdict.winner")?),
+            _ => None,
+        };
         Ok(Figures {
-            scenario: doc["scenario"]["name"].as_str().unwrap_or("").to_string(),
-            currency: doc["scenario"]["currency"]
-                .as_str()
-                .unwrap_or("")
-                .to_string(),
+            scenario: name(&doc["scenario"], "name", "scenario.name")?,
+            currency: name(&doc["scenario"], "currency", "scenario.currency")?,
             options,
-            winner: doc["verdict"]["winner"].as_str().map(str::to_string),
+            winner,
         })
     }
 
     fn option(&self, name: &str) -> Option<&OptionFigures> {
         self.options.iter().find(|o| o.name == name)
     }
+}
+
+/// Largest magnitude of a figure read from a JSON result. A run's money stays below about
+/// 10^80 and its GPU-hours, energy and carbon far below that (README "Limits"), so a larger
+/// figure cannot come from a run; within it, every change between two figures is a finite
+/// number.
+pub const MAX_JSON_FIGURE: f64 = 1e100;
+
+/// `value`, the figure `key` of a JSON result (at the key path `at`), if its magnitude is at
+/// most [`MAX_JSON_FIGURE`].
+fn figure(display: &str, key: &str, value: f64, at: String) -> Result<f64, InputError> {
+    if value.abs() <= MAX_JSON_FIGURE {
+        return Ok(value);
+    }
+    Err(InputError::new(display, format!("`{key}` is out of range"))
+        .at_key(at)
+        .expected(format!(
+            "a figure a run can write, from -{0} to {0}",
+            crate::error::written(MAX_JSON_FIGURE)
+        ))
+        .found(crate::error::written(value)))
 }
 
 fn cumulative(costs: impl Iterator<Item = f64>) -> Vec<f64> {

@@ -58,10 +58,33 @@ struct Plan {
     identity: Identity,
 }
 
-/// Checks, before any work is done, that every target can be written and that no two of them
-/// are the same file.
-pub fn check(targets: &[(&'static str, &Path)]) -> Result<(), InputError> {
-    plan_all(targets).map(|_| ())
+/// A file a command reads: what it is (`the scenario`) and its path.
+pub type Input = (&'static str, PathBuf);
+
+/// Checks, before any work is done, that every target can be written, that no two of them
+/// are the same file, and that none is one of the `inputs` (an existing file, however either
+/// path is spelled), which writing would destroy.
+pub fn check(targets: &[(&'static str, &Path)], inputs: &[Input]) -> Result<(), InputError> {
+    let plans = plan_all(targets)?;
+    for ((flag, path), plan) in targets.iter().zip(&plans) {
+        let same = inputs.iter().find(|(_, input)| {
+            std::fs::metadata(input)
+                .ok()
+                .and_then(|m| node(&m))
+                .as_ref()
+                == Some(&plan.identity)
+        });
+        if let Some((what, input)) = same {
+            return Err(InputError::new(
+                path.display().to_string(),
+                format!("{flag} and {what} name the same file"),
+            )
+            .expected(format!("a file for {flag} that this run does not read"))
+            .found(format!("`{}` and `{}`", path.display(), input.display()))
+            .hint(format!("choose another file for {flag}")));
+        }
+    }
+    Ok(())
 }
 
 /// A chart path must end in `.svg` or `.png`.

@@ -4,7 +4,7 @@ use crate::cli::{
     CatalogCheckArgs, CatalogCommand, CatalogListArgs, CatalogShowArgs, ImportCommand,
     ImportSkypilotArgs,
 };
-use crate::commands::shared::{emit, warn};
+use crate::commands::shared::{catalog_inputs, check_outputs, emit, warn};
 use crate::{Failure, output};
 use std::path::{Path, PathBuf};
 use tcosim::catalog::Catalog;
@@ -16,6 +16,8 @@ use tcosim::report::catalog::{self as render, Shown};
 use tcosim::timeline::{YearMonth, parse_date};
 
 pub fn list(args: CatalogListArgs) -> Result<(), Failure> {
+    let out = args.out.output.as_deref();
+    check_outputs(out, None, &catalog_inputs(&args.out.catalog))?;
     let catalog = Catalog::load(&args.out.catalog)?;
     let mut listing = listing::list(&catalog, args.kind);
     if let Some(expr) = &args.filter {
@@ -24,13 +26,14 @@ pub fn list(args: CatalogListArgs) -> Result<(), Failure> {
     if let Some(spec) = &args.sort {
         listing.sort(spec)?;
     }
-    let out = args.out.output.as_deref();
     let text = render::listing(&listing, args.out.format, output::use_color(out));
     emit(out, &text, None)
 }
 
 pub fn show(args: CatalogShowArgs) -> Result<(), Failure> {
     let dirs = &args.out.catalog;
+    let out = args.out.output.as_deref();
+    check_outputs(out, None, &catalog_inputs(dirs))?;
     let catalog = Catalog::load(dirs)?;
     let rows = fields::rows(&catalog);
     let found: Vec<_> = rows.iter().filter(|r| r.id == args.id).collect();
@@ -69,7 +72,6 @@ pub fn show(args: CatalogShowArgs) -> Result<(), Failure> {
             }
         })
         .collect();
-    let out = args.out.output.as_deref();
     let text = render::show(&shown, args.out.format, output::use_color(out));
     emit(out, &text, None)
 }
@@ -88,6 +90,8 @@ pub fn check(args: CatalogCheckArgs, quiet: bool) -> Result<Checked, Failure> {
         })?,
         None => today(),
     };
+    let out = args.output.as_deref();
+    check_outputs(out, None, &catalog_inputs(&args.dirs))?;
     let catalog = Catalog::load(&args.dirs)?;
     let options = Options {
         today,
@@ -102,7 +106,6 @@ pub fn check(args: CatalogCheckArgs, quiet: bool) -> Result<Checked, Failure> {
         }
     });
     let (errors, warnings, notes) = check::counts(&findings);
-    let out = args.output.as_deref();
     let text = render::findings(&findings, options, args.format, output::use_color(out));
     emit(out, &text, None)?;
     if !quiet {
@@ -157,6 +160,8 @@ pub fn import_skypilot(args: ImportSkypilotArgs, quiet: bool) -> Result<(), Fail
             .found(format!("`{}`", tcosim::limits::printable(p)))
             .into());
     }
+    let out = args.output.as_deref();
+    check_outputs(out, None, &[("the SkyPilot catalog", args.file.clone())])?;
     let shown = args.file.display().to_string();
     let text = tcosim::limits::read_text(
         &args.file,
@@ -197,7 +202,6 @@ pub fn import_skypilot(args: ImportSkypilotArgs, quiet: bool) -> Result<(), Fail
     for s in imported.skipped.iter().chain(&imported.corrected) {
         warn(quiet, &format!("{shown}: {s}"));
     }
-    let out = args.output.as_deref();
     emit(out, &render::offers_csv(&imported.offers), None)?;
     if !quiet {
         eprintln!(

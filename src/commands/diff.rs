@@ -2,9 +2,12 @@
 //! git), simulate the scenarios, attribute the PV changes, write, then check the new run's
 //! policies.
 
+use crate::Failure;
 use crate::cli::DiffArgs;
-use crate::commands::shared::{broken_policies, emit, warn};
-use crate::{Failure, output};
+use crate::commands::shared::{
+    broken_policies, catalog_inputs, check_outputs, emit, inputs, scenario_inputs, warn,
+};
+use crate::output::{self, Input};
 use std::path::{Path, PathBuf};
 use std::process::Command;
 use tcosim::catalog::Catalog;
@@ -23,12 +26,16 @@ enum Side {
 
 pub fn diff(args: DiffArgs, quiet: bool) -> Result<(), Failure> {
     let out = args.out.output.as_deref();
-    if let Some(path) = out {
-        output::check(&[("--output", path)])?;
-    }
     let catalog = Catalog::load(&args.out.catalog)?;
     let old = read_side(&args.old, &catalog)?;
     let new = read_side(&args.new, &catalog)?;
+    let read = [
+        side_inputs(&args.old, &old),
+        side_inputs(&args.new, &new),
+        inputs("a policy file", &args.policy),
+        catalog_inputs(&args.out.catalog),
+    ];
+    check_outputs(out, None, &read.concat())?;
     let mut notes = Vec::new();
     let policies = match &new {
         Side::Scenario(loaded) => loaded.policies(&args.policy, false)?,
@@ -90,6 +97,16 @@ pub fn diff(args: DiffArgs, quiet: bool) -> Result<(), Failure> {
     let text = render(&report, args.out.format, output::use_color(out));
     emit(out, &text, None)?;
     broken_policies(&outcomes)
+}
+
+/// The files a side was read from: `arg` itself (a `REV:PATH` read through git names none), and
+/// a scenario's profiles and traces.
+fn side_inputs(arg: &str, side: &Side) -> Vec<Input> {
+    let path = Path::new(arg);
+    match side {
+        Side::Scenario(loaded) => scenario_inputs(Some(path), loaded),
+        Side::Result(_) => vec![("a JSON result", path.to_path_buf())],
+    }
 }
 
 /// The figures of a side, and its run when it is a scenario.

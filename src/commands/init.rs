@@ -52,7 +52,7 @@ pub fn init(args: InitArgs) -> Result<(), Failure> {
                 .into(),
         );
     }
-    crate::output::check(&[(FILE_ARG, path)])?;
+    crate::output::check(&[(FILE_ARG, path)], &[])?;
     crate::output::emit(
         &[Out {
             flag: FILE_ARG,

@@ -2,8 +2,11 @@
 //! write the summary.
 
 use crate::cli::ReplayArgs;
-use crate::commands::shared::{broken_policies, emit, warn};
-use crate::{Failure, interrupt, output};
+use crate::commands::shared::{
+    broken_policies, catalog_inputs, check_outputs, emit, inputs, scenario_inputs, warn,
+};
+use crate::output::Input;
+use crate::{Failure, interrupt};
 use std::io::BufReader;
 use std::path::Path;
 use std::time::Instant;
@@ -99,13 +102,13 @@ fn check_cluster(nodes: u32, gpus_per_node: u32, from: &str) -> Result<Cluster, 
     })
 }
 
+/// The cluster sizes, burst rule and pricing of a replay, and the files of `--scenario` read.
+type Setup = (Vec<Cluster>, Burst, Option<Pricing>, Vec<Input>);
+
 /// The cluster, burst rule and pricing of the replay: from `--option` of `--scenario`, or from
 /// `--nodes`, `--gpus-per-node`, `--burst` and `--offer`. An explicit `--burst` wins over the
 /// option's.
-fn setup(
-    args: &ReplayArgs,
-    quiet: bool,
-) -> Result<(Vec<Cluster>, Burst, Option<Pricing>), Failure> {
+fn setup(args: &ReplayArgs, quiet: bool) -> Result<Setup, Failure> {
     refuse_unused(args)?;
     if let (Some(path), Some(name)) = (&args.scenario, &args.option) {
         let loaded = tcosim::run::Loaded::read(Some(path), &args.out.catalog)?;
@@ -128,7 +131,8 @@ fn setup(
                     .unwrap_or_default()
             );
         }
-        return Ok((vec![cluster], burst, o.pricing));
+        let read = scenario_inputs(Some(path), &loaded);
+        return Ok((vec![cluster], burst, o.pricing, read));
     }
     if args.nodes.len() > MAX_SIZES {
         return Err(InputError::new("--nodes", "too many cluster sizes")
@@ -151,7 +155,12 @@ fn setup(
         Some(id) => Some(pricing(&Catalog::load(&args.out.catalog)?, id)?),
         None => None,
     };
-    Ok((clusters, args.burst.unwrap_or(Burst::Never), pricing))
+    Ok((
+        clusters,
+        args.burst.unwrap_or(Burst::Never),
+        pricing,
+        Vec::new(),
+    ))
 }
 
 /// Refuses an `--output` file inside the `--report` folder, which is replaced as a whole.
@@ -239,7 +248,7 @@ fn pricing(catalog: &Catalog, id: &str) -> Result<Pricing, InputError> {
 }
 
 pub fn replay(args: ReplayArgs, quiet: bool) -> Result<(), Failure> {
-    let (clusters, burst, pricing) = setup(&args, quiet)?;
+    let (clusters, burst, pricing, scenario_read) = setup(&args, quiet)?;
     let cluster = clusters[0];
     let out = args.out.output.as_deref();
     if clusters.len() > 1 && args.report.is_some() {
@@ -250,11 +259,23 @@ pub fn replay(args: ReplayArgs, quiet: bool) -> Result<(), Failure> {
                 .into(),
         );
     }
-    if let Some(path) = out {
-        output::check(&[("--output", path)])?;
-        if let Some(dir) = &args.report {
-            refuse_inside(path, dir)?;
+    let format = args.trace_format.unwrap_or_else(|| {
+        match args.trace.extension().and_then(|e| e.to_str()) {
+            Some(ext) if ext.eq_ignore_ascii_case("swf") => TraceFormat::Swf,
+            Some(ext) if ext.eq_ignore_ascii_case("json") => TraceFormat::PhillyJson,
+            _ => TraceFormat::Csv,
         }
+    });
+    let mut read = vec![("the trace", args.trace.clone())];
+    if format == TraceFormat::Pai {
+        read.push(("the PAI job table", trace::pai_job_table(&args.trace)));
+    }
+    read.extend(scenario_read);
+    read.extend(inputs("a policy file", &args.policy_file));
+    read.extend(catalog_inputs(&args.out.catalog));
+    check_outputs(out, None, &read)?;
+    if let (Some(path), Some(dir)) = (out, &args.report) {
+        refuse_inside(path, dir)?;
     }
     let policies = tcosim::replay::policy::read(&args.policy_file)?;
     let report = args
@@ -279,13 +300,6 @@ pub fn replay(args: ReplayArgs, quiet: bool) -> Result<(), Failure> {
             &format!("{why}: burst work is counted in GPU-hours but not priced"),
         );
     }
-    let format = args.trace_format.unwrap_or_else(|| {
-        match args.trace.extension().and_then(|e| e.to_str()) {
-            Some(ext) if ext.eq_ignore_ascii_case("swf") => TraceFormat::Swf,
-            Some(ext) if ext.eq_ignore_ascii_case("json") => TraceFormat::PhillyJson,
-            _ => TraceFormat::Csv,
-        }
-    });
     let display = args.trace.display().to_string();
     // A FIFO or a device would block or never end: only a regular file is read.
     let file = tcosim::limits::open_regular(&args.trace, &display, "trace")?;

@@ -2,7 +2,8 @@
 //! Monte Carlo, render it in the asked format, then check its policies.
 
 use super::shared::{
-    broken_policies, check_samples, check_threads, emit, warn, with_progress, with_threads,
+    broken_policies, catalog_inputs, check_outputs, check_samples, check_threads, emit, inputs,
+    scenario_inputs, warn, with_progress, with_threads,
 };
 use crate::cli::RunArgs;
 use crate::{Failure, interrupt, output};
@@ -25,15 +26,18 @@ pub fn run(mut args: RunArgs, quiet: bool) -> Result<(), Failure> {
         );
     }
     let loaded = Loaded::read(args.scenario.as_deref(), &args.out.catalog)?;
+    let output = args.out.output.as_deref();
+    let read = [
+        scenario_inputs(args.scenario.as_deref(), &loaded),
+        inputs("a policy file", &args.policy),
+        catalog_inputs(&args.out.catalog),
+    ];
+    check_outputs(output, None, &read.concat())?;
     let policies = loaded.policies(&args.policy, args.samples.is_some())?;
     let uncertainty = loaded.uncertainty.clone();
     let mut run = loaded.simulate()?;
     for w in &run.warnings {
         warn(quiet, w);
-    }
-    let output = args.out.output.as_deref();
-    if let Some(path) = output {
-        output::check(&[("--output", path)])?;
     }
     if let Some(samples) = args.samples {
         if uncertainty.is_empty() {

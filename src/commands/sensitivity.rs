@@ -1,7 +1,7 @@
 //! `tcosim sensitivity`: each uncertain input at its P10 and P90 with the others at their
 //! central values, as a table and optionally a tornado chart.
 
-use super::shared::{chart_bytes, check_outputs, emit, warn};
+use super::shared::{catalog_inputs, chart_bytes, check_outputs, emit, scenario_inputs, warn};
 use crate::cli::SensitivityArgs;
 use crate::{Failure, interrupt, output};
 use tcosim::error::InputError;
@@ -10,6 +10,12 @@ use tcosim::run::Loaded;
 /// `tcosim sensitivity`: needs at least one uncertain input.
 pub fn sensitivity(args: SensitivityArgs, quiet: bool) -> Result<(), Failure> {
     let loaded = Loaded::read(args.scenario.as_deref(), &args.out.catalog)?;
+    let output = args.out.output.as_deref();
+    let read = [
+        scenario_inputs(args.scenario.as_deref(), &loaded),
+        catalog_inputs(&args.out.catalog),
+    ];
+    check_outputs(output, args.chart.as_deref(), &read.concat())?;
     let shown = loaded.source.display.clone();
     let uncertainty = loaded.uncertainty.clone();
     let run = loaded.simulate()?;
@@ -50,8 +56,6 @@ pub fn sensitivity(args: SensitivityArgs, quiet: bool) -> Result<(), Failure> {
             })?,
         None => tcosim::report::cheapest_serving(&run),
     };
-    let output = args.out.output.as_deref();
-    check_outputs(output, args.chart.as_deref())?;
     let s = tcosim::montecarlo::sensitivity::run(&run.input, &uncertainty, focus);
     interrupt::check()?;
     let chart = match &args.chart {

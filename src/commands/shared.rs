@@ -1,11 +1,15 @@
 //! What the commands share: messages on stderr, writing outputs, checking `--samples`,
-//! `--threads`, `--output` and `--chart`, the worker pool and the progress bar.
+//! `--threads`, `--output` and `--chart` (against the files a command reads), the worker pool
+//! and the progress bar.
 
 use crate::Failure;
-use crate::output::{self, Out};
+use crate::output::{self, Input, Out};
 use std::io::IsTerminal;
-use std::path::Path;
+use std::path::{Path, PathBuf};
+use tcosim::catalog::FILE_NAMES;
 use tcosim::error::InputError;
+use tcosim::replay::trace::pai_job_table;
+use tcosim::run::Loaded;
 
 pub fn color_stderr() -> bool {
     std::env::var_os("NO_COLOR").is_none_or(|v| v.is_empty()) && std::io::stderr().is_terminal()
@@ -88,8 +92,13 @@ pub fn emit(
 }
 
 /// Checks the `--output` and `--chart` paths of a command before its work: the chart's format,
-/// that each can be written, and that they are not the same file.
-pub fn check_outputs(output: Option<&Path>, chart: Option<&Path>) -> Result<(), InputError> {
+/// that each can be written, that they are not the same file, and that neither is one of the
+/// files the command reads (`inputs`).
+pub fn check_outputs(
+    output: Option<&Path>,
+    chart: Option<&Path>,
+    inputs: &[Input],
+) -> Result<(), InputError> {
     if let Some(chart) = chart {
         output::check_chart_format(chart)?;
     }
@@ -97,7 +106,50 @@ pub fn check_outputs(output: Option<&Path>, chart: Option<&Path>) -> Result<(), 
         .into_iter()
         .filter_map(|(flag, path)| path.map(|p| (flag, p)))
         .collect();
-    output::check(&targets)
+    output::check(&targets, inputs)
+}
+
+/// The files `paths`, each a `what`, as inputs for [`check_outputs`].
+pub fn inputs(what: &'static str, paths: &[PathBuf]) -> Vec<Input> {
+    paths.iter().map(|p| (what, p.clone())).collect()
+}
+
+/// The catalog files the `--catalog` folders `dirs` may hold, all of which loading reads.
+pub fn catalog_inputs(dirs: &[PathBuf]) -> Vec<Input> {
+    dirs.iter()
+        .flat_map(|dir| {
+            FILE_NAMES
+                .iter()
+                .map(|name| ("a catalog file", dir.join(name)))
+        })
+        .collect()
+}
+
+/// The files a loaded scenario was read from: the scenario at `path` (none for the built-in
+/// example or a git revision), its workloads' hourly profiles and traces, and the job table
+/// beside a PAI trace; relative paths from the scenario's folder, as the loader reads them.
+pub fn scenario_inputs(path: Option<&Path>, loaded: &Loaded) -> Vec<Input> {
+    let beside = |file: &str| match &loaded.source.base_dir {
+        Some(dir) => dir.join(file),
+        None => PathBuf::from(file),
+    };
+    let mut found: Vec<Input> = path
+        .map(|p| ("the scenario", p.to_path_buf()))
+        .into_iter()
+        .collect();
+    for w in &loaded.resolved.file.workloads {
+        if w.profile.ends_with(".csv") {
+            found.push(("a profile of the scenario", beside(&w.profile)));
+        }
+        if let Some(trace) = &w.trace {
+            let trace = beside(trace);
+            if w.trace_format.as_deref() == Some("pai") {
+                found.push(("a PAI job table of the scenario", pai_job_table(&trace)));
+            }
+            found.push(("a trace of the scenario", trace));
+        }
+    }
+    found
 }
 
 /// The bytes of a rendered chart, SVG or PNG after the file's extension.

@@ -2,7 +2,8 @@
 //! checked at the best point.
 
 use super::shared::{
-    broken_policies, chart_bytes, check_outputs, emit, warn, with_progress, with_threads,
+    broken_policies, catalog_inputs, chart_bytes, check_outputs, emit, inputs, scenario_inputs,
+    warn, with_progress, with_threads,
 };
 use crate::cli::SweepArgs;
 use crate::{Failure, interrupt, output};
@@ -17,7 +18,12 @@ pub fn sweep(args: SweepArgs, quiet: bool) -> Result<(), Failure> {
     let samples = plan.objective == tcosim::montecarlo::sweep::Objective::P90PvCost;
     let policies = loaded.policies(&args.policy, samples)?;
     let output = args.out.output.as_deref();
-    check_outputs(output, args.chart.as_deref())?;
+    let read = [
+        scenario_inputs(args.scenario.as_deref(), &loaded),
+        inputs("a policy file", &args.policy),
+        catalog_inputs(&args.out.catalog),
+    ];
+    check_outputs(output, args.chart.as_deref(), &read.concat())?;
     let uncertainty = loaded.uncertainty.clone();
     let run = loaded.simulate()?;
     for w in &run.warnings {

@@ -2,7 +2,9 @@
 //! runs, drivers whose contributions add up to them, figures-only diffs of JSON results, git
 //! revisions, the Markdown comment, and the exit codes.
 
-use crate::support::{BASE, Scratch, arg, edit, output, rejected, repo, stderr, stdout, tcosim};
+use crate::support::{
+    BASE, Scratch, arg, edit, output, rejected, repo, stderr, stdout, success, tcosim,
+};
 use serde_json::Value;
 use std::ffi::OsStr;
 use std::path::{Path, PathBuf};
@@ -600,4 +602,75 @@ fn a_json_file_is_read_as_a_result_whatever_it_holds() {
         ],
         &["old.json: not a JSON result of `tcosim run --format json`"],
     );
+}
+
+/// A JSON result is held to what a run writes, as a scenario is: a name with a control
+/// character (it would reach the terminal or a CSV file), an option named twice (the second
+/// would be dropped) and a figure no run can reach (its change would not be a number) are
+/// refused, naming the file and the key.
+#[test]
+fn a_json_result_is_checked_as_a_scenario_is() {
+    let dir = Scratch::new();
+    let scenario = dir.write("s.toml", BASE);
+    let good = dir.path("good.json");
+    let out = output([
+        OsStr::new("run"),
+        arg(&scenario),
+        OsStr::new("--format"),
+        OsStr::new("json"),
+        OsStr::new("--output"),
+        arg(&good),
+    ]);
+    assert_eq!(out.status.code(), Some(0), "{}", stderr(&out));
+    let doc: Value = serde_json::from_str(&std::fs::read_to_string(&good).unwrap()).unwrap();
+    let edited = |name: &str, edit: &dyn Fn(&mut Value)| {
+        let mut d = doc.clone();
+        edit(&mut d);
+        dir.write(name, &d.to_string())
+    };
+    let cases = [
+        (
+            edited("ctrl.json", &|d| {
+                d["options"][1]["name"] = "a\u{1b}]0;title\u{7}\u{1b}[31mred".into();
+            }),
+            vec![
+                "ctrl.json: `name` holds the control character `U+001B`",
+                "key: `options[1].name`",
+            ],
+        ),
+        (
+            edited("dup.json", &|d| d["options"][2]["name"] = "own".into()),
+            vec![
+                "dup.json: duplicate option name `own`",
+                "key: `options[2].name`",
+                "first at options[0].name",
+            ],
+        ),
+        (
+            edited("huge.json", &|d| {
+                d["options"][0]["pv_cost"] = (-1.7e308).into()
+            }),
+            vec![
+                "huge.json: `pv_cost` is out of range",
+                "key: `options[0].pv_cost`",
+                "found: -1.7e308",
+            ],
+        ),
+    ];
+    for (bad, needles) in &cases {
+        for format in ["table", "csv", "json"] {
+            let err = rejected(
+                &[
+                    OsStr::new("diff"),
+                    arg(&good),
+                    arg(bad),
+                    OsStr::new("--format"),
+                    OsStr::new(format),
+                ],
+                needles,
+            );
+            assert!(!err.contains('\u{1b}'), "{err}");
+        }
+    }
+    success([OsStr::new("diff"), arg(&good), arg(&good)]);
 }

@@ -1,8 +1,11 @@
 //! What `--output` and `--chart` write to: a regular file is replaced atomically, a symbolic
 //! link is followed (the link stays), a device or FIFO is written directly (a full device is an
-//! error), a read-only file is refused, and the two flags may not name the same file.
+//! error), a read-only file is refused, the two flags may not name the same file, and neither
+//! may name a file the run reads.
 
-use crate::support::{EXIT_INPUT, Scratch, arg, entries, leftovers, output, rejected, stderr};
+use crate::support::{
+    BASE, EXIT_INPUT, SERVER_ROW, Scratch, arg, entries, leftovers, output, rejected, repo, stderr,
+};
 use std::ffi::OsStr;
 use std::path::Path;
 
@@ -293,4 +296,116 @@ fn an_output_path_that_is_a_folder_or_in_no_folder_is_named_as_such() {
         ],
     );
     assert_eq!(entries(scratch.dir.path()), ["out", "plain.txt"]);
+}
+
+/// An `--output` that is a file the command reads (however it is spelled) is refused before
+/// any work, naming both paths, and the input is left as it was: the scenario, a policy file,
+/// a catalog file of `--catalog`, a profile of the scenario, a SkyPilot CSV being imported,
+/// either side of a diff, and a replayed trace.
+#[test]
+fn an_output_may_not_replace_a_file_the_run_reads() {
+    let scratch = Scratch::new();
+    let scenario = scratch.write("s.toml", BASE);
+    let policy = scratch.write(
+        "p.toml",
+        "[[policy]]\nname = \"a\"\noption = \"own\"\nmetric = \"pv_cost\"\nmax = 1e12\n",
+    );
+    let servers = scratch.write("cat/servers.toml", SERVER_ROW);
+    let catalog = scratch.path("cat");
+    let fleet_text = std::fs::read_to_string(repo().join(FLEET)).unwrap();
+    let fleet = scratch.write("fleet.toml", &fleet_text);
+    let profile_text =
+        std::fs::read_to_string(repo().join("scenarios/profiles/inference-diurnal.csv")).unwrap();
+    let profile = scratch.write("profiles/inference-diurnal.csv", &profile_text);
+    let vms = scratch.write(
+        "vms.csv",
+        "InstanceType,AcceleratorName,AcceleratorCount,Price,SpotPrice,Region\n\
+         p5.48xlarge,H100,8,98.32,40,us-east-1\n",
+    );
+    let trace = scratch.write("jobs.csv", "submit,duration,gpus\n0,10,1\n");
+    let result = scratch.path("r.json");
+    let ran = output([
+        arg("run"),
+        arg(&scenario),
+        arg("--format"),
+        arg("json"),
+        arg("--output"),
+        arg(&result),
+    ]);
+    assert_eq!(ran.status.code(), Some(0), "{}", stderr(&ran));
+    let dotted = scratch.dir.path().join(".").join("s.toml");
+    let s = scenario.as_os_str();
+    let cases: Vec<(Vec<&OsStr>, &Path, &str)> = vec![
+        (vec![arg("run"), s], &dotted, "the scenario"),
+        (
+            vec![arg("run"), s, arg("--policy"), arg(&policy)],
+            &policy,
+            "a policy file",
+        ),
+        (
+            vec![arg("run"), s, arg("--catalog"), arg(&catalog)],
+            &servers,
+            "a catalog file",
+        ),
+        (
+            vec![arg("sweep"), arg(&fleet)],
+            &profile,
+            "a profile of the scenario",
+        ),
+        (
+            vec![arg("sensitivity"), arg(&fleet)],
+            &fleet,
+            "the scenario",
+        ),
+        (
+            vec![
+                arg("catalog"),
+                arg("import"),
+                arg("skypilot"),
+                arg(&vms),
+                arg("--provider"),
+                arg("aws"),
+            ],
+            &vms,
+            "the SkyPilot catalog",
+        ),
+        (vec![arg("diff"), s, arg(&result)], &result, "a JSON result"),
+        (vec![arg("diff"), arg(&result), s], &dotted, "the scenario"),
+        (
+            vec![arg("replay"), arg(&trace), arg("--nodes"), arg("1")],
+            &trace,
+            "the trace",
+        ),
+    ];
+    let before = |p: &Path| std::fs::read(p).unwrap();
+    for (args, target, what) in cases {
+        let kept = before(target);
+        let mut full = args.clone();
+        full.extend([arg("--output"), arg(target)]);
+        rejected(
+            &full,
+            &[
+                &format!("--output and {what} name the same file"),
+                &format!("found: `{}` and `", target.display()),
+                "hint: choose another file for --output",
+            ],
+        );
+        assert!(before(target) == kept, "{what} was changed by {args:?}");
+    }
+    assert!(leftovers(scratch.dir.path()).is_empty());
+}
+
+/// A link to an input is the input.
+#[cfg(unix)]
+#[test]
+fn an_output_through_a_link_may_not_replace_the_scenario() {
+    let scratch = Scratch::new();
+    let scenario = scratch.write("s.toml", BASE);
+    let link = scratch.path("link.toml");
+    std::os::unix::fs::symlink("s.toml", &link).unwrap();
+    rejected(
+        &[arg("run"), arg(&scenario), arg("--output"), arg(&link)],
+        &["--output and the scenario name the same file"],
+    );
+    assert_eq!(std::fs::read_to_string(&scenario).unwrap(), BASE);
 }
