@@ -145,6 +145,18 @@ fn setup(args: &ReplayArgs, quiet: bool) -> Result<Setup, Failure> {
         .iter()
         .map(|&n| check_cluster(n, args.gpus_per_node.unwrap_or(8), ""))
         .collect::<Result<Vec<_>, _>>()?;
+    // The same size twice would be the same row twice.
+    if let Some(n) = args
+        .nodes
+        .iter()
+        .enumerate()
+        .find_map(|(k, n)| args.nodes[..k].contains(n).then_some(n))
+    {
+        return Err(InputError::new("--nodes", "a cluster size given twice")
+            .expected("each number of nodes once")
+            .found(format!("{n} twice"))
+            .into());
+    }
     if clusters.is_empty() {
         return Err(InputError::new("--nodes", "no cluster size")
             .expected("a number of nodes, or several separated by commas")
@@ -266,6 +278,18 @@ pub fn replay(args: ReplayArgs, quiet: bool) -> Result<(), Failure> {
             _ => TraceFormat::Csv,
         }
     });
+    if args.swf_processors_as_gpus && format != TraceFormat::Swf {
+        let name = clap::ValueEnum::to_possible_value(&format)
+            .map_or_else(String::new, |v| v.get_name().to_string());
+        return Err(InputError::new(
+            "--swf-processors-as-gpus",
+            "a rule for SWF traces on a trace of another layout",
+        )
+        .expected("`--swf-processors-as-gpus` with an SWF trace (`.swf`, or `--trace-format swf`)")
+        .found(format!("a `{name}` trace"))
+        .hint("leave out `--swf-processors-as-gpus`")
+        .into());
+    }
     let mut read = vec![("the trace", args.trace.clone())];
     if format == TraceFormat::Pai {
         read.push(("the PAI job table", trace::pai_job_table(&args.trace)));

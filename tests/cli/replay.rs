@@ -329,6 +329,17 @@ fn flags_left_without_effect_are_refused() {
             vec!["--burst: a queue rule for jobs that do not queue"],
         ),
         (
+            vec!["--nodes", "1", "--swf-processors-as-gpus"],
+            vec![
+                "--swf-processors-as-gpus: a rule for SWF traces on a trace of another layout",
+                "found: a `csv` trace",
+            ],
+        ),
+        (
+            vec!["--nodes", "1,2,1"],
+            vec!["--nodes: a cluster size given twice", "found: 1 twice"],
+        ),
+        (
             vec!["--nodes", "1", "--catalog", "catalogs"],
             vec!["--catalog: catalog layers that nothing reads"],
         ),
