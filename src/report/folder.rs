@@ -383,7 +383,10 @@ impl Target {
                 )));
         }
         if !meta.is_dir() {
-            return Err(refuse("the report path is a file, not a folder"));
+            return Err(refuse(&format!(
+                "the report path is {}, not a folder",
+                not_a_folder(&meta)
+            )));
         }
         let report = inspect(&self.path, self.flag).map_err(|e| match e {
             Inspect::Unreadable(e) => {
@@ -523,6 +526,26 @@ fn check_parent_steps(path: &Path, shown: &str) -> Result<(), InputError> {
         prefix.push(c);
     }
     Ok(())
+}
+
+/// What a path that is not a folder is, in words: a file, or a device, a FIFO or a socket.
+fn not_a_folder(meta: &std::fs::Metadata) -> &'static str {
+    #[cfg(unix)]
+    {
+        use std::os::unix::fs::FileTypeExt;
+        let t = meta.file_type();
+        if t.is_char_device() || t.is_block_device() {
+            return "a device";
+        }
+        if t.is_fifo() {
+            return "a FIFO";
+        }
+        if t.is_socket() {
+            return "a socket";
+        }
+    }
+    let _ = meta;
+    "a file"
 }
 
 /// A folder that may not be replaced; `flag` names the folder (in the hint).

@@ -409,6 +409,27 @@ fn a_parent_that_is_a_file_is_refused() {
     assert_eq!(entries(scratch.dir.path()), ["file"]);
 }
 
+/// A report path that is not a folder is named for what it is: a file, or a device.
+#[test]
+fn a_report_path_that_is_not_a_folder_says_what_it_is() {
+    let scratch = Scratch::new();
+    let file = scratch.write("file", "mine");
+    let mut cases = vec![(file.clone(), "the report path is a file, not a folder")];
+    if cfg!(unix) {
+        cases.push((
+            PathBuf::from("/dev/null"),
+            "the report path is a device, not a folder",
+        ));
+    }
+    for (path, message) in cases {
+        rejected(
+            &[arg("report"), arg(STARTUP), arg("--out"), arg(&path)],
+            &[message],
+        );
+    }
+    assert_eq!(std::fs::read_to_string(&file).unwrap(), "mine");
+}
+
 /// Writes the report of a copy of `BASE` named `name` from the file `file` with the default
 /// folder, in `scratch` as the working folder. Returns the run's output.
 fn default_report(scratch: &Scratch, file: &str, name: &str) -> std::process::Output {
