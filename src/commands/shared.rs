@@ -129,10 +129,7 @@ pub fn catalog_inputs(dirs: &[PathBuf]) -> Vec<Input> {
 /// example or a git revision), its workloads' hourly profiles and traces, and the job table
 /// beside a PAI trace; relative paths from the scenario's folder, as the loader reads them.
 pub fn scenario_inputs(path: Option<&Path>, loaded: &Loaded) -> Vec<Input> {
-    let beside = |file: &str| match &loaded.source.base_dir {
-        Some(dir) => dir.join(file),
-        None => PathBuf::from(file),
-    };
+    let beside = |file: &str| loaded.source.path_of(file);
     let mut found: Vec<Input> = path
         .map(|p| ("the scenario", p.to_path_buf()))
         .into_iter()

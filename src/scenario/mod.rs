@@ -55,6 +55,15 @@ impl Source {
         })
     }
 
+    /// The path a relative path in the scenario (an hourly profile, a trace) is read from:
+    /// from the scenario's folder.
+    pub fn path_of(&self, relative: &str) -> PathBuf {
+        match &self.base_dir {
+            Some(dir) => dir.join(relative),
+            None => PathBuf::from(relative),
+        }
+    }
+
     pub fn parse(&self) -> Result<ScenarioFile, InputError> {
         parse_toml(&self.display, &self.text)
     }

@@ -1105,10 +1105,7 @@ fn resolve_workload(
     let profile = if let Some(builtin) = Profile::builtin(&w.profile) {
         builtin
     } else if w.profile.ends_with(".csv") {
-        let path = match &ctx.source.base_dir {
-            Some(dir) => dir.join(&w.profile),
-            None => std::path::PathBuf::from(&w.profile),
-        };
+        let path = ctx.source.path_of(&w.profile);
         let shown = crate::limits::printable(&path.display().to_string());
         let text = crate::limits::read_text(
             &path,

@@ -85,10 +85,7 @@ pub(super) fn resolve_trace(
             )
             .found(format!("`trace` and `{key}`")));
     }
-    let file = match &ctx.source.base_dir {
-        Some(dir) => dir.join(path),
-        None => std::path::PathBuf::from(path),
-    };
+    let file = ctx.source.path_of(path);
     let format = match &w.trace_format {
         Some(name) => match FORMATS.iter().find(|(f, _)| f == name) {
             Some((_, format)) => *format,
