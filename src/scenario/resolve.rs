@@ -241,16 +241,30 @@ impl Ctx<'_> {
         if value.is_finite() && value >= min && value <= max {
             Ok(value)
         } else {
-            let field = match path.last() {
-                Some(Seg::Key(k)) => (*k).to_string(),
-                _ => key_path(path),
-            };
-            let e = self
-                .err(path, format!("`{field}` is out of range"))
-                .expected(expected.to_string())
-                .found(crate::error::written(value));
-            Err(crate::error::beyond_max(e, expected, value, max))
+            let found = crate::error::written(value);
+            Err(self.out_of_range(path, expected, found, value, max))
         }
+    }
+
+    /// "`field` is out of range" at `path`, with what is `expected` and the value `found` as
+    /// written; `value` and `max` tell whether the expected range names its maximum.
+    fn out_of_range(
+        &self,
+        path: &[Seg],
+        expected: &str,
+        found: String,
+        value: f64,
+        max: f64,
+    ) -> InputError {
+        let field = match path.last() {
+            Some(Seg::Key(k)) => (*k).to_string(),
+            _ => key_path(path),
+        };
+        let e = self
+            .err(path, format!("`{field}` is out of range"))
+            .expected(expected.to_string())
+            .found(found);
+        crate::error::beyond_max(e, expected, value, max)
     }
 
     /// [`Ctx::range`] that records a value out of range in [`Ctx::deferred`] and goes on with
@@ -277,15 +291,13 @@ impl Ctx<'_> {
         {
             return v;
         }
-        let field = match path.last() {
-            Some(Seg::Key(k)) => (*k).to_string(),
-            _ => key_path(path),
-        };
-        let e = self
-            .err(path, format!("`{field}` is out of range"))
-            .expected(expected.to_string())
-            .found(value.to_string());
-        let e = crate::error::beyond_max(e, expected, value as f64, f64::from(max));
+        let e = self.out_of_range(
+            path,
+            expected,
+            value.to_string(),
+            value as f64,
+            f64::from(max),
+        );
         self.deferred.borrow_mut().push(e);
         value.clamp(i64::from(min), i64::from(max)) as u32
     }
