@@ -792,6 +792,7 @@ pub fn resolve_file(
     errors.extend(generations::check_traces(&ctx, &file));
     errors.extend(sharing::check(&ctx, &file));
     ctx.warnings.extend(sharing::unused_fractional_offer(&file));
+    ctx.warnings.extend(keys_without_effect(&file));
     let Some(start) = start.filter(|_| errors.is_empty()) else {
         return Err(Unresolved {
             errors,
@@ -1223,6 +1224,45 @@ fn resolve_workload(
         },
         gpu_fraction: sharing::gpu_fraction(ctx, n, w)?,
     })
+}
+
+/// Cloud keys an option gives that the scenario leaves without effect: the overhead of spot
+/// instances without a `spot_share`, a commitment's term without a commitment (unless an
+/// `[[uncertain]]` input or a sweep sets the key they wait for).
+fn keys_without_effect(file: &ScenarioFile) -> Vec<String> {
+    let varied = |name: &str, field: &str| {
+        let path = format!("option[{name}].{field}");
+        file.uncertain.iter().any(|u| u.path == path)
+            || file
+                .sweep
+                .as_ref()
+                .is_some_and(|s| s.parameters.iter().any(|p| p.path == path))
+    };
+    let mut notes = Vec::new();
+    for o in &file.options {
+        let name = crate::limits::printable(&o.name);
+        if o.spot_interruption_overhead.is_some()
+            && o.spot_share.is_none()
+            && !varied(&o.name, "spot_share")
+        {
+            notes.push(format!(
+                "option `{name}` gives `spot_interruption_overhead` without `spot_share`: no spot \
+                 instances, so it has no effect"
+            ));
+        }
+        if o.commit_term_years.is_some()
+            && o.committed_share.is_none()
+            && o.committed_gpus.is_none()
+            && !varied(&o.name, "committed_share")
+            && !varied(&o.name, "committed_gpus")
+        {
+            notes.push(format!(
+                "option `{name}` gives `commit_term_years` without `committed_share` or \
+                 `committed_gpus`: nothing is committed, so it has no effect"
+            ));
+        }
+    }
+    notes
 }
 
 const OWNED_FIELDS: [&str; 19] = [

@@ -716,3 +716,35 @@ fn an_investment_of_next_to_nothing_has_no_roi() {
         assert!(o["savings_vs_baseline"].is_number(), "{name}: savings stay");
     }
 }
+
+/// Keys that the rest of the scenario leaves without effect run with a warning naming the
+/// option and the missing key, unless an uncertain input or a sweep sets that key.
+#[test]
+fn keys_without_effect_are_named() {
+    let dir = Scratch::new();
+    let text = edit(
+        BASE,
+        "offer = \"aws-p5.48xlarge-us-east-1\"\n\n[[option]]\nname = \"mix\"",
+        "offer = \"aws-p5.48xlarge-us-east-1\"\nspot_interruption_overhead = 0.2\n\
+         commit_term_years = 3\n\n[[option]]\nname = \"mix\"",
+    );
+    let path = dir.write("idle-keys.toml", &text);
+    let out = crate::support::output([arg("run"), arg(&path)]);
+    assert!(out.status.success());
+    let err = crate::support::stderr(&out);
+    for needle in [
+        "warning: option `rent` gives `spot_interruption_overhead` without `spot_share`",
+        "warning: option `rent` gives `commit_term_years` without `committed_share` or `committed_gpus`",
+    ] {
+        assert!(err.contains(needle), "{err}");
+    }
+    // A sweep of the share the overhead waits for: no warning about it.
+    let swept = format!(
+        "{text}\n[sweep]\nobjective = \"pv_cost\"\n[[sweep.parameter]]\n\
+         path = \"option[rent].spot_share\"\nvalues = [0, 0.5]\n"
+    );
+    let path = dir.write("swept.toml", &swept);
+    let err = crate::support::stderr(&crate::support::output([arg("run"), arg(&path)]));
+    assert!(!err.contains("spot_interruption_overhead"), "{err}");
+    assert!(err.contains("commit_term_years"), "{err}");
+}
