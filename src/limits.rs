@@ -355,6 +355,17 @@ fn check_string(
         .expected(format!("{what} of {allowed}"))
         .found(format!("`{}`", printable(&shorten(value))))));
     }
+    if let Some(c) = value
+        .chars()
+        .find(|c| !free && NAME_KEYS.contains(&key) && invisible(*c))
+    {
+        return Err(at(InputError::new(
+            file,
+            format!("`{key}` holds the invisible character {}", escaped(c)),
+        )
+        .expected("a name of visible characters (two names that look the same are one name)")
+        .found(format!("`{}`", printable(&shorten(value))))));
+    }
     let chars = value.chars().count();
     if chars > limit {
         return Err(at(InputError::new(file, format!("`{key}` is too long"))
@@ -373,6 +384,9 @@ fn check_string(
 pub fn check_field(value: &str, free: bool, name: bool) -> Result<(), String> {
     if let Some(c) = value.chars().find(|c| forbidden(*c, free)) {
         return Err(format!("the control character {}", escaped(c)));
+    }
+    if let Some(c) = value.chars().find(|c| name && invisible(*c)) {
+        return Err(format!("the invisible character {}", escaped(c)));
     }
     let limit = if free {
         MAX_TEXT_CHARS
@@ -401,16 +415,26 @@ fn forbidden(c: char, free: bool) -> bool {
     c.is_control() || matches!(c, '\u{202a}'..='\u{202e}' | '\u{2066}'..='\u{2069}')
 }
 
+/// Characters that show nothing (soft hyphen, zero-width spaces and joiners, word joiner,
+/// byte-order mark): in a name they would make two names that look the same differ.
+fn invisible(c: char) -> bool {
+    matches!(
+        c,
+        '\u{ad}' | '\u{200b}'..='\u{200f}' | '\u{2060}'..='\u{2064}' | '\u{feff}'
+    )
+}
+
 fn escaped(c: char) -> String {
     format!("`U+{:04X}`", u32::from(c))
 }
 
-/// `text` with every control character (and bidirectional override) written as `\u{…}`, for
-/// showing text that came from outside (a file name) on a terminal.
+/// `text` with every control character (and bidirectional override) and every invisible
+/// character written as `\u{…}`, for showing text that came from outside (a file name) on a
+/// terminal.
 pub fn printable(text: &str) -> String {
     let mut out = String::with_capacity(text.len());
     for c in text.chars() {
-        if forbidden(c, false) {
+        if forbidden(c, false) || invisible(c) {
             out.push_str(&format!("\\u{{{:x}}}", u32::from(c)));
         } else {
             out.push(c);

@@ -748,3 +748,25 @@ fn keys_without_effect_are_named() {
     assert!(!err.contains("spot_interruption_overhead"), "{err}");
     assert!(err.contains("commit_term_years"), "{err}");
 }
+
+/// A name with a character that shows nothing would look like another name: refused, and
+/// shown escaped.
+#[test]
+fn an_invisible_character_in_a_name_is_refused() {
+    let dir = Scratch::new();
+    for (c, escaped) in [("\u{200b}", "\\u{200b}"), ("\u{feff}", "\\u{feff}")] {
+        let path = dir.write(
+            "invisible.toml",
+            &edit(BASE, "name = \"mix\"", &format!("name = \"mix{c}\"")),
+        );
+        let err = run_rejected(
+            &[arg(&path)],
+            &[
+                "`name` holds the invisible character",
+                "option[2].name",
+                &format!("found: `mix{escaped}`"),
+            ],
+        );
+        assert!(!err.contains(c), "{err}");
+    }
+}
