@@ -3,8 +3,8 @@
 //! round numbers.
 
 use crate::support::{
-    Scratch, arg, assert_close, diff_drivers, number, option_named, run_json_with, run_rejected,
-    success,
+    BASE, Scratch, arg, assert_close, diff_drivers, edit, number, option_named, output,
+    run_json_with, run_rejected, stderr, success,
 };
 use serde_json::Value;
 use std::path::PathBuf;
@@ -603,18 +603,14 @@ fn a_refresh_to_a_server_not_yet_released_is_refused() {
 /// option, the server and the release (a scenario may look back, but not buy the future).
 #[test]
 fn buying_before_the_release_warns() {
-    let scratch = crate::support::Scratch::new();
+    let scratch = Scratch::new();
     let path = scratch.write(
         "early.toml",
-        &crate::support::edit(
-            crate::support::BASE,
-            "start = \"2027-01\"",
-            "start = \"2022-01\"",
-        ),
+        &edit(BASE, "start = \"2027-01\"", "start = \"2022-01\""),
     );
-    let out = crate::support::output(["run", path.to_str().unwrap()]);
+    let out = output(["run", path.to_str().unwrap()]);
     assert!(out.status.success());
-    let err = crate::support::stderr(&out);
+    let err = stderr(&out);
     assert!(
         err.contains(
             "warning: option `own`: server `dgx-h100` is bought in the first month, 8 months \
@@ -623,7 +619,7 @@ fn buying_before_the_release_warns() {
         "{err}"
     );
     // Not when it is released.
-    let path = scratch.write("on-time.toml", crate::support::BASE);
-    let out = crate::support::output(["run", path.to_str().unwrap()]);
-    assert!(!crate::support::stderr(&out).contains("before its accelerator"));
+    let path = scratch.write("on-time.toml", BASE);
+    let out = output(["run", path.to_str().unwrap()]);
+    assert!(!stderr(&out).contains("before its accelerator"));
 }

@@ -3,7 +3,8 @@
 //! 2 and a message that names the file, the line or key, and what was expected.
 
 use crate::support::{
-    BASE, OFFERS_HEADER, Scratch, arg, edit, offer_row, rejected, run_rejected, success,
+    BASE, OFFERS_HEADER, SERVER_ROW, Scratch, arg, edit, offer_row, output, rejected, run_rejected,
+    stderr, success,
 };
 use std::ffi::OsStr;
 use std::process::{Command as StdCommand, Stdio};
@@ -449,7 +450,7 @@ fn a_negative_zero_never_reaches_an_output() {
     ) + "\n[[policy]]\nname = \"p\"\noption = \"rent\"\nmetric = \"pv_cost\"\nmax = -0.0\n";
     let scenario = scratch.write("zero.toml", &text);
     for format in ["table", "csv", "json", "markdown"] {
-        let out = crate::support::output([
+        let out = output([
             arg("run"),
             arg(&scenario),
             arg("--format"),
@@ -464,7 +465,7 @@ fn a_negative_zero_never_reaches_an_output() {
         );
         assert!(!has_negative_zero(&text), "{format}:\n{text}");
     }
-    let table = crate::support::output([arg("run"), arg(&scenario)]);
+    let table = output([arg("run"), arg(&scenario)]);
     let table = String::from_utf8_lossy(&table.stdout);
     assert!(table.contains("at 0.0% per year"), "{table}");
     assert!(table.contains("at most 0"), "{table}");
@@ -684,7 +685,7 @@ fn an_investment_of_next_to_nothing_has_no_roi() {
     std::fs::create_dir_all(&catalog).expect("catalog folder");
     std::fs::write(
         catalog.join("servers.toml"),
-        crate::support::SERVER_ROW.replace("price_usd = 300000.0", "price_usd = 0.000001"),
+        SERVER_ROW.replace("price_usd = 300000.0", "price_usd = 0.000001"),
     )
     .expect("servers.toml");
     let scenario = dir.write(
@@ -729,9 +730,9 @@ fn keys_without_effect_are_named() {
          commit_term_years = 3\n\n[[option]]\nname = \"mix\"",
     );
     let path = dir.write("idle-keys.toml", &text);
-    let out = crate::support::output([arg("run"), arg(&path)]);
+    let out = output([arg("run"), arg(&path)]);
     assert!(out.status.success());
-    let err = crate::support::stderr(&out);
+    let err = stderr(&out);
     for needle in [
         "warning: option `rent` gives `spot_interruption_overhead` without `spot_share`",
         "warning: option `rent` gives `commit_term_years` without `committed_share` or `committed_gpus`",
@@ -744,7 +745,7 @@ fn keys_without_effect_are_named() {
          path = \"option[rent].spot_share\"\nvalues = [0, 0.5]\n"
     );
     let path = dir.write("swept.toml", &swept);
-    let err = crate::support::stderr(&crate::support::output([arg("run"), arg(&path)]));
+    let err = stderr(&output([arg("run"), arg(&path)]));
     assert!(!err.contains("spot_interruption_overhead"), "{err}");
     assert!(err.contains("commit_term_years"), "{err}");
 }
