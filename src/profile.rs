@@ -241,10 +241,11 @@ const GUIDE: usize = 2048;
 pub struct Ldc {
     /// The loads: from the highest when `steps` is not empty, else in hour order.
     sorted_desc: Vec<f64>,
-    /// `steps[k] = [k-th highest load, sum of the k highest loads]` for `k < n` and
-    /// `steps[n] = [0, total]`: a search reads a load and the prefix sum it needs from the same
-    /// cache line (one dependent memory access fewer than two separate arrays). Empty for an
-    /// hourly curve.
+    /// `steps[k] = [k-th highest load, sum of the k highest loads]` for `k < n`,
+    /// `steps[n] = [0, total]` and `steps[n + 1] = [−∞, total]`: a search reads a load and the
+    /// prefix sum it needs from the same cache line (one dependent memory access fewer than two
+    /// separate arrays), and the two steps from any `k ≤ n` exist (the last is above no
+    /// capacity). Empty for an hourly curve.
     steps: Vec<[f64; 2]>,
     total: f64,
     peak: f64,
@@ -271,6 +272,7 @@ impl Ldc {
             acc += v;
         }
         steps.push([0.0, acc]);
+        steps.push([f64::NEG_INFINITY, acc]);
         let peak = sorted_desc.first().copied().unwrap_or(0.0);
         let low = sorted_desc.last().copied().unwrap_or(0.0);
         let total = acc;
@@ -310,7 +312,7 @@ impl Ldc {
     /// Number of hours with load above `capacity` (> 0, below the peak).
     #[inline]
     fn count_above(&self, capacity: f64) -> usize {
-        let n = self.steps.len() - 1;
+        let n = self.sorted_desc.len();
         if capacity < self.low {
             return n;
         }
@@ -344,10 +346,11 @@ impl Ldc {
         inv: &[f64; 8],
     ) -> [f64; 8] {
         use std::arch::x86_64::*;
-        if self.guide.len() != GUIDE + 1 || self.steps.is_empty() {
+        let guide = <&[u16; GUIDE + 1]>::try_from(self.guide.as_slice());
+        let (Ok(guide), false) = (guide, self.steps.is_empty()) else {
             return std::array::from_fn(|j| self.served_scaled(capacity[j], f[j], inv[j]));
-        }
-        let last = self.steps.len() - 1;
+        };
+        let n = self.sorted_desc.len();
         let mut out = [0.0; 8];
         for half in 0..2 {
             let (c, scale, inverse) = (half4(capacity, half), half4(f, half), half4(inv, half));
@@ -367,29 +370,25 @@ impl Ldc {
                 scaled(total)
             } else {
                 let bucket = self.buckets4(q);
-                // The same products as `q`, one by one.
-                let qs: [f64; 4] =
-                    std::array::from_fn(|k| capacity[4 * half + k] * inv[4 * half + k]);
+                let mut qs = [0.0; 4];
+                // SAFETY: the four f64 written are `qs`.
+                unsafe { _mm256_storeu_pd(qs.as_mut_ptr(), q) };
                 // Each capacity's loads above it, as `count_above` and `above_in`, lane by
                 // lane without branches: most buckets hold at most two loads (the rest are
-                // searched on their own below). Every load is above a capacity below the
-                // lowest load.
+                // searched on their own below). The two steps from the bucket's first load
+                // always exist, and a load of a later bucket is never above the capacity, so
+                // the two comparisons count the bucket's loads above it. Every load is above a
+                // capacity below the lowest load.
                 let mut above = [0.0; 4];
                 let mut prefix = [0.0; 4];
                 let mut long = false;
                 for k in 0..4 {
                     let j = bucket[k];
-                    let (lo, hi) = (usize::from(self.guide[j]), usize::from(self.guide[j + 1]));
-                    let len = hi.saturating_sub(lo);
-                    let load = |i: usize| self.steps[(lo + i).min(last)][0];
-                    let count = usize::from((len > 0) & (load(0) > qs[k]))
-                        + usize::from((len > 1) & (load(1) > qs[k]));
-                    long |= len > 2;
-                    let a = if qs[k] < self.low {
-                        last
-                    } else {
-                        (lo + count).min(last)
-                    };
+                    let (lo, hi) = (usize::from(guide[j]), usize::from(guide[j + 1]));
+                    long |= hi.wrapping_sub(lo) > 2;
+                    let two = &self.steps[lo..lo + 2];
+                    let count = usize::from(two[0][0] > qs[k]) + usize::from(two[1][0] > qs[k]);
+                    let a = if qs[k] < self.low { n } else { lo + count };
                     above[k] = a as f64;
                     prefix[k] = self.steps[a][1];
                 }

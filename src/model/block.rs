@@ -228,6 +228,8 @@ struct OptionLanes<'a> {
     rates: CloudRatesLanes,
     /// Committed cloud GPUs of the previous month.
     committed: Row,
+    /// The committed GPUs in reference GPUs, as they were last renewed.
+    k_ref: Row,
     /// The month of each sample's next commitment term (M6).
     renewal: [usize; LANES],
     sums: Sums,
@@ -400,6 +402,7 @@ fn side_by_side_in<const AVX2: bool>(
             fixed: [[0.0; LANES]; 3],
             rates: CloudRatesLanes::default(),
             committed: [0.0; LANES],
+            k_ref: [0.0; LANES],
             renewal: [0; LANES],
             sums: Sums::default(),
         };
@@ -591,18 +594,21 @@ fn option_months<const AVX2: bool>(
         // The commitments and what they cover (M6).
         let mut covered = [0.0; LANES];
         if kind != Kind::OnPrem && l.cloud[0].is_some() {
-            let mut k_ref = [0.0; LANES];
-            for j in 0..LANES {
-                if let Some(c) = l.cloud[j] {
-                    // Between term starts, `commit_gpus` keeps the previous month's GPUs.
-                    if m == l.renewal[j] {
-                        l.renewal[j] += c.commit_term_months.max(1) as usize;
-                        l.committed[j] =
-                            commit_gpus(c, c.rel_throughput, m, cloud[j], l.committed[j]);
+            // Between term starts, `commit_gpus` keeps the previous month's GPUs: the lanes
+            // are visited only in a month that starts a term in one of them.
+            if l.renewal.contains(&m) {
+                for j in 0..LANES {
+                    if let Some(c) = l.cloud[j] {
+                        if m == l.renewal[j] {
+                            l.renewal[j] += c.commit_term_months.max(1) as usize;
+                            l.committed[j] =
+                                commit_gpus(c, c.rel_throughput, m, cloud[j], l.committed[j]);
+                        }
+                        l.k_ref[j] = l.committed[j] * c.rel_throughput;
                     }
-                    k_ref[j] = l.committed[j] * c.rel_throughput;
                 }
             }
+            let k_ref = l.k_ref;
             if kind == Kind::Cloud {
                 // A cloud option's one search: the non-sensitive curve for its commitment,
                 // where `covered_ref` reads it.
