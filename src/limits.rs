@@ -49,8 +49,8 @@ pub const MAX_CATALOG_ROWS: usize = 100_000;
 
 /// Keys whose values are free text: they may hold line breaks and tabs, and be longer.
 const FREE_TEXT_KEYS: [&str; 4] = ["description", "source", "note", "notes"];
-/// Keys whose values name something.
-const NAME_KEYS: [&str; 2] = ["name", "id"];
+/// Keys whose values name something (a workload's `team` names its team by writing it).
+const NAME_KEYS: [&str; 3] = ["name", "id", "team"];
 
 /// Reads the text file at `path`, shown as `shown`, of at most `limit` bytes: only a regular file
 /// (or a link to one) is read, so that a device, a FIFO or a folder is refused instead of
@@ -366,6 +366,17 @@ fn check_string(
         .expected("a name of visible characters (two names that look the same are one name)")
         .found(format!("`{}`", printable(&shorten(value))))));
     }
+    if NAME_KEYS.contains(&key)
+        && let Some((shown, composed)) = uncomposed(value)
+    {
+        return Err(at(InputError::new(
+            file,
+            format!("`{key}` is not written in Unicode's composed form (NFC)"),
+        )
+        .expected("a name in composed form (two spellings that look the same are one name)")
+        .found(format!("`{}`, with a separate combining mark", shown))
+        .hint(format!("write it composed: `{}`", printable(&composed)))));
+    }
     let chars = value.chars().count();
     if chars > limit {
         return Err(at(InputError::new(file, format!("`{key}` is too long"))
@@ -387,6 +398,12 @@ pub fn check_field(value: &str, free: bool, name: bool) -> Result<(), String> {
     }
     if let Some(c) = value.chars().find(|c| name && invisible(*c)) {
         return Err(format!("the invisible character {}", escaped(c)));
+    }
+    if let Some((shown, composed)) = uncomposed(value).filter(|_| name) {
+        return Err(format!(
+            "`{shown}`, not in Unicode's composed form (NFC): write it `{}`",
+            printable(&composed)
+        ));
     }
     let limit = if free {
         MAX_TEXT_CHARS
@@ -424,6 +441,28 @@ fn invisible(c: char) -> bool {
     )
 }
 
+/// A name that is not in Unicode's composed form (NFC), such as `e` followed by the combining
+/// acute accent where `é` is one character: the name shown with its combining marks escaped
+/// (`\u{…}`), and its composed spelling. Two spellings of one name look the same but would
+/// compare as two names, so a name is taken only composed.
+fn uncomposed(value: &str) -> Option<(String, String)> {
+    use unicode_normalization::UnicodeNormalization;
+    if unicode_normalization::is_nfc(value) {
+        return None;
+    }
+    let shown = shorten(value)
+        .chars()
+        .map(|c| {
+            if unicode_normalization::char::is_combining_mark(c) {
+                format!("\\u{{{:x}}}", u32::from(c))
+            } else {
+                printable(&c.to_string())
+            }
+        })
+        .collect();
+    Some((shown, shorten(&value.nfc().collect::<String>())))
+}
+
 fn escaped(c: char) -> String {
     format!("`U+{:04X}`", u32::from(c))
 }
@@ -457,6 +496,23 @@ fn shorten(text: &str) -> String {
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn names_are_taken_only_composed() {
+        assert_eq!(check_field("caf\u{e9}", false, true), Ok(()));
+        let e = check_field("cafe\u{301}", false, true).unwrap_err();
+        assert!(
+            e.contains("`cafe\\u{301}`, not in Unicode's composed form (NFC)"),
+            "{e}"
+        );
+        assert!(e.contains("write it `caf\u{e9}`"), "{e}");
+        // Free text and values other than names are not names.
+        assert_eq!(check_field("cafe\u{301}", true, false), Ok(()));
+        assert_eq!(check_field("cafe\u{301}", false, false), Ok(()));
+        // Hangul written as its letters (jamo) composes into syllables.
+        assert!(check_field("\u{1100}\u{1161}", false, true).is_err());
+        assert_eq!(check_field("\u{ac00}", false, true), Ok(()));
+    }
 
     #[test]
     fn control_characters_are_refused_with_their_key_and_line() {

@@ -771,3 +771,37 @@ fn an_invisible_character_in_a_name_is_refused() {
         assert!(!err.contains(c), "{err}");
     }
 }
+
+/// `café` written as `e` and a combining accent looks like `café` written with `é` but would
+/// be another name: a name or team not in Unicode's composed form is refused, with the
+/// composed spelling as the hint; the composed spelling runs.
+#[test]
+fn a_name_not_in_composed_form_is_refused() {
+    let dir = Scratch::new();
+    let cases = [
+        ("name = \"mix\"", "name = \"cafe\u{301}\"", "option[2].name"),
+        (
+            "profile = \"flat\"",
+            "profile = \"flat\"\nteam = \"cafe\u{301}\"",
+            "workload[0].team",
+        ),
+    ];
+    for (from, to, key) in cases {
+        let path = dir.write("decomposed.toml", &edit(BASE, from, to));
+        let err = run_rejected(
+            &[arg(&path)],
+            &[
+                "is not written in Unicode's composed form (NFC)",
+                key,
+                "found: `cafe\\u{301}`, with a separate combining mark",
+                "hint: write it composed: `caf\u{e9}`",
+            ],
+        );
+        assert!(!err.contains('\u{301}'), "{err}");
+        let composed = dir.write(
+            "composed.toml",
+            &edit(BASE, from, &to.replace("e\u{301}", "\u{e9}")),
+        );
+        assert!(output([arg("run"), arg(&composed)]).status.success());
+    }
+}
