@@ -21,6 +21,9 @@ pub struct Run {
     pub source: String,
     /// The scenario's uncertain inputs (empty without `[[uncertain]]`).
     pub uncertainty: Uncertainty,
+    /// The scenario's demand curves of every month ([`model::demand_curves`]), built once for
+    /// the deterministic run and shared by the analyses of the same scenario.
+    pub months: Vec<model::MonthDemand>,
     /// Monte Carlo results, when samples were asked for.
     pub montecarlo: Option<MonteCarlo>,
     /// How the policies came out (README "Policies"); empty without policies.
@@ -152,7 +155,8 @@ impl Loaded {
     /// The deterministic simulation. A figure that is not a finite number is an error, never
     /// an output (inputs are bounded so that it cannot happen; this is the last guard).
     pub fn simulate(self) -> Result<Run, InputError> {
-        let output = model::simulate(&self.resolved.input);
+        let months = model::demand_curves(&self.resolved.input);
+        let output = model::simulate_with(&self.resolved.input, &months);
         if let Some((option, figure)) = output.first_non_finite() {
             return Err(InputError::new(
                 &self.source.display,
@@ -182,6 +186,7 @@ impl Loaded {
             warnings,
             source: self.source.display,
             uncertainty: self.uncertainty,
+            months,
             montecarlo: None,
             policies: Vec::new(),
         })

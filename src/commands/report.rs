@@ -1,7 +1,8 @@
 //! `tcosim report`: the decision report folder of a scenario, written atomically.
 
 use super::shared::{
-    broken_policies, check_samples, check_threads, warn, with_progress, with_threads,
+    broken_policies, check_samples, check_threads, size_global_pool, warn, with_progress,
+    with_threads,
 };
 use super::sweep::run_sweep;
 use crate::cli::ReportArgs;
@@ -19,6 +20,7 @@ const REPORT_SAMPLES: u64 = 10_000;
 /// a scenario with neither gives the deterministic report.
 pub fn report(args: ReportArgs, quiet: bool) -> Result<(), Failure> {
     check_threads(args.sampling.threads)?;
+    size_global_pool(args.sampling.threads);
     let loaded = Loaded::read(args.scenario.as_deref(), &args.catalog)?;
     let plan = match loaded.resolved.file.sweep {
         Some(_) => Some(loaded.sweep_plan()?),
@@ -57,13 +59,14 @@ pub fn report(args: ReportArgs, quiet: bool) -> Result<(), Failure> {
     let seed = args.sampling.seed;
     let mut analyses = folder::Analyses::default();
     if samples > 0 || !uncertainty.is_empty() || plan.is_some() {
-        let input = run.input.clone();
+        let (input, months) = (&run.input, &run.months);
         let focus = tcosim::report::cheapest_serving(&run);
         let (mc, sensitivity, sweep) = with_threads(args.sampling.threads, || {
             let mc = if samples > 0 {
                 Some(with_progress(quiet, samples, "samples", |progress| {
-                    tcosim::montecarlo::engine::run_cancellable(
-                        &input,
+                    tcosim::montecarlo::engine::run_on(
+                        input,
+                        months,
                         &uncertainty,
                         samples,
                         seed,
@@ -75,11 +78,12 @@ pub fn report(args: ReportArgs, quiet: bool) -> Result<(), Failure> {
             } else {
                 None
             };
-            let sensitivity = (!uncertainty.is_empty())
-                .then(|| tcosim::montecarlo::sensitivity::run(&input, &uncertainty, focus));
+            let sensitivity = (!uncertainty.is_empty()).then(|| {
+                tcosim::montecarlo::sensitivity::run_on(input, months, &uncertainty, focus)
+            });
             interrupt::check()?;
             let sweep = match &plan {
-                Some(p) => Some(run_sweep(quiet, &input, p, &uncertainty, seed)?),
+                Some(p) => Some(run_sweep(quiet, input, months, p, &uncertainty, seed)?),
                 None => None,
             };
             Ok::<_, Failure>((mc, sensitivity, sweep))

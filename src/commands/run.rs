@@ -3,7 +3,7 @@
 
 use super::shared::{
     broken_policies, catalog_inputs, check_outputs, check_samples, check_threads, emit, inputs,
-    scenario_inputs, warn, with_progress, with_threads,
+    scenario_inputs, size_global_pool, warn, with_progress, with_threads,
 };
 use crate::cli::RunArgs;
 use crate::{Failure, interrupt, output};
@@ -13,6 +13,7 @@ use tcosim::run::Loaded;
 /// `tcosim run`: exit code 1 when a policy is broken, after the output is written.
 pub fn run(mut args: RunArgs, quiet: bool) -> Result<(), Failure> {
     check_threads(args.sampling.threads)?;
+    size_global_pool(args.sampling.threads);
     if let Some(samples) = args.samples {
         check_samples(samples)?;
     }
@@ -46,11 +47,12 @@ pub fn run(mut args: RunArgs, quiet: bool) -> Result<(), Failure> {
                 "the scenario has no `[[uncertain]]` inputs: every sample equals the deterministic run",
             );
         }
-        let input = run.input.clone();
+        let (input, months) = (&run.input, &run.months);
         let mc = with_threads(args.sampling.threads, || {
             with_progress(quiet, samples, "samples", |progress| {
-                tcosim::montecarlo::engine::run_cancellable(
-                    &input,
+                tcosim::montecarlo::engine::run_on(
+                    input,
+                    months,
                     &uncertainty,
                     samples,
                     args.sampling.seed,

@@ -56,7 +56,7 @@ pub fn sensitivity(args: SensitivityArgs, quiet: bool) -> Result<(), Failure> {
             })?,
         None => tcosim::report::cheapest_serving(&run),
     };
-    let s = tcosim::montecarlo::sensitivity::run(&run.input, &uncertainty, focus);
+    let s = tcosim::montecarlo::sensitivity::run_on(&run.input, &run.months, &uncertainty, focus);
     interrupt::check()?;
     let chart = match &args.chart {
         Some(path) => Some((

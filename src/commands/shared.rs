@@ -191,6 +191,17 @@ pub fn check_threads(threads: Option<usize>) -> Result<(), InputError> {
     }
 }
 
+/// Sizes the process's global worker pool to `--threads` (all cores without it): the
+/// deterministic run, which runs outside [`with_threads`], builds its demand curves on it.
+/// A pool already sized (a second call in one process) is left as it is.
+pub fn size_global_pool(threads: Option<usize>) {
+    if let Some(n) = threads {
+        let _ = rayon::ThreadPoolBuilder::new()
+            .num_threads(n)
+            .build_global();
+    }
+}
+
 /// Runs `f` on a pool of `threads` workers (all cores by default).
 pub fn with_threads<T: Send>(
     threads: Option<usize>,

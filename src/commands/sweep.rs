@@ -2,8 +2,8 @@
 //! checked at the best point.
 
 use super::shared::{
-    broken_policies, catalog_inputs, chart_bytes, check_outputs, emit, inputs, scenario_inputs,
-    warn, with_progress, with_threads,
+    broken_policies, catalog_inputs, chart_bytes, check_outputs, check_threads, emit, inputs,
+    scenario_inputs, size_global_pool, warn, with_progress, with_threads,
 };
 use crate::cli::SweepArgs;
 use crate::{Failure, interrupt, output};
@@ -13,6 +13,8 @@ use tcosim::run::Loaded;
 /// `tcosim sweep`: exit code 1 when a policy is broken at the best point, after the outputs
 /// are written.
 pub fn sweep(args: SweepArgs, quiet: bool) -> Result<(), Failure> {
+    check_threads(args.sampling.threads)?;
+    size_global_pool(args.sampling.threads);
     let loaded = Loaded::read(args.scenario.as_deref(), &args.out.catalog)?;
     let plan = loaded.sweep_plan()?;
     let samples = plan.objective == tcosim::montecarlo::sweep::Objective::P90PvCost;
@@ -37,7 +39,7 @@ pub fn sweep(args: SweepArgs, quiet: bool) -> Result<(), Failure> {
     }
     let seed = args.sampling.seed;
     let (s, outcomes) = with_threads(args.sampling.threads, || {
-        let s = run_sweep(quiet, &run.input, &plan, &uncertainty, seed)?;
+        let s = run_sweep(quiet, &run.input, &run.months, &plan, &uncertainty, seed)?;
         let outcomes = tcosim::policy::evaluate_at_sweep_best(
             &policies,
             &run.input,
@@ -75,6 +77,7 @@ pub fn sweep(args: SweepArgs, quiet: bool) -> Result<(), Failure> {
 pub fn run_sweep(
     quiet: bool,
     input: &tcosim::model::Input,
+    months: &[tcosim::model::MonthDemand],
     plan: &tcosim::montecarlo::sweep::Plan,
     uncertainty: &tcosim::montecarlo::uncertain::Uncertainty,
     seed: u64,
@@ -87,6 +90,7 @@ pub fn run_sweep(
     with_progress(quiet, plan.work(), &units, |progress| {
         tcosim::montecarlo::sweep::run_cancellable(
             input,
+            months,
             plan,
             uncertainty,
             seed,

@@ -597,12 +597,12 @@ fn option_months<const AVX2: bool>(
             // Between term starts, `commit_gpus` keeps the previous month's GPUs: the lanes
             // are visited only in a month that starts a term in one of them.
             if l.renewal.contains(&m) {
-                for j in 0..LANES {
+                for (j, cloud) in cloud.iter().enumerate() {
                     if let Some(c) = l.cloud[j] {
                         if m == l.renewal[j] {
                             l.renewal[j] += c.commit_term_months.max(1) as usize;
                             l.committed[j] =
-                                commit_gpus(c, c.rel_throughput, m, cloud[j], l.committed[j]);
+                                commit_gpus(c, c.rel_throughput, m, *cloud, l.committed[j]);
                         }
                         l.k_ref[j] = l.committed[j] * c.rel_throughput;
                     }

@@ -193,30 +193,38 @@ fn nonsensitive<'a>(total: &'a [f64], sensitive: &'a [f64]) -> impl Iterator<Ite
     total.iter().zip(sensitive).map(|(t, s)| (t - s).max(0.0))
 }
 
-/// Load-duration curves of every month's demand (equation M1).
+/// Load-duration curves of every month's demand (equation M1), the months built in parallel
+/// where there is more than one worker thread (each month's curves depend on that month alone,
+/// so they are the same whatever the number of threads). With one, they are built on the
+/// calling thread, which is faster than handing them to the pool's one worker.
 pub fn demand_curves(input: &Input) -> Vec<MonthDemand> {
+    use rayon::prelude::*;
     let generation = next_generation();
-    (0..input.horizon_months)
-        .map(|m| {
-            let (mut total, mut sensitive) = (Vec::new(), Vec::new());
-            let mut arrivals = queue::Arrivals::default();
-            month_loads(input, m, &mut total, &mut sensitive, &mut arrivals);
-            if input.hourly() {
-                // The scenario's own months are read by every sample: index them once.
-                arrivals.index();
-            }
-            let rest: Vec<f64> = nonsensitive(&total, &sensitive).collect();
-            MonthDemand {
-                total: Ldc::new(&total),
-                sensitive: Ldc::new(&sensitive),
-                nonsensitive: Ldc::new(&rest),
-                hourly_total: total,
-                hourly_sensitive: sensitive,
-                arrivals,
-                generation,
-            }
-        })
-        .collect()
+    let month = |m| {
+        let (mut total, mut sensitive) = (Vec::new(), Vec::new());
+        let mut arrivals = queue::Arrivals::default();
+        month_loads(input, m, &mut total, &mut sensitive, &mut arrivals);
+        if input.hourly() {
+            // The scenario's own months are read by every sample: index them once.
+            arrivals.index();
+        }
+        let rest: Vec<f64> = nonsensitive(&total, &sensitive).collect();
+        MonthDemand {
+            total: Ldc::new(&total),
+            sensitive: Ldc::new(&sensitive),
+            nonsensitive: Ldc::new(&rest),
+            hourly_total: total,
+            hourly_sensitive: sensitive,
+            arrivals,
+            generation,
+        }
+    };
+    let months = 0..input.horizon_months;
+    if rayon::current_num_threads() > 1 {
+        months.into_par_iter().map(month).collect()
+    } else {
+        months.map(month).collect()
+    }
 }
 
 /// Every month's demand (equation M1) as hourly curves, built into `months` with their

@@ -626,3 +626,39 @@ fn hourly_demand_is_the_same_bit_for_bit_with_and_without_avx2() {
         }
     }
 }
+
+/// The months' curves are built in parallel where there are several threads: the same curves,
+/// in month order, as on one thread (which builds them one by one).
+#[test]
+fn demand_curves_do_not_depend_on_the_threads() {
+    let case = input(
+        vec![
+            workload(5000.0, 0.3, "business-hours", false),
+            workload(800.0, 0.1, "flat", true),
+        ],
+        three_kinds(),
+        36,
+        0.08,
+    );
+    let on = |threads| {
+        rayon::ThreadPoolBuilder::new()
+            .num_threads(threads)
+            .build()
+            .unwrap()
+            .install(|| demand_curves(&case))
+    };
+    let (one, two) = (on(1), on(2));
+    assert_eq!((one.len(), two.len()), (36, 36));
+    for (a, b) in one.iter().zip(&two) {
+        assert_eq!(a.total, b.total);
+        assert_eq!(a.sensitive, b.sensitive);
+        assert_eq!(a.nonsensitive, b.nonsensitive);
+        assert_eq!(a.hourly_total, b.hourly_total);
+        assert_eq!(a.hourly_sensitive, b.hourly_sensitive);
+    }
+    // Growth makes every month's demand differ, so the order is checked too.
+    assert!(
+        one.windows(2)
+            .all(|w| w[0].total.total() < w[1].total.total())
+    );
+}

@@ -281,7 +281,17 @@ pub fn run(
 ) -> MonteCarlo {
     let never = AtomicBool::new(false);
     let fan = FanChart::Record;
-    let (acc, totals) = sample(input, uncertainty, samples, seed, fan, progress, &never);
+    let months = model::demand_curves(input);
+    let (acc, totals) = sample(
+        input,
+        &months,
+        uncertainty,
+        samples,
+        seed,
+        fan,
+        progress,
+        &never,
+    );
     summarise(input, samples, seed, fan, &acc, &totals)
 }
 
@@ -299,7 +309,43 @@ pub fn run_cancellable(
     progress: &(dyn Fn(u64) + Sync),
     cancel: &AtomicBool,
 ) -> Result<MonteCarlo, Cancelled> {
-    let (acc, totals) = sample(input, uncertainty, samples, seed, fan, progress, cancel);
+    let months = model::demand_curves(input);
+    run_on(
+        input,
+        &months,
+        uncertainty,
+        samples,
+        seed,
+        fan,
+        progress,
+        cancel,
+    )
+}
+
+/// [`run_cancellable`] with the scenario's demand curves `months` (those of
+/// [`model::demand_curves`] for `input`) built once by the caller, as a run shares them with
+/// its deterministic simulation and its other analyses.
+#[allow(clippy::too_many_arguments)]
+pub fn run_on(
+    input: &Input,
+    months: &[MonthDemand],
+    uncertainty: &Uncertainty,
+    samples: u64,
+    seed: u64,
+    fan: FanChart,
+    progress: &(dyn Fn(u64) + Sync),
+    cancel: &AtomicBool,
+) -> Result<MonteCarlo, Cancelled> {
+    let (acc, totals) = sample(
+        input,
+        months,
+        uncertainty,
+        samples,
+        seed,
+        fan,
+        progress,
+        cancel,
+    );
     if cancel.load(Ordering::Relaxed) {
         return Err(Cancelled);
     }
@@ -308,8 +354,10 @@ pub fn run_cancellable(
 
 /// Draws and evaluates the samples wave by wave, returning the merged accumulators and the
 /// per-option moments; stops early (with incomplete sums) once `cancel` is set.
+#[allow(clippy::too_many_arguments)]
 fn sample(
     input: &Input,
+    base_months: &[MonthDemand],
     uncertainty: &Uncertainty,
     samples: u64,
     seed: u64,
@@ -320,14 +368,13 @@ fn sample(
     let options = input.options.len();
     let months = input.horizon_months;
     let priced = input.unserved_priced();
-    let base_months = model::demand_curves(input);
     // Samples that only scale demand read their queues off tables (README "Work that waits in
     // Monte Carlo").
     // Tables cost GRID_POINTS walks of the horizon: worth it only for more samples than that.
     let queue_tables = if input.hourly() && samples > 2 * model::queue_tables::GRID_POINTS as u64 {
         uncertainty
             .capacity_per_demand(input)
-            .and_then(|ranges| model::QueueTables::build(input, &base_months, &ranges))
+            .and_then(|ranges| model::QueueTables::build(input, base_months, &ranges))
             .map(std::sync::Arc::new)
     } else {
         None
@@ -341,7 +388,7 @@ fn sample(
             let mut totals = vec![model::Totals::default(); input.options.len()];
             model::evaluate_all(
                 input,
-                &base_months,
+                base_months,
                 &mut ws,
                 false,
                 &mut totals,
@@ -469,7 +516,7 @@ fn sample(
                             // load-duration curves (so fixed inputs reproduce the deterministic run
                             // exactly); any other has its own hourly curves.
                             let months = if same_demand(&inputs[0], input) {
-                                &base_months
+                                base_months
                             } else {
                                 model::demand_hourly_into(&inputs[0], &mut own_months);
                                 &own_months
@@ -485,7 +532,7 @@ fn sample(
                         } else {
                             model::evaluate_block_fast(
                                 &inputs[..b],
-                                &base_months,
+                                base_months,
                                 &mut workspaces[..b],
                                 &mut totals[..b],
                                 &fan_slot,

@@ -4,7 +4,7 @@
 
 use super::engine::evaluate;
 use super::uncertain::Uncertainty;
-use crate::model::{self, Input};
+use crate::model::{self, Input, MonthDemand};
 
 #[derive(Debug, Clone, PartialEq)]
 pub struct Swing {
@@ -35,7 +35,17 @@ pub struct Sensitivity {
 }
 
 pub fn run(input: &Input, uncertainty: &Uncertainty, focus: usize) -> Sensitivity {
-    let months = model::demand_curves(input);
+    run_on(input, &model::demand_curves(input), uncertainty, focus)
+}
+
+/// [`run`] with the scenario's demand curves `months` ([`model::demand_curves`] of `input`)
+/// built once by the caller.
+pub fn run_on(
+    input: &Input,
+    months: &[MonthDemand],
+    uncertainty: &Uncertainty,
+    focus: usize,
+) -> Sensitivity {
     let medians: Vec<f64> = uncertainty
         .inputs
         .iter()
@@ -43,7 +53,7 @@ pub fn run(input: &Input, uncertainty: &Uncertainty, focus: usize) -> Sensitivit
         .collect();
     let mut scratch = input.clone();
     let pvs = |values: &[f64], scratch: &mut Input| -> Vec<f64> {
-        evaluate(uncertainty, scratch, &months, values)
+        evaluate(uncertainty, scratch, months, values)
             .options
             .iter()
             .map(|o| o.pv_cost)

@@ -9,7 +9,7 @@ use super::engine::{self, Cancelled};
 use super::uncertain::Uncertainty;
 use crate::catalog::Catalog;
 use crate::error::{InputError, Seg, number, written};
-use crate::model::{self, Commitment, Input};
+use crate::model::{self, Commitment, Input, MonthDemand};
 use crate::scenario::{Resolved, Source, SweepParameter, error_at};
 use rayon::prelude::*;
 use std::sync::atomic::{AtomicBool, AtomicU64, Ordering};
@@ -858,7 +858,8 @@ fn tax_depreciation_axis(
 /// Evaluates every grid point (in parallel; results in grid order).
 pub fn run(input: &Input, plan: &Plan, uncertainty: &Uncertainty, seed: u64) -> Sweep {
     let never = AtomicBool::new(false);
-    let points = evaluate(input, plan, uncertainty, seed, &|_| {}, &never);
+    let months = model::demand_curves(input);
+    let points = evaluate(input, &months, plan, uncertainty, seed, &|_| {}, &never);
     finish(plan, points)
 }
 
@@ -867,13 +868,14 @@ pub fn run(input: &Input, plan: &Plan, uncertainty: &Uncertainty, seed: u64) -> 
 /// [`run`].
 pub fn run_cancellable(
     input: &Input,
+    months: &[MonthDemand],
     plan: &Plan,
     uncertainty: &Uncertainty,
     seed: u64,
     progress: &(dyn Fn(u64) + Sync),
     cancel: &AtomicBool,
 ) -> Result<Sweep, Cancelled> {
-    let points = evaluate(input, plan, uncertainty, seed, progress, cancel);
+    let points = evaluate(input, months, plan, uncertainty, seed, progress, cancel);
     if cancel.load(Ordering::Relaxed) {
         return Err(Cancelled);
     }
@@ -884,6 +886,7 @@ pub fn run_cancellable(
 /// incomplete.
 fn evaluate(
     input: &Input,
+    months: &[MonthDemand],
     plan: &Plan,
     uncertainty: &Uncertainty,
     seed: u64,
@@ -891,8 +894,7 @@ fn evaluate(
     cancel: &AtomicBool,
 ) -> Vec<Point> {
     let option = plan.axes.first().map(|a| a.option).unwrap_or(0);
-    // Every point has the scenario's demand: its curves are built once and shared.
-    let months = model::demand_curves(input);
+    // Every point has the scenario's demand (`months`): its curves are built once and shared.
     let sizes: Vec<usize> = plan.axes.iter().map(|a| a.values.len()).collect();
     let count: usize = sizes.iter().product();
     let done = AtomicU64::new(0);
@@ -922,7 +924,7 @@ fn evaluate(
                     totals[0] = model::Totals::default();
                     model::evaluate_all(
                         &point_input,
-                        &months,
+                        months,
                         workspace,
                         false,
                         totals,
@@ -942,7 +944,7 @@ fn evaluate(
                 for (axis, v) in plan.axes.iter().zip(&values) {
                     axis.set(&mut point_input, *v);
                 }
-                let out = model::simulate_with(&point_input, &months);
+                let out = model::simulate_with(&point_input, months);
                 let result = &out.options[option];
                 // Objective::P90PvCost: the point's own Monte Carlo over every option.
                 let objective = {
