@@ -265,7 +265,7 @@ impl Ldc {
     pub fn new(loads: &[f64]) -> Ldc {
         let sorted_desc = sorted_descending(loads);
         let n = sorted_desc.len();
-        let mut steps = Vec::with_capacity(n + 1);
+        let mut steps = Vec::with_capacity(n + 2);
         let mut acc = 0.0;
         for v in &sorted_desc {
             steps.push([*v, acc]);

@@ -20,7 +20,7 @@ const REPORT_SAMPLES: u64 = 10_000;
 /// a scenario with neither gives the deterministic report.
 pub fn report(args: ReportArgs, quiet: bool) -> Result<(), Failure> {
     check_threads(args.sampling.threads)?;
-    size_global_pool(args.sampling.threads);
+    size_global_pool(args.sampling.threads)?;
     let loaded = Loaded::read(args.scenario.as_deref(), &args.catalog)?;
     let plan = match loaded.resolved.file.sweep {
         Some(_) => Some(loaded.sweep_plan()?),

@@ -13,7 +13,7 @@ use tcosim::run::Loaded;
 /// `tcosim run`: exit code 1 when a policy is broken, after the output is written.
 pub fn run(mut args: RunArgs, quiet: bool) -> Result<(), Failure> {
     check_threads(args.sampling.threads)?;
-    size_global_pool(args.sampling.threads);
+    size_global_pool(args.sampling.threads)?;
     if let Some(samples) = args.samples {
         check_samples(samples)?;
     }

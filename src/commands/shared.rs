@@ -191,31 +191,36 @@ pub fn check_threads(threads: Option<usize>) -> Result<(), InputError> {
     }
 }
 
-/// Sizes the process's global worker pool to `--threads` (all cores without it): the
-/// deterministic run, which runs outside [`with_threads`], builds its demand curves on it.
-/// A pool already sized (a second call in one process) is left as it is.
-pub fn size_global_pool(threads: Option<usize>) {
-    if let Some(n) = threads {
-        let _ = rayon::ThreadPoolBuilder::new()
-            .num_threads(n)
-            .build_global();
-    }
-}
-
-/// Runs `f` on a pool of `threads` workers (all cores by default).
-pub fn with_threads<T: Send>(
-    threads: Option<usize>,
-    f: impl FnOnce() -> T + Send,
-) -> Result<T, InputError> {
+/// Starts the process's global worker pool with `--threads` workers (all cores without it),
+/// before anything runs in parallel: the deterministic run's demand curves and
+/// [`with_threads`] run on it, so that one set of workers serves a whole command. Once started,
+/// the pool is kept (a second call in one process changes nothing).
+pub fn size_global_pool(threads: Option<usize>) -> Result<(), InputError> {
+    static STARTED: std::sync::OnceLock<()> = std::sync::OnceLock::new();
     check_threads(threads)?;
+    if STARTED.get().is_some() {
+        return Ok(());
+    }
     let mut builder = rayon::ThreadPoolBuilder::new();
     if let Some(n) = threads {
         builder = builder.num_threads(n);
     }
-    let pool = builder.build().map_err(|e| {
+    builder.build_global().map_err(|e| {
         InputError::new("--threads", "cannot start worker threads").found(e.to_string())
     })?;
-    Ok(pool.install(f))
+    let _ = STARTED.set(());
+    Ok(())
+}
+
+/// Runs `f` on the global pool of `threads` workers (all cores by default; see
+/// [`size_global_pool`], which the commands call first), so that one set of workers serves a
+/// whole command.
+pub fn with_threads<T: Send>(
+    threads: Option<usize>,
+    f: impl FnOnce() -> T + Send,
+) -> Result<T, InputError> {
+    size_global_pool(threads)?;
+    Ok(f())
 }
 
 /// Runs `f` with a progress callback that drives a bar on stderr counting `total` `units`:

@@ -2,8 +2,8 @@
 //! checked at the best point.
 
 use super::shared::{
-    broken_policies, catalog_inputs, chart_bytes, check_outputs, check_threads, emit, inputs,
-    scenario_inputs, size_global_pool, warn, with_progress, with_threads,
+    broken_policies, catalog_inputs, chart_bytes, check_outputs, emit, inputs, scenario_inputs,
+    size_global_pool, warn, with_progress, with_threads,
 };
 use crate::cli::SweepArgs;
 use crate::{Failure, interrupt, output};
@@ -13,8 +13,7 @@ use tcosim::run::Loaded;
 /// `tcosim sweep`: exit code 1 when a policy is broken at the best point, after the outputs
 /// are written.
 pub fn sweep(args: SweepArgs, quiet: bool) -> Result<(), Failure> {
-    check_threads(args.sampling.threads)?;
-    size_global_pool(args.sampling.threads);
+    size_global_pool(args.sampling.threads)?;
     let loaded = Loaded::read(args.scenario.as_deref(), &args.out.catalog)?;
     let plan = loaded.sweep_plan()?;
     let samples = plan.objective == tcosim::montecarlo::sweep::Objective::P90PvCost;

@@ -957,8 +957,9 @@ fn evaluate(
                             progress(done.fetch_add(n - before, Ordering::Relaxed) + n - before);
                         }
                     };
-                    let mc = engine::run_cancellable(
+                    let mc = engine::run_on(
                         &point_input,
+                        months,
                         uncertainty,
                         plan.samples,
                         seed,
