@@ -355,27 +355,13 @@ fn check_string(
         .expected(format!("{what} of {allowed}"))
         .found(format!("`{}`", printable(&shorten(value))))));
     }
-    if let Some(c) = value
-        .chars()
-        .find(|c| !free && NAME_KEYS.contains(&key) && invisible(*c))
-    {
+    if let Some(c) = first_invisible(value).filter(|_| !free && NAME_KEYS.contains(&key)) {
         return Err(at(InputError::new(
             file,
             format!("`{key}` holds the invisible character {}", escaped(c)),
         )
         .expected("a name of visible characters (two names that look the same are one name)")
         .found(format!("`{}`", printable(&shorten(value))))));
-    }
-    if NAME_KEYS.contains(&key)
-        && let Some((shown, composed)) = uncomposed(value)
-    {
-        return Err(at(InputError::new(
-            file,
-            format!("`{key}` is not written in Unicode's composed form (NFC)"),
-        )
-        .expected("a name in composed form (two spellings that look the same are one name)")
-        .found(format!("`{}`, with a separate combining mark", shown))
-        .hint(format!("write it composed: `{}`", printable(&composed)))));
     }
     let chars = value.chars().count();
     if chars > limit {
@@ -385,6 +371,17 @@ fn check_string(
                 group(limit as u64)
             ))
             .found(format!("{} characters", group(chars as u64)))));
+    }
+    if NAME_KEYS.contains(&key)
+        && let Err(e) = check_composed(value)
+    {
+        return Err(at(InputError::new(
+            file,
+            format!("`{key}` is not written in Unicode's composed form (NFC)"),
+        )
+        .expected("a name in composed form (two spellings that look the same are one name)")
+        .found(format!("`{}`", e.found))
+        .hint(e.hint())));
     }
     Ok(())
 }
@@ -396,14 +393,8 @@ pub fn check_field(value: &str, free: bool, name: bool) -> Result<(), String> {
     if let Some(c) = value.chars().find(|c| forbidden(*c, free)) {
         return Err(format!("the control character {}", escaped(c)));
     }
-    if let Some(c) = value.chars().find(|c| name && invisible(*c)) {
+    if let Some(c) = first_invisible(value).filter(|_| name) {
         return Err(format!("the invisible character {}", escaped(c)));
-    }
-    if let Some((shown, composed)) = uncomposed(value).filter(|_| name) {
-        return Err(format!(
-            "`{shown}`, not in Unicode's composed form (NFC): write it `{}`",
-            printable(&composed)
-        ));
     }
     let limit = if free {
         MAX_TEXT_CHARS
@@ -441,26 +432,74 @@ fn invisible(c: char) -> bool {
     )
 }
 
-/// A name that is not in Unicode's composed form (NFC), such as `e` followed by the combining
-/// acute accent where `é` is one character: the name shown with its combining marks escaped
-/// (`\u{…}`), and its composed spelling. Two spellings of one name look the same but would
-/// compare as two names, so a name is taken only composed.
-fn uncomposed(value: &str) -> Option<(String, String)> {
+/// A name not in Unicode's composed form (NFC): as written and composed, each with its
+/// characters beyond ASCII escaped (`\u{…}`), since the two look the same.
+#[derive(Debug, Clone, PartialEq)]
+pub struct Uncomposed {
+    pub found: String,
+    pub composed: String,
+    composed_text: String,
+}
+
+impl Uncomposed {
+    /// What to write instead: the composed name as it shows and escaped.
+    pub fn hint(&self) -> String {
+        let shown: String = self.composed_text.clone();
+        format!(
+            "write it composed: `{}` (`{}`)",
+            printable(&shown),
+            self.composed
+        )
+    }
+}
+
+/// Checks that a name is in Unicode's composed form (NFC), as keyboards type it: `é` as one
+/// character rather than `e` and a combining accent, Ω as the Greek letter rather than the
+/// ohm sign, Hangul as syllables rather than letters, accents in their canonical order. Two
+/// spellings of one name look the same but would compare as two names, so a name is taken
+/// only composed.
+pub fn check_composed(value: &str) -> Result<(), Uncomposed> {
     use unicode_normalization::UnicodeNormalization;
     if unicode_normalization::is_nfc(value) {
-        return None;
+        return Ok(());
     }
-    let shown = shorten(value)
-        .chars()
+    let composed: String = value.nfc().collect();
+    Err(Uncomposed {
+        found: beyond_ascii_escaped(value),
+        composed: beyond_ascii_escaped(&composed),
+        composed_text: composed,
+    })
+}
+
+/// `text` with every character beyond ASCII (and every control character) written `\u{…}`.
+fn beyond_ascii_escaped(text: &str) -> String {
+    text.chars()
         .map(|c| {
-            if unicode_normalization::char::is_combining_mark(c) {
-                format!("\\u{{{:x}}}", u32::from(c))
+            if c.is_ascii() && !c.is_ascii_control() {
+                c.to_string()
             } else {
-                printable(&c.to_string())
+                format!("\\u{{{:x}}}", u32::from(c))
             }
         })
-        .collect();
-    Some((shown, shorten(&value.nfc().collect::<String>())))
+        .collect()
+}
+
+/// The first character of `value` that shows nothing, if any: a zero-width joiner or
+/// non-joiner between two visible characters beyond ASCII is part of the writing (emoji
+/// sequences such as 👩‍💻, the conjuncts of Indic scripts) and is taken.
+fn first_invisible(value: &str) -> Option<char> {
+    let chars: Vec<char> = value.chars().collect();
+    let joins = |i: usize| {
+        matches!(chars[i], '\u{200c}' | '\u{200d}')
+            && i > 0
+            && i + 1 < chars.len()
+            && [chars[i - 1], chars[i + 1]]
+                .iter()
+                .all(|c| !c.is_ascii() && !c.is_whitespace() && !invisible(*c))
+    };
+    (0..chars.len())
+        .find(|i| invisible(chars[*i]) && !joins(*i))
+        .map(|i| chars[i])
 }
 
 fn escaped(c: char) -> String {
@@ -499,19 +538,47 @@ mod tests {
 
     #[test]
     fn names_are_taken_only_composed() {
-        assert_eq!(check_field("caf\u{e9}", false, true), Ok(()));
-        let e = check_field("cafe\u{301}", false, true).unwrap_err();
-        assert!(
-            e.contains("`cafe\\u{301}`, not in Unicode's composed form (NFC)"),
-            "{e}"
+        assert_eq!(check_composed("caf\u{e9}"), Ok(()));
+        let e = check_composed("cafe\u{301}").unwrap_err();
+        assert_eq!(e.found, "cafe\\u{301}");
+        assert_eq!(e.hint(), "write it composed: `caf\u{e9}` (`caf\\u{e9}`)");
+        // Characters that NFC replaces without a combining mark: the ohm sign, a CJK
+        // compatibility ideograph, Hangul letters; and accents out of canonical order.
+        for (written, composed) in [
+            ("\u{2126}", "\\u{3a9}"),
+            ("\u{f929}", "\\u{6717}"),
+            ("\u{1100}\u{1161}", "\\u{ac00}"),
+            ("q\u{301}\u{323}", "q\\u{323}\\u{301}"),
+        ] {
+            let e = check_composed(written).unwrap_err();
+            assert_eq!(e.composed, composed);
+            assert_ne!(e.found, e.composed);
+        }
+        assert_eq!(check_composed("\u{ac00}"), Ok(()));
+    }
+
+    #[test]
+    fn joiners_inside_writing_are_taken_and_elsewhere_refused() {
+        // An emoji sequence and a Malayalam conjunct keep their joiners.
+        assert_eq!(
+            check_field("\u{1f469}\u{200d}\u{1f4bb} devs", false, true),
+            Ok(())
         );
-        assert!(e.contains("write it `caf\u{e9}`"), "{e}");
-        // Free text and values other than names are not names.
-        assert_eq!(check_field("cafe\u{301}", true, false), Ok(()));
-        assert_eq!(check_field("cafe\u{301}", false, false), Ok(()));
-        // Hangul written as its letters (jamo) composes into syllables.
-        assert!(check_field("\u{1100}\u{1161}", false, true).is_err());
-        assert_eq!(check_field("\u{ac00}", false, true), Ok(()));
+        // A joiner at the end joins nothing.
+        assert!(check_field("\u{0d28}\u{0d4d}\u{200d}", false, true).is_err());
+        assert_eq!(
+            check_field("\u{0d15}\u{0d4d}\u{200d}\u{0d37}", false, true),
+            Ok(())
+        );
+        // Beside ASCII, at an end, or doubled: refused.
+        for name in [
+            "mix\u{200d}",
+            "\u{200d}mix",
+            "m\u{200c}ix",
+            "\u{e9}\u{200d}\u{200d}\u{e9}",
+        ] {
+            assert!(check_field(name, false, true).is_err(), "{name:?}");
+        }
     }
 
     #[test]

@@ -775,6 +775,19 @@ fn offer_row(
                 })
                 .found(format!("`{}`", crate::limits::printable(field))));
         }
+        if col == "id"
+            && let Err(e) = crate::limits::check_composed(field)
+        {
+            return Err(InputError::new(
+                display,
+                "`id` is not written in Unicode's composed form (NFC)",
+            )
+            .at_position(line, 1)
+            .at_key(format!("line {line}, column {col}"))
+            .expected("an id in composed form (two spellings that look the same are one id)")
+            .found(format!("`{}`", e.found))
+            .hint(e.hint()));
+        }
     }
     let get = |col: &str| -> &str {
         headers

@@ -400,7 +400,17 @@ fn refused_text(o: &CloudOffer) -> Option<(&'static str, String)> {
     ]
     .into_iter()
     .find_map(|(column, text, free, name)| {
+        let composed = || {
+            crate::limits::check_composed(text).map_err(|e| {
+                format!(
+                    "`{}`, not in Unicode's composed form (NFC): {}",
+                    e.found,
+                    e.hint()
+                )
+            })
+        };
         crate::limits::check_field(text, free, name)
+            .and_then(|()| if name { composed() } else { Ok(()) })
             .err()
             .map(|problem| (column, problem))
     })

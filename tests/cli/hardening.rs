@@ -770,6 +770,22 @@ fn an_invisible_character_in_a_name_is_refused() {
         );
         assert!(!err.contains(c), "{err}");
     }
+    // A joiner between two visible characters beyond ASCII is part of the writing: an emoji
+    // sequence as a team and an option name runs.
+    let path = dir.write(
+        "emoji.toml",
+        &edit(
+            &edit(
+                BASE,
+                "name = \"mix\"",
+                "name = \"mix \u{1f469}\u{200d}\u{1f4bb}\"",
+            ),
+            "profile = \"flat\"",
+            "profile = \"flat\"\nteam = \"\u{1f469}\u{200d}\u{1f4bb} devs\"",
+        ),
+    );
+    let out = output([arg("run"), arg(&path)]);
+    assert!(out.status.success(), "{}", stderr(&out));
 }
 
 /// `café` written as `e` and a combining accent looks like `café` written with `é` but would
@@ -793,8 +809,8 @@ fn a_name_not_in_composed_form_is_refused() {
             &[
                 "is not written in Unicode's composed form (NFC)",
                 key,
-                "found: `cafe\\u{301}`, with a separate combining mark",
-                "hint: write it composed: `caf\u{e9}`",
+                "found: `cafe\\u{301}`",
+                "hint: write it composed: `caf\u{e9}` (`caf\\u{e9}`)",
             ],
         );
         assert!(!err.contains('\u{301}'), "{err}");
