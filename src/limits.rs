@@ -51,6 +51,28 @@ pub const MAX_CATALOG_ROWS: usize = 100_000;
 const FREE_TEXT_KEYS: [&str; 4] = ["description", "source", "note", "notes"];
 /// Keys whose values name something (a workload's `team` names its team by writing it).
 const NAME_KEYS: [&str; 3] = ["name", "id", "team"];
+/// Keys whose values refer to a name or id (an option, an offer, a server, an accelerator, a
+/// site, a depreciation policy; `path`, `a` and `b` hold names in brackets): held, like names,
+/// to Unicode's composed form, so that a reference in another spelling of a name is refused
+/// as such rather than reported unknown beside a name that looks the same.
+const REFERENCE_KEYS: [&str; 16] = [
+    "reference_accelerator",
+    "baseline",
+    "option",
+    "winner",
+    "path",
+    "a",
+    "b",
+    "trace_accelerator",
+    "server",
+    "site",
+    "depreciation",
+    "tax_depreciation",
+    "offer",
+    "fractional_offer",
+    "accelerator",
+    "to",
+];
 
 /// Reads the text file at `path`, shown as `shown`, of at most `limit` bytes: only a regular file
 /// (or a link to one) is read, so that a device, a FIFO or a folder is refused instead of
@@ -372,14 +394,18 @@ fn check_string(
             ))
             .found(format!("{} characters", group(chars as u64)))));
     }
-    if NAME_KEYS.contains(&key)
+    if (NAME_KEYS.contains(&key) || REFERENCE_KEYS.contains(&key))
         && let Err(e) = check_composed(value)
     {
         return Err(at(InputError::new(
             file,
             format!("`{key}` is not written in Unicode's composed form (NFC)"),
         )
-        .expected("a name in composed form (two spellings that look the same are one name)")
+        .expected(if NAME_KEYS.contains(&key) {
+            "a name in composed form (two spellings that look the same are one name)"
+        } else {
+            "a reference in composed form, as every name and id is"
+        })
         .found(format!("`{}`", e.found))
         .hint(e.hint())));
     }

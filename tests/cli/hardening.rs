@@ -820,4 +820,24 @@ fn a_name_not_in_composed_form_is_refused() {
         );
         assert!(output([arg("run"), arg(&composed)]).status.success());
     }
+    // A reference to a name in its other spelling is refused as such, not reported unknown
+    // beside a name that looks the same.
+    let named = edit(BASE, "name = \"mix\"", "name = \"caf\u{e9}\"");
+    let path = dir.write(
+        "reference.toml",
+        &format!("baseline = \"cafe\u{301}\"\n{named}"),
+    );
+    run_rejected(
+        &[arg(&path)],
+        &[
+            "`baseline` is not written in Unicode's composed form (NFC)",
+            "expected: a reference in composed form",
+            "hint: write it composed: `caf\u{e9}`",
+        ],
+    );
+    let path = dir.write(
+        "reference.toml",
+        &format!("baseline = \"caf\u{e9}\"\n{named}"),
+    );
+    assert!(output([arg("run"), arg(&path)]).status.success());
 }
