@@ -470,10 +470,9 @@ pub struct Uncomposed {
 impl Uncomposed {
     /// What to write instead: the composed name as it shows and escaped.
     pub fn hint(&self) -> String {
-        let shown: String = self.composed_text.clone();
         format!(
             "write it composed: `{}` (`{}`)",
-            printable(&shown),
+            printable(&self.composed_text),
             self.composed
         )
     }

@@ -1,8 +1,7 @@
 //! `tcosim report`: the decision report folder of a scenario, written atomically.
 
 use super::shared::{
-    broken_policies, check_samples, check_threads, size_global_pool, warn, with_progress,
-    with_threads,
+    broken_policies, check_samples, size_global_pool, warn, with_progress, with_threads,
 };
 use super::sweep::run_sweep;
 use crate::cli::ReportArgs;
@@ -19,7 +18,6 @@ const REPORT_SAMPLES: u64 = 10_000;
 /// With `[[uncertain]]` inputs it adds Monte Carlo and sensitivity, with a `[sweep]` the sweep;
 /// a scenario with neither gives the deterministic report.
 pub fn report(args: ReportArgs, quiet: bool) -> Result<(), Failure> {
-    check_threads(args.sampling.threads)?;
     size_global_pool(args.sampling.threads)?;
     let loaded = Loaded::read(args.scenario.as_deref(), &args.catalog)?;
     let plan = match loaded.resolved.file.sweep {

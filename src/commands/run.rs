@@ -2,8 +2,8 @@
 //! Monte Carlo, render it in the asked format, then check its policies.
 
 use super::shared::{
-    broken_policies, catalog_inputs, check_outputs, check_samples, check_threads, emit, inputs,
-    scenario_inputs, size_global_pool, warn, with_progress, with_threads,
+    broken_policies, catalog_inputs, check_outputs, check_samples, emit, inputs, scenario_inputs,
+    size_global_pool, warn, with_progress, with_threads,
 };
 use crate::cli::RunArgs;
 use crate::{Failure, interrupt, output};
@@ -12,7 +12,6 @@ use tcosim::run::Loaded;
 
 /// `tcosim run`: exit code 1 when a policy is broken, after the output is written.
 pub fn run(mut args: RunArgs, quiet: bool) -> Result<(), Failure> {
-    check_threads(args.sampling.threads)?;
     size_global_pool(args.sampling.threads)?;
     if let Some(samples) = args.samples {
         check_samples(samples)?;

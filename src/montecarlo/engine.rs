@@ -281,18 +281,10 @@ pub fn run(
 ) -> MonteCarlo {
     let never = AtomicBool::new(false);
     let fan = FanChart::Record;
-    let months = model::demand_curves(input);
-    let (acc, totals) = sample(
-        input,
-        &months,
-        uncertainty,
-        samples,
-        seed,
-        fan,
-        progress,
-        &never,
-    );
-    summarise(input, samples, seed, fan, &acc, &totals)
+    match run_cancellable(input, uncertainty, samples, seed, fan, progress, &never) {
+        Ok(mc) => mc,
+        Err(Cancelled) => unreachable!("a run that nothing can cancel is never cancelled"),
+    }
 }
 
 /// [`run`], stopped promptly once `cancel` is set: no chunk starts after that, the chunks

@@ -264,6 +264,28 @@ fn control_characters_in_a_catalog_csv_are_refused() {
     assert!(!err.contains('\u{1b}'));
 }
 
+/// A catalog id in another Unicode spelling of an id would be a second id that looks the same.
+#[test]
+fn a_catalog_id_not_in_composed_form_is_refused() {
+    let scratch = Scratch::new();
+    let row = offer_row("98.32", "").replace("test-offer", "test-offe\u{301}r");
+    scratch.write("cat/cloud-offers.csv", &format!("{OFFERS_HEADER}{row}"));
+    let err = rejected(
+        &[
+            OsStr::new("run"),
+            OsStr::new("--catalog"),
+            arg(&scratch.path("cat")),
+        ],
+        &[
+            "`id` is not written in Unicode's composed form (NFC)",
+            ":2:1",
+            "found: `test-offe\\u{301}r`",
+            "hint: write it composed: `test-off\u{e9}r` (`test-off\\u{e9}r`)",
+        ],
+    );
+    assert!(!err.contains('\u{301}'), "{err}");
+}
+
 #[test]
 fn long_names_are_refused() {
     let long = "n".repeat(300);
