@@ -3,6 +3,7 @@
 //! generations rents in each month. Pure arithmetic on the hardware resolved from the catalogs
 //! and the scenario's trend figures.
 
+use super::sharing::MigProfiles;
 use super::{Commitment, OwnedIn};
 use std::sync::Arc;
 
@@ -73,6 +74,8 @@ pub struct Hardware {
     pub idle_fraction: f64,
     pub warranty_months: f64,
     pub support_pct_per_year: f64,
+    /// The MIG layout of its accelerator; `None` when it has none.
+    pub mig: Option<MigProfiles>,
 }
 
 impl Hardware {
@@ -148,6 +151,7 @@ pub fn first_hardware(o: &OwnedIn) -> Hardware {
         idle_fraction: o.idle_fraction,
         warranty_months: o.warranty_months,
         support_pct_per_year: o.support_pct_per_year,
+        mig: o.mig.clone(),
     }
 }
 
@@ -224,6 +228,10 @@ pub fn purchases(o: &OwnedIn, trend: &Trend, h: usize) -> Vec<Purchase> {
         owned.idle_fraction = hardware.idle_fraction;
         owned.warranty_months = hardware.warranty_months;
         owned.support_pct_per_year = hardware.support_pct_per_year;
+        // MIG shares a purchase's GPUs by the profiles of its own accelerator, and jobs hold
+        // whole GPUs on hardware without MIG (SG2).
+        owned.sharing = o.sharing.on(hardware.mig.as_ref());
+        owned.mig = hardware.mig.clone();
         owned.refresh = None;
         out.push(Purchase {
             start,
@@ -332,6 +340,7 @@ mod tests {
             idle_fraction: 0.25,
             warranty_months: 36.0,
             support_pct_per_year: 10.0,
+            mig: None,
         }
     }
 

@@ -219,6 +219,8 @@ pub struct OwnedIn {
     pub refresh: Option<Arc<super::generations::Refresh>>,
     /// How its GPUs are shared among jobs that need less than one (README SG2).
     pub sharing: super::sharing::Sharing,
+    /// The MIG layout of the first purchase's accelerator; `None` when it has none.
+    pub mig: Option<super::sharing::MigProfiles>,
 }
 
 impl OwnedIn {

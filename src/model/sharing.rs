@@ -18,7 +18,29 @@ pub enum Sharing {
     },
 }
 
+/// An accelerator's Multi-Instance GPU layout (catalog `mig_slices`, `mig_profiles`): the
+/// slices of one GPU and its profiles as `[slices, instances]`.
+#[derive(Debug, Clone, PartialEq)]
+pub struct MigProfiles {
+    pub slices: u32,
+    pub profiles: Arc<[[u32; 2]]>,
+}
+
 impl Sharing {
+    /// The way of sharing of GPUs with MIG layout `mig` for an option that shares as `self`
+    /// (SG2): MIG on that layout, or whole GPUs where the GPUs have none (after a refresh to
+    /// hardware without MIG, G1); time-slicing and none as they are.
+    pub fn on(&self, mig: Option<&MigProfiles>) -> Sharing {
+        match (self, mig) {
+            (Sharing::Mig { .. }, Some(m)) => Sharing::Mig {
+                slices: m.slices,
+                profiles: Arc::clone(&m.profiles),
+            },
+            (Sharing::Mig { .. }, None) => Sharing::None,
+            (other, _) => other.clone(),
+        }
+    }
+
     pub fn as_str(&self) -> &'static str {
         match self {
             Sharing::None => "none",

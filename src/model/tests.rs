@@ -49,6 +49,7 @@ fn owned(servers: u32) -> OwnedIn {
         release_month: 0,
         refresh: None,
         sharing: crate::model::sharing::Sharing::None,
+        mig: None,
     }
 }
 

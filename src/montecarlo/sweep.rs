@@ -500,7 +500,7 @@ fn axis(
         return tax_depreciation_axis(source, r, catalog, i, p, o);
     }
     if field == "sharing" && opt.owned.is_some() {
-        return sharing_axis(source, r, catalog, i, p, o);
+        return sharing_axis(source, r, i, p, o);
     }
     if p.levels.is_some() {
         return Err(bad(
@@ -1022,7 +1022,6 @@ fn finish(plan: &Plan, points: Vec<Point>) -> Sweep {
 fn sharing_axis(
     source: &Source,
     r: &Resolved,
-    catalog: &Catalog,
     i: usize,
     p: &SweepParameter,
     o: usize,
@@ -1036,21 +1035,20 @@ fn sharing_axis(
         "`levels = [\"none\", \"mig\", \"time-slicing\"]`",
         "way of sharing",
     )?;
-    let owned = r.input.options[o].owned.as_ref();
-    let accelerator = owned
-        .and_then(|w| catalog.server(&w.server_id))
-        .and_then(|s| catalog.accelerator(&s.accelerator));
+    let mig = r.input.options[o]
+        .owned
+        .as_ref()
+        .and_then(|w| w.mig.as_ref());
     let efficiency = r.file.options[o].time_slicing_efficiency.unwrap_or(0.9);
     let mut levels = Vec::with_capacity(ids.len());
     for id in ids {
         let sharing = match id.as_str() {
             "none" => Sharing::None,
             "time-slicing" => Sharing::TimeSlicing { efficiency },
-            "mig" => match accelerator.and_then(|a| Some((a.mig_slices?, a.mig_profiles.clone()?)))
-            {
-                Some((slices, profiles)) => Sharing::Mig {
-                    slices,
-                    profiles: profiles.into(),
+            "mig" => match mig {
+                Some(m) => Sharing::Mig {
+                    slices: m.slices,
+                    profiles: std::sync::Arc::clone(&m.profiles),
                 },
                 None => {
                     return Err(error_at(

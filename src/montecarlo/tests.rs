@@ -382,6 +382,7 @@ fn sweep_optimum_follows_the_screening_curve() {
         release_month: 0,
         refresh: None,
         sharing: crate::model::sharing::Sharing::None,
+        mig: None,
     };
     let cloud = CloudIn {
         rel_throughput: 1.0,

@@ -1885,6 +1885,8 @@ fn resolve_owned(
             depreciation_values(&depreciation),
         );
     }
+    let sharing = sharing::sharing(ctx, n, o, &accelerator)?;
+    sharing::warn_refresh_without_mig(ctx, &o.name, &sharing, refresh.as_deref());
     Ok(OwnedIn {
         servers,
         gpus_per_server: per_server,
@@ -1912,7 +1914,8 @@ fn resolve_owned(
         server_id: server.id.as_str().into(),
         release_month,
         refresh,
-        sharing: sharing::sharing(ctx, n, o, &accelerator)?,
+        sharing,
+        mig: sharing::mig_profiles(&accelerator),
     })
 }
 

@@ -711,3 +711,66 @@ fn on_prem_serves_held_load_in_proportion_whatever_the_prices() {
         "b's unmet work at its own price",
     );
 }
+
+#[test]
+fn mig_after_a_refresh_uses_the_installed_gpus_profiles() {
+    // Six months on H100s, then six on L40S servers, which have no MIG: a seventh of an H100
+    // holds a 1g slice (φ = 1) before the refresh and a whole L40S after it, as on the option
+    // that never shares. On B200s, which have MIG, it holds a 1g slice of the faster GPU.
+    let refresh =
+        |to: &str| format!("refresh = {{ every_years = 0.5, to = \"{to}\", keep = \"servers\" }}");
+    let workloads = workload("small", 2.0, "gpu_fraction = 0.142857142857");
+    let options = format!(
+        "{}{}{}",
+        owned("whole", "onprem", "hgx-h100-oem", 4, &refresh("l40s-8gpu")),
+        owned(
+            "mig",
+            "onprem",
+            "hgx-h100-oem",
+            4,
+            &format!("sharing = \"mig\"\n{}", refresh("l40s-8gpu"))
+        ),
+        owned(
+            "mig-b200",
+            "onprem",
+            "hgx-h100-oem",
+            4,
+            &format!("sharing = \"mig\"\n{}", refresh("hgx-b200-oem"))
+        ),
+    );
+    let scratch = Scratch::new();
+    let path = scratch.write("refresh-mig.toml", &scenario("", &workloads, &options));
+    let out = crate::support::output([arg("run"), arg(&path), arg("--format"), arg("json")]);
+    assert!(out.status.success(), "{}", crate::support::stderr(&out));
+    let warnings = crate::support::stderr(&out);
+    assert!(
+        warnings.contains(
+            "option `mig` shares its GPUs by MIG but refreshes to `l40s-8gpu` without MIG profiles"
+        ),
+        "{warnings}"
+    );
+    assert!(!warnings.contains("option `mig-b200`"), "{warnings}");
+    let doc: Value = serde_json::from_slice(&out.stdout).expect("JSON");
+    let half = HOURS / 2.0;
+    let whole = &option_named(&doc, "whole")["sharing"];
+    // On whole GPUs: 14 H100s held for the 2 of work before the refresh.
+    let after_on_l40s = number(whole, "held_gpu_hours") - 14.0 * half;
+    assert!(after_on_l40s > 2.0 * half, "{after_on_l40s}");
+    let mig = &option_named(&doc, "mig")["sharing"];
+    assert_close(
+        number(mig, "held_gpu_hours"),
+        2.0 * half + after_on_l40s,
+        "1g slices, then whole L40S GPUs",
+    );
+    assert_close(
+        number(mig, "held_without_sharing_gpu_hours"),
+        number(whole, "held_gpu_hours"),
+        "whole GPUs",
+    );
+    let b200 = &option_named(&doc, "mig-b200")["sharing"];
+    assert_close(
+        number(b200, "held_gpu_hours"),
+        2.0 * half + 2.0 * half * 2250.0 / 989.0,
+        "1g slices, then 1g slices of B200s",
+    );
+}

@@ -263,6 +263,7 @@ fn hardware(
         idle_fraction: s.idle_fraction,
         warranty_months: s.warranty_years * 12.0,
         support_pct_per_year: first.support_pct_per_year.unwrap_or(s.support_pct_per_year),
+        mig: super::sharing::mig_profiles(&a),
     }))
 }
 

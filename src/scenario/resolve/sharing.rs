@@ -4,7 +4,8 @@
 use super::{Ctx, Seg};
 use crate::catalog::{Accelerator, RowValue};
 use crate::error::InputError;
-use crate::model::sharing::{MIN_GPU_FRACTION, Sharing};
+use crate::model::generations::{Refresh, RefreshTo};
+use crate::model::sharing::{MIN_GPU_FRACTION, MigProfiles, Sharing};
 use crate::scenario::{OptionSpec, ScenarioFile, WorkloadSpec};
 
 /// The time-slicing efficiency without `time_slicing_efficiency` (SG2).
@@ -93,9 +94,7 @@ pub(super) fn sharing(
             ),
         }),
         "mig" => {
-            let (Some(slices), Some(profiles)) =
-                (accelerator.mig_slices, accelerator.mig_profiles.clone())
-            else {
+            let Some(mig) = mig_profiles(accelerator) else {
                 let with: Vec<&str> = ctx
                     .catalog
                     .accelerators
@@ -114,7 +113,8 @@ pub(super) fn sharing(
                     ))
                     .found("`sharing = \"mig\"`"));
             };
-            let text = profiles
+            let text = mig
+                .profiles
                 .iter()
                 .map(|[s, i]| format!("{s}g x{i}"))
                 .collect::<Vec<_>>()
@@ -124,7 +124,7 @@ pub(super) fn sharing(
                 &accelerator.id,
                 &accelerator.origin,
                 vec![
-                    RowValue::catalog("mig_slices", f64::from(slices), "slices"),
+                    RowValue::catalog("mig_slices", f64::from(mig.slices), "slices"),
                     RowValue {
                         value: crate::catalog::Figure::Text(text),
                         ..RowValue::catalog("mig_profiles", 0.0, "")
@@ -132,12 +132,64 @@ pub(super) fn sharing(
                 ],
             );
             Ok(Sharing::Mig {
-                slices,
-                profiles: profiles.into(),
+                slices: mig.slices,
+                profiles: mig.profiles,
             })
         }
         _ => Err(unknown(ctx)),
     }
+}
+
+/// An accelerator's MIG layout from the catalog, if it has one.
+pub(super) fn mig_profiles(accelerator: &Accelerator) -> Option<MigProfiles> {
+    Some(MigProfiles {
+        slices: accelerator.mig_slices?,
+        profiles: accelerator.mig_profiles.clone()?.into(),
+    })
+}
+
+/// A warning for an option that shares its GPUs by MIG and may refresh to hardware without
+/// MIG (G1), on which its fractional jobs hold whole GPUs (SG2).
+pub(super) fn warn_refresh_without_mig(
+    ctx: &mut Ctx,
+    name: &str,
+    sharing: &Sharing,
+    refresh: Option<&Refresh>,
+) {
+    let (Sharing::Mig { .. }, Some(refresh)) = (sharing, refresh) else {
+        return;
+    };
+    let (without, how): (Vec<&str>, &str) = match &refresh.to {
+        RefreshTo::Server(hw) => (
+            hw.mig
+                .is_none()
+                .then_some(hw.id.as_str())
+                .into_iter()
+                .collect(),
+            "refreshes to",
+        ),
+        RefreshTo::Best => (
+            refresh
+                .candidates
+                .iter()
+                .filter(|hw| hw.mig.is_none())
+                .map(|hw| hw.id.as_str())
+                .collect(),
+            "may refresh to",
+        ),
+    };
+    if without.is_empty() {
+        return;
+    }
+    ctx.warnings.push(format!(
+        "option `{}` shares its GPUs by MIG but {how} {} without MIG profiles: there its jobs that need a fraction of a GPU hold whole GPUs",
+        crate::limits::printable(name),
+        without
+            .iter()
+            .map(|id| format!("`{id}`"))
+            .collect::<Vec<_>>()
+            .join(", ")
+    ));
 }
 
 /// Cloud option `n`'s `fractional_offer` (SG3): that offer as the option rents it for the
