@@ -32,10 +32,11 @@ const TINY: f64 = 1e-6;
 /// geometric midpoint `e √γ`, whose relative error is at most `√γ - 1 < (γ - 1) / 2 = REL_ERROR`.
 const GAMMA: f64 = 1.0 + 2.0 * QuantileSketch::REL_ERROR;
 
-/// Buckets per sign: `ceil(ln(1e18 / TINY) / ln(GAMMA))` (55,289.7 → 55,290), checked by a test.
-/// Values with `|v|` above 1e18 (far beyond any realistic cost) share the last bucket; the
-/// exact minimum and maximum are still kept.
-const BUCKETS: usize = 55_290;
+/// Buckets per sign: `ceil(ln(1e300 / TINY) / ln(GAMMA))` (704,943.3 → 704,944), checked by a
+/// test. Values with `|v|` above 1e300 (beyond any figure a run can write, README "Limits")
+/// share the last bucket; the exact minimum and maximum are still kept. Buckets are stored as a
+/// window over those used, so the range costs nothing until values spread over it.
+const BUCKETS: usize = 704_944;
 
 /// Natural logarithm of `m` in `[1, 2]` in constant evaluation: `2 atanh((m − 1) / (m + 1))`
 /// by its series, whose ratio `((m − 1) / (m + 1))² <= 1/9` makes 40 terms exact to the last bit
@@ -165,11 +166,11 @@ fn nearest_rank(q: f64, n: u64) -> u64 {
 ///
 /// Buckets: values with `|v| < 1e-6` (including 0) go to a zero bucket; a positive value goes
 /// to bucket `floor(ln(v / 1e-6) / ln(1 + 2 REL_ERROR))`, so that bucket edges grow by the
-/// factor `1 + 2 REL_ERROR`; values above `1e18` are clamped into the last bucket (55,290
-/// buckets per sign, 5,529 for a coarse sketch). Negative values are mirrored. Bucket storage
-/// is a window over the buckets used, so an empty sketch allocates nothing and one holding
-/// values from 1e-6 to 1e18 takes at most 4 bytes per bucket (about 220 kB per sign; a spread
-/// of a few times takes a few kB).
+/// factor `1 + 2 REL_ERROR`; values above `1e300` are clamped into the last bucket (704,944
+/// buckets per sign, 70,495 for a coarse sketch). Negative values are mirrored. Bucket storage
+/// is a window over the buckets used, so an empty sketch allocates nothing and each bucket
+/// between the lowest and the highest used takes 4 bytes (a spread of a few times takes a few
+/// kB, values from 1 to 1e12 about 110 kB per sign).
 ///
 /// Counts are integers, so merging is exact, associative and commutative: any merge order gives
 /// the same sketch (compare with `==`).
@@ -294,8 +295,8 @@ impl Default for QuantileSketch {
 
 impl QuantileSketch {
     /// Bound on the relative error of [`quantile`](Self::quantile) for values with magnitude in
-    /// `[1e-6, 1e18]`. Half a percent is far below the spread of any cost estimate, and keeps
-    /// the sketch to a few thousand buckets per sign.
+    /// `[1e-6, 1e300]`. A twentieth of a percent is far below the spread of any cost estimate,
+    /// and keeps the sketch to a few thousand buckets per sign for a spread of a few times.
     pub const REL_ERROR: f64 = 0.0005;
 
     /// An empty sketch (no allocation).
@@ -437,7 +438,7 @@ impl QuantileSketch {
     ///
     /// Rank 1 and rank `n` return the exact minimum and maximum. Other ranks return the
     /// geometric midpoint of the bucket holding that rank, clamped to `[min, max]`: relative
-    /// error at most [`REL_ERROR`](Self::REL_ERROR) for magnitudes in `[1e-6, 1e18]`, absolute
+    /// error at most [`REL_ERROR`](Self::REL_ERROR) for magnitudes in `[1e-6, 1e300]`, absolute
     /// error below `1e-6` in the zero bucket, and exact when all values are equal.
     pub fn quantile(&self, q: f64) -> Option<f64> {
         if self.count == 0 || q.is_nan() {
@@ -680,7 +681,7 @@ mod tests {
     const MOMENTS_REL_TOL: f64 = 1e-12;
 
     /// Upper end of the bucketed range that `BUCKETS` is sized for.
-    const LARGE: f64 = 1e18;
+    const LARGE: f64 = 1e300;
 
     fn exact_quantile(sorted: &[f64], q: f64) -> f64 {
         let r = nearest_rank(q, sorted.len() as u64);
@@ -742,6 +743,7 @@ mod tests {
         assert!(bucket_edge(BUCKETS - 1) < LARGE);
         assert_eq!(fine(TINY), 0);
         assert_eq!(fine(1e300), BUCKETS - 1);
+        assert_eq!(fine(f64::MAX), BUCKETS - 1);
         // The compile-time logarithms agree with the library's.
         assert!((LN_GAMMA - GAMMA.ln()).abs() < 1e-18);
         for (i, (ln_m0, inv_m0)) in LN_TABLE.iter().enumerate() {
@@ -756,12 +758,26 @@ mod tests {
         /// The second-order remainder r³/3 with r < 2^-10 is below 3.2e-10; rounding adds less.
         const FAST_LN_TOL: f64 = 1e-9;
         let mut x = 1e-6;
-        while x < 1e19 {
+        while x < 1e302 {
             for k in 0..50 {
                 let v = x * (1.0 + f64::from(k) * 0.0173);
                 assert!((fast_ln(v) - v.ln()).abs() < FAST_LN_TOL, "{v}");
             }
             x *= 3.7;
+        }
+    }
+
+    #[test]
+    fn quantiles_of_large_figures_keep_their_bound() {
+        // Money far beyond 1e18 (a trillion GPU-hours a month at a few million an hour): the
+        // quantiles are within the relative error like any other, not stuck at one bucket.
+        for scale in [1e17, 3.75e18, 1e40, 1e80, 1e100, 1e250] {
+            let values: Vec<f64> = (0..4_001)
+                .map(|k| scale * (1.0 + 3.0 * f64::from(k) / 4_000.0))
+                .collect();
+            check_quantiles(&values);
+            let negative: Vec<f64> = values.iter().map(|v| -v).collect();
+            check_quantiles(&negative);
         }
     }
 
