@@ -155,6 +155,20 @@ pub fn first_hardware(o: &OwnedIn) -> Hardware {
     }
 }
 
+/// Most months from the release of the hardware a trend is projected from (the frontier row of
+/// a refresh to `best`, a rider's offer) to the horizon's last month (G2): 60 years, so that
+/// projected throughput and power stay finite with the most extreme trends (README "Limits").
+pub const MAX_PROJECTION_MONTHS: i64 = 720;
+
+/// The catalog row the generations of a refresh to `best` are projected beyond (G1): the
+/// candidate of highest price-performance whatever its release, the first on a tie.
+pub fn frontier(candidates: &[Hardware]) -> Option<&Hardware> {
+    candidates.iter().fold(None::<&Hardware>, |b, c| match b {
+        Some(b) if b.price_performance() >= c.price_performance() => Some(b),
+        _ => Some(c),
+    })
+}
+
 /// The best price-performance available in month `t` (G1): among the candidates released by
 /// then, and the generations projected beyond the best candidate of all that are released by
 /// then; ties go to the catalog, then to the earlier row.
@@ -165,11 +179,7 @@ pub fn best_at(candidates: &[Hardware], t: i64, trend: &Trend) -> Option<Hardwar
             best = Some(c);
         }
     }
-    let frontier = candidates.iter().fold(None::<&Hardware>, |b, c| match b {
-        Some(b) if b.price_performance() >= c.price_performance() => Some(b),
-        _ => Some(c),
-    });
-    let projected = frontier.and_then(|f| {
+    let projected = frontier(candidates).and_then(|f| {
         let since = t - f.release_month;
         let interval = i64::from(trend.interval_months.max(1));
         let j = since.div_euclid(interval);

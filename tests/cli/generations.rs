@@ -623,3 +623,46 @@ fn buying_before_the_release_warns() {
     let out = output(["run", path.to_str().unwrap()]);
     assert!(!stderr(&out).contains("before its accelerator"));
 }
+
+#[test]
+fn trends_are_projected_at_most_sixty_years() {
+    // Projections start from the frontier row (Acme 2, released 2028-01) of a refresh to
+    // `best`, and from a rider's offer (Acme 1, 2026-01). A 72-month horizon from 2080-01 ends
+    // 2085-12, 57.9 years after Acme 2; from 2090-01 it ends 2095-12, 67.9 years after.
+    let scratch = Scratch::new();
+    let catalog = layer(&scratch);
+    let best = owned("o", "refresh = { every_years = 2, to = \"best\" }");
+    let at = |start: &str, options: &str| {
+        let text = edit(&scenario(10.0, "", options), "2027-01", start);
+        scratch.write(&format!("{start}.toml"), &text)
+    };
+    let near = at("2080-01", &best);
+    success([
+        arg("run"),
+        arg(&near),
+        arg("--catalog"),
+        arg(&catalog),
+        arg("-q"),
+    ]);
+    let far = at("2090-01", &best);
+    run_rejected(
+        &[arg(&far), arg("--catalog"), arg(&catalog)],
+        &[
+            "option[0].refresh.to",
+            "`to = \"best\"` projects `acme-2-8gpu` too far ahead",
+            "at most 60 years",
+            "released 2028-01, projected to 2095-12: 67.9 years",
+        ],
+    );
+    let rider = "[[option]]\nname = \"c\"\nkind = \"cloud\"\noffer = \"acme-cloud-1x\"\n\
+                 cloud_generations = \"ride\"\n";
+    let far = at("2085-01", rider);
+    run_rejected(
+        &[arg(&far), arg("--catalog"), arg(&catalog)],
+        &[
+            "option[0].cloud_generations",
+            "riding the cloud's generations projects `acme-1` too far ahead",
+            "released 2026-01, projected to 2090-12: 64.9 years",
+        ],
+    );
+}

@@ -6,7 +6,7 @@ use super::{Ctx, Seg, throughput};
 use crate::catalog::{Accelerator, Figure, RowValue, Server};
 use crate::error::InputError;
 use crate::model::Input;
-use crate::model::generations::{Hardware, Keep, Refresh, RefreshTo, Trend, purchases};
+use crate::model::generations::{self, Hardware, Keep, Refresh, RefreshTo, Trend, purchases};
 use crate::scenario::{OptionSpec, ScenarioFile};
 use std::sync::Arc;
 
@@ -231,11 +231,59 @@ pub(super) fn refresh(
             }
         }
     }
+    if let Some(b) = generations::frontier(&candidates) {
+        let released = ctx
+            .catalog
+            .server(&b.id)
+            .and_then(|s| ctx.catalog.accelerator(&s.accelerator))
+            .map(|a| a.release.clone())
+            .unwrap_or_default();
+        check_projection(
+            ctx,
+            &p("to"),
+            "`to = \"best\"` projects",
+            &b.id,
+            &released,
+            b.release_month,
+        )?;
+    }
     Ok(Some(Arc::new(Refresh {
         to,
         keep,
         candidates,
     })))
+}
+
+/// Refuses a projection of the trend (G2) from hardware released in month `release` (from the
+/// start) that would reach more than [`generations::MAX_PROJECTION_MONTHS`] past it by the
+/// horizon's last month: `what` and `id` name the projection and its row in the message.
+fn check_projection(
+    ctx: &Ctx,
+    path: &[Seg],
+    what: &str,
+    id: &str,
+    released: &str,
+    release: i64,
+) -> Result<(), InputError> {
+    let last = ctx.horizon as i64 - 1;
+    if last - release <= generations::MAX_PROJECTION_MONTHS {
+        return Ok(());
+    }
+    let end = ctx
+        .start
+        .map(|s| s.plus(u32::try_from(last).unwrap_or(0)).to_string())
+        .unwrap_or_else(|| format!("month {}", last + 1));
+    Err(ctx
+        .err(path, format!("{what} `{id}` too far ahead"))
+        .expected(format!(
+            "hardware trends projected at most {} years past the release of the row they start from (G2)",
+            generations::MAX_PROJECTION_MONTHS / 12
+        ))
+        .found(format!(
+            "`{id}`, released {released}, projected to {end}: {:.1} years",
+            (last - release) as f64 / 12.0
+        ))
+        .hint("an earlier `start` or a shorter horizon, or a catalog row released nearer the horizon"))
 }
 
 /// A catalog server as a refresh would install it; `None` when its accelerator has no figure
@@ -282,7 +330,18 @@ pub(super) fn ride(
     ];
     match o.cloud_generations.as_deref() {
         None | Some("fixed") => Ok(None),
-        Some("ride") => release_month(ctx, accelerator, &p).map(Some),
+        Some("ride") => {
+            let release = release_month(ctx, accelerator, &p)?;
+            check_projection(
+                ctx,
+                &p,
+                "riding the cloud's generations projects",
+                &accelerator.id,
+                &accelerator.release,
+                release,
+            )?;
+            Ok(Some(release))
+        }
         Some(other) => Err(ctx
             .err(&p, format!("unknown `cloud_generations` rule `{other}`"))
             .expected("`fixed` (the offer all along) or `ride` (each newer generation once it is cheaper per unit of work)")
