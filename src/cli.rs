@@ -276,6 +276,7 @@ pub struct CatalogListArgs {
 #[derive(Debug, Args)]
 pub struct CatalogShowArgs {
     /// The id of a row (for exchange rates, the currency).
+    #[arg(value_parser = tcosim::limits::parse_name)]
     pub id: String,
 
     #[command(flatten)]
@@ -330,7 +331,7 @@ pub struct ImportSkypilotArgs {
     pub file: PathBuf,
 
     /// The tcosim provider id of the rows (`aws`, `gcp`, `azure`, ...).
-    #[arg(long, value_name = "NAME")]
+    #[arg(long, value_name = "NAME", value_parser = tcosim::limits::parse_name)]
     pub provider: String,
 
     /// The date of the file's prices, `YYYY-MM-DD` [default: today, rows marked estimate].
@@ -378,7 +379,7 @@ pub struct SensitivityArgs {
     pub scenario: Option<PathBuf>,
 
     /// Option whose PV cost ranks the inputs [default: the cheapest that serves all demand].
-    #[arg(long, value_name = "NAME")]
+    #[arg(long, value_name = "NAME", value_parser = tcosim::limits::parse_name)]
     pub option: Option<String>,
 
     /// Also write the tornado chart to FILE (`.svg` or `.png`).
@@ -516,7 +517,12 @@ pub struct ReplayArgs {
     pub scenario: Option<PathBuf>,
 
     /// The option of `--scenario` to replay on (an `onprem` or `hybrid` option).
-    #[arg(long, value_name = "NAME", requires = "scenario")]
+    #[arg(
+        long,
+        value_name = "NAME",
+        requires = "scenario",
+        value_parser = tcosim::limits::parse_name
+    )]
     pub option: Option<String>,
 
     /// Queue policy [default: fifo].
@@ -530,7 +536,12 @@ pub struct ReplayArgs {
 
     /// The cloud offer (catalog id) whose on-demand price per GPU-hour prices burst work (not
     /// with `--scenario`, whose option gives it).
-    #[arg(long, value_name = "ID", conflicts_with = "scenario")]
+    #[arg(
+        long,
+        value_name = "ID",
+        conflicts_with = "scenario",
+        value_parser = tcosim::limits::parse_name
+    )]
     pub offer: Option<String>,
 
     /// Start every job at its recorded start time (the submit time where none is recorded)

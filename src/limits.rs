@@ -496,6 +496,21 @@ pub fn check_composed(value: &str) -> Result<(), Uncomposed> {
     })
 }
 
+/// A name or id given on the command line (`--option`, `--offer`, an id to show), as the
+/// command-line parser takes it: only in Unicode's composed form, as names and ids in files are,
+/// so that another spelling is refused as such instead of reported unknown beside a name that
+/// looks the same.
+pub fn parse_name(text: &str) -> Result<String, String> {
+    check_composed(text).map_err(|e| {
+        format!(
+            "not written in Unicode's composed form (NFC): found `{}`; {}",
+            e.found,
+            e.hint()
+        )
+    })?;
+    Ok(text.to_string())
+}
+
 /// `text` with every character beyond ASCII (and every control character) written `\u{…}`.
 fn beyond_ascii_escaped(text: &str) -> String {
     text.chars()
@@ -544,6 +559,17 @@ pub fn printable(text: &str) -> String {
         }
     }
     out
+}
+
+/// `text` in backquotes as [`printable`] shows it, followed by its spelling with every character
+/// beyond ASCII escaped when it has any, for a name that matched nothing: two spellings that
+/// look the same (a combining mark, a letter of another script) then show their difference.
+pub fn quoted(text: &str) -> String {
+    if text.is_ascii() {
+        format!("`{}`", printable(text))
+    } else {
+        format!("`{}` (`{}`)", printable(text), beyond_ascii_escaped(text))
+    }
 }
 
 /// The first 60 characters of `text`, with `…` when there are more.

@@ -38,13 +38,14 @@ pub fn show(args: CatalogShowArgs) -> Result<(), Failure> {
     let rows = fields::rows(&catalog);
     let found: Vec<_> = rows.iter().filter(|r| r.id == args.id).collect();
     if found.is_empty() {
-        return Err(
-            InputError::new("catalog show", format!("unknown id `{}`", args.id))
-                .expected("the id of a catalog row (`tcosim catalog list KIND` lists them)")
-                .found(format!("`{}`", args.id))
-                .hint_nearest("the nearest ids are", &args.id, rows.iter().map(|r| r.id))
-                .into(),
-        );
+        return Err(InputError::new(
+            "catalog show",
+            format!("unknown id `{}`", tcosim::limits::printable(&args.id)),
+        )
+        .expected("the id of a catalog row (`tcosim catalog list KIND` lists them)")
+        .found(tcosim::limits::quoted(&args.id))
+        .hint_nearest("the nearest ids are", &args.id, rows.iter().map(|r| r.id))
+        .into());
     }
     // The files that held the id before: each layer's catalog, from the built-in one up.
     let mut earlier: Vec<Catalog> = Vec::new();

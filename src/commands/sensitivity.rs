@@ -38,9 +38,12 @@ pub fn sensitivity(args: SensitivityArgs, quiet: bool) -> Result<(), Failure> {
             .position(|o| &o.name == name)
             .ok_or_else(|| {
                 let names: Vec<&str> = run.output.options.iter().map(|o| o.name.as_str()).collect();
-                let e = InputError::new("--option", format!("no option named `{name}`"))
-                    .expected("the name of an option of the scenario")
-                    .found(format!("`{name}`"));
+                let e = InputError::new(
+                    "--option",
+                    format!("no option named `{}`", tcosim::limits::printable(name)),
+                )
+                .expected(format!("the name of an option of {shown}"))
+                .found(tcosim::limits::quoted(name));
                 if tcosim::error::nearest_ids(name, names.iter().copied(), 1).is_empty() {
                     // Nothing near: the options themselves (a scenario has at most 1,000).
                     let shown: Vec<String> =

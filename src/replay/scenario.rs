@@ -38,7 +38,7 @@ pub fn from_option(
         return Err(
             InputError::new("--option", format!("unknown option `{name}`"))
                 .expected(format!("the name of an option of {shown}"))
-                .found(format!("`{name}`"))
+                .found(crate::limits::quoted(name))
                 .hint_nearest("the options are", name, names.iter().copied()),
         );
     };

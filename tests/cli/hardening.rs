@@ -863,3 +863,51 @@ fn a_name_not_in_composed_form_is_refused() {
     );
     assert!(output([arg("run"), arg(&path)]).status.success());
 }
+
+/// A name or id on the command line is held to the composed form as names in files are, and
+/// one that matches nothing shows its characters beyond ASCII escaped beside it.
+#[test]
+fn a_name_on_the_command_line_is_taken_only_composed() {
+    let fleet = crate::support::repo().join("scenarios/inference-fleet.toml");
+    let startup = crate::support::repo().join("scenarios/startup-finetune.toml");
+    let decomposed = "cafe\u{301}";
+    let needles = [
+        "not written in Unicode's composed form (NFC)",
+        "found `cafe\\u{301}`",
+        "write it composed: `caf\u{e9}` (`caf\\u{e9}`)",
+    ];
+    let sensitivity = [
+        arg("sensitivity"),
+        arg(&fleet),
+        arg("--option"),
+        arg(decomposed),
+    ];
+    rejected(&sensitivity, &[&needles[..], &["--option <NAME>"]].concat());
+    let replay = [
+        arg("replay"),
+        arg("jobs.csv"),
+        arg("--scenario"),
+        arg(&startup),
+        arg("--option"),
+        arg(decomposed),
+    ];
+    rejected(&replay, &needles);
+    let offer = [
+        arg("replay"),
+        arg("jobs.csv"),
+        arg("--offer"),
+        arg(decomposed),
+    ];
+    rejected(&offer, &[&needles[..], &["--offer <ID>"]].concat());
+    let show = [arg("catalog"), arg("show"), arg(decomposed)];
+    rejected(&show, &needles);
+    // Composed but unknown: the combining mark has no composed form after `0`.
+    let err = rejected(
+        &[arg("catalog"), arg("show"), arg("dgx-h100\u{301}")],
+        &[
+            "found: `dgx-h100\u{301}` (`dgx-h100\\u{301}`)",
+            "the nearest ids are `dgx-h100`",
+        ],
+    );
+    assert!(err.contains("unknown id"), "{err}");
+}
