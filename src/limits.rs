@@ -380,9 +380,9 @@ fn check_string(
     if let Some(c) = first_invisible(value).filter(|_| !free && NAME_KEYS.contains(&key)) {
         return Err(at(InputError::new(
             file,
-            format!("`{key}` holds the invisible character {}", escaped(c)),
+            format!("`{key}` holds {}", invisible_kind(c)),
         )
-        .expected("a name of visible characters (two names that look the same are one name)")
+        .expected("a name of visible characters and plain spaces (two names that look the same are one name)")
         .found(format!("`{}`", printable(&shorten(value))))));
     }
     let chars = value.chars().count();
@@ -420,7 +420,7 @@ pub fn check_field(value: &str, free: bool, name: bool) -> Result<(), String> {
         return Err(format!("the control character {}", escaped(c)));
     }
     if let Some(c) = first_invisible(value).filter(|_| name) {
-        return Err(format!("the invisible character {}", escaped(c)));
+        return Err(invisible_kind(c));
     }
     let limit = if free {
         MAX_TEXT_CHARS
@@ -449,13 +449,41 @@ fn forbidden(c: char, free: bool) -> bool {
     c.is_control() || matches!(c, '\u{202a}'..='\u{202e}' | '\u{2066}'..='\u{2069}')
 }
 
-/// Characters that show nothing (soft hyphen, zero-width spaces and joiners, word joiner,
-/// byte-order mark): in a name they would make two names that look the same differ.
+/// Characters that show nothing (soft hyphen, combining grapheme joiner, zero-width spaces and
+/// joiners, direction marks, word joiner and invisible operators, deprecated format characters,
+/// Hangul fillers, Mongolian variation selectors and vowel separator, Khmer inherent vowels,
+/// interlinear annotation marks, shorthand format controls, musical format characters, tags,
+/// variation selectors, byte-order mark), and spaces other than the plain space (no-break,
+/// ideographic, thin, line and paragraph separators, ...): in a name they would make two names
+/// that look the same differ.
 fn invisible(c: char) -> bool {
     matches!(
         c,
-        '\u{ad}' | '\u{200b}'..='\u{200f}' | '\u{2060}'..='\u{2064}' | '\u{feff}'
-    )
+        '\u{ad}'
+            | '\u{34f}'
+            | '\u{61c}'
+            | '\u{115f}'
+            | '\u{1160}'
+            | '\u{17b4}'
+            | '\u{17b5}'
+            | '\u{180b}'..='\u{180f}'
+            | '\u{200b}'..='\u{200f}'
+            | '\u{2060}'..='\u{206f}'
+            | '\u{3164}'
+            | '\u{fe00}'..='\u{fe0f}'
+            | '\u{feff}'
+            | '\u{ffa0}'
+            | '\u{fff9}'..='\u{fffb}'
+            | '\u{1bca0}'..='\u{1bca3}'
+            | '\u{1d173}'..='\u{1d17a}'
+            | '\u{e0000}'..='\u{e0fff}'
+    ) || (c.is_whitespace() && c != ' ')
+}
+
+/// A character that shows as part of the writing beyond ASCII: not ASCII, not a space and not
+/// invisible.
+fn visible_beyond_ascii(c: char) -> bool {
+    !c.is_ascii() && !c.is_whitespace() && !invisible(c)
 }
 
 /// A name not in Unicode's composed form (NFC): as written and composed, each with its
@@ -524,22 +552,48 @@ fn beyond_ascii_escaped(text: &str) -> String {
         .collect()
 }
 
-/// The first character of `value` that shows nothing, if any: a zero-width joiner or
-/// non-joiner between two visible characters beyond ASCII is part of the writing (emoji
-/// sequences such as 👩‍💻, the conjuncts of Indic scripts) and is taken.
+/// The first character of `value` that shows nothing, if any. Three kinds are part of the
+/// writing and taken: a variation selector after a visible character beyond ASCII (the emoji
+/// form of ❤️), the tags after a black flag that spell a region's flag (🏴 and its tags), and a
+/// zero-width joiner or non-joiner between two visible characters beyond ASCII, the first
+/// possibly followed by its variation selector or tags (emoji sequences such as 👩‍💻, the
+/// conjuncts of Indic scripts).
 fn first_invisible(value: &str) -> Option<char> {
     let chars: Vec<char> = value.chars().collect();
-    let joins = |i: usize| {
-        matches!(chars[i], '\u{200c}' | '\u{200d}')
-            && i > 0
-            && i + 1 < chars.len()
-            && [chars[i - 1], chars[i + 1]]
-                .iter()
-                .all(|c| !c.is_ascii() && !c.is_whitespace() && !invisible(*c))
-    };
-    (0..chars.len())
-        .find(|i| invisible(chars[*i]) && !joins(*i))
-        .map(|i| chars[i])
+    let selector = |c: char| matches!(c, '\u{fe00}'..='\u{fe0f}' | '\u{e0100}'..='\u{e01ef}');
+    let tag = |c: char| matches!(c, '\u{e0020}'..='\u{e007f}');
+    // Whether chars[i] is taken as part of the writing, and so ends a cluster a joiner may
+    // follow.
+    let mut taken = vec![false; chars.len()];
+    for i in 0..chars.len() {
+        let c = chars[i];
+        let after = |ok: &dyn Fn(usize) -> bool| i > 0 && ok(i - 1);
+        taken[i] = if !invisible(c) {
+            visible_beyond_ascii(c)
+        } else if selector(c) {
+            after(&|j| visible_beyond_ascii(chars[j]))
+        } else if tag(c) {
+            after(&|j| chars[j] == '\u{1f3f4}' || (tag(chars[j]) && taken[j]))
+        } else if matches!(c, '\u{200c}' | '\u{200d}') {
+            after(&|j| taken[j]) && chars.get(i + 1).is_some_and(|n| visible_beyond_ascii(*n))
+        } else {
+            false
+        };
+        if invisible(c) && !taken[i] {
+            return Some(c);
+        }
+    }
+    None
+}
+
+/// What an invisible character is, for a message: a space other than the plain space, or a
+/// character that shows nothing.
+fn invisible_kind(c: char) -> String {
+    if c.is_whitespace() {
+        format!("the space character {}, not a plain space", escaped(c))
+    } else {
+        format!("the invisible character {}", escaped(c))
+    }
 }
 
 fn escaped(c: char) -> String {
@@ -628,6 +682,55 @@ mod tests {
             "m\u{200c}ix",
             "\u{e9}\u{200d}\u{200d}\u{e9}",
         ] {
+            assert!(check_field(name, false, true).is_err(), "{name:?}");
+        }
+    }
+
+    #[test]
+    fn every_character_that_shows_nothing_is_refused_in_a_name() {
+        // Each would make a name that looks like `mix` (or `mi x`) and is another.
+        for c in [
+            '\u{34f}',
+            '\u{61c}',
+            '\u{115f}',
+            '\u{17b4}',
+            '\u{180e}',
+            '\u{2028}',
+            '\u{2029}',
+            '\u{206a}',
+            '\u{3164}',
+            '\u{fe0f}',
+            '\u{ffa0}',
+            '\u{fffa}',
+            '\u{1d173}',
+            '\u{e0041}',
+            '\u{e0100}',
+        ] {
+            let e = check_field(&format!("mi{c}x"), false, true).unwrap_err();
+            assert!(
+                e.contains("the invisible character") || c.is_whitespace(),
+                "{e}"
+            );
+            assert!(e.contains(&format!("U+{:04X}", u32::from(c))), "{e}");
+        }
+        for c in ['\u{a0}', '\u{2009}', '\u{202f}', '\u{3000}', '\u{2028}'] {
+            let e = check_field(&format!("mi{c}x"), false, true).unwrap_err();
+            assert!(e.contains("not a plain space"), "{e}");
+        }
+        // Free text and other values keep them; a plain space is a space.
+        assert_eq!(check_field("mi\u{a0}x", true, false), Ok(()));
+        assert_eq!(check_field("mi x", false, true), Ok(()));
+        // Variation selectors after a visible character beyond ASCII, a region's flag, and a
+        // joiner after a selector are part of the writing.
+        for name in [
+            "\u{2764}\u{fe0f} team",
+            "\u{1f3f4}\u{e0067}\u{e0062}\u{e0065}\u{e006e}\u{e0067}\u{e007f} ops",
+            "\u{1f441}\u{fe0f}\u{200d}\u{1f5e8}\u{fe0f}",
+        ] {
+            assert_eq!(check_field(name, false, true), Ok(()), "{name:?}");
+        }
+        // Tags without a flag, a selector after ASCII: refused.
+        for name in ["a\u{fe0f}", "\u{e0067}\u{e007f}", "\u{2764}\u{e0067}"] {
             assert!(check_field(name, false, true).is_err(), "{name:?}");
         }
     }
