@@ -255,6 +255,31 @@ fn changed_demand_inputs_match_the_deterministic_run_of_those_values() {
     }
 }
 
+/// A sampled demand below the least a scenario may give (10⁻⁶ reference GPU-hours a month) is
+/// none: the model takes 0, as for a workload of no demand, and a value above it as it is.
+#[test]
+fn a_sampled_demand_below_the_least_is_none() {
+    let text = format!(
+        "{}\n[[uncertain]]\npath = \"workload[fine-tuning jobs].gpu_hours_per_month\"\n\
+         distribution = \"uniform\"\nlow = 0.0\nhigh = 7300.0\n",
+        startup()
+    );
+    let (input, u) = resolve(&text);
+    let w = input
+        .workloads
+        .iter()
+        .position(|w| w.name == "fine-tuning jobs")
+        .expect("workload");
+    for (value, taken) in [(5e-7, 0.0), (1e-300, 0.0), (1e-6, 1e-6), (2.5, 2.5)] {
+        let mut sampled = input.clone();
+        u.apply(&[value], &mut sampled);
+        assert_eq!(
+            sampled.workloads[w].ref_gpu_hours_per_month, taken,
+            "{value}"
+        );
+    }
+}
+
 /// The same seed gives the same results whatever the number of threads; another seed differs.
 #[test]
 fn results_do_not_depend_on_threads_and_follow_the_seed() {

@@ -402,6 +402,29 @@ impl Uncertainty {
                 failed.push(spec.path.as_str());
                 continue;
             }
+            if matches!(target, Target::WorkloadHours(_))
+                && hi > 0.0
+                && hi < crate::scenario::MIN_GPU_HOURS
+            {
+                // Every value it reaches but 0 is below the least demand, which a sample takes
+                // as none: a mistaken unit rather than a distribution.
+                errors.push(
+                    error_at(
+                        source,
+                        &at("distribution"),
+                        format!(
+                            "the distribution of `{}` lies below the least demand",
+                            spec.path
+                        ),
+                    )
+                    .expected(
+                        "0, or values reaching at least 0.000001 reference-GPU-hours a month (a sample below that has no demand)",
+                    )
+                    .found(spanning(&spec.distribution, &distribution, lo, hi)),
+                );
+                failed.push(spec.path.as_str());
+                continue;
+            }
             if let Some(first) = positions.insert(spec.path.as_str(), i) {
                 errors.push(
                     error_at(
@@ -599,7 +622,10 @@ impl Uncertainty {
                 Target::Escalation => input.electricity_escalation_per_year = v,
                 Target::DemandScale => input.demand_scale = v,
                 Target::DemandGrowth => input.demand_growth_per_year = v,
-                Target::WorkloadHours(w) => input.workloads[*w].ref_gpu_hours_per_month = v,
+                Target::WorkloadHours(w) => {
+                    input.workloads[*w].ref_gpu_hours_per_month =
+                        crate::scenario::sampled_gpu_hours(v)
+                }
                 Target::WorkloadGrowth(w) => input.workloads[*w].growth_per_year = v,
                 Target::WorkloadFraction(w) => input.workloads[*w].gpu_fraction = Some(v),
                 Target::WorkloadFlops(_) | Target::WorkloadMfu(_) => {}
@@ -687,11 +713,11 @@ impl Uncertainty {
                 continue;
             }
             input.workloads[t.workload].ref_gpu_hours_per_month =
-                crate::scenario::training_gpu_hours(
+                crate::scenario::sampled_gpu_hours(crate::scenario::training_gpu_hours(
                     flops.unwrap_or(base_flops),
                     mfu.unwrap_or(base_mfu),
                     tflops,
-                );
+                ));
         }
     }
 }

@@ -8,8 +8,8 @@ pub use check::{Mistakes, structure};
 
 pub use resolve::defaults::DEPRECIATION as DEFAULT_DEPRECIATION;
 pub use resolve::{
-    MAX_UNSERVED_PRICE, OfferLink, OptionLinks, Resolved, TrainingFlops, Unresolved,
-    check_demand_bound, error_at, resolve, resolve_file, training_gpu_hours,
+    MAX_UNSERVED_PRICE, MIN_GPU_HOURS, OfferLink, OptionLinks, Resolved, TrainingFlops, Unresolved,
+    check_demand_bound, error_at, resolve, resolve_file, sampled_gpu_hours, training_gpu_hours,
 };
 pub use types::*;
 

@@ -2269,7 +2269,13 @@ fn depreciation_values(d: &crate::finance::Depreciation) -> Vec<RowValue> {
 
 /// The least monthly demand of a workload other than 0 [reference-GPU-hours]: figures per
 /// GPU-hour of less would leave the range of numbers.
-const MIN_GPU_HOURS: f64 = 1e-6;
+pub const MIN_GPU_HOURS: f64 = 1e-6;
+
+/// A sampled monthly demand as the model takes it: one below [`MIN_GPU_HOURS`] is none (a
+/// scenario's own figure there is refused).
+pub fn sampled_gpu_hours(hours: f64) -> f64 {
+    if hours < MIN_GPU_HOURS { 0.0 } else { hours }
+}
 
 /// Refuses a scenario that walks the hours (Q1) with more hour-by-hour work than
 /// [`crate::limits::MAX_WALK`], or more waiting work held hour by hour than
