@@ -10,10 +10,13 @@
 //!   failed write (a full device) is an error;
 //! - the file that standard output already is (`/dev/stdout`) is written through standard
 //!   output;
-//! - a folder and a block device are refused.
+//! - a folder and a block device are refused, and so is a path that ends in `/` (or `/.`),
+//!   which names a folder whether or not one is there.
 //!
-//! All files of a run are staged before any is replaced: nothing is replaced unless every
-//! file could be written, and a run interrupted by a signal before that point writes nothing.
+//! All files of a run are staged before any is replaced, and what cannot be staged (a device,
+//! a FIFO, standard output) is written before any is: nothing is replaced unless every output
+//! could be written, and a run interrupted by a signal before that point writes nothing. A
+//! report folder written with the files ([`emit_with`]) is swapped in at that point too.
 
 use crate::Failure;
 use crate::interrupt;
@@ -132,6 +135,25 @@ fn plan(path: &Path, flag: &str) -> Result<Plan, InputError> {
             .expected("a writable file in an existing folder")
             .found(found)
     };
+    // `x.json/` names a folder, whatever is there: refused as such, rather than written as the
+    // file `x.json` when it is new and refused in other words when it exists. An existing
+    // folder is refused below as a folder.
+    if let Some(ending) = folder_ending(path)
+        && !path.is_dir()
+    {
+        let file = file_spelling(path);
+        let error = InputError::new(
+            &shown,
+            format!("the {flag} path ends in `{ending}`, which names a folder"),
+        )
+        .expected(format!("a file path for {flag}, without a trailing `/`"))
+        .found(format!("`{shown}`"));
+        return Err(if file.is_empty() {
+            error
+        } else {
+            error.hint(format!("to write the file, write `{file}`"))
+        });
+    }
     match std::fs::metadata(path) {
         Ok(meta) => {
             let kind = meta.file_type();
@@ -225,6 +247,33 @@ fn plan(path: &Path, flag: &str) -> Result<Plan, InputError> {
     }
 }
 
+/// How `path` ends when, as written, it names a folder: `/` (a trailing separator) or `/.`;
+/// `None` for a path that may name a file. (`Path` drops both when it splits a path into
+/// components, so `x.json/` would otherwise be the file `x.json`.)
+fn folder_ending(path: &Path) -> Option<&'static str> {
+    let bytes = path.as_os_str().as_encoded_bytes();
+    let separator = |b: &u8| std::path::is_separator(char::from(*b));
+    match bytes {
+        [.., last] if separator(last) => Some("/"),
+        [.., before, b'.'] if separator(before) => Some("/."),
+        _ => None,
+    }
+}
+
+/// `path` without the trailing separators and `/.` that make it name a folder.
+fn file_spelling(path: &Path) -> String {
+    let mut text = path.display().to_string();
+    loop {
+        let trimmed = text
+            .trim_end_matches(std::path::is_separator)
+            .trim_end_matches("/.");
+        if trimmed.len() == text.len() {
+            return text;
+        }
+        text = trimmed.to_string();
+    }
+}
+
 /// The path a chain of symbolic links starting at `path` ends at (`path` itself if it is not a
 /// link); the end may not exist.
 fn follow_links(path: &Path) -> std::io::Result<PathBuf> {
@@ -293,10 +342,29 @@ fn is_stdout(_meta: &std::fs::Metadata) -> bool {
     false
 }
 
-/// Writes every file of `outputs` (see the module docs), then `text` to standard output if
-/// given. Every regular file is staged first; nothing is replaced unless all are staged, and
-/// nothing at all is written once a signal has asked the run to stop.
+/// Writes every file of `outputs` (see the module docs), and `text` to standard output if
+/// given. Every regular file is staged first; nothing is replaced unless all are staged and
+/// the rest (devices, standard output) written, and nothing at all is written once a signal has
+/// asked the run to stop. The order is [`emit_with`]'s.
 pub fn emit(outputs: &[Out], text: Option<&str>) -> Result<(), Failure> {
+    emit_with(outputs, text, || Ok(()))
+}
+
+/// [`emit`] for a run that also writes an output of another kind, which `commit` writes
+/// atomically (a report folder, which stages itself and is renamed into place). The order
+/// keeps a failed run from writing anything new:
+/// 1. every regular file of `outputs` is staged (nothing is replaced yet);
+/// 2. the outputs that cannot be staged are written: devices, FIFOs, standard output (as a
+///    target, and `text`);
+/// 3. `commit` writes its output; if it fails, no staged file replaces its target;
+/// 4. the staged files are renamed into place.
+///
+/// A failure before `commit` writes nothing of it; a signal before step 2 writes nothing at all.
+pub fn emit_with(
+    outputs: &[Out],
+    text: Option<&str>,
+    commit: impl FnOnce() -> Result<(), Failure>,
+) -> Result<(), Failure> {
     let _writing = interrupt::Writing::start();
     let targets: Vec<(&'static str, &Path)> = outputs.iter().map(|o| (o.flag, o.path)).collect();
     let plans = plan_all(&targets)?;
@@ -314,12 +382,13 @@ pub fn emit(outputs: &[Out], text: Option<&str>) -> Result<(), Failure> {
             Kind::Replace(_) => {}
         }
     }
+    if let Some(text) = text {
+        print(text.as_bytes())?;
+    }
+    commit()?;
     for (tmp, real, out) in staged {
         tmp.persist(real)
             .map_err(|e| write_error(out, io_problem(&e.error)))?;
-    }
-    if let Some(text) = text {
-        print(text.as_bytes())?;
     }
     Ok(())
 }

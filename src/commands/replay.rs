@@ -5,10 +5,10 @@ use crate::cli::ReplayArgs;
 use crate::commands::shared::{
     broken_policies, catalog_inputs, check_outputs, emit, inputs, scenario_inputs, warn,
 };
-use crate::output::Input;
+use crate::output::{self, Input, Out};
 use crate::{Failure, interrupt};
 use std::io::BufReader;
-use std::path::Path;
+use std::path::{Component, Path};
 use std::time::Instant;
 use tcosim::catalog::Catalog;
 use tcosim::error::InputError;
@@ -175,22 +175,26 @@ fn setup(args: &ReplayArgs, quiet: bool) -> Result<Setup, Failure> {
     ))
 }
 
-/// Refuses an `--output` file inside the `--report` folder, which is replaced as a whole.
-fn refuse_inside(output: &Path, report: &Path) -> Result<(), InputError> {
-    // Both as they are on disk where they exist (links followed), else as given.
-    let real = |p: &Path| p.canonicalize().unwrap_or_else(|_| p.to_path_buf());
-    let folder = output
-        .parent()
-        .map(|p| {
-            if p.as_os_str().is_empty() {
-                Path::new(".")
-            } else {
-                p
-            }
-        })
-        .map(real);
-    if folder.is_some_and(|f| f.starts_with(real(report))) {
-        let shown = |p: &Path| tcosim::limits::printable(&p.display().to_string());
+/// Refuses an `--output` file and a `--report` folder that overlap: the same path, the file
+/// inside the folder (which is replaced as a whole), or the folder inside the file's path
+/// (whose parents the report would create as folders). Checked before anything is written,
+/// so that a run never writes one of them and then fails on the other.
+fn refuse_overlap(output: &Path, report: &Path) -> Result<(), InputError> {
+    let (file, folder) = (resolved(output), resolved(report));
+    let shown = |p: &Path| tcosim::limits::printable(&p.display().to_string());
+    if file == folder {
+        return Err(
+            InputError::new("--output", "the same path as the report folder")
+                .expected("a file for `--output` and a folder for `--report`, each its own path")
+                .found(format!(
+                    "`{}` and `{}`, the same path",
+                    shown(output),
+                    shown(report)
+                ))
+                .hint("write the output elsewhere, or leave it out: the folder has the summary"),
+        );
+    }
+    if file.starts_with(&folder) {
         return Err(
             InputError::new("--output", "a file inside the report folder")
                 .expected("`--output` outside the `--report` folder, which is written as a whole")
@@ -198,7 +202,38 @@ fn refuse_inside(output: &Path, report: &Path) -> Result<(), InputError> {
                 .hint("write the output elsewhere, or leave it out: the folder has the summary"),
         );
     }
+    if folder.starts_with(&file) {
+        return Err(
+            InputError::new("--report", "a report folder inside the --output path")
+                .expected("the `--report` folder apart from the `--output` file")
+                .found(format!("`{}` under `{}`", shown(report), shown(output)))
+                .hint("choose another folder with `--report`, or another file for `--output`"),
+        );
+    }
     Ok(())
+}
+
+/// `path` as an absolute path, with the part of it that exists as it is on disk (symbolic
+/// links followed, as `--output` follows them) and the rest as written.
+fn resolved(path: &Path) -> std::path::PathBuf {
+    let absolute = std::path::absolute(path).unwrap_or_else(|_| path.to_path_buf());
+    let parts: Vec<Component> = absolute.components().collect();
+    for known in (1..=parts.len()).rev() {
+        let head: std::path::PathBuf = parts[..known].iter().collect();
+        if let Ok(mut real) = head.canonicalize() {
+            for part in &parts[known..] {
+                match part {
+                    Component::ParentDir => {
+                        real.pop();
+                    }
+                    Component::Normal(name) => real.push(name),
+                    _ => {}
+                }
+            }
+            return real;
+        }
+    }
+    absolute
 }
 
 /// Refuses flags that the other flags leave without effect, rather than ignore them.
@@ -297,10 +332,10 @@ pub fn replay(args: ReplayArgs, quiet: bool) -> Result<(), Failure> {
     read.extend(scenario_read);
     read.extend(inputs("a policy file", &args.policy_file));
     read.extend(catalog_inputs(&args.out.catalog));
-    check_outputs(out, None, &read)?;
     if let (Some(path), Some(dir)) = (out, &args.report) {
-        refuse_inside(path, dir)?;
+        refuse_overlap(path, dir)?;
     }
+    check_outputs(out, None, &read)?;
     let policies = tcosim::replay::policy::read(&args.policy_file)?;
     let report = args
         .report
@@ -456,18 +491,38 @@ pub fn replay(args: ReplayArgs, quiet: bool) -> Result<(), Failure> {
             read_s * 1e3
         );
     }
-    if let Some(dest) = &report {
-        let files = tcosim::replay::charts::report_files(&summary, &outcome).map_err(|e| {
-            InputError::new(dest.path.display().to_string(), "cannot render the report")
-                .found(e.to_string())
-        })?;
-        let _writing = interrupt::Writing::start();
-        folder::write(dest, &files, &origin, interrupt::flag())?;
-        if !quiet {
-            eprintln!("wrote {} ({} files)", dest.path.display(), files.len());
+    // Everything is rendered before anything is written. Then (see `output::emit_with`) an
+    // `--output` file is staged, a device or standard output written, the report folder staged
+    // and swapped in, and only then the file renamed into place: a failure of one leaves the
+    // other unwritten, and an earlier report or output as it was.
+    let text = render::render(&summary, args.out.format);
+    let report = match report {
+        Some(dest) => {
+            let files = tcosim::replay::charts::report_files(&summary, &outcome).map_err(|e| {
+                InputError::new(dest.path.display().to_string(), "cannot render the report")
+                    .found(e.to_string())
+            })?;
+            Some((dest, files))
         }
-    }
-    emit(out, &render::render(&summary, args.out.format), None)?;
+        None => None,
+    };
+    let outputs: Vec<Out> = out
+        .map(|path| Out {
+            flag: "--output",
+            path,
+            bytes: text.as_bytes(),
+        })
+        .into_iter()
+        .collect();
+    output::emit_with(&outputs, out.is_none().then_some(text.as_str()), || {
+        if let Some((dest, files)) = &report {
+            folder::write(dest, files, &origin, interrupt::flag())?;
+            if !quiet {
+                eprintln!("wrote {} ({} files)", dest.path.display(), files.len());
+            }
+        }
+        Ok(())
+    })?;
     broken_policies(&tcosim::replay::policy::outcomes(&summary.policies))
 }
 

@@ -34,6 +34,7 @@ mod sharing;
 mod showback;
 mod snapshots;
 mod tax;
+mod trailing_slash;
 mod uncertainty;
 mod validate;
 mod waiting;

@@ -1815,3 +1815,247 @@ fn a_policy_on_a_wait_of_no_jobs_is_broken_with_no_value() {
         "{row}"
     );
 }
+
+/// `tcosim replay` with `args` after the trace and the cluster of [`three_cluster`], quiet.
+fn replay_to(trace: &std::path::Path, args: &[&std::ffi::OsStr]) -> std::process::Output {
+    let mut all = vec![
+        std::ffi::OsStr::new("replay"),
+        trace.as_os_str(),
+        std::ffi::OsStr::new("--quiet"),
+    ];
+    all.extend(three_cluster().into_iter().map(std::ffi::OsStr::new));
+    all.extend_from_slice(args);
+    output(all)
+}
+
+/// A replay writes its `--report` folder and its `--output` (a file, a device or standard
+/// output) together or not at all: an `--output` that names the report folder, or a path the
+/// folder would be made under, is refused before anything is written, and an output that
+/// fails to be written leaves no report behind, nor changes an earlier one.
+#[test]
+fn a_replay_that_fails_on_one_output_writes_no_other() {
+    use crate::report::contents;
+    use crate::support::{arg, entries};
+    let s = Scratch::new();
+    let trace = s.write("three.csv", THREE);
+    let earlier = s.path("earlier");
+    let out = replay_to(&trace, &[arg("--report"), arg(&earlier)]);
+    assert_eq!(out.status.code(), Some(0), "{}", stderr(&out));
+    let before = contents(&earlier);
+    // A report swapped in is a new folder: the earlier one must be the very same folder after,
+    // not an identical copy.
+    #[cfg(unix)]
+    let inode = |p: &std::path::Path| {
+        use std::os::unix::fs::MetadataExt;
+        std::fs::metadata(p).expect("the earlier report").ino()
+    };
+    #[cfg(unix)]
+    let folder_before = inode(&earlier);
+    let fresh = s.path("fresh");
+    let fresh_spelled = format!("{}/./", fresh.display());
+    let under_fresh = s.path("fresh/report");
+    let cases: Vec<(Vec<&std::ffi::OsStr>, Vec<&str>)> = vec![
+        // The same path for both: a new one, spelled alike or not, and the earlier report.
+        (
+            vec![arg("--report"), arg(&fresh), arg("--output"), arg(&fresh)],
+            vec![
+                "error: --output: the same path as the report folder",
+                "expected: a file for `--output` and a folder for `--report`, each its own path",
+                "the same path",
+            ],
+        ),
+        (
+            vec![
+                arg("--report"),
+                arg(&fresh_spelled),
+                arg("--output"),
+                arg(&fresh),
+            ],
+            vec!["error: --output: the same path as the report folder"],
+        ),
+        (
+            vec![
+                arg("--report"),
+                arg(&earlier),
+                arg("--output"),
+                arg(&earlier),
+            ],
+            vec!["error: --output: the same path as the report folder"],
+        ),
+        // The report folder under the output file's path, which it would make a folder.
+        (
+            vec![
+                arg("--report"),
+                arg(&under_fresh),
+                arg("--output"),
+                arg(&fresh),
+            ],
+            vec![
+                "error: --report: a report folder inside the --output path",
+                "report` under `",
+            ],
+        ),
+    ];
+    for (args, needles) in cases {
+        let out = replay_to(&trace, &args);
+        let err = stderr(&out);
+        assert_eq!(out.status.code(), Some(EXIT_INPUT), "{args:?}: {err}");
+        assert!(out.stdout.is_empty(), "{args:?}");
+        for needle in needles {
+            assert!(err.contains(needle), "{args:?}: `{needle}` in\n{err}");
+        }
+    }
+    // Outputs that fail only when written: a full device, and standard output on one.
+    #[cfg(target_os = "linux")]
+    if std::path::Path::new("/dev/full").exists() {
+        for report in [&fresh, &earlier] {
+            let out = replay_to(
+                &trace,
+                &[
+                    arg("--report"),
+                    arg(report),
+                    arg("--output"),
+                    arg("/dev/full"),
+                ],
+            );
+            let err = stderr(&out);
+            assert_eq!(out.status.code(), Some(EXIT_INPUT), "{err}");
+            assert!(
+                err.contains("/dev/full: cannot write the --output file")
+                    && err.contains("no space left on the device"),
+                "{err}"
+            );
+            let full = std::fs::OpenOptions::new()
+                .write(true)
+                .open("/dev/full")
+                .expect("/dev/full opens");
+            let mut all = vec![
+                "replay".to_string(),
+                trace.display().to_string(),
+                "--quiet".to_string(),
+                "--report".to_string(),
+                report.display().to_string(),
+            ];
+            all.extend(three_cluster().iter().map(|a| a.to_string()));
+            let out = std::process::Command::new(env!("CARGO_BIN_EXE_tcosim"))
+                .args(&all)
+                .env("NO_COLOR", "1")
+                .stdout(full)
+                .output()
+                .expect("tcosim starts");
+            let err = stderr(&out);
+            assert_eq!(out.status.code(), Some(EXIT_INPUT), "{err}");
+            assert!(
+                err.contains("standard output: cannot write output"),
+                "{err}"
+            );
+        }
+    }
+    assert!(
+        contents(&earlier) == before,
+        "a failed replay changed the earlier report"
+    );
+    #[cfg(unix)]
+    assert_eq!(
+        inode(&earlier),
+        folder_before,
+        "a failed replay replaced the earlier report"
+    );
+    assert_eq!(
+        entries(s.dir.path()),
+        ["earlier", "three.csv"],
+        "a failed replay wrote something"
+    );
+    // Apart, both are written.
+    let json = s.path("replay.json");
+    let out = replay_to(
+        &trace,
+        &[
+            arg("--report"),
+            arg(&fresh),
+            arg("--output"),
+            arg(&json),
+            arg("--format"),
+            arg("json"),
+        ],
+    );
+    assert_eq!(out.status.code(), Some(0), "{}", stderr(&out));
+    assert!(out.stdout.is_empty());
+    assert_eq!(
+        std::fs::read(&json).expect("the output"),
+        std::fs::read(fresh.join("summary.json")).expect("the report's summary"),
+        "the output is the report's JSON summary"
+    );
+}
+
+/// A replay stopped while its report folder waits to be swapped in (here for the lock on its
+/// parent folder, which this test holds) has staged its `--output` but not replaced it: the
+/// earlier file stays as it was, and no temporary file is left.
+#[cfg(unix)]
+#[test]
+fn a_replay_stopped_before_its_report_is_in_place_keeps_the_earlier_output() {
+    use crate::support::{arg, entries, leftovers};
+    use std::time::{Duration, Instant};
+    let s = Scratch::new();
+    let trace = s.write("three.csv", THREE);
+    let json = s.write("replay.json", "earlier output\n");
+    let report = s.path("report");
+    let lock = std::fs::File::open(s.dir.path()).expect("open the folder");
+    lock.lock().expect("lock the folder");
+    let mut args = vec![
+        arg("replay"),
+        arg(&trace),
+        arg("--quiet"),
+        arg("--report"),
+        arg(&report),
+        arg("--output"),
+        arg(&json),
+    ];
+    args.extend(three_cluster().into_iter().map(std::ffi::OsStr::new));
+    let mut child = std::process::Command::new(env!("CARGO_BIN_EXE_tcosim"))
+        .args(&args)
+        .env("NO_COLOR", "1")
+        .stdin(std::process::Stdio::null())
+        .stdout(std::process::Stdio::piped())
+        .stderr(std::process::Stdio::piped())
+        .spawn()
+        .expect("tcosim starts");
+    // The output is staged first (a hidden temporary file beside it), then the report waits
+    // for the lock; meanwhile the output is not replaced.
+    let start = Instant::now();
+    while leftovers(s.dir.path()).is_empty() {
+        if start.elapsed() > Duration::from_secs(30) || child.try_wait().unwrap().is_some() {
+            let _ = child.kill();
+            let out = child.wait_with_output().expect("tcosim output");
+            panic!(
+                "the output was not staged before the report waited: {:?}\n{}",
+                entries(s.dir.path()),
+                stderr(&out)
+            );
+        }
+        std::thread::sleep(Duration::from_millis(10));
+    }
+    let staged = Instant::now();
+    while staged.elapsed() < Duration::from_secs(1) {
+        assert_eq!(
+            std::fs::read_to_string(&json).unwrap(),
+            "earlier output\n",
+            "the output was replaced before the report was in place"
+        );
+        assert!(
+            child.try_wait().unwrap().is_none(),
+            "the replay did not wait"
+        );
+        std::thread::sleep(Duration::from_millis(20));
+    }
+    let pid = libc::pid_t::try_from(child.id()).expect("a pid");
+    // SAFETY: `kill` has no memory effects; `pid` is our own child, not yet waited for.
+    assert_eq!(unsafe { libc::kill(pid, libc::SIGINT) }, 0, "kill failed");
+    let out = child.wait_with_output().expect("tcosim output");
+    drop(lock);
+    let err = stderr(&out);
+    assert_eq!(out.status.code(), Some(130), "{err}");
+    assert_eq!(err, "error: interrupted by SIGINT, nothing was written\n");
+    assert_eq!(std::fs::read_to_string(&json).unwrap(), "earlier output\n");
+    assert_eq!(entries(s.dir.path()), ["replay.json", "three.csv"]);
+}
