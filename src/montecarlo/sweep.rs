@@ -615,16 +615,24 @@ fn axis(
                 (_, Some(to)) if !valid(to) => "to",
                 _ => "step",
             };
-            return Err(
-                bad(key, format!("sweep value {} is out of range", number(*v)))
-                    .expected(format!(
-                        "{} from {} to {}",
-                        if integer { "whole numbers" } else { "values" },
-                        number(min),
-                        number(max)
-                    ))
-                    .found(number(*v)),
-            );
+            // Shown to the last digit where the rounded figure would hide why (1.0000000001).
+            let shown = match number(*v) {
+                n if n.parse::<f64>() == Ok(*v) || !v.is_finite() => n,
+                _ => format!("{v}"),
+            };
+            let problem = if v.is_finite() && *v >= min && *v <= max {
+                "is not a whole number"
+            } else {
+                "is out of range"
+            };
+            return Err(bad(key, format!("sweep value {shown} {problem}"))
+                .expected(format!(
+                    "{} from {} to {}",
+                    if integer { "whole numbers" } else { "values" },
+                    number(min),
+                    number(max)
+                ))
+                .found(shown));
         }
         if field == Field::Gpus {
             let per = opt.owned.as_ref().map(|w| w.gpus_per_server).unwrap_or(1);
@@ -642,6 +650,8 @@ fn axis(
     let mut sorted = values.clone();
     sorted.sort_by(f64::total_cmp);
     if let Some(v) = sorted.windows(2).find(|w| w[0] == w[1]).map(|w| w[0]) {
+        // 0 and -0 are one value, shown as 0.
+        let v = v + 0.0;
         let key = if p.values.is_some() { "values" } else { "step" };
         return Err(bad(key, format!("`{key}` gives {} twice", number(v)))
             .expected("each value once")

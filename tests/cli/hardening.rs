@@ -911,3 +911,45 @@ fn a_name_on_the_command_line_is_taken_only_composed() {
     );
     assert!(err.contains("unknown id"), "{err}");
 }
+
+/// A sweep value that is not whole is shown to the digit that makes it so, and a value listed
+/// as 0 and -0 is one value, shown as 0; a demand distribution lying wholly below the least
+/// demand is refused, as the figure itself would be.
+#[test]
+fn values_in_sweeps_and_demand_distributions_are_shown_as_they_are() {
+    let dir = Scratch::new();
+    let sweep = |values: &str| {
+        format!(
+            "{BASE}\n[sweep]\nobjective = \"pv_cost\"\n[[sweep.parameter]]\n\
+             path = \"option[own].servers\"\nvalues = {values}\n"
+        )
+    };
+    let path = dir.write("fraction.toml", &sweep("[1, 1.0000000001]"));
+    rejected(
+        &[arg("sweep"), arg(&path)],
+        &[
+            "sweep value 1.0000000001 is not a whole number",
+            "found: 1.0000000001",
+        ],
+    );
+    let path = dir.write("zeros.toml", &sweep("[0, -0.0]"));
+    rejected(
+        &[arg("sweep"), arg(&path)],
+        &["`values` gives 0 twice", "found: 0 more than once"],
+    );
+    let path = dir.write(
+        "tiny.toml",
+        &format!(
+            "{BASE}\n[[uncertain]]\npath = \"workload[training].gpu_hours_per_month\"\n\
+             distribution = \"fixed\"\nvalue = 1e-300\n"
+        ),
+    );
+    run_rejected(
+        &[arg(&path), arg("--samples"), arg("5")],
+        &[
+            "the distribution of `workload[training].gpu_hours_per_month` lies below the least demand",
+            "uncertain[0].distribution",
+            "found: a `fixed` value of 1e-300",
+        ],
+    );
+}
