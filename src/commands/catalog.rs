@@ -161,6 +161,31 @@ pub fn import_skypilot(args: ImportSkypilotArgs, quiet: bool) -> Result<(), Fail
             .found(format!("`{}`", tcosim::limits::printable(p)))
             .into());
     }
+    // Rows of a provider the built-in catalog does not know validate only in a catalog folder
+    // that defines it: said, with the nearest known ones, not refused.
+    let builtin = Catalog::builtin()?;
+    if !builtin.providers.iter().any(|known| &known.id == p) {
+        let known = builtin.providers.iter().map(|known| known.id.as_str());
+        let nearest = tcosim::error::nearest_ids(p, known.clone(), 3);
+        let listed: Vec<String> = if nearest.is_empty() {
+            known.map(|k| format!("`{k}`")).collect()
+        } else {
+            nearest.iter().map(|k| format!("`{k}`")).collect()
+        };
+        warn(
+            quiet,
+            &format!(
+                "provider `{p}` is not in the built-in catalog ({} {}): its rows validate only in a \
+                 catalog folder whose cloud-providers.toml defines it",
+                if nearest.is_empty() {
+                    "its providers are"
+                } else {
+                    "the nearest are"
+                },
+                listed.join(", ")
+            ),
+        );
+    }
     let out = args.output.as_deref();
     check_outputs(out, None, &[("the SkyPilot catalog", args.file.clone())])?;
     let shown = args.file.display().to_string();

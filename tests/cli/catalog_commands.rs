@@ -803,3 +803,19 @@ Standard_X-y,H100,8,96.0,1900,H100,90.00,,eastus,eastus-1
         "{err}"
     );
 }
+
+#[test]
+fn import_for_a_provider_the_catalog_lacks_says_so() {
+    let scratch = Scratch::new();
+    let (rows, err) = import(&scratch, "aws-vms.csv", AWS, "awz");
+    assert_eq!(rows.len(), 3, "the rows are still written");
+    assert!(
+        err.contains(
+            "warning: provider `awz` is not in the built-in catalog (the nearest are `aws`"
+        ),
+        "{err}"
+    );
+    assert!(err.contains("cloud-providers.toml defines it"), "{err}");
+    let (_, err) = import(&scratch, "aws-vms.csv", AWS, "aws");
+    assert!(!err.contains("not in the built-in catalog"), "{err}");
+}
