@@ -109,10 +109,18 @@ impl Profile {
         let text = text.strip_prefix('\u{feff}').unwrap_or(text);
         let mut values = Vec::with_capacity(HOURS_PER_YEAR);
         let mut first_data = true;
-        for (n, raw) in text.lines().enumerate() {
+        // Lines end in LF, CRLF or a lone CR (old Mac files); `#` starts a comment to the end
+        // of its line, also after a value.
+        let lines = text
+            .split('\n')
+            .flat_map(|l| l.strip_suffix('\r').unwrap_or(l).split('\r'));
+        for (n, raw) in lines.enumerate() {
             let line = n + 1;
-            let trimmed = raw.trim();
-            if trimmed.is_empty() || trimmed.starts_with('#') {
+            let trimmed = match raw.find('#') {
+                Some(hash) => raw[..hash].trim(),
+                None => raw.trim(),
+            };
+            if trimmed.is_empty() {
                 continue;
             }
             // The last field: after the last comma, else the whole (trimmed) line.
@@ -968,6 +976,37 @@ mod tests {
         let p = Profile::from_csv("p.csv", &format!("\u{feff}{values}")).unwrap();
         assert_eq!(p.hourly.len(), HOURS_PER_YEAR);
         assert!(p.seasonal);
+    }
+
+    #[test]
+    fn any_line_ending_and_comments_after_values_are_read() {
+        let value = |h: usize| 1 + h % 5;
+        let lf = Profile::from_csv(
+            "p.csv",
+            &(0..HOURS_PER_MONTH)
+                .map(|h| format!("{}\n", value(h)))
+                .collect::<String>(),
+        )
+        .unwrap();
+        for (ending, comment) in [("\r\n", ""), ("\r", ""), ("\n", " # a note"), ("\r", "#x")] {
+            let text: String = std::iter::once(format!("load # the header{ending}"))
+                .chain((0..HOURS_PER_MONTH).map(|h| format!("{}{comment}{ending}", value(h))))
+                .collect();
+            let p = Profile::from_csv("p.csv", &text).unwrap();
+            assert_eq!(p.hourly, lf.hourly, "{ending:?} {comment:?}");
+        }
+        // A bad value on a line ending in CR is named at its own line.
+        let text: String = (0..HOURS_PER_MONTH)
+            .map(|h| {
+                if h == 9 {
+                    "x\r".to_string()
+                } else {
+                    format!("{}\r", value(h))
+                }
+            })
+            .collect();
+        let e = Profile::from_csv("p.csv", &text).unwrap_err();
+        assert_eq!(e.position, Some((10, 1)));
     }
 
     #[test]
