@@ -495,7 +495,14 @@ pub fn parse_toml_with<T: serde::de::DeserializeOwned>(
                 },
             },
         };
+        // A missing field points at the start of its table: a table's header names it, but at
+        // the top of the file the key found there is the first entry, not the one missing.
+        let top_level = e.problem.starts_with("missing field")
+            && !offset
+                .and_then(|o| source.get(o..))
+                .is_some_and(|at| at.trim_start().starts_with('['));
         if e.key.is_none()
+            && !top_level
             && let Some(key) = key
         {
             e = e.at_key(key);

@@ -953,3 +953,19 @@ fn values_in_sweeps_and_demand_distributions_are_shown_as_they_are() {
         ],
     );
 }
+
+/// A missing top-level field is reported at the top of the file without naming the entry that
+/// happens to be there as its key.
+#[test]
+fn a_missing_top_level_field_names_no_other_key() {
+    let dir = Scratch::new();
+    let path = dir.write("bare.toml", "name = \"a\"\n");
+    let err = run_rejected(
+        &[arg(&path)],
+        &[
+            "bare.toml:1:1: missing field `horizon_months`",
+            "expected: a `horizon_months` entry",
+        ],
+    );
+    assert!(!err.contains("key: `name`"), "{err}");
+}
