@@ -66,7 +66,25 @@ fn main() -> ExitCode {
         eprintln!("{}: {}", error_label(), i.message());
         std::process::exit(i32::from(i.exit_code()))
     });
-    let cli = Cli::parse();
+    let cli = match Cli::try_parse() {
+        Ok(cli) => cli,
+        Err(e) if e.use_stderr() => e.exit(),
+        Err(e) => {
+            // Help and version go to standard output, which may fail (a full device) like
+            // any output: said, with exit code 2, rather than lost.
+            let rendered = e.render();
+            let text = if output::use_color(None) {
+                rendered.ansi().to_string()
+            } else {
+                rendered.to_string()
+            };
+            if let Err(failure) = output::print(text.as_bytes()) {
+                report_error(&failure);
+                return ExitCode::from(EXIT_INPUT);
+            }
+            return ExitCode::SUCCESS;
+        }
+    };
     let quiet = cli.quiet;
     let result = match cli.command {
         None => commands::run::run(RunArgs::default(), quiet),

@@ -4,7 +4,7 @@
 
 use crate::support::{
     BASE, OFFERS_HEADER, SERVER_ROW, Scratch, arg, edit, offer_row, output, rejected, run_rejected,
-    stderr, success,
+    stderr, stdout, success,
 };
 use std::ffi::OsStr;
 use std::process::{Command as StdCommand, Stdio};
@@ -968,4 +968,31 @@ fn a_missing_top_level_field_names_no_other_key() {
         ],
     );
     assert!(!err.contains("key: `name`"), "{err}");
+}
+
+/// Help and the version written to a full device are a failed write like any output: exit
+/// code 2 and a message, not success with nothing written.
+#[cfg(target_os = "linux")]
+#[test]
+fn help_into_a_full_device_is_an_error() {
+    let full = std::path::Path::new("/dev/full");
+    if !full.exists() {
+        return;
+    }
+    for flag in ["--help", "--version"] {
+        let out = StdCommand::new(env!("CARGO_BIN_EXE_tcosim"))
+            .arg(flag)
+            .stdout(std::fs::File::create(full).expect("/dev/full"))
+            .output()
+            .expect("tcosim runs");
+        let err = String::from_utf8_lossy(&out.stderr);
+        assert_eq!(out.status.code(), Some(2), "{flag}: {err}");
+        assert!(
+            err.contains("standard output: cannot write output"),
+            "{err}"
+        );
+    }
+    let ok = output([arg("--version")]);
+    assert_eq!(ok.status.code(), Some(0));
+    assert!(stdout(&ok).starts_with("tcosim "));
 }
