@@ -6,7 +6,10 @@ use crate::catalog::Catalog;
 use crate::error::InputError;
 use crate::model::{self, CloudIn, Input, OptionIn, OwnedIn, WorkloadIn};
 use rayon::prelude::*;
-use serde_json::Value;
+use serde::de::{DeserializeSeed, MapAccess, SeqAccess, Visitor};
+use std::borrow::Cow;
+use std::cell::RefCell;
+use std::collections::HashSet;
 
 /// Most changed inputs attributed one by one; above it, the inputs are grouped by section (D3).
 pub const MAX_SINGLE_INPUTS: usize = 10;
@@ -69,27 +72,42 @@ impl Figures {
     }
 
     /// The figures of a JSON result of `tcosim run --format json` (schema version 2 or 3: 3
-    /// adds what diff does not read), held to what a run writes: every text shown is a
-    /// printable name (as in a scenario), each option name is there once, and every figure is
-    /// within [`MAX_JSON_FIGURE`]. Errors name the key.
+    /// adds what diff does not read), held to what a run writes: no object has a key twice,
+    /// every text shown is a printable name (as in a scenario), each option name is there once,
+    /// and every figure is within [`MAX_JSON_FIGURE`]. Errors name the key (and the line and
+    /// column of a syntax error or a repeated key).
+    ///
+    /// The document is walked once and only what diff reads is kept (see [`Keep`]): beside the
+    /// text, about 150 bytes a monthly row (a result of 1,000 options over 600 months, 454 MB,
+    /// is read in under 3 s and 620 MB on the development machine).
     pub fn from_json(display: &str, text: &str) -> Result<Figures, InputError> {
         let bad = |what: &str| {
             InputError::new(display, "not a JSON result of `tcosim run --format json`")
                 .expected("`schema_version` 3 (or 2) with `scenario`, `verdict` and `options`")
                 .found(what.to_string())
         };
-        let doc: Value = serde_json::from_str(text).map_err(|e| bad(&e.to_string()))?;
-        if !matches!(doc["schema_version"].as_u64(), Some(2 | 3)) {
-            return Err(bad(&format!("schema_version {}", doc["schema_version"])));
+        let doc = read_json(display, text)?;
+        if !matches!(doc, Node::Object(_)) {
+            return Err(bad(&format!("{}, not an object", doc.shown())));
         }
-        let num = |v: &Value, key: &str, at: String| -> Result<f64, InputError> {
-            match v[key].as_f64() {
+        let version = doc.get("schema_version");
+        if !matches!(version.and_then(Node::as_u64), Some(2 | 3)) {
+            return Err(bad(&match version {
+                Some(v @ (Node::Other(_) | Node::List(_) | Node::Object(_))) => {
+                    format!("`schema_version` is {}", v.shown())
+                }
+                Some(v) => format!("schema_version {}", v.shown()),
+                None => "no `schema_version`".to_string(),
+            }));
+        }
+        let num = |v: &Node, key: &str, at: String| -> Result<f64, InputError> {
+            match v.get(key).and_then(Node::as_f64) {
                 Some(x) => figure(display, key, x, at),
                 None => Err(bad(&format!("`{key}` is not a number")).at_key(at)),
             }
         };
-        let name = |v: &Value, key: &str, at: &str| -> Result<String, InputError> {
-            let s = v[key].as_str().unwrap_or("");
+        let name = |v: &Node, key: &str, at: &str| -> Result<String, InputError> {
+            let s = v.get(key).and_then(Node::as_str).unwrap_or("");
             crate::limits::check_field(s, false, true).map_err(|why| {
                 InputError::new(display, format!("`{key}` holds {why}"))
                     .at_key(at)
@@ -100,12 +118,13 @@ impl Figures {
         };
         let mut options = Vec::new();
         let mut seen = std::collections::HashMap::new();
-        let listed = doc["options"]
-            .as_array()
+        let listed = doc
+            .get("options")
+            .and_then(Node::as_list)
             .ok_or_else(|| bad("no `options` array"))?;
         for (i, o) in listed.iter().enumerate() {
             let at = |key: &str| format!("options[{i}].{key}");
-            if !o["name"].is_string() {
+            if o.get("name").and_then(Node::as_str).is_none() {
                 return Err(bad("an option without a name").at_key(at("name")));
             }
             let option = name(o, "name", &at("name"))?;
@@ -117,19 +136,21 @@ impl Figures {
                         .found(format!("`{option}` again, first at options[{first}].name")),
                 );
             }
-            let mut months = Vec::new();
-            let monthly = o["monthly"].as_array().map(Vec::as_slice).unwrap_or(&[]);
+            let monthly = o.get("monthly").and_then(Node::as_list).unwrap_or(&[]);
+            let mut months = Vec::with_capacity(monthly.len());
             for (m, month) in monthly.iter().enumerate() {
                 let at = |key: &str| format!("options[{i}].monthly[{m}].{key}");
-                let unserved = if month["unserved"].is_number() {
+                let unserved = if month.get("unserved").and_then(Node::as_f64).is_some() {
                     num(month, "unserved", at("unserved"))?
                 } else {
                     0.0
                 };
                 months.push(num(month, "cash_out", at("cash_out"))? + unserved);
             }
-            let cost_per_gpu_hour = o["cost_per_gpu_hour"]
-                .is_number()
+            let cost_per_gpu_hour = o
+                .get("cost_per_gpu_hour")
+                .and_then(Node::as_f64)
+                .is_some()
                 .then(|| num(o, "cost_per_gpu_hour", at("cost_per_gpu_hour")))
                 .transpose()?;
             options.push(OptionFigures {
@@ -144,13 +165,19 @@ impl Figures {
                 name: option,
             });
         }
-        let winner = match doc["verdict"]["winner"] {
-            Value::String(_) => Some(name(&doc["verdict"], "winner", "verdict.winner")?),
+        let verdict = doc.get("verdict");
+        let winner = match verdict.and_then(|v| v.get("winner")) {
+            Some(Node::Text(_)) => Some(name(
+                verdict.unwrap_or(&Node::Null),
+                "winner",
+                "verdict.winner",
+            )?),
             _ => None,
         };
+        let scenario = doc.get("scenario").unwrap_or(&Node::Null);
         Ok(Figures {
-            scenario: name(&doc["scenario"], "name", "scenario.name")?,
-            currency: name(&doc["scenario"], "currency", "scenario.currency")?,
+            scenario: name(scenario, "name", "scenario.name")?,
+            currency: name(scenario, "currency", "scenario.currency")?,
             options,
             winner,
         })
@@ -191,6 +218,327 @@ fn cumulative(costs: impl Iterator<Item = f64>) -> Vec<f64> {
         .collect()
 }
 
+/// Largest JSON result `diff` reads [bytes]: 1 GiB. The largest result a run writes within
+/// the limits (README "Limits") is that of 1,000 options over 600 months: 600,000 monthly rows
+/// of 21 keys, at most about 1,070 bytes each in the pretty layout (every figure spelt out to
+/// the 24 characters of `-2.2250738585072014e-308`), 640 MB, about 450 MB with the figures of a
+/// real run. The options' other keys add a few KB each (more with a purchase every month or a
+/// thousand teams). A larger file is refused from its size before it is read.
+pub const MAX_RESULT_BYTES: u64 = 1 << 30;
+
+/// What of a JSON result diff reads. Every other value is walked only to check that none of
+/// its objects has a key twice, and is not kept.
+enum Keep {
+    /// A value read as it is: a number or a text.
+    Leaf,
+    /// An object of which the keys listed are read.
+    Object(&'static [(&'static str, Keep)]),
+    /// An array each of whose elements is read as given.
+    Each(&'static Keep),
+}
+
+/// A monthly row: its cash and the price of its unserved work, for the cumulative cost.
+const MONTH: Keep = Keep::Object(&[("cash_out", Keep::Leaf), ("unserved", Keep::Leaf)]);
+
+const OPTION: Keep = Keep::Object(&[
+    ("name", Keep::Leaf),
+    ("kind", Keep::Leaf),
+    ("pv_cost", Keep::Leaf),
+    ("total_cost", Keep::Leaf),
+    ("cost_per_gpu_hour", Keep::Leaf),
+    ("unmet_gpu_hours", Keep::Leaf),
+    ("energy_kwh", Keep::Leaf),
+    ("co2_t", Keep::Leaf),
+    ("monthly", Keep::Each(&MONTH)),
+]);
+
+const DOCUMENT: Keep = Keep::Object(&[
+    ("schema_version", Keep::Leaf),
+    (
+        "scenario",
+        Keep::Object(&[("name", Keep::Leaf), ("currency", Keep::Leaf)]),
+    ),
+    ("verdict", Keep::Object(&[("winner", Keep::Leaf)])),
+    ("options", Keep::Each(&OPTION)),
+]);
+
+/// A value of a JSON result as diff keeps it (see [`Keep`]).
+#[derive(Debug)]
+enum Node {
+    Null,
+    Bool(bool),
+    Number(serde_json::Number),
+    Text(String),
+    List(Vec<Node>),
+    /// The keys read, each once.
+    Object(Vec<(&'static str, Node)>),
+    /// An array or object where a number or a text is read, or a value not read at all.
+    Other(&'static str),
+}
+
+impl Node {
+    fn get(&self, key: &str) -> Option<&Node> {
+        match self {
+            Node::Object(entries) => entries.iter().find(|(k, _)| *k == key).map(|(_, v)| v),
+            _ => None,
+        }
+    }
+
+    fn as_f64(&self) -> Option<f64> {
+        match self {
+            Node::Number(n) => n.as_f64(),
+            _ => None,
+        }
+    }
+
+    fn as_u64(&self) -> Option<u64> {
+        match self {
+            Node::Number(n) => n.as_u64(),
+            _ => None,
+        }
+    }
+
+    fn as_str(&self) -> Option<&str> {
+        match self {
+            Node::Text(s) => Some(s),
+            _ => None,
+        }
+    }
+
+    fn as_list(&self) -> Option<&[Node]> {
+        match self {
+            Node::List(items) => Some(items),
+            _ => None,
+        }
+    }
+
+    /// The value as a message shows it: a scalar as JSON writes it (a text at most 60
+    /// characters), an array or object by what it is.
+    fn shown(&self) -> String {
+        match self {
+            Node::Null => "null".to_string(),
+            Node::Bool(b) => b.to_string(),
+            Node::Number(n) => n.to_string(),
+            Node::Text(s) => format!("\"{}\"", shortened(s)),
+            Node::List(_) => "an array".to_string(),
+            Node::Object(_) => "an object".to_string(),
+            Node::Other(what) => what.to_string(),
+        }
+    }
+}
+
+/// `text` cut to 60 characters (with `…` when cut) and its control characters escaped.
+fn shortened(text: &str) -> String {
+    let mut shown: String = text.chars().take(60).collect();
+    if shown.len() < text.len() {
+        shown.push('…');
+    }
+    crate::limits::printable(&shown)
+}
+
+/// Where a value sits in the document: a chain of keys and array positions, spelled out only
+/// for a key written twice.
+#[derive(Clone, Copy)]
+enum Step<'p> {
+    Root,
+    Key(&'p Step<'p>, &'p str),
+    Index(&'p Step<'p>, usize),
+}
+
+impl Step<'_> {
+    /// `options[0].monthly[3].cash_out`, keys cut to 60 characters.
+    fn path(&self) -> String {
+        match self {
+            Step::Root => String::new(),
+            Step::Key(Step::Root, k) => shortened(k),
+            Step::Key(parent, k) => format!("{}.{}", parent.path(), shortened(k)),
+            Step::Index(parent, i) => format!("{}[{i}]", parent.path()),
+        }
+    }
+}
+
+/// A key written twice in one object: its path, the key, and the bytes it takes in the text
+/// with its quotes when it is written without escapes.
+type Twice = (String, String, Option<usize>);
+
+/// Reads one JSON value as [`Keep`] says, and stops at the first key written twice in an
+/// object, recording it in `twice` (serde_json's own reading keeps the later value).
+struct Walk<'p> {
+    keep: Option<&'static Keep>,
+    at: Step<'p>,
+    twice: &'p RefCell<Option<Twice>>,
+}
+
+impl<'de> DeserializeSeed<'de> for Walk<'_> {
+    type Value = Node;
+
+    fn deserialize<D: serde::Deserializer<'de>>(self, de: D) -> Result<Node, D::Error> {
+        de.deserialize_any(self)
+    }
+}
+
+impl<'de> Visitor<'de> for Walk<'_> {
+    type Value = Node;
+
+    fn expecting(&self, f: &mut std::fmt::Formatter) -> std::fmt::Result {
+        f.write_str("a JSON value")
+    }
+
+    fn visit_bool<E>(self, v: bool) -> Result<Node, E> {
+        Ok(Node::Bool(v))
+    }
+
+    fn visit_i64<E>(self, v: i64) -> Result<Node, E> {
+        Ok(Node::Number(v.into()))
+    }
+
+    fn visit_u64<E>(self, v: u64) -> Result<Node, E> {
+        Ok(Node::Number(v.into()))
+    }
+
+    fn visit_f64<E>(self, v: f64) -> Result<Node, E> {
+        Ok(serde_json::Number::from_f64(v).map_or(Node::Null, Node::Number))
+    }
+
+    fn visit_str<E>(self, v: &str) -> Result<Node, E> {
+        Ok(match self.keep {
+            Some(_) => Node::Text(v.to_string()),
+            None => Node::Other("a text"),
+        })
+    }
+
+    fn visit_unit<E>(self) -> Result<Node, E> {
+        Ok(Node::Null)
+    }
+
+    fn visit_seq<A: SeqAccess<'de>>(self, mut seq: A) -> Result<Node, A::Error> {
+        let each = match self.keep {
+            Some(Keep::Each(each)) => Some(*each),
+            _ => None,
+        };
+        let mut items = Vec::new();
+        let mut index = 0;
+        while let Some(item) = seq.next_element_seed(Walk {
+            keep: each,
+            at: Step::Index(&self.at, index),
+            twice: self.twice,
+        })? {
+            if each.is_some() {
+                items.push(item);
+            }
+            index += 1;
+        }
+        Ok(match each {
+            Some(_) => Node::List(items),
+            None => Node::Other("an array"),
+        })
+    }
+
+    fn visit_map<A: MapAccess<'de>>(self, mut map: A) -> Result<Node, A::Error> {
+        let fields = match self.keep {
+            Some(Keep::Object(fields)) => Some(*fields),
+            _ => None,
+        };
+        let mut seen: HashSet<Cow<'de, str>> = HashSet::new();
+        let mut entries = Vec::new();
+        while let Some(key) = map.next_key_seed(KeyText)? {
+            if seen.contains(&key) {
+                let path = Step::Key(&self.at, &key).path();
+                let written = matches!(key, Cow::Borrowed(_)).then(|| key.len() + 2);
+                *self.twice.borrow_mut() = Some((path, key.into_owned(), written));
+                return Err(serde::de::Error::custom("a key written twice"));
+            }
+            let field = fields.and_then(|f| f.iter().find(|(name, _)| *name == key));
+            let value = map.next_value_seed(Walk {
+                keep: field.map(|(_, keep)| keep),
+                at: Step::Key(&self.at, &key),
+                twice: self.twice,
+            })?;
+            if let Some((name, _)) = field {
+                entries.push((*name, value));
+            }
+            seen.insert(key);
+        }
+        Ok(match fields {
+            Some(_) => Node::Object(entries),
+            None => Node::Other("an object"),
+        })
+    }
+}
+
+/// A key of an object, borrowed from the text where it has no escapes.
+struct KeyText;
+
+impl<'de> DeserializeSeed<'de> for KeyText {
+    type Value = Cow<'de, str>;
+
+    fn deserialize<D: serde::Deserializer<'de>>(self, de: D) -> Result<Self::Value, D::Error> {
+        de.deserialize_str(self)
+    }
+}
+
+impl<'de> Visitor<'de> for KeyText {
+    type Value = Cow<'de, str>;
+
+    fn expecting(&self, f: &mut std::fmt::Formatter) -> std::fmt::Result {
+        f.write_str("a key")
+    }
+
+    fn visit_borrowed_str<E>(self, v: &'de str) -> Result<Self::Value, E> {
+        Ok(Cow::Borrowed(v))
+    }
+
+    fn visit_str<E>(self, v: &str) -> Result<Self::Value, E> {
+        Ok(Cow::Owned(v.to_string()))
+    }
+
+    fn visit_string<E>(self, v: String) -> Result<Self::Value, E> {
+        Ok(Cow::Owned(v))
+    }
+}
+
+/// The parts of the JSON `text` that diff reads ([`DOCUMENT`]). A syntax error, or a key
+/// written twice in any object of the document (serde_json would keep the later value), is
+/// an error at its line and column.
+fn read_json(display: &str, text: &str) -> Result<Node, InputError> {
+    let twice = RefCell::new(None);
+    let mut de = serde_json::Deserializer::from_str(text);
+    let read = Walk {
+        keep: Some(&DOCUMENT),
+        at: Step::Root,
+        twice: &twice,
+    }
+    .deserialize(&mut de)
+    .and_then(|doc| de.end().map(|()| doc));
+    let e = match read {
+        Ok(doc) => return Ok(doc),
+        Err(e) => e,
+    };
+    let (line, column) = (e.line().max(1), e.column().max(1));
+    if let Some((path, key, written)) = twice.into_inner() {
+        // The parser stops on the key's closing quote: name the column the key starts at.
+        let column = written.map_or(column, |w| (column + 1).saturating_sub(w).max(1));
+        let key = shortened(&key);
+        return Err(InputError::new(display, format!("duplicate key `{key}`"))
+            .at_position(line, column)
+            .at_key(path)
+            .expected(format!("`{key}` once in its object, as a run writes it"))
+            .found(format!("a second `{key}` here"))
+            .hint("delete one of the two; JSON readers differ in which one they keep"));
+    }
+    let message = e.to_string();
+    let message = match message.rsplit_once(" at line ") {
+        Some((head, _)) => head.to_string(),
+        None => message,
+    };
+    Err(
+        InputError::new(display, "not a JSON result of `tcosim run --format json`")
+            .at_position(line, column)
+            .expected("`schema_version` 3 (or 2) with `scenario`, `verdict` and `options`")
+            .found(format!("invalid JSON: {message}")),
+    )
+}
+
 /// One option in the old run, the new run or both.
 #[derive(Debug, Clone)]
 pub struct OptionDiff {
@@ -209,9 +557,9 @@ impl OptionDiff {
         }
     }
 
-    /// New less old PV, when the option is in both.
+    /// New less old PV, when the option is in both (as [`OptionDiff::change`] counts them).
     pub fn pv_change(&self) -> Option<f64> {
-        Some(self.new.as_ref()?.pv_cost - self.old.as_ref()?.pv_cost)
+        self.change(0).absolute()
     }
 }
 
@@ -227,11 +575,34 @@ impl Change {
         Some(self.new? - self.old?)
     }
 
-    /// The change as a fraction of the old value; `None` when the old value is 0.
+    /// The change as a fraction of the old value's magnitude; `None` when the old value is no
+    /// base for it: 0 (or below [`NEGLIGIBLE`], which [`OptionDiff::change`] gives as 0), or
+    /// less than a [`MAX_RATIO`]-th of the new value's magnitude. A change from a negligible
+    /// value, like one from 0, has no meaningful percentage; every one given is within ±(1 +
+    /// [`MAX_RATIO`]), ±100,000,100%.
     pub fn relative(&self) -> Option<f64> {
         let (old, new) = (self.old?, self.new?);
-        (old != 0.0).then(|| (new - old) / old.abs())
+        let base = old.abs();
+        (base >= NEGLIGIBLE && base * MAX_RATIO >= new.abs())
+            .then(|| (new - old) / base)
+            .filter(|r| r.is_finite())
     }
+}
+
+/// Magnitude below which a figure compared by diff counts as 0: a millionth of a currency
+/// unit, a GPU-hour, a kWh or a tonne, below what any output shows, and the amount of
+/// delivered GPU-hours below which a run gives no cost per GPU-hour (README "Finance"). A
+/// figure read as 5e-324 would otherwise be written out to 325 digits in CSV, and divide a
+/// change into a percentage of 300 digits.
+pub const NEGLIGIBLE: f64 = 1e-6;
+
+/// Largest ratio of the new value's magnitude to the old one's for which a change is given in
+/// % (a factor of a million): beyond it the old value is negligible next to the new one.
+pub const MAX_RATIO: f64 = 1e6;
+
+/// `v`, or 0 when its magnitude is below [`NEGLIGIBLE`].
+fn counted(v: f64) -> f64 {
+    if v.abs() < NEGLIGIBLE { 0.0 } else { v }
 }
 
 /// The figures a diff compares, as (JSON key, label, getter).
@@ -255,12 +626,13 @@ pub const METRICS: [Metric; 6] = [
 ];
 
 impl OptionDiff {
-    /// The change of the metric at `index` of [`METRICS`].
+    /// The change of the metric at `index` of [`METRICS`], a figure below [`NEGLIGIBLE`] in
+    /// magnitude as 0.
     pub fn change(&self, index: usize) -> Change {
         let get = METRICS[index].2;
         Change {
-            old: self.old.as_ref().and_then(get),
-            new: self.new.as_ref().and_then(get),
+            old: self.old.as_ref().and_then(get).map(counted),
+            new: self.new.as_ref().and_then(get).map(counted),
         }
     }
 }
@@ -1188,5 +1560,185 @@ offer = "aws-p5.48xlarge-us-east-1"
         assert_eq!(d.options, ["rent"]);
         assert!(d.unattributed.iter().any(|u| u == "option `mix` removed"));
         assert!(d.unattributed.iter().any(|u| u == "option `mix2` added"));
+    }
+
+    /// A minimal JSON result: what diff reads, and parts it does not read.
+    const RESULT: &str = r#"{"schema_version": 3,
+"scenario": {"name": "s", "currency": "EUR", "extra": {"x": [1, 2, {"y": 1, "z": 2}]}},
+"verdict": {"winner": "b", "ranking": [{"name": "b"}, {"name": "a"}]},
+"options": [
+ {"name": "a", "kind": "cloud", "pv_cost": 10, "total_cost": 12.5, "cost_per_gpu_hour": null,
+  "unmet_gpu_hours": 0, "energy_kwh": 1e3, "co2_t": -0.0, "breakdown": {"cloud": 12.5},
+  "monthly": [{"cash_out": 1, "unserved": 2, "capex": 0}, {"cash_out": 3, "unserved": null}]},
+ {"name": "b", "kind": "hybrid", "pv_cost": 9, "total_cost": 9, "cost_per_gpu_hour": 2.25,
+  "unmet_gpu_hours": 1.5, "energy_kwh": 0, "co2_t": 0, "monthly": []}
+]}"#;
+
+    #[test]
+    fn a_json_result_is_read_for_what_diff_compares() {
+        let f = Figures::from_json("r.json", RESULT).expect("a result");
+        assert_eq!(f.scenario, "s");
+        assert_eq!(f.currency, "EUR");
+        assert_eq!(f.winner.as_deref(), Some("b"));
+        assert_eq!(f.options.len(), 2);
+        let a = &f.options[0];
+        assert_eq!((a.name.as_str(), a.kind.as_str()), ("a", "cloud"));
+        assert_eq!(
+            (a.pv_cost, a.total_cost, a.energy_kwh),
+            (10.0, 12.5, 1000.0)
+        );
+        assert_eq!(a.cost_per_gpu_hour, None);
+        // Cash plus priced unserved work, month by month: 1 + 2, then 3.
+        assert_eq!(a.cumulative_cost, [3.0, 6.0]);
+        let b = &f.options[1];
+        assert_eq!(b.cost_per_gpu_hour, Some(2.25));
+        assert_eq!(b.unmet_gpu_hours, 1.5);
+        assert!(b.cumulative_cost.is_empty());
+    }
+
+    /// The 1-based line and column of the `n`-th (from 1) occurrence of `needle` in `text`.
+    fn nth_position(text: &str, needle: &str, n: usize) -> (usize, usize) {
+        let at = text.match_indices(needle).nth(n - 1).expect(needle).0;
+        let line_start = text[..at].rfind('\n').map_or(0, |p| p + 1);
+        (text[..at].matches('\n').count() + 1, at - line_start + 1)
+    }
+
+    #[test]
+    fn a_key_written_twice_is_refused_wherever_it_is() {
+        // (the key doubled, its path, which of its occurrences in the text is the second in
+        // its object, the text)
+        let cases = [
+            (
+                "\"z\"",
+                "scenario.extra.x[2].z",
+                2,
+                RESULT.replace("\"z\": 2}", "\"z\": 2, \"z\": 3}"),
+            ),
+            (
+                "\"unserved\"",
+                "options[0].monthly[1].unserved",
+                3,
+                RESULT.replace(
+                    "\"unserved\": null}",
+                    "\"unserved\": null, \"unserved\": 4}",
+                ),
+            ),
+            (
+                "\"schema_version\"",
+                "schema_version",
+                2,
+                RESULT.replace("\"options\": [", "\"schema_version\": 3, \"options\": ["),
+            ),
+            (
+                // In the scenario, in the ranking's first entry, and twice in its second.
+                "\"name\"",
+                "verdict.ranking[1].name",
+                4,
+                RESULT.replace("{\"name\": \"a\"}", "{\"name\": \"a\", \"name\": \"c\"}"),
+            ),
+        ];
+        for (key, path, n, text) in cases {
+            let e = Figures::from_json("r.json", &text).expect_err(path);
+            let bare = key.trim_matches('"');
+            assert_eq!(e.problem, format!("duplicate key `{bare}`"), "{path}");
+            assert_eq!(e.key.as_deref(), Some(path));
+            assert_eq!(e.position, Some(nth_position(&text, key, n)), "{path}: {e}");
+        }
+    }
+
+    #[test]
+    fn what_is_not_a_result_is_named() {
+        // (text, position, what the message finds)
+        let cases = [
+            ("[1, 2]", None, "an array, not an object"),
+            ("\"x\"", None, "\"x\", not an object"),
+            (
+                "{\"schema_version\": {\"a\": 1}}",
+                None,
+                "`schema_version` is an object",
+            ),
+            ("{\"schema_version\": 1}", None, "schema_version 1"),
+            ("{\"schema_version\": \"3\"}", None, "schema_version \"3\""),
+            ("{}", None, "no `schema_version`"),
+            (
+                "{\"schema_version\": 3, \"options\": {}}",
+                None,
+                "no `options` array",
+            ),
+            (
+                // The `x`.
+                "{\"schema_version\": 3} x",
+                Some((1, 23)),
+                "invalid JSON: trailing characters",
+            ),
+            (
+                // The text ends at the comma, line 2 column 4.
+                "{\"a\":\n [1,",
+                Some((2, 4)),
+                "invalid JSON: EOF while parsing a value",
+            ),
+        ];
+        for (text, position, found) in cases {
+            let e = Figures::from_json("r.json", text).expect_err(text);
+            assert_eq!(e.problem, "not a JSON result of `tcosim run --format json`");
+            assert_eq!(e.position, position, "{text}");
+            assert_eq!(e.found.as_deref(), Some(found), "{text}");
+        }
+    }
+
+    #[test]
+    fn a_relative_change_needs_an_old_value_to_be_relative_to() {
+        let rel = |old: f64, new: f64| {
+            Change {
+                old: Some(old),
+                new: Some(new),
+            }
+            .relative()
+        };
+        assert_eq!(rel(2.0, 3.0), Some(0.5));
+        assert_eq!(rel(-2.0, -3.0), Some(-0.5));
+        assert_eq!(rel(4.0, 0.0), Some(-1.0));
+        assert_eq!(rel(1e100, -1e100), Some(-2.0));
+        // No base: 0, below NEGLIGIBLE, or below a MAX_RATIO-th of the new value.
+        assert_eq!(rel(0.0, 5.0), None);
+        assert_eq!(rel(0.0, 0.0), None);
+        assert_eq!(rel(5e-324, 1.0), None);
+        assert_eq!(rel(9.9e-7, 9.9e-7), None);
+        assert_eq!(rel(1e-6, 2e-6), Some(1.0));
+        assert_eq!(rel(1.0, 1e6), Some(999_999.0));
+        assert_eq!(rel(1.0, -1e6), Some(-1_000_001.0));
+        assert_eq!(rel(1.0, 1.000_001e6), None);
+        assert_eq!(rel(1e-300, 1e-299), None);
+        assert_eq!(
+            Change {
+                old: None,
+                new: Some(1.0)
+            }
+            .relative(),
+            None
+        );
+    }
+
+    #[test]
+    fn figures_below_negligible_are_compared_as_0() {
+        let f = Figures::from_json("r.json", RESULT).expect("a result");
+        let mut old = f.options[0].clone();
+        old.pv_cost = 5e-324;
+        old.total_cost = -9e-7;
+        old.energy_kwh = 1e-6;
+        let o = OptionDiff {
+            name: "a".into(),
+            old: Some(old),
+            new: Some(f.options[0].clone()),
+        };
+        let pv = o.change(0);
+        assert_eq!((pv.old, pv.new), (Some(0.0), Some(10.0)));
+        assert_eq!(pv.absolute(), Some(10.0));
+        assert_eq!(pv.relative(), None);
+        assert_eq!(o.pv_change(), Some(10.0));
+        assert_eq!(o.change(1).old, Some(0.0));
+        let energy = METRICS.iter().position(|m| m.0 == "energy_kwh").unwrap();
+        assert_eq!(o.change(energy).old, Some(1e-6));
+        assert_eq!(o.change(energy).relative(), None, "1000 / 1e-6 > MAX_RATIO");
     }
 }

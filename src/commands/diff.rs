@@ -8,8 +8,9 @@ use crate::commands::shared::{
     broken_policies, catalog_inputs, check_outputs, emit, inputs, scenario_inputs, warn,
 };
 use crate::output::{self, Input};
+use std::io::Read;
 use std::path::{Path, PathBuf};
-use std::process::Command;
+use std::process::{Command, Stdio};
 use tcosim::catalog::Catalog;
 use tcosim::diff::{self, Diff, Figures};
 use tcosim::error::InputError;
@@ -130,12 +131,9 @@ fn read_side(arg: &str, catalog: &Catalog) -> Result<Side, InputError> {
         Some((rev, file)) if !path.exists() && !rev.is_empty() && !file.is_empty() => {
             git_source(arg, rev, file)?
         }
-        _ => Source::read(path)?,
+        _ => read_file(path)?,
     };
-    let json_named = path
-        .extension()
-        .is_some_and(|e| e.eq_ignore_ascii_case("json"));
-    if json_named || source.text.trim_start().starts_with('{') {
+    if json_named(path) || source.text.trim_start().starts_with('{') {
         return Ok(Side::Result(Figures::from_json(
             &source.display,
             &source.text,
@@ -145,6 +143,54 @@ fn read_side(arg: &str, catalog: &Catalog) -> Result<Side, InputError> {
         source,
         catalog.clone(),
     )?)))
+}
+
+/// Whether `path` is named as a JSON result (`.json`).
+fn json_named(path: &Path) -> bool {
+    path.extension()
+        .is_some_and(|e| e.eq_ignore_ascii_case("json"))
+}
+
+/// Whether `start`, the first bytes of a file, open a JSON object: `{` after a byte-order mark
+/// and white space. A TOML scenario cannot start so.
+fn opens_object(start: &[u8]) -> bool {
+    let start = start.strip_prefix("\u{feff}".as_bytes()).unwrap_or(start);
+    start
+        .iter()
+        .find(|b| !b.is_ascii_whitespace())
+        .is_some_and(|&b| b == b'{')
+}
+
+/// Bytes read of a file to tell a JSON result from a scenario.
+const SNIFFED_BYTES: u64 = 4096;
+
+/// Reads the file `path` of a side: a JSON result (named `.json`, or a regular file above the
+/// scenario limit that opens a JSON object) up to [`diff::MAX_RESULT_BYTES`], anything else as
+/// a scenario file (whose limit is far lower). A result of a large run is far larger than any
+/// scenario (README "Limits").
+fn read_file(path: &Path) -> Result<Source, InputError> {
+    let large = || {
+        std::fs::metadata(path)
+            .is_ok_and(|m| m.is_file() && m.len() > tcosim::limits::MAX_SCENARIO_BYTES)
+    };
+    // Only a regular file is opened here, so that a FIFO cannot block the look.
+    let opens_json = || {
+        let mut start = Vec::new();
+        std::fs::File::open(path)
+            .and_then(|f| f.take(SNIFFED_BYTES).read_to_end(&mut start))
+            .is_ok_and(|_| opens_object(&start))
+    };
+    let json = json_named(path) || (large() && opens_json());
+    if !json {
+        return Source::read(path);
+    }
+    let display = tcosim::limits::printable(&path.display().to_string());
+    let text = tcosim::limits::read_text(path, &display, "JSON result", diff::MAX_RESULT_BYTES)?;
+    Ok(Source {
+        display,
+        text,
+        base_dir: path.parent().map(Path::to_path_buf),
+    })
 }
 
 /// The file `file` at revision `rev`, through `git show REV:PATH` run in the current folder.
@@ -168,32 +214,8 @@ fn git_source(arg: &str, rev: &str, file: &str) -> Result<Source, InputError> {
             ))
             .hint("give the old file as a path, or a revision that git log lists"));
     }
-    let shown = run(&["show", &format!("{rev}:{file}")])?;
-    if !shown.status.success() {
-        let message = String::from_utf8_lossy(&shown.stderr);
-        return Err(
-            InputError::new(arg, "cannot read the file at that git revision")
-                .expected("`REV:PATH`: a revision git knows and a file in it")
-                .found(
-                    message
-                        .lines()
-                        .next()
-                        .map(str::trim)
-                        .filter(|l| !l.is_empty())
-                        .map_or_else(|| format!("git failed ({})", shown.status), str::to_string),
-                )
-                .hint("PATH is from the repository's root, or `REV:./PATH` from the current folder; `git log` lists revisions"),
-        );
-    }
-    if shown.stdout.len() as u64 > tcosim::limits::MAX_SCENARIO_BYTES {
-        return Err(InputError::new(arg, "the scenario file is too large")
-            .expected(format!(
-                "at most {} bytes",
-                tcosim::limits::MAX_SCENARIO_BYTES
-            ))
-            .found(format!("{} bytes", shown.stdout.len())));
-    }
-    let text = String::from_utf8(shown.stdout).map_err(|_| {
+    let shown = git_show(arg, rev, file)?;
+    let text = String::from_utf8(shown).map_err(|_| {
         InputError::new(arg, "the file is not UTF-8 text").expected("a TOML scenario or JSON")
     })?;
     let in_tree: PathBuf = if file.starts_with("./") || file.starts_with("../") {
@@ -208,4 +230,81 @@ fn git_source(arg: &str, rev: &str, file: &str) -> Result<Source, InputError> {
         text,
         base_dir: in_tree.parent().map(Path::to_path_buf),
     })
+}
+
+/// The bytes of `git show REV:PATH` (`rev` and `file` of `arg`), read up to the limit of what
+/// they are: a JSON result (PATH named `.json`, or bytes that open a JSON object) up to
+/// [`diff::MAX_RESULT_BYTES`], a scenario up to its own limit. Git is stopped as soon as the
+/// limit is passed, so that a huge file in a revision is not read whole.
+fn git_show(arg: &str, rev: &str, file: &str) -> Result<Vec<u8>, InputError> {
+    let cannot = |e: std::io::Error| {
+        InputError::new(arg, "cannot run git to read a revision")
+            .expected("`git` on the PATH")
+            .found(e.to_string())
+            .hint("install git, or give the old file as a path")
+    };
+    let mut child = Command::new("git")
+        .args(["show", &format!("{rev}:{file}")])
+        .stdin(Stdio::null())
+        .stdout(Stdio::piped())
+        .stderr(Stdio::piped())
+        .spawn()
+        .map_err(cannot)?;
+    // Git's messages are read beside its output, so that neither pipe can fill and stop it.
+    let errors = child.stderr.take().map(|mut err| {
+        std::thread::spawn(move || {
+            let mut text = Vec::new();
+            let _ = (&mut err).take(64 << 10).read_to_end(&mut text);
+            let _ = std::io::copy(&mut err, &mut std::io::sink());
+            text
+        })
+    });
+    let mut bytes = Vec::new();
+    let mut limit = tcosim::limits::MAX_SCENARIO_BYTES;
+    let mut what = "scenario file";
+    let read = match child.stdout.take() {
+        Some(mut out) => (&mut out)
+            .take(SNIFFED_BYTES)
+            .read_to_end(&mut bytes)
+            .and_then(|_| {
+                if json_named(Path::new(file)) || opens_object(&bytes) {
+                    (limit, what) = (diff::MAX_RESULT_BYTES, "JSON result");
+                }
+                let left = (limit + 1).saturating_sub(bytes.len() as u64);
+                out.take(left).read_to_end(&mut bytes)
+            }),
+        None => Ok(0),
+    };
+    if bytes.len() as u64 > limit {
+        // Git started by this command, stopped by its handle.
+        let _ = child.kill();
+        let _ = child.wait();
+        return Err(InputError::new(arg, format!("the {what} is too large"))
+            .expected(format!(
+                "at most {} bytes ({} MiB)",
+                tcosim::limits::group(limit),
+                limit >> 20
+            ))
+            .found(format!("more than {} bytes", tcosim::limits::group(limit))));
+    }
+    let status = child.wait().map_err(cannot)?;
+    let message = errors.and_then(|e| e.join().ok()).unwrap_or_default();
+    if !status.success() {
+        let message = String::from_utf8_lossy(&message);
+        return Err(
+            InputError::new(arg, "cannot read the file at that git revision")
+                .expected("`REV:PATH`: a revision git knows and a file in it")
+                .found(
+                    message
+                        .lines()
+                        .next()
+                        .map(str::trim)
+                        .filter(|l| !l.is_empty())
+                        .map_or_else(|| format!("git failed ({status})"), str::to_string),
+                )
+                .hint("PATH is from the repository's root, or `REV:./PATH` from the current folder; `git log` lists revisions"),
+        );
+    }
+    read.map_err(cannot)?;
+    Ok(bytes)
 }

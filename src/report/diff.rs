@@ -408,19 +408,26 @@ pub fn headline(diff: &Diff) -> String {
         return format!("{lead}.");
     };
     let pv = o.change(0);
-    let (Some(change), Some(rel)) = (pv.absolute(), pv.relative()) else {
+    let Some(change) = pv.absolute() else {
         return format!("{lead}; it is new in this change.");
     };
     if change.round() == 0.0 {
         return format!("{lead}; its PV is unchanged.");
     }
     let verb = if change > 0.0 { "rose" } else { "fell" };
-    let mut s = format!(
-        "{lead}; its PV {verb} {} ({}{cur} {})",
-        percent(rel.abs()),
-        if change > 0.0 { "+" } else { "-" },
-        money(change.abs())
-    );
+    let sign = if change > 0.0 { "+" } else { "-" };
+    let mut s = match pv.relative() {
+        Some(rel) => format!(
+            "{lead}; its PV {verb} {} ({sign}{cur} {})",
+            percent(rel.abs()),
+            money(change.abs())
+        ),
+        // From 0 or a negligible PV: no percentage means anything.
+        None => format!(
+            "{lead}; its PV {verb} by {sign}{cur} {} from about 0",
+            money(change.abs())
+        ),
+    };
     if let Some(d) = &diff.drivers
         && let Some(k) = d.options.iter().position(|n| *n == winner)
         && let Some(top) = d.players.iter().max_by(|a, b| {

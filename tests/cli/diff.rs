@@ -600,7 +600,10 @@ fn a_json_file_is_read_as_a_result_whatever_it_holds() {
             arg(&bad),
             OsStr::new("scenarios/inference-fleet.toml"),
         ],
-        &["old.json: not a JSON result of `tcosim run --format json`"],
+        &[
+            "old.json:1:2: not a JSON result of `tcosim run --format json`",
+            "found: invalid JSON: EOF while parsing a list",
+        ],
     );
 }
 
@@ -673,4 +676,370 @@ fn a_json_result_is_checked_as_a_scenario_is() {
         }
     }
     success([OsStr::new("diff"), arg(&good), arg(&good)]);
+}
+
+/// Largest scenario file (README "Limits").
+const SCENARIO_LIMIT: u64 = 8 << 20;
+/// Largest JSON result `diff` reads (README "Limits").
+const RESULT_LIMIT: u64 = 1 << 30;
+
+/// `scenario` run with `--format json --output NAME` in `dir`.
+fn run_result(dir: &Scratch, scenario: &Path, name: &str) -> PathBuf {
+    let result = dir.path(name);
+    let out = output([
+        OsStr::new("run"),
+        arg(scenario),
+        OsStr::new("--format"),
+        OsStr::new("json"),
+        OsStr::new("--output"),
+        arg(&result),
+    ]);
+    assert_eq!(out.status.code(), Some(0), "{}", stderr(&out));
+    result
+}
+
+/// A result that `run` writes above the 8 MiB of a scenario file (20 options over 600 months)
+/// is read by `diff` as the JSON result it is: it was refused as "the scenario file is too
+/// large". Its figures are those of the scenario it came from.
+#[test]
+fn a_large_json_result_that_run_writes_is_read_by_diff() {
+    let dir = Scratch::new();
+    let more: String = (0..17)
+        .map(|i| {
+            format!(
+                "\n[[option]]\nname = \"rent{i}\"\nkind = \"cloud\"\noffer = \"aws-p5.48xlarge-us-east-1\"\n"
+            )
+        })
+        .collect();
+    let text = edit(BASE, "horizon_months = 24", "horizon_months = 600") + &more;
+    let scenario = dir.write("big.toml", &text);
+    let result = run_result(&dir, &scenario, "big.json");
+    let size = std::fs::metadata(&result).expect("the result").len();
+    assert!(
+        size > SCENARIO_LIMIT,
+        "the result should be larger than a scenario may be: {size} bytes"
+    );
+    let d = json_of(&[
+        OsStr::new("diff"),
+        arg(&scenario),
+        arg(&result),
+        OsStr::new("--format"),
+        OsStr::new("json"),
+    ]);
+    let options = d["options"].as_array().expect("options");
+    assert_eq!(options.len(), 20);
+    for o in options {
+        assert_eq!(o["status"], "changed");
+        let figures = o["figures"].as_object().expect("figures");
+        assert_eq!(figures.len(), 6);
+        for (key, f) in figures {
+            assert_eq!(f["old"], f["new"], "{}: {key}", o["name"]);
+            if key != "cost_per_gpu_hour" {
+                assert!(f["old"].is_number(), "{}: {key}", o["name"]);
+            }
+        }
+    }
+}
+
+/// A file of exactly `len` bytes that starts with `start` and holds no data after it (a sparse
+/// file: nothing is written, so that a file above a limit costs no time).
+fn sparse(dir: &Scratch, name: &str, start: &str, len: u64) -> PathBuf {
+    let path = dir.write(name, start);
+    std::fs::OpenOptions::new()
+        .write(true)
+        .open(&path)
+        .and_then(|f| f.set_len(len))
+        .expect("a sparse file");
+    path
+}
+
+/// A JSON result has a limit of its own, far above a scenario's: whether named `.json`, opening
+/// with `{` under another name, or read from a git revision. A scenario keeps its 8 MiB, and a
+/// file beyond the result's limit is refused from its size, naming a JSON result.
+#[test]
+fn json_results_have_their_own_size_limit() {
+    let dir = Scratch::new();
+    let scenario = dir.write("s.toml", BASE);
+    let good = run_result(&dir, &scenario, "good.json");
+    let text = std::fs::read_to_string(&good).expect("the result");
+    // The same result after 9 MiB of white space, which JSON allows.
+    let padding = " \n".repeat((9 << 20) / 2);
+    let padded = format!("{text}{padding}");
+    assert!(padded.len() as u64 > SCENARIO_LIMIT);
+    let named = dir.write("padded.json", &padded);
+    let unnamed = dir.write("padded.result", &padded);
+    let diff_json = |old: &Path| {
+        json_of(&[
+            OsStr::new("diff"),
+            arg(old),
+            arg(&good),
+            OsStr::new("-f"),
+            OsStr::new("json"),
+        ])
+    };
+    let plain = diff_json(&good);
+    for side in [&named, &unnamed] {
+        let d = diff_json(side);
+        assert_eq!(d["options"], plain["options"], "{}", side.display());
+        assert_eq!(d["winner"], plain["winner"]);
+    }
+
+    // Beyond the result's limit: refused from its size (the file holds no data to read).
+    let needles = |name: &str| {
+        [
+            format!("{name}: the JSON result is too large"),
+            "expected: at most 1,073,741,824 bytes (1024 MiB)".to_string(),
+            "found: 1,073,741,825 bytes".to_string(),
+        ]
+    };
+    for (name, start) in [("huge.json", ""), ("huge.result", "{\n")] {
+        let huge = sparse(&dir, name, start, RESULT_LIMIT + 1);
+        let needles = needles(name);
+        let needles: Vec<&str> = needles.iter().map(String::as_str).collect();
+        rejected(&[OsStr::new("diff"), arg(&huge), arg(&good)], &needles);
+    }
+    // A scenario keeps its limit, as does a large file that does not open a JSON object.
+    let big_toml = dir.write(
+        "big.toml",
+        &format!("{}{BASE}", "# padding\n".repeat(900_000)),
+    );
+    let nothing = sparse(&dir, "nothing.result", "", SCENARIO_LIMIT + 1);
+    for big in [&big_toml, &nothing] {
+        rejected(
+            &[OsStr::new("diff"), arg(big), arg(&good)],
+            &[
+                "the scenario file is too large",
+                "expected: at most 8,388,608 bytes (8 MiB)",
+            ],
+        );
+    }
+
+    if Command::new("git").arg("--version").output().is_err() {
+        eprintln!("skipped the git part: git is not installed");
+        return;
+    }
+    let root = dir.dir.path();
+    git(root, &["init", "-q"]);
+    git(root, &["add", "padded.json", "big.toml"]);
+    git(root, &["commit", "-q", "-m", "large files"]);
+    let in_repo = |old: &str| {
+        tcosim()
+            .current_dir(root)
+            .args(["diff", old, "good.json", "-f", "json"])
+            .output()
+            .expect("tcosim starts")
+    };
+    let out = in_repo("HEAD:padded.json");
+    assert_eq!(out.status.code(), Some(0), "{}", stderr(&out));
+    let d: Value = serde_json::from_str(&stdout(&out)).expect("JSON");
+    assert_eq!(d["options"], plain["options"]);
+    let out = in_repo("HEAD:big.toml");
+    assert_eq!(out.status.code(), Some(2), "{}", stderr(&out));
+    for needle in [
+        "HEAD:big.toml: the scenario file is too large",
+        "expected: at most 8,388,608 bytes (8 MiB)",
+        "found: more than 8,388,608 bytes",
+    ] {
+        assert!(stderr(&out).contains(needle), "{needle}: {}", stderr(&out));
+    }
+}
+
+/// The pv_cost row of `option` in the CSV of a diff: old, new, change, change_relative.
+fn csv_pv_row(csv: &str, option: &str) -> Vec<String> {
+    let prefix = format!("{option},changed,USD,pv_cost,");
+    let line = csv
+        .lines()
+        .find(|l| l.starts_with(&prefix))
+        .unwrap_or_else(|| panic!("{prefix} in\n{csv}"));
+    line[prefix.len()..].split(',').map(String::from).collect()
+}
+
+/// The Change [%] cell of `option`'s PV row in the diff's table.
+fn table_pv_percent(table: &str, option: &str) -> String {
+    let row = table
+        .lines()
+        .find(|l| l.contains(&format!(" {option} ")) && l.contains("PV cost"))
+        .unwrap_or_else(|| panic!("the PV row of {option} in\n{table}"));
+    let cells: Vec<&str> = row.split(['│', '┆']).map(str::trim).collect();
+    cells[cells.len() - 2].to_string()
+}
+
+/// A change from a negligible old value has no percentage, as one from 0 has none: an old value
+/// below 1e-6 counts as 0, and one below a millionth of the new value gives no percentage.
+/// Before, 5e-324 gave `+n/a`, 1e-300 a percentage of 308 digits (1.6e306 in JSON), and CSV
+/// wrote 5e-324 out to 325 characters.
+#[test]
+fn a_change_from_a_negligible_value_has_no_percentage() {
+    let dir = Scratch::new();
+    let scenario = dir.write("s.toml", BASE);
+    let good = run_result(&dir, &scenario, "good.json");
+    let doc: Value = serde_json::from_str(&std::fs::read_to_string(&good).unwrap()).unwrap();
+    assert_eq!(doc["options"][0]["name"], "own");
+    let new_pv = pv(&doc, "own");
+    assert!(new_pv > 1e5, "{new_pv}");
+    // (old PV of `own`, counted as, relative change expected)
+    let negligible = new_pv / 2e6;
+    let small = new_pv / 5e5;
+    let cases: [(f64, f64, Option<f64>); 6] = [
+        (5e-324, 0.0, None),
+        (1e-300, 0.0, None),
+        (9e-7, 0.0, None),
+        (negligible, negligible, None),
+        (small, small, Some((new_pv - small) / small)),
+        (-small, -small, Some((new_pv + small) / small)),
+    ];
+    for (k, (old_pv, counted, relative)) in cases.into_iter().enumerate() {
+        let mut d = doc.clone();
+        d["options"][0]["pv_cost"] = serde_json::json!(old_pv);
+        let old = dir.write(&format!("old{k}.json"), &d.to_string());
+        let what = format!("old PV {old_pv:e}");
+        // JSON: the old value as counted, the change from it, and a percentage only from a base.
+        let json: Value = serde_json::from_str(&diff_text(&old, &good, "json")).expect("JSON");
+        let f = &option(&json, "own")["figures"]["pv_cost"];
+        assert_eq!(f["old"].as_f64(), Some(counted), "{what}");
+        assert_eq!(f["new"].as_f64(), Some(new_pv), "{what}");
+        assert_eq!(f["change"].as_f64(), Some(new_pv - counted), "{what}");
+        assert_eq!(f["change_relative"].as_f64(), relative, "{what}");
+        // Table and Markdown: `n/a` without a sign, or the percentage to one decimal.
+        let shown = match relative {
+            None => "n/a".to_string(),
+            Some(r) => format!("+{:.1}%", r * 100.0),
+        };
+        let table = diff_text(&old, &good, "table");
+        assert_eq!(table_pv_percent(&table, "own"), shown, "{what}\n{table}");
+        let markdown = diff_text(&old, &good, "markdown");
+        // The comment's summary: Option, PV old, PV new, PV change, PV change [%], ...
+        let summary = markdown
+            .lines()
+            .find(|l| l.starts_with("| own | "))
+            .unwrap_or_else(|| panic!("the summary row of own in\n{markdown}"));
+        assert_eq!(
+            summary.split(" | ").nth(4),
+            Some(shown.as_str()),
+            "{what}: {summary}"
+        );
+        for text in [&table, &markdown] {
+            assert!(!text.contains("+n/a"), "{what}\n{text}");
+        }
+        // CSV: the same numbers, none spelt out to hundreds of digits.
+        let csv = diff_text(&old, &good, "csv");
+        let row = csv_pv_row(&csv, "own");
+        let number = |cell: &str| cell.parse::<f64>().ok();
+        assert_eq!(number(&row[0]), Some(counted), "{what}: {row:?}");
+        assert_eq!(number(&row[1]), Some(new_pv), "{what}: {row:?}");
+        assert_eq!(number(&row[3]), relative, "{what}: {row:?}");
+        for cell in csv.lines().flat_map(|l| l.split(',')) {
+            assert!(
+                cell.len() <= 40,
+                "{what}: a cell of {} characters",
+                cell.len()
+            );
+        }
+    }
+}
+
+/// 1-based line and column of the first character after `offset` in `text` that is not a
+/// space.
+fn position_after(text: &str, offset: usize) -> (usize, usize) {
+    let at = offset + text[offset..].len() - text[offset..].trim_start_matches(' ').len();
+    let line_start = text[..at].rfind('\n').map_or(0, |p| p + 1);
+    (
+        text[..at].matches('\n').count() + 1,
+        text[line_start..at].chars().count() + 1,
+    )
+}
+
+/// A key written twice in an object of a JSON result is refused at its line and column,
+/// naming its path, wherever it is (serde_json kept the later value): in a figure diff reads,
+/// in a monthly row, and in a part diff does not read.
+#[test]
+fn a_key_written_twice_in_a_json_result_is_refused() {
+    // The options of the document, not those of its verdict.
+    const TOP_OPTIONS: &str = "\n  \"options\": [";
+    let dir = Scratch::new();
+    let scenario = dir.write("s.toml", BASE);
+    let good = run_result(&dir, &scenario, "good.json");
+    let text = std::fs::read_to_string(&good).unwrap();
+    // `text` with `line` inserted, at the indent of the line it goes before: the first line
+    // that starts with `before`, after each of `anchors` in turn. Returns the new text and
+    // the offset of the inserted line.
+    let insert = |anchors: &[&str], before: &str, line: &str| -> (String, usize) {
+        let mut at = 0;
+        for anchor in anchors {
+            at += text[at..]
+                .find(anchor)
+                .unwrap_or_else(|| panic!("{anchor}"));
+        }
+        let mut pos = at + text[at..].find('\n').expect("a line break") + 1;
+        while !text[pos..].trim_start_matches(' ').starts_with(before) {
+            pos += text[pos..].find('\n').unwrap_or_else(|| panic!("{before}")) + 1;
+        }
+        let indent: String = text[pos..].chars().take_while(|c| *c == ' ').collect();
+        (
+            format!("{}{indent}{line}\n{}", &text[..pos], &text[pos..]),
+            pos,
+        )
+    };
+    let next_line = |t: &str, pos: usize| pos + t[pos..].find('\n').unwrap() + 1;
+    // (file, text, the key, its path, the offset of the line of the second one)
+    let mut cases = Vec::new();
+    // A second `pv_cost` right after the first.
+    let (t, pos) = insert(
+        &[TOP_OPTIONS, "\"name\": \"own\""],
+        "\"total_cost\"",
+        "\"pv_cost\": 1.0,",
+    );
+    cases.push(("pv.json", t, "pv_cost", "options[0].pv_cost", pos));
+    // In the first monthly row of `mix`: the row's own `co2_t` comes second.
+    let (t, pos) = insert(
+        &[TOP_OPTIONS, "\"name\": \"mix\"", "\"monthly\": ["],
+        "\"co2_t\"",
+        "\"co2_t\": 1.0,",
+    );
+    let second = next_line(&t, pos);
+    cases.push((
+        "month.json",
+        t,
+        "co2_t",
+        "options[2].monthly[0].co2_t",
+        second,
+    ));
+    // In the breakdown of `rent`, which diff does not read.
+    let (t, pos) = insert(
+        &[TOP_OPTIONS, "\"name\": \"rent\""],
+        "\"breakdown\"",
+        "\"breakdown\": {},",
+    );
+    let second = next_line(&t, pos);
+    cases.push((
+        "breakdown.json",
+        t,
+        "breakdown",
+        "options[1].breakdown",
+        second,
+    ));
+    for (name, text, key, path, offset) in &cases {
+        assert!(
+            text[*offset..]
+                .trim_start()
+                .starts_with(&format!("\"{key}\""))
+        );
+        let bad = dir.write(name, text);
+        let (line, column) = position_after(text, *offset);
+        rejected(
+            &[OsStr::new("diff"), arg(&bad), arg(&good)],
+            &[
+                &format!("{name}:{line}:{column}: duplicate key `{key}`"),
+                &format!("key: `{path}`"),
+                &format!("found: a second `{key}` here"),
+            ],
+        );
+    }
+    // A key with a control character is shown escaped.
+    let twice = dir.write("ctrl.json", "{\"a\\u001b\": 1, \"a\\u001b\": 2}");
+    let err = rejected(
+        &[OsStr::new("diff"), arg(&twice), arg(&good)],
+        &["ctrl.json:1:", "duplicate key `a\\u{1b}`"],
+    );
+    assert!(!err.contains('\u{1b}'), "{err}");
 }

@@ -2186,7 +2186,7 @@ fn sweep_grid_past_the_field_range_blames_the_key_at_fault() {
         &text,
         pos,
         &[
-            "sweep value 0.5 is out of range",
+            "sweep value 0.5 is not a whole number",
             &key("sweep.parameter[0].step"),
         ],
     );
