@@ -874,6 +874,16 @@ fn a_change_from_a_negligible_value_has_no_percentage() {
     let scenario = dir.write("s.toml", BASE);
     let good = run_result(&dir, &scenario, "good.json");
     let doc: Value = serde_json::from_str(&std::fs::read_to_string(&good).unwrap()).unwrap();
+    // The winner, `mix`, from a negligible PV: the headline gives the change without a
+    // percentage, and does not call an option new that was there before.
+    assert_eq!(doc["verdict"]["winner"], "mix");
+    let mut d = doc.clone();
+    d["options"][2]["pv_cost"] = serde_json::json!(1e-300);
+    let old = dir.write("old-winner.json", &d.to_string());
+    let markdown = diff_text(&old, &good, "markdown");
+    assert!(markdown.contains("its PV rose by +"), "{markdown}");
+    assert!(markdown.contains("from about 0"), "{markdown}");
+    assert!(!markdown.contains("new in this change"), "{markdown}");
     assert_eq!(doc["options"][0]["name"], "own");
     let new_pv = pv(&doc, "own");
     assert!(new_pv > 1e5, "{new_pv}");
