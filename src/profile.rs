@@ -377,30 +377,56 @@ impl Ldc {
                 // Every capacity at or above the peak (so above 0): the total, no search.
                 scaled(total)
             } else {
-                let bucket = self.buckets4(q);
-                let mut qs = [0.0; 4];
-                // SAFETY: the four f64 written are `qs`.
-                unsafe { _mm256_storeu_pd(qs.as_mut_ptr(), q) };
-                // Each capacity's loads above it, as `count_above` and `above_in`, lane by
-                // lane without branches: most buckets hold at most two loads (the rest are
-                // searched on their own below). The two steps from the bucket's first load
-                // always exist, and a load of a later bucket is never above the capacity, so
-                // the two comparisons count the bucket's loads above it. Every load is above a
-                // capacity below the lowest load.
-                let mut above = [0.0; 4];
-                let mut prefix = [0.0; 4];
-                let mut long = false;
-                for k in 0..4 {
-                    let j = bucket[k];
-                    let (lo, hi) = (usize::from(guide[j]), usize::from(guide[j + 1]));
-                    long |= hi.wrapping_sub(lo) > 2;
-                    let two = &self.steps[lo..lo + 2];
-                    let count = usize::from(two[0][0] > qs[k]) + usize::from(two[1][0] > qs[k]);
-                    let a = if qs[k] < self.low { n } else { lo + count };
-                    above[k] = a as f64;
-                    prefix[k] = self.steps[a][1];
-                }
-                let (above, prefix) = (at4(&above), at4(&prefix));
+                // Each capacity's loads above it, as `count_above` and `above_in`, four lanes
+                // at a time without branches (guide entries and steps read lane by lane into
+                // vectors: the processor's gathers were no faster here): most buckets hold
+                // at most two loads (the rest are searched on their own below). The two steps
+                // from the bucket's first load always exist, and a load of a later bucket is
+                // never above the capacity, so the two comparisons count the bucket's loads
+                // above it. Every load is above a capacity below the lowest load.
+                let bucket = self.buckets4_epi32(q);
+                // SAFETY: a bucket is below GUIDE, so the four bytes read from the guide's
+                // entry `bucket` are the entries `bucket` and `bucket + 1` (little-endian: the
+                // first in the low half), both in the guide of GUIDE + 1 entries.
+                let pair = unsafe {
+                    let at: *const u16 = guide.as_ptr();
+                    let b = lanes(bucket);
+                    let read = |k: usize| at.add(b[k] as usize).cast::<i32>().read_unaligned();
+                    _mm_setr_epi32(read(0), read(1), read(2), read(3))
+                };
+                let lo = _mm_and_si128(pair, _mm_set1_epi32(0xffff));
+                let hi = _mm_srli_epi32::<16>(pair);
+                let long =
+                    _mm_movemask_epi8(_mm_cmpgt_epi32(_mm_sub_epi32(hi, lo), _mm_set1_epi32(2)))
+                        != 0;
+                // The loads of the steps `lo` and `lo + 1`, which exist (lo ≤ n).
+                let first = lanes(lo);
+                let step = |k: usize, d: usize| {
+                    // SAFETY: lo + d ≤ n + 1 < steps.len().
+                    unsafe { self.steps.get_unchecked(first[k] as usize + d)[0] }
+                };
+                let l0 = _mm256_setr_pd(step(0, 0), step(1, 0), step(2, 0), step(3, 0));
+                let l1 = _mm256_setr_pd(step(0, 1), step(1, 1), step(2, 1), step(3, 1));
+                // Comparisons are all ones (−1) where true: lo minus both is lo + count.
+                let minus = _mm256_add_epi64(
+                    _mm256_castpd_si256(_mm256_cmp_pd::<_CMP_GT_OQ>(l0, q)),
+                    _mm256_castpd_si256(_mm256_cmp_pd::<_CMP_GT_OQ>(l1, q)),
+                );
+                let below_low =
+                    _mm256_castpd_si256(_mm256_cmp_pd::<_CMP_LT_OQ>(q, _mm256_set1_pd(self.low)));
+                let a = _mm_blendv_epi8(
+                    _mm_sub_epi32(lo, low32(minus)),
+                    _mm_set1_epi32(n as i32),
+                    low32(below_low),
+                );
+                // The prefix sums of the steps `a` (a ≤ n, so step `a` exists).
+                let at = lanes(a);
+                let sum = |k: usize| {
+                    // SAFETY: a ≤ n < steps.len().
+                    unsafe { self.steps.get_unchecked(at[k] as usize)[1] }
+                };
+                let prefix = _mm256_setr_pd(sum(0), sum(1), sum(2), sum(3));
+                let above = _mm256_cvtepi32_pd(a);
                 // As `served`: q × above + (total − the sum of the loads above); the total at
                 // or above the peak, 0 at or below 0.
                 let served = _mm256_add_pd(_mm256_mul_pd(q, above), _mm256_sub_pd(total, prefix));
@@ -478,11 +504,10 @@ impl Ldc {
         }
     }
 
-    /// The guide buckets of four capacities, as [`Ldc::bucket`], four to an instruction;
-    /// clamped to the guide for any value, also one that reads no guide.
+    /// [`Ldc::buckets4`] as four 32-bit integers in a 128-bit vector.
     #[cfg(target_arch = "x86_64")]
     #[target_feature(enable = "avx2")]
-    fn buckets4(&self, q: std::arch::x86_64::__m256d) -> [usize; 4] {
+    fn buckets4_epi32(&self, q: std::arch::x86_64::__m256d) -> std::arch::x86_64::__m128i {
         use std::arch::x86_64::*;
         let x = _mm256_mul_pd(
             _mm256_sub_pd(_mm256_set1_pd(self.peak), q),
@@ -492,14 +517,15 @@ impl Ldc {
             _mm256_min_pd(x, _mm256_set1_pd((GUIDE - 1) as f64)),
             _mm256_setzero_pd(),
         );
-        let b = _mm256_cvttpd_epi32(x);
-        [
-            _mm_extract_epi32::<0>(b),
-            _mm_extract_epi32::<1>(b),
-            _mm_extract_epi32::<2>(b),
-            _mm_extract_epi32::<3>(b),
-        ]
-        .map(|j| j as usize & (GUIDE - 1))
+        _mm_and_si128(_mm256_cvttpd_epi32(x), _mm_set1_epi32((GUIDE - 1) as i32))
+    }
+
+    /// The guide buckets of four capacities, as [`Ldc::bucket`], four to an instruction;
+    /// clamped to the guide for any value, also one that reads no guide.
+    #[cfg(target_arch = "x86_64")]
+    #[target_feature(enable = "avx2")]
+    fn buckets4(&self, q: std::arch::x86_64::__m256d) -> [usize; 4] {
+        lanes(self.buckets4_epi32(q)).map(|j| j as usize)
     }
 
     /// The guide, if searches for `capacities` read it: not when every one of them is at or
@@ -642,6 +668,27 @@ impl Ldc {
     pub fn loads(&self) -> &[f64] {
         &self.sorted_desc
     }
+}
+
+/// The four 32-bit integers of a 128-bit vector.
+#[cfg(target_arch = "x86_64")]
+#[target_feature(enable = "avx2")]
+fn lanes(v: std::arch::x86_64::__m128i) -> [u32; 4] {
+    let mut out = [0u32; 4];
+    // SAFETY: 16 bytes written to the 16 bytes of `out`.
+    unsafe { std::arch::x86_64::_mm_storeu_si128(out.as_mut_ptr().cast(), v) };
+    out
+}
+
+/// The low 32 bits of each of four 64-bit integers, as four 32-bit integers.
+#[cfg(target_arch = "x86_64")]
+#[target_feature(enable = "avx2")]
+fn low32(v: std::arch::x86_64::__m256i) -> std::arch::x86_64::__m128i {
+    use std::arch::x86_64::*;
+    _mm256_castsi256_si128(_mm256_permutevar8x32_epi32(
+        v,
+        _mm256_setr_epi32(0, 2, 4, 6, 0, 0, 0, 0),
+    ))
 }
 
 /// Four numbers in a 256-bit vector.
