@@ -154,7 +154,7 @@ pub struct SchemaArgs {
     #[arg(value_enum)]
     pub kind: SchemaKind,
 
-    /// Write the schema to FILE instead of stdout (replaced atomically).
+    /// Write the schema to FILE instead of stdout (replaced atomically; `-` is stdout).
     #[arg(long, short, value_name = "FILE")]
     pub output: Option<PathBuf>,
 }
@@ -300,7 +300,7 @@ pub struct CatalogCheckArgs {
     #[arg(long, short, value_enum, default_value = "table")]
     pub format: Format,
 
-    /// Write the output to FILE instead of stdout (replaced atomically).
+    /// Write the output to FILE instead of stdout (replaced atomically; `-` is stdout).
     #[arg(long, short, value_name = "FILE")]
     pub output: Option<PathBuf>,
 }
@@ -338,7 +338,7 @@ pub struct ImportSkypilotArgs {
     #[arg(long, value_name = "DATE")]
     pub as_of: Option<String>,
 
-    /// Write the rows to FILE instead of stdout (replaced atomically).
+    /// Write the rows to FILE instead of stdout (replaced atomically; `-` is stdout).
     #[arg(long, short, value_name = "FILE")]
     pub output: Option<PathBuf>,
 }
@@ -352,7 +352,7 @@ pub struct OutputArgs {
 
     /// Write the output to FILE instead of stdout: a regular file is replaced atomically (a
     /// symbolic link is followed), a device or FIFO is written to directly; a read-only file is
-    /// refused.
+    /// refused; `-` is stdout.
     #[arg(long, short, value_name = "FILE")]
     pub output: Option<PathBuf>,
 

@@ -247,6 +247,12 @@ fn plan(path: &Path, flag: &str) -> Result<Plan, InputError> {
     }
 }
 
+/// The file an `--output` flag names, or None for stdout: without the flag, or with `-`, which
+/// names stdout as it does for most command-line tools.
+pub fn file(output: Option<&Path>) -> Option<&Path> {
+    output.filter(|p| p.as_os_str() != "-")
+}
+
 /// How `path` ends when, as written, it names a folder: `/` (a trailing separator) or `/.`;
 /// `None` for a path that may name a file. (`Path` drops both when it splits a path into
 /// components, so `x.json/` would otherwise be the file `x.json`.)

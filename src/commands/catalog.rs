@@ -16,7 +16,7 @@ use tcosim::report::catalog::{self as render, Shown};
 use tcosim::timeline::{YearMonth, parse_date};
 
 pub fn list(args: CatalogListArgs) -> Result<(), Failure> {
-    let out = args.out.output.as_deref();
+    let out = crate::output::file(args.out.output.as_deref());
     check_outputs(out, None, &catalog_inputs(&args.out.catalog))?;
     let catalog = Catalog::load(&args.out.catalog)?;
     let mut listing = listing::list(&catalog, args.kind);
@@ -32,7 +32,7 @@ pub fn list(args: CatalogListArgs) -> Result<(), Failure> {
 
 pub fn show(args: CatalogShowArgs) -> Result<(), Failure> {
     let dirs = &args.out.catalog;
-    let out = args.out.output.as_deref();
+    let out = crate::output::file(args.out.output.as_deref());
     check_outputs(out, None, &catalog_inputs(dirs))?;
     let catalog = Catalog::load(dirs)?;
     let rows = fields::rows(&catalog);
@@ -91,7 +91,7 @@ pub fn check(args: CatalogCheckArgs, quiet: bool) -> Result<Checked, Failure> {
         })?,
         None => today(),
     };
-    let out = args.output.as_deref();
+    let out = crate::output::file(args.output.as_deref());
     check_outputs(out, None, &catalog_inputs(&args.dirs))?;
     let catalog = Catalog::load(&args.dirs)?;
     let options = Options {
@@ -186,7 +186,7 @@ pub fn import_skypilot(args: ImportSkypilotArgs, quiet: bool) -> Result<(), Fail
             ),
         );
     }
-    let out = args.output.as_deref();
+    let out = crate::output::file(args.output.as_deref());
     check_outputs(out, None, &[("the SkyPilot catalog", args.file.clone())])?;
     let shown = args.file.display().to_string();
     let text = tcosim::limits::read_text(

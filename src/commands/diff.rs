@@ -26,7 +26,7 @@ enum Side {
 }
 
 pub fn diff(args: DiffArgs, quiet: bool) -> Result<(), Failure> {
-    let out = args.out.output.as_deref();
+    let out = crate::output::file(args.out.output.as_deref());
     let catalog = Catalog::load(&args.out.catalog)?;
     let old = read_side(&args.old, &catalog)?;
     let new = read_side(&args.new, &catalog)?;

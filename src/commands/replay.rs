@@ -297,7 +297,7 @@ fn pricing(catalog: &Catalog, id: &str) -> Result<Pricing, InputError> {
 pub fn replay(args: ReplayArgs, quiet: bool) -> Result<(), Failure> {
     let (clusters, burst, pricing, scenario_read) = setup(&args, quiet)?;
     let cluster = clusters[0];
-    let out = args.out.output.as_deref();
+    let out = crate::output::file(args.out.output.as_deref());
     if clusters.len() > 1 && args.report.is_some() {
         return Err(
             InputError::new("--report", "a report folder of several cluster sizes")

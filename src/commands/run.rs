@@ -26,7 +26,7 @@ pub fn run(mut args: RunArgs, quiet: bool) -> Result<(), Failure> {
         );
     }
     let loaded = Loaded::read(args.scenario.as_deref(), &args.out.catalog)?;
-    let output = args.out.output.as_deref();
+    let output = crate::output::file(args.out.output.as_deref());
     let read = [
         scenario_inputs(args.scenario.as_deref(), &loaded),
         inputs("a policy file", &args.policy),

@@ -7,7 +7,7 @@ use crate::commands::shared::{check_outputs, emit};
 use tcosim::report::json_schema;
 
 pub fn schema(args: SchemaArgs) -> Result<(), Failure> {
-    let out = args.output.as_deref();
+    let out = crate::output::file(args.output.as_deref());
     check_outputs(out, None, &[])?;
     let schema = match args.kind {
         SchemaKind::Scenario => json_schema::scenario(),

@@ -10,7 +10,7 @@ use tcosim::run::Loaded;
 /// `tcosim sensitivity`: needs at least one uncertain input.
 pub fn sensitivity(args: SensitivityArgs, quiet: bool) -> Result<(), Failure> {
     let loaded = Loaded::read(args.scenario.as_deref(), &args.out.catalog)?;
-    let output = args.out.output.as_deref();
+    let output = crate::output::file(args.out.output.as_deref());
     let read = [
         scenario_inputs(args.scenario.as_deref(), &loaded),
         catalog_inputs(&args.out.catalog),

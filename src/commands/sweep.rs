@@ -18,7 +18,7 @@ pub fn sweep(args: SweepArgs, quiet: bool) -> Result<(), Failure> {
     let plan = loaded.sweep_plan()?;
     let samples = plan.objective == tcosim::montecarlo::sweep::Objective::P90PvCost;
     let policies = loaded.policies(&args.policy, samples)?;
-    let output = args.out.output.as_deref();
+    let output = crate::output::file(args.out.output.as_deref());
     let read = [
         scenario_inputs(args.scenario.as_deref(), &loaded),
         inputs("a policy file", &args.policy),

@@ -64,6 +64,73 @@ fn the_null_device_is_written_and_stays_a_device() {
     assert!(meta.file_type().is_char_device(), "/dev/null was replaced");
 }
 
+/// `--output -` is standard output, for every command with `--output`, and writes no file
+/// named `-`; `./-` is such a file.
+#[test]
+fn a_dash_is_standard_output() {
+    let scratch = Scratch::new();
+    let run_in = |args: &[&str]| {
+        std::process::Command::new(env!("CARGO_BIN_EXE_tcosim"))
+            .current_dir(scratch.dir.path())
+            .args(args)
+            .output()
+            .unwrap()
+    };
+    let startup = repo().join(STARTUP);
+    let startup = startup.to_str().unwrap();
+    let fleet = repo().join(FLEET);
+    let fleet = fleet.to_str().unwrap();
+    let cases: [(&[&str], &[&str]); 4] = [
+        (
+            &["run", startup, "--format", "json", "--output", "-"],
+            &["run", startup, "--format", "json"],
+        ),
+        (
+            &["sensitivity", fleet, "-f", "csv", "-o", "-"],
+            &["sensitivity", fleet, "-f", "csv"],
+        ),
+        (
+            &["schema", "scenario", "--output", "-"],
+            &["schema", "scenario"],
+        ),
+        (
+            &["catalog", "list", "accelerators", "-o", "-"],
+            &["catalog", "list", "accelerators"],
+        ),
+    ];
+    for (with_dash, without) in cases {
+        let dash = run_in(with_dash);
+        assert_eq!(
+            dash.status.code(),
+            Some(0),
+            "{with_dash:?}: {}",
+            stderr(&dash)
+        );
+        let plain = run_in(without);
+        assert_eq!(
+            plain.status.code(),
+            Some(0),
+            "{without:?}: {}",
+            stderr(&plain)
+        );
+        assert!(!plain.stdout.is_empty());
+        assert!(
+            dash.stdout == plain.stdout,
+            "{with_dash:?} printed what {without:?} prints"
+        );
+        assert!(
+            entries(scratch.dir.path()).is_empty(),
+            "{with_dash:?} wrote a file"
+        );
+    }
+    let file = run_in(&["run", startup, "--format", "json", "--output", "./-"]);
+    assert_eq!(file.status.code(), Some(0), "{}", stderr(&file));
+    assert!(file.stdout.is_empty());
+    assert_eq!(entries(scratch.dir.path()), ["-"]);
+    let json = run_in(&["run", startup, "--format", "json"]).stdout;
+    assert!(std::fs::read(scratch.path("-")).unwrap() == json);
+}
+
 #[cfg(target_os = "linux")]
 #[test]
 fn dev_stdout_writes_to_standard_output() {
