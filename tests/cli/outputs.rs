@@ -69,12 +69,15 @@ fn the_null_device_is_written_and_stays_a_device() {
 #[test]
 fn a_dash_is_standard_output() {
     let scratch = Scratch::new();
+    // What a command that succeeds prints, run in the scratch folder.
     let run_in = |args: &[&str]| {
-        std::process::Command::new(env!("CARGO_BIN_EXE_tcosim"))
+        let out = std::process::Command::new(env!("CARGO_BIN_EXE_tcosim"))
             .current_dir(scratch.dir.path())
             .args(args)
             .output()
-            .unwrap()
+            .unwrap();
+        assert_eq!(out.status.code(), Some(0), "{args:?}: {}", stderr(&out));
+        out.stdout
     };
     let startup = repo().join(STARTUP);
     let startup = startup.to_str().unwrap();
@@ -99,23 +102,10 @@ fn a_dash_is_standard_output() {
         ),
     ];
     for (with_dash, without) in cases {
-        let dash = run_in(with_dash);
-        assert_eq!(
-            dash.status.code(),
-            Some(0),
-            "{with_dash:?}: {}",
-            stderr(&dash)
-        );
-        let plain = run_in(without);
-        assert_eq!(
-            plain.status.code(),
-            Some(0),
-            "{without:?}: {}",
-            stderr(&plain)
-        );
-        assert!(!plain.stdout.is_empty());
+        let (dash, plain) = (run_in(with_dash), run_in(without));
+        assert!(!plain.is_empty());
         assert!(
-            dash.stdout == plain.stdout,
+            dash == plain,
             "{with_dash:?} printed what {without:?} prints"
         );
         assert!(
@@ -123,11 +113,9 @@ fn a_dash_is_standard_output() {
             "{with_dash:?} wrote a file"
         );
     }
-    let file = run_in(&["run", startup, "--format", "json", "--output", "./-"]);
-    assert_eq!(file.status.code(), Some(0), "{}", stderr(&file));
-    assert!(file.stdout.is_empty());
+    assert!(run_in(&["run", startup, "--format", "json", "--output", "./-"]).is_empty());
     assert_eq!(entries(scratch.dir.path()), ["-"]);
-    let json = run_in(&["run", startup, "--format", "json"]).stdout;
+    let json = run_in(&["run", startup, "--format", "json"]);
     assert!(std::fs::read(scratch.path("-")).unwrap() == json);
 }
 
