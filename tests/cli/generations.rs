@@ -666,3 +666,44 @@ fn trends_are_projected_at_most_sixty_years() {
         ],
     );
 }
+
+/// An uncertain server price moves the option's own purchases, not the refresh's choice: with
+/// Acme 1 servers drawn at 10 to 20 USD, `best` would keep buying Acme 1 if the candidates
+/// took the drawn price, but buys at catalog prices (README "Uncertainty"), so every sample
+/// refreshes to Acme 2 as the deterministic run does (the same energy in every sample) while
+/// its first purchase costs next to nothing.
+#[test]
+fn an_uncertain_server_price_leaves_the_refresh_choice_at_catalog_prices() {
+    let text = scenario(
+        16.0,
+        TREND,
+        &owned("own", "refresh = { every_years = 2, to = \"best\" }"),
+    ) + "[[uncertain]]\npath = \"server[acme-1-8gpu].price_usd\"\ndistribution = \"uniform\"\n\
+         low = 10.0\nhigh = 20.0\n";
+    let out = run_with(&text, &["--samples", "64"]);
+    let own = option_named(&out, "own");
+    assert_eq!(
+        purchases(own)
+            .iter()
+            .map(|p| p.1.as_str())
+            .collect::<Vec<_>>(),
+        ["acme-1-8gpu", "acme-2-8gpu", "acme-2-8gpu"]
+    );
+    let sampled = out["montecarlo"]["options"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .find(|o| o["name"] == "own")
+        .expect("the option's statistics");
+    let energy = &sampled["metrics"]["energy_kwh"];
+    assert_eq!(number(energy, "sd"), 0.0);
+    assert_close(
+        number(energy, "mean"),
+        number(own, "energy_kwh"),
+        "energy in every sample",
+    );
+    // The first purchase, four servers at 10 to 20 USD instead of 100,000: the samples' PV
+    // is lower by nearly 400,000 less its resale at the first refresh.
+    let pv = number(own, "pv_cost");
+    assert!(number(&sampled["metrics"]["pv_cost"], "p95") < pv - 100_000.0);
+}
