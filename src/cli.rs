@@ -1,5 +1,6 @@
 //! Command-line types (clap only).
 
+use clap::builder::TypedValueParser;
 use clap::{Args, Parser, Subcommand};
 use std::path::PathBuf;
 use tcosim::report::Format;
@@ -459,8 +460,9 @@ pub struct ReportArgs {
     pub scenario: Option<PathBuf>,
 
     /// Report folder [default: reports/<scenario name as a slug>]; `--output` is the same flag,
-    /// the name every other command uses.
-    #[arg(long, short = 'o', value_name = "DIR", visible_alias = "output")]
+    /// the name every other command uses (`-`, standard output, cannot be a folder).
+    #[arg(long, short = 'o', value_name = "DIR", visible_alias = "output",
+          value_parser = clap::builder::OsStringValueParser::new().try_map(folder))]
     pub out: Option<PathBuf>,
 
     /// Layer the catalog files of DIR over the built-in catalogs (repeatable).
@@ -568,8 +570,9 @@ pub struct ReplayArgs {
     pub trim_end: Option<i64>,
 
     /// Also write a report folder DIR (summary in Markdown, JSON and CSV, wait-time,
-    /// utilisation and queue charts as SVG and PNG), atomically.
-    #[arg(long, value_name = "DIR")]
+    /// utilisation and queue charts as SVG and PNG), atomically (not `-`, standard output).
+    #[arg(long, value_name = "DIR",
+          value_parser = clap::builder::OsStringValueParser::new().try_map(folder))]
     pub report: Option<PathBuf>,
 
     /// Check the `[[policy]]` tables of FILE against the replay's figures (repeatable); any
@@ -579,4 +582,16 @@ pub struct ReplayArgs {
 
     #[command(flatten)]
     pub out: OutputArgs,
+}
+
+/// A report folder: any path but `-`, which names standard output where a command writes a
+/// file (`--output -`) and cannot hold a folder.
+fn folder(path: std::ffi::OsString) -> Result<PathBuf, String> {
+    if path == "-" {
+        return Err(
+            "`-` is standard output, which cannot hold a report folder (`./-` names a folder called `-`)"
+                .into(),
+        );
+    }
+    Ok(PathBuf::from(path))
 }

@@ -117,6 +117,30 @@ fn a_dash_is_standard_output() {
     assert_eq!(entries(scratch.dir.path()), ["-"]);
     let json = run_in(&["run", startup, "--format", "json"]);
     assert!(std::fs::read(scratch.path("-")).unwrap() == json);
+    // A report folder cannot be standard output (refused before any file is read).
+    std::fs::remove_file(scratch.path("-")).unwrap();
+    let folders: [&[&str]; 3] = [
+        &["report", startup, "--out", "-"],
+        &["report", startup, "--output", "-"],
+        &["replay", "jobs.csv", "--nodes", "2", "--report", "-"],
+    ];
+    for args in folders {
+        let refused = std::process::Command::new(env!("CARGO_BIN_EXE_tcosim"))
+            .current_dir(scratch.dir.path())
+            .args(args)
+            .output()
+            .unwrap();
+        assert_eq!(refused.status.code(), Some(EXIT_INPUT), "{args:?}");
+        assert!(
+            stderr(&refused).contains("`-` is standard output, which cannot hold a report folder"),
+            "{}",
+            stderr(&refused)
+        );
+        assert!(
+            entries(scratch.dir.path()).is_empty(),
+            "{args:?} wrote nothing"
+        );
+    }
 }
 
 #[cfg(target_os = "linux")]
