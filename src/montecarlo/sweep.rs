@@ -634,6 +634,18 @@ fn axis(
                 ))
                 .found(shown));
         }
+        // As the scenario's `refresh_years`: none (0), or from a month (1/12) up.
+        if field == Field::RefreshYears && *v > 0.0 && *v < 1.0 / 12.0 {
+            let below = |x: f64| x > 0.0 && x < 1.0 / 12.0;
+            let key = match p.from {
+                _ if p.values.is_some() => "values",
+                Some(from) if below(from) => "from",
+                _ => "step",
+            };
+            return Err(bad(key, format!("sweep value {v} is out of range"))
+                .expected("0 (no refresh) or 1/12 to 50 years, as `refresh_years` in an option")
+                .found(format!("{v}")));
+        }
         if field == Field::Gpus {
             let per = opt.owned.as_ref().map(|w| w.gpus_per_server).unwrap_or(1);
             if !(*v as u32).is_multiple_of(per) {

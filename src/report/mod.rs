@@ -786,9 +786,31 @@ pub fn input_value(v: f64) -> String {
     }
 }
 
+/// An input value as [`input_value`] shows it, or to the last digit where that rounding would
+/// show another number: the values of a sweep's axis, each shown as itself (1e-10 as
+/// 0.0000000001, not as 0 beside the 0 it differs from).
+pub fn exact_input_value(v: f64) -> String {
+    let shown = input_value(v);
+    if shown.replace(',', "").parse::<f64>() == Ok(v) {
+        shown
+    } else {
+        format!("{v}")
+    }
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn sweep_values_are_shown_as_themselves() {
+        assert_eq!(exact_input_value(0.0), "0");
+        assert_eq!(exact_input_value(-0.0), "0");
+        assert_eq!(exact_input_value(1e-10), "0.0000000001");
+        assert_eq!(exact_input_value(0.25), "0.25");
+        assert_eq!(exact_input_value(0.123456), "0.123456");
+        assert_eq!(exact_input_value(12_000.0), "12,000");
+    }
 
     #[test]
     fn numbers_are_grouped_and_rounded() {

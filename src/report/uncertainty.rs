@@ -364,7 +364,7 @@ pub fn sweep(
                         .axes
                         .iter()
                         .zip(&p.values)
-                        .map(|(a, v)| a.show(*v, super::input_value))
+                        .map(|(a, v)| a.show(*v, super::exact_input_value))
                         .collect();
                     r.extend([
                         money(p.objective),
@@ -389,7 +389,7 @@ pub fn sweep(
                 .axes
                 .iter()
                 .zip(&best.values)
-                .map(|(a, v)| format!("{} = {}", a.path, a.show(*v, super::input_value)))
+                .map(|(a, v)| format!("{} = {}", a.path, a.show(*v, super::exact_input_value)))
                 .collect();
             let title = if s.optimum_serves() {
                 format!(

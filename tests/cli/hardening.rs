@@ -954,6 +954,59 @@ fn values_in_sweeps_and_demand_distributions_are_shown_as_they_are() {
     );
 }
 
+/// A swept `refresh_years` between 0 and a month is refused as it is in an option (it was
+/// priced as a refresh every month and shown as 0), listed or on a grid; distinct values of an
+/// axis are shown as themselves in the table and in Markdown, tiny ones too.
+#[test]
+fn sweep_values_below_a_month_are_refused_and_tiny_values_are_shown() {
+    let dir = Scratch::new();
+    let sweep = |field: &str, grid: &str| {
+        format!(
+            "{BASE}\n[sweep]\nobjective = \"pv_cost\"\n[[sweep.parameter]]\n\
+             path = \"option[mix].{field}\"\n{grid}\n"
+        )
+    };
+    let path = dir.write(
+        "listed.toml",
+        &sweep("refresh_years", "values = [0, 1e-9, 2]"),
+    );
+    rejected(
+        &[arg("sweep"), arg(&path)],
+        &[
+            "sweep value 0.000000001 is out of range",
+            "key: `sweep.parameter[0].values`",
+            "expected: 0 (no refresh) or 1/12 to 50 years",
+        ],
+    );
+    let path = dir.write(
+        "grid.toml",
+        &sweep("refresh_years", "from = 0\nto = 0.2\nstep = 0.05"),
+    );
+    rejected(
+        &[arg("sweep"), arg(&path)],
+        &[
+            "sweep value 0.05 is out of range",
+            "key: `sweep.parameter[0].step`",
+        ],
+    );
+    // 1/12 itself, as in an option, is a refresh every month.
+    let path = dir.write(
+        "month.toml",
+        &sweep("refresh_years", "values = [0, 0.0833333333333333333]"),
+    );
+    success([arg("sweep"), arg(&path), arg("-q")]);
+    let path = dir.write(
+        "tiny.toml",
+        &sweep("committed_share", "values = [0, 1e-10, 4e-10]"),
+    );
+    for format in ["table", "markdown"] {
+        let out = success([arg("sweep"), arg(&path), arg("--format"), arg(format)]);
+        for shown in ["0.0000000001", "0.0000000004"] {
+            assert!(out.contains(shown), "{format} shows {shown}:\n{out}");
+        }
+    }
+}
+
 /// A missing top-level field is reported at the top of the file without naming the entry that
 /// happens to be there as its key.
 #[test]
