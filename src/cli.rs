@@ -162,7 +162,8 @@ pub struct SchemaArgs {
 
 #[derive(Debug, Args)]
 pub struct InitArgs {
-    /// File to write [default: stdout]; an existing file is refused without `--force`.
+    /// File to write [default: stdout; `-` is stdout]; an existing file is refused without
+    /// `--force`.
     pub file: Option<PathBuf>,
 
     /// The example the starter is made from.

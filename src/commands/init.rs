@@ -40,11 +40,13 @@ const FILE_ARG: &str = "[FILE]";
 
 pub fn init(args: InitArgs) -> Result<(), Failure> {
     let text = text(args.preset);
-    let Some(path) = &args.file else {
+    // Without FILE, or with `-`, the starter is printed.
+    let Some(path) = crate::output::file(args.file.as_deref()) else {
         return crate::output::emit(&[], Some(&text));
     };
-    // A folder is refused as one by the check below, with or without `--force`.
-    if path.exists() && !path.is_dir() && !args.force {
+    // A folder is refused as one by the check below, with or without `--force`; a device or a
+    // FIFO (`/dev/stdout` on a terminal or a pipe) is written to as `--output` writes to it.
+    if path.is_file() && !args.force {
         return Err(
             InputError::new(path.display().to_string(), "the file exists")
                 .expected("a new file, or `--force` to replace it")

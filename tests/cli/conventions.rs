@@ -75,7 +75,7 @@ fn report_takes_output_like_every_other_command() {
 }
 
 /// Every preset of `tcosim init` runs as written, from a folder of its own; stdout without a
-/// file; an existing file is refused unless `--force`.
+/// file or with `-`; an existing file is refused unless `--force`.
 #[test]
 fn init_writes_starters_that_run_as_written() {
     let dir = Scratch::new();
@@ -100,6 +100,18 @@ fn init_writes_starters_that_run_as_written() {
         printed,
         std::fs::read_to_string(dir.path("enterprise.toml")).expect("written")
     );
+    // `-` is standard output, as for `--output`: printed, and no file named `-` written.
+    let dashed = std::process::Command::new(env!("CARGO_BIN_EXE_tcosim"))
+        .current_dir(dir.dir.path())
+        .args(["init", "-"])
+        .output()
+        .unwrap();
+    assert_eq!(dashed.status.code(), Some(0), "{}", stderr(&dashed));
+    assert_eq!(String::from_utf8(dashed.stdout).unwrap(), printed);
+    assert!(!dir.path("-").exists(), "init - wrote no file named `-`");
+    // A device is written to, not refused as an existing file.
+    #[cfg(unix)]
+    assert!(success(["init", "/dev/null"]).is_empty());
     let existing = dir.path("startup.toml");
     let out = output([OsStr::new("init"), arg(&existing)]);
     assert_eq!(out.status.code(), Some(2));
