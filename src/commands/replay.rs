@@ -3,7 +3,8 @@
 
 use crate::cli::ReplayArgs;
 use crate::commands::shared::{
-    broken_policies, catalog_inputs, check_outputs, emit, inputs, scenario_inputs, warn,
+    broken_policies, catalog_inputs, check_outputs, emit, inputs, refuse_inputs_inside,
+    scenario_inputs, warn,
 };
 use crate::output::{self, Input, Out};
 use crate::{Failure, interrupt};
@@ -346,6 +347,8 @@ pub fn replay(args: ReplayArgs, quiet: bool) -> Result<(), Failure> {
         source: args.trace.display().to_string(),
     };
     if let Some(dest) = &report {
+        // Replacing the folder deletes what its manifest lists: never a file this command reads.
+        refuse_inputs_inside(dest, &read)?;
         // Refused before the work rather than after it; checked again when the folder is swapped.
         folder::check(dest, &origin)?;
     }

@@ -1,7 +1,8 @@
 //! `tcosim report`: the decision report folder of a scenario, written atomically.
 
 use super::shared::{
-    broken_policies, check_samples, size_global_pool, warn, with_progress, with_threads,
+    broken_policies, catalog_inputs, check_samples, inputs, refuse_inputs_inside, scenario_inputs,
+    size_global_pool, warn, with_progress, with_threads,
 };
 use super::sweep::run_sweep;
 use crate::cli::ReportArgs;
@@ -43,6 +44,12 @@ pub fn report(args: ReportArgs, quiet: bool) -> Result<(), Failure> {
         None => REPORT_SAMPLES,
     };
     let policies = loaded.policies(&args.policy, samples > 0)?;
+    let read = [
+        scenario_inputs(args.scenario.as_deref(), &loaded),
+        inputs("a policy file", &args.policy),
+        catalog_inputs(&args.catalog),
+    ]
+    .concat();
     let mut run = loaded.simulate()?;
     for w in &run.warnings {
         warn(quiet, w);
@@ -52,6 +59,8 @@ pub fn report(args: ReportArgs, quiet: bool) -> Result<(), Failure> {
         None => Destination::default_for(&run),
     };
     let origin = Origin::of(&run);
+    // Replacing the folder deletes what its manifest lists: never a file this command reads.
+    refuse_inputs_inside(&dest, &read)?;
     // Refused before the work rather than after it; checked again when the folder is swapped.
     folder::check(&dest, &origin)?;
     let seed = args.sampling.seed;

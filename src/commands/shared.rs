@@ -254,3 +254,37 @@ pub fn with_progress<T>(
     bar.finish_and_clear();
     result
 }
+
+/// Refuses a report folder that holds a file the command reads (the scenario, a profile, a
+/// policy or catalog file): a report replaces its folder, deleting the files its manifest
+/// lists, and a manifest could list that file.
+pub fn refuse_inputs_inside(
+    dest: &tcosim::report::folder::Destination,
+    read: &[Input],
+) -> Result<(), InputError> {
+    let Ok(folder) = std::fs::canonicalize(&dest.path) else {
+        // No folder yet: nothing in it to delete.
+        return Ok(());
+    };
+    for (what, path) in read {
+        if let Ok(file) = std::fs::canonicalize(path)
+            && file.starts_with(&folder)
+        {
+            return Err(InputError::new(
+                dest.flag,
+                format!("the report folder holds {what} that this command reads"),
+            )
+            .expected("a report folder apart from the files the command reads")
+            .found(format!(
+                "`{}` in `{}`",
+                tcosim::limits::printable(&path.display().to_string()),
+                tcosim::limits::printable(&dest.path.display().to_string())
+            ))
+            .hint(format!(
+                "choose another folder with `{}`, or move the file out of this one",
+                dest.flag
+            )));
+        }
+    }
+    Ok(())
+}

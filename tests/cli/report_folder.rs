@@ -155,6 +155,36 @@ fn a_manifest_that_is_not_ours_is_refused() {
     );
 }
 
+/// A report folder that holds the scenario being read is refused, also when a manifest lists
+/// that file among the report's: replacing the folder would delete it.
+#[test]
+fn a_folder_that_holds_the_scenario_is_refused_whatever_its_manifest_lists() {
+    let scratch = Scratch::new();
+    let scenario = scratch.write("out/s.toml", BASE);
+    scratch.write(
+        &format!("out/{MANIFEST}"),
+        "{\"tcosim_report\": 1, \"scenario\": {\"name\": \"test scenario\", \"source\": \"s.toml\"}, \"files\": [\"s.toml\"]}",
+    );
+    let out = scratch.path("out");
+    let before = tree(scratch.dir.path());
+    rejected(
+        &[
+            arg("report"),
+            arg(&scenario),
+            arg("--out"),
+            arg(&out),
+            arg("--samples"),
+            arg("0"),
+        ],
+        &[
+            "--out: the report folder holds the scenario that this command reads",
+            "s.toml` in `",
+            "hint: choose another folder with `--out`",
+        ],
+    );
+    assert!(tree(scratch.dir.path()) == before, "nothing changed");
+}
+
 #[cfg(unix)]
 #[test]
 fn an_out_path_that_is_a_link_is_refused() {
