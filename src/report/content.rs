@@ -337,7 +337,7 @@ fn sweep_section(run: &Run, s: &Sweep) -> Section {
         .axes
         .iter()
         .zip(&best.values)
-        .map(|(a, v)| format!("`{}` = {}", a.path, a.show(*v, super::input_value)))
+        .map(|(a, v)| format!("`{}` = {}", a.path, a.show(*v, super::exact_input_value)))
         .collect();
     let mut objective = super::uncertainty::objective_name(s.objective).to_string();
     if s.objective == Objective::P90PvCost {

@@ -8,7 +8,7 @@
 
 use super::charts::{option_color_hex, option_color_name, option_labels};
 use super::folder::Analyses;
-use super::{input_value, money};
+use super::{exact_input_value, money};
 use crate::montecarlo::sweep::Sweep;
 use crate::run::Run;
 
@@ -336,7 +336,7 @@ fn sweep(run: &Run, s: &Sweep) -> Option<ReportChart> {
         categories: axis
             .values
             .iter()
-            .map(|v| axis.show(*v, input_value))
+            .map(|v| axis.show(*v, exact_input_value))
             .collect(),
         y_title: unit(cur, word),
         series: vec![(
@@ -346,7 +346,11 @@ fn sweep(run: &Run, s: &Sweep) -> Option<ReportChart> {
         )],
     };
     let best = &s.points[s.best];
-    let at = format!("{} = {}", axis.path, axis.show(best.values[0], input_value));
+    let at = format!(
+        "{} = {}",
+        axis.path,
+        axis.show(best.values[0], exact_input_value)
+    );
     let what = if s.optimum_serves() {
         format!("The optimum is at {at} ({cur} {})", money(best.objective))
     } else {

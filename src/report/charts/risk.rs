@@ -7,8 +7,8 @@ use super::*;
 use crate::montecarlo::engine::MonteCarlo;
 use crate::montecarlo::sensitivity::Sensitivity;
 use crate::montecarlo::sweep::{Field, Sweep};
-use crate::report::input_value;
 use crate::report::money;
+use crate::report::{exact_input_value, input_value};
 
 /// The P10 and P90 ends of the tornado's bars (Paul Tol's muted scheme, not option colours).
 const AT_P10: RGBColor = TOL_MUTED[1];
@@ -567,7 +567,7 @@ impl<'a> SweepChart<'a> {
             .axes
             .iter()
             .zip(&self.s.points[self.s.best].values)
-            .map(|(a, v)| format!("{} = {}", short(&a.path), a.show(*v, input_value)))
+            .map(|(a, v)| format!("{} = {}", short(&a.path), a.show(*v, exact_input_value)))
             .collect::<Vec<_>>()
             .join(", ")
     }
@@ -664,7 +664,7 @@ impl Spec for SweepChart<'_> {
                         format!(
                             "{} = {}",
                             short(&a.path),
-                            a.show(v.unwrap_or(0.0), input_value)
+                            a.show(v.unwrap_or(0.0), exact_input_value)
                         ),
                         Swatch::Dot(*c),
                     )
