@@ -72,14 +72,21 @@ impl Figures {
     }
 
     /// The figures of a JSON result of `tcosim run --format json` (schema version 2 or 3: 3
-    /// adds what diff does not read), held to what a run writes: no object has a key twice,
-    /// every text shown is a printable name (as in a scenario), each option name is there once,
-    /// and every figure is within [`MAX_JSON_FIGURE`]. Errors name the key (and the line and
-    /// column of a syntax error or a repeated key).
+    /// adds what diff does not read), held to what a run writes: no object has a key twice;
+    /// `scenario` has a name, a currency and a horizon of 1 to 600 months; every option has a
+    /// name (once), a kind, its figures as numbers (`cost_per_gpu_hour` may be `null`; unmet
+    /// GPU-hours, energy and carbon are not negative) and one monthly row per month of the
+    /// horizon; the verdict's winner is `null` or one of the options; every text is a printable
+    /// name (as in a scenario) and every figure is within [`MAX_JSON_FIGURE`]. Errors name the
+    /// key (and the line and column of a syntax error or a repeated key).
+    ///
+    /// A month's cost is `paid_at_start + paid_at_end`, as the run adds it (so after tax in the
+    /// after-tax view), or `cash_out + unserved` in a result of version 2 written before those
+    /// two fields.
     ///
     /// The document is walked once and only what diff reads is kept (see [`Keep`]): beside the
-    /// text, about 150 bytes a monthly row (a result of 1,000 options over 600 months, 454 MB,
-    /// is read in under 3 s and 620 MB on the development machine).
+    /// text, about 150 bytes a monthly row (a result of 1,000 options over 600 months, 466 MB,
+    /// is read in 3.5–3.7 s and 630 MB on the development machine).
     pub fn from_json(display: &str, text: &str) -> Result<Figures, InputError> {
         let bad = |what: &str| {
             InputError::new(display, "not a JSON result of `tcosim run --format json`")
@@ -100,34 +107,24 @@ impl Figures {
                 None => "no `schema_version`".to_string(),
             }));
         }
-        let num = |v: &Node, key: &str, at: String| -> Result<f64, InputError> {
-            match v.get(key).and_then(Node::as_f64) {
-                Some(x) => figure(display, key, x, at),
-                None => Err(bad(&format!("`{key}` is not a number")).at_key(at)),
-            }
-        };
-        let name = |v: &Node, key: &str, at: &str| -> Result<String, InputError> {
-            let s = v.get(key).and_then(Node::as_str).unwrap_or("");
-            crate::limits::check_field(s, false, true).map_err(|why| {
-                InputError::new(display, format!("`{key}` holds {why}"))
-                    .at_key(at)
-                    .expected("a name of printable characters, as a run writes it")
-                    .found(format!("`{}`", crate::limits::printable(s)))
-            })?;
-            Ok(s.to_string())
-        };
-        let mut options = Vec::new();
+        let r = ResultReader { display };
+        let scenario = r.object(&doc, "scenario", "scenario")?;
+        let scenario_name = r.name(scenario, "name", "scenario.name")?;
+        let currency = r.name(scenario, "currency", "scenario.currency")?;
+        let horizon = r.horizon(scenario)?;
+        let verdict = r.object(&doc, "verdict", "verdict")?;
+        let listed = r.list(&doc, "options", "options")?;
+        if listed.is_empty() {
+            return Err(r.wrong("options", "at least one option, as a run writes them", "[]"));
+        }
+        let mut options = Vec::with_capacity(listed.len());
         let mut seen = std::collections::HashMap::new();
-        let listed = doc
-            .get("options")
-            .and_then(Node::as_list)
-            .ok_or_else(|| bad("no `options` array"))?;
         for (i, o) in listed.iter().enumerate() {
             let at = |key: &str| format!("options[{i}].{key}");
-            if o.get("name").and_then(Node::as_str).is_none() {
-                return Err(bad("an option without a name").at_key(at("name")));
+            if !matches!(o, Node::Object(_)) {
+                return Err(r.wrong(&format!("options[{i}]"), "an object", &o.shown()));
             }
-            let option = name(o, "name", &at("name"))?;
+            let option = r.name(o, "name", &at("name"))?;
             if let Some(first) = seen.insert(option.clone(), i) {
                 return Err(
                     InputError::new(display, format!("duplicate option name `{option}`"))
@@ -136,48 +133,99 @@ impl Figures {
                         .found(format!("`{option}` again, first at options[{first}].name")),
                 );
             }
-            let monthly = o.get("monthly").and_then(Node::as_list).unwrap_or(&[]);
+            let kind = r.name(o, "kind", &at("kind"))?;
+            if !["onprem", "cloud", "hybrid"].contains(&kind.as_str()) {
+                return Err(r.wrong(
+                    &at("kind"),
+                    "`onprem`, `cloud` or `hybrid`",
+                    &format!("`{}`", crate::limits::printable(&kind)),
+                ));
+            }
+            let monthly = r.list(o, "monthly", &at("monthly"))?;
+            if monthly.len() != horizon {
+                return Err(r.wrong(
+                    &at("monthly"),
+                    &format!("one row per month of `scenario.horizon_months`, {horizon}"),
+                    &format!("{} rows", monthly.len()),
+                ));
+            }
             let mut months = Vec::with_capacity(monthly.len());
+            let mut running = 0.0;
             for (m, month) in monthly.iter().enumerate() {
                 let at = |key: &str| format!("options[{i}].monthly[{m}].{key}");
-                let unserved = if month.get("unserved").and_then(Node::as_f64).is_some() {
-                    num(month, "unserved", at("unserved"))?
-                } else {
-                    0.0
+                if !matches!(month, Node::Object(_)) {
+                    return Err(r.wrong(
+                        &format!("options[{i}].monthly[{m}]"),
+                        "an object",
+                        &month.shown(),
+                    ));
+                }
+                let cash = r.number(month, "cash_out", &at("cash_out"))?;
+                let unserved = r.number(month, "unserved", &at("unserved"))?;
+                let cost = match (month.get("paid_at_start"), month.get("paid_at_end")) {
+                    (None, None) => cash + unserved,
+                    _ => {
+                        r.number(month, "paid_at_start", &at("paid_at_start"))?
+                            + r.number(month, "paid_at_end", &at("paid_at_end"))?
+                    }
                 };
-                months.push(num(month, "cash_out", at("cash_out"))? + unserved);
+                months.push(cost);
+                running += cost;
+                if running.abs() > MAX_JSON_FIGURE {
+                    return Err(r.wrong(
+                        &format!("options[{i}].monthly[{m}]"),
+                        &format!(
+                            "months whose costs add up to a figure a run can write, from -{0} to {0}",
+                            crate::error::written(MAX_JSON_FIGURE)
+                        ),
+                        &format!("{} by this month", crate::error::written(running)),
+                    ));
+                }
             }
-            let cost_per_gpu_hour = o
-                .get("cost_per_gpu_hour")
-                .and_then(Node::as_f64)
-                .is_some()
-                .then(|| num(o, "cost_per_gpu_hour", at("cost_per_gpu_hour")))
-                .transpose()?;
+            let cost_per_gpu_hour = match o.get("cost_per_gpu_hour") {
+                Some(Node::Null) => None,
+                Some(Node::Number(_)) => {
+                    Some(r.number(o, "cost_per_gpu_hour", &at("cost_per_gpu_hour"))?)
+                }
+                _ => {
+                    return Err(r.wrong(
+                        &at("cost_per_gpu_hour"),
+                        "a number, or `null` for an option that serves nothing",
+                        &ResultReader::found(o, "cost_per_gpu_hour"),
+                    ));
+                }
+            };
             options.push(OptionFigures {
-                kind: name(o, "kind", &at("kind"))?,
-                pv_cost: num(o, "pv_cost", at("pv_cost"))?,
-                total_cost: num(o, "total_cost", at("total_cost"))?,
+                kind,
+                pv_cost: r.number(o, "pv_cost", &at("pv_cost"))?,
+                total_cost: r.number(o, "total_cost", &at("total_cost"))?,
                 cost_per_gpu_hour,
-                unmet_gpu_hours: num(o, "unmet_gpu_hours", at("unmet_gpu_hours"))?,
-                energy_kwh: num(o, "energy_kwh", at("energy_kwh"))?,
-                co2_t: num(o, "co2_t", at("co2_t"))?,
+                unmet_gpu_hours: r.amount(o, "unmet_gpu_hours", &at("unmet_gpu_hours"))?,
+                energy_kwh: r.amount(o, "energy_kwh", &at("energy_kwh"))?,
+                co2_t: r.amount(o, "co2_t", &at("co2_t"))?,
                 cumulative_cost: cumulative(months.into_iter()),
                 name: option,
             });
         }
-        let verdict = doc.get("verdict");
-        let winner = match verdict.and_then(|v| v.get("winner")) {
-            Some(Node::Text(_)) => Some(name(
-                verdict.unwrap_or(&Node::Null),
-                "winner",
-                "verdict.winner",
-            )?),
-            _ => None,
+        let winner = match verdict.get("winner") {
+            Some(Node::Null) => None,
+            _ => {
+                let winner = r.name(verdict, "winner", "verdict.winner")?;
+                if !seen.contains_key(&winner) {
+                    let mut names: Vec<&str> = options.iter().map(|o| o.name.as_str()).collect();
+                    names.truncate(5);
+                    return Err(r.wrong(
+                        "verdict.winner",
+                        &format!("`null` or the name of an option ({})", names.join(", ")),
+                        &format!("`{}`", crate::limits::printable(&winner)),
+                    ));
+                }
+                Some(winner)
+            }
         };
-        let scenario = doc.get("scenario").unwrap_or(&Node::Null);
         Ok(Figures {
-            scenario: name(scenario, "name", "scenario.name")?,
-            currency: name(scenario, "currency", "scenario.currency")?,
+            scenario: scenario_name,
+            currency,
             options,
             winner,
         })
@@ -209,6 +257,97 @@ fn figure(display: &str, key: &str, value: f64, at: String) -> Result<f64, Input
         .found(crate::error::written(value)))
 }
 
+/// Reads the values of a JSON result (`display`), each error naming its key path.
+struct ResultReader<'a> {
+    display: &'a str,
+}
+
+impl ResultReader<'_> {
+    /// The value at `at` is not what a run writes: `expected` instead of `found`.
+    fn wrong(&self, at: &str, expected: &str, found: &str) -> InputError {
+        InputError::new(
+            self.display,
+            format!(
+                "`{}` is not as `tcosim run --format json` writes it",
+                at.rsplit('.').next().unwrap_or(at)
+            ),
+        )
+        .at_key(at.to_string())
+        .expected(expected.to_string())
+        .found(found.to_string())
+    }
+
+    /// What a message shows of the value of `key` in `node`: the value, or that it is missing.
+    fn found(node: &Node, key: &str) -> String {
+        node.get(key)
+            .map_or_else(|| format!("no `{key}`"), Node::shown)
+    }
+
+    fn object<'n>(&self, node: &'n Node, key: &str, at: &str) -> Result<&'n Node, InputError> {
+        match node.get(key) {
+            Some(v @ Node::Object(_)) => Ok(v),
+            _ => Err(self.wrong(at, "an object", &Self::found(node, key))),
+        }
+    }
+
+    fn list<'n>(&self, node: &'n Node, key: &str, at: &str) -> Result<&'n [Node], InputError> {
+        node.get(key)
+            .and_then(Node::as_list)
+            .ok_or_else(|| self.wrong(at, "an array", &Self::found(node, key)))
+    }
+
+    /// The number `key` of `node`, within [`MAX_JSON_FIGURE`].
+    fn number(&self, node: &Node, key: &str, at: &str) -> Result<f64, InputError> {
+        match node.get(key).and_then(Node::as_f64) {
+            Some(x) => figure(self.display, key, x, at.to_string()),
+            None => Err(self.wrong(at, "a number", &Self::found(node, key))),
+        }
+    }
+
+    /// A number that a run never writes below 0 (GPU-hours, energy, carbon); −0 is 0.
+    fn amount(&self, node: &Node, key: &str, at: &str) -> Result<f64, InputError> {
+        let x = self.number(node, key, at)?;
+        if x < 0.0 {
+            return Err(self.wrong(at, "a number of at least 0", &crate::error::written(x)));
+        }
+        Ok(x)
+    }
+
+    /// The text `key` of `node`: a name as a scenario holds it (not empty, printable, at
+    /// most 256 characters).
+    fn name(&self, node: &Node, key: &str, at: &str) -> Result<String, InputError> {
+        let s = match node.get(key) {
+            Some(Node::Text(s)) => s,
+            _ => return Err(self.wrong(at, "a text", &Self::found(node, key))),
+        };
+        let why = if s.trim().is_empty() {
+            Err(format!("`{key}` is empty"))
+        } else {
+            crate::limits::check_field(s, false, true).map_err(|why| format!("`{key}` holds {why}"))
+        };
+        why.map_err(|why| {
+            InputError::new(self.display, why)
+                .at_key(at.to_string())
+                .expected("a name of printable characters, as a run writes it")
+                .found(format!("`{}`", crate::limits::printable(s)))
+        })?;
+        Ok(s.clone())
+    }
+
+    /// `scenario.horizon_months`: a whole number of months from 1 to 600.
+    fn horizon(&self, scenario: &Node) -> Result<usize, InputError> {
+        let at = "scenario.horizon_months";
+        match scenario.get("horizon_months").and_then(Node::as_u64) {
+            Some(h @ 1..=600) => Ok(h as usize),
+            _ => Err(self.wrong(
+                at,
+                "a whole number of months from 1 to 600",
+                &Self::found(scenario, "horizon_months"),
+            )),
+        }
+    }
+}
+
 fn cumulative(costs: impl Iterator<Item = f64>) -> Vec<f64> {
     costs
         .scan(0.0, |sum, c| {
@@ -237,8 +376,14 @@ enum Keep {
     Each(&'static Keep),
 }
 
-/// A monthly row: its cash and the price of its unserved work, for the cumulative cost.
-const MONTH: Keep = Keep::Object(&[("cash_out", Keep::Leaf), ("unserved", Keep::Leaf)]);
+/// A monthly row: what it pays at its start and end, or (in a result of version 2 written
+/// before those two) its cash and the price of its unserved work, for the cumulative cost.
+const MONTH: Keep = Keep::Object(&[
+    ("cash_out", Keep::Leaf),
+    ("unserved", Keep::Leaf),
+    ("paid_at_start", Keep::Leaf),
+    ("paid_at_end", Keep::Leaf),
+]);
 
 const OPTION: Keep = Keep::Object(&[
     ("name", Keep::Leaf),
@@ -256,7 +401,11 @@ const DOCUMENT: Keep = Keep::Object(&[
     ("schema_version", Keep::Leaf),
     (
         "scenario",
-        Keep::Object(&[("name", Keep::Leaf), ("currency", Keep::Leaf)]),
+        Keep::Object(&[
+            ("name", Keep::Leaf),
+            ("currency", Keep::Leaf),
+            ("horizon_months", Keep::Leaf),
+        ]),
     ),
     ("verdict", Keep::Object(&[("winner", Keep::Leaf)])),
     ("options", Keep::Each(&OPTION)),
@@ -294,13 +443,6 @@ impl Node {
     fn as_u64(&self) -> Option<u64> {
         match self {
             Node::Number(n) => n.as_u64(),
-            _ => None,
-        }
-    }
-
-    fn as_str(&self) -> Option<&str> {
-        match self {
-            Node::Text(s) => Some(s),
             _ => None,
         }
     }
@@ -1562,16 +1704,20 @@ offer = "aws-p5.48xlarge-us-east-1"
         assert!(d.unattributed.iter().any(|u| u == "option `mix2` added"));
     }
 
-    /// A minimal JSON result: what diff reads, and parts it does not read.
+    /// A minimal JSON result: what diff reads, and parts it does not read. Option `a`'s months
+    /// are as version 2 wrote them before `paid_at_start` and `paid_at_end`.
     const RESULT: &str = r#"{"schema_version": 3,
-"scenario": {"name": "s", "currency": "EUR", "extra": {"x": [1, 2, {"y": 1, "z": 2}]}},
+"scenario": {"name": "s", "currency": "EUR", "horizon_months": 2,
+ "extra": {"x": [1, 2, {"y": 1, "z": 2}]}},
 "verdict": {"winner": "b", "ranking": [{"name": "b"}, {"name": "a"}]},
 "options": [
  {"name": "a", "kind": "cloud", "pv_cost": 10, "total_cost": 12.5, "cost_per_gpu_hour": null,
   "unmet_gpu_hours": 0, "energy_kwh": 1e3, "co2_t": -0.0, "breakdown": {"cloud": 12.5},
-  "monthly": [{"cash_out": 1, "unserved": 2, "capex": 0}, {"cash_out": 3, "unserved": null}]},
+  "monthly": [{"cash_out": 1, "unserved": 2, "capex": 0}, {"cash_out": 3, "unserved": 0}]},
  {"name": "b", "kind": "hybrid", "pv_cost": 9, "total_cost": 9, "cost_per_gpu_hour": 2.25,
-  "unmet_gpu_hours": 1.5, "energy_kwh": 0, "co2_t": 0, "monthly": []}
+  "unmet_gpu_hours": 1.5, "energy_kwh": 0, "co2_t": 0, "monthly": [
+  {"cash_out": 5, "unserved": 0, "paid_at_start": 1.5, "paid_at_end": 2.25, "tax": -1.25},
+  {"cash_out": 4, "unserved": 1, "paid_at_start": 0, "paid_at_end": 5}]}
 ]}"#;
 
     #[test]
@@ -1593,7 +1739,8 @@ offer = "aws-p5.48xlarge-us-east-1"
         let b = &f.options[1];
         assert_eq!(b.cost_per_gpu_hour, Some(2.25));
         assert_eq!(b.unmet_gpu_hours, 1.5);
-        assert!(b.cumulative_cost.is_empty());
+        // What each month pays at its start and end (after tax: 5 + 0 - 1.25), then 0 + 5.
+        assert_eq!(b.cumulative_cost, [3.75, 8.75]);
     }
 
     /// The 1-based line and column of the `n`-th (from 1) occurrence of `needle` in `text`.
@@ -1618,10 +1765,7 @@ offer = "aws-p5.48xlarge-us-east-1"
                 "\"unserved\"",
                 "options[0].monthly[1].unserved",
                 3,
-                RESULT.replace(
-                    "\"unserved\": null}",
-                    "\"unserved\": null, \"unserved\": 4}",
-                ),
+                RESULT.replace("\"unserved\": 0}", "\"unserved\": 0, \"unserved\": 4}"),
             ),
             (
                 "\"schema_version\"",
@@ -1661,11 +1805,6 @@ offer = "aws-p5.48xlarge-us-east-1"
             ("{\"schema_version\": \"3\"}", None, "schema_version \"3\""),
             ("{}", None, "no `schema_version`"),
             (
-                "{\"schema_version\": 3, \"options\": {}}",
-                None,
-                "no `options` array",
-            ),
-            (
                 // The `x`.
                 "{\"schema_version\": 3} x",
                 Some((1, 23)),
@@ -1684,6 +1823,126 @@ offer = "aws-p5.48xlarge-us-east-1"
             assert_eq!(e.position, position, "{text}");
             assert_eq!(e.found.as_deref(), Some(found), "{text}");
         }
+    }
+
+    /// Each edit of [`RESULT`] makes a document no run writes; it is refused at its key with
+    /// what was found.
+    #[test]
+    fn a_result_is_held_to_what_a_run_writes() {
+        let winner = "\"winner\": \"b\"";
+        let cases = [
+            (
+                "\"horizon_months\": 2",
+                "\"horizon_months\": 3",
+                "options[0].monthly",
+                "2 rows",
+            ),
+            (
+                ", \"horizon_months\": 2",
+                "",
+                "scenario.horizon_months",
+                "no `horizon_months`",
+            ),
+            (
+                "\"horizon_months\": 2",
+                "\"horizon_months\": 0",
+                "scenario.horizon_months",
+                "0",
+            ),
+            (
+                "\"horizon_months\": 2",
+                "\"horizon_months\": 2.5",
+                "scenario.horizon_months",
+                "2.5",
+            ),
+            (
+                "\"currency\": \"EUR\"",
+                "\"currency\": \" \"",
+                "scenario.currency",
+                "` `",
+            ),
+            ("\"name\": \"s\"", "\"name\": 5", "scenario.name", "5"),
+            (winner, "\"winner\": \"c\"", "verdict.winner", "`c`"),
+            (winner, "\"winner\": 1", "verdict.winner", "1"),
+            (winner, "\"won\": \"b\"", "verdict.winner", "no `winner`"),
+            (
+                "\"name\": \"a\", \"kind\"",
+                "\"name\": \"\", \"kind\"",
+                "options[0].name",
+                "``",
+            ),
+            (
+                "\"kind\": \"cloud\"",
+                "\"kind\": \"rent\"",
+                "options[0].kind",
+                "`rent`",
+            ),
+            ("\"kind\": \"cloud\", ", "", "options[0].kind", "no `kind`"),
+            (
+                "\"unmet_gpu_hours\": 1.5",
+                "\"unmet_gpu_hours\": -1.5",
+                "options[1].unmet_gpu_hours",
+                "-1.5",
+            ),
+            (
+                "\"energy_kwh\": 1e3",
+                "\"energy_kwh\": \"1e3\"",
+                "options[0].energy_kwh",
+                "\"1e3\"",
+            ),
+            (
+                "\"co2_t\": -0.0",
+                "\"co2_t\": -1e-9",
+                "options[0].co2_t",
+                "-0.000000001",
+            ),
+            (
+                "\"cost_per_gpu_hour\": null",
+                "\"cost_per_gpu_hour\": \"n/a\"",
+                "options[0].cost_per_gpu_hour",
+                "\"n/a\"",
+            ),
+            (
+                ", \"cost_per_gpu_hour\": null",
+                "",
+                "options[0].cost_per_gpu_hour",
+                "no `cost_per_gpu_hour`",
+            ),
+            (
+                "\"unserved\": 1,",
+                "\"unserved\": null,",
+                "options[1].monthly[1].unserved",
+                "null",
+            ),
+            (
+                "\"paid_at_end\": 5",
+                "\"paid_at_ends\": 5",
+                "options[1].monthly[1].paid_at_end",
+                "no `paid_at_end`",
+            ),
+            ("\"options\": [", "\"options\": [7, ", "options[0]", "7"),
+            (
+                "\"paid_at_start\": 0, \"paid_at_end\": 5",
+                "\"paid_at_start\": 6e99, \"paid_at_end\": 6e99",
+                "options[1].monthly[1]",
+                "1.2e100 by this month",
+            ),
+        ];
+        for (from, to, key, found) in cases {
+            assert!(RESULT.contains(from), "{from}");
+            let text = RESULT.replacen(from, to, 1);
+            let e = Figures::from_json("r.json", &text).expect_err(&text);
+            assert_eq!(e.key.as_deref(), Some(key), "{to}: {e}");
+            assert_eq!(e.found.as_deref(), Some(found), "{to}: {e}");
+        }
+        let none = RESULT.replace(
+            &RESULT[RESULT.find("\"options\": [").unwrap()..],
+            "\"options\": []}",
+        );
+        let e = Figures::from_json("r.json", &none).expect_err("no options");
+        assert_eq!(e.key.as_deref(), Some("options"));
+        let f = Figures::from_json("r.json", &RESULT.replace(winner, "\"winner\": null"));
+        assert_eq!(f.expect("no winner").winner, None);
     }
 
     #[test]

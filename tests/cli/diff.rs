@@ -170,6 +170,32 @@ fn json_results_are_compared_by_their_figures_only() {
     );
 }
 
+/// A JSON result's months are read as the run adds them, after tax in the after-tax view: the
+/// Markdown charts of cumulative cost are those of the scenario itself (they once left the tax
+/// out when read from JSON).
+#[test]
+fn an_after_tax_result_charts_the_same_cumulative_costs_as_its_scenario() {
+    let dir = Scratch::new();
+    let scenario = repo().join("scenarios/us-tax-depreciation.toml");
+    let result = run_result(&dir, &scenario, "tax.json");
+    let lines = |side: &Path| -> Vec<String> {
+        let md = stdout(&output([
+            OsStr::new("diff"),
+            arg(side),
+            arg(side),
+            OsStr::new("--format"),
+            OsStr::new("markdown"),
+        ]));
+        md.lines()
+            .filter(|l| l.trim_start().starts_with("line ["))
+            .map(str::to_string)
+            .collect()
+    };
+    let from_toml = lines(&scenario);
+    assert_eq!(from_toml.len(), 6, "two lines per option");
+    assert_eq!(lines(&result), from_toml);
+}
+
 #[test]
 fn the_markdown_comment_has_a_headline_details_and_mermaid_charts() {
     let dir = Scratch::new();
@@ -648,6 +674,30 @@ fn a_json_result_is_checked_as_a_scenario_is() {
                 "key: `options[2].name`",
                 "first at options[0].name",
             ],
+        ),
+        (
+            edited("winner.json", &|d| d["verdict"]["winner"] = "nope".into()),
+            vec![
+                "winner.json: `winner` is not as `tcosim run --format json` writes it",
+                "key: `verdict.winner`",
+                "found: `nope`",
+            ],
+        ),
+        (
+            edited("unnamed.json", &|d| d["options"][0]["name"] = "".into()),
+            vec!["unnamed.json: `name` is empty", "key: `options[0].name`"],
+        ),
+        (
+            edited("noscenario.json", &|d| {
+                d.as_object_mut().unwrap().remove("scenario");
+            }),
+            vec!["key: `scenario`", "found: no `scenario`"],
+        ),
+        (
+            edited("short.json", &|d| {
+                d["options"][1]["monthly"].as_array_mut().unwrap().pop();
+            }),
+            vec!["key: `options[1].monthly`", "rows"],
         ),
         (
             edited("huge.json", &|d| {
