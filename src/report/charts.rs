@@ -1347,7 +1347,8 @@ struct LoadDuration<'a> {
     /// Hourly loads of the first year (or the horizon, if shorter), sorted from the highest.
     sorted: Vec<f64>,
     /// Per option: the share of first-year demand served within its owned capacity.
-    served_share: Vec<f64>,
+    /// Each option's share of the hours' load within its capacity; `None` without any load.
+    served_share: Vec<Option<f64>>,
     marks: Vec<Mark>,
     /// Whether some workload may wait for owned capacity (README Q1–Q6).
     waits: bool,
@@ -1389,7 +1390,7 @@ impl<'a> LoadDuration<'a> {
                         hours.iter().map(|l| l.min(c)).sum::<f64>()
                     })
                     .sum();
-                if total > 0.0 { served / total } else { 0.0 }
+                (total > 0.0).then(|| served / total)
             })
             .collect();
         let mut sorted = hourly;
@@ -1461,11 +1462,14 @@ impl Spec for LoadDuration<'_> {
         for (k, o) in opts.iter().enumerate() {
             if o.owned_capacity_ref_gpus > 0.0 {
                 let mark = self.marks[k];
+                let share = match self.served_share[k] {
+                    Some(share) => format!("{serves} {:.1}%", share * 100.0),
+                    None => "no demand to serve".to_string(),
+                };
                 let mut label = format!(
-                    "{}: {} ref. GPUs, {serves} {:.1}%",
+                    "{}: {} ref. GPUs, {share}",
                     o.name,
                     quantity(o.owned_capacity_ref_gpus),
-                    self.served_share[k] * 100.0
                 );
                 // Purchases of other hardware within the months drawn: the line is the
                 // first's, the share counts each hour within its month's capacity.
@@ -1725,6 +1729,33 @@ mod tests {
         }));
     }
 
+    /// Without any demand the load-duration chart gives no share (it once showed "serves
+    /// 0.0%" beside a verdict that every option serves its demand).
+    #[test]
+    fn load_duration_without_demand_says_so_instead_of_a_share() {
+        let path = concat!(
+            env!("CARGO_MANIFEST_DIR"),
+            "/scenarios/inference-fleet.toml"
+        );
+        let mut source = crate::scenario::Source::read(std::path::Path::new(path)).expect("reads");
+        for hours in ["gpu_hours_per_month = 45000", "gpu_hours_per_month = 6000"] {
+            assert!(source.text.contains(hours), "{hours}");
+            source.text = source.text.replace(hours, "gpu_hours_per_month = 0");
+        }
+        let catalog = crate::catalog::Catalog::builtin().expect("built-in catalogs");
+        let run = crate::run::simulate(&source, &catalog).expect("simulates");
+        let chart = LoadDuration::new(&run);
+        assert!(chart.served_share.iter().all(Option::is_none));
+        register_bundled_font().expect("font");
+        let svg = render(&chart).expect("renders").svg;
+        assert_eq!(
+            svg.matches("no demand to serve").count(),
+            3,
+            "the owning options"
+        );
+        assert!(!svg.contains('%'), "no share");
+    }
+
     /// With a refresh to other hardware inside the first year, the load-duration chart's
     /// share counts each hour within its own month's capacity: between the shares of the first
     /// and of the larger later capacity, and different from the first alone.
@@ -1762,7 +1793,7 @@ mod tests {
         // the shares of one capacity held all year.
         let total: f64 = chart.sorted.iter().sum();
         let share = |c: f64| chart.sorted.iter().map(|l| l.min(c)).sum::<f64>() / total;
-        let s = chart.served_share[k];
+        let s = chart.served_share[k].expect("demand");
         assert!(
             share(first) < share(second),
             "{} {}",

@@ -394,6 +394,18 @@ impl Target {
             }
             Inspect::Foreign(problem, found, hint) => refuse(&problem).found(found).hint(hint),
         })?;
+        if let Err(e) = deletable_from(&self.path) {
+            return Err(InputError::new(
+                &self.shown,
+                "cannot replace the existing report: its files cannot be deleted",
+            )
+            .expected("a folder this user may delete files from")
+            .found(io_problem(&e))
+            .hint(format!(
+                "make the folder writable, or choose another folder with `{}`",
+                self.flag
+            )));
+        }
         if let Some((manifest, _)) = &report
             && dest.is_default
             && manifest.scenario.name != origin.name
@@ -496,6 +508,32 @@ impl Target {
                 .hint("the new report is in place; delete the old one by hand"));
         }
         Ok(())
+    }
+}
+
+/// Whether this process may delete entries of the folder `dir` (write and search permission
+/// for the effective user, as the system will judge the deletions), so that an old report is
+/// never set aside only to find that its files cannot be deleted.
+#[cfg(unix)]
+fn deletable_from(dir: &Path) -> std::io::Result<()> {
+    use rustix::fs::{Access, AtFlags, CWD, accessat};
+    accessat(
+        CWD,
+        dir,
+        Access::WRITE_OK | Access::EXEC_OK,
+        AtFlags::EACCESS,
+    )
+    .map_err(Into::into)
+}
+
+#[cfg(not(unix))]
+fn deletable_from(dir: &Path) -> std::io::Result<()> {
+    match std::fs::metadata(dir) {
+        Ok(meta) if meta.permissions().readonly() => {
+            Err(std::io::Error::from(std::io::ErrorKind::PermissionDenied))
+        }
+        Ok(_) => Ok(()),
+        Err(e) => Err(e),
     }
 }
 

@@ -185,6 +185,36 @@ fn a_folder_that_holds_the_scenario_is_refused_whatever_its_manifest_lists() {
     assert!(tree(scratch.dir.path()) == before, "nothing changed");
 }
 
+/// `replay --report` holds to the same rule: a folder that holds the trace it reads is refused
+/// whatever its manifest lists, and nothing in it changes.
+#[test]
+fn a_replay_report_folder_that_holds_the_trace_is_refused() {
+    let scratch = Scratch::new();
+    let trace = scratch.write("out/jobs.csv", "submit,duration,gpus\n0,60,1\n");
+    scratch.write(
+        &format!("out/{MANIFEST}"),
+        "{\"tcosim_report\": 1, \"scenario\": {\"name\": \"jobs\", \"source\": \"jobs.csv\"}, \"files\": [\"jobs.csv\"]}",
+    );
+    let out = scratch.path("out");
+    let before = tree(scratch.dir.path());
+    rejected(
+        &[
+            arg("replay"),
+            arg(&trace),
+            arg("--nodes"),
+            arg("1"),
+            arg("--report"),
+            arg(&out),
+        ],
+        &[
+            "--report: the report folder holds the trace that this command reads",
+            "jobs.csv` in `",
+            "hint: choose another folder with `--report`",
+        ],
+    );
+    assert!(tree(scratch.dir.path()) == before, "nothing changed");
+}
+
 #[cfg(unix)]
 #[test]
 fn an_out_path_that_is_a_link_is_refused() {
@@ -206,6 +236,50 @@ fn an_out_path_that_is_a_link_is_refused() {
         !err.contains("  folder"),
         "a run of spaces in the hint: {err}"
     );
+}
+
+/// A report folder whose files this user may not delete (mode 555 in a writable parent) is
+/// refused before anything is written, and stays as it was. (It was once set aside, the new
+/// report moved in, and the run then failed, leaving the old one in a hidden folder.) As root,
+/// who may delete anything, the second run is made as the user `nobody` through `setpriv`.
+#[cfg(unix)]
+#[test]
+fn a_report_folder_whose_files_cannot_be_deleted_is_refused_and_kept() {
+    use std::os::unix::fs::{MetadataExt, PermissionsExt};
+    let mode = |path: &Path, mode: u32| {
+        std::fs::set_permissions(path, std::fs::Permissions::from_mode(mode)).unwrap()
+    };
+    let scratch = Scratch::new();
+    mode(scratch.dir.path(), 0o777);
+    let out = startup_report(&scratch.path("rep"));
+    mode(&out, 0o555);
+    let before = tree(scratch.dir.path());
+    let tcosim = env!("CARGO_BIN_EXE_tcosim");
+    let mut cmd = if std::fs::metadata(&out).unwrap().uid() == 0 {
+        let mut as_nobody = std::process::Command::new("setpriv");
+        as_nobody
+            .args(["--reuid=65534", "--regid=65534", "--clear-groups"])
+            .arg(tcosim);
+        as_nobody
+    } else {
+        std::process::Command::new(tcosim)
+    };
+    cmd.current_dir(crate::support::repo()).env("NO_COLOR", "1");
+    let result = cmd
+        .args([arg("report"), arg(STARTUP), arg("--out"), arg(&out)])
+        .output()
+        .expect("tcosim starts");
+    mode(&out, 0o755);
+    assert_eq!(
+        result.status.code(),
+        Some(EXIT_INPUT),
+        "{}",
+        stderr(&result)
+    );
+    let err = stderr(&result);
+    assert!(err.contains("its files cannot be deleted"), "{err}");
+    assert!(err.contains("rep"), "{err}");
+    assert!(tree(scratch.dir.path()) == before, "nothing changed");
 }
 
 #[test]
