@@ -3,9 +3,10 @@
 //! A time is either a number of seconds (from any origin: only differences matter) or an ISO
 //! date and time, `YYYY-MM-DD HH:MM[:SS[.fff]]` (a `T` may separate the two), optionally with a
 //! zone: `Z`, `+08:00`, `+0800` or `+08`. A time without a zone is read on the trace's own clock,
-//! as if it were UTC; a trace mixing zoned and naive times is read as written. Fractions of a
-//! second are rounded to the nearest second (halves away from zero), so every simulated time is
-//! an integer and waits are exact.
+//! as if it were UTC; since that clock's offset is unknown, the trace readers refuse a trace that
+//! mixes ISO times with a zone and ISO times without one ([`time_and_zone`] tells them apart).
+//! Fractions of a second are rounded to the nearest second (halves away from zero), so every
+//! simulated time is an integer and waits are exact.
 
 /// Largest magnitude of a time or duration, in seconds (about 31.7 million years): far beyond
 /// any trace, and small enough that sums of many of them cannot overflow `i64`.
@@ -23,15 +24,22 @@ pub fn seconds(text: &str) -> Option<i64> {
 
 /// A time: seconds, or an ISO date and time with an optional zone (see the module docs).
 pub fn time(text: &str) -> Option<i64> {
-    let t = text.trim();
-    if let Some(s) = seconds(t) {
-        return Some(s);
-    }
-    iso(t)
+    time_and_zone(text).map(|(t, _)| t)
 }
 
-/// An ISO date and time in seconds since 1970-01-01 00:00:00 UTC.
-fn iso(t: &str) -> Option<i64> {
+/// A time as [`time`] reads it, and whether it names its zone: `None` for a number of seconds
+/// (which has no zone to name), `Some(true)` for an ISO time with a zone (`Z`, `UTC`, `+08:00`,
+/// ...), `Some(false)` for one without.
+pub fn time_and_zone(text: &str) -> Option<(i64, Option<bool>)> {
+    let t = text.trim();
+    if let Some(s) = seconds(t) {
+        return Some((s, None));
+    }
+    iso(t).map(|(s, zoned)| (s, Some(zoned)))
+}
+
+/// An ISO date and time in seconds since 1970-01-01 00:00:00 UTC, and whether it names its zone.
+fn iso(t: &str) -> Option<(i64, bool)> {
     let b = t.as_bytes();
     if b.len() < 16 || !t.is_ascii() {
         return None;
@@ -60,6 +68,7 @@ fn iso(t: &str) -> Option<i64> {
         rest = &r[end..];
     }
     let offset = zone(rest)?;
+    let zoned = !rest.trim_start().is_empty();
     if !(1..=12).contains(&month)
         || day < 1
         || day > days_in_month(year, month)
@@ -71,7 +80,7 @@ fn iso(t: &str) -> Option<i64> {
     }
     let days = days_from_civil(year, month, day);
     let whole = days * 86_400 + hour * 3_600 + minute * 60;
-    Some(whole + second.round() as i64 - offset)
+    Some((whole + second.round() as i64 - offset, zoned))
 }
 
 /// The zone's offset from UTC in seconds: empty (naive), `Z`, `±HH:MM`, `±HHMM` or `±HH`.
@@ -181,6 +190,28 @@ mod tests {
         assert_eq!(time("2023-13-01 00:00:00"), None);
         assert_eq!(time("2023-03-01 00:18:22+8"), None);
         assert_eq!(time("yesterday"), None);
+    }
+
+    #[test]
+    fn iso_times_say_whether_they_name_their_zone() {
+        assert_eq!(time_and_zone("30"), Some((30, None)));
+        assert_eq!(
+            time_and_zone("2023-02-28 16:18:22"),
+            Some((1_677_601_102, Some(false)))
+        );
+        for zoned in [
+            "2023-02-28T16:18:22Z",
+            "2023-02-28 16:18:22 UTC",
+            "2023-03-01 00:18:22+08:00",
+            "2023-03-01 00:18+08",
+        ] {
+            assert_eq!(
+                time_and_zone(zoned).map(|(_, z)| z),
+                Some(Some(true)),
+                "{zoned}"
+            );
+        }
+        assert_eq!(time_and_zone("2023-02-28 16:18:22 nowhere"), None);
     }
 
     #[test]

@@ -1,10 +1,12 @@
 //! Reading GPU job traces, one line at a time.
 //!
 //! Each format names its columns in a header (SWF has none; its fields are by position), and
-//! columns are found by name, so extra columns and any column order are accepted. A row that
-//! cannot be read is an error naming the file, the line, the column and the field; with
-//! `skip_bad` it is counted and skipped instead, and the first few line numbers are kept for
-//! the message. Jobs that ask for no GPU (CPU jobs of mixed clusters) are counted and left out.
+//! columns are found by name, so extra columns and any column order are accepted; a row must
+//! have as many fields as the header names. A row that cannot be read is an error naming the
+//! file, the line, the column and the field; with `skip_bad` it is counted and skipped instead,
+//! and the first few line numbers are kept for the message. Jobs that ask for no GPU (CPU jobs
+//! of mixed clusters) are counted and left out. The ISO times of one trace all name their zone
+//! or none does (`Zones`); a trace that mixes them is refused even with `skip_bad`.
 //!
 //! Two layouts are read by their own modules: the original Philly log, one JSON list of jobs
 //! read a job at a time ([`philly_json`]), and the Alibaba PAI task table, whose rows are tasks
@@ -258,12 +260,13 @@ pub fn read(
         _ => {}
     }
     let mut trace = Trace::default();
-    let mut state = State::new(options);
+    let mut state = State::new(options, display);
     let mut lines = Lines::new(reader);
     while let Some((number, line)) = lines.next_line(display)? {
         if line.trim().is_empty() {
             continue;
         }
+        state.zones.line = number;
         match state.row(&line) {
             Ok(Some(job)) if job.gpus == 0 => trace.cpu_only_jobs += 1,
             Ok(Some(mut job)) => {
@@ -272,6 +275,7 @@ pub fn read(
             }
             Ok(None) => {}
             Err(Problem::Header(e)) => return Err(e.with_file(display, number)),
+            Err(Problem::Mixed(e)) => return Err(e.error()),
             Err(Problem::Row(_)) if options.skip_bad => trace.skip(number),
             Err(Problem::Row(e)) => return Err(e.at(display, number)),
         }
@@ -348,10 +352,152 @@ fn header_of(format: TraceFormat) -> &'static str {
     }
 }
 
-/// A problem with the header (always fatal) or with a row (skippable).
+/// A problem with the header (always fatal), with a row (skippable), or with the trace as a
+/// whole (always fatal).
 enum Problem {
     Header(HeaderError),
     Row(RowError),
+    /// ISO times with a zone and without one in the same trace.
+    Mixed(Box<MixedZones>),
+}
+
+impl From<RowError> for Problem {
+    fn from(e: RowError) -> Problem {
+        Problem::Row(e)
+    }
+}
+
+/// An ISO time of a trace: where it was read and whether it names its zone.
+#[derive(Debug, Clone)]
+struct ZonedTime {
+    file: String,
+    line: u64,
+    column: usize,
+    /// The field (a column name, or a key path in a JSON job).
+    field: String,
+    text: String,
+    zoned: bool,
+}
+
+/// The zone rule of a trace (README "Trace formats"): a time without a zone is on the trace's
+/// own clock, whose offset is unknown, so the ISO times of one trace all name their zone or
+/// none does. Numbers of seconds have no zone and are not checked.
+#[derive(Debug, Default)]
+struct Zones {
+    /// The trace's first ISO time.
+    first: Option<ZonedTime>,
+    /// The file and line being read, to name a time that breaks the rule.
+    file: String,
+    line: u64,
+}
+
+/// A trace whose ISO times mix the two kinds: its first ISO time and the first that differs.
+#[derive(Debug)]
+struct MixedZones {
+    first: ZonedTime,
+    later: ZonedTime,
+}
+
+/// Checks an ISO time that names its zone or not (`zoned`) against the trace's first, which
+/// it becomes when there is none yet; `at` describes it.
+fn check_zone(
+    first: &mut Option<ZonedTime>,
+    zoned: bool,
+    at: impl FnOnce() -> ZonedTime,
+) -> Result<(), Box<MixedZones>> {
+    match first {
+        Some(f) if f.zoned == zoned => Ok(()),
+        Some(f) => Err(Box::new(MixedZones {
+            first: f.clone(),
+            later: at(),
+        })),
+        None => {
+            *first = Some(at());
+            Ok(())
+        }
+    }
+}
+
+impl Zones {
+    fn new(file: &str) -> Zones {
+        Zones {
+            first: None,
+            file: file.to_string(),
+            line: 0,
+        }
+    }
+
+    /// The time in field `name` of the line being read, checked against the trace's first.
+    fn time(&mut self, name: &str, f: Option<&Field>) -> Result<i64, Problem> {
+        let Some((t, zoned)) = f.and_then(|f| time::time_and_zone(&f.text)) else {
+            return Err(Problem::Row(RowError::new(
+                name,
+                f,
+                "seconds (at most 1e12), or an ISO date and time such as `2023-03-01 00:18:22+08:00`",
+            )));
+        };
+        if let (Some(zoned), Some(f)) = (zoned, f) {
+            check_zone(&mut self.first, zoned, || ZonedTime {
+                file: self.file.clone(),
+                line: self.line,
+                column: f.column,
+                field: name.to_string(),
+                text: f.text.trim().to_string(),
+                zoned,
+            })
+            .map_err(Problem::Mixed)?;
+        }
+        Ok(t)
+    }
+
+    /// A time that may be missing (empty, `NaN` or `null`).
+    fn optional_time(&mut self, name: &str, f: Option<&Field>) -> Result<Option<i64>, Problem> {
+        match f {
+            Some(field) if !is_missing(&field.text) => self.time(name, f).map(Some),
+            _ => Ok(None),
+        }
+    }
+}
+
+impl MixedZones {
+    /// The error: at the later time, naming the first.
+    fn error(&self) -> InputError {
+        let kind = |zoned: bool| {
+            if zoned {
+                "with a zone"
+            } else {
+                "without a zone"
+            }
+        };
+        let (first, later) = (&self.first, &self.later);
+        let place = if first.file == later.file {
+            format!("line {}", first.line)
+        } else {
+            format!("line {} of {}", first.line, first.file)
+        };
+        InputError::new(
+            &later.file,
+            "the trace mixes times with a zone and times without one",
+        )
+        .at_position(later.line as usize, later.column)
+        .at_key(later.field.clone())
+        .expected(format!(
+            "a time {}, as the trace's first ISO time is (`{}` on {place}: `{}`)",
+            kind(first.zoned),
+            first.field,
+            crate::limits::printable(&first.text)
+        ))
+        .found(format!(
+            "`{}`, {}",
+            crate::limits::printable(&later.text),
+            kind(later.zoned)
+        ))
+        .hint(
+            "a time without a zone is on the trace's own clock, whose offset from the zoned times \
+             is unknown: write every time of the trace with its zone, or every one without \
+             (`--skip-bad` does not skip this)",
+        )
+    }
 }
 
 struct HeaderError {
@@ -431,8 +577,12 @@ impl<R: BufRead> Lines<R> {
 struct State {
     options: ReadOptions,
     header: Option<Layout>,
+    /// The number of fields of the header, which every row must have.
+    width: usize,
     /// Helios interval layout: the submit time of the previous job.
     clock: i64,
+    /// Whether the trace's ISO times name their zone.
+    zones: Zones,
 }
 
 /// Column indexes of the fields a layout reads.
@@ -463,11 +613,13 @@ enum Layout {
 }
 
 impl State {
-    fn new(options: ReadOptions) -> State {
+    fn new(options: ReadOptions, display: &str) -> State {
         State {
             options,
             header: None,
+            width: 0,
             clock: 0,
+            zones: Zones::new(display),
         }
     }
 
@@ -485,8 +637,24 @@ impl State {
         })?;
         let Some(layout) = &self.header else {
             self.header = Some(layout(self.options.format, &fields).map_err(Problem::Header)?);
+            self.width = fields.len();
             return Ok(None);
         };
+        if fields.len() != self.width {
+            // A field too many or too few shifts the columns: which of them is which is a guess.
+            return Err(Problem::Row(RowError {
+                field: "line".to_string(),
+                column: fields
+                    .get(self.width)
+                    .map_or(line.chars().count() + 1, |f| f.column),
+                expected: format!("{} comma-separated fields, as the header names", self.width),
+                found: format!(
+                    "{} field{}",
+                    fields.len(),
+                    if fields.len() == 1 { "" } else { "s" }
+                ),
+            }));
+        }
         let get = |i: usize| fields.get(i);
         let job = match *layout {
             Layout::Csv {
@@ -495,8 +663,8 @@ impl State {
                 duration,
                 gpus,
             } => {
-                let submit_s = parse_time("submit", get(submit))?;
-                let start_s = optional_time("start", start.and_then(get))?;
+                let submit_s = self.zones.time("submit", get(submit))?;
+                let start_s = self.zones.optional_time("start", start.and_then(get))?;
                 Job::new(
                     submit_s,
                     check_start("start", start_s, submit_s, start.and_then(get))?,
@@ -511,27 +679,54 @@ impl State {
                 duration,
                 gpus,
             } => {
-                let submit_s = parse_time("submit_time", get(submit))?;
-                let start_s = optional_time("start_time", get(start))?;
+                let submit_s = self.zones.time("submit_time", get(submit))?;
+                let start_s = self.zones.optional_time("start_time", get(start))?;
                 let start_s = check_start("start_time", start_s, submit_s, get(start))?;
+                // Only an empty `duration` is none: `NaN` is no number of seconds.
                 let recorded = match duration.and_then(get) {
-                    Some(f) if !is_missing(&f.text) => Some(parse_duration("duration", Some(f))?),
+                    Some(f) if !f.text.trim().is_empty() => {
+                        Some(parse_duration("duration", Some(f)).map_err(|_| {
+                            Problem::Row(RowError::new(
+                                "duration",
+                                Some(f),
+                                "seconds, a number from 0 to 1e12, or an empty cell for \
+                                 `end_time − start_time`",
+                            ))
+                        })?)
+                    }
                     _ => None,
                 };
-                let run = match (recorded, start_s, end.and_then(get)) {
-                    (Some(d), _, _) => d,
-                    (None, Some(s), Some(f)) if !is_missing(&f.text) => {
-                        let e = parse_time("end_time", Some(f))?;
-                        if e < s {
+                let run = match (recorded, start_s) {
+                    (Some(d), _) => d,
+                    // A job that never started ran for no time.
+                    (None, None) => 0,
+                    (None, Some(s)) => match end.and_then(get) {
+                        Some(f) if !is_missing(&f.text) => {
+                            let e = self.zones.time("end_time", Some(f))?;
+                            if e < s {
+                                return Err(Problem::Row(RowError::new(
+                                    "end_time",
+                                    Some(f),
+                                    "a time at or after `start_time`",
+                                )));
+                            }
+                            e - s
+                        }
+                        // Started, and neither an end nor a duration: named by `end_time`, or
+                        // by the empty `duration` when the header has no `end_time`.
+                        f => {
+                            let (name, f) = match end {
+                                Some(_) => ("end_time", f),
+                                None => ("duration", duration.and_then(get)),
+                            };
                             return Err(Problem::Row(RowError::new(
-                                "end_time",
-                                Some(f),
-                                "a time at or after `start_time`",
+                                name,
+                                f,
+                                "the end of a started job: `end_time`, or its `duration` (a job \
+                                 still running when the trace was written cannot be replayed)",
                             )));
                         }
-                        e - s
-                    }
-                    _ => 0,
+                    },
                 };
                 Job::new(submit_s, start_s, run, parse_gpus("gpu_num", get(gpus))?)
             }
@@ -559,7 +754,7 @@ impl State {
                 duration,
                 gpus,
             } => Job::new(
-                parse_time("timestamp", get(timestamp))?,
+                self.zones.time("timestamp", get(timestamp))?,
                 None,
                 parse_duration("duration", get(duration))?,
                 parse_gpus("num_gpus", get(gpus))?,
@@ -582,34 +777,38 @@ fn layout(format: TraceFormat, fields: &[Field]) -> Result<Layout, HeaderError> 
             .map(|f| f.text.trim().to_ascii_lowercase())
             .collect(),
     };
-    let need = |name: &str| {
-        // A column the format reads, named twice, would leave the reader to pick one.
+    // A column the format reads (needed or optional), named twice, would leave the reader to
+    // pick one.
+    let optional = |name: &str| {
         let named: Vec<usize> = (0..columns.names.len())
             .filter(|i| columns.names[*i] == name)
             .collect();
-        if let [first, second, ..] = named[..] {
-            return Err(HeaderError {
+        match named[..] {
+            [first, second, ..] => Err(HeaderError {
                 expected: format!("each column named once ({})", header_of(format)),
                 found: format!("`{name}` twice, columns {} and {}", first + 1, second + 1),
                 column: fields.get(second).map_or(1, |f| f.column),
-            });
+            }),
+            _ => Ok(named.first().copied()),
         }
-        columns.find(name).ok_or_else(|| HeaderError {
-            expected: format!("a column named `{name}` ({})", header_of(format)),
-            found: format!(
-                "`{}`",
-                crate::limits::printable(&columns.names.join(","))
-                    .chars()
-                    .take(200)
-                    .collect::<String>()
-            ),
-            column: 1,
-        })
     };
+    let missing = |what: &str| HeaderError {
+        expected: format!("{what} ({})", header_of(format)),
+        found: format!(
+            "`{}`",
+            crate::limits::printable(&columns.names.join(","))
+                .chars()
+                .take(200)
+                .collect::<String>()
+        ),
+        column: 1,
+    };
+    let need =
+        |name: &str| optional(name)?.ok_or_else(|| missing(&format!("a column named `{name}`")));
     Ok(match format {
         TraceFormat::Csv => Layout::Csv {
             submit: need("submit")?,
-            start: columns.find("start"),
+            start: optional("start")?,
             duration: need("duration")?,
             gpus: need("gpus")?,
         },
@@ -618,13 +817,22 @@ fn layout(format: TraceFormat, fields: &[Field]) -> Result<Layout, HeaderError> 
             run_time: need("run_time")?,
             gpus: need("gpu_num")?,
         },
-        TraceFormat::Helios => Layout::HeliosLog {
-            submit: need("submit_time")?,
-            start: need("start_time")?,
-            end: columns.find("end_time"),
-            duration: columns.find("duration"),
-            gpus: need("gpu_num")?,
-        },
+        TraceFormat::Helios => {
+            let submit = need("submit_time")?;
+            let start = need("start_time")?;
+            let (end, duration) = (optional("end_time")?, optional("duration")?);
+            if end.is_none() && duration.is_none() {
+                // Without either, no started job has a run time.
+                return Err(missing("a column named `end_time` or `duration`, or both"));
+            }
+            Layout::HeliosLog {
+                submit,
+                start,
+                end,
+                duration,
+                gpus: need("gpu_num")?,
+            }
+        }
         TraceFormat::Philly => Layout::Philly {
             timestamp: need("timestamp")?,
             duration: need("duration")?,
@@ -638,23 +846,6 @@ fn layout(format: TraceFormat, fields: &[Field]) -> Result<Layout, HeaderError> 
             });
         }
     })
-}
-
-fn parse_time(name: &str, f: Option<&Field>) -> Result<i64, Problem> {
-    f.and_then(|f| time::time(&f.text)).ok_or_else(|| {
-        Problem::Row(RowError::new(
-            name,
-            f,
-            "seconds (at most 1e12), or an ISO date and time such as `2023-03-01 00:18:22+08:00`",
-        ))
-    })
-}
-
-fn optional_time(name: &str, f: Option<&Field>) -> Result<Option<i64>, Problem> {
-    match f {
-        Some(field) if !is_missing(&field.text) => parse_time(name, f).map(Some),
-        _ => Ok(None),
-    }
 }
 
 fn check_start(
@@ -931,6 +1122,171 @@ mod tests {
         };
         let text = e.to_string();
         assert!(text.contains("`gpus` twice, columns 3 and 4"), "{text}");
+    }
+
+    #[test]
+    fn an_optional_column_named_twice_is_refused_too() {
+        for (header, format, found) in [
+            (
+                "submit,start,duration,gpus,start\n",
+                TraceFormat::Csv,
+                "`start` twice, columns 2 and 5",
+            ),
+            (
+                "submit_time,start_time,end_time,gpu_num,end_time\n",
+                TraceFormat::Helios,
+                "`end_time` twice, columns 3 and 5",
+            ),
+            (
+                "submit_time,start_time,duration,gpu_num,duration\n",
+                TraceFormat::Helios,
+                "`duration` twice, columns 3 and 5",
+            ),
+        ] {
+            let e = read_text(header, format, true).unwrap_err();
+            assert!(e.found.as_deref() == Some(found), "{e}");
+            assert_eq!(e.position.map(|p| p.0), Some(1));
+        }
+    }
+
+    #[test]
+    fn a_started_helios_job_needs_an_end_or_a_duration() {
+        let header = "submit_time,start_time,end_time,duration,gpu_num\n";
+        // Never started: no run time needed. Started: the duration, else end − start.
+        let t = read_text(
+            &format!("{header}0,,,,1\n0,,NaN,,1\n0,5,,7,1\n0,5,12,,1\n"),
+            TraceFormat::Helios,
+            false,
+        )
+        .unwrap();
+        let runs: Vec<i64> = t.jobs.iter().map(|j| j.duration_s).collect();
+        assert_eq!(runs, [0, 0, 7, 7]);
+        for (row, key, column) in [
+            ("0,5,,,1", "end_time", 5),
+            ("0,5,NaN,,1", "end_time", 5),
+            ("0,5,null,,1", "end_time", 5),
+            ("0,5,,NaN,1", "duration", 6),
+            ("0,5,9,null,1", "duration", 7),
+            ("0,,,NaN,1", "duration", 5),
+        ] {
+            let e = read_text(&format!("{header}{row}\n"), TraceFormat::Helios, false).unwrap_err();
+            assert_eq!(e.key.as_deref(), Some(key), "{row}: {e}");
+            assert_eq!(e.position, Some((2, column)), "{row}: {e}");
+            let t = read_text(&format!("{header}{row}\n"), TraceFormat::Helios, true).unwrap();
+            assert_eq!((t.jobs.len(), t.skipped_rows), (0, 1), "{row}");
+        }
+        // Without `end_time`, the empty duration is named.
+        let e = read_text(
+            "submit_time,start_time,duration,gpu_num\n0,5,,1\n",
+            TraceFormat::Helios,
+            false,
+        )
+        .unwrap_err();
+        assert_eq!(
+            (e.key.as_deref(), e.position),
+            (Some("duration"), Some((2, 5)))
+        );
+        // Without either column, the header is refused.
+        let e = read_text(
+            "submit_time,start_time,gpu_num\n0,,1\n",
+            TraceFormat::Helios,
+            true,
+        )
+        .unwrap_err();
+        assert!(
+            e.expected
+                .as_deref()
+                .unwrap()
+                .contains("`end_time` or `duration`"),
+            "{e}"
+        );
+    }
+
+    #[test]
+    fn a_row_must_have_as_many_fields_as_the_header() {
+        for (text, format) in [
+            ("submit,duration,gpus\n0,1,1,7\n", TraceFormat::Csv),
+            ("submit,duration,gpus,note\n0,1,1\n", TraceFormat::Csv),
+            (
+                "u_id,interval,run_time,gpu_num\n1,0,10,1,x\n",
+                TraceFormat::Helios,
+            ),
+            ("timestamp,duration,num_gpus\n0,1\n", TraceFormat::Philly),
+        ] {
+            let e = read_text(text, format, false).unwrap_err();
+            assert_eq!(e.key.as_deref(), Some("line"), "{text:?}: {e}");
+            assert_eq!(e.position.map(|p| p.0), Some(2), "{text:?}");
+            let t = read_text(text, format, true).unwrap();
+            assert_eq!((t.jobs.len(), t.skipped_rows), (0, 1), "{text:?}");
+        }
+        let e =
+            read_text("submit,duration,gpus\n0,1,1,7,8\n", TraceFormat::Csv, false).unwrap_err();
+        assert_eq!(e.position, Some((2, 7)));
+        assert_eq!(
+            e.expected.as_deref(),
+            Some("3 comma-separated fields, as the header names")
+        );
+        assert_eq!(e.found.as_deref(), Some("5 fields"));
+        // A trailing comma is a field, empty, as in the header.
+        let t = read_text("submit,duration,gpus,\n0,1,1,\n", TraceFormat::Csv, false).unwrap();
+        assert_eq!(t.jobs.len(), 1);
+    }
+
+    #[test]
+    fn times_with_and_without_a_zone_do_not_mix() {
+        let mixed = "submit,start,duration,gpus\n\
+                     2023-03-01 00:00:00,,1,1\n\
+                     0,,1,1\n\
+                     2023-03-01 00:00:00,2023-03-01 00:00:01+00:00,1,1\n";
+        for skip_bad in [false, true] {
+            let e = read_text(mixed, TraceFormat::Csv, skip_bad).unwrap_err();
+            assert_eq!(
+                e.problem,
+                "the trace mixes times with a zone and times without one"
+            );
+            assert_eq!(e.position, Some((4, 21)));
+            assert_eq!(e.key.as_deref(), Some("start"));
+            let expected = e.expected.as_deref().unwrap();
+            assert!(expected.contains("a time without a zone"), "{e}");
+            assert!(expected.contains("`submit` on line 2"), "{e}");
+        }
+        // Every time with a zone, or every one without, with numbers between: read.
+        for text in [
+            mixed.replace("+00:00", ""),
+            mixed.replace("00:00:00,", "00:00:00Z,"),
+        ] {
+            read_text(&text, TraceFormat::Csv, false).unwrap();
+        }
+        // A Philly JSON log: by the job's path and line.
+        let zoned = PHILLY_JSON.replacen(
+            "\"end_time\": \"2017-10-03 04:20:00\"",
+            "\"end_time\": \"2017-10-03 04:20:00Z\"",
+            1,
+        );
+        assert_ne!(zoned, PHILLY_JSON);
+        let e = read_text(&zoned, TraceFormat::PhillyJson, true).unwrap_err();
+        assert_eq!(e.key.as_deref(), Some("[2].attempts[1].end_time"), "{e}");
+        assert_eq!(e.position.map(|p| p.0), Some(7));
+        assert!(
+            e.expected
+                .as_deref()
+                .unwrap()
+                .contains("`[0].submitted_time` on line 2"),
+            "{e}"
+        );
+        // PAI: the job table is on the task table's clock.
+        let tasks = "j1,w,1,Terminated,2020-01-01 00:00:10,2020-01-01 00:01:00,6,2,100,V\n";
+        let e = read_pai_text(tasks, Some("j1,i,u,T,2020-01-01 00:00:00Z,\n"), true).unwrap_err();
+        assert!(e.to_string().starts_with("jobs.csv:1:"), "{e}");
+        assert!(
+            e.expected
+                .as_deref()
+                .unwrap()
+                .contains("on line 1 of tasks.csv"),
+            "{e}"
+        );
+        let t = read_pai_text(tasks, Some("j1,i,u,T,2020-01-01 00:00:00,\n"), false).unwrap();
+        assert_eq!(t.jobs[0].start_s.unwrap() - t.jobs[0].submit_s, 10);
     }
 
     /// A Philly `cluster_job_log` in the original layout (times on the trace's own clock).
@@ -1253,6 +1609,91 @@ j9,i9,u2,Terminated,,
             let e = read_pai_text(&tasks, None, false).unwrap_err();
             assert_eq!(e.key.as_deref(), Some(field), "{e}");
         }
+    }
+
+    #[test]
+    fn pai_refuses_nan_gpus_columns_named_twice_and_jobs_listed_twice() {
+        // `NaN` is not the empty `plan_gpu` of a CPU task.
+        let tasks = PAI_TASKS.replace("29.3,12.5,T4", "29.3,NaN,T4");
+        let e = read_pai_text(&tasks, None, false).unwrap_err();
+        assert_eq!(
+            (e.key.as_deref(), e.position),
+            (Some("plan_gpu"), Some((5, 51)))
+        );
+        let t = read_pai_text(&tasks, None, true).unwrap();
+        assert_eq!((t.skipped_lines.clone(), t.cpu_only_jobs), (vec![5], 1));
+
+        // A column read named twice, in either table; one not read may be.
+        let e = read_pai_text(
+            "job_name,inst_num,start_time,end_time,plan_gpu,inst_num\n",
+            None,
+            true,
+        )
+        .unwrap_err();
+        assert_eq!(
+            e.found.as_deref(),
+            Some("`inst_num` twice, columns 2 and 6")
+        );
+        assert_eq!(e.position, Some((1, 48)));
+        let e = read_pai_text(PAI_TASKS, Some("job_name,job_name,start_time\n"), true).unwrap_err();
+        assert!(e.to_string().starts_with("jobs.csv:1:10:"), "{e}");
+        let t = read_pai_text(
+            "job_name,inst_num,start_time,end_time,plan_gpu,status,status\nj,1,1,2,100,a,b\n",
+            Some("job_name,status,start_time,status\nj,a,0,b\n"),
+            false,
+        )
+        .unwrap();
+        assert_eq!(t.jobs[0].submit_s, 0);
+
+        // A job with two rows in the job table, even with the same submission; rows of jobs
+        // without tasks are not read.
+        let jobs = format!("{PAI_JOBS}j9,i9,u2,Terminated,,\nj4,i4,u2,Terminated,1990.0,2600.0\n");
+        let e = read_pai_text(PAI_TASKS, Some(&jobs), false).unwrap_err();
+        assert!(e.to_string().starts_with("jobs.csv:8:1:"), "{e}");
+        assert!(
+            e.expected
+                .as_deref()
+                .unwrap()
+                .contains("`j4` has one on line 3"),
+            "{e}"
+        );
+        let t = read_pai_text(PAI_TASKS, Some(&jobs), true).unwrap();
+        assert_eq!((t.jobs.len(), t.skipped_lines.clone()), (3, vec![5]));
+    }
+
+    #[test]
+    fn pai_rows_have_as_many_fields_as_their_table() {
+        // A field too many in the task table; one too few in the job table.
+        let tasks = PAI_TASKS.replace("12.5,T4", "12.5,T4,x");
+        let e = read_pai_text(&tasks, None, false).unwrap_err();
+        assert_eq!(
+            (e.key.as_deref(), e.position),
+            (Some("line"), Some((5, 59)))
+        );
+        assert!(
+            e.expected
+                .as_deref()
+                .unwrap()
+                .contains("10 comma-separated fields"),
+            "{e}"
+        );
+        let jobs = PAI_JOBS.replace("j4,i4,u2,", "j4,i4,");
+        let e = read_pai_text(PAI_TASKS, Some(&jobs), false).unwrap_err();
+        assert!(e.to_string().starts_with("jobs.csv:3:"), "{e}");
+        assert_eq!(e.found.as_deref(), Some("5 fields"));
+        let t = read_pai_text(PAI_TASKS, Some(&jobs), true).unwrap();
+        assert_eq!((t.jobs.len(), t.skipped_lines.clone()), (3, vec![5]));
+        // With a header, as many as it names.
+        let e = read_pai_text(
+            "job_name,inst_num,start_time,end_time,plan_gpu\nj,1,1,2,100,x\n",
+            None,
+            false,
+        )
+        .unwrap_err();
+        assert_eq!(
+            e.expected.as_deref(),
+            Some("5 comma-separated fields, as the header names")
+        );
     }
 
     #[test]

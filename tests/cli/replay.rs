@@ -1517,6 +1517,305 @@ fn philly_json_and_pai_problems_exit_with_code_2() {
     assert!(stderr(&out).contains("found: a folder"), "{}", stderr(&out));
 }
 
+/// Replays `path` on one node with `extra` flags; the output, whatever the exit code.
+fn replay_one(path: &std::path::Path, extra: &[&str]) -> std::process::Output {
+    let mut args = vec!["replay", path.to_str().unwrap(), "--nodes", "1"];
+    args.extend_from_slice(extra);
+    output(args)
+}
+
+/// Asserts that the replay was refused (exit code 2, nothing on stdout) with every one of
+/// `texts` on stderr.
+fn assert_refused(out: &std::process::Output, texts: &[&str]) {
+    let err = stderr(out);
+    assert_eq!(out.status.code(), Some(EXIT_INPUT), "{err}");
+    assert!(stdout(out).is_empty(), "{}", stdout(out));
+    for text in texts {
+        assert!(err.contains(text), "{text:?} not in:\n{err}");
+    }
+}
+
+/// A Helios job that started but has neither an end nor a duration was replayed as a job of 0
+/// seconds (its GPU-hours gone); a `duration` of `NaN` alike. Both are bad rows now.
+#[test]
+fn a_helios_job_started_without_an_end_or_a_duration_is_a_bad_row() {
+    let s = Scratch::new();
+    let helios = ["--trace-format", "helios", "--format", "json"];
+    // Line 2 started at 5 with no end; line 3 never started (0 s, as the README says); line 4
+    // ran 30 s.
+    let path = s.write(
+        "log.csv",
+        "submit_time,start_time,end_time,duration,gpu_num\n0,5,,,8\n0,,,,8\n10,20,,30,1\n",
+    );
+    assert_refused(
+        &replay_one(&path, &helios),
+        &[
+            "log.csv:2:5: cannot read the `end_time` field of a job",
+            "expected: the end of a started job",
+            "found: an empty cell",
+            "--skip-bad",
+        ],
+    );
+    let mut skip = helios.to_vec();
+    skip.push("--skip-bad");
+    let out = replay_one(&path, &skip);
+    assert!(out.status.success(), "{}", stderr(&out));
+    assert!(
+        stderr(&out).contains("skipped 1 bad row (line 2)"),
+        "{}",
+        stderr(&out)
+    );
+    let v: Value = serde_json::from_str(&stdout(&out)).unwrap();
+    assert_eq!(
+        (v["jobs"].as_u64(), v["bad_rows_skipped"].as_u64()),
+        (Some(2), Some(1))
+    );
+    // `NaN` is none only for `start_time`: as a duration it is no number of seconds.
+    let path = s.write(
+        "nan.csv",
+        "submit_time,start_time,end_time,duration,gpu_num\n0,5,,NaN,8\n",
+    );
+    assert_refused(
+        &replay_one(&path, &helios),
+        &[
+            "nan.csv:2:6: cannot read the `duration` field of a job",
+            "found: `NaN`",
+        ],
+    );
+    // An end of `NaN` is no end either; a log with neither `end_time` nor `duration` has no
+    // run time for any started job and is refused by its header.
+    let path = s.write(
+        "nan-end.csv",
+        "submit_time,start_time,end_time,duration,gpu_num\n0,5,NaN,,8\n",
+    );
+    assert_refused(
+        &replay_one(&path, &helios),
+        &[
+            "nan-end.csv:2:5: cannot read the `end_time` field",
+            "found: `NaN`",
+        ],
+    );
+    let path = s.write("bare.csv", "submit_time,start_time,gpu_num\n0,5,8\n");
+    let mut skip = helios.to_vec();
+    skip.push("--skip-bad");
+    assert_refused(
+        &replay_one(&path, &skip),
+        &["bare.csv:1:1:", "a column named `end_time` or `duration`"],
+    );
+}
+
+/// The PAI task table at `path` replayed on one node, as JSON, with `extra` flags.
+fn replay_pai(path: &std::path::Path, extra: &[&str]) -> std::process::Output {
+    let mut args = vec!["--trace-format", "pai", "--format", "json"];
+    args.extend_from_slice(extra);
+    replay_one(path, &args)
+}
+
+/// PAI: a `plan_gpu` of `NaN` was read as no GPU, and the job dropped as a CPU job.
+#[test]
+fn a_pai_plan_gpu_of_nan_is_a_bad_row() {
+    let s = Scratch::new();
+    let path = s.write(
+        "nan/pai_task_table.csv",
+        "j1,task,1,Terminated,100,3700,600,29,NaN,V100\n",
+    );
+    assert_refused(
+        &replay_pai(&path, &[]),
+        &[
+            "pai_task_table.csv:1:38: cannot read the `plan_gpu` field of a job",
+            "found: `NaN`",
+        ],
+    );
+    let out = replay_pai(&path, &["--skip-bad"]);
+    assert!(out.status.success(), "{}", stderr(&out));
+    let v: Value = serde_json::from_str(&stdout(&out)).unwrap();
+    assert_eq!(
+        (
+            v["bad_rows_skipped"].as_u64(),
+            v["cpu_only_jobs_left_out"].as_u64()
+        ),
+        (Some(1), Some(0))
+    );
+}
+
+/// PAI: a header naming a column twice was read with the first of them. Refused, in the task
+/// table or in the job table, even with --skip-bad.
+#[test]
+fn a_pai_header_naming_a_column_twice_is_refused() {
+    let s = Scratch::new();
+    for (header, found) in [
+        (
+            "job_name,inst_num,start_time,end_time,plan_gpu,plan_gpu\nj1,1,100,3700,100,800\n",
+            "found: `plan_gpu` twice, columns 5 and 6",
+        ),
+        (
+            "job_name,inst_num,start_time,end_time,plan_gpu,job_name\nj1,1,100,3700,100,j2\n",
+            "found: `job_name` twice, columns 1 and 6",
+        ),
+    ] {
+        let path = s.write("twice/pai_task_table.csv", header);
+        assert_refused(
+            &replay_pai(&path, &["--skip-bad"]),
+            &["pai_task_table.csv:1:", found],
+        );
+    }
+    let path = s.write(
+        "twice/pai_task_table.csv",
+        "j1,task,1,Terminated,100,3700,600,29,100,V100\n",
+    );
+    s.write(
+        "twice/pai_job_table.csv",
+        "job_name,start_time,start_time\nj1,10,90\n",
+    );
+    assert_refused(
+        &replay_pai(&path, &["--skip-bad"]),
+        &[
+            "pai_job_table.csv:1:",
+            "found: `start_time` twice, columns 2 and 3",
+        ],
+    );
+}
+
+/// PAI: a job with two rows in the job table was submitted by the first. Refused, naming both
+/// lines; with --skip-bad the job is left out and counted by the line of its first task row.
+#[test]
+fn a_pai_job_listed_twice_in_the_job_table_is_a_bad_row() {
+    let s = Scratch::new();
+    let path = s.write(
+        "jobs/pai_task_table.csv",
+        "j0,task,1,Terminated,50,60,600,29,100,V100\nj1,task,1,Terminated,100,3700,600,29,100,V100\n",
+    );
+    s.write(
+        "jobs/pai_job_table.csv",
+        "j1,inst,u,Terminated,10,300\nj0,inst,u,Terminated,40,60\nj1,inst,u,Terminated,90,300\n",
+    );
+    assert_refused(
+        &replay_pai(&path, &[]),
+        &[
+            "pai_job_table.csv:3:1: cannot read the `job_name` field of a job",
+            "expected: one row per job in the job table: `j1` has one on line 1",
+            "found: a second row of `j1`",
+        ],
+    );
+    let out = replay_pai(&path, &["--skip-bad"]);
+    assert!(out.status.success(), "{}", stderr(&out));
+    assert!(
+        stderr(&out).contains("skipped 1 bad row (line 2)"),
+        "{}",
+        stderr(&out)
+    );
+    let v: Value = serde_json::from_str(&stdout(&out)).unwrap();
+    assert_eq!(
+        (v["jobs"].as_u64(), v["bad_rows_skipped"].as_u64()),
+        (Some(1), Some(1))
+    );
+}
+
+/// A row with more (or fewer) fields than the header shifts its columns: it was read as if it
+/// had as many. Now it is a bad row in every layout with a header.
+#[test]
+fn a_row_with_more_or_fewer_fields_than_the_header_is_a_bad_row() {
+    let s = Scratch::new();
+    // (format, trace, column of the first field too many, header fields, row fields)
+    for (format, text, column, width, found) in [
+        (
+            "csv",
+            "submit,duration,gpus\n0,100,1,999,extra\n1,10,1\n",
+            9,
+            3,
+            5,
+        ),
+        (
+            "helios",
+            "submit_time,start_time,duration,gpu_num\n0,5,100,1,999\n1,2,10,1\n",
+            11,
+            4,
+            5,
+        ),
+        (
+            "philly",
+            "timestamp,duration,num_gpus\n0,100,1,\n1,10,1\n",
+            9,
+            3,
+            4,
+        ),
+    ] {
+        let path = s.write(&format!("{format}.csv"), text);
+        let flags = ["--trace-format", format, "--format", "json"];
+        assert_refused(
+            &replay_one(&path, &flags),
+            &[
+                &format!("{format}.csv:2:{column}: cannot read the `line` field of a job"),
+                &format!("expected: {width} comma-separated fields, as the header names"),
+                &format!("found: {found} fields"),
+            ],
+        );
+        let mut skip = flags.to_vec();
+        skip.push("--skip-bad");
+        let out = replay_one(&path, &skip);
+        assert!(out.status.success(), "{format}: {}", stderr(&out));
+        let v: Value = serde_json::from_str(&stdout(&out)).unwrap();
+        assert_eq!(
+            (v["jobs"].as_u64(), v["bad_rows_skipped"].as_u64()),
+            (Some(1), Some(1)),
+            "{format}"
+        );
+    }
+    // Fewer fields than the header, where the missing one is not read, alike.
+    let path = s.write("short.csv", "submit,duration,gpus,note\n0,100,1\n");
+    assert_refused(
+        &replay_one(&path, &[]),
+        &[
+            "short.csv:2:8:",
+            "expected: 4 comma-separated",
+            "found: 3 fields",
+        ],
+    );
+}
+
+/// A time without a zone is on the trace's own clock, whose offset from a zoned time is
+/// unknown: mixing the two made an 8-hour wait out of none. Refused, even with --skip-bad.
+#[test]
+fn a_trace_mixing_times_with_and_without_a_zone_is_refused() {
+    let s = Scratch::new();
+    let path = s.write(
+        "mixed.csv",
+        "submit,start,duration,gpus\n2023-03-01 00:00:00+08:00,2023-03-01 00:00:00,10,1\n",
+    );
+    for extra in [&["--as-recorded"][..], &["--as-recorded", "--skip-bad"]] {
+        assert_refused(
+            &replay_one(&path, extra),
+            &[
+                "mixed.csv:2:27: the trace mixes times with a zone and times without one",
+                "key: `start`",
+                "expected: a time with a zone, as the trace's first ISO time is (`submit` on line 2: \
+                 `2023-03-01 00:00:00+08:00`)",
+                "found: `2023-03-01 00:00:00`, without a zone",
+            ],
+        );
+    }
+    // Rows apart, the first time without a zone: the later zoned one is named with the first.
+    let path = s.write(
+        "later.csv",
+        "submit,duration,gpus\n2023-03-01 00:00:00,10,1\n2023-03-01 00:00:05Z,10,1\n",
+    );
+    assert_refused(
+        &replay_one(&path, &[]),
+        &[
+            "later.csv:3:1: the trace mixes",
+            "(`submit` on line 2: `2023-03-01 00:00:00`)",
+            "found: `2023-03-01 00:00:05Z`, with a zone",
+        ],
+    );
+    // Zones that differ are one kind (each says its offset), and numbers of seconds have none.
+    let path = s.write(
+        "zoned.csv",
+        "submit,start,duration,gpus\n2023-03-01 08:00:00+08:00,2023-03-01 00:00:30Z,10,1\n",
+    );
+    let v = replay_json(&path, &["--nodes", "1", "--as-recorded"]);
+    assert_eq!(waits(&v, "all").0, 30.0);
+}
+
 /// `--nodes 1,2,4` replays the trace on each size (in parallel): JSON lists the same summaries
 /// as three separate replays; CSV and the table compare the sizes one row each.
 #[test]

@@ -7,11 +7,12 @@
 //! Σ `inst_num` × `plan_gpu` / 100 (`plan_gpu` is in percent of one GPU), rounded up to whole
 //! GPUs; its recorded start is its earliest task start and its duration the latest task end less
 //! that start. The task table is read first, then the job table for the submissions of the jobs
-//! found (its other rows are passed over unread). Times are Unix seconds.
+//! found (its other rows are passed over unread; a job's second row is a bad row). Times are
+//! Unix seconds.
 
 use super::{
     Field, HeaderError, JobTable, Lines, MAX_JOB_GPUS, Problem, ReadOptions, RowError, Trace,
-    is_missing, optional_time, parse_time, split_csv,
+    Zones, is_missing, split_csv,
 };
 use crate::error::InputError;
 use crate::replay::{Job, time};
@@ -56,8 +57,8 @@ struct Gathered {
     last_end: i64,
     /// Its submission, from the job table.
     submit: Option<i64>,
-    /// Whether a job-table row of the job has been read (the first one counts).
-    in_job_table: bool,
+    /// The line of its row in the job table, once read (a second row is refused).
+    job_table_line: Option<u64>,
     /// A row of the job could not be read (and was skipped): the job is left out.
     bad: bool,
 }
@@ -65,6 +66,10 @@ struct Gathered {
 /// Column indexes: found by name in a header, or the release's positions.
 struct Columns {
     names: Vec<String>,
+    /// The column (in characters) of each name on the header line.
+    at: Vec<usize>,
+    /// Whether the names come from a header (else they are the release's).
+    header: bool,
 }
 
 impl Columns {
@@ -75,38 +80,61 @@ impl Columns {
             .iter()
             .map(|f| f.text.trim().to_ascii_lowercase())
             .collect();
-        names
-            .iter()
-            .any(|n| n == "job_name")
-            .then_some(Columns { names })
+        names.iter().any(|n| n == "job_name").then(|| Columns {
+            names,
+            at: fields.iter().map(|f| f.column).collect(),
+            header: true,
+        })
     }
 
     fn release(names: &[&str]) -> Columns {
         Columns {
             names: names.iter().map(|n| n.to_string()).collect(),
+            at: vec![1; names.len()],
+            header: false,
         }
     }
 
+    /// How many fields each row of `table` must have.
+    fn width(&self, table: &'static str) -> Width {
+        Width {
+            fields: self.names.len(),
+            header: self.header,
+            table,
+        }
+    }
+
+    /// The index of column `name`, which the header must name once.
     fn need(&self, name: &str, header: &str) -> Result<usize, HeaderError> {
-        self.names
-            .iter()
-            .position(|n| n == name)
-            .ok_or_else(|| HeaderError {
-                expected: format!("a column named `{name}` ({header}, or no header)"),
-                found: format!(
-                    "`{}`",
-                    crate::limits::printable(&self.names.join(","))
-                        .chars()
-                        .take(200)
-                        .collect::<String>()
-                ),
-                column: 1,
-            })
+        // Named twice, the reader would have to pick one.
+        let named: Vec<usize> = (0..self.names.len())
+            .filter(|&i| self.names[i] == name)
+            .collect();
+        if let [first, second, ..] = named[..] {
+            return Err(HeaderError {
+                expected: format!("each column named once ({header}, or no header)"),
+                found: format!("`{name}` twice, columns {} and {}", first + 1, second + 1),
+                column: self.at[second],
+            });
+        }
+        named.first().copied().ok_or_else(|| HeaderError {
+            expected: format!("a column named `{name}` ({header}, or no header)"),
+            found: format!(
+                "`{}`",
+                crate::limits::printable(&self.names.join(","))
+                    .chars()
+                    .take(200)
+                    .collect::<String>()
+            ),
+            column: 1,
+        })
     }
 }
 
 /// Where the task table's fields are.
 struct TaskLayout {
+    /// The number of fields of a row: as many as the header names, or the release's 10.
+    width: Width,
     job: usize,
     instances: usize,
     start: usize,
@@ -118,6 +146,7 @@ impl TaskLayout {
     fn new(c: &Columns) -> Result<TaskLayout, HeaderError> {
         let header = TASK_COLUMNS.join(",");
         Ok(TaskLayout {
+            width: c.width("task table"),
             job: c.need("job_name", &header)?,
             instances: c.need("inst_num", &header)?,
             start: c.need("start_time", &header)?,
@@ -132,6 +161,8 @@ impl TaskLayout {
 struct Jobs {
     index: HashMap<Box<str>, usize>,
     gathered: Vec<Gathered>,
+    /// Whether the tables' ISO times name their zone (both tables are on one clock).
+    zones: Zones,
 }
 
 /// Reads a PAI task table and, when given, its job table (README "Trace replay", `pai`).
@@ -143,7 +174,10 @@ pub fn read<J: BufRead>(
     options: ReadOptions,
 ) -> Result<Trace, InputError> {
     let mut trace = Trace::default();
-    let mut jobs = Jobs::default();
+    let mut jobs = Jobs {
+        zones: Zones::new(display),
+        ..Jobs::default()
+    };
     let mut lines = Lines::new(tasks);
     let mut layout: Option<TaskLayout> = None;
     while let Some((number, line)) = lines.next_line(display)? {
@@ -170,12 +204,12 @@ pub fn read<J: BufRead>(
             }
         }
         let Some(columns) = &layout else { continue };
-        if let Err(e) = jobs.task(columns, number, &fields) {
-            if options.skip_bad {
-                trace.skip(number);
-            } else {
-                return Err(e.at(display, number));
-            }
+        match jobs.task(columns, number, &fields) {
+            Ok(()) => {}
+            Err(Problem::Row(_)) if options.skip_bad => trace.skip(number),
+            Err(Problem::Row(e)) => return Err(e.at(display, number)),
+            Err(Problem::Mixed(e)) => return Err(e.error()),
+            Err(Problem::Header(e)) => return Err(e.with_file(display, number)),
         }
     }
     if layout.is_none() {
@@ -204,18 +238,40 @@ fn unclosed_quote(column: usize) -> RowError {
     }
 }
 
-/// A row's problem as a [`RowError`] (the PAI tables have no header problems past the first
-/// line).
-fn row(problem: Problem) -> RowError {
-    match problem {
-        Problem::Row(e) => e,
-        Problem::Header(e) => RowError {
-            field: "line".to_string(),
-            column: e.column,
-            expected: e.expected,
-            found: e.found,
-        },
+/// The number of fields of each row of a table, as its header names or as released.
+#[derive(Clone, Copy)]
+struct Width {
+    fields: usize,
+    header: bool,
+    table: &'static str,
+}
+
+/// Checks that a row has as many fields as its table: a field too many or too few shifts the
+/// columns, and which of them is which would be a guess.
+fn width(fields: &[Field], w: Width) -> Result<(), RowError> {
+    if fields.len() == w.fields {
+        return Ok(());
     }
+    let last = fields
+        .last()
+        .map_or(1, |f| f.column + f.text.chars().count());
+    Err(RowError {
+        field: "line".to_string(),
+        column: fields.get(w.fields).map_or(last, |f| f.column),
+        expected: if w.header {
+            format!("{} comma-separated fields, as the header names", w.fields)
+        } else {
+            format!(
+                "{} comma-separated fields, as the PAI {} has (without a header)",
+                w.fields, w.table
+            )
+        },
+        found: format!(
+            "{} field{}",
+            fields.len(),
+            if fields.len() == 1 { "" } else { "s" }
+        ),
+    })
 }
 
 /// A number of a row: finite, from 0 to `most`, whole if asked.
@@ -234,11 +290,17 @@ fn number(
 
 impl Jobs {
     /// Takes in one task row; an error marks its job bad (left out if the row is skipped).
-    fn task(&mut self, c: &TaskLayout, number: u64, fields: &[Field]) -> Result<(), RowError> {
+    fn task(&mut self, c: &TaskLayout, number: u64, fields: &[Field]) -> Result<(), Problem> {
         let get = |i: usize| fields.get(i);
         let name = match get(c.job) {
             Some(f) if !f.text.trim().is_empty() => f.text.trim(),
-            f => return Err(RowError::new("job_name", f, "the name of the task's job")),
+            f => {
+                return Err(Problem::Row(RowError::new(
+                    "job_name",
+                    f,
+                    "the name of the task's job",
+                )));
+            }
         };
         let at = match self.index.get(name) {
             Some(&i) => i,
@@ -250,7 +312,7 @@ impl Jobs {
                     first_start: None,
                     last_end: i64::MIN,
                     submit: None,
-                    in_job_table: false,
+                    job_table_line: None,
                     bad: false,
                 });
                 self.gathered.len() - 1
@@ -260,7 +322,8 @@ impl Jobs {
         if job.bad {
             return Ok(());
         }
-        let result = task_into(job, c, fields);
+        self.zones.line = number;
+        let result = task_into(job, c, fields, &mut self.zones);
         job.bad = result.is_err();
         result
     }
@@ -274,7 +337,8 @@ impl Jobs {
         trace: &mut Trace,
     ) -> Result<(), InputError> {
         let mut lines = Lines::new(reader);
-        let mut columns: Option<(usize, usize)> = None;
+        let mut columns: Option<(Width, usize, usize)> = None;
+        self.zones.file = display.to_string();
         while let Some((number, line)) = lines.next_line(display)? {
             if line.trim().is_empty() {
                 continue;
@@ -290,6 +354,7 @@ impl Jobs {
                 let c = header.as_ref().unwrap_or(&release);
                 let names = JOB_COLUMNS.join(",");
                 columns = Some((
+                    c.width("job table"),
                     c.need("job_name", &names)
                         .map_err(|e| e.with_file(display, number))?,
                     c.need("start_time", &names)
@@ -299,27 +364,48 @@ impl Jobs {
                     continue;
                 }
             }
-            let Some((job, submit)) = columns else {
+            let Some((table_width, job, submit)) = columns else {
                 continue;
             };
-            let Some(name) = fields.get(job).map(|f| f.text.trim()) else {
+            let Some(name_field) = fields.get(job) else {
                 continue;
             };
+            let name = name_field.text.trim();
             let Some(&at) = self.index.get(name) else {
                 continue;
             };
             let gathered = &mut self.gathered[at];
-            if gathered.bad || gathered.in_job_table {
+            if gathered.bad {
                 continue;
             }
-            gathered.in_job_table = true;
-            if let Err(e) = submission(gathered, fields.get(submit)) {
-                if options.skip_bad {
+            self.zones.line = number;
+            let read = match gathered.job_table_line {
+                // Two rows would leave the reader to pick the job's submission.
+                Some(first) => Err(Problem::Row(RowError {
+                    field: "job_name".to_string(),
+                    column: name_field.column,
+                    expected: format!(
+                        "one row per job in the job table: `{}` has one on line {first}",
+                        crate::limits::printable(name)
+                    ),
+                    found: format!("a second row of `{}`", crate::limits::printable(name)),
+                })),
+                None => {
+                    gathered.job_table_line = Some(number);
+                    width(&fields, table_width)
+                        .map_err(Problem::Row)
+                        .and_then(|()| submission(gathered, fields.get(submit), &mut self.zones))
+                }
+            };
+            match read {
+                Ok(()) => {}
+                Err(Problem::Row(_)) if options.skip_bad => {
                     gathered.bad = true;
                     trace.skip(gathered.line);
-                } else {
-                    return Err(e.at(display, number));
                 }
+                Err(Problem::Row(e)) => return Err(e.at(display, number)),
+                Err(Problem::Mixed(e)) => return Err(e.error()),
+                Err(Problem::Header(e)) => return Err(e.with_file(display, number)),
             }
         }
         Ok(())
@@ -361,8 +447,14 @@ impl Jobs {
 }
 
 /// Adds one task row to its job: its GPUs, and its start and end when it ran.
-fn task_into(job: &mut Gathered, c: &TaskLayout, fields: &[Field]) -> Result<(), RowError> {
+fn task_into(
+    job: &mut Gathered,
+    c: &TaskLayout,
+    fields: &[Field],
+    zones: &mut Zones,
+) -> Result<(), Problem> {
     let get = |i: usize| fields.get(i);
+    width(fields, c.width)?;
     let most = f64::from(MAX_JOB_GPUS);
     let instances = number(
         "inst_num",
@@ -371,8 +463,9 @@ fn task_into(job: &mut Gathered, c: &TaskLayout, fields: &[Field]) -> Result<(),
         true,
         &format!("a whole number of instances from 0 to {MAX_JOB_GPUS}"),
     )?;
+    // Only an empty `plan_gpu` is none: `NaN` is no number of GPUs.
     let plan = match get(c.gpu) {
-        Some(f) if is_missing(&f.text) => 0.0,
+        Some(f) if f.text.trim().is_empty() => 0.0,
         f => number(
             "plan_gpu",
             f,
@@ -387,10 +480,11 @@ fn task_into(job: &mut Gathered, c: &TaskLayout, fields: &[Field]) -> Result<(),
             "plan_gpu",
             get(c.gpu),
             &format!("at most {MAX_JOB_GPUS} GPUs for a whole job (Σ inst_num × plan_gpu / 100)"),
-        ));
+        )
+        .into());
     }
-    let start = optional_time("start_time", get(c.start)).map_err(row)?;
-    let end = optional_time("end_time", get(c.end)).map_err(row)?;
+    let start = zones.optional_time("start_time", get(c.start))?;
+    let end = zones.optional_time("end_time", get(c.end))?;
     match (start, end) {
         (None, None) => {}
         (None, Some(_)) => {
@@ -398,7 +492,8 @@ fn task_into(job: &mut Gathered, c: &TaskLayout, fields: &[Field]) -> Result<(),
                 "start_time",
                 get(c.start),
                 "the start of a task that has an end",
-            ));
+            )
+            .into());
         }
         (Some(_), None) => {
             return Err(RowError::new(
@@ -406,14 +501,16 @@ fn task_into(job: &mut Gathered, c: &TaskLayout, fields: &[Field]) -> Result<(),
                 get(c.end),
                 "the end of a started task (one still running when the trace was written cannot \
                  be replayed)",
-            ));
+            )
+            .into());
         }
         (Some(s), Some(e)) if e < s => {
             return Err(RowError::new(
                 "end_time",
                 get(c.end),
                 "a time at or after the task's `start_time`",
-            ));
+            )
+            .into());
         }
         (Some(s), Some(e)) => {
             let first = job.first_start.map_or(s, |f| f.min(s));
@@ -423,7 +520,8 @@ fn task_into(job: &mut Gathered, c: &TaskLayout, fields: &[Field]) -> Result<(),
                     "end_time",
                     get(c.end),
                     "the tasks of one job within 1e12 seconds of each other",
-                ));
+                )
+                .into());
             }
             job.first_start = Some(first);
             job.last_end = last;
@@ -434,19 +532,19 @@ fn task_into(job: &mut Gathered, c: &TaskLayout, fields: &[Field]) -> Result<(),
 }
 
 /// The job's submission from its job-table row: no later than its first task start.
-fn submission(job: &mut Gathered, f: Option<&Field>) -> Result<(), RowError> {
+fn submission(job: &mut Gathered, f: Option<&Field>, zones: &mut Zones) -> Result<(), Problem> {
     let submit = match f {
-        Some(field) if !is_missing(&field.text) => parse_time("start_time", f).map_err(row)?,
+        Some(field) if !is_missing(&field.text) => zones.time("start_time", f)?,
         _ => return Ok(()),
     };
     if let Some(first) = job.first_start
         && submit > first
     {
-        return Err(RowError::new(
+        return Err(Problem::Row(RowError::new(
             "start_time",
             f,
             &format!("the job's submission, at or before its earliest task start ({first} s)"),
-        ));
+        )));
     }
     job.submit = Some(submit);
     Ok(())

@@ -9,7 +9,7 @@
 //! and its line. A JSON syntax error cannot be skipped (nothing after it can be trusted) and
 //! names the line and column the parser stopped at.
 
-use super::{JobTable, ReadOptions, SHOWN_SKIPPED_LINES, Trace, is_missing};
+use super::{JobTable, ReadOptions, SHOWN_SKIPPED_LINES, Trace, ZonedTime, check_zone, is_missing};
 use crate::error::InputError;
 use crate::replay::{Job, time};
 use serde::de::{DeserializeSeed, Deserializer as _, MapAccess, SeqAccess, Visitor};
@@ -81,6 +81,8 @@ struct Sink<'a> {
     /// Index of the next job in the list (from 0).
     index: usize,
     fatal: Option<InputError>,
+    /// The log's first ISO time: every other names its zone as it does, or the log is refused.
+    first_time: Option<ZonedTime>,
 }
 
 /// Reads a Philly `cluster_job_log` (README "Trace replay", `philly-json`).
@@ -112,6 +114,7 @@ pub(super) fn read(
         },
         index: 0,
         fatal: None,
+        first_time: None,
     };
     let walked = (&mut de)
         .deserialize_any(List {
@@ -350,6 +353,10 @@ impl Sink<'_> {
     fn take(&mut self, at: Position, value: &Value, twice: Option<Twice>) -> bool {
         let index = self.index;
         self.index += 1;
+        if let Err(mixed) = self.check_zones(at, index, value) {
+            self.fatal = Some(mixed.error());
+            return false;
+        }
         let read = match twice {
             Some((path, key)) => Err(Bad {
                 found: format!("`{}` written twice", crate::limits::printable(&key)),
@@ -396,6 +403,48 @@ impl Sink<'_> {
             }
         }
         true
+    }
+}
+
+impl Sink<'_> {
+    /// Checks that the job's ISO times name their zone as the log's first does (README "Trace
+    /// formats"); a time that is no ISO time is left to [`job`].
+    fn check_zones(
+        &mut self,
+        at: Position,
+        index: usize,
+        value: &Value,
+    ) -> Result<(), Box<super::MixedZones>> {
+        // (attempt, key, text): the attempt's index, none for the job's own key.
+        let mut times: Vec<(Option<usize>, &str, &str)> = Vec::new();
+        if let Some(Value::String(s)) = value.get("submitted_time") {
+            times.push((None, "submitted_time", s));
+        }
+        if let Some(Value::Array(attempts)) = value.get("attempts") {
+            for (i, attempt) in attempts.iter().enumerate() {
+                for key in ["start_time", "end_time"] {
+                    if let Some(Value::String(s)) = attempt.get(key) {
+                        times.push((Some(i), key, s));
+                    }
+                }
+            }
+        }
+        for (attempt, key, text) in times {
+            if let Some((_, Some(zoned))) = time::time_and_zone(text) {
+                check_zone(&mut self.first_time, zoned, || ZonedTime {
+                    file: self.display.to_string(),
+                    line: at.line,
+                    column: at.column.max(1) as usize,
+                    field: match attempt {
+                        Some(i) => format!("[{index}].attempts[{i}].{key}"),
+                        None => format!("[{index}].{key}"),
+                    },
+                    text: text.trim().to_string(),
+                    zoned,
+                })?;
+            }
+        }
+        Ok(())
     }
 }
 
