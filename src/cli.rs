@@ -325,7 +325,7 @@ on-demand. Google's GPU rows are added to their host machine type's row. Rows wh
 accelerator has no tcosim id, or whose count is not a whole number, are reported on stderr and
 left out. Without `--as-of` the rows are dated today and marked estimate.
 
-Exit codes: 0 success, 2 unreadable input, a missing column or no offer at all.";
+Exit codes: 0 success, 2 unreadable input, a missing column or one named twice, or no offer at all.";
 
 #[derive(Debug, Args)]
 pub struct ImportSkypilotArgs {

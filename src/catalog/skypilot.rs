@@ -98,20 +98,147 @@ fn memory_mib(gpu_info: &str) -> Option<f64> {
 }
 
 /// One zone's prices of one offer [USD per instance-hour].
-#[derive(Clone, Copy)]
+#[derive(Clone, Copy, PartialEq)]
 struct Zone {
     on_demand: f64,
     spot: Option<f64>,
 }
 
+impl Zone {
+    /// `on-demand 10, spot 5` (`no spot` without one), for messages.
+    fn describe(&self) -> String {
+        use crate::error::written;
+        format!(
+            "on-demand {}, {}",
+            written(self.on_demand),
+            self.spot
+                .map_or("no spot".to_string(), |s| format!("spot {}", written(s)))
+        )
+    }
+}
+
+/// One row of an offer: its zone, line and prices (for a Google GPU row, with its host's).
+struct Priced {
+    zone: String,
+    line: usize,
+    prices: Zone,
+}
+
 /// The prices of one instance type in one region, zone by zone.
 struct Group {
     accelerator: &'static str,
+    /// The file's accelerator name of the first row, for messages.
+    name: String,
     count: u32,
+    /// The line of the first row, which set the accelerator and the count.
+    first_line: usize,
     /// For a Google offer put together from a host and GPU rows, `host + Nx GPU`; for a count
     /// taken from the instance type, what the file said.
     parts: Option<String>,
-    zones: Vec<Zone>,
+    /// Whether the prices are a Google GPU row's plus its host's.
+    combined: bool,
+    zones: Vec<Priced>,
+    /// Rows repeating an earlier row's zone at the same prices: (line, the earlier line).
+    repeats: Vec<(usize, usize)>,
+    /// Rows that went into the group in all.
+    rows: usize,
+    /// Why the rows contradict each other (two accelerators, two GPU counts, one zone at two
+    /// prices, a Google host priced twice in a zone): the offer is left out.
+    conflict: Option<String>,
+}
+
+impl Group {
+    fn new(
+        accelerator: &'static str,
+        name: &str,
+        count: u32,
+        line: usize,
+        parts: Option<String>,
+        combined: bool,
+    ) -> Group {
+        Group {
+            accelerator,
+            name: name.to_string(),
+            count,
+            first_line: line,
+            parts,
+            combined,
+            zones: Vec::new(),
+            repeats: Vec::new(),
+            rows: 0,
+            conflict: None,
+        }
+    }
+
+    /// Adds a row of accelerator `accelerator` (the file's `name`) × `count`, unless it
+    /// contradicts an earlier row of the group: then the group records why, and keeps only
+    /// counting rows. `no_zones`: the file has no `AvailabilityZone` column, so a row's zone
+    /// is its region.
+    fn add(
+        &mut self,
+        row: Priced,
+        accelerator: &'static str,
+        name: &str,
+        count: u32,
+        no_zones: bool,
+    ) {
+        self.rows += 1;
+        if self.conflict.is_some() {
+            return;
+        }
+        if accelerator != self.accelerator {
+            self.conflict = Some(format!(
+                "which disagree on the accelerator (line {}: `{}`, tcosim `{}`; line {}: `{name}`, tcosim `{accelerator}`)",
+                self.first_line, self.name, self.accelerator, row.line
+            ));
+            return;
+        }
+        if count != self.count {
+            self.conflict = Some(format!(
+                "which disagree on the GPU count (line {}: {}; line {}: {count})",
+                self.first_line, self.count, row.line
+            ));
+            return;
+        }
+        if let Some(earlier) = self.zones.iter().find(|z| z.zone == row.zone) {
+            if earlier.prices == row.prices {
+                self.repeats.push((row.line, earlier.line));
+            } else {
+                let with_host = if self.combined {
+                    ", each with its host's"
+                } else {
+                    ""
+                };
+                // Without availability zones, a row stands for its region.
+                let (place, why) = if no_zones {
+                    (
+                        "region",
+                        "; a file without `AvailabilityZone` has one row a region",
+                    )
+                } else {
+                    ("zone", "")
+                };
+                self.conflict = Some(format!(
+                    "which price {place} `{}` twice (line {}: {}; line {}: {}{with_host}{why})",
+                    row.zone,
+                    earlier.line,
+                    earlier.prices.describe(),
+                    row.line,
+                    row.prices.describe()
+                ));
+            }
+            return;
+        }
+        self.zones.push(row);
+    }
+}
+
+/// A Google host row: its line, and its prices, or the price text that is not one.
+struct Host {
+    line: usize,
+    prices: Result<Zone, String>,
+    /// The price text as written (on-demand, spot), for messages.
+    text: (String, String),
 }
 
 const REQUIRED: [&str; 6] = [
@@ -122,6 +249,24 @@ const REQUIRED: [&str; 6] = [
     "SpotPrice",
     "Region",
 ];
+
+/// Columns read when the file has them.
+const OPTIONAL: [&str; 2] = ["AvailabilityZone", "GpuInfo"];
+
+/// The character column at which field `index` (0-based) of the header line starts, where the
+/// line is plain (no quotes); else 1.
+fn header_column(text: &str, index: usize) -> usize {
+    let line = text.lines().next().unwrap_or("");
+    let line = line.strip_prefix('\u{feff}').unwrap_or(line);
+    let fields: Vec<&str> = line.split(',').collect();
+    if line.contains('"') || index >= fields.len() {
+        return 1;
+    }
+    1 + fields[..index]
+        .iter()
+        .map(|f| f.chars().count() + 1)
+        .sum::<usize>()
+}
 
 /// Reads a SkyPilot catalog CSV (`display` names it in messages).
 pub fn import(display: &str, text: &str, settings: &Settings) -> Result<Import, InputError> {
@@ -144,6 +289,33 @@ pub fn import(display: &str, text: &str, settings: &Settings) -> Result<Import, 
                 .did_you_mean(name, headers.iter().map(String::as_str)));
         }
     }
+    // A column the import reads, named twice, would leave it to pick one of the two.
+    for name in REQUIRED.iter().chain(&OPTIONAL) {
+        let named: Vec<usize> = (0..headers.len())
+            .filter(|i| headers[*i].eq_ignore_ascii_case(name))
+            .collect();
+        if let [first, second, ..] = named[..] {
+            return Err(
+                InputError::new(display, format!("column `{name}` named twice"))
+                    .at_position(1, header_column(text, second))
+                    .expected(format!(
+                        "each column the import reads named once ({})",
+                        REQUIRED
+                            .iter()
+                            .chain(&OPTIONAL)
+                            .copied()
+                            .collect::<Vec<_>>()
+                            .join(", ")
+                    ))
+                    .found(format!(
+                        "`{}` twice, columns {} and {}",
+                        headers[second],
+                        first + 1,
+                        second + 1
+                    )),
+            );
+        }
+    }
     let idx = |name: &str| col(name).unwrap_or(usize::MAX);
     let (c_type, c_name, c_count, c_price, c_spot, c_region) = (
         idx("InstanceType"),
@@ -153,18 +325,22 @@ pub fn import(display: &str, text: &str, settings: &Settings) -> Result<Import, 
         idx("SpotPrice"),
         idx("Region"),
     );
-    let (c_zone, c_info) = (col("AvailabilityZone"), col("GpuInfo"));
+    let (c_zone, c_info) = (col(OPTIONAL[0]), col(OPTIONAL[1]));
 
     let mut skipped: BTreeMap<String, usize> = BTreeMap::new();
     let mut tiny_spots = 0usize;
     let mut corrected_counts: BTreeMap<String, usize> = BTreeMap::new();
     let mut groups: BTreeMap<(String, String), Group> = BTreeMap::new();
-    // Google: host prices by (machine type, zone) and GPU rows to add them to.
-    let mut hosts: BTreeMap<(String, String), Zone> = BTreeMap::new();
-    let mut gpu_rows: Vec<(String, u32, &'static str, String, String, Zone)> = Vec::new();
+    // Google: host rows by (machine type, zone) and GPU rows to add them to.
+    let mut hosts: BTreeMap<(String, String), Vec<Host>> = BTreeMap::new();
+    let mut gpu_rows: Vec<(String, u32, &'static str, String, usize, Priced)> = Vec::new();
     // Rows whose on-demand price a catalog would refuse, by what they price: how many, and
     // the first one's line and price.
     let mut out_of_range: BTreeMap<String, (usize, usize, f64)> = BTreeMap::new();
+    // Google GPU rows whose host row has no valid on-demand price, by what they price: how
+    // many, and the first such host row's line and price text.
+    let mut bad_hosts: BTreeMap<String, (usize, usize, String)> = BTreeMap::new();
+    let no_zones = c_zone.is_none();
 
     for (i, record) in reader.records().enumerate() {
         let line = i + 2;
@@ -187,29 +363,39 @@ pub fn import(display: &str, text: &str, settings: &Settings) -> Result<Import, 
             .map(|c| get(c).to_string())
             .filter(|z| !z.is_empty())
             .unwrap_or_else(|| region.clone());
-        let Some(on_demand) = number(c_price) else {
-            if !name.is_empty() {
-                *skipped
-                    .entry("rows without an on-demand price".to_string())
-                    .or_default() += 1;
-            }
-            continue;
-        };
         // A spot price the catalog could not hold (below MIN_PRICE) is left out, and counted.
         let spot = number(c_spot);
-        if spot.is_some_and(|s| s < MIN_PRICE) {
-            tiny_spots += 1;
-        }
-        let prices = Zone {
+        let prices = number(c_price).map(|on_demand| Zone {
             on_demand,
             spot: spot.filter(|s| *s >= MIN_PRICE),
-        };
+        });
         if name.is_empty() {
-            // A machine without accelerators: only useful as a Google GPU host.
+            // A machine without accelerators: only useful as a Google GPU host. A host row
+            // without a valid price is kept to say so to its GPU rows.
             if !instance.is_empty() {
-                hosts.insert((instance.to_string(), zone), prices);
+                if prices.is_some() && spot.is_some_and(|s| s < MIN_PRICE) {
+                    tiny_spots += 1;
+                }
+                hosts
+                    .entry((instance.to_string(), zone))
+                    .or_default()
+                    .push(Host {
+                        line,
+                        prices: prices.ok_or_else(|| get(c_price).to_string()),
+                        text: (get(c_price).to_string(), get(c_spot).to_string()),
+                    });
             }
             continue;
+        }
+        let Some(prices) = prices else {
+            *skipped
+                .entry("rows without an on-demand price".to_string())
+                .or_default() += 1;
+            continue;
+        };
+        let on_demand = prices.on_demand;
+        if spot.is_some_and(|s| s < MIN_PRICE) {
+            tiny_spots += 1;
         }
         let count_raw = get(c_count);
         let count = match count_raw.parse::<f64>() {
@@ -243,8 +429,9 @@ pub fn import(display: &str, text: &str, settings: &Settings) -> Result<Import, 
             out_of_range.entry(what).or_insert((0, line, on_demand)).0 += 1;
             continue;
         }
+        let row = Priced { zone, line, prices };
         if instance.is_empty() {
-            gpu_rows.push((name.to_string(), count, accelerator, region, zone, prices));
+            gpu_rows.push((name.to_string(), count, accelerator, region, line, row));
             continue;
         }
         // A count the instance type's own name contradicts is the file's error (SkyPilot's
@@ -263,21 +450,20 @@ pub fn import(display: &str, text: &str, settings: &Settings) -> Result<Import, 
                 ))
                 .or_default() += 1;
         }
-        groups
+        let group = groups
             .entry((instance.to_string(), region))
-            .or_insert_with(|| Group {
-                accelerator,
-                count,
-                parts: corrected.map(|found| {
-                    format!("{count} GPUs as the instance type states (the file says {found})")
-                }),
-                zones: Vec::new(),
-            })
-            .zones
-            .push(prices);
+            .or_insert_with(|| Group::new(accelerator, name, count, line, None, false));
+        if group.parts.is_none()
+            && let Some(found) = corrected
+        {
+            group.parts = Some(format!(
+                "{count} GPUs as the instance type states (the file says {found})"
+            ));
+        }
+        group.add(row, accelerator, name, count, no_zones);
     }
 
-    for (name, count, accelerator, region, zone, gpu) in gpu_rows {
+    for (name, count, accelerator, region, line, gpu) in gpu_rows {
         let Some(host) = gcp_host(&name, count) else {
             *skipped
                 .entry(format!(
@@ -286,7 +472,7 @@ pub fn import(display: &str, text: &str, settings: &Settings) -> Result<Import, 
                 .or_default() += 1;
             continue;
         };
-        let Some(h) = hosts.get(&(host.clone(), zone)) else {
+        let Some(rows) = hosts.get(&(host.clone(), gpu.zone.clone())) else {
             *skipped
                 .entry(format!(
                     "`{name}` x{count} GPU rows whose host `{host}` has no row in the same zone"
@@ -294,9 +480,52 @@ pub fn import(display: &str, text: &str, settings: &Settings) -> Result<Import, 
                 .or_default() += 1;
             continue;
         };
+        let new_group = || {
+            Group::new(
+                accelerator,
+                &name,
+                count,
+                line,
+                Some(format!("host {host} + {count}x {name}")),
+                true,
+            )
+        };
+        // Two host rows of one machine type and zone at different prices: which is the
+        // host's is not known, so neither is the offer's. A repeat at the same prices is one.
+        if let Some(other) = rows.iter().skip(1).find(|h| h.prices != rows[0].prices) {
+            let group = groups
+                .entry((host.clone(), region))
+                .or_insert_with(new_group);
+            group.rows += 1;
+            group.conflict.get_or_insert_with(|| {
+                format!(
+                    "whose host `{host}` has two rows in zone `{}` (line {}: price `{}`, spot `{}`; line {}: price `{}`, spot `{}`)",
+                    gpu.zone,
+                    rows[0].line,
+                    rows[0].text.0,
+                    rows[0].text.1,
+                    other.line,
+                    other.text.0,
+                    other.text.1
+                )
+            });
+            continue;
+        }
+        let h = match &rows[0].prices {
+            Ok(h) => *h,
+            Err(text) => {
+                bad_hosts
+                    .entry(format!(
+                        "`{name}` x{count} GPU rows whose host row `{host}` has an invalid on-demand price"
+                    ))
+                    .or_insert((0, rows[0].line, text.clone()))
+                    .0 += 1;
+                continue;
+            }
+        };
         let combined = Zone {
-            on_demand: gpu.on_demand + h.on_demand,
-            spot: gpu.spot.zip(h.spot).map(|(g, h)| g + h),
+            on_demand: gpu.prices.on_demand + h.on_demand,
+            spot: gpu.prices.spot.zip(h.spot).map(|(g, h)| g + h),
         };
         if !within(combined.on_demand, MIN_ON_DEMAND, MONEY) {
             *skipped
@@ -308,16 +537,14 @@ pub fn import(display: &str, text: &str, settings: &Settings) -> Result<Import, 
                 .or_default() += 1;
             continue;
         }
+        let row = Priced {
+            prices: combined,
+            ..gpu
+        };
         groups
             .entry((host.clone(), region))
-            .or_insert_with(|| Group {
-                accelerator,
-                count,
-                parts: Some(format!("host {host} + {count}x {name}")),
-                zones: Vec::new(),
-            })
-            .zones
-            .push(combined);
+            .or_insert_with(new_group)
+            .add(row, accelerator, &name, count, no_zones);
     }
 
     for (what, (rows, line, price)) in out_of_range {
@@ -329,11 +556,41 @@ pub fn import(display: &str, text: &str, settings: &Settings) -> Result<Import, 
             ))
             .or_default() += rows;
     }
+    for (what, (rows, line, text)) in bad_hosts {
+        let found = if text.is_empty() {
+            "empty".to_string()
+        } else {
+            format!("`{text}`")
+        };
+        *skipped
+            .entry(format!(
+                "{what} (line {line}: {found}, expected a number above 0)"
+            ))
+            .or_default() += rows;
+    }
 
     let mut offers = Vec::new();
     let mut ids = std::collections::BTreeSet::new();
     for ((instance, region), g) in groups {
+        if let Some(conflict) = &g.conflict {
+            *skipped
+                .entry(format!(
+                    "rows of `{instance}` in `{region}`, {conflict}: the offer is left out"
+                ))
+                .or_default() += g.rows;
+            continue;
+        }
+        if let [(line, earlier), ..] = g.repeats[..] {
+            *skipped
+                .entry(format!(
+                    "rows of `{instance}` in `{region}` repeating an earlier row's zone and prices, counted once (line {line} repeats line {earlier})"
+                ))
+                .or_default() += g.repeats.len();
+        }
         let rows = g.zones.len();
+        if rows == 0 {
+            continue;
+        }
         let o = offer(settings, instance, region, g);
         if let Some((column, problem)) = refused_text(&o) {
             *skipped
@@ -435,12 +692,12 @@ fn describe(skipped: &BTreeMap<String, usize>) -> Vec<String> {
 /// the zones; spot the median over the zones whose spot price is below their on-demand one
 /// (an equal price is a placeholder, not a market price).
 fn offer(s: &Settings, instance: String, region: String, g: Group) -> CloudOffer {
-    let mut prices: Vec<f64> = g.zones.iter().map(|z| z.on_demand).collect();
+    let mut prices: Vec<f64> = g.zones.iter().map(|z| z.prices.on_demand).collect();
     let on_demand = median(&mut prices).unwrap_or(0.0);
     let mut spots: Vec<f64> = g
         .zones
         .iter()
-        .filter_map(|z| z.spot.filter(|s| *s < z.on_demand))
+        .filter_map(|z| z.prices.spot.filter(|s| *s < z.prices.on_demand))
         .collect();
     let spot_zones = spots.len();
     let spot = median(&mut spots);

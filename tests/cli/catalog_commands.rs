@@ -819,3 +819,271 @@ fn import_for_a_provider_the_catalog_lacks_says_so() {
     let (_, err) = import(&scratch, "aws-vms.csv", AWS, "aws");
     assert!(!err.contains("not in the built-in catalog"), "{err}");
 }
+
+/// AWS layout; each contradictory offer below comes with a sound one (`g5.xlarge`).
+const CONTRADICTION_HEADER: &str = "InstanceType,AcceleratorName,AcceleratorCount,vCPUs,MemoryGiB,GpuInfo,Price,SpotPrice,Region,AvailabilityZone
+g5.xlarge,A10G,1.0,4,16,,1.006,0.4,us-east-1,us-east-1a
+";
+
+/// Imports `CONTRADICTION_HEADER` and `rows` (from line 3); the offer ids and stderr.
+fn import_contradiction(rows: &str) -> (Vec<String>, String) {
+    let scratch = Scratch::new();
+    let (offers, err) = import(
+        &scratch,
+        "vms.csv",
+        &format!("{CONTRADICTION_HEADER}{rows}"),
+        "aws",
+    );
+    (offers.iter().map(|r| r["id"].clone()).collect(), err)
+}
+
+// One instance type and region is one offer: rows that disagree on the accelerator or the GPU
+// count, or price one zone twice, are no median of anything. Such an offer is left out, all
+// its rows counted, naming the two lines that disagree; the other offers stay.
+
+#[test]
+fn import_leaves_out_an_offer_whose_rows_disagree_on_the_accelerator() {
+    let (ids, err) = import_contradiction(
+        "p5.48xlarge,H100,8.0,192,2048,,98.32,40,us-east-1,us-east-1a
+p5.48xlarge,L4,8.0,192,2048,,8.0,4,us-east-1,us-east-1b
+",
+    );
+    assert_eq!(ids, ["aws-g5.xlarge-us-east-1"], "{err}");
+    for needle in [
+        "vms.csv: left out 2 rows of `p5.48xlarge` in `us-east-1`, which disagree on the accelerator (line 3: `H100`, tcosim `h100-sxm`; line 4: `L4`, tcosim `l4`): the offer is left out",
+        "(2 rows left out;",
+    ] {
+        assert!(err.contains(needle), "`{needle}` missing from:\n{err}");
+    }
+    // The 40 GB and 80 GB A100 (told apart by `GpuInfo`) are two accelerators too.
+    let (ids, err) = import_contradiction(
+        "p4d.24xlarge,A100,8.0,96,1152,\"{'MemoryInfo': {'SizeInMiB': 40960}}\",21.96,8,us-east-1,us-east-1a
+p4d.24xlarge,A100,8.0,96,1152,\"{'MemoryInfo': {'SizeInMiB': 81920}}\",27.45,9,us-east-1,us-east-1b
+",
+    );
+    assert_eq!(ids, ["aws-g5.xlarge-us-east-1"], "{err}");
+    assert!(
+        err.contains(
+            "(line 3: `A100`, tcosim `a100-40gb-sxm`; line 4: `A100`, tcosim `a100-80gb-sxm`)"
+        ),
+        "{err}"
+    );
+
+    // A file of nothing but such an offer has no offer to import: exit 2, saying why.
+    let scratch = Scratch::new();
+    let file = scratch.write(
+        "mixed.csv",
+        "InstanceType,AcceleratorName,AcceleratorCount,Price,SpotPrice,Region,AvailabilityZone
+p5.48xlarge,H100,8.0,98.32,40,us-east-1,us-east-1a
+p5.48xlarge,L4,8.0,8.0,4,us-east-1,us-east-1b
+",
+    );
+    let out = output([
+        arg("catalog"),
+        arg("import"),
+        arg("skypilot"),
+        arg(&file),
+        arg("--provider"),
+        arg("aws"),
+    ]);
+    assert_eq!(out.status.code(), Some(EXIT_INPUT));
+    assert!(stdout(&out).is_empty());
+    let err = stderr(&out);
+    assert!(
+        err.contains("mixed.csv: no offer to import")
+            && err.contains("which disagree on the accelerator (line 2: `H100`"),
+        "{err}"
+    );
+}
+
+#[test]
+fn import_leaves_out_an_offer_whose_rows_disagree_on_the_gpu_count() {
+    let (ids, err) = import_contradiction(
+        "p5.48xlarge,H100,8.0,192,2048,,10,5,us-east-1,us-east-1a
+p5.48xlarge,H100,4.0,192,2048,,20,5,us-east-1,us-east-1b
+p5.48xlarge,H100,8.0,192,2048,,30,5,us-east-1,us-east-1c
+",
+    );
+    assert_eq!(ids, ["aws-g5.xlarge-us-east-1"], "{err}");
+    for needle in [
+        "vms.csv: left out 3 rows of `p5.48xlarge` in `us-east-1`, which disagree on the GPU count (line 3: 8; line 4: 4): the offer is left out",
+        "(3 rows left out;",
+    ] {
+        assert!(err.contains(needle), "`{needle}` missing from:\n{err}");
+    }
+    // A count the instance type's name states is the count, whatever each row says: rows
+    // that the name corrects agree.
+    let (ids, err) = import_contradiction(
+        "Standard_ND96isr_H100_v5,H100,12,96,1900,,98.32,,eastus,eastus-1
+Standard_ND96isr_H100_v5,H100,8,96,1900,,90.00,,eastus,eastus-2
+",
+    );
+    assert_eq!(
+        ids,
+        [
+            "aws-Standard_ND96isr_H100_v5-eastus",
+            "aws-g5.xlarge-us-east-1"
+        ],
+        "{err}"
+    );
+}
+
+#[test]
+fn import_leaves_out_an_offer_that_prices_one_zone_twice() {
+    let (ids, err) = import_contradiction(
+        "p5.48xlarge,H100,8.0,192,2048,,10,5,us-east-1,us-east-1a
+p5.48xlarge,H100,8.0,192,2048,,20,5,us-east-1,us-east-1a
+p5.48xlarge,H100,8.0,192,2048,,30,5,us-east-1,us-east-1b
+",
+    );
+    assert_eq!(ids, ["aws-g5.xlarge-us-east-1"], "{err}");
+    for needle in [
+        "vms.csv: left out 3 rows of `p5.48xlarge` in `us-east-1`, which price zone `us-east-1a` twice (line 3: on-demand 10, spot 5; line 4: on-demand 20, spot 5): the offer is left out",
+        "(3 rows left out;",
+    ] {
+        assert!(err.contains(needle), "`{needle}` missing from:\n{err}");
+    }
+
+    // A row repeating another's zone at the same prices is that zone once, and counted: the
+    // median of 0.8 and 1.0, over 2 zones.
+    let scratch = Scratch::new();
+    let (rows, err) = import(
+        &scratch,
+        "vms.csv",
+        &format!(
+            "{CONTRADICTION_HEADER}g6.xlarge,L4,1.0,4,16,,0.8,0.3,us-east-1,us-east-1a
+g6.xlarge,L4,1.0,4,16,,0.8,0.3,us-east-1,us-east-1a
+g6.xlarge,L4,1.0,4,16,,1.0,0.5,us-east-1,us-east-1b
+"
+        ),
+        "aws",
+    );
+    let g6 = &rows[1];
+    assert_eq!(g6["id"], "aws-g6.xlarge-us-east-1");
+    assert!(close(num(g6, "on_demand_usd_per_hour").unwrap(), 0.9));
+    assert!(close(num(g6, "spot_usd_per_hour").unwrap(), 0.4));
+    assert!(g6["note"].contains("median over 2 zones;"), "{g6:?}");
+    assert!(
+        err.contains("vms.csv: left out 1 row of `g6.xlarge` in `us-east-1` repeating an earlier row's zone and prices, counted once (line 4 repeats line 3)"),
+        "{err}"
+    );
+
+    // A file without availability zones (Azure's) has one row a region: a second prices it
+    // twice.
+    let azure = "InstanceType,AcceleratorName,AcceleratorCount,vCPUs,MemoryGiB,GpuInfo,Price,SpotPrice,Region,Generation
+Standard_NC24ads_A100_v4,A100-80GB,1.0,24.0,220.0,,3.673,1.2,westus,V2
+Standard_NC24ads_A100_v4,A100-80GB,1.0,24.0,220.0,,4.0,1.2,westus,V2
+Standard_NC24ads_A100_v4,A100-80GB,1.0,24.0,220.0,,3.673,1.2,eastus,V2
+";
+    let (rows, err) = import(&scratch, "azure.csv", azure, "azure");
+    let ids: Vec<&str> = rows.iter().map(|r| r["id"].as_str()).collect();
+    assert_eq!(ids, ["azure-Standard_NC24ads_A100_v4-eastus"], "{err}");
+    assert!(
+        err.contains("which price region `westus` twice (line 2: on-demand 3.673, spot 1.2; line 3: on-demand 4, spot 1.2; a file without `AvailabilityZone` has one row a region)"),
+        "{err}"
+    );
+}
+
+#[test]
+fn import_refuses_a_column_it_reads_named_twice() {
+    let scratch = Scratch::new();
+    for (header, needles) in [
+        (
+            "InstanceType,AcceleratorName,AcceleratorCount,Price,Price,SpotPrice,Region",
+            [
+                "dup.csv:1:53: column `Price` named twice",
+                "found: `Price` twice, columns 4 and 5",
+            ],
+        ),
+        (
+            "InstanceType,AcceleratorName,AcceleratorCount,Price,SpotPrice,Region,region",
+            [
+                "dup.csv:1:70: column `Region` named twice",
+                "found: `region` twice, columns 6 and 7",
+            ],
+        ),
+        (
+            "InstanceType,AcceleratorName,AcceleratorCount,Price,SpotPrice,Region,AvailabilityZone,AvailabilityZone",
+            [
+                "column `AvailabilityZone` named twice",
+                "found: `AvailabilityZone` twice, columns 7 and 8",
+            ],
+        ),
+    ] {
+        let file = scratch.write(
+            "dup.csv",
+            &format!("{header}\np5.48xlarge,H100,8,98.32,1.0,40,us-east-1,us-east-1a\n"),
+        );
+        let out = output([
+            arg("catalog"),
+            arg("import"),
+            arg("skypilot"),
+            arg(&file),
+            arg("--provider"),
+            arg("aws"),
+        ]);
+        assert_eq!(out.status.code(), Some(EXIT_INPUT), "{header}");
+        assert!(stdout(&out).is_empty());
+        let err = stderr(&out);
+        for needle in needles
+            .iter()
+            .chain(&["expected: each column the import reads named once"])
+        {
+            assert!(err.contains(needle), "`{needle}` missing from:\n{err}");
+        }
+    }
+}
+
+#[test]
+fn import_says_a_google_host_row_with_an_invalid_price_is_invalid() {
+    // The host row of zone a is priced -50: its GPU row is left out for that reason (not for
+    // a host row that is there); zone b's host and GPU make the offer.
+    let gcp = "InstanceType,AcceleratorName,AcceleratorCount,vCPUs,MemoryGiB,GpuInfo,Price,SpotPrice,Region,AvailabilityZone
+a3-highgpu-8g,,,208,1872,,-50,2.2,us-central1,us-central1-a
+,H100,8.0,,,,88.0,20,us-central1,us-central1-a
+a3-highgpu-8g,,,208,1872,,10,2.2,us-central1,us-central1-b
+,H100,8.0,,,,88.0,20,us-central1,us-central1-b
+a3-highgpu-8g,,,208,1872,,,2.2,us-east1,us-east1-b
+,H100,8.0,,,,88.0,20,us-east1,us-east1-b
+";
+    let scratch = Scratch::new();
+    let (rows, err) = import(&scratch, "gcp.csv", gcp, "gcp");
+    let ids: Vec<&str> = rows.iter().map(|r| r["id"].as_str()).collect();
+    assert_eq!(ids, ["gcp-a3-highgpu-8g-us-central1"], "{err}");
+    assert!(close(
+        num(&rows[0], "on_demand_usd_per_hour").unwrap(),
+        98.0
+    ));
+    assert!(
+        rows[0]["note"].contains("median over 1 zone;"),
+        "{:?}",
+        rows[0]
+    );
+    assert!(
+        err.contains("left out 2 `H100` x8 GPU rows whose host row `a3-highgpu-8g` has an invalid on-demand price (line 2: `-50`, expected a number above 0)"),
+        "{err}"
+    );
+    assert!(!err.contains("has no row in the same zone"), "{err}");
+
+    // Two host rows of one zone at different prices: the offer is left out, naming both.
+    let twice = "InstanceType,AcceleratorName,AcceleratorCount,vCPUs,MemoryGiB,GpuInfo,Price,SpotPrice,Region,AvailabilityZone
+a3-highgpu-8g,,,208,1872,,10,2.2,us-central1,us-central1-a
+a3-highgpu-8g,,,208,1872,,12,2.2,us-central1,us-central1-a
+,H100,8.0,,,,88.0,20,us-central1,us-central1-a
+a3-highgpu-8g,,,208,1872,,10,2.2,europe-west4,europe-west4-a
+a3-highgpu-8g,,,208,1872,,10,2.2,europe-west4,europe-west4-a
+,H100,8.0,,,,88.0,20,europe-west4,europe-west4-a
+";
+    let (rows, err) = import(&scratch, "twice.csv", twice, "gcp");
+    let ids: Vec<&str> = rows.iter().map(|r| r["id"].as_str()).collect();
+    // A host row repeated at the same prices is one host row.
+    assert_eq!(ids, ["gcp-a3-highgpu-8g-europe-west4"], "{err}");
+    assert!(close(
+        num(&rows[0], "on_demand_usd_per_hour").unwrap(),
+        98.0
+    ));
+    assert!(
+        err.contains("left out 1 row of `a3-highgpu-8g` in `us-central1`, whose host `a3-highgpu-8g` has two rows in zone `us-central1-a` (line 2: price `10`, spot `2.2`; line 3: price `12`, spot `2.2`): the offer is left out"),
+        "{err}"
+    );
+}
