@@ -5,6 +5,16 @@ use crate::support::{EXIT_INPUT, Scratch, output, stderr, stdout, success};
 use serde_json::Value;
 use std::path::PathBuf;
 
+/// The jobs replayed and the bad rows skipped by a successful `--skip-bad` replay with JSON
+/// output `out`, whose stderr says `note` (`skipped 1 bad row (line 2)`).
+fn skipped(out: &std::process::Output, note: &str) -> (u64, u64) {
+    assert!(out.status.success(), "{}", stderr(out));
+    assert!(stderr(out).contains(note), "{}", stderr(out));
+    let v: Value = serde_json::from_str(&stdout(out)).expect("JSON");
+    let count = |key: &str| v[key].as_u64().expect(key);
+    (count("jobs"), count("bad_rows_skipped"))
+}
+
 /// The shared trace samples, beside the repository.
 fn traces() -> Option<PathBuf> {
     let dir = PathBuf::from(env!("CARGO_MANIFEST_DIR")).join("../shared/data/traces");
@@ -261,17 +271,7 @@ fn a_bad_row_names_file_line_column_and_field() {
         "--format",
         "json",
     ]);
-    assert!(out.status.success(), "{}", stderr(&out));
-    assert!(
-        stderr(&out).contains("skipped 2 bad rows (lines 3, 4)"),
-        "{}",
-        stderr(&out)
-    );
-    let v: Value = serde_json::from_str(&stdout(&out)).unwrap();
-    assert_eq!(
-        (v["jobs"].as_u64(), v["bad_rows_skipped"].as_u64()),
-        (Some(2), Some(2))
-    );
+    assert_eq!(skipped(&out, "skipped 2 bad rows (lines 3, 4)"), (2, 2));
 }
 
 #[test]
@@ -1559,17 +1559,7 @@ fn a_helios_job_started_without_an_end_or_a_duration_is_a_bad_row() {
     let mut skip = helios.to_vec();
     skip.push("--skip-bad");
     let out = replay_one(&path, &skip);
-    assert!(out.status.success(), "{}", stderr(&out));
-    assert!(
-        stderr(&out).contains("skipped 1 bad row (line 2)"),
-        "{}",
-        stderr(&out)
-    );
-    let v: Value = serde_json::from_str(&stdout(&out)).unwrap();
-    assert_eq!(
-        (v["jobs"].as_u64(), v["bad_rows_skipped"].as_u64()),
-        (Some(2), Some(1))
-    );
+    assert_eq!(skipped(&out, "skipped 1 bad row (line 2)"), (2, 1));
     // `NaN` is none only for `start_time`: as a duration it is no number of seconds.
     let path = s.write(
         "nan.csv",
@@ -1698,17 +1688,7 @@ fn a_pai_job_listed_twice_in_the_job_table_is_a_bad_row() {
         ],
     );
     let out = replay_pai(&path, &["--skip-bad"]);
-    assert!(out.status.success(), "{}", stderr(&out));
-    assert!(
-        stderr(&out).contains("skipped 1 bad row (line 2)"),
-        "{}",
-        stderr(&out)
-    );
-    let v: Value = serde_json::from_str(&stdout(&out)).unwrap();
-    assert_eq!(
-        (v["jobs"].as_u64(), v["bad_rows_skipped"].as_u64()),
-        (Some(1), Some(1))
-    );
+    assert_eq!(skipped(&out, "skipped 1 bad row (line 2)"), (1, 1));
 }
 
 /// A row with more (or fewer) fields than the header shifts its columns: it was read as if it
@@ -1753,13 +1733,7 @@ fn a_row_with_more_or_fewer_fields_than_the_header_is_a_bad_row() {
         let mut skip = flags.to_vec();
         skip.push("--skip-bad");
         let out = replay_one(&path, &skip);
-        assert!(out.status.success(), "{format}: {}", stderr(&out));
-        let v: Value = serde_json::from_str(&stdout(&out)).unwrap();
-        assert_eq!(
-            (v["jobs"].as_u64(), v["bad_rows_skipped"].as_u64()),
-            (Some(1), Some(1)),
-            "{format}"
-        );
+        assert_eq!(skipped(&out, "skipped 1 bad row"), (1, 1), "{format}");
     }
     // Fewer fields than the header, where the missing one is not read, alike.
     let path = s.write("short.csv", "submit,duration,gpus,note\n0,100,1\n");
