@@ -4,6 +4,7 @@
 
 use crate::catalog::Catalog;
 use crate::error::InputError;
+use crate::json_path::{Step, shortened};
 use crate::model::{self, CloudIn, Input, OptionIn, OwnedIn, WorkloadIn};
 use rayon::prelude::*;
 use serde::de::{DeserializeSeed, MapAccess, SeqAccess, Visitor};
@@ -465,36 +466,6 @@ impl Node {
             Node::List(_) => "an array".to_string(),
             Node::Object(_) => "an object".to_string(),
             Node::Other(what) => what.to_string(),
-        }
-    }
-}
-
-/// `text` cut to 60 characters (with `…` when cut) and its control characters escaped.
-fn shortened(text: &str) -> String {
-    let mut shown: String = text.chars().take(60).collect();
-    if shown.len() < text.len() {
-        shown.push('…');
-    }
-    crate::limits::printable(&shown)
-}
-
-/// Where a value sits in the document: a chain of keys and array positions, spelled out only
-/// for a key written twice.
-#[derive(Clone, Copy)]
-enum Step<'p> {
-    Root,
-    Key(&'p Step<'p>, &'p str),
-    Index(&'p Step<'p>, usize),
-}
-
-impl Step<'_> {
-    /// `options[0].monthly[3].cash_out`, keys cut to 60 characters.
-    fn path(&self) -> String {
-        match self {
-            Step::Root => String::new(),
-            Step::Key(Step::Root, k) => shortened(k),
-            Step::Key(parent, k) => format!("{}.{}", parent.path(), shortened(k)),
-            Step::Index(parent, i) => format!("{}[{i}]", parent.path()),
         }
     }
 }

@@ -12,6 +12,7 @@ pub mod error;
 pub mod finance;
 #[doc(hidden)]
 pub mod fuzzing;
+mod json_path;
 pub mod limits;
 pub mod model;
 pub mod montecarlo;

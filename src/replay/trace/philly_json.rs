@@ -11,6 +11,7 @@
 
 use super::{JobTable, ReadOptions, SHOWN_SKIPPED_LINES, Trace, ZonedTime, check_zone, is_missing};
 use crate::error::InputError;
+use crate::json_path::{Step, shortened};
 use crate::replay::{Job, time};
 use serde::de::{DeserializeSeed, Deserializer as _, MapAccess, SeqAccess, Visitor};
 use serde_json::Value;
@@ -210,26 +211,6 @@ impl<'de> DeserializeSeed<'de> for Element<'_> {
 /// A key written twice in one object of a job: its path inside the job, and the key.
 type Twice = (String, String);
 
-/// Where a value sits inside a job: a chain of keys and list positions, spelled out only for
-/// a key written twice.
-#[derive(Clone, Copy)]
-enum Step<'p> {
-    Root,
-    Key(&'p Step<'p>, &'p str),
-    Index(&'p Step<'p>, usize),
-}
-
-impl Step<'_> {
-    fn path(&self) -> String {
-        match self {
-            Step::Root => String::new(),
-            Step::Key(Step::Root, k) => (*k).to_string(),
-            Step::Key(parent, k) => format!("{}.{k}", parent.path()),
-            Step::Index(parent, i) => format!("{}[{i}]", parent.path()),
-        }
-    }
-}
-
 /// A JSON value read as [`Value`] reads it, except that a key written twice in one object is
 /// recorded (the first such key's path) instead of the later value silently replacing the
 /// earlier one.
@@ -337,15 +318,10 @@ impl Bad {
 
 /// A JSON value as a message shows it: compact, at most 60 characters.
 fn describe(value: Option<&Value>) -> String {
-    let Some(value) = value else {
-        return "no such field".to_string();
-    };
-    let text = value.to_string();
-    let mut shown: String = text.chars().take(60).collect();
-    if shown.len() < text.len() {
-        shown.push('…');
+    match value {
+        Some(value) => format!("`{}`", shortened(&value.to_string())),
+        None => "no such field".to_string(),
     }
-    format!("`{}`", crate::limits::printable(&shown))
 }
 
 impl Sink<'_> {
