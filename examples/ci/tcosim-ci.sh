@@ -84,6 +84,12 @@ removed=()
 while IFS= read -r -d '' f; do
     removed+=("$f")
 done < <(git diff --name-only -z --diff-filter=D "$TARGET_REF...HEAD" -- "$SCENARIO_DIR/*.toml")
+# Scenarios the change renamed (git's rename detection): each is compared with its old path.
+declare -A renamed_from=()
+while IFS= read -r -d '' status && IFS= read -r -d '' from && IFS= read -r -d '' to; do
+    renamed_from[$to]=$from
+done < <(git diff --name-status -z --find-renames --diff-filter=R "$TARGET_REF...HEAD" \
+    -- "$SCENARIO_DIR/*.toml")
 
 if [ ${#scenarios[@]} -eq 0 ] && [ ${#removed[@]} -eq 0 ]; then
     say "no scenario changed against $TARGET_REF: nothing to do"
@@ -135,8 +141,18 @@ else
         worktree=$tmp/target
         git worktree add --quiet --detach "$worktree" "$TARGET_REF" >/dev/null 2>&1 || worktree=
     fi
+    # Report folders by path, made unique: `a b.toml` and `a-b.toml` give one slug, so the
+    # second takes `-2` (paths come in git's order, so the same change gives the same names).
+    declare -A slugs=()
     for f in "${scenarios[@]+"${scenarios[@]}"}"; do
         slug=$(printf '%s' "${f%.toml}" | tr -c 'A-Za-z0-9._-' '-')
+        base=$slug
+        n=2
+        while [ -n "${slugs[$slug]+x}" ]; do
+            slug=$base-$n
+            n=$((n + 1))
+        done
+        slugs[$slug]=1
         printf '\n### `%s`\n\n' "$f" >>"$body"
         # The decision report, with its charts inline for reading on the forge.
         "$TCOSIM" report "$f" --out "$REPORT_DIR/$slug" --markdown-charts mermaid --quiet \
@@ -148,23 +164,28 @@ else
             fenced "$tmp/report.txt" >>"$body"
             continue
         fi
-        # What the change does: against the target's version of the file, read through git.
-        old="$TARGET_REF:$f"
+        # What the change does: against the target's version of the file (of its old path when
+        # the change renamed it), read through git.
+        src=${renamed_from[$f]:-$f}
+        old="$TARGET_REF:$src"
         note=
-        if [ "$catalog_changed" = yes ] && [ -n "$worktree" ] && [ -f "$worktree/$f" ]; then
+        if [ "$src" != "$f" ]; then
+            note="Renamed from \`$src\`: compared with that file on \`$TARGET_BRANCH\`."
+        fi
+        if [ "$catalog_changed" = yes ] && [ -n "$worktree" ] && [ -f "$worktree/$src" ]; then
             # The old figures with the old catalog, run in the target's tree (a broken policy
             # there still writes them).
             old_json=$PWD/$REPORT_DIR/$slug.target.json
             case $REPORT_DIR in /*) old_json=$REPORT_DIR/$slug.target.json ;; esac
             rm -f "$old_json"
-            if (cd "$worktree" && "$TCOSIM" run "$f" "${catalog_args[@]}" --format json \
+            if (cd "$worktree" && "$TCOSIM" run "$src" "${catalog_args[@]}" --format json \
                 --output "$old_json" --quiet) >"$tmp/old.txt" 2>&1 ||
                 [ -s "$old_json" ]; then
                 old=$REPORT_DIR/$slug.target.json
-                note="The catalog changed: the old figures are the \`$TARGET_BRANCH\` scenario with the \`$TARGET_BRANCH\` catalog."
+                note="${note:+$note }The catalog changed: the old figures are the \`$TARGET_BRANCH\` scenario with the \`$TARGET_BRANCH\` catalog."
             fi
         fi
-        if ! git cat-file -e "$TARGET_REF:$f" 2>/dev/null; then
+        if ! git cat-file -e "$TARGET_REF:$src" 2>/dev/null; then
             old=
             note="New scenario: \`$f\` does not exist on \`$TARGET_BRANCH\`, so there is nothing to compare with."
         fi
@@ -217,11 +238,31 @@ mkdir -p "$(dirname "$COMMENT_FILE")"
     cat "$body"
 } >"$COMMENT_FILE"
 
-# GitHub refuses comments over 65,536 characters.
+# Drops the first bytes of a character that the cut at the end of file $1 split in two (UTF-8: a
+# lead byte and fewer continuation bytes after it than it announces).
+drop_split_character() {
+    local bytes k=0 lead need
+    read -r -a bytes < <(tail -c 4 "$1" | od -An -v -tu1 | tr '\n' ' ')
+    local i=$((${#bytes[@]} - 1))
+    while [ "$i" -ge 0 ] && [ "${bytes[$i]}" -ge 128 ] && [ "${bytes[$i]}" -lt 192 ]; do
+        k=$((k + 1))
+        i=$((i - 1))
+    done
+    [ "$i" -ge 0 ] || return 0
+    lead=${bytes[$i]}
+    if [ "$lead" -ge 240 ]; then need=3; elif [ "$lead" -ge 224 ]; then need=2;
+    elif [ "$lead" -ge 192 ]; then need=1; else return 0; fi
+    if [ "$k" -lt "$need" ]; then
+        truncate -s "-$((k + 1))" "$1"
+    fi
+}
+
+# GitHub refuses comments over 65,536 characters; 65,000 bytes are at most that many.
 limit=65000
 if [ "$(wc -c <"$COMMENT_FILE")" -gt "$limit" ]; then
     head -c "$limit" "$COMMENT_FILE" >"$tmp/cut.md"
-    printf '\n\n(Cut at %s characters: the full text is in the job log and reports.)\n' \
+    drop_split_character "$tmp/cut.md"
+    printf '\n\n(Cut at %s bytes: the full text is in the job log and reports.)\n' \
         "$limit" >>"$tmp/cut.md"
     cat "$COMMENT_FILE" >&2
     mv "$tmp/cut.md" "$COMMENT_FILE"

@@ -302,6 +302,98 @@ fn ci_example_calls_a_scenario_missing_on_the_target_new() {
     assert!(!comment.contains("## Assumptions"), "{comment}");
 }
 
+/// Two paths that give one slug each keep their own report folder (the second report once
+/// replaced the first), and a renamed scenario is compared with its old path, not called new.
+#[test]
+fn ci_example_keeps_one_report_per_path_and_follows_a_rename() {
+    needs_git!();
+    let repo = Repo::new();
+    let named = |name: &str| {
+        crate::support::edit(
+            &example(),
+            "name = \"Start-up fine-tuning on 16 GPUs\"",
+            &format!("name = \"{name}\""),
+        )
+    };
+    repo.write("scenarios/a b.toml", &named("Spaced"));
+    repo.write("scenarios/a-b.toml", &named("Dashed"));
+    repo.git(&["mv", SCENARIO, "scenarios/renamed.toml"]);
+    repo.commit("two scenarios and a rename");
+    let run = repo.ci(&[]);
+    assert_eq!(run.code, Some(0), "{}", run.stderr);
+    let comment = run
+        .comment
+        .unwrap_or_else(|| panic!("no comment: {}", run.stderr));
+    let manifest = |folder: &str| {
+        std::fs::read_to_string(run.reports.join(folder).join(".tcosim-report.json"))
+            .unwrap_or_else(|e| panic!("{folder}: {e}"))
+    };
+    // git lists `a b` before `a-b`.
+    assert!(manifest("scenarios-a-b").contains("scenarios/a b.toml"));
+    assert!(manifest("scenarios-a-b-2").contains("scenarios/a-b.toml"));
+    contains_all(
+        &comment,
+        &[
+            "Decision report: `",
+            "scenarios-a-b/report.md`",
+            "scenarios-a-b-2/report.md`",
+            "### `scenarios/renamed.toml`",
+            "Renamed from `scenarios/start up.toml`: compared with that file on `main`.",
+            "`main:scenarios/start up.toml` → `scenarios/renamed.toml`",
+        ],
+    );
+    assert!(
+        !comment.contains("New scenario: `scenarios/renamed.toml`"),
+        "{comment}"
+    );
+    assert!(!comment.contains("Removed scenarios"), "{comment}");
+}
+
+/// A comment over the limit is cut at 65,000 bytes, never inside a character: the server ids
+/// in the messages are mostly three-byte characters, and the first of up to twelve paddings
+/// that puts byte 65,000 of the whole comment inside one is used (the same one every time).
+#[test]
+fn ci_example_cuts_a_long_comment_between_characters() {
+    needs_git!();
+    const LIMIT: usize = 65_000;
+    for pad in 0..12 {
+        let repo = Repo::new();
+        // Options whose servers are unknown: one message each, quoting the id.
+        let mut text = example();
+        for i in 0..90 {
+            text.push_str(&format!(
+                "\n[[option]]\nname = \"o{i}\"\nkind = \"onprem\"\nserver = \"{}{}{i}\"\nservers = 1\nsite = \"us-tx-colo\"\n",
+                "x".repeat(pad),
+                "日本語のサーバー".repeat(4)
+            ));
+        }
+        for k in 0..3 {
+            repo.write(&format!("scenarios/long {k}.toml"), &text);
+        }
+        repo.commit("invalid scenarios");
+        let run = repo.ci(&[]);
+        assert_eq!(run.code, Some(2), "{}", run.stderr);
+        let full = run.stderr.as_str();
+        let start = full
+            .find("<!-- tcosim-ci -->")
+            .expect("the whole comment in the log");
+        let whole = &full[start..];
+        assert!(whole.len() > LIMIT, "{}", whole.len());
+        if whole.is_char_boundary(LIMIT) {
+            continue;
+        }
+        // The file is UTF-8 (else the comment would not read) and stops before the character.
+        let comment = run.comment.expect("a comment in UTF-8");
+        let kept = comment
+            .find("\n\n(Cut at 65000 bytes")
+            .expect("the cut is said");
+        assert!(kept < LIMIT && LIMIT - kept < 4, "{kept}");
+        assert_eq!(&comment[..kept], &whole[..kept]);
+        return;
+    }
+    panic!("no padding put byte 65,000 inside a character");
+}
+
 #[test]
 fn ci_example_compares_a_catalog_change_with_the_targets_catalog() {
     needs_git!();
