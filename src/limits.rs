@@ -385,6 +385,18 @@ fn check_string(
         .expected("a name of visible characters and plain spaces (two names that look the same are one name)")
         .found(format!("`{}`", printable(&shorten(value))))));
     }
+    // (A name of spaces alone is refused as empty where it is read.)
+    if NAME_KEYS.contains(&key) && !value.trim().is_empty() && value.trim() != value {
+        return Err(at(InputError::new(
+            file,
+            format!("`{key}` starts or ends with a space"),
+        )
+        .expected(
+            "a name without spaces at its start or end (`cloud` and `cloud ` would look the same)",
+        )
+        .found(format!("`{}`", printable(&shorten(value))))
+        .hint(format!("write `{}`", printable(&shorten(value.trim()))))));
+    }
     let chars = value.chars().count();
     if chars > limit {
         return Err(at(InputError::new(file, format!("`{key}` is too long"))
@@ -421,6 +433,9 @@ pub fn check_field(value: &str, free: bool, name: bool) -> Result<(), String> {
     }
     if let Some(c) = first_invisible(value).filter(|_| name) {
         return Err(invisible_kind(c));
+    }
+    if name && !value.trim().is_empty() && value.trim() != value {
+        return Err("a space at its start or end".to_string());
     }
     let limit = if free {
         MAX_TEXT_CHARS
@@ -720,6 +735,14 @@ mod tests {
         // Free text and other values keep them; a plain space is a space.
         assert_eq!(check_field("mi\u{a0}x", true, false), Ok(()));
         assert_eq!(check_field("mi x", false, true), Ok(()));
+        // A name or id with a space at its start or end would look like the one without.
+        for spaced in ["mix ", " mix", "mix\u{20}\u{20}"] {
+            assert_eq!(
+                check_field(spaced, false, true),
+                Err("a space at its start or end".to_string())
+            );
+        }
+        assert_eq!(check_field(" free text ", true, false), Ok(()));
         // Variation selectors after a visible character beyond ASCII, a region's flag, and a
         // joiner after a selector are part of the writing.
         for name in [

@@ -810,6 +810,45 @@ fn an_invisible_character_in_a_name_is_refused() {
     assert!(out.status.success(), "{}", stderr(&out));
 }
 
+/// `cloud` and `cloud ` look the same in every table but would be two names: a name, id or
+/// team that starts or ends with a space is refused, with the trimmed spelling as the hint.
+#[test]
+fn a_name_with_a_space_at_its_start_or_end_is_refused() {
+    let dir = Scratch::new();
+    let cases = [
+        (
+            "name = \"mix\"",
+            "name = \"mix \"",
+            "option[2].name",
+            "`mix `",
+        ),
+        (
+            "name = \"mix\"",
+            "name = \" mix\"",
+            "option[2].name",
+            "` mix`",
+        ),
+        (
+            "profile = \"flat\"",
+            "profile = \"flat\"\nteam = \"research \"",
+            "workload[0].team",
+            "`research `",
+        ),
+    ];
+    for (from, to, key, found) in cases {
+        let path = dir.write("spaced.toml", &edit(BASE, from, to));
+        run_rejected(
+            &[arg(&path)],
+            &[
+                "starts or ends with a space",
+                key,
+                &format!("found: {found}"),
+                &format!("hint: write `{}`", found.trim_matches('`').trim()),
+            ],
+        );
+    }
+}
+
 /// `café` written as `e` and a combining accent looks like `café` written with `é` but would
 /// be another name: a name or team not in Unicode's composed form is refused, with the
 /// composed spelling as the hint; the composed spelling runs.
