@@ -210,14 +210,21 @@ pub fn read_files(
     Ok(out)
 }
 
-/// The error of a policy named like one already read from another file or the scenario
-/// (`across` says which).
-pub fn duplicate_across(source: &Source, name: &str, across: &str) -> InputError {
-    InputError::new(&source.display, format!("duplicate policy `{name}`"))
+/// The error of entry `i` of `[[policy]]` of `source`, named `name` like a policy already read
+/// from the file `first` (another policy file or the scenario; `across` says which files).
+pub fn duplicate_across(
+    source: &Source,
+    i: usize,
+    name: &str,
+    first: &str,
+    across: &str,
+) -> InputError {
+    let at = [Seg::Key("policy"), Seg::Index(i), Seg::Key("name")];
+    error_at(source, &at, format!("duplicate policy `{name}`"))
         .expected(format!(
             "a name of its own for every policy, across {across}"
         ))
-        .found(format!("`{name}` already defined"))
+        .found(format!("`{name}` already defined in `{first}`"))
 }
 
 /// Checks entry `i` of `[[policy]]` of `source` for a name, one not used by `earlier`.

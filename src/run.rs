@@ -209,16 +209,24 @@ impl Loaded {
             .collect();
         let mut all =
             crate::policy::resolve(&self.source, &self.resolved.file.policy, &names, samples)?;
+        // The file each policy was read from, to name the first of two with one name.
+        let mut origins = vec![self.source.display.clone(); all.len()];
         for (source, file) in crate::policy::read_files(files)? {
-            for p in crate::policy::resolve(&source, &file.policy, &names, samples)? {
-                if all.iter().any(|q| q.name == p.name) {
+            for (i, p) in crate::policy::resolve(&source, &file.policy, &names, samples)?
+                .into_iter()
+                .enumerate()
+            {
+                if let Some(k) = all.iter().position(|q| q.name == p.name) {
                     return Err(crate::policy::duplicate_across(
                         &source,
+                        i,
                         &p.name,
+                        &origins[k],
                         "the scenario and the policy files",
                     ));
                 }
                 all.push(p);
+                origins.push(source.display.clone());
             }
         }
         Ok(all)

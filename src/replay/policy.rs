@@ -48,16 +48,21 @@ pub struct ReplayPolicy {
 /// bad input naming its file, line and key.
 pub fn read(files: &[PathBuf]) -> Result<Vec<ReplayPolicy>, InputError> {
     let mut all: Vec<ReplayPolicy> = Vec::new();
+    // The file each policy was read from, to name the first of two with one name.
+    let mut origins: Vec<String> = Vec::new();
     for (source, file) in crate::policy::read_files(files)? {
-        for p in resolve(&source, &file)? {
-            if all.iter().any(|q| q.name == p.name) {
+        for (i, p) in resolve(&source, &file)?.into_iter().enumerate() {
+            if let Some(k) = all.iter().position(|q| q.name == p.name) {
                 return Err(crate::policy::duplicate_across(
                     &source,
+                    i,
                     &p.name,
+                    &origins[k],
                     "the policy files",
                 ));
             }
             all.push(p);
+            origins.push(source.display.clone());
         }
     }
     Ok(all)

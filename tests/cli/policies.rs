@@ -273,6 +273,35 @@ fn policies_that_cannot_be_checked_are_bad_input() {
     }
 }
 
+/// A policy named like one of an earlier policy file is refused at its own line and key, and
+/// the message names the file of the first (it once named neither).
+#[test]
+fn a_policy_named_in_two_files_is_refused_at_its_line() {
+    let dir = Scratch::new();
+    let first = dir.write(
+        "a.toml",
+        "[[policy]]\nname = \"x\"\nwinner = \"own-dgx-h100\"\n",
+    );
+    let second = dir.write(
+        "b.toml",
+        "[[policy]]\nname = \"y\"\nwinner = \"own-dgx-h100\"\n\n[[policy]]\nname = \"x\"\nwinner = \"aws-h100\"\n",
+    );
+    rejected(
+        &[
+            OsStr::new("run"),
+            OsStr::new("--policy"),
+            arg(&first),
+            OsStr::new("--policy"),
+            arg(&second),
+        ],
+        &[
+            "b.toml:6:8: duplicate policy `x`",
+            "key: `policy[1].name`",
+            "a.toml`",
+        ],
+    );
+}
+
 /// A policy file that cannot be read is named as one, and nothing is written.
 #[test]
 fn an_unreadable_policy_file_is_named_as_one() {
