@@ -293,7 +293,7 @@ pub fn written(v: f64) -> String {
 /// expected range then names the largest value accepted too, so that a message does not refuse
 /// 1e300 for being below a bound it never names.
 pub fn beyond_max(e: InputError, expected: &str, value: f64, max: f64) -> InputError {
-    if value > max && expected.contains("or more") {
+    if value > max && expected.contains("or more") && !expected.contains("at most") {
         // Grouped digits up to 1e15 (`1,000,000`), past that as written (`1e32`): a float
         // that large has no more digits than that to show.
         let max = if max < 1e16 {

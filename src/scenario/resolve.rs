@@ -452,6 +452,17 @@ fn throughput(ctx: &Ctx, basis: &str, a: &Accelerator, path: &[Seg]) -> Result<f
 pub struct Unresolved {
     pub errors: Vec<InputError>,
     pub warnings: Vec<String>,
+    /// What did resolve, for the checks that depend on the scenario but not on the values in
+    /// error (`tcosim validate`'s checks of `[[uncertain]]` entries and of the `[sweep]`): only
+    /// the workloads and options that resolved, in their order, with the top-level values as
+    /// written (it is never simulated). `None` after a problem that these checks depend on (an
+    /// unknown reference accelerator, too many entries) or one found only once the rest had
+    /// resolved (the bound on demand, the laying of trace jobs).
+    pub partial: Option<Box<Resolved>>,
+    /// The names of the workloads and of the options left out of `partial`: what refers to
+    /// them cannot be checked.
+    pub failed_workloads: Vec<String>,
+    pub failed_options: Vec<String>,
 }
 
 /// Resolves the scenario `source` against `catalog`, stopping at its first problem.
@@ -617,6 +628,9 @@ pub fn resolve_file(
             return Err(Unresolved {
                 errors,
                 warnings: ctx.warnings,
+                partial: None,
+                failed_workloads: Vec::new(),
+                failed_options: Vec::new(),
             });
         }
     };
@@ -647,6 +661,9 @@ pub fn resolve_file(
             return Err(Unresolved {
                 errors,
                 warnings: ctx.warnings,
+                partial: None,
+                failed_workloads: Vec::new(),
+                failed_options: Vec::new(),
             });
         }
     }
@@ -658,13 +675,19 @@ pub fn resolve_file(
         );
     }
     let mut workloads = Vec::new();
+    // The indices of the workloads and options that resolved.
+    let mut kept_workloads = Vec::new();
+    let mut kept_options = Vec::new();
     for (n, w) in file.workloads.iter().enumerate() {
         if errors.len() >= crate::limits::MAX_ERRORS_PER_FILE {
             break;
         }
         let mut found = Vec::new();
         match resolve_workload(&mut ctx, n, w, &reference, basis, &file) {
-            Ok(w) => workloads.push(w),
+            Ok(w) => {
+                workloads.push(w);
+                kept_workloads.push(n);
+            }
             Err(e) => found.push(e),
         }
         found.extend(ctx.deferred.take());
@@ -710,7 +733,10 @@ pub fn resolve_file(
         }
         let mut found = Vec::new();
         match resolve_option(&mut ctx, n, o, basis, ref_throughput, &currency) {
-            Ok(o) => options.push(o),
+            Ok(o) => {
+                options.push(o);
+                kept_options.push(n);
+            }
             Err(e) => found.push(e),
         }
         // Every value out of range, the first other problem of each part (owned, cloud), then
@@ -794,9 +820,75 @@ pub fn resolve_file(
     ctx.warnings.extend(sharing::unused_fractional_offer(&file));
     ctx.warnings.extend(keys_without_effect(&file));
     let Some(start) = start.filter(|_| errors.is_empty()) else {
+        // What resolved; a wrong `start` has a stand-in month (nothing checked reads it).
+        let partial = start.or_else(|| parse_year_month("2000-01")).map(|start| {
+            let mut reduced = file.clone();
+            reduced.workloads = kept_workloads
+                .iter()
+                .map(|&n| file.workloads[n].clone())
+                .collect();
+            reduced.options = kept_options
+                .iter()
+                .map(|&n| file.options[n].clone())
+                .collect();
+            let failed = |names: Vec<&String>, kept: &[usize]| -> Vec<String> {
+                let kept: BTreeSet<usize> = kept.iter().copied().collect();
+                names
+                    .into_iter()
+                    .enumerate()
+                    .filter(|(n, _)| !kept.contains(n))
+                    .map(|(_, name)| name.clone())
+                    .collect()
+            };
+            let failed_workloads = failed(
+                file.workloads.iter().map(|w| &w.name).collect(),
+                &kept_workloads,
+            );
+            let failed_options = failed(
+                file.options.iter().map(|o| &o.name).collect(),
+                &kept_options,
+            );
+            let baseline = kept_options
+                .iter()
+                .position(|&n| n == baseline)
+                .unwrap_or(0);
+            let (option_links, workload_flops) = links(&reduced, catalog, &reference, basis);
+            let input = Input {
+                name: file.name.clone(),
+                currency: currency.clone(),
+                horizon_months: horizon,
+                start,
+                discount_rate: file.discount_rate,
+                electricity_escalation_per_year: file.electricity_escalation_per_year,
+                workloads,
+                options,
+                baseline,
+                demand_scale: file.demand_scale,
+                demand_growth_per_year: file.demand_growth_per_year,
+                showback,
+                tax,
+                generations: trend,
+            };
+            let resolved = Resolved {
+                input,
+                file: reduced,
+                rows_used: Vec::new(),
+                warnings: Vec::new(),
+                option_links,
+                workload_flops,
+            };
+            (Box::new(resolved), failed_workloads, failed_options)
+        });
+        let (partial, failed_workloads, failed_options) = match partial {
+            Some((r, w, o)) => (Some(r), w, o),
+            None => (None, Vec::new(), Vec::new()),
+        };
         return Err(Unresolved {
             errors,
             warnings: ctx.warnings,
+            partial,
+            failed_workloads,
+            failed_options,
         });
     };
     let input = Input {
@@ -821,18 +913,27 @@ pub fn resolve_file(
         return Err(Unresolved {
             errors: vec![e],
             warnings: ctx.warnings,
+            partial: None,
+            failed_workloads: Vec::new(),
+            failed_options: Vec::new(),
         });
     }
     if let Err(e) = trace_workload::check_laid_jobs(&mut ctx, &input, &file) {
         return Err(Unresolved {
             errors: vec![e],
             warnings: ctx.warnings,
+            partial: None,
+            failed_workloads: Vec::new(),
+            failed_options: Vec::new(),
         });
     }
     if let Err(e) = check_walk_size(&ctx, &input) {
         return Err(Unresolved {
             errors: vec![e],
             warnings: ctx.warnings,
+            partial: None,
+            failed_workloads: Vec::new(),
+            failed_options: Vec::new(),
         });
     }
     let (option_links, workload_flops) = links(&file, catalog, &reference, basis);

@@ -810,6 +810,25 @@ fn an_invisible_character_in_a_name_is_refused() {
     assert!(out.status.success(), "{}", stderr(&out));
 }
 
+/// A bound that the expected range already names is not named again (the unserved price read
+/// "at most 1,000,000, at most 1,000,000").
+#[test]
+fn an_out_of_range_message_names_its_bound_once() {
+    let dir = Scratch::new();
+    let path = dir.write(
+        "price.toml",
+        &format!("unserved_cost_per_gpu_hour = 1000001\n{BASE}"),
+    );
+    let err = run_rejected(
+        &[arg(&path)],
+        &[
+            "`unserved_cost_per_gpu_hour` is out of range",
+            "found: 1000001",
+        ],
+    );
+    assert_eq!(err.matches("at most 1,000,000").count(), 1, "{err}");
+}
+
 /// `cloud` and `cloud ` look the same in every table but would be two names: a name, id or
 /// team that starts or ends with a space is refused, with the trimmed spelling as the hint.
 #[test]

@@ -761,6 +761,71 @@ fn every_uncertain_input_is_checked() {
     assert_eq!(err.matches("error: ").count(), 3, "{err}");
 }
 
+/// The `[[uncertain]]` entries, the `[sweep]` and the policies are checked after a wrong value
+/// elsewhere (README "Validating files"): with what resolved, and every problem of a policy,
+/// in the order of the file; what names an option that did not resolve is left out.
+#[test]
+fn uncertain_sweep_and_policies_are_checked_after_a_wrong_value() {
+    let scratch = Scratch::new();
+    let sections = "\n[[uncertain]]\npath = \"demand_scal\"\ndistribution = \"uniform\"\nlow = 0.5\nhigh = 1.5\n\n\
+         [[uncertain]]\npath = \"option[own].availability\"\ndistribution = \"uniform\"\nlow = 0.9\nhigh = 0.99\n\n\
+         [sweep]\nobjective = \"pv_cots\"\n\n\
+         [[sweep.parameter]]\npath = \"option[rent].committed_share\"\nvalues = [0.0, 0.5]\n\n\
+         [[policy]]\nname = \"p\"\noption = \"onw\"\nmetric = \"pv_cots\"\nmax = 1\n\n\
+         [[policy]]\nname = \"p\"\nwinner = \"rnet\"\n";
+    let checked = [
+        "uncertain[0].path",
+        "sweep.objective",
+        "policy[0].option",
+        "policy[0].metric",
+        "policy[1].name",
+        "policy[1].winner",
+    ];
+    // A wrong top-level value, and an unknown server id (the option `own` does not resolve,
+    // so its uncertain availability cannot be checked and is not reported).
+    for (from, to, key) in [
+        (
+            "discount_rate = 0.08",
+            "discount_rate = 1.1",
+            "discount_rate",
+        ),
+        (
+            "server = \"dgx-h100\"\nservers = 2",
+            "server = \"dgx-h10\"\nservers = 2",
+            "option[0].server",
+        ),
+    ] {
+        let text = edit(&format!("{BASE}{sections}"), from, to);
+        let bad = scratch.write("bad.toml", &text);
+        let keys = error_keys(&[arg("validate"), arg("--format"), arg("json"), arg(&bad)]);
+        let mut expected = vec![key];
+        expected.extend(checked);
+        assert_eq!(keys, expected, "{text}");
+        let err = rejected(
+            &[arg("validate"), arg(&bad)],
+            &[
+                "the nearest options are `own`",
+                "the nearest metrics are `pv_cost`",
+                "did you mean `demand_scale`?",
+                "unknown objective `pv_cots`",
+                "duplicate policy `p`",
+                "unknown option `rnet`",
+            ],
+        );
+        let lines: Vec<usize> = err
+            .lines()
+            .filter_map(|l| l.strip_prefix("error: "))
+            .map(|l| {
+                l.split(':')
+                    .nth(1)
+                    .and_then(|n| n.parse().ok())
+                    .unwrap_or(0)
+            })
+            .collect();
+        assert!(lines.windows(2).all(|w| w[0] < w[1]), "{err}");
+    }
+}
+
 /// Mistakes of keys and types and mistakes of values are reported together; what lies under
 /// an entry in error is not checked further (it would only repeat the mistake).
 #[test]
