@@ -242,36 +242,60 @@ impl Catalog {
                     let rows =
                         parse_toml_with::<AcceleratorFile>(&display, &file.text, !file.builtin)?
                             .accelerator;
-                    merge(&mut self.accelerators, rows, &display, "accelerator", |r| {
-                        &r.id
-                    })?;
+                    merge(
+                        &mut self.accelerators,
+                        rows,
+                        (&display, &file.text),
+                        "accelerator",
+                        |r| &r.id,
+                    )?;
                 }
                 "servers.toml" => {
                     let rows =
                         parse_toml_with::<ServerFile>(&display, &file.text, !file.builtin)?.server;
-                    merge(&mut self.servers, rows, &display, "server", |r| &r.id)?;
+                    merge(
+                        &mut self.servers,
+                        rows,
+                        (&display, &file.text),
+                        "server",
+                        |r| &r.id,
+                    )?;
                 }
                 "cloud-providers.toml" => {
                     let rows =
                         parse_toml_with::<ProviderFile>(&display, &file.text, !file.builtin)?
                             .provider;
-                    merge(&mut self.providers, rows, &display, "provider", |r| &r.id)?;
+                    merge(
+                        &mut self.providers,
+                        rows,
+                        (&display, &file.text),
+                        "provider",
+                        |r| &r.id,
+                    )?;
                 }
                 "cloud-offers.csv" => {
                     let rows = parse_offers(&display, &file.text)?;
-                    merge(&mut self.offers, rows, &display, "row", |r| &r.id)?;
+                    merge(&mut self.offers, rows, (&display, &file.text), "row", |r| {
+                        &r.id
+                    })?;
                 }
                 "sites.toml" => {
                     let rows =
                         parse_toml_with::<SiteFile>(&display, &file.text, !file.builtin)?.site;
-                    merge(&mut self.sites, rows, &display, "site", |r| &r.id)?;
+                    merge(&mut self.sites, rows, (&display, &file.text), "site", |r| {
+                        &r.id
+                    })?;
                 }
                 "depreciation.toml" => {
                     let parsed =
                         parse_toml_with::<DepreciationFile>(&display, &file.text, !file.builtin)?;
-                    merge(&mut self.policies, parsed.policy, &display, "policy", |r| {
-                        &r.id
-                    })?;
+                    merge(
+                        &mut self.policies,
+                        parsed.policy,
+                        (&display, &file.text),
+                        "policy",
+                        |r| &r.id,
+                    )?;
                     self.useful_life_changes
                         .extend(parsed.useful_life_change.into_iter().map(|mut r| {
                             r.origin = display.clone();
@@ -280,15 +304,21 @@ impl Catalog {
                 }
                 "fx.toml" => {
                     let rows = parse_toml_with::<FxFile>(&display, &file.text, !file.builtin)?.rate;
-                    merge(&mut self.fx, rows, &display, "rate", |r| &r.currency)?;
+                    merge(&mut self.fx, rows, (&display, &file.text), "rate", |r| {
+                        &r.currency
+                    })?;
                 }
                 "staffing.toml" => {
                     let rows =
                         parse_toml_with::<StaffingFile>(&display, &file.text, !file.builtin)?
                             .automation;
-                    merge(&mut self.automation, rows, &display, "automation", |r| {
-                        &r.id
-                    })?;
+                    merge(
+                        &mut self.automation,
+                        rows,
+                        (&display, &file.text),
+                        "automation",
+                        |r| &r.id,
+                    )?;
                 }
                 _ => {}
             }
@@ -413,8 +443,8 @@ impl Catalog {
 fn merge<T: HasOrigin>(
     target: &mut Vec<T>,
     rows: Vec<T>,
-    display: &str,
-    table: &str,
+    (display, text): (&str, &str),
+    table: &'static str,
     id_of: impl Fn(&T) -> &String,
 ) -> Result<(), InputError> {
     if rows.len() > crate::limits::MAX_CATALOG_ROWS {
@@ -434,10 +464,7 @@ fn merge<T: HasOrigin>(
     for (index, mut row) in rows.into_iter().enumerate() {
         let id = id_of(&row).clone();
         if let Some(first) = seen.insert(id.clone(), index) {
-            return Err(InputError::new(display, format!("duplicate id `{id}`"))
-                .at_key(format!("{table}[{index}]"))
-                .expected("each id once per catalog folder")
-                .found(format!("`{id}` also at {table}[{first}]")));
+            return Err(duplicate_id(display, text, table, &id, index, first));
         }
         row.set_origin(display.to_string(), index);
         match existing.get(&id) {
@@ -550,28 +577,28 @@ fn load_errors<P: AsRef<Path>, F: AsRef<Path>>(
         let (d, t) = (file.display.as_str(), file.text.as_str());
         errors.extend(match file.name {
             "accelerators.toml" => rows_of::<AcceleratorFile, _>(d, t, left, |f| {
-                repeated(d, "accelerator", f.accelerator.iter().map(|r| &r.id))
+                repeated((d, t), "accelerator", f.accelerator.iter().map(|r| &r.id))
             }),
             "servers.toml" => rows_of::<ServerFile, _>(d, t, left, |f| {
-                repeated(d, "server", f.server.iter().map(|r| &r.id))
+                repeated((d, t), "server", f.server.iter().map(|r| &r.id))
             }),
             "cloud-providers.toml" => rows_of::<ProviderFile, _>(d, t, left, |f| {
-                repeated(d, "provider", f.provider.iter().map(|r| &r.id))
+                repeated((d, t), "provider", f.provider.iter().map(|r| &r.id))
             }),
             "sites.toml" => rows_of::<SiteFile, _>(d, t, left, |f| {
-                repeated(d, "site", f.site.iter().map(|r| &r.id))
+                repeated((d, t), "site", f.site.iter().map(|r| &r.id))
             }),
             "depreciation.toml" => rows_of::<DepreciationFile, _>(d, t, left, |f| {
-                repeated(d, "policy", f.policy.iter().map(|r| &r.id))
+                repeated((d, t), "policy", f.policy.iter().map(|r| &r.id))
             }),
             "fx.toml" => rows_of::<FxFile, _>(d, t, left, |f| {
-                repeated(d, "rate", f.rate.iter().map(|r| &r.currency))
+                repeated((d, t), "rate", f.rate.iter().map(|r| &r.currency))
             }),
             "staffing.toml" => rows_of::<StaffingFile, _>(d, t, left, |f| {
-                repeated(d, "automation", f.automation.iter().map(|r| &r.id))
+                repeated((d, t), "automation", f.automation.iter().map(|r| &r.id))
             }),
             "cloud-offers.csv" => match read_offers(d, t, left) {
-                Ok(rows) => repeated(d, "row", rows.iter().map(|r| &r.id)),
+                Ok(rows) => repeated((d, t), "row", rows.iter().map(|r| &r.id)),
                 Err(errors) => errors,
             },
             _ => Vec::new(),
@@ -589,8 +616,8 @@ fn load_errors<P: AsRef<Path>, F: AsRef<Path>>(
 
 /// Every id of `ids` (rows of `table` in `display`) that repeats an earlier one.
 fn repeated<'a>(
-    display: &str,
-    table: &str,
+    (display, text): (&str, &str),
+    table: &'static str,
     ids: impl Iterator<Item = &'a String>,
 ) -> Vec<InputError> {
     let mut seen: HashMap<&str, usize> = HashMap::new();
@@ -598,15 +625,55 @@ fn repeated<'a>(
     for (index, id) in ids.enumerate() {
         if let Some(first) = seen.insert(id.as_str(), index) {
             seen.insert(id.as_str(), first);
-            errors.push(
-                InputError::new(display, format!("duplicate id `{id}`"))
-                    .at_key(format!("{table}[{index}]"))
-                    .expected("each id once per catalog folder")
-                    .found(format!("`{id}` also at {table}[{first}]")),
-            );
+            errors.push(duplicate_id(display, text, table, id, index, first));
         }
     }
     errors
+}
+
+/// The error of row `index` of `table` in the catalog file `display` (its text `text`), whose
+/// id `id` row `first` has already: at the line of the row's id (of the CSV row), naming the
+/// line of the first.
+fn duplicate_id(
+    display: &str,
+    text: &str,
+    table: &'static str,
+    id: &str,
+    index: usize,
+    first: usize,
+) -> InputError {
+    let line_of = |i: usize| -> Option<(usize, usize)> {
+        if table == "row" {
+            // A CSV file: the line where record `i` (after the header) starts.
+            let mut reader = csv::ReaderBuilder::new()
+                .flexible(true)
+                .from_reader(text.as_bytes());
+            let record = reader.records().nth(i)?.ok()?;
+            let line = record.position()?.line();
+            return Some((usize::try_from(line).ok()?, 1));
+        }
+        let key = if table == "rate" { "currency" } else { "id" };
+        crate::error::locate_toml(
+            text,
+            &[
+                crate::error::Seg::Key(table),
+                crate::error::Seg::Index(i),
+                crate::error::Seg::Key(key),
+            ],
+        )
+    };
+    let earlier = match line_of(first) {
+        Some((line, _)) => format!("{table}[{first}], line {line}"),
+        None => format!("{table}[{first}]"),
+    };
+    let e = InputError::new(display, format!("duplicate id `{id}`"))
+        .at_key(format!("{table}[{index}]"))
+        .expected("each id once per catalog folder")
+        .found(format!("`{id}` also at {earlier}"));
+    match line_of(index) {
+        Some((line, column)) => e.at_position(line, column),
+        None => e,
+    }
 }
 
 /// The problems of a TOML catalog file: if it parses as a whole, `whole`'s; else each

@@ -723,14 +723,24 @@ fn catalog_site_with_a_pue_below_one() {
     );
 }
 
+/// A repeated id is refused at the second row's id, naming the first row's line.
 #[test]
 fn catalog_duplicate_id_in_one_file() {
     let text = format!("{SERVER_ROW}\n{SERVER_ROW}");
+    let id = "id = \"test-server\"";
+    let first = value_pos(&text, id);
+    let at = text.rfind(id).expect("a second id");
+    let line = text[..at].matches('\n').count() + 1;
+    let column = at - text[..at].rfind('\n').map_or(0, |p| p + 1) + 1 + "id = ".len();
     rejects_catalog(
         &[("servers.toml", &text)],
         "servers.toml",
-        None,
-        &["duplicate id `test-server`", &key("server[1]"), "server[0]"],
+        Some((line, column)),
+        &[
+            "duplicate id `test-server`",
+            &key("server[1]"),
+            &format!("also at server[0], line {}", first.0),
+        ],
     );
 }
 
@@ -741,11 +751,15 @@ fn catalog_duplicate_offer_id_in_one_file() {
         offer_row("50.0", ""),
         offer_row("51.0", "")
     );
+    let header_lines = OFFERS_HEADER.matches('\n').count();
     rejects_catalog(
         &[("cloud-offers.csv", &csv)],
         "cloud-offers.csv",
-        None,
-        &["duplicate id `test-offer`"],
+        Some((header_lines + 2, 1)),
+        &[
+            "duplicate id `test-offer`",
+            &format!("also at row[0], line {}", header_lines + 1),
+        ],
     );
 }
 
