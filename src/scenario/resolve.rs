@@ -819,6 +819,24 @@ pub fn resolve_file(
     errors.extend(sharing::check(&ctx, &file));
     ctx.warnings.extend(sharing::unused_fractional_offer(&file));
     ctx.warnings.extend(keys_without_effect(&file));
+    // The model input with the parts that resolved (all of them, or those a check can use).
+    let input_of = |currency, start, workloads, options, baseline| Input {
+        name: file.name.clone(),
+        currency,
+        horizon_months: horizon,
+        start,
+        // `+ 0.0`: a −0 typed into the input is 0 in every title and table.
+        discount_rate: file.discount_rate + 0.0,
+        electricity_escalation_per_year: file.electricity_escalation_per_year,
+        workloads,
+        options,
+        baseline,
+        demand_scale: file.demand_scale,
+        demand_growth_per_year: file.demand_growth_per_year,
+        showback,
+        tax,
+        generations: trend,
+    };
     let Some(start) = start.filter(|_| errors.is_empty()) else {
         // What resolved; a wrong `start` has a stand-in month (nothing checked reads it).
         let partial = start.or_else(|| parse_year_month("2000-01")).map(|start| {
@@ -853,22 +871,7 @@ pub fn resolve_file(
                 .position(|&n| n == baseline)
                 .unwrap_or(0);
             let (option_links, workload_flops) = links(&reduced, catalog, &reference, basis);
-            let input = Input {
-                name: file.name.clone(),
-                currency: currency.clone(),
-                horizon_months: horizon,
-                start,
-                discount_rate: file.discount_rate,
-                electricity_escalation_per_year: file.electricity_escalation_per_year,
-                workloads,
-                options,
-                baseline,
-                demand_scale: file.demand_scale,
-                demand_growth_per_year: file.demand_growth_per_year,
-                showback,
-                tax,
-                generations: trend,
-            };
+            let input = input_of(currency.clone(), start, workloads, options, baseline);
             let resolved = Resolved {
                 input,
                 file: reduced,
@@ -891,23 +894,7 @@ pub fn resolve_file(
             failed_options,
         });
     };
-    let input = Input {
-        name: file.name.clone(),
-        currency,
-        horizon_months: horizon,
-        start,
-        // `+ 0.0`: a −0 typed into the input is 0 in every title and table.
-        discount_rate: file.discount_rate + 0.0,
-        electricity_escalation_per_year: file.electricity_escalation_per_year,
-        workloads,
-        options,
-        baseline,
-        demand_scale: file.demand_scale,
-        demand_growth_per_year: file.demand_growth_per_year,
-        showback,
-        tax,
-        generations: trend,
-    };
+    let input = input_of(currency, start, workloads, options, baseline);
     generations::use_purchased_rows(&mut ctx, &input);
     if let Err(e) = check_demand_bound(source, &input, "") {
         return Err(Unresolved {
