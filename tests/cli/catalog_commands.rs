@@ -681,14 +681,15 @@ g6.xlarge,L4,1.0,4.0,16.0,,1000000000000,,westus,westus-1
         rows[0]
     );
     assert_eq!(rows[1]["on_demand_usd_per_hour"], "1000000000000");
-    for needle in [
-        "vms.csv: left out 1 row of `Standard_ND96isr_H100_v5` with an on-demand price outside 0.000001 to 1,000,000,000,000 USD per hour, which a catalog refuses (line 3: 1e308)",
-        "vms.csv: left out 1 row of `Standard_NC24ads_A100_v4` with an on-demand price outside 0.000001 to 1,000,000,000,000 USD per hour, which a catalog refuses (line 4: 0.0000001)",
-        "2 offers from ",
-        "vms.csv (2 rows left out;",
-    ] {
-        assert!(err.contains(needle), "`{needle}` missing from:\n{err}");
-    }
+    says(
+        &err,
+        &[
+            "vms.csv: left out 1 row of `Standard_ND96isr_H100_v5` with an on-demand price outside 0.000001 to 1,000,000,000,000 USD per hour, which a catalog refuses (line 3: 1e308)",
+            "vms.csv: left out 1 row of `Standard_NC24ads_A100_v4` with an on-demand price outside 0.000001 to 1,000,000,000,000 USD per hour, which a catalog refuses (line 4: 0.0000001)",
+            "2 offers from ",
+            "vms.csv (2 rows left out;",
+        ],
+    );
 
     // What it writes loads as a catalog layer.
     let layer = scratch.path("layer");
@@ -825,6 +826,13 @@ const CONTRADICTION_HEADER: &str = "InstanceType,AcceleratorName,AcceleratorCoun
 g5.xlarge,A10G,1.0,4,16,,1.006,0.4,us-east-1,us-east-1a
 ";
 
+/// Asserts that the import's messages `err` say each of `needles`.
+fn says(err: &str, needles: &[&str]) {
+    for needle in needles {
+        assert!(err.contains(needle), "`{needle}` missing from:\n{err}");
+    }
+}
+
 /// Imports `CONTRADICTION_HEADER` and `rows` (from line 3); the offer ids and stderr.
 fn import_contradiction(rows: &str) -> (Vec<String>, String) {
     let scratch = Scratch::new();
@@ -849,12 +857,13 @@ p5.48xlarge,L4,8.0,192,2048,,8.0,4,us-east-1,us-east-1b
 ",
     );
     assert_eq!(ids, ["aws-g5.xlarge-us-east-1"], "{err}");
-    for needle in [
-        "vms.csv: left out 2 rows of `p5.48xlarge` in `us-east-1`, which disagree on the accelerator (line 3: `H100`, tcosim `h100-sxm`; line 4: `L4`, tcosim `l4`): the offer is left out",
-        "(2 rows left out;",
-    ] {
-        assert!(err.contains(needle), "`{needle}` missing from:\n{err}");
-    }
+    says(
+        &err,
+        &[
+            "vms.csv: left out 2 rows of `p5.48xlarge` in `us-east-1`, which disagree on the accelerator (line 3: `H100`, tcosim `h100-sxm`; line 4: `L4`, tcosim `l4`): the offer is left out",
+            "(2 rows left out;",
+        ],
+    );
     // The 40 GB and 80 GB A100 (told apart by `GpuInfo`) are two accelerators too.
     let (ids, err) = import_contradiction(
         "p4d.24xlarge,A100,8.0,96,1152,\"{'MemoryInfo': {'SizeInMiB': 40960}}\",21.96,8,us-east-1,us-east-1a
@@ -905,12 +914,13 @@ p5.48xlarge,H100,8.0,192,2048,,30,5,us-east-1,us-east-1c
 ",
     );
     assert_eq!(ids, ["aws-g5.xlarge-us-east-1"], "{err}");
-    for needle in [
-        "vms.csv: left out 3 rows of `p5.48xlarge` in `us-east-1`, which disagree on the GPU count (line 3: 8; line 4: 4): the offer is left out",
-        "(3 rows left out;",
-    ] {
-        assert!(err.contains(needle), "`{needle}` missing from:\n{err}");
-    }
+    says(
+        &err,
+        &[
+            "vms.csv: left out 3 rows of `p5.48xlarge` in `us-east-1`, which disagree on the GPU count (line 3: 8; line 4: 4): the offer is left out",
+            "(3 rows left out;",
+        ],
+    );
     // A count the instance type's name states is the count, whatever each row says: rows
     // that the name corrects agree.
     let (ids, err) = import_contradiction(
@@ -937,12 +947,13 @@ p5.48xlarge,H100,8.0,192,2048,,30,5,us-east-1,us-east-1b
 ",
     );
     assert_eq!(ids, ["aws-g5.xlarge-us-east-1"], "{err}");
-    for needle in [
-        "vms.csv: left out 3 rows of `p5.48xlarge` in `us-east-1`, which price zone `us-east-1a` twice (line 3: on-demand 10, spot 5; line 4: on-demand 20, spot 5): the offer is left out",
-        "(3 rows left out;",
-    ] {
-        assert!(err.contains(needle), "`{needle}` missing from:\n{err}");
-    }
+    says(
+        &err,
+        &[
+            "vms.csv: left out 3 rows of `p5.48xlarge` in `us-east-1`, which price zone `us-east-1a` twice (line 3: on-demand 10, spot 5; line 4: on-demand 20, spot 5): the offer is left out",
+            "(3 rows left out;",
+        ],
+    );
 
     // A row repeating another's zone at the same prices is that zone once, and counted: the
     // median of 0.8 and 1.0, over 2 zones.
