@@ -116,14 +116,22 @@ pub fn resolve(
         };
         let check = match (&spec.winner, &spec.metric) {
             (Some(winner), None) => {
-                if spec.option.is_some() || spec.min.is_some() || spec.max.is_some() {
+                let extra: Vec<&str> = [
+                    ("`option`", spec.option.is_some()),
+                    ("`min`", spec.min.is_some()),
+                    ("`max`", spec.max.is_some()),
+                ]
+                .into_iter()
+                .filter_map(|(key, given)| given.then_some(key))
+                .collect();
+                if !extra.is_empty() {
                     return Err(error_at(
                         source,
                         &here,
                         "a `winner` policy takes no `option`, `min` or `max`",
                     )
                     .expected("`winner = \"NAME\"` alone, or `metric` with `option` and bounds")
-                    .found("both"));
+                    .found(format!("`winner` with {}", extra.join(" and "))));
                 }
                 if spec.statistic.is_some() {
                     return Err(error_at(

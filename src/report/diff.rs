@@ -4,7 +4,7 @@
 
 use super::markdown::{escape, table as md_table};
 use super::mermaid::{Plot, XyChart};
-use super::table::grid;
+use super::table::{grid, text_grid};
 use super::{Format, money, percent, policy_grid_of, policy_summary_of};
 use crate::diff::{Diff, Drivers, METRICS, Method, OptionDiff};
 use crate::policy::Outcome;
@@ -244,7 +244,7 @@ fn table(r: &DiffReport, color: bool) -> String {
     if let Some(summary) = policy_summary_of(r.policies) {
         let (header, rows) = policy_grid_of(r.policies);
         out.push_str(&format!("\nPolicies of the new run: {summary}\n"));
-        out.push_str(&grid(&header, &rows, color));
+        out.push_str(&text_grid(&header, &rows, color));
         out.push('\n');
     }
     out
@@ -518,7 +518,7 @@ fn markdown(r: &DiffReport) -> String {
             "\n### Policies of the new run\n\n{}\n\n",
             escape(&summary)
         ));
-        out.push_str(&md_table(&header, &rows));
+        out.push_str(&super::markdown::text_table(&header, &rows));
     }
     let charts = mermaid_charts(diff);
     if !charts.is_empty() {

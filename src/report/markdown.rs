@@ -25,7 +25,7 @@ pub fn render(run: &Run, monthly: bool) -> String {
     if let Some(summary) = policy_summary(run) {
         let (header, rows) = policy_grid(run);
         out.push_str(&format!("\n## Policies\n\n{}\n\n", escape(&summary)));
-        out.push_str(&table(&header, &rows));
+        out.push_str(&text_table(&header, &rows));
     }
     if let Some((text, header, rows)) = super::showback_grid(run) {
         out.push_str(&format!("\n## Showback\n\n{}\n\n", escape(&text)));
@@ -67,6 +67,21 @@ pub fn assumptions(run: &Run) -> String {
 
 /// A Markdown table: the first column left-aligned, the others right-aligned; cells escaped.
 pub(super) fn table<H: AsRef<str>>(header: &[H], rows: &[Vec<String>]) -> String {
+    aligned_table(header, rows, true)
+}
+
+/// [`table`] of a table of words (policies): every column left-aligned.
+pub(super) fn text_table<H: AsRef<str>>(header: &[H], rows: &[Vec<String>]) -> String {
+    aligned_table(header, rows, false)
+}
+
+/// A Markdown table with its first column left-aligned and the others right-aligned where
+/// `numeric`, left-aligned otherwise; cells escaped.
+pub(super) fn aligned_table<H: AsRef<str>>(
+    header: &[H],
+    rows: &[Vec<String>],
+    numeric: bool,
+) -> String {
     let line = |cells: &mut dyn Iterator<Item = &str>| {
         let cells: Vec<String> = cells.map(escape).collect();
         format!("| {} |\n", cells.join(" | "))
@@ -74,7 +89,11 @@ pub(super) fn table<H: AsRef<str>>(header: &[H], rows: &[Vec<String>]) -> String
     let mut out = line(&mut header.iter().map(|h| h.as_ref()));
     out.push('|');
     for i in 0..header.len() {
-        out.push_str(if i == 0 { " --- |" } else { " ---: |" });
+        out.push_str(if i == 0 || !numeric {
+            " --- |"
+        } else {
+            " ---: |"
+        });
     }
     out.push('\n');
     for row in rows {

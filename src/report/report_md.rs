@@ -4,7 +4,7 @@
 //! wikis and pull requests.
 
 use super::content::Content;
-use super::markdown::escape;
+use super::markdown::{aligned_table as table, escape};
 
 pub fn render(c: &Content) -> String {
     let mut out = format!(
@@ -135,26 +135,4 @@ fn linked(text: &str) -> String {
             }
         })
         .collect()
-}
-
-fn table(header: &[String], rows: &[Vec<String>], numeric: bool) -> String {
-    let cells = |row: &[String]| {
-        row.iter()
-            .map(|s| escape(s))
-            .collect::<Vec<_>>()
-            .join(" | ")
-    };
-    let mut out = format!("| {} |\n|", cells(header));
-    for i in 0..header.len() {
-        out.push_str(if i == 0 || !numeric {
-            " --- |"
-        } else {
-            " ---: |"
-        });
-    }
-    out.push('\n');
-    for row in rows {
-        out.push_str(&format!("| {} |\n", cells(row)));
-    }
-    out
 }

@@ -40,7 +40,7 @@ pub fn render(run: &Run, monthly: bool, color: bool) -> String {
     if let Some(summary) = policy_summary(run) {
         let (header, rows) = policy_grid(run);
         out.push_str(&format!("\nPolicies: {summary}\n"));
-        out.push_str(&grid(&header, &rows, color));
+        out.push_str(&text_grid(&header, &rows, color));
         out.push('\n');
     }
     if let Some((text, header, rows)) = super::showback_grid(run) {
@@ -91,12 +91,28 @@ pub fn assumptions(run: &Run) -> String {
 
 /// A terminal table with a header, the first column left-aligned and the others right-aligned.
 pub(super) fn grid<H: AsRef<str>>(header: &[H], rows: &[Vec<String>], color: bool) -> String {
+    aligned_grid(header, rows, color, true)
+}
+
+/// [`grid`] of a table of words (policies): every column left-aligned.
+pub(super) fn text_grid<H: AsRef<str>>(header: &[H], rows: &[Vec<String>], color: bool) -> String {
+    aligned_grid(header, rows, color, false)
+}
+
+/// A table with its first column left-aligned and the others right-aligned where `numeric`,
+/// left-aligned otherwise.
+fn aligned_grid<H: AsRef<str>>(
+    header: &[H],
+    rows: &[Vec<String>],
+    color: bool,
+    numeric: bool,
+) -> String {
     let mut t = new_table(color);
     t.set_header(header.iter().map(|h| h.as_ref()).collect::<Vec<_>>());
     for r in rows {
         t.add_row(r.iter().enumerate().map(|(i, c)| {
             let cell = Cell::new(c);
-            if i == 0 {
+            if i == 0 || !numeric {
                 cell
             } else {
                 cell.set_alignment(CellAlignment::Right)

@@ -425,7 +425,7 @@ pub fn sweep(
                     out.push_str(&format!(
                         "\n## Policies\n\n{}\n\n{}",
                         super::markdown::escape(&format!("Policies {at}: {summary}")),
-                        super::markdown::table(&p_header, &p_rows)
+                        super::markdown::text_table(&p_header, &p_rows)
                     ));
                 }
                 out
@@ -434,7 +434,7 @@ pub fn sweep(
                 if let Some((at, summary)) = checked {
                     out.push_str(&format!(
                         "\nPolicies {at}: {summary}\n{}\n",
-                        super::table::grid(&p_header, &p_rows, color)
+                        super::table::text_grid(&p_header, &p_rows, color)
                     ));
                 }
                 out

@@ -77,6 +77,14 @@ fn policies_that_hold_exit_zero_and_are_listed_with_their_values() {
     let text = stdout(&out);
     assert!(text.contains("## Policies"), "{text}");
     assert!(text.contains("| budget |"), "{text}");
+    // The policies' columns hold words: all left-aligned.
+    let policies = &text[text.find("## Policies").expect("section")..];
+    assert!(
+        policies.contains(
+            "| Policy | Requirement | Found | Result | Message |\n| --- | --- | --- | --- | --- |\n"
+        ),
+        "{policies}"
+    );
 }
 
 #[test]
@@ -230,7 +238,7 @@ fn the_report_shows_policies_at_the_top_and_exits_one_when_one_breaks() {
 #[test]
 fn policies_that_cannot_be_checked_are_bad_input() {
     let dir = Scratch::new();
-    let cases: [(&str, &[&str]); 7] = [
+    let cases: [(&str, &[&str]); 8] = [
         (
             "[[policy]]\nname = \"x\"\noption = \"hybrid-own-6-burst\"\nmetric = \"pv_cost\"\nmax = 1\n",
             &[
@@ -250,6 +258,13 @@ fn policies_that_cannot_be_checked_are_bad_input() {
         (
             "[[policy]]\nname = \"x\"\nwinner = \"own-dgx-h100\"\nmetric = \"pv_cost\"\n",
             &["either the `winner` or a `metric`"],
+        ),
+        (
+            "[[policy]]\nname = \"x\"\nwinner = \"own-dgx-h100\"\noption = \"own-dgx-h100\"\nmax = 1\n",
+            &[
+                "a `winner` policy takes no `option`, `min` or `max`",
+                "found: `winner` with `option` and `max`",
+            ],
         ),
         (
             "[[policy]]\nname = \"x\"\noption = \"own-dgx-h100\"\nmetric = \"pv_cost\"\nstatistic = \"p99\"\nmax = 1\n",
