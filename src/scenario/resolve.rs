@@ -947,6 +947,14 @@ fn resolve_tax(ctx: &mut Ctx, file: &ScenarioFile, errors: &mut Vec<InputError>)
         "a tax rate between 0 and 1",
     ) {
         errors.push(e);
+    } else if t.rate == 1.0 {
+        // Well defined (every cost is deducted in full) but more often a percentage typed
+        // as a fraction: said, not refused.
+        ctx.warnings.push(
+            "`[tax] rate = 1` is an income tax of 100%, under which every deductible cost is \
+             free after tax; a rate of 1% is `rate = 0.01`"
+                .to_string(),
+        );
     }
     let mut policy = t.policy.clone();
     if let Some(id) = &t.policy

@@ -268,6 +268,38 @@ fn a_rate_out_of_range_or_not_a_number_is_rejected() {
 }
 
 #[test]
+fn a_rate_of_one_runs_with_a_warning_and_frees_every_cost() {
+    // 100% tax: every cost is deducted in full when it is paid, so a cloud option that only
+    // rents costs nothing after tax (TX1), and the run says the rate may be a typing slip.
+    let scratch = Scratch::new();
+    let path = scratch.write("scenario.toml", &with_tax("rate = 1"));
+    let out = crate::support::output([
+        OsStr::new("run"),
+        arg(&path),
+        OsStr::new("--format"),
+        OsStr::new("json"),
+    ]);
+    assert_eq!(out.status.code(), Some(0));
+    let err = crate::support::stderr(&out);
+    assert!(
+        err.contains("warning: `[tax] rate = 1` is an income tax of 100%")
+            && err.contains("a rate of 1% is `rate = 0.01`"),
+        "{err}"
+    );
+    let doc: Value = serde_json::from_slice(&out.stdout).expect("JSON");
+    let rent = option_named(&doc, "rent");
+    for key in ["pv_cost", "total_cost"] {
+        let v = rent[key].as_f64().expect(key);
+        assert!(v.abs() <= 1e-6, "{key} = {v}");
+    }
+    // Just below 1 is a rate like any other: no warning.
+    let path = scratch.write("below.toml", &with_tax("rate = 0.99"));
+    let out = crate::support::output([OsStr::new("run"), arg(&path)]);
+    assert_eq!(out.status.code(), Some(0));
+    assert!(!crate::support::stderr(&out).contains("warning"));
+}
+
+#[test]
 fn an_unknown_tax_policy_names_the_nearest() {
     let text = with_tax("rate = 0.3\npolicy = \"us-bonus-10\"");
     rejects(
