@@ -357,7 +357,8 @@ fn header_of(format: TraceFormat) -> &'static str {
 enum Problem {
     Header(HeaderError),
     Row(RowError),
-    /// ISO times with a zone and without one in the same trace.
+    /// Times of two kinds (numbers of seconds, ISO times with a zone, without one) in the
+    /// same trace.
     Mixed(Box<MixedZones>),
 }
 
@@ -367,7 +368,8 @@ impl From<RowError> for Problem {
     }
 }
 
-/// An ISO time of a trace: where it was read and whether it names its zone.
+/// A time of a trace: where it was read and its kind: `None` for a number of seconds, else
+/// whether the ISO time names its zone.
 #[derive(Debug, Clone)]
 struct ZonedTime {
     file: String,
@@ -376,33 +378,34 @@ struct ZonedTime {
     /// The field (a column name, or a key path in a JSON job).
     field: String,
     text: String,
-    zoned: bool,
+    zoned: Option<bool>,
 }
 
-/// The zone rule of a trace (README "Trace formats"): a time without a zone is on the trace's
-/// own clock, whose offset is unknown, so the ISO times of one trace all name their zone or
-/// none does. Numbers of seconds have no zone and are not checked.
+/// The clock rule of a trace (README "Trace formats"): numbers of seconds count from the
+/// trace's own origin and an ISO time without a zone is on the trace's own clock, neither with
+/// a known offset from the other kinds, so every time of a trace is of one kind: seconds, ISO
+/// with a zone, or ISO without one.
 #[derive(Debug, Default)]
 struct Zones {
-    /// The trace's first ISO time.
+    /// The trace's first time.
     first: Option<ZonedTime>,
     /// The file and line being read, to name a time that breaks the rule.
     file: String,
     line: u64,
 }
 
-/// A trace whose ISO times mix the two kinds: its first ISO time and the first that differs.
+/// A trace whose times mix kinds: its first time and the first that differs.
 #[derive(Debug)]
 struct MixedZones {
     first: ZonedTime,
     later: ZonedTime,
 }
 
-/// Checks an ISO time that names its zone or not (`zoned`) against the trace's first, which
-/// it becomes when there is none yet; `at` describes it.
+/// Checks a time of kind `zoned` (`None`: seconds; else whether the ISO time names its zone)
+/// against the trace's first, which it becomes when there is none yet; `at` describes it.
 fn check_zone(
     first: &mut Option<ZonedTime>,
-    zoned: bool,
+    zoned: Option<bool>,
     at: impl FnOnce() -> ZonedTime,
 ) -> Result<(), Box<MixedZones>> {
     match first {
@@ -436,7 +439,7 @@ impl Zones {
                 "seconds (at most 1e12), or an ISO date and time such as `2023-03-01 00:18:22+08:00`",
             )));
         };
-        if let (Some(zoned), Some(f)) = (zoned, f) {
+        if let Some(f) = f {
             check_zone(&mut self.first, zoned, || ZonedTime {
                 file: self.file.clone(),
                 line: self.line,
@@ -462,12 +465,10 @@ impl Zones {
 impl MixedZones {
     /// The error: at the later time, naming the first.
     fn error(&self) -> InputError {
-        let kind = |zoned: bool| {
-            if zoned {
-                "with a zone"
-            } else {
-                "without a zone"
-            }
+        let kind = |zoned: Option<bool>| match zoned {
+            None => "a number of seconds",
+            Some(true) => "an ISO time with a zone",
+            Some(false) => "an ISO time without a zone",
         };
         let (first, later) = (&self.first, &self.later);
         let place = if first.file == later.file {
@@ -475,28 +476,36 @@ impl MixedZones {
         } else {
             format!("line {} of {}", first.line, first.file)
         };
-        InputError::new(
-            &later.file,
-            "the trace mixes times with a zone and times without one",
-        )
-        .at_position(later.line as usize, later.column)
-        .at_key(later.field.clone())
-        .expected(format!(
-            "a time {}, as the trace's first ISO time is (`{}` on {place}: `{}`)",
-            kind(first.zoned),
-            first.field,
-            crate::limits::printable(&first.text)
-        ))
-        .found(format!(
-            "`{}`, {}",
-            crate::limits::printable(&later.text),
-            kind(later.zoned)
-        ))
-        .hint(
-            "a time without a zone is on the trace's own clock, whose offset from the zoned times \
-             is unknown: write every time of the trace with its zone, or every one without \
-             (`--skip-bad` does not skip this)",
-        )
+        let (title, hint) = if first.zoned.is_some() && later.zoned.is_some() {
+            (
+                "the trace mixes times with a zone and times without one",
+                "a time without a zone is on the trace's own clock, whose offset from the zoned \
+                 times is unknown: write every time of the trace with its zone, or every one \
+                 without (`--skip-bad` does not skip this)",
+            )
+        } else {
+            (
+                "the trace mixes numbers of seconds and ISO times",
+                "numbers of seconds count from the trace's own origin, whose date is unknown: \
+                 write every time of the trace as seconds, or every one as an ISO time \
+                 (`--skip-bad` does not skip this)",
+            )
+        };
+        InputError::new(&later.file, title)
+            .at_position(later.line as usize, later.column)
+            .at_key(later.field.clone())
+            .expected(format!(
+                "{}, as the trace's first time is (`{}` on {place}: `{}`)",
+                kind(first.zoned),
+                first.field,
+                crate::limits::printable(&first.text)
+            ))
+            .found(format!(
+                "`{}`, {}",
+                crate::limits::printable(&later.text),
+                kind(later.zoned)
+            ))
+            .hint(hint)
     }
 }
 
@@ -1033,7 +1042,7 @@ mod tests {
         let t = read_text(
             "job_id,submit,start,duration,gpus\n\
              a,0,5,10,2\n\
-             b,1970-01-01T00:01:00Z,,30.4,1\n\
+             b,60,,30.4,1\n\
              c,3,,4,0\n",
             TraceFormat::Csv,
             false,
@@ -1050,6 +1059,18 @@ mod tests {
             (60, None, 30)
         );
         assert_eq!(t.jobs[1].line, 3);
+        // ISO times: seconds since 1970-01-01 00:00:00 UTC.
+        let t = read_text(
+            "submit,start,duration,gpus\n\
+             1970-01-01T00:01:00Z,1970-01-01 00:01:05+00:00,30.4,1\n",
+            TraceFormat::Csv,
+            false,
+        )
+        .unwrap();
+        assert_eq!(
+            (t.jobs[0].submit_s, t.jobs[0].start_s, t.jobs[0].duration_s),
+            (60, Some(65), 30)
+        );
     }
 
     #[test]
@@ -1236,7 +1257,7 @@ mod tests {
     fn times_with_and_without_a_zone_do_not_mix() {
         let mixed = "submit,start,duration,gpus\n\
                      2023-03-01 00:00:00,,1,1\n\
-                     0,,1,1\n\
+                     2023-03-01 00:00:00,NaN,1,1\n\
                      2023-03-01 00:00:00,2023-03-01 00:00:01+00:00,1,1\n";
         for skip_bad in [false, true] {
             let e = read_text(mixed, TraceFormat::Csv, skip_bad).unwrap_err();
@@ -1247,16 +1268,57 @@ mod tests {
             assert_eq!(e.position, Some((4, 21)));
             assert_eq!(e.key.as_deref(), Some("start"));
             let expected = e.expected.as_deref().unwrap();
-            assert!(expected.contains("a time without a zone"), "{e}");
+            assert!(expected.contains("an ISO time without a zone"), "{e}");
             assert!(expected.contains("`submit` on line 2"), "{e}");
         }
-        // Every time with a zone, or every one without, with numbers between: read.
+        // Every time with a zone, or every one without, with missing ones between: read.
         for text in [
             mixed.replace("+00:00", ""),
             mixed.replace("00:00:00,", "00:00:00Z,"),
         ] {
             read_text(&text, TraceFormat::Csv, false).unwrap();
         }
+        // Numbers of seconds and ISO times, in either order, with a zone or without.
+        for (text, at, first, later) in [
+            (
+                "submit,duration,gpus\n0,1,1\n2023-03-01 00:00:00,1,1\n",
+                (3, 1),
+                "a number of seconds, as the trace's first time is (`submit` on line 2: `0`)",
+                "`2023-03-01 00:00:00`, an ISO time without a zone",
+            ),
+            (
+                "submit,start,duration,gpus\n2023-03-01 00:00:00Z,7,1,1\n",
+                (2, 22),
+                "an ISO time with a zone, as the trace's first time is (`submit` on line 2: `2023-03-01 00:00:00Z`)",
+                "`7`, a number of seconds",
+            ),
+        ] {
+            for skip_bad in [false, true] {
+                let e = read_text(text, TraceFormat::Csv, skip_bad).unwrap_err();
+                assert_eq!(
+                    e.problem,
+                    "the trace mixes numbers of seconds and ISO times"
+                );
+                assert_eq!(e.position, Some(at), "{e}");
+                assert_eq!(e.expected.as_deref(), Some(first));
+                assert_eq!(e.found.as_deref(), Some(later));
+            }
+        }
+        let numbers = PHILLY_JSON.replacen(
+            "\"end_time\": \"2017-10-03 04:20:00\"",
+            "\"end_time\": 1507004400",
+            1,
+        );
+        assert_ne!(numbers, PHILLY_JSON);
+        let e = read_text(&numbers, TraceFormat::PhillyJson, true).unwrap_err();
+        assert_eq!(
+            e.problem,
+            "the trace mixes numbers of seconds and ISO times"
+        );
+        assert_eq!(
+            e.found.as_deref(),
+            Some("`1507004400`, a number of seconds")
+        );
         // A Philly JSON log: by the job's path and line.
         let zoned = PHILLY_JSON.replacen(
             "\"end_time\": \"2017-10-03 04:20:00\"",

@@ -1762,9 +1762,9 @@ fn a_trace_mixing_times_with_and_without_a_zone_is_refused() {
             &[
                 "mixed.csv:2:27: the trace mixes times with a zone and times without one",
                 "key: `start`",
-                "expected: a time with a zone, as the trace's first ISO time is (`submit` on line 2: \
+                "expected: an ISO time with a zone, as the trace's first time is (`submit` on line 2: \
                  `2023-03-01 00:00:00+08:00`)",
-                "found: `2023-03-01 00:00:00`, without a zone",
+                "found: `2023-03-01 00:00:00`, an ISO time without a zone",
             ],
         );
     }
@@ -1778,10 +1778,26 @@ fn a_trace_mixing_times_with_and_without_a_zone_is_refused() {
         &[
             "later.csv:3:1: the trace mixes",
             "(`submit` on line 2: `2023-03-01 00:00:00`)",
-            "found: `2023-03-01 00:00:05Z`, with a zone",
+            "found: `2023-03-01 00:00:05Z`, an ISO time with a zone",
         ],
     );
-    // Zones that differ are one kind (each says its offset), and numbers of seconds have none.
+    // Numbers of seconds count from an origin of the trace's own: a trace that mixes them
+    // with ISO times put a job in 1970. Refused, even with --skip-bad.
+    let path = s.write(
+        "seconds.csv",
+        "submit,duration,gpus\n3600,10,1\n2023-03-01 00:00:05Z,10,1\n",
+    );
+    for extra in [&[][..], &["--skip-bad"]] {
+        assert_refused(
+            &replay_one(&path, extra),
+            &[
+                "seconds.csv:3:1: the trace mixes numbers of seconds and ISO times",
+                "expected: a number of seconds, as the trace's first time is (`submit` on line 2: `3600`)",
+                "found: `2023-03-01 00:00:05Z`, an ISO time with a zone",
+            ],
+        );
+    }
+    // Zones that differ are one kind (each says its offset).
     let path = s.write(
         "zoned.csv",
         "submit,start,duration,gpus\n2023-03-01 08:00:00+08:00,2023-03-01 00:00:30Z,10,1\n",

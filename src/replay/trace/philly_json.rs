@@ -15,6 +15,7 @@ use crate::json_path::{Step, shortened};
 use crate::replay::{Job, time};
 use serde::de::{DeserializeSeed, Deserializer as _, MapAccess, SeqAccess, Visitor};
 use serde_json::Value;
+use std::borrow::Cow;
 use std::cell::{Cell, RefCell};
 use std::io::{BufRead, Read};
 use std::rc::Rc;
@@ -383,30 +384,32 @@ impl Sink<'_> {
 }
 
 impl Sink<'_> {
-    /// Checks that the job's ISO times name their zone as the log's first does (README "Trace
-    /// formats"); a time that is no ISO time is left to [`job`].
-    fn check_zones(
+    /// Checks that the job's times are of the kind of the log's first (README "Trace
+    /// formats"): numbers of seconds, or ISO times that name their zone, or ISO times that do
+    /// not; a time that is no time is left to [`job`].
+    fn check_zones<'v>(
         &mut self,
         at: Position,
         index: usize,
-        value: &Value,
+        value: &'v Value,
     ) -> Result<(), Box<super::MixedZones>> {
         // (attempt, key, text): the attempt's index, none for the job's own key.
-        let mut times: Vec<(Option<usize>, &str, &str)> = Vec::new();
-        if let Some(Value::String(s)) = value.get("submitted_time") {
-            times.push((None, "submitted_time", s));
-        }
+        let mut times: Vec<(Option<usize>, &str, Cow<str>)> = Vec::new();
+        let mut push = |attempt: Option<usize>, key: &'static str, v: Option<&'v Value>| match v {
+            Some(Value::String(s)) => times.push((attempt, key, Cow::Borrowed(s.as_str()))),
+            Some(Value::Number(n)) => times.push((attempt, key, Cow::Owned(n.to_string()))),
+            _ => {}
+        };
+        push(None, "submitted_time", value.get("submitted_time"));
         if let Some(Value::Array(attempts)) = value.get("attempts") {
             for (i, attempt) in attempts.iter().enumerate() {
                 for key in ["start_time", "end_time"] {
-                    if let Some(Value::String(s)) = attempt.get(key) {
-                        times.push((Some(i), key, s));
-                    }
+                    push(Some(i), key, attempt.get(key));
                 }
             }
         }
         for (attempt, key, text) in times {
-            if let Some((_, Some(zoned))) = time::time_and_zone(text) {
+            if let Some((_, zoned)) = time::time_and_zone(&text) {
                 check_zone(&mut self.first_time, zoned, || ZonedTime {
                     file: self.display.to_string(),
                     line: at.line,
