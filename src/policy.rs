@@ -212,6 +212,12 @@ pub fn read_files(
             text,
             base_dir: None,
         };
+        if let Some(e) = crate::scenario::policy_file_mistakes(&source)
+            .into_iter()
+            .next()
+        {
+            return Err(e);
+        }
         let file = crate::error::parse_toml(&source.display, &source.text)?;
         out.push((source, file));
     }

@@ -106,14 +106,37 @@ pub fn structure(source: &Source) -> Result<ScenarioFile, Mistakes> {
     let mut failed_keys = Vec::new();
     // (table, index, fields) of the entries with keys in error.
     let mut failed_fields: Vec<(String, usize, Vec<String>)> = Vec::new();
+    // Lists where tables belong: a key of the scenario, or a key of an entry, in error.
+    for e in super::shape::scenario_mistakes(source) {
+        match e.key.as_deref().map(entry_field) {
+            Some(Some((table, i, field))) => failed_fields.push((table, i, vec![field])),
+            Some(None) => {
+                let key = e.key.as_deref().unwrap_or_default();
+                let top = key.split(['.', '[']).next().unwrap_or(key).to_string();
+                if !failed_keys.contains(&top) {
+                    failed_keys.push(top);
+                }
+            }
+            None => {}
+        }
+        errors.push(e);
+    }
     for (key, value) in &table {
+        if failed_keys.contains(key) {
+            continue;
+        }
         match entries(key, value) {
             Some(items) => {
                 for (i, item) in items.iter().enumerate() {
                     if errors.len() >= MAX_ERRORS_PER_FILE {
                         break;
                     }
-                    let failed = check_entry(source, &places, key, i, item, &mut errors);
+                    let known: Vec<String> = failed_fields
+                        .iter()
+                        .filter(|(t, j, _)| t == key && *j == i)
+                        .flat_map(|(_, _, f)| f.clone())
+                        .collect();
+                    let failed = check_entry(source, &places, key, i, item, &known, &mut errors);
                     if !failed.is_empty() {
                         failed_fields.push((key.clone(), i, failed));
                     }
@@ -266,6 +289,7 @@ fn check_entry(
     table: &str,
     index: usize,
     item: &toml::Value,
+    known: &[String],
     errors: &mut Vec<InputError>,
 ) -> Vec<String> {
     let Some(fields) = item.as_table() else {
@@ -273,6 +297,9 @@ fn check_entry(
     };
     let mut failed = Vec::new();
     for (field, value) in fields {
+        if known.contains(field) {
+            continue;
+        }
         let mut one = toml::Table::new();
         one.insert(field.clone(), value.clone());
         if let Some(e) = probe(source, places, &in_entry(table, one), table, Some(index)) {
@@ -281,10 +308,11 @@ fn check_entry(
         }
     }
     let mut rest = fields.clone();
-    for field in &failed {
+    for field in failed.iter().chain(known) {
         rest.remove(field);
     }
-    for e in missing_in_entry(source, table, &rest, &failed) {
+    let reported: Vec<String> = failed.iter().chain(known).cloned().collect();
+    for e in missing_in_entry(source, table, &rest, &reported) {
         let path = [Seg::Name(table.to_string()), Seg::Index(index)];
         let mut e = e.at_key(crate::error::key_path(&path));
         if let Some((line, column)) = places.of(&path) {
@@ -293,6 +321,17 @@ fn check_entry(
         errors.push(e);
     }
     failed
+}
+
+/// The entry table, index and field of a key path `option[2].refresh` (or deeper, such as
+/// `option[2].refresh.to`) of one of [`ENTRY_TABLES`]; `None` for any other key.
+fn entry_field(key: &str) -> Option<(String, usize, String)> {
+    let (table, rest) = key.split_once('[')?;
+    let (index, rest) = rest.split_once("].")?;
+    let field = rest.split(['.', '[']).next()?;
+    (ENTRY_TABLES.contains(&table) && !field.is_empty())
+        .then(|| Some((table.to_string(), index.parse().ok()?, field.to_string())))
+        .flatten()
 }
 
 /// A document holding `fields` as the only entry of `[[table]]`.
@@ -334,7 +373,7 @@ fn missing(source: &Source, doc: &toml::Table, reported: &[String]) -> Vec<Input
 
 /// The scenario's JSON Schema as a value, generated once per process: the checks below read it
 /// for every entry of a file.
-fn scenario_schema() -> &'static serde_json::Value {
+pub(super) fn scenario_schema() -> &'static serde_json::Value {
     static SCHEMA: std::sync::OnceLock<serde_json::Value> = std::sync::OnceLock::new();
     SCHEMA.get_or_init(|| crate::report::json_schema::scenario().as_value().clone())
 }

@@ -2,9 +2,11 @@
 
 mod check;
 mod resolve;
+mod shape;
 mod types;
 
 pub use check::{Mistakes, structure};
+pub use shape::policy_file_mistakes;
 
 pub use resolve::defaults::DEPRECIATION as DEFAULT_DEPRECIATION;
 pub use resolve::{
@@ -64,7 +66,12 @@ impl Source {
         }
     }
 
+    /// The scenario file: its first shape mistake (a list where a table belongs, see
+    /// [`shape`]), else what the reader says.
     pub fn parse(&self) -> Result<ScenarioFile, InputError> {
+        if let Some(e) = shape::scenario_mistakes(self).into_iter().next() {
+            return Err(e);
+        }
         parse_toml(&self.display, &self.text)
     }
 }

@@ -112,6 +112,123 @@ fn unknown_key_inside_a_workload() {
     rejects_scenario(&text, Some(pos), &["unknown field `growht_per_year`"]);
 }
 
+/// A list where a table belongs was once read key by key in the order of the table's fields
+/// (`tax = [0.25, "us-bonus-100", false]` ran as a 25% tax): now refused at the key.
+#[test]
+fn a_list_where_a_table_belongs_is_refused_at_its_key() {
+    let cases: [(String, &str, &[&str]); 6] = [
+        (
+            with_line(
+                "discount_rate = 0.08",
+                "tax = [0.25, \"us-bonus-100\", false]",
+            ),
+            "tax = [",
+            &[
+                "`tax` is not a table",
+                "key: `tax`",
+                "expected: a table: keys under a `[tax]` header, or `tax = { key = value, ... }`",
+                "found: a list of 3 values",
+            ],
+        ),
+        (
+            with_line("discount_rate = 0.08", "showback = []"),
+            "showback = [",
+            &["`showback` is not a table", "found: an empty list `[]`"],
+        ),
+        (
+            in_option(0, "refresh = \"x\""),
+            "refresh = \"x\"",
+            &[
+                "`option[0].refresh` is not a table",
+                "key: `option[0].refresh`",
+                "expected: a table: keys under a `[option.refresh]` header, or `refresh = { key = value, ... }`",
+                "found: the text `x`",
+            ],
+        ),
+        (
+            format!("{BASE}\n[[tax]]\nrate = 0.2\n"),
+            "[[tax]]",
+            &[
+                "`tax` is not a table",
+                "found: a list of tables (`[[tax]]` instead of `[tax]`?)",
+            ],
+        ),
+        (
+            format!("{BASE}\n[tax]\nrate = 0.2\n[tax.policy]\nid = \"macrs-5y\"\n"),
+            "[tax.policy]",
+            &[
+                "`tax.policy` has the wrong type",
+                "key: `tax.policy`",
+                "expected: a text in quotes",
+                "found: a table",
+            ],
+        ),
+        (
+            BASE.replacen("[[workload]]", "[workload]", 1),
+            "[workload]",
+            &[
+                "`workload` is not a list",
+                "key: `workload`",
+                "expected: `[[workload]]` tables (one header per entry), or a list of tables",
+                "found: one table (`[workload]` instead of `[[workload]]`?)",
+            ],
+        ),
+    ];
+    for (text, at_text, needles) in &cases {
+        let pos = line_col(text, at_text);
+        let pos = if at_text.contains(" = ") {
+            value_pos(text, at_text)
+        } else {
+            pos
+        };
+        rejects_scenario(text, Some(pos), needles);
+    }
+    // `validate` names every one of them at once, each at its line.
+    let text = with_line(
+        "discount_rate = 0.08",
+        "tax = [0.25, \"us-bonus-100\", false]\nshowback = [\"shared\"]",
+    );
+    let text = edit(
+        &text,
+        "servers = 2\n",
+        "servers = 2\nfinancing = \"cash\"\n",
+    );
+    let scratch = Scratch::new();
+    let path = scratch.write("scenario.toml", &text);
+    let err = crate::support::rejected(
+        &[std::ffi::OsStr::new("validate"), arg(&path)],
+        &[
+            &format!(
+                "{}`tax` is not a table",
+                at(&path, value_pos(&text, "tax = ["))
+            ),
+            &format!(
+                "{}`showback` is not a table",
+                at(&path, value_pos(&text, "showback = ["))
+            ),
+            &format!(
+                "{}`option[0].financing` is not a table",
+                at(&path, value_pos(&text, "financing = \"cash\""))
+            ),
+        ],
+    );
+    assert_eq!(err.matches("error: ").count(), 3, "{err}");
+    // A policy file: `[[policy]]` entries are tables.
+    let policies = scratch.write("policies.toml", "policy = [[]]\n");
+    crate::support::rejected(
+        &[
+            std::ffi::OsStr::new("run"),
+            std::ffi::OsStr::new("--policy"),
+            arg(&policies),
+        ],
+        &[
+            &format!("{}`policy[0]` is not a table", at(&policies, (1, 11))),
+            "expected: a table of keys: `{ key = value, ... }`",
+            "found: an empty list `[]`",
+        ],
+    );
+}
+
 #[test]
 fn wrong_type_string_where_a_number_is_expected() {
     let text = edit(BASE, "servers = 2", "servers = \"two\"");
