@@ -162,11 +162,13 @@ fn validate_one(path: &Path, catalog_dirs: &[std::path::PathBuf], base: &Catalog
     FileCheck {
         what: checked.loaded.map(|loaded| {
             let resolved = &loaded.resolved;
+            let count =
+                |n: usize, what: &str| format!("{n} {what}{}", if n == 1 { "" } else { "s" });
             format!(
-                "scenario ({} workloads, {} options, {} uncertain inputs)",
-                resolved.input.workloads.len(),
-                resolved.input.options.len(),
-                loaded.uncertainty.inputs.len()
+                "scenario ({}, {}, {})",
+                count(resolved.input.workloads.len(), "workload"),
+                count(resolved.input.options.len(), "option"),
+                count(loaded.uncertainty.inputs.len(), "uncertain input")
             )
         }),
         errors: checked.errors,

@@ -36,6 +36,12 @@ fn accepts_every_example_scenario() {
     args.extend(all.iter().map(String::as_str));
     let text = success(&args);
     assert_eq!(text.lines().count(), all.len(), "{text}");
+    // Counts in words that agree with them.
+    let text = success(["validate", "scenarios/us-tax-depreciation.toml"]);
+    assert_eq!(
+        text,
+        "ok: scenarios/us-tax-depreciation.toml: scenario (1 workload, 3 options, 0 uncertain inputs)\n"
+    );
 }
 
 #[test]
