@@ -363,7 +363,7 @@ fn capitalised(text: &str) -> String {
 }
 
 fn markdown(s: &Summary) -> String {
-    let cell = |v: &str| v.replace('|', "\\|");
+    let cell = crate::report::markdown::escape;
     let mut out = format!(
         "## Replay of `{}`\n\n| figure | value |\n| --- | ---: |\n",
         crate::limits::printable(&s.trace).replace('`', "'")
@@ -542,7 +542,7 @@ pub fn render_sizes(summaries: &[Summary], format: Format) -> String {
             out
         }
         Format::Markdown => {
-            let cell = |v: &str| v.replace('|', "\\|");
+            let cell = crate::report::markdown::escape;
             let mut out = format!(
                 "## Replay of `{}` on {} cluster sizes\n\n{} GPUs per node, {}, burst {}.\n\n| {} |\n|{}\n",
                 crate::limits::printable(&first.trace).replace('`', "'"),

@@ -265,8 +265,9 @@ pub fn sensitivity(run: &Run, s: &Sensitivity, format: Format, color: bool) -> S
             );
             if format == Format::Markdown {
                 format!(
-                    "# {}\n\n{title}.\n\n{}",
-                    run.input.name,
+                    "# {}\n\n{}.\n\n{}",
+                    super::markdown::escape(&run.input.name),
+                    super::markdown::escape(&title),
                     super::markdown::table(&header, &rows)
                 )
             } else {
@@ -417,8 +418,9 @@ pub fn sweep(
             let (p_header, p_rows) = policy_grid_of(policies);
             if format == Format::Markdown {
                 let mut out = format!(
-                    "# {}\n\n{title}.\n\n{}",
+                    "# {}\n\n{}.\n\n{}",
                     super::markdown::escape(&run.input.name),
+                    super::markdown::escape(&title),
                     super::markdown::table(&header, &rows)
                 );
                 if let Some((at, summary)) = checked {

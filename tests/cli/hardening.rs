@@ -426,6 +426,25 @@ fn names_show_as_written_in_markdown_html_and_svg() {
     let md = success([arg("run"), arg(&path), arg("--format"), arg("markdown")]);
     assert!(md.contains("# &lt;script&gt;x&lt;/script&gt;"), "{md}");
     assert!(md.contains("rent\\|&lt;b&gt;&x"), "{md}");
+    // Sensitivity and sweep in Markdown: headings and sentences escaped like the tables.
+    let named = edit(&text, "name = \"mix\"", "name = \"<i>mix</i>\"");
+    let named = format!(
+        "{named}\n[[uncertain]]\npath = \"discount_rate\"\ndistribution = \"triangular\"\nlow = 0.05\nmode = 0.08\nhigh = 0.12\n\n\
+         [sweep]\n[[sweep.parameter]]\npath = \"option[<i>mix</i>].servers\"\nfrom = 1\nto = 2\nstep = 1\n"
+    );
+    let path = scratch.write("named.toml", &named);
+    for (command, sentence) in [
+        ("sensitivity", "Sensitivity of "),
+        ("sweep", "Optimum for "),
+    ] {
+        let md = success([arg(command), arg(&path), arg("--format"), arg("markdown")]);
+        assert!(md.contains("# &lt;script&gt;x&lt;/script&gt;"), "{md}");
+        assert!(
+            !md.contains("<i>") && !md.contains("<script>"),
+            "{command}:\n{md}"
+        );
+        assert!(md.contains(sentence), "{command}:\n{md}");
+    }
     let out = scratch.path("report");
     success([
         arg("report"),
