@@ -1867,7 +1867,14 @@ fn resolve_owned(
         ctx.add_values("automation", &row.id, &row.origin, values);
     }
     if (staff_fte_fixed > 0.0 || staff_fte_per_server > 0.0) && o.staff_salary_per_year.is_none() {
-        let at = if o.staff_fte_fixed.is_none() && o.automation.is_some() {
+        // The key of the file that asks for staff: a staff key it sets above 0, else the
+        // automation whose catalog row sets the staff.
+        let asks = |v: Option<f64>| v.is_some_and(|v| v > 0.0);
+        let at = if asks(o.staff_fte_fixed) {
+            "staff_fte_fixed"
+        } else if asks(o.staff_fte_per_server) {
+            "staff_fte_per_server"
+        } else if o.automation.is_some() {
             "automation"
         } else {
             "staff_fte_fixed"

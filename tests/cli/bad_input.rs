@@ -1101,6 +1101,17 @@ fn staff_without_a_salary() {
         Some(pos),
         &["staff without a salary", &key("option[0].staff_fte_fixed")],
     );
+    // Staff per server alone: named at its own key, not at one the file does not hold.
+    let text = in_option(0, "staff_fte_per_server = 0.5");
+    let pos = value_pos(&text, "staff_fte_per_server = 0.5");
+    rejects_scenario(
+        &text,
+        Some(pos),
+        &[
+            "staff without a salary",
+            &key("option[0].staff_fte_per_server"),
+        ],
+    );
 }
 
 #[test]
