@@ -634,9 +634,11 @@ fn axis(
                 ))
                 .found(shown));
         }
-        // As the scenario's `refresh_years`: none (0), or from a month (1/12) up.
-        if field == Field::RefreshYears && *v > 0.0 && *v < 1.0 / 12.0 {
-            let below = |x: f64| x > 0.0 && x < 1.0 / 12.0;
+        // As the scenario's `refresh_years`: none (0), or from a month (1/12) up; a grid's
+        // point is rounded to 1e-9 (a step of 1/12 gives 0.083333333), and within that of a
+        // month is a month.
+        let below = |x: f64| x > 0.0 && x < 1.0 / 12.0 - 1e-9;
+        if field == Field::RefreshYears && below(*v) {
             let key = match p.from {
                 _ if p.values.is_some() => "values",
                 Some(from) if below(from) => "from",

@@ -1072,6 +1072,37 @@ fn sweep_values_below_a_month_are_refused_and_tiny_values_are_shown() {
         &sweep("refresh_years", "values = [0, 0.0833333333333333333]"),
     );
     success([arg("sweep"), arg(&path), arg("-q")]);
+    // A grid in steps of a month: its points are rounded to 1e-9 (0.083333333), still a month,
+    // and priced as `refresh_years` of 1 and 2 months are.
+    let path = dir.write(
+        "monthly.toml",
+        &sweep(
+            "refresh_years",
+            "from = 0\nto = 0.1666666666666667\nstep = 0.08333333333333333",
+        ),
+    );
+    let out = success([arg("sweep"), arg(&path), arg("--format"), arg("json")]);
+    let doc: serde_json::Value = serde_json::from_str(&out).expect("JSON");
+    let points = doc["points"].as_array().expect("points");
+    assert_eq!(points.len(), 3, "{out}");
+    let listed = dir.write(
+        "listed-months.toml",
+        &sweep(
+            "refresh_years",
+            "values = [0, 0.0833333333333333333, 0.1666666666666666667]",
+        ),
+    );
+    let out = success([arg("sweep"), arg(&listed), arg("--format"), arg("json")]);
+    let exact: serde_json::Value = serde_json::from_str(&out).expect("JSON");
+    let pv = |d: &serde_json::Value| -> Vec<f64> {
+        d["points"]
+            .as_array()
+            .expect("points")
+            .iter()
+            .map(|p| p["pv_cost"].as_f64().expect("pv_cost"))
+            .collect()
+    };
+    assert_eq!(pv(&doc), pv(&exact));
     let path = dir.write(
         "tiny.toml",
         &sweep("committed_share", "values = [0, 1e-10, 4e-10]"),
