@@ -459,6 +459,26 @@ pub fn parse_toml_with<T: serde::de::DeserializeOwned>(
                         .expected(format!("a `{field}` entry in the table that starts here"))
                 }
                 None => match (message.as_str(), &last) {
+                    ("duplicate key", None)
+                        if let Some(header) = offset.and_then(|o| header_at(source, o)) =>
+                    {
+                        let name = header.trim_matches(['[', ']']).trim();
+                        let e = InputError::new(file, format!("duplicate table `{name}`"))
+                            .at_key(name.to_string())
+                            .found(format!("`{header}` here, after `{name}` was defined"));
+                        if header.starts_with("[[") {
+                            e.expected(format!(
+                                "every entry of `{name}` as a `{header}` table, and no other \
+                                 `{name}`"
+                            ))
+                            .hint(format!("write the earlier `{name}` as a `{header}` table"))
+                        } else {
+                            e.expected(format!(
+                                "`{name}` defined once: its keys under one `{header}` header"
+                            ))
+                            .hint("merge the two into one table")
+                        }
+                    }
                     ("duplicate key", Some(name)) => {
                         InputError::new(file, format!("duplicate key `{name}`"))
                             .expected(format!("`{name}` once in its table"))
@@ -517,6 +537,15 @@ pub fn parse_toml_with<T: serde::de::DeserializeOwned>(
         crate::limits::check_toml_text(file, source)?;
     }
     Ok(parsed)
+}
+
+/// The table header (`[tax]`, `[[workload]]`) on the line of byte `offset` of `source`, if
+/// that line is one.
+fn header_at(source: &str, offset: usize) -> Option<String> {
+    let start = source.get(..offset)?.rfind('\n').map_or(0, |i| i + 1);
+    let line = source[start..].lines().next()?;
+    let line = line.split('#').next()?.trim();
+    (line.starts_with('[') && line.ends_with(']') && line.len() > 2).then(|| line.to_string())
 }
 
 /// Splits serde's "invalid type: string "64", expected a whole number" into what was found

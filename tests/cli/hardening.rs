@@ -392,6 +392,24 @@ fn messages_name_the_key_and_what_is_known() {
         &edit(BASE, "servers = 2\n", "servers = 2\nservers = 3\n"),
         &["duplicate key `servers`", "key: `option[0].servers`"],
     );
+    // A table header written twice, or an array of tables after a key of its name.
+    check(
+        &format!("{BASE}\n[tax]\nrate = 0.2\n\n[tax]\nrate = 0.3\n"),
+        &[
+            "duplicate table `tax`",
+            "key: `tax`",
+            "expected: `tax` defined once: its keys under one `[tax]` header",
+            "found: `[tax]` here, after `tax` was defined",
+        ],
+    );
+    check(
+        &format!("workload = {{ name = \"x\" }}\n{BASE}"),
+        &[
+            "duplicate table `workload`",
+            "key: `workload`",
+            "found: `[[workload]]` here, after `workload` was defined",
+        ],
+    );
     check(
         &edit(BASE, "servers = 2\n", "servers = \"2\"\n"),
         &[
