@@ -485,6 +485,20 @@ pub fn parse_toml_with<T: serde::de::DeserializeOwned>(
                             .found(format!("a second `{name}` here"))
                             .hint("delete one of the two lines")
                     }
+                    _ if let Some((n, expected)) = message
+                        .strip_prefix("invalid length ")
+                        .and_then(|rest| rest.split_once(", expected ")) =>
+                    {
+                        let what = match &last {
+                            Some(name) => format!("`{name}` has the wrong length"),
+                            None => "a list has the wrong length".to_string(),
+                        };
+                        let found = match n {
+                            "1" => "1 value".to_string(),
+                            n => format!("{n} values"),
+                        };
+                        InputError::new(file, what).expected(expected).found(found)
+                    }
                     _ => match invalid_type(&message) {
                         Some((found, expected)) => {
                             // TOML dates and times reach serde as tables: say what was written.

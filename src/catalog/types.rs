@@ -37,6 +37,7 @@ pub struct Accelerator {
     pub mig_slices: Option<u32>,
     /// Multi-Instance GPU profiles as `[slices, instances]`: an instance of `slices` of
     /// `mig_slices`, of which `instances` fit on one GPU; ascending by slices.
+    #[serde(default, deserialize_with = "pairs")]
     pub mig_profiles: Option<Vec<[u32; 2]>>,
     /// Release, `YYYY-MM` or `YYYY`.
     pub release: String,
@@ -459,4 +460,23 @@ pub struct RowRef {
     pub file: String,
     /// The values the run used from the row, in the order it used them.
     pub values: Vec<RowValue>,
+}
+
+/// `[a, b]` pairs of whole numbers, each of exactly two: a TOML reader binds the first two
+/// elements of a longer array to a pair and drops the rest.
+fn pairs<'de, D: serde::Deserializer<'de>>(d: D) -> Result<Option<Vec<[u32; 2]>>, D::Error> {
+    let Some(lists) = Option::<Vec<Vec<u32>>>::deserialize(d)? else {
+        return Ok(None);
+    };
+    lists
+        .into_iter()
+        .map(|l| match l[..] {
+            [a, b] => Ok([a, b]),
+            _ => Err(serde::de::Error::invalid_length(
+                l.len(),
+                &"a pair `[slices, instances]` of two whole numbers",
+            )),
+        })
+        .collect::<Result<Vec<_>, _>>()
+        .map(Some)
 }

@@ -336,6 +336,24 @@ fn sharing_mistakes_are_named() {
         &[arg(&path), arg("--catalog"), arg(&scratch.path("layer"))],
         &["mig_profiles", "does not fit", "[2, 4]"],
     );
+    // A profile of three numbers, or of one, is no `[slices, instances]` pair (the third
+    // number was once dropped without a word).
+    for (profile, found) in [
+        ("[2, 3, 999]", "found: 3 values"),
+        ("[2]", "found: 1 value"),
+    ] {
+        let bad = row.replace("[2, 4]", profile);
+        scratch.write("layer/accelerators.toml", &bad);
+        run_rejected(
+            &[arg(&path), arg("--catalog"), arg(&scratch.path("layer"))],
+            &[
+                "`mig_profiles` has the wrong length",
+                "key: `accelerator[0].mig_profiles`",
+                "expected: a pair `[slices, instances]` of two whole numbers",
+                found,
+            ],
+        );
+    }
 }
 
 #[test]
