@@ -352,9 +352,9 @@ fn encode_png(rgb: &[u8]) -> Result<Vec<u8>, png::EncodingError> {
     Ok(out)
 }
 
-/// A tick label: thousands separators below 10,000, then k and M suffixes.
+/// A tick label: thousands separators below 10,000, then k, M, B and T suffixes, and from 10¹⁵
+/// scientific notation (`2.5e20`).
 pub fn tick(v: f64) -> String {
-    let a = v.abs();
     let trim = |s: String| {
         if s.contains('.') {
             s.trim_end_matches('0').trim_end_matches('.').to_string()
@@ -362,25 +362,24 @@ pub fn tick(v: f64) -> String {
             s
         }
     };
-    if a >= 1e9 {
-        format!("{}B", trim(format!("{:.2}", v / 1e9)))
-    } else if a >= 1e6 {
-        format!("{}M", trim(format!("{:.2}", v / 1e6)))
-    } else if a >= 1e4 {
-        format!("{}k", trim(format!("{:.1}", v / 1e3)))
-    } else if a >= 10.0 || a == 0.0 {
-        money(v)
-    } else {
-        trim(format!("{v:.2}"))
+    match tick_scale(v.abs()) {
+        None => scientific(v, 2),
+        Some((1.0, "", 0)) => money(v),
+        Some((scale, suffix, decimals)) => {
+            format!("{}{suffix}", trim(format!("{:.*}", decimals, v / scale)))
+        }
     }
 }
 
-/// A tick label like [`tick`], with as many more decimals as it takes for ticks a tenth of
-/// `span` apart to read differently (an axis of 11.000M to 11.010M ticks 11.002M, 11.004M, ...,
-/// not 11M five times); the same as [`tick`] wherever its decimals suffice.
-fn fine_tick(v: f64, span: f64) -> String {
-    let a = v.abs();
-    let (scale, suffix, decimals) = if a >= 1e9 {
+/// How [`tick`] writes a number of magnitude `a`: (scale, suffix, decimals) for thousands (k),
+/// millions (M), billions (B) and trillions (T), whole numbers with separators from 10 to
+/// 10,000 and two decimals below; `None` from 10¹⁵ up, which is written in scientific notation.
+fn tick_scale(a: f64) -> Option<(f64, &'static str, usize)> {
+    Some(if a >= 1e15 {
+        return None;
+    } else if a >= 1e12 {
+        (1e12, "T", 2)
+    } else if a >= 1e9 {
         (1e9, "B", 2)
     } else if a >= 1e6 {
         (1e6, "M", 2)
@@ -390,11 +389,36 @@ fn fine_tick(v: f64, span: f64) -> String {
         (1.0, "", 0)
     } else {
         (1.0, "", 2)
-    };
+    })
+}
+
+/// `v` as `1.25e18`: a mantissa of up to `decimals` decimals, trailing zeros dropped.
+fn scientific(v: f64, decimals: usize) -> String {
+    let s = format!("{v:.decimals$e}");
+    match s.split_once('e') {
+        Some((mantissa, exponent)) if mantissa.contains('.') => format!(
+            "{}e{exponent}",
+            mantissa.trim_end_matches('0').trim_end_matches('.')
+        ),
+        _ => s,
+    }
+}
+
+/// A tick label like [`tick`], with as many more decimals as it takes for ticks a tenth of
+/// `span` apart to read differently (an axis of 11.000M to 11.010M ticks 11.002M, 11.004M, ...,
+/// not 11M five times); the same as [`tick`] wherever its decimals suffice.
+fn fine_tick(v: f64, span: f64) -> String {
+    let a = v.abs();
     let step = span / 10.0;
     if !(step.is_finite() && step > 0.0) {
         return tick(v);
     }
+    let Some((scale, suffix, decimals)) = tick_scale(a) else {
+        // The mantissa's unit is 10 to the exponent of `v`.
+        let unit = 10f64.powi(a.log10().floor() as i32);
+        let needed = (unit / step).log10().ceil().clamp(2.0, 12.0) as usize;
+        return scientific(v, needed);
+    };
     let needed = (scale / step).log10().ceil().clamp(0.0, 12.0) as usize;
     if needed <= decimals {
         return tick(v);
@@ -1831,6 +1855,16 @@ mod tests {
         assert_eq!(tick(2_000_000.0), "2M");
         assert_eq!(tick(-1_250_000.0), "-1.25M");
         assert_eq!(tick(3_400_000_000.0), "3.4B");
+        assert_eq!(tick(2e11), "200B");
+        assert_eq!(tick(1.25e12), "1.25T");
+        assert_eq!(tick(-999e12), "-999T");
+        assert_eq!(tick(1e15), "1e15");
+        assert_eq!(tick(2.5e20), "2.5e20");
+        assert_eq!(tick(-1.234e40), "-1.23e40");
+        // Ticks close together far up read apart.
+        assert_eq!(fine_tick(1.0002e18, 1e15), "1.0002e18");
+        assert_eq!(fine_tick(1.915870565e16, 1e15), "1.92e16");
+        assert_eq!(fine_tick(1.9158e13, 1e10), "19.158T");
     }
 
     #[test]
