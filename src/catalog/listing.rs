@@ -76,11 +76,12 @@ impl Cell {
         Cell::opt(Some(v))
     }
 
-    /// The cell as CSV carries it: numbers in shortest round-trip form, blank when empty.
+    /// The cell as CSV carries it: numbers in shortest round-trip form (in exponent form where
+    /// the digits would run long: `5e-324`), blank when empty.
     pub fn raw(&self) -> String {
         match self {
             Cell::Text(s) => s.clone(),
-            Cell::Num(v) => format!("{v}"),
+            Cell::Num(v) => crate::error::written(*v + 0.0),
             Cell::Bool(b) => b.to_string(),
             Cell::Empty => String::new(),
         }
@@ -454,7 +455,8 @@ impl Listing {
         })
     }
 
-    fn is_numeric(&self, column: usize) -> bool {
+    /// Whether column `column` holds a number in any row.
+    pub fn is_numeric(&self, column: usize) -> bool {
         self.rows
             .iter()
             .any(|r| matches!(r.get(column), Some(Cell::Num(_))))

@@ -569,7 +569,17 @@ pub(super) fn validate_all(c: &Catalog) -> Vec<InputError> {
                                 "`annual_rates` do not form a schedule".to_string(),
                             )
                             .expected("non-negative yearly fractions summing to 1")
-                            .found(format!("{rates:?} (sum {})", crate::error::number(sum))));
+                            .found(if rates.is_empty() {
+                                "an empty list `[]`".to_string()
+                            } else {
+                                let listed: Vec<String> =
+                                    rates.iter().map(|r| crate::error::written(*r)).collect();
+                                format!(
+                                    "[{}] (sum {})",
+                                    listed.join(", "),
+                                    crate::error::number(sum)
+                                )
+                            }));
                     }
                 }
                 other => {

@@ -19,11 +19,15 @@ pub fn significant(v: f64) -> String {
     if !v.is_finite() {
         return "n/a".to_string();
     }
-    if v.abs() >= 1000.0 {
-        return super::quantity(v);
-    }
     if v == 0.0 {
         return "0".to_string();
+    }
+    // Beyond grouped digits, and below four decimals' reach: `1e-300`, not 300 digits.
+    if v.abs() >= 1e15 || v.abs() < 1e-4 {
+        return super::scientific(v, 3);
+    }
+    if v.abs() >= 1000.0 {
+        return super::quantity(v);
     }
     let decimals = (3 - v.abs().log10().floor() as i32).max(0) as usize;
     let s = format!("{v:.decimals$}");
@@ -112,10 +116,12 @@ pub fn listing(l: &Listing, format: Format, color: bool) -> String {
                         .collect()
                 })
                 .collect();
+            // Columns of numbers right-aligned, of words left-aligned.
+            let right = |i: usize| l.is_numeric(i);
             if format == Format::Table {
-                super::table::grid(&l.columns, &rows, color) + "\n"
+                super::table::aligned_grid(&l.columns, &rows, color, right) + "\n"
             } else {
-                super::markdown::table(&l.columns, &rows)
+                super::markdown::aligned_table(&l.columns, &rows, right)
             }
         }
     }
@@ -323,7 +329,12 @@ mod tests {
         assert_eq!(significant(0.0343071), "0.03431");
         assert_eq!(significant(0.86), "0.86");
         assert_eq!(significant(8.0), "8");
-        assert_eq!(significant(-0.00001), "-0.00001");
+        assert_eq!(significant(-0.00001), "-1e-5");
         assert_eq!(significant(0.0), "0");
+        assert_eq!(significant(1e-300), "1e-300");
+        assert_eq!(significant(5e-324), "4.941e-324");
+        assert_eq!(significant(-1.23456e-7), "-1.235e-7");
+        assert_eq!(significant(0.0001), "0.0001");
+        assert_eq!(significant(2.5e40), "2.5e40");
     }
 }

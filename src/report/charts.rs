@@ -8,7 +8,7 @@
 
 use super::folder::Analyses;
 use crate::model::{self, Category, OptionResult};
-use crate::report::{money, quantity};
+use crate::report::{money, quantity, scientific};
 use crate::run::Run;
 use crate::timeline::HOURS_PER_MONTH;
 use plotters::coord::Shift;
@@ -390,18 +390,6 @@ fn tick_scale(a: f64) -> Option<(f64, &'static str, usize)> {
     } else {
         (1.0, "", 2)
     })
-}
-
-/// `v` as `1.25e18`: a mantissa of up to `decimals` decimals, trailing zeros dropped.
-fn scientific(v: f64, decimals: usize) -> String {
-    let s = format!("{v:.decimals$e}");
-    match s.split_once('e') {
-        Some((mantissa, exponent)) if mantissa.contains('.') => format!(
-            "{}e{exponent}",
-            mantissa.trim_end_matches('0').trim_end_matches('.')
-        ),
-        _ => s,
-    }
 }
 
 /// A tick label like [`tick`], with as many more decimals as it takes for ticks a tenth of

@@ -7,7 +7,7 @@ use crate::run::Run;
 /// A number as CSV carries it: shortest round-trip form, blank when not finite, −0 as 0.
 pub(super) fn num(v: f64) -> String {
     if v.is_finite() {
-        format!("{}", v + 0.0)
+        crate::error::written(v + 0.0)
     } else {
         String::new()
     }

@@ -67,20 +67,20 @@ pub fn assumptions(run: &Run) -> String {
 
 /// A Markdown table: the first column left-aligned, the others right-aligned; cells escaped.
 pub(super) fn table<H: AsRef<str>>(header: &[H], rows: &[Vec<String>]) -> String {
-    aligned_table(header, rows, true)
+    aligned_table(header, rows, |i| i > 0)
 }
 
 /// [`table`] of a table of words (policies): every column left-aligned.
 pub(super) fn text_table<H: AsRef<str>>(header: &[H], rows: &[Vec<String>]) -> String {
-    aligned_table(header, rows, false)
+    aligned_table(header, rows, |_| false)
 }
 
-/// A Markdown table with its first column left-aligned and the others right-aligned where
-/// `numeric`, left-aligned otherwise; cells escaped.
+/// A Markdown table whose column `i` is right-aligned where `right(i)`, left-aligned
+/// otherwise; cells escaped.
 pub(super) fn aligned_table<H: AsRef<str>>(
     header: &[H],
     rows: &[Vec<String>],
-    numeric: bool,
+    right: impl Fn(usize) -> bool,
 ) -> String {
     let line = |cells: &mut dyn Iterator<Item = &str>| {
         let cells: Vec<String> = cells.map(escape).collect();
@@ -89,11 +89,7 @@ pub(super) fn aligned_table<H: AsRef<str>>(
     let mut out = line(&mut header.iter().map(|h| h.as_ref()));
     out.push('|');
     for i in 0..header.len() {
-        out.push_str(if i == 0 || !numeric {
-            " --- |"
-        } else {
-            " ---: |"
-        });
+        out.push_str(if right(i) { " ---: |" } else { " --- |" });
     }
     out.push('\n');
     for row in rows {

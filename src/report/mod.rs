@@ -715,6 +715,18 @@ pub fn money(v: f64) -> String {
     group_thousands(v.round())
 }
 
+/// `v` as `1.25e18`: a mantissa of up to `decimals` decimals, trailing zeros dropped.
+pub fn scientific(v: f64, decimals: usize) -> String {
+    let s = format!("{v:.decimals$e}");
+    match s.split_once('e') {
+        Some((mantissa, exponent)) if mantissa.contains('.') => format!(
+            "{}e{exponent}",
+            mantissa.trim_end_matches('0').trim_end_matches('.')
+        ),
+        _ => s,
+    }
+}
+
 /// A price with two decimals.
 pub fn price(v: f64) -> String {
     if !v.is_finite() {

@@ -4,7 +4,7 @@
 //! wikis and pull requests.
 
 use super::content::Content;
-use super::markdown::{aligned_table as table, escape};
+use super::markdown::{escape, table, text_table};
 
 pub fn render(c: &Content) -> String {
     let mut out = format!(
@@ -17,10 +17,10 @@ pub fn render(c: &Content) -> String {
     }
     if let Some(summary) = &c.policy_summary {
         out.push_str(&format!("\n## Policies\n\n{}\n\n", escape(summary)));
-        out.push_str(&table(&c.policies_header, &c.policies, false));
+        out.push_str(&text_table(&c.policies_header, &c.policies));
     }
     out.push_str("\n## Summary\n\n");
-    out.push_str(&table(&c.summary_header, &c.summary, true));
+    out.push_str(&table(&c.summary_header, &c.summary));
     for s in [&c.showback, &c.sharing, &c.generations]
         .into_iter()
         .flatten()
@@ -30,7 +30,7 @@ pub fn render(c: &Content) -> String {
             escape(&s.heading),
             escape(&s.text)
         ));
-        out.push_str(&table(&s.header, &s.rows, true));
+        out.push_str(&table(&s.header, &s.rows));
     }
     if !c.uncertainty.is_empty() {
         out.push_str("\n## Uncertainty\n");
@@ -42,7 +42,7 @@ pub fn render(c: &Content) -> String {
             ));
             if !section.header.is_empty() {
                 out.push('\n');
-                out.push_str(&table(&section.header, &section.rows, true));
+                out.push_str(&table(&section.header, &section.rows));
             }
         }
     }
@@ -92,7 +92,7 @@ pub fn render(c: &Content) -> String {
 
 /// A table of text cells whose `link_column` turns URLs into Markdown links.
 fn linked_table(header: &[String], rows: &[Vec<String>], link_column: usize) -> String {
-    let mut out = table(header, &[], false);
+    let mut out = text_table(header, &[]);
     for row in rows {
         let cells: Vec<String> = row
             .iter()

@@ -91,31 +91,30 @@ pub fn assumptions(run: &Run) -> String {
 
 /// A terminal table with a header, the first column left-aligned and the others right-aligned.
 pub(super) fn grid<H: AsRef<str>>(header: &[H], rows: &[Vec<String>], color: bool) -> String {
-    aligned_grid(header, rows, color, true)
+    aligned_grid(header, rows, color, |i| i > 0)
 }
 
 /// [`grid`] of a table of words (policies): every column left-aligned.
 pub(super) fn text_grid<H: AsRef<str>>(header: &[H], rows: &[Vec<String>], color: bool) -> String {
-    aligned_grid(header, rows, color, false)
+    aligned_grid(header, rows, color, |_| false)
 }
 
-/// A table with its first column left-aligned and the others right-aligned where `numeric`,
-/// left-aligned otherwise.
-fn aligned_grid<H: AsRef<str>>(
+/// A terminal table whose column `i` is right-aligned where `right(i)`, left-aligned otherwise.
+pub(super) fn aligned_grid<H: AsRef<str>>(
     header: &[H],
     rows: &[Vec<String>],
     color: bool,
-    numeric: bool,
+    right: impl Fn(usize) -> bool,
 ) -> String {
     let mut t = new_table(color);
     t.set_header(header.iter().map(|h| h.as_ref()).collect::<Vec<_>>());
     for r in rows {
         t.add_row(r.iter().enumerate().map(|(i, c)| {
             let cell = Cell::new(c);
-            if i == 0 || !numeric {
-                cell
-            } else {
+            if right(i) {
                 cell.set_alignment(CellAlignment::Right)
+            } else {
+                cell
             }
         }));
     }

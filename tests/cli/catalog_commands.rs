@@ -167,6 +167,68 @@ fn every_kind_lists_in_every_format() {
     }
 }
 
+/// Tiny and huge figures that the checks accept are shown short (`1e-300`, not 300 digits):
+/// to four significant digits in tables and Markdown, in shortest round-trip form in CSV. The
+/// columns of words are left-aligned, those of numbers right-aligned.
+#[test]
+fn tiny_figures_are_shown_short_and_words_are_left_aligned() {
+    let scratch = Scratch::new();
+    scratch.write(
+        "cat/depreciation.toml",
+        "[[policy]]\nid = \"x\"\nname = \"tiny first year\"\nmethod = \"table\"\n\
+         annual_rates = [1e-300, 1]\nsource = \"me\"\nas_of = \"2024\"\n",
+    );
+    scratch.write(
+        "cat/staffing.toml",
+        "[[automation]]\nid = \"manual\"\nname = \"zero\"\nfte_per_100_gpus = 5e-324\n\
+         fixed_fte = 0.0\nplatform_fte = 0.0\nsoftware_per_gpu_year_usd = 0.0\n\
+         source = \"me\"\nas_of = \"2025\"\n",
+    );
+    let cat = scratch.path("cat");
+    let list = |kind: &str, id: &str, format: &str| {
+        success([
+            arg("catalog"),
+            arg("list"),
+            arg(kind),
+            arg("--catalog"),
+            arg(&cat),
+            arg("--filter"),
+            arg(&format!("id={id}")),
+            arg("--format"),
+            arg(format),
+        ])
+    };
+    let md = list("depreciation", "x", "markdown");
+    assert!(md.contains("| 1e-300 |"), "{md}");
+    assert_eq!(
+        md.lines().nth(1),
+        Some("| --- | --- | --- | --- | --- | --- | ---: | ---: | --- | --- | --- |"),
+        "the listed numbers right-aligned, the rest left:\n{md}"
+    );
+    let table = list("depreciation", "x", "table");
+    assert!(table.contains(" 1e-300 ") && table.len() < 2_000, "{table}");
+    assert!(
+        table.contains("┆ tiny first year ┆"),
+        "names left-aligned:\n{table}"
+    );
+    let csv = list("automation", "manual", "csv");
+    assert!(csv.contains(",5e-324,"), "{csv}");
+    assert!(csv.len() < 300, "{csv}");
+    // An empty schedule is named as such, not as a sum of -0.
+    scratch.write(
+        "cat/depreciation.toml",
+        "[[policy]]\nid = \"x\"\nname = \"x\"\nmethod = \"table\"\n\
+         annual_rates = []\nsource = \"me\"\nas_of = \"2024\"\n",
+    );
+    crate::support::rejected(
+        &[arg("validate"), arg(&cat)],
+        &[
+            "`annual_rates` do not form a schedule",
+            "found: an empty list `[]`",
+        ],
+    );
+}
+
 #[test]
 fn filter_and_sort_select_and_order_rows() {
     let listed = parse_csv(&success([
