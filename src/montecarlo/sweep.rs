@@ -502,6 +502,16 @@ fn axis(
     if field == "sharing" && opt.owned.is_some() {
         return sharing_axis(source, r, i, p, o);
     }
+    if matches!(field, "automation" | "tax_depreciation" | "sharing") {
+        // What these choose (staffing, tax depreciation, the sharing of GPUs) is of owned
+        // servers.
+        return Err(bad("path", format!("option `{name}` owns no servers"))
+            .expected(format!(
+                "an option that owns servers (`onprem`, or `hybrid` with servers): `{field}` is \
+                 of owned servers"
+            ))
+            .found(format!("`{path}` of a `{}` option", opt.kind.as_str())));
+    }
     if p.levels.is_some() {
         return Err(bad(
             "levels",

@@ -534,6 +534,27 @@ fn a_sweep_compares_ways_of_sharing_against_plain_runs() {
             "`none`, `mig` or `time-slicing`",
         ],
     );
+    // A cloud option owns no GPUs to share: named as such, not as a misplaced `levels`.
+    let cloud = text.replace(
+        "[sweep]",
+        "[[option]]\nname = \"c\"\nkind = \"cloud\"\noffer = \"lambda-gpu_1x_h100_sxm5\"\n\n[sweep]",
+    );
+    let path = scratch.write(
+        "cloud.toml",
+        &cloud.replace(
+            "path = \"option[o].sharing\"",
+            "path = \"option[c].sharing\"",
+        ),
+    );
+    let err = crate::support::rejected(
+        &[arg("sweep"), arg(&path)],
+        &[
+            "option `c` owns no servers",
+            "key: `sweep.parameter[0].path`",
+            "found: `option[c].sharing` of a `cloud` option",
+        ],
+    );
+    assert!(!err.contains("`levels` apply only"), "{err}");
 }
 
 #[test]
