@@ -20,10 +20,13 @@ fn text(preset: Preset) -> String {
         Preset::Inference => (
             "inference-fleet",
             // The example's hourly CSV lives beside it; a starter must run on its own, so it
-            // uses a built-in profile until the planner points it at their own hours.
-            include_str!("../../scenarios/inference-fleet.toml").replace(
-                "profile = \"profiles/inference-diurnal.csv\"",
-                "profile = \"business-hours\"            # or the path of an hourly CSV: 8760 values, one per hour of a year",
+            // uses a built-in profile until the planner points it at their own hours. That
+            // profile's peaks are higher (every weekday's business hours at once), so the owned
+            // options are sized for it, keeping the example's reading: the baseline serves every
+            // peak until its last year.
+            INFERENCE_EDITS.iter().fold(
+                include_str!("../../scenarios/inference-fleet.toml").to_string(),
+                |text, (from, to)| text.replace(from, to),
             ),
         ),
     };
@@ -34,6 +37,33 @@ fn text(preset: Preset) -> String {
         preset.name()
     )
 }
+
+/// What the inference starter changes in its example: (text, replacement); a test checks that
+/// each one still finds its text.
+const INFERENCE_EDITS: [(&str, &str); 5] = [
+    (
+        "# Traffic follows a synthetic daily, weekly and seasonal pattern (profiles/inference-diurnal.csv,\n\
+         # one value per hour of a year).",
+        "# Traffic follows the built-in `business-hours` profile (weekdays 08:00-18:00 at five times\n\
+         # the other hours; the example reads a year-long hourly CSV instead).",
+    ),
+    (
+        "single hours peak about 1.9 x",
+        "business hours run about 2.3 x",
+    ),
+    (
+        "profile = \"profiles/inference-diurnal.csv\"",
+        "profile = \"business-hours\"            # or the path of an hourly CSV: 8760 values, one per hour of a year",
+    ),
+    (
+        "servers = 32                         # 256 GPUs: every peak until year 9, then 0.03% unmet",
+        "servers = 42                         # 336 GPUs: every peak until month 111, then 0.07% unmet",
+    ),
+    (
+        "servers = 88                         # 704 L4 = about 244 L40S by memory bandwidth",
+        "servers = 122                        # 976 L4 = about 339 L40S by memory bandwidth; 0.04% unmet",
+    ),
+];
 
 /// The file argument as `tcosim init --help` shows it, for messages about it.
 const FILE_ARG: &str = "[FILE]";
@@ -63,4 +93,19 @@ pub fn init(args: InitArgs) -> Result<(), Failure> {
         }],
         None,
     )
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn every_edit_of_the_inference_starter_finds_its_text() {
+        let example = include_str!("../../scenarios/inference-fleet.toml");
+        let starter = text(Preset::Inference);
+        for (from, to) in INFERENCE_EDITS {
+            assert_eq!(example.matches(from).count(), 1, "{from}");
+            assert!(!starter.contains(from) && starter.contains(to), "{to}");
+        }
+    }
 }

@@ -94,6 +94,61 @@ fn init_writes_starters_that_run_as_written() {
         )));
         success([OsStr::new("run"), arg(&file), OsStr::new("--quiet")]);
         success([OsStr::new("validate"), arg(&file)]);
+        // As written: no warning, and the baseline serves its demand, so savings against it
+        // compare (the inference starter's built-in profile peaks higher than the example's
+        // hours and is sized for it).
+        let out = output([
+            OsStr::new("run"),
+            arg(&file),
+            OsStr::new("--format"),
+            OsStr::new("json"),
+        ]);
+        assert_eq!(out.status.code(), Some(0));
+        assert_eq!(stderr(&out), "", "{preset}");
+        let doc: serde_json::Value = serde_json::from_slice(&out.stdout).expect("JSON");
+        let baseline = doc["options"]
+            .as_array()
+            .expect("options")
+            .iter()
+            .find(|o| o["name"] == doc["baseline"])
+            .expect("the baseline");
+        assert_eq!(baseline["serves_demand"], true, "{preset}");
+        if preset == "inference" {
+            // The comments' figures: the first month with unmet work and the unmet shares.
+            let option = |name: &str| {
+                doc["options"]
+                    .as_array()
+                    .unwrap()
+                    .iter()
+                    .find(|o| o["name"] == name)
+                    .expect(name)
+                    .clone()
+            };
+            let first_unmet = |o: &serde_json::Value| {
+                o["monthly"]
+                    .as_array()
+                    .unwrap()
+                    .iter()
+                    .find(|m| m["unmet_gpu_hours"].as_f64().unwrap() > 0.0)
+                    .map(|m| m["month"].as_u64().unwrap())
+            };
+            let share = |o: &serde_json::Value| {
+                format!("{:.2}%", o["unmet_share"].as_f64().unwrap() * 100.0)
+            };
+            let l40s = option("own-l40s");
+            assert_eq!(first_unmet(&l40s), Some(111));
+            assert!(
+                text.contains(&format!("then {} unmet", share(&l40s))),
+                "{}",
+                share(&l40s)
+            );
+            let l4 = option("own-l4");
+            assert!(
+                text.contains(&format!("; {} unmet", share(&l4))),
+                "{}",
+                share(&l4)
+            );
+        }
     }
     let printed = success(["init"]);
     assert_eq!(
