@@ -326,6 +326,11 @@ struct Target {
 impl Target {
     fn new(dest: &Destination) -> Result<Target, InputError> {
         let path = &dest.path;
+        if path.as_os_str().is_empty() {
+            return Err(InputError::new(dest.flag, "an empty folder path")
+                .expected("a folder path such as `reports/my-scenario`")
+                .found("an empty path `''`"));
+        }
         let shown = path.display().to_string();
         check_parent_steps(path, &shown)?;
         let absolute = std::path::absolute(path).map_err(|e| {

@@ -542,6 +542,13 @@ fn check_refuses_a_bad_date_and_an_unreadable_folder_with_exit_2() {
     let out = output(["catalog", "check", "no-such-folder/"]);
     assert_eq!(out.status.code(), Some(EXIT_INPUT));
     assert!(stdout(&out).is_empty());
+    let err = stderr(&out);
+    assert!(
+        err.contains("no-such-folder/: cannot read catalog folder")
+            && err.contains("found: no such file or folder")
+            && !err.contains("os error"),
+        "{err}"
+    );
 }
 
 /// AWS layout (v8): one row per availability zone, `GpuInfo` quoted, an `Arch` column. The

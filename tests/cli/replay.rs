@@ -2003,7 +2003,10 @@ fn an_empty_class_has_no_figures_beside_the_classes_with_jobs() {
     assert_no_figures(&v, ">64");
     let md = replay_text(&trace, &args, "markdown");
     assert!(md.contains("| 9-64 | 0 | n/a | n/a | n/a | n/a |"), "{md}");
-    assert!(md.contains("| &gt;64 | 0 | n/a | n/a | n/a | n/a |"), "{md}");
+    assert!(
+        md.contains("| &gt;64 | 0 | n/a | n/a | n/a | n/a |"),
+        "{md}"
+    );
 }
 
 #[test]

@@ -65,6 +65,34 @@ fn refused_without_change(parent: &Path, out: &Path, needles: &[&str]) -> String
     err
 }
 
+/// An empty `--out` (a variable that was never set) is named as the flag, not as a file with
+/// no name, and writes nothing.
+#[test]
+fn an_empty_folder_path_is_refused_naming_the_flag() {
+    let scratch = Scratch::new();
+    let before = tree(&scratch.path(""));
+    let out = tcosim()
+        .current_dir(scratch.path(""))
+        .args([
+            "report",
+            &crate::support::repo().join(STARTUP).display().to_string(),
+        ])
+        .args(["--out", ""])
+        .output()
+        .expect("tcosim starts");
+    assert_eq!(out.status.code(), Some(EXIT_INPUT));
+    let err = stderr(&out);
+    assert!(
+        err.starts_with("error: --out: an empty folder path\n")
+            && err.contains("found: an empty path `''`"),
+        "{err}"
+    );
+    assert!(
+        tree(&scratch.path("")) == before,
+        "a refused report wrote files"
+    );
+}
+
 #[test]
 fn a_folder_with_report_files_and_a_foreign_one_is_refused_and_kept_whole() {
     // A folder that looks like a report of an older version, plus someone's thesis.
