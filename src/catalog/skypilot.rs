@@ -329,6 +329,9 @@ pub fn import(display: &str, text: &str, settings: &Settings) -> Result<Import, 
 
     let mut skipped: BTreeMap<String, usize> = BTreeMap::new();
     let mut tiny_spots = 0usize;
+    // Spot prices written but no price (`-1`, `n/a`, `0`): how many, and the first's line and
+    // text.
+    let mut no_price_spots: Option<(usize, usize, String)> = None;
     let mut corrected_counts: BTreeMap<String, usize> = BTreeMap::new();
     let mut groups: BTreeMap<(String, String), Group> = BTreeMap::new();
     // Google: host rows by (machine type, zone) and GPU rows to add them to.
@@ -363,8 +366,17 @@ pub fn import(display: &str, text: &str, settings: &Settings) -> Result<Import, 
             .map(|c| get(c).to_string())
             .filter(|z| !z.is_empty())
             .unwrap_or_else(|| region.clone());
-        // A spot price the catalog could not hold (below MIN_PRICE) is left out, and counted.
+        // A spot price the catalog could not hold (below MIN_PRICE) is left out, and counted;
+        // so is one that is written but no price.
         let spot = number(c_spot);
+        let mut note_spot = |tiny: &mut usize| {
+            if spot.is_some_and(|s| s < MIN_PRICE) {
+                *tiny += 1;
+            } else if spot.is_none() && !get(c_spot).is_empty() {
+                let first = no_price_spots.get_or_insert((0, line, get(c_spot).to_string()));
+                first.0 += 1;
+            }
+        };
         let prices = number(c_price).map(|on_demand| Zone {
             on_demand,
             spot: spot.filter(|s| *s >= MIN_PRICE),
@@ -373,8 +385,8 @@ pub fn import(display: &str, text: &str, settings: &Settings) -> Result<Import, 
             // A machine without accelerators: only useful as a Google GPU host. A host row
             // without a valid price is kept to say so to its GPU rows.
             if !instance.is_empty() {
-                if prices.is_some() && spot.is_some_and(|s| s < MIN_PRICE) {
-                    tiny_spots += 1;
+                if prices.is_some() {
+                    note_spot(&mut tiny_spots);
                 }
                 hosts
                     .entry((instance.to_string(), zone))
@@ -394,9 +406,7 @@ pub fn import(display: &str, text: &str, settings: &Settings) -> Result<Import, 
             continue;
         };
         let on_demand = prices.on_demand;
-        if spot.is_some_and(|s| s < MIN_PRICE) {
-            tiny_spots += 1;
-        }
+        note_spot(&mut tiny_spots);
         let count_raw = get(c_count);
         let count = match count_raw.parse::<f64>() {
             Ok(c) if c >= 1.0 && c.fract() == 0.0 && c <= f64::from(MAX_ACCELERATORS) => c as u32,
@@ -623,6 +633,15 @@ pub fn import(display: &str, text: &str, settings: &Settings) -> Result<Import, 
             }));
     }
     let mut left_out = describe(&skipped);
+    if let Some((n, line, text)) = &no_price_spots {
+        left_out.push(format!(
+            "left out {n} spot price{} that {} no price (the first on line {line}: `{}`; the \
+             rows' on-demand prices are kept)",
+            if *n == 1 { "" } else { "s" },
+            if *n == 1 { "is" } else { "are" },
+            crate::limits::printable(text)
+        ));
+    }
     if tiny_spots > 0 {
         left_out.push(format!(
             "left out {tiny_spots} spot price{} below {} USD per hour (the rows' on-demand prices \

@@ -606,6 +606,33 @@ fn import(
     (parse_csv(&stdout(&out)), stderr(&out))
 }
 
+/// A spot price that is written but no price (`-1`, `n/a`) is left out, counted and shown,
+/// as a spot price too small for the catalog is; the row's on-demand price is kept.
+#[test]
+fn import_counts_spot_prices_that_are_no_price() {
+    let scratch = Scratch::new();
+    let text = AWS
+        .replace("21.957642,8.0001,", "21.957642,-1,")
+        .replace("0.526,0.2,", "0.526,n/a,");
+    let (rows, err) = import(&scratch, "aws-vms.csv", &text, "aws");
+    assert!(
+        err.contains("left out 2 spot prices that are no price (the first on line 3: `-1`; the rows' on-demand prices are kept)"),
+        "{err}"
+    );
+    let g4dn = rows
+        .iter()
+        .find(|r| r["id"] == "aws-g4dn.xlarge-us-east-1")
+        .expect("g4dn");
+    assert!(close(num(g4dn, "on_demand_usd_per_hour").unwrap(), 0.526));
+    assert_eq!(g4dn["spot_usd_per_hour"], "");
+    // The p4d's spot is the one real price left below on-demand.
+    let p4d = rows
+        .iter()
+        .find(|r| r["id"] == "aws-p4d.24xlarge-us-east-1")
+        .expect("p4d");
+    assert!(close(num(p4d, "spot_usd_per_hour").unwrap(), 9.5));
+}
+
 #[test]
 fn import_reads_the_aws_layout_with_medians_over_zones_without_placeholders() {
     let scratch = Scratch::new();
