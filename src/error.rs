@@ -630,10 +630,16 @@ fn innermost_in_table(
         consider(table.key(key).and_then(|k| k.span()), offset, path, best);
         match item {
             toml_edit::Item::Value(v) => innermost_in_value(v, offset, path, best),
-            toml_edit::Item::Table(t) => innermost_in_table(t, offset, path, best),
+            toml_edit::Item::Table(t) => {
+                // A table's own span is its header: an error about the table as a whole (a key
+                // it lacks) points there.
+                consider(t.span(), offset, path, best);
+                innermost_in_table(t, offset, path, best)
+            }
             toml_edit::Item::ArrayOfTables(a) => {
                 for (i, t) in a.iter().enumerate() {
                     path.push(Seg::Index(i));
+                    consider(t.span(), offset, path, best);
                     innermost_in_table(t, offset, path, best);
                     path.pop();
                 }

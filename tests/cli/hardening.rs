@@ -1147,6 +1147,19 @@ fn a_missing_top_level_field_names_no_other_key() {
         ],
     );
     assert!(!err.contains("key: `name`"), "{err}");
+    // An empty entry names itself as the key: the run says what `validate` says.
+    let text = format!("{BASE}\n[[uncertain]]\n");
+    let path = dir.write("empty-entry.toml", &text);
+    let line = text.lines().count();
+    for command in ["run", "validate"] {
+        rejected(
+            &[arg(command), arg(&path)],
+            &[
+                &format!("empty-entry.toml:{line}:1: missing field `path`"),
+                "key: `uncertain[0]`",
+            ],
+        );
+    }
 }
 
 /// Help and the version written to a full device are a failed write like any output: exit
