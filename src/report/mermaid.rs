@@ -297,6 +297,10 @@ fn tornado(run: &Run, s: &crate::montecarlo::sensitivity::Sensitivity) -> Report
     let swings: Vec<f64> = s.swings.iter().map(|w| w.swing(s.focus)).collect();
     let (div, word) = scale(max_abs(&swings));
     let focus = &run.output.options[s.focus].name;
+    // Its note where it leaves work unmet, as the tornado chart names it.
+    let note = super::charts::option_notes(run)[s.focus]
+        .as_ref()
+        .map_or(String::new(), |n| format!(" {focus} {n}."));
     let chart = XyChart {
         title: format!("Swing of {focus}'s PV cost, P10 to P90"),
         horizontal: true,
@@ -313,7 +317,7 @@ fn tornado(run: &Run, s: &crate::montecarlo::sensitivity::Sensitivity) -> Report
         title: format!("Sensitivity of {focus}'s PV cost"),
         blocks: chart.render(),
         caption: format!(
-            "How far {focus}'s PV cost moves when one uncertain input goes from its P10 to its P90, every other input at its median; largest first."
+            "How far {focus}'s PV cost moves when one uncertain input goes from its P10 to its P90, every other input at its median; largest first.{note}"
         ),
     }
 }

@@ -561,10 +561,25 @@ pub fn monthly_rows(option: &OptionResult) -> Vec<Vec<String>> {
 
 pub use crate::model::{UNMET_TOLERANCE, serves_demand};
 
-/// Index of the option the verdict names (README "Reading the output"): the cheapest by PV
-/// among those that serve all demand, or of all when unserved work is priced or none does.
+/// Index of the option that sensitivity and the report's tornado look at by default: the one
+/// the verdict names (README "Reading the output"), the cheapest by PV among those that serve
+/// all demand, or of all when unserved work is priced; when none serves and unserved work has
+/// no price, the option that leaves the smallest share unmet (the cheapest of those), not one
+/// that is cheapest for doing the least.
 pub fn cheapest_serving(run: &Run) -> usize {
-    run.output.verdict.winner.unwrap_or(0)
+    let v = &run.output.verdict;
+    if v.any_serves || v.priced {
+        return v.winner.unwrap_or(0);
+    }
+    let options = &run.output.options;
+    (0..options.len())
+        .min_by(|&a, &b| {
+            let key = |i: usize| (options[i].unmet_share(), options[i].pv_cost);
+            let (ua, pa) = key(a);
+            let (ub, pb) = key(b);
+            ua.total_cmp(&ub).then(pa.total_cmp(&pb))
+        })
+        .unwrap_or(0)
 }
 
 /// The verdict in plain sentences: the option to choose, its margin, its savings against the

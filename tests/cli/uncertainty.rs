@@ -1037,6 +1037,42 @@ fn check_sensitivity(doc: &Value, option: &str) -> Vec<String> {
         .collect()
 }
 
+/// When no option serves its demand and unserved work has no price, sensitivity looks by
+/// default at the option that does the most of the work, not at the one that is cheapest for
+/// doing none of it, and says what it leaves unmet.
+#[test]
+fn sensitivity_defaults_to_the_option_leaving_least_unmet_when_none_serves() {
+    let scratch = crate::support::Scratch::new();
+    let text = "name = \"nothing serves\"\nhorizon_months = 12\nstart = \"2027-01\"\n\
+        currency = \"USD\"\ndiscount_rate = 0.08\nreference_accelerator = \"h100-sxm\"\n\n\
+        [[workload]]\nname = \"training\"\ngpu_hours_per_month = 50000\nprofile = \"flat\"\n\
+        sensitive = true\n\n[[option]]\nname = \"own\"\nkind = \"onprem\"\nserver = \"dgx-h100\"\n\
+        servers = 1\nsite = \"us-tx-colo\"\n\n[[option]]\nname = \"rent\"\nkind = \"cloud\"\n\
+        offer = \"aws-p5.48xlarge-us-east-1\"\n\n[[uncertain]]\npath = \"discount_rate\"\n\
+        distribution = \"uniform\"\nlow = 0.05\nhigh = 0.1\n";
+    let path = scratch.write("s.toml", text);
+    let path = path.to_str().expect("UTF-8 path");
+    let doc = json(&["sensitivity", path, "--format", "json"]);
+    assert_eq!(doc["option"], "own");
+    let det = json(&["run", path, "--format", "json"]);
+    let own = det["options"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .find(|o| o["name"] == "own")
+        .unwrap();
+    let share = own["unmet_share"].as_f64().unwrap();
+    assert!(share > 0.5 && share < 1.0, "{share}");
+    let table = success(["sensitivity", path]);
+    assert!(
+        table.contains(&format!(
+            "Sensitivity of own's PV cost (leaves {:.1}% unmet; USD ",
+            share * 100.0
+        )),
+        "{table}"
+    );
+}
+
 #[test]
 fn sensitivity_in_every_format_sorted_by_swing() {
     let det = json(&["run", FLEET, "--format", "json"]);
