@@ -271,6 +271,14 @@ fn bounded_edit_distance(a: &[char], b: &[char], max: usize) -> Option<usize> {
     (distance <= max).then_some(distance)
 }
 
+/// The keys of `keys` that a table gives (`(key, given)` pairs), in order, for an error's
+/// `found`.
+pub fn given_keys<'a>(keys: &[(&'a str, bool)]) -> Vec<&'a str> {
+    keys.iter()
+        .filter_map(|(key, given)| given.then_some(*key))
+        .collect()
+}
+
 /// A number read from an input as a message shows it: as written when that is short, in
 /// exponent form when its digits would run long (`1e300`, not three hundred digits).
 pub fn written(v: f64) -> String {

@@ -116,14 +116,11 @@ pub fn resolve(
         };
         let check = match (&spec.winner, &spec.metric) {
             (Some(winner), None) => {
-                let extra: Vec<&str> = [
+                let extra = crate::error::given_keys(&[
                     ("`option`", spec.option.is_some()),
                     ("`min`", spec.min.is_some()),
                     ("`max`", spec.max.is_some()),
-                ]
-                .into_iter()
-                .filter_map(|(key, given)| given.then_some(key))
-                .collect();
+                ]);
                 if !extra.is_empty() {
                     return Err(error_at(
                         source,

@@ -692,15 +692,12 @@ fn axis(
 
 /// The range keys a sweep parameter gives, as an error's `found`.
 fn given_keys(p: &SweepParameter) -> String {
-    let given: Vec<&str> = [
+    let given = crate::error::given_keys(&[
         ("`from`", p.from.is_some()),
         ("`to`", p.to.is_some()),
         ("`step`", p.step.is_some()),
         ("`values`", p.values.is_some()),
-    ]
-    .into_iter()
-    .filter_map(|(k, on)| on.then_some(k))
-    .collect();
+    ]);
     if given.is_empty() {
         "none of them".into()
     } else {
