@@ -481,10 +481,9 @@ pub fn parse_toml_with<T: serde::de::DeserializeOwned>(
                             ))
                             .hint(format!("write the earlier `{name}` as a `{header}` table"))
                         } else {
-                            e.expected(format!(
-                                "`{name}` defined once: its keys under one `{header}` header"
-                            ))
-                            .hint("merge the two into one table")
+                            // The earlier definition may be a table, a value or a list.
+                            e.expected(format!("`{name}` defined once in the file"))
+                                .hint(format!("keep one definition of `{name}`"))
                         }
                     }
                     ("duplicate key", Some(name)) => {

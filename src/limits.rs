@@ -630,6 +630,15 @@ pub fn printable(text: &str) -> String {
     out
 }
 
+/// Items in words: `a`, `a and b`, `a, b and c`.
+pub fn listed(items: &[&str]) -> String {
+    match items {
+        [] => String::new(),
+        [one] => (*one).to_string(),
+        [rest @ .., last] => format!("{} and {last}", rest.join(", ")),
+    }
+}
+
 /// `text` in backquotes as [`printable`] shows it, followed by its spelling with every character
 /// beyond ASCII escaped when it has any, for a name that matched nothing: two spellings that
 /// look the same (a combining mark, a letter of another script) then show their difference.

@@ -128,7 +128,7 @@ pub fn resolve(
                         "a `winner` policy takes no `option`, `min` or `max`",
                     )
                     .expected("`winner = \"NAME\"` alone, or `metric` with `option` and bounds")
-                    .found(format!("`winner` with {}", extra.join(" and "))));
+                    .found(format!("`winner` with {}", crate::limits::listed(&extra))));
                 }
                 if spec.statistic.is_some() {
                     return Err(error_at(

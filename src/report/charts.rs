@@ -91,10 +91,10 @@ pub fn option_labels(run: &Run) -> Vec<String> {
         .collect()
 }
 
-/// What follows each option's name where it leaves more than 0.1% of its demand unmet:
+/// What follows the name of option `n` where it leaves more than 0.1% of its demand unmet:
 /// `leaves 60% unmet` (with `, unserved work priced in` where that work has a price).
-pub fn option_notes(run: &Run) -> Vec<Option<String>> {
-    Mark::all(run).into_iter().map(Mark::note).collect()
+pub fn option_note(run: &Run, n: usize) -> Option<String> {
+    Mark::all(run).get(n).copied().and_then(Mark::note)
 }
 
 /// How an option is drawn in every chart, after the verdict (README F3a), so that an option

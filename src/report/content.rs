@@ -317,9 +317,8 @@ fn sensitivity_section(run: &Run, s: &Sensitivity) -> Section {
     let cur = &run.input.currency;
     let focus = &run.output.options[s.focus].name;
     // Its note where it leaves work unmet, as the tornado chart names it.
-    let note = super::charts::option_notes(run)[s.focus]
-        .as_ref()
-        .map_or(String::new(), |n| format!(" It {n}."));
+    let note =
+        super::charts::option_note(run, s.focus).map_or(String::new(), |n| format!(" It {n}."));
     let text = format!(
         "{focus}'s PV cost is {cur} {} with every uncertain input at its median.{note} Each input moves alone to its P10 and its P90 while the others stay at their medians (correlations do not apply); rows are sorted by the swing, the largest first.",
         money(s.base_pv[s.focus])

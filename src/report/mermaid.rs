@@ -298,8 +298,7 @@ fn tornado(run: &Run, s: &crate::montecarlo::sensitivity::Sensitivity) -> Report
     let (div, word) = scale(max_abs(&swings));
     let focus = &run.output.options[s.focus].name;
     // Its note where it leaves work unmet, as the tornado chart names it.
-    let note = super::charts::option_notes(run)[s.focus]
-        .as_ref()
+    let note = super::charts::option_note(run, s.focus)
         .map_or(String::new(), |n| format!(" {focus} {n}."));
     let chart = XyChart {
         title: format!("Swing of {focus}'s PV cost, P10 to P90"),

@@ -574,7 +574,13 @@ pub fn cheapest_serving(run: &Run) -> usize {
     let options = &run.output.options;
     (0..options.len())
         .min_by(|&a, &b| {
-            let key = |i: usize| (options[i].unmet_share(), options[i].pv_cost);
+            // Shares that read the same (to 0.1 percentage point) tie.
+            let key = |i: usize| {
+                (
+                    (options[i].unmet_share() * 1000.0).round(),
+                    options[i].pv_cost,
+                )
+            };
             let (ua, pa) = key(a);
             let (ub, pb) = key(b);
             ua.total_cmp(&ub).then(pa.total_cmp(&pb))

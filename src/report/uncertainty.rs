@@ -260,8 +260,7 @@ pub fn sensitivity(run: &Run, s: &Sensitivity, format: Format, color: bool) -> S
         Format::Table | Format::Markdown => {
             let (header, rows) = sensitivity_table(run, s);
             // With its note where it leaves work unmet, as the tornado chart names it.
-            let note = super::charts::option_notes(run)[s.focus]
-                .as_ref()
+            let note = super::charts::option_note(run, s.focus)
                 .map_or(String::new(), |n| format!("{n}; "));
             let title = format!(
                 "Sensitivity of {focus}'s PV cost ({note}{cur} {} with every input at its median), one input at a time from P10 to P90",

@@ -6,6 +6,7 @@
 
 use super::Source;
 use crate::error::{InputError, Seg, locate_in};
+use crate::limits::MAX_ERRORS_PER_FILE;
 use serde_json::Value as Schema;
 
 /// What the schema asks of a value, as far as its shape goes.
@@ -127,35 +128,37 @@ fn check(
     path: &mut Vec<Seg>,
     out: &mut Vec<(Vec<Seg>, String, String, String)>,
 ) {
+    if out.len() >= MAX_ERRORS_PER_FILE {
+        return;
+    }
     let name = crate::error::key_path(path);
+    // The key as a table header names it: `option.refresh` for `option[2].refresh`.
+    let header: Vec<&str> = path
+        .iter()
+        .filter_map(|seg| match seg {
+            Seg::Name(n) => Some(n.as_str()),
+            _ => None,
+        })
+        .collect();
+    let header = header.join(".");
     match (shape(root, node), value) {
         (Shape::Table(properties), toml::Value::Table(t)) => walk(root, properties, t, path, out),
         (Shape::Table(_), other) => out.push((
             path.clone(),
             format!("`{name}` is not a table"),
             match path.last() {
-                Some(Seg::Name(last)) => {
-                    let header: Vec<&str> = path
-                        .iter()
-                        .filter_map(|seg| match seg {
-                            Seg::Name(n) => Some(n.as_str()),
-                            _ => None,
-                        })
-                        .collect();
-                    format!(
-                        "a table: keys under a `[{}]` header, or `{last} = {{ key = value, ... }}`",
-                        header.join(".")
-                    )
-                }
+                Some(Seg::Name(last)) => format!(
+                    "a table: keys under a `[{header}]` header, or `{last} = {{ key = value, ... }}`"
+                ),
                 _ => "a table of keys: `{ key = value, ... }`".to_string(),
             },
-            match (other, path.last()) {
-                (toml::Value::Array(items), Some(Seg::Name(last)))
+            match other {
+                toml::Value::Array(items)
                     if !items.is_empty() && items.iter().all(toml::Value::is_table) =>
                 {
-                    format!("a list of tables (`[[{last}]]` instead of `[{last}]`?)")
+                    format!("a list of tables, as `[[{header}]]` headers write one")
                 }
-                (other, _) => described(other),
+                other => described(other),
             },
         )),
         (Shape::Array(items), toml::Value::Array(values)) => {
@@ -171,13 +174,13 @@ fn check(
                 path.clone(),
                 format!("`{name}` is not a list"),
                 if tables {
-                    format!("`[[{name}]]` tables (one header per entry), or a list of tables")
+                    format!("`[[{header}]]` tables (one header per entry), or a list of tables")
                 } else {
                     "a list `[...]`".to_string()
                 },
                 match other {
                     toml::Value::Table(_) if tables => {
-                        format!("one table (`[{name}]` instead of `[[{name}]]`?)")
+                        format!("one table (`[{header}]` instead of `[[{header}]]`?)")
                     }
                     other => described(other),
                 },
@@ -226,6 +229,7 @@ pub fn mistakes(source: &Source, root: &Schema) -> Vec<InputError> {
         })
         .collect();
     errors.sort_by_key(|e| e.position.unwrap_or((usize::MAX, usize::MAX)));
+    errors.truncate(MAX_ERRORS_PER_FILE);
     errors
 }
 
@@ -245,4 +249,57 @@ pub fn policy_file_mistakes(source: &Source) -> Vec<InputError> {
         })
     });
     mistakes(source, root)
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    /// Every key of the scenario typed as a table or a list is checked: a schema construct that
+    /// [`shape`] does not follow (`allOf`, `oneOf`, `$defs`) would leave it unchecked.
+    #[test]
+    fn every_table_and_list_of_the_scenario_is_checked() {
+        let root = super::super::check::scenario_schema();
+        let mut seen = 0;
+        let mut stack: Vec<(String, &Schema)> = root["properties"]
+            .as_object()
+            .unwrap()
+            .iter()
+            .map(|(k, v)| (k.clone(), v))
+            .collect();
+        while let Some((name, node)) = stack.pop() {
+            let text = node.to_string();
+            let composite =
+                text.contains("$ref") || text.contains("\"object\"") || text.contains("\"array\"");
+            match shape(root, node) {
+                Shape::Table(properties) => {
+                    seen += 1;
+                    if seen < 10_000 {
+                        stack.extend(properties.iter().map(|(k, v)| (format!("{name}.{k}"), v)));
+                    }
+                }
+                Shape::Array(items) => {
+                    seen += 1;
+                    stack.push((format!("{name}[]"), items));
+                }
+                Shape::Scalar(_) => assert!(!composite, "{name}: {text}"),
+                Shape::Other => assert!(!composite, "{name} is not checked: {text}"),
+            }
+        }
+        // The entry tables, their nested tables, `tax`, `sweep` and the others.
+        assert!(seen >= 12, "{seen}");
+    }
+
+    #[test]
+    fn many_mistakes_are_cut_at_the_limit_of_a_file() {
+        let text = format!("uncertain = [{}]\n", vec!["[]"; 500].join(", "));
+        let source = Source {
+            display: "s.toml".into(),
+            text,
+            base_dir: None,
+        };
+        let errors = scenario_mistakes(&source);
+        assert_eq!(errors.len(), MAX_ERRORS_PER_FILE);
+        assert_eq!(errors[0].key.as_deref(), Some("uncertain[0]"));
+    }
 }

@@ -150,7 +150,7 @@ fn a_list_where_a_table_belongs_is_refused_at_its_key() {
             "[[tax]]",
             &[
                 "`tax` is not a table",
-                "found: a list of tables (`[[tax]]` instead of `[tax]`?)",
+                "found: a list of tables, as `[[tax]]` headers write one",
             ],
         ),
         (
@@ -213,6 +213,14 @@ fn a_list_where_a_table_belongs_is_refused_at_its_key() {
         ],
     );
     assert_eq!(err.matches("error: ").count(), 3, "{err}");
+    // However many there are, `validate` stops at 100, as for any mistakes.
+    let many = format!("uncertain = [{}]\n{BASE}", vec!["[]"; 5_000].join(", "));
+    let path = scratch.write("many.toml", &many);
+    let err = crate::support::rejected(
+        &[std::ffi::OsStr::new("validate"), arg(&path)],
+        &["`uncertain[0]` is not a table", "stopped after 100 errors"],
+    );
+    assert_eq!(err.matches("error: ").count(), 100, "{err}");
     // A policy file: `[[policy]]` entries are tables.
     let policies = scratch.write("policies.toml", "policy = [[]]\n");
     crate::support::rejected(

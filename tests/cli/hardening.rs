@@ -398,7 +398,7 @@ fn messages_name_the_key_and_what_is_known() {
         &[
             "duplicate table `tax`",
             "key: `tax`",
-            "expected: `tax` defined once: its keys under one `[tax]` header",
+            "expected: `tax` defined once in the file",
             "found: `[tax]` here, after `tax` was defined",
         ],
     );
