@@ -239,9 +239,7 @@ impl Catalog {
             let display = file.display.clone();
             match file.name {
                 "accelerators.toml" => {
-                    let rows =
-                        parse_toml_with::<AcceleratorFile>(&display, &file.text, !file.builtin)?
-                            .accelerator;
+                    let rows = parse_layer::<AcceleratorFile>(&file)?.accelerator;
                     merge(
                         &mut self.accelerators,
                         rows,
@@ -251,8 +249,7 @@ impl Catalog {
                     )?;
                 }
                 "servers.toml" => {
-                    let rows =
-                        parse_toml_with::<ServerFile>(&display, &file.text, !file.builtin)?.server;
+                    let rows = parse_layer::<ServerFile>(&file)?.server;
                     merge(
                         &mut self.servers,
                         rows,
@@ -262,9 +259,7 @@ impl Catalog {
                     )?;
                 }
                 "cloud-providers.toml" => {
-                    let rows =
-                        parse_toml_with::<ProviderFile>(&display, &file.text, !file.builtin)?
-                            .provider;
+                    let rows = parse_layer::<ProviderFile>(&file)?.provider;
                     merge(
                         &mut self.providers,
                         rows,
@@ -280,15 +275,13 @@ impl Catalog {
                     })?;
                 }
                 "sites.toml" => {
-                    let rows =
-                        parse_toml_with::<SiteFile>(&display, &file.text, !file.builtin)?.site;
+                    let rows = parse_layer::<SiteFile>(&file)?.site;
                     merge(&mut self.sites, rows, (&display, &file.text), "site", |r| {
                         &r.id
                     })?;
                 }
                 "depreciation.toml" => {
-                    let parsed =
-                        parse_toml_with::<DepreciationFile>(&display, &file.text, !file.builtin)?;
+                    let parsed = parse_layer::<DepreciationFile>(&file)?;
                     merge(
                         &mut self.policies,
                         parsed.policy,
@@ -303,15 +296,13 @@ impl Catalog {
                         }));
                 }
                 "fx.toml" => {
-                    let rows = parse_toml_with::<FxFile>(&display, &file.text, !file.builtin)?.rate;
+                    let rows = parse_layer::<FxFile>(&file)?.rate;
                     merge(&mut self.fx, rows, (&display, &file.text), "rate", |r| {
                         &r.currency
                     })?;
                 }
                 "staffing.toml" => {
-                    let rows =
-                        parse_toml_with::<StaffingFile>(&display, &file.text, !file.builtin)?
-                            .automation;
+                    let rows = parse_layer::<StaffingFile>(&file)?.automation;
                     merge(
                         &mut self.automation,
                         rows,
@@ -686,6 +677,9 @@ fn rows_of<T: serde::de::DeserializeOwned, W: Fn(&T) -> Vec<InputError>>(
     max_errors: usize,
     whole: W,
 ) -> Vec<InputError> {
+    if let Err(e) = rows_are_tables(display, text) {
+        return vec![e];
+    }
     let first = match parse_toml::<T>(display, text) {
         Ok(parsed) => return whole(&parsed),
         Err(e) => e,
@@ -948,6 +942,73 @@ pub const OFFER_COLUMNS: [&str; 14] = [
     "estimate",
     "note",
 ];
+
+/// A catalog file of a layer read as its rows: a file of the user's is first checked to hold
+/// its rows as tables (a TOML reader binds the values of a list written as a row to the row's
+/// keys by position), then read, with its keys and strings checked; a built-in file is known
+/// to pass both (a test checks it).
+fn parse_layer<T: serde::de::DeserializeOwned>(file: &LayerFile) -> Result<T, InputError> {
+    if !file.builtin {
+        rows_are_tables(&file.display, &file.text)?;
+    }
+    parse_toml_with::<T>(&file.display, &file.text, !file.builtin)
+}
+
+/// Checks that every key of a catalog file holds a list of rows, each a table: `[[server]]`
+/// tables, or `server = [{ ... }, ...]`; the first that does not is the error, at its line.
+fn rows_are_tables(display: &str, text: &str) -> Result<(), InputError> {
+    let Ok(doc) = toml_edit::Document::parse(text) else {
+        // Not TOML: the reader says where.
+        return Ok(());
+    };
+    let at = |e: InputError, span: Option<std::ops::Range<usize>>| match span {
+        Some(span) => {
+            let (line, column) = crate::error::line_col(text, span.start);
+            e.at_position(line, column)
+        }
+        None => e,
+    };
+    let kind = |v: &toml_edit::Value| match v {
+        toml_edit::Value::String(_) => "a text",
+        toml_edit::Value::Integer(_) | toml_edit::Value::Float(_) => "a number",
+        toml_edit::Value::Boolean(_) => "a boolean",
+        toml_edit::Value::Datetime(_) => "a date",
+        toml_edit::Value::Array(_) => "a list",
+        toml_edit::Value::InlineTable(_) => "a table",
+    };
+    for (key, item) in doc.as_table().iter() {
+        let rows = |found: &str| {
+            InputError::new(display, format!("`{key}` is not a list of rows"))
+                .at_key(key.to_string())
+                .expected(format!("`[[{key}]]` tables, one per row"))
+                .found(found.to_string())
+        };
+        match item {
+            toml_edit::Item::ArrayOfTables(_) | toml_edit::Item::None => {}
+            toml_edit::Item::Table(t) => {
+                return Err(at(
+                    rows(&format!("one table (`[{key}]` instead of `[[{key}]]`?)")),
+                    t.span(),
+                ));
+            }
+            toml_edit::Item::Value(toml_edit::Value::Array(values)) => {
+                for (i, v) in values.iter().enumerate() {
+                    if !v.is_inline_table() {
+                        let e = InputError::new(display, format!("`{key}[{i}]` is not a table"))
+                            .at_key(format!("{key}[{i}]"))
+                            .expected(format!(
+                                "a row of keys: a `[[{key}]]` table, or `{{ key = value, ... }}`"
+                            ))
+                            .found(kind(v).to_string());
+                        return Err(at(e, v.span()));
+                    }
+                }
+            }
+            toml_edit::Item::Value(v) => return Err(at(rows(kind(v)), v.span())),
+        }
+    }
+    Ok(())
+}
 
 #[cfg(test)]
 mod tests {

@@ -229,6 +229,47 @@ fn tiny_figures_are_shown_short_and_words_are_left_aligned() {
     );
 }
 
+/// A catalog row written as a list was once read key by key in the order of the row's fields;
+/// now every row must be a table, whichever command reads the layer.
+#[test]
+fn a_catalog_row_written_as_a_list_is_refused() {
+    let scratch = Scratch::new();
+    for (text, needles) in [
+        (
+            "server = [[\"my-box\", \"My box\", \"h100-sxm\", 8]]\n",
+            &[
+                "servers.toml:1:11: `server[0]` is not a table",
+                "key: `server[0]`",
+                "found: a list",
+            ][..],
+        ),
+        (
+            "[server]\nid = \"my-box\"\n",
+            &[
+                "servers.toml:1:1: `server` is not a list of rows",
+                "found: one table (`[server]` instead of `[[server]]`?)",
+            ][..],
+        ),
+    ] {
+        scratch.write("layer/servers.toml", text);
+        let layer = scratch.path("layer");
+        for args in [
+            vec![arg("validate"), arg(&layer)],
+            vec![
+                arg("catalog"),
+                arg("list"),
+                arg("servers"),
+                arg("--catalog"),
+                arg(&layer),
+            ],
+            vec![arg("run"), arg("--catalog"), arg(&layer)],
+        ] {
+            let err = crate::support::rejected(&args, needles);
+            assert_eq!(err.matches("error: ").count(), 1, "{err}");
+        }
+    }
+}
+
 #[test]
 fn filter_and_sort_select_and_order_rows() {
     let listed = parse_csv(&success([
