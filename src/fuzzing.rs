@@ -619,7 +619,7 @@ fn check_source(source: Source, catalog: Catalog, texts: &[&str]) -> Result<Outc
     }
     let mut analyses = Analyses::default();
     let input = run.input.clone();
-    let focus = crate::report::cheapest_serving(&run);
+    let focus = crate::report::default_focus(&run);
     let pool = pool()?;
     if !uncertainty.is_empty() {
         let mc = pool

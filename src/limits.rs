@@ -213,7 +213,34 @@ pub fn io_reason(e: &std::io::Error) -> String {
         std::io::ErrorKind::NotFound => "no such file".to_string(),
         std::io::ErrorKind::PermissionDenied => "permission denied".to_string(),
         std::io::ErrorKind::IsADirectory => "a folder, not a file".to_string(),
-        _ => e.to_string(),
+        _ => io_problem(e),
+    }
+}
+
+/// An I/O error in words, without the OS error number.
+pub fn io_problem(e: &std::io::Error) -> String {
+    use std::io::ErrorKind::*;
+    match e.kind() {
+        StorageFull => "no space left on the device".into(),
+        PermissionDenied => "permission denied".into(),
+        ReadOnlyFilesystem => "the file system is read-only".into(),
+        NotFound => "no such file or folder".into(),
+        AlreadyExists => "it already exists".into(),
+        IsADirectory => "it is a folder".into(),
+        NotADirectory => "a part of the path is not a folder".into(),
+        InvalidFilename => "the name is too long or not allowed".into(),
+        QuotaExceeded => "the disk quota is exceeded".into(),
+        FileTooLarge => "the file is too large".into(),
+        CrossesDevices => "it would move across file systems".into(),
+        _ => {
+            let text = e.to_string();
+            let text = text.split(" (os error").next().unwrap_or(&text).to_string();
+            let mut chars = text.chars();
+            match chars.next() {
+                Some(first) => first.to_lowercase().chain(chars).collect(),
+                None => e.kind().to_string(),
+            }
+        }
     }
 }
 
@@ -664,6 +691,19 @@ fn shorten(text: &str) -> String {
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[cfg(unix)]
+    #[test]
+    fn io_errors_are_said_in_words_without_the_os_code() {
+        let eio = std::io::Error::from_raw_os_error(5);
+        for text in [io_reason(&eio), io_problem(&eio)] {
+            assert!(!text.contains("os error") && !text.is_empty(), "{text}");
+            assert!(text.starts_with(|c: char| c.is_lowercase()), "{text}");
+        }
+        let missing = std::io::Error::from(std::io::ErrorKind::NotFound);
+        assert_eq!(io_reason(&missing), "no such file");
+        assert_eq!(io_problem(&missing), "no such file or folder");
+    }
 
     #[test]
     fn names_are_taken_only_composed() {

@@ -23,7 +23,8 @@ use crate::interrupt;
 use std::io::{IsTerminal, Write};
 use std::path::{Path, PathBuf};
 use tcosim::error::InputError;
-use tcosim::report::folder::{STAGING_MARK, io_problem};
+use tcosim::limits::io_problem;
+use tcosim::report::folder::STAGING_MARK;
 
 /// Most symbolic links followed to find the file a path names (as Linux's `ELOOP` limit).
 const MAX_LINKS: usize = 40;

@@ -474,13 +474,13 @@ fn read_dir_layer(dir: &Path) -> Result<Vec<LayerFile>, InputError> {
     let entries = std::fs::read_dir(dir).map_err(|e| {
         InputError::new(&shown, "cannot read catalog folder")
             .expected("a folder holding catalog files")
-            .found(crate::report::folder::io_problem(&e))
+            .found(crate::limits::io_problem(&e))
     })?;
     let mut names: Vec<String> = Vec::new();
     for entry in entries {
         let entry = entry.map_err(|e| {
             InputError::new(&shown, "cannot read catalog folder")
-                .found(crate::report::folder::io_problem(&e))
+                .found(crate::limits::io_problem(&e))
         })?;
         names.push(entry.file_name().to_string_lossy().into_owned());
     }

@@ -200,7 +200,7 @@ fn git_source(arg: &str, rev: &str, file: &str) -> Result<Source, InputError> {
         Command::new("git").args(args).output().map_err(|e| {
             InputError::new(arg, "cannot run git to read a revision")
                 .expected("`git` on the PATH")
-                .found(tcosim::report::folder::io_problem(&e))
+                .found(tcosim::limits::io_problem(&e))
                 .hint("install git, or give the old file as a path")
         })
     };
@@ -240,7 +240,7 @@ fn git_show(arg: &str, rev: &str, file: &str) -> Result<Vec<u8>, InputError> {
     let cannot = |e: std::io::Error| {
         InputError::new(arg, "cannot run git to read a revision")
             .expected("`git` on the PATH")
-            .found(tcosim::report::folder::io_problem(&e))
+            .found(tcosim::limits::io_problem(&e))
             .hint("install git, or give the old file as a path")
     };
     let mut child = Command::new("git")

@@ -67,7 +67,7 @@ pub fn report(args: ReportArgs, quiet: bool) -> Result<(), Failure> {
     let mut analyses = folder::Analyses::default();
     if samples > 0 || !uncertainty.is_empty() || plan.is_some() {
         let (input, months) = (&run.input, &run.months);
-        let focus = tcosim::report::cheapest_serving(&run);
+        let focus = tcosim::report::default_focus(&run);
         let (mc, sensitivity, sweep) = with_threads(args.sampling.threads, || {
             let mc = if samples > 0 {
                 Some(with_progress(quiet, samples, "samples", |progress| {

@@ -57,7 +57,7 @@ pub fn sensitivity(args: SensitivityArgs, quiet: bool) -> Result<(), Failure> {
                     e.hint_nearest("the nearest are", name, names.iter().copied())
                 }
             })?,
-        None => tcosim::report::cheapest_serving(&run),
+        None => tcosim::report::default_focus(&run),
     };
     let s = tcosim::montecarlo::sensitivity::run_on(&run.input, &run.months, &uncertainty, focus);
     interrupt::check()?;

@@ -28,6 +28,7 @@
 use super::charts::{self, ChartError};
 use super::content;
 use crate::error::InputError;
+use crate::limits::io_problem;
 use crate::montecarlo::sensitivity::Sensitivity;
 use crate::montecarlo::sweep::Sweep;
 use crate::run::Run;
@@ -822,33 +823,6 @@ fn try_lock(dir: &Path) -> std::io::Result<Option<File>> {
 #[cfg(not(unix))]
 fn try_lock(_dir: &Path) -> std::io::Result<Option<File>> {
     Err(std::io::Error::from(std::io::ErrorKind::Unsupported))
-}
-
-/// An I/O error in words, without the OS error number.
-pub fn io_problem(e: &std::io::Error) -> String {
-    use std::io::ErrorKind::*;
-    match e.kind() {
-        StorageFull => "no space left on the device".into(),
-        PermissionDenied => "permission denied".into(),
-        ReadOnlyFilesystem => "the file system is read-only".into(),
-        NotFound => "no such file or folder".into(),
-        AlreadyExists => "it already exists".into(),
-        IsADirectory => "it is a folder".into(),
-        NotADirectory => "a part of the path is not a folder".into(),
-        InvalidFilename => "the name is too long or not allowed".into(),
-        QuotaExceeded => "the disk quota is exceeded".into(),
-        FileTooLarge => "the file is too large".into(),
-        CrossesDevices => "it would move across file systems".into(),
-        _ => {
-            let text = e.to_string();
-            let text = text.split(" (os error").next().unwrap_or(&text).to_string();
-            let mut chars = text.chars();
-            match chars.next() {
-                Some(first) => first.to_lowercase().chain(chars).collect(),
-                None => e.kind().to_string(),
-            }
-        }
-    }
 }
 
 #[cfg(test)]

@@ -566,7 +566,7 @@ pub use crate::model::{UNMET_TOLERANCE, serves_demand};
 /// all demand, or of all when unserved work is priced; when none serves and unserved work has
 /// no price, the option that leaves the smallest share unmet (the cheapest of those), not one
 /// that is cheapest for doing the least.
-pub fn cheapest_serving(run: &Run) -> usize {
+pub fn default_focus(run: &Run) -> usize {
     let v = &run.output.verdict;
     if v.any_serves || v.priced {
         return v.winner.unwrap_or(0);

@@ -86,7 +86,7 @@ fn shape<'s>(root: &'s Schema, node: &'s Schema) -> Shape<'s> {
 /// A TOML value named in the words of the file.
 fn described(value: &toml::Value) -> String {
     match value {
-        toml::Value::String(s) => format!("the text `{}`", crate::limits::printable(s)),
+        toml::Value::String(s) => format!("the text \"{}\"", crate::limits::printable(s)),
         toml::Value::Integer(i) => format!("the whole number {i}"),
         toml::Value::Float(x) => format!("the number {}", crate::error::written(*x)),
         toml::Value::Boolean(b) => format!("the boolean {b}"),

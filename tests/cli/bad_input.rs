@@ -142,7 +142,7 @@ fn a_list_where_a_table_belongs_is_refused_at_its_key() {
                 "`option[0].refresh` is not a table",
                 "key: `option[0].refresh`",
                 "expected: a table: keys under a `[option.refresh]` header, or `refresh = { key = value, ... }`",
-                "found: the text `x`",
+                "found: the text \"x\"",
             ],
         ),
         (

@@ -214,7 +214,7 @@ fn check(text: &str, catalog: &Catalog) -> Result<(), TestCaseError> {
         prop_assert!(fan.into_iter().all(f64::is_finite), "{}: fan", o.name);
     }
     run.montecarlo = Some(mc);
-    let focus = tcosim::report::cheapest_serving(&run);
+    let focus = tcosim::report::default_focus(&run);
     let sensitivity = tcosim::montecarlo::sensitivity::run(&run.input, &uncertainty, focus);
     let sweep = match plan {
         Ok(plan) => Some(tcosim::montecarlo::sweep::run(
