@@ -18,7 +18,8 @@
 //! and for AVX2 (four), and runs the AVX2 build where the processor has it. The per-option
 //! functions take their rates as plain numbers ([`EnergyRates`], [`CloudRates`]) so that both
 //! evaluations call them. The samples' monthly factors are gathered once into rows for all
-//! options, and each option's owned-hardware cash flows into rows before its months; each
+//! options (a table every sample shares is read once), and each option's owned-hardware cash
+//! flows into rows before its months, only for the months where some sample has one; each
 //! option's kind is known for the whole month loop; sums an option's kind leaves at zero are
 //! not formed. A month's curve searches for all samples come first, a row at a time
 //! ([`Ldc::served_scaled_avx2`] with AVX2), and their memory is asked for two months and one
@@ -261,10 +262,17 @@ struct MonthFactors {
 pub struct Buffers {
     /// The samples' factors of every month, side by side.
     factors: Vec<MonthFactors>,
-    /// One option's owned-hardware cash flows at the start and at the end of every month,
-    /// side by side.
+    /// One option's owned-hardware cash flows at the start and at the end of the months where
+    /// some sample has one, side by side.
     flows: Vec<[Row; 2]>,
+    /// The index in `flows` of each month's cash flows, [`NO_FLOWS`] for a month without any.
+    flow_at: Vec<u32>,
+    /// Whether some sample has an owned-hardware cash flow in each month.
+    events: Vec<bool>,
 }
+
+/// `Buffers::flow_at` of a month without owned-hardware cash flows.
+const NO_FLOWS: u32 = u32::MAX;
 
 /// Where [`evaluate_block_fast`] hands over cumulative costs: first sample, option, month, and
 /// the costs of that sample and the next.
@@ -360,25 +368,34 @@ fn side_by_side_in<const AVX2: bool>(
     let months = &months[..h.min(months.len())];
     let h = months.len();
     let price: Row = std::array::from_fn(|j| shared[lane(j)].unserved_price);
-    // The samples' factors of every month, side by side, gathered once for all options.
+    // The samples' factors of every month, side by side, gathered once for all options, month
+    // by month: a table every lane shares (the discount and escalation factors, unless they
+    // are sampled) is read once and its value set in every lane.
     let factors = &mut buffers.factors;
     factors.clear();
     factors.resize(h, MonthFactors::default());
-    for j in 0..LANES {
-        let t = &shared[lane(j)].tables;
-        let rows = t.scale[..h]
-            .iter()
-            .zip(&t.inv_scale[..h])
-            .zip(&t.discount[..h])
-            .zip(&t.discount[1..=h])
-            .zip(&t.escalation[..h]);
-        for (x, ((((f, inv), at_start), at_end), escalation)) in factors.iter_mut().zip(rows) {
-            x.f[j] = *f;
-            x.inv[j] = *inv;
-            x.at_start[j] = *at_start;
-            x.at_end[j] = *at_end;
-            x.escalation[j] = *escalation;
+    let tables: [&super::Tables; LANES] = std::array::from_fn(|j| &shared[lane(j)].tables);
+    let shares = |k: usize| tables.iter().all(|t| t.keys[k] == tables[0].keys[k]);
+    let (same_escalation, same_discount) = (shares(1), shares(2));
+    let scale: [&[f64]; LANES] = std::array::from_fn(|j| &tables[j].scale[..h]);
+    let inv: [&[f64]; LANES] = std::array::from_fn(|j| &tables[j].inv_scale[..h]);
+    let discount: [&[f64]; LANES] = std::array::from_fn(|j| &tables[j].discount[..=h]);
+    let escalation: [&[f64]; LANES] = std::array::from_fn(|j| &tables[j].escalation[..h]);
+    for (m, x) in factors.iter_mut().enumerate() {
+        x.f = std::array::from_fn(|j| scale[j][m]);
+        x.inv = std::array::from_fn(|j| inv[j][m]);
+        if same_discount {
+            x.at_start = [discount[0][m]; LANES];
+            x.at_end = [discount[0][m + 1]; LANES];
+        } else {
+            x.at_start = std::array::from_fn(|j| discount[j][m]);
+            x.at_end = std::array::from_fn(|j| discount[j][m + 1]);
         }
+        x.escalation = if same_escalation {
+            [escalation[0][m]; LANES]
+        } else {
+            std::array::from_fn(|j| escalation[j][m])
+        };
     }
     // The month's demand is the same for every option of a sample.
     let mut demand = [0.0; LANES];
@@ -389,7 +406,11 @@ fn side_by_side_in<const AVX2: bool>(
         }
     }
     let factors = &buffers.factors;
-    let flows = &mut buffers.flows;
+    let (flows, flow_at, events) = (
+        &mut buffers.flows,
+        &mut buffers.flow_at,
+        &mut buffers.events,
+    );
     for n in 0..options {
         let kind = inputs[0].options[n].kind;
         let mut l = OptionLanes {
@@ -406,7 +427,6 @@ fn side_by_side_in<const AVX2: bool>(
             renewal: [0; LANES],
             sums: Sums::default(),
         };
-        flows.clear();
         for j in 0..LANES {
             let option = &inputs[lane(j)].options[n];
             let owned = option.owned.as_ref().filter(|o| o.servers > 0);
@@ -420,13 +440,6 @@ fn side_by_side_in<const AVX2: bool>(
                 for (k, v) in owned_fixed(o).into_iter().enumerate() {
                     l.fixed[k][j] = v;
                 }
-                // The owned hardware's cash flows of every month, side by side.
-                flows.resize(h, [[0.0; LANES]; 2]);
-                let rows = scratch.start[..h].iter().zip(&scratch.end[..h]);
-                for (row, (start, end)) in flows.iter_mut().zip(rows) {
-                    row[0][j] = *start;
-                    row[1][j] = *end;
-                }
             }
             if let Some(c) = option.cloud.as_ref() {
                 l.cloud[j] = Some(c);
@@ -434,12 +447,49 @@ fn side_by_side_in<const AVX2: bool>(
                 l.rates.co2[j] = c.grid_co2_g_per_kwh;
             }
         }
+        // The owned hardware's cash flows side by side, in the months where some sample has one
+        // (purchases, disposals, loan payments): in the others each sample's are zero, and
+        // adding nothing leaves its month's flows as adding zero would.
+        flows.clear();
+        flow_at.clear();
+        if l.owns {
+            events.clear();
+            events.resize(h, false);
+            for ws in &shared[..b] {
+                let s = &ws.options[n];
+                for (e, (start, end)) in events.iter_mut().zip(s.start[..h].iter().zip(&s.end[..h]))
+                {
+                    *e |= (*start != 0.0) | (*end != 0.0);
+                }
+            }
+            let scratch: [&super::Scratch; LANES] =
+                std::array::from_fn(|j| &shared[lane(j)].options[n]);
+            for (m, event) in events.iter().enumerate() {
+                if *event {
+                    flow_at.push(flows.len() as u32);
+                    flows.push([
+                        std::array::from_fn(|j| scratch[j].start[m]),
+                        std::array::from_fn(|j| scratch[j].end[m]),
+                    ]);
+                } else {
+                    flow_at.push(NO_FLOWS);
+                }
+            }
+        }
         let mut fan = |m, costs: &[f64]| fan(0, n, m, costs);
         // The kind is the same for every lane: each arm's calls fold to its own case.
         macro_rules! run {
             ($kind:expr) => {
                 option_months::<AVX2>(
-                    $kind, b, &mut l, months, factors, flows, &price, record, &mut fan,
+                    $kind,
+                    b,
+                    &mut l,
+                    months,
+                    factors,
+                    (flows, flow_at),
+                    &price,
+                    record,
+                    &mut fan,
                 )
             };
         }
@@ -537,7 +587,7 @@ fn option_months<const AVX2: bool>(
     l: &mut OptionLanes,
     months: &[MonthDemand],
     factors: &[MonthFactors],
-    flows: &[[Row; 2]],
+    (flows, flow_at): (&[[Row; 2]], &[u32]),
     price: &Row,
     record: &[bool],
     fan: &mut dyn FnMut(usize, &[f64]),
@@ -638,10 +688,13 @@ fn option_months<const AVX2: bool>(
         let mut energy_kwh = [0.0; LANES];
         let mut co2_t = [0.0; LANES];
         if l.owns {
-            let [start, end] = &flows[m];
+            if let Some([start, end]) = flow_at.get(m).and_then(|i| flows.get(*i as usize)) {
+                for j in 0..LANES {
+                    start_flow[j] += start[j];
+                    end_flow[j] += end[j];
+                }
+            }
             for j in 0..LANES {
-                start_flow[j] += start[j];
-                end_flow[j] += end[j];
                 let (_, kwh, kwh_price) = owned_energy(
                     l.energy.get(j),
                     l.installed_hours[j],

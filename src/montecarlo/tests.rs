@@ -626,8 +626,21 @@ fn sweep_points_are_the_deterministic_run_of_their_values() {
 /// with the processor's vector instructions (AVX2 where it has them) and with the baseline's.
 #[test]
 fn block_evaluation_equals_the_general_evaluation_bit_for_bit() {
+    let fleet = include_str!("../../scenarios/inference-fleet.toml");
+    // Samples that differ in their discount and escalation factors (which samples otherwise
+    // share) and in loan-financed cash flows in every month.
+    let own_factors = format!(
+        "{}\n[[uncertain]]\npath = \"discount_rate\"\ndistribution = \"uniform\"\nlow = 0.05\nhigh = 0.12\n\n\
+         [[uncertain]]\npath = \"electricity_escalation_per_year\"\ndistribution = \"uniform\"\nlow = 0.0\nhigh = 0.05\n\n\
+         [[uncertain]]\npath = \"option[own-l4].financing.annual_rate\"\ndistribution = \"uniform\"\nlow = 0.04\nhigh = 0.08\n",
+        fleet.replace(
+            "servers = 88 ",
+            "servers = 88\nfinancing = { kind = \"loan\", annual_rate = 0.06, term_months = 36, down_payment = 0.2 } ",
+        )
+    );
     let scenarios = [
-        include_str!("../../scenarios/inference-fleet.toml").to_string(),
+        fleet.to_string(),
+        own_factors,
         include_str!("../../scenarios/enterprise-llm-frankfurt.toml").to_string(),
         startup(),
         STARTUP_FILE.to_string(),
