@@ -377,7 +377,8 @@ pub struct SamplingArgs {
 
 #[derive(Debug, Args)]
 pub struct SensitivityArgs {
-    /// Scenario file (TOML) with `[[uncertain]]` inputs; the built-in example when omitted.
+    /// Scenario file (TOML) with `[[uncertain]]` inputs, `-` for standard input; the built-in
+    /// example when omitted.
     pub scenario: Option<PathBuf>,
 
     /// Option whose PV cost ranks the inputs [default: the cheapest that serves all demand].
@@ -394,7 +395,8 @@ pub struct SensitivityArgs {
 
 #[derive(Debug, Args)]
 pub struct SweepArgs {
-    /// Scenario file (TOML) with a `[sweep]` table; the built-in example when omitted.
+    /// Scenario file (TOML) with a `[sweep]` table, `-` for standard input; the built-in
+    /// example when omitted.
     pub scenario: Option<PathBuf>,
 
     /// Also write the chart of the objective against the swept parameters to FILE (`.svg` or
@@ -416,7 +418,8 @@ pub struct SweepArgs {
 
 #[derive(Debug, Args, Default)]
 pub struct RunArgs {
-    /// Scenario file (TOML); the built-in example when omitted.
+    /// Scenario file (TOML), `-` for standard input (its profile and trace paths are then taken
+    /// from the current folder); the built-in example when omitted.
     pub scenario: Option<PathBuf>,
 
     #[command(flatten)]
@@ -441,7 +444,8 @@ pub struct RunArgs {
 
 #[derive(Debug, Args)]
 pub struct ValidateArgs {
-    /// Scenario files, catalog files (named as in catalogs/) or catalog folders.
+    /// Scenario files, catalog files (named as in catalogs/) or catalog folders; `-` (once) for
+    /// a scenario on standard input.
     #[arg(required = true)]
     pub files: Vec<PathBuf>,
 
@@ -457,7 +461,8 @@ pub struct ValidateArgs {
 
 #[derive(Debug, Args)]
 pub struct ReportArgs {
-    /// Scenario file (TOML); the built-in example when omitted.
+    /// Scenario file (TOML), `-` for standard input (its profile and trace paths are then taken
+    /// from the current folder); the built-in example when omitted.
     pub scenario: Option<PathBuf>,
 
     /// Report folder [default: reports/<scenario name as a slug>]; `--output` is the same flag,

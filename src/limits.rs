@@ -110,6 +110,30 @@ pub fn read_text(path: &Path, shown: &str, what: &str, limit: u64) -> Result<Str
     decode(shown, bytes)
 }
 
+/// What standard input holds, as text (a `what` shown as `shown`): at most `limit` bytes, as
+/// [`read_text`] reads a file.
+pub fn read_stdin(shown: &str, what: &str, limit: u64) -> Result<String, InputError> {
+    let mut bytes = Vec::new();
+    std::io::stdin()
+        .lock()
+        .take(limit + 1)
+        .read_to_end(&mut bytes)
+        .map_err(|e| {
+            InputError::new(shown, format!("cannot read the {what}"))
+                .expected(format!("a {what} on standard input"))
+                .found(io_reason(&e))
+        })?;
+    if bytes.len() as u64 > limit {
+        return Err(too_large(
+            shown,
+            what,
+            limit,
+            format!("more than {} bytes", group(limit)),
+        ));
+    }
+    decode(shown, bytes)
+}
+
 /// Opens the file at `path` (shown as `shown`, a `what`) for streaming: only a regular file or
 /// a link to one, so that a FIFO, a device or a folder is refused instead of blocking or
 /// reading without end.

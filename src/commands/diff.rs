@@ -28,8 +28,26 @@ enum Side {
 pub fn diff(args: DiffArgs, quiet: bool) -> Result<(), Failure> {
     let out = crate::output::file(args.out.output.as_deref());
     let catalog = Catalog::load(&args.out.catalog)?;
+    if args.old == "-" && args.new == "-" {
+        return Err(InputError::new(
+            tcosim::scenario::STDIN_NAME,
+            "standard input is read only once",
+        )
+        .expected("`-` for one side at most")
+        .found("`-` for both")
+        .into());
+    }
     let old = read_side(&args.old, &catalog)?;
     let new = read_side(&args.new, &catalog)?;
+    // How each side is named in messages and the report: `-` is standard input.
+    let name = |arg: &str| {
+        if arg == "-" {
+            tcosim::scenario::STDIN_NAME.to_string()
+        } else {
+            arg.to_string()
+        }
+    };
+    let (old_name, new_name) = (name(&args.old), name(&args.new));
     let read = [
         side_inputs(&args.old, &old),
         side_inputs(&args.new, &new),
@@ -42,7 +60,7 @@ pub fn diff(args: DiffArgs, quiet: bool) -> Result<(), Failure> {
         Side::Scenario(loaded) => loaded.policies(&args.policy, false)?,
         Side::Result(_) if !args.policy.is_empty() => {
             return Err(
-                InputError::new(&args.new, "policies need a scenario to check")
+                InputError::new(&new_name, "policies need a scenario to check")
                     .expected("a scenario file (or `REV:PATH` of one) as NEW with `--policy`")
                     .found("a JSON result")
                     .into(),
@@ -50,8 +68,8 @@ pub fn diff(args: DiffArgs, quiet: bool) -> Result<(), Failure> {
         }
         Side::Result(_) => Vec::new(),
     };
-    let old = simulate(old, quiet, &args.old)?;
-    let new = simulate(new, quiet, &args.new)?;
+    let old = simulate(old, quiet, &old_name)?;
+    let new = simulate(new, quiet, &new_name)?;
     let (diff, outcomes) = match (old, new) {
         ((old_figures, Some(old_run)), (new_figures, Some(new_run))) => {
             let drivers = diff::drivers(&old_run.input, &new_run.input, &catalog);
@@ -59,7 +77,7 @@ pub fn diff(args: DiffArgs, quiet: bool) -> Result<(), Failure> {
             (Diff::new(old_figures, new_figures, Some(drivers)), outcomes)
         }
         ((old_figures, old_run), (new_figures, new_run)) => {
-            let json: Vec<&str> = [(&args.old, &old_run), (&args.new, &new_run)]
+            let json: Vec<&str> = [(&old_name, &old_run), (&new_name, &new_run)]
                 .into_iter()
                 .filter(|(_, run)| run.is_none())
                 .map(|(name, _)| name.as_str())
@@ -90,8 +108,8 @@ pub fn diff(args: DiffArgs, quiet: bool) -> Result<(), Failure> {
     }
     let report = DiffReport {
         diff: &diff,
-        old_source: &args.old,
-        new_source: &args.new,
+        old_source: &old_name,
+        new_source: &new_name,
         policies: &outcomes,
         notes,
     };
@@ -106,6 +124,7 @@ fn side_inputs(arg: &str, side: &Side) -> Vec<Input> {
     let path = Path::new(arg);
     match side {
         Side::Scenario(loaded) => scenario_inputs(Some(path), loaded),
+        Side::Result(_) if arg == "-" => Vec::new(),
         Side::Result(_) => vec![("a JSON result", path.to_path_buf())],
     }
 }

@@ -131,6 +131,7 @@ pub fn catalog_inputs(dirs: &[PathBuf]) -> Vec<Input> {
 pub fn scenario_inputs(path: Option<&Path>, loaded: &Loaded) -> Vec<Input> {
     let beside = |file: &str| loaded.source.path_of(file);
     let mut found: Vec<Input> = path
+        .filter(|p| p.as_os_str() != "-")
         .map(|p| ("the scenario", p.to_path_buf()))
         .into_iter()
         .collect();

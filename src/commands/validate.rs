@@ -16,10 +16,28 @@ use tcosim::scenario::Source;
 pub fn validate(args: ValidateArgs, quiet: bool) -> Result<(), Failure> {
     let base = Catalog::load(&args.catalog)?;
     let mut results = Vec::with_capacity(args.files.len());
+    let mut stdin_read = false;
     for path in &args.files {
         interrupt::check()?;
-        let shown = path.display().to_string();
-        let checked = validate_one(path, &args.catalog, &base);
+        let stdin = path.as_os_str() == "-";
+        let shown = if stdin {
+            tcosim::scenario::STDIN_NAME.to_string()
+        } else {
+            path.display().to_string()
+        };
+        let checked = if stdin && stdin_read {
+            FileCheck::from(
+                InputError::new(&shown, "standard input is read only once")
+                    .expected("`-` once among the files")
+                    .found(format!(
+                        "`-` {} times",
+                        args.files.iter().filter(|p| p.as_os_str() == "-").count()
+                    )),
+            )
+        } else {
+            validate_one(path, &args.catalog, &base)
+        };
+        stdin_read |= stdin;
         if args.format == ValidateFormat::Table {
             for w in &checked.warnings {
                 warn(quiet, &format!("{shown}: {w}"));
@@ -119,7 +137,9 @@ fn validate_one(path: &Path, catalog_dirs: &[std::path::PathBuf], base: &Catalog
         what: Some(what),
         ..FileCheck::default()
     };
-    if path.is_dir() {
+    // `-` is a scenario on standard input, even where a folder of that name exists.
+    let stdin = path.as_os_str() == "-";
+    if path.is_dir() && !stdin {
         let c = match Catalog::check_with_files(
             &[catalog_dirs, std::slice::from_ref(&path.to_path_buf())].concat(),
             &[] as &[&Path],
@@ -137,7 +157,7 @@ fn validate_one(path: &Path, catalog_dirs: &[std::path::PathBuf], base: &Catalog
             c.sites.len()
         ));
     }
-    if FILE_NAMES.contains(&name) {
+    if FILE_NAMES.contains(&name) && !stdin {
         // A catalog file is checked with the catalog files beside it, which it may refer to.
         let folder = path
             .parent()

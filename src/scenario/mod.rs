@@ -20,6 +20,8 @@ use std::path::{Path, PathBuf};
 
 /// Name of the built-in example scenario run when no file is given.
 pub const BUILTIN_NAME: &str = "<built-in example>";
+/// Name of a scenario read from standard input (the path `-`).
+pub const STDIN_NAME: &str = "<stdin>";
 /// The built-in example: the enterprise LLM platform in Frankfurt.
 pub const BUILTIN_TEXT: &str = include_str!("../../scenarios/enterprise-llm-frankfurt.toml");
 
@@ -43,6 +45,9 @@ impl Source {
     }
 
     pub fn read(path: &Path) -> Result<Source, InputError> {
+        if path.as_os_str() == "-" {
+            return Source::stdin();
+        }
         let display = crate::limits::printable(&path.display().to_string());
         let text = crate::limits::read_text(
             path,
@@ -54,6 +59,21 @@ impl Source {
             display,
             text,
             base_dir: path.parent().map(Path::to_path_buf),
+        })
+    }
+
+    /// The scenario on standard input (the path `-`), shown as [`STDIN_NAME`]: the paths in it
+    /// (profiles, traces) are taken from the current folder.
+    pub fn stdin() -> Result<Source, InputError> {
+        let text = crate::limits::read_stdin(
+            STDIN_NAME,
+            "scenario file",
+            crate::limits::MAX_SCENARIO_BYTES,
+        )?;
+        Ok(Source {
+            display: STDIN_NAME.to_string(),
+            text,
+            base_dir: None,
         })
     }
 
