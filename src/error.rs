@@ -471,8 +471,9 @@ pub fn parse_toml_with<T: serde::de::DeserializeOwned>(
                         if let Some(header) = offset.and_then(|o| header_at(source, o)) =>
                     {
                         let name = header.trim_matches(['[', ']']).trim();
-                        let e = InputError::new(file, format!("duplicate table `{name}`"))
-                            .at_key(name.to_string())
+                        let at = offset.map_or(name.to_string(), |o| header_path(source, o, name));
+                        let e = InputError::new(file, format!("duplicate table `{at}`"))
+                            .at_key(at.clone())
                             .found(format!("`{header}` here, after `{name}` was defined"));
                         if header.starts_with("[[") {
                             e.expected(format!(
@@ -564,9 +565,49 @@ pub fn parse_toml_with<T: serde::de::DeserializeOwned>(
 /// that line is one.
 fn header_at(source: &str, offset: usize) -> Option<String> {
     let start = source.get(..offset)?.rfind('\n').map_or(0, |i| i + 1);
-    let line = source[start..].lines().next()?;
-    let line = line.split('#').next()?.trim();
+    let line = without_comment(source[start..].lines().next()?).trim();
     (line.starts_with('[') && line.ends_with(']') && line.len() > 2).then(|| line.to_string())
+}
+
+/// `line` up to its comment: the first `#` outside a quoted key or string.
+fn without_comment(line: &str) -> &str {
+    let mut quote: Option<char> = None;
+    let mut escaped = false;
+    for (i, c) in line.char_indices() {
+        match quote {
+            Some('"') if escaped => escaped = false,
+            Some('"') if c == '\\' => escaped = true,
+            Some(q) if c == q => quote = None,
+            Some(_) => {}
+            None if c == '"' || c == '\'' => quote = Some(c),
+            None if c == '#' => return &line[..i],
+            None => {}
+        }
+    }
+    line
+}
+
+/// The key path of the table header `name` (`option.financing`) at byte `offset` of `source`,
+/// with the entry that a list of tables before it opened (`option[2].financing` after three
+/// `[[option]]` headers).
+fn header_path(source: &str, offset: usize, name: &str) -> String {
+    let mut counts: std::collections::HashMap<String, usize> = Default::default();
+    for line in source.get(..offset).unwrap_or("").lines() {
+        let line = without_comment(line).trim();
+        if let Some(list) = line.strip_prefix("[[").and_then(|l| l.strip_suffix("]]")) {
+            *counts.entry(list.trim().to_string()).or_insert(0) += 1;
+        }
+    }
+    // The longest dotted prefix of `name` that is a list of tables names its last entry.
+    let mut cut = Some(name.len());
+    while let Some(end) = cut {
+        let prefix = &name[..end];
+        if let Some(n) = counts.get(prefix).filter(|_| end < name.len()) {
+            return format!("{prefix}[{}]{}", n - 1, &name[end..]);
+        }
+        cut = prefix.rfind('.');
+    }
+    name.to_string()
 }
 
 /// Splits serde's "invalid type: string "64", expected a whole number" into what was found

@@ -402,6 +402,25 @@ fn messages_name_the_key_and_what_is_known() {
             "found: `[tax]` here, after `tax` was defined",
         ],
     );
+    // A table of an entry of a list of tables, written twice: named with its entry; and a
+    // header whose quoted name holds a `#`, which is no comment there.
+    check(
+        &format!(
+            "{BASE}\n[option.financing]\nkind = \"cash\"\n\n[option.financing]\nkind = \"cash\"\n"
+        ),
+        &[
+            "duplicate table `option[2].financing`",
+            "key: `option[2].financing`",
+            "found: `[option.financing]` here, after `option.financing` was defined",
+        ],
+    );
+    check(
+        &format!("{BASE}\n[\"a#b\"]\nx = 1\n\n[\"a#b\"] # again\ny = 2\n"),
+        &[
+            "duplicate table `\"a#b\"`",
+            "found: `[\"a#b\"]` here, after `\"a#b\"` was defined",
+        ],
+    );
     check(
         &format!("workload = {{ name = \"x\" }}\n{BASE}"),
         &[
