@@ -266,8 +266,12 @@ pub fn read(
         if line.trim().is_empty() {
             continue;
         }
-        state.zones.line = number;
-        match state.row(&line) {
+        state.zones.begin(number);
+        let row = state.row(&line);
+        if row.is_ok() {
+            state.zones.accept();
+        }
+        match row {
             Ok(Some(job)) if job.gpus == 0 => trace.cpu_only_jobs += 1,
             Ok(Some(mut job)) => {
                 job.line = number;
@@ -387,8 +391,11 @@ struct ZonedTime {
 /// with a zone, or ISO without one.
 #[derive(Debug, Default)]
 struct Zones {
-    /// The trace's first time.
+    /// The trace's first time, of a row that was read.
     first: Option<ZonedTime>,
+    /// The first time of the row being read while the trace has none: the trace's first once
+    /// the row is read ([`Zones::accept`]), forgotten if the row is skipped.
+    pending: Option<ZonedTime>,
     /// The file and line being read, to name a time that breaks the rule.
     file: String,
     line: u64,
@@ -425,8 +432,22 @@ impl Zones {
     fn new(file: &str) -> Zones {
         Zones {
             first: None,
+            pending: None,
             file: file.to_string(),
             line: 0,
+        }
+    }
+
+    /// Starts reading line `line`.
+    fn begin(&mut self, line: u64) {
+        self.line = line;
+        self.pending = None;
+    }
+
+    /// The row being read was read: its first time, if the trace had none, is the trace's.
+    fn accept(&mut self) {
+        if self.first.is_none() {
+            self.first = self.pending.take();
         }
     }
 
@@ -440,7 +461,12 @@ impl Zones {
             )));
         };
         if let Some(f) = f {
-            check_zone(&mut self.first, zoned, || ZonedTime {
+            let first = if self.first.is_some() {
+                &mut self.first
+            } else {
+                &mut self.pending
+            };
+            check_zone(first, zoned, || ZonedTime {
                 file: self.file.clone(),
                 line: self.line,
                 column: f.column,
@@ -1251,6 +1277,38 @@ mod tests {
         // A trailing comma is a field, empty, as in the header.
         let t = read_text("submit,duration,gpus,\n0,1,1,\n", TraceFormat::Csv, false).unwrap();
         assert_eq!(t.jobs.len(), 1);
+    }
+
+    /// A row skipped for another fault does not set the trace's kind of time: the rows read
+    /// after it are held to the first row that was read.
+    #[test]
+    fn a_skipped_row_sets_no_kind_of_time() {
+        let text = "submit,duration,gpus\n\
+                    0,1,many\n\
+                    2023-03-01 00:00:00,1,1\n\
+                    2023-03-01 00:00:05,1,2\n";
+        let t = read_text(text, TraceFormat::Csv, true).unwrap();
+        assert_eq!((t.jobs.len(), t.skipped_rows), (2, 1));
+        // Without skipping, the first fault is the row's own.
+        let e = read_text(text, TraceFormat::Csv, false).unwrap_err();
+        assert_eq!(e.key.as_deref(), Some("gpus"), "{e}");
+        // A time of a later row of another kind is still refused, naming the first read row.
+        let mixed = format!("{text}7,1,1\n");
+        let e = read_text(&mixed, TraceFormat::Csv, true).unwrap_err();
+        assert_eq!(
+            e.problem,
+            "the trace mixes numbers of seconds and ISO times"
+        );
+        assert!(e.expected.as_deref().unwrap().contains("on line 3"), "{e}");
+        // The same in a Philly JSON log: a job skipped for its attempts, which are no list.
+        let log = r#"[
+  {"status": "Pass", "vc": "v1", "jobid": "a", "user": "u", "submitted_time": 5, "attempts": 7},
+  {"status": "Pass", "vc": "v1", "jobid": "b", "user": "u", "submitted_time": "2017-10-03 04:00:00",
+   "attempts": [{"start_time": "2017-10-03 04:00:30", "end_time": "2017-10-03 05:00:30",
+                 "detail": [{"ip": "m1", "gpus": ["gpu0"]}]}]}
+]"#;
+        let t = read_text(log, TraceFormat::PhillyJson, true).unwrap();
+        assert_eq!((t.jobs.len(), t.skipped_rows), (1, 1));
     }
 
     #[test]

@@ -322,9 +322,12 @@ impl Jobs {
         if job.bad {
             return Ok(());
         }
-        self.zones.line = number;
+        self.zones.begin(number);
         let result = task_into(job, c, fields, &mut self.zones);
         job.bad = result.is_err();
+        if result.is_ok() {
+            self.zones.accept();
+        }
         result
     }
 
@@ -378,7 +381,7 @@ impl Jobs {
             if gathered.bad {
                 continue;
             }
-            self.zones.line = number;
+            self.zones.begin(number);
             let read = match gathered.job_table_line {
                 // Two rows would leave the reader to pick the job's submission.
                 Some(first) => Err(Problem::Row(RowError {
@@ -398,7 +401,7 @@ impl Jobs {
                 }
             };
             match read {
-                Ok(()) => {}
+                Ok(()) => self.zones.accept(),
                 Err(Problem::Row(_)) if options.skip_bad => {
                     gathered.bad = true;
                     trace.skip(gathered.line);

@@ -330,7 +330,9 @@ impl Sink<'_> {
     fn take(&mut self, at: Position, value: &Value, twice: Option<Twice>) -> bool {
         let index = self.index;
         self.index += 1;
-        if let Err(mixed) = self.check_zones(at, index, value) {
+        // The job's first time, while the trace has none: the trace's once the job is read.
+        let mut pending = None;
+        if let Err(mixed) = self.check_zones(at, index, value, &mut pending) {
             self.fatal = Some(mixed.error());
             return false;
         }
@@ -342,6 +344,9 @@ impl Sink<'_> {
             }),
             None => job(value),
         };
+        if read.is_ok() && self.first_time.is_none() {
+            self.first_time = pending;
+        }
         match read {
             Ok(Some(job)) if job.gpus == 0 => self.trace.cpu_only_jobs += 1,
             Ok(Some(mut job)) => {
@@ -392,6 +397,7 @@ impl Sink<'_> {
         at: Position,
         index: usize,
         value: &'v Value,
+        pending: &mut Option<ZonedTime>,
     ) -> Result<(), Box<super::MixedZones>> {
         // (attempt, key, text): the attempt's index, none for the job's own key.
         let mut times: Vec<(Option<usize>, &str, Cow<str>)> = Vec::new();
@@ -410,7 +416,12 @@ impl Sink<'_> {
         }
         for (attempt, key, text) in times {
             if let Some((_, zoned)) = time::time_and_zone(&text) {
-                check_zone(&mut self.first_time, zoned, || ZonedTime {
+                let first = if self.first_time.is_some() {
+                    &mut self.first_time
+                } else {
+                    &mut *pending
+                };
+                check_zone(first, zoned, || ZonedTime {
                     file: self.display.to_string(),
                     line: at.line,
                     column: at.column.max(1) as usize,
