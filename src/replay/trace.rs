@@ -89,6 +89,25 @@ impl Trace {
                 plural(self.unstarted_jobs)
             ));
         }
+        let instant = self.jobs.iter().filter(|j| j.duration_s == 0).count();
+        if instant > 0 {
+            notes.push(format!(
+                "{} of {} GPU job{} ran 0 seconds: {} no GPU-hours{}",
+                instant,
+                self.jobs.len(),
+                plural(self.jobs.len()),
+                if instant == 1 {
+                    "it asks for"
+                } else {
+                    "they ask for"
+                },
+                if instant == self.jobs.len() {
+                    " (the replay has no work to serve)"
+                } else {
+                    ""
+                }
+            ));
+        }
         if self.rounded_jobs > 0 {
             notes.push(format!(
                 "{} job{} asked for a fraction of a GPU beyond whole GPUs: rounded up to whole GPUs, \
@@ -1281,6 +1300,36 @@ mod tests {
 
     /// A row skipped for another fault does not set the trace's kind of time: the rows read
     /// after it are held to the first row that was read.
+    /// Jobs that ran 0 seconds are replayed and noted: they ask for no GPU-hours.
+    #[test]
+    fn jobs_of_no_seconds_are_noted() {
+        let t = read_text(
+            "submit,duration,gpus\n0,0,1\n5,0,2\n",
+            TraceFormat::Csv,
+            false,
+        )
+        .unwrap();
+        assert_eq!(t.jobs.len(), 2);
+        assert_eq!(
+            t.notes(),
+            [
+                "2 of 2 GPU jobs ran 0 seconds: they ask for no GPU-hours (the replay has no work to serve)"
+            ]
+        );
+        let t = read_text(
+            "submit,duration,gpus\n0,0,1\n5,60,2\n",
+            TraceFormat::Csv,
+            false,
+        )
+        .unwrap();
+        assert_eq!(
+            t.notes(),
+            ["1 of 2 GPU jobs ran 0 seconds: it asks for no GPU-hours"]
+        );
+        let t = read_text("submit,duration,gpus\n5,60,2\n", TraceFormat::Csv, false).unwrap();
+        assert!(t.notes().is_empty());
+    }
+
     #[test]
     fn a_skipped_row_sets_no_kind_of_time() {
         let text = "submit,duration,gpus\n\
