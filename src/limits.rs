@@ -94,35 +94,36 @@ pub fn read_text(path: &Path, shown: &str, what: &str, limit: u64) -> Result<Str
         ));
     }
     let file = std::fs::File::open(path).map_err(|e| cannot(io_reason(&e)))?;
-    let mut bytes = Vec::with_capacity(meta.len() as usize);
     // The file may have grown since it was measured: never read more than the limit.
-    file.take(limit + 1)
-        .read_to_end(&mut bytes)
-        .map_err(|e| cannot(io_reason(&e)))?;
-    if bytes.len() as u64 > limit {
-        return Err(too_large(
-            shown,
-            what,
-            limit,
-            format!("more than {} bytes", group(limit)),
-        ));
-    }
-    decode(shown, bytes)
+    read_at_most(file, meta.len() as usize, shown, what, limit, cannot)
 }
 
 /// What standard input holds, as text (a `what` shown as `shown`): at most `limit` bytes, as
 /// [`read_text`] reads a file.
 pub fn read_stdin(shown: &str, what: &str, limit: u64) -> Result<String, InputError> {
-    let mut bytes = Vec::new();
-    std::io::stdin()
-        .lock()
+    let cannot = |found: String| {
+        InputError::new(shown, format!("cannot read the {what}"))
+            .expected(format!("a {what} on standard input"))
+            .found(found)
+    };
+    read_at_most(std::io::stdin().lock(), 0, shown, what, limit, cannot)
+}
+
+/// The text of `reader` (room for `expected` bytes made ahead): at most `limit` bytes, else the
+/// error that the `what` shown as `shown` is too large; `cannot` says a read that failed.
+fn read_at_most(
+    reader: impl Read,
+    expected: usize,
+    shown: &str,
+    what: &str,
+    limit: u64,
+    cannot: impl Fn(String) -> InputError,
+) -> Result<String, InputError> {
+    let mut bytes = Vec::with_capacity(expected);
+    reader
         .take(limit + 1)
         .read_to_end(&mut bytes)
-        .map_err(|e| {
-            InputError::new(shown, format!("cannot read the {what}"))
-                .expected(format!("a {what} on standard input"))
-                .found(io_reason(&e))
-        })?;
+        .map_err(|e| cannot(io_reason(&e)))?;
     if bytes.len() as u64 > limit {
         return Err(too_large(
             shown,

@@ -301,8 +301,7 @@ fn beta_quantile(u: f64, a: f64, b: f64) -> f64 {
 /// inversion close to its root. Near p = 0 the quantile grows like `p^(1/a)`, whose derivatives
 /// are unbounded; as a function of `t = p^(1/a)` it is smooth (x ≈ t·(a·B(a, b))^(1/a) near 0),
 /// so the table holds the quantiles `x_k` at `t_k = k·Δt` (k = 0..=BETA_TABLE) with their
-/// slopes dx/dt, and a cubic Hermite interpolation between two nodes starts within about 1e-11
-/// of the root.
+/// slopes dx/dt, and a cubic Hermite interpolation between two nodes starts near the root.
 #[derive(Debug, Clone, PartialEq)]
 struct HalfBeta {
     a: f64,
@@ -937,19 +936,22 @@ mod prepared_tests {
         }
     }
 
+    /// PERT shapes (low, mode, high) from α = 1 to α = 5, and the fleet's electricity price.
+    const PERT_SHAPES: [(f64, f64, f64); 7] = [
+        (1.0, 2.0, 5.0),
+        (0.075, 0.0892, 0.13),
+        (0.0, 0.0, 1.0),
+        (0.0, 1.0, 1.0),
+        (0.0, 0.5, 1.0),
+        (0.0, 1e-3, 1.0),
+        (0.0, 0.999, 1.0),
+    ];
+
     /// A prepared PERT starts each inversion from its table instead of the mode; both converge
     /// to the quantile within the documented 1e-13 of the range (not to the same last bit).
     #[test]
     fn prepared_pert_quantiles_agree_with_the_distributions() {
-        for (low, mode, high) in [
-            (1.0, 2.0, 5.0),
-            (0.075, 0.0892, 0.13),
-            (0.0, 0.0, 1.0),
-            (0.0, 1.0, 1.0),
-            (0.0, 0.5, 1.0),
-            (0.0, 1e-3, 1.0),
-            (0.0, 0.999, 1.0),
-        ] {
+        for (low, mode, high) in PERT_SHAPES {
             let d = Distribution::Pert { low, mode, high };
             let p = Prepared::new(d.clone());
             let grid = (0..=10_000).map(|k| f64::from(k) / 10_000.0);
@@ -969,16 +971,10 @@ mod prepared_tests {
     }
 
     /// The table starts each inversion close enough to its root that one Newton step ends it,
-    /// over 100,000 evenly spaced probabilities of shapes from α = 1 to α = 5.
+    /// over 100,000 evenly spaced probabilities of each shape.
     #[test]
     fn one_newton_step_ends_a_prepared_pert_inversion() {
-        for (low, mode, high) in [
-            (1.0, 2.0, 5.0),
-            (0.075, 0.0892, 0.13),
-            (0.0, 0.0, 1.0),
-            (0.0, 0.5, 1.0),
-            (0.0, 0.999, 1.0),
-        ] {
+        for (low, mode, high) in PERT_SHAPES {
             let p = Prepared::new(Distribution::Pert { low, mode, high });
             FURTHER_STEPS.with(|n| n.set(0));
             let n = 100_000;

@@ -246,32 +246,35 @@ fn init_names_what_is_wrong_with_its_file() {
 /// only once.
 #[test]
 fn a_scenario_of_dash_is_read_from_standard_input() {
-    use crate::support::{EXIT_INPUT, tcosim};
-    let fleet =
-        std::fs::read_to_string(crate::support::repo().join("scenarios/inference-fleet.toml"))
-            .expect("the fleet reads");
-    let scenarios = crate::support::repo().join("scenarios");
-    let from_file = tcosim()
-        .current_dir(&scenarios)
-        .args(["run", "--format", "csv", "-q", "inference-fleet.toml"])
-        .output()
-        .expect("tcosim starts");
-    let from_stdin = tcosim()
-        .current_dir(&scenarios)
-        .args(["run", "--format", "csv", "-q", "-"])
-        .write_stdin(fleet.clone())
-        .output()
-        .expect("tcosim starts");
+    use crate::support::{EXIT_INPUT, repo, tcosim};
+    let fleet = std::fs::read_to_string(repo().join("scenarios/inference-fleet.toml"))
+        .expect("the fleet reads");
+    let scenarios = repo().join("scenarios");
+    // `tcosim ARGS` run in `dir` with `input` on standard input.
+    let piped = |dir: &std::path::Path, args: &[&str], input: &[u8]| {
+        tcosim()
+            .current_dir(dir)
+            .args(args)
+            .write_stdin(input.to_vec())
+            .output()
+            .expect("tcosim starts")
+    };
+    let from_file = piped(
+        &scenarios,
+        &["run", "--format", "csv", "-q", "inference-fleet.toml"],
+        b"",
+    );
+    let from_stdin = piped(
+        &scenarios,
+        &["run", "--format", "csv", "-q", "-"],
+        fleet.as_bytes(),
+    );
     assert!(from_stdin.status.success(), "{}", stderr(&from_stdin));
     assert!(!from_file.stdout.is_empty());
     assert_eq!(from_stdin.stdout, from_file.stdout);
 
     // Its profile is taken from the current folder: from the repository root it is not there.
-    let elsewhere = tcosim()
-        .args(["validate", "-"])
-        .write_stdin(fleet.clone())
-        .output()
-        .expect("tcosim starts");
+    let elsewhere = piped(repo(), &["validate", "-"], fleet.as_bytes());
     assert_eq!(elsewhere.status.code(), Some(EXIT_INPUT));
     let message = stderr(&elsewhere);
     assert!(message.contains("<stdin>:22:11:"), "{message}");
@@ -280,51 +283,28 @@ fn a_scenario_of_dash_is_read_from_standard_input() {
         "{message}"
     );
 
-    let checked = tcosim()
-        .current_dir(&scenarios)
-        .args(["validate", "-"])
-        .write_stdin(fleet.clone())
-        .output()
-        .expect("tcosim starts");
+    let checked = piped(&scenarios, &["validate", "-"], fleet.as_bytes());
     assert!(checked.status.success(), "{}", stderr(&checked));
-    assert!(
-        String::from_utf8_lossy(&checked.stdout).starts_with("ok: <stdin>: scenario ("),
-        "{}",
-        String::from_utf8_lossy(&checked.stdout)
-    );
+    let verdict = String::from_utf8_lossy(&checked.stdout);
+    assert!(verdict.starts_with("ok: <stdin>: scenario ("), "{verdict}");
 
-    let twice = tcosim()
-        .current_dir(&scenarios)
-        .args(["validate", "-", "-"])
-        .write_stdin(fleet.clone())
-        .output()
-        .expect("tcosim starts");
+    let twice = piped(&scenarios, &["validate", "-", "-"], fleet.as_bytes());
     assert_eq!(twice.status.code(), Some(EXIT_INPUT));
     assert!(stderr(&twice).contains("standard input is read only once"));
-    let both = tcosim()
-        .current_dir(&scenarios)
-        .args(["diff", "-", "-"])
-        .write_stdin(fleet.clone())
-        .output()
-        .expect("tcosim starts");
+    let both = piped(&scenarios, &["diff", "-", "-"], fleet.as_bytes());
     assert_eq!(both.status.code(), Some(EXIT_INPUT));
     assert!(stderr(&both).contains("`-` for both"), "{}", stderr(&both));
 
-    let compared = tcosim()
-        .current_dir(&scenarios)
-        .args(["diff", "inference-fleet.toml", "-"])
-        .write_stdin(fleet)
-        .output()
-        .expect("tcosim starts");
+    let compared = piped(
+        &scenarios,
+        &["diff", "inference-fleet.toml", "-"],
+        fleet.as_bytes(),
+    );
     assert!(compared.status.success(), "{}", stderr(&compared));
     assert!(String::from_utf8_lossy(&compared.stdout).contains("inference-fleet.toml → <stdin>"));
 
     // Bad text on standard input is refused as a file's would be.
-    let bad = tcosim()
-        .args(["run", "-"])
-        .write_stdin(&b"\xff\xfe"[..])
-        .output()
-        .expect("tcosim starts");
+    let bad = piped(repo(), &["run", "-"], b"\xff\xfe");
     assert_eq!(bad.status.code(), Some(EXIT_INPUT));
     assert!(stderr(&bad).contains("<stdin>:1:1: the file is not UTF-8 text"));
     assert!(bad.stdout.is_empty());
