@@ -77,6 +77,13 @@ impl Source {
         })
     }
 
+    /// For a scenario on standard input, the hint that its relative paths are read from the
+    /// current folder (a file's are read from its folder).
+    pub fn stdin_paths_hint(&self) -> Option<&'static str> {
+        (self.display == STDIN_NAME)
+            .then_some("a scenario on standard input reads its paths from the current folder")
+    }
+
     /// The path a relative path in the scenario (an hourly profile, a trace) is read from:
     /// from the scenario's folder.
     pub fn path_of(&self, relative: &str) -> PathBuf {

@@ -1233,7 +1233,10 @@ fn resolve_workload(
             let mut at = ctx.err(&p("profile"), problem);
             at.expected = e.expected.clone();
             at.found = e.found.clone();
-            at
+            match ctx.source.stdin_paths_hint() {
+                Some(hint) => at.hint(hint),
+                None => at,
+            }
         })?;
         Profile::from_csv(&shown, &text)?
     } else {

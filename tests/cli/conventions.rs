@@ -282,6 +282,11 @@ fn a_scenario_of_dash_is_read_from_standard_input() {
         message.contains("profiles/inference-diurnal.csv"),
         "{message}"
     );
+    assert!(
+        message
+            .contains("hint: a scenario on standard input reads its paths from the current folder"),
+        "{message}"
+    );
 
     let checked = piped(&scenarios, &["validate", "-"], fleet.as_bytes());
     assert!(checked.status.success(), "{}", stderr(&checked));

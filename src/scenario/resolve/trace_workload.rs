@@ -149,7 +149,10 @@ pub(super) fn resolve_trace(
         let mut at = ctx.err(&p("trace"), problem);
         at.expected = Some("a readable job trace file, relative to the scenario's folder".into());
         at.found = e.found.clone();
-        at
+        match ctx.source.stdin_paths_hint() {
+            Some(hint) => at.hint(hint),
+            None => at,
+        }
     })?;
     let read = trace::read_beside(
         &shown,
