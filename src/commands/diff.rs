@@ -188,6 +188,9 @@ const SNIFFED_BYTES: u64 = 4096;
 /// a scenario file (whose limit is far lower). A result of a large run is far larger than any
 /// scenario (README "Limits").
 fn read_file(path: &Path) -> Result<Source, InputError> {
+    if path.as_os_str() == "-" {
+        return read_stdin();
+    }
     let large = || {
         std::fs::metadata(path)
             .is_ok_and(|m| m.is_file() && m.len() > tcosim::limits::MAX_SCENARIO_BYTES)
@@ -209,6 +212,32 @@ fn read_file(path: &Path) -> Result<Source, InputError> {
         display,
         text,
         base_dir: path.parent().map(Path::to_path_buf),
+    })
+}
+
+/// A side on standard input (`-`): a JSON result (text that opens a JSON object) up to
+/// [`diff::MAX_RESULT_BYTES`], anything else a scenario up to the scenario limit, whose paths are
+/// read from the current folder.
+fn read_stdin() -> Result<Source, InputError> {
+    let shown = tcosim::scenario::STDIN_NAME;
+    let text =
+        tcosim::limits::read_stdin(shown, "JSON result or scenario", diff::MAX_RESULT_BYTES)?;
+    let limit = tcosim::limits::MAX_SCENARIO_BYTES;
+    if !opens_object(text.as_bytes()) && text.len() as u64 > limit {
+        return Err(InputError::new(shown, "the scenario file is too large")
+            .expected(format!(
+                "at most {} bytes, or a JSON result",
+                tcosim::limits::group(limit)
+            ))
+            .found(format!(
+                "{} bytes",
+                tcosim::limits::group(text.len() as u64)
+            )));
+    }
+    Ok(Source {
+        display: shown.to_string(),
+        text,
+        base_dir: None,
     })
 }
 

@@ -102,7 +102,7 @@ impl Trace {
                     "they ask for"
                 },
                 if instant == self.jobs.len() {
-                    " (the replay has no work to serve)"
+                    " (the trace asks for none)"
                 } else {
                     ""
                 }
@@ -1298,8 +1298,6 @@ mod tests {
         assert_eq!(t.jobs.len(), 1);
     }
 
-    /// A row skipped for another fault does not set the trace's kind of time: the rows read
-    /// after it are held to the first row that was read.
     /// Jobs that ran 0 seconds are replayed and noted: they ask for no GPU-hours.
     #[test]
     fn jobs_of_no_seconds_are_noted() {
@@ -1312,9 +1310,7 @@ mod tests {
         assert_eq!(t.jobs.len(), 2);
         assert_eq!(
             t.notes(),
-            [
-                "2 of 2 GPU jobs ran 0 seconds: they ask for no GPU-hours (the replay has no work to serve)"
-            ]
+            ["2 of 2 GPU jobs ran 0 seconds: they ask for no GPU-hours (the trace asks for none)"]
         );
         let t = read_text(
             "submit,duration,gpus\n0,0,1\n5,60,2\n",
@@ -1330,6 +1326,8 @@ mod tests {
         assert!(t.notes().is_empty());
     }
 
+    /// A row skipped for another fault does not set the trace's kind of time: the rows read
+    /// after it are held to the first row that was read.
     #[test]
     fn a_skipped_row_sets_no_kind_of_time() {
         let text = "submit,duration,gpus\n\

@@ -308,6 +308,24 @@ fn a_scenario_of_dash_is_read_from_standard_input() {
     assert!(compared.status.success(), "{}", stderr(&compared));
     assert!(String::from_utf8_lossy(&compared.stdout).contains("inference-fleet.toml → <stdin>"));
 
+    // A JSON result on standard input is a side of a diff too.
+    let result = piped(
+        &scenarios,
+        &["run", "--format", "json", "-q", "inference-fleet.toml"],
+        b"",
+    );
+    let against = piped(
+        &scenarios,
+        &["diff", "inference-fleet.toml", "-"],
+        &result.stdout,
+    );
+    assert!(against.status.success(), "{}", stderr(&against));
+    let report = String::from_utf8_lossy(&against.stdout);
+    assert!(
+        report.contains("figures only: `<stdin>` is a JSON result"),
+        "{report}"
+    );
+
     // Bad text on standard input is refused as a file's would be.
     let bad = piped(repo(), &["run", "-"], b"\xff\xfe");
     assert_eq!(bad.status.code(), Some(EXIT_INPUT));
