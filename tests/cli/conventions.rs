@@ -309,15 +309,17 @@ fn a_scenario_of_dash_is_read_from_standard_input() {
     assert!(String::from_utf8_lossy(&compared.stdout).contains("inference-fleet.toml → <stdin>"));
 
     // A JSON result on standard input is a side of a diff too.
-    let result = piped(
-        &scenarios,
-        &["run", "--format", "json", "-q", "inference-fleet.toml"],
-        b"",
-    );
+    let result = crate::support::success([
+        "run",
+        "--format",
+        "json",
+        "-q",
+        "scenarios/inference-fleet.toml",
+    ]);
     let against = piped(
         &scenarios,
         &["diff", "inference-fleet.toml", "-"],
-        &result.stdout,
+        result.as_bytes(),
     );
     assert!(against.status.success(), "{}", stderr(&against));
     let report = String::from_utf8_lossy(&against.stdout);
